@@ -1,0 +1,63 @@
+// The seams between the platform-free core and the runtime it runs in
+// (DESIGN.md "One core, thin ports"). Node, Moddable and the XS host harness
+// each provide these; tests provide virtual-time doubles.
+
+/** A datagram endpoint bound to one local port. Addresses are IP literals. */
+export interface DatagramTransport {
+  /** Fire-and-forget; a send error is logged by the port, never thrown into the core. */
+  send(data: Uint8Array, address: string, port: number): void;
+  /** Set by the core; the port calls it once per received datagram. */
+  onReceive: ((data: Uint8Array, address: string, port: number) => void) | null;
+  close(): void;
+}
+
+/** Opaque timer handle; each port chooses what it is. */
+export type TimerHandle = object | number;
+
+/** Clock and one-shot timers, injected so protocol timeouts run in virtual time. */
+export interface Timers {
+  /** Monotonic milliseconds. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Safe on a handle that already fired or was cleared. */
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** Wall-clock seconds since the Unix epoch (Device /3/0/13 Current Time). */
+export interface WallClock {
+  epochSeconds(): number;
+}
+
+export interface Random {
+  /** n random bytes (tokens, message IDs). */
+  bytes(n: number): Uint8Array;
+  /** Uniform in [0, 1) (jitter, ACK_RANDOM_FACTOR). */
+  float(): number;
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Levelled trace. Callers never pass secrets (PSKs, keys) into it. */
+export interface Logger {
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+}
+
+/**
+ * NOR flash, modelled on the Moddable `flash` module: erase sets a whole
+ * sector to 0xFF, a write can only clear bits.
+ */
+export interface Flash {
+  readonly blockSize: number;   // sector size in bytes (4096 on ESP32)
+  readonly byteLength: number;  // partition size
+  erase(sector: number): void;
+  read(offset: number, length: number): Uint8Array;
+  write(offset: number, data: Uint8Array): void;
+}
+
+/** A logger that drops everything, for tests that do not look at logs. */
+export const silentLogger: Logger = {
+  error() {}, warn() {}, info() {}, debug() {},
+};
