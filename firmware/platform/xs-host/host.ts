@@ -5,7 +5,7 @@
 
 import type { DatagramTransport, Logger, LogLevel, Random, TimerHandle, Timers } from '../ports';
 import { CallStatus, FromXs, LOG_LEVELS, Reader, ToXs, Writer } from './envelope';
-import { utf8Encode } from '../../util/utf8';
+import { utf8Decode, utf8Encode } from '../../util/utf8';
 
 interface XsnapGlobals {
   issueCommand?: (query: ArrayBuffer) => ArrayBuffer;
@@ -112,6 +112,28 @@ export function openXsUdp(opts: { port?: number; address?: string } = {}):
 /** Tell Node something happened (tests wait for these). */
 export function emitEvent(name: string, payload: Uint8Array = new Uint8Array(0)): void {
   issue(new Writer(8 + name.length + payload.length).u8(FromXs.EVENT).short(name).bytes(payload));
+}
+
+interface TextCodecs {
+  TextEncoder?: new () => { encode(s: string): Uint8Array };
+  TextDecoder?: new () => { decode(b: Uint8Array): string };
+}
+const tc = globalThis as unknown as TextCodecs;
+const textEncoder = tc.TextEncoder ? new tc.TextEncoder() : undefined;
+const textDecoder = tc.TextDecoder ? new tc.TextDecoder() : undefined;
+
+/**
+ * Text for the harness (JSON call payloads), not for the core. xsnap's XS has
+ * TextEncoder/TextDecoder (the device may not); they are linear, where a
+ * charCodeAt/`+=` loop is quadratic in XS.
+ */
+export function jsonBytes(v: unknown): Uint8Array {
+  const s = JSON.stringify(v) ?? 'null';
+  return textEncoder ? textEncoder.encode(s) : utf8Encode(s);
+}
+
+export function parseJsonBytes<T = unknown>(b: Uint8Array): T {
+  return JSON.parse(textDecoder ? textDecoder.decode(b) : utf8Decode(b)) as T;
 }
 
 export type CallHandler = (payload: Uint8Array) => Uint8Array | Promise<Uint8Array>;
