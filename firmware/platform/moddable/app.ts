@@ -1,0 +1,112 @@
+// Firmware orchestration: Wi-Fi up → mount the object store → start the
+// LwM2M client; on Wi-Fi loss keep the client and its state, and tell it
+// the network changed once the link is back.
+//
+// The client and the store are passed in (main.ts) so this file depends only
+// on their shape, not on their modules.
+import type { Flash, Logger, Random, Timers, WallClock, DatagramTransport } from '../ports';
+import { ModdableUdpTransport, errorText } from './udp-transport';
+import { ModdableTimers } from './timers';
+import { ModdableFlash } from './flash';
+import { hardwareRandom } from './random';
+import { systemClock } from './clock';
+import { createTraceLogger } from './log';
+import { WifiLink, macHex } from './wifi';
+import { StatusLed } from './status-led';
+import { checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
+import type { DeviceIdentity, DeviceSettings } from './device-config';
+
+/** What the firmware needs from the client engine (firmware/lwm2m/client). */
+export interface DeviceClient {
+  start(): void;
+  stop(): Promise<void>;
+  networkChanged(): void;
+}
+
+export interface DeviceClientOptions<S> {
+  endpointName: string;
+  bootstrapUri: string;
+  transport: DatagramTransport;
+  timers: Timers;
+  wallClock: WallClock;
+  random: Random;
+  log: Logger;
+  store: S;
+  device: DeviceIdentity;
+}
+
+export interface DeviceDeps<S> {
+  mountStore(flash: Flash, log: Logger): S;
+  createClient(options: DeviceClientOptions<S>): DeviceClient;
+}
+
+export interface DeviceApp {
+  readonly settings: DeviceSettings;
+  readonly wifi: WifiLink;
+  client(): DeviceClient | undefined;
+}
+
+export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: DeviceDeps<S>): DeviceApp | undefined {
+  let settings = readDeviceSettings(config, macHex());
+  const log = createTraceLogger(settings.logLevel);
+  log.info(`boot: ${describeSettings(settings)}`);
+  const uriProblem = checkBootstrapUri(settings.bootstrapUri);
+  if (uriProblem !== undefined) log.warn(`boot: bootstrap=${settings.bootstrapUri}: ${uriProblem}`);
+
+  const timers = new ModdableTimers(log);
+  const led = new StatusLed(settings.statusLedPin, settings.statusLedActiveLow);
+
+  let store: S;
+  try {
+    store = deps.mountStore(new ModdableFlash(settings.partition), log);
+  } catch (e) {
+    // Missing partition (wrong PARTITIONS_FILE) or a flash fault: nothing sane to run without state.
+    log.error(`store: cannot mount partition "${settings.partition}": ${errorText(e)}`);
+    return undefined;
+  }
+
+  let client: DeviceClient | undefined;
+  const wifi = new WifiLink({
+    ssid: settings.ssid,
+    password: settings.password,
+    timers,
+    log,
+    onUp: () => {
+      led.set(true);
+      if (client !== undefined) {
+        client.networkChanged();
+        return;
+      }
+      if (settings.endpointName === undefined) settings = readDeviceSettings(config, macHex());
+      const endpointName = settings.endpointName ?? endpointFallback(hardwareRandom);
+      try {
+        client = deps.createClient({
+          endpointName,
+          bootstrapUri: settings.bootstrapUri,
+          transport: new ModdableUdpTransport({ port: settings.localPort, log }),
+          timers,
+          wallClock: systemClock,
+          random: hardwareRandom,
+          log,
+          store,
+          device: settings.device,
+        });
+        log.info(`client: starting as ${endpointName}`);
+        client.start();
+      } catch (e) {
+        log.error(`client: start failed: ${errorText(e)}`);
+      }
+    },
+    onDown: () => led.set(false),
+  });
+  wifi.start();
+  return { get settings() { return settings; }, wifi, client: () => client };
+}
+
+/** No MAC readable (should not happen once Wi-Fi is up): a random, still-valid URN. */
+function endpointFallback(random: Random): string {
+  const b = random.bytes(6);
+  let hex = '';
+  for (let i = 0; i < b.length; i++) hex += (b[i]! + 0x100).toString(16).slice(1);
+  return `urn:dev:mac:${hex}`;
+}

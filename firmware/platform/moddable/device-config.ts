@@ -1,0 +1,99 @@
+// Build-time configuration of the device firmware, read from `mc/config`
+// (the manifest `config` block merged with `mcconfig key=value` arguments).
+// Pure: no Moddable imports, so host tests check it under Node.
+// Values from the command line arrive as strings; numbers are parsed here.
+import type { LogLevel } from '../ports';
+import { parseLogLevel } from './log';
+
+export interface DeviceIdentity {
+  manufacturer: string;
+  modelNumber: string;
+  serialNumber: string;
+  firmwareVersion: string;
+}
+
+export interface DeviceSettings {
+  /** LwM2M Endpoint Client Name; undefined until the MAC is known (then derived). */
+  endpointName: string | undefined;
+  bootstrapUri: string;
+  logLevel: LogLevel;
+  /** Local UDP port; 0 = ephemeral. */
+  localPort: number;
+  /** Data partition label holding the object store. */
+  partition: string;
+  /** GPIO of a plain status LED, -1 = none. */
+  statusLedPin: number;
+  statusLedActiveLow: boolean;
+  ssid: string | undefined;
+  /** Wi-Fi password: passed to the radio only, never logged (see describeSettings). */
+  password: string | undefined;
+  device: DeviceIdentity;
+}
+
+export const DEFAULT_BOOTSTRAP_URI = 'coap://192.168.1.10:5685';
+
+/** LwM2M Core §7.3.1 suggests URN forms for the endpoint name; `urn:dev:mac:` is the one a device always has. */
+export function endpointFromMac(macHex: string): string {
+  return `urn:dev:mac:${macHex.toLowerCase()}`;
+}
+
+export function readDeviceSettings(config: Readonly<Record<string, unknown>>, macHex: string | undefined): DeviceSettings {
+  const endpoint = text(config.endpoint);
+  const serial = text(config.serialNumber) ?? (macHex !== undefined ? macHex.toUpperCase() : 'unknown');
+  return {
+    endpointName: endpoint ?? (macHex !== undefined ? endpointFromMac(macHex) : undefined),
+    bootstrapUri: text(config.bootstrap) ?? DEFAULT_BOOTSTRAP_URI,
+    logLevel: parseLogLevel(config.logLevel),
+    localPort: integer(config.localPort, 0, 0, 65535),
+    partition: text(config.partition) ?? 'lwm2m',
+    statusLedPin: integer(config.statusLedPin, -1, -1, 63),
+    statusLedActiveLow: flag(config.statusLedActiveLow),
+    ssid: text(config.ssid),
+    password: text(config.password),
+    device: {
+      manufacturer: text(config.manufacturer) ?? 'xs-lwm2m',
+      modelNumber: text(config.model) ?? 'esp32',
+      serialNumber: serial,
+      firmwareVersion: text(config.firmwareVersion) ?? '0.1.0',
+    },
+  };
+}
+
+/** One line for the boot log. Deliberately omits the Wi-Fi password. */
+export function describeSettings(s: DeviceSettings): string {
+  return `endpoint=${s.endpointName ?? '(from MAC)'} bootstrap=${s.bootstrapUri} ssid=${s.ssid ?? '(none)'}`
+    + ` partition=${s.partition} port=${s.localPort === 0 ? 'ephemeral' : s.localPort} log=${s.logLevel}`
+    + ` model=${s.device.modelNumber}`;
+}
+
+/** Where the bootstrap URI is not something the UDP port can reach, say why (undefined = fine). */
+export function checkBootstrapUri(uri: string): string | undefined {
+  const m = /^coap:\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#]+)(?::(\d+))?\/?$/.exec(uri);
+  if (m === null) {
+    return uri.startsWith('coaps://')
+      ? 'coaps:// (DTLS) is not supported by this firmware; use coap://'
+      : 'expected coap://<ip>[:port]';
+  }
+  const host = m[1] ?? '';
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host) && !host.startsWith('[')) {
+    return `host "${host}" is not an IP literal; the ECMA-419 UDP socket needs one`;
+  }
+  const port = m[2] === undefined ? 5683 : Number(m[2]);
+  if (port < 1 || port > 65535) return `port ${port} out of range`;
+  return undefined;
+}
+
+function text(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+function integer(v: unknown, fallback: number, min: number, max: number): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isInteger(n) && n >= min && n <= max ? n : fallback;
+}
+
+function flag(v: unknown): boolean {
+  return v === true || v === 1 || v === '1' || v === 'true';
+}
