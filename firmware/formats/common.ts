@@ -1,0 +1,56 @@
+// Helpers shared by the format codecs: path containment, record bookkeeping, value typing.
+import type { DataType, Path, Value } from '../model/types';
+import type { DecodedPayload, ResourceRecord, TypeResolver } from './types';
+import { coerceValue } from '../model/value';
+
+/** True when the full path (o,i,r[,ri]) lies at or below base. */
+export function underBase(base: Path, o: number, i: number | undefined, r: number | undefined, ri: number | undefined): boolean {
+  if (base.objectId !== undefined && base.objectId !== o) return false;
+  if (base.instanceId !== undefined && base.instanceId !== i) return false;
+  if (base.resourceId !== undefined && base.resourceId !== r) return false;
+  if (base.resourceInstanceId !== undefined && base.resourceInstanceId !== ri) return false;
+  return true;
+}
+
+/** Collects records plus the instance / multiple-resource sets without duplicates. */
+export class PayloadBuilder {
+  readonly out: DecodedPayload = { records: [], instances: [], multipleResources: [] };
+  private readonly seenInst = new Set<number>();
+  private readonly seenMulti = new Set<string>();
+
+  instance(objectId: number, instanceId: number): void {
+    const k = objectId * 65536 + instanceId;
+    if (this.seenInst.has(k)) return;
+    this.seenInst.add(k);
+    this.out.instances.push({ objectId, instanceId });
+  }
+
+  multiple(objectId: number, instanceId: number, resourceId: number): void {
+    this.instance(objectId, instanceId);
+    const k = `${objectId}/${instanceId}/${resourceId}`;
+    if (this.seenMulti.has(k)) return;
+    this.seenMulti.add(k);
+    this.out.multipleResources.push({ objectId, instanceId, resourceId });
+  }
+
+  record(r: ResourceRecord): void {
+    const p = r.path;
+    if (p.resourceInstanceId !== undefined) this.multiple(p.objectId!, p.instanceId!, p.resourceId!);
+    else this.instance(p.objectId!, p.instanceId!);
+    this.out.records.push(r);
+  }
+}
+
+export function makePath(o: number, i: number, r: number, ri?: number): Path {
+  return ri === undefined ? { objectId: o, instanceId: i, resourceId: r } : { objectId: o, instanceId: i, resourceId: r, resourceInstanceId: ri };
+}
+
+/** Typed check of a decoded value; returns the normalised value or a reason. */
+export function checkValue(type: DataType, v: unknown): { ok: true; value: Value } | { ok: false; reason: string } {
+  return coerceValue(type, v);
+}
+
+/** Resolve, tolerating resolvers that throw (errors are values at this edge). */
+export function safeResolve(resolve: TypeResolver, o: number, r: number): { type: DataType; multiple: boolean } | undefined {
+  try { return resolve(o, r); } catch { return undefined; }
+}

@@ -1,0 +1,38 @@
+// Object definitions, built once from the generated compact table.
+import type { DataType, ObjectDef, Operations, ResourceDef } from './types';
+import { OBJECT_ROWS } from './objects.generated';
+
+/** [id, name, operations, multiple 0|1, mandatory 0|1, type, rangeEnumeration?, units?] */
+export type ResourceRow = [number, string, Operations, 0 | 1, 0 | 1, DataType, string?, string?];
+/** [id, name, objectVersion, lwm2mVersion, urn, multiple 0|1, mandatory 0|1, resources] */
+export type ObjectRow = [number, string, string, string, string, 0 | 1, 0 | 1, ResourceRow[]];
+
+// Bound: one entry per row of the generated table (fixed at build time).
+let defs: Map<number, ObjectDef> | undefined;
+
+function build(): Map<number, ObjectDef> {
+  const m = new Map<number, ObjectDef>();
+  for (const [id, name, version, lwm2mVersion, urn, multiple, mandatory, rows] of OBJECT_ROWS) {
+    const resources = new Map<number, ResourceDef>();
+    for (const [rid, rname, operations, rmult, rmand, type, range, units] of rows) {
+      const r: ResourceDef = { id: rid, name: rname, operations, multiple: rmult === 1, mandatory: rmand === 1, type };
+      if (range) r.rangeEnumeration = range;
+      if (units) r.units = units;
+      resources.set(rid, r);
+    }
+    m.set(id, { id, name, version, lwm2mVersion, urn, multiple: multiple === 1, mandatory: mandatory === 1, resources });
+  }
+  return m;
+}
+
+export function getObjectDef(objectId: number): ObjectDef | undefined {
+  return (defs ??= build()).get(objectId);
+}
+
+export function getResourceDef(objectId: number, resourceId: number): ResourceDef | undefined {
+  return getObjectDef(objectId)?.resources.get(resourceId);
+}
+
+export function registeredObjectIds(): number[] {
+  return [...(defs ??= build()).keys()].sort((a, b) => a - b);
+}
