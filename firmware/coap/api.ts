@@ -1,0 +1,152 @@
+// Public shapes of the CoAP endpoint (requests, responses, handlers, observe
+// relations, options and counters). The implementation is in endpoint.ts.
+import type { CoapMessage, CoapOption } from './message';
+import type { TransmissionParameters } from './params';
+import type { DatagramTransport, Logger, Random, Timers } from '../platform/ports';
+
+export interface Peer { address: string; port: number }
+
+export interface RequestOptions {
+  /** Code.GET etc. */
+  method: number;
+  /** Uri-Path segments. */
+  path?: string[];
+  /** Uri-Query items, e.g. ['ep=node1', 'lt=300']. */
+  query?: string[];
+  contentFormat?: number;
+  accept?: number;
+  /** Sent with Block1 when longer than the block size. */
+  payload?: Uint8Array;
+  /** Default true. */
+  confirmable?: boolean;
+  /** Raw Observe option value (0 register / 1 deregister). */
+  observe?: number;
+  /** Any other options (ETag, If-Match, Uri-Host …). */
+  options?: CoapOption[];
+  /** Overall deadline for this request in ms (all blocks); default: none beyond the per-exchange timeouts. */
+  timeout?: number;
+}
+
+export interface CoapResponse {
+  code: number;
+  /** Reassembled from all Block2 blocks. */
+  payload: Uint8Array;
+  contentFormat?: number;
+  locationPath: string[];
+  /** Options of the (first) response message. */
+  options: CoapOption[];
+  observe?: number;
+  peer: Peer;
+}
+
+export interface IncomingRequest {
+  peer: Peer;
+  method: number;
+  path: string[];
+  query: string[];
+  contentFormat?: number;
+  accept?: number;
+  observe?: number;
+  /** Reassembled from all Block1 blocks. */
+  payload: Uint8Array;
+  /** The (last) request message. */
+  message: CoapMessage;
+  /**
+   * Register an observation for this request's token; null when the table is
+   * full. Call before returning the 2.05 response; the response then carries
+   * an Observe sequence number. A non-2.xx response cancels it again.
+   */
+  acceptObserve(): ObserveRelation | null;
+}
+
+export interface ResponseSpec {
+  code: number;
+  contentFormat?: number;
+  payload?: Uint8Array;
+  locationPath?: string[];
+  options?: CoapOption[];
+}
+
+/** Return null to ignore the request completely (no ACK, no response; duplicates ignored too). */
+export type RequestHandler = (req: IncomingRequest) => ResponseSpec | null | Promise<ResponseSpec | null>;
+
+export type ObserveCancelReason = 'reset' | 'timeout' | 'deregister' | 'local' | 'closed';
+
+export interface ObserveRelation {
+  readonly peer: Peer;
+  readonly token: Uint8Array;
+  readonly active: boolean;
+  /**
+   * Send a notification; resolves when sent (NON) or ACKed (CON); rejects if
+   * the CON times out or is reset (the relation is then cancelled). A newer
+   * CON notification supersedes an unacknowledged older one (RFC 7641 §4.5.2):
+   * the older promise then resolves.
+   */
+  notify(res: ResponseSpec, opts?: { confirmable?: boolean }): Promise<void>;
+  cancel(): void;
+  onCancel: ((reason: ObserveCancelReason) => void) | null;
+}
+
+export interface ClientObservation {
+  response: CoapResponse;
+  /** Deregister with GET Observe=1 (default), or forget locally and RST the next notification. */
+  cancel(opts?: { passive?: boolean }): Promise<void>;
+}
+
+export interface EndpointOptions {
+  transport: DatagramTransport;
+  timers: Timers;
+  random: Random;
+  log: Logger;
+  params?: Partial<TransmissionParameters>;
+  /** Preferred block size exponent, 0–6 (16–1024 bytes); default 6 = 1024. */
+  blockSzx?: number;
+  /** Bound on a Block1 body we receive and a Block2 body we fetch, bytes; default 65536. */
+  maxReassemblySize?: number;
+  /** Bound on server-side observe relations; default 16. */
+  maxObservations?: number;
+  /** Bound on client-side observations; default 8. */
+  maxClientObservations?: number;
+  /** Bound on the deduplication cache (peer + MID); default 128. */
+  dedupCapacity?: number;
+  /** Handler time after which a CON request gets an empty ACK and a separate response, ms; default 1000. */
+  separateResponseDelay?: number;
+  /** Bound on our CON messages awaiting ACK (all peers, excluding queued requests); default 32. */
+  maxPendingExchanges?: number;
+  /** Bound on requests waiting for an NSTART slot, per peer; default 16. */
+  maxQueuedRequests?: number;
+  /** Bound on block-wise sessions (Block1 reassemblies and Block2 bodies kept for follow-ups), each; default 4. */
+  maxBlockSessions?: number;
+  /** Idle time after which a block-wise session is dropped, ms; default 60000. */
+  blockSessionTimeout?: number;
+  /** Wait for a separate response after an empty ACK, or for any response to a NON request, ms; default MAX_TRANSMIT_WAIT (93 s). */
+  responseTimeout?: number;
+  /** Length of the tokens we generate, 1–8; default 4. */
+  tokenLength?: number;
+}
+
+export interface EndpointStats {
+  received: number;
+  sent: number;
+  retransmissions: number;
+  /** Duplicate CON/NON messages recognised by the dedup cache. */
+  duplicates: number;
+  /** Datagrams dropped: undecodable NON/ACK, unmatched ACK/RST, stale notifications, bound hits without answer. */
+  dropped: number;
+  formatErrors: number;
+  resetsSent: number;
+  resetsReceived: number;
+  badOptions: number;
+  timeouts: number;
+  handlerRuns: number;
+  handlerErrors: number;
+  separateResponses: number;
+  dedupFull: number;
+  queueFull: number;
+  exchangesFull: number;
+  blockSessionsFull: number;
+  observeRejected: number;
+  notificationsSent: number;
+  notificationsReceived: number;
+  staleNotifications: number;
+}
