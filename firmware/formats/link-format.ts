@@ -8,7 +8,8 @@ export interface Link {
 }
 
 /** Attributes whose values LwM2M writes quoted (rt="oma.lwm2m"); other values are quoted only when needed. */
-const ALWAYS_QUOTED = new Set(['rt', 'if', 'title', 'anchor', 'rel', 'rev']);
+// LwM2M writes lwm2m="1.1" and uri="coap://…" quoted in Bootstrap-Discover (Core §5.2.7.3).
+const ALWAYS_QUOTED = new Set(['rt', 'if', 'title', 'anchor', 'rel', 'rev', 'lwm2m', 'uri']);
 
 function isPtoken(v: string): boolean {
   // RFC 6690 ptoken chars: ! # $ % & ' ( ) * + - . / : < = > ? @ [ ] ^ _ ` { | } ~ ALPHA DIGIT
