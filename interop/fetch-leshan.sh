@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fetch Eclipse Leshan from Maven Central and build our launchers into interop/.cache/leshan.
+# Idempotent: a stamp of pom.xml + launcher sources skips Maven when nothing changed.
+# Downloads are cached in ~/.m2 (Maven's own cache), so a cold .cache after a fresh clone
+# only costs a compile + copy.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="$here/.cache/leshan"
+
+if ! command -v java >/dev/null 2>&1; then
+  echo "fetch-leshan: 'java' not found. Leshan needs Java 17+ (Debian: apt-get install -y openjdk-17-jdk-headless maven)." >&2
+  exit 2
+fi
+if ! command -v mvn >/dev/null 2>&1; then
+  echo "fetch-leshan: 'mvn' not found (Debian: apt-get install -y maven)." >&2
+  exit 2
+fi
+
+stamp="$(cat "$here/pom.xml" $(find "$here/src" -type f -name '*.java' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)"
+if [ -f "$cache/.stamp" ] && [ "$(cat "$cache/.stamp")" = "$stamp" ] \
+   && [ -f "$cache/leshan-server-demo.jar" ] && [ -f "$cache/xs-lwm2m-leshan-launchers.jar" ] \
+   && [ -d "$cache/lib" ]; then
+  echo "fetch-leshan: up to date in $cache"
+  exit 0
+fi
+
+rm -rf "$cache"
+mkdir -p "$cache"
+start=$(date +%s)
+mvn -B -q -Dstyle.color=never -f "$here/pom.xml" package
+echo "$stamp" > "$cache/.stamp"
+echo "fetch-leshan: Leshan ready in $cache ($(( $(date +%s) - start )) s)"
