@@ -1,0 +1,81 @@
+// LwM2M Server Accounts: a Security instance (not a Bootstrap-Server) and a
+// Server instance paired by Short Server ID (Core §5.2.1).
+import type { ObjectTree } from './object-tree';
+import { asNumber } from './object-tree';
+import { OBJ, REGISTRATION_DEFAULTS, SEC, SRV } from './ids';
+import { parseServerUri, type ServerUri } from './server-uri';
+
+export interface RetryPolicy {
+  communicationRetryCount: number;
+  communicationRetryTimer: number;          // seconds
+  communicationSequenceDelayTimer: number;  // seconds
+  communicationSequenceRetryCount: number;
+}
+
+export interface ServerAccount {
+  ssid: number;
+  securityInstance: number;
+  serverInstance: number;
+  uri: ServerUri;
+  lifetime: number;   // seconds
+  binding: string;
+  retry: RetryPolicy;
+  bootstrapOnRegistrationFailure: boolean;
+  initialRegistrationDelay: number;  // seconds
+}
+
+export interface BootstrapAccount {
+  securityInstance: number;
+  uri: ServerUri;
+  clientHoldOffTime: number;           // seconds
+  accountTimeout: number;              // seconds, 0 = never purged
+}
+
+export function serverAccounts(tree: ObjectTree): ServerAccount[] {
+  const out: ServerAccount[] = [];
+  for (const sec of tree.instanceIds(OBJ.SECURITY)) {
+    if (tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER) === true) continue;
+    const ssid = asNumber(tree.value(OBJ.SECURITY, sec, SEC.SHORT_SERVER_ID));
+    const uriText = tree.value(OBJ.SECURITY, sec, SEC.URI);
+    if (ssid === undefined || typeof uriText !== 'string') continue;
+    const uri = parseServerUri(uriText);
+    if (!uri) continue;
+    const srv = tree.instanceIds(OBJ.SERVER).find((i) => asNumber(tree.value(OBJ.SERVER, i, SRV.SHORT_SERVER_ID)) === ssid);
+    if (srv === undefined) continue;
+    const num = (rid: number, dflt: number) => {
+      const v = asNumber(tree.value(OBJ.SERVER, srv, rid));
+      return v !== undefined && v >= 0 ? v : dflt;
+    };
+    const bof = tree.value(OBJ.SERVER, srv, SRV.BOOTSTRAP_ON_REGISTRATION_FAILURE);
+    const binding = tree.value(OBJ.SERVER, srv, SRV.BINDING);
+    out.push({
+      ssid, securityInstance: sec, serverInstance: srv, uri,
+      lifetime: num(SRV.LIFETIME, 86400) || 86400,
+      binding: typeof binding === 'string' ? binding : 'U',
+      retry: {
+        communicationRetryCount: Math.max(1, num(SRV.COMMUNICATION_RETRY_COUNT, REGISTRATION_DEFAULTS.communicationRetryCount)),
+        communicationRetryTimer: num(SRV.COMMUNICATION_RETRY_TIMER, REGISTRATION_DEFAULTS.communicationRetryTimer),
+        communicationSequenceDelayTimer: num(SRV.COMMUNICATION_SEQUENCE_DELAY_TIMER, REGISTRATION_DEFAULTS.communicationSequenceDelayTimer),
+        communicationSequenceRetryCount: Math.max(1, num(SRV.COMMUNICATION_SEQUENCE_RETRY_COUNT, REGISTRATION_DEFAULTS.communicationSequenceRetryCount)),
+      },
+      bootstrapOnRegistrationFailure: typeof bof === 'boolean' ? bof : REGISTRATION_DEFAULTS.bootstrapOnRegistrationFailure,
+      initialRegistrationDelay: num(SRV.INITIAL_REGISTRATION_DELAY, 0),
+    });
+  }
+  return out.sort((a, b) => a.ssid - b.ssid);
+}
+
+export function bootstrapAccount(tree: ObjectTree): BootstrapAccount | undefined {
+  for (const sec of tree.instanceIds(OBJ.SECURITY)) {
+    if (tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER) !== true) continue;
+    const uriText = tree.value(OBJ.SECURITY, sec, SEC.URI);
+    const uri = typeof uriText === 'string' ? parseServerUri(uriText) : undefined;
+    if (!uri) return undefined;
+    return {
+      securityInstance: sec, uri,
+      clientHoldOffTime: asNumber(tree.value(OBJ.SECURITY, sec, SEC.CLIENT_HOLD_OFF_TIME)) ?? 0,
+      accountTimeout: asNumber(tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER_ACCOUNT_TIMEOUT)) ?? 0,
+    };
+  }
+  return undefined;
+}

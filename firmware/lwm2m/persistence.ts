@@ -1,0 +1,90 @@
+// The client configuration in the flash record store: one record per
+// persisted object instance plus a manifest naming them all, written as one
+// atomic commit. Anything missing or damaged on load means "no stored
+// configuration" (the client bootstraps again) rather than running on garbage.
+import type { Logger } from '../platform/ports';
+import type { RecordStore } from '../store/record-store';
+import { decodeInstance, encodeInstance, instanceKey, splitInstanceKey } from '../store/object-codec';
+import type { ConfigPersistence } from './client';
+import { DEV, OBJ } from './ids';
+import { ObjectTree, type InstanceData } from './object-tree';
+
+/** Manifest key: above every instance key (object ids stop at 65534). */
+export const MANIFEST_KEY = 0xffff_0000;
+/** Bumped when what is stored changes meaning; an unknown version is not loaded. */
+export const CONFIG_VERSION = 1;
+/** Device resources that are configuration (the rest is rebuilt at start). */
+const PERSISTED_DEVICE_RESOURCES = new Set<number>([DEV.UTC_OFFSET, DEV.TIMEZONE]);
+const PERSISTED_OBJECTS = new Set<number>([OBJ.SECURITY, OBJ.SERVER, OBJ.ACCESS_CONTROL, OBJ.DEVICE]);
+
+export function storePersistence(store: RecordStore, log: Logger): ConfigPersistence {
+  return {
+    load(): ObjectTree | undefined {
+      const manifest = store.get(MANIFEST_KEY);
+      if (!manifest) return undefined;
+      const keys = parseManifest(manifest);
+      if (!keys) { log.error('store: configuration manifest damaged or of an unknown version; ignoring stored configuration'); return undefined; }
+      const tree = new ObjectTree();
+      for (const key of keys) {
+        const bytes = store.get(key);
+        const inst = bytes && decodeInstance(bytes);
+        const { objectId, instanceId } = splitInstanceKey(key);
+        if (!inst) { log.error(`store: /${objectId}/${instanceId} missing or damaged; ignoring stored configuration`); return undefined; }
+        tree.objects.set(objectId, tree.objects.get(objectId) ?? new Map());
+        tree.objects.get(objectId)!.set(instanceId, inst as InstanceData);
+      }
+      return tree;
+    },
+    save(tree: ObjectTree): boolean {
+      const wanted = new Map<number, Uint8Array>();
+      for (const oid of PERSISTED_OBJECTS) {
+        for (const [iid, inst] of tree.instances(oid) ?? []) {
+          const data = oid === OBJ.DEVICE ? filterDevice(inst) : inst;
+          wanted.set(instanceKey(oid, iid), encodeInstance(data));
+        }
+      }
+      const changes: Array<{ key: number; value: Uint8Array | null }> = [];
+      for (const key of store.keys()) if (key !== MANIFEST_KEY && !wanted.has(key)) changes.push({ key, value: null });
+      // Unchanged records are not rewritten: fewer flash writes and erases.
+      for (const [key, value] of wanted) if (!equal(store.get(key), value)) changes.push({ key, value });
+      const manifest = encodeManifest([...wanted.keys()]);
+      if (changes.length === 0 && equal(store.get(MANIFEST_KEY), manifest)) return true;
+      changes.push({ key: MANIFEST_KEY, value: manifest });
+      const r = store.commit(changes);
+      if (!r.ok) log.error(`store: commit failed (${r.error})`);
+      return r.ok;
+    },
+  };
+}
+
+function filterDevice(inst: InstanceData): InstanceData {
+  const out: InstanceData = new Map();
+  for (const [rid, v] of inst) if (PERSISTED_DEVICE_RESOURCES.has(rid)) out.set(rid, v);
+  return out;
+}
+
+function encodeManifest(keys: number[]): Uint8Array {
+  const b = new Uint8Array(4 + keys.length * 4);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, CONFIG_VERSION);
+  dv.setUint16(2, keys.length);
+  keys.sort((a, b) => a - b).forEach((k, i) => dv.setUint32(4 + i * 4, k));
+  return b;
+}
+
+function parseManifest(b: Uint8Array): number[] | undefined {
+  if (b.length < 4) return undefined;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (dv.getUint16(0) !== CONFIG_VERSION) return undefined;
+  const n = dv.getUint16(2);
+  if (b.length !== 4 + n * 4) return undefined;
+  const keys: number[] = [];
+  for (let i = 0; i < n; i++) keys.push(dv.getUint32(4 + i * 4));
+  return keys;
+}
+
+function equal(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

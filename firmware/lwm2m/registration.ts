@@ -1,0 +1,207 @@
+// Registration Interface, client side (Core §5.3, §6.2.1): Register, Update,
+// De-register for one LwM2M Server Account, with the 1.1 retry procedure
+// (Communication Retry Count/Timer, Sequence Delay Timer/Retry Count).
+import { Code, codeString } from '../coap/message';
+import type { CoapEndpoint } from '../coap/endpoint';
+import type { Peer } from '../coap/api';
+import { ContentFormat } from '../formats';
+import type { Logger, TimerHandle, Timers } from '../platform/ports';
+import { utf8Encode } from '../util/utf8';
+import type { ServerAccount } from './accounts';
+
+export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'deregistered';
+
+export interface RegistrationEvents {
+  registered(reg: Registration): void;
+  /** All attempts of all sequences failed. */
+  failed(reg: Registration): void;
+  updated?(reg: Registration): void;
+}
+
+export interface RegistrationOptions {
+  endpoint: CoapEndpoint;
+  timers: Timers;
+  log: Logger;
+  endpointName: string;
+  account: ServerAccount;
+  peer: Peer;
+  /** Link-format object list, rebuilt at each Register / object change. */
+  objectLinks(): string;
+  /** Seconds of margin before lifetime expiry: MAX_TRANSMIT_WAIT (93 s). */
+  updateMargin: number;
+  events: RegistrationEvents;
+}
+
+export class Registration {
+  state: RegistrationState = 'idle';
+  location: string[] = [];
+  /** Attempts made in the current sequence, and sequences completed. */
+  private attempt = 0;
+  private sequence = 0;
+  private timer: TimerHandle | undefined;
+  private registeredLinks = '';
+  private registeredLifetime = 0;
+  private registeredBinding = '';
+  private busy = false;
+  private pendingUpdate = false;
+  registeredAt = 0;
+  updates = 0;
+
+  constructor(private readonly o: RegistrationOptions) {}
+
+  get ssid(): number { return this.o.account.ssid; }
+  get peer(): Peer { return this.o.peer; }
+  get account(): ServerAccount { return this.o.account; }
+
+  start(): void {
+    this.state = 'registering';
+    this.attempt = 0;
+    this.sequence = 0;
+    this.schedule(this.o.account.initialRegistrationDelay * 1000, () => this.register());
+  }
+
+  /** Stop timers without telling the server (e.g. a new bootstrap replaces the accounts). */
+  abandon(): void {
+    this.clearTimer();
+    this.state = 'idle';
+  }
+
+  /** Registration Update Trigger, or a change of lifetime, binding or objects. */
+  triggerUpdate(): void {
+    if (this.state !== 'registered') return;
+    if (this.busy) { this.pendingUpdate = true; return; }
+    this.clearTimer();
+    void this.update();
+  }
+
+  async deregister(): Promise<void> {
+    this.clearTimer();
+    const wasRegistered = this.state === 'registered';
+    this.state = 'deregistered';
+    if (!wasRegistered) return;
+    try {
+      const res = await this.o.endpoint.request(this.o.peer, { method: Code.DELETE, path: this.location });
+      this.o.log.info(`registration: de-register ssid=${this.ssid} → ${codeString(res.code)}`);
+    } catch (e) {
+      this.o.log.warn(`registration: de-register ssid=${this.ssid} failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async register(): Promise<void> {
+    if (this.state !== 'registering') return;
+    const a = this.o.account;
+    const links = this.o.objectLinks();
+    const query = [`ep=${this.o.endpointName}`, `lt=${a.lifetime}`, 'lwm2m=1.1', `b=${bindingQuery(a.binding)}`];
+    if (a.binding.includes('Q')) query.push('Q');
+    this.attempt++;
+    this.o.log.info(`registration: register to ssid=${a.ssid} ${a.uri.host}:${a.uri.port} (attempt ${this.attempt})`);
+    this.busy = true;
+    try {
+      const res = await this.o.endpoint.request(this.o.peer, {
+        method: Code.POST, path: ['rd'], query, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(links),
+      });
+      if (this.state !== 'registering') return;
+      if (res.code === Code.CREATED && res.locationPath.length > 0) {
+        this.location = res.locationPath;
+        this.registeredLinks = links;
+        this.registeredLifetime = a.lifetime;
+        this.registeredBinding = a.binding;
+        this.state = 'registered';
+        this.attempt = 0;
+        this.sequence = 0;
+        this.o.log.info(`registration: registered ssid=${a.ssid} at /${this.location.join('/')}`);
+        this.scheduleUpdate();
+        this.o.events.registered(this);
+        return;
+      }
+      this.o.log.warn(`registration: ssid=${a.ssid} answered ${codeString(res.code)}`);
+    } catch (e) {
+      if (this.state !== 'registering') return;
+      this.o.log.warn(`registration: ssid=${a.ssid} ${(e as Error).message}`);
+    } finally {
+      this.busy = false;
+    }
+    this.retry();
+  }
+
+  // Core §6.2.1.1: retry with Communication Retry Timer × 2^(n−1); after
+  // Communication Retry Count attempts wait the Sequence Delay Timer; after
+  // Sequence Retry Count sequences the registration has failed.
+  private retry(): void {
+    const r = this.o.account.retry;
+    if (this.attempt < r.communicationRetryCount) {
+      const delay = r.communicationRetryTimer * 2 ** (this.attempt - 1);
+      this.schedule(delay * 1000, () => this.register());
+      return;
+    }
+    this.sequence++;
+    this.attempt = 0;
+    if (this.sequence < r.communicationSequenceRetryCount) {
+      this.schedule(r.communicationSequenceDelayTimer * 1000, () => this.register());
+      return;
+    }
+    this.state = 'failed';
+    this.o.log.error(`registration: ssid=${this.ssid} failed after ${r.communicationSequenceRetryCount} sequence(s)`);
+    this.o.events.failed(this);
+  }
+
+  private scheduleUpdate(): void {
+    const lt = this.registeredLifetime;
+    const delay = Math.max(lt / 2, lt - this.o.updateMargin);
+    this.schedule(delay * 1000, () => { void this.update(); });
+  }
+
+  private async update(): Promise<void> {
+    if (this.state !== 'registered') return;
+    const a = this.o.account;
+    const query: string[] = [];
+    if (a.lifetime !== this.registeredLifetime) query.push(`lt=${a.lifetime}`);
+    if (a.binding !== this.registeredBinding) query.push(`b=${bindingQuery(a.binding)}`);
+    const links = this.o.objectLinks();
+    const sendLinks = links !== this.registeredLinks;
+    this.busy = true;
+    try {
+      const res = await this.o.endpoint.request(this.o.peer, {
+        method: Code.POST, path: this.location, query,
+        ...(sendLinks ? { contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(links) } : {}),
+      });
+      if (this.state !== 'registered') return;
+      if (res.code === Code.CHANGED) {
+        this.updates++;
+        this.registeredLifetime = a.lifetime;
+        this.registeredBinding = a.binding;
+        if (sendLinks) this.registeredLinks = links;
+        this.o.log.info(`registration: update ssid=${a.ssid} → 2.04`);
+        this.o.events.updated?.(this);
+        this.scheduleUpdate();
+        if (this.pendingUpdate) { this.pendingUpdate = false; this.triggerUpdate(); }
+        return;
+      }
+      this.o.log.warn(`registration: update ssid=${a.ssid} → ${codeString(res.code)}, registering again`);
+    } catch (e) {
+      if (this.state !== 'registered') return;
+      this.o.log.warn(`registration: update ssid=${a.ssid} failed (${(e as Error).message}), registering again`);
+    } finally {
+      this.busy = false;
+    }
+    // A failed Update means the registration may be gone (Core §6.2.2): register again.
+    this.state = 'registering';
+    this.attempt = 0;
+    this.sequence = 0;
+    void this.register();
+  }
+
+  private schedule(ms: number, fn: () => void): void {
+    this.clearTimer();
+    this.timer = this.o.timers.setTimeout(() => { this.timer = undefined; fn(); }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) { this.o.timers.clearTimeout(this.timer); this.timer = undefined; }
+  }
+}
+
+/** The `b=` query carries the transport binding letters without the Q flag (1.1). */
+function bindingQuery(binding: string): string {
+  return binding.replace(/Q/g, '') || 'U';
+}

@@ -1,0 +1,224 @@
+// A LwM2M Bootstrap-Server for provisioning devices from a laptop (Node
+// only). Client-initiated (answers POST /bs?ep=) and server-initiated
+// (provision()) modes; by default Delete "/" → Write /0 and /1 → Discover
+// → Finish; on 4.06 it deletes and starts once more, then reports failure.
+import type { Peer } from '../firmware/coap/api';
+import { CoapEndpoint } from '../firmware/coap/endpoint';
+import { Code, codeString } from '../firmware/coap/message';
+import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/formats';
+import type { Path, Value } from '../firmware/model/types';
+import { parsePath } from '../firmware/model/path';
+import { resolveType } from '../firmware/lwm2m/resolver';
+import type { DatagramTransport, Logger, Random, Timers } from '../firmware/platform/ports';
+import { utf8Decode } from '../firmware/util/utf8';
+import { parseQuery, segments } from './lwm2m-server';
+
+export interface ServerAccountConfig {
+  uri: string;
+  ssid: number;
+  lifetime?: number;
+  binding?: string;
+  /** 'nosec' (default) or 'psk'; PSK keys are written but never logged. */
+  securityMode?: 'nosec' | 'psk';
+  pskIdentity?: string;
+  pskKeyHex?: string;
+  defaultMinPeriod?: number;
+  defaultMaxPeriod?: number;
+  bootstrapOnRegistrationFailure?: boolean;
+  communicationRetryCount?: number;
+  communicationRetryTimer?: number;
+  communicationSequenceDelayTimer?: number;
+  communicationSequenceRetryCount?: number;
+}
+
+export interface EndpointConfig {
+  servers: ServerAccountConfig[];
+  /** Rewrite the Bootstrap-Server Account at /0/0 (optional). */
+  bootstrap?: { uri: string; clientHoldOffTime?: number; accountTimeout?: number };
+  /** Extra resource writes after the accounts: { path: '/3/0/14', value: '+01:00' }. */
+  writes?: Array<{ path: string; value: Value }>;
+}
+
+export interface BootstrapConfig {
+  /** Payload format of the object-level writes. */
+  format?: 'tlv' | 'senml-json' | 'senml-cbor';
+  /** Bootstrap-Discover "/" after the writes (default true). */
+  discover?: boolean;
+  /** Delete "/" first (default true). */
+  deleteFirst?: boolean;
+  /** Per endpoint name; "*" applies to any other endpoint. */
+  endpoints: Record<string, EndpointConfig>;
+}
+
+export type BootstrapEvent =
+  | { type: 'request'; endpoint: string; peer: Peer }
+  | { type: 'step'; endpoint: string; operation: string; path: string; code: string; detail?: string }
+  | { type: 'finished'; endpoint: string; ok: boolean; diagnostic?: string };
+
+export interface BootstrapServerOptions {
+  transport: DatagramTransport;
+  timers: Timers;
+  random: Random;
+  log: Logger;
+  config: BootstrapConfig;
+  onEvent?: (e: BootstrapEvent) => void;
+  /** Bound on concurrent bootstrap sequences. */
+  maxSessions?: number;
+}
+
+const FORMATS = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JSON, 'senml-cbor': ContentFormat.SENML_CBOR } as const;
+
+export class BootstrapServer {
+  readonly endpoint: CoapEndpoint;
+  private active = new Set<string>();
+
+  constructor(private readonly o: BootstrapServerOptions) {
+    validateConfig(o.config);
+    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
+    this.endpoint.onRequest = (req) => {
+      if (req.method !== Code.POST || req.path.length !== 1 || req.path[0] !== 'bs') return { code: Code.NOT_FOUND };
+      const ep = parseQuery(req.query).get('ep');
+      if (!ep || !this.configFor(ep)) {
+        o.log.warn(`bootstrap-server: Bootstrap-Request from unknown endpoint ${ep ?? '(none)'}`);
+        return { code: Code.BAD_REQUEST };
+      }
+      if (this.active.has(ep)) return { code: Code.CHANGED }; // a retransmitted or repeated request: one sequence
+      if (this.active.size >= (o.maxSessions ?? 16)) return { code: Code.SERVICE_UNAVAILABLE };
+      this.emit({ type: 'request', endpoint: ep, peer: req.peer });
+      o.log.info(`bootstrap-server: Bootstrap-Request from ${ep} (${req.peer.address}:${req.peer.port})`);
+      // Start writing once our 2.04 is on its way.
+      o.timers.setTimeout(() => { void this.provision(req.peer, ep); }, 0);
+      return { code: Code.CHANGED };
+    };
+  }
+
+  configFor(ep: string): EndpointConfig | undefined {
+    return this.o.config.endpoints[ep] ?? this.o.config.endpoints['*'];
+  }
+
+  /** Run a bootstrap sequence toward a client (server-initiated when called directly). */
+  async provision(peer: Peer, ep: string): Promise<boolean> {
+    const cfg = this.configFor(ep);
+    if (!cfg) throw new Error(`no bootstrap configuration for ${ep}`);
+    this.active.add(ep);
+    try {
+      for (let round = 1; round <= 2; round++) {
+        const outcome = await this.sequence(peer, ep, cfg, round > 1 || this.o.config.deleteFirst !== false);
+        if (outcome.ok) { this.emit({ type: 'finished', endpoint: ep, ok: true }); return true; }
+        if (!outcome.retry || round === 2) {
+          this.emit({ type: 'finished', endpoint: ep, ok: false, diagnostic: outcome.diagnostic });
+          this.o.log.error(`bootstrap-server: ${ep} failed: ${outcome.diagnostic}`);
+          return false;
+        }
+        this.o.log.warn(`bootstrap-server: ${ep} rejected the configuration (${outcome.diagnostic}); deleting and starting again`);
+      }
+      return false;
+    } finally {
+      this.active.delete(ep);
+    }
+  }
+
+  private async sequence(peer: Peer, ep: string, cfg: EndpointConfig, deleteFirst: boolean):
+    Promise<{ ok: true } | { ok: false; retry: boolean; diagnostic: string }> {
+    const format = FORMATS[this.o.config.format ?? 'tlv'];
+    const step = async (operation: string, method: number, path: string, extra: { contentFormat?: number; payload?: Uint8Array; accept?: number } = {}) => {
+      const res = await this.endpoint.request(peer, { method, path: segments(path), ...extra });
+      const text = res.payload.length ? utf8Decode(res.payload) : undefined;
+      this.emit({ type: 'step', endpoint: ep, operation, path, code: codeString(res.code), detail: operation === 'Discover' ? text : undefined });
+      return { res, text };
+    };
+    try {
+      if (deleteFirst) {
+        const { res } = await step('Delete', Code.DELETE, '/');
+        if (res.code !== Code.DELETED) return { ok: false, retry: false, diagnostic: `Delete / answered ${codeString(res.code)}` };
+      }
+      for (const [objectId, records] of accountRecords(cfg)) {
+        const base: Path = { objectId };
+        const enc = encodePayload(format, base, records, resolveType);
+        if (!enc.ok) return { ok: false, retry: false, diagnostic: `cannot encode /${objectId}: ${enc.reason}` };
+        const { res, text } = await step('Write', Code.PUT, `/${objectId}`, { contentFormat: format, payload: enc.value });
+        if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write /${objectId} answered ${codeString(res.code)} ${text ?? ''}`.trim() };
+      }
+      for (const w of cfg.writes ?? []) {
+        const p = parsePath(w.path);
+        if (!p || p.resourceId === undefined) return { ok: false, retry: false, diagnostic: `bad write path ${w.path}` };
+        const enc = encodePayload(format, p, [{ path: p, value: w.value }], resolveType);
+        if (!enc.ok) return { ok: false, retry: false, diagnostic: `cannot encode ${w.path}: ${enc.reason}` };
+        const { res } = await step('Write', Code.PUT, w.path, { contentFormat: format, payload: enc.value });
+        if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write ${w.path} answered ${codeString(res.code)}` };
+      }
+      if (this.o.config.discover !== false) await step('Discover', Code.GET, '/', { accept: ContentFormat.LINK_FORMAT });
+      const { res, text } = await step('Finish', Code.POST, '/bs');
+      if (res.code === Code.CHANGED) return { ok: true };
+      return { ok: false, retry: res.code === Code.NOT_ACCEPTABLE, diagnostic: `Finish answered ${codeString(res.code)}${text ? ': ' + text : ''}` };
+    } catch (e) {
+      return { ok: false, retry: false, diagnostic: (e as Error).message };
+    }
+  }
+
+  private emit(e: BootstrapEvent): void { try { this.o.onEvent?.(e); } catch { /* observer bug */ } }
+
+  close(): void { this.endpoint.close(); }
+}
+
+/** The Security (/0) and Server (/1) instances for an endpoint, as records per object. */
+export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceRecord[]]> {
+  const sec: ResourceRecord[] = [];
+  const srv: ResourceRecord[] = [];
+  const put = (list: ResourceRecord[], objectId: number, instanceId: number, resourceId: number, value: Value) => {
+    list.push({ path: { objectId, instanceId, resourceId }, value });
+  };
+  if (cfg.bootstrap) {
+    put(sec, 0, 0, 0, cfg.bootstrap.uri);
+    put(sec, 0, 0, 1, true);
+    put(sec, 0, 0, 2, 3);
+    put(sec, 0, 0, 3, new Uint8Array(0));
+    put(sec, 0, 0, 4, new Uint8Array(0));
+    put(sec, 0, 0, 5, new Uint8Array(0));
+    if (cfg.bootstrap.clientHoldOffTime !== undefined) put(sec, 0, 0, 11, cfg.bootstrap.clientHoldOffTime);
+    if (cfg.bootstrap.accountTimeout !== undefined) put(sec, 0, 0, 12, cfg.bootstrap.accountTimeout);
+  }
+  cfg.servers.forEach((s, n) => {
+    // Security instance 0 is left to the Bootstrap-Server Account.
+    const si = n + 1;
+    const psk = s.securityMode === 'psk';
+    put(sec, 0, si, 0, s.uri);
+    put(sec, 0, si, 1, false);
+    put(sec, 0, si, 2, psk ? 0 : 3);
+    put(sec, 0, si, 3, psk ? new TextEncoder().encode(s.pskIdentity ?? '') : new Uint8Array(0));
+    put(sec, 0, si, 4, new Uint8Array(0));
+    put(sec, 0, si, 5, psk ? hexBytes(s.pskKeyHex ?? '') : new Uint8Array(0));
+    put(sec, 0, si, 10, s.ssid);
+    put(srv, 1, n, 0, s.ssid);
+    put(srv, 1, n, 1, s.lifetime ?? 86400);
+    if (s.defaultMinPeriod !== undefined) put(srv, 1, n, 2, s.defaultMinPeriod);
+    if (s.defaultMaxPeriod !== undefined) put(srv, 1, n, 3, s.defaultMaxPeriod);
+    put(srv, 1, n, 6, false);
+    put(srv, 1, n, 7, s.binding ?? 'U');
+    if (s.bootstrapOnRegistrationFailure !== undefined) put(srv, 1, n, 16, s.bootstrapOnRegistrationFailure);
+    if (s.communicationRetryCount !== undefined) put(srv, 1, n, 17, s.communicationRetryCount);
+    if (s.communicationRetryTimer !== undefined) put(srv, 1, n, 18, s.communicationRetryTimer);
+    if (s.communicationSequenceDelayTimer !== undefined) put(srv, 1, n, 19, s.communicationSequenceDelayTimer);
+    if (s.communicationSequenceRetryCount !== undefined) put(srv, 1, n, 20, s.communicationSequenceRetryCount);
+  });
+  return [[0, sec], [1, srv]];
+}
+
+function hexBytes(h: string): Uint8Array {
+  const out = new Uint8Array(h.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(i * 2, 2), 16);
+  return out;
+}
+
+/** Throws with a message naming the bad field (never the key material). */
+export function validateConfig(c: BootstrapConfig): void {
+  if (!c || typeof c !== 'object' || !c.endpoints || typeof c.endpoints !== 'object') throw new Error('bootstrap config: "endpoints" object missing');
+  if (c.format !== undefined && !(c.format in FORMATS)) throw new Error(`bootstrap config: format must be one of ${Object.keys(FORMATS).join(', ')}`);
+  for (const [ep, e] of Object.entries(c.endpoints)) {
+    if (!Array.isArray(e.servers) || e.servers.length === 0) throw new Error(`bootstrap config: endpoint ${ep}: "servers" must list at least one server`);
+    for (const s of e.servers) {
+      if (typeof s.uri !== 'string' || !/^coaps?:\/\//.test(s.uri)) throw new Error(`bootstrap config: endpoint ${ep}: bad server uri ${String(s.uri)}`);
+      if (!Number.isInteger(s.ssid) || s.ssid < 1 || s.ssid > 65534) throw new Error(`bootstrap config: endpoint ${ep}: ssid must be 1..65534`);
+    }
+  }
+}
