@@ -4,9 +4,13 @@
 import assert from 'node:assert/strict';
 import { bundleForXs } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
-import { describeDecode, mutations, toHex } from '../../host/xs/entries/coap-vectors';
+import { bigBody, describeDecode, fromHex, mutations, toHex } from '../../host/xs/entries/coap-vectors';
 import { encodeMessage, Type, Code, OptionNumber } from '../../firmware/coap/message';
-import { utf8Encode } from '../../firmware/util/utf8';
+import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
+import { CoapEndpoint } from '../../firmware/coap/endpoint';
+import type { CoapResponse } from '../../firmware/coap/api';
+import { silentLogger } from '../../firmware/platform/ports';
+import { loopbackUdp, mathRandom, nodeTimers } from './support/udp';
 
 // RFC 7252 Appendix A, Figure 16 (CON GET /temperature, piggybacked 2.05 "22.3 C").
 const RFC_GET = '40017d34bb74656d7065726174757265';
@@ -71,4 +75,92 @@ describe('CoAP in XS (real engine on the host)', function () {
     assert.deepEqual(inXs, viaJson(inV8));
     assert.equal(inV8.filter((r) => (r as { threw?: string }).threw).length, 0);
   });
+
+  describe('endpoint in XS <-> Node CoapEndpoint over real loopback UDP', () => {
+    let node: CoapEndpoint;
+    let nodePort: number;
+    let xsPort: number;
+    const xsPeer = () => ({ address: '127.0.0.1', port: xsPort });
+    const nodeRequests: string[] = [];
+
+    before(async () => {
+      const udp = await loopbackUdp();
+      nodePort = udp.port;
+      node = new CoapEndpoint({ transport: udp, timers: nodeTimers, random: mathRandom, log: silentLogger });
+      node.onRequest = (req) => {
+        nodeRequests.push(`${req.method} /${req.path.join('/')}`);
+        if (req.path[0] === 'time') return { code: Code.CONTENT, contentFormat: 0, payload: utf8Encode('12:00') };
+        if (req.path[0] === 'big') return { code: Code.CONTENT, payload: bigBody(5000) };
+        if (req.path[0] === 'sink') return { code: Code.CHANGED, payload: utf8Encode(String(req.payload.length)) };
+        return { code: Code.NOT_FOUND };
+      };
+      ({ port: xsPort } = await host.callJson<{ port: number }>('start', { blockSzx: 6 }));
+    });
+    after(() => node?.close());
+
+    async function xsRequest(req: object): Promise<{ code: number; payload: string; error?: string }> {
+      const done = host.waitEvent('response', 15000);
+      await host.callJson('request', { port: nodePort, ...req });
+      return JSON.parse(utf8Decode(await done));
+    }
+
+    it('serves a Node GET (piggybacked 2.05) from XS', async () => {
+      const res = await node.request(xsPeer(), { method: Code.GET, path: ['hello'] });
+      assert.equal(res.code, Code.CONTENT);
+      assert.equal(utf8Decode(res.payload), 'hello from XS');
+      const nf = await node.request(xsPeer(), { method: Code.GET, path: ['nothing'] });
+      assert.equal(nf.code, Code.NOT_FOUND);
+    });
+
+    it('sends a 4 KB Block2 response from XS and reassembles a Block1 upload in XS', async () => {
+      const big = await node.request(xsPeer(), { method: Code.GET, path: ['big'] });
+      assert.equal(big.code, Code.CONTENT);
+      assert.deepEqual(big.payload, bigBody(4100));
+      const up = bigBody(3000);
+      const echo = await node.request(xsPeer(), { method: Code.PUT, path: ['echo'], payload: up });
+      assert.equal(echo.code, Code.CHANGED);
+      assert.deepEqual(echo.payload, up.slice().reverse());
+    });
+
+    it('lets XS act as a client: GET, Block2 fetch of 5000 bytes, Block1 upload', async () => {
+      const t = await xsRequest({ method: Code.GET, path: ['time'] });
+      assert.equal(t.code, Code.CONTENT);
+      assert.equal(utf8Decode(fromHex(t.payload)), '12:00');
+      const big = await xsRequest({ method: Code.GET, path: ['big'] });
+      assert.equal(big.code, Code.CONTENT);
+      assert.equal(big.payload, toHex(bigBody(5000)));
+      const sink = await xsRequest({ method: Code.POST, path: ['sink'], payload: toHex(bigBody(2500)) });
+      assert.equal(sink.code, Code.CHANGED);
+      assert.equal(utf8Decode(fromHex(sink.payload)), '2500');
+      assert.ok(nodeRequests.includes('1 /time'));
+    });
+
+    it('carries an Observe relation from XS: register, CON and NON notifications, deregister', async () => {
+      const seen: CoapResponse[] = [];
+      const obs = await node.observe(xsPeer(), { method: Code.GET, path: ['obs'] }, (r) => seen.push(r));
+      assert.equal(utf8Decode(obs.response.payload), 'n=0');
+      assert.equal(typeof obs.response.observe, 'number');
+      for (let n = 1; n <= 3; n++) {
+        const sent = host.waitEvent('notified');
+        assert.deepEqual(await host.callJson('notify', { n, confirmable: n % 2 === 1 }), { active: true });
+        assert.deepEqual(JSON.parse(utf8Decode(await sent)), { n });
+      }
+      for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(seen.map((r) => utf8Decode(r.payload)), ['n=1', 'n=2', 'n=3']);
+      await obs.cancel();
+      const st = await host.callJson<{ observations: number; cancelReason: string }>('stats');
+      assert.equal(st.observations, 0);
+      assert.equal(st.cancelReason, 'deregister');
+    });
+
+    it('ran without any error in XS', async () => {
+      const st = await host.callJson<{ stats: { handlerErrors: number; formatErrors: number; timeouts: number } }>('stats');
+      assert.equal(st.stats.handlerErrors, 0);
+      assert.equal(st.stats.formatErrors, 0);
+      assert.equal(st.stats.timeouts, 0);
+      assert.deepEqual(host.errors, []);
+      assert.deepEqual(host.errorLogs, []);
+    });
+  });
 });
+

@@ -15,6 +15,13 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
+/** A deterministic body for block-wise transfers. */
+export function bigBody(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + 3) & 0xff;
+  return b;
+}
+
 /** Decode, describe, and re-encode when it decoded. Never throws (a throw is itself reported). */
 export function describeDecode(hex: string): unknown {
   try {
