@@ -55,7 +55,7 @@ const mbs = (ops: number, bytes: number) => (ops * bytes / 1e6).toFixed(1);
 
 function run(label: string, base: Path, records: ResourceRecord[], lc: unknown, lcPath: string) {
   const backends: Array<[string, TlvBackend]> = [['wasm (AssemblyScript)', loadTlvWasm()], ['pure TS', new TlvTs()]];
-  let bytes = new Uint8Array(0);
+  let bytes: Uint8Array = new Uint8Array(0);
   for (const [name, be] of backends) {
     setTlvBackend(be);
     const e = encodePayload(TLV, base, records, R);

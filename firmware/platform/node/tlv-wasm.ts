@@ -7,12 +7,17 @@ import { setTlvBackend } from '../../codec/backend';
 import { ENTRY_WORDS, TLV_TOO_LARGE } from '../../codec/tlv-constants';
 
 interface TlvExports {
-  memory: WebAssembly.Memory;
+  memory: { buffer: ArrayBuffer };
   inPtr(): number; tablePtr(): number; outPtr(): number;
   maxPayload(): number; maxEntries(): number; errorIndex(): number;
   decode(len: number, topKinds: number): number;
   decodeValues(count: number): number;
   encode(count: number, dataLimit: number): number;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
 }
 
 export const TLV_WASM_URL = new URL('../../../build/out/tlv.wasm', import.meta.url);
@@ -67,7 +72,8 @@ class TlvWasm implements TlvBackend {
 /** Instantiates build/out/tlv.wasm (or the given bytes) as a TlvBackend. */
 export function loadTlvWasm(bytes?: Uint8Array): TlvBackend {
   const code = bytes ?? readFileSync(fileURLToPath(TLV_WASM_URL));
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(code), {});
+  const wa = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;   // not in the ES2022 lib typings
+  const inst = new wa.Instance(new wa.Module(code), {});
   return new TlvWasm(inst.exports as unknown as TlvExports);
 }
 
