@@ -3,7 +3,6 @@
 // Pure: no Moddable imports, so host tests check it under Node.
 // Values from the command line arrive as strings; numbers are parsed here.
 import type { LogLevel } from '../ports';
-import { parseLogLevel } from './log';
 
 export interface DeviceIdentity {
   manufacturer: string;
@@ -81,6 +80,11 @@ export function checkBootstrapUri(uri: string): string | undefined {
   const port = m[2] === undefined ? 5683 : Number(m[2]);
   if (port < 1 || port > 65535) return `port ${port} out of range`;
   return undefined;
+}
+
+/** Parses a build-time `logLevel=` value; anything unknown falls back to `fallback`. */
+export function parseLogLevel(value: unknown, fallback: LogLevel = 'info'): LogLevel {
+  return value === 'error' || value === 'warn' || value === 'info' || value === 'debug' ? value : fallback;
 }
 
 function text(v: unknown): string | undefined {

@@ -3,14 +3,13 @@
 // filters by level and prefixes the level letter.
 import type { LogLevel, Logger } from '../ports';
 
+// The XS global (typed by @moddable/typings xs.d.ts on the device build);
+// declared module-locally so host tools can type-check this file too.
+declare const trace: (line: string) => void;
+
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 export type TraceSink = (line: string) => void;
-
-/** Parses a build-time `logLevel=` value; anything unknown falls back to `fallback`. */
-export function parseLogLevel(value: unknown, fallback: LogLevel = 'info'): LogLevel {
-  return value === 'error' || value === 'warn' || value === 'info' || value === 'debug' ? value : fallback;
-}
 
 export function createTraceLogger(level: LogLevel, sink: TraceSink = defaultSink, tag = 'lwm2m'): Logger {
   const max = RANK[level];

@@ -9,11 +9,10 @@ import Timer from 'timer';
 import Time from 'time';
 import type { Logger, TimerHandle, Timers } from '../ports';
 import type { HostTimerId, TimerModule } from './types/timer';
+import { tickDelta } from './ticks';
 
 // The npm typing calls the id a number and `repeat` a boolean; see types/timer.d.ts.
 const HostTimer = Timer as unknown as TimerModule;
-
-const WRAP = 4294967296;
 
 interface ModdableTimerHandle {
   id: HostTimerId | undefined;
@@ -33,7 +32,7 @@ export class ModdableTimers implements Timers {
 
   now(): number {
     const ticks = Time.ticks;
-    const delta = (((ticks - this.lastTicks) % WRAP) + WRAP) % WRAP;
+    const delta = tickDelta(this.lastTicks, ticks);
     this.lastTicks = ticks;
     this.monotonic += delta;
     return this.monotonic;

@@ -1,0 +1,67 @@
+// Static check of module specifiers against how XS on a microcontroller
+// resolves them (Moddable xs/platforms/mc fxFindModule): './x' is the
+// importer's folder + x; '../x' goes up exactly one folder; anything deeper
+// ('../../x', './../x', 'a/../b') is not normalised and is not found; a bare
+// name must equal a module name built into the archive; there is no
+// directory index lookup ('../formats' does not find formats/index).
+import { readFileSync } from 'node:fs';
+
+/** SDK modules the Moddable port and main may import (mapped by the SDK manifests we include). */
+export const MODDABLE_MODULES = new Set([
+  'timer', 'time', 'flash', 'wifi', 'net', 'sntp', 'socket', 'mc/config', 'instrumentation', 'debug',
+  'preference', 'Resource', 'system', 'embedded:io/socket/udp', 'embedded:io/socket/tcp', 'embedded:io/digital',
+  'embedded:provider/builtin',
+]);
+
+export interface ImportRef {
+  line: number;
+  specifier: string;
+  /** `import type` / `export type`: erased by tsc, never loaded on the device. */
+  typeOnly: boolean;
+}
+
+export function findImports(source: string): ImportRef[] {
+  // Blank out comments but keep offsets (so line numbers stay right) and leave strings alone.
+  const text = source
+    .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
+    .replace(/^([ \t]*)\/\/.*$/gm, (m, indent: string) => indent + ' '.repeat(m.length - indent.length));
+  const out: ImportRef[] = [];
+  const lineOf = (index: number): number => text.slice(0, index).split('\n').length;
+  const fromRe = /\b(import|export)\s+(type\s+)?([^;'"`]*?)\bfrom\s*['"]([^'"]+)['"]/g;
+  for (let m = fromRe.exec(text); m !== null; m = fromRe.exec(text)) {
+    // `import type from './x'` is a default import named `type`, not a type-only import.
+    const typeOnly = m[2] !== undefined && (m[3] ?? '').trim() !== '';
+    out.push({ line: lineOf(m.index), specifier: m[4]!, typeOnly });
+  }
+  const bareRe = /(^|[;\n])\s*import\s*['"]([^'"]+)['"]/g;
+  for (let m = bareRe.exec(text); m !== null; m = bareRe.exec(text)) {
+    out.push({ line: lineOf(m.index + m[1]!.length), specifier: m[2]!, typeOnly: false });
+  }
+  return out;
+}
+
+/** The module name XS will look up for `specifier` imported from module `referrer`, or why it cannot. */
+export function resolveOnDevice(referrer: string, specifier: string): { target: string } | { problem: string } {
+  let name = specifier.replace(/\.(m?js)$/, '');
+  if (name.startsWith('./') || name.startsWith('../')) {
+    const up = name.startsWith('../') ? 2 : 1;
+    const rest = name.slice(up === 2 ? 3 : 2);
+    if (rest.split('/').some((seg) => seg === '.' || seg === '..' || seg === '')) {
+      return { problem: `"${specifier}": XS on the device resolves only './x' or one '../x' (no '../../', no './../')` };
+    }
+    const folder = referrer.split('/');
+    folder.pop(); // the referrer's own file name
+    if (up === 2) {
+      if (folder.length === 0) return { problem: `"${specifier}": '../' from top-level module "${referrer}" leaves the module tree` };
+      folder.pop();
+    }
+    name = [...folder, rest].join('/');
+    return { target: name };
+  }
+  if (name.startsWith('/')) return { problem: `"${specifier}": absolute specifiers are not used in this firmware` };
+  return { target: name };
+}
+
+export function importsOfFile(path: string): ImportRef[] {
+  return findImports(readFileSync(path, 'utf8'));
+}

@@ -1,0 +1,277 @@
+// Checks the Moddable firmware manifest and every board on a machine without
+// the SDK or a board: JSON shape, local files, partition tables, and that
+// every module the device loads resolves under XS's device rules.
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import {
+  REPO, asList, isExternal, isGenerated, manifestIncludes, manifestModules, readJson,
+  type Json, type ModuleFile,
+} from './manifest-model';
+import { MODDABLE_MODULES, importsOfFile, resolveOnDevice } from './device-imports';
+import { checkPartitions, parseNumber, parsePartitionCsv, type Partition } from './partitions';
+
+const MANIFEST = join(REPO, 'manifest.json');
+const BOARDS = [
+  { folder: 'esp32', platform: 'esp32/nodemcu' },
+  { folder: 'esp32c3', platform: 'esp32/esp32c3' },
+  { folder: 'esp32s3', platform: 'esp32/esp32s3' },
+];
+const FLASH_4MB = 4 * 1024 * 1024;
+/** Core folders that ship on the device (DESIGN.md layout). */
+const CORE_DIRS = ['coap', 'codec', 'formats', 'lwm2m', 'model', 'store', 'util'];
+
+function obj(v: Json | undefined, what: string): { [key: string]: Json } {
+  assert.ok(v !== null && typeof v === 'object' && !Array.isArray(v), `${what} must be a JSON object`);
+  return v as { [key: string]: Json };
+}
+
+function rel(p: string): string {
+  return relative(REPO, p);
+}
+
+function walkTs(dir: string, skip: (p: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = join(dir, name);
+    if (skip(full)) continue;
+    if (statSync(full).isDirectory()) out.push(...walkTs(full, skip));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(full);
+  }
+  return out;
+}
+
+describe('device manifest (manifest.json)', () => {
+  const manifest = readJson(MANIFEST);
+
+  it('has the Moddable manifest shape: include list, modules map, config, typescript options, platforms', () => {
+    for (const p of asList(manifest.include)) assert.equal(typeof p, 'string');
+    const modules = obj(manifest.modules, 'modules');
+    for (const [target, source] of Object.entries(modules)) {
+      assert.ok(target.length > 0, 'empty module target');
+      assert.ok(asList(source).length > 0, `modules["${target}"] is empty`);
+    }
+    const config = obj(manifest.config, 'config');
+    assert.match(String(config.bootstrap), /^coap:\/\//, 'config.bootstrap default must be a coap:// URI');
+    assert.ok(['error', 'warn', 'info', 'debug'].includes(String(config.logLevel)), 'config.logLevel');
+    assert.equal(config.partition, 'lwm2m');
+    assert.ok('endpoint' in config, 'config.endpoint must exist (empty = derive from MAC)');
+    const ts = obj(obj(obj(manifest.typescript, 'typescript').tsconfig, 'typescript.tsconfig').compilerOptions, 'compilerOptions');
+    assert.equal(String(ts.target).toUpperCase(), 'ES2022');
+    assert.equal(String(ts.module).toUpperCase(), 'ES2022');
+    assert.deepEqual(ts.lib, ['ES2022'], 'no DOM lib on the device');
+    assert.equal(manifest.creation, undefined, 'creation belongs to the board fragments (the main manifest would override them)');
+  });
+
+  it('includes the SDK base, Wi-Fi, ECMA-419 IO (UDP socket) and flash manifests', () => {
+    const includes = asList(manifest.include);
+    for (const needed of [
+      '$(MODDABLE)/examples/manifest_base.json',
+      '$(MODDABLE)/examples/manifest_net.json',
+      '$(MODDABLE)/modules/io/manifest.json',
+      '$(MODDABLE)/modules/files/flash/manifest.json',
+    ]) assert.ok(includes.includes(needed), `missing include ${needed}`);
+  });
+
+  it('selects a board fragment per platform, exact subplatforms before the esp32/* fallback', () => {
+    const platforms = obj(manifest.platforms, 'platforms');
+    const keys = Object.keys(platforms);
+    const fallback = keys.indexOf('esp32/*');
+    for (const b of BOARDS) {
+      const i = keys.indexOf(b.platform);
+      assert.ok(i >= 0, `no platforms["${b.platform}"]`);
+      // mcconfig's matchPlatform returns the first key that matches, wildcard or not.
+      if (fallback >= 0) assert.ok(i < fallback, `${b.platform} must come before esp32/*`);
+      assert.deepEqual(asList(obj(platforms[b.platform], b.platform).include), [`./boards/${b.folder}/manifest.json`]);
+    }
+    assert.ok(keys.includes('...'), 'an explicit error for unsupported platforms');
+    assert.ok(typeof obj(platforms['...'], '...').error === 'string');
+  });
+
+  it('every local include exists ($(VAR) paths are SDK paths and are skipped)', () => {
+    const missing = manifestIncludes(MANIFEST)
+      .filter((i) => !isExternal(i.path) && !existsSync(i.path))
+      .map((i) => `${i.platform ?? 'top'}: ${rel(i.path)}`);
+    assert.deepEqual(missing, []);
+  });
+
+  it('every local module entry matches files (build/out is generated by npm scripts and git-ignored)', () => {
+    const { files, missing } = manifestModules(MANIFEST);
+    assert.deepEqual(missing.map(rel), []);
+    assert.ok(files.length > 0);
+    const modules = obj(manifest.modules, 'modules');
+    const generated = Object.values(modules).flatMap((v) => asList(v))
+      .filter((s) => !isExternal(s) && isGenerated(resolve(REPO, s.replace(/\/\*$/, ''))));
+    if (generated.length > 0) {
+      const ignore = readFileSync(join(REPO, '.gitignore'), 'utf8').split('\n').map((l) => l.trim());
+      assert.ok(ignore.includes('build/out/') || ignore.includes('build/out') || ignore.includes('/build/out/'),
+        '.gitignore must list build/out/ since the manifest points into it');
+    }
+  });
+
+  it('no two JavaScript sources claim the same module name', () => {
+    const { files } = manifestModules(MANIFEST);
+    const byTarget = new Map<string, ModuleFile[]>();
+    for (const f of files) {
+      if (f.ext !== '.ts' && f.ext !== '.js') continue;
+      byTarget.set(f.target, [...(byTarget.get(f.target) ?? []), f]);
+    }
+    const clashes = [...byTarget].filter(([, fs]) => fs.length > 1).map(([t, fs]) => `${t}: ${fs.map((f) => rel(f.source)).join(', ')}`);
+    assert.deepEqual(clashes, []);
+  });
+
+  it('maps main, the port interfaces and every core and Moddable-port source file into the firmware', () => {
+    const { files } = manifestModules(MANIFEST);
+    const sources = new Set(files.map((f) => f.source));
+    const targets = new Map(files.map((f) => [f.source, f.target]));
+    assert.equal(targets.get(join(REPO, 'firmware/main.ts')), 'main');
+    assert.equal(targets.get(join(REPO, 'firmware/platform/ports.ts')), 'platform/ports');
+    const expected = [
+      ...CORE_DIRS.flatMap((d) => walkTs(join(REPO, 'firmware', d), (p) => p.endsWith('/codec/assembly'))),
+      ...walkTs(join(REPO, 'firmware/platform/moddable'), (p) => p.endsWith('/types')),
+    ];
+    assert.ok(expected.length > 0);
+    const unmapped = expected.filter((p) => !sources.has(p)).map(rel);
+    assert.deepEqual(unmapped, [], 'source files the device build would not contain (subfolders need their own modules entry)');
+    // Module names mirror the firmware/ tree, which is what makes relative imports line up.
+    for (const f of files) {
+      if (!f.source.startsWith(join(REPO, 'firmware') + '/') || f.ext !== '.ts') continue;
+      const mirrored = rel(f.source).replace(/^firmware\//, '').replace(/\.ts$/, '');
+      assert.equal(f.target, mirrored, `${rel(f.source)} must be module "${mirrored}"`);
+    }
+  });
+
+  it('every runtime import resolves to a module of the firmware under XS device rules', () => {
+    const { files } = manifestModules(MANIFEST);
+    const available = new Set(files.filter((f) => f.ext === '.ts' || f.ext === '.js').map((f) => f.target));
+    const problems: string[] = [];
+    for (const f of files) {
+      if (f.ext !== '.ts') continue;
+      const isPort = f.target === 'main' || f.target.startsWith('platform/moddable/');
+      for (const imp of importsOfFile(f.source)) {
+        if (imp.typeOnly) continue;
+        const where = `${rel(f.source)}:${imp.line}`;
+        const r = resolveOnDevice(f.target, imp.specifier);
+        if ('problem' in r) {
+          problems.push(`${where} ${r.problem}`);
+          continue;
+        }
+        if (available.has(r.target)) continue;
+        if (isPort && MODDABLE_MODULES.has(r.target)) continue;
+        const isDir = available.has(`${r.target}/index`);
+        problems.push(`${where} "${imp.specifier}" → module "${r.target}" is not in the firmware`
+          + (isDir ? ` (directory import: write "${imp.specifier}/index"; XS has no index lookup)` : '')
+          + (!isPort && MODDABLE_MODULES.has(r.target) ? ' (SDK modules only in firmware/platform/moddable)' : ''));
+      }
+    }
+    assert.deepEqual(problems, [], `\n  ${problems.join('\n  ')}\n`);
+  });
+});
+
+describe('device boards (boards/*)', () => {
+  for (const b of BOARDS) {
+    describe(b.folder, () => {
+      const dir = join(REPO, 'boards', b.folder);
+      const manifestPath = join(dir, 'manifest.json');
+
+      it('has a manifest fragment with PARTITIONS_FILE, board config and ESP32-sized creation', () => {
+        const m = readJson(manifestPath);
+        const build = obj(m.build, 'build');
+        assert.equal(typeof build.PARTITIONS_FILE, 'string');
+        assert.ok(!isExternal(String(build.PARTITIONS_FILE)), 'the board ships its own partition table');
+        assert.ok(existsSync(resolve(dir, String(build.PARTITIONS_FILE))), 'PARTITIONS_FILE resolves relative to the fragment');
+        const config = obj(m.config, 'config');
+        assert.equal(typeof config.model, 'string');
+        assert.ok(Number.isInteger(config.statusLedPin), 'statusLedPin (-1 = none)');
+        const creation = obj(m.creation, 'creation');
+        assert.equal(creation.static, 0, 'fixed heaps (ESP32 RAM is not contiguous)');
+        const chunk = obj(creation.chunk, 'chunk');
+        const heap = obj(creation.heap, 'heap');
+        assert.equal(chunk.incremental, 0);
+        assert.equal(heap.incremental, 0);
+        const bytes = Number(chunk.initial) + Number(heap.initial) * 16 + Number(creation.stack) * 16;
+        // Leave the Wi-Fi/lwIP stack its share of the ~300 KB of internal RAM.
+        assert.ok(bytes >= 96 * 1024 && bytes <= 200 * 1024, `XS machine ${bytes} bytes`);
+        assert.equal(manifestModules(manifestPath).missing.length, 0);
+      });
+
+      it('has a partition table that parses, is aligned, has no overlaps and fits 4 MB', () => {
+        const parts = parsePartitionCsv(readFileSync(join(dir, 'partitions.csv'), 'utf8'));
+        assert.deepEqual(checkPartitions(parts, FLASH_4MB), []);
+      });
+
+      it('keeps the SDK default partitions and adds exactly one lwm2m data partition', () => {
+        const parts = parsePartitionCsv(readFileSync(join(dir, 'partitions.csv'), 'utf8'));
+        const by = (name: string): Partition => {
+          const p = parts.find((x) => x.name === name);
+          assert.ok(p, `no ${name} partition`);
+          return p;
+        };
+        assert.deepEqual([by('nvs').offset, by('nvs').size, by('nvs').subtype], [0x9000, 0x6000, 'nvs']);
+        assert.deepEqual([by('phy_init').offset, by('phy_init').size], [0xf000, 0x1000]);
+        assert.deepEqual([by('factory').typeName, by('factory').subtype, by('factory').offset], ['app', 'factory', 0x10000]);
+        assert.ok(by('factory').size >= 0x200000, 'factory app keeps at least 2 MB');
+        const lwm2m = parts.filter((p) => p.name === 'lwm2m');
+        assert.equal(lwm2m.length, 1);
+        const store = lwm2m[0]!;
+        assert.equal(store.type, 0x01, 'data partition');
+        assert.equal(parseNumber(store.subtype), 0x99, 'custom data subtype 0x99');
+        assert.equal(store.offset % 0x1000, 0);
+        assert.equal(store.size % 0x1000, 0);
+        assert.ok(store.size >= 2 * 0x1000, 'the store needs at least two sectors');
+      });
+    });
+  }
+});
+
+describe('partition CSV parser (the checker itself)', () => {
+  it('reads hex, decimal and K/M sizes', () => {
+    assert.equal(parseNumber('0x4000'), 0x4000);
+    assert.equal(parseNumber('16384'), 16384);
+    assert.equal(parseNumber('16K'), 16384);
+    assert.equal(parseNumber('1M'), 1048576);
+    assert.equal(parseNumber('0x10k'), 16 * 1024);
+    assert.throws(() => parseNumber('12Q'));
+  });
+
+  it('skips comments and places empty offsets with ESP-IDF alignment (app 64K, data 4K)', () => {
+    const parts = parsePartitionCsv([
+      '# Name, Type, SubType, Offset, Size',
+      'nvs, data, nvs, , 0x5000',
+      '',
+      'app0, app, factory, , 1M',
+      'store, data, 0x99, , 8K,',
+    ].join('\n'));
+    assert.deepEqual(parts.map((p) => [p.name, p.offset, p.size]), [
+      ['nvs', 0x9000, 0x5000],
+      ['app0', 0x10000, 0x100000],
+      ['store', 0x110000, 0x2000],
+    ]);
+    assert.ok(parts.every((p) => p.offsetWasAuto));
+  });
+
+  it('flags overlaps, misalignment, odd sizes and overflow', () => {
+    const parts = parsePartitionCsv([
+      'a, data, nvs, 0x9000, 0x6000',
+      'b, data, 0x99, 0xe000, 0x1000',
+      'c, app, factory, 0x18000, 0x100000',
+      'd, data, 0x99, 0x3ff000, 0x1800',
+    ].join('\n'));
+    const problems = checkPartitions(parts, FLASH_4MB).join('\n');
+    assert.match(problems, /a and b overlap/);
+    assert.match(problems, /c: offset 0x18000 not 64K aligned/);
+    assert.match(problems, /d: size 0x1800 not a positive multiple of 4K/);
+    assert.match(problems, /d: ends at 0x400800, beyond flash/);
+  });
+});
+
+// The board manifests sit next to their partitions.csv; make sure no board
+// folder exists without being wired into manifest.json.
+describe('device boards are all wired', () => {
+  it('every boards/<name>/ is reachable from manifest.json', () => {
+    const wired = new Set(manifestIncludes(MANIFEST).map((i) => i.path).filter((p) => !isExternal(p)).map((p) => dirname(p)));
+    const folders = readdirSync(join(REPO, 'boards')).map((n) => join(REPO, 'boards', n)).filter((p) => statSync(p).isDirectory());
+    assert.deepEqual(folders.filter((f) => !wired.has(f)).map(rel), []);
+  });
+});

@@ -1,0 +1,124 @@
+// The host-checkable parts of the Moddable port: build-time settings,
+// the trace logger, the tick counter wrap, the random port, bootstrap URI checks.
+import { strict as assert } from 'node:assert';
+import {
+  DEFAULT_BOOTSTRAP_URI, checkBootstrapUri, describeSettings, endpointFromMac, parseLogLevel, readDeviceSettings,
+} from '../../firmware/platform/moddable/device-config';
+import { createTraceLogger } from '../../firmware/platform/moddable/log';
+import { TICK_WRAP, tickDelta } from '../../firmware/platform/moddable/ticks';
+import { hardwareRandom } from '../../firmware/platform/moddable/random';
+
+describe('device settings (mc/config → DeviceSettings)', () => {
+  it('derives the endpoint name from the MAC when config.endpoint is empty', () => {
+    const s = readDeviceSettings({ endpoint: '' }, 'A4D18CDBC020');
+    assert.equal(s.endpointName, 'urn:dev:mac:a4d18cdbc020');
+    assert.equal(s.device.serialNumber, 'A4D18CDBC020');
+    assert.equal(endpointFromMac('00AABBCCDDEE'), 'urn:dev:mac:00aabbccddee');
+  });
+
+  it('leaves the endpoint undefined when neither config nor MAC gives one', () => {
+    assert.equal(readDeviceSettings({}, undefined).endpointName, undefined);
+  });
+
+  it('uses the configured endpoint, bootstrap URI and identity', () => {
+    const s = readDeviceSettings({
+      endpoint: 'node-7', bootstrap: 'coap://10.0.0.2:5685', manufacturer: 'ACME', model: 'esp32c3-devkitm',
+      firmwareVersion: '1.2.3', serialNumber: 'SN1',
+    }, 'a4d18cdbc020');
+    assert.equal(s.endpointName, 'node-7');
+    assert.equal(s.bootstrapUri, 'coap://10.0.0.2:5685');
+    assert.deepEqual(s.device, { manufacturer: 'ACME', modelNumber: 'esp32c3-devkitm', serialNumber: 'SN1', firmwareVersion: '1.2.3' });
+  });
+
+  it('parses mcconfig key=value strings into numbers and flags, rejecting out-of-range values', () => {
+    const s = readDeviceSettings({ localPort: '56830', statusLedPin: '2', statusLedActiveLow: '1', logLevel: 'debug' }, undefined);
+    assert.equal(s.localPort, 56830);
+    assert.equal(s.statusLedPin, 2);
+    assert.equal(s.statusLedActiveLow, true);
+    assert.equal(s.logLevel, 'debug');
+    const bad = readDeviceSettings({ localPort: '70000', statusLedPin: 'x', logLevel: 'loud' }, undefined);
+    assert.equal(bad.localPort, 0);
+    assert.equal(bad.statusLedPin, -1);
+    assert.equal(bad.logLevel, 'info');
+  });
+
+  it('falls back to the documented defaults', () => {
+    const s = readDeviceSettings({}, undefined);
+    assert.equal(s.bootstrapUri, DEFAULT_BOOTSTRAP_URI);
+    assert.equal(s.partition, 'lwm2m');
+    assert.equal(s.localPort, 0);
+    assert.equal(parseLogLevel(undefined), 'info');
+    assert.equal(parseLogLevel('warn'), 'warn');
+  });
+
+  it('never puts the Wi-Fi password in the boot log line', () => {
+    const s = readDeviceSettings({ ssid: 'lab', password: 'hunter2-secret' }, 'a4d18cdbc020');
+    assert.equal(s.password, 'hunter2-secret');
+    const line = describeSettings(s);
+    assert.ok(line.includes('ssid=lab'));
+    assert.ok(!line.includes('hunter2'));
+  });
+
+  it('explains bootstrap URIs the UDP port cannot reach', () => {
+    assert.equal(checkBootstrapUri('coap://192.168.1.10:5685'), undefined);
+    assert.equal(checkBootstrapUri('coap://192.168.1.10'), undefined);
+    assert.match(checkBootstrapUri('coap://bs.example.com:5685') ?? '', /not an IP literal/);
+    assert.match(checkBootstrapUri('coaps://192.168.1.10:5684') ?? '', /DTLS/);
+    assert.match(checkBootstrapUri('http://x') ?? '', /coap:\/\//);
+    assert.match(checkBootstrapUri('coap://10.0.0.1:70000') ?? '', /out of range/);
+  });
+});
+
+describe('trace logger', () => {
+  it('filters by level and prefixes tag and level letter, one line per call', () => {
+    const lines: string[] = [];
+    const log = createTraceLogger('warn', (l) => lines.push(l));
+    log.error('e1');
+    log.warn('w1');
+    log.info('i1');
+    log.debug('d1');
+    assert.deepEqual(lines, ['[lwm2m] E e1\n', '[lwm2m] W w1\n']);
+    const all: string[] = [];
+    const dbg = createTraceLogger('debug', (l) => all.push(l));
+    dbg.debug('x');
+    assert.deepEqual(all, ['[lwm2m] D x\n']);
+  });
+});
+
+describe('tick counter (Time.ticks wrap)', () => {
+  it('measures elapsed time across an unsigned 32-bit wrap', () => {
+    assert.equal(tickDelta(TICK_WRAP - 10, 5), 15);
+    assert.equal(tickDelta(1000, 1500), 500);
+  });
+
+  it('measures elapsed time across a signed 32-bit wrap', () => {
+    assert.equal(tickDelta(2147483647 - 4, -2147483648 + 5), 10);
+  });
+
+  it('accumulates into a monotonic clock over several wraps', () => {
+    let raw = TICK_WRAP - 1000;
+    let last = raw;
+    let mono = 0;
+    for (let i = 0; i < 10; i++) {
+      raw = (raw + 600_000_000) % TICK_WRAP; // ~7 days per step
+      mono += tickDelta(last, raw);
+      last = raw;
+    }
+    assert.equal(mono, 6_000_000_000);
+  });
+});
+
+describe('random port', () => {
+  it('returns the requested number of bytes, any length', () => {
+    for (const n of [0, 1, 3, 4, 5, 8, 33]) assert.equal(hardwareRandom.bytes(n).length, n);
+  });
+
+  it('covers the whole byte range and is not constant', () => {
+    const seen = new Set<number>();
+    const b = hardwareRandom.bytes(8192);
+    for (const x of b) seen.add(x);
+    assert.ok(seen.size > 250, `only ${seen.size} distinct byte values`);
+    const f = hardwareRandom.float();
+    assert.ok(f >= 0 && f < 1);
+  });
+});
