@@ -1,14 +1,27 @@
 // Firmware entry for the Moddable build (manifest.json: module "main").
 // The SDK runs setup/network first (Wi-Fi from the ssid=/password= build
-// arguments), then calls this default export.
+// arguments, then SNTP if sntp= is set), then calls this default export.
 import config from 'mc/config';
 import { LwM2MClient } from './lwm2m/client';
+import { storePersistence } from './lwm2m/persistence';
 import { RecordStore } from './store/record-store';
 import { startDevice } from './platform/moddable/app';
 
 export default function main(): void {
   startDevice(config, {
     mountStore: (flash, log) => RecordStore.mount(flash, { log }),
-    createClient: (options) => new LwM2MClient(options),
+    createClient: (o) => new LwM2MClient({
+      endpointName: o.endpointName,
+      transport: o.transport,
+      timers: o.timers,
+      random: o.random,
+      log: o.log,
+      wallClock: o.wallClock,
+      device: o.device,
+      factory: { bootstrap: { uri: o.bootstrapUri } },
+      persistence: storePersistence(o.store, o.log),
+      resolveHost: o.resolveHost,
+      onEvent: o.onEvent,
+    }),
   });
 }

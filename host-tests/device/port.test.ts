@@ -62,7 +62,8 @@ describe('device settings (mc/config → DeviceSettings)', () => {
   it('explains bootstrap URIs the UDP port cannot reach', () => {
     assert.equal(checkBootstrapUri('coap://192.168.1.10:5685'), undefined);
     assert.equal(checkBootstrapUri('coap://192.168.1.10'), undefined);
-    assert.match(checkBootstrapUri('coap://bs.example.com:5685') ?? '', /not an IP literal/);
+    assert.equal(checkBootstrapUri('coap://bs.example.com:5685'), undefined, 'host names go through DNS');
+    assert.match(checkBootstrapUri('coap://[fe80::1]:5685') ?? '', /IPv6/);
     assert.match(checkBootstrapUri('coaps://192.168.1.10:5684') ?? '', /DTLS/);
     assert.match(checkBootstrapUri('http://x') ?? '', /coap:\/\//);
     assert.match(checkBootstrapUri('coap://10.0.0.1:70000') ?? '', /out of range/);

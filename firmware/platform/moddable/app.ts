@@ -1,6 +1,7 @@
-// Firmware orchestration: Wi-Fi up → mount the object store → start the
+// Firmware orchestration: mount the object store → Wi-Fi up → start the
 // LwM2M client; on Wi-Fi loss keep the client and its state, and tell it
-// the network changed once the link is back.
+// the network changed once the link is back. The status LED is on while the
+// client is registered and the link is up.
 //
 // The client and the store are passed in (main.ts) so this file depends only
 // on their shape, not on their modules.
@@ -13,6 +14,7 @@ import { systemClock } from './clock';
 import { createTraceLogger } from './log';
 import { WifiLink, macHex } from './wifi';
 import { StatusLed } from './status-led';
+import { resolveHost } from './dns';
 import { checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { DeviceIdentity, DeviceSettings } from './device-config';
 
@@ -21,6 +23,12 @@ export interface DeviceClient {
   start(): void;
   stop(): Promise<void>;
   networkChanged(): void;
+}
+
+/** The part of the client's events the firmware looks at (LED, boot log). */
+export interface DeviceClientEvent {
+  type: string;
+  state?: string;
 }
 
 export interface DeviceClientOptions<S> {
@@ -33,6 +41,8 @@ export interface DeviceClientOptions<S> {
   log: Logger;
   store: S;
   device: DeviceIdentity;
+  resolveHost: (host: string) => Promise<string | undefined>;
+  onEvent: (e: DeviceClientEvent) => void;
 }
 
 export interface DeviceDeps<S> {
@@ -72,7 +82,6 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
     timers,
     log,
     onUp: () => {
-      led.set(true);
       if (client !== undefined) {
         client.networkChanged();
         return;
@@ -90,6 +99,13 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
           log,
           store,
           device: settings.device,
+          resolveHost,
+          onEvent: (e) => {
+            if (e.type === 'state') {
+              log.info(`client: state ${e.state ?? '?'}`);
+              led.set(e.state === 'registered');
+            }
+          },
         });
         log.info(`client: starting as ${endpointName}`);
         client.start();

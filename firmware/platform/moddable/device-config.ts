@@ -65,7 +65,7 @@ export function describeSettings(s: DeviceSettings): string {
     + ` model=${s.device.modelNumber}`;
 }
 
-/** Where the bootstrap URI is not something the UDP port can reach, say why (undefined = fine). */
+/** Where the bootstrap URI is not something the UDP port can reach, say why (undefined = fine). Host names go through DNS (dns.ts). */
 export function checkBootstrapUri(uri: string): string | undefined {
   const m = /^coap:\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#]+)(?::(\d+))?\/?$/.exec(uri);
   if (m === null) {
@@ -74,9 +74,7 @@ export function checkBootstrapUri(uri: string): string | undefined {
       : 'expected coap://<ip>[:port]';
   }
   const host = m[1] ?? '';
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host) && !host.startsWith('[')) {
-    return `host "${host}" is not an IP literal; the ECMA-419 UDP socket needs one`;
-  }
+  if (host.startsWith('[')) return 'IPv6 literals are not supported by the lwIP UDP socket of this build; use IPv4';
   const port = m[2] === undefined ? 5683 : Number(m[2]);
   if (port < 1 || port > 65535) return `port ${port} out of range`;
   return undefined;
