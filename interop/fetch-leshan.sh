@@ -16,7 +16,7 @@ if ! command -v mvn >/dev/null 2>&1; then
   exit 2
 fi
 
-stamp="$(cat "$here/pom.xml" $(find "$here/src" -type f -name '*.java' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)"
+stamp="$(cat "$here/pom.xml" $(find "$here/src" -type f | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)"
 if [ -f "$cache/.stamp" ] && [ "$(cat "$cache/.stamp")" = "$stamp" ] \
    && [ -f "$cache/leshan-server-demo.jar" ] && [ -f "$cache/xs-lwm2m-leshan-launchers.jar" ] \
    && [ -d "$cache/lib" ]; then
@@ -27,6 +27,8 @@ fi
 rm -rf "$cache"
 mkdir -p "$cache"
 start=$(date +%s)
-mvn -B -q -Dstyle.color=never -f "$here/pom.xml" package
+# (sed: Maven 3.8 prints colour resets even with -q)
+mvn -B -q -Dstyle.color=never -f "$here/pom.xml" package 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fetch-leshan: mvn failed" >&2; exit 1; }
 echo "$stamp" > "$cache/.stamp"
 echo "fetch-leshan: Leshan ready in $cache ($(( $(date +%s) - start )) s)"

@@ -159,7 +159,8 @@ public final class BsServer {
                 } else {
                     send(ex, 400, "text/plain", "unsupported: " + method + " " + ex.getRequestURI());
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                e.printStackTrace();
                 send(ex, 500, "text/plain", String.valueOf(e));
             }
         });
