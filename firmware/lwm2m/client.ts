@@ -8,6 +8,7 @@ import { Code, codeString } from '../coap/message';
 import { exchangeLifetime, maxTransmitWait, resolveParams } from '../coap/params';
 import { ContentFormat, encodeLinkFormat, type Link } from '../formats';
 import { getObjectDef } from '../model/objects';
+import { parsePath } from '../model/path';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers, WallClock } from '../platform/ports';
 import { bootstrapAccount, serverAccounts, type ServerAccount } from './accounts';
 import type { ApplyLimits } from './apply';
@@ -15,6 +16,9 @@ import { BootstrapSession, methodName } from './bootstrap-interface';
 import type { ConsistencyOptions } from './consistency';
 import { DeviceRuntime, installDevice, type DeviceInfo } from './device-object';
 import { DeviceManagement, type ExecuteHandler } from './device-management';
+import type { ReportingOptions } from './reporting';
+import { sendTo, setValue, type SendResult } from './app-data';
+import type { Path, Value } from '../model/types';
 import { DEV, OBJ, SECURITY_MODE, SRV } from './ids';
 import { ObjectTree } from './object-tree';
 import { Registration } from './registration';
@@ -70,6 +74,8 @@ export interface ClientOptions {
   /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */
   bootstrapSequenceTimeout?: number;
   limits?: Partial<ApplyLimits>;
+  /** Information Reporting bounds and confirmable policy. */
+  reporting?: ReportingOptions;
   onEvent?: (e: ClientEvent) => void;
 }
 
@@ -110,6 +116,7 @@ export class LwM2MClient {
       tree: () => this.running, log: o.log, supportedObjects: SUPPORTED_OBJECTS, limits: this.limits,
       device: this.device, executables: this.executables,
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
+      timers: o.timers, reporting: o.reporting,
     });
     this.installExecutables();
   }
@@ -130,6 +137,7 @@ export class LwM2MClient {
   async stop(): Promise<void> {
     this.generation++;
     this.clearTimers();
+    this.dm.reporting?.cancelAll();
     this.session = undefined;
     const regs = this.registrations;
     this.registrations = [];
@@ -345,6 +353,8 @@ export class LwM2MClient {
       updateMargin: maxTransmitWait(this.params) / 1000,
       events: {
         registered: (r) => {
+          // A new Registration ends that server's observations (Core §6.2.1).
+          this.dm.reporting?.dropServer(r.ssid);
           this.setState('registered');
           this.emit({ type: 'registered', ssid: r.ssid, location: '/' + r.location.join('/') });
         },
@@ -382,6 +392,28 @@ export class LwM2MClient {
       for (const iid of iids) links.push({ target: `/${oid}/${iid}`, attrs: [] });
     }
     return encodeLinkFormat(links);
+  }
+
+  // ------------------------------------------------ application data (DM)
+
+  /** The Device Management handler (attributes, observations; for tools and tests). */
+  get management(): DeviceManagement { return this.dm; }
+
+  /** Set a resource value from the application (e.g. a sensor reading); observers are notified as their attributes allow. */
+  setValue(path: string | Path, value: Value | Map<number, Value>): boolean {
+    return setValue(this.running, this.dm, path, value);
+  }
+
+  /** A value the application keeps elsewhere changed: re-evaluate observations covering `path`. */
+  notifyChanged(path: string | Path): void {
+    const p = typeof path === 'string' ? parsePath(path) : path;
+    if (p) this.dm.notifyChanged(p);
+  }
+
+  /** Send (Core §5.5.3): POST /dp to the server `ssid` with the values under `paths`. */
+  send(ssid: number, paths: Array<string | Path>, format?: number): Promise<SendResult> {
+    const reg = this.registered.find((r) => r.ssid === ssid);
+    return sendTo(this.endpoint, this.running, this.dm, reg ? { peer: reg.peer, ssid, serverInstance: reg.account.serverInstance } : undefined, paths, format);
   }
 
   // -------------------------------------------------------- data changes

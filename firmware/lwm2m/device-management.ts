@@ -1,19 +1,26 @@
 // Device Management & Service Enablement Interface, client side (Core §5.4,
 // Transport §6.4): Read, Write (replace / partial update), Execute, Create,
-// Delete, Discover. Codes per Core §7 / Transport Table 6.4-1.
+// Delete, Discover, Write-Attributes, Read-Composite, Write-Composite; and the
+// entry of the Information Reporting interface (Observe, Observe-Composite).
+// Access Control (Core §7.3.3) is checked here when more than one server exists.
+// Codes per Core §7 / Transport Table 6.4-1.
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type Link, type ResourceRecord } from '../formats';
 import { getObjectDef } from '../model/objects';
-import { parsePath } from '../model/path';
-import type { Path } from '../model/types';
-import type { Logger } from '../platform/ports';
+import { formatPath, parsePath, pathStartsWith } from '../model/path';
+import type { Path, Value } from '../model/types';
+import type { Logger, Timers } from '../platform/ports';
 import { utf8Decode, utf8Encode } from '../util/utf8';
+import { ACL, createAclFor, deleteAclFor, mayCreate, rightsOn } from './access-control';
 import { applyDecoded, collectRecords, type ApplyLimits } from './apply';
+import { AttributeStore, attributeLinkAttrs, parseAttributeQuery } from './attributes';
 import { methodName } from './bootstrap-interface';
+import { parsePathList } from './composite';
 import type { DeviceRuntime } from './device-object';
 import { OBJ } from './ids';
 import { isMultiple, type ObjectTree } from './object-tree';
+import { InformationReporting, type EncodeResult, type ReadResult, type ReportingOptions } from './reporting';
 import { resolveType } from './resolver';
 
 export interface ExecuteContext { ssid: number; path: Path; args: string }
@@ -30,21 +37,50 @@ export interface DmContext {
   executables: Map<string, ExecuteHandler>;
   /** After a successful change: resources written, or instances created/deleted. */
   changed(kind: 'write' | 'create' | 'delete', path: Path, ssid: number): void;
+  /** Timers for notification pacing; without them observations are refused (4.05). */
+  timers?: Timers;
+  reporting?: ReportingOptions;
+  /** Bound on (server, path) attribute sets; default 64. */
+  maxAttributeSets?: number;
 }
 
+type Failure = { ok: false; code: number; reason: string };
+
+const COMPOSITE_FORMATS: ReadonlySet<number> = new Set([ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR]);
+
 export class DeviceManagement {
-  constructor(private readonly ctx: DmContext) {}
+  readonly attributes: AttributeStore;
+  readonly reporting: InformationReporting | undefined;
+
+  constructor(private readonly ctx: DmContext) {
+    this.attributes = new AttributeStore(ctx.maxAttributeSets ?? 64);
+    if (ctx.timers) {
+      this.reporting = new InformationReporting({
+        timers: ctx.timers, log: ctx.log, tree: () => ctx.tree(), attributes: this.attributes,
+        read: (ssid, paths, composite) => this.readFor(ssid, paths, composite),
+        encode: (paths, composite, records, format) => this.encodeFor(paths, composite, records, format),
+      }, ctx.reporting);
+    }
+  }
 
   handle(req: IncomingRequest, ssid: number): ResponseSpec {
+    // Composite operations address the root (Transport §6.4.x): FETCH and iPATCH.
+    if (req.method === Code.FETCH) return this.fetch(req, ssid);
+    if (req.method === Code.IPATCH) return this.writeComposite(req, ssid);
     const path = parsePath(req.path);
-    if (!path || path.objectId === undefined) return this.fail(Code.BAD_REQUEST, 'bad URI', req);
+    if (!path || path.objectId === undefined) return this.fail(path ? Code.METHOD_NOT_ALLOWED : Code.BAD_REQUEST, path ? 'operation on the root' : 'bad URI', req);
     // The Security object is never accessible to an LwM2M Server (Core §E.1).
     if (path.objectId === OBJ.SECURITY) return this.fail(Code.UNAUTHORIZED, 'Security object is not accessible', req);
     if (!this.ctx.supportedObjects.has(path.objectId)) return this.fail(Code.NOT_FOUND, `object /${path.objectId} not supported`, req);
     switch (req.method) {
       case Code.GET:
-        return req.accept === ContentFormat.LINK_FORMAT ? this.discover(path, req) : this.read(path, req);
-      case Code.PUT: return this.write(path, req, ssid, true);
+        if (req.accept === ContentFormat.LINK_FORMAT) return this.discover(path, req, ssid);
+        if (req.observe === 0) return this.observe(path, req, ssid);
+        return this.read(path, req, ssid);
+      case Code.PUT:
+        // Write-Attributes: Uri-Query only, no payload (Transport §6.4.4).
+        if (req.payload.length === 0 && req.query.length > 0 && req.contentFormat === undefined) return this.writeAttributes(path, req, ssid);
+        return this.write(path, req, ssid, true);
       case Code.POST:
         if (path.resourceId !== undefined && path.resourceInstanceId === undefined && getObjectDef(path.objectId)?.resources.get(path.resourceId)?.operations === 'E')
           return this.execute(path, req, ssid);
@@ -55,22 +91,61 @@ export class DeviceManagement {
     }
   }
 
-  /** Records readable at `path`, or an error response. Shared by Read and Observe. */
-  readRecords(path: Path): { ok: true; records: ResourceRecord[] } | { ok: false; code: number; reason: string } {
+  // ------------------------------------------------------------ access
+
+  /** undefined when allowed; else 4.04 (instance invisible to this server) or 4.01 (right missing). */
+  private denied(ssid: number, oid: number, iid: number, bit: number): Failure | undefined {
+    const r = rightsOn(this.ctx.tree(), ssid, oid, iid);
+    if (r === 0) return { ok: false, code: Code.NOT_FOUND, reason: 'instance not found' };
+    if ((r & bit) === 0) return { ok: false, code: Code.UNAUTHORIZED, reason: 'access denied by ACL' };
+    return undefined;
+  }
+
+  private visibleInstances(oid: number, ssid: number, bit: number = ACL.READ): number[] {
     const tree = this.ctx.tree();
-    const def = getObjectDef(path.objectId!)!;
-    if (path.instanceId !== undefined && !tree.getInstance(path.objectId!, path.instanceId))
+    return tree.instanceIds(oid).filter((iid) => (rightsOn(tree, ssid, oid, iid) & bit) !== 0);
+  }
+
+  // -------------------------------------------------------------- read
+
+  /** Records readable at `path` by `ssid`, or an error. Shared by Read, Observe, Read-Composite and Send. */
+  readRecords(path: Path, ssid?: number): ReadResult {
+    const tree = this.ctx.tree();
+    if (path.objectId === undefined) {
+      // Root (Read-Composite "/"): every readable object, never Security.
+      const records: ResourceRecord[] = [];
+      for (const oid of [...this.ctx.supportedObjects].sort((a, b) => a - b)) {
+        if (oid === OBJ.SECURITY) continue;
+        const got = this.readRecords({ objectId: oid }, ssid);
+        if (got.ok) records.push(...got.records);
+      }
+      return { ok: true, records };
+    }
+    if (path.objectId === OBJ.SECURITY) return { ok: false, code: Code.UNAUTHORIZED, reason: 'Security object is not accessible' };
+    const def = getObjectDef(path.objectId);
+    if (!def || !this.ctx.supportedObjects.has(path.objectId)) return { ok: false, code: Code.NOT_FOUND, reason: 'object not supported' };
+    if (path.instanceId !== undefined && !tree.getInstance(path.objectId, path.instanceId))
       return { ok: false, code: Code.NOT_FOUND, reason: 'instance not found' };
+    if (path.instanceId !== undefined && ssid !== undefined) {
+      const d = this.denied(ssid, path.objectId, path.instanceId, ACL.READ);
+      if (d) return d;
+    }
     if (path.resourceId !== undefined) {
       const rdef = def.resources.get(path.resourceId);
       if (!rdef) return { ok: false, code: Code.NOT_FOUND, reason: 'resource not defined' };
       if (!rdef.operations.includes('R')) return { ok: false, code: Code.METHOD_NOT_ALLOWED, reason: 'resource not readable' };
     }
     const readable = (oid: number, rid: number) => getObjectDef(oid)?.resources.get(rid)?.operations.includes('R') ?? false;
-    const records = collectRecords(tree, path, readable);
+    let records: ResourceRecord[];
+    if (path.instanceId === undefined && ssid !== undefined) {
+      records = [];
+      for (const iid of this.visibleInstances(path.objectId, ssid)) records.push(...collectRecords(tree, { objectId: path.objectId, instanceId: iid }, readable));
+    } else {
+      records = collectRecords(tree, path, readable);
+    }
     if (path.objectId === OBJ.DEVICE) this.liveDeviceValues(path, records);
     if (path.resourceId !== undefined && records.length === 0) {
-      const v = tree.get(path.objectId!, path.instanceId!, path.resourceId);
+      const v = tree.get(path.objectId, path.instanceId!, path.resourceId);
       if (!(isMultiple(v) && path.resourceInstanceId === undefined)) return { ok: false, code: Code.NOT_FOUND, reason: 'no value' };
     }
     return { ok: true, records };
@@ -78,39 +153,144 @@ export class DeviceManagement {
 
   private liveDeviceValues(path: Path, records: ResourceRecord[]): void {
     if (path.instanceId !== undefined && path.instanceId !== 0) return;
+    if (!this.ctx.tree().getInstance(OBJ.DEVICE, 0)) return;
+    if (path.resourceInstanceId !== undefined) return;
     const def = getObjectDef(OBJ.DEVICE)!;
     for (const rid of def.resources.keys()) {
       if (path.resourceId !== undefined && path.resourceId !== rid) continue;
       const v = this.ctx.device.read(rid);
       if (v === undefined) continue;
-      const i = records.findIndex((r) => r.path.resourceId === rid);
+      const i = records.findIndex((r) => r.path.objectId === OBJ.DEVICE && r.path.resourceId === rid);
       const rec = { path: { objectId: OBJ.DEVICE, instanceId: 0, resourceId: rid }, value: v };
       if (i >= 0) records[i] = rec; else records.push(rec);
     }
-    records.sort((a, b) => a.path.instanceId! - b.path.instanceId! || a.path.resourceId! - b.path.resourceId!);
+    records.sort((a, b) => a.path.objectId! - b.path.objectId! || a.path.instanceId! - b.path.instanceId! || a.path.resourceId! - b.path.resourceId!
+      || (a.path.resourceInstanceId ?? -1) - (b.path.resourceInstanceId ?? -1));
   }
 
-  read(path: Path, req: IncomingRequest): ResponseSpec {
-    const got = this.readRecords(path);
+  read(path: Path, req: IncomingRequest, ssid?: number): ResponseSpec {
+    const got = this.readRecords(path, ssid);
     if (!got.ok) return this.fail(got.code, got.reason, req);
-    return this.encode(path, got.records, req);
+    const enc = this.encodeRecords(path, got.records, req.accept, ssid);
+    return enc.ok ? enc.spec : this.fail(enc.code, enc.reason, req);
   }
 
+  /** Kept for callers of the first cut. */
   encode(path: Path, records: ResourceRecord[], req: IncomingRequest): ResponseSpec {
-    const format = req.accept ?? defaultFormat(path, records);
-    if (!isSupportedFormat(format) || format === ContentFormat.LINK_FORMAT) return this.fail(Code.NOT_ACCEPTABLE, `cannot answer in format ${format}`, req);
+    const enc = this.encodeRecords(path, records, req.accept);
+    return enc.ok ? enc.spec : this.fail(enc.code, enc.reason, req);
+  }
+
+  encodeRecords(path: Path, records: ResourceRecord[], accept: number | undefined, ssid?: number): EncodeResult {
+    const format = accept ?? defaultFormat(path, records);
+    if (!isSupportedFormat(format) || format === ContentFormat.LINK_FORMAT) return { ok: false, code: Code.NOT_ACCEPTABLE, reason: `cannot answer in format ${format}` };
     const tree = this.ctx.tree();
     const instances = path.instanceId === undefined && path.objectId !== undefined
-      ? tree.instanceIds(path.objectId).map((i) => ({ objectId: path.objectId!, instanceId: i })) : undefined;
+      ? (ssid !== undefined ? this.visibleInstances(path.objectId, ssid) : tree.instanceIds(path.objectId)).map((i) => ({ objectId: path.objectId!, instanceId: i }))
+      : undefined;
     const enc = encodePayload(format, path, records, resolveType, instances ? { instances } : undefined);
-    if (!enc.ok) return this.fail(enc.code === Code.UNSUPPORTED_CONTENT_FORMAT ? Code.NOT_ACCEPTABLE : enc.code, enc.reason, req);
-    return { code: Code.CONTENT, contentFormat: format, payload: enc.value };
+    if (!enc.ok) return { ok: false, code: enc.code === Code.UNSUPPORTED_CONTENT_FORMAT || enc.code === Code.BAD_REQUEST ? Code.NOT_ACCEPTABLE : enc.code, reason: enc.reason };
+    return { ok: true, spec: { code: Code.CONTENT, contentFormat: format, payload: enc.value } };
   }
+
+  /** Reporting: current records of an observation. */
+  private readFor(ssid: number, paths: Path[], composite: boolean): ReadResult {
+    if (!composite) return this.readRecords(paths[0], ssid);
+    return { ok: true, records: this.readComposite(paths, ssid) };
+  }
+
+  private encodeFor(paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult {
+    if (!composite) return this.encodeRecords(paths[0], records, format);
+    return this.encodeComposite(records, format ?? ContentFormat.SENML_CBOR);
+  }
+
+  /** Read-Composite: what each path yields; a path that is absent or not readable is left out (partial presence). */
+  readComposite(paths: Path[], ssid?: number): ResourceRecord[] {
+    const out: ResourceRecord[] = [];
+    const seen = new Set<string>();
+    for (const p of paths) {
+      const got = this.readRecords(p, ssid);
+      if (!got.ok) continue;
+      for (const r of got.records) {
+        const k = formatPath(r.path);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push(r);
+      }
+    }
+    return out;
+  }
+
+  encodeComposite(records: ResourceRecord[], format: number): EncodeResult {
+    if (!COMPOSITE_FORMATS.has(format)) return { ok: false, code: Code.NOT_ACCEPTABLE, reason: `composite answer in format ${format}` };
+    const enc = encodePayload(format, {}, records, resolveType);
+    if (!enc.ok) return { ok: false, code: enc.code, reason: enc.reason };
+    return { ok: true, spec: { code: Code.CONTENT, contentFormat: format, payload: enc.value } };
+  }
+
+  // Read-Composite and Observe-Composite (FETCH on the root, Transport §6.4.6 / §6.5.1).
+  private fetch(req: IncomingRequest, ssid: number): ResponseSpec {
+    if (req.path.length !== 0) return this.fail(Code.METHOD_NOT_ALLOWED, 'FETCH only on the root', req);
+    const list = parsePathList(req.contentFormat, req.payload);
+    if (!list.ok) return this.fail(list.code === 'format' ? Code.UNSUPPORTED_CONTENT_FORMAT : Code.BAD_REQUEST, list.reason, req);
+    const format = req.accept ?? req.contentFormat!;
+    if (!COMPOSITE_FORMATS.has(format)) return this.fail(Code.NOT_ACCEPTABLE, `composite answer in format ${format}`, req);
+    for (const p of list.paths) {
+      if (p.objectId === OBJ.SECURITY) return this.fail(Code.UNAUTHORIZED, 'Security object is not accessible', req);
+      // A path that exists must be readable (Core §5.5.1 note for Observe-Composite).
+      if (p.resourceId !== undefined) {
+        const rdef = getObjectDef(p.objectId!)?.resources.get(p.resourceId);
+        if (rdef && !rdef.operations.includes('R') && this.ctx.supportedObjects.has(p.objectId!)) return this.fail(Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not readable`, req);
+      }
+    }
+    if (req.observe === 0) {
+      if (!this.reporting) return this.fail(Code.METHOD_NOT_ALLOWED, 'observe not available', req);
+      const r = this.reporting.observe(req, ssid, list.paths, true, format);
+      return 'reason' in r ? this.fail(r.code, r.reason, req) : r;
+    }
+    const enc = this.encodeComposite(this.readComposite(list.paths, ssid), format);
+    return enc.ok ? enc.spec : this.fail(enc.code, enc.reason, req);
+  }
+
+  // ------------------------------------------------------------ observe
+
+  private observe(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
+    if (!this.reporting) return this.read(path, req, ssid);
+    const r = this.reporting.observe(req, ssid, [path], false, req.accept);
+    return 'reason' in r ? this.fail(r.code, r.reason, req) : r;
+  }
+
+  private writeAttributes(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
+    const tree = this.ctx.tree();
+    const def = getObjectDef(path.objectId!)!;
+    if (path.instanceId !== undefined) {
+      if (!tree.getInstance(path.objectId!, path.instanceId)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
+      const d = this.denied(ssid, path.objectId!, path.instanceId, ACL.READ);
+      if (d) return this.fail(d.code, d.reason, req);
+    }
+    let type;
+    if (path.resourceId !== undefined) {
+      const rdef = def.resources.get(path.resourceId);
+      if (!rdef) return this.fail(Code.NOT_FOUND, 'resource not defined', req);
+      if (path.resourceInstanceId !== undefined && !rdef.multiple) return this.fail(Code.NOT_FOUND, 'not a multiple resource', req);
+      type = rdef.type;
+    }
+    const q = parseAttributeQuery(req.query);
+    if (!q.ok) return this.fail(Code.BAD_REQUEST, q.reason, req);
+    const r = this.attributes.apply(ssid, path, q.value, type);
+    if (!r.ok) return this.fail('full' in r ? Code.SERVICE_UNAVAILABLE : Code.BAD_REQUEST, r.reason, req);
+    this.reporting?.attributesChanged(ssid);
+    return { code: Code.CHANGED };
+  }
+
+  // ------------------------------------------------------------- write
 
   private write(path: Path, req: IncomingRequest, ssid: number, replace: boolean): ResponseSpec {
     const tree = this.ctx.tree();
     if (path.instanceId === undefined) return this.fail(Code.METHOD_NOT_ALLOWED, 'Write on an object', req);
     if (!tree.getInstance(path.objectId!, path.instanceId)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
+    const d = this.denied(ssid, path.objectId!, path.instanceId, ACL.WRITE);
+    if (d) return this.fail(d.code, d.reason, req);
     const def = getObjectDef(path.objectId!)!;
     if (path.resourceId !== undefined) {
       const rdef = def.resources.get(path.resourceId);
@@ -135,6 +315,7 @@ export class DeviceManagement {
       // Resource-instance write updates that one instance of a multiple resource.
       const cur = tree.get(path.objectId!, path.instanceId, path.resourceId!);
       const m = isMultiple(cur) ? cur : new Map();
+      if (!m.has(path.resourceInstanceId) && m.size >= this.ctx.limits.maxResourceInstances) return this.fail(Code.REQUEST_ENTITY_TOO_LARGE, 'too many resource instances', req);
       for (const r of records) m.set(r.path.resourceInstanceId!, r.value);
       tree.set(path.objectId!, path.instanceId, path.resourceId!, m);
       applied = { ok: true as const };
@@ -159,26 +340,89 @@ export class DeviceManagement {
       applied = applyDecoded(tree, { ...decoded.value, records }, this.ctx.limits);
     }
     if (!applied.ok) return this.fail(Code.REQUEST_ENTITY_TOO_LARGE, applied.reason, req);
-    this.ctx.changed('write', path, ssid);
+    this.afterChange('write', path, ssid);
     return { code: Code.CHANGED };
   }
+
+  // Write-Composite (iPATCH on the root, Transport §6.4.7): all or nothing.
+  private writeComposite(req: IncomingRequest, ssid: number): ResponseSpec {
+    if (req.path.length !== 0) return this.fail(Code.METHOD_NOT_ALLOWED, 'iPATCH only on the root', req);
+    const format = req.contentFormat;
+    if (format === undefined) return this.fail(Code.BAD_REQUEST, 'Content-Format missing', req);
+    if (!COMPOSITE_FORMATS.has(format)) return this.fail(Code.UNSUPPORTED_CONTENT_FORMAT, `composite write in format ${format}`, req);
+    const decoded = decodePayload(format, req.payload, {}, resolveType);
+    if (!decoded.ok) return this.fail(decoded.code, decoded.reason, req);
+    const tree = this.ctx.tree();
+    for (const r of decoded.value.records) {
+      const p = r.path;
+      if (p.objectId === OBJ.SECURITY) return this.fail(Code.UNAUTHORIZED, 'Security object is not accessible', req);
+      if (!this.ctx.supportedObjects.has(p.objectId!) || r.unknown) return this.fail(Code.NOT_FOUND, `${formatPath(p)} not supported`, req);
+      if (!tree.getInstance(p.objectId!, p.instanceId!)) return this.fail(Code.NOT_FOUND, `${formatPath(p)}: instance not found`, req);
+      const d = this.denied(ssid, p.objectId!, p.instanceId!, ACL.WRITE);
+      if (d) return this.fail(d.code, d.reason, req);
+      const rdef = getObjectDef(p.objectId!)?.resources.get(p.resourceId!);
+      if (!rdef) return this.fail(Code.NOT_FOUND, `${formatPath(p)} not defined`, req);
+      if (!rdef.operations.includes('W')) return this.fail(Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not writable`, req);
+    }
+    // Bound check before any change, so a refused write changes nothing.
+    const multiples = new Map<string, Map<number, Value>>();
+    for (const r of decoded.value.records) {
+      const p = r.path;
+      if (p.resourceInstanceId === undefined) continue;
+      const k = `${p.objectId}/${p.instanceId}/${p.resourceId}`;
+      let m = multiples.get(k);
+      if (!m) {
+        const cur = tree.get(p.objectId!, p.instanceId!, p.resourceId!);
+        m = isMultiple(cur) ? new Map(cur) : new Map();
+        multiples.set(k, m);
+      }
+      m.set(p.resourceInstanceId, r.value);
+      if (m.size > this.ctx.limits.maxResourceInstances) return this.fail(Code.REQUEST_ENTITY_TOO_LARGE, `too many instances of /${k}`, req);
+    }
+    const touched = new Map<string, Path>();
+    for (const r of decoded.value.records) {
+      const p = r.path;
+      touched.set(`${p.objectId}/${p.instanceId}`, { objectId: p.objectId, instanceId: p.instanceId });
+      if (p.resourceInstanceId !== undefined) continue;
+      if (p.objectId === OBJ.DEVICE && this.ctx.device.write(p.resourceId!, r.value)) continue;
+      tree.set(p.objectId!, p.instanceId!, p.resourceId!, r.value);
+    }
+    for (const [k, m] of multiples) {
+      const [o, i, rid] = k.split('/').map(Number);
+      tree.set(o, i, rid, m);
+    }
+    for (const p of touched.values()) this.afterChange('write', p, ssid);
+    return { code: Code.CHANGED };
+  }
+
+  // ----------------------------------------------------------- execute
 
   private execute(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const tree = this.ctx.tree();
     if (!tree.getInstance(path.objectId!, path.instanceId!)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
+    const d = this.denied(ssid, path.objectId!, path.instanceId!, ACL.EXECUTE);
+    if (d) return this.fail(d.code, d.reason, req);
     const handler = this.ctx.executables.get(`${path.objectId}/${path.resourceId}`);
     if (!handler) return this.fail(Code.METHOD_NOT_ALLOWED, 'nothing to execute', req);
     const args = utf8Decode(req.payload);
     if (!validExecuteArgs(args)) return this.fail(Code.BAD_REQUEST, 'bad execute arguments', req);
     this.ctx.log.info(`dm: execute /${req.path.join('/')} by ssid=${ssid}`);
-    return { code: handler({ ssid, path, args }) ?? Code.CHANGED };
+    let code: number | void;
+    try { code = handler({ ssid, path, args }); } catch (e) {
+      this.ctx.log.warn(`dm: execute handler failed: ${(e as Error).message}`);
+      return this.fail(Code.INTERNAL_SERVER_ERROR, 'execute failed', req);
+    }
+    return { code: code ?? Code.CHANGED };
   }
+
+  // ------------------------------------------------------ create, delete
 
   private create(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const tree = this.ctx.tree();
     const def = getObjectDef(path.objectId!)!;
-    if (path.objectId === OBJ.DEVICE || path.objectId === OBJ.SERVER)
+    if (path.objectId === OBJ.DEVICE || path.objectId === OBJ.SERVER || path.objectId === OBJ.ACCESS_CONTROL)
       return this.fail(Code.METHOD_NOT_ALLOWED, `Create on /${path.objectId} is not allowed`, req);
+    if (!mayCreate(tree, ssid, path.objectId!)) return this.fail(Code.UNAUTHORIZED, 'no Create right', req);
     if (!def.multiple && tree.instanceIds(path.objectId!).length > 0) return this.fail(Code.BAD_REQUEST, 'single-instance object already has an instance', req);
     const format = req.contentFormat;
     if (format === undefined) return this.fail(Code.BAD_REQUEST, 'Content-Format missing', req);
@@ -208,46 +452,106 @@ export class DeviceManagement {
     }
     const applied = applyDecoded(tree, decoded.value, this.ctx.limits);
     if (!applied.ok) return this.fail(Code.REQUEST_ENTITY_TOO_LARGE, applied.reason, req);
-    this.ctx.changed('create', { objectId: path.objectId, instanceId: iid }, ssid);
+    if (!createAclFor(tree, ssid, path.objectId!, iid, this.ctx.limits.maxInstancesPerObject)) {
+      tree.deleteInstance(path.objectId!, iid);
+      return this.fail(Code.SERVICE_UNAVAILABLE, 'no room for its Access Control instance', req);
+    }
+    this.afterChange('create', { objectId: path.objectId, instanceId: iid }, ssid);
     return { code: Code.CREATED, locationPath: [String(path.objectId), String(iid)] };
   }
 
   private delete(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const tree = this.ctx.tree();
     if (path.instanceId === undefined || path.resourceId !== undefined) return this.fail(Code.METHOD_NOT_ALLOWED, 'Delete targets an object instance', req);
-    if (path.objectId === OBJ.DEVICE || path.objectId === OBJ.SERVER) return this.fail(Code.METHOD_NOT_ALLOWED, `Delete on /${path.objectId} is not allowed`, req);
-    if (!tree.deleteInstance(path.objectId!, path.instanceId)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
-    this.ctx.changed('delete', path, ssid);
+    if (path.objectId === OBJ.DEVICE || path.objectId === OBJ.SERVER || path.objectId === OBJ.ACCESS_CONTROL)
+      return this.fail(Code.METHOD_NOT_ALLOWED, `Delete on /${path.objectId} is not allowed`, req);
+    if (!tree.getInstance(path.objectId!, path.instanceId)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
+    const d = this.denied(ssid, path.objectId!, path.instanceId, ACL.DELETE);
+    if (d) return this.fail(d.code, d.reason, req);
+    tree.deleteInstance(path.objectId!, path.instanceId);
+    deleteAclFor(tree, path.objectId!, path.instanceId);
+    this.attributes.dropInstance(path.objectId!, path.instanceId);
+    this.afterChange('delete', path, ssid);
     return { code: Code.DELETED };
   }
 
-  private discover(path: Path, req: IncomingRequest): ResponseSpec {
+  private afterChange(kind: 'write' | 'create' | 'delete', path: Path, ssid: number): void {
+    this.ctx.changed(kind, path, ssid);
+    this.reporting?.changed(path);
+  }
+
+  // ---------------------------------------------------------- discover
+
+  // Discover (Core §5.4.2, 1.1 depth rules): object → instances and resources;
+  // instance → resources; resource → its resource instances. Attributes
+  // attached by this server are shown at the level they were attached.
+  private discover(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const tree = this.ctx.tree();
     const oid = path.objectId!;
     const def = getObjectDef(oid)!;
+    const at = (p: Path) => attributeLinkAttrs(this.attributes.at(ssid, p));
     if (path.resourceInstanceId !== undefined) return this.fail(Code.BAD_REQUEST, 'Discover on a resource instance', req);
-    if (path.instanceId !== undefined && !tree.getInstance(oid, path.instanceId)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
-    if (path.resourceId !== undefined && (!def.resources.has(path.resourceId) || tree.get(oid, path.instanceId!, path.resourceId) === undefined && this.ctx.device.read(path.resourceId) === undefined))
+    if (path.instanceId !== undefined) {
+      if (!tree.getInstance(oid, path.instanceId)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
+      const d = this.denied(ssid, oid, path.instanceId, ACL.READ);
+      if (d && d.code === Code.NOT_FOUND) return this.fail(d.code, d.reason, req);
+    }
+    const present = (iid: number, rid: number) => tree.get(oid, iid, rid) !== undefined || (oid === OBJ.DEVICE && iid === 0 && this.ctx.device.read(rid) !== undefined);
+    if (path.resourceId !== undefined && (!def.resources.has(path.resourceId) || !present(path.instanceId!, path.resourceId)))
       return this.fail(Code.NOT_FOUND, 'resource not found', req);
     const links: Link[] = [];
-    if (path.instanceId === undefined) links.push({ target: `/${oid}`, attrs: def.version !== '1.0' ? [['ver', def.version]] : [] });
-    const iids = path.instanceId !== undefined ? [path.instanceId] : tree.instanceIds(oid);
+    if (path.instanceId === undefined) {
+      const attrs: Link['attrs'] = def.version !== '1.0' ? [['ver', def.version]] : [];
+      links.push({ target: `/${oid}`, attrs: [...attrs, ...at({ objectId: oid })] });
+    }
+    const iids = path.instanceId !== undefined ? [path.instanceId] : this.visibleInstances(oid, ssid, 31);
     for (const iid of iids) {
-      if (path.resourceId === undefined) links.push({ target: `/${oid}/${iid}`, attrs: [] });
+      if (path.resourceId === undefined) links.push({ target: `/${oid}/${iid}`, attrs: at({ objectId: oid, instanceId: iid }) });
       const inst = tree.getInstance(oid, iid)!;
-      const rids = path.resourceId !== undefined ? [path.resourceId] : [...def.resources.keys()].filter((r) => inst.has(r) || (oid === OBJ.DEVICE && this.ctx.device.read(r) !== undefined));
+      const rids = path.resourceId !== undefined ? [path.resourceId] : [...def.resources.keys()].filter((r) => present(iid, r));
       for (const rid of rids.sort((a, b) => a - b)) {
         const v = inst.get(rid);
-        links.push({ target: `/${oid}/${iid}/${rid}`, attrs: isMultiple(v) ? [['dim', String(v.size)]] : [] });
+        const rp: Path = { objectId: oid, instanceId: iid, resourceId: rid };
+        links.push({ target: formatPath(rp), attrs: [...(isMultiple(v) ? [['dim', String(v.size)] as [string, string]] : []), ...at(rp)] });
+        if (path.resourceId !== undefined && isMultiple(v)) {
+          for (const riid of [...v.keys()].sort((a, b) => a - b)) {
+            const rip: Path = { ...rp, resourceInstanceId: riid };
+            links.push({ target: formatPath(rip), attrs: at(rip) });
+          }
+        }
       }
     }
     return { code: Code.CONTENT, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(encodeLinkFormat(links)) };
+  }
+
+  // -------------------------------------------------------------- send
+
+  /**
+   * Body of a Send (Core §5.5.3 / Transport §6.5.4) to `ssid`: the values under
+   * `paths` in SenML. Fails when nothing readable is found.
+   */
+  sendPayload(ssid: number, paths: Path[], format: number): { ok: true; payload: Uint8Array } | Failure {
+    for (const p of paths) if (p.objectId === OBJ.SECURITY) return { ok: false, code: Code.UNAUTHORIZED, reason: 'Security object is not sent' };
+    const records = this.readComposite(paths, ssid);
+    if (records.length === 0) return { ok: false, code: Code.NOT_FOUND, reason: 'nothing to send' };
+    const enc = this.encodeComposite(records, format);
+    return enc.ok ? { ok: true, payload: enc.spec.payload! } : enc;
+  }
+
+  /** The application changed a value: observations covering it are re-evaluated. */
+  notifyChanged(path: Path): void {
+    this.reporting?.changed(path);
   }
 
   fail(code: number, reason: string, req: IncomingRequest): ResponseSpec {
     this.ctx.log.warn(`dm: ${methodName(req.method)} /${req.path.join('/')} → ${code >> 5}.${String(code & 31).padStart(2, '0')} ${reason}`);
     return { code, contentFormat: ContentFormat.TEXT, payload: utf8Encode(reason) };
   }
+}
+
+/** True when `inner` lies at or under one of `paths`. */
+export function underAny(inner: Path, paths: Path[]): boolean {
+  return paths.some((p) => pathStartsWith(inner, p));
 }
 
 function defaultFormat(path: Path, records: ResourceRecord[]): number {
