@@ -41,7 +41,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<{ stop(): Promise<vo
         // After our 2.01 has gone out: the client ignores DM requests until it has it.
         setTimeout(() => void readDevice(), 20);
       } else if (e.type === 'updated') out(`${at()}  server     update from ${e.reg.endpoint}`);
-      else out(`${at()}  server     ${e.reg.endpoint} ${e.expired ? 'expired' : 'de-registered'}`);
+      else if (e.type === 'deregistered') out(`${at()}  server     ${e.reg.endpoint} ${e.expired ? 'expired' : 'de-registered'}`);
     },
   });
   const bs = new BootstrapServer({

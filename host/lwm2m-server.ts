@@ -10,6 +10,7 @@ import type { Path, Value } from '../firmware/model/types';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../firmware/platform/ports';
 import { resolveType } from '../firmware/lwm2m/resolver';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
+import { Encoder } from 'cbor-x';
 
 export interface ClientRegistration {
   endpoint: string;
@@ -27,7 +28,9 @@ export interface ClientRegistration {
 export type ServerEvent =
   | { type: 'registered'; reg: ClientRegistration }
   | { type: 'updated'; reg: ClientRegistration }
-  | { type: 'deregistered'; reg: ClientRegistration; expired?: boolean };
+  | { type: 'deregistered'; reg: ClientRegistration; expired?: boolean }
+  /** Send (POST /dp) from a registered client, decoded. */
+  | { type: 'send'; reg: ClientRegistration; records: ResourceRecord[]; contentFormat: number };
 
 export interface OperationResult {
   code: string;
@@ -57,6 +60,7 @@ export class LwM2MServer {
   constructor(private readonly o: LwM2MServerOptions) {
     this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => {
+      if (req.path[0] === 'dp' && req.path.length === 1 && req.method === Code.POST) return this.dataPush(req.peer, req.contentFormat, req.payload);
       if (req.path[0] !== 'rd') return { code: Code.NOT_FOUND };
       if (req.method === Code.POST && req.path.length === 1) return this.register(req.peer, req.query, req.payload);
       const reg = this.byId.get(req.path[1]);
@@ -107,6 +111,17 @@ export class LwM2MServer {
     return { code: Code.CHANGED };
   }
 
+  // Send (Core §5.5.3): SenML from a registered client.
+  private dataPush(peer: Peer, format: number | undefined, payload: Uint8Array) {
+    const reg = [...this.clients.values()].find((r) => r.peer.port === peer.port && r.peer.address === peer.address);
+    if (!reg) return { code: Code.NOT_FOUND };
+    if (format !== ContentFormat.SENML_CBOR && format !== ContentFormat.SENML_JSON) return { code: Code.UNSUPPORTED_CONTENT_FORMAT };
+    const dec = decodePayload(format, payload, {}, resolveType);
+    if (!dec.ok) return { code: Code.BAD_REQUEST, payload: utf8Encode(dec.reason) };
+    this.emit({ type: 'send', reg, records: dec.value.records, contentFormat: format });
+    return { code: Code.CHANGED };
+  }
+
   private armExpiry(reg: ClientRegistration): void {
     const t = this.expiry.get(reg.id);
     if (t !== undefined) this.o.timers.clearTimeout(t);
@@ -125,7 +140,13 @@ export class LwM2MServer {
     }
   }
 
-  private emit(e: ServerEvent): void { try { this.o.onEvent?.(e); } catch { /* observer bug */ } }
+  /** Extra event listeners (the CLI shell prints Send data through one). */
+  readonly listeners = new Set<(e: ServerEvent) => void>();
+
+  private emit(e: ServerEvent): void {
+    try { this.o.onEvent?.(e); } catch { /* observer bug */ }
+    for (const l of this.listeners) { try { l(e); } catch { /* observer bug */ } }
+  }
 
   private target(ep: string): Peer {
     const reg = this.clients.get(ep);
@@ -184,10 +205,33 @@ export class LwM2MServer {
     return this.result(res, path);
   }
 
+  /** Observe; `cancel()` sends GET Observe=1, `cancel({ passive: true })` forgets it and RSTs the next notification. */
   async observe(ep: string, path: string, onNotify: (r: OperationResult) => void, accept: number = ContentFormat.TLV):
-    Promise<{ first: OperationResult; cancel(): Promise<void>; observation: ClientObservation | undefined }> {
+    Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
     const obs = await this.endpoint.observe(this.target(ep), { method: Code.GET, path: segments(path), accept }, (res) => onNotify(this.result(res, path)));
-    return { first: this.result(obs.response, path), cancel: () => obs.cancel(), observation: obs };
+    return { first: this.result(obs.response, path), cancel: (opts) => obs.cancel(opts), observation: obs };
+  }
+
+  /** Read-Composite: FETCH on the root with a SenML list of paths (Transport §6.4.6). */
+  async readComposite(ep: string, paths: string[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
+    const res = await this.endpoint.request(this.target(ep), { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) });
+    return this.result(res, '/');
+  }
+
+  /** Write-Composite: iPATCH on the root with SenML records of several instances. */
+  async writeComposite(ep: string, records: ResourceRecord[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
+    const enc = encodePayload(format, {}, records, resolveType);
+    if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
+    const res = await this.endpoint.request(this.target(ep), { method: Code.IPATCH, path: [], contentFormat: format, payload: enc.value });
+    return this.result(res, '/');
+  }
+
+  /** Observe-Composite: FETCH Observe=0 with a list of paths; notifications carry all of them. */
+  async observeComposite(ep: string, paths: string[], onNotify: (r: OperationResult) => void, format: number = ContentFormat.SENML_CBOR):
+    Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
+    const obs = await this.endpoint.observe(this.target(ep), { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) },
+      (res) => onNotify(this.result(res, '/')));
+    return { first: this.result(obs.response, '/'), cancel: (opts) => obs.cancel(opts), observation: obs };
   }
 
   private result(res: CoapResponse, path: string): OperationResult {
@@ -216,6 +260,13 @@ export function parseQuery(query: string[]): Map<string, string> {
   }
   return m;
 }
+
+/** SenML list of names for composite requests: [{"n":"/3/0/0"},…]. */
+export function pathList(paths: string[], format: number): Uint8Array {
+  if (format === ContentFormat.SENML_JSON) return utf8Encode(JSON.stringify(paths.map((n) => ({ n }))));
+  return cborEncoder.encode(paths.map((n) => new Map([[0, n]])));
+}
+const cborEncoder = new Encoder({ useRecords: false, mapsAsObjects: false } as never);
 
 export function segments(path: string): string[] {
   return path.split('/').filter((s) => s.length > 0);

@@ -20,7 +20,11 @@ const HELP = `commands:
   delete <ep> </o/i>
   discover <ep> <path>
   attributes <ep> <path> pmin=1 pmax=60 gt=20 lt=5 st=1
-  observe <ep> <path> [format]           cancel <ep> <path>
+  observe <ep> <path> [format]           cancel <ep> <path> [passive]   (passive: forget it, RST the next notification)
+  read-composite <ep> <path> <path> ...  [--senml-json]
+  write-composite <ep> </o/i/r>=<value> ...  [--senml-json]
+  observe-composite <ep> <path> <path> ...  [--senml-json]     cancel-composite <ep> [passive]
+  (Send from a client is printed as it arrives)
   quit`;
 
 /** Parse a text value by the resource's data type. */
@@ -42,7 +46,12 @@ export function parseValue(path: string, text: string): Value {
 
 export function startShell(server: LwM2MServer, out: (s: string) => void, show: (r: ResourceRecord[] | undefined) => string): void {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'lwm2m> ' });
-  const observations = new Map<string, () => Promise<void>>();
+  const observations = new Map<string, (opts?: { passive?: boolean }) => Promise<void>>();
+  server.listeners.add((e) => {
+    if (e.type !== 'send') return;
+    out(`send from ${e.reg.endpoint}:`);
+    out(show(e.records));
+  });
   const print = (r: OperationResult) => {
     out(r.code + (r.text && !r.records ? ` ${r.text}` : ''));
     if (r.records) out(show(r.records));
@@ -65,7 +74,38 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, show: 
           for (const c of server.clients.values()) out(`${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lt=${c.lifetime}  ${c.links.map((l) => `<${l.target}>`).join(',')}`);
           return;
       }
-      if (!ep || !path) { out('need <endpoint> <path>; try help'); return; }
+      if (!ep) { out('need <endpoint>; try help'); return; }
+      const args = [path, ...rest].filter((a) => a !== undefined);
+      const composite = args.includes('--senml-json') ? ContentFormat.SENML_JSON : ContentFormat.SENML_CBOR;
+      const plain = args.filter((a) => a !== '--senml-json');
+      switch (cmd) {
+        case 'read-composite': print(await server.readComposite(ep, plain, composite)); return;
+        case 'write-composite': {
+          const records: ResourceRecord[] = plain.map((kv) => {
+            const [p, ...v] = kv.split('=');
+            const pp = parsePath(p);
+            if (!pp || pp.resourceId === undefined) throw new Error(`bad resource path ${p}`);
+            return { path: pp, value: parseValue(p, v.join('=')) };
+          });
+          print(await server.writeComposite(ep, records, composite));
+          return;
+        }
+        case 'observe-composite': {
+          const o = await server.observeComposite(ep, plain, (r) => { out(`notify ${plain.join(',')}: ${r.code}`); if (r.records) out(show(r.records)); }, composite);
+          observations.set(`${ep} composite`, o.cancel);
+          print(o.first);
+          return;
+        }
+        case 'cancel-composite': {
+          const c = observations.get(`${ep} composite`);
+          if (!c) { out('no such observation'); return; }
+          observations.delete(`${ep} composite`);
+          await c({ passive: path === 'passive' });
+          out('cancelled');
+          return;
+        }
+      }
+      if (!path) { out('need <endpoint> <path>; try help'); return; }
       switch (cmd) {
         case 'read': print(await server.read(ep, path, FORMAT_NAMES[rest[0] ?? 'tlv'] ?? ContentFormat.TLV)); return;
         case 'discover': { const r = await server.discover(ep, path); out(`${r.code} ${r.text ?? ''}`); return; }
@@ -94,7 +134,7 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, show: 
           const c = observations.get(`${ep} ${path}`);
           if (!c) { out('no such observation'); return; }
           observations.delete(`${ep} ${path}`);
-          await c();
+          await c({ passive: rest[0] === 'passive' });
           out('cancelled');
           return;
         }

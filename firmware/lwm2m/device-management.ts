@@ -231,6 +231,8 @@ export class DeviceManagement {
   // Read-Composite and Observe-Composite (FETCH on the root, Transport §6.4.6 / §6.5.1).
   private fetch(req: IncomingRequest, ssid: number): ResponseSpec {
     if (req.path.length !== 0) return this.fail(Code.METHOD_NOT_ALLOWED, 'FETCH only on the root', req);
+    // A deregistration (Observe=1) without the path list: the CoAP layer has already ended the relation.
+    if (req.observe === 1 && req.payload.length === 0) return { code: Code.CONTENT };
     const list = parsePathList(req.contentFormat, req.payload);
     if (!list.ok) return this.fail(list.code === 'format' ? Code.UNSUPPORTED_CONTENT_FORMAT : Code.BAD_REQUEST, list.reason, req);
     const format = req.accept ?? req.contentFormat!;
