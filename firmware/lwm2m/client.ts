@@ -74,6 +74,8 @@ export interface ClientOptions {
   /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */
   bootstrapSequenceTimeout?: number;
   limits?: Partial<ApplyLimits>;
+  /** Further objects with a definition in the data model (e.g. 6 Location) the application serves. */
+  objects?: number[];
   /** Information Reporting bounds and confirmable policy. */
   reporting?: ReportingOptions;
   onEvent?: (e: ClientEvent) => void;
@@ -102,6 +104,8 @@ export class LwM2MClient {
   private readonly limits: ApplyLimits;
   private readonly consistency: ConsistencyOptions;
   private readonly executables = new Map<string, ExecuteHandler>();
+  /** SUPPORTED_OBJECTS plus the application's objects (ClientOptions.objects). */
+  private readonly supported: ReadonlySet<number>;
   private readonly params;
   private generation = 0;
 
@@ -110,10 +114,11 @@ export class LwM2MClient {
     this.endpoint = new CoapEndpoint({ ...o.coap, transport: o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.route(req);
     this.limits = { maxInstancesPerObject: 8, maxResourceInstances: 16, ...o.limits };
-    this.consistency = { supportedObjects: SUPPORTED_OBJECTS, supportedSecurityModes: new Set([SECURITY_MODE.NOSEC]) };
+    this.supported = new Set([...SUPPORTED_OBJECTS, ...(o.objects ?? []).filter((id) => getObjectDef(id) !== undefined)]);
+    this.consistency = { supportedObjects: this.supported, supportedSecurityModes: new Set([SECURITY_MODE.NOSEC]) };
     this.device = new DeviceRuntime(o.wallClock ?? { epochSeconds: () => 0 }, o.device ?? {});
     this.dm = new DeviceManagement({
-      tree: () => this.running, log: o.log, supportedObjects: SUPPORTED_OBJECTS, limits: this.limits,
+      tree: () => this.running, log: o.log, supportedObjects: this.supported, limits: this.limits,
       device: this.device, executables: this.executables,
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
       timers: o.timers, reporting: o.reporting,
@@ -261,7 +266,7 @@ export class LwM2MClient {
     this.clearBootstrapTimer();
     this.abandonRegistrations();
     this.sessionOrigin = origin;
-    this.session = new BootstrapSession(this.running, { log: this.o.log, supportedObjects: SUPPORTED_OBJECTS, consistency: this.consistency, limits: this.limits });
+    this.session = new BootstrapSession(this.running, { log: this.o.log, supportedObjects: this.supported, consistency: this.consistency, limits: this.limits });
     this.setState('bootstrapping');
     this.armSequenceTimer();
     return this.session;
@@ -384,7 +389,7 @@ export class LwM2MClient {
   /** Registration payload (Core §6.2.1): root link, then objects and instances; never the Security object. */
   objectLinks(): string {
     const links: Link[] = [{ target: '/', attrs: [['rt', 'oma.lwm2m'], ['ct', SUPPORTED_FORMATS.join(' ')]] }];
-    for (const oid of [...SUPPORTED_OBJECTS].sort((a, b) => a - b)) {
+    for (const oid of [...this.supported].sort((a, b) => a - b)) {
       if (oid === OBJ.SECURITY) continue;
       const version = getObjectDef(oid)?.version ?? '1.0';
       const iids = this.running.instanceIds(oid);
