@@ -79,12 +79,14 @@ describe('CoAP in XS (real engine on the host)', function () {
   describe('endpoint in XS <-> Node CoapEndpoint over real loopback UDP', () => {
     let node: CoapEndpoint;
     let nodePort: number;
+    let nodeUdp: { close(): void } | undefined;
     let xsPort: number;
     const xsPeer = () => ({ address: '127.0.0.1', port: xsPort });
     const nodeRequests: string[] = [];
 
     before(async () => {
       const udp = await loopbackUdp();
+      nodeUdp = udp;
       nodePort = udp.port;
       node = new CoapEndpoint({ transport: udp, timers: nodeTimers, random: mathRandom, log: silentLogger });
       node.onRequest = (req) => {
@@ -96,7 +98,7 @@ describe('CoAP in XS (real engine on the host)', function () {
       };
       ({ port: xsPort } = await host.callJson<{ port: number }>('start', { blockSzx: 6 }));
     });
-    after(() => node?.close());
+    after(() => { node?.close(); nodeUdp?.close(); });
 
     async function xsRequest(req: object): Promise<{ code: number; payload: string; error?: string }> {
       const done = host.waitEvent('response', 15000);
