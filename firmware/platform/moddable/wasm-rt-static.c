@@ -1,7 +1,7 @@
 /*
  * A minimal wasm2c runtime for the TLV codec on the device: linear memory is
  * one static C buffer (no malloc, no mmap guard pages, no signal handler),
- * traps unwind with longjmp to the binding's tlv_rt_try(), and there is no
+ * traps unwind with longjmp to the binding's setjmp (TLV_RT_PREPARE), and there is no
  * memory growth, no tables and no exceptions beyond what wasm-rt.h requires.
  *
  * Build the generated code and this file with WASM_RT_MEMCHECK_SIGNAL_HANDLER=0
@@ -30,6 +30,7 @@ static bool tlv_rt_memory_taken = false;
 static bool tlv_rt_initialized = false;
 
 jmp_buf tlv_rt_jmp_buf;
+wasm_rt_trap_t tlv_rt_last_trap = WASM_RT_TRAP_NONE;
 static WASM_RT_UNWIND_TARGET* tlv_rt_unwind_target = NULL;
 
 #if WASM_RT_USE_STACK_DEPTH_COUNT
@@ -47,8 +48,9 @@ void wasm_rt_trap(wasm_rt_trap_t code) {
 #if WASM_RT_USE_STACK_DEPTH_COUNT
   wasm_rt_call_stack_depth = tlv_rt_saved_call_stack_depth;
 #endif
-  /* tlv_rt_try() always sets a target before the codec runs. */
-  longjmp(*tlv_rt_unwind_target, (int)code);
+  tlv_rt_last_trap = code;
+  /* TLV_RT_PREPARE() always sets a target before the codec runs. */
+  longjmp(*tlv_rt_unwind_target, 1);
 }
 
 const char* wasm_rt_strerror(wasm_rt_trap_t trap) {

@@ -18,12 +18,17 @@ extern uint32_t tlv_rt_saved_call_stack_depth;
 #define TLV_RT_SAVE_STACK_DEPTH() ((void)0)
 #endif
 
+/* The wasm_rt_trap_t of the last trap. */
+extern wasm_rt_trap_t tlv_rt_last_trap;
+
 /*
- * Use as `if (tlv_rt_try() != 0) { trapped }` right before calling into the
- * codec, in the same C function (setjmp rules). Returns the wasm_rt_trap_t.
+ * Before calling into the codec, in the calling function (setjmp rules):
+ *   TLV_RT_PREPARE();
+ *   if (setjmp(tlv_rt_jmp_buf) != 0) { trapped: see tlv_rt_last_trap }
+ *   ... call the codec ...
  */
-#define tlv_rt_try() \
-  (TLV_RT_SAVE_STACK_DEPTH(), wasm_rt_set_unwind_target(&tlv_rt_jmp_buf), setjmp(tlv_rt_jmp_buf))
+#define TLV_RT_PREPARE() \
+  (TLV_RT_SAVE_STACK_DEPTH(), wasm_rt_set_unwind_target(&tlv_rt_jmp_buf))
 
 /* Bytes of the static linear-memory buffer. */
 uint32_t tlv_rt_memory_capacity(void);
