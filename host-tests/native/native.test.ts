@@ -21,7 +21,7 @@ const ACL = '08000EC10001C101008302417F07C1037F080212C10003C101008702417F0761013
 const SERVER = '08000FC10001C40100015180C10601C10755';
 
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
-const path = (...ids: number[]): Path => ({ objectId: ids[0], instanceId: ids[1], resourceId: ids[2], resourceInstanceId: ids[3] });
+const path = (...ids: Array<number | undefined>): Path => ({ objectId: ids[0], instanceId: ids[1], resourceId: ids[2], resourceInstanceId: ids[3] });
 const base = (...ids: number[]): Path => Object.fromEntries(Object.entries(path(...ids)).filter(([, v]) => v !== undefined)) as Path;
 
 const TYPES: DataType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none'];
