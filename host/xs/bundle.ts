@@ -4,7 +4,10 @@
 // same core must later run on the device.
 
 import { build, type Plugin } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface BundleOptions {
@@ -36,6 +39,39 @@ const noNodeBuiltins: Plugin = {
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+const TLV_WASM = join(REPO_ROOT, 'build/out/tlv.wasm');
+export const TLV_WASM2JS = join(REPO_ROOT, 'build/out/tlv-wasm2js.js');
+
+/**
+ * XS has no WebAssembly: binaryen's wasm2js (installed with assemblyscript)
+ * turns the same tlv.wasm into plain JavaScript over an ArrayBuffer.
+ * Rebuilt when tlv.wasm is newer.
+ */
+export function buildTlvWasm2js(): string {
+  if (!existsSync(TLV_WASM)) {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'build/build-wasm.mjs')], { stdio: 'pipe' });
+    if (r.status !== 0) throw new Error(`npm run build:wasm failed: ${r.stderr}`);
+  }
+  if (!existsSync(TLV_WASM2JS) || statSync(TLV_WASM2JS).mtimeMs < statSync(TLV_WASM).mtimeMs) {
+    // wasm2js turns an access whose alignment hint is 4 into HEAP32[addr >> 2], which is wrong at the
+    // codec's unaligned TLV offsets (wasm itself ignores the hint): dealign everything first.
+    const dealigned = join(REPO_ROOT, 'build/out/tlv-dealigned.wasm');
+    const d = spawnSync(join(REPO_ROOT, 'node_modules/.bin/wasm-opt'), [TLV_WASM, '--dealign', '-o', dealigned], { encoding: 'utf8' });
+    if (d.status !== 0) throw new Error(`wasm-opt --dealign failed: ${d.stderr}`);
+    const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/wasm2js'), [dealigned, '-O3', '-o', TLV_WASM2JS], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`wasm2js failed: ${r.stderr}`);
+  }
+  return TLV_WASM2JS;
+}
+
+/** `xs:tlv-wasm2js` -> build/out/tlv-wasm2js.js (typed in host/xs/virtual-modules.d.ts). */
+const tlvWasm2js: Plugin = {
+  name: 'tlv-wasm2js',
+  setup(b) {
+    b.onResolve({ filter: /^xs:tlv-wasm2js$/ }, () => ({ path: buildTlvWasm2js() }));
+  },
+};
+
 /** Bundle `entry` (absolute path or relative to the repo root) into an IIFE script string. */
 export async function bundleForXs(entry: string, opts: BundleOptions = {}): Promise<Bundle> {
   const result = await build({
@@ -52,7 +88,7 @@ export async function bundleForXs(entry: string, opts: BundleOptions = {}): Prom
     charset: 'utf8',
     logLevel: 'silent',
     define: opts.define,
-    plugins: [noNodeBuiltins],
+    plugins: [tlvWasm2js, noNodeBuiltins],
   });
   const code = result.outputFiles[0].text;
   return { code, bytes: result.outputFiles[0].contents.length };

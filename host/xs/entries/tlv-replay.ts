@@ -1,0 +1,50 @@
+// Replays a TLV codec call script (format: build/c-test/tlv_vectors.c) on raw
+// codec exports. Plain ES2022 so it runs in XS over the wasm2js build.
+import type { Wasm2jsTlvExports } from '../../../firmware/platform/xs-host/tlv';
+
+const ENTRY_BYTES = 32;
+const E_TYPE = 5;
+const HEX = '0123456789abcdef';
+
+function hex(b: Uint8Array): string {
+  if (b.length === 0) return '-';
+  const parts: string[] = [];
+  for (let i = 0; i < b.length; i++) parts.push(HEX[b[i] >> 4] + HEX[b[i] & 15]);
+  return parts.join('');
+}
+
+function unhexInto(s: string, dst: Uint8Array, at: number): number {
+  if (s === '-') return 0;
+  const n = s.length >> 1;
+  for (let i = 0; i < n; i++) dst[at + i] = parseInt(s.substr(i * 2, 2), 16);
+  return n;
+}
+
+export function replay(x: Wasm2jsTlvExports, script: string[]): string[] {
+  const mem = new Uint8Array(x.memory.buffer);
+  const dv = new DataView(x.memory.buffer);
+  const table = x.tablePtr();
+  const out: string[] = [];
+  for (const line of script) {
+    const f = line.split(' ');
+    if (f[0] === 'D') {
+      const len = unhexInto(f[2], mem, x.inPtr());
+      const ret = x.decode(len, Number(f[1]));
+      out.push(`D ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + (ret > 0 ? ret * ENTRY_BYTES : 0)))}`);
+    } else if (f[0] === 'V') {
+      const count = Number(f[1]);
+      if (f[2] !== '-') f[2].split(',').forEach((t, i) => dv.setInt32(table + i * ENTRY_BYTES + E_TYPE * 4, Number(t), true));
+      const ret = x.decodeValues(count);
+      out.push(`V ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + count * ENTRY_BYTES))}`);
+    } else if (f[0] === 'E') {
+      unhexInto(f[2], mem, table);
+      unhexInto(f[3], mem, x.inPtr());
+      const ret = x.encode(Number(f[1]), x.maxPayload());
+      const end = x.outPtr() + x.maxPayload();
+      out.push(`E ${ret} ${hex(mem.subarray(end - Math.max(ret, 0), end))}`);
+    } else {
+      out.push('bad line');
+    }
+  }
+  return out;
+}
