@@ -1,5 +1,5 @@
 // Turning decoded payload records into tree changes, and back.
-import type { DecodedPayload, ResourceRecord } from '../formats';
+import type { DecodedPayload, ResourceRecord } from '../formats/index';
 import type { Path, Value } from '../model/types';
 import { isMultiple, type InstanceData, type ObjectTree } from './object-tree';
 

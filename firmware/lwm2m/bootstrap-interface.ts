@@ -4,7 +4,7 @@
 // 2.04 to Bootstrap-Finish, replaces the running configuration.
 import { Code } from '../coap/message';
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
-import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type Link } from '../formats';
+import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type Link } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';

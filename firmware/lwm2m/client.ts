@@ -6,7 +6,7 @@ import type { EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../co
 import { CoapEndpoint } from '../coap/endpoint';
 import { Code, codeString } from '../coap/message';
 import { exchangeLifetime, maxTransmitWait, resolveParams } from '../coap/params';
-import { ContentFormat, encodeLinkFormat, type Link } from '../formats';
+import { ContentFormat, encodeLinkFormat, type Link } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers, WallClock } from '../platform/ports';

@@ -4,7 +4,7 @@
 import { Code, codeString } from '../coap/message';
 import type { CoapEndpoint } from '../coap/endpoint';
 import type { Peer } from '../coap/api';
-import { ContentFormat } from '../formats';
+import { ContentFormat } from '../formats/index';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
 import { utf8Encode } from '../util/utf8';
 import type { ServerAccount } from './accounts';
