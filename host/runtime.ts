@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { LwM2MClient, type ClientEvent, type ClientOptions } from '../firmware/lwm2m/client';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp } from '../firmware/platform/node';
 import { installNodeTlv } from '../firmware/platform/node/tlv-wasm';
+import { installCborX } from '../firmware/platform/node/cbor-x';
 import { FileFlash } from '../firmware/platform/node/file-flash';
 import type { LogLevel, Logger } from '../firmware/platform/ports';
 import { storePersistence } from '../firmware/lwm2m/persistence';
@@ -17,6 +18,7 @@ export function installTlv(log?: Logger): void {
   if (tlvInstalled) return;
   tlvInstalled = true;
   try { installNodeTlv(); } catch (e) { log?.warn(`TLV: wasm codec not built (${(e as Error).message}); using the TypeScript codec`); }
+  installCborX();   // SenML CBOR through the npm package cbor-x on Node (the device keeps the built-in codec)
 }
 
 export async function resolveHost(host: string): Promise<string | undefined> {

@@ -1,16 +1,13 @@
 // SenML CBOR (112, RFC 8428 §6): integer labels bver -1, bn -2, bt -3, bu -4, bv -5, bs -6,
 // n 0, u 1, v 2, vs 3, vb 4, s 5, t 6, ut 7, vd 8; LwM2M's "vlo" keeps its text label.
-import { Decoder, Encoder } from 'cbor-x';
+// The CBOR itself goes through the installed codec (built-in on the device, cbor-x on Node).
 import type { Path } from '../model/types';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
 import { BAD_REQUEST, fail } from './types';
 import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
+import { getCborCodec } from './cbor-codec';
 
 const BN = -2, BT = -3, N = 0, V = 2, VS = 3, VB = 4, T = 6, VD = 8;
-
-// Maps (not objects) keep integer labels; int64 beyond 2^53 decodes as bigint.
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint' } as never);
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false } as never);
 
 function fromMap(m: unknown): SenmlRecord | string {
   if (!(m instanceof Map)) return 'SenML CBOR entry is not a map';
@@ -42,7 +39,7 @@ function fromMap(m: unknown): SenmlRecord | string {
 
 export function decodeSenmlCbor(payload: Uint8Array, base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
   let j: unknown;
-  try { j = decoder.decode(payload); } catch { return fail(BAD_REQUEST, 'SenML CBOR does not decode'); }
+  try { j = getCborCodec().decode(payload); } catch { return fail(BAD_REQUEST, 'SenML CBOR does not decode'); }
   if (!Array.isArray(j)) return fail(BAD_REQUEST, 'SenML CBOR is not an array');
   const pack: SenmlRecord[] = [];
   for (const e of j) {
@@ -68,8 +65,7 @@ export function encodeSenmlCbor(base: Path, records: ResourceRecord[], resolve: 
     return m;
   });
   try {
-    const b = encoder.encode(arr);
-    return { ok: true, value: new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice() };
+    return { ok: true, value: getCborCodec().encode(arr) };
   } catch {
     return fail(160, 'SenML CBOR encode failed');
   }

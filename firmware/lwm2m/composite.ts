@@ -1,7 +1,7 @@
 // Read-Composite / Observe-Composite request bodies (Core §5.4.5, §5.5.1;
 // Transport §6.4.x): a SenML pack of names only, e.g. [{"n":"/3/0/0"},{"n":"/1/0"}].
 // The value decoders reject records without a value, so the path list has its own parser.
-import { Decoder } from 'cbor-x';
+import { getCborCodec } from '../formats/cbor-codec';
 import { ContentFormat } from '../formats';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
@@ -12,7 +12,6 @@ export const MAX_COMPOSITE_PATHS = 32;
 
 export type PathListResult = { ok: true; paths: Path[] } | { ok: false; code: 'bad' | 'format'; reason: string };
 
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
 const BN = -2, N = 0;
 
 /** Parse a SenML JSON or CBOR list of paths. 'format' → 4.15, 'bad' → 4.00. Never throws. */
@@ -26,7 +25,7 @@ export function parsePathList(format: number | undefined, payload: Uint8Array): 
     names = j.map((e) => (typeof e === 'object' && e !== null ? e as { bn?: unknown; n?: unknown } : {}));
   } else if (format === ContentFormat.SENML_CBOR) {
     let j: unknown;
-    try { j = decoder.decode(payload); } catch { j = undefined; }
+    try { j = getCborCodec().decode(payload); } catch { j = undefined; }
     if (!Array.isArray(j)) return { ok: false, code: 'bad', reason: 'SenML CBOR path list is not an array' };
     names = j.map((e) => (e instanceof Map ? { bn: e.get(BN), n: e.get(N) } : {}));
   } else {
