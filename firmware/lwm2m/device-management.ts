@@ -6,7 +6,7 @@
 // Codes per Core §7 / Transport Table 6.4-1.
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
-import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type Link, type ResourceRecord } from '../formats';
+import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type Link, type ResourceRecord } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import { formatPath, parsePath, pathStartsWith } from '../model/path';
 import type { Path, Value } from '../model/types';
@@ -239,8 +239,8 @@ export class DeviceManagement {
     if (!COMPOSITE_FORMATS.has(format)) return this.fail(Code.NOT_ACCEPTABLE, `composite answer in format ${format}`, req);
     for (const p of list.paths) {
       if (p.objectId === OBJ.SECURITY) return this.fail(Code.UNAUTHORIZED, 'Security object is not accessible', req);
-      // A path that exists must be readable (Core §5.5.1 note for Observe-Composite).
-      if (p.resourceId !== undefined) {
+      // Observe-Composite: a path that exists must be readable (ETS int-308 note); Read-Composite leaves it out (int-281).
+      if (req.observe === 0 && p.resourceId !== undefined) {
         const rdef = getObjectDef(p.objectId!)?.resources.get(p.resourceId);
         if (rdef && !rdef.operations.includes('R') && this.ctx.supportedObjects.has(p.objectId!)) return this.fail(Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not readable`, req);
       }

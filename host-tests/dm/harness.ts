@@ -1,0 +1,133 @@
+// A registered client and the project's own LwM2M Server(s), either over
+// real loopback UDP (node timers) or over the in-memory network in virtual
+// time (timing tests). Factory server accounts skip bootstrap.
+import { decodeMessage, type CoapMessage } from '../../firmware/coap/message';
+import { getObserve } from '../../firmware/coap/options';
+import { LwM2MClient, type ClientEvent, type ClientOptions } from '../../firmware/lwm2m/client';
+import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
+import type { DatagramTransport, Random, Timers } from '../../firmware/platform/ports';
+import { silentLogger } from '../../firmware/platform/ports';
+import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
+import { MemoryNetwork } from '../support/memory-network';
+import { SeededRandom } from '../support/seeded-random';
+import { VirtualClock } from '../support/virtual-clock';
+
+export interface HarnessOptions {
+  kind: 'memory' | 'udp';
+  servers?: number;
+  /** Per server: Default Minimum/Maximum Period written to /1/x/2, /1/x/3 before registering. */
+  defaults?: Array<{ pmin?: number; pmax?: number }>;
+  client?: Partial<ClientOptions>;
+}
+
+/** A datagram seen on the wire (memory network only). */
+export interface Wire { at: number; from: string; to: string; m: CoapMessage }
+
+export class Harness {
+  clock?: VirtualClock;
+  net?: MemoryNetwork;
+  timers!: Timers;
+  random!: Random;
+  servers: LwM2MServer[] = [];
+  serverEvents: ServerEvent[][] = [];
+  serverAddr: string[] = [];
+  client!: LwM2MClient;
+  clientAddr = '';
+  readonly events: ClientEvent[] = [];
+  readonly wire: Wire[] = [];
+  readonly ep = 'dm-node';
+  rebooted = 0;
+
+  constructor(readonly o: HarnessOptions) {}
+
+  async open(): Promise<this> {
+    let bind: (address: string, port: number) => Promise<DatagramTransport & { address: string; port: number }>;
+    if (this.o.kind === 'memory') {
+      const clock = new VirtualClock(1_000_000);
+      this.clock = clock; this.timers = clock; this.random = new SeededRandom(11);
+      this.net = new MemoryNetwork({ clock, random: new SeededRandom(12), delay: [1, 3] });
+      this.net.onSend = (d) => { const r = decodeMessage(d.data); if (r.ok) this.wire.push({ at: d.at, from: d.from, to: d.to, m: r.message }); };
+      bind = async (a, p) => this.net!.bind(a, p);
+    } else {
+      this.timers = nodeTimers; this.random = nodeRandom;
+      bind = async () => openUdp({ address: '127.0.0.1', port: 0 });
+    }
+    const n = this.o.servers ?? 1;
+    const uris: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = await bind(`127.0.0.${3 + i}`, 5683);
+      const events: ServerEvent[] = [];
+      this.serverEvents.push(events);
+      this.servers.push(new LwM2MServer({ transport: t, timers: this.timers, random: this.random, log: silentLogger, onEvent: (e) => events.push(e) }));
+      uris.push(`coap://${t.address}:${t.port}`);
+      this.serverAddr.push(`${t.address}/${t.port}`);
+    }
+    const ct = await bind('127.0.0.1', 56830);
+    this.clientAddr = `${ct.address}/${ct.port}`;
+    this.client = new LwM2MClient({
+      endpointName: this.ep, transport: ct, timers: this.timers, random: this.random, log: silentLogger,
+      wallClock: { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
+      factory: { servers: uris.map((uri, i) => ({ uri, ssid: 101 + i, lifetime: 3000 })) },
+      device: {
+        manufacturer: 'xs-lwm2m', modelNumber: 'dm-test', serialNumber: 'S-1', firmwareVersion: '1.2.3', powerSources: [1, 5],
+        reboot: () => { this.rebooted++; },
+      },
+      onEvent: (e) => this.events.push(e),
+      ...this.o.client,
+    });
+    this.client.start();
+    // Factory tree is built by start(): apply the per-server default periods now.
+    (this.o.defaults ?? []).forEach((d, i) => {
+      if (d.pmin !== undefined) this.client.running.set(1, i, 2, d.pmin);
+      if (d.pmax !== undefined) this.client.running.set(1, i, 3, d.pmax);
+    });
+    const ok = await this.until(() => this.events.filter((e) => e.type === 'registered').length >= n, 10_000);
+    if (!ok) throw new Error('client did not register');
+    // Let our 2.01 reach the client before the first DM request.
+    await this.advance(20);
+    return this;
+  }
+
+  get server(): LwM2MServer { return this.servers[0]; }
+
+  async until(pred: () => boolean, maxMs = 5000): Promise<boolean> {
+    if (this.clock) return this.clock.runUntil(pred, maxMs);
+    const end = Date.now() + maxMs;
+    while (!pred()) {
+      if (Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return true;
+  }
+
+  async advance(ms: number): Promise<void> {
+    if (this.clock) await this.clock.advance(ms);
+    else await new Promise((r) => setTimeout(r, ms));
+  }
+
+  /** Await a server operation; in virtual time the clock runs until it settles. */
+  async op<T>(p: Promise<T>, maxMs = 300_000): Promise<T> {
+    if (!this.clock) return p;
+    let done = false;
+    let out: { v?: T; e?: unknown } = {};
+    p.then((v) => { out = { v }; }, (e) => { out = { e }; }).finally(() => { done = true; });
+    await this.clock.runUntil(() => done, maxMs);
+    if (!done) throw new Error('operation did not settle');
+    if ('e' in out && out.e !== undefined) throw out.e;
+    return out.v as T;
+  }
+
+  /** Notifications (2.05 with Observe) from the client, as seen on the wire. */
+  notifications(): Wire[] {
+    return this.wire.filter((w) => w.from === this.clientAddr && w.m.code === 69 && getObserve(w.m) !== undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.op(this.client.stop().catch(() => {}));
+    for (const s of this.servers) s.close();
+  }
+}
+
+export async function openHarness(o: HarnessOptions): Promise<Harness> {
+  return new Harness(o).open();
+}

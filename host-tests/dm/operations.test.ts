@@ -1,0 +1,378 @@
+// Device Management operations against the project's LwM2M Server over real
+// loopback UDP, named after the OMA ETS interoperability cases where one applies.
+import assert from 'node:assert/strict';
+import { Code } from '../../firmware/coap/message';
+import { ContentFormat, type ResourceRecord } from '../../firmware/formats';
+import { parsePath } from '../../firmware/model/path';
+import type { Path, Value } from '../../firmware/model/types';
+import { utf8Encode } from '../../firmware/util/utf8';
+import type { OperationResult } from '../../host/lwm2m-server';
+import { openHarness, type Harness } from './harness';
+
+const P = (s: string): Path => parsePath(s)!;
+const rec = (p: string, value: Value): ResourceRecord => ({ path: P(p), value });
+
+/** path → value of the records, e.g. { '/3/0/0': 'xs-lwm2m' }. */
+function values(r: OperationResult): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const x of r.records ?? []) {
+    const p = x.path;
+    out[`/${p.objectId}/${p.instanceId}/${p.resourceId}${p.resourceInstanceId !== undefined ? '/' + p.resourceInstanceId : ''}`] = x.value;
+  }
+  return out;
+}
+
+describe('dm: Device Management operations over loopback UDP', function () {
+  let h: Harness;
+  const ep = () => h.ep;
+
+  beforeEach(async () => { h = await openHarness({ kind: 'udp', client: { objects: [6] } }); });
+  afterEach(async () => { await h.close(); });
+
+  it('LightweightM2M-1.1-int-201: Querying basic information in Plain Text format', async () => {
+    for (const [p, v] of [['/3/0/0', 'xs-lwm2m'], ['/3/0/1', 'dm-test'], ['/3/0/2', 'S-1']]) {
+      const r = await h.server.read(ep(), p, ContentFormat.TEXT);
+      assert.equal(r.code, '2.05');
+      assert.equal(r.contentFormat, ContentFormat.TEXT);
+      assert.equal(r.text, v);
+    }
+  });
+
+  it('LightweightM2M-1.1-int-203: Querying basic information in TLV format', async () => {
+    const r = await h.server.read(ep(), '/3/0', ContentFormat.TLV);
+    assert.equal(r.code, '2.05');
+    assert.equal(r.contentFormat, ContentFormat.TLV);
+    const v = values(r);
+    assert.equal(v['/3/0/0'], 'xs-lwm2m');
+    assert.equal(v['/3/0/3'], '1.2.3');
+    assert.equal(v['/3/0/11/0'], 0);
+    assert.equal(v['/3/0/16'], 'U');
+  });
+
+  it('LightweightM2M-1.1-int-204: Querying basic information in JSON format', async () => {
+    const r = await h.server.read(ep(), '/3/0', ContentFormat.LWM2M_JSON);
+    assert.equal(r.code, '2.05');
+    assert.equal(r.contentFormat, ContentFormat.LWM2M_JSON);
+    assert.equal(values(r)['/3/0/1'], 'dm-test');
+  });
+
+  it('LightweightM2M-1.1-int-205: Setting basic information in Plain Text format', async () => {
+    for (const [p, v] of [['/1/0/2', 101], ['/1/0/3', 1010], ['/1/0/5', 2000]] as const) {
+      assert.equal((await h.server.write(ep(), p, v, { format: ContentFormat.TEXT })).code, '2.04');
+      const r = await h.server.read(ep(), p, ContentFormat.TEXT);
+      assert.equal(r.text, String(v));
+    }
+  });
+
+  it('LightweightM2M-1.1-int-215: Setting basic information in TLV format (partial update, then replace)', async () => {
+    const upd = await h.server.write(ep(), '/1/0', [rec('/1/0/2', 101), rec('/1/0/3', 1010), rec('/1/0/5', 2000), rec('/1/0/6', true), rec('/1/0/7', 'U')], { format: ContentFormat.TLV, replace: false });
+    assert.equal(upd.code, '2.04');
+    let v = values(await h.server.read(ep(), '/1/0'));
+    assert.deepEqual([v['/1/0/2'], v['/1/0/3'], v['/1/0/5'], v['/1/0/6'], v['/1/0/1']], [101, 1010, 2000, true, 3000]);
+    // Replace: writable resources not sent go away, the read-only Short Server ID stays.
+    const rep = await h.server.write(ep(), '/1/0', [rec('/1/0/1', 3000), rec('/1/0/6', false), rec('/1/0/7', 'U')], { format: ContentFormat.TLV, replace: true });
+    assert.equal(rep.code, '2.04');
+    v = values(await h.server.read(ep(), '/1/0'));
+    assert.equal(v['/1/0/0'], 101);
+    assert.equal(v['/1/0/2'], undefined);
+    assert.equal(v['/1/0/5'], undefined);
+    assert.equal(v['/1/0/6'], false);
+  });
+
+  it('LightweightM2M-1.1-int-220: Setting basic information in JSON format', async () => {
+    const r = await h.server.write(ep(), '/1/0', [rec('/1/0/2', 7), rec('/1/0/6', true)], { format: ContentFormat.LWM2M_JSON, replace: false });
+    assert.equal(r.code, '2.04');
+    const v = values(await h.server.read(ep(), '/1/0', ContentFormat.LWM2M_JSON));
+    assert.equal(v['/1/0/2'], 7);
+    assert.equal(v['/1/0/6'], true);
+  });
+
+  it('LightweightM2M-1.1-int-221: Attempt to perform operations on Security', async () => {
+    assert.equal((await h.server.read(ep(), '/0/0')).code, '4.01');
+    assert.equal((await h.server.write(ep(), '/0/0/0', 'coap://localhost', { format: ContentFormat.TEXT })).code, '4.01');
+    assert.equal((await h.server.writeAttributes(ep(), '/0', { pmin: 10 })).code, '4.01');
+    assert.equal((await h.server.discover(ep(), '/0')).code, '4.01');
+    assert.equal((await h.server.readComposite(ep(), ['/0/0'])).code, '4.01');
+  });
+
+  it('LightweightM2M-1.1-int-222: Read on Object', async () => {
+    const r1 = await h.server.read(ep(), '/1');
+    assert.equal(r1.code, '2.05');
+    assert.ok(r1.records!.every((x) => x.path.objectId === 1 && x.path.instanceId === 0));
+    assert.equal(values(r1)['/1/0/0'], 101);
+    const r3 = await h.server.read(ep(), '/3');
+    assert.equal(values(r3)['/3/0/0'], 'xs-lwm2m');
+  });
+
+  it('LightweightM2M-1.1-int-223: Read on Object Instance', async () => {
+    const r = await h.server.read(ep(), '/1/0');
+    assert.equal(r.code, '2.05');
+    const v = values(r);
+    assert.deepEqual([v['/1/0/0'], v['/1/0/1'], v['/1/0/6'], v['/1/0/7']], [101, 3000, false, 'U']);
+  });
+
+  it('LightweightM2M-1.1-int-224: Read on Resource', async () => {
+    assert.equal(values(await h.server.read(ep(), '/1/0/1'))['/1/0/1'], 3000);
+    assert.equal((await h.server.read(ep(), '/1/0/6', ContentFormat.TEXT)).text, '0');
+    assert.equal((await h.server.read(ep(), '/1/0/7', ContentFormat.TEXT)).text, 'U');
+  });
+
+  it('LightweightM2M-1.1-int-225: Read on Resource Instance', async () => {
+    const r = await h.server.read(ep(), '/3/0/11/0', ContentFormat.TEXT);
+    assert.equal(r.code, '2.05');
+    assert.equal(r.text, '0');
+    assert.equal((await h.server.read(ep(), '/3/0/6/1', ContentFormat.TEXT)).text, '5');
+  });
+
+  it('LightweightM2M-1.1-int-226: Write (Partial Update) on Object Instance', async () => {
+    assert.equal((await h.server.write(ep(), '/1/0', [rec('/1/0/1', 60), rec('/1/0/6', true)], { replace: false })).code, '2.04');
+    const v = values(await h.server.read(ep(), '/1/0'));
+    assert.equal(v['/1/0/1'], 60);
+    assert.equal(v['/1/0/6'], true);
+    assert.equal(v['/1/0/7'], 'U', 'untouched resource kept');
+  });
+
+  it('LightweightM2M-1.1-int-227: Write (replace) on Resource; the new lifetime reaches the server in an Update', async () => {
+    assert.equal((await h.server.write(ep(), '/1/0/1', 63)).code, '2.04');
+    assert.ok(await h.until(() => h.server.clients.get(ep())?.lifetime === 63, 3000));
+    assert.equal(values(await h.server.read(ep(), '/1/0/1'))['/1/0/1'], 63);
+  });
+
+  it('LightweightM2M-1.1-int-228: Write on Resource Instance', async () => {
+    // An Access Control instance as a bootstrap would leave it: /2/0/2 is a writable multiple resource.
+    h.client.running.set(2, 0, 0, 3); h.client.running.set(2, 0, 1, 0);
+    h.client.running.set(2, 0, 2, new Map([[101, 1]])); h.client.running.set(2, 0, 3, 101);
+    assert.equal((await h.server.write(ep(), '/2/0/2/101', 7, { format: ContentFormat.TEXT })).code, '2.04');
+    assert.equal((await h.server.read(ep(), '/2/0/2/101', ContentFormat.TEXT)).text, '7');
+    assert.equal((await h.server.write(ep(), '/2/0/2/0', 1, { format: ContentFormat.TLV })).code, '2.04');
+    assert.deepEqual(values(await h.server.read(ep(), '/2/0/2')), { '/2/0/2/0': 1, '/2/0/2/101': 7 });
+  });
+
+  for (const [name, fmt] of [['SenML JSON', ContentFormat.SENML_JSON], ['SenML CBOR', ContentFormat.SENML_CBOR]] as const) {
+    it(`LightweightM2M-1.1-int-229: Read-Composite Operation (${name})`, async () => {
+      const r = await h.server.readComposite(ep(), ['/3', '/1/0'], fmt);
+      assert.equal(r.code, '2.05');
+      assert.equal(r.contentFormat, fmt);
+      const v = values(r);
+      assert.equal(v['/3/0/0'], 'xs-lwm2m');
+      assert.equal(v['/1/0/0'], 101);
+      const r2 = await h.server.readComposite(ep(), ['/1/0/1', '/3/0/11/0'], fmt);
+      assert.deepEqual(values(r2), { '/1/0/1': 3000, '/3/0/11/0': 0 });
+    });
+
+    it(`LightweightM2M-1.1-int-230: Write-Composite Operation (${name})`, async () => {
+      h.client.running.set(2, 0, 0, 3); h.client.running.set(2, 0, 1, 0); h.client.running.set(2, 0, 3, 101);
+      const r = await h.server.writeComposite(ep(), [rec('/1/0/1', 60), rec('/1/0/6', true), rec('/2/0/2/0', 1), rec('/2/0/2/101', 31)], fmt);
+      assert.equal(r.code, '2.04');
+      const v = values(await h.server.read(ep(), '/1/0'));
+      assert.equal(v['/1/0/1'], 60);
+      assert.equal(v['/1/0/6'], true);
+      assert.deepEqual(values(await h.server.read(ep(), '/2/0/2')), { '/2/0/2/0': 1, '/2/0/2/101': 31 });
+    });
+  }
+
+  it('LightweightM2M-1.1-int-231: Querying basic information in SenML JSON format', async () => {
+    const r = await h.server.read(ep(), '/1', ContentFormat.SENML_JSON);
+    assert.equal(r.contentFormat, ContentFormat.SENML_JSON);
+    assert.equal(values(r)['/1/0/1'], 3000);
+    assert.equal(values(await h.server.read(ep(), '/3/0', ContentFormat.SENML_JSON))['/3/0/2'], 'S-1');
+    assert.equal(values(await h.server.read(ep(), '/3/0/16', ContentFormat.SENML_JSON))['/3/0/16'], 'U');
+    assert.equal(values(await h.server.read(ep(), '/3/0/11/0', ContentFormat.SENML_JSON))['/3/0/11/0'], 0);
+  });
+
+  it('LightweightM2M-1.1-int-232: Querying basic information in SenML CBOR format', async () => {
+    const r = await h.server.read(ep(), '/3/0', ContentFormat.SENML_CBOR);
+    assert.equal(r.contentFormat, ContentFormat.SENML_CBOR);
+    assert.equal(values(r)['/3/0/0'], 'xs-lwm2m');
+    assert.equal(values(await h.server.read(ep(), '/3/0/11/0', ContentFormat.SENML_CBOR))['/3/0/11/0'], 0);
+  });
+
+  for (const [id, name, fmt] of [['233', 'SenML CBOR', ContentFormat.SENML_CBOR], ['234', 'SenML JSON', ContentFormat.SENML_JSON]] as const) {
+    it(`LightweightM2M-1.1-int-${id}: Setting basic information in ${name} format`, async () => {
+      assert.equal((await h.server.write(ep(), '/1/0', [rec('/1/0/1', 61), rec('/1/0/6', true)], { format: fmt, replace: false })).code, '2.04');
+      const v = values(await h.server.read(ep(), '/1/0', fmt));
+      assert.equal(v['/1/0/1'], 61);
+      assert.equal(v['/1/0/6'], true);
+      assert.equal((await h.server.write(ep(), '/1/0/1', 63, { format: fmt })).code, '2.04');
+      assert.equal(values(await h.server.read(ep(), '/1/0/1', fmt))['/1/0/1'], 63);
+    });
+  }
+
+  it('LightweightM2M-1.1-int-235: Read-Composite Operation on root path', async () => {
+    const r = await h.server.readComposite(ep(), ['/'], ContentFormat.SENML_JSON);
+    assert.equal(r.code, '2.05');
+    const v = values(r);
+    assert.equal(v['/1/0/0'], 101);
+    assert.equal(v['/3/0/0'], 'xs-lwm2m');
+    assert.ok(!Object.keys(v).some((k) => k.startsWith('/0/')), 'never the Security object');
+  });
+
+  it('LightweightM2M-1.1-int-236: Read-Composite - Partial Presence', async () => {
+    const r = await h.server.readComposite(ep(), ['/1/0', '/3/0/11/0', '/3339/0/5522', '/3353/0/6030'], ContentFormat.SENML_CBOR);
+    assert.equal(r.code, '2.05');
+    const v = values(r);
+    assert.equal(v['/1/0/1'], 3000);
+    assert.equal(v['/3/0/11/0'], 0);
+    assert.ok(Object.keys(v).every((k) => k.startsWith('/1/0/') || k === '/3/0/11/0'));
+  });
+
+  it('LightweightM2M-1.1-int-237: Read on Object without specifying Content-Type (TLV by default)', async () => {
+    const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, { method: Code.GET, path: ['3'] });
+    assert.equal(res.code, Code.CONTENT);
+    assert.equal(res.contentFormat, ContentFormat.TLV);
+  });
+
+  it('LightweightM2M-1.1-int-241: Executable Resource: Rebooting the device', async () => {
+    assert.equal((await h.server.execute(ep(), '/3/0/4')).code, '2.04');
+    assert.ok(await h.until(() => h.rebooted === 1, 2000));
+  });
+
+  it('LightweightM2M-1.1-int-256: Write Operation Failure (read-only resource → 4.05, value unchanged)', async () => {
+    assert.equal((await h.server.write(ep(), '/1/0/0', 123)).code, '4.05');
+    assert.equal(values(await h.server.read(ep(), '/1/0/0'))['/1/0/0'], 101);
+  });
+
+  it('LightweightM2M-1.1-int-257: Write-Composite Operation including Current Time', async () => {
+    for (const fmt of [ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR]) {
+      const r = await h.server.writeComposite(ep(), [rec('/1/0/2', 102), rec('/1/0/6', true), rec('/3/0/13', 1000)], fmt);
+      assert.equal(r.code, '2.04');
+      assert.equal(values(await h.server.read(ep(), '/1/0/2'))['/1/0/2'], 102);
+      const t = values(await h.server.read(ep(), '/3/0/13'))['/3/0/13'] as number;
+      assert.ok(t >= 1000 && t < 1010, `clock moved to ${t}`);
+    }
+    // All or nothing: one read-only resource refuses the whole write.
+    const bad = await h.server.writeComposite(ep(), [rec('/1/0/2', 5), rec('/1/0/0', 9)], ContentFormat.SENML_CBOR);
+    assert.equal(bad.code, '4.05');
+    assert.equal(values(await h.server.read(ep(), '/1/0/2'))['/1/0/2'], 102);
+  });
+
+  it('LightweightM2M-1.1-int-260: Discover Command (object version, dim, attributes at each level)', async () => {
+    let d = await h.server.discover(ep(), '/3');
+    assert.equal(d.code, '2.05');
+    const targets = d.links!.map((l) => l.target);
+    for (const t of ['/3', '/3/0', '/3/0/0', '/3/0/1', '/3/0/2', '/3/0/3', '/3/0/6', '/3/0/11', '/3/0/13', '/3/0/16']) assert.ok(targets.includes(t), t);
+    assert.deepEqual(d.links![0].attrs.find((a) => a[0] === 'ver'), ['ver', '1.1']);
+    assert.equal((await h.server.writeAttributes(ep(), '/3', { pmin: 10 })).code, '2.04');
+    assert.equal((await h.server.writeAttributes(ep(), '/3', { pmax: 200 })).code, '2.04');
+    assert.equal((await h.server.writeAttributes(ep(), '/3/0/6', { lt: 1, gt: 6, st: 1 })).code, '2.04');
+    d = await h.server.discover(ep(), '/3');
+    const attrs = (t: string) => Object.fromEntries(d.links!.find((l) => l.target === t)!.attrs);
+    assert.equal(attrs('/3').pmin, '10');
+    assert.equal(attrs('/3').pmax, '200');
+    d = await h.server.discover(ep(), '/3/0');
+    assert.deepEqual(attrs('/3/0/6'), { dim: '2', lt: '1', gt: '6', st: '1' });
+    assert.equal(attrs('/3/0').pmin, undefined, 'inherited attributes are not repeated below');
+    d = await h.server.discover(ep(), '/3/0/6');
+    assert.deepEqual(d.links!.map((l) => l.target), ['/3/0/6', '/3/0/6/0', '/3/0/6/1']);
+  });
+
+  it('LightweightM2M-1.1-int-261: Write-Attribute Operation on a multiple resource and its instance', async () => {
+    assert.equal((await h.server.writeAttributes(ep(), '/3', { pmin: 10, pmax: 200 })).code, '2.04');
+    assert.equal((await h.server.writeAttributes(ep(), '/3/0', { pmax: 320 })).code, '2.04');
+    assert.equal((await h.server.writeAttributes(ep(), '/3/0/11/0', { pmax: 100, epmin: 1, epmax: 20 })).code, '2.04');
+    const d = await h.server.discover(ep(), '/3/0/11');
+    assert.equal(d.code, '2.05');
+    assert.deepEqual(d.links!.map((l) => [l.target, Object.fromEntries(l.attrs)]), [
+      ['/3/0/11', { dim: '1' }],
+      ['/3/0/11/0', { pmax: '100', epmin: '1', epmax: '20' }],
+    ]);
+    // Inheritance object → instance → resource → resource instance, then the server defaults.
+    const a = h.client.management.attributes;
+    assert.deepEqual(a.effective(101, P('/3/0/11/0'), h.client.running), { pmin: 10, pmax: 100, epmin: 1, epmax: 20 });
+    assert.deepEqual(a.effective(101, P('/3/0/1'), h.client.running), { pmin: 10, pmax: 320 });
+    assert.deepEqual(a.effective(101, P('/1/0/1'), h.client.running), {});
+    // A name without a value removes that attribute.
+    assert.equal((await h.server.writeAttributes(ep(), '/3/0/11/0', { epmin: null })).code, '2.04');
+    assert.deepEqual(Object.fromEntries((await h.server.discover(ep(), '/3/0/11')).links![1].attrs), { pmax: '100', epmax: '20' });
+  });
+
+  it('LightweightM2M-1.1-int-280: Successful Read-Composite Operation', async () => {
+    const r = await h.server.readComposite(ep(), ['/3/0/16', '/3/0/11/0', '/1/0'], ContentFormat.SENML_CBOR);
+    const v = values(r);
+    assert.equal(v['/3/0/16'], 'U');
+    assert.equal(v['/3/0/11/0'], 0);
+    assert.equal(v['/1/0/0'], 101);
+    assert.equal(Object.keys(v).filter((k) => k.startsWith('/3/')).length, 2, 'no extra resources');
+  });
+
+  it('LightweightM2M-1.1-int-281: Partially Successful Read-Composite Operation', async () => {
+    const r = await h.server.readComposite(ep(), ['/1/0/1', '/1/0/7', '/1/0/8'], ContentFormat.SENML_JSON);
+    assert.equal(r.code, '2.05');
+    assert.deepEqual(values(r), { '/1/0/1': 3000, '/1/0/7': 'U' });
+  });
+
+  it('Create with client-chosen and server-chosen instance id (2.01 + Location-Path), Delete', async () => {
+    const c = await h.server.create(ep(), '/6', [rec('/6/0/0', 52.5), rec('/6/0/1', 13.4), rec('/6/0/5', 1700000000)]);
+    assert.equal(c.code, '2.01');
+    assert.equal(c.location, '/6/0');
+    assert.equal(values(await h.server.read(ep(), '/6/0/0'))['/6/0/0'], 52.5);
+    assert.ok(h.server.clients.get(ep()) !== undefined);
+    assert.equal((await h.server.create(ep(), '/6', [rec('/6/0/0', 1), rec('/6/0/1', 1), rec('/6/0/5', 1)])).code, '4.00', 'single-instance object already has one');
+    assert.equal((await h.server.delete(ep(), '/6/0')).code, '2.02');
+    assert.equal((await h.server.read(ep(), '/6/0')).code, '4.04');
+    assert.equal((await h.server.delete(ep(), '/6/0')).code, '4.04');
+    // Client-chosen: the payload names only resources, no instance.
+    const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, {
+      method: Code.POST, path: ['6'], contentFormat: ContentFormat.SENML_JSON,
+      payload: utf8Encode('[{"bn":"/6/0/","n":"0","v":1.5},{"n":"1","v":2.5},{"n":"5","v":17}]'),
+    });
+    assert.equal(res.code, Code.CREATED);
+    assert.deepEqual(res.locationPath, ['6', '0']);
+    // Registration Update names the new instance.
+    assert.ok(await h.until(() => h.server.clients.get(ep())!.links.some((l) => l.target === '/6/0'), 3000));
+  });
+
+  it('Execute with arguments; bad arguments 4.00; Execute on a readable resource 4.05', async () => {
+    assert.equal((await h.server.execute(ep(), '/3/0/4', "0='go',1")).code, '2.04');
+    assert.equal((await h.server.execute(ep(), '/3/0/4', 'not args')).code, '4.00');
+    assert.equal((await h.server.execute(ep(), '/3/0/0')).code, '4.05');
+    assert.equal((await h.server.execute(ep(), '/3/0/99')).code, '4.04');
+    assert.ok(await h.until(() => h.rebooted === 1, 2000), 'only the valid Execute ran');
+  });
+
+  it('answers 4.04 / 4.05 / 4.06 / 4.00 / 4.15 where the spec says', async () => {
+    const peer = h.server.clients.get(ep())!.peer;
+    assert.equal((await h.server.read(ep(), '/3/1')).code, '4.04', 'missing instance');
+    assert.equal((await h.server.read(ep(), '/3/0/9')).code, '4.04', 'resource without value');
+    assert.equal((await h.server.read(ep(), '/3/0/999')).code, '4.04', 'undefined resource');
+    assert.equal((await h.server.read(ep(), '/42')).code, '4.04', 'unsupported object');
+    assert.equal((await h.server.read(ep(), '/3/0/4')).code, '4.05', 'Read on an executable');
+    assert.equal((await h.server.write(ep(), '/3/0/0', 'x')).code, '4.05', 'Write on read-only');
+    assert.equal((await h.server.delete(ep(), '/3/0')).code, '4.05', 'Delete the Device instance');
+    assert.equal((await h.server.read(ep(), '/3/0', ContentFormat.LINK_FORMAT + 1)).code, '4.06', 'unknown Accept');
+    assert.equal((await h.server.read(ep(), '/3/0', ContentFormat.TEXT)).code, '4.06', 'instance in plain text');
+    let res = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '1'], contentFormat: ContentFormat.TLV, payload: Uint8Array.of(0xff, 0x01) });
+    assert.equal(res.code, Code.BAD_REQUEST, 'undecodable TLV');
+    res = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '1'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('abc') });
+    assert.equal(res.code, Code.BAD_REQUEST, 'not an integer');
+    res = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '1'], contentFormat: 9999, payload: utf8Encode('1') });
+    assert.equal(res.code, Code.UNSUPPORTED_CONTENT_FORMAT);
+    res = await h.server.endpoint.request(peer, { method: Code.IPATCH, path: [], contentFormat: ContentFormat.TLV, payload: Uint8Array.of(1) });
+    assert.equal(res.code, Code.UNSUPPORTED_CONTENT_FORMAT, 'Write-Composite needs SenML');
+    res = await h.server.endpoint.request(peer, { method: Code.FETCH, path: [], contentFormat: ContentFormat.SENML_JSON, accept: ContentFormat.TLV, payload: utf8Encode('[{"n":"/3/0/0"}]') });
+    assert.equal(res.code, Code.NOT_ACCEPTABLE, 'Read-Composite answered in TLV');
+    res = await h.server.endpoint.request(peer, { method: Code.FETCH, path: [], contentFormat: ContentFormat.SENML_JSON, payload: utf8Encode('{"n":1}') });
+    assert.equal(res.code, Code.BAD_REQUEST, 'bad path list');
+  });
+
+  it('Write-Attributes rejects bad values and combinations with 4.00', async () => {
+    const bad: Array<[string, Record<string, number | string | null>]> = [
+      ['/3/0/9', { lt: 10, gt: 5 }],      // lt ≥ gt
+      ['/3/0/9', { lt: 1, gt: 5, st: 2 }], // lt + 2·st ≥ gt
+      ['/3/0/9', { st: -1 }],
+      ['/3/0/9', { pmin: 20, pmax: 10 }],
+      ['/3/0/9', { epmin: 20, epmax: 10 }],
+      ['/3/0/0', { gt: 5 }],              // non-numeric resource
+      ['/3/0', { gt: 5 }],                // gt above resource level
+      ['/3/0/9', { foo: 1 }],             // unknown attribute
+      ['/3/0/9', { pmin: 'abc' }],        // not a number
+      ['/3/0/9', { pmin: -1 }],
+      ['/3/0/9', { dim: 2 }],             // read-only attribute
+    ];
+    for (const [p, a] of bad) assert.equal((await h.server.writeAttributes(ep(), p, a)).code, '4.00', `${p} ${JSON.stringify(a)}`);
+    // A combination is checked against what is already attached at that level.
+    assert.equal((await h.server.writeAttributes(ep(), '/3/0/9', { gt: 50 })).code, '2.04');
+    assert.equal((await h.server.writeAttributes(ep(), '/3/0/9', { lt: 60 })).code, '4.00');
+    assert.equal((await h.server.writeAttributes(ep(), '/3/1', { pmin: 1 })).code, '4.04');
+  });
+});
