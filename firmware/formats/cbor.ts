@@ -10,7 +10,7 @@
 // more than maxItems data items.
 //
 // Encode writes definite lengths only and preferred ("shortest") heads: safe integers and 64-bit bigints as
-// integers, other numbers as float32 when exact else float64. Maps come from Map (integer/text keys) or
+// integers, other numbers (and -0) as float32 when exact else float64. Maps come from Map (integer/text keys) or
 // plain objects (text keys). Two passes (size, then write) so the only allocation is the exact output.
 import { utf8DecodeStrict } from '../util/utf8';
 
@@ -144,7 +144,7 @@ function simple(ai: number, start: number): Got {
     case 26: if (pos + 4 > end) return failAt('truncated', start); pos += 4; return view.getFloat32(pos - 4);
     case 27: if (pos + 8 > end) return failAt('truncated', start); pos += 8; return view.getFloat64(pos - 8);
   }
-  return failAt(ai === 23 ? 'undefined not supported' : `simple value ${ai === 24 ? src[pos] : ai} not supported`, start);
+  return failAt(ai === 23 ? 'undefined not supported' : `simple value ${ai === 24 ? 'in a byte' : ai} not supported`, start);
 }
 
 function indefiniteString(major: number, start: number): Got {
@@ -198,7 +198,9 @@ function container(major: number, n: number, depth: number, start: number): Got 
     const k = item(depth + 1, n < 0);
     if (k === BREAK) break;
     if (k === FAIL) return FAIL;
-    if (typeof k !== 'string' && (typeof k !== 'number' || !Number.isInteger(k))) return failAt('map key is not an integer or text', ks);
+    // Keys are CBOR integers in the safe range or text (a float 1.0 is not the integer label 1).
+    const km = src[ks] >> 5;
+    if (!(typeof k === 'string' || (typeof k === 'number' && km <= 1))) return failAt('map key is not an integer or text', ks);
     if (m.has(k)) return failAt('duplicate map key', ks);
     const v = item(depth + 1, false);
     if (v === FAIL) return FAIL;
@@ -269,7 +271,7 @@ const MAX_U64 = 0xffffffffffffffffn;
 function sizeOf(v: unknown, depth: number): number {
   switch (typeof v) {
     case 'number':
-      if (Number.isSafeInteger(v)) return headSize(v < 0 ? -1 - v : v);
+      if (Number.isSafeInteger(v) && !Object.is(v, -0)) return headSize(v < 0 ? -1 - v : v);
       return isFloat32(v) ? 5 : 9;
     case 'bigint':
       if (v >= 0n) { if (v > MAX_U64) break; return bigHeadSize(v); }
@@ -347,7 +349,7 @@ function writeText(s: string): void {
 function write(v: unknown): void {
   switch (typeof v) {
     case 'number':
-      if (Number.isSafeInteger(v)) { if (v < 0) head(1, -1 - v); else head(0, v); }
+      if (Number.isSafeInteger(v) && !Object.is(v, -0)) { if (v < 0) head(1, -1 - v); else head(0, v); }
       else if (isFloat32(v)) { out[o++] = 0xfa; outView.setFloat32(o, v); o += 4; }
       else { out[o++] = 0xfb; outView.setFloat64(o, v); o += 8; }
       return;

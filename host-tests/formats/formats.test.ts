@@ -6,12 +6,17 @@ import type { Path, Value } from '../../firmware/model/index';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { prng, mutate, toHex } from '../codec/helpers';
 import { Encoder } from 'cbor-x';
+import { builtinCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
+import type { CborCodec } from '../../firmware/formats/cbor-codec';
+import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 
 const R = defaultResolver;
 const rec = (o: number, i: number, r: number, ri: number | undefined, value: Value): ResourceRecord =>
   ({ path: ri === undefined ? { objectId: o, instanceId: i, resourceId: r } : { objectId: o, instanceId: i, resourceId: r, resourceInstanceId: ri }, value });
 const txt = (s: string) => utf8Encode(s);
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false } as never);
+/** The SenML CBOR tests run once per codec: the built-in one (device) and cbor-x (Node). */
+const CBOR_CODECS: CborCodec[] = [builtinCborCodec, createCborXCodec()];
 
 describe('formats: entry points', () => {
   it('knows its formats and answers 4.15 / 4.06 for others', () => {
@@ -109,7 +114,10 @@ describe('formats: SenML JSON', () => {
   });
 });
 
-describe('formats: SenML CBOR', () => {
+for (const codec of CBOR_CODECS) describe(`formats: SenML CBOR (${codec.name} codec)`, () => {
+  before(() => setCborCodec(codec));
+  after(() => setCborCodec(undefined));
+
   it('uses the RFC 8428 integer labels (bn -2, n 0, v 2, vs 3, vb 4, vd 8) and round-trips int64/uint64', () => {
     const u64: TypeResolver = (o, r) => r === 1 ? { type: 'unsigned', multiple: false } : r === 2 ? { type: 'integer', multiple: false } : R(o, r);
     const recs = [rec(0, 0, 0, undefined, 'coap://x'), rec(0, 0, 1, undefined, true), rec(0, 0, 5, undefined, new Uint8Array([7]))];
@@ -178,7 +186,10 @@ describe('formats: link-format', () => {
   });
 });
 
-describe('formats: seeded fuzzing of the SenML decoders', () => {
+for (const codec of CBOR_CODECS) describe(`formats: seeded fuzzing of the SenML decoders (${codec.name} CBOR codec)`, () => {
+  before(() => setCborCodec(codec));
+  after(() => setCborCodec(undefined));
+
   it('3000 mutations each of SenML JSON and CBOR: only ok or 4.00, never a throw', () => {
     const rnd = prng(1234567);
     const recs = [rec(3, 0, 0, undefined, 'Open Mobile Alliance'), rec(3, 0, 6, 0, 1), rec(3, 0, 6, 1, 5), rec(3, 0, 9, undefined, 100), rec(3, 0, 13, undefined, 1367491215)];

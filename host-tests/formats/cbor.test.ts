@@ -1,0 +1,393 @@
+// The core CBOR codec (firmware/formats/cbor.ts) against RFC 8949 Appendix A, its strictness and bounds,
+// SenML CBOR shapes against cbor-x in both directions, the codec seam, and seeded fuzzing.
+import { strict as assert } from 'node:assert';
+import { decodeCbor, encodeCbor, CBOR_DEFAULT_LIMITS } from '../../firmware/formats/cbor';
+import type { CborValue } from '../../firmware/formats/cbor';
+import { builtinCborCodec, getCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
+import type { CborCodec } from '../../firmware/formats/cbor-codec';
+import { createCborXCodec, installCborX } from '../../firmware/platform/node/cbor-x';
+import { decodePayload, encodePayload, defaultResolver } from '../../firmware/formats/index';
+import type { ResourceRecord } from '../../firmware/formats/index';
+import { parsePathList } from '../../firmware/lwm2m/composite';
+import type { Value } from '../../firmware/model/index';
+import { prng, mutate, toHex, hex } from '../codec/helpers';
+
+const R = defaultResolver;
+const M = (...e: Array<[number | string, CborValue]>) => new Map<number | string, CborValue>(e);
+const cborx = createCborXCodec();
+const codecs: CborCodec[] = [builtinCborCodec, cborx];
+/** cbor-x as the Node codec configures it (maps as Map). */
+const cborxDecode = (b: Uint8Array) => cborx.decode(b);
+
+/** Same value whatever produced it: bigints in the safe range become numbers, Buffers plain Uint8Arrays. */
+function norm(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  if (Array.isArray(v)) return v.map(norm);
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [norm(k), norm(x)]));
+  return v;
+}
+
+function dec(h: string): CborValue {
+  const r = decodeCbor(hex(h));
+  assert.ok(r.ok, `${h}: ${r.ok ? '' : r.error}`);
+  return r.value;
+}
+
+function enc(v: unknown): string {
+  const r = encodeCbor(v);
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  return toHex(r.value).toLowerCase();
+}
+
+function decErr(h: string | Uint8Array, limits?: Parameters<typeof decodeCbor>[1]): string {
+  const r = decodeCbor(typeof h === 'string' ? hex(h) : h, limits);
+  assert.equal(r.ok, false, `${typeof h === 'string' ? h : 'input'} should not decode`);
+  return r.ok ? '' : r.error;
+}
+
+const ints1to25 = Array.from({ length: 25 }, (_, i) => i + 1);
+
+// RFC 8949 Appendix A: [value, hex, preferred (our encoder gives exactly this hex)].
+const APPENDIX_A: Array<[CborValue, string, boolean]> = [
+  [0, '00', true], [1, '01', true], [10, '0a', true], [23, '17', true], [24, '1818', true], [25, '1819', true],
+  [100, '1864', true], [1000, '1903e8', true], [1000000, '1a000f4240', true], [1000000000000, '1b000000e8d4a51000', true],
+  [18446744073709551615n, '1bffffffffffffffff', true], [-18446744073709551616n, '3bffffffffffffffff', true],
+  [-1, '20', true], [-10, '29', true], [-100, '3863', true], [-1000, '3903e7', true],
+  // Floats: the encoder writes float32/64 only, so the float16 forms are decode-only.
+  [0, 'f90000', false], [-0, 'f98000', false], [1, 'f93c00', false], [1.1, 'fb3ff199999999999a', true],
+  [1.5, 'f93e00', false], [65504, 'f97bff', false], [100000, 'fa47c35000', false],
+  [3.4028234663852886e+38, 'fa7f7fffff', true], [1.0e+300, 'fb7e37e43c8800759c', true],
+  [5.960464477539063e-8, 'f90001', false], [0.00006103515625, 'f90400', false], [-4, 'f9c400', false],
+  [-4.1, 'fbc010666666666666', true], [Infinity, 'f97c00', false], [NaN, 'f97e00', false], [-Infinity, 'f9fc00', false],
+  [Infinity, 'fa7f800000', true], [NaN, 'fa7fc00000', true], [-Infinity, 'faff800000', true],
+  [Infinity, 'fb7ff0000000000000', false], [NaN, 'fb7ff8000000000000', false], [-Infinity, 'fbfff0000000000000', false],
+  [false, 'f4', true], [true, 'f5', true], [null, 'f6', true],
+  [new Uint8Array(0), '40', true], [new Uint8Array([1, 2, 3, 4]), '4401020304', true],
+  ['', '60', true], ['a', '6161', true], ['IETF', '6449455446', true], ['"\\', '62225c', true],
+  ['\u00fc', '62c3bc', true], ['\u6c34', '63e6b0b4', true], ['\ud800\udd51', '64f0908591', true],
+  [[], '80', true], [[1, 2, 3], '83010203', true], [[1, [2, 3], [4, 5]], '8301820203820405', true],
+  [ints1to25, '98190102030405060708090a0b0c0d0e0f101112131415161718181819', true],
+  [M(), 'a0', true], [M([1, 2], [3, 4]), 'a201020304', true], [M(['a', 1], ['b', [2, 3]]), 'a26161016162820203', true],
+  [['a', M(['b', 'c'])], '826161a161626163', true],
+  [M(['a', 'A'], ['b', 'B'], ['c', 'C'], ['d', 'D'], ['e', 'E']), 'a56161614161626142616361436164614461656145', true],
+  // Indefinite lengths: decode only (the encoder writes definite lengths).
+  [new Uint8Array([1, 2, 3, 4, 5]), '5f42010243030405ff', false], ['streaming', '7f657374726561646d696e67ff', false],
+  [[], '9fff', false], [[1, [2, 3], [4, 5]], '9f018202039f0405ffff', false], [[1, [2, 3], [4, 5]], '9f01820203820405ff', false],
+  [[1, [2, 3], [4, 5]], '83018202039f0405ff', false], [[1, [2, 3], [4, 5]], '83019f0203ff820405', false],
+  [ints1to25, '9f0102030405060708090a0b0c0d0e0f101112131415161718181819ff', false],
+  [M(['a', 1], ['b', [2, 3]]), 'bf61610161629f0203ffff', false], [['a', M(['b', 'c'])], '826161bf61626163ff', false],
+  [M(['Fun', true], ['Amt', -2]), 'bf6346756ef563416d7421ff', false],
+];
+
+// Appendix A items outside the subset: tags (the codec refuses every tag), undefined and simple values.
+const APPENDIX_A_REFUSED = [
+  'c249010000000000000000', 'c349010000000000000000', 'c074323031332d30332d32315432303a30343a30305a', 'c11a514b67b0',
+  'c1fb41d452d9ec200000', 'd74401020304', 'd818456449455446', 'd82076687474703a2f2f7777772e6578616d706c652e636f6d',
+  'f7', 'f0', 'f8ff',
+];
+
+describe('CBOR (built-in): RFC 8949 Appendix A', () => {
+  it('decodes every vector of the supported subset to the stated value', () => {
+    for (const [v, h] of APPENDIX_A) {
+      const got = dec(h);
+      assert.deepEqual(got, v, h);
+      if (typeof v === 'number' && v === 0) assert.equal(Object.is(got, -0), Object.is(v, -0), `${h}: sign of zero`);
+    }
+  });
+
+  it('encodes to the preferred serialization where the vector is preferred and in the encoder subset', () => {
+    for (const [v, h, preferred] of APPENDIX_A) if (preferred) assert.equal(enc(v), h, String(v));
+    // The decode-only float vectors encode as float32 (exact) or as integers (JS cannot tell 1.0 from 1).
+    assert.equal(enc(1.5), 'fa3fc00000');
+    assert.equal(enc(100000), '1a000186a0');
+    assert.equal(enc(-0), 'fa80000000');
+    assert.equal(enc(NaN), 'fa7fc00000');
+  });
+
+  it('refuses tags, undefined and simple values with an error value', () => {
+    for (const h of APPENDIX_A_REFUSED) assert.match(decErr(h), /not supported/, h);
+  });
+
+  it('agrees with cbor-x on every supported vector', () => {
+    for (const [, h] of APPENDIX_A) {
+      const mine = dec(h);
+      let theirs: unknown;
+      try { theirs = cborxDecode(hex(h)); } catch { continue; }   // cbor-x refuses indefinite strings
+      assert.deepEqual(norm(mine), norm(theirs), h);
+    }
+  });
+});
+
+describe('CBOR (built-in): strictness and bounds', () => {
+  it('rejects truncation at every cut of valid items, and trailing bytes', () => {
+    for (const [, h] of APPENDIX_A) {
+      const b = hex(h);
+      for (let n = 0; n < b.length; n++) decErr(b.subarray(0, n));
+      assert.equal(decErr(hex(h + '00')), 'trailing bytes', h);
+    }
+  });
+
+  it('rejects reserved additional information 28-30 on every major type', () => {
+    for (let major = 0; major < 8; major++) for (const ai of [28, 29, 30]) {
+      assert.match(decErr(new Uint8Array([(major << 5) | ai, 0, 0, 0, 0, 0, 0, 0, 0])), /reserved/);
+    }
+  });
+
+  it('rejects the malformed shapes of RFC 8949 Appendix F', () => {
+    for (const h of [
+      '1f', '3f', 'df',                   // indefinite length on integers and tags
+      'ff', '81ff', '8200ff', 'a1ff', 'a1ff00', 'a100ff', 'a20000ff',   // break outside an indefinite item
+      '5f00ff', '5f21ff', '5f6100ff', '5f5f4100ffff', '7f4100ff', '7f7f6100ffff',   // bad chunks
+      '9f', '9f0102', 'bf', 'bf01020102', '819f', '8181', '5f4100', 'a1', 'a20102a0',   // unclosed
+      '62c3', '61ff', '62c0ae', '63eda080', '7f61c3ff',    // invalid UTF-8 (cut, stray, overlong, surrogate, chunk)
+      'f818', 'f81f',                                      // two-byte simple values
+      'bf00', '5f',
+    ]) decErr(h);
+  });
+
+  it('map keys: integers and text only, no duplicates', () => {
+    assert.match(decErr('a14100f6'), /key/);      // byte string key
+    assert.match(decErr('a18000f6'.slice(0, 6)), /key|truncated/);
+    assert.match(decErr('a1f4f6'), /key/);        // boolean key
+    assert.match(decErr('a1fa3fc0000001'), /key/); // float keys, even integral ones
+    assert.match(decErr('a1f93c0001'), /key/);
+    assert.match(decErr('a11b002000000000000001'), /key/);   // integer key beyond the safe range
+    assert.match(decErr('a2010201 03'.replace(' ', '')), /duplicate/);
+    assert.match(decErr('a2616101616102'), /duplicate/);
+    assert.deepEqual(dec('a2016161200f'), M([1, 'a'], [-1, 15]));
+  });
+
+  it('bounds nesting depth and item count before allocating', () => {
+    const nest = (d: number) => new Uint8Array([...Array(d).fill(0x81), 0x00]);
+    assert.ok(decodeCbor(nest(CBOR_DEFAULT_LIMITS.maxDepth)).ok);
+    assert.match(decErr(nest(CBOR_DEFAULT_LIMITS.maxDepth + 1)), /nesting/);
+    assert.match(decErr(new Uint8Array(100000).fill(0x9f)), /nesting/);   // deep indefinite arrays: no stack overflow
+    assert.match(decErr(nest(3), { maxDepth: 2 }), /nesting/);
+    // Counts larger than the bytes left are refused up front (a 5-byte input claiming 2^32-1 entries).
+    assert.match(decErr('9affffffff'), /truncated/);
+    assert.match(decErr('bbffffffffffffffff'), /truncated/);
+    assert.match(decErr('5bffffffffffffffff'), /truncated/);
+    // 20000 one-byte items inside an indefinite array: stopped at maxItems.
+    const many = new Uint8Array(20002); many.fill(0x80); many[0] = 0x9f; many[20001] = 0xff;
+    assert.match(decErr(many), /more than 8192 data items/);
+    assert.ok(decodeCbor(many, { maxItems: 20001 }).ok);
+    const arr = hex('99ffff'); assert.match(decErr(new Uint8Array([...arr, ...new Uint8Array(0xffff)])), /more than/);
+  });
+
+  it('byte strings are copies, not views of the input', () => {
+    const input = hex('4401020304');
+    const r = decodeCbor(input);
+    assert.ok(r.ok);
+    input[1] = 99;
+    assert.deepEqual(r.value, new Uint8Array([1, 2, 3, 4]));
+    assert.equal((r.value as Uint8Array).buffer.byteLength, 4);
+  });
+
+  it('decodes 64-bit integers as number while safe, bigint beyond', () => {
+    assert.equal(dec('1b001fffffffffffff'), Number.MAX_SAFE_INTEGER);
+    assert.equal(dec('1b0020000000000000'), 2n ** 53n);
+    assert.equal(dec('3b001ffffffffffffe'), -Number.MAX_SAFE_INTEGER);
+    assert.equal(dec('3b001fffffffffffff'), -(2n ** 53n));
+    assert.equal(dec('1b0000000000000001'), 1);   // non-preferred heads are accepted
+  });
+
+  it('encoder: shortest heads, safe integers as integers, 64-bit bigints, errors as values', () => {
+    assert.equal(enc(2n ** 32n - 1n), '1affffffff');
+    assert.equal(enc(5n), '05');
+    assert.equal(enc(-(2n ** 63n)), '3b7fffffffffffffff');
+    assert.equal(enc(2 ** 53), 'fa5a000000');            // beyond the safe range: an exact float, not an integer
+    assert.equal(enc(0.1), 'fb3fb999999999999a');
+    assert.equal(enc({ a: 1 }), 'a1616101');
+    assert.equal(enc('\ud800'), '63efbfbd');            // lone surrogate → U+FFFD, as utf8Encode does
+    for (const bad of [2n ** 64n, -(2n ** 64n) - 1n, undefined, () => 1, Symbol('x'), new Date(0), M([1.5, 1]), new Map([[true, 1]])]) {
+      const r = encodeCbor(bad);
+      assert.equal(r.ok, false, String(bad));
+    }
+    const cyc: unknown[] = []; cyc.push(cyc);
+    assert.match((encodeCbor(cyc) as { error: string }).error, /nesting/);
+    assert.match((encodeCbor(new Uint8Array(70000)) as { error: string }).error, /above 65536/);
+    assert.ok(encodeCbor(new Uint8Array(70000), { maxBytes: 70010 }).ok);
+  });
+});
+
+// ---- SenML CBOR ---------------------------------------------------------------------------------
+
+// RFC 8428 §5.1.2 multiple-datapoints pack in SenML CBOR labels (bn -2, bt -3, bu -4, bver -1, n 0,
+// u 1, v 2, t 6), written out by hand; 1.5 is a float16 as a sender may choose.
+const RFC8428_PACK = '87' +
+  'a7' + '21781b' + '75726e3a6465763a6f773a3130653230373361303130383030363a' + '22fb41d303a15b001062' + '236141' + '2005' +
+    '0067766f6c74616765' + '016156' + '02fb405e066666666666' +
+  'a3' + '006763757272656e74' + '0624' + '02fb3ff3333333333333' +
+  'a3' + '006763757272656e74' + '0623' + '02fb3ff4cccccccccccd' +
+  'a3' + '006763757272656e74' + '0622' + '02fb3ff6666666666666' +
+  'a3' + '006763757272656e74' + '0621' + '02f93e00' +
+  'a3' + '006763757272656e74' + '0620' + '02fb3ff999999999999a' +
+  'a2' + '006763757272656e74' + '02fb3ffb333333333333';
+const RFC8428_VALUE = [
+  M([-2, 'urn:dev:ow:10e2073a0108006:'], [-3, 1.276020076001e+09], [-4, 'A'], [-1, 5], [0, 'voltage'], [1, 'V'], [2, 120.1]),
+  M([0, 'current'], [6, -5], [2, 1.2]), M([0, 'current'], [6, -4], [2, 1.3]), M([0, 'current'], [6, -3], [2, 1.4]),
+  M([0, 'current'], [6, -2], [2, 1.5]), M([0, 'current'], [6, -1], [2, 1.6]), M([0, 'current'], [2, 1.7]),
+];
+
+// LwM2M shapes (Core §7.4.5): a Device Read, a Bootstrap-Write of a Security instance, a composite path list.
+const LWM2M_DEVICE = [
+  M([-2, '/3/0/'], [0, '0'], [3, 'Open Mobile Alliance']), M([0, '1'], [3, 'Lightweight M2M Client']),
+  M([0, '6/0'], [2, 1]), M([0, '6/1'], [2, 5]), M([0, '7/0'], [2, 3800]), M([0, '9'], [2, 100]),
+  M([0, '13'], [2, 1367491215]), M([0, '14'], [3, '+02:00']), M([0, '16'], [3, 'U']),
+];
+const LWM2M_SECURITY = [
+  M([-2, '/0/1/'], [0, '0'], [3, 'coaps://lwm2m.example.com:5684']), M([0, '1'], [4, false]), M([0, '2'], [2, 0]),
+  M([0, '3'], [8, new Uint8Array([0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74])]), M([0, '5'], [8, new Uint8Array(16).fill(0xa5)]),
+  M([0, '10'], [2, 101]), M([0, '11'], [2, 2n ** 53n])];
+const COMPOSITE_PATHS = [M([0, '/3/0/0']), M([0, '/1/0']), M([-2, '/3/0/'], [0, '9'])];
+
+/** Seeded random SenML records: every label SenML CBOR uses, every value type LwM2M writes. */
+function randomPack(rnd: () => number, n: number): Array<Map<number | string, CborValue>> {
+  const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  const pack: Array<Map<number | string, CborValue>> = [];
+  for (let i = 0; i < n; i++) {
+    const m = M();
+    if (i === 0) m.set(-2, `/${Math.floor(rnd() * 65535)}/${Math.floor(rnd() * 10)}/`);
+    m.set(0, String(Math.floor(rnd() * 30)));
+    if (rnd() < 0.2) m.set(6, pick([-5, 0, 1.5, 1700000000]));
+    const kind = Math.floor(rnd() * 9);
+    if (kind === 0) m.set(2, Math.floor((rnd() - 0.5) * 2 ** (rnd() * 53)));
+    else if (kind === 1) m.set(2, pick([2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 2n ** 53n + 1n]));
+    else if (kind === 2) m.set(2, pick([0.5, -1.25, 3.14, 1e-7, 1.7976931348623157e308, 2.5e10 + 0.5]));
+    else if (kind === 3) m.set(3, pick(['', 'UQ', 'coap://[::1]:5683', 'Grüße ☃ 𝄞', 'x'.repeat(300)]));
+    else if (kind === 4) m.set(4, rnd() < 0.5);
+    else if (kind === 5) m.set(8, Uint8Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256)));
+    else if (kind === 6) m.set('vlo', `${Math.floor(rnd() * 65535)}:${Math.floor(rnd() * 65535)}`);
+    else if (kind === 7) m.set(2, Math.floor(rnd() * 2 ** 32));
+    else m.set(2, -Math.floor(rnd() * 2 ** 32));
+    pack.push(m);
+  }
+  return pack;
+}
+
+describe('SenML CBOR shapes: built-in codec and cbor-x agree', () => {
+  it('decodes the RFC 8428 pack identically with the built-in codec and cbor-x', () => {
+    const b = hex(RFC8428_PACK);
+    assert.deepEqual(builtinCborCodec.decode(b), RFC8428_VALUE);
+    assert.deepEqual(norm(cborx.decode(b)), RFC8428_VALUE);
+  });
+
+  it('each codec decodes what the other encodes, for the LwM2M shapes and 300 seeded random packs', () => {
+    const rnd = prng(8428);
+    const shapes: unknown[] = [RFC8428_VALUE, LWM2M_DEVICE, LWM2M_SECURITY, COMPOSITE_PATHS];
+    for (let k = 0; k < 300; k++) shapes.push(randomPack(rnd, 1 + Math.floor(rnd() * 20)));
+    for (const v of shapes) {
+      const want = norm(v);
+      const mine = builtinCborCodec.encode(v);
+      const theirs = cborx.encode(v);
+      assert.deepEqual(norm(cborxDecode(mine)), want, 'built-in → cbor-x');
+      assert.deepEqual(norm(builtinCborCodec.decode(theirs)), want, 'cbor-x → built-in');
+      assert.deepEqual(norm(builtinCborCodec.decode(mine)), want, 'built-in round trip');
+      // Both write preferred heads for everything but bigints (cbor-x always uses 8 bytes) and
+      // floats (cbor-x writes float64 where float32 is exact; see cbor-x useFloat32).
+    }
+  });
+
+  it('the LwM2M Device pack encodes to the same bytes with both codecs', () => {
+    assert.equal(toHex(builtinCborCodec.encode(LWM2M_DEVICE)), toHex(cborx.encode(LWM2M_DEVICE)));
+  });
+
+  for (const codec of codecs) {
+    describe(`decodePayload(112) and parsePathList through the ${codec.name} codec`, () => {
+      before(() => setCborCodec(codec));
+      after(() => setCborCodec(undefined));
+
+      it('decodes the LwM2M Device and Security packs to typed records', () => {
+        const d = decodePayload(112, builtinCborCodec.encode(LWM2M_DEVICE), { objectId: 3, instanceId: 0 }, R);
+        assert.ok(d.ok, d.ok ? '' : d.reason);
+        assert.equal(d.value.records.length, 9);
+        assert.deepEqual(d.value.records[6], { path: { objectId: 3, instanceId: 0, resourceId: 13 }, value: 1367491215 });
+        const s = decodePayload(112, cborx.encode(LWM2M_SECURITY), { objectId: 0, instanceId: 1 }, R);
+        assert.ok(s.ok, s.ok ? '' : s.reason);
+        assert.deepEqual(s.value.records.map((r) => r.value),
+          ['coaps://lwm2m.example.com:5684', false, 0, new Uint8Array([0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74]), new Uint8Array(16).fill(0xa5), 101, 2n ** 53n]);
+      });
+
+      it('parses a SenML CBOR composite path list', () => {
+        const p = parsePathList(112, builtinCborCodec.encode(COMPOSITE_PATHS));
+        assert.deepEqual(p, { ok: true, paths: [{ objectId: 3, instanceId: 0, resourceId: 0 }, { objectId: 1, instanceId: 0 }, { objectId: 3, instanceId: 0, resourceId: 9 }] });
+        assert.equal(parsePathList(112, hex('ff')).ok, false);
+      });
+
+      it('encodePayload(112) output decodes to the same records with the other codec', () => {
+        const recs: ResourceRecord[] = LWM2M_DEVICE.map((m, i) => ({
+          path: { objectId: 3, instanceId: 0, resourceId: Number(String(m.get(0)).split('/')[0]), ...(String(m.get(0)).includes('/') ? { resourceInstanceId: Number(String(m.get(0)).split('/')[1]) } : {}) },
+          value: (m.get(2) ?? m.get(3)) as Value,
+        }));
+        const e = encodePayload(112, { objectId: 3, instanceId: 0 }, recs, R);
+        assert.ok(e.ok);
+        const other = codec === cborx ? builtinCborCodec : cborx;
+        setCborCodec(other);
+        const d = decodePayload(112, e.value, { objectId: 3, instanceId: 0 }, R);
+        setCborCodec(codec);
+        assert.ok(d.ok, d.ok ? '' : d.reason);
+        assert.deepEqual(d.value.records, recs);
+      });
+
+      it('5000 seeded mutations: only ok or 4.00, never the catch-all, never a throw', () => {
+        const rnd = prng(codec === cborx ? 112 : 211);
+        const bases = [LWM2M_DEVICE, LWM2M_SECURITY, RFC8428_VALUE].map((v) => builtinCborCodec.encode(v));
+        const paths = [{ objectId: 3, instanceId: 0 }, { objectId: 0, instanceId: 1 }, { objectId: 3 }];
+        let ok = 0;
+        for (let k = 0; k < 5000; k++) {
+          const j = k % 3;
+          const d = decodePayload(112, mutate(bases[j], rnd), paths[j], R);
+          if (d.ok) ok++;
+          else { assert.equal(d.code, 128); assert.notEqual(d.reason, 'payload does not decode'); }
+          parsePathList(112, mutate(bases[j], rnd));
+        }
+        assert.ok(ok > 0, 'some mutations still decode');
+      });
+    });
+  }
+});
+
+describe('CBOR codec seam', () => {
+  afterEach(() => setCborCodec(undefined));
+
+  it('defaults to the built-in codec; installCborX installs cbor-x; undefined restores the default', () => {
+    assert.equal(getCborCodec(), builtinCborCodec);
+    const c = installCborX();
+    assert.equal(getCborCodec(), c);
+    assert.equal(c.name, 'cbor-x');
+    setCborCodec(undefined);
+    assert.equal(getCborCodec().name, 'built-in');
+  });
+
+  it('the built-in codec throws on bad input behind the interface (the contract SenML CBOR catches)', () => {
+    assert.throws(() => builtinCborCodec.decode(hex('1c')), /reserved/);
+    assert.throws(() => builtinCborCodec.encode(undefined), /cannot encode/);
+  });
+});
+
+describe('CBOR (built-in): seeded fuzzing of the raw decoder', () => {
+  it('20000 random and mutated inputs: a result value every time, bounded by the limits', () => {
+    const rnd = prng(8949);
+    const seeds: Uint8Array[] = APPENDIX_A.map(([, h]): Uint8Array => hex(h)).concat([hex(RFC8428_PACK), builtinCborCodec.encode(LWM2M_SECURITY)]);
+    let ok = 0;
+    for (let k = 0; k < 20000; k++) {
+      const b = k % 4 === 0
+        ? Uint8Array.from({ length: 1 + Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256))
+        : mutate(seeds[k % seeds.length], rnd);
+      const r = decodeCbor(b);   // throws would fail the test
+      if (r.ok) {
+        ok++;
+        // Anything that decodes re-encodes (definite lengths) and decodes to the same value.
+        const e = encodeCbor(r.value);
+        assert.ok(e.ok, e.ok ? '' : e.error);
+        const back = decodeCbor(e.value);
+        assert.ok(back.ok);
+        assert.deepEqual(back.value, r.value);
+      } else {
+        assert.ok(r.offset >= 0 && r.offset <= b.length, 'error offset inside the input');
+      }
+    }
+    assert.ok(ok > 1000, `only ${ok} decoded`);
+  });
+});
