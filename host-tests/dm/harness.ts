@@ -119,7 +119,8 @@ export class Harness {
 
   /** Notifications (2.05 with Observe) from the client, as seen on the wire. */
   notifications(): Wire[] {
-    return this.wire.filter((w) => w.from === this.clientAddr && w.m.code === 69 && getObserve(w.m) !== undefined);
+    // Not the first response (an ACK); only what the client sent on its own.
+    return this.wire.filter((w) => w.from === this.clientAddr && w.m.code === 69 && w.m.type !== 2 && getObserve(w.m) !== undefined);
   }
 
   async close(): Promise<void> {
