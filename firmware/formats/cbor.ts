@@ -78,7 +78,16 @@ function countItem(offset: number): boolean {
 }
 
 function readText(start: number, stop: number): string | undefined {
-  // ASCII fast path: one fromCharCode per 1024 bytes instead of one string concatenation per byte.
+  // ASCII fast paths: SenML names and labels are short ASCII; longer runs go 1024 bytes per fromCharCode.
+  if (stop - start <= 16) {
+    let s = '';
+    for (let i = start; i < stop; i++) {
+      const c = src[i];
+      if (c > 0x7f) return utf8DecodeStrict(src, start, stop);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
   let ascii = true;
   for (let i = start; i < stop; i++) if (src[i] > 0x7f) { ascii = false; break; }
   if (!ascii) return utf8DecodeStrict(src, start, stop);
