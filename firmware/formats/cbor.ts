@@ -118,9 +118,9 @@ function item(depth: number, breakOk: boolean): Got | typeof BREAK {
     if (major === 4 || major === 5) return container(major, -1, depth, start);
     return failAt(`indefinite length on major type ${major}`, start);
   }
-  if (!countItem(start)) return FAIL;
+  if (++items > maxItems) return failAt(`more than ${maxItems} data items`, start);
   if (major === 7) return simple(ai, start);
-  const n = argument(ai);
+  const n = ai < 24 ? ai : argument(ai);
   if (n === -1) return failAt('truncated', start);
   switch (major) {
     case 0: return n === -2 ? bigArg : n;
@@ -354,6 +354,8 @@ function writeText(s: string): void {
   }
 }
 
+function writeEntry(x: unknown, k: unknown): void { write(k); write(x); }
+
 /** Writes v; sizeOf(v) has already validated it. */
 function write(v: unknown): void {
   switch (typeof v) {
@@ -363,13 +365,23 @@ function write(v: unknown): void {
       else { out[o++] = 0xfb; outView.setFloat64(o, v); o += 8; }
       return;
     case 'bigint': if (v < 0n) bigHead(1, -1n - v); else bigHead(0, v); return;
-    case 'string': head(3, utf8Length(v)); writeText(v); return;
+    case 'string':
+      if (v.length < 24) {
+        // Short strings: write the text after a one-byte head, then fix the head (or shift if it grew).
+        const h = o++;
+        writeText(v);
+        const n = o - h - 1;
+        if (n < 24) { out[h] = 0x60 | n; return; }
+        out.copyWithin(h + 2, h + 1, o); out[h] = 0x78; out[h + 1] = n; o++;
+        return;
+      }
+      head(3, utf8Length(v)); writeText(v); return;
     case 'boolean': out[o++] = v ? 0xf5 : 0xf4; return;
   }
   if (v === null) { out[o++] = 0xf6; return; }
   if (v instanceof Uint8Array) { head(2, v.length); out.set(v, o); o += v.length; return; }
   if (Array.isArray(v)) { head(4, v.length); for (let i = 0; i < v.length; i++) write(v[i]); return; }
-  if (v instanceof Map) { head(5, v.size); for (const [k, x] of v) { write(k); write(x); } return; }
+  if (v instanceof Map) { head(5, v.size); v.forEach(writeEntry); return; }
   const keys = Object.keys(v as object);
   head(5, keys.length);
   for (const k of keys) { write(k); write((v as Record<string, unknown>)[k]); }

@@ -1,11 +1,15 @@
 // SenML CBOR throughput: the core's built-in CBOR codec (what the device runs) vs cbor-x (Node), on a
-// 20-record pack — raw codec calls, and the whole content format (encodePayload / decodePayload 112).
+// 20-record pack — raw codec calls, and the whole content format (encodePayload / decodePayload 112);
+// plus the built-in codec inside the XS engine (xsnap on this host), the engine the device runs.
 // Run: npm run bench cbor
 import { builtinCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
 import type { CborCodec } from '../../firmware/formats/cbor-codec';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 import { decodePayload, encodePayload, defaultResolver, ContentFormat } from '../../firmware/formats/index';
 import type { ResourceRecord } from '../../firmware/formats/index';
+import { bundleForXs } from '../../host/xs/bundle';
+import { XsHost } from '../../host/xs/bridge';
+import { toHex } from '../formats/xs/cbor-describe';
 
 const SENML_CBOR = ContentFormat.SENML_CBOR;
 const base = { objectId: 3, instanceId: 0 };
@@ -48,8 +52,24 @@ async function bench(): Promise<void> {
       fmt(measure(() => decodePayload(SENML_CBOR, bytes, base, defaultResolver)))]);
   }
   setCborCodec(undefined);
+  // XS: n calls inside one turn, timed from Node (includes one bridge round trip per batch).
+  const host = await XsHost.start({ script: (await bundleForXs('host-tests/formats/xs/cbor-entry.ts')).code });
+  try {
+    const payload = toHex(builtinCborCodec.encode(builtinCborCodec.decode(
+      (encodePayload(SENML_CBOR, base, records, defaultResolver) as { value: Uint8Array }).value)));
+    const xsOps = async (what: 'decode' | 'encode') => {
+      await host.callJson('loop', { payload, n: 200, what });   // warm-up
+      const n = 2000;
+      const t0 = performance.now();
+      await host.callJson('loop', { payload, n, what });
+      return (n * 1000) / (performance.now() - t0);
+    };
+    rows.push(['built-in in XS', 'CBOR codec', String(payload.length / 2), fmt(await xsOps('encode')), fmt(await xsOps('decode'))]);
+  } finally {
+    await host.close();
+  }
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  console.log('SenML CBOR, 20-record Device pack (V8, Node ' + process.version + ')');
+  console.log('SenML CBOR, 20-record Device pack (V8 = Node ' + process.version + '; XS = xsnap on this host)');
   for (const r of rows) console.log(r.map((x, c) => (c < 2 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  '));
 }
 
