@@ -5,12 +5,12 @@
 // A summary table (step, pass/fail, content format) is printed at the end.
 import assert from 'node:assert/strict';
 
-import type { LwM2MClient, ClientEvent } from '../../firmware/lwm2m/client';
+import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/client';
 import { ContentFormat } from '../../firmware/formats';
-import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
+import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
-import { startNodeClient } from '../../host/runtime';
+import { installTlv, resolveHost } from '../../host/runtime';
 import {
   LESHAN_VERSION,
   bootstrapConfig,
@@ -77,6 +77,7 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
     let bs: LeshanBootstrapHandle;
     let events: LeshanEventStream;
     let client: LwM2MClient | undefined;
+    let clientUdp: UdpTransport | undefined;
     const clientEvents: ClientEvent[] = [];
 
     before(async function () {
@@ -89,17 +90,23 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
       this.timeout(20_000);
       events?.close();
       await client?.stop().catch(() => undefined);
+      clientUdp?.close(); // the CoAP endpoint does not own its transport
     });
 
     it('bootstraps from the Leshan bootstrap server (Delete /, Security + Server, Finish)', async () => {
       await step('bootstrap from Leshan', 'TLV', async () => {
         await bs.rest.setConfig(EP, bootstrapConfig({ serverUri: server.coapUri, shortServerId: 123, lifetime: 120, contentFormat: 'TLV' }));
-        client = await startNodeClient({
-          endpointName: EP,
-          bootstrapUri: bs.coapUri,
-          log: quiet,
+        // as host/runtime.ts startNodeClient, but keeping the socket so the test can close it
+        installTlv(quiet);
+        clientUdp = await openUdp({ port: 0, address: '127.0.0.1', log: quiet });
+        client = new LwM2MClient({
+          endpointName: EP, transport: clientUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
+          wallClock: nodeWallClock, resolveHost,
+          factory: { bootstrap: { uri: bs.coapUri } },
+          device: { manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: 'interop-0001', firmwareVersion: '0.1.0' },
           onEvent: (e) => clientEvents.push(e),
         });
+        client.start();
         const session = await bs.rest.waitForSession(EP, 30_000);
         return session.filter((e) => e.event === 'response').map((e) => e.detail!.replace(/Bootstrap|Request/g, '')).join('; ');
       });
@@ -204,17 +211,20 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
     const EP = 'leshan-client-interop';
     let server: LwM2MServer | undefined;
     let bs: BootstrapServer | undefined;
+    const sockets: UdpTransport[] = [];
     const serverEvents: ServerEvent[] = [];
 
     after(() => {
       server?.close();
       bs?.close();
+      for (const s of sockets) s.close();
     });
 
     it('bootstraps from our bootstrap server, registers to our server, which reads /3/0 (TLV)', async function () {
       this.timeout(60_000);
       const serverUdp = await openUdp({ address: '127.0.0.1', log: quiet });
       const bsUdp = await openUdp({ address: '127.0.0.1', log: quiet });
+      sockets.push(serverUdp, bsUdp);
       const serverUri = `coap://127.0.0.1:${serverUdp.port}`;
       const bsUri = `coap://127.0.0.1:${bsUdp.port}`;
       server = new LwM2MServer({ transport: serverUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => serverEvents.push(e) });
