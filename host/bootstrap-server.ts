@@ -158,7 +158,10 @@ export class BootstrapServer {
 
   private emit(e: BootstrapEvent): void { try { this.o.onEvent?.(e); } catch { /* observer bug */ } }
 
-  close(): void { this.endpoint.close(); }
+  close(): void {
+    this.endpoint.close();
+    this.o.transport.close();
+  }
 }
 
 /** The Security (/0) and Server (/1) instances for an endpoint, as records per object. */

@@ -249,6 +249,7 @@ export class LwM2MServer {
     for (const t of this.expiry.values()) this.o.timers.clearTimeout(t);
     this.expiry.clear();
     this.endpoint.close();
+    this.o.transport.close();
   }
 }
 

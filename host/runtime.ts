@@ -65,6 +65,9 @@ export async function startNodeClient(o: NodeClientOptions): Promise<LwM2MClient
     onEvent: o.onEvent,
     ...o.extra,
   });
+  // The socket is ours, not the client's: release it after the de-registration.
+  const stop = client.stop.bind(client);
+  client.stop = async () => { await stop(); transport.close(); };
   client.start();
   return client;
 }

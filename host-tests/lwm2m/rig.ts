@@ -100,7 +100,7 @@ export class Rig {
     const bsCfg = this.o.bootstrap ?? this.defaultBootstrapConfig();
     if (bsCfg === 'manual') {
       this.manualBs = new CoapEndpoint({ transport: bsT, timers: this.timers, random: this.random, log });
-      this.closers.push(() => this.manualBs!.close());
+      this.closers.push(() => { this.manualBs!.close(); bsT.close(); });
     } else if (bsCfg === 'none') {
       bsT.close();
     } else {
@@ -131,7 +131,8 @@ export class Rig {
   async reboot(extra: Partial<ClientOptions> = {}): Promise<LwM2MClient> {
     await this.settle(this.client.stop());
     const t = this.clientTransport;
-    // stop() closed the transport: bind a new one on the same address.
+    // The transport belongs to us, not the client: release it and bind again.
+    t.close();
     if (this.net) this.clientTransport = this.net.bind(t.address, t.port);
     else this.clientTransport = await openUdp({ address: '127.0.0.1', port: t.port });
     this.client = this.newClient(extra);
@@ -189,6 +190,7 @@ export class Rig {
 
   async close(): Promise<void> {
     await this.settle(this.client.stop());
+    this.clientTransport.close();
     for (const c of this.closers.reverse()) c();
   }
 }
