@@ -23,8 +23,10 @@ function snapshot(t: ObjectTree): string {
   return JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-for (const kind of ['udp', 'memory'] as RigKind[]) {
-  describe(`bootstrap flows (${kind === 'udp' ? 'loopback UDP' : 'in-memory network, virtual time'})`, function () {
+const KIND_NAMES: Record<RigKind, string> = { udp: 'loopback UDP', memory: 'in-memory network, virtual time', lossy: 'in-memory network, 30 % loss, 10 % duplication, virtual time' };
+
+for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
+  describe(`bootstrap flows (${KIND_NAMES[kind]})`, function () {
     let rig: Rig;
     afterEach(async () => { await rig?.close(); });
 

@@ -8,7 +8,7 @@ import { ContentFormat } from '../../firmware/formats/index';
 import { OBJ } from '../../firmware/lwm2m/ids';
 import { silentLogger } from '../../firmware/platform/ports';
 import { utf8Encode } from '../../firmware/util/utf8';
-import { openRig, type Rig } from './rig';
+import { openRig, type Rig, type RigKind } from './rig';
 
 const peerOf = (rig: Rig) => ({ address: rig.clientTransport.address, port: rig.clientTransport.port });
 
@@ -57,42 +57,6 @@ describe('registration flows (in-memory network, virtual time)', () => {
     assert.ok(await rig.until(() => rig.serverEvents[0].filter((e) => e.type === 'updated').length === 2, 5000));
     assert.equal(server.clients.get('node-1')!.lifetime, 120);
     assert.ok(rig.requests().includes('POST /rd/1?lt=120'));
-  });
-
-  it('LightweightM2M-1.1-int-103: De-register on stop', async () => {
-    rig = await openRig({ kind: 'memory' });
-    rig.client.start();
-    assert.ok(await rig.until(() => rig.client.state === 'registered'));
-    await rig.settle(rig.client.stop());
-    assert.ok(rig.requests().includes('DELETE /rd/1'));
-    assert.equal(rig.serverEvents[0].at(-1)?.type, 'deregistered');
-    assert.equal(rig.servers[0].clients.size, 0);
-  });
-
-  it('LightweightM2M-1.1-int-5: Bootstrap-Request Trigger (/1/0/9) starts a new bootstrap and the client re-registers with the new configuration', async () => {
-    rig = await openRig({ kind: 'memory' });
-    rig.client.start();
-    assert.ok(await rig.until(() => rig.client.state === 'registered'));
-    rig.bs!['o'].config.endpoints['node-1'].servers[0].lifetime = 600;
-    const exec = await rig.settle(rig.servers[0].execute('node-1', '/1/0/9'));
-    assert.equal(exec?.code, '2.04');
-    assert.ok(await rig.until(() => rig.count('bootstrap-finished') === 2 && rig.client.state === 'registered', 20_000));
-    assert.equal(rig.requests().filter((r) => r.startsWith('POST /bs?ep=')).length, 2);
-    assert.equal(rig.client.running.value(OBJ.SERVER, 0, 1), 600);
-    assert.equal(rig.servers[0].clients.get('node-1')!.lifetime, 600);
-  });
-
-  it('LightweightM2M-1.1-int-6: a usable server account means register without bootstrap; none means bootstrap', async () => {
-    rig = await openRig({ kind: 'memory' });
-    rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 3, lifetime: 300 }] } });
-    rig.client.start();
-    assert.ok(await rig.until(() => rig.client.state === 'registered'));
-    assert.equal(rig.requests().filter((r) => r.startsWith('POST /bs')).length, 0, 'no Bootstrap-Request');
-    // Without the server account the next start bootstraps.
-    await rig.reboot({ factory: { bootstrap: { uri: rig.bsUri } } });
-    rig.client.start();
-    assert.ok(await rig.until(() => rig.client.state === 'registered', 10_000));
-    assert.equal(rig.requests().filter((r) => r.startsWith('POST /bs?ep=node-1')).length, 1);
   });
 
   it('LightweightM2M-1.1-int-7: an unreachable server makes registration fail (retry timers in virtual time), then bootstrap, then register', async () => {
@@ -209,3 +173,46 @@ describe('registration flows (in-memory network, virtual time)', () => {
     });
   }
 });
+
+for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
+  describe(`registration flows (${kind})`, () => {
+    let rig: Rig;
+    afterEach(async () => { await rig?.close(); });
+
+    it('LightweightM2M-1.1-int-103: De-register on stop', async () => {
+      rig = await openRig({ kind });
+      rig.client.start();
+      assert.ok(await rig.until(() => rig.client.state === 'registered'));
+      await rig.settle(rig.client.stop());
+      assert.ok(rig.requests().includes('DELETE /rd/1'));
+      assert.equal(rig.serverEvents[0].at(-1)?.type, 'deregistered');
+      assert.equal(rig.servers[0].clients.size, 0);
+    });
+
+    it('LightweightM2M-1.1-int-5: Bootstrap-Request Trigger (/1/0/9) starts a new bootstrap and the client re-registers with the new configuration', async () => {
+      rig = await openRig({ kind });
+      rig.client.start();
+      assert.ok(await rig.until(() => rig.client.state === 'registered'));
+      rig.bs!['o'].config.endpoints['node-1'].servers[0].lifetime = 600;
+      const exec = await rig.settle(rig.servers[0].execute('node-1', '/1/0/9'));
+      assert.equal(exec?.code, '2.04');
+      assert.ok(await rig.until(() => rig.count('bootstrap-finished') === 2 && rig.client.state === 'registered', 20_000));
+      assert.equal(rig.requests().filter((r) => r.startsWith('POST /bs?ep=')).length, 2);
+      assert.equal(rig.client.running.value(OBJ.SERVER, 0, 1), 600);
+      assert.equal(rig.servers[0].clients.get('node-1')!.lifetime, 600);
+    });
+
+    it('LightweightM2M-1.1-int-6: a usable server account means register without bootstrap; none means bootstrap', async () => {
+      rig = await openRig({ kind });
+      rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 3, lifetime: 300 }] } });
+      rig.client.start();
+      assert.ok(await rig.until(() => rig.client.state === 'registered'));
+      assert.equal(rig.requests().filter((r) => r.startsWith('POST /bs')).length, 0, 'no Bootstrap-Request');
+      // Without the server account the next start bootstraps.
+      await rig.reboot({ factory: { bootstrap: { uri: rig.bsUri } } });
+      rig.client.start();
+      assert.ok(await rig.until(() => rig.client.state === 'registered', 10_000));
+      assert.equal(rig.requests().filter((r) => r.startsWith('POST /bs?ep=node-1')).length, 1);
+    });
+  });
+}

@@ -14,7 +14,8 @@ import { MemoryNetwork } from '../support/memory-network';
 import { SeededRandom } from '../support/seeded-random';
 import { VirtualClock } from '../support/virtual-clock';
 
-export type RigKind = 'memory' | 'udp';
+/** 'lossy' is the in-memory network with 30 % loss and 10 % duplication. */
+export type RigKind = 'memory' | 'lossy' | 'udp';
 
 export interface WireRecord { at: number; from: string; to: string; message: CoapMessage }
 
@@ -51,7 +52,8 @@ export class Rig {
   readonly serverEvents: ServerEvent[][] = [];
   readonly wire: WireRecord[] = [];
   private closers: Array<() => void> = [];
-  private transports: Array<(address: string, port: number) => Promise<DatagramTransport & { port: number; address: string }>> = [];
+  private bind!: (address: string, port: number) => Promise<DatagramTransport & { port: number; address: string }>;
+  private rebindPort = -1;
 
   constructor(readonly o: RigOptions) {}
 
@@ -60,7 +62,8 @@ export class Rig {
   async open(): Promise<this> {
     const log = this.o.log ?? silentLogger;
     let bind: (address: string, port: number) => Promise<DatagramTransport & { port: number; address: string }>;
-    if (this.o.kind === 'memory') {
+    if (this.o.kind === 'lossy') { this.o.loss ??= 0.3; this.o.duplicate ??= 0.1; }
+    if (this.o.kind !== 'udp') {
       const clock = new VirtualClock(1_000_000);
       const random = new SeededRandom(this.o.seed ?? 7);
       const net = new MemoryNetwork({ clock, random: new SeededRandom((this.o.seed ?? 7) + 1000), loss: this.o.loss ?? 0, duplicate: this.o.duplicate ?? 0, delay: [1, 5] });
@@ -72,8 +75,9 @@ export class Rig {
       bind = async (address, port) => net.bind(address, port);
     } else {
       this.timers = nodeTimers; this.random = nodeRandom;
-      bind = async () => {
-        const t = await openUdp({ address: '127.0.0.1', port: 0 });
+      bind = async (_address, port) => {
+        // Fixed ports are for the in-memory network; on UDP only a rebind reuses one.
+        const t = await openUdp({ address: '127.0.0.1', port: port === this.rebindPort ? port : 0 });
         const orig = t.send.bind(t);
         t.send = (data, address, port) => {
           const m = decodeMessage(data);
@@ -83,8 +87,9 @@ export class Rig {
         return t;
       };
     }
+    this.bind = bind;
     // Addresses on the in-memory network are loopback ones, like the UDP rig's.
-    const host = (n: number) => (this.o.kind === 'memory' ? `127.0.0.${n}` : '127.0.0.1');
+    const host = (n: number) => (this.o.kind !== 'udp' ? `127.0.0.${n}` : '127.0.0.1');
     const bsT = await bind(host(2), 5685);
     this.bsPeer = { address: bsT.address, port: bsT.port };
     this.bsUri = `coap://${bsT.address}:${bsT.port}`;
@@ -133,8 +138,8 @@ export class Rig {
     const t = this.clientTransport;
     // The transport belongs to us, not the client: release it and bind again.
     t.close();
-    if (this.net) this.clientTransport = this.net.bind(t.address, t.port);
-    else this.clientTransport = await openUdp({ address: '127.0.0.1', port: t.port });
+    this.rebindPort = t.port;
+    this.clientTransport = await this.bind(t.address, t.port);
     this.client = this.newClient(extra);
     return this.client;
   }
@@ -143,7 +148,8 @@ export class Rig {
 
   /** Wait (virtual or real time) until pred holds; false on timeout. */
   async until(pred: () => boolean, maxMs = 5000): Promise<boolean> {
-    if (this.clock) return this.clock.runUntil(pred, maxMs);
+    // Virtual time is cheap: on a lossy network allow for the retransmissions.
+    if (this.clock) return this.clock.runUntil(pred, this.o.loss ? Math.max(maxMs, 3_600_000) : maxMs);
     const end = Date.now() + maxMs;
     while (!pred()) {
       if (Date.now() > end) return false;
