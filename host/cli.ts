@@ -16,7 +16,9 @@ const USAGE = `usage: xs-lwm2m <command> [options]
   client --server <coap://host:port> --endpoint <name> [--state <dir>]
       Run the LwM2M client (from stored state in <dir> if present).
   bootstrap-server --config <file.json> [--port <n>] [--address <ip>] [--log <level>]
-      Provision devices over the LAN (default port 5685).
+                   [--provision <endpoint>@<ip>:<port>]
+      Provision devices over the LAN (default port 5685); --provision also starts a
+      server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.
   server [--port <n>] [--address <ip>] [--log <level>]
       A small LwM2M Server (default port 5683) with an interactive prompt:
       read, write, execute, create, delete, discover, attributes, observe, cancel, list.
@@ -108,6 +110,12 @@ async function main(): Promise<void> {
         },
       });
       log.info(`listening on ${transport.address}:${transport.port} for ${Object.keys(config.endpoints).join(', ')}`);
+      const target = str(args, 'provision');
+      if (target) {
+        const m = /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target);
+        if (!m) fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
+        void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
+      }
       onSignal(async () => bs.close());
       return;
     }
