@@ -117,6 +117,7 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
       results.node = { wire, reads, tree: JSON.parse(JSON.stringify(tree)), events };
     } finally {
       setTlvBackend(previous);
+      t.close();   // LwM2MClient.stop() closes its CoAP endpoint, not the socket
     }
     assert.equal((results.node.reads['/3/0'] as { code: string }).code, '2.05');
   });

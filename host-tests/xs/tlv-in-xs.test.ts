@@ -22,6 +22,14 @@ function cases(): FormatsCase[] {
   ];
   let x = 0x5eed;
   const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+  // The same Device instance in the other formats (SenML CBOR goes through cbor-x in XS).
+  const device = decodePayload(ContentFormat.TLV, Buffer.from(DEVICE, 'hex'), base(3, 0), defaultResolver);
+  assert.ok(device.ok);
+  for (const format of [ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.LWM2M_JSON]) {
+    const e = encodePayload(format, base(3, 0), device.value.records, defaultResolver);
+    if (e.ok) spec.push({ format, payload: Buffer.from(e.value).toString('hex'), base: base(3, 0) });
+  }
+  assert.ok(spec.length >= 6, 'SenML JSON and CBOR encodings exist');
   const out = [...spec];
   for (let i = 0; i < 600; i++) {
     const c = spec[i % spec.length];
@@ -53,7 +61,7 @@ describe('TLV in XS (wasm2js build of tlv.wasm)', function () {
   });
 
   for (const backend of ['wasm2js', 'ts'] as const) {
-    it(`decodes and re-encodes the spec examples and 600 mutations through formats over ${backend} in XS as V8 does over wasm`, async () => {
+    it(`decodes and re-encodes the spec examples (TLV, SenML JSON/CBOR) and 600 mutations through formats over ${backend} in XS as V8 does over wasm`, async () => {
       const cs = cases();
       const inXs = await host.callJson<unknown[]>('formats', { backend, cases: cs });
       const previous = getTlvBackend();
