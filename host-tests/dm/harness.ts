@@ -37,6 +37,8 @@ export class Harness {
   readonly wire: Wire[] = [];
   readonly ep = 'dm-node';
   rebooted = 0;
+  /** The endpoints do not own their transports: closed here. */
+  private readonly transports: DatagramTransport[] = [];
 
   constructor(readonly o: HarnessOptions) {}
 
@@ -52,6 +54,8 @@ export class Harness {
       this.timers = nodeTimers; this.random = nodeRandom;
       bind = async () => openUdp({ address: '127.0.0.1', port: 0 });
     }
+    const plain = bind;
+    bind = async (a, p) => { const t = await plain(a, p); this.transports.push(t); return t; };
     const n = this.o.servers ?? 1;
     const uris: string[] = [];
     for (let i = 0; i < n; i++) {
@@ -126,6 +130,7 @@ export class Harness {
   async close(): Promise<void> {
     await this.op(this.client.stop().catch(() => {}));
     for (const s of this.servers) s.close();
+    for (const t of this.transports) t.close();
   }
 }
 
