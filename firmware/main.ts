@@ -6,8 +6,14 @@ import { LwM2MClient } from './lwm2m/client';
 import { storePersistence } from './lwm2m/persistence';
 import { RecordStore } from './store/record-store';
 import { startDevice } from './platform/moddable/app';
+import { setTlvBackend } from './codec/backend';
+import { TlvLinearBackend } from './codec/tlv-linear';
+import * as nativeTlv from './platform/moddable/tlv-native';
 
 export default function main(): void {
+  // The TLV codec compiled to C by wasm2c (tlv-native.c), before anything decodes.
+  // Wired here: device module specifiers allow one '../' at most.
+  setTlvBackend(new TlvLinearBackend('native', nativeTlv));
   startDevice(config, {
     mountStore: (flash, log) => RecordStore.mount(flash, { log }),
     createClient: (o) => new LwM2MClient({

@@ -138,7 +138,7 @@ export class LwM2MClient {
     this.connect();
   }
 
-  /** De-register from every server and release the socket. */
+  /** De-register from every server and stop; the transport stays open (its owner closes it). */
   async stop(): Promise<void> {
     this.generation++;
     this.clearTimers();

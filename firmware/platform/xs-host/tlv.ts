@@ -2,7 +2,7 @@
 // the same tlv.wasm arrives as JavaScript (binaryen wasm2js); the bundle
 // passes its exports in. Same adapter as the device's native C.
 import { setTlvBackend, type TlvBackend } from '../../codec/backend';
-import { TlvLinearBackend } from '../moddable/tlv-linear';
+import { TlvLinearBackend } from '../../codec/tlv-linear';
 
 export interface Wasm2jsTlvExports {
   memory: { buffer: ArrayBuffer };

@@ -1,9 +1,9 @@
 // TlvBackend over the exports of the AssemblyScript TLV codec, wherever they
-// run: wasm2c C on the device (tlv-backend.ts), wasm2js JavaScript in XS on
+// run: wasm2c C on the device (main.ts), wasm2js JavaScript in XS on
 // the host. Same boundary as the Node wasm loader: one call per payload,
 // results in a flat table inside the codec's fixed linear memory.
-import type { TlvBackend } from '../../codec/backend';
-import { ENTRY_WORDS, TLV_TOO_LARGE } from '../../codec/tlv-constants';
+import type { TlvBackend } from './backend';
+import { ENTRY_WORDS, TLV_TOO_LARGE } from './tlv-constants';
 
 export interface TlvLinearExports {
   /** The codec's linear memory; fixed size, so views made once stay valid. */
