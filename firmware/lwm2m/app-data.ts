@@ -4,7 +4,7 @@
 import type { Peer } from '../coap/api';
 import type { CoapEndpoint } from '../coap/endpoint';
 import { Code, codeString } from '../coap/message';
-import { ContentFormat } from '../formats';
+import { ContentFormat } from '../formats/index';
 import { getResourceDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';

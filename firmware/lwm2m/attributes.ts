@@ -1,7 +1,7 @@
 // Notification attributes (Core §5.1.2, Write-Attributes §5.4.4): parsed
 // from Uri-Query, stored per server (ssid) and per level (object, instance,
 // resource, resource instance), inherited downward, shown by Discover.
-import type { Link } from '../formats';
+import type { Link } from '../formats/index';
 import { formatPath, pathDepth } from '../model/path';
 import type { DataType, Path } from '../model/types';
 import { SRV, OBJ } from './ids';

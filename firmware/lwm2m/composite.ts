@@ -2,7 +2,7 @@
 // Transport §6.4.x): a SenML pack of names only, e.g. [{"n":"/3/0/0"},{"n":"/1/0"}].
 // The value decoders reject records without a value, so the path list has its own parser.
 import { getCborCodec } from '../formats/cbor-codec';
-import { ContentFormat } from '../formats';
+import { ContentFormat } from '../formats/index';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
 import { utf8DecodeStrict } from '../util/utf8';

@@ -4,7 +4,7 @@
 // the injected Timers. Each observation keeps the values it last sent, so
 // "changed", "st" and "crossed gt/lt" are judged against what the server saw.
 import type { ObserveRelation, ResponseSpec } from '../coap/api';
-import type { ResourceRecord } from '../formats';
+import type { ResourceRecord } from '../formats/index';
 import { formatPath, pathStartsWith } from '../model/path';
 import type { Path, Value } from '../model/types';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';

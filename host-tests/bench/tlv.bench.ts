@@ -49,6 +49,8 @@ function measure(fn: () => unknown, minMs = 250): number {
   return (n * 1000) / (t - t0);
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 const rows: string[][] = [['payload', 'path', 'bytes', 'encode ops/s', 'encode MB/s', 'decode ops/s', 'decode MB/s']];
 const fmt = (x: number) => x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
 const mbs = (ops: number, bytes: number) => (ops * bytes / 1e6).toFixed(1);
@@ -56,13 +58,27 @@ const mbs = (ops: number, bytes: number) => (ops * bytes / 1e6).toFixed(1);
 function run(label: string, base: Path, records: ResourceRecord[], lc: unknown, lcPath: string) {
   const backends: Array<[string, TlvBackend]> = [['wasm (AssemblyScript)', loadTlvWasm()], ['pure TS', new TlvTs()]];
   let bytes: Uint8Array = new Uint8Array(0);
-  for (const [name, be] of backends) {
+  // Interleaved rounds, median per backend: the machine is shared, so one
+  // long run per backend would compare different background loads.
+  const ROUNDS = 7;
+  const samples = new Map<string, { enc: number[]; dec: number[] }>(backends.map(([n]) => [n, { enc: [], dec: [] }]));
+  for (const [, be] of backends) {
     setTlvBackend(be);
     const e = encodePayload(TLV, base, records, R);
     if (!e.ok) throw new Error(e.reason);
     bytes = e.value;
-    const enc = measure(() => encodePayload(TLV, base, records, R));
-    const dec = measure(() => decodePayload(TLV, bytes, base, R));
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? backends : [...backends].reverse();
+    for (const [name, be] of order) {
+      setTlvBackend(be);
+      samples.get(name)!.enc.push(measure(() => encodePayload(TLV, base, records, R), 80));
+      samples.get(name)!.dec.push(measure(() => decodePayload(TLV, bytes, base, R), 80));
+    }
+  }
+  for (const [name] of backends) {
+    const enc = median(samples.get(name)!.enc);
+    const dec = median(samples.get(name)!.dec);
     rows.push([label, name, String(bytes.length), fmt(enc), mbs(enc, bytes.length), fmt(dec), mbs(dec, bytes.length)]);
   }
   // Backend alone: structural + value pass, no JS record objects (shows the boundary cost).
