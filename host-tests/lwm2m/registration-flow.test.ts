@@ -96,6 +96,13 @@ describe('registration flows (in-memory network, virtual time)', () => {
     assert.equal(rig.client.state, 'bootstrap-pending');
   });
 
+  it('Bootstrap-Request carries pct= when the client prefers a content format', async () => {
+    rig = await openRig({ kind: 'memory', client: { preferredContentFormat: ContentFormat.SENML_CBOR } });
+    rig.client.start();
+    assert.ok(await rig.until(() => rig.client.state === 'registered'));
+    assert.equal(rig.requests()[0], 'POST /bs?ep=node-1&pct=112');
+  });
+
   it('Client Hold Off Time (/0/x/11) delays the first Bootstrap-Request', async () => {
     rig = await openRig({ kind: 'memory' });
     rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri, clientHoldOffTime: 20 } } });
