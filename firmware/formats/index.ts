@@ -8,6 +8,7 @@ import { decodeText, decodeOpaque, encodeText, encodeOpaque } from './text';
 import { decodeSenmlJson, encodeSenmlJson } from './senml-json';
 import { decodeSenmlCbor, encodeSenmlCbor } from './senml-cbor';
 import { decodeLwm2mJson, encodeLwm2mJson } from './lwm2m-json';
+import { decodeCborPlain, encodeCborPlain } from './cbor-plain';
 
 export * from './types';
 export { encodeLinkFormat, parseLinkFormat } from './link-format';
@@ -21,7 +22,7 @@ export const defaultResolver: TypeResolver = (objectId, resourceId) => {
 };
 
 const DECODABLE = new Set<number>([ContentFormat.TEXT, ContentFormat.OPAQUE, ContentFormat.TLV, ContentFormat.OLD_TLV,
-  ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.LWM2M_JSON, ContentFormat.OLD_JSON]);
+  ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.LWM2M_JSON, ContentFormat.OLD_JSON, ContentFormat.CBOR]);
 
 export function isSupportedFormat(format: number): boolean {
   return DECODABLE.has(format);
@@ -34,6 +35,7 @@ export function decodePayload(format: number, payload: Uint8Array, base: Path, r
       case ContentFormat.TLV: case ContentFormat.OLD_TLV: return decodeTlv(payload, base, resolve);
       case ContentFormat.TEXT: return decodeText(payload, base, resolve);
       case ContentFormat.OPAQUE: return decodeOpaque(payload, base, resolve);
+      case ContentFormat.CBOR: return decodeCborPlain(payload, base, resolve);
       case ContentFormat.SENML_JSON: return decodeSenmlJson(payload, base, resolve);
       case ContentFormat.SENML_CBOR: return decodeSenmlCbor(payload, base, resolve);
       case ContentFormat.LWM2M_JSON: case ContentFormat.OLD_JSON: return decodeLwm2mJson(payload, base, resolve);
@@ -52,6 +54,7 @@ export function encodePayload(format: number, base: Path, records: ResourceRecor
       case ContentFormat.TLV: case ContentFormat.OLD_TLV: return encodeTlv(base, records, resolve, opts);
       case ContentFormat.TEXT: return encodeText(base, records, resolve);
       case ContentFormat.OPAQUE: return encodeOpaque(base, records, resolve);
+      case ContentFormat.CBOR: return encodeCborPlain(base, records, resolve);
       case ContentFormat.SENML_JSON: return encodeSenmlJson(base, records, resolve);
       case ContentFormat.SENML_CBOR: return encodeSenmlCbor(base, records, resolve);
       case ContentFormat.LWM2M_JSON: case ContentFormat.OLD_JSON: return encodeLwm2mJson(base, records, resolve);

@@ -2,8 +2,8 @@
 // loopback UDP, named after the OMA ETS interoperability cases where one applies.
 import assert from 'node:assert/strict';
 import { Code } from '../../firmware/coap/message';
-import { ContentFormat, type ResourceRecord } from '../../firmware/formats';
-import { parsePath } from '../../firmware/model/path';
+import { ContentFormat, decodePayload, defaultResolver, type ResourceRecord } from '../../firmware/formats';
+import { formatPath, parsePath } from '../../firmware/model/path';
 import type { Path, Value } from '../../firmware/model/types';
 import { utf8Encode } from '../../firmware/util/utf8';
 import type { OperationResult } from '../../host/lwm2m-server';
@@ -62,6 +62,40 @@ describe('dm: Device Management operations over loopback UDP', function () {
       const r = await h.server.read(ep(), p, ContentFormat.TEXT);
       assert.equal(r.text, String(v));
     }
+  });
+
+  it('LightweightM2M-1.1-int-211: Querying basic information in CBOR format', async () => {
+    for (const [p, v, hex] of [['/1/0/0', 101, '1865'], ['/1/0/6', false, 'f4'], ['/1/0/7', 'U', '6155']] as const) {
+      const r = await h.server.read(ep(), p, ContentFormat.CBOR);
+      assert.equal(r.code, '2.05', p);
+      assert.equal(r.contentFormat, ContentFormat.CBOR);
+      assert.equal(Buffer.from(r.payload!).toString('hex'), hex, `${p} is one plain CBOR item`);
+      assert.equal(values(r)[p], v);
+    }
+    // Plain CBOR carries one value: an instance or a whole multiple resource needs SenML CBOR.
+    assert.equal((await h.server.read(ep(), '/1/0', ContentFormat.CBOR)).code, '4.06');
+    assert.equal((await h.server.read(ep(), '/3/0/11', ContentFormat.CBOR)).code, '4.06');
+    assert.equal(values(await h.server.read(ep(), '/3/0/11/0', ContentFormat.CBOR))['/3/0/11/0'], 0);
+  });
+
+  it('LightweightM2M-1.1-int-212: Setting basic information in CBOR format', async () => {
+    for (const [p, v] of [['/1/0/2', 101], ['/1/0/3', 1010], ['/1/0/6', true]] as const) {
+      assert.equal((await h.server.write(ep(), p, v, { format: ContentFormat.CBOR })).code, '2.04', p);
+    }
+    // Read /1/0 in the format the client prefers (no Accept).
+    const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, { method: Code.GET, path: ['1', '0'] });
+    assert.equal(res.code, Code.CONTENT);
+    const dec = decodePayload(res.contentFormat!, res.payload, P('/1/0'), defaultResolver);
+    assert.ok(dec.ok);
+    const v = Object.fromEntries(dec.value.records.map((x) => [formatPath(x.path), x.value]));
+    assert.deepEqual([v['/1/0/2'], v['/1/0/3'], v['/1/0/6']], [101, 1010, true]);
+    // A payload in 60 for a whole instance is refused (4.15), a wrong CBOR type is 4.00, nothing changes.
+    const peer = h.server.clients.get(ep())!.peer;
+    let r = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.CBOR, payload: Uint8Array.of(0x01) });
+    assert.equal(r.code, Code.UNSUPPORTED_CONTENT_FORMAT);
+    r = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '6'], contentFormat: ContentFormat.CBOR, payload: Uint8Array.of(0x61, 0x55) });
+    assert.equal(r.code, Code.BAD_REQUEST);
+    assert.equal(values(await h.server.read(ep(), '/1/0/6', ContentFormat.CBOR))['/1/0/6'], true);
   });
 
   it('LightweightM2M-1.1-int-215: Setting basic information in TLV format (partial update, then replace)', async () => {
