@@ -106,3 +106,86 @@ export default async function run(): Promise<void> {
 }
 
 await run();
+
+// ------------------------------------------------------------------ peer
+// The same flow measured at our servers (Bootstrap-Request received → Register
+// received), for our client and for Eclipse Leshan's client, side by side.
+
+interface PeerSample { ms: number; datagrams: number; bytes: number }
+
+async function serverSideRun(startClient: (bsUri: string) => Promise<() => Promise<void>>): Promise<PeerSample> {
+  let datagrams = 0;
+  let bytes = 0;
+  let tReq = 0;
+  let tReg = 0;
+  const count = <T extends DatagramTransport>(t: T): T => {
+    const send = t.send.bind(t);
+    t.send = (data, address, port) => { if (!tReg) { datagrams++; bytes += data.length; } send(data, address, port); };
+    const wrapRx = () => {
+      const rx = t.onReceive;
+      t.onReceive = (data, address, port) => {
+        if (!tReq && stepOf(data) === 'Bootstrap-Request') tReq = performance.now();
+        if (!tReg && tReq) { datagrams++; bytes += data.length; }
+        rx?.(data, address, port);
+      };
+    };
+    queueMicrotask(wrapRx);
+    return t;
+  };
+  const srvT = count(await openUdp({ address: '127.0.0.1' }));
+  const bsT = count(await openUdp({ address: '127.0.0.1' }));
+  let registered!: () => void;
+  const done = new Promise<void>((r) => { registered = r; });
+  const server = new LwM2MServer({
+    transport: srvT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    onEvent: (e) => { if (e.type === 'registered') { tReg = performance.now(); registered(); } },
+  });
+  const bs = new BootstrapServer({
+    transport: bsT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    config: { format: 'tlv', endpoints: { '*': { servers: [{ uri: `coap://127.0.0.1:${srvT.port}`, ssid: 101, lifetime: 300 }] } } },
+  });
+  await new Promise((r) => setTimeout(r, 0)); // let the rx taps wrap the handlers the endpoints installed
+  const stop = await startClient(`coap://127.0.0.1:${bsT.port}`);
+  const timeout = new Promise<void>((_, rej) => setTimeout(() => rej(new Error('no registration in 30 s')), 30_000));
+  try { await Promise.race([done, timeout]); } finally { await stop(); server.close(); bs.close(); }
+  return { ms: tReg - tReq, datagrams, bytes };
+}
+
+async function ours(bsUri: string): Promise<() => Promise<void>> {
+  const t = await openUdp({ address: '127.0.0.1' });
+  const c = new LwM2MClient({ endpointName: 'bench-xs', transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, factory: { bootstrap: { uri: bsUri } } });
+  c.start();
+  return async () => { await c.stop(); t.close(); };
+}
+
+async function peerTable(): Promise<void> {
+  const xs: PeerSample[] = [];
+  for (let i = 0; i < RUNS; i++) xs.push(await serverSideRun(ours));
+  const rows: Array<[string, PeerSample[]]> = [['xs-lwm2m (Node)', xs]];
+  let note = '';
+  try {
+    const h = await import('../interop/leshan/harness');
+    h.checkJava();
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(h.LESHAN_DIR)) throw new Error('Leshan not fetched (npm run interop:fetch)');
+    const le: PeerSample[] = [];
+    for (let i = 0; i < 5; i++) {
+      le.push(await serverSideRun(async (bsUri) => {
+        const c = await h.startLeshanClient({ endpoint: `bench-leshan-${i}`, uri: bsUri, bootstrap: true });
+        return async () => { await c.proc.stop(); };
+      }));
+    }
+    rows.push([`Leshan ${h.LESHAN_VERSION} client (JVM)`, le]);
+    note = '(Leshan: median of 5 runs, JVM start excluded: the clock starts when its Bootstrap-Request arrives)';
+  } catch (e) {
+    note = `(no Leshan peer: ${(e as Error).message})`;
+  }
+  console.log('\nthe same flow measured at our Bootstrap-Server and LwM2M Server: Bootstrap-Request received → Register received');
+  console.log('client                          time ms  datagrams  bytes');
+  for (const [name, s] of rows) {
+    console.log(`${name.padEnd(30)} ${median(s.map((x) => x.ms)).toFixed(2).padStart(8)}  ${String(median(s.map((x) => x.datagrams))).padStart(9)}  ${String(median(s.map((x) => x.bytes))).padStart(5)}`);
+  }
+  console.log(note);
+}
+
+await peerTable();
