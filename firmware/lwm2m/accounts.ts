@@ -22,6 +22,10 @@ export interface ServerAccount {
   retry: RetryPolicy;
   bootstrapOnRegistrationFailure: boolean;
   initialRegistrationDelay: number;  // seconds
+  /** /1/x/13: lower registers first; undefined = no place in the order (registers at once). */
+  registrationPriorityOrder?: number;
+  /** /1/x/15: a failed registration to this server blocks the ones after it in the order. */
+  registrationFailureBlock: boolean;
 }
 
 export interface BootstrapAccount {
@@ -60,6 +64,8 @@ export function serverAccounts(tree: ObjectTree): ServerAccount[] {
       },
       bootstrapOnRegistrationFailure: typeof bof === 'boolean' ? bof : REGISTRATION_DEFAULTS.bootstrapOnRegistrationFailure,
       initialRegistrationDelay: num(SRV.INITIAL_REGISTRATION_DELAY, 0),
+      registrationPriorityOrder: num(SRV.REGISTRATION_PRIORITY_ORDER, -1) >= 0 ? num(SRV.REGISTRATION_PRIORITY_ORDER, 0) : undefined,
+      registrationFailureBlock: tree.value(OBJ.SERVER, srv, SRV.REGISTRATION_FAILURE_BLOCK) === true,
     });
   }
   return out.sort((a, b) => a.ssid - b.ssid);

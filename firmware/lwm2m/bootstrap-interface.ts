@@ -4,7 +4,7 @@
 // 2.04 to Bootstrap-Finish, replaces the running configuration.
 import { Code } from '../coap/message';
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
-import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type Link } from '../formats/index';
+import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type DecodedPayload, type Link } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
@@ -62,7 +62,12 @@ export class BootstrapSession {
     const ver = versionQuery(req.query);
     if (ver === null) return fail(Code.BAD_REQUEST, 'bad ver query', log, req);
     const def = getObjectDef(path.objectId);
-    if (ver !== undefined && def && ver.split('.')[0] !== def.version.split('.')[0])
+    // Without a definition the values cannot be typed, and accepting any
+    // object id would let the working copy grow without bound.
+    if (!def) return fail(Code.BAD_REQUEST, `object /${path.objectId} not supported`, log, req);
+    if (path.resourceId !== undefined && !def.resources.has(path.resourceId))
+      return fail(Code.BAD_REQUEST, `resource /${path.objectId}/${path.instanceId}/${path.resourceId} not supported`, log, req);
+    if (ver !== undefined && ver.split('.')[0] !== def.version.split('.')[0])
       return fail(Code.BAD_REQUEST, `object /${path.objectId} version ${ver} not supported (have ${def.version})`, log, req);
     // Without Content-Format a resource value is read as text/plain (Core §7.3.1).
     const format = req.contentFormat ?? (path.resourceId !== undefined ? ContentFormat.TEXT : undefined);
@@ -70,9 +75,11 @@ export class BootstrapSession {
     if (!isSupportedFormat(format)) return fail(Code.UNSUPPORTED_CONTENT_FORMAT, `content format ${format}`, log, req);
     const decoded = decodePayload(format, req.payload, path, resolveType);
     if (!decoded.ok) return fail(decoded.code, decoded.reason, log, req);
-    const applied = applyDecoded(this.working, decoded.value, this.ctx.limits);
+    // Core §5.2.7.4: optional resources the client does not support are ignored.
+    const value = withoutUnknownResources(decoded.value, path.objectId);
+    const applied = applyDecoded(this.working, value, this.ctx.limits);
     if (!applied.ok) return fail(Code.REQUEST_ENTITY_TOO_LARGE, applied.reason, log, req);
-    log.info(`bootstrap: write ${req.path.length ? '/' + req.path.join('/') : '/'} (${decoded.value.records.length} values)`);
+    log.info(`bootstrap: write /${req.path.join('/')} (${value.records.length} values, ${decoded.value.records.length - value.records.length} ignored)`);
     return { code: Code.CHANGED };
   }
 
@@ -113,9 +120,9 @@ export class BootstrapSession {
 
   private discover(path: Path, req: IncomingRequest): ResponseSpec {
     if (path.instanceId !== undefined) return fail(Code.BAD_REQUEST, 'Bootstrap-Discover targets / or /o', this.ctx.log, req);
-    const links: Link[] = [];
+    // The enabler version leads the answer for "/" and for "/o" alike (Core §5.2.7.3).
+    const links: Link[] = [{ target: '/', attrs: [['lwm2m', '1.1']] }];
     if (path.objectId === undefined) {
-      links.push({ target: '/', attrs: [['lwm2m', '1.1']] });
       const oids = new Set<number>([...this.ctx.supportedObjects, ...this.working.objects.keys()]);
       for (const oid of [...oids].sort((a, b) => a - b)) this.objectLinks(oid, links);
     } else {
@@ -174,6 +181,17 @@ export class BootstrapSession {
     this.ctx.log.info('bootstrap: Finish accepted, configuration consistent');
     return { code: Code.CHANGED };
   }
+}
+
+/** Drop records and multiple resources the object definition does not name. */
+function withoutUnknownResources(d: DecodedPayload, objectId: number): DecodedPayload {
+  const def = getObjectDef(objectId);
+  const known = (rid: number | undefined) => rid !== undefined && def !== undefined && def.resources.has(rid);
+  return {
+    instances: d.instances,
+    records: d.records.filter((r) => !r.unknown && known(r.path.resourceId)),
+    multipleResources: d.multipleResources.filter((m) => known(m.resourceId)),
+  };
 }
 
 export function bootstrapAccountId(tree: ObjectTree): number | undefined {

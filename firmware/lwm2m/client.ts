@@ -95,6 +95,11 @@ export class LwM2MClient {
   private sessionOrigin: 'client' | 'server' = 'client';
   private bsPeer: Peer | undefined;
   private registrations: Registration[] = [];
+  /** Servers waiting for their turn in the Registration Priority Order, and the one whose turn it is. */
+  private pendingOrder: Registration[] = [];
+  private orderHead: Registration | undefined;
+  /** Set by the Bootstrap-Request Trigger: a failed bootstrap then returns to the running accounts. */
+  private fallbackToRegistration = false;
   private bootstrapAttempt = 0;
   private bsTimer: TimerHandle | undefined;
   private sequenceTimer: TimerHandle | undefined;
@@ -182,7 +187,11 @@ export class LwM2MClient {
       return this.bootstrapRequest(req);
     }
     if (fromBs && bootstrapAccount(this.running)) {
-      // Server-initiated bootstrap: the Bootstrap-Server talks first.
+      // Server-initiated bootstrap: the Bootstrap-Server talks first. Only a
+      // bootstrap operation opens a sequence (and suspends the registrations);
+      // anything else is answered without touching them.
+      const opening = opensSequence(req);
+      if (opening !== true) return opening;
       this.o.log.info('client: server-initiated bootstrap');
       this.openSession('server');
       return this.bootstrapRequest(req);
@@ -290,8 +299,44 @@ export class LwM2MClient {
   }
 
   private bootstrapFailed(reason: string): void {
+    if (this.fallbackToRegistration && serverAccounts(this.running).length > 0) {
+      // A triggered bootstrap that failed left the running accounts intact: use them.
+      this.fallbackToRegistration = false;
+      this.o.log.warn(`client: triggered bootstrap failed (${reason}); registering with the running configuration`);
+      void this.startRegistrations();
+      return;
+    }
     this.bootstrapAttempt++;
     this.startBootstrap(reason);
+  }
+
+  // Bootstrap-Request Trigger (/1/x/9): de-register from every server first
+  // (as Leshan does: the Bootstrap-Server may remove them, and they must not
+  // keep a registration the client no longer serves), then a client-initiated
+  // bootstrap without Client Hold Off Time (the server asked for it now).
+  private async triggeredBootstrap(): Promise<void> {
+    const gen = ++this.generation;
+    this.clearBootstrapTimer();
+    const regs = this.registrations;
+    this.abandonRegistrationsKeeping();
+    this.setState('bootstrap-pending');
+    await Promise.all(regs.map(async (r) => {
+      const was = r.state === 'registered';
+      this.dm.reporting?.dropServer(r.ssid);
+      await r.deregister();
+      if (was) this.emit({ type: 'deregistered', ssid: r.ssid });
+    }));
+    if (gen !== this.generation) return;
+    this.bootstrapAttempt = 0;
+    this.fallbackToRegistration = true;
+    this.startBootstrap('Bootstrap-Request Trigger', { holdOff: false });
+  }
+
+  // Forget the registrations without stopping them (their de-registration is under way).
+  private abandonRegistrationsKeeping(): void {
+    this.registrations = [];
+    this.pendingOrder = [];
+    this.orderHead = undefined;
   }
 
   private commitBootstrap(config: ObjectTree): void {
@@ -300,6 +345,7 @@ export class LwM2MClient {
     installDevice(config, this.o.device ?? {});
     this.running = config;
     this.bootstrapAttempt = 0;
+    this.fallbackToRegistration = false;
     const saved = this.persist();
     this.o.log.info(`client: bootstrap configuration committed${this.o.persistence ? (saved ? ' and stored' : ' (NOT stored)') : ''}`);
     this.emit({ type: 'bootstrap-finished', ok: true });
@@ -348,7 +394,19 @@ export class LwM2MClient {
     }
     this.registrations = regs;
     if (regs.length === 0) { this.registrationsFailed(); return; }
-    for (const r of regs) r.start();
+    // Registration Priority Order (/1/x/13): servers that have one register one
+    // after the other, lowest first, each once the previous one has registered
+    // or failed, its Initial Registration Delay (/1/x/14) counted from then;
+    // servers without one start at once.
+    this.pendingOrder = regs.filter((r) => r.account.registrationPriorityOrder !== undefined)
+      .sort((a, b) => a.account.registrationPriorityOrder! - b.account.registrationPriorityOrder! || a.ssid - b.ssid);
+    for (const r of regs) if (r.account.registrationPriorityOrder === undefined) r.start();
+    this.advanceOrder();
+  }
+
+  private advanceOrder(): void {
+    this.orderHead = this.pendingOrder.shift();
+    this.orderHead?.start();
   }
 
   private newRegistration(account: ServerAccount, peer: Peer): Registration {
@@ -362,10 +420,19 @@ export class LwM2MClient {
           this.dm.reporting?.dropServer(r.ssid);
           this.setState('registered');
           this.emit({ type: 'registered', ssid: r.ssid, location: '/' + r.location.join('/') });
+          if (r === this.orderHead) this.advanceOrder();
         },
         updated: (r) => this.emit({ type: 'updated', ssid: r.ssid }),
         failed: (r) => {
           this.emit({ type: 'registration-failed', ssid: r.ssid });
+          if (r === this.orderHead) {
+            // Registration Failure Block (/1/x/15): the rest of the order is not attempted.
+            if (r.account.registrationFailureBlock) {
+              for (const b of this.pendingOrder) { b.block(); this.emit({ type: 'registration-failed', ssid: b.ssid }); }
+              this.pendingOrder = [];
+              this.orderHead = undefined;
+            } else this.advanceOrder();
+          }
           if (this.registrations.every((x) => x.state === 'failed')) this.registrationsFailed();
         },
       },
@@ -384,6 +451,8 @@ export class LwM2MClient {
   private abandonRegistrations(): void {
     for (const r of this.registrations) r.abandon();
     this.registrations = [];
+    this.pendingOrder = [];
+    this.orderHead = undefined;
   }
 
   /** Registration payload (Core §6.2.1): root link, then objects and instances; never the Security object. */
@@ -460,7 +529,7 @@ export class LwM2MClient {
     });
     this.executables.set(`${OBJ.SERVER}/${SRV.BOOTSTRAP_REQUEST_TRIGGER}`, () => {
       if (!bootstrapAccount(this.running)) return Code.METHOD_NOT_ALLOWED;
-      after(() => { this.bootstrapAttempt = 0; this.generation++; this.startBootstrap('Bootstrap-Request Trigger', { holdOff: false }); });
+      after(() => { void this.triggeredBootstrap(); });
     });
     this.executables.set(`${OBJ.SERVER}/${SRV.DISABLE}`, ({ path }) => {
       const reg = this.registrations.find((r) => r.account.serverInstance === path.instanceId);
@@ -514,6 +583,15 @@ export class LwM2MClient {
     for (const t of [this.sequenceTimer, this.purgeTimer]) if (t !== undefined) this.o.timers.clearTimeout(t);
     this.sequenceTimer = this.purgeTimer = undefined;
   }
+}
+
+// Write, Delete, Discover and Read open a server-initiated sequence; a lone
+// Bootstrap-Finish has no sequence to finish (4.00, as Leshan answers), any
+// other method is not a bootstrap operation (4.05).
+function opensSequence(req: IncomingRequest): true | ResponseSpec {
+  if (req.method === Code.PUT || req.method === Code.DELETE || (req.method === Code.GET && req.observe === undefined)) return true;
+  const code = req.method === Code.POST && req.path.length === 1 && req.path[0] === 'bs' ? Code.BAD_REQUEST : Code.METHOD_NOT_ALLOWED;
+  return { code };
 }
 
 function samePeer(a: Peer, b: Peer): boolean {

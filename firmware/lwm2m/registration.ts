@@ -60,6 +60,12 @@ export class Registration {
     this.schedule(this.o.account.initialRegistrationDelay * 1000, () => this.register());
   }
 
+  /** Never attempted: an earlier server in the Registration Priority Order failed with Registration Failure Block (/1/x/15). */
+  block(): void {
+    this.clearTimer();
+    this.state = 'failed';
+  }
+
   /** Stop timers without telling the server (e.g. a new bootstrap replaces the accounts). */
   abandon(): void {
     this.clearTimer();

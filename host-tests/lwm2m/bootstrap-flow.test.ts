@@ -197,6 +197,7 @@ describe('bootstrap interface answers', () => {
     assert.equal((await send({ method: Code.GET, path: ['3', '0'], accept: ContentFormat.LINK_FORMAT }))?.code, Code.BAD_REQUEST);
     const d = await send({ method: Code.GET, path: ['1'], accept: ContentFormat.LINK_FORMAT });
     assert.equal(d?.code, Code.CONTENT);
-    assert.equal(utf8Decode(d!.payload), `</1>;ver=${getObjectDef(1)!.version},</1/0>`);
+    // Core §5.2.7.3: the enabler version leads a Discover of "/o" too.
+    assert.equal(utf8Decode(d!.payload), `</>;lwm2m="1.1",</1>;ver=${getObjectDef(1)!.version},</1/0>`);
   });
 });
