@@ -16,6 +16,7 @@ export const DDF_FILES: ReadonlyArray<[number, string]> = [
   [5, '5.xml'],       // Firmware Update 1.2 (only file)
   [6, '6.xml'],       // Location 1.0
   [7, '7.xml'],       // Connectivity Statistics 1.0
+  [16, '16.xml'],     // Portfolio 1.0 (written here: not in the shared registry copy; the ETS DM cases use it)
 ];
 
 export const DDF_DIR = join(dirname(fileURLToPath(import.meta.url)), 'ddf');

@@ -131,4 +131,10 @@ export const OBJECT_ROWS: ObjectRow[] = [
     [7, "Stop", "E", 0, 1, "none"],
     [8, "Collection Period", "RW", 0, 0, "integer", "", "s"],
   ]],
+  [16, "Portfolio", "1.0", "1.0", "urn:oma:lwm2m:oma:16", 1, 0, [
+    [0, "Identity", "RW", 1, 1, "string"],
+    [1, "GetAuthData", "E", 0, 0, "none"],
+    [2, "AuthData", "R", 1, 0, "opaque"],
+    [3, "AuthStatus", "R", 0, 0, "integer", "0..2"],
+  ]],
 ];
