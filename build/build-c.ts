@@ -1,9 +1,11 @@
-// Turns the TLV codec's wasm (build/out/tlv.wasm) into C for the device with
-// wasm2c (Debian package `wabt`): build/out/c/tlv.c, tlv.h, the wasm-rt.h the
-// generated code includes, and tlv-api.h, a few macros that hide wasm2c's
-// naming scheme (it changed across wabt versions) from the XS binding
-// firmware/platform/moddable/tlv-native.c. The runtime is ours
-// (firmware/platform/moddable/wasm-rt-static.c: static linear memory).
+// Turns the device build of the TLV codec (build/out/tlv-device.wasm: device
+// bounds, see build/build-wasm.mjs) into C with wasm2c (Debian package `wabt`):
+// build/out/c/tlv.c, tlv.h, the wasm-rt.h the generated code includes, and
+// tlv-api.h, a few macros that hide wasm2c's naming scheme (it changed across
+// wabt versions) from the XS binding firmware/platform/moddable/tlv-native.c,
+// plus TLV_RT_MEMORY_BYTES: the linear memory the module really uses (its
+// __heap_base, read from the module, rounded up to 16), which sizes the static
+// buffer of our runtime (firmware/platform/moddable/wasm-rt-static.c).
 // Run: npm run build:c
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const WASM = join(ROOT, 'build/out/tlv.wasm');
+export const WASM = join(ROOT, 'build/out/tlv-device.wasm');
 export const C_OUT = join(ROOT, 'build/out/c');
 export const MODDABLE_DIR = join(ROOT, 'firmware/platform/moddable');
 
@@ -46,11 +48,43 @@ typedef w2c_tlv tlv_instance_t;`;
   throw new BuildError('unrecognised wasm2c output naming in tlv.h (expected Z_tlv_* or w2c_tlv_*)');
 }
 
-export function buildC(opts: { quiet?: boolean } = {}): { dir: string; wasm2cVersion: string } {
-  if (!existsSync(WASM)) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'build/build-wasm.mjs')], { stdio: opts.quiet ? 'pipe' : 'inherit' });
-    if (r.status !== 0 || !existsSync(WASM)) throw new BuildError('build/out/tlv.wasm is missing and npm run build:wasm failed');
+export interface DeviceLayout {
+  maxPayload: number;
+  maxEntries: number;
+  /** __heap_base of the module: the first byte the codec never touches. */
+  memoryEnd: number;
+  /** memoryEnd rounded up to 16: TLV_RT_MEMORY_BYTES. */
+  memoryBytes: number;
+}
+
+interface LayoutExports {
+  inPtr(): number; tablePtr(): number; outPtr(): number;
+  maxPayload(): number; maxEntries(): number; memoryEnd(): number;
+}
+
+// The ES2022 lib (no DOM) has no WebAssembly declarations: name the little we use.
+const WA = (globalThis as unknown as {
+  WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown }; Module: new (b: Uint8Array) => object };
+}).WebAssembly;
+
+/** Reads the bounds and the end of static data from a built codec module (it has no imports). */
+export function readLayout(wasm: Uint8Array): DeviceLayout {
+  const x = new WA.Instance(new WA.Module(wasm), {}).exports as LayoutExports;
+  const memoryEnd = x.memoryEnd();
+  const maxPayload = x.maxPayload(), maxEntries = x.maxEntries();
+  // The regions lie below memoryEnd: IN < TABLE < OUT, OUT + maxPayload <= memoryEnd <= one page.
+  if (!(x.inPtr() + maxPayload <= x.tablePtr() && x.tablePtr() + maxEntries * 32 <= x.outPtr()
+    && x.outPtr() + maxPayload <= memoryEnd && memoryEnd <= 65536)) {
+    throw new BuildError(`unexpected codec layout: in ${x.inPtr()} table ${x.tablePtr()} out ${x.outPtr()} end ${memoryEnd}`);
   }
+  return { maxPayload, maxEntries, memoryEnd, memoryBytes: (memoryEnd + 15) & ~15 };
+}
+
+export function buildC(opts: { quiet?: boolean } = {}): { dir: string; wasm2cVersion: string; layout: DeviceLayout } {
+  // Always rebuild: cheap, and the device bounds may come from the environment.
+  const b = spawnSync(process.execPath, [join(ROOT, 'build/build-wasm.mjs')], { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
+  if (b.status !== 0 || !existsSync(WASM)) throw new BuildError(`npm run build:wasm failed: ${b.stderr ?? ''}`);
+  const layout = readLayout(readFileSync(WASM));
   if (!have('wasm2c')) {
     throw new BuildError('wasm2c not found: install the Debian package wabt (apt-get install -y wabt)');
   }
@@ -63,7 +97,7 @@ export function buildC(opts: { quiet?: boolean } = {}): { dir: string; wasm2cVer
   const h = readFileSync(join(C_OUT, 'tlv.h'), 'utf8');
   if (/\/\* import:/.test(h)) {
     // The device binding provides no imports (the codec is built with --use abort=).
-    throw new BuildError(`tlv.wasm has imports; the native build expects none:\n${h.match(/\/\* import:.*\*\//g)?.join('\n')}`);
+    throw new BuildError(`tlv-device.wasm has imports; the native build expects none:\n${h.match(/\/\* import:.*\*\//g)?.join('\n')}`);
   }
   copyFileSync(rtHeader, join(C_OUT, 'wasm-rt.h'));
   writeFileSync(join(C_OUT, 'tlv-api.h'), `/* Generated by build/build-c.ts from wasm2c ${version}: do not edit. */
@@ -71,10 +105,24 @@ export function buildC(opts: { quiet?: boolean } = {}): { dir: string; wasm2cVer
 #define TLV_API_H_
 #include "tlv.h"
 ${apiHeader(h)}
+
+/* Device bounds of this build: ${layout.maxPayload} payload bytes, ${layout.maxEntries} entries. */
+#define TLV_MAX_PAYLOAD ${layout.maxPayload}
+#define TLV_MAX_ENTRIES ${layout.maxEntries}
+/*
+ * Linear memory the codec uses: its static regions end at ${layout.memoryEnd} (__heap_base),
+ * rounded up to 16. wasm-rt-static.c allocates exactly this; any access at or beyond it traps.
+ */
+#ifndef TLV_RT_MEMORY_BYTES
+#define TLV_RT_MEMORY_BYTES ${layout.memoryBytes}
+#endif
 #endif
 `);
-  if (!opts.quiet) console.log(`wasm2c ${version}: wrote ${C_OUT}/{tlv.c,tlv.h,tlv-api.h,wasm-rt.h}`);
-  return { dir: C_OUT, wasm2cVersion: version };
+  if (!opts.quiet) {
+    console.log(`wasm2c ${version}: wrote ${C_OUT}/{tlv.c,tlv.h,tlv-api.h,wasm-rt.h}; `
+      + `device bounds ${layout.maxPayload} B / ${layout.maxEntries} entries, linear memory ${layout.memoryBytes} B`);
+  }
+  return { dir: C_OUT, wasm2cVersion: version, layout };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

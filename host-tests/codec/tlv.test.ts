@@ -53,8 +53,9 @@ function roundTrip(base: Path, records: ResourceRecord[], resolve: TypeResolver 
 }
 
 describe('codec: TLV constants agree between TypeScript and AssemblyScript', () => {
-  it('every constant of tlv-constants.ts has the same value in assembly/tlv.ts', () => {
-    const src = readFileSync(new URL('../../firmware/codec/assembly/tlv.ts', import.meta.url), 'utf8');
+  it('every constant of tlv-constants.ts has the same value in assembly/tlv.ts (bounds: assembly/bounds.ts)', () => {
+    const read = (f: string) => readFileSync(new URL(`../../firmware/codec/assembly/${f}`, import.meta.url), 'utf8');
+    const src = read('tlv.ts') + read('bounds.ts');
     const as = new Map<string, number>();
     for (const m of src.matchAll(/const (\w+): i32 = (-?\d+);/g)) as.set(m[1], Number(m[2]));
     let n = 0;

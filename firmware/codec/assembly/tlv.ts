@@ -3,9 +3,8 @@
 // memory, plain loads/stores, i32 in and out. Mirrors firmware/codec/tlv-ts.ts; the constants
 // below equal firmware/codec/tlv-constants.ts (host-tests/codec checks).
 
-// Bounds (equal to TLV_MAX_PAYLOAD / TLV_MAX_ENTRIES / TLV_MAX_DATA on the TS side).
-const MAX_PAYLOAD: i32 = 16384;
-const MAX_ENTRIES: i32 = 768;
+import { MAX_PAYLOAD, MAX_ENTRIES } from './bounds';   // per build: Node/XS or device
+
 const MAX_DEPTH: i32 = 3;
 const ENTRY_BYTES: i32 = 32;   // 8 x i32: kind id parent offset length type lo hi
 
@@ -40,7 +39,7 @@ const TLV_TOO_LARGE: i32 = -7;
 const TLV_BAD_COMMAND: i32 = -8;
 const TLV_LENGTH: i32 = -9;
 
-// Regions, laid out by the compiler in static memory (one 64 KiB page in all).
+// Regions, laid out by the compiler in static memory (within one 64 KiB page).
 const IN: usize = memory.data(MAX_PAYLOAD);              // payload to decode; string/opaque bytes to encode
 const TABLE: usize = memory.data(MAX_ENTRIES * ENTRY_BYTES, 8);   // entries / commands
 const OUT: usize = memory.data(MAX_PAYLOAD);             // encoded TLV, written back to front
@@ -54,6 +53,9 @@ export function outPtr(): usize { return OUT; }
 export function maxPayload(): i32 { return MAX_PAYLOAD; }
 export function maxEntries(): i32 { return MAX_ENTRIES; }
 export function errorIndex(): i32 { return errIndex; }
+/** End of the static regions (__heap_base): the codec never touches memory at or above it.
+ *  build/build-c.ts reads it to size the device's static buffer. */
+export function memoryEnd(): usize { return __heap_base; }
 
 @inline function allowedChildren(kind: i32): i32 {
   if (kind == KIND_OBJECT_INSTANCE) return (1 << KIND_RESOURCE) | (1 << KIND_MULTIPLE_RESOURCE);

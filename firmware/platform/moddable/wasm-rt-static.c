@@ -8,10 +8,11 @@
  * so every load/store is bounds-checked against `size` (the device has no MMU
  * guard pages, and the host build must behave the same).
  *
- * The buffer can be smaller than the module's declared initial pages
- * (TLV_RT_MEMORY_BYTES): the codec only touches the fixed areas it lays out at
- * the bottom of memory, and any access beyond the buffer traps instead of
- * corrupting RAM.
+ * The buffer is smaller than the module's declared page (64 KiB): it is
+ * TLV_RT_MEMORY_BYTES, which build/build-c.ts writes into tlv-api.h as the end
+ * of the codec's static regions (__heap_base, rounded up to 16). The codec
+ * touches nothing above that, and any access beyond the buffer traps
+ * (WASM_RT_TRAP_OOB) instead of reading or corrupting other RAM.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,9 +21,10 @@
 #include <string.h>
 
 #include "wasm-rt-static.h"
+#include "tlv-api.h"   /* TLV_RT_MEMORY_BYTES */
 
 #ifndef TLV_RT_MEMORY_BYTES
-#define TLV_RT_MEMORY_BYTES 65536
+#error "TLV_RT_MEMORY_BYTES missing: regenerate build/out/c with npm run build:c"
 #endif
 
 static uint8_t tlv_rt_memory[TLV_RT_MEMORY_BYTES] __attribute__((aligned(8)));
