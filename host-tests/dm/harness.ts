@@ -39,6 +39,8 @@ export class Harness {
   rebooted = 0;
   /** The endpoints do not own their transports: closed here. */
   private readonly transports: DatagramTransport[] = [];
+  private bind!: (address: string, port: number) => Promise<DatagramTransport & { address: string; port: number }>;
+  private uris: string[] = [];
 
   constructor(readonly o: HarnessOptions) {}
 
@@ -66,20 +68,8 @@ export class Harness {
       uris.push(`coap://${t.address}:${t.port}`);
       this.serverAddr.push(`${t.address}/${t.port}`);
     }
-    const ct = await bind('127.0.0.1', 56830);
-    this.clientAddr = `${ct.address}/${ct.port}`;
-    this.client = new LwM2MClient({
-      endpointName: this.ep, transport: ct, timers: this.timers, random: this.random, log: silentLogger,
-      wallClock: { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
-      factory: { servers: uris.map((uri, i) => ({ uri, ssid: 101 + i, lifetime: 3000 })) },
-      device: {
-        manufacturer: 'xs-lwm2m', modelNumber: 'dm-test', serialNumber: 'S-1', firmwareVersion: '1.2.3', powerSources: [1, 5],
-        reboot: () => { this.rebooted++; },
-      },
-      onEvent: (e) => this.events.push(e),
-      ...this.o.client,
-    });
-    this.client.start();
+    this.bind = bind; this.uris = uris;
+    await this.newClient(56830);
     // Factory tree is built by start(): apply the per-server default periods now.
     (this.o.defaults ?? []).forEach((d, i) => {
       if (d.pmin !== undefined) this.client.running.set(1, i, 2, d.pmin);
@@ -90,6 +80,40 @@ export class Harness {
     // Let our 2.01 reach the client before the first DM request.
     await this.advance(20);
     return this;
+  }
+
+  private async newClient(port: number): Promise<void> {
+    const ct = await this.bind('127.0.0.1', port);
+    this.clientAddr = `${ct.address}/${ct.port}`;
+    this.client = new LwM2MClient({
+      endpointName: this.ep, transport: ct, timers: this.timers, random: this.random, log: silentLogger,
+      wallClock: { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
+      factory: { servers: this.uris.map((uri, i) => ({ uri, ssid: 101 + i, lifetime: 3000 })) },
+      device: {
+        manufacturer: 'xs-lwm2m', modelNumber: 'dm-test', serialNumber: 'S-1', firmwareVersion: '1.2.3', powerSources: [1, 5],
+        reboot: () => { this.rebooted++; },
+      },
+      onEvent: (e) => this.events.push(e),
+      ...this.o.client,
+    });
+    this.client.start();
+  }
+
+  /**
+   * What a reboot does to the peers: the old client goes silent at once (its
+   * endpoint is closed before it stops, so no De-register leaves it), and a
+   * fresh client with the same factory configuration starts on a new port.
+   * Resolves when the new client has registered.
+   */
+  async powerCycle(): Promise<void> {
+    const old = this.client;
+    const before = this.events.filter((e) => e.type === 'registered').length;
+    old.endpoint.close();
+    await this.op(old.stop().catch(() => {}));
+    await this.newClient(56831);
+    const ok = await this.until(() => this.events.filter((e) => e.type === 'registered').length > before, 10_000);
+    if (!ok) throw new Error('client did not register after the power cycle');
+    await this.advance(20);
   }
 
   get server(): LwM2MServer { return this.servers[0]; }

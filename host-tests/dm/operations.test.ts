@@ -62,6 +62,15 @@ describe('dm: Device Management operations over loopback UDP', function () {
       const r = await h.server.read(ep(), p, ContentFormat.TEXT);
       assert.equal(r.text, String(v));
     }
+    // Step 2: the instance read in TLV shows the new values.
+    const v = values(await h.server.read(ep(), '/1/0', ContentFormat.TLV));
+    assert.deepEqual([v['/1/0/2'], v['/1/0/3'], v['/1/0/5']], [101, 1010, 2000]);
+    // Step 3: back to the configuration values.
+    for (const [p, x] of [['/1/0/2', 1], ['/1/0/3', 10], ['/1/0/5', 86400]] as const) {
+      assert.equal((await h.server.write(ep(), p, x, { format: ContentFormat.TEXT })).code, '2.04');
+    }
+    const w = values(await h.server.read(ep(), '/1/0', ContentFormat.TLV));
+    assert.deepEqual([w['/1/0/2'], w['/1/0/3'], w['/1/0/5']], [1, 10, 86400]);
   });
 
   it('LightweightM2M-1.1-int-211: Querying basic information in CBOR format', async () => {
@@ -149,6 +158,8 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.equal(values(await h.server.read(ep(), '/1/0/1'))['/1/0/1'], 3000);
     assert.equal((await h.server.read(ep(), '/1/0/6', ContentFormat.TEXT)).text, '0');
     assert.equal((await h.server.read(ep(), '/1/0/7', ContentFormat.TEXT)).text, 'U');
+    assert.equal((await h.server.read(ep(), '/1/0/0', ContentFormat.TEXT)).text, '101');
+    assert.equal((await h.server.read(ep(), '/3/0/16', ContentFormat.TEXT)).text, 'U');
   });
 
   it('LightweightM2M-1.1-int-225: Read on Resource Instance', async () => {
@@ -164,6 +175,10 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.equal(v['/1/0/1'], 60);
     assert.equal(v['/1/0/6'], true);
     assert.equal(v['/1/0/7'], 'U', 'untouched resource kept');
+    assert.ok(await h.until(() => h.server.clients.get(ep())?.lifetime === 60, 3000), 'an Update carries the new lifetime');
+    // Step 3: restore in one partial update.
+    assert.equal((await h.server.write(ep(), '/1/0', [rec('/1/0/1', 3000), rec('/1/0/6', false)], { replace: false })).code, '2.04');
+    assert.ok(await h.until(() => h.server.clients.get(ep())?.lifetime === 3000, 3000));
   });
 
   it('LightweightM2M-1.1-int-227: Write (replace) on Resource; the new lifetime reaches the server in an Update', async () => {
@@ -218,6 +233,10 @@ describe('dm: Device Management operations over loopback UDP', function () {
     const r = await h.server.read(ep(), '/3/0', ContentFormat.SENML_CBOR);
     assert.equal(r.contentFormat, ContentFormat.SENML_CBOR);
     assert.equal(values(r)['/3/0/0'], 'xs-lwm2m');
+    const o = await h.server.read(ep(), '/1', ContentFormat.SENML_CBOR);
+    assert.equal(o.contentFormat, ContentFormat.SENML_CBOR);
+    assert.equal(values(o)['/1/0/1'], 3000);
+    assert.equal(values(await h.server.read(ep(), '/3/0/16', ContentFormat.SENML_CBOR))['/3/0/16'], 'U');
     assert.equal(values(await h.server.read(ep(), '/3/0/11/0', ContentFormat.SENML_CBOR))['/3/0/11/0'], 0);
   });
 
@@ -251,14 +270,29 @@ describe('dm: Device Management operations over loopback UDP', function () {
   });
 
   it('LightweightM2M-1.1-int-237: Read on Object without specifying Content-Type (TLV by default)', async () => {
-    const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, { method: Code.GET, path: ['3'] });
-    assert.equal(res.code, Code.CONTENT);
-    assert.equal(res.contentFormat, ContentFormat.TLV);
+    for (const [o, rid, v] of [['1', 0, 101], ['3', 0, 'xs-lwm2m']] as const) {
+      const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, { method: Code.GET, path: [o] });
+      assert.equal(res.code, Code.CONTENT);
+      assert.equal(res.contentFormat, ContentFormat.TLV);
+      const dec = decodePayload(res.contentFormat!, res.payload, P(`/${o}`), defaultResolver);
+      assert.ok(dec.ok);
+      assert.equal(dec.value.records.find((x) => x.path.resourceId === rid)!.value, v);
+    }
   });
 
   it('LightweightM2M-1.1-int-241: Executable Resource: Rebooting the device', async () => {
+    const first = h.server.clients.get(ep())!;
+    const firstPeer = first.peer;
     assert.equal((await h.server.execute(ep(), '/3/0/4')).code, '2.04');
     assert.ok(await h.until(() => h.rebooted === 1, 2000));
+    // The device restarts and registers again (int-101); the server replaces the old registration.
+    await h.powerCycle();
+    const reg = h.server.clients.get(ep())!;
+    assert.notEqual(reg.peer.port, firstPeer.port, 'the registration now points at the restarted client');
+    assert.notEqual(reg.id, first.id, 'a new registration (new location) replaced the old one');
+    assert.equal(h.server.clients.size, 1);
+    assert.ok(!h.serverEvents[0].some((e) => e.type === 'deregistered'), 'a reboot sends no De-register');
+    assert.equal((await h.server.read(ep(), '/3/0/0', ContentFormat.TEXT)).text, 'xs-lwm2m', 'the server reaches the new client');
   });
 
   it('LightweightM2M-1.1-int-256: Write Operation Failure (read-only resource → 4.05, value unchanged)', async () => {
