@@ -7,11 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildC, BuildError, C_OUT, MODDABLE_DIR, ROOT } from '../build-c';
+import { buildC, BuildError, C_OUT, MODDABLE_DIR, ROOT, type DeviceLayout } from '../build-c';
 
 export const XS_INCLUDES = join(ROOT, 'node_modules/@agoric/xsnap/moddable/xs/includes');
 export const OBJ_DIR = join(ROOT, 'build/out/c-test');
 export const VECTORS_BIN = join(OBJ_DIR, 'tlv_vectors');
+export const HARNESS_BIN = join(OBJ_DIR, 'tlv_native_harness');
 export const XTENSA_GCC = 'xtensa-lx106-elf-gcc';
 export const XTENSA_SPECS = '/usr/lib/xtensa-lx106-elf/picolibc.specs';
 
@@ -74,6 +75,13 @@ export function buildVectorRunner(): string {
   return VECTORS_BIN;
 }
 
+/** Links the XS-binding harness: tlv-native.c over the codec, with the few XS C calls it makes. */
+export function buildBindingHarness(): string {
+  const objs = UNITS.map((u) => objectPath(HOST, u));
+  run('gcc', [...STRICT, '-O2', ...DEFINES, ...INCLUDES, `-I${XS_INCLUDES}`, join(ROOT, 'build/c-test/tlv_native_harness.c'), ...objs, '-lm', '-o', HARNESS_BIN]);
+  return HARNESS_BIN;
+}
+
 export interface SizeRow { target: string; unit: string; text: number; data: number; bss: number }
 
 /** Berkeley sizes of each object (text includes the codec's read-only data segments). */
@@ -87,16 +95,19 @@ export function sizes(t: Target): SizeRow[] {
 }
 
 /** Everything the native test needs; throws BuildError with an install hint when a tool is missing. */
-export function buildAllNative(): { vectors: string; sizes: SizeRow[]; wasm2cVersion: string } {
+export interface NativeBuild { vectors: string; harness: string; sizes: SizeRow[]; wasm2cVersion: string; layout: DeviceLayout }
+
+export function buildAllNative(): NativeBuild {
   requireTool('gcc', 'install gcc (apt-get install -y gcc)');
   requireTool(XTENSA_GCC, 'install the cross compiler (apt-get install -y gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)');
   if (!existsSync(XTENSA_SPECS)) throw new BuildError(`${XTENSA_SPECS} missing: apt-get install -y picolibc-xtensa-lx106-elf`);
   if (!existsSync(join(XS_INCLUDES, 'xsmc.h'))) throw new BuildError(`xsmc.h not found in ${XS_INCLUDES}: npm install`);
-  const { wasm2cVersion } = buildC({ quiet: true });
+  const { wasm2cVersion, layout } = buildC({ quiet: true });
   compileUnits(HOST);
   compileUnits(XTENSA);
   const vectors = buildVectorRunner();
-  return { vectors, sizes: [...sizes(HOST), ...sizes(XTENSA)], wasm2cVersion };
+  const harness = buildBindingHarness();
+  return { vectors, harness, sizes: [...sizes(HOST), ...sizes(XTENSA)], wasm2cVersion, layout };
 }
 
 export function formatSizes(rows: SizeRow[]): string {
@@ -111,6 +122,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     const r = buildAllNative();
     console.log(`wasm2c ${r.wasm2cVersion}; host vector runner: ${r.vectors}`);
+    console.log(`device codec: ${r.layout.maxPayload} B payload, ${r.layout.maxEntries} entries, linear memory ${r.layout.memoryBytes} B (TLV_RT_MEMORY_BYTES)`);
     console.log(formatSizes(r.sizes));
   } catch (e) {
     console.error((e as Error).message);

@@ -5,8 +5,11 @@
  *
  * Script (stdin), one call per line, numbers decimal, bytes hex:
  *   D <topKinds> <payload>           decode        -> D <ret> <errorIndex> <table bytes of the entries>
+ *   N <topKinds> <len>               decode(len) of whatever IN holds, to reach the codec's own
+ *                                    length check past maxPayload -> as D
  *   V <count> <type,type,...|->      set E_TYPE of entries 0..count-1, decodeValues
  *                                                  -> V <ret> <errorIndex> <table bytes of count entries>
+ *                                    (count above maxEntries: the table's maxEntries entries)
  *   E <count> <table bytes> <data>   load commands and data, encode
  *                                                  -> E <ret> <encoded bytes>
  * An empty hex field is written as "-". A trap prints "T <reason>".
@@ -78,20 +81,26 @@ static int run_line(char *p)
 		ret = (int32_t)TLV_CALL(decode, &inst, (uint32_t)len, top);
 		printf("D %d %d ", ret, (int32_t)TLV_CALL(errorIndex, &inst));
 		print_hex(mem() + table, ret > 0 ? (uint32_t)ret * ENTRY_BYTES : 0);
+	} else if (op == 'N') {
+		uint32_t top = (uint32_t)strtoul(p, &p, 10);
+		uint32_t len = (uint32_t)strtoul(p, &p, 10);
+		int32_t ret = (int32_t)TLV_CALL(decode, &inst, len, top);
+		printf("D %d %d ", ret, (int32_t)TLV_CALL(errorIndex, &inst));
+		print_hex(mem() + table, ret > 0 ? (uint32_t)ret * ENTRY_BYTES : 0);
 	} else if (op == 'V') {
 		uint32_t count = (uint32_t)strtoul(p, &p, 10), i;
+		uint32_t shown = count < max_entries ? count : max_entries;
 		int32_t ret;
-		if (count > max_entries) return -1;
 		while (*p == ' ') p++;
 		if (*p == '-') p++;
-		for (i = 0; i < count && *p && *p != '\n'; i++) {
+		for (i = 0; i < shown && *p && *p != '\n'; i++) {
 			int32_t type = (int32_t)strtol(p, &p, 10);
 			memcpy(mem() + table + i * ENTRY_BYTES + 5 * 4, &type, 4);   /* E_TYPE, little endian like wasm */
 			if (*p == ',') p++;
 		}
 		ret = (int32_t)TLV_CALL(decodeValues, &inst, count);
 		printf("V %d %d ", ret, (int32_t)TLV_CALL(errorIndex, &inst));
-		print_hex(mem() + table, count * ENTRY_BYTES);
+		print_hex(mem() + table, shown * ENTRY_BYTES);
 	} else if (op == 'E') {
 		uint32_t count = (uint32_t)strtoul(p, &p, 10);
 		int32_t ret;

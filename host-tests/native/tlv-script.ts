@@ -1,7 +1,8 @@
 // Records the TLV codec calls the formats layer makes into a text script
 // (format: build/c-test/tlv_vectors.c), and replays a script through the
 // wasm in V8 with the same output format, so the wasm2c build can be compared
-// byte for byte with the wasm path.
+// byte for byte with the wasm path. Node/XS tests use build/out/tlv.wasm; the
+// native test uses build/out/tlv-device.wasm, the module wasm2c turns into C.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { TlvBackend } from '../../firmware/codec/backend';
@@ -12,6 +13,9 @@ import type { ResourceRecord, TypeResolver } from '../../firmware/formats';
 import type { DataType, Path, Value } from '../../firmware/model';
 import { ENTRY_WORDS, E_TYPE, C_DATA, C_LENGTH } from '../../firmware/codec/tlv-constants';
 import { TLV_WASM_URL } from '../../firmware/platform/node/tlv-wasm';
+
+/** The device build of the codec (device bounds; build/build-wasm.mjs). */
+export const TLV_DEVICE_WASM_URL = new URL('../../build/out/tlv-device.wasm', import.meta.url);
 
 const ENTRY_BYTES = ENTRY_WORDS * 4;
 
@@ -59,10 +63,10 @@ interface RawExports {
 
 const unhex = (s: string): Uint8Array => (s === '-' ? new Uint8Array(0) : new Uint8Array(Buffer.from(s, 'hex')));
 
-/** Runs a script through a fresh instance of build/out/tlv.wasm; output lines as tlv_vectors prints them. */
-export function replayInWasm(script: string[]): string[] {
+/** Runs a script through a fresh instance of build/out/tlv.wasm (or the given module); output lines as tlv_vectors prints them. */
+export function replayInWasm(script: string[], wasm: Uint8Array = readFileSync(TLV_WASM_URL)): string[] {
   const wa = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown }; Module: new (b: Uint8Array) => object } }).WebAssembly;
-  const x = new wa.Instance(new wa.Module(readFileSync(TLV_WASM_URL)), {}).exports as RawExports;
+  const x = new wa.Instance(new wa.Module(wasm), {}).exports as RawExports;
   const mem = new Uint8Array(x.memory.buffer);
   const dv = new DataView(x.memory.buffer);
   const table = x.tablePtr();
@@ -74,12 +78,16 @@ export function replayInWasm(script: string[]): string[] {
       mem.set(payload, x.inPtr());
       const ret = x.decode(payload.length, Number(f[1]));
       out.push(`D ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + (ret > 0 ? ret * ENTRY_BYTES : 0)))}`);
+    } else if (f[0] === 'N') {
+      const ret = x.decode(Number(f[2]), Number(f[1]));
+      out.push(`D ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + (ret > 0 ? ret * ENTRY_BYTES : 0)))}`);
     } else if (f[0] === 'V') {
       const count = Number(f[1]);
+      const shown = Math.min(count, x.maxEntries());
       const types = f[2] === '-' ? [] : f[2].split(',').map(Number);
-      types.forEach((t, i) => dv.setInt32(table + i * ENTRY_BYTES + E_TYPE * 4, t, true));
+      types.slice(0, shown).forEach((t, i) => dv.setInt32(table + i * ENTRY_BYTES + E_TYPE * 4, t, true));
       const ret = x.decodeValues(count);
-      out.push(`V ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + count * ENTRY_BYTES))}`);
+      out.push(`V ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + shown * ENTRY_BYTES))}`);
     } else if (f[0] === 'E') {
       mem.set(unhex(f[2]), table);
       mem.set(unhex(f[3]), x.inPtr());
@@ -112,11 +120,13 @@ function prng(seed: number): () => number {
   return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
 }
 
-/** The codec calls the formats layer makes for the spec examples, round trips and fuzzing. */
-export function makeScript(): string[] {
+/** The codec calls the formats layer makes for the spec examples, round trips and fuzzing
+ *  (recorded over build/out/tlv.wasm or the given module, whose bounds the script then fits). */
+export function makeScript(wasm?: Uint8Array): string[] {
   const script: string[] = [];
   const previous = getTlvBackend();
-  setTlvBackend(recordingBackend(loadTlvWasm(), script));
+  const backend = loadTlvWasm(wasm);
+  setTlvBackend(recordingBackend(backend, script));
   try {
     for (const [payload, at] of [[DEVICE, base(3, 0)], [DEVICE_WITH_INSTANCE, base(3)], [ACL, base(2)], [SERVER, base(1)]] as const) {
       const d = decodePayload(TLV, unhex(payload), at, defaultResolver);
@@ -133,7 +143,7 @@ export function makeScript(): string[] {
       [rec(2, 0), rec(2, 255), rec(2, 4294967295), rec(2, 2n ** 64n - 1n)],
       [rec(3, 0.5), rec(3, -1.25e-3), rec(3, 3.4e38), rec(3, 1e300), rec(3, Number.MIN_VALUE)],
       [rec(4, true), rec(4, false)],
-      [rec(5, new Uint8Array(0)), rec(5, new Uint8Array(5000).fill(0xa5))],
+      [rec(5, new Uint8Array(0)), rec(5, new Uint8Array(Math.min(5000, backend.maxPayload - 96)).fill(0xa5))],
       [rec(6, 1367491215), rec(7, { objectId: 65534, instanceId: 0 }), rec(8, '</3/0>;ver=1.1'), rec(9, null)],
       [rec(100, 'a', 0), rec(100, 'b', 65534), rec(101, -5, 7), rec(103, 1.5, 1)],
     ];
@@ -163,3 +173,39 @@ export function makeScript(): string[] {
   return script;
 }
 
+
+const hexBytes = (n: number, f: (i: number) => number): string => {
+  let h = '';
+  for (let i = 0; i < n; i++) h += (f(i) & 0xff).toString(16).padStart(2, '0');
+  return h || '-';
+};
+/** An encode/decode table record: 8 little-endian int32 words. */
+const record = (w: number[]): string => hexBytes(32, (i) => (w[i >> 2] ?? 0) >> ((i & 3) * 8));
+const RESOURCE_TOP = 1 << 3;   // top-level kinds allowed: resources
+
+/**
+ * Codec calls at and just over the bounds maxPayload / maxEntries: a payload of
+ * exactly maxPayload bytes and one of maxEntries entries decode, maxPayload + 1
+ * is too large (-7), maxEntries + 1 entries or commands too many (-6); encode
+ * output of exactly maxPayload bytes succeeds, one byte more is too large.
+ */
+export function boundsScript(maxPayload: number, maxEntries: number): string[] {
+  const opaque = maxPayload - 4;   // type, id, 2-byte length, value
+  const oneResource = (n: number) => `d000${hexBytes(2, (i) => (i === 0 ? n >> 8 : n))}${hexBytes(n, (i) => i * 7)}`;
+  const resources = (n: number) => hexBytes(2 * n, (i) => (i & 1 ? i >> 1 : 0xc0));   // id i & 0xff, no value
+  const leafNone = (n: number) => Array.from({ length: Math.min(n, maxEntries) }, (_, i) => record([3, 3, i, 10])).join('');
+  const leafOpaque = (len: number) => record([3, 3, 1, 6, 0, len]);
+  return [
+    `D ${RESOURCE_TOP} ${oneResource(opaque)}`,
+    `N ${RESOURCE_TOP} ${maxPayload}`,
+    `N ${RESOURCE_TOP} ${maxPayload + 1}`,
+    `D ${RESOURCE_TOP} ${resources(maxEntries)}`,
+    `D ${RESOURCE_TOP} ${resources(maxEntries + 1)}`,
+    `V ${maxEntries} ${Array.from({ length: maxEntries }, () => 1).join(',')}`,
+    `V ${maxEntries + 1} -`,
+    `E ${maxEntries} ${leafNone(maxEntries)} -`,
+    `E ${maxEntries + 1} ${leafNone(maxEntries + 1)} -`,
+    `E 1 ${leafOpaque(opaque)} ${hexBytes(opaque, (i) => i * 13)}`,
+    `E 1 ${leafOpaque(opaque + 1)} ${hexBytes(opaque + 1, (i) => i * 13)}`,
+  ];
+}
