@@ -28,6 +28,7 @@ export default function main(): void {
       persistence: storePersistence(o.store, o.log),
       resolveHost: o.resolveHost,
       onEvent: o.onEvent,
+      coap: { maxReassemblySize: o.maxReassemblySize },
     }),
   });
 }

@@ -16,6 +16,10 @@ import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
 import { getTlvBackend, setTlvBackend } from '../../firmware/codec/backend';
 import { ContentFormat, decodePayload, encodePayload } from '../../firmware/formats';
 import { TLV_TOO_LARGE, TLV_TOO_MANY } from '../../firmware/codec/tlv-constants';
+import { DEVICE_MAX_REASSEMBLY_SIZE } from '../../firmware/platform/moddable/device-config';
+import { Code } from '../../firmware/coap/message';
+import type { CoapResponse } from '../../firmware/coap/endpoint';
+import { CLIENT, SERVER, bytesOf, world } from '../coap/helpers';
 
 const REQUEST_ENTITY_TOO_LARGE = 141;   // 4.13
 
@@ -111,6 +115,26 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
     } finally {
       setTlvBackend(previous);
     }
+  });
+
+  it('reassembles block-wise bodies up to 8 KiB on the device (a largest TLV reaches the handler) and answers 4.13 above', async () => {
+    assert.equal(DEVICE_MAX_REASSEMBLY_SIZE, 8192);
+    assert.ok(DEVICE_MAX_REASSEMBLY_SIZE >= built.layout.maxPayload);
+    const w = world();
+    const device = w.endpoint(SERVER.address, SERVER.port, { maxReassemblySize: DEVICE_MAX_REASSEMBLY_SIZE });
+    const server = w.endpoint(CLIENT.address, CLIENT.port);
+    const got: number[] = [];
+    device.onRequest = (req) => { got.push(req.payload.length); return { code: Code.CHANGED }; };
+    const put = async (n: number): Promise<number> => {
+      let res: CoapResponse | undefined;
+      server.request(SERVER, { method: Code.PUT, path: ['9999', '0'], payload: bytesOf(n) }).then((r) => { res = r; });
+      await w.clock.runUntil(() => res !== undefined, 60_000);
+      return res!.code;
+    };
+    assert.equal(await put(built.layout.maxPayload), Code.CHANGED);
+    assert.equal(await put(DEVICE_MAX_REASSEMBLY_SIZE), Code.CHANGED);
+    assert.equal(await put(DEVICE_MAX_REASSEMBLY_SIZE + 1), Code.REQUEST_ENTITY_TOO_LARGE);
+    assert.deepEqual(got, [built.layout.maxPayload, DEVICE_MAX_REASSEMBLY_SIZE]);
   });
 
   it('traps an access past the static memory as -100 through the XS binding, writes nothing, and keeps working', () => {

@@ -15,7 +15,7 @@ import { createTraceLogger } from './log';
 import { WifiLink, macHex } from './wifi';
 import { StatusLed } from './status-led';
 import { resolveHost } from './dns';
-import { checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
+import { DEVICE_MAX_REASSEMBLY_SIZE, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { DeviceIdentity, DeviceSettings } from './device-config';
 
 /** What the firmware needs from the client engine (firmware/lwm2m/client). */
@@ -43,6 +43,8 @@ export interface DeviceClientOptions<S> {
   device: DeviceIdentity;
   resolveHost: (host: string) => Promise<string | undefined>;
   onEvent: (e: DeviceClientEvent) => void;
+  /** CoAP block-wise reassembly bound for the device (DEVICE_MAX_REASSEMBLY_SIZE). */
+  maxReassemblySize: number;
 }
 
 export interface DeviceDeps<S> {
@@ -100,6 +102,7 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
           store,
           device: settings.device,
           resolveHost,
+          maxReassemblySize: DEVICE_MAX_REASSEMBLY_SIZE,
           onEvent: (e) => {
             if (e.type === 'state') {
               log.info(`client: state ${e.state ?? '?'}`);

@@ -31,6 +31,14 @@ export interface DeviceSettings {
 
 export const DEFAULT_BOOTSTRAP_URI = 'coap://192.168.1.10:5685';
 
+/**
+ * Bound on a CoAP block-wise body the device reassembles (EndpointOptions.maxReassemblySize;
+ * the endpoint's 64 KiB default is far beyond what the device can use). The native TLV codec
+ * takes 4 KiB payloads (bigger ones get 4.13 from the formats layer); 8 KiB leaves room for
+ * the same data in the wordier SenML JSON / LwM2M JSON. A larger body is refused with 4.13.
+ */
+export const DEVICE_MAX_REASSEMBLY_SIZE = 8192;
+
 /** LwM2M Core §7.3.1 suggests URN forms for the endpoint name; `urn:dev:mac:` is the one a device always has. */
 export function endpointFromMac(macHex: string): string {
   return `urn:dev:mac:${macHex.toLowerCase()}`;
