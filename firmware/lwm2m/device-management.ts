@@ -18,7 +18,8 @@ import { AttributeStore, attributeLinkAttrs, parseAttributeQuery } from './attri
 import { methodName } from './bootstrap-interface';
 import { parsePathList } from './composite';
 import type { DeviceRuntime } from './device-object';
-import { OBJ } from './ids';
+import { bootstrapAccount } from './accounts';
+import { DEV, OBJ, SRV } from './ids';
 import { isMultiple, type ObjectTree } from './object-tree';
 import { InformationReporting, type EncodeResult, type ReadResult, type ReportingOptions } from './reporting';
 import { resolveType } from './resolver';
@@ -486,7 +487,9 @@ export class DeviceManagement {
 
   // Discover (Core §5.4.2, 1.1 depth rules): object → instances and resources;
   // instance → resources; resource → its resource instances. Attributes
-  // attached by this server are shown at the level they were attached.
+  // attached by this server are shown at the level they were attached; a
+  // Discover on a resource also shows, on that resource, what it inherits from
+  // its object and instance (ETS int-260 step 6, int-261 step 5).
   private discover(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const tree = this.ctx.tree();
     const oid = path.objectId!;
@@ -498,7 +501,8 @@ export class DeviceManagement {
       const d = this.denied(ssid, oid, path.instanceId, ACL.READ);
       if (d && d.code === Code.NOT_FOUND) return this.fail(d.code, d.reason, req);
     }
-    const present = (iid: number, rid: number) => tree.get(oid, iid, rid) !== undefined || (oid === OBJ.DEVICE && iid === 0 && this.ctx.device.read(rid) !== undefined);
+    const present = (iid: number, rid: number) => tree.get(oid, iid, rid) !== undefined || (oid === OBJ.DEVICE && iid === 0 && this.ctx.device.read(rid) !== undefined)
+      || (def.resources.get(rid)?.operations === 'E' && this.canExecute(oid, rid));
     if (path.resourceId !== undefined && (!def.resources.has(path.resourceId) || !present(path.instanceId!, path.resourceId)))
       return this.fail(Code.NOT_FOUND, 'resource not found', req);
     const links: Link[] = [];
@@ -514,7 +518,10 @@ export class DeviceManagement {
       for (const rid of rids.sort((a, b) => a - b)) {
         const v = inst.get(rid);
         const rp: Path = { objectId: oid, instanceId: iid, resourceId: rid };
-        links.push({ target: formatPath(rp), attrs: [...(isMultiple(v) ? [['dim', String(v.size)] as [string, string]] : []), ...at(rp)] });
+        const own = path.resourceId !== undefined
+          ? attributeLinkAttrs({ ...this.attributes.at(ssid, { objectId: oid }), ...this.attributes.at(ssid, { objectId: oid, instanceId: iid }), ...this.attributes.at(ssid, rp) })
+          : at(rp);
+        links.push({ target: formatPath(rp), attrs: [...(isMultiple(v) ? [['dim', String(v.size)] as [string, string]] : []), ...own] });
         if (path.resourceId !== undefined && isMultiple(v)) {
           for (const riid of [...v.keys()].sort((a, b) => a - b)) {
             const rip: Path = { ...rp, resourceInstanceId: riid };
@@ -524,6 +531,16 @@ export class DeviceManagement {
       }
     }
     return { code: Code.CONTENT, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(encodeLinkFormat(links)) };
+  }
+
+  /** An executable resource exists (Discover lists it, ETS int-260) when the client can run it. */
+  private canExecute(oid: number, rid: number): boolean {
+    if (!this.ctx.executables.has(`${oid}/${rid}`)) return false;
+    if (oid === OBJ.DEVICE && rid === DEV.REBOOT) return this.ctx.device.info.reboot !== undefined;
+    if (oid === OBJ.DEVICE && rid === DEV.FACTORY_RESET) return this.ctx.device.info.factoryReset !== undefined;
+    // Without a Bootstrap-Server Account there is nobody to send the Bootstrap-Request to.
+    if (oid === OBJ.SERVER && rid === SRV.BOOTSTRAP_REQUEST_TRIGGER) return bootstrapAccount(this.ctx.tree()) !== undefined;
+    return true;
   }
 
   // -------------------------------------------------------------- send

@@ -12,6 +12,10 @@ import { openHarness, type Harness } from './harness';
 const P = (s: string): Path => parsePath(s)!;
 const rec = (p: string, value: Value): ResourceRecord => ({ path: P(p), value });
 
+/** Links as 'target;name=value;…' strings, in the order the client sent them. */
+const linkList = (links: Array<{ target: string; attrs: Array<[string, string | undefined]> }> | undefined) =>
+  (links ?? []).map((l) => [l.target, ...l.attrs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`))].join(';'));
+
 /** path → value of the records, e.g. { '/3/0/0': 'xs-lwm2m' }. */
 function values(r: OperationResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -314,36 +318,54 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.equal(values(await h.server.read(ep(), '/1/0/2'))['/1/0/2'], 102);
   });
 
-  it('LightweightM2M-1.1-int-260: Discover Command (object version, dim, attributes at each level)', async () => {
+  it('LightweightM2M-1.1-int-260: Discover Command (C.4: object version, dim, executables, attributes at each level)', async () => {
+    // C.4: battery resources on top of C.3.
+    assert.ok(h.client.setValue('/3/0/7', new Map([[0, 0], [1, 0]])));
+    assert.ok(h.client.setValue('/3/0/8', new Map([[0, 0], [1, 0]])));
+    assert.ok(h.client.setValue('/3/0/9', 0));
+    // 1: every instantiated resource, executables included (Reboot), dim on multiple resources.
     let d = await h.server.discover(ep(), '/3');
     assert.equal(d.code, '2.05');
-    const targets = d.links!.map((l) => l.target);
-    for (const t of ['/3', '/3/0', '/3/0/0', '/3/0/1', '/3/0/2', '/3/0/3', '/3/0/6', '/3/0/11', '/3/0/13', '/3/0/16']) assert.ok(targets.includes(t), t);
-    assert.deepEqual(d.links![0].attrs.find((a) => a[0] === 'ver'), ['ver', '1.1']);
-    assert.equal((await h.server.writeAttributes(ep(), '/3', { pmin: 10 })).code, '2.04');
-    assert.equal((await h.server.writeAttributes(ep(), '/3', { pmax: 200 })).code, '2.04');
-    assert.equal((await h.server.writeAttributes(ep(), '/3/0/6', { lt: 1, gt: 6, st: 1 })).code, '2.04');
-    d = await h.server.discover(ep(), '/3');
-    const attrs = (t: string) => Object.fromEntries(d.links!.find((l) => l.target === t)!.attrs);
-    assert.equal(attrs('/3').pmin, '10');
-    assert.equal(attrs('/3').pmax, '200');
+    let l = linkList(d.links);
+    assert.equal(l[0], '/3;ver=1.1');
+    for (const t of ['/3/0', '/3/0/0', '/3/0/1', '/3/0/2', '/3/0/3', '/3/0/4', '/3/0/6;dim=2', '/3/0/7;dim=2', '/3/0/8;dim=2', '/3/0/9', '/3/0/11;dim=1', '/3/0/16'])
+      assert.ok(l.includes(t), `${t} in ${l.join(',')}`);
+    assert.ok(!l.includes('/3/0/5'), 'no Factory Reset: the device did not provide one');
+    // 2-3: attributes on /3 show at /3 only; Discover /3/0 starts at the instance, nothing inherited there.
+    assert.equal((await h.server.writeAttributes(ep(), '/3', { pmin: 10, pmax: 200 })).code, '2.04');
+    assert.equal(linkList((await h.server.discover(ep(), '/3')).links)[0], '/3;ver=1.1;pmin=10;pmax=200');
     d = await h.server.discover(ep(), '/3/0');
-    assert.deepEqual(attrs('/3/0/6'), { dim: '2', lt: '1', gt: '6', st: '1' });
-    assert.equal(attrs('/3/0').pmin, undefined, 'inherited attributes are not repeated below');
-    d = await h.server.discover(ep(), '/3/0/6');
-    assert.deepEqual(d.links!.map((l) => l.target), ['/3/0/6', '/3/0/6/0', '/3/0/6/1']);
+    l = linkList(d.links);
+    assert.equal(l[0], '/3/0');
+    assert.ok(!l.some((x) => x.startsWith('/3;')));
+    // 4-5: lt/gt/st on /3/0/7 show on that resource.
+    assert.equal((await h.server.writeAttributes(ep(), '/3/0/7', { lt: 1, gt: 6, st: 1 })).code, '2.04');
+    l = linkList((await h.server.discover(ep(), '/3/0')).links);
+    assert.ok(l.includes('/3/0/7;dim=2;gt=6;lt=1;st=1'), l.join(','));
+    assert.ok(l.includes('/3/0/8;dim=2'));
+    // 6: Discover on the resource: its own attributes plus the inherited pmin/pmax, then its instances.
+    l = linkList((await h.server.discover(ep(), '/3/0/7')).links);
+    assert.deepEqual(l, ['/3/0/7;dim=2;pmin=10;pmax=200;gt=6;lt=1;st=1', '/3/0/7/0', '/3/0/7/1']);
+  });
+
+  it('Discover lists the executable resources the client can run, and no others', async () => {
+    const l = linkList((await h.server.discover(ep(), '/1/0')).links);
+    assert.deepEqual(l.filter((x) => ['/1/0/4', '/1/0/8', '/1/0/9'].includes(x)), ['/1/0/4', '/1/0/8'], 'no Bootstrap-Request Trigger without a Bootstrap-Server Account');
+    assert.equal((await h.server.execute(ep(), '/1/0/9')).code, '4.05');
+    const d = linkList((await h.server.discover(ep(), '/3/0')).links);
+    assert.ok(d.includes('/3/0/4') && d.includes('/3/0/12') && !d.includes('/3/0/5'), d.join(','));
+    assert.equal((await h.server.execute(ep(), '/3/0/5')).code, '4.05');
   });
 
   it('LightweightM2M-1.1-int-261: Write-Attribute Operation on a multiple resource and its instance', async () => {
+    assert.deepEqual(linkList((await h.server.discover(ep(), '/3/0/11')).links), ['/3/0/11;dim=1', '/3/0/11/0']);
     assert.equal((await h.server.writeAttributes(ep(), '/3', { pmin: 10, pmax: 200 })).code, '2.04');
     assert.equal((await h.server.writeAttributes(ep(), '/3/0', { pmax: 320 })).code, '2.04');
     assert.equal((await h.server.writeAttributes(ep(), '/3/0/11/0', { pmax: 100, epmin: 1, epmax: 20 })).code, '2.04');
     const d = await h.server.discover(ep(), '/3/0/11');
     assert.equal(d.code, '2.05');
-    assert.deepEqual(d.links!.map((l) => [l.target, Object.fromEntries(l.attrs)]), [
-      ['/3/0/11', { dim: '1' }],
-      ['/3/0/11/0', { pmax: '100', epmin: '1', epmax: '20' }],
-    ]);
+    // The resource shows what it inherits (pmin from /3, pmax from /3/0); the instance what is attached to it.
+    assert.deepEqual(linkList(d.links), ['/3/0/11;dim=1;pmin=10;pmax=320', '/3/0/11/0;pmax=100;epmin=1;epmax=20']);
     // Inheritance object → instance → resource → resource instance, then the server defaults.
     const a = h.client.management.attributes;
     assert.deepEqual(a.effective(101, P('/3/0/11/0'), h.client.running), { pmin: 10, pmax: 100, epmin: 1, epmax: 20 });
@@ -351,7 +373,7 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.deepEqual(a.effective(101, P('/1/0/1'), h.client.running), {});
     // A name without a value removes that attribute.
     assert.equal((await h.server.writeAttributes(ep(), '/3/0/11/0', { epmin: null })).code, '2.04');
-    assert.deepEqual(Object.fromEntries((await h.server.discover(ep(), '/3/0/11')).links![1].attrs), { pmax: '100', epmax: '20' });
+    assert.deepEqual(linkList((await h.server.discover(ep(), '/3/0/11')).links)[1], '/3/0/11/0;pmax=100;epmax=20');
   });
 
   it('LightweightM2M-1.1-int-280: Successful Read-Composite Operation', async () => {
