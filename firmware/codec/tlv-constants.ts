@@ -1,5 +1,5 @@
 // TLV codec constants shared by the backends and formats/tlv.ts.
-// Mirrored in assembly/tlv.ts (host-tests/codec/constants.test.ts checks they agree).
+// Mirrored in assembly/tlv.ts and assembly/bounds.ts (host-tests/codec/tlv.test.ts checks they agree).
 
 /** TLV identifier kinds = bits 7-6 of the type byte (Core §7.4.3.1). */
 export const KIND_OBJECT_INSTANCE = 0;

@@ -10,7 +10,8 @@ import {
   TLV_BAD_COMMAND, TLV_LENGTH,
 } from './tlv-constants';
 
-/** Default bounds, equal to the wasm build's. */
+/** Default bounds, equal to the Node/XS wasm build's (assembly/bounds.ts). The device's native
+ *  build has smaller ones (build/build-wasm.mjs); adapters read them from the module at run time. */
 export const TLV_MAX_PAYLOAD = 16384;
 export const TLV_MAX_ENTRIES = 768;
 export const TLV_MAX_DATA = 16384;
