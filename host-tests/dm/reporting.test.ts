@@ -266,7 +266,7 @@ describe('dm: Information Reporting (virtual time)', function () {
   });
 
   describe('Configuration C.1 (Default Minimum/Maximum Period 0)', () => {
-    beforeEach(async () => { h = await openHarness({ kind: 'memory', client: { objects: [6] }, defaults: [{ pmin: 0, pmax: 0 }] }); });
+    beforeEach(async () => { h = await openHarness({ kind: 'memory', client: { objects: [6, 16] }, defaults: [{ pmin: 0, pmax: 0 }] }); });
 
     it('LightweightM2M-1.1-int-304: Observe-Composite Operation (pmin 30, pmax 45 on /1/0/1)', async () => {
       await h.op(h.server.writeAttributes(ep(), '/1/0/1', { pmin: 30, pmax: 45 }));
@@ -280,7 +280,7 @@ describe('dm: Information Reporting (virtual time)', function () {
       await h.op(o.cancel());
     });
 
-    it('LightweightM2M-1.1-int-308: Observe-Composite and Creating Object Instance', async () => {
+    it('LightweightM2M-1.1-int-308: Observe-Composite and Creating Object Instance (Location /6, a path that does not exist yet)', async () => {
       await h.op(h.server.writeAttributes(ep(), '/6', { pmin: 30, pmax: 45 }));
       const o = await observeComposite(['/6/0', '/3/0/16']);
       assert.deepEqual(values(o.first.records), { '/3/0/16': 'U' }, 'a path that does not exist yet is legal');
@@ -294,7 +294,7 @@ describe('dm: Information Reporting (virtual time)', function () {
       assert.deepEqual(o.notes[1].v, { '/6/0/0': 1.5, '/6/0/1': 2.5, '/6/0/5': 9, '/3/0/16': 'U' });
     });
 
-    it('LightweightM2M-1.1-int-309: Observe-Composite and Deleting Object Instance', async () => {
+    it('LightweightM2M-1.1-int-309: Observe-Composite and Deleting Object Instance (Location /6 beside /3/0/16)', async () => {
       await h.op(h.server.create(ep(), '/6', [{ path: { objectId: 6, instanceId: 0, resourceId: 0 }, value: 1.5 }, { path: { objectId: 6, instanceId: 0, resourceId: 1 }, value: 2.5 }, { path: { objectId: 6, instanceId: 0, resourceId: 5 }, value: 9 }]));
       await h.op(h.server.writeAttributes(ep(), '/6/0', { pmin: 30, pmax: 45 }));
       const o = await observeComposite(['/6/0', '/3/0/16']);
@@ -303,6 +303,39 @@ describe('dm: Information Reporting (virtual time)', function () {
       await h.until(() => o.notes.length === 1, 60_000);
       assert.deepEqual(o.notes[0].v, { '/3/0/16': 'U' });
       assert.equal(h.client.management.reporting!.count, 1, 'a composite observation survives the deletion');
+    });
+
+    // int-308/309 as the ETS writes them: Portfolio (/16) instances created and deleted under an Observe-Composite.
+    const identity = (iid: number, v: string[]) => v.map((x, i) => ({ path: { objectId: 16, instanceId: iid, resourceId: 0, resourceInstanceId: i }, value: x }));
+
+    it('LightweightM2M-1.1-int-308: Observe-Composite and Creating Object Instance (Portfolio /16)', async () => {
+      assert.equal((await h.op(h.server.create(ep(), '/16', identity(0, ['aa', 'bb', 'cc', 'dd'])))).code, '2.01');
+      assert.equal((await h.op(h.server.writeAttributes(ep(), '/16/0', { pmin: 30, pmax: 45 }))).code, '2.04');
+      const o = await observeComposite(['/16/0', '/16/1']);
+      assert.deepEqual(Object.keys(values(o.first.records)), ['/16/0/0/0', '/16/0/0/1', '/16/0/0/2', '/16/0/0/3'], 'only instance 0 exists');
+      await h.until(() => o.notes.length === 1, 60_000);
+      assert.ok(t() - o.t0 >= 29_000 && t() - o.t0 <= 45_100, `first notification after ${t() - o.t0} ms`);
+      const t1 = t();
+      assert.equal((await h.op(h.server.create(ep(), '/16', identity(1, ['11', '22', '33', '44'])))).code, '2.01');
+      await h.until(() => o.notes.length === 2, 60_000);
+      assert.ok(t() - t1 <= 45_100, `second notification ${t() - t1} ms after the create`);
+      assert.deepEqual(o.notes[1].v, { '/16/0/0/0': 'aa', '/16/0/0/1': 'bb', '/16/0/0/2': 'cc', '/16/0/0/3': 'dd',
+        '/16/1/0/0': '11', '/16/1/0/1': '22', '/16/1/0/2': '33', '/16/1/0/3': '44' });
+      await h.op(o.cancel());
+    });
+
+    it('LightweightM2M-1.1-int-309: Observe-Composite and Deleting Object Instance (Portfolio /16)', async () => {
+      assert.equal((await h.op(h.server.create(ep(), '/16', identity(0, ['aa', 'bb', 'cc', 'dd'])))).code, '2.01');
+      assert.equal((await h.op(h.server.create(ep(), '/16', identity(1, ['11', '22', '33', '44'])))).code, '2.01');
+      assert.equal((await h.op(h.server.writeAttributes(ep(), '/16/0', { pmin: 30, pmax: 45 }))).code, '2.04');
+      const o = await observeComposite(['/16/0', '/16/1']);
+      assert.equal(Object.keys(values(o.first.records)).length, 8, 'both instances');
+      await h.until(() => o.notes.length === 1, 60_000);
+      assert.equal(Object.keys(o.notes[0].v).length, 8);
+      assert.equal((await h.op(h.server.delete(ep(), '/16/1'))).code, '2.02');
+      await h.until(() => o.notes.length === 2, 60_000);
+      assert.deepEqual(o.notes[1].v, { '/16/0/0/0': 'aa', '/16/0/0/1': 'bb', '/16/0/0/2': 'cc', '/16/0/0/3': 'dd' });
+      await h.op(o.cancel());
     });
 
     it('LightweightM2M-1.1-int-310: Observe-Composite and modification of parameter values', async () => {
