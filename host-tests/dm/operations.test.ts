@@ -191,7 +191,7 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.equal(values(await h.server.read(ep(), '/1/0/1'))['/1/0/1'], 63);
   });
 
-  it('LightweightM2M-1.1-int-228: Write on Resource Instance', async () => {
+  it('LightweightM2M-1.1-int-228: Write on Resource Instance (also on the ACL multiple resource /2/0/2)', async () => {
     // An Access Control instance as a bootstrap would leave it: /2/0/2 is a writable multiple resource.
     h.client.running.set(2, 0, 0, 3); h.client.running.set(2, 0, 1, 0);
     h.client.running.set(2, 0, 2, new Map([[101, 1]])); h.client.running.set(2, 0, 3, 101);
@@ -213,7 +213,7 @@ describe('dm: Device Management operations over loopback UDP', function () {
       assert.deepEqual(values(r2), { '/1/0/1': 3000, '/3/0/11/0': 0 });
     });
 
-    it(`LightweightM2M-1.1-int-230: Write-Composite Operation (${name})`, async () => {
+    it(`LightweightM2M-1.1-int-230: Write-Composite Operation (/1/0 and the ACL /2/0/2, ${name})`, async () => {
       h.client.running.set(2, 0, 0, 3); h.client.running.set(2, 0, 1, 0); h.client.running.set(2, 0, 3, 101);
       const r = await h.server.writeComposite(ep(), [rec('/1/0/1', 60), rec('/1/0/6', true), rec('/2/0/2/0', 1), rec('/2/0/2/101', 31)], fmt);
       assert.equal(r.code, '2.04');
@@ -245,7 +245,7 @@ describe('dm: Device Management operations over loopback UDP', function () {
   });
 
   for (const [id, name, fmt] of [['233', 'SenML CBOR', ContentFormat.SENML_CBOR], ['234', 'SenML JSON', ContentFormat.SENML_JSON]] as const) {
-    it(`LightweightM2M-1.1-int-${id}: Setting basic information in ${name} format`, async () => {
+    it(`LightweightM2M-1.1-int-${id}: Setting basic information in ${name} format (Server object part)`, async () => {
       assert.equal((await h.server.write(ep(), '/1/0', [rec('/1/0/1', 61), rec('/1/0/6', true)], { format: fmt, replace: false })).code, '2.04');
       const v = values(await h.server.read(ep(), '/1/0', fmt));
       assert.equal(v['/1/0/1'], 61);
