@@ -26,7 +26,7 @@ describe('registration flows (in-memory network, virtual time)', () => {
     assert.ok(reg);
     assert.deepEqual(rig.requests((w) => w.to === srv), ['POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U']);
     const payload = new TextDecoder().decode(reg.message.payload);
-    assert.match(payload, /^<\/>;rt="oma\.lwm2m";ct="0 42 110 112 11542 11543",<\/1>;ver=1\.1,<\/1\/0>,/);
+    assert.match(payload, /^<\/>;rt="oma\.lwm2m";ct="0 42 60 110 112 11542 11543",<\/1>;ver=1\.1,<\/1\/0>,/);
     assert.doesNotMatch(payload, /<\/0/, 'the Security object is never listed');
     assert.match(payload, /<\/3\/0>/);
     // lt=300: Update at 207 s, then every 207 s.
