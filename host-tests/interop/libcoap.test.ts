@@ -65,7 +65,7 @@ describe('interop with libcoap (coap-server-notls / coap-client-notls)', functio
       port = await freePort();
       server = spawn(SERVER_BIN, ['-A', '127.0.0.1', '-p', String(port), '-v', '0'], { stdio: 'ignore' });
       const transport = await openUdp({ address: '127.0.0.1' });
-      ep = new CoapEndpoint({ transport, timers: nodeTimers, random: nodeRandom, log: consoleLogger('warn', '[coap]'), params: { ackTimeout: 500 } });
+      ep = new CoapEndpoint({ transport, timers: nodeTimers, random: nodeRandom, log: consoleLogger('warn', 'coap'), params: { ackTimeout: 500 } });
       peer = { address: '127.0.0.1', port };
       // wait until the server answers
       for (let i = 0; i < 40; i++) {
@@ -134,7 +134,7 @@ describe('interop with libcoap (coap-server-notls / coap-client-notls)', functio
 
     before(async () => {
       const transport = await openUdp({ address: '127.0.0.1' });
-      ep = new CoapEndpoint({ transport, timers: nodeTimers, random: nodeRandom, log: consoleLogger('warn', '[coap]') });
+      ep = new CoapEndpoint({ transport, timers: nodeTimers, random: nodeRandom, log: consoleLogger('warn', 'coap') });
       base = `coap://127.0.0.1:${transport.port}`;
       dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-interop-'));
       ep.onRequest = (req) => {

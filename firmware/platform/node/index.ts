@@ -25,11 +25,12 @@ const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 /** Console logger showing messages at `level` and more severe. */
 export function consoleLogger(level: LogLevel = 'info', prefix = ''): Logger {
   const max = RANK[level];
-  const p = prefix ? `${prefix} ` : '';
+  // "[prefix] I message": the process, then the level, then the component's own "layer: …" text.
+  const p = prefix ? `[${prefix}] ` : '';
   return {
-    error: (m) => { if (max >= 0) console.error(`${p}${m}`); },
-    warn: (m) => { if (max >= 1) console.warn(`${p}${m}`); },
-    info: (m) => { if (max >= 2) console.log(`${p}${m}`); },
-    debug: (m) => { if (max >= 3) console.log(`${p}${m}`); },
+    error: (m) => { if (max >= 0) console.error(`${p}E ${m}`); },
+    warn: (m) => { if (max >= 1) console.warn(`${p}W ${m}`); },
+    info: (m) => { if (max >= 2) console.log(`${p}I ${m}`); },
+    debug: (m) => { if (max >= 3) console.log(`${p}D ${m}`); },
   };
 }
