@@ -58,6 +58,11 @@ export function codeString(code: number): string {
   return `${code >> 5}.${detail < 10 ? '0' : ''}${detail}`;
 }
 
+/** 1 -> "GET" (RFC 7252 §12.1.1, RFC 8132 for FETCH/PATCH/iPATCH). */
+export function methodName(m: number): string {
+  return ['EMPTY', 'GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'][m] ?? `method ${m}`;
+}
+
 export function isRequestCode(code: number): boolean { return code >= 1 && code < 32; }
 export function isResponseCode(code: number): boolean { return code >= 64 && code < 192; }
 export function isSuccessCode(code: number): boolean { return code >= 64 && code < 96; }

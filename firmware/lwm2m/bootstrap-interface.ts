@@ -13,6 +13,7 @@ import { utf8Encode } from '../util/utf8';
 import { applyDecoded, collectRecords, type ApplyLimits } from './apply';
 import { checkConsistency, diagnostic, type ConsistencyOptions } from './consistency';
 import { OBJ, SEC, SRV } from './ids';
+import { refusal, textResponse } from './refusal';
 import { asNumber, type ObjectTree } from './object-tree';
 import { resolveType } from './resolver';
 
@@ -175,7 +176,7 @@ export class BootstrapSession {
     if (problems.length > 0) {
       const text = diagnostic(problems);
       this.ctx.log.warn(`bootstrap: Finish rejected, inconsistent configuration: ${text}`);
-      return { code: Code.NOT_ACCEPTABLE, contentFormat: ContentFormat.TEXT, payload: utf8Encode(text) };
+      return textResponse(Code.NOT_ACCEPTABLE, text);
     }
     this.finished = this.working;
     this.ctx.log.info('bootstrap: Finish accepted, configuration consistent');
@@ -210,10 +211,5 @@ function versionQuery(query: string[]): string | undefined | null {
 }
 
 function fail(code: number, reason: string, log: Logger, req: IncomingRequest): ResponseSpec {
-  log.warn(`bootstrap: ${methodName(req.method)} /${req.path.join('/')} → ${(code >> 5)}.${String(code & 31).padStart(2, '0')} ${reason}`);
-  return { code, contentFormat: ContentFormat.TEXT, payload: utf8Encode(reason) };
-}
-
-export function methodName(m: number): string {
-  return ['EMPTY', 'GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'][m] ?? `method ${m}`;
+  return refusal(log, 'bootstrap', req, code, reason);
 }

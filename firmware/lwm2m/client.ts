@@ -4,7 +4,7 @@
 // LwM2M Servers; incoming requests are routed by peer and state.
 import type { EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../coap/api';
 import { CoapEndpoint } from '../coap/endpoint';
-import { Code, codeString } from '../coap/message';
+import { Code, codeString, methodName } from '../coap/message';
 import { exchangeLifetime, maxTransmitWait, resolveParams } from '../coap/params';
 import { ContentFormat, encodeLinkFormat, type Link } from '../formats/index';
 import { getObjectDef } from '../model/objects';
@@ -12,7 +12,7 @@ import { parsePath } from '../model/path';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers, WallClock } from '../platform/ports';
 import { bootstrapAccount, serverAccounts, type ServerAccount } from './accounts';
 import type { ApplyLimits } from './apply';
-import { BootstrapSession, methodName } from './bootstrap-interface';
+import { BootstrapSession } from './bootstrap-interface';
 import type { ConsistencyOptions } from './consistency';
 import { DeviceRuntime, installDevice, type DeviceInfo } from './device-object';
 import { DeviceManagement, type ExecuteHandler } from './device-management';

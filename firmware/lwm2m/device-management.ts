@@ -15,13 +15,13 @@ import { utf8Decode, utf8Encode } from '../util/utf8';
 import { ACL, createAclFor, deleteAclFor, mayCreate, rightsOn } from './access-control';
 import { applyDecoded, collectRecords, type ApplyLimits } from './apply';
 import { AttributeStore, attributeLinkAttrs, parseAttributeQuery } from './attributes';
-import { methodName } from './bootstrap-interface';
 import { parsePathList } from './composite';
 import type { DeviceRuntime } from './device-object';
 import { bootstrapAccount } from './accounts';
 import { DEV, OBJ, SRV } from './ids';
 import { isMultiple, type ObjectTree } from './object-tree';
 import { InformationReporting, type EncodeResult, type ReadResult, type ReportingOptions } from './reporting';
+import { refusal } from './refusal';
 import { resolveType } from './resolver';
 
 export interface ExecuteContext { ssid: number; path: Path; args: string }
@@ -562,9 +562,8 @@ export class DeviceManagement {
     this.reporting?.changed(path);
   }
 
-  fail(code: number, reason: string, req: IncomingRequest): ResponseSpec {
-    this.ctx.log.warn(`dm: ${methodName(req.method)} /${req.path.join('/')} → ${code >> 5}.${String(code & 31).padStart(2, '0')} ${reason}`);
-    return { code, contentFormat: ContentFormat.TEXT, payload: utf8Encode(reason) };
+  private fail(code: number, reason: string, req: IncomingRequest): ResponseSpec {
+    return refusal(this.ctx.log, 'dm', req, code, reason);
   }
 }
 

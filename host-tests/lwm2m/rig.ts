@@ -2,7 +2,7 @@
 // the in-memory network in virtual time or over real loopback UDP.
 import type { Peer, RequestHandler } from '../../firmware/coap/api';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
-import { decodeMessage, type CoapMessage } from '../../firmware/coap/message';
+import { decodeMessage, methodName, type CoapMessage } from '../../firmware/coap/message';
 import { getUriPath, getUriQuery } from '../../firmware/coap/options';
 import { LwM2MClient, type ClientEvent, type ClientOptions, type ConfigPersistence } from '../../firmware/lwm2m/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
@@ -168,7 +168,6 @@ export class Rig {
 
   /** Requests on the wire, as "METHOD /path?query" strings in order, optionally between two endpoints. */
   requests(filter?: (w: WireRecord) => boolean): string[] {
-    const names = ['', 'GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'];
     const seen = new Set<string>();
     const out: string[] = [];
     for (const w of this.wire) {
@@ -179,7 +178,7 @@ export class Rig {
       seen.add(key);
       if (filter && !filter(w)) continue;
       const q = getUriQuery(m);
-      out.push(`${names[m.code]} /${getUriPath(m).join('/')}${q.length ? '?' + q.join('&') : ''}`);
+      out.push(`${methodName(m.code)} /${getUriPath(m).join('/')}${q.length ? '?' + q.join('&') : ''}`);
     }
     return out;
   }
