@@ -459,7 +459,7 @@ export class CoapEndpoint {
     const msg = d.message;
     const peerKey = peerKeyOf(peer.address, peer.port);
     if (msg.type === Type.ACK || msg.type === Type.RST) {
-      this.onAckOrReset(msg, peer, peerKey);
+      this.onAckOrReset(msg, peerKey);
     } else if (msg.code === Code.EMPTY) {
       this.sendEmpty(Type.RST, msg.messageId, peer); // CoAP ping (§4.3)
     } else if (isRequestCode(msg.code)) {
@@ -471,7 +471,7 @@ export class CoapEndpoint {
     }
   }
 
-  private onAckOrReset(msg: CoapMessage, peer: Peer, peerKey: string): void {
+  private onAckOrReset(msg: CoapMessage, peerKey: string): void {
     const key = `${peerKey}#${msg.messageId}`;
     const ex = this.outgoing.get(key);
     if (msg.type === Type.RST) {

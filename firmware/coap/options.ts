@@ -31,10 +31,6 @@ export function findOption(m: { options: CoapOption[] }, number: number): CoapOp
   return undefined;
 }
 
-export function getOptions(m: { options: CoapOption[] }, number: number): CoapOption[] {
-  return m.options.filter((o) => o.number === number);
-}
-
 export function getStrings(m: { options: CoapOption[] }, number: number): string[] {
   const out: string[] = [];
   for (const o of m.options) if (o.number === number) out.push(utf8Decode(o.value));
@@ -49,12 +45,9 @@ function getUintOpt(m: { options: CoapOption[] }, number: number): number | unde
 export function getUriPath(m: CoapMessage): string[] { return getStrings(m, OptionNumber.URI_PATH); }
 export function getUriQuery(m: CoapMessage): string[] { return getStrings(m, OptionNumber.URI_QUERY); }
 export function getLocationPath(m: CoapMessage): string[] { return getStrings(m, OptionNumber.LOCATION_PATH); }
-export function getLocationQuery(m: CoapMessage): string[] { return getStrings(m, OptionNumber.LOCATION_QUERY); }
 export function getContentFormat(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.CONTENT_FORMAT); }
 export function getAccept(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.ACCEPT); }
 export function getSize1(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.SIZE1); }
-export function getSize2(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.SIZE2); }
-export function getMaxAge(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.MAX_AGE); }
 
 /** Observe value (RFC 7641: 0–3 bytes, 24-bit); undefined when absent or longer than 3 bytes. */
 export function getObserve(m: CoapMessage): number | undefined {

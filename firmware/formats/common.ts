@@ -1,7 +1,6 @@
-// Helpers shared by the format codecs: path containment, record bookkeeping, value typing.
-import type { DataType, Path, Value } from '../model/types';
+// Helpers shared by the format codecs: path containment, record bookkeeping, type lookup.
+import type { DataType, Path } from '../model/types';
 import type { DecodedPayload, ResourceRecord, TypeResolver } from './types';
-import { coerceValue } from '../model/value';
 
 /** True when the full path (o,i,r[,ri]) lies at or below base. */
 export function underBase(base: Path, o: number, i: number | undefined, r: number | undefined, ri: number | undefined): boolean {
@@ -43,11 +42,6 @@ export class PayloadBuilder {
 
 export function makePath(o: number, i: number, r: number, ri?: number): Path {
   return ri === undefined ? { objectId: o, instanceId: i, resourceId: r } : { objectId: o, instanceId: i, resourceId: r, resourceInstanceId: ri };
-}
-
-/** Typed check of a decoded value; returns the normalised value or a reason. */
-export function checkValue(type: DataType, v: unknown): { ok: true; value: Value } | { ok: false; reason: string } {
-  return coerceValue(type, v);
 }
 
 /** Resolve, tolerating resolvers that throw (errors are values at this edge). */

@@ -25,8 +25,6 @@ export interface BootstrapContext {
   limits: ApplyLimits;
 }
 
-export type FinishOutcome = { ok: true; config: ObjectTree } | { ok: false; problems: string[] };
-
 const BOOTSTRAP_READABLE = new Set<number>([OBJ.SERVER, OBJ.ACCESS_CONTROL]);
 
 export class BootstrapSession {

@@ -8,7 +8,7 @@ import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type Link, type ResourceRecord } from '../formats/index';
 import { getObjectDef } from '../model/objects';
-import { formatPath, parsePath, pathStartsWith } from '../model/path';
+import { formatPath, parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import type { Logger, Timers } from '../platform/ports';
 import { utf8Decode, utf8Encode } from '../util/utf8';
@@ -173,12 +173,6 @@ export class DeviceManagement {
     const got = this.readRecords(path, ssid);
     if (!got.ok) return this.fail(got.code, got.reason, req);
     const enc = this.encodeRecords(path, got.records, req.accept, ssid);
-    return enc.ok ? enc.spec : this.fail(enc.code, enc.reason, req);
-  }
-
-  /** Kept for callers of the first cut. */
-  encode(path: Path, records: ResourceRecord[], req: IncomingRequest): ResponseSpec {
-    const enc = this.encodeRecords(path, records, req.accept);
     return enc.ok ? enc.spec : this.fail(enc.code, enc.reason, req);
   }
 
@@ -565,11 +559,6 @@ export class DeviceManagement {
   private fail(code: number, reason: string, req: IncomingRequest): ResponseSpec {
     return refusal(this.ctx.log, 'dm', req, code, reason);
   }
-}
-
-/** True when `inner` lies at or under one of `paths`. */
-export function underAny(inner: Path, paths: Path[]): boolean {
-  return paths.some((p) => pathStartsWith(inner, p));
 }
 
 function defaultFormat(path: Path, records: ResourceRecord[]): number {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { decodePayload, encodePayload, defaultResolver, ContentFormat, isSupportedFormat,
+import { decodePayload, encodePayload, defaultResolver, isSupportedFormat,
   encodeLinkFormat, parseLinkFormat } from '../../firmware/formats/index';
 import type { ResourceRecord, TypeResolver } from '../../firmware/formats/index';
 import type { Path, Value } from '../../firmware/model/index';
