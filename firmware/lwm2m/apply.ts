@@ -1,7 +1,7 @@
 // Turning decoded payload records into tree changes, and back.
 import type { DecodedPayload, ResourceRecord } from '../formats/index';
 import type { Path, Value } from '../model/types';
-import { isMultiple, type InstanceData, type ObjectTree } from './object-tree';
+import { isMultiple, type ObjectTree } from './object-tree';
 
 export interface ApplyLimits {
   /** Bound on instances per object (RAM on a 320 KB device). */
@@ -16,11 +16,9 @@ export type ApplyResult = { ok: true } | { ok: false; reason: string };
  * Write decoded records into `tree`. Instances named by the payload are
  * created when missing; each resource named replaces that resource as a
  * whole (a multiple resource gets exactly the instances sent); resources not
- * named are kept. `replaceInstances` clears each named instance first (DM
- * Write "replace" on an instance).
+ * named are kept (DM Write "replace" clears the writable ones itself first).
  */
-export function applyDecoded(tree: ObjectTree, decoded: DecodedPayload, limits: ApplyLimits,
-  replaceInstances = false): ApplyResult {
+export function applyDecoded(tree: ObjectTree, decoded: DecodedPayload, limits: ApplyLimits): ApplyResult {
   // Check bounds before touching anything, so a refused write changes nothing.
   const newPerObject = new Map<number, Set<number>>();
   const note = (oid: number, iid: number) => {
@@ -47,21 +45,14 @@ export function applyDecoded(tree: ObjectTree, decoded: DecodedPayload, limits: 
     m.set(r.path.resourceInstanceId, r.value);
   }
 
-  const cleared = new Set<string>();
-  const instance = (oid: number, iid: number): InstanceData => {
-    const inst = tree.ensureInstance(oid, iid);
-    const k = `${oid}/${iid}`;
-    if (replaceInstances && !cleared.has(k)) { cleared.add(k); inst.clear(); }
-    return inst;
-  };
-  for (const i of decoded.instances) instance(i.objectId, i.instanceId);
+  for (const i of decoded.instances) tree.ensureInstance(i.objectId, i.instanceId);
   for (const r of decoded.records) {
     if (r.path.resourceInstanceId !== undefined) continue;
-    instance(r.path.objectId!, r.path.instanceId!).set(r.path.resourceId!, r.value);
+    tree.set(r.path.objectId!, r.path.instanceId!, r.path.resourceId!, r.value);
   }
   for (const [k, m] of multiples) {
     const [oid, iid, rid] = k.split('/').map(Number);
-    instance(oid, iid).set(rid, m);
+    tree.set(oid, iid, rid, m);
   }
   return { ok: true };
 }
