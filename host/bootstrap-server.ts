@@ -7,34 +7,26 @@ import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, codeString } from '../firmware/coap/message';
 import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/formats';
 import type { Path, Value } from '../firmware/model/types';
+import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from '../firmware/lwm2m/account-records';
+import { OBJ } from '../firmware/lwm2m/ids';
 import { parsePath } from '../firmware/model/path';
 import { resolveType } from '../firmware/lwm2m/resolver';
 import type { DatagramTransport, Logger, Random, Timers } from '../firmware/platform/ports';
-import { utf8Decode } from '../firmware/util/utf8';
+import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 import { parseQuery, segments } from './lwm2m-server';
 
-export interface ServerAccountConfig {
-  uri: string;
-  ssid: number;
-  lifetime?: number;
-  binding?: string;
+/** A server account as the JSON configuration names it (credentials as text). */
+export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
   /** 'nosec' (default) or 'psk'; PSK keys are written but never logged. */
   securityMode?: 'nosec' | 'psk';
   pskIdentity?: string;
   pskKeyHex?: string;
-  defaultMinPeriod?: number;
-  defaultMaxPeriod?: number;
-  bootstrapOnRegistrationFailure?: boolean;
-  communicationRetryCount?: number;
-  communicationRetryTimer?: number;
-  communicationSequenceDelayTimer?: number;
-  communicationSequenceRetryCount?: number;
 }
 
 export interface EndpointConfig {
   servers: ServerAccountConfig[];
   /** Rewrite the Bootstrap-Server Account at /0/0 (optional). */
-  bootstrap?: { uri: string; clientHoldOffTime?: number; accountTimeout?: number };
+  bootstrap?: BootstrapAccountSpec;
   /** Extra resource writes after the accounts: { path: '/3/0/14', value: '+01:00' }. */
   writes?: Array<{ path: string; value: Value }>;
 }
@@ -166,45 +158,16 @@ export class BootstrapServer {
 
 /** The Security (/0) and Server (/1) instances for an endpoint, as records per object. */
 export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceRecord[]]> {
-  const sec: ResourceRecord[] = [];
+  const sec: ResourceRecord[] = cfg.bootstrap ? bootstrapAccountRecords(0, cfg.bootstrap) : [];
   const srv: ResourceRecord[] = [];
-  const put = (list: ResourceRecord[], objectId: number, instanceId: number, resourceId: number, value: Value) => {
-    list.push({ path: { objectId, instanceId, resourceId }, value });
-  };
-  if (cfg.bootstrap) {
-    put(sec, 0, 0, 0, cfg.bootstrap.uri);
-    put(sec, 0, 0, 1, true);
-    put(sec, 0, 0, 2, 3);
-    put(sec, 0, 0, 3, new Uint8Array(0));
-    put(sec, 0, 0, 4, new Uint8Array(0));
-    put(sec, 0, 0, 5, new Uint8Array(0));
-    if (cfg.bootstrap.clientHoldOffTime !== undefined) put(sec, 0, 0, 11, cfg.bootstrap.clientHoldOffTime);
-    if (cfg.bootstrap.accountTimeout !== undefined) put(sec, 0, 0, 12, cfg.bootstrap.accountTimeout);
-  }
   cfg.servers.forEach((s, n) => {
     // Security instance 0 is left to the Bootstrap-Server Account.
-    const si = n + 1;
-    const psk = s.securityMode === 'psk';
-    put(sec, 0, si, 0, s.uri);
-    put(sec, 0, si, 1, false);
-    put(sec, 0, si, 2, psk ? 0 : 3);
-    put(sec, 0, si, 3, psk ? new TextEncoder().encode(s.pskIdentity ?? '') : new Uint8Array(0));
-    put(sec, 0, si, 4, new Uint8Array(0));
-    put(sec, 0, si, 5, psk ? hexBytes(s.pskKeyHex ?? '') : new Uint8Array(0));
-    put(sec, 0, si, 10, s.ssid);
-    put(srv, 1, n, 0, s.ssid);
-    put(srv, 1, n, 1, s.lifetime ?? 86400);
-    if (s.defaultMinPeriod !== undefined) put(srv, 1, n, 2, s.defaultMinPeriod);
-    if (s.defaultMaxPeriod !== undefined) put(srv, 1, n, 3, s.defaultMaxPeriod);
-    put(srv, 1, n, 6, false);
-    put(srv, 1, n, 7, s.binding ?? 'U');
-    if (s.bootstrapOnRegistrationFailure !== undefined) put(srv, 1, n, 16, s.bootstrapOnRegistrationFailure);
-    if (s.communicationRetryCount !== undefined) put(srv, 1, n, 17, s.communicationRetryCount);
-    if (s.communicationRetryTimer !== undefined) put(srv, 1, n, 18, s.communicationRetryTimer);
-    if (s.communicationSequenceDelayTimer !== undefined) put(srv, 1, n, 19, s.communicationSequenceDelayTimer);
-    if (s.communicationSequenceRetryCount !== undefined) put(srv, 1, n, 20, s.communicationSequenceRetryCount);
+    const psk = s.securityMode === 'psk' ? { identity: utf8Encode(s.pskIdentity ?? ''), key: hexBytes(s.pskKeyHex ?? '') } : undefined;
+    const r = serverAccountRecords(n + 1, n, { ...s, psk });
+    sec.push(...r.security);
+    srv.push(...r.server);
   });
-  return [[0, sec], [1, srv]];
+  return [[OBJ.SECURITY, sec], [OBJ.SERVER, srv]];
 }
 
 function hexBytes(h: string): Uint8Array {

@@ -6,10 +6,11 @@ import type { EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../co
 import { CoapEndpoint } from '../coap/endpoint';
 import { Code, codeString, methodName } from '../coap/message';
 import { exchangeLifetime, maxTransmitWait, resolveParams } from '../coap/params';
-import { ContentFormat, encodeLinkFormat, type Link } from '../formats/index';
+import { ContentFormat, encodeLinkFormat, type Link, type ResourceRecord } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers, WallClock } from '../platform/ports';
+import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from './account-records';
 import { bootstrapAccount, serverAccounts, type ServerAccount } from './accounts';
 import type { ApplyLimits } from './apply';
 import { BootstrapSession } from './bootstrap-interface';
@@ -49,9 +50,9 @@ export interface ConfigPersistence {
 
 export interface FactoryConfig {
   /** The Bootstrap-Server Account the device ships with. */
-  bootstrap?: { uri: string; clientHoldOffTime?: number; accountTimeout?: number };
+  bootstrap?: BootstrapAccountSpec;
   /** LwM2M Server Accounts the device ships with (NoSec only in this build). */
-  servers?: Array<{ uri: string; ssid: number; lifetime?: number; binding?: string }>;
+  servers?: Array<Omit<ServerAccountSpec, 'psk'>>;
 }
 
 export interface ClientOptions {
@@ -601,32 +602,13 @@ function samePeer(a: Peer, b: Peer): boolean {
 /** Build the factory configuration tree. */
 export function factoryTree(f: FactoryConfig | undefined): ObjectTree {
   const t = new ObjectTree();
+  const records: ResourceRecord[] = [];
   let sec = 0;
-  if (f?.bootstrap) {
-    const i = sec++;
-    t.set(OBJ.SECURITY, i, 0, f.bootstrap.uri);
-    t.set(OBJ.SECURITY, i, 1, true);
-    t.set(OBJ.SECURITY, i, 2, SECURITY_MODE.NOSEC);
-    t.set(OBJ.SECURITY, i, 3, new Uint8Array(0));
-    t.set(OBJ.SECURITY, i, 4, new Uint8Array(0));
-    t.set(OBJ.SECURITY, i, 5, new Uint8Array(0));
-    if (f.bootstrap.clientHoldOffTime !== undefined) t.set(OBJ.SECURITY, i, 11, f.bootstrap.clientHoldOffTime);
-    if (f.bootstrap.accountTimeout !== undefined) t.set(OBJ.SECURITY, i, 12, f.bootstrap.accountTimeout);
-  }
+  if (f?.bootstrap) records.push(...bootstrapAccountRecords(sec++, f.bootstrap));
   f?.servers?.forEach((s, n) => {
-    const i = sec++;
-    t.set(OBJ.SECURITY, i, 0, s.uri);
-    t.set(OBJ.SECURITY, i, 1, false);
-    t.set(OBJ.SECURITY, i, 2, SECURITY_MODE.NOSEC);
-    t.set(OBJ.SECURITY, i, 3, new Uint8Array(0));
-    t.set(OBJ.SECURITY, i, 4, new Uint8Array(0));
-    t.set(OBJ.SECURITY, i, 5, new Uint8Array(0));
-    t.set(OBJ.SECURITY, i, 10, s.ssid);
-    t.set(OBJ.SERVER, n, 0, s.ssid);
-    t.set(OBJ.SERVER, n, 1, s.lifetime ?? 86400);
-    t.set(OBJ.SERVER, n, 6, false);
-    t.set(OBJ.SERVER, n, 7, s.binding ?? 'U');
+    const r = serverAccountRecords(sec++, n, s);
+    records.push(...r.security, ...r.server);
   });
+  for (const r of records) t.set(r.path.objectId!, r.path.instanceId!, r.path.resourceId!, r.value);
   return t;
 }
-
