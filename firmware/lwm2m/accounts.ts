@@ -71,17 +71,24 @@ export function serverAccounts(tree: ObjectTree): ServerAccount[] {
   return out.sort((a, b) => a.ssid - b.ssid);
 }
 
+/** The Bootstrap-Server Account, when there is one with a usable URI. */
 export function bootstrapAccount(tree: ObjectTree): BootstrapAccount | undefined {
+  const sec = bootstrapSecurityInstance(tree);
+  if (sec === undefined) return undefined;
+  const uriText = tree.value(OBJ.SECURITY, sec, SEC.URI);
+  const uri = typeof uriText === 'string' ? parseServerUri(uriText) : undefined;
+  if (!uri) return undefined;
+  return {
+    securityInstance: sec, uri,
+    clientHoldOffTime: asNumber(tree.value(OBJ.SECURITY, sec, SEC.CLIENT_HOLD_OFF_TIME)) ?? 0,
+    accountTimeout: asNumber(tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER_ACCOUNT_TIMEOUT)) ?? 0,
+  };
+}
+
+/** The Security instance marked Bootstrap-Server (/0/x/1 true), whatever its URI. */
+export function bootstrapSecurityInstance(tree: ObjectTree): number | undefined {
   for (const sec of tree.instanceIds(OBJ.SECURITY)) {
-    if (tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER) !== true) continue;
-    const uriText = tree.value(OBJ.SECURITY, sec, SEC.URI);
-    const uri = typeof uriText === 'string' ? parseServerUri(uriText) : undefined;
-    if (!uri) return undefined;
-    return {
-      securityInstance: sec, uri,
-      clientHoldOffTime: asNumber(tree.value(OBJ.SECURITY, sec, SEC.CLIENT_HOLD_OFF_TIME)) ?? 0,
-      accountTimeout: asNumber(tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER_ACCOUNT_TIMEOUT)) ?? 0,
-    };
+    if (tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER) === true) return sec;
   }
   return undefined;
 }

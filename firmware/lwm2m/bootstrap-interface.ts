@@ -10,6 +10,7 @@ import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
 import type { Logger } from '../platform/ports';
 import { utf8Encode } from '../util/utf8';
+import { bootstrapSecurityInstance } from './accounts';
 import { applyDecoded, collectRecords, type ApplyLimits } from './apply';
 import { checkConsistency, diagnostic, type ConsistencyOptions } from './consistency';
 import { OBJ, SEC, SRV } from './ids';
@@ -86,7 +87,7 @@ export class BootstrapSession {
     const log = this.ctx.log;
     const w = this.working;
     if (path.resourceId !== undefined) return fail(Code.BAD_REQUEST, 'Bootstrap-Delete targets /, /o or /o/i', log, req);
-    const bsAccount = bootstrapAccountId(w);
+    const bsAccount = bootstrapSecurityInstance(w);
     if (path.objectId === undefined) {
       for (const oid of [...w.objects.keys()]) this.deleteObject(oid, bsAccount);
       log.info('bootstrap: delete / (Bootstrap-Server Account kept)');
@@ -191,13 +192,6 @@ function withoutUnknownResources(d: DecodedPayload, objectId: number): DecodedPa
     records: d.records.filter((r) => !r.unknown && known(r.path.resourceId)),
     multipleResources: d.multipleResources.filter((m) => known(m.resourceId)),
   };
-}
-
-export function bootstrapAccountId(tree: ObjectTree): number | undefined {
-  for (const iid of tree.instanceIds(OBJ.SECURITY)) {
-    if (tree.value(OBJ.SECURITY, iid, SEC.BOOTSTRAP_SERVER) === true) return iid;
-  }
-  return undefined;
 }
 
 /** `?ver=X.Y` → 'X.Y', absent → undefined, malformed → null. */
