@@ -10,12 +10,13 @@ import { silentLogger } from '../../firmware/platform/ports';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { MemoryNetwork } from '../support/memory-network';
 import { SeededRandom } from '../support/seeded-random';
+import { letTimePass, settled, waitUntil } from '../support/test-time';
 import { VirtualClock } from '../support/virtual-clock';
 
 export interface HarnessOptions {
   kind: 'memory' | 'udp';
   servers?: number;
-  /** Per server: Default Minimum/Maximum Period written to /1/x/2, /1/x/3 before registering. */
+  /** Per server: Default Minimum/Maximum Period (/1/x/2, /1/x/3) in the factory Server Account. */
   defaults?: Array<{ pmin?: number; pmax?: number }>;
   client?: Partial<ClientOptions>;
 }
@@ -70,11 +71,6 @@ export class Harness {
     }
     this.bind = bind; this.uris = uris;
     await this.newClient(56830);
-    // Factory tree is built by start(): apply the per-server default periods now.
-    (this.o.defaults ?? []).forEach((d, i) => {
-      if (d.pmin !== undefined) this.client.running.set(1, i, 2, d.pmin);
-      if (d.pmax !== undefined) this.client.running.set(1, i, 3, d.pmax);
-    });
     const ok = await this.until(() => this.events.filter((e) => e.type === 'registered').length >= n, 10_000);
     if (!ok) throw new Error('client did not register');
     // Let our 2.01 reach the client before the first DM request.
@@ -88,7 +84,11 @@ export class Harness {
     this.client = new LwM2MClient({
       endpointName: this.ep, transport: ct, timers: this.timers, random: this.random, log: silentLogger,
       wallClock: { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
-      factory: { servers: this.uris.map((uri, i) => ({ uri, ssid: 101 + i, lifetime: 3000 })) },
+      factory: {
+        servers: this.uris.map((uri, i) => ({
+          uri, ssid: 101 + i, lifetime: 3000, defaultMinPeriod: this.o.defaults?.[i]?.pmin, defaultMaxPeriod: this.o.defaults?.[i]?.pmax,
+        })),
+      },
       device: {
         manufacturer: 'xs-lwm2m', modelNumber: 'dm-test', serialNumber: 'S-1', firmwareVersion: '1.2.3', powerSources: [1, 5],
         reboot: () => { this.rebooted++; },
@@ -118,32 +118,12 @@ export class Harness {
 
   get server(): LwM2MServer { return this.servers[0]; }
 
-  async until(pred: () => boolean, maxMs = 5000): Promise<boolean> {
-    if (this.clock) return this.clock.runUntil(pred, maxMs);
-    const end = Date.now() + maxMs;
-    while (!pred()) {
-      if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    return true;
-  }
+  until(pred: () => boolean, maxMs = 5000): Promise<boolean> { return waitUntil(this.clock, pred, maxMs); }
 
-  async advance(ms: number): Promise<void> {
-    if (this.clock) await this.clock.advance(ms);
-    else await new Promise((r) => setTimeout(r, ms));
-  }
+  advance(ms: number): Promise<void> { return letTimePass(this.clock, ms); }
 
   /** Await a server operation; in virtual time the clock runs until it settles. */
-  async op<T>(p: Promise<T>, maxMs = 300_000): Promise<T> {
-    if (!this.clock) return p;
-    let done = false;
-    let out: { v?: T; e?: unknown } = {};
-    p.then((v) => { out = { v }; }, (e) => { out = { e }; }).finally(() => { done = true; });
-    await this.clock.runUntil(() => done, maxMs);
-    if (!done) throw new Error('operation did not settle');
-    if ('e' in out && out.e !== undefined) throw out.e;
-    return out.v as T;
-  }
+  op<T>(p: Promise<T>, maxMs = 300_000): Promise<T> { return settled(this.clock, p, maxMs); }
 
   /** Notifications (2.05 with Observe) from the client, as seen on the wire. */
   notifications(): Wire[] {

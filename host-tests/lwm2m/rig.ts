@@ -12,6 +12,7 @@ import { BootstrapServer, type BootstrapConfig, type BootstrapEvent } from '../.
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { MemoryNetwork } from '../support/memory-network';
 import { SeededRandom } from '../support/seeded-random';
+import { letTimePass, settled, waitUntil } from '../support/test-time';
 import { VirtualClock } from '../support/virtual-clock';
 
 /** 'lossy' is the in-memory network with 30 % loss and 10 % duplication. */
@@ -147,21 +148,12 @@ export class Rig {
   setManualHandler(h: RequestHandler): void { this.manualBs!.onRequest = h; }
 
   /** Wait (virtual or real time) until pred holds; false on timeout. */
-  async until(pred: () => boolean, maxMs = 5000): Promise<boolean> {
+  until(pred: () => boolean, maxMs = 5000): Promise<boolean> {
     // Virtual time is cheap: on a lossy network allow for the retransmissions.
-    if (this.clock) return this.clock.runUntil(pred, this.o.loss ? Math.max(maxMs, 3_600_000) : maxMs);
-    const end = Date.now() + maxMs;
-    while (!pred()) {
-      if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    return true;
+    return waitUntil(this.clock, pred, this.clock && this.o.loss ? Math.max(maxMs, 3_600_000) : maxMs);
   }
 
-  async advance(ms: number): Promise<void> {
-    if (this.clock) await this.clock.advance(ms);
-    else await new Promise((r) => setTimeout(r, ms));
-  }
+  advance(ms: number): Promise<void> { return letTimePass(this.clock, ms); }
 
   has(type: ClientEvent['type']): boolean { return this.events.some((e) => e.type === type); }
   count(type: ClientEvent['type']): number { return this.events.filter((e) => e.type === type).length; }
@@ -183,14 +175,9 @@ export class Rig {
     return out;
   }
 
-  /** Await a promise whose progress needs (virtual) time to pass. */
-  async settle<T>(p: Promise<T>, maxMs = 400_000): Promise<T | undefined> {
-    let done = false;
-    let value: T | undefined;
-    const q = p.then((v) => { value = v; }, () => {}).finally(() => { done = true; });
-    if (this.clock) await this.clock.runUntil(() => done, maxMs);
-    await q;
-    return value;
+  /** Await a promise whose progress needs (virtual) time to pass; undefined when it fails. */
+  settle<T>(p: Promise<T>, maxMs = 400_000): Promise<T | undefined> {
+    return settled(this.clock, p, maxMs).catch(() => undefined);
   }
 
   async close(): Promise<void> {

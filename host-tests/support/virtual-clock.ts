@@ -59,8 +59,6 @@ export class VirtualClock implements Timers {
     await flushMicrotasks();
   }
 
-  runFor(ms: number): Promise<void> { return this.advance(ms); }
-
   /** Advance until pred() holds (checked after each timer) or maxMs passed; returns pred(). */
   async runUntil(pred: () => boolean, maxMs: number): Promise<boolean> {
     const target = this.t + maxMs;
