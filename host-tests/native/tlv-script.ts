@@ -13,6 +13,8 @@ import type { ResourceRecord, TypeResolver } from '../../firmware/formats';
 import type { DataType, Path, Value } from '../../firmware/model';
 import { ENTRY_WORDS, E_TYPE, C_DATA, C_LENGTH } from '../../firmware/codec/tlv-constants';
 import { TLV_WASM_URL } from '../../firmware/platform/node/tlv-wasm';
+import type { Wasm2jsTlvExports } from '../../firmware/platform/xs-host/tlv';
+import { replay } from '../../host/xs/entries/tlv-replay';
 
 /** The device build of the codec (device bounds; build/build-wasm.mjs). */
 export const TLV_DEVICE_WASM_URL = new URL('../../build/out/tlv-device.wasm', import.meta.url);
@@ -55,51 +57,13 @@ export function recordingBackend(inner: TlvBackend, script: string[]): TlvBacken
   };
 }
 
-interface RawExports {
-  memory: { buffer: ArrayBuffer };
-  inPtr(): number; tablePtr(): number; outPtr(): number; maxPayload(): number; maxEntries(): number; errorIndex(): number;
-  decode(len: number, topKinds: number): number; decodeValues(count: number): number; encode(count: number, dataLimit: number): number;
-}
-
-const unhex = (s: string): Uint8Array => (s === '-' ? new Uint8Array(0) : new Uint8Array(Buffer.from(s, 'hex')));
-
 /** Runs a script through a fresh instance of build/out/tlv.wasm (or the given module); output lines as tlv_vectors prints them. */
 export function replayInWasm(script: string[], wasm: Uint8Array = readFileSync(TLV_WASM_URL)): string[] {
   const wa = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown }; Module: new (b: Uint8Array) => object } }).WebAssembly;
-  const x = new wa.Instance(new wa.Module(wasm), {}).exports as RawExports;
-  const mem = new Uint8Array(x.memory.buffer);
-  const dv = new DataView(x.memory.buffer);
-  const table = x.tablePtr();
-  const out: string[] = [];
-  for (const line of script) {
-    const f = line.split(' ');
-    if (f[0] === 'D') {
-      const payload = unhex(f[2]);
-      mem.set(payload, x.inPtr());
-      const ret = x.decode(payload.length, Number(f[1]));
-      out.push(`D ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + (ret > 0 ? ret * ENTRY_BYTES : 0)))}`);
-    } else if (f[0] === 'N') {
-      const ret = x.decode(Number(f[2]), Number(f[1]));
-      out.push(`D ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + (ret > 0 ? ret * ENTRY_BYTES : 0)))}`);
-    } else if (f[0] === 'V') {
-      const count = Number(f[1]);
-      const shown = Math.min(count, x.maxEntries());
-      const types = f[2] === '-' ? [] : f[2].split(',').map(Number);
-      types.slice(0, shown).forEach((t, i) => dv.setInt32(table + i * ENTRY_BYTES + E_TYPE * 4, t, true));
-      const ret = x.decodeValues(count);
-      out.push(`V ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + shown * ENTRY_BYTES))}`);
-    } else if (f[0] === 'E') {
-      mem.set(unhex(f[2]), table);
-      mem.set(unhex(f[3]), x.inPtr());
-      const ret = x.encode(Number(f[1]), x.maxPayload());
-      const end = x.outPtr() + x.maxPayload();
-      out.push(`E ${ret} ${hex(mem.subarray(end - Math.max(ret, 0), end))}`);
-    } else {
-      throw new Error(`bad script line ${line.slice(0, 20)}`);
-    }
-  }
-  return out;
+  return replay(new wa.Instance(new wa.Module(wasm), {}).exports as Wasm2jsTlvExports, script);
 }
+
+const unhex = (s: string): Uint8Array => (s === '-' ? new Uint8Array(0) : new Uint8Array(Buffer.from(s, 'hex')));
 
 const TLV = ContentFormat.TLV;
 // LwM2M Core spec §7.4.3 examples (Device object /3/0; Access Control and Server instances).
