@@ -5,7 +5,7 @@ import type { ClientObservation, CoapResponse, Peer } from '../firmware/coap/api
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, codeString } from '../firmware/coap/message';
 import { ContentFormat, decodePayload, encodePayload, parseLinkFormat, type Link, type ResourceRecord } from '../firmware/formats';
-import { parsePath } from '../firmware/model/path';
+import { formatPath, parsePath } from '../firmware/model/path';
 import type { Path, Value } from '../firmware/model/types';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../firmware/platform/ports';
 import { resolveType } from '../firmware/lwm2m/resolver';
@@ -170,7 +170,7 @@ export class LwM2MServer {
   /** Write one resource value, or records under an instance (PUT replace, or POST partial update). */
   async write(ep: string, path: string, value: Value | ResourceRecord[], opts: { format?: number; replace?: boolean } = {}): Promise<OperationResult> {
     const p = mustPath(path);
-    const format = opts.format ?? (Array.isArray(value) ? ContentFormat.TLV : ContentFormat.TLV);
+    const format = opts.format ?? ContentFormat.TLV;
     const records: ResourceRecord[] = Array.isArray(value) ? value : [{ path: p, value }];
     const enc = encodePayload(format, p, records, resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
@@ -283,8 +283,7 @@ function mustPath(path: string): Path {
 export function formatRecords(records: ResourceRecord[] | undefined): string {
   if (!records) return '';
   return records.map((r) => {
-    const p = `/${r.path.objectId}/${r.path.instanceId}/${r.path.resourceId}${r.path.resourceInstanceId !== undefined ? '/' + r.path.resourceInstanceId : ''}`;
-    return `${p} = ${showValue(r.value)}`;
+    return `${formatPath(r.path)} = ${showValue(r.value)}`;
   }).join('\n');
 }
 
