@@ -7,7 +7,10 @@ import { LwM2MClient, type ClientEvent, type ClientOptions } from '../../firmwar
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import type { DatagramTransport, Random, Timers } from '../../firmware/platform/ports';
 import { silentLogger } from '../../firmware/platform/ports';
-import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
+import { LwM2MServer, type OperationResult, type ServerEvent } from '../../host/lwm2m-server';
+import type { ResourceRecord } from '../../firmware/formats';
+import { formatPath, parsePath } from '../../firmware/model/path';
+import type { Path, Value } from '../../firmware/model/types';
 import { MemoryNetwork } from '../support/memory-network';
 import { SeededRandom } from '../support/seeded-random';
 import { letTimePass, settled, waitUntil } from '../support/test-time';
@@ -140,4 +143,21 @@ export class Harness {
 
 export async function openHarness(o: HarnessOptions): Promise<Harness> {
   return new Harness(o).open();
+}
+
+// ------------------------------------------------ helpers for the dm tests
+
+export const P = (s: string): Path => parsePath(s)!;
+export const rec = (p: string, value: Value): ResourceRecord => ({ path: P(p), value });
+
+/** path → value of the records (of a result, or given), e.g. { '/3/0/0': 'xs-lwm2m' }. */
+export function values(r: OperationResult | ResourceRecord[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const x of (Array.isArray(r) ? r : r?.records) ?? []) out[formatPath(x.path)] = x.value;
+  return out;
+}
+
+/** Links as 'target;name=value;…' strings, in the order the client sent them. */
+export function linkList(links: Array<{ target: string; attrs: Array<[string, string | undefined]> }> | undefined): string[] {
+  return (links ?? []).map((l) => [l.target, ...l.attrs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`))].join(';'));
 }

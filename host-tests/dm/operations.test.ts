@@ -2,29 +2,12 @@
 // loopback UDP, named after the OMA ETS interoperability cases where one applies.
 import assert from 'node:assert/strict';
 import { Code } from '../../firmware/coap/message';
-import { ContentFormat, decodePayload, defaultResolver, type ResourceRecord } from '../../firmware/formats';
-import { formatPath, parsePath } from '../../firmware/model/path';
-import type { Path, Value } from '../../firmware/model/types';
+import { ContentFormat, decodePayload, defaultResolver } from '../../firmware/formats';
+import { formatPath } from '../../firmware/model/path';
 import { utf8Encode } from '../../firmware/util/utf8';
-import type { OperationResult } from '../../host/lwm2m-server';
-import { openHarness, type Harness } from './harness';
+import { linkList, openHarness, P, rec, values, type Harness } from './harness';
 
-const P = (s: string): Path => parsePath(s)!;
-const rec = (p: string, value: Value): ResourceRecord => ({ path: P(p), value });
 
-/** Links as 'target;name=value;…' strings, in the order the client sent them. */
-const linkList = (links: Array<{ target: string; attrs: Array<[string, string | undefined]> }> | undefined) =>
-  (links ?? []).map((l) => [l.target, ...l.attrs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`))].join(';'));
-
-/** path → value of the records, e.g. { '/3/0/0': 'xs-lwm2m' }. */
-function values(r: OperationResult): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const x of r.records ?? []) {
-    const p = x.path;
-    out[`/${p.objectId}/${p.instanceId}/${p.resourceId}${p.resourceInstanceId !== undefined ? '/' + p.resourceInstanceId : ''}`] = x.value;
-  }
-  return out;
-}
 
 describe('dm: Device Management operations over loopback UDP', function () {
   let h: Harness;

@@ -4,17 +4,9 @@
 // int-270 and int-290 delegate to int-1630 and int-1635 (Create / Delete
 // Portfolio instances); both ids are in the titles.
 import assert from 'node:assert/strict';
-import { ContentFormat, type ResourceRecord } from '../../firmware/formats';
-import { formatPath, parsePath } from '../../firmware/model/path';
-import type { Path, Value } from '../../firmware/model/types';
-import type { OperationResult } from '../../host/lwm2m-server';
-import { openHarness, type Harness } from './harness';
+import { ContentFormat } from '../../firmware/formats';
+import { linkList, openHarness, rec, values, type Harness } from './harness';
 
-const P = (s: string): Path => parsePath(s)!;
-const rec = (p: string, value: Value): ResourceRecord => ({ path: P(p), value });
-const values = (r: OperationResult): Record<string, unknown> => Object.fromEntries((r.records ?? []).map((x) => [formatPath(x.path), x.value]));
-const linkList = (links: Array<{ target: string; attrs: Array<[string, string | undefined]> }> | undefined) =>
-  (links ?? []).map((l) => [l.target, ...l.attrs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`))].join(';'));
 
 /** C.12: /16/0/0/0..3. */
 const C12 = ['Host Device ID #1', 'Host Device Manufacturer #1', 'Host Device Model #1', 'Host Device Software Version #1'];

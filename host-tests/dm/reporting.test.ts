@@ -5,18 +5,12 @@
 import assert from 'node:assert/strict';
 import { Type } from '../../firmware/coap/message';
 import { getObserve } from '../../firmware/coap/options';
-import { ContentFormat, type ResourceRecord } from '../../firmware/formats';
-import { formatPath } from '../../firmware/model/path';
+import { ContentFormat } from '../../firmware/formats';
 import type { OperationResult } from '../../host/lwm2m-server';
-import { openHarness, type Harness } from './harness';
+import { openHarness, values, type Harness } from './harness';
 
 interface Note { at: number; code: string; v: Record<string, unknown> }
 
-function values(records: ResourceRecord[] | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const r of records ?? []) out[formatPath(r.path)] = r.value;
-  return out;
-}
 
 describe('dm: Information Reporting (virtual time)', function () {
   let h: Harness;
