@@ -151,12 +151,8 @@ export class LwM2MClient {
     this.dm.reporting?.cancelAll();
     this.session = undefined;
     const regs = this.registrations;
-    this.registrations = [];
-    await Promise.all(regs.map(async (r) => {
-      const was = r.state === 'registered';
-      await r.deregister();
-      if (was) this.emit({ type: 'deregistered', ssid: r.ssid });
-    }));
+    this.forgetRegistrations();
+    await this.deregister(regs);
     this.setState('stopped');
     this.endpoint.close();
   }
@@ -319,25 +315,30 @@ export class LwM2MClient {
     const gen = ++this.generation;
     this.clearBootstrapTimer();
     const regs = this.registrations;
-    this.abandonRegistrationsKeeping();
+    this.forgetRegistrations();
     this.setState('bootstrap-pending');
-    await Promise.all(regs.map(async (r) => {
-      const was = r.state === 'registered';
-      this.dm.reporting?.dropServer(r.ssid);
-      await r.deregister();
-      if (was) this.emit({ type: 'deregistered', ssid: r.ssid });
-    }));
+    for (const r of regs) this.dm.reporting?.dropServer(r.ssid);
+    await this.deregister(regs);
     if (gen !== this.generation) return;
     this.bootstrapAttempt = 0;
     this.fallbackToRegistration = true;
     this.startBootstrap('Bootstrap-Request Trigger', { holdOff: false });
   }
 
-  // Forget the registrations without stopping them (their de-registration is under way).
-  private abandonRegistrationsKeeping(): void {
+  // Forget the registrations without stopping them (the caller de-registers them).
+  private forgetRegistrations(): void {
     this.registrations = [];
     this.pendingOrder = [];
     this.orderHead = undefined;
+  }
+
+  /** De-register from these servers at once; an event for each that was registered. */
+  private async deregister(regs: Registration[]): Promise<void> {
+    await Promise.all(regs.map(async (r) => {
+      const was = r.state === 'registered';
+      await r.deregister();
+      if (was) this.emit({ type: 'deregistered', ssid: r.ssid });
+    }));
   }
 
   private commitBootstrap(config: ObjectTree): void {
@@ -451,9 +452,7 @@ export class LwM2MClient {
 
   private abandonRegistrations(): void {
     for (const r of this.registrations) r.abandon();
-    this.registrations = [];
-    this.pendingOrder = [];
-    this.orderHead = undefined;
+    this.forgetRegistrations();
   }
 
   /** Registration payload (Core §6.2.1): root link, then objects and instances; never the Security object. */
