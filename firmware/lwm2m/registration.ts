@@ -44,8 +44,6 @@ export class Registration {
   private registeredBinding = '';
   private busy = false;
   private pendingUpdate = false;
-  registeredAt = 0;
-  updates = 0;
 
   constructor(private readonly o: RegistrationOptions) {}
 
@@ -173,7 +171,6 @@ export class Registration {
       });
       if (this.state !== 'registered') return;
       if (res.code === Code.CHANGED) {
-        this.updates++;
         this.registeredLifetime = a.lifetime;
         this.registeredBinding = a.binding;
         if (sendLinks) this.registeredLinks = links;
