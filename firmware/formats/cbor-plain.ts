@@ -9,7 +9,7 @@ import type { DataType, Objlnk, Path, Value } from '../model/types';
 import { pathDepth } from '../model/path';
 import { coerceValue, formatObjlnk } from '../model/value';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, NOT_ACCEPTABLE, UNSUPPORTED_CONTENT_FORMAT, fail } from './types';
+import { BAD_REQUEST, NOT_ACCEPTABLE, UNSUPPORTED_CONTENT_FORMAT, fail, INTERNAL_SERVER_ERROR } from './types';
 import { PayloadBuilder, makePath, safeResolve } from './common';
 import { getCborCodec } from './cbor-codec';
 import { inferType } from './infer';
@@ -96,7 +96,7 @@ export function encodeCborPlain(base: Path, records: ResourceRecord[], resolve: 
   const rec = records[0];
   const type = st.value && !rec.unknown ? st.value.type : inferType(rec.value);
   const c = coerceValue(type, rec.value);
-  if (!c.ok) return fail(160, c.reason);
+  if (!c.ok) return fail(INTERNAL_SERVER_ERROR, c.reason);
   const v = c.value;
   try {
     const codec = getCborCodec();
@@ -108,6 +108,6 @@ export function encodeCborPlain(base: Path, records: ResourceRecord[], resolve: 
       default: return { ok: true, value: codec.encode(v) };
     }
   } catch {
-    return fail(160, 'CBOR encode failed');
+    return fail(INTERNAL_SERVER_ERROR, 'CBOR encode failed');
   }
 }

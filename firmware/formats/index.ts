@@ -2,7 +2,7 @@
 import type { Path } from '../model/types';
 import { getObjectDef } from '../model/objects';
 import type { DecodedPayload, EncodeOptions, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { ContentFormat, UNSUPPORTED_CONTENT_FORMAT, NOT_ACCEPTABLE, BAD_REQUEST, fail } from './types';
+import { ContentFormat, UNSUPPORTED_CONTENT_FORMAT, NOT_ACCEPTABLE, BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
 import { decodeTlv, encodeTlv } from './tlv';
 import { decodeText, decodeOpaque, encodeText, encodeOpaque } from './text';
 import { decodeSenmlJson, encodeSenmlJson } from './senml-json';
@@ -61,6 +61,6 @@ export function encodePayload(format: number, base: Path, records: ResourceRecor
     }
     return fail(NOT_ACCEPTABLE, 'unsupported content format');
   } catch {
-    return fail(160, 'encode failed');
+    return fail(INTERNAL_SERVER_ERROR, 'encode failed');
   }
 }

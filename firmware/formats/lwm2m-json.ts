@@ -4,7 +4,7 @@ import type { Path } from '../model/types';
 import { parsePath } from '../model/path';
 import { utf8DecodeStrict, utf8Encode } from '../util/utf8';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, fail } from './types';
+import { BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
 import { base64Decode, base64Encode } from './base64';
 import { safeResolve } from './common';
 import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
@@ -52,7 +52,7 @@ export function encodeLwm2mJson(base: Path, records: ResourceRecord[], resolve: 
     const f: string[] = [];
     if (r.n !== undefined) f.push(`"n":${JSON.stringify(r.n)}`);
     if (r.v !== undefined) {
-      if (typeof r.v === 'number' && !Number.isFinite(r.v)) return fail(160, 'JSON cannot carry NaN or Infinity');
+      if (typeof r.v === 'number' && !Number.isFinite(r.v)) return fail(INTERNAL_SERVER_ERROR, 'JSON cannot carry NaN or Infinity');
       f.push(`"v":${String(r.v)}`);
     }
     if (r.vs !== undefined) f.push(`"sv":${JSON.stringify(r.vs)}`);

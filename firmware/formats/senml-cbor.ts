@@ -3,7 +3,7 @@
 // The CBOR itself goes through the installed codec (built-in on the device, cbor-x on Node).
 import type { Path } from '../model/types';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, fail } from './types';
+import { BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
 import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
 import { getCborCodec } from './cbor-codec';
 
@@ -67,6 +67,6 @@ export function encodeSenmlCbor(base: Path, records: ResourceRecord[], resolve: 
   try {
     return { ok: true, value: getCborCodec().encode(arr) };
   } catch {
-    return fail(160, 'SenML CBOR encode failed');
+    return fail(INTERNAL_SERVER_ERROR, 'SenML CBOR encode failed');
   }
 }

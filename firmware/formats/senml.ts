@@ -3,7 +3,7 @@ import type { Path, Value, Objlnk } from '../model/types';
 import { parsePath, formatPath, pathDepth, pathIds } from '../model/path';
 import { coerceValue, parseObjlnk, formatObjlnk } from '../model/value';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, fail } from './types';
+import { BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
 import { PayloadBuilder, underBase, safeResolve } from './common';
 import { inferType } from './infer';
 
@@ -72,15 +72,15 @@ export function recordsToSenml(base: Path, records: ResourceRecord[], resolve: T
   const pack: SenmlRecord[] = [];
   for (const r of records) {
     const ids = pathIds(r.path);
-    if (ids.length < 3 || !underBase(base, ids[0], ids[1], ids[2], ids[3])) return fail(160, 'record outside the request path');
+    if (ids.length < 3 || !underBase(base, ids[0], ids[1], ids[2], ids[3])) return fail(INTERNAL_SERVER_ERROR, 'record outside the request path');
     const s: SenmlRecord = {};
     if (pack.length === 0) s.bn = ids.length > bd ? (bd === 0 ? '/' : formatPath(base) + '/') : formatPath(base);
     if (ids.length > bd) s.n = ids.slice(bd).join('/');
-    else if (baseIds.length !== ids.length) return fail(160, 'record above the request path');
+    else if (baseIds.length !== ids.length) return fail(INTERNAL_SERVER_ERROR, 'record above the request path');
     const def = r.unknown ? undefined : safeResolve(resolve, ids[0], ids[2]);
     const type = def ? def.type : inferType(r.value);
     const c = coerceValue(type, r.value);
-    if (!c.ok) return fail(160, c.reason);
+    if (!c.ok) return fail(INTERNAL_SERVER_ERROR, c.reason);
     const v = c.value;
     switch (type) {
       case 'integer': case 'unsigned': case 'time': case 'float': s.v = v as number | bigint; break;

@@ -4,7 +4,7 @@ import { pathDepth } from '../model/path';
 import { coerceValue, formatObjlnk } from '../model/value';
 import { utf8DecodeStrict, utf8Encode } from '../util/utf8';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, NOT_ACCEPTABLE, UNSUPPORTED_CONTENT_FORMAT, fail } from './types';
+import { BAD_REQUEST, NOT_ACCEPTABLE, UNSUPPORTED_CONTENT_FORMAT, fail, INTERNAL_SERVER_ERROR } from './types';
 import { PayloadBuilder, makePath, safeResolve } from './common';
 import { base64Decode, base64Encode } from './base64';
 import { inferType } from './infer';
@@ -69,7 +69,7 @@ export function encodeText(base: Path, records: ResourceRecord[], resolve: TypeR
   if (!r.ok) return r;
   const def = r.value.unknown ? undefined : safeResolve(resolve, base.objectId!, base.resourceId!);
   const c = coerceValue(def ? def.type : inferType(r.value.value), r.value.value);
-  if (!c.ok) return fail(160, c.reason);
+  if (!c.ok) return fail(INTERNAL_SERVER_ERROR, c.reason);
   return { ok: true, value: utf8Encode(textOf(c.value)) };
 }
 

@@ -6,11 +6,12 @@ export const ContentFormat = {
   TLV: 11542, LWM2M_JSON: 11543, OLD_TLV: 1542, OLD_JSON: 1543,
 } as const;
 
-/** CoAP codes used in results: 4.00, 4.06, 4.13, 4.15. */
+/** CoAP codes used in results: 4.00, 4.06, 4.13, 4.15, 5.00 (the values of coap/message Code). */
 export const BAD_REQUEST = 128;
 export const NOT_ACCEPTABLE = 134;
 export const REQUEST_ENTITY_TOO_LARGE = 141;
 export const UNSUPPORTED_CONTENT_FORMAT = 143;
+export const INTERNAL_SERVER_ERROR = 160;
 
 export interface ResourceRecord {
   /** objectId, instanceId, resourceId always set; resourceInstanceId set for an instance of a multiple resource. */

@@ -4,6 +4,7 @@
 // the injected Timers. Each observation keeps the values it last sent, so
 // "changed", "st" and "crossed gt/lt" are judged against what the server saw.
 import type { ObserveRelation, ResponseSpec } from '../coap/api';
+import { Code } from '../coap/message';
 import type { ResourceRecord } from '../formats/index';
 import { formatPath, pathStartsWith } from '../model/path';
 import type { Path, Value } from '../model/types';
@@ -99,12 +100,12 @@ export class InformationReporting {
     if (!enc.ok) return { code: enc.code, reason: enc.reason };
     if (this.observations.size >= this.max) {
       this.stats.rejected++;
-      return { code: 163 /* 5.03 */, reason: 'too many observations' };
+      return { code: Code.SERVICE_UNAVAILABLE, reason: 'too many observations' };
     }
     const relation = req.acceptObserve();
     if (!relation) {
       this.stats.rejected++;
-      return { code: 163, reason: 'too many observe relations' };
+      return { code: Code.SERVICE_UNAVAILABLE, reason: 'too many observe relations' };
     }
     const obs = new Observation(ssid, paths, composite, format, relation);
     const now = this.host.timers.now();
