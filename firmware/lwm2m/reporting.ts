@@ -59,6 +59,8 @@ class Observation {
   dirty = false;
   timer: TimerHandle | undefined;
   closed = false;
+  /** A path whose value moves by itself: re-read at least every second while dirty. */
+  readonly volatile: boolean;
 
   constructor(
     readonly ssid: number,
@@ -66,7 +68,9 @@ class Observation {
     readonly composite: boolean,
     readonly format: number | undefined,
     readonly relation: ObserveRelation,
-  ) {}
+  ) {
+    this.volatile = paths.some(isVolatile);
+  }
 
   covers(p: Path): boolean {
     return this.paths.some((q) => pathStartsWith(p, q) || pathStartsWith(q, p));
@@ -117,7 +121,7 @@ export class InformationReporting {
     };
     this.observations.add(obs);
     this.stats.observations++;
-    if (paths.some(isVolatile)) obs.dirty = true;
+    if (obs.volatile) obs.dirty = true;
     this.schedule(obs);
     this.host.log.debug(`reporting: ssid=${ssid} observes ${obs.label}`);
     return enc.spec;
@@ -181,11 +185,10 @@ export class InformationReporting {
     const a = this.attrs(obs);
     const now = this.host.timers.now();
     const pmin = (a.pmin ?? 0) * 1000;
-    // A pmax below pmin is ignored (Core §5.1.2).
-    const pmax = a.pmax !== undefined && a.pmax > 0 && a.pmax * 1000 >= pmin ? a.pmax * 1000 : undefined;
+    const pmax = pmaxMs(a);
     let due = Infinity;
     if (obs.dirty) {
-      let at = obs.lastSentAt + Math.max(pmin, obs.paths.some(isVolatile) ? 1000 : 0);
+      let at = obs.lastSentAt + Math.max(pmin, obs.volatile ? 1000 : 0);
       if (a.epmin !== undefined) at = Math.max(at, obs.lastEvalAt + a.epmin * 1000);
       due = Math.min(due, at);
     }
@@ -200,7 +203,8 @@ export class InformationReporting {
     const a = this.attrs(obs);
     const now = this.host.timers.now();
     const pmin = (a.pmin ?? 0) * 1000;
-    const pmaxDue = a.pmax !== undefined && a.pmax > 0 && a.pmax * 1000 >= pmin && now >= obs.lastSentAt + a.pmax * 1000;
+    const pmax = pmaxMs(a);
+    const pmaxDue = pmax !== undefined && now >= obs.lastSentAt + pmax;
     const got = this.host.read(obs.ssid, obs.paths, obs.composite);
     obs.lastEvalAt = now;
     if (!got.ok) {
@@ -210,10 +214,9 @@ export class InformationReporting {
       this.remove(obs);
       return;
     }
-    const volatile = obs.paths.some(isVolatile);
     const verdict = pmaxDue ? { send: true, important: false } : this.judge(obs, got.records, a);
-    obs.dirty = volatile;
-    if (verdict.send && now >= obs.lastSentAt + pmin - 0) this.send(obs, got.records, verdict.important);
+    obs.dirty = obs.volatile;
+    if (verdict.send && now >= obs.lastSentAt + pmin) this.send(obs, got.records, verdict.important);
     else if (verdict.send) obs.dirty = true;
     this.schedule(obs);
   }
@@ -255,6 +258,11 @@ export class InformationReporting {
       this.remove(obs);
     });
   }
+}
+
+/** pmax in ms; undefined when unset, 0, or below pmin (then ignored, Core §5.1.2). */
+function pmaxMs(a: Attributes): number | undefined {
+  return a.pmax !== undefined && a.pmax > 0 && a.pmax * 1000 >= (a.pmin ?? 0) * 1000 ? a.pmax * 1000 : undefined;
 }
 
 function remember(obs: Observation, records: ResourceRecord[]): void {
