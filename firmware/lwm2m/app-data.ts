@@ -9,11 +9,8 @@ import { getResourceDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import type { DeviceManagement } from './device-management';
-import { OBJ } from './ids';
+import { OBJ, SRV } from './ids';
 import { isMultiple, type ObjectTree } from './object-tree';
-
-/** Mute Send (/1/x/23, LwM2M 1.1 Server object). */
-const MUTE_SEND = 23;
 
 export type SendResult = { ok: true; code: string } | { ok: false; code?: string; reason: string };
 
@@ -46,7 +43,7 @@ export async function sendTo(endpoint: CoapEndpoint, tree: ObjectTree, dm: Devic
   target: { peer: Peer; ssid: number; serverInstance: number } | undefined, paths: Array<string | Path>,
   format: number = ContentFormat.SENML_CBOR): Promise<SendResult> {
   if (!target) return { ok: false, reason: 'not registered with that server' };
-  if (tree.value(OBJ.SERVER, target.serverInstance, MUTE_SEND) === true) return { ok: false, reason: 'Send is muted by /1/x/23' };
+  if (tree.value(OBJ.SERVER, target.serverInstance, SRV.MUTE_SEND) === true) return { ok: false, reason: 'Send is muted by /1/x/23' };
   const parsed: Path[] = [];
   for (const s of paths) {
     const p = typeof s === 'string' ? parsePath(s) : s;
