@@ -10,7 +10,7 @@ import { pathDepth } from '../model/path';
 import { coerceValue, formatObjlnk } from '../model/value';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
 import { BAD_REQUEST, NOT_ACCEPTABLE, UNSUPPORTED_CONTENT_FORMAT, fail, INTERNAL_SERVER_ERROR } from './types';
-import { PayloadBuilder, makePath, safeResolve } from './common';
+import { safeResolve, singleValuePayload } from './common';
 import { getCborCodec } from './cbor-codec';
 import { inferType } from './infer';
 
@@ -65,11 +65,7 @@ export function decodeCborPlain(payload: Uint8Array, base: Path, resolve: TypeRe
     value = payload.slice();
     unknown = true;
   }
-  const b = new PayloadBuilder();
-  const rec: ResourceRecord = { path: makePath(base.objectId!, base.instanceId!, base.resourceId!, base.resourceInstanceId), value };
-  if (unknown) rec.unknown = true;
-  b.record(rec);
-  return { ok: true, value: b.out };
+  return singleValuePayload(base, value, unknown);
 }
 
 /** A float always as a float (major 7): float32 when exact, else float64. The codecs would write 1.0 as 1. */

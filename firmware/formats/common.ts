@@ -1,6 +1,6 @@
 // Helpers shared by the format codecs: path containment, record bookkeeping, type lookup.
-import type { DataType, Path } from '../model/types';
-import type { DecodedPayload, ResourceRecord, TypeResolver } from './types';
+import type { DataType, Path, Value } from '../model/types';
+import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
 
 /** True when the full path (o,i,r[,ri]) lies at or below base. */
 export function underBase(base: Path, o: number, i: number | undefined, r: number | undefined, ri: number | undefined): boolean {
@@ -42,6 +42,15 @@ export class PayloadBuilder {
 
 export function makePath(o: number, i: number, r: number, ri?: number): Path {
   return ri === undefined ? { objectId: o, instanceId: i, resourceId: r } : { objectId: o, instanceId: i, resourceId: r, resourceInstanceId: ri };
+}
+
+/** The decoded payload of a single-value format (text, opaque, plain CBOR): one record at `base`. */
+export function singleValuePayload(base: Path, value: Value, unknown: boolean): FormatResult<DecodedPayload> {
+  const b = new PayloadBuilder();
+  const rec: ResourceRecord = { path: makePath(base.objectId!, base.instanceId!, base.resourceId!, base.resourceInstanceId), value };
+  if (unknown) rec.unknown = true;
+  b.record(rec);
+  return { ok: true, value: b.out };
 }
 
 /** Resolve, tolerating resolvers that throw (errors are values at this edge). */

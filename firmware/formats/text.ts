@@ -5,7 +5,7 @@ import { coerceValue, formatObjlnk } from '../model/value';
 import { utf8DecodeStrict, utf8Encode } from '../util/utf8';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
 import { BAD_REQUEST, NOT_ACCEPTABLE, UNSUPPORTED_CONTENT_FORMAT, fail, INTERNAL_SERVER_ERROR } from './types';
-import { PayloadBuilder, makePath, safeResolve } from './common';
+import { safeResolve, singleValuePayload } from './common';
 import { base64Decode, base64Encode } from './base64';
 import { inferType } from './infer';
 
@@ -18,19 +18,11 @@ function singleTarget(base: Path, resolve: TypeResolver): FormatResult<{ def: Re
   return { ok: true, value: { def } };
 }
 
-function done(base: Path, value: Value, unknown: boolean): FormatResult<DecodedPayload> {
-  const b = new PayloadBuilder();
-  const rec: ResourceRecord = { path: makePath(base.objectId!, base.instanceId!, base.resourceId!, base.resourceInstanceId), value };
-  if (unknown) rec.unknown = true;
-  b.record(rec);
-  return { ok: true, value: b.out };
-}
-
 export function decodeText(payload: Uint8Array, base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
   const st = singleTarget(base, resolve);
   if (!st.ok) return st;
   const def = st.value.def;
-  if (!def) return done(base, payload.slice(), true);
+  if (!def) return singleValuePayload(base, payload.slice(), true);
   const s = utf8DecodeStrict(payload);
   if (s === undefined) return fail(BAD_REQUEST, 'text is not UTF-8');
   let v: unknown = s;
@@ -40,7 +32,7 @@ export function decodeText(payload: Uint8Array, base: Path, resolve: TypeResolve
   } else if (def.type === 'none') v = s.length === 0 ? null : s;
   const c = coerceValue(def.type, v);
   if (!c.ok) return fail(BAD_REQUEST, c.reason);
-  return done(base, c.value, false);
+  return singleValuePayload(base, c.value, false);
 }
 
 export function decodeOpaque(payload: Uint8Array, base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
@@ -48,7 +40,7 @@ export function decodeOpaque(payload: Uint8Array, base: Path, resolve: TypeResol
   if (!st.ok) return st;
   const def = st.value.def;
   if (def && def.type !== 'opaque') return fail(UNSUPPORTED_CONTENT_FORMAT, 'resource is not opaque');
-  return done(base, payload.slice(), !def);
+  return singleValuePayload(base, payload.slice(), !def);
 }
 
 export function textOf(v: Value): string {
