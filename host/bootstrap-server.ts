@@ -12,6 +12,7 @@ import { OBJ } from '../firmware/lwm2m/ids';
 import { parsePath } from '../firmware/model/path';
 import { resolveType } from '../firmware/lwm2m/resolver';
 import type { DatagramTransport, Logger, Random, Timers } from '../firmware/platform/ports';
+import { fromHex } from '../firmware/util/hex';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 import { parseQuery, segments } from './lwm2m-server';
 
@@ -162,18 +163,12 @@ export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceReco
   const srv: ResourceRecord[] = [];
   cfg.servers.forEach((s, n) => {
     // Security instance 0 is left to the Bootstrap-Server Account.
-    const psk = s.securityMode === 'psk' ? { identity: utf8Encode(s.pskIdentity ?? ''), key: hexBytes(s.pskKeyHex ?? '') } : undefined;
+    const psk = s.securityMode === 'psk' ? { identity: utf8Encode(s.pskIdentity ?? ''), key: fromHex(s.pskKeyHex ?? '') } : undefined;
     const r = serverAccountRecords(n + 1, n, { ...s, psk });
     sec.push(...r.security);
     srv.push(...r.server);
   });
   return [[OBJ.SECURITY, sec], [OBJ.SERVER, srv]];
-}
-
-function hexBytes(h: string): Uint8Array {
-  const out = new Uint8Array(h.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(i * 2, 2), 16);
-  return out;
 }
 
 /** Throws with a message naming the bad field (never the key material). */

@@ -21,6 +21,7 @@ import type {
   ObserveRelation, Peer, RequestHandler, RequestOptions, ResponseSpec,
 } from './api';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../platform/ports';
+import { toHex } from '../util/hex';
 
 export type {
   ClientObservation, CoapResponse, EndpointOptions, EndpointStats, IncomingRequest, ObserveCancelReason,
@@ -33,11 +34,6 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 /** Bound on remembered NON message IDs we sent (so a RST to them can be matched). */
 const NON_MID_MEMORY = 32;
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return s;
-}
 
 function peerKeyOf(address: string, port: number): string { return `${address}/${port}`; }
 
@@ -98,7 +94,7 @@ class ClientRequest implements ExchangeOwner {
     szx: number,
   ) {
     this.peerKey = peerKeyOf(peer.address, peer.port);
-    this.tokenHex = hex(token);
+    this.tokenHex = toHex(token);
     this.b1Szx = szx;
   }
 
@@ -301,7 +297,7 @@ export class CoapEndpoint {
     }
     const token = this.newToken();
     const response = await this.startRequest(peer, { ...req, observe: 0 }, token, onNotify);
-    const key = `${peerKeyOf(peer.address, peer.port)}#${hex(token)}`;
+    const key = `${peerKeyOf(peer.address, peer.port)}#${toHex(token)}`;
     return {
       response,
       cancel: async (opts?: { passive?: boolean }) => {
@@ -349,7 +345,7 @@ export class CoapEndpoint {
   private newToken(): Uint8Array {
     for (;;) {
       const t = this.random.bytes(this.tokenLength);
-      const h = hex(t);
+      const h = toHex(t);
       let clash = false;
       for (const k of this.pending.keys()) if (k.endsWith(`#${h}`)) { clash = true; break; }
       for (const k of this.clientObs.keys()) if (k.endsWith(`#${h}`)) { clash = true; break; }
@@ -693,7 +689,7 @@ export class CoapEndpoint {
     const old = `${cr.peerKey}#${cr.tokenHex}`;
     if (this.pending.get(old) === cr) this.pending.delete(old);
     cr.token = this.newToken();
-    cr.tokenHex = hex(cr.token);
+    cr.tokenHex = toHex(cr.token);
     this.pending.set(`${cr.peerKey}#${cr.tokenHex}`, cr);
   }
 
@@ -728,7 +724,7 @@ export class CoapEndpoint {
     }
     const entry = this.dedup.add(dkey, this.timers.now(), con ? this.exchangeLifetime : this.nonLifetime);
     if (entry) entry.processing = false;
-    const tkey = `${peerKey}#${hex(msg.token)}`;
+    const tkey = `${peerKey}#${toHex(msg.token)}`;
     const cr = this.pending.get(tkey);
     const obs = cr ? undefined : this.clientObs.get(tkey);
     if (!cr && !obs) {
@@ -865,7 +861,7 @@ export class CoapEndpoint {
       }
     }
     if (sx.observe === 1) {
-      const rel = this.relations.get(`${peerKey}#${hex(msg.token)}`);
+      const rel = this.relations.get(`${peerKey}#${toHex(msg.token)}`);
       if (rel) this._cancelRelation(rel, 'deregister');
     }
     this.runHandler(sx);
@@ -1067,7 +1063,7 @@ export class CoapEndpoint {
   _acceptObserve(sx: ServerExchange): ObserveRelation | null {
     if (sx.relation) return sx.relation;
     if (sx.finished || this.closed) return null;
-    const key = `${sx.peerKey}#${hex(sx.message.token)}`;
+    const key = `${sx.peerKey}#${toHex(sx.message.token)}`;
     const existing = this.relations.get(key);
     if (existing) this._cancelRelation(existing, 'deregister'); // re-registration with the same token replaces it
     if (this.relations.size >= this.maxObservations) {

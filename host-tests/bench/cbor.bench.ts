@@ -9,7 +9,7 @@ import { decodePayload, encodePayload, defaultResolver, ContentFormat } from '..
 import type { ResourceRecord } from '../../firmware/formats/index';
 import { bundleForXs } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
-import { toHex } from '../formats/xs/cbor-describe';
+import { toHex } from '../../firmware/util/hex';
 
 const SENML_CBOR = ContentFormat.SENML_CBOR;
 const base = { objectId: 3, instanceId: 0 };

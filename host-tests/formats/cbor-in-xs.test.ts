@@ -7,7 +7,8 @@ import { builtinCborCodec, setCborCodec } from '../../firmware/formats/cbor-code
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 import { prng, mutate } from '../codec/helpers';
 import { APPENDIX_A, APPENDIX_A_REFUSED, RFC8428_PACK, LWM2M_DEVICE, LWM2M_SECURITY, COMPOSITE_PATHS, randomPack } from './cbor-vectors';
-import { describeRaw, describeSenml, toHex, fromHex, type SenmlCase } from './xs/cbor-describe';
+import { fromHex, toHex } from '../../firmware/util/hex';
+import { describeRaw, describeSenml, type SenmlCase } from './xs/cbor-describe';
 
 const viaJson = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 

@@ -6,12 +6,8 @@ import { RecordStore } from '../../firmware/store/record-store';
 import { decodeInstance, encodeInstance, instanceKey } from '../../firmware/store/object-codec';
 import type { Value } from '../../firmware/store/object-codec';
 import { FaultFlash, MemoryFlash, PowerCut } from '../support/memory-flash';
+import { toHex as hex } from '../../firmware/util/hex';
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return s;
-}
 
 function instance(gen: number): Map<number, Value | Map<number, Value>> {
   return new Map<number, Value | Map<number, Value>>([

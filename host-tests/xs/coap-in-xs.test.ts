@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { bundleForXs } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
-import { bigBody, describeDecode, fromHex, mutations, toHex } from '../../host/xs/entries/coap-vectors';
+import { fromHex, toHex } from '../../firmware/util/hex';
+import { bigBody, describeDecode, mutations } from '../../host/xs/entries/coap-vectors';
 import { encodeMessage, Type, Code, OptionNumber } from '../../firmware/coap/message';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';

@@ -4,17 +4,7 @@ import { decodeCbor, encodeCbor } from '../../../firmware/formats/cbor';
 import { decodePayload, encodePayload, defaultResolver } from '../../../firmware/formats/index';
 import type { Path } from '../../../firmware/model/types';
 
-export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return s;
-}
-
-export function fromHex(h: string): Uint8Array {
-  const b = new Uint8Array(h.length >> 1);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return b;
-}
+import { fromHex, toHex } from '../../../firmware/util/hex';
 
 export function describe(v: unknown): unknown {
   if (typeof v === 'bigint') return `big:${v}`;

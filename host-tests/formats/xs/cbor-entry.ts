@@ -1,7 +1,8 @@
 // XS entry: the built-in CBOR codec and SenML CBOR (the device's path: no cbor-x) inside the XS engine.
 import { installXsHost, jsonBytes as json, parseJsonBytes as parse, registerCall } from '../../../firmware/platform/xs-host/host';
 import { getCborCodec } from '../../../firmware/formats/cbor-codec';
-import { describeRaw, describeSenml, fromHex, type SenmlCase } from './cbor-describe';
+import { fromHex } from '../../../firmware/util/hex';
+import { describeRaw, describeSenml, type SenmlCase } from './cbor-describe';
 
 installXsHost();
 

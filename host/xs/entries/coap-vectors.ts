@@ -3,17 +3,7 @@
 // Plain ES2022: bundled into the XS script and also imported by Node tests.
 import { decodeMessage, encodeMessage } from '../../../firmware/coap/message';
 
-export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return s;
-}
-
-export function fromHex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(i * 2, 2), 16);
-  return out;
-}
+import { fromHex, toHex } from '../../../firmware/util/hex';
 
 /** A deterministic body for block-wise transfers. */
 export function bigBody(n: number): Uint8Array {

@@ -12,7 +12,8 @@ import { CoapEndpoint } from '../../../firmware/coap/endpoint';
 import type { ObserveRelation, ResponseSpec } from '../../../firmware/coap/api';
 import { Code } from '../../../firmware/coap/message';
 import { utf8Encode } from '../../../firmware/util/utf8';
-import { bigBody, describeDecode, fromHex, mutations, toHex } from './coap-vectors';
+import { fromHex, toHex } from '../../../firmware/util/hex';
+import { bigBody, describeDecode, mutations } from './coap-vectors';
 
 installXsHost();
 

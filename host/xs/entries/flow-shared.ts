@@ -2,7 +2,7 @@
 // the client options both runs use, and a JSON snapshot of the object tree.
 import type { ClientOptions } from '../../../firmware/lwm2m/client';
 import type { ObjectTree } from '../../../firmware/lwm2m/object-tree';
-import { toHex } from './coap-vectors';
+import { toHex } from '../../../firmware/util/hex';
 
 /** Fixed wall clock and device identity, so Current Time and friends match across engines. */
 export const FLOW_EPOCH = 1_700_000_000;

@@ -2,7 +2,7 @@
 // as JSON (bigint as "123n", bytes as hex), identically in V8 and XS.
 import type { decodePayload as Decode, encodePayload as Encode, TypeResolver } from '../../../firmware/formats';
 import type { Path } from '../../../firmware/model';
-import { fromHex, toHex } from './coap-vectors';
+import { fromHex, toHex } from '../../../firmware/util/hex';
 
 export interface FormatsCase { format: number; payload: string; base: Path }
 

@@ -1,16 +1,14 @@
 // Replays a TLV codec call script (format: build/c-test/tlv_vectors.c) on raw
 // codec exports. Plain ES2022 so it runs in XS over the wasm2js build.
 import type { Wasm2jsTlvExports } from '../../../firmware/platform/xs-host/tlv';
+import { ENTRY_WORDS, E_TYPE } from '../../../firmware/codec/tlv-constants';
+import { toHex } from '../../../firmware/util/hex';
 
-const ENTRY_BYTES = 32;
-const E_TYPE = 5;
-const HEX = '0123456789abcdef';
+const ENTRY_BYTES = ENTRY_WORDS * 4;
 
+/** Empty bytes are '-' in the script format. */
 function hex(b: Uint8Array): string {
-  if (b.length === 0) return '-';
-  const parts: string[] = [];
-  for (let i = 0; i < b.length; i++) parts.push(HEX[b[i] >> 4] + HEX[b[i] & 15]);
-  return parts.join('');
+  return b.length === 0 ? '-' : toHex(b);
 }
 
 function unhexInto(s: string, dst: Uint8Array, at: number): number {
