@@ -48,6 +48,8 @@ export interface DmContext {
 type Failure = { ok: false; code: number; reason: string };
 
 const COMPOSITE_FORMATS: ReadonlySet<number> = new Set([ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR]);
+/** Objects whose instances an LwM2M Server may not Create or Delete (the Bootstrap-Server and the client own them). */
+const FIXED_INSTANCES: ReadonlySet<number> = new Set([OBJ.SERVER, OBJ.ACCESS_CONTROL, OBJ.DEVICE]);
 
 export class DeviceManagement {
   readonly attributes: AttributeStore;
@@ -417,8 +419,7 @@ export class DeviceManagement {
   private create(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const tree = this.ctx.tree();
     const def = getObjectDef(path.objectId!)!;
-    if (path.objectId === OBJ.DEVICE || path.objectId === OBJ.SERVER || path.objectId === OBJ.ACCESS_CONTROL)
-      return this.fail(Code.METHOD_NOT_ALLOWED, `Create on /${path.objectId} is not allowed`, req);
+    if (FIXED_INSTANCES.has(path.objectId!)) return this.fail(Code.METHOD_NOT_ALLOWED, `Create on /${path.objectId} is not allowed`, req);
     if (!mayCreate(tree, ssid, path.objectId!)) return this.fail(Code.UNAUTHORIZED, 'no Create right', req);
     if (!def.multiple && tree.instanceIds(path.objectId!).length > 0) return this.fail(Code.BAD_REQUEST, 'single-instance object already has an instance', req);
     const format = req.contentFormat;
@@ -460,8 +461,7 @@ export class DeviceManagement {
   private delete(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const tree = this.ctx.tree();
     if (path.instanceId === undefined || path.resourceId !== undefined) return this.fail(Code.METHOD_NOT_ALLOWED, 'Delete targets an object instance', req);
-    if (path.objectId === OBJ.DEVICE || path.objectId === OBJ.SERVER || path.objectId === OBJ.ACCESS_CONTROL)
-      return this.fail(Code.METHOD_NOT_ALLOWED, `Delete on /${path.objectId} is not allowed`, req);
+    if (FIXED_INSTANCES.has(path.objectId!)) return this.fail(Code.METHOD_NOT_ALLOWED, `Delete on /${path.objectId} is not allowed`, req);
     if (!tree.getInstance(path.objectId!, path.instanceId)) return this.fail(Code.NOT_FOUND, 'instance not found', req);
     const d = this.denied(ssid, path.objectId!, path.instanceId, ACL.DELETE);
     if (d) return this.fail(d.code, d.reason, req);
