@@ -9,7 +9,7 @@ import UDP from 'embedded:io/socket/udp';
 import type { DatagramTransport, Logger } from '../ports';
 import type { UdpConstructor, UdpSocket } from './types/udp';
 
-// The npm typing of this class has the wrong write() argument order; see types/udp.d.ts.
+// The npm typing of this class misses close() and read()'s undefined; see types/udp.d.ts.
 const UdpSocketClass = UDP as unknown as UdpConstructor;
 
 /** RFC 7252 §4.6: without path MTU knowledge stay within 1152 bytes of CoAP; allow IPv6 minimum MTU. */
@@ -58,7 +58,7 @@ export class ModdableUdpTransport implements DatagramTransport {
       return;
     }
     try {
-      socket.write(address, port, exactBuffer(data));
+      socket.write(exactBuffer(data), address, port);
       this.stats.sent++;
     } catch (e) {
       // lwIP wants an IP literal; a host name or a full pbuf pool lands here.

@@ -1,9 +1,8 @@
-// What the ECMA-419 UDP socket on Moddable really does, as opposed to what
-// npm @moddable/typings 5.6.0 declares. Checked against the implementation
-// (modules/io/socket/lwip/udp.c, xs_udp_write: arg 0 address, arg 1 port,
-// arg 2 buffer) and the SDK's own current typings:
-//  - write() takes (address, port, buffer); the npm typing has the buffer first,
-//    which compiles and then fails on the device with "invalid IP address";
+// The ECMA-419 UDP socket (`embedded:io/socket/udp`) as the SDK implements it
+// (modules/io/socket/lwip/udp.c on ESP32, modules/io/socket/lin/udp on the
+// Linux runtime), where npm @moddable/typings 5.6.0 falls short:
+//  - write(buffer, address, port): the buffer comes first, as the npm typing
+//    says (the SDK changed the order in 5.7.0);
 //  - read() returns undefined when the receive queue is empty;
 //  - close() exists (the npm typing omits it).
 // This is a plain type module (not `declare module`), so it never clashes with
@@ -15,7 +14,7 @@ export type UdpDatagram = ArrayBuffer & { readonly address: string; readonly por
 
 export interface UdpSocket {
   /** Sends one datagram. Throws RangeError when `address` is not an IP literal. */
-  write(address: string, port: number, buffer: ArrayBuffer | ArrayBufferView): void;
+  write(buffer: ArrayBuffer | ArrayBufferView, address: string, port: number): void;
   /** Next queued datagram, or undefined when the queue is empty. */
   read(): UdpDatagram | undefined;
   close(): void;
