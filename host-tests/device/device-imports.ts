@@ -6,9 +6,13 @@
 // directory index lookup ('../formats' does not find formats/index).
 import { readFileSync } from 'node:fs';
 
-/** SDK modules the Moddable port and main may import (mapped by the SDK manifests we include). */
+/**
+ * SDK modules the Moddable port and main may import (mapped by the SDK manifests we include,
+ * for ESP32 as of SDK 8.2). Not the legacy `wifi` module: SDK 8.2 builds ESP32 firmware with the
+ * ECMA-419 `embedded:network/interface/wifi` instead, and an import of `wifi` fails at xsl.
+ */
 export const MODDABLE_MODULES = new Set([
-  'timer', 'time', 'flash', 'wifi', 'net', 'sntp', 'socket', 'mc/config', 'instrumentation', 'debug',
+  'timer', 'time', 'flash', 'embedded:network/interface/wifi', 'net', 'sntp', 'socket', 'mc/config', 'instrumentation', 'debug',
   'preference', 'Resource', 'system', 'embedded:io/socket/udp', 'embedded:io/socket/tcp', 'embedded:io/digital',
   'embedded:provider/builtin',
 ]);

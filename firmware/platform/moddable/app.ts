@@ -12,10 +12,10 @@ import { ModdableFlash } from './flash';
 import { hardwareRandom } from './random';
 import { systemClock } from './clock';
 import { createTraceLogger } from './log';
-import { WifiLink, macHex } from './wifi';
+import { WifiLink } from './wifi';
 import { StatusLed } from './status-led';
 import { resolveHost } from './dns';
-import { DEVICE_MAX_REASSEMBLY_SIZE, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
+import { DEVICE_COAP_BOUNDS, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { DeviceIdentity, DeviceSettings } from './device-config';
 
 /** What the firmware needs from the client engine (firmware/lwm2m/client). */
@@ -43,8 +43,8 @@ export interface DeviceClientOptions<S> {
   device: DeviceIdentity;
   resolveHost: (host: string) => Promise<string | undefined>;
   onEvent: (e: DeviceClientEvent) => void;
-  /** CoAP block-wise reassembly bound for the device (DEVICE_MAX_REASSEMBLY_SIZE). */
-  maxReassemblySize: number;
+  /** The CoAP endpoint's bounds on the device (DEVICE_COAP_BOUNDS). */
+  coapBounds: typeof DEVICE_COAP_BOUNDS;
 }
 
 export interface DeviceDeps<S> {
@@ -59,7 +59,8 @@ export interface DeviceApp {
 }
 
 export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: DeviceDeps<S>): DeviceApp | undefined {
-  let settings = readDeviceSettings(config, macHex());
+  // The MAC (default endpoint name and serial number) is known once the station is up.
+  let settings = readDeviceSettings(config, undefined);
   const log = createTraceLogger(settings.logLevel);
   log.info(`boot: ${describeSettings(settings)}`);
   const uriProblem = checkBootstrapUri(settings.bootstrapUri);
@@ -88,7 +89,7 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         client.networkChanged();
         return;
       }
-      if (settings.endpointName === undefined) settings = readDeviceSettings(config, macHex());
+      settings = readDeviceSettings(config, wifi.macHex);
       const endpointName = settings.endpointName ?? endpointFallback(hardwareRandom);
       try {
         client = deps.createClient({
@@ -102,7 +103,7 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
           store,
           device: settings.device,
           resolveHost,
-          maxReassemblySize: DEVICE_MAX_REASSEMBLY_SIZE,
+          coapBounds: DEVICE_COAP_BOUNDS,
           onEvent: (e) => {
             if (e.type === 'state') {
               log.info(`client: state ${e.state ?? '?'}`);

@@ -39,6 +39,18 @@ export const DEFAULT_BOOTSTRAP_URI = 'coap://192.168.1.10:5685';
  */
 export const DEVICE_MAX_REASSEMBLY_SIZE = 8192;
 
+/**
+ * The CoAP endpoint's bounds on the device, sized for its 64 KiB chunk heap and 4096-slot heap
+ * (the endpoint's defaults suit a laptop): 32 deduplication entries, each holding the reply
+ * it would replay (measured on the Linux runtime with these limits: 128 entries of Read /3/0
+ * answers exhausted the slot heap); 2 block-wise sessions of up to DEVICE_MAX_REASSEMBLY_SIZE each.
+ */
+export const DEVICE_COAP_BOUNDS = Object.freeze({
+  maxReassemblySize: DEVICE_MAX_REASSEMBLY_SIZE,
+  dedupCapacity: 32,
+  maxBlockSessions: 2,
+});
+
 /** LwM2M Core §7.3.1 suggests URN forms for the endpoint name; `urn:dev:mac:` is the one a device always has. */
 export function endpointFromMac(macHex: string): string {
   return `urn:dev:mac:${macHex.toLowerCase()}`;
