@@ -4,9 +4,9 @@
 // comes back as a value with whatever the header let us recover, so the
 // message layer can answer RST (CON) or drop it (NON/ACK) per RFC 7252 §4.2.
 
-export const Type = { CON: 0, NON: 1, ACK: 2, RST: 3 } as const;
+export const Type = Object.freeze({ CON: 0, NON: 1, ACK: 2, RST: 3 } as const);
 
-export const Code = {
+export const Code = Object.freeze({
   EMPTY: 0, GET: 1, POST: 2, PUT: 3, DELETE: 4, FETCH: 5, PATCH: 6, IPATCH: 7,
   CREATED: 65 /* 2.01 */, DELETED: 66, VALID: 67, CHANGED: 68, CONTENT: 69, CONTINUE: 95 /* 2.31 */,
   BAD_REQUEST: 128, UNAUTHORIZED: 129, BAD_OPTION: 130, FORBIDDEN: 131, NOT_FOUND: 132,
@@ -14,13 +14,13 @@ export const Code = {
   REQUEST_ENTITY_TOO_LARGE: 141, UNSUPPORTED_CONTENT_FORMAT: 143, INTERNAL_SERVER_ERROR: 160,
   NOT_IMPLEMENTED: 161, BAD_GATEWAY: 162, SERVICE_UNAVAILABLE: 163, GATEWAY_TIMEOUT: 164,
   PROXYING_NOT_SUPPORTED: 165,
-} as const;
+} as const);
 
-export const OptionNumber = {
+export const OptionNumber = Object.freeze({
   IF_MATCH: 1, URI_HOST: 3, ETAG: 4, IF_NONE_MATCH: 5, OBSERVE: 6, URI_PORT: 7,
   LOCATION_PATH: 8, URI_PATH: 11, CONTENT_FORMAT: 12, MAX_AGE: 14, URI_QUERY: 15, ACCEPT: 17,
   LOCATION_QUERY: 20, BLOCK2: 23, BLOCK1: 27, SIZE2: 28, PROXY_URI: 35, PROXY_SCHEME: 39, SIZE1: 60,
-} as const;
+} as const);
 
 export interface CoapOption { number: number; value: Uint8Array }
 

@@ -2,6 +2,7 @@
 // recognised-option table used to reject unknown critical options (§5.4.1).
 import { OptionNumber, type CoapMessage, type CoapOption } from './message';
 import { utf8Encode, utf8Decode } from '../util/utf8';
+import { deepFreeze } from '../util/freeze';
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -94,7 +95,7 @@ export function getBlock(m: CoapMessage, number: 23 | 27): BlockValue | null | u
 export function szxToSize(szx: number): number { return 1 << (szx + 4); }
 
 /** Options this stack recognises, with their value length ranges (RFC 7252 §5.10, 7959, 7641). */
-const KNOWN: { [n: number]: [min: number, max: number, repeatable: boolean] } = {
+const KNOWN: { [n: number]: [min: number, max: number, repeatable: boolean] } = deepFreeze({
   1: [0, 8, true],     // If-Match
   3: [1, 255, false],  // Uri-Host
   4: [1, 8, true],     // ETag
@@ -114,7 +115,7 @@ const KNOWN: { [n: number]: [min: number, max: number, repeatable: boolean] } = 
   35: [1, 1034, false], // Proxy-Uri
   39: [1, 255, false], // Proxy-Scheme
   60: [0, 4, false],   // Size1
-};
+});
 
 export function isCritical(number: number): boolean { return (number & 1) === 1; }
 

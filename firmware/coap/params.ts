@@ -19,7 +19,7 @@ export interface TransmissionParameters {
   processingDelay?: number;
 }
 
-export const DEFAULT_PARAMS: TransmissionParameters = {
+export const DEFAULT_PARAMS: TransmissionParameters = Object.freeze({
   ackTimeout: 2000,
   ackRandomFactor: 1.5,
   maxRetransmit: 4,
@@ -27,7 +27,7 @@ export const DEFAULT_PARAMS: TransmissionParameters = {
   defaultLeisure: 5000,
   probingRate: 1,
   maxLatency: 100_000,
-};
+});
 
 export function resolveParams(p?: Partial<TransmissionParameters>): TransmissionParameters {
   const r = { ...DEFAULT_PARAMS, ...(p ?? {}) };

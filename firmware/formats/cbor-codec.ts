@@ -13,7 +13,7 @@ export interface CborCodec {
 }
 
 /** The core's own codec (formats/cbor.ts) behind the throwing interface. */
-export const builtinCborCodec: CborCodec = {
+export const builtinCborCodec: CborCodec = Object.freeze({
   name: 'built-in',
   encode(v: unknown): Uint8Array {
     const r = encodeCbor(v);
@@ -25,7 +25,7 @@ export const builtinCborCodec: CborCodec = {
     if (!r.ok) throw new Error(`CBOR decode: ${r.error} at ${r.offset}`);
     return r.value;
   },
-};
+});
 
 let installed: CborCodec | undefined;
 

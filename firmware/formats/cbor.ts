@@ -26,7 +26,7 @@ export interface CborLimits {
 }
 
 /** Defaults: a SenML pack is depth 2; 1024 records (MAX_SENML_RECORDS) of ~3 fields stay under maxItems. */
-export const CBOR_DEFAULT_LIMITS: Readonly<CborLimits> = { maxDepth: 8, maxItems: 8192, maxBytes: 65536 };
+export const CBOR_DEFAULT_LIMITS: Readonly<CborLimits> = Object.freeze({ maxDepth: 8, maxItems: 8192, maxBytes: 65536 });
 
 export type CborDecodeResult = { ok: true; value: CborValue } | { ok: false; error: string; offset: number };
 export type CborEncodeResult = { ok: true; value: Uint8Array } | { ok: false; error: string };

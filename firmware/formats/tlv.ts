@@ -15,21 +15,22 @@ import type { DecodedPayload, EncodeOptions, FormatResult, ResourceRecord, TypeR
 import { BAD_REQUEST, NOT_ACCEPTABLE, REQUEST_ENTITY_TOO_LARGE, fail } from './types';
 import { PayloadBuilder, makePath, safeResolve } from './common';
 import { inferType } from './infer';
+import { deepFreeze } from '../util/freeze';
 
-const TYPE_CODE: Record<DataType, number> = {
+const TYPE_CODE: Record<DataType, number> = Object.freeze({
   string: T_STRING, integer: T_INTEGER, unsigned: T_UNSIGNED, float: T_FLOAT, boolean: T_BOOLEAN,
   opaque: T_OPAQUE, time: T_TIME, objlnk: T_OBJLNK, corelnk: T_CORELNK, none: T_NONE,
-};
+});
 
 /** Kinds a payload may start with at each request depth (Core §7.4.3: /o carries object instances, …).
  *  At /o/i a wrapping object instance with the same id is tolerated; at /o/i/r bare resource instances too. */
-const TOP_KINDS = [
+const TOP_KINDS = deepFreeze([
   0,
   1 << KIND_OBJECT_INSTANCE,
   (1 << KIND_RESOURCE) | (1 << KIND_MULTIPLE_RESOURCE) | (1 << KIND_OBJECT_INSTANCE),
   (1 << KIND_RESOURCE) | (1 << KIND_MULTIPLE_RESOURCE) | (1 << KIND_RESOURCE_INSTANCE),
   1 << KIND_RESOURCE_INSTANCE,
-];
+]);
 
 const TWO32 = 4294967296;
 

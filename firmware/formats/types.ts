@@ -1,10 +1,10 @@
 // Content-format types shared by the decoders/encoders (Core §7.4).
 import type { DataType, Path, Value } from '../model/types';
 
-export const ContentFormat = {
+export const ContentFormat = Object.freeze({
   TEXT: 0, LINK_FORMAT: 40, OPAQUE: 42, CBOR: 60, SENML_JSON: 110, SENML_CBOR: 112,
   TLV: 11542, LWM2M_JSON: 11543, OLD_TLV: 1542, OLD_JSON: 1543,
-} as const;
+} as const);
 
 /** CoAP codes used in results: 4.00, 4.06, 4.13, 4.15, 5.00 (the values of coap/message Code). */
 export const BAD_REQUEST = 128;

@@ -7,13 +7,13 @@ import { OBJ, SRV } from './ids';
 import { asNumber, isMultiple, type ObjectTree } from './object-tree';
 
 /** ACL bits of /2/x/2 (Core §E.3). R also covers Observe, Discover and Write-Attributes. */
-export const ACL = { READ: 1, WRITE: 2, EXECUTE: 4, DELETE: 8, CREATE: 16 } as const;
+export const ACL = Object.freeze({ READ: 1, WRITE: 2, EXECUTE: 4, DELETE: 8, CREATE: 16 } as const);
 /** Rights of an instance's Access Control Owner that has no ACL entry: everything except Create. */
 const OWNER_RIGHTS = ACL.READ | ACL.WRITE | ACL.EXECUTE | ACL.DELETE;
 /** Object Instance ID of the ACL instance that carries Create rights for a whole object. */
 export const ACL_CREATE_INSTANCE = 65535;
 
-const ACO = { OBJECT_ID: 0, INSTANCE_ID: 1, ACL: 2, OWNER: 3 } as const;
+const ACO = Object.freeze({ OBJECT_ID: 0, INSTANCE_ID: 1, ACL: 2, OWNER: 3 } as const);
 
 /** The single-server rule: checks apply only with more than one LwM2M Server Account. */
 export function aclEnforced(tree: ObjectTree): boolean {

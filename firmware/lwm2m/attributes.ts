@@ -12,7 +12,7 @@ export interface Attributes {
 }
 export type AttributeName = keyof Attributes;
 /** Order in which Discover lists them. */
-export const ATTRIBUTE_NAMES: readonly AttributeName[] = ['pmin', 'pmax', 'epmin', 'epmax', 'gt', 'lt', 'st'];
+export const ATTRIBUTE_NAMES: readonly AttributeName[] = Object.freeze(['pmin', 'pmax', 'epmin', 'epmax', 'gt', 'lt', 'st']);
 const PERIODS: ReadonlySet<string> = new Set(['pmin', 'pmax', 'epmin', 'epmax']);
 const CHANGE: ReadonlySet<string> = new Set(['gt', 'lt', 'st']);
 

@@ -85,7 +85,7 @@ export interface ClientOptions {
 /** Objects this client implements (the data model has definitions for them). */
 export const SUPPORTED_OBJECTS: ReadonlySet<number> = new Set([OBJ.SECURITY, OBJ.SERVER, OBJ.ACCESS_CONTROL, OBJ.DEVICE]);
 /** Registration payload content formats (Core §6.2.1 `ct` on the root link). */
-const SUPPORTED_FORMATS = [ContentFormat.TEXT, ContentFormat.OPAQUE, ContentFormat.CBOR, ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.TLV, ContentFormat.LWM2M_JSON];
+const SUPPORTED_FORMATS = Object.freeze([ContentFormat.TEXT, ContentFormat.OPAQUE, ContentFormat.CBOR, ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.TLV, ContentFormat.LWM2M_JSON]);
 
 export class LwM2MClient {
   readonly endpoint: CoapEndpoint;

@@ -8,7 +8,7 @@ export interface ServerUri {
   secure: boolean;
 }
 
-const DEFAULT_PORT = { coap: 5683, coaps: 5684 } as const;
+const DEFAULT_PORT = Object.freeze({ coap: 5683, coaps: 5684 } as const);
 
 export function parseServerUri(uri: string): ServerUri | undefined {
   const m = /^(coaps?):\/\/(\[[0-9A-Fa-f:.]+\]|[^:/?#\[\]]+)(?::(\d{1,5}))?(\/[^?#]*)?$/.exec(uri);

@@ -1,4 +1,6 @@
-// Object definitions, built once from the generated compact table.
+// Object definitions, built once from the generated compact table when the
+// module loads: on the device that is at build time (preload), so the
+// definitions live in flash, frozen, and cost no RAM.
 import type { DataType, ObjectDef, Operations, ResourceDef } from './types';
 import { OBJECT_ROWS } from './objects.generated';
 
@@ -6,9 +8,6 @@ import { OBJECT_ROWS } from './objects.generated';
 export type ResourceRow = [number, string, Operations, 0 | 1, 0 | 1, DataType, string?, string?];
 /** [id, name, objectVersion, lwm2mVersion, urn, multiple 0|1, mandatory 0|1, resources] */
 export type ObjectRow = [number, string, string, string, string, 0 | 1, 0 | 1, ResourceRow[]];
-
-// Bound: one entry per row of the generated table (fixed at build time).
-let defs: Map<number, ObjectDef> | undefined;
 
 function build(): Map<number, ObjectDef> {
   const m = new Map<number, ObjectDef>();
@@ -18,15 +17,18 @@ function build(): Map<number, ObjectDef> {
       const r: ResourceDef = { id: rid, name: rname, operations, multiple: rmult === 1, mandatory: rmand === 1, type };
       if (range) r.rangeEnumeration = range;
       if (units) r.units = units;
-      resources.set(rid, r);
+      resources.set(rid, Object.freeze(r));
     }
-    m.set(id, { id, name, version, lwm2mVersion, urn, multiple: multiple === 1, mandatory: mandatory === 1, resources });
+    m.set(id, Object.freeze({ id, name, version, lwm2mVersion, urn, multiple: multiple === 1, mandatory: mandatory === 1, resources }));
   }
   return m;
 }
 
+// Bound: one entry per row of the generated table (fixed at build time).
+const DEFS: ReadonlyMap<number, ObjectDef> = build();
+
 export function getObjectDef(objectId: number): ObjectDef | undefined {
-  return (defs ??= build()).get(objectId);
+  return DEFS.get(objectId);
 }
 
 export function getResourceDef(objectId: number, resourceId: number): ResourceDef | undefined {
@@ -34,5 +36,5 @@ export function getResourceDef(objectId: number, resourceId: number): ResourceDe
 }
 
 export function registeredObjectIds(): number[] {
-  return [...(defs ??= build()).keys()].sort((a, b) => a - b);
+  return [...DEFS.keys()].sort((a, b) => a - b);
 }

@@ -58,6 +58,6 @@ export interface Flash {
 }
 
 /** A logger that drops everything, for tests that do not look at logs. */
-export const silentLogger: Logger = {
+export const silentLogger: Logger = Object.freeze({
   error() {}, warn() {}, info() {}, debug() {},
-};
+});

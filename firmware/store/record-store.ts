@@ -88,7 +88,7 @@ class FlashFault extends Error {
   }
 }
 
-const OK: CommitResult = { ok: true };
+const OK: CommitResult = Object.freeze({ ok: true });
 
 export class RecordStore {
   readonly formatVersion = FORMAT_VERSION;

@@ -7,7 +7,7 @@ import type { LogLevel, Logger } from '../ports';
 // declared module-locally so host tools can type-check this file too.
 declare const trace: (line: string) => void;
 
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+const RANK: Record<LogLevel, number> = Object.freeze({ error: 0, warn: 1, info: 2, debug: 3 });
 
 export type TraceSink = (line: string) => void;
 

@@ -7,7 +7,7 @@
 // IDs; not claimed to be a CSPRNG for key generation.
 import type { Random } from '../ports';
 
-export const hardwareRandom: Random = {
+export const hardwareRandom: Random = Object.freeze({
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
     let i = 0;
@@ -23,4 +23,4 @@ export const hardwareRandom: Random = {
   float(): number {
     return Math.random();
   },
-};
+});
