@@ -141,7 +141,10 @@ export interface EndpointStats {
   handlerRuns: number;
   handlerErrors: number;
   separateResponses: number;
+  /** Every entry of the dedup cache belonged to an exchange still being processed: 5.03 (CON) or drop (NON). */
   dedupFull: number;
+  /** Finished exchanges given up by a full dedup cache to make room (their duplicates would run again). */
+  dedupEvicted: number;
   queueFull: number;
   exchangesFull: number;
   blockSessionsFull: number;

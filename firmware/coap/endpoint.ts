@@ -210,7 +210,7 @@ export class CoapEndpoint {
   readonly stats: EndpointStats = {
     received: 0, sent: 0, retransmissions: 0, duplicates: 0, dropped: 0, formatErrors: 0, resetsSent: 0,
     resetsReceived: 0, badOptions: 0, timeouts: 0, handlerRuns: 0, handlerErrors: 0, separateResponses: 0,
-    dedupFull: 0, queueFull: 0, exchangesFull: 0, blockSessionsFull: 0, observeRejected: 0,
+    dedupFull: 0, dedupEvicted: 0, queueFull: 0, exchangesFull: 0, blockSessionsFull: 0, observeRejected: 0,
     notificationsSent: 0, notificationsReceived: 0, staleNotifications: 0,
   };
 
@@ -823,6 +823,7 @@ export class CoapEndpoint {
       return;
     }
     const entry = this.dedup.add(dkey, now, con ? this.exchangeLifetime : this.nonLifetime);
+    this.stats.dedupEvicted = this.dedup.evicted;
     if (!entry) {
       this.stats.dedupFull++;
       if (con) {
