@@ -64,9 +64,11 @@ const FORMATS = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JS
 export class BootstrapServer {
   readonly endpoint: CoapEndpoint;
   private active = new Set<string>();
+  private current: BootstrapConfig;
 
   constructor(private readonly o: BootstrapServerOptions) {
     validateConfig(o.config);
+    this.current = o.config;
     this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => {
       if (req.method !== Code.POST || req.path.length !== 1 || req.path[0] !== 'bs') return { code: Code.NOT_FOUND };
@@ -85,8 +87,19 @@ export class BootstrapServer {
     };
   }
 
+  /** The configuration the next bootstrap sequence uses. */
+  get config(): BootstrapConfig {
+    return this.current;
+  }
+
+  /** Replaces the configuration (checked first; throws on a bad one) for the sequences that start from now on. */
+  configure(config: BootstrapConfig): void {
+    validateConfig(config);
+    this.current = config;
+  }
+
   configFor(ep: string): EndpointConfig | undefined {
-    return this.o.config.endpoints[ep] ?? this.o.config.endpoints['*'];
+    return this.current.endpoints[ep] ?? this.current.endpoints['*'];
   }
 
   /** Run a bootstrap sequence toward a client (server-initiated when called directly). */
@@ -96,7 +109,7 @@ export class BootstrapServer {
     this.active.add(ep);
     try {
       for (let round = 1; round <= 2; round++) {
-        const outcome = await this.sequence(peer, ep, cfg, round > 1 || this.o.config.deleteFirst !== false);
+        const outcome = await this.sequence(peer, ep, cfg, round > 1 || this.current.deleteFirst !== false);
         if (outcome.ok) { this.emit({ type: 'finished', endpoint: ep, ok: true }); return true; }
         if (!outcome.retry || round === 2) {
           this.emit({ type: 'finished', endpoint: ep, ok: false, diagnostic: outcome.diagnostic });
@@ -113,7 +126,7 @@ export class BootstrapServer {
 
   private async sequence(peer: Peer, ep: string, cfg: EndpointConfig, deleteFirst: boolean):
     Promise<{ ok: true } | { ok: false; retry: boolean; diagnostic: string }> {
-    const format = FORMATS[this.o.config.format ?? 'tlv'];
+    const format = FORMATS[this.current.format ?? 'tlv'];
     const step = async (operation: string, method: number, path: string, extra: { contentFormat?: number; payload?: Uint8Array; accept?: number } = {}) => {
       const res = await this.endpoint.request(peer, { method, path: segments(path), ...extra });
       const text = res.payload.length ? utf8Decode(res.payload) : undefined;
@@ -140,7 +153,7 @@ export class BootstrapServer {
         const { res } = await step('Write', Code.PUT, w.path, { contentFormat: format, payload: enc.value });
         if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write ${w.path} answered ${codeString(res.code)}` };
       }
-      if (this.o.config.discover !== false) await step('Discover', Code.GET, '/', { accept: ContentFormat.LINK_FORMAT });
+      if (this.current.discover !== false) await step('Discover', Code.GET, '/', { accept: ContentFormat.LINK_FORMAT });
       const { res, text } = await step('Finish', Code.POST, '/bs');
       if (res.code === Code.CHANGED) return { ok: true };
       return { ok: false, retry: res.code === Code.NOT_ACCEPTABLE, diagnostic: `Finish answered ${codeString(res.code)}${text ? ': ' + text : ''}` };

@@ -9,14 +9,10 @@ import {
   type Json, type ModuleFile,
 } from './manifest-model';
 import { MODDABLE_MODULES, importsOfFile, resolveOnDevice } from './device-imports';
+import { BOARDS } from './boards';
 import { checkPartitions, parseNumber, parsePartitionCsv, type Partition } from './partitions';
 
 const MANIFEST = join(REPO, 'manifest.json');
-const BOARDS = [
-  { folder: 'esp32', platform: 'esp32/nodemcu' },
-  { folder: 'esp32c3', platform: 'esp32/esp32c3' },
-  { folder: 'esp32s3', platform: 'esp32/esp32s3' },
-];
 const FLASH_4MB = 4 * 1024 * 1024;
 /** Core folders that ship on the device (DESIGN.md layout). */
 const CORE_DIRS = ['coap', 'codec', 'formats', 'lwm2m', 'model', 'store', 'util'];
@@ -166,6 +162,40 @@ describe('device manifest (manifest.json)', () => {
       }
     }
     assert.deepEqual(problems, [], `\n  ${problems.join('\n  ')}\n`);
+  });
+});
+
+describe('device manifest: preload and the Linux runtime (lin)', () => {
+  const manifest = readJson(MANIFEST);
+
+  it('preloads every module of the firmware (an unpreloaded one runs out of the ESP32 heap at start)', () => {
+    // mcconfig's preload wildcards match only .js modules, so the TypeScript modules are named one by one.
+    const preload = new Set(asList(manifest.preload));
+    const { files } = manifestModules(MANIFEST);
+    const modules = [...new Set(files.filter((f) => f.ext === '.ts' || f.ext === '.js').map((f) => f.target))];
+    assert.deepEqual(modules.filter((m) => !preload.has(m)).sort(), [], 'firmware modules missing from "preload"');
+    assert.deepEqual([...preload].filter((m) => !modules.includes(m)), [], 'preload names that are no module of the firmware');
+  });
+
+  it('runs on the SDK\'s Linux runtime as the generic ESP32 board: same creation limits, partition size and config', () => {
+    const platforms = obj(manifest.platforms, 'platforms');
+    const keys = Object.keys(platforms);
+    assert.ok(keys.indexOf('lin') >= 0 && keys.indexOf('lin') < keys.indexOf('...'), 'a lin platform before the catch-all');
+    assert.deepEqual(asList(obj(platforms.lin, 'lin').include), ['./boards/lin/manifest.json']);
+    const lin = readJson(join(REPO, 'boards/lin/manifest.json'));
+    assert.ok(asList(lin.include).includes('../esp32/manifest.json'), 'lin takes the ESP32 board fragment (creation, config)');
+    assert.equal(lin.creation, undefined, 'no creation of its own: the ESP32 limits apply');
+    const sizes = obj(obj(lin.config, 'config').flashPartitions, 'flashPartitions');
+    const csv = parsePartitionCsv(readFileSync(join(REPO, 'boards/esp32/partitions.csv'), 'utf8'));
+    for (const [name, size] of Object.entries(sizes)) {
+      assert.equal(size, csv.find((x) => x.name === name)?.size, `lin flash "${name}" has the ESP32 partition's size`);
+    }
+    const shims = obj(lin.modules, 'modules');
+    assert.deepEqual(Object.keys(shims).sort(), ['embedded:io/digital', 'embedded:network/interface/wifi', 'flash']);
+    for (const source of Object.values(shims)) {
+      assert.ok(existsSync(resolve(REPO, 'boards/lin', `${String(source)}.ts`)), `${String(source)}.ts`);
+    }
+    assert.deepEqual(asList(lin.preload).sort(), Object.keys(shims).sort(), 'the shims are preloaded too');
   });
 });
 

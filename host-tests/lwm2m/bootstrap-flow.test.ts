@@ -32,7 +32,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
 
     it('LightweightM2M-1.1-int-0: Request → Writes /0 /1 → Discover / → Finish, exact sequence and Discover payload', async () => {
       rig = await openRig({ kind });
-      rig.bs!['o'].config.deleteFirst = false;
+      rig.bs!.config.deleteFirst = false;
       rig.client.start();
       assert.ok(await rig.until(() => rig.client.state === 'registered', 10_000), `state ${rig.client.state}`);
       const bs = `${rig.bsPeer.address}/${rig.bsPeer.port}`;
@@ -52,7 +52,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
     for (const format of ['tlv', 'senml-json', 'senml-cbor'] as const) {
       it(`object-level Bootstrap-Write with several instances in ${format} provisions two server accounts`, async () => {
         rig = await openRig({ kind, servers: 2 });
-        rig.bs!['o'].config.format = format;
+        rig.bs!.config.format = format;
         rig.client.start();
         assert.ok(await rig.until(() => rig.client.registered.length === 2, 10_000), `registered ${rig.client.registered.length}`);
         const t = rig.client.running;
@@ -137,7 +137,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
 
     it('our Bootstrap-Server deletes and retries once on 4.06, then reports failure; the client keeps its configuration', async () => {
       rig = await openRig({ kind });
-      const cfg = rig.bs!['o'].config;
+      const cfg = rig.bs!.config;
       // An extra Server instance whose ssid has no Security instance makes every attempt inconsistent.
       cfg.endpoints[rig.endpointName].writes = [{ path: '/1/5/0', value: 999 }];
       rig.client.start();

@@ -61,7 +61,7 @@ describe('registration flows (in-memory network, virtual time)', () => {
 
   it('LightweightM2M-1.1-int-7: an unreachable server makes registration fail (retry timers in virtual time), then bootstrap, then register', async () => {
     rig = await openRig({ kind: 'memory' });
-    const cfg = rig.bs!['o'].config.endpoints['node-1'];
+    const cfg = rig.bs!.config.endpoints['node-1'];
     const good = cfg.servers[0].uri;
     cfg.servers[0] = { uri: 'coap://127.0.0.99:5683', ssid: 101, lifetime: 300, communicationRetryCount: 2, communicationRetryTimer: 30, communicationSequenceRetryCount: 1 };
     rig.client.start();
@@ -115,7 +115,7 @@ describe('registration flows (in-memory network, virtual time)', () => {
 
   it('Bootstrap-Server Account Timeout (/0/x/12) purges the account after a successful bootstrap', async () => {
     rig = await openRig({ kind: 'memory' });
-    rig.bs!['o'].config.endpoints['node-1'].bootstrap = { uri: rig.bsUri, accountTimeout: 60 };
+    rig.bs!.config.endpoints['node-1'].bootstrap = { uri: rig.bsUri, accountTimeout: 60 };
     rig.client.start();
     assert.ok(await rig.until(() => rig.client.state === 'registered'));
     assert.equal(rig.client.running.value(0, 0, 1), true);
@@ -200,7 +200,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       rig = await openRig({ kind });
       rig.client.start();
       assert.ok(await rig.until(() => rig.client.state === 'registered'));
-      rig.bs!['o'].config.endpoints['node-1'].servers[0].lifetime = 600;
+      rig.bs!.config.endpoints['node-1'].servers[0].lifetime = 600;
       const exec = await rig.settle(rig.servers[0].execute('node-1', '/1/0/9'));
       assert.equal(exec?.code, '2.04');
       assert.ok(await rig.until(() => rig.count('bootstrap-finished') === 2 && rig.client.state === 'registered', 20_000));

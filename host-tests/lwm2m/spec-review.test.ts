@@ -118,7 +118,7 @@ describe('spec review: Registration interface', () => {
 
   it('Core §E.2 /1/x/13 + /1/x/14: servers register in Registration Priority Order, each Initial Registration Delay after the previous one registered', async () => {
     rig = await openRig({ kind: 'memory', servers: 2 });
-    rig.bs!['o'].config.endpoints['node-1'].writes = [
+    rig.bs!.config.endpoints['node-1'].writes = [
       { path: '/1/0/13', value: 2 }, { path: '/1/0/14', value: 30 },
       { path: '/1/1/13', value: 1 }, { path: '/1/1/14', value: 5 },
     ];
@@ -135,7 +135,7 @@ describe('spec review: Registration interface', () => {
   for (const block of [true, false]) {
     it(`Core §E.2 /1/x/15 = ${block}: a failed registration ${block ? 'blocks' : 'does not block'} the servers after it in the order`, async () => {
       rig = await openRig({ kind: 'memory', servers: 2 });
-      const cfg = rig.bs!['o'].config.endpoints['node-1'];
+      const cfg = rig.bs!.config.endpoints['node-1'];
       cfg.servers[0] = { uri: 'coap://127.0.0.99:5683', ssid: 101, lifetime: 300, communicationRetryCount: 1, communicationSequenceRetryCount: 1, bootstrapOnRegistrationFailure: false };
       cfg.servers[1].bootstrapOnRegistrationFailure = false;
       cfg.writes = [{ path: '/1/0/13', value: 1 }, { path: '/1/0/15', value: block }, { path: '/1/1/13', value: 2 }];

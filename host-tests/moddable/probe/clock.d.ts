@@ -1,0 +1,2 @@
+/** CLOCK_MONOTONIC in microseconds (clock.c). */
+export default function microseconds(): number;

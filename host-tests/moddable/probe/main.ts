@@ -1,0 +1,82 @@
+// The firmware with a measuring probe, for `npm run bench` on the Moddable
+// Linux runtime (manifest.json here: the project's manifest, this module as
+// the main one). It starts the very firmware of firmware/main.ts and wraps the
+// client's UDP transport in a ServeTimer:
+//  - every request is timed from its datagram's arrival to the first datagram
+//    sent back (the client serving it), with a microsecond clock;
+//  - in memory mode (from the start), after every datagram the client sends, a full garbage
+//    collection runs and the live slot and chunk heaps are read, so the
+//    largest live set along a flow is known (the heaps' own "used" figures
+//    include garbage not yet collected).
+// The bench steers it with CoAP requests to /probe/* on the firmware's own
+// port (they never reach the client): POST /probe/memory, POST /probe/timing,
+// GET /probe/report (JSON).
+import config from 'mc/config';
+import Debug from 'debug';
+import Instrumentation from 'instrumentation';
+import microseconds from 'probe/clock';
+import { firmwareDeps, installNativeTlv } from 'main';
+import { startDevice } from 'platform/moddable/app';
+import { Code, Type, decodeMessage, encodeMessage, OptionNumber } from 'coap/message';
+import { utf8Decode, utf8Encode } from 'util/utf8';
+import { ServeTimer, requestKind } from 'probe/serve-timer';
+import type { DatagramTransport } from 'platform/ports';
+
+
+interface Live { samples: number; slotBytes: number; chunkBytes: number }
+
+function uriPath(data: Uint8Array): { code: number; path: string[] } | undefined {
+  const d = decodeMessage(data);
+  if (!d.ok) return undefined;
+  const path: string[] = [];
+  for (const o of d.message.options) if (o.number === OptionNumber.URI_PATH) path.push(utf8Decode(o.value));
+  return { code: d.message.code, path };
+}
+
+function probed(inner: DatagramTransport): DatagramTransport {
+  // Looked up at run time: a native call cannot run while the module is preloaded.
+  const slotHeap = Instrumentation.map('XS Slot Heap Used') ?? 0;
+  const chunkHeap = Instrumentation.map('XS Chunk Heap Used') ?? 0;
+  const live: Live = { samples: 0, slotBytes: 0, chunkBytes: 0 };
+  // Memory mode from the start (bootstrap included), until POST /probe/timing.
+  let memory = true;
+  const timer: ServeTimer = new ServeTimer(inner, {
+    now: microseconds,
+    describe: (data) => {
+      const r = uriPath(data);
+      return r === undefined ? undefined : requestKind(r.code, r.path);
+    },
+    afterSend: () => {
+      if (!memory) return;
+      Debug.gc();
+      live.samples++;
+      live.slotBytes = Math.max(live.slotBytes, Instrumentation.get(slotHeap) ?? 0);
+      live.chunkBytes = Math.max(live.chunkBytes, Instrumentation.get(chunkHeap) ?? 0);
+    },
+    intercept: (data, address, port) => {
+      const r = uriPath(data);
+      if (r === undefined || r.path[0] !== 'probe') return false;
+      const d = decodeMessage(data);
+      if (!d.ok) return true;
+      let payload: Uint8Array = new Uint8Array(0);
+      if (r.path[1] === 'memory') { memory = true; timer.timing = false; }
+      else if (r.path[1] === 'timing') { memory = false; timer.timing = true; timer.samples.clear(); }
+      else if (r.path[1] === 'report') payload = utf8Encode(JSON.stringify({ times: timer.summary(), live }));
+      inner.send(encodeMessage({
+        type: Type.ACK, code: payload.length > 0 ? Code.CONTENT : Code.CHANGED, messageId: d.message.messageId,
+        token: d.message.token, options: [], payload,
+      }), address, port);
+      return true;
+    },
+  });
+  timer.timing = false;
+  return timer;
+}
+
+export default function main(): void {
+  installNativeTlv();
+  startDevice(config, {
+    mountStore: firmwareDeps.mountStore,
+    createClient: (o) => firmwareDeps.createClient({ ...o, transport: probed(o.transport) }),
+  });
+}
