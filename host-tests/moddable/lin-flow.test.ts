@@ -124,11 +124,6 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     console.log(`      ${outcome.steps.map(([s, r]) => `${s}: ${r}`).join('; ')}`);
     assert.deepEqual(fw.xsErrors(), [], 'XS reported no exception or abort');
     assert.deepEqual(fw.logLines().filter((l) => /\] [EW] /.test(l)), [], 'no error or warning in the firmware log');
-    if (process.env.XS_LWM2M_WIRE_DUMP) {
-      const { writeFileSync } = await import('node:fs');
-      writeFileSync(`${process.env.XS_LWM2M_WIRE_DUMP}.lin.json`, JSON.stringify(linWire, null, 1));
-      writeFileSync(`${process.env.XS_LWM2M_WIRE_DUMP}.node.json`, JSON.stringify(reference.wire, null, 1));
-    }
     assert.equal(linWire.length, reference.wire!.length, `same number of messages (lin ${linWire.length}, Node ${reference.wire!.length})`);
     assert.deepEqual(linWire, reference.wire);
     console.log(`      ${linWire.length} messages on the wire, identical to the Node client's`);

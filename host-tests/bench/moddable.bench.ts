@@ -1,0 +1,202 @@
+// The firmware on the Moddable SDK's Linux runtime with the ESP32 board's
+// creation limits, measured on device terms (needs MODDABLE; skipped without):
+//  - the XS machine's peaks along bootstrap → register → 10 Reads → 60 s of
+//    observation (pmin = pmax = 1) → Update: live slot and chunk heaps (a full
+//    GC after every datagram the client sends, in the probe build of
+//    host-tests/moddable/probe) and the stack (the instruments' per-second peaks);
+//  - the time the client takes to serve a Read of /3/0 (TLV) and a
+//    Bootstrap-Write of /1 (TLV), median of 200, measured inside the firmware
+//    from the datagram's arrival to the answer's departure, beside the same
+//    figure for the Node client (same transport wrapper, V8, wasm TLV);
+//  - the ESP32 image: mc.xs.c of the esp32/nodemcu JavaScript half, slots
+//    preloaded into flash, aliasable objects (RAM pointers).
+// Run: npm run bench moddable
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Code, decodeMessage, OptionNumber } from '../../firmware/coap/message';
+import { ContentFormat, encodePayload } from '../../firmware/formats';
+import { LwM2MClient } from '../../firmware/lwm2m/client';
+import { resolveType } from '../../firmware/lwm2m/resolver';
+import { storePersistence } from '../../firmware/lwm2m/persistence';
+import { nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
+import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
+import type { Peer } from '../../firmware/coap/api';
+import { RecordStore } from '../../firmware/store/record-store';
+import { utf8Decode } from '../../firmware/util/utf8';
+import { BootstrapServer, accountRecords, type EndpointConfig } from '../../host/bootstrap-server';
+import { LwM2MServer } from '../../host/lwm2m-server';
+import { installTlv } from '../../host/runtime';
+import { MemoryFlash } from '../support/memory-flash';
+import { until } from '../moddable/flow';
+import { LinFirmware, memoryPeaks, HOST_SLOT_BYTES } from '../moddable/lin-run';
+import { ServeTimer, requestKind } from '../moddable/probe/serve-timer';
+import { buildEsp32JsHalf, buildLin, findSdk, REPO, type Sdk } from '../moddable/sdk';
+
+const EP = 'xs-lwm2m-bench';
+const REPEAT = 200;
+const OBSERVE_SECONDS = Number(process.env.BENCH_OBSERVE_SECONDS ?? 60);
+const READ = 'GET /3/0';
+const BOOTSTRAP_WRITE = 'PUT /1';
+
+function table(rows: string[][]): void {
+  const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) console.log(r.map((s, c) => (c === 0 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join('  '));
+}
+
+const pct = (a: number, b: number) => `${Math.round((100 * a) / b)} %`;
+
+function describe(data: Uint8Array): string | undefined {
+  const d = decodeMessage(data);
+  if (!d.ok) return undefined;
+  return requestKind(d.message.code, d.message.options.filter((o) => o.number === OptionNumber.URI_PATH).map((o) => utf8Decode(o.value)));
+}
+
+interface Servers {
+  server: LwM2MServer;
+  bs: BootstrapServer;
+  bsUri: string;
+  config: EndpointConfig;
+  /** The client's address as the Bootstrap-Server saw it (for server-initiated writes). */
+  clientPeer(): Peer;
+  close(): void;
+}
+
+async function startServers(): Promise<Servers> {
+  const bsUdp = await openUdp({ address: '127.0.0.1', port: 0 });
+  const srvUdp = await openUdp({ address: '127.0.0.1', port: 0 });
+  const server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
+  const config: EndpointConfig = { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] };
+  let peer: Peer | undefined;
+  const bs = new BootstrapServer({
+    transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    config: { format: 'tlv', endpoints: { [EP]: config } },
+    onEvent: (e) => { if (e.type === 'request') peer = e.peer; },
+  });
+  return {
+    server, bs, config, bsUri: `coap://127.0.0.1:${bsUdp.port}`,
+    clientPeer: () => { if (!peer) throw new Error('no Bootstrap-Request seen'); return peer; },
+    close: () => { server.close(); bs.close(); },
+  };
+}
+
+/** 200 Reads of /3/0, then 200 Bootstrap-Writes of /1 followed by a whole bootstrap sequence. */
+async function timedRequests(s: Servers): Promise<void> {
+  for (let i = 0; i < REPEAT; i++) {
+    const r = await s.server.read(EP, '/3/0', ContentFormat.TLV);
+    if (r.code !== '2.05') throw new Error(`Read /3/0: ${r.code}`);
+  }
+  const [, records] = accountRecords(s.config)[1]!;
+  const enc = encodePayload(ContentFormat.TLV, { objectId: 1 }, records, resolveType);
+  if (!enc.ok) throw new Error(enc.reason);
+  const peer = s.clientPeer();
+  for (let i = 0; i < REPEAT; i++) {
+    const res = await s.bs.endpoint.request(peer, { method: Code.PUT, path: ['1'], contentFormat: ContentFormat.TLV, payload: enc.value });
+    if (res.code !== Code.CHANGED) throw new Error(`Bootstrap-Write /1: ${res.code}`);
+  }
+  // Close the server-initiated sequence the writes opened with a whole, consistent one.
+  if (!(await s.bs.provision(peer, EP))) throw new Error('bootstrap sequence after the timed writes failed');
+  await until(() => s.server.clients.has(EP), 10_000, 're-registration');
+}
+
+async function registered(s: Servers): Promise<void> {
+  await until(() => s.server.clients.has(EP), 30_000, 'registration');
+}
+
+async function xsOnLin(sdk: Sdk): Promise<{ peaks: ReturnType<typeof memoryPeaks>; live: { slotBytes: number; chunkBytes: number; samples: number }; times: Record<string, { median: number; n: number }> }> {
+  const s = await startServers();
+  const flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-bench-'));
+  const { so } = await buildLin(sdk, {
+    name: 'lin-probe', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
+    config: { endpoint: EP, bootstrap: s.bsUri, flashDirectory: `${flashDir}/`, logLevel: 'info' },
+  });
+  const fw = LinFirmware.start(sdk, so, 'lin-probe');
+  try {
+    await registered(s);
+    for (let i = 0; i < 10; i++) await s.server.read(EP, '/3/0', ContentFormat.TLV);
+    await s.server.writeAttributes(EP, '/3/0/13', { pmin: 1, pmax: 1 });
+    let notes = 0;
+    const obs = await s.server.observe(EP, '/3/0/13', () => { notes++; });
+    await new Promise((r) => setTimeout(r, OBSERVE_SECONDS * 1000));
+    await obs.cancel();
+    if (notes < OBSERVE_SECONDS / 2) throw new Error(`only ${notes} notifications in ${OBSERVE_SECONDS} s`);
+    await s.server.execute(EP, '/1/0/8');
+    await new Promise((r) => setTimeout(r, 1500)); // the Update, then one more instruments sample
+    const peer = s.server.clients.get(EP)!.peer;
+    const report = async () => JSON.parse(utf8Decode((await s.server.endpoint.request(peer, { method: Code.GET, path: ['probe', 'report'] })).payload));
+    const { live } = await report();
+    const peaks = memoryPeaks(fw.instruments());
+    await s.server.endpoint.request(peer, { method: Code.POST, path: ['probe', 'timing'] });
+    await timedRequests(s);
+    const { times } = await report();
+    const errors = fw.xsErrors();
+    if (errors.length > 0) throw new Error(`XS reported: ${errors.join(' | ')}`);
+    return { peaks, live, times };
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${fw.proc.grep(/^(?!instruments)/).slice(-40).join("\n")}`);
+  } finally {
+    await fw.stop('SIGKILL');
+    s.close();
+    rmSync(flashDir, { recursive: true, force: true });
+  }
+}
+
+async function v8OnNode(): Promise<Record<string, { median: number; n: number }>> {
+  installTlv(silentLogger);
+  const s = await startServers();
+  const udp: UdpTransport = await openUdp({ address: '127.0.0.1', port: 0 });
+  const timer = new ServeTimer(udp as DatagramTransport, { now: () => Number(process.hrtime.bigint() / 1000n), describe });
+  const client = new LwM2MClient({
+    endpointName: EP, transport: timer, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
+    factory: { bootstrap: { uri: s.bsUri } },
+    persistence: storePersistence(RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: silentLogger }), silentLogger),
+  });
+  try {
+    client.start();
+    await registered(s);
+    timer.samples.clear();
+    await timedRequests(s);
+    return timer.summary();
+  } finally {
+    await client.stop();
+    udp.close();
+    s.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const sdk = findSdk();
+  if ('missing' in sdk) {
+    console.log(`skipped: ${sdk.missing}`);
+    return;
+  }
+  const lin = await xsOnLin(sdk);
+  const node = await v8OnNode();
+  const p = lin.peaks;
+  console.log(`Moddable SDK ${sdk.version}: the firmware on the Linux runtime, ESP32 board creation limits (instrumented release build)`);
+  console.log(`XS machine along bootstrap → register → 10 Reads → ${OBSERVE_SECONDS} s Observe (pmin = pmax = 1) → Update`);
+  table([
+    ['', 'peak', 'limit', 'share'],
+    [`slot heap, live after GC (${lin.live.samples} samples)`, `${lin.live.slotBytes / HOST_SLOT_BYTES} slots`, `${p.slotLimit} slots`, pct(lin.live.slotBytes / HOST_SLOT_BYTES, p.slotLimit)],
+    ['slot heap, in use incl. garbage', `${p.slots} slots`, `${p.slotLimit} slots`, pct(p.slots, p.slotLimit)],
+    ['chunk heap, live after GC (64-bit host bytes)', `${lin.live.chunkBytes} B`, `${p.chunkLimit} B`, pct(lin.live.chunkBytes, p.chunkLimit)],
+    ['stack', `${p.stack} slots`, `${p.stackLimit} slots`, pct(p.stack, p.stackLimit)],
+  ]);
+  console.log(`modules loaded at run time: ${p.modulesLoaded}; garbage collections: ${p.garbageCollections}`);
+  console.log('\ntime to serve a request inside the client, median µs (min–max)');
+  const cell = (t: { median: number; min?: number; max?: number; n: number } | undefined) =>
+    t ? `${Math.round(t.median)} (${Math.round(t.min ?? 0)}–${Math.round(t.max ?? 0)}, n=${t.n})` : '-';
+  table([
+    ['request', 'XS, lin runtime', 'V8, Node'],
+    ['Read /3/0 (TLV)', cell(lin.times[READ]), cell(node[READ])],
+    ['Bootstrap-Write /1 (TLV)', cell(lin.times[BOOTSTRAP_WRITE]), cell(node[BOOTSTRAP_WRITE])],
+  ]);
+  const esp = await buildEsp32JsHalf(sdk, 'nodemcu', { ssid: 'lab', password: 'secret' });
+  const c = readFileSync(esp.mcXsC, 'utf8');
+  const define = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(c)?.[1] ?? NaN);
+  console.log(`\nESP32 image (esp32/nodemcu, JavaScript half): mc.xs.c ${esp.bytes} B; preloaded into flash: ${define('mxHeapCount')} slots `
+    + `(${define('mxHeapCount') * 16} B at 16 B a slot), ${define('mxKeysCount')} keys; aliasable in RAM: ${define('mxAliasCount')} pointers `
+    + `(${define('mxAliasCount') * 4} B)`);
+}
+
+await main();
