@@ -161,6 +161,37 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     await fw.stop();
   });
 
+  describe('when the Wi-Fi link drops', function () {
+    let dropSo: string;
+
+    before(async function () {
+      this.timeout(10 * 60_000);
+      bs!.configure(bootstrapConfig(`coap://127.0.0.1:${srvUdp.port}`));
+      rmSync(join(flashDir, 'xs-lwm2m-lwm2m.nor'), { force: true });
+      // The simulated station loses its access point 3 s after it first got an address.
+      ({ so: dropSo } = await buildLin(sdk, {
+        name: 'lin-linkdrop',
+        config: { endpoint: EP, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${flashDir}/`, simLinkDrop: 3000 },
+      }));
+    });
+
+    it('reconnects with back-off and tells the client, which sends a Registration Update', async function () {
+      this.timeout(30_000);
+      firmware = LinFirmware.start(sdk, dropSo, 'lin-firmware (link drop)');
+      const fw = firmware;
+      await until(() => server.clients.has(EP), 15_000, 'registration', firmwareLog);
+      const updates = () => serverEvents.filter((e) => e.type === 'updated' && e.reg.endpoint === EP).length;
+      const before = updates();
+      await fw.waitForLog(/wifi: link lost/, 10_000);
+      await fw.waitForLog(/wifi: up/, 5000, false);
+      await until(() => updates() > before, 10_000, 'the Update after the link came back', firmwareLog);
+      const led = fw.logLines().filter((l) => l.startsWith('[lin] gpio'));
+      assert.deepEqual(led, ['[lin] gpio 2 = 0', '[lin] gpio 2 = 1', '[lin] gpio 2 = 0', '[lin] gpio 2 = 1'], 'status LED: off, registered, link lost, back');
+      assert.deepEqual(fw.xsErrors(), []);
+      await fw.stop();
+    });
+  });
+
   describe('with Eclipse Leshan as the LwM2M Server', function () {
     let leshan: LeshanServerHandle;
 

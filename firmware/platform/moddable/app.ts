@@ -79,6 +79,8 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
   }
 
   let client: DeviceClient | undefined;
+  /** The client's last state was 'registered' (the LED shows it while the link is up). */
+  let registered = false;
   const wifi = new WifiLink({
     ssid: settings.ssid,
     password: settings.password,
@@ -86,6 +88,7 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
     log,
     onUp: () => {
       if (client !== undefined) {
+        led.set(registered);
         client.networkChanged();
         return;
       }
@@ -107,7 +110,8 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
           onEvent: (e) => {
             if (e.type === 'state') {
               log.info(`client: state ${e.state ?? '?'}`);
-              led.set(e.state === 'registered');
+              registered = e.state === 'registered';
+              led.set(registered && wifi.connected);
             }
           },
         });
