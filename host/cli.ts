@@ -1,67 +1,65 @@
 // `xs-lwm2m` command line: client, bootstrap-server, server, demo.
+// Exit codes: 0 done, 1 could not run (a port in use, a failed demo), 2 a usage error.
 import { readFileSync } from 'node:fs';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
-import type { LogLevel } from '../firmware/platform/ports';
+import type { LogLevel, Logger } from '../firmware/platform/ports';
 import { BootstrapServer, validateConfig, type BootstrapConfig } from './bootstrap-server';
+import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Options } from './cli-args';
 import { runDemo } from './demo';
-import { LwM2MServer, formatRecords } from './lwm2m-server';
+import { LwM2MServer } from './lwm2m-server';
 import { installTlv, startNodeClient } from './runtime';
 import { startShell } from './shell';
 
-const USAGE = `usage: xs-lwm2m <command> [options]
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-  demo [--once] [--verbose]
-      Bootstrap-Server, LwM2M Server and a client on loopback; prints each step.
-  client --bootstrap <coap://host:port> --endpoint <name> [--state <dir>] [--port <n>] [--log <level>]
-  client --server <coap://host:port> --endpoint <name> [--state <dir>]
-      Run the LwM2M client (from stored state in <dir> if present).
-  bootstrap-server --config <file.json> [--port <n>] [--address <ip>] [--log <level>]
-                   [--provision <endpoint>@<ip>:<port>]
-      Provision devices over the LAN (default port 5685); --provision also starts a
-      server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.
-  server [--port <n>] [--address <ip>] [--log <level>]
-      A small LwM2M Server (default port 5683) with an interactive prompt:
-      read, write, execute, create, delete, discover, attributes, observe, cancel, list.
-`;
-
-type Args = Map<string, string | true>;
-
-function parseArgs(argv: string[]): { cmd: string | undefined; args: Args } {
-  const args: Args = new Map();
-  const [cmd, ...rest] = argv;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (!a.startsWith('--')) fail(`unexpected argument "${a}"`);
-    const key = a.slice(2);
-    const next = rest[i + 1];
-    if (next !== undefined && !next.startsWith('--')) { args.set(key, next); i++; } else args.set(key, true);
-  }
-  return { cmd, args };
-}
-
-function fail(msg: string): never {
-  process.stderr.write(`xs-lwm2m: ${msg}\n\n${USAGE}`);
+/** A usage error: the message, then the usage of the command it concerns, exit 2. */
+function usageError(e: UsageError): never {
+  process.stderr.write(`xs-lwm2m: ${e.message}\n\n${e.command ? commandUsage(e.command) : USAGE}`);
   process.exit(2);
 }
 
-function str(args: Args, key: string): string | undefined {
-  const v = args.get(key);
-  if (v === true) fail(`--${key} needs a value`);
-  return v;
+/** Something that stops the command from running (not a usage mistake): one line, exit 1. */
+function cannotRun(msg: string): never {
+  process.stderr.write(`xs-lwm2m: ${msg}\n`);
+  process.exit(1);
 }
 
-function port(args: Args, dflt: number): number {
-  const v = str(args, 'port');
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`--port must be 0..65535, not "${v}"`);
-  return n;
+class Args {
+  constructor(readonly command: string, private readonly o: Options) {}
+  has(key: string): boolean { return this.o.has(key); }
+  str(key: string): string | undefined {
+    const v = this.o.get(key);
+    return v === true ? undefined : v;
+  }
+  need(key: string, why: string): string {
+    return this.str(key) ?? this.fail(why);
+  }
+  port(key: string, dflt: number): number {
+    const v = this.str(key);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n > 65535) this.fail(`--${key} must be 0..65535, not "${v}"`);
+    return n;
+  }
+  level(): LogLevel {
+    const v = this.str('log') ?? 'info';
+    if (!['error', 'warn', 'info', 'debug'].includes(v)) this.fail('--log must be error, warn, info or debug');
+    return v as LogLevel;
+  }
+  fail(msg: string): never { usageError(new UsageError(msg, this.command)); }
 }
 
-function level(args: Args): LogLevel {
-  const v = str(args, 'log') ?? 'info';
-  if (!['error', 'warn', 'info', 'debug'].includes(v)) fail(`--log must be error, warn, info or debug`);
-  return v as LogLevel;
+/** Binds, or explains a port that is taken: by whom it likely is and which option picks another. */
+async function bind<T>(what: Promise<T>, desc: { proto: 'UDP' | 'TCP'; port: number; address: string; owner: string; option: string }): Promise<T> {
+  try {
+    return await what;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') cannotRun(`${desc.proto} port ${desc.port} on ${desc.address} is already in use, most likely by ${desc.owner}; stop it, or pick another port with ${desc.option} <n>`);
+    if (code === 'EACCES') cannotRun(`no permission to use ${desc.proto} port ${desc.port} on ${desc.address}; pick a port above 1023 with ${desc.option} <n>`);
+    if (code === 'EADDRNOTAVAIL') cannotRun(`${desc.address} is not an address of this machine (${desc.option === '--port' ? '--address' : '--http-address'})`);
+    throw e;
+  }
 }
 
 function onSignal(fn: () => Promise<void>): void {
@@ -71,70 +69,84 @@ function onSignal(fn: () => Promise<void>): void {
   process.on('SIGTERM', h);
 }
 
+async function demo(a: Args): Promise<void> {
+  const demo = await runDemo({ once: a.has('once'), verbose: a.has('verbose') });
+  const timer = setTimeout(() => { process.stderr.write('xs-lwm2m demo: no registration within 30 s\n'); void demo.stop().then(() => process.exit(1)); }, 30_000);
+  const ok = await demo.done;
+  clearTimeout(timer);
+  if (a.has('once')) { await demo.stop(); process.exit(ok ? 0 : 1); }
+  process.stdout.write('running; Ctrl-C de-registers and exits\n');
+  onSignal(demo.stop);
+}
+
+async function client(a: Args): Promise<void> {
+  const endpointName = a.need('endpoint', 'client needs --endpoint <name>');
+  const bootstrapUri = a.str('bootstrap');
+  const serverUri = a.str('server');
+  if (!bootstrapUri && !serverUri) a.fail('client needs --bootstrap <uri> or --server <uri>');
+  for (const u of [bootstrapUri, serverUri]) if (u && !/^coap:\/\/(\[[0-9a-fA-F:.]+\]|[^/:]+)(:\d+)?\/?$/.test(u)) a.fail(`"${u}" is not a coap:// URI (coaps needs DTLS, not in this build)`);
+  const port = a.port('port', 0);
+  const client = await bind(startNodeClient({ endpointName, bootstrapUri, serverUri, stateDir: a.str('state'), port, logLevel: a.level() }),
+    { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
+  onSignal(() => client.stop());
+}
+
+async function bootstrapServer(a: Args): Promise<void> {
+  const file = a.need('config', 'bootstrap-server needs --config <file.json>');
+  let config: BootstrapConfig;
+  try { config = JSON.parse(readFileSync(file, 'utf8')) as BootstrapConfig; validateConfig(config); }
+  catch (e) { a.fail(`cannot use ${file}: ${(e as Error).message}`); }
+  const target = a.str('provision');
+  const m = target === undefined ? undefined : /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target) ?? a.fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
+  const log = consoleLogger(a.level(), 'bootstrap-server');
+  installTlv(log);
+  const port = a.port('port', 5685), address = a.str('address') ?? '0.0.0.0';
+  const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner: 'another xs-lwm2m server or bootstrap-server', option: '--port' });
+  const bs = new BootstrapServer({
+    transport, timers: nodeTimers, random: nodeRandom, log, config,
+    onEvent: (e) => {
+      if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
+      if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);
+    },
+  });
+  log.info(`listening on ${transport.address}:${transport.port} for ${Object.keys(config.endpoints).join(', ')}`);
+  if (m) void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
+  onSignal(async () => bs.close());
+}
+
+/** consoleLogger's "[prefix] I message" lines, drawn above the prompt instead of into it. */
+function promptLogger(level: LogLevel, prefix: string, say: (line: string) => void): Logger {
+  const rank = ['error', 'warn', 'info', 'debug'].indexOf(level);
+  const line = (r: number, tag: string) => (m: string) => { if (rank >= r) say(`[${prefix}] ${tag} ${m}`); };
+  return { error: line(0, 'E'), warn: line(1, 'W'), info: line(2, 'I'), debug: line(3, 'D') };
+}
+
+async function server(a: Args): Promise<void> {
+  const level = a.level();
+  const port = a.port('port', 5683), address = a.str('address') ?? '0.0.0.0';
+  const early = consoleLogger(level, 'server');
+  installTlv(early);
+  const transport = await bind(openUdp({ port, address, log: early }), { proto: 'UDP', port, address, owner: 'another xs-lwm2m server or bootstrap-server', option: '--port' });
+  let say = (line: string): void => { process.stdout.write(line + '\n'); };
+  const log = promptLogger(level, 'server', (line) => say(line));
+  const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log });
+  log.info(`listening on ${transport.address}:${transport.port}`);
+  const shell = startShell(server, (s) => process.stdout.write(s + '\n'));
+  say = shell.say;
+  onSignal(async () => server.close());
+}
+
 async function main(): Promise<void> {
-  const { cmd, args } = parseArgs(process.argv.slice(2));
-  switch (cmd) {
-    case 'demo': {
-      const demo = await runDemo({ once: args.has('once'), verbose: args.has('verbose') });
-      const timer = setTimeout(() => { process.stderr.write('xs-lwm2m demo: no registration within 30 s\n'); void demo.stop().then(() => process.exit(1)); }, 30_000);
-      const ok = await demo.done;
-      clearTimeout(timer);
-      if (args.has('once')) { await demo.stop(); process.exit(ok ? 0 : 1); }
-      process.stdout.write('running; Ctrl-C de-registers and exits\n');
-      onSignal(demo.stop);
-      return;
-    }
-    case 'client': {
-      const endpointName = str(args, 'endpoint') ?? fail('client needs --endpoint <name>');
-      const bootstrapUri = str(args, 'bootstrap');
-      const serverUri = str(args, 'server');
-      if (!bootstrapUri && !serverUri) fail('client needs --bootstrap <uri> or --server <uri>');
-      for (const u of [bootstrapUri, serverUri]) if (u && !/^coap:\/\/(\[[0-9a-fA-F:.]+\]|[^/:]+)(:\d+)?\/?$/.test(u)) fail(`"${u}" is not a coap:// URI (coaps needs DTLS, not in this build)`);
-      const client = await startNodeClient({ endpointName, bootstrapUri, serverUri, stateDir: str(args, 'state'), port: port(args, 0), logLevel: level(args) });
-      onSignal(() => client.stop());
-      return;
-    }
-    case 'bootstrap-server': {
-      const file = str(args, 'config') ?? fail('bootstrap-server needs --config <file.json>');
-      let config: BootstrapConfig;
-      try { config = JSON.parse(readFileSync(file, 'utf8')) as BootstrapConfig; validateConfig(config); }
-      catch (e) { fail(`cannot use ${file}: ${(e as Error).message}`); }
-      const log = consoleLogger(level(args), 'bootstrap-server');
-      installTlv(log);
-      const transport = await openUdp({ port: port(args, 5685), address: str(args, 'address') ?? '0.0.0.0', log });
-      const bs = new BootstrapServer({
-        transport, timers: nodeTimers, random: nodeRandom, log, config,
-        onEvent: (e) => {
-          if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
-          if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);
-        },
-      });
-      log.info(`listening on ${transport.address}:${transport.port} for ${Object.keys(config.endpoints).join(', ')}`);
-      const target = str(args, 'provision');
-      if (target) {
-        const m = /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target);
-        if (!m) fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
-        void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
-      }
-      onSignal(async () => bs.close());
-      return;
-    }
-    case 'server': {
-      const log = consoleLogger(level(args), 'server');
-      installTlv(log);
-      const transport = await openUdp({ port: port(args, 5683), address: str(args, 'address') ?? '0.0.0.0', log });
-      const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log });
-      log.info(`listening on ${transport.address}:${transport.port}`);
-      startShell(server, (s) => process.stdout.write(s + '\n'), formatRecords);
-      onSignal(async () => server.close());
-      return;
-    }
-    case undefined: case 'help': case '--help': case '-h':
-      process.stdout.write(USAGE);
-      return;
-    default:
-      fail(`unknown command "${cmd}"`);
+  let parsed;
+  try { parsed = parseCommandLine(process.argv.slice(2)); } catch (e) { if (e instanceof UsageError) usageError(e); throw e; }
+  switch (parsed.kind) {
+    case 'usage': process.stdout.write(USAGE); return;
+    case 'version': process.stdout.write(`xs-lwm2m ${VERSION}\n`); return;
+    case 'help': process.stdout.write(commandUsage(parsed.command)); return;
   }
+  const a = new Args(parsed.command, parsed.options);
+  const run: Record<keyof typeof COMMANDS, (a: Args) => Promise<void>> = { demo, client, 'bootstrap-server': bootstrapServer, server };
+  await run[parsed.command](a);
 }
 
 main().catch((e) => { process.stderr.write(`xs-lwm2m: ${(e as Error).message}\n`); process.exit(1); });

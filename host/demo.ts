@@ -5,7 +5,9 @@ import { ContentFormat } from '../firmware/formats';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import type { Logger } from '../firmware/platform/ports';
 import { BootstrapServer } from './bootstrap-server';
-import { LwM2MServer, formatRecords } from './lwm2m-server';
+import { LwM2MServer } from './lwm2m-server';
+import { codeName } from './console/terms';
+import { showRecords } from './console/typed-values';
 import { installTlv, startNodeClient } from './runtime';
 
 export interface DemoOptions {
@@ -60,8 +62,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<{ stop(): Promise<vo
   const readDevice = async () => {
     try {
       const r = await server.read(ep, '/3/0', ContentFormat.TLV);
-      out(`${at()}  server     Read /3/0 → ${r.code}`);
-      for (const line of formatRecords(r.records).split('\n')) if (line) out(`${' '.repeat(11)}             ${line}`);
+      out(`${at()}  server     Read /3/0 → ${codeName(r.code)}`);
+      for (const line of showRecords(r.records).split('\n')) if (line) out(`${' '.repeat(11)}             ${line}`);
       resolveDone(true);
     } catch (e) {
       out(`${at()}  server     Read /3/0 failed: ${(e as Error).message}`);

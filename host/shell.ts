@@ -1,147 +1,218 @@
 // The interactive prompt of `xs-lwm2m server`: drive a device from a laptop.
-import { createInterface } from 'node:readline';
-import { ContentFormat, type ResourceRecord } from '../firmware/formats';
-import { parsePath } from '../firmware/model/path';
-import type { Value } from '../firmware/model/types';
-import { resolveType } from '../firmware/lwm2m/resolver';
-import type { LwM2MServer, OperationResult } from './lwm2m-server';
+// Every mistake in a command line is answered with one line saying what was
+// wrong; nothing is sent to the device until the line is valid.
+import { createInterface, clearLine, cursorTo } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { ResourceRecord } from '../firmware/formats';
+import { formatPath } from '../firmware/model/path';
+import type { Path } from '../firmware/model/types';
+import { codeName, formatName, FORMAT_IDS } from './console/terms';
+import { checkPath, parseTyped, pathLabel, showRecords } from './console/typed-values';
+import { freeInstanceId } from './console/device-objects';
+import type { LwM2MServer, OperationResult, ServerEvent } from './lwm2m-server';
 
-const FORMAT_NAMES: Record<string, number> = {
-  tlv: ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JSON, 'senml-cbor': ContentFormat.SENML_CBOR,
-  text: ContentFormat.TEXT, opaque: ContentFormat.OPAQUE, json: ContentFormat.LWM2M_JSON,
-};
+const FORMATS = Object.keys(FORMAT_IDS).join('|');
 
-const HELP = `commands:
+const HELP = `commands (<path> is /object/instance/resource, e.g. /3/0/0):
   list
-  read <ep> <path> [tlv|senml-json|senml-cbor|text|opaque]
-  write <ep> <path> <value>              (resource)     write <ep> </o/i> <rid>=<value> ...  (instance, partial)
-  execute <ep> <path> [args]
-  create <ep> </o> <rid>=<value> ...
+  read <ep> <path> [${FORMATS}]
+  write <ep> <path> <value>                 a resource
+  write <ep> </o/i> <rid>=<value> ...       some resources of an instance (partial update)
+  execute <ep> <path> [arguments]
+  create <ep> </o>[/i] <rid>=<value> ...    (no instance id: the lowest free one)
   delete <ep> </o/i>
   discover <ep> <path>
-  attributes <ep> <path> pmin=1 pmax=60 gt=20 lt=5 st=1
-  observe <ep> <path> [format]           cancel <ep> <path> [passive]   (passive: forget it, RST the next notification)
-  read-composite <ep> <path> <path> ...  [--senml-json]
-  write-composite <ep> </o/i/r>=<value> ...  [--senml-json]
+  attributes <ep> <path> <name>=<n> ...     e.g. attributes <ep> /3/0/13 pmin=1 pmax=60
+                                            (gt, lt, st on numeric resources; a name alone removes it)
+  observe <ep> <path> [format]              cancel <ep> <path> [passive]   (passive: forget it, RST the next notification)
+  read-composite <ep> <path> <path> ...     [--senml-json]
+  write-composite <ep> </o/i/r>=<value> ... [--senml-json]
   observe-composite <ep> <path> <path> ...  [--senml-json]     cancel-composite <ep> [passive]
-  (Send from a client is printed as it arrives)
+  (data a client Sends to /dp is printed as it arrives)
   quit`;
 
-/** Parse a text value by the resource's data type. */
-export function parseValue(path: string, text: string): Value {
-  const p = parsePath(path);
-  const t = p && p.objectId !== undefined && p.resourceId !== undefined ? resolveType(p.objectId, p.resourceId)?.type : undefined;
-  switch (t) {
-    case 'integer': case 'unsigned': case 'time': {
-      const b = BigInt(text);
-      return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
-    }
-    case 'float': return Number(text);
-    case 'boolean': return text === 'true' || text === '1';
-    case 'opaque': return Uint8Array.from((text.replace(/^0x/, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
-    case 'objlnk': { const [o, i] = text.split(':').map(Number); return { objectId: o, instanceId: i }; }
-    default: return text;
-  }
+export interface ShellOptions {
+  /** Where command lines come from (default stdin). */
+  input?: Readable;
+  /** Where the prompt is drawn (default stdout). */
+  output?: Writable;
+  /** `quit` (default: SIGINT to this process, which de-registers and exits). */
+  onQuit?: () => void;
 }
 
-export function startShell(server: LwM2MServer, out: (s: string) => void, show: (r: ResourceRecord[] | undefined) => string): void {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'lwm2m> ' });
+/** A mistake in the command line: printed as one line, nothing sent. */
+class UsageError extends Error {}
+
+function check<T>(r: { ok: true; value: T } | { ok: false; reason: string }): T {
+  if (!r.ok) throw new UsageError(r.reason);
+  return r.value;
+}
+
+function format(name: string | undefined): number | undefined {
+  if (name === undefined) return undefined;
+  const id = FORMAT_IDS[name];
+  if (id === undefined) throw new UsageError(`unknown format "${name}": use one of ${Object.keys(FORMAT_IDS).join(', ')}`);
+  return id;
+}
+
+/** "<rid>=<value>" items under an instance, each checked against its resource's type. */
+function assignments(base: Path, items: string[]): ResourceRecord[] {
+  if (items.length === 0) throw new UsageError('give at least one <rid>=<value>');
+  return items.map((kv) => {
+    const eq = kv.indexOf('=');
+    const rid = Number(kv.slice(0, eq));
+    if (eq < 1 || !/^\d+$/.test(kv.slice(0, eq)) || rid > 65534) throw new UsageError(`"${kv}" is not <rid>=<value>`);
+    const path = { ...base, resourceId: rid };
+    return { path, value: check(parseTyped(path, kv.slice(eq + 1))) };
+  });
+}
+
+interface Command { args: string; min: number; run(ep: string, args: string[]): Promise<void> }
+
+export interface Shell {
+  /** Print a line that did not come from a command (a log line), redrawing the prompt under it. */
+  say(text: string): void;
+  close(): void;
+}
+
+export function startShell(server: LwM2MServer, out: (s: string) => void, opts: ShellOptions = {}): Shell {
+  const output = opts.output ?? process.stdout;
+  const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'lwm2m> ' });
+  const terminal = (rl as unknown as { terminal: boolean }).terminal;
   const observations = new Map<string, (opts?: { passive?: boolean }) => Promise<void>>();
-  server.listeners.add((e) => {
-    if (e.type !== 'send') return;
-    out(`send from ${e.reg.endpoint}:`);
-    out(show(e.records));
-  });
-  const print = (r: OperationResult) => {
-    out(r.code + (r.text && !r.records ? ` ${r.text}` : ''));
-    if (r.records) out(show(r.records));
+  let busy = 0;
+
+  // A line that arrives while the prompt waits (notify, send, registration) is
+  // drawn above the prompt, which is redrawn with what was typed so far.
+  const say = (text: string) => {
+    if (!terminal || busy > 0) { out(text); return; }
+    clearLine(output, 0);
+    cursorTo(output, 0);
+    out(text);
+    rl.prompt(true);
   };
-  const assignments = (base: string, items: string[]): ResourceRecord[] => items.map((kv) => {
-    const [rid, ...v] = kv.split('=');
-    const path = `${base.replace(/\/$/, '')}/${rid}`;
-    const p = parsePath(path);
-    if (!p) throw new Error(`bad resource ${rid}`);
-    return { path: p, value: parseValue(path, v.join('=')) };
-  });
+  const listener = (e: ServerEvent) => {
+    if (e.type === 'send') say(`send from ${e.reg.endpoint} (${formatName(e.contentFormat)}):\n${showRecords(e.records)}`);
+  };
+  server.listeners.add(listener);
+
+  /** "2.05 Content (senml-json)" or "4.05 Method Not Allowed: <the client's reason>", then the values. */
+  const print = (r: OperationResult, prefix = '', write = out) => {
+    const shown = r.records ? ` (${formatName(r.contentFormat)})` : '';
+    const reason = r.text && !r.records ? `: ${r.text}` : '';
+    const undecoded = r.code === '2.05' && !r.records && r.payload?.length ? ` (${r.payload.length} bytes of ${formatName(r.contentFormat) ?? 'no format'} that did not decode)` : '';
+    write(prefix + codeName(r.code) + shown + reason + undecoded + (r.records?.length ? '\n' + showRecords(r.records) : ''));
+  };
+  const path = (text: string) => check(checkPath(text));
+  const composite = (args: string[]) => ({ items: args.filter((a) => a !== '--senml-json'), format: args.includes('--senml-json') ? FORMAT_IDS['senml-json'] : FORMAT_IDS['senml-cbor'] });
+  const forget = async (key: string, passive: boolean) => {
+    const c = observations.get(key);
+    if (!c) throw new UsageError(`no observation of ${key}`);
+    observations.delete(key);
+    await c({ passive });
+    out('cancelled');
+  };
+
+  const commands: Record<string, Command> = {
+    'read': { args: `<ep> <path> [${FORMATS}]`, min: 1, run: async (ep, [p, f]) => print(await server.read(ep, formatPath(path(p)), format(f))) },
+    'discover': { args: '<ep> <path>', min: 1, run: async (ep, [p]) => {
+      const r = await server.discover(ep, formatPath(path(p)));
+      out(codeName(r.code) + (r.links ? '' : r.text ? `: ${r.text}` : ''));
+      for (const l of r.links ?? []) {
+        const lp = checkPath(l.target);
+        out(`<${l.target}>${l.attrs.map(([k, v]) => `;${k}${v === undefined ? '' : '=' + v}`).join('')}${lp.ok ? '  ' + pathLabel(lp.value).slice(l.target.length + 1) : ''}`);
+      }
+    } },
+    'write': { args: '<ep> <path> <value> | <ep> </o/i> <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
+      const target = path(p);
+      if (target.resourceId !== undefined) print(await server.write(ep, formatPath(target), check(parseTyped(target, rest.join(' ')))));
+      else if (target.instanceId !== undefined) print(await server.write(ep, formatPath(target), assignments(target, rest), { replace: false }));
+      else throw new UsageError('write names a resource (/o/i/r) or an instance (/o/i)');
+    } },
+    'execute': { args: '<ep> <path> [arguments]', min: 1, run: async (ep, [p, ...rest]) => {
+      const target = path(p);
+      if (target.resourceId === undefined) throw new UsageError('execute names a resource, e.g. /1/0/8');
+      print(await server.execute(ep, formatPath(target), rest.join(' ')));
+    } },
+    'create': { args: '<ep> </o>[/i] <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
+      const target = path(p);
+      if (target.objectId === undefined || target.resourceId !== undefined) throw new UsageError('create names an object (/o) or a new instance (/o/i)');
+      const instanceId = target.instanceId ?? freeInstanceId(server.clients.get(ep), target.objectId);
+      const r = await server.create(ep, `/${target.objectId}`, assignments({ objectId: target.objectId, instanceId }, rest));
+      print(r);
+      if (r.location) out(`created ${r.location}`);
+    } },
+    'delete': { args: '<ep> </o/i>', min: 1, run: async (ep, [p]) => print(await server.delete(ep, formatPath(path(p)))) },
+    'attributes': { args: '<ep> <path> <name>=<n> ...', min: 2, run: async (ep, [p, ...rest]) => {
+      const attrs: Record<string, string | null> = {};
+      for (const kv of rest) {
+        const [k, v] = kv.split('=');
+        if (!/^[a-z]+$/.test(k) || (v !== undefined && v === '')) throw new UsageError(`"${kv}" is not <name>=<number> or <name>`);
+        attrs[k] = v ?? null;
+      }
+      print(await server.writeAttributes(ep, formatPath(path(p)), attrs));
+    } },
+    'observe': { args: `<ep> <path> [${FORMATS}]`, min: 1, run: async (ep, [p, f]) => {
+      const key = `${ep} ${formatPath(path(p))}`;
+      if (observations.has(key)) throw new UsageError(`already observing ${key}`);
+      const target = formatPath(path(p));
+      const o = await server.observe(ep, target, (r) => print(r, `notify ${target} from ${ep}: `, say), format(f));
+      if (o.first.code === '2.05') observations.set(key, o.cancel);
+      print(o.first);
+    } },
+    'cancel': { args: '<ep> <path> [passive]', min: 1, run: (ep, [p, mode]) => forget(`${ep} ${formatPath(path(p))}`, mode === 'passive') },
+    'read-composite': { args: '<ep> <path> <path> ... [--senml-json]', min: 1, run: async (ep, args) => {
+      const c = composite(args);
+      print(await server.readComposite(ep, c.items.map((p) => formatPath(path(p))), c.format));
+    } },
+    'write-composite': { args: '<ep> </o/i/r>=<value> ... [--senml-json]', min: 1, run: async (ep, args) => {
+      const c = composite(args);
+      const records = c.items.map((kv) => {
+        const eq = kv.indexOf('=');
+        const p = path(eq > 0 ? kv.slice(0, eq) : kv);
+        if (eq < 0 || p.resourceId === undefined) throw new UsageError(`"${kv}" is not </o/i/r>=<value>`);
+        return { path: p, value: check(parseTyped(p, kv.slice(eq + 1))) };
+      });
+      print(await server.writeComposite(ep, records, c.format));
+    } },
+    'observe-composite': { args: '<ep> <path> <path> ... [--senml-json]', min: 1, run: async (ep, args) => {
+      const c = composite(args);
+      const paths = c.items.map((p) => formatPath(path(p)));
+      if (observations.has(`${ep} composite`)) throw new UsageError(`already observing a composite of ${ep}; cancel-composite first`);
+      const o = await server.observeComposite(ep, paths, (r) => print(r, `notify ${paths.join(',')} from ${ep}: `, say), c.format);
+      if (o.first.code === '2.05') observations.set(`${ep} composite`, o.cancel);
+      print(o.first);
+    } },
+    'cancel-composite': { args: '<ep> [passive]', min: 0, run: (ep, [mode]) => forget(`${ep} composite`, mode === 'passive') },
+  };
+
+  const list = () => {
+    if (server.clients.size === 0) out('no client is registered');
+    for (const c of server.clients.values()) {
+      out(`${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lifetime ${c.lifetime} s  binding ${c.binding}  lwm2m ${c.lwm2mVersion}`);
+      out(`  ${c.links.filter((l) => l.target !== '/').map((l) => `<${l.target}>`).join(',')}`);
+    }
+  };
+
+  const run = async (line: string) => {
+    const [cmd, ep, ...args] = line.trim().split(/\s+/);
+    if (!cmd) return;
+    if (cmd === 'help') { out(HELP); return; }
+    if (cmd === 'quit' || cmd === 'exit') { rl.close(); (opts.onQuit ?? (() => process.kill(process.pid, 'SIGINT')))(); return; }
+    if (cmd === 'list') { list(); return; }
+    const c = commands[cmd];
+    if (!c) throw new UsageError(`unknown command "${cmd}"; try help`);
+    if (!ep || args.length < c.min) throw new UsageError(`usage: ${cmd} ${c.args}`);
+    if (!server.clients.has(ep)) throw new UsageError(`${ep} is not registered; list shows who is`);
+    await c.run(ep, args);
+  };
+
   rl.on('line', (line) => {
-    const [cmd, ep, path, ...rest] = line.trim().split(/\s+/);
-    const run = async () => {
-      switch (cmd) {
-        case undefined: case '': return;
-        case 'help': out(HELP); return;
-        case 'quit': case 'exit': rl.close(); process.kill(process.pid, 'SIGINT'); return;
-        case 'list':
-          for (const c of server.clients.values()) out(`${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lt=${c.lifetime}  ${c.links.map((l) => `<${l.target}>`).join(',')}`);
-          return;
-      }
-      if (!ep) { out('need <endpoint>; try help'); return; }
-      const args = [path, ...rest].filter((a) => a !== undefined);
-      const composite = args.includes('--senml-json') ? ContentFormat.SENML_JSON : ContentFormat.SENML_CBOR;
-      const plain = args.filter((a) => a !== '--senml-json');
-      switch (cmd) {
-        case 'read-composite': print(await server.readComposite(ep, plain, composite)); return;
-        case 'write-composite': {
-          const records: ResourceRecord[] = plain.map((kv) => {
-            const [p, ...v] = kv.split('=');
-            const pp = parsePath(p);
-            if (!pp || pp.resourceId === undefined) throw new Error(`bad resource path ${p}`);
-            return { path: pp, value: parseValue(p, v.join('=')) };
-          });
-          print(await server.writeComposite(ep, records, composite));
-          return;
-        }
-        case 'observe-composite': {
-          const o = await server.observeComposite(ep, plain, (r) => { out(`notify ${plain.join(',')}: ${r.code}`); if (r.records) out(show(r.records)); }, composite);
-          observations.set(`${ep} composite`, o.cancel);
-          print(o.first);
-          return;
-        }
-        case 'cancel-composite': {
-          const c = observations.get(`${ep} composite`);
-          if (!c) { out('no such observation'); return; }
-          observations.delete(`${ep} composite`);
-          await c({ passive: path === 'passive' });
-          out('cancelled');
-          return;
-        }
-      }
-      if (!path) { out('need <endpoint> <path>; try help'); return; }
-      switch (cmd) {
-        case 'read': print(await server.read(ep, path, FORMAT_NAMES[rest[0] ?? 'tlv'] ?? ContentFormat.TLV)); return;
-        case 'discover': { const r = await server.discover(ep, path); out(`${r.code} ${r.text ?? ''}`); return; }
-        case 'write': {
-          const p = parsePath(path);
-          if (p?.resourceId !== undefined) print(await server.write(ep, path, parseValue(path, rest.join(' '))));
-          else print(await server.write(ep, path, assignments(path, rest), { replace: false }));
-          return;
-        }
-        case 'execute': print(await server.execute(ep, path, rest.join(' '))); return;
-        case 'create': { const r = await server.create(ep, path, assignments(`${path}/0`, rest)); out(`${r.code} ${r.location ?? r.text ?? ''}`); return; }
-        case 'delete': print(await server.delete(ep, path)); return;
-        case 'attributes': {
-          const attrs: Record<string, string | null> = {};
-          for (const kv of rest) { const [k, v] = kv.split('='); attrs[k] = v ?? null; }
-          print(await server.writeAttributes(ep, path, attrs));
-          return;
-        }
-        case 'observe': {
-          const o = await server.observe(ep, path, (r) => { out(`notify ${path}: ${r.code}`); if (r.records) out(show(r.records)); }, FORMAT_NAMES[rest[0] ?? 'tlv']);
-          observations.set(`${ep} ${path}`, o.cancel);
-          print(o.first);
-          return;
-        }
-        case 'cancel': {
-          const c = observations.get(`${ep} ${path}`);
-          if (!c) { out('no such observation'); return; }
-          observations.delete(`${ep} ${path}`);
-          await c({ passive: rest[0] === 'passive' });
-          out('cancelled');
-          return;
-        }
-        default: out(`unknown command ${cmd}; try help`);
-      }
-    };
-    run().catch((e) => out(`error: ${(e as Error).message}`)).finally(() => rl.prompt());
+    busy++;
+    run(line)
+      .catch((e) => out(e instanceof UsageError ? e.message : `error: ${(e as Error).message}`))
+      .finally(() => { busy--; rl.prompt(); });
   });
   rl.prompt();
+  return { say, close: () => { server.listeners.delete(listener); rl.close(); } };
 }

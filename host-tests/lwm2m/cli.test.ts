@@ -1,6 +1,8 @@
 // The xs-lwm2m command line: clear errors for bad arguments, and the demo.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url));
@@ -13,6 +15,47 @@ describe('xs-lwm2m CLI', () => {
     assert.match(r.stdout, /usage: xs-lwm2m <command>/);
   });
 
+  it('prints the usage and exits 2 (a usage error) without arguments', () => {
+    const r = run();
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no command given/);
+    assert.match(r.stderr, /usage: xs-lwm2m <command>/);
+  });
+
+  for (const cmd of ['demo', 'server', 'client', 'bootstrap-server']) {
+    it(`${cmd} --help prints that command's usage and exits 0 without starting`, () => {
+      const r = run(cmd, '--help');
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^usage: xs-lwm2m ${cmd} `));
+      assert.doesNotMatch(r.stdout + r.stderr, /listening|Bootstrap-Server coap:|registered/);
+    });
+  }
+
+  it('--version and version print the package version', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const arg of ['--version', 'version']) {
+      const r = run(arg);
+      assert.equal(r.status, 0);
+      assert.equal(r.stdout, `xs-lwm2m ${version}\n`);
+    }
+  });
+
+  for (const owner of ['server', 'bootstrap-server']) {
+    it(`a UDP port in use is one line naming the likely owner and --port, exit 1 (${owner})`, async () => {
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+      try {
+        const taken = String(sock.address().port);
+        const extra = owner === 'bootstrap-server' ? ['--config', fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url))] : [];
+        const r = run(owner, '--port', taken, '--address', '127.0.0.1', ...extra);
+        assert.equal(r.status, 1, r.stderr);
+        assert.equal(r.stderr, `xs-lwm2m: UDP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m server or bootstrap-server; stop it, or pick another port with --port <n>\n`);
+      } finally {
+        sock.close();
+      }
+    });
+  }
+
   for (const [args, msg] of [
     [['frobnicate'], /unknown command "frobnicate"/],
     [['client'], /client needs --endpoint/],
@@ -23,6 +66,15 @@ describe('xs-lwm2m CLI', () => {
     [['bootstrap-server'], /needs --config/],
     [['bootstrap-server', '--config', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
     [['server', '--log', 'loud'], /--log must be/],
+    [['server', '--bogus-flag'], /unknown option --bogus-flag for server/],
+    [['demo', '--bogus-flag'], /unknown option --bogus-flag for demo/],
+    [['server', '--once'], /--once is an option of demo, not of server/],
+    [['demo', '--config', 'x.json'], /--config is an option of bootstrap-server, not of demo/],
+    [['server', '--port'], /--port needs a value/],
+    [['server', '--port', '1', '--port', '2'], /--port given twice/],
+    [['demo', '--once=yes'], /--once takes no value/],
+    [['server', 'extra'], /unexpected argument "extra"/],
+    [['--bogus-flag'], /unknown option --bogus-flag: options follow a command/],
   ] as Array<[string[], RegExp]>) {
     it(`rejects ${args.join(' ')} with exit code 2`, () => {
       const r = run(...args);
@@ -35,7 +87,7 @@ describe('xs-lwm2m CLI', () => {
     const r = run('demo', '--once');
     assert.equal(r.status, 0, r.stderr);
     for (const line of [/Bootstrap-Request from xs-lwm2m-demo/, /Delete\s+\/\s+→ 2\.02/, /Write\s+\/0\s+→ 2\.04/, /Finish\s+\/bs\s+→ 2\.04/,
-      /consistency check: consistent, committed/, /registered xs-lwm2m-demo at \/rd\//, /Read \/3\/0 → 2\.05/, /\/3\/0\/0 = "xs-lwm2m"/]) {
+      /consistency check: consistent, committed/, /registered xs-lwm2m-demo at \/rd\//, /Read \/3\/0 → 2\.05 Content/, /\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"/]) {
       assert.match(r.stdout, line);
     }
   });

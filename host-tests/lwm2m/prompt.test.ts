@@ -1,0 +1,156 @@
+// The server prompt driven through its input stream against a real client on
+// loopback: every mistake gets one clear line (never a stack trace), results
+// carry names, codes and the format that came back, and nothing bad is sent.
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import type { LwM2MClient } from '../../firmware/lwm2m/client';
+import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
+import { silentLogger } from '../../firmware/platform/ports';
+import { LwM2MServer } from '../../host/lwm2m-server';
+import { startNodeClient } from '../../host/runtime';
+import { startShell, type Shell } from '../../host/shell';
+
+const EP = 'prompt-1';
+
+describe('server prompt (driven through its input stream)', () => {
+  let server: LwM2MServer;
+  let client: LwM2MClient;
+  let shell: Shell;
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const lines: string[] = [];
+  let prompts = 0;
+  let quits = 0;
+  let wake: () => void = () => {};
+  const changed = () => wake();
+  output.on('data', (d: Buffer) => { prompts += d.toString().split('lwm2m> ').length - 1; changed(); });
+
+  /** Resolves once pred() holds; re-checked on every line and prompt the shell writes (no polling, no clock). */
+  const until = (pred: () => boolean) => new Promise<void>((resolve) => {
+    wake = () => { if (pred()) { wake = () => {}; resolve(); } };
+    wake();
+  });
+  /** Types one line; resolves with what the shell printed once the prompt is back. */
+  const cmd = async (line: string) => {
+    const from = lines.length, want = prompts + 1;
+    input.write(line + '\n');
+    await until(() => prompts >= want);
+    return lines.slice(from);
+  };
+
+  before(async () => {
+    const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
+    let registered!: () => void;
+    const done = new Promise<void>((r) => { registered = r; });
+    client = await startNodeClient({
+      endpointName: EP, serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger,
+      onEvent: (e) => { if (e.type === 'registered') registered(); },
+    });
+    await done;
+    shell = startShell(server, (s) => { lines.push(...s.split('\n')); changed(); }, { input, output, onQuit: () => { quits++; } });
+    await until(() => prompts === 1);
+  });
+
+  after(async () => {
+    shell?.close();
+    await client?.stop();
+    server?.close();
+  });
+
+  afterEach(() => {
+    for (const l of lines) assert.doesNotMatch(l, /^\s+at |Error:|undefined/, `no stack trace or raw error: ${l}`);
+  });
+
+  it('answers an unknown command as unknown, before asking for an endpoint', async () => {
+    assert.deepEqual(await cmd('frob'), ['unknown command "frob"; try help']);
+    assert.deepEqual(await cmd('frob ep /3/0'), ['unknown command "frob"; try help']);
+  });
+
+  for (const c of ['read', 'write', 'execute', 'create', 'delete', 'discover', 'attributes', 'observe', 'cancel',
+    'read-composite', 'write-composite', 'observe-composite', 'cancel-composite']) {
+    it(`gives "${c}" without its arguments one usage line`, async () => {
+      const out = await cmd(c);
+      assert.equal(out.length, 1, out.join('\n'));
+      assert.match(out[0], new RegExp(`^usage: ${c} <ep>`));
+    });
+  }
+
+  it('names an endpoint that is not registered', async () => {
+    assert.deepEqual(await cmd('read nobody /3/0'), ['nobody is not registered; list shows who is']);
+  });
+
+  it('lists the registered client with its lifetime and objects', async () => {
+    const out = await cmd('list');
+    assert.match(out[0], new RegExp(`^${EP}  127\\.0\\.0\\.1:\\d+  /rd/\\d+  lifetime 300 s  binding U  lwm2m 1\\.1$`));
+    assert.match(out[1], /<\/1\/0>.*<\/3\/0>/);
+  });
+
+  it('reads a path typed without its leading slash, with resource names and the code by name', async () => {
+    const out = await cmd(`read ${EP} 3/0`);
+    assert.equal(out[0], '2.05 Content (tlv)');
+    assert.ok(out.some((l) => /^\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"$/.test(l)), out.join('\n'));
+  });
+
+  it('shows which format came back', async () => {
+    assert.equal((await cmd(`read ${EP} /3/0/0 senml-json`))[0], '2.05 Content (senml-json)');
+    assert.equal((await cmd(`read ${EP} /3/0/0 senml-cbor`))[0], '2.05 Content (senml-cbor)');
+    assert.equal((await cmd(`read ${EP} /3/0/0 json`))[0], '2.05 Content (json)');
+  });
+
+  it('refuses an unknown format instead of falling back to TLV', async () => {
+    assert.deepEqual(await cmd(`read ${EP} /3/0 xml`), ['unknown format "xml": use one of tlv, senml-json, senml-cbor, json, text, opaque, cbor']);
+  });
+
+  it('shows a Time as a date beside its seconds, and units after numbers', async () => {
+    const out = await cmd(`read ${EP} /3/0/13`);
+    assert.match(out[1], /^\/3\/0\/13 Current Time = \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+\)$/);
+    assert.match((await cmd(`read ${EP} /1/0/1`))[1], /^\/1\/0\/1 Lifetime = 300 s$/);
+  });
+
+  it('refuses a value that is not of the resource type with one line, and sends nothing', async () => {
+    assert.deepEqual(await cmd(`write ${EP} /1/0/1 abc`), ['/1/0/1 Lifetime is an Integer (64-bit signed); "abc" is not one']);
+    assert.deepEqual(await cmd(`write ${EP} /1/0/6 maybe`), ['/1/0/6 Notification Storing When Disabled or Offline is a Boolean (true, false, 1 or 0); "maybe" is not one']);
+    assert.deepEqual(await cmd(`write ${EP} /1/0 1=abc`), ['/1/0/1 Lifetime is an Integer (64-bit signed); "abc" is not one']);
+    assert.deepEqual(await cmd(`write-composite ${EP} /1/0/1=1.5`), ['/1/0/1 Lifetime is an Integer (64-bit signed); "1.5" is not one']);
+    assert.match((await cmd(`read ${EP} /1/0/1`))[1], /= 300 s$/);
+  });
+
+  it('writes a valid value and reads it back', async () => {
+    assert.deepEqual(await cmd(`write ${EP} /1/0/6 false`), ['2.04 Changed']);
+    assert.match((await cmd(`read ${EP} /1/0/6`))[1], /= false$/);
+  });
+
+  it('shows the code by name and the client\'s reason when an Execute is refused', async () => {
+    const out = await cmd(`execute ${EP} /3/0/0`);
+    assert.equal(out.length, 1);
+    assert.match(out[0], /^4\.05 Method Not Allowed/);
+    assert.deepEqual(await cmd(`execute ${EP} /3/0`), ['execute names a resource, e.g. /1/0/8']);
+  });
+
+  it('runs the attributes example of help as written', async () => {
+    const example = (await cmd('help')).map((l) => /e\.g\. (attributes .*)$/.exec(l)?.[1]).find(Boolean);
+    assert.ok(example, 'help shows an attributes example');
+    assert.deepEqual(await cmd(example.replace('<ep>', EP)), ['2.04 Changed']);
+    assert.match((await cmd(`discover ${EP} /3/0/13`)).join('\n'), /<\/3\/0\/13>;pmin=1;pmax=60/);
+  });
+
+  it('prints notifications of an observation and cancels it once', async () => {
+    const first = await cmd(`observe ${EP} /3/0/14`);
+    assert.equal(first[0], '2.05 Content (tlv)');
+    assert.deepEqual(await cmd(`write ${EP} /3/0/14 +02:00`), ['2.04 Changed']);
+    await until(() => lines.some((l) => l === `notify /3/0/14 from ${EP}: 2.05 Content (tlv)`));
+    assert.ok(lines.some((l) => /^\/3\/0\/14 UTC Offset = "\+02:00"$/.test(l)));
+    assert.deepEqual(await cmd(`cancel ${EP} 3/0/14`), ['cancelled']);
+    assert.deepEqual(await cmd(`cancel ${EP} /3/0/14`), [`no observation of ${EP} /3/0/14`]);
+  });
+
+  it('refuses a bad path with the shape it wants', async () => {
+    assert.deepEqual(await cmd(`read ${EP} /3/x`), ['bad path "/3/x": want /object/instance/resource[/instance], ids 0..65534, e.g. /3/0/0']);
+  });
+
+  it('quit ends the prompt', async () => {
+    input.write('quit\n');
+    await until(() => quits === 1);
+  });
+});

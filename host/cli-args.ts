@@ -1,0 +1,98 @@
+// The command line's grammar: which options each command takes, its usage
+// text, and one clear message for anything else. No I/O here; cli.ts decides
+// what to print and the exit code.
+
+/** switch: --once; value: --port 5683 (or --port=5683); optional: --http or --http 8080. */
+export type OptionKind = 'switch' | 'value' | 'optional';
+
+export interface CommandSpec {
+  usage: string;
+  options: Readonly<Record<string, OptionKind>>;
+}
+
+const LOG = '[--log error|warn|info|debug]';
+
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  demo: {
+    usage: `demo [--once] [--verbose]
+      Bootstrap-Server, LwM2M Server and a client on loopback; prints each step.
+      --once exits 0 after the server has read /3/0.`,
+    options: { once: 'switch', verbose: 'switch' },
+  },
+  client: {
+    usage: `client --bootstrap <coap://host:port> --endpoint <name> [--state <dir>] [--port <n>] ${LOG}
+  client --server <coap://host:port> --endpoint <name> [--state <dir>] [--port <n>] ${LOG}
+      Run the LwM2M client (from stored state in <dir> if present).`,
+    options: { bootstrap: 'value', server: 'value', endpoint: 'value', state: 'value', port: 'value', log: 'value' },
+  },
+  'bootstrap-server': {
+    usage: `bootstrap-server --config <file.json> [--port <n>] [--address <ip>] ${LOG}
+                   [--provision <endpoint>@<ip>:<port>]
+      Provision devices over the LAN (default UDP port 5685); --provision also starts a
+      server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.`,
+    options: { config: 'value', port: 'value', address: 'value', log: 'value', provision: 'value' },
+  },
+  server: {
+    usage: `server [--port <n>] [--address <ip>] ${LOG}
+      A small LwM2M Server (default UDP port 5683) with an interactive prompt (help lists
+      its commands).`,
+    options: { port: 'value', address: 'value', log: 'value' },
+  },
+};
+
+export const USAGE = `usage: xs-lwm2m <command> [options]     (xs-lwm2m <command> --help, xs-lwm2m --version)
+
+${Object.values(COMMANDS).map((c) => '  ' + c.usage).join('\n')}
+`;
+
+export function commandUsage(cmd: string): string {
+  return `usage: xs-lwm2m ${COMMANDS[cmd].usage}\n`;
+}
+
+/** A command line that cannot run: exit 2 with this message. */
+export class UsageError extends Error {
+  constructor(message: string, readonly command?: string) { super(message); }
+}
+
+export type Options = Map<string, string | true>;
+
+export type Parsed =
+  | { kind: 'usage' | 'version' }
+  | { kind: 'help'; command: string }
+  | { kind: 'run'; command: string; options: Options };
+
+export function parseCommandLine(argv: readonly string[]): Parsed {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    if (rest[0] && COMMANDS[rest[0]]) return { kind: 'help', command: rest[0] };
+    return { kind: 'usage' };
+  }
+  if (cmd === 'version' || cmd === '--version' || cmd === '-V') return { kind: 'version' };
+  if (cmd === undefined) throw new UsageError('no command given');
+  const spec = COMMANDS[cmd];
+  if (!spec) throw new UsageError(cmd.startsWith('-') ? `unknown option ${cmd}: options follow a command` : `unknown command "${cmd}"`);
+  if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', command: cmd };
+  const options: Options = new Map();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`, cmd);
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const kind = spec.options[name];
+    if (!kind) {
+      const owner = Object.keys(COMMANDS).filter((c) => COMMANDS[c].options[name]);
+      throw new UsageError(owner.length ? `--${name} is an option of ${owner.join(' and ')}, not of ${cmd}` : `unknown option --${name} for ${cmd}`, cmd);
+    }
+    if (options.has(name)) throw new UsageError(`--${name} given twice`, cmd);
+    const next = rest[i + 1];
+    if (eq >= 0) {
+      if (kind === 'switch') throw new UsageError(`--${name} takes no value`, cmd);
+      options.set(name, a.slice(eq + 1));
+    } else if (kind !== 'switch' && next !== undefined && !next.startsWith('--')) {
+      options.set(name, next);
+      i++;
+    } else if (kind === 'value') throw new UsageError(`--${name} needs a value`, cmd);
+    else options.set(name, true);
+  }
+  return { kind: 'run', command: cmd, options };
+}
