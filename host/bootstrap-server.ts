@@ -44,8 +44,11 @@ export interface BootstrapConfig {
 }
 
 export type BootstrapEvent =
-  | { type: 'request'; endpoint: string; peer: Peer }
-  | { type: 'step'; endpoint: string; operation: string; path: string; code: string; detail?: string }
+  /** A Bootstrap-Request that opened a sequence; `code` is our answer to it (2.04). */
+  | { type: 'request'; endpoint: string; peer: Peer; code?: string }
+  /** One request of the sequence and the client's answer; `reason` is the text of an error answer,
+   *  `peer` where it went, `contentFormat` that of the payload sent. */
+  | { type: 'step'; endpoint: string; operation: string; path: string; code: string; detail?: string; reason?: string; peer?: Peer; contentFormat?: number }
   | { type: 'finished'; endpoint: string; ok: boolean; diagnostic?: string };
 
 export interface BootstrapServerOptions {
@@ -79,7 +82,7 @@ export class BootstrapServer {
       }
       if (this.active.has(ep)) return { code: Code.CHANGED }; // a retransmitted or repeated request: one sequence
       if (this.active.size >= (o.maxSessions ?? 16)) return { code: Code.SERVICE_UNAVAILABLE };
-      this.emit({ type: 'request', endpoint: ep, peer: req.peer });
+      this.emit({ type: 'request', endpoint: ep, peer: req.peer, code: codeString(Code.CHANGED) });
       o.log.info(`bootstrap-server: Bootstrap-Request from ${ep} (${req.peer.address}:${req.peer.port})`);
       // Start writing once our 2.04 is on its way.
       o.timers.setTimeout(() => { void this.provision(req.peer, ep); }, 0);
@@ -130,7 +133,10 @@ export class BootstrapServer {
     const step = async (operation: string, method: number, path: string, extra: { contentFormat?: number; payload?: Uint8Array; accept?: number } = {}) => {
       const res = await this.endpoint.request(peer, { method, path: segments(path), ...extra });
       const text = res.payload.length ? utf8Decode(res.payload) : undefined;
-      this.emit({ type: 'step', endpoint: ep, operation, path, code: codeString(res.code), detail: operation === 'Discover' ? text : undefined });
+      this.emit({
+        type: 'step', endpoint: ep, operation, path, code: codeString(res.code), detail: operation === 'Discover' ? text : undefined,
+        reason: res.code >= Code.BAD_REQUEST ? text : undefined, peer, contentFormat: extra.contentFormat,
+      });
       return { res, text };
     };
     try {
@@ -162,7 +168,13 @@ export class BootstrapServer {
     }
   }
 
-  private emit(e: BootstrapEvent): void { try { this.o.onEvent?.(e); } catch { /* observer bug */ } }
+  /** Extra event listeners (the web console records sessions through one). */
+  readonly listeners = new Set<(e: BootstrapEvent) => void>();
+
+  private emit(e: BootstrapEvent): void {
+    try { this.o.onEvent?.(e); } catch { /* observer bug */ }
+    for (const l of this.listeners) { try { l(e); } catch { /* observer bug */ } }
+  }
 
   close(): void {
     this.endpoint.close();
