@@ -1,0 +1,159 @@
+// The two PSK cipher suites and their record protection:
+// TLS_PSK_WITH_AES_128_CCM_8 (RFC 6655 §3-4, mandatory for LwM2M 1.1 and
+// RFC 7925 §4.2) and TLS_PSK_WITH_AES_128_CBC_SHA256 (RFC 5487 §3.1,
+// GenericBlockCipher of RFC 5246 §6.2.3.2). One RecordProtection per
+// direction per epoch, keyed once from the key block (RFC 5246 §6.3).
+import type { AesBlockCipher, DtlsCrypto } from './crypto';
+import type { Random } from '../platform/ports';
+import { CipherSuite, MAX_PLAINTEXT_LENGTH } from './constants';
+import { additionalData, writeSequenceNumber } from './record';
+import { constantTimeEqual } from './bytes';
+import { ccmOpen, ccmSeal } from './ccm';
+
+/** Protects and unprotects the fragments of one direction of one epoch. */
+export interface RecordProtection {
+  /** Most bytes `seal` adds to a fragment (for MTU planning). */
+  readonly overhead: number;
+  seal(type: number, epoch: number, sequenceNumber: number, version: number, plaintext: Uint8Array): Uint8Array;
+  /** The plaintext, or null when the record does not authenticate (or decodes to more than 2^14 bytes). */
+  open(type: number, epoch: number, sequenceNumber: number, version: number, fragment: Uint8Array): Uint8Array | null;
+}
+
+export interface SuiteDefinition {
+  readonly id: number;
+  readonly name: string;
+  /** key_block length: 2 × (mac key + enc key + fixed IV) (RFC 5246 §6.3). */
+  readonly keyBlockLength: number;
+  /** Builds the protection of one direction from the key block (`client` selects the client_write_* half). */
+  protection(crypto: DtlsCrypto, random: Random, keyBlock: Uint8Array, client: boolean): RecordProtection;
+}
+
+const CCM8_TAG = 8;
+const CCM8_EXPLICIT_NONCE = 8;
+
+/**
+ * AES-128-CCM_8: nonce = client/server_write_IV (4) || nonce_explicit (8),
+ * nonce_explicit = epoch || sequence_number (RFC 6655 §3; RFC 7925 §4.2),
+ * sent in front of ciphertext || tag.
+ */
+class Ccm8Protection implements RecordProtection {
+  readonly overhead = CCM8_EXPLICIT_NONCE + CCM8_TAG;
+  private readonly aes: AesBlockCipher | null;
+
+  constructor(private readonly crypto: DtlsCrypto, private readonly key: Uint8Array, private readonly salt: Uint8Array) {
+    this.aes = crypto.ccm8 ? null : crypto.aes128(key);
+  }
+
+  private nonce(explicit: Uint8Array): Uint8Array {
+    const n = new Uint8Array(12);
+    n.set(this.salt, 0);
+    n.set(explicit, 4);
+    return n;
+  }
+
+  seal(type: number, epoch: number, seq: number, version: number, plaintext: Uint8Array): Uint8Array {
+    const explicit = new Uint8Array(CCM8_EXPLICIT_NONCE);
+    explicit[0] = epoch >>> 8;
+    explicit[1] = epoch & 0xff;
+    writeSequenceNumber(explicit, 2, seq);
+    const aad = additionalData(epoch, seq, type, version, plaintext.length);
+    const nonce = this.nonce(explicit);
+    const sealed = this.aes ? ccmSeal(this.aes, nonce, aad, plaintext, CCM8_TAG) : this.crypto.ccm8!.seal(this.key, nonce, aad, plaintext);
+    const out = new Uint8Array(CCM8_EXPLICIT_NONCE + sealed.length);
+    out.set(explicit, 0);
+    out.set(sealed, CCM8_EXPLICIT_NONCE);
+    return out;
+  }
+
+  open(type: number, epoch: number, seq: number, version: number, fragment: Uint8Array): Uint8Array | null {
+    const length = fragment.length - this.overhead;
+    if (length < 0 || length > MAX_PLAINTEXT_LENGTH) return null;
+    const nonce = this.nonce(fragment.subarray(0, CCM8_EXPLICIT_NONCE));
+    const aad = additionalData(epoch, seq, type, version, length);
+    const sealed = fragment.subarray(CCM8_EXPLICIT_NONCE);
+    return this.aes ? ccmOpen(this.aes, nonce, aad, sealed, CCM8_TAG) : this.crypto.ccm8!.open(this.key, nonce, aad, sealed);
+  }
+}
+
+const BLOCK = 16;
+const SHA256_LENGTH = 32;
+
+/**
+ * AES-128-CBC with HMAC-SHA256, MAC-then-encrypt (RFC 5246 §6.2.3.2): a random
+ * explicit IV, then CBC(content || MAC || padding). On open, a bad padding and
+ * a bad MAC look the same and the MAC is computed either way (the Lucky 13
+ * timing difference is reduced, not removed: the device cannot afford more).
+ */
+class CbcSha256Protection implements RecordProtection {
+  readonly overhead = BLOCK + SHA256_LENGTH + BLOCK;
+
+  constructor(private readonly crypto: DtlsCrypto, private readonly random: Random,
+              private readonly macKey: Uint8Array, private readonly key: Uint8Array) {}
+
+  private mac(epoch: number, seq: number, type: number, version: number, content: Uint8Array): Uint8Array {
+    return this.crypto.hmacSha256(this.macKey, additionalData(epoch, seq, type, version, content.length), content);
+  }
+
+  seal(type: number, epoch: number, seq: number, version: number, plaintext: Uint8Array): Uint8Array {
+    const mac = this.mac(epoch, seq, type, version, plaintext);
+    const unpadded = plaintext.length + SHA256_LENGTH + 1;
+    const padding = (BLOCK - (unpadded % BLOCK)) % BLOCK;
+    const block = new Uint8Array(unpadded + padding);
+    block.set(plaintext, 0);
+    block.set(mac, plaintext.length);
+    block.fill(padding, plaintext.length + SHA256_LENGTH);
+    const iv = this.random.bytes(BLOCK);
+    const cipher = this.crypto.aes128CbcEncrypt(this.key, iv, block);
+    const out = new Uint8Array(BLOCK + cipher.length);
+    out.set(iv, 0);
+    out.set(cipher, BLOCK);
+    return out;
+  }
+
+  open(type: number, epoch: number, seq: number, version: number, fragment: Uint8Array): Uint8Array | null {
+    const n = fragment.length - BLOCK;
+    if (n < SHA256_LENGTH + 1 || n % BLOCK !== 0) return null;
+    const block = this.crypto.aes128CbcDecrypt(this.key, fragment.subarray(0, BLOCK), fragment.subarray(BLOCK));
+    const padding = block[block.length - 1];
+    let good = padding + 1 + SHA256_LENGTH <= block.length;
+    const contentLength = good ? block.length - padding - 1 - SHA256_LENGTH : block.length - 1 - SHA256_LENGTH;
+    for (let i = block.length - 1 - padding; good && i < block.length - 1; i++) if (block[i] !== padding) good = false;
+    const content = block.subarray(0, contentLength);
+    const expected = this.mac(epoch, seq, type, version, content);
+    const macOk = constantTimeEqual(expected, block.subarray(contentLength, contentLength + SHA256_LENGTH));
+    if (!good || !macOk || contentLength > MAX_PLAINTEXT_LENGTH) return null;
+    return content.slice();
+  }
+}
+
+const CCM_8: SuiteDefinition = Object.freeze({
+  id: CipherSuite.TLS_PSK_WITH_AES_128_CCM_8,
+  name: 'TLS_PSK_WITH_AES_128_CCM_8',
+  keyBlockLength: 2 * (16 + 4),
+  protection(crypto: DtlsCrypto, _random: Random, kb: Uint8Array, client: boolean): RecordProtection {
+    // client_write_key[16] server_write_key[16] client_write_IV[4] server_write_IV[4]
+    const key = kb.slice(client ? 0 : 16, client ? 16 : 32);
+    const salt = kb.slice(client ? 32 : 36, client ? 36 : 40);
+    return new Ccm8Protection(crypto, key, salt);
+  },
+});
+
+const CBC_SHA256: SuiteDefinition = Object.freeze({
+  id: CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256,
+  name: 'TLS_PSK_WITH_AES_128_CBC_SHA256',
+  keyBlockLength: 2 * (32 + 16),
+  protection(crypto: DtlsCrypto, random: Random, kb: Uint8Array, client: boolean): RecordProtection {
+    // client_write_MAC_key[32] server_write_MAC_key[32] client_write_key[16] server_write_key[16]
+    const macKey = kb.slice(client ? 0 : 32, client ? 32 : 64);
+    const key = kb.slice(client ? 64 : 80, client ? 80 : 96);
+    return new CbcSha256Protection(crypto, random, macKey, key);
+  },
+});
+
+/** Our preference order: CCM_8 first (mandatory in LwM2M and RFC 7925, and smaller records). */
+export const SUPPORTED_SUITES: readonly SuiteDefinition[] = Object.freeze([CCM_8, CBC_SHA256]);
+
+export function suiteById(id: number): SuiteDefinition | undefined {
+  for (const s of SUPPORTED_SUITES) if (s.id === id) return s;
+  return undefined;
+}

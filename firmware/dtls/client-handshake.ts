@@ -1,0 +1,206 @@
+// The client side of the DTLS 1.2 PSK handshake (RFC 6347 §4.2, RFC 4279 §2):
+//   full:        ClientHello → [HelloVerifyRequest → ClientHello+cookie] →
+//                ServerHello, [ServerKeyExchange], ServerHelloDone →
+//                ClientKeyExchange, ChangeCipherSpec, Finished → ChangeCipherSpec, Finished
+//   abbreviated: ClientHello(session_id) → ServerHello, ChangeCipherSpec, Finished →
+//                ChangeCipherSpec, Finished   (RFC 5246 §7.3, resumption)
+// It offers the extended master secret (RFC 7627, required by RFC 7925 §16)
+// and an empty renegotiation_info (RFC 5746; OpenSSL 3 clients and servers
+// insist on secure renegotiation support even though we never renegotiate).
+import type { HandshakeMessage } from './reassembly';
+import type { Connection, HandshakeRole } from './connection';
+import type { ResumableSession } from './session-cache';
+import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, RANDOM_LENGTH } from './constants';
+import { DecodeError, bytesEqual, constantTimeEqual } from './bytes';
+import { suiteById, type SuiteDefinition } from './cipher-suite';
+import {
+  decodeEmpty, decodeFinished, decodeHelloVerifyRequest, decodePskVector, decodeServerHello, encodeClientHello,
+  encodePskVector, findExtension, type Extension,
+} from './handshake-messages';
+import { extendedMasterSecret, keyBlock, masterSecret, pskPremasterSecret, verifyData } from './prf';
+
+/** The identity and key the client presents to one server. */
+export interface PskCredentials {
+  identity: Uint8Array;
+  key: Uint8Array;
+}
+
+/** How many HelloVerifyRequests one handshake answers (a server asks once; more is a loop). */
+const MAX_HELLO_VERIFY_REQUESTS = 2;
+
+type State = 'wait_server_hello' | 'wait_server_hello_done' | 'wait_change_cipher_spec' | 'wait_finished';
+
+export class ClientHandshake implements HandshakeRole {
+  private state: State = 'wait_server_hello';
+  private readonly clientRandom: Uint8Array;
+  private serverRandom: Uint8Array | null = null;
+  private suite: SuiteDefinition | null = null;
+  private cookie: Uint8Array = new Uint8Array(0);
+  private helloVerifyRequests = 0;
+  private hint: Uint8Array | null = null;
+  private master: Uint8Array | null = null;
+  private sessionId: Uint8Array = new Uint8Array(0);
+  private extendedMaster = false;
+  private resumed = false;
+  private identity: Uint8Array = new Uint8Array(0);
+  private readonly resume: ResumableSession | null;
+
+  constructor(private readonly conn: Connection, private readonly suites: readonly number[],
+              private readonly credentials: (hint: Uint8Array | null) => PskCredentials | null,
+              resume: ResumableSession | null) {
+    this.clientRandom = conn.host.random.bytes(RANDOM_LENGTH);
+    // Copied: the cache may drop (and wipe) its entry while this handshake runs.
+    this.resume = resume ? { ...resume, masterSecret: resume.masterSecret.slice() } : null;
+    conn.offeredResumption = resume !== null;
+  }
+
+  get awaitingFinished(): boolean { return this.state === 'wait_finished'; }
+
+  start(): void { this.sendClientHello(); }
+
+  private sendClientHello(): void {
+    const extensions: Extension[] = [
+      { type: ExtensionType.extended_master_secret, data: new Uint8Array(0) },
+      { type: ExtensionType.renegotiation_info, data: Uint8Array.of(0) },
+    ];
+    const body = encodeClientHello({
+      clientVersion: DTLS_1_2, random: this.clientRandom, sessionId: this.resume?.sessionId ?? new Uint8Array(0),
+      cookie: this.cookie, cipherSuites: [...this.suites], compressionMethods: Uint8Array.of(0), extensions,
+    });
+    this.conn.beginFlight();
+    this.conn.queueHandshake(HandshakeType.client_hello, body);
+    this.conn.sendFlight(true);
+  }
+
+  handle(m: HandshakeMessage): void {
+    try {
+      this.dispatch(m);
+    } catch (e) {
+      if (e instanceof DecodeError) this.conn.fail(AlertDescription.decode_error);
+      else throw e;
+    }
+  }
+
+  private dispatch(m: HandshakeMessage): void {
+    switch (this.state) {
+      case 'wait_server_hello':
+        if (m.msgType === HandshakeType.hello_verify_request) return this.onHelloVerifyRequest(m);
+        if (m.msgType === HandshakeType.server_hello) return this.onServerHello(m);
+        break;
+      case 'wait_server_hello_done':
+        if (m.msgType === HandshakeType.server_key_exchange && this.hint === null) {
+          this.conn.transcribe(m);
+          this.hint = decodePskVector(m.body).slice();
+          return;
+        }
+        if (m.msgType === HandshakeType.server_hello_done) return this.onServerHelloDone(m);
+        break;
+      case 'wait_finished':
+        if (m.msgType === HandshakeType.finished) return this.onFinished(m);
+        break;
+      default:
+        break;
+    }
+    this.conn.fail(AlertDescription.unexpected_message);
+  }
+
+  /** RFC 6347 §4.2.1: send the ClientHello again with the cookie; neither hello nor the request enter the transcript. */
+  private onHelloVerifyRequest(m: HandshakeMessage): void {
+    const hvr = decodeHelloVerifyRequest(m.body);
+    if (++this.helloVerifyRequests > MAX_HELLO_VERIFY_REQUESTS) { this.conn.fail(AlertDescription.unexpected_message); return; }
+    this.cookie = hvr.cookie.slice();
+    this.conn.transcript = [];
+    this.sendClientHello();
+  }
+
+  private onServerHello(m: HandshakeMessage): void {
+    const sh = decodeServerHello(m.body);
+    this.conn.transcribe(m);
+    if (sh.serverVersion !== DTLS_1_2) { this.conn.fail(AlertDescription.protocol_version); return; }
+    const suite = suiteById(sh.cipherSuite);
+    if (!suite || !this.suites.includes(sh.cipherSuite) || sh.compressionMethod !== 0) { this.conn.fail(AlertDescription.illegal_parameter); return; }
+    const reneg = findExtension(sh.extensions, ExtensionType.renegotiation_info);
+    if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    for (const e of sh.extensions) {
+      // A server may only answer extensions we offered (RFC 5246 §7.4.1.4).
+      if (e.type !== ExtensionType.extended_master_secret && e.type !== ExtensionType.renegotiation_info) {
+        this.conn.fail(AlertDescription.unsupported_extension);
+        return;
+      }
+    }
+    this.suite = suite;
+    this.serverRandom = sh.random.slice();
+    this.sessionId = sh.sessionId.slice();
+    this.extendedMaster = findExtension(sh.extensions, ExtensionType.extended_master_secret) !== undefined;
+    const r = this.resume;
+    if (r && r.sessionId.length > 0 && bytesEqual(sh.sessionId, r.sessionId)) {
+      // Resumption: same suite, and the extended master secret as the session had it (RFC 7627 §5.3).
+      if (sh.cipherSuite !== r.cipherSuite || this.extendedMaster !== r.extendedMasterSecret) {
+        this.conn.fail(AlertDescription.handshake_failure);
+        return;
+      }
+      this.resumed = true;
+      this.master = r.masterSecret;
+      this.identity = r.identity;
+      this.conn.setPendingKeys(suite, keyBlock(this.conn.host.crypto, this.master, this.clientRandom, this.serverRandom, suite.keyBlockLength));
+      this.state = 'wait_change_cipher_spec';
+      return;
+    }
+    this.state = 'wait_server_hello_done';
+  }
+
+  private onServerHelloDone(m: HandshakeMessage): void {
+    decodeEmpty(m.body);
+    this.conn.transcribe(m);
+    const creds = this.credentials(this.hint);
+    if (!creds) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    this.identity = creds.identity.slice();
+    const crypto = this.conn.host.crypto;
+    const suite = this.suite!;
+    this.conn.beginFlight();
+    this.conn.queueHandshake(HandshakeType.client_key_exchange, encodePskVector(this.identity));
+    const premaster = pskPremasterSecret(creds.key);
+    // With RFC 7627 the session hash covers the transcript up to and including ClientKeyExchange.
+    this.master = this.extendedMaster
+      ? extendedMasterSecret(crypto, premaster, this.conn.transcriptHash())
+      : masterSecret(crypto, premaster, this.clientRandom, this.serverRandom!);
+    premaster.fill(0);
+    this.conn.setPendingKeys(suite, keyBlock(crypto, this.master, this.clientRandom, this.serverRandom!, suite.keyBlockLength));
+    this.queueFinished();
+    this.conn.sendFlight(true);
+    this.state = 'wait_change_cipher_spec';
+  }
+
+  private queueFinished(): void {
+    this.conn.queueChangeCipherSpec();
+    this.conn.queueHandshake(HandshakeType.finished, verifyData(this.conn.host.crypto, this.master!, true, this.conn.transcriptHash()));
+  }
+
+  changeCipherSpec(): boolean {
+    if (this.state !== 'wait_change_cipher_spec') return false;
+    this.conn.activateRead();
+    this.state = 'wait_finished';
+    return true;
+  }
+
+  private onFinished(m: HandshakeMessage): void {
+    const expected = verifyData(this.conn.host.crypto, this.master!, false, this.conn.transcriptHash());
+    if (!constantTimeEqual(expected, decodeFinished(m.body))) { this.conn.fail(AlertDescription.decrypt_error); return; }
+    this.conn.transcribe(m);
+    if (this.resumed) {
+      // Abbreviated handshake: ours is the last flight, resent only if the server repeats its own (§4.2.4).
+      this.conn.beginFlight();
+      this.queueFinished();
+      this.conn.sendFlight(false);
+    }
+    const suite = this.suite!;
+    this.conn.establish({
+      identity: this.identity,
+      cipherSuite: suite.id,
+      resumed: this.resumed,
+      session: this.sessionId.length > 0
+        ? { sessionId: this.sessionId, masterSecret: this.master!, cipherSuite: suite.id, extendedMasterSecret: this.extendedMaster, identity: this.identity }
+        : null,
+    });
+  }
+}

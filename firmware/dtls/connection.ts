@@ -1,0 +1,437 @@
+// One DTLS association with one peer (address, port): the record layer's
+// per-connection state (epochs 0 and 1, write sequence numbers, a replay
+// window per epoch, RFC 6347 §4.1), the outgoing flight and its
+// retransmission timer (§4.2.4), handshake reassembly (§4.2.3), alerts, and
+// the bounded queue of application data waiting for the handshake. The
+// handshake itself is a role object (client-handshake.ts, server-handshake.ts)
+// driving this through a few methods. Renegotiation is not supported
+// (RFC 7925 §17), so an association only ever has epochs 0 and 1.
+import type { Random, TimerHandle, Timers } from '../platform/ports';
+import type { DtlsCrypto } from './crypto';
+import type { DtlsStats } from './stats';
+import type { RecordProtection, SuiteDefinition } from './cipher-suite';
+import type { ResumableSession } from './session-cache';
+import {
+  AlertDescription, AlertLevel, ContentType, DTLS_1_2, HANDSHAKE_HEADER_LENGTH, HandshakeType, MAX_PLAINTEXT_LENGTH,
+  MAX_SEQUENCE_NUMBER, RECORD_HEADER_LENGTH,
+} from './constants';
+import { concat } from './bytes';
+import { encodeRecord, type DtlsRecord } from './record';
+import { ReplayWindow } from './replay-window';
+import { HandshakeReassembler, type HandshakeMessage } from './reassembly';
+import { encodeHandshakeFragment, parseHandshakeFragments } from './handshake-messages';
+
+/** Retransmission timer of RFC 6347 §4.2.4.1: initial 1 s, doubled on each expiry up to a cap, given up after a count. */
+export interface RetransmitPolicy {
+  initialMs: number;
+  maxMs: number;
+  maxRetransmits: number;
+}
+
+/** How an association ended. */
+export interface SessionEnd {
+  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'sequence_exhausted';
+  /** AlertDescription received or sent, for the alert reasons. */
+  alert?: number;
+  /** True when it ended before the handshake completed. */
+  duringHandshake: boolean;
+}
+
+export interface EstablishedSession {
+  identity: Uint8Array;
+  cipherSuite: number;
+  resumed: boolean;
+  /** What resuming it later needs; null when the server gave no session_id. */
+  session: ResumableSession | null;
+}
+
+/** What the transport provides to its connections. */
+export interface ConnectionHost {
+  readonly crypto: DtlsCrypto;
+  readonly random: Random;
+  readonly timers: Timers;
+  readonly stats: DtlsStats;
+  /** Largest datagram we send (handshake flights are fragmented to fit, §4.1.1.1). */
+  readonly mtu: number;
+  readonly retransmit: RetransmitPolicy;
+  /** Bounds of the queue of application data sent before the handshake completed. */
+  readonly maxQueuedDatagrams: number;
+  readonly maxQueuedBytes: number;
+  sendDatagram(conn: Connection, bytes: Uint8Array): void;
+  deliver(conn: Connection, data: Uint8Array): void;
+  established(conn: Connection, s: EstablishedSession): void;
+  ended(conn: Connection, end: SessionEnd): void;
+}
+
+/** The handshake state machine of one role, fed whole messages in message_seq order. */
+export interface HandshakeRole {
+  handle(m: HandshakeMessage): void;
+  /** A ChangeCipherSpec arrived; false when it was not expected now. */
+  changeCipherSpec(): boolean;
+  /** Waiting for the peer's Finished (the only record of epoch 1 it may send now). */
+  readonly awaitingFinished: boolean;
+}
+
+interface FlightEntry {
+  epoch: number;
+  /** HandshakeType, or -1 for a ChangeCipherSpec. */
+  msgType: number;
+  messageSeq: number;
+  body: Uint8Array;
+}
+
+const CCS = -1;
+const CCS_BODY = Uint8Array.of(1);
+/** A handshake fragment smaller than this starts a new datagram instead (a 1-byte fragment is legal but wasteful). */
+const MIN_FRAGMENT = 32;
+
+export class Connection {
+  handshake: HandshakeRole | null = null;
+  isEstablished = false;
+  ended = false;
+  /** PSK identity once the handshake has fixed it. */
+  identity: Uint8Array | null = null;
+  cipherSuite = 0;
+  /** Server role: the ClientHello.random this association was made from (tells a retransmission from a new hello, §4.2.8). */
+  clientRandom: Uint8Array | null = null;
+  /** Server role: the session_id (for invalidating it on a fatal alert). */
+  sessionId: Uint8Array | null = null;
+  /** Client role: the handshake offered a cached session. */
+  offeredResumption = false;
+  lastActivity: number;
+
+  readonly reassembler: HandshakeReassembler;
+  /** Every handshake message of this handshake as hashed for Finished (§4.2.6): reset by the client after HelloVerifyRequest. */
+  transcript: Uint8Array[] = [];
+  /** message_seq of our next handshake message. */
+  nextSendSeq: number;
+
+  private readEpoch = 0;
+  private writeEpoch = 0;
+  private readonly writeSeq = [0, 0];
+  private readonly readProtection: (RecordProtection | null)[] = [null, null];
+  private readonly writeProtection: (RecordProtection | null)[] = [null, null];
+  private readonly replay = [new ReplayWindow(), new ReplayWindow()];
+  /** One record of epoch 1 that overtook the ChangeCipherSpec (RFC 6347 §4.1 lets us keep it). */
+  private futureRecord: DtlsRecord | null = null;
+
+  private flight: FlightEntry[] = [];
+  private timer: TimerHandle | null = null;
+  private timeoutMs: number;
+  private retransmits = 0;
+  /** message_seq of the last message of the peer's previous flight: seeing it again means our reply was lost (§4.2.4). */
+  private peerFlightEndSeq = -1;
+
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+
+  constructor(readonly host: ConnectionHost, readonly address: string, readonly port: number, readonly role: 'client' | 'server',
+              firstReceiveSeq = 0, firstSendSeq = 0, firstWriteSequenceNumber = 0) {
+    this.reassembler = new HandshakeReassembler(firstReceiveSeq);
+    this.nextSendSeq = firstSendSeq;
+    this.writeSeq[0] = firstWriteSequenceNumber;
+    this.timeoutMs = host.retransmit.initialMs;
+    this.lastActivity = host.timers.now();
+  }
+
+  // ---- driven by the handshake role ----
+
+  /** Adds a received message to the transcript, in the form hashed for Finished (§4.2.6: as if unfragmented). */
+  transcribe(m: HandshakeMessage): void {
+    this.transcript.push(encodeHandshakeFragment(m.msgType, m.messageSeq, m.body));
+  }
+
+  transcriptHash(): Uint8Array { return this.host.crypto.sha256(...this.transcript); }
+
+  /** Starts a new outgoing flight: the previous one is acknowledged by the peer's reply (§4.2.4). */
+  beginFlight(): void {
+    this.cancelTimer();
+    this.flight = [];
+  }
+
+  queueHandshake(msgType: number, body: Uint8Array): void {
+    const messageSeq = this.nextSendSeq++;
+    this.flight.push({ epoch: this.writeEpoch, msgType, messageSeq, body });
+    this.transcript.push(encodeHandshakeFragment(msgType, messageSeq, body));
+  }
+
+  /** Queues ChangeCipherSpec and switches writing to epoch 1 (RFC 5246 §7.1). */
+  queueChangeCipherSpec(): void {
+    this.flight.push({ epoch: this.writeEpoch, msgType: CCS, messageSeq: -1, body: CCS_BODY });
+    this.writeEpoch = 1;
+  }
+
+  /** Keys of epoch 1, in force for writing after our ChangeCipherSpec and for reading after the peer's. */
+  setPendingKeys(suite: SuiteDefinition, keyBlock: Uint8Array): void {
+    const client = this.role === 'client';
+    this.writeProtection[1] = suite.protection(this.host.crypto, this.host.random, keyBlock, client);
+    this.readProtection[1] = suite.protection(this.host.crypto, this.host.random, keyBlock, !client);
+    keyBlock.fill(0);
+  }
+
+  activateRead(): void { this.readEpoch = 1; }
+
+  /** Sends the flight; a flight that expects an answer is retransmitted on the timer, the last flight only when the peer repeats its own. */
+  sendFlight(expectsReply: boolean): void {
+    this.peerFlightEndSeq = this.reassembler.nextSeq - 1;
+    this.retransmits = 0;
+    this.timeoutMs = this.host.retransmit.initialMs;
+    this.transmitFlight();
+    if (expectsReply) this.armTimer();
+  }
+
+  /** The handshake completed: stop the timer (the peer's flight acknowledged ours) and flush queued data. */
+  establish(s: EstablishedSession): void {
+    this.handshake = null;
+    this.isEstablished = true;
+    this.identity = s.identity;
+    this.cipherSuite = s.cipherSuite;
+    if (this.timer !== null) { this.cancelTimer(); this.flight = []; }
+    this.transcript = [];
+    this.reassembler.clear();
+    this.host.established(this, s);
+    const queued = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const d of queued) if (!this.ended) this.sendApplicationData(d);
+  }
+
+  /** Ends the handshake with a fatal alert we send (RFC 5246 §7.2.2). */
+  fail(alert: number): void {
+    if (this.ended) return;
+    this.sendAlert(AlertLevel.fatal, alert);
+    this.end({ reason: 'local_alert', alert, duringHandshake: !this.isEstablished });
+  }
+
+  // ---- driven by the transport ----
+
+  /** Application data: sent now when established, queued (bounded) while the handshake runs. */
+  send(data: Uint8Array): void {
+    if (this.ended) { this.host.stats.sendDrops++; return; }
+    if (this.isEstablished) { this.sendApplicationData(data); return; }
+    if (this.queue.length >= this.host.maxQueuedDatagrams || this.queuedBytes + data.length > this.host.maxQueuedBytes) {
+      this.host.stats.sendDrops++;
+      return;
+    }
+    this.queue.push(data.slice());
+    this.queuedBytes += data.length;
+  }
+
+  /** close_notify to the peer (RFC 5246 §7.2.1), then the association is gone. */
+  close(): void {
+    if (this.ended) return;
+    this.sendAlert(AlertLevel.warning, AlertDescription.close_notify);
+    this.end({ reason: 'local_close', duringHandshake: !this.isEstablished });
+  }
+
+  /** Ends without a word to the peer (a newer handshake from the same address replaced it, or the transport closes). */
+  drop(reason: SessionEnd['reason']): void {
+    this.end({ reason, duringHandshake: !this.isEstablished });
+  }
+
+  receiveRecord(rec: DtlsRecord): void {
+    if (this.ended) return;
+    const s = this.host.stats;
+    if (rec.epoch > 1) { s.badEpoch++; return; }
+    if (rec.epoch > this.readEpoch) {
+      if (this.futureRecord === null) this.futureRecord = { ...rec, fragment: rec.fragment.slice() };
+      else s.badEpoch++;
+      return;
+    }
+    // After the peer's ChangeCipherSpec only its retransmitted handshake messages may still come in epoch 0.
+    if (rec.epoch < this.readEpoch && rec.type !== ContentType.handshake) { s.badEpoch++; return; }
+    const window = this.replay[rec.epoch];
+    if (!window.check(rec.sequenceNumber)) { s.replayed++; return; }
+    let plaintext = rec.fragment;
+    if (rec.epoch === 1) {
+      const opened = this.readProtection[1]!.open(rec.type, rec.epoch, rec.sequenceNumber, rec.version, rec.fragment);
+      if (opened === null) {
+        s.authFailures++;
+        // Silently dropped (RFC 6347 §4.1.2.7), except in place of the peer's Finished: then our keys differ from
+        // the peer's, which with PSK means the keys do not match; a fatal bad_record_mac ends it (§4.1.2.7 allows it).
+        if (this.handshake?.awaitingFinished) this.fail(AlertDescription.bad_record_mac);
+        return;
+      }
+      plaintext = opened;
+    } else if (plaintext.length > MAX_PLAINTEXT_LENGTH) {
+      s.badRecords++;
+      return;
+    }
+    window.mark(rec.sequenceNumber);
+    this.lastActivity = this.host.timers.now();
+    switch (rec.type) {
+      case ContentType.handshake: this.receiveHandshake(rec.epoch, plaintext); break;
+      case ContentType.change_cipher_spec: this.receiveChangeCipherSpec(plaintext); break;
+      case ContentType.alert: this.receiveAlert(plaintext); break;
+      default: this.receiveApplicationData(rec.epoch, plaintext); break;
+    }
+  }
+
+  /** After a datagram's records: a record that overtook the ChangeCipherSpec can now be read. */
+  afterDatagram(): void {
+    const f = this.futureRecord;
+    if (f !== null && !this.ended && this.readEpoch >= f.epoch) {
+      this.futureRecord = null;
+      this.receiveRecord(f);
+    }
+  }
+
+  get pendingBytes(): number { return this.reassembler.bufferedBytes + this.queuedBytes + (this.futureRecord?.fragment.length ?? 0); }
+
+  // ---- internals ----
+
+  private receiveHandshake(epoch: number, plaintext: Uint8Array): void {
+    const s = this.host.stats;
+    let fragments;
+    try { fragments = parseHandshakeFragments(plaintext); } catch { s.unexpected++; return; }
+    for (const f of fragments) {
+      // Finished is the one handshake message of epoch 1; anything else there, or a Finished in clear, is not ours.
+      if ((f.msgType === HandshakeType.finished) !== (epoch === 1)) { s.unexpected++; continue; }
+      const isNew = f.messageSeq >= this.reassembler.nextSeq;
+      if (isNew && (this.handshake === null || epoch < this.readEpoch)) {
+        // No renegotiation (RFC 7925 §17): say so to a HelloRequest or ClientHello on an established session.
+        if (this.isEstablished && f.fragmentOffset === 0
+          && (f.msgType === HandshakeType.hello_request || f.msgType === HandshakeType.client_hello)) {
+          this.sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
+        } else s.unexpected++;
+        continue;
+      }
+      const r = this.reassembler.add(f);
+      if (r === 'old') {
+        if (f.messageSeq === this.peerFlightEndSeq && f.fragmentOffset === 0 && this.flight.length > 0) {
+          s.retransmissions++;
+          this.transmitFlight();
+        }
+      } else if (r === 'dropped') s.reassemblyDrops++;
+    }
+    for (let m = this.reassembler.take(); m !== null && this.handshake !== null && !this.ended; m = this.reassembler.take()) {
+      this.handshake.handle(m);
+    }
+  }
+
+  private receiveChangeCipherSpec(plaintext: Uint8Array): void {
+    if (plaintext.length !== 1 || plaintext[0] !== 1 || this.handshake === null || !this.handshake.changeCipherSpec()) {
+      this.host.stats.unexpected++;
+    }
+  }
+
+  private receiveAlert(plaintext: Uint8Array): void {
+    if (plaintext.length !== 2) { this.host.stats.unexpected++; return; }
+    this.host.stats.alertsReceived++;
+    const [level, description] = plaintext;
+    if (description === AlertDescription.close_notify) {
+      // Answer with our own close_notify (RFC 5246 §7.2.1), then forget the association.
+      this.sendAlert(AlertLevel.warning, AlertDescription.close_notify);
+      this.end({ reason: 'close_notify', duringHandshake: !this.isEstablished });
+    } else if (level === AlertLevel.fatal) {
+      this.end({ reason: 'peer_alert', alert: description, duringHandshake: !this.isEstablished });
+    }
+    // Warnings other than close_notify (no_renegotiation …) change nothing.
+  }
+
+  private receiveApplicationData(epoch: number, plaintext: Uint8Array): void {
+    if (!this.isEstablished || epoch !== 1) { this.host.stats.unexpected++; return; }
+    // The peer is past its Finished: our last flight will not be asked for again.
+    if (this.timer === null) this.flight = [];
+    this.host.deliver(this, plaintext);
+  }
+
+  private sendApplicationData(data: Uint8Array): void {
+    if (data.length > MAX_PLAINTEXT_LENGTH) { this.host.stats.sendDrops++; return; }
+    const record = this.protect(ContentType.application_data, 1, data);
+    if (record) this.host.sendDatagram(this, record);
+  }
+
+  private sendAlert(level: number, description: number): void {
+    const record = this.protect(ContentType.alert, this.writeEpoch, Uint8Array.of(level, description));
+    if (!record) return;
+    this.host.stats.alertsSent++;
+    this.host.sendDatagram(this, record);
+  }
+
+  /** One record of `epoch` with the next write sequence_number; null (and the association ends) if those ran out. */
+  private protect(type: number, epoch: number, plaintext: Uint8Array): Uint8Array | null {
+    const seq = this.writeSeq[epoch]++;
+    if (seq > MAX_SEQUENCE_NUMBER) {
+      // RFC 6347 §4.1: a sequence number must not wrap; without renegotiation the association ends.
+      this.end({ reason: 'sequence_exhausted', duringHandshake: !this.isEstablished });
+      return null;
+    }
+    const p = this.writeProtection[epoch];
+    this.host.stats.recordsOut++;
+    return encodeRecord(type, epoch, seq, p ? p.seal(type, epoch, seq, DTLS_1_2, plaintext) : plaintext);
+  }
+
+  /** Packs the flight into datagrams of at most `mtu` bytes, fragmenting handshake messages (§4.2.3); each send uses fresh sequence numbers. */
+  private transmitFlight(): void {
+    const mtu = this.host.mtu;
+    let parts: Uint8Array[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (size === 0) return;
+      this.host.sendDatagram(this, parts.length === 1 ? parts[0] : concat(parts));
+      parts = [];
+      size = 0;
+    };
+    const push = (record: Uint8Array | null): void => {
+      if (!record) return;
+      if (size + record.length > mtu) flush();
+      parts.push(record);
+      size += record.length;
+    };
+    for (const e of this.flight) {
+      if (this.ended) return;
+      if (e.msgType === CCS) { push(this.protect(ContentType.change_cipher_spec, e.epoch, e.body)); continue; }
+      const overhead = RECORD_HEADER_LENGTH + HANDSHAKE_HEADER_LENGTH + (this.writeProtection[e.epoch]?.overhead ?? 0);
+      let offset = 0;
+      do {
+        let room = mtu - size - overhead;
+        if (room < e.body.length - offset && room < MIN_FRAGMENT) { flush(); room = mtu - overhead; }
+        const n = Math.min(e.body.length - offset, room);
+        push(this.protect(ContentType.handshake, e.epoch, encodeHandshakeFragment(e.msgType, e.messageSeq, e.body, offset, n)));
+        offset += n;
+      } while (offset < e.body.length);
+    }
+    flush();
+  }
+
+  private armTimer(): void {
+    this.cancelTimer();
+    this.timer = this.host.timers.setTimeout(() => this.onTimer(), this.timeoutMs);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) { this.host.timers.clearTimeout(this.timer); this.timer = null; }
+  }
+
+  /** RFC 6347 §4.2.4.1: on expiry, double the timer (up to its cap) and send the flight again; give up after the bound. */
+  private onTimer(): void {
+    this.timer = null;
+    if (this.ended) return;
+    if (this.retransmits >= this.host.retransmit.maxRetransmits) {
+      this.end({ reason: 'timeout', duringHandshake: !this.isEstablished });
+      return;
+    }
+    this.retransmits++;
+    this.timeoutMs = Math.min(this.timeoutMs * 2, this.host.retransmit.maxMs);
+    this.host.stats.retransmissions++;
+    this.transmitFlight();
+    this.armTimer();
+  }
+
+  private end(e: SessionEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.cancelTimer();
+    this.handshake = null;
+    this.flight = [];
+    this.transcript = [];
+    this.reassembler.clear();
+    this.futureRecord = null;
+    this.host.stats.sendDrops += this.queue.length;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.readProtection[1] = this.writeProtection[1] = null;
+    this.host.ended(this, e);
+  }
+}

@@ -1,0 +1,32 @@
+// The anti-replay window of RFC 6347 §4.1.2.6: the highest sequence_number
+// authenticated so far and a 64-entry bitmap below it. A record is checked
+// before it is decrypted and marked only after it authenticates, so a forged
+// record cannot move the window.
+
+/** Window size; RFC 6347 §4.1.2.6 says the minimum is 32 and 64 is preferred. */
+export const REPLAY_WINDOW_SIZE = 64;
+
+export class ReplayWindow {
+  /** Highest sequence_number marked; -1 before the first. */
+  private top = -1;
+  /** seen[seq % 64]: was `seq` (within the window below `top`) marked. */
+  private readonly seen = new Uint8Array(REPLAY_WINDOW_SIZE);
+
+  /** True when `seq` is new and not too old to tell (left of the window). */
+  check(seq: number): boolean {
+    if (seq > this.top) return true;
+    if (this.top - seq >= REPLAY_WINDOW_SIZE) return false;
+    return this.seen[seq % REPLAY_WINDOW_SIZE] === 0;
+  }
+
+  /** Record `seq` as received; call only after the record authenticated. */
+  mark(seq: number): void {
+    if (seq > this.top) {
+      // Slide: entries between the old top and seq become "not seen" (at most 64 of them).
+      const clear = Math.min(seq - this.top, REPLAY_WINDOW_SIZE);
+      for (let i = 0; i < clear; i++) this.seen[(seq - i) % REPLAY_WINDOW_SIZE] = 0;
+      this.top = seq;
+    }
+    this.seen[seq % REPLAY_WINDOW_SIZE] = 1;
+  }
+}

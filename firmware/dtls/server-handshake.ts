@@ -1,0 +1,177 @@
+// The server side of the DTLS 1.2 PSK handshake (RFC 6347 §4.2, RFC 4279 §2),
+// started by the transport only once a ClientHello carries a valid cookie
+// (cookie.ts): ServerHello, [ServerKeyExchange with the identity hint],
+// ServerHelloDone → ClientKeyExchange, ChangeCipherSpec, Finished →
+// ChangeCipherSpec, Finished; or, for a session_id in its cache, the
+// abbreviated ServerHello, ChangeCipherSpec, Finished → ChangeCipherSpec,
+// Finished (RFC 5246 §7.3).
+import type { HandshakeMessage } from './reassembly';
+import type { Connection, HandshakeRole } from './connection';
+import type { ResumableSession } from './session-cache';
+import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, MAX_SESSION_ID_LENGTH, RANDOM_LENGTH, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from './constants';
+import { DecodeError, constantTimeEqual } from './bytes';
+import { suiteById, type SuiteDefinition } from './cipher-suite';
+import {
+  decodeFinished, decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension,
+} from './handshake-messages';
+import { extendedMasterSecret, keyBlock, masterSecret, pskPremasterSecret, verifyData } from './prf';
+
+export interface ServerHandshakeOptions {
+  /** Our cipher suites in order of preference. */
+  suites: readonly number[];
+  /** The key for a PSK identity, or null for an unknown identity. */
+  keyFor(identity: Uint8Array): Uint8Array | null;
+  /** psk_identity_hint sent in ServerKeyExchange; null sends none (RFC 4279 §2 lets the server omit it). */
+  identityHint: Uint8Array | null;
+  /** A cached session for a session_id, or undefined. */
+  lookupSession(sessionId: Uint8Array): ResumableSession | undefined;
+  /** Whether new sessions get a session_id (a cache to resume them from). */
+  issueSessionIds: boolean;
+}
+
+type State = 'wait_client_key_exchange' | 'wait_change_cipher_spec' | 'wait_finished';
+
+export class ServerHandshake implements HandshakeRole {
+  private state: State = 'wait_client_key_exchange';
+  private readonly serverRandom: Uint8Array;
+  private clientRandom: Uint8Array = new Uint8Array(0);
+  private suite: SuiteDefinition | null = null;
+  private master: Uint8Array | null = null;
+  private sessionId: Uint8Array = new Uint8Array(0);
+  private extendedMaster = false;
+  private resumed = false;
+  private identity: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly conn: Connection, private readonly opts: ServerHandshakeOptions) {
+    this.serverRandom = conn.host.random.bytes(RANDOM_LENGTH);
+  }
+
+  get awaitingFinished(): boolean { return this.state === 'wait_finished'; }
+
+  /** Answers the (cookie-verified) ClientHello, already decoded by the transport. */
+  start(ch: ClientHello, m: HandshakeMessage): void {
+    this.conn.transcribe(m);
+    this.clientRandom = ch.random.slice();
+    this.conn.clientRandom = this.clientRandom;
+    if (!offersDtls12(ch.clientVersion)) { this.conn.fail(AlertDescription.protocol_version); return; }
+    if (!ch.compressionMethods.includes(0)) { this.conn.fail(AlertDescription.illegal_parameter); return; }
+    const reneg = findExtension(ch.extensions, ExtensionType.renegotiation_info);
+    if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    const offersEms = findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
+    const extensions: Extension[] = [];
+    // RFC 5746 §3.6: answer renegotiation_info (or its SCSV) with an empty one; we never renegotiate.
+    if (reneg || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) {
+      extensions.push({ type: ExtensionType.renegotiation_info, data: Uint8Array.of(0) });
+    }
+    const cached = ch.sessionId.length > 0 ? this.opts.lookupSession(ch.sessionId) : undefined;
+    // RFC 5246 §7.4.1.2: resume only with the session's suite among the offered ones;
+    // RFC 7627 §5.3: and only if the extended master secret is used exactly as it was.
+    // And not for an identity whose key has since been withdrawn.
+    if (cached && ch.cipherSuites.includes(cached.cipherSuite) && cached.extendedMasterSecret === offersEms
+      && this.opts.keyFor(cached.identity) !== null) {
+      this.resumeSession(cached, extensions);
+      return;
+    }
+    const id = this.opts.suites.find((s) => ch.cipherSuites.includes(s));
+    const suite = id === undefined ? undefined : suiteById(id);
+    if (!suite) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    this.suite = suite;
+    this.extendedMaster = offersEms;
+    if (offersEms) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    this.sessionId = this.opts.issueSessionIds ? this.conn.host.random.bytes(MAX_SESSION_ID_LENGTH) : new Uint8Array(0);
+    this.conn.sessionId = this.opts.issueSessionIds ? this.sessionId : null;
+    this.conn.beginFlight();
+    this.conn.queueHandshake(HandshakeType.server_hello, this.serverHello(extensions));
+    if (this.opts.identityHint) this.conn.queueHandshake(HandshakeType.server_key_exchange, encodePskVector(this.opts.identityHint));
+    this.conn.queueHandshake(HandshakeType.server_hello_done, new Uint8Array(0));
+    this.conn.sendFlight(true);
+  }
+
+  private serverHello(extensions: Extension[]): Uint8Array {
+    return encodeServerHello({
+      serverVersion: DTLS_1_2, random: this.serverRandom, sessionId: this.sessionId,
+      cipherSuite: this.suite!.id, compressionMethod: 0, extensions,
+    });
+  }
+
+  private resumeSession(cached: ResumableSession, extensions: Extension[]): void {
+    const suite = suiteById(cached.cipherSuite)!;
+    this.suite = suite;
+    this.resumed = true;
+    this.sessionId = cached.sessionId;
+    this.conn.sessionId = cached.sessionId;
+    this.master = cached.masterSecret.slice();
+    this.identity = cached.identity;
+    this.extendedMaster = cached.extendedMasterSecret;
+    if (this.extendedMaster) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    this.conn.identity = this.identity;
+    this.conn.beginFlight();
+    this.conn.queueHandshake(HandshakeType.server_hello, this.serverHello(extensions));
+    this.conn.setPendingKeys(suite, keyBlock(this.conn.host.crypto, this.master, this.clientRandom, this.serverRandom, suite.keyBlockLength));
+    this.queueFinished();
+    this.conn.sendFlight(true);
+    this.state = 'wait_change_cipher_spec';
+  }
+
+  private queueFinished(): void {
+    this.conn.queueChangeCipherSpec();
+    this.conn.queueHandshake(HandshakeType.finished, verifyData(this.conn.host.crypto, this.master!, false, this.conn.transcriptHash()));
+  }
+
+  handle(m: HandshakeMessage): void {
+    try {
+      if (this.state === 'wait_client_key_exchange' && m.msgType === HandshakeType.client_key_exchange) this.onClientKeyExchange(m);
+      else if (this.state === 'wait_finished' && m.msgType === HandshakeType.finished) this.onFinished(m);
+      else this.conn.fail(AlertDescription.unexpected_message);
+    } catch (e) {
+      if (e instanceof DecodeError) this.conn.fail(AlertDescription.decode_error);
+      else throw e;
+    }
+  }
+
+  private onClientKeyExchange(m: HandshakeMessage): void {
+    const identity = decodePskVector(m.body).slice();
+    this.conn.transcribe(m);
+    const key = this.opts.keyFor(identity);
+    // RFC 4279 §2: an identity the server does not know is answered with unknown_psk_identity.
+    if (!key) { this.conn.fail(AlertDescription.unknown_psk_identity); return; }
+    this.identity = identity;
+    this.conn.identity = identity;
+    const crypto = this.conn.host.crypto;
+    const premaster = pskPremasterSecret(key);
+    this.master = this.extendedMaster
+      ? extendedMasterSecret(crypto, premaster, this.conn.transcriptHash())
+      : masterSecret(crypto, premaster, this.clientRandom, this.serverRandom);
+    premaster.fill(0);
+    this.conn.setPendingKeys(this.suite!, keyBlock(crypto, this.master, this.clientRandom, this.serverRandom, this.suite!.keyBlockLength));
+    this.state = 'wait_change_cipher_spec';
+  }
+
+  changeCipherSpec(): boolean {
+    if (this.state !== 'wait_change_cipher_spec') return false;
+    this.conn.activateRead();
+    this.state = 'wait_finished';
+    return true;
+  }
+
+  private onFinished(m: HandshakeMessage): void {
+    const expected = verifyData(this.conn.host.crypto, this.master!, true, this.conn.transcriptHash());
+    if (!constantTimeEqual(expected, decodeFinished(m.body))) { this.conn.fail(AlertDescription.decrypt_error); return; }
+    this.conn.transcribe(m);
+    if (!this.resumed) {
+      // Ours is the last flight: resent only when the client repeats its own (§4.2.4).
+      this.conn.beginFlight();
+      this.queueFinished();
+      this.conn.sendFlight(false);
+    }
+    const suite = this.suite!;
+    this.conn.establish({
+      identity: this.identity,
+      cipherSuite: suite.id,
+      resumed: this.resumed,
+      session: this.sessionId.length > 0
+        ? { sessionId: this.sessionId, masterSecret: this.master!, cipherSuite: suite.id, extendedMasterSecret: this.extendedMaster, identity: this.identity }
+        : null,
+    });
+  }
+}

@@ -1,0 +1,420 @@
+// DtlsTransport: DTLS 1.2 with pre-shared keys (RFC 6347, RFC 4279, the
+// RFC 7925 IoT profile as LwM2M 1.1 requires) as a DatagramTransport over
+// another DatagramTransport, so the CoAP endpoint above does not know it is
+// there (as the Moddable SDK's TLS socket wraps its TCP socket).
+//
+// One instance can play both roles: with `client` options, a send to a peer
+// with no session starts a handshake (data waits in a bounded queue); with
+// `server` options, a ClientHello is answered statelessly with a
+// HelloVerifyRequest cookie, and only a ClientHello bearing a valid cookie
+// allocates a session (RFC 6347 §4.2.1). Nothing a peer sends throws out of
+// here: bad records are dropped and counted in `stats` (§4.1.2.7).
+// No secret (PSK, master secret, key block) is ever logged or put in an error.
+import type { DatagramTransport, Logger, Random, Timers } from '../platform/ports';
+import { silentLogger } from '../platform/ports';
+import type { DtlsCrypto } from './crypto';
+import { newStats, type DtlsStats } from './stats';
+import { AlertDescription, ContentType, DTLS_1_0, HandshakeType } from './constants';
+import { bytesEqual } from './bytes';
+import { parseRecords, encodeRecord, type DtlsRecord } from './record';
+import { SUPPORTED_SUITES, suiteById } from './cipher-suite';
+import { CookieJar } from './cookie';
+import { SessionCache } from './session-cache';
+import { Connection, type ConnectionHost, type EstablishedSession, type RetransmitPolicy, type SessionEnd } from './connection';
+import { ClientHandshake, type PskCredentials } from './client-handshake';
+import { ServerHandshake } from './server-handshake';
+import { decodeClientHello, encodeHandshakeFragment, encodeHelloVerifyRequest, parseHandshakeFragments, type ClientHello, type HandshakeFragment } from './handshake-messages';
+import { toHex } from '../util/hex';
+import { utf8Decode, utf8Encode } from '../util/utf8';
+
+export type { PskCredentials } from './client-handshake';
+export type { DtlsStats } from './stats';
+export type { RetransmitPolicy } from './connection';
+
+/** Largest datagram we send by default: the IPv6 minimum MTU (1280) less IPv6 and UDP headers, rounded down. */
+export const DEFAULT_MTU = 1200;
+/** Smallest MTU accepted: a fragment must still carry handshake bytes after the record and handshake headers and the CBC overhead. */
+export const MIN_MTU = 128;
+/** RFC 6347 §4.2.4.1: 1 s initial, doubling, at most 60 s; we give up after 5 retransmissions (about 63 s). */
+export const DEFAULT_RETRANSMIT: RetransmitPolicy = Object.freeze({ initialMs: 1000, maxMs: 60_000, maxRetransmits: 5 });
+/** Bound on associations (established or handshaking) per transport. */
+export const DEFAULT_MAX_SESSIONS = 16;
+/** Bound on associations still handshaking (a subset of the sessions). */
+export const DEFAULT_MAX_HANDSHAKES = 8;
+/** Bound on application data queued per peer while its handshake runs. */
+export const DEFAULT_MAX_QUEUED_DATAGRAMS = 8;
+export const DEFAULT_MAX_QUEUED_BYTES = 4096;
+/** Client role: servers whose session is kept for resumption. */
+export const DEFAULT_RESUMABLE_SESSIONS = 8;
+/** Server role: bound of the session cache (session_id → master secret). */
+export const DEFAULT_SESSION_CACHE_SIZE = 32;
+/** Server role: with the table full, an established session silent this long gives way to a new client. */
+export const DEFAULT_STALE_AFTER_MS = 300_000;
+
+export interface DtlsPeer { address: string; port: number }
+
+export interface DtlsClientOptions {
+  /** The identity and key for a server (chosen by its address and port, and the psk_identity_hint it sent, if any); null refuses. */
+  psk(peer: DtlsPeer & { hint: Uint8Array | null }): { identity: Uint8Array | string; key: Uint8Array } | null;
+  /** Offered cipher suites, in order of preference; default CCM_8 then CBC_SHA256. */
+  cipherSuites?: readonly number[];
+  /** Servers whose session is kept for an abbreviated handshake later; 0 disables resumption. */
+  resumableSessions?: number;
+}
+
+export interface DtlsServerOptions {
+  /** The key of a PSK identity, or null for an unknown identity (answered with unknown_psk_identity). */
+  pskKey(identity: Uint8Array, peer: DtlsPeer): Uint8Array | null;
+  /** psk_identity_hint in ServerKeyExchange; none by default (RFC 4279 §2). */
+  identityHint?: Uint8Array | string;
+  /** Accepted cipher suites, in order of preference; default CCM_8 then CBC_SHA256. */
+  cipherSuites?: readonly number[];
+  /** Sessions kept for resumption; 0 issues no session_id. */
+  sessionCacheSize?: number;
+  /** With the session table full, an established session idle this long is evicted for a new handshake. */
+  staleAfterMs?: number;
+}
+
+export interface DtlsTransportOptions {
+  /** The datagram transport underneath (UDP). DtlsTransport takes its onReceive and closes it on close(). */
+  transport: DatagramTransport;
+  timers: Timers;
+  random: Random;
+  crypto: DtlsCrypto;
+  log?: Logger;
+  client?: DtlsClientOptions;
+  server?: DtlsServerOptions;
+  /** Largest datagram sent (handshake flights are fragmented to fit); at least MIN_MTU. */
+  mtu?: number;
+  retransmit?: Partial<RetransmitPolicy>;
+  maxSessions?: number;
+  maxHandshakes?: number;
+  maxQueuedDatagrams?: number;
+  maxQueuedBytes?: number;
+}
+
+export interface DtlsSessionInfo extends DtlsPeer {
+  role: 'client' | 'server';
+  /** The PSK identity the session was made with (routes a client at the server, LwM2M Security /0/x/3). */
+  identity: Uint8Array;
+  cipherSuite: number;
+  cipherSuiteName: string;
+  resumed: boolean;
+}
+
+export interface DtlsSessionEnd extends DtlsPeer {
+  role: 'client' | 'server';
+  reason: SessionEnd['reason'];
+  /** AlertDescription received (peer_alert) or sent (local_alert). */
+  alert?: number;
+  alertName?: string;
+}
+
+const ALERT_NAMES = Object.freeze(Object.fromEntries(Object.entries(AlertDescription).map(([k, v]) => [v, k])) as Record<number, string>);
+
+function alertName(a: number | undefined): string | undefined {
+  return a === undefined ? undefined : ALERT_NAMES[a] ?? `alert ${a}`;
+}
+
+function asBytes(v: Uint8Array | string): Uint8Array { return typeof v === 'string' ? utf8Encode(v) : v; }
+
+function peerKey(address: string, port: number): string { return `${address}/${port}`; }
+
+function suitesOrDefault(list: readonly number[] | undefined): number[] {
+  const ids = list ?? SUPPORTED_SUITES.map((s) => s.id);
+  for (const id of ids) if (!suiteById(id)) throw new RangeError(`dtls: unsupported cipher suite 0x${id.toString(16)}`);
+  if (ids.length === 0) throw new RangeError('dtls: no cipher suite');
+  return [...ids];
+}
+
+export class DtlsTransport implements DatagramTransport {
+  onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
+  /** A handshake completed (full or abbreviated). */
+  onHandshakeDone: ((info: DtlsSessionInfo) => void) | null = null;
+  /** A handshake ended without a session: timeout, an alert either way, or replaced by a newer ClientHello. */
+  onHandshakeFailed: ((end: DtlsSessionEnd) => void) | null = null;
+  /** An established session ended: close_notify either way, a fatal alert, replaced. */
+  onSessionClosed: ((end: DtlsSessionEnd) => void) | null = null;
+  readonly stats: DtlsStats = newStats();
+
+  private readonly below: DatagramTransport;
+  private readonly log: Logger;
+  private readonly host: ConnectionHost;
+  private readonly connections = new Map<string, Connection>();
+  private handshaking = 0;
+  private readonly maxSessions: number;
+  private readonly maxHandshakes: number;
+  private readonly clientSuites: number[];
+  private readonly serverSuites: number[];
+  private readonly resumable: SessionCache;
+  private readonly sessionCache: SessionCache;
+  private readonly cookies: CookieJar | null;
+  private readonly identityHint: Uint8Array | null;
+  private closed = false;
+
+  constructor(private readonly opts: DtlsTransportOptions) {
+    if (!opts.client && !opts.server) throw new RangeError('dtls: give client or server options (or both)');
+    const mtu = opts.mtu ?? DEFAULT_MTU;
+    if (mtu < MIN_MTU) throw new RangeError(`dtls: mtu below ${MIN_MTU}`);
+    this.below = opts.transport;
+    this.log = opts.log ?? silentLogger;
+    this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.maxHandshakes = opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    this.clientSuites = opts.client ? suitesOrDefault(opts.client.cipherSuites) : [];
+    this.serverSuites = opts.server ? suitesOrDefault(opts.server.cipherSuites) : [];
+    this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0);
+    this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0);
+    this.cookies = opts.server ? new CookieJar(opts.crypto, opts.random) : null;
+    this.identityHint = opts.server?.identityHint !== undefined ? asBytes(opts.server.identityHint) : null;
+    const stats = this.stats;
+    this.host = {
+      crypto: opts.crypto,
+      random: opts.random,
+      timers: opts.timers,
+      stats,
+      mtu,
+      retransmit: { ...DEFAULT_RETRANSMIT, ...opts.retransmit },
+      maxQueuedDatagrams: opts.maxQueuedDatagrams ?? DEFAULT_MAX_QUEUED_DATAGRAMS,
+      maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+      sendDatagram: (conn, bytes) => this.transmit(bytes, conn.address, conn.port),
+      deliver: (conn, data) => this.deliver(conn, data),
+      established: (conn, s) => this.onEstablished(conn, s),
+      ended: (conn, e) => this.onEnded(conn, e),
+    };
+    this.below.onReceive = (data, address, port) => this.receive(data, address, port);
+  }
+
+  // ---- DatagramTransport ----
+
+  /** Application data to a peer: sent in one record when a session is up, else queued (bounded) while a client handshake runs. */
+  send(data: Uint8Array, address: string, port: number): void {
+    if (this.closed) return;
+    let conn = this.connections.get(peerKey(address, port));
+    if (!conn) {
+      conn = this.opts.client ? this.startClient(address, port) ?? undefined : undefined;
+      if (!conn) { this.stats.sendDrops++; return; }
+    }
+    conn.send(data);
+  }
+
+  /** Sends close_notify on every session, then closes the transport underneath. */
+  close(): void {
+    if (this.closed) return;
+    for (const conn of [...this.connections.values()]) conn.close();
+    this.closed = true;
+    this.resumable.clear();
+    this.sessionCache.clear();
+    this.below.onReceive = null;
+    this.below.close();
+  }
+
+  // ---- sessions ----
+
+  /** Client role: starts the handshake with a server now (a send would start it too). False when the table is full. */
+  connect(address: string, port: number): boolean {
+    if (this.closed || !this.opts.client) return false;
+    return this.connections.has(peerKey(address, port)) || this.startClient(address, port) !== null;
+  }
+
+  /** Ends one peer's session with close_notify (RFC 5246 §7.2.1). The client keeps the session for resumption. */
+  closeSession(address: string, port: number): boolean {
+    const conn = this.connections.get(peerKey(address, port));
+    if (!conn) return false;
+    conn.close();
+    return true;
+  }
+
+  /** Client role: forgets the resumable session of a server (the next handshake is a full one). */
+  forgetSession(address: string, port: number): void {
+    this.resumable.forget(peerKey(address, port));
+  }
+
+  /** The PSK identity of the established session with a peer, or null. */
+  identityOf(address: string, port: number): Uint8Array | null {
+    const conn = this.connections.get(peerKey(address, port));
+    return conn?.isEstablished && conn.identity ? conn.identity.slice() : null;
+  }
+
+  /** The established session with a peer, or null (also while its handshake runs). */
+  sessionInfo(address: string, port: number): DtlsSessionInfo | null {
+    const conn = this.connections.get(peerKey(address, port));
+    return conn?.isEstablished ? this.info(conn, false) : null;
+  }
+
+  /** Associations in the table (established and handshaking), and those handshaking. */
+  get sessionCount(): number { return this.connections.size; }
+  get handshakeCount(): number { return this.handshaking; }
+  /** Bytes held for peers: reassembly buffers, queued application data, early records. */
+  get pendingBytes(): number {
+    let n = 0;
+    for (const c of this.connections.values()) n += c.pendingBytes;
+    return n;
+  }
+
+  // ---- internals ----
+
+  private transmit(bytes: Uint8Array, address: string, port: number): void {
+    if (this.closed) return;
+    this.stats.datagramsOut++;
+    this.below.send(bytes, address, port);
+  }
+
+  private receive(data: Uint8Array, address: string, port: number): void {
+    if (this.closed) return;
+    const s = this.stats;
+    s.datagramsIn++;
+    try {
+      const { records, reject } = parseRecords(data);
+      if (reject === 'bad_version') s.badVersion++;
+      else if (reject !== null) s.badRecords++;
+      const key = peerKey(address, port);
+      for (const rec of records) {
+        s.recordsIn++;
+        const conn = this.connections.get(key);
+        const hello = this.opts.server && rec.epoch === 0 && rec.type === ContentType.handshake ? this.peekClientHello(rec) : null;
+        if (hello && !(conn && conn.role === 'server' && conn.clientRandom && bytesEqual(conn.clientRandom, hello.ch.random))) {
+          this.onClientHello(rec, hello.fragment, hello.ch, address, port, conn);
+        } else if (conn) {
+          conn.receiveRecord(rec);
+        } else {
+          s.noSession++;
+        }
+      }
+      this.connections.get(key)?.afterDatagram();
+    } catch (e) {
+      // A bug, not the peer's doing (every peer-controlled path reports by value): count it, keep running.
+      s.internalErrors++;
+      this.log.error(`dtls: internal error on a datagram from ${address}:${port}: ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    }
+  }
+
+  /** An unfragmented ClientHello in an epoch-0 record, decoded; null for anything else. */
+  private peekClientHello(rec: DtlsRecord): { fragment: HandshakeFragment; ch: ClientHello } | null {
+    if (rec.fragment.length === 0 || rec.fragment[0] !== HandshakeType.client_hello) return null;
+    try {
+      const frags = parseHandshakeFragments(rec.fragment);
+      const f = frags[0];
+      // A fragmented first ClientHello cannot be reassembled without state; clients send it whole (§4.2.1).
+      if (frags.length !== 1 || f.fragmentOffset !== 0 || f.fragment.length !== f.length) return null;
+      return { fragment: f, ch: decodeClientHello(f.fragment) };
+    } catch {
+      return null;
+    }
+  }
+
+  private onClientHello(rec: DtlsRecord, f: HandshakeFragment, ch: ClientHello, address: string, port: number, existing: Connection | undefined): void {
+    const s = this.stats;
+    if (!this.cookies!.verify(address, port, ch)) {
+      if (ch.cookie.length > 0) s.badCookies++;
+      // Stateless reply: same message_seq and record sequence_number as the ClientHello, version 1.0 (§4.2.1).
+      const hvr = encodeHandshakeFragment(HandshakeType.hello_verify_request, f.messageSeq,
+        encodeHelloVerifyRequest(DTLS_1_0, this.cookies!.make(address, port, ch)));
+      s.helloVerifyRequests++;
+      s.recordsOut++;
+      this.transmit(encodeRecord(ContentType.handshake, 0, rec.sequenceNumber, hvr, DTLS_1_0), address, port);
+      return;
+    }
+    // A new handshake from a peer with a session (a client that restarted): the valid cookie proved the
+    // address, so the old association gives way (RFC 6347 §4.2.8).
+    if (existing) existing.drop('replaced');
+    if (!this.makeRoom()) { s.tableFull++; return; }
+    const conn = new Connection(this.host, address, port, 'server', f.messageSeq + 1, f.messageSeq, rec.sequenceNumber + 1);
+    const server = this.opts.server!;
+    const hs = new ServerHandshake(conn, {
+      suites: this.serverSuites,
+      keyFor: (identity) => server.pskKey(identity, { address, port }),
+      identityHint: this.identityHint,
+      lookupSession: (id) => this.sessionCache.get(toHex(id)),
+      issueSessionIds: this.sessionCache.capacity > 0,
+    });
+    this.adopt(conn, hs);
+    hs.start(ch, { msgType: f.msgType, messageSeq: f.messageSeq, body: f.fragment.slice() });
+  }
+
+  /** True when a new handshake fits in the tables, evicting one stale established session if that is what it takes. */
+  private makeRoom(): boolean {
+    if (this.handshaking >= this.maxHandshakes) return false;
+    if (this.connections.size < this.maxSessions) return true;
+    const staleAfter = this.opts.server?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    const now = this.opts.timers.now();
+    let oldest: Connection | null = null;
+    for (const c of this.connections.values()) {
+      if (c.isEstablished && c.role === 'server' && now - c.lastActivity >= staleAfter && (!oldest || c.lastActivity < oldest.lastActivity)) oldest = c;
+    }
+    if (!oldest) return false;
+    oldest.close();
+    return true;
+  }
+
+  private startClient(address: string, port: number): Connection | null {
+    if (this.handshaking >= this.maxHandshakes || this.connections.size >= this.maxSessions) { this.stats.tableFull++; return null; }
+    const client = this.opts.client!;
+    const conn = new Connection(this.host, address, port, 'client');
+    const hs = new ClientHandshake(conn, this.clientSuites, (hint): PskCredentials | null => {
+      const c = client.psk({ address, port, hint });
+      return c ? { identity: asBytes(c.identity), key: c.key } : null;
+    }, this.resumable.get(peerKey(address, port)) ?? null);
+    this.adopt(conn, hs);
+    hs.start();
+    return conn;
+  }
+
+  private adopt(conn: Connection, hs: ClientHandshake | ServerHandshake): void {
+    conn.handshake = hs;
+    this.connections.set(peerKey(conn.address, conn.port), conn);
+    this.handshaking++;
+    this.stats.handshakesStarted++;
+  }
+
+  private info(conn: Connection, resumed: boolean): DtlsSessionInfo {
+    return {
+      address: conn.address, port: conn.port, role: conn.role, identity: (conn.identity ?? new Uint8Array(0)).slice(),
+      cipherSuite: conn.cipherSuite, cipherSuiteName: suiteById(conn.cipherSuite)?.name ?? '', resumed,
+    };
+  }
+
+  private onEstablished(conn: Connection, s: EstablishedSession): void {
+    this.handshaking--;
+    this.stats.handshakesCompleted++;
+    if (s.resumed) this.stats.handshakesResumed++;
+    if (s.session) {
+      if (conn.role === 'client') this.resumable.set(peerKey(conn.address, conn.port), s.session);
+      else this.sessionCache.set(toHex(s.session.sessionId), s.session);
+    }
+    const info = this.info(conn, s.resumed);
+    this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} up (${info.cipherSuiteName}, identity ${JSON.stringify(utf8Decode(info.identity))}${s.resumed ? ', resumed' : ''})`);
+    this.emit(this.onHandshakeDone, info);
+  }
+
+  private onEnded(conn: Connection, e: SessionEnd): void {
+    const key = peerKey(conn.address, conn.port);
+    if (this.connections.get(key) === conn) this.connections.delete(key);
+    // RFC 5246 §7.2.2: a fatal alert invalidates the session: no resumption of it.
+    if (e.reason === 'peer_alert' || e.reason === 'local_alert') {
+      if (conn.role === 'client' && (conn.isEstablished || conn.offeredResumption)) this.resumable.forget(key);
+      if (conn.role === 'server' && conn.sessionId) this.sessionCache.forget(toHex(conn.sessionId));
+    }
+    const end: DtlsSessionEnd = { address: conn.address, port: conn.port, role: conn.role, reason: e.reason, alert: e.alert, alertName: alertName(e.alert) };
+    const what = `${e.reason}${end.alertName ? ` (${end.alertName})` : ''}`;
+    if (e.duringHandshake) {
+      this.handshaking--;
+      this.stats.handshakesFailed++;
+      this.log.warn(`dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}`);
+      this.emit(this.onHandshakeFailed, end);
+    } else {
+      this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} closed: ${what}`);
+      this.emit(this.onSessionClosed, end);
+    }
+  }
+
+  private deliver(conn: Connection, data: Uint8Array): void {
+    const cb = this.onReceive;
+    if (!cb) return;
+    try { cb(data, conn.address, conn.port); } catch (e) { this.log.error(`dtls: onReceive threw: ${(e as Error)?.message}`); }
+  }
+
+  private emit<T>(cb: ((arg: T) => void) | null, arg: T): void {
+    if (!cb) return;
+    try { cb(arg); } catch (e) { this.log.error(`dtls: event handler threw: ${(e as Error)?.message}`); }
+  }
+}

@@ -1,0 +1,110 @@
+// Shared pieces of the DTLS tests: the crypto ports under test, and a rig of
+// our client and server DtlsTransports over the in-memory network in
+// virtual time.
+import type { DtlsCrypto } from '../../firmware/dtls/crypto';
+import { nodeCrypto, nodeCryptoBlockOnly } from '../../firmware/platform/node/crypto';
+import { xsHostCrypto } from '../../firmware/platform/xs-host/crypto';
+
+/** node:crypto (native CCM), node:crypto's block cipher under the core's CCM, and the noble port XS uses. */
+export const PORTS: ReadonlyArray<{ name: string; crypto: DtlsCrypto }> = [
+  { name: 'node', crypto: nodeCrypto },
+  { name: 'node block + core CCM', crypto: nodeCryptoBlockOnly },
+  { name: 'noble (xs-host)', crypto: xsHostCrypto },
+];
+
+import { DtlsTransport, type DtlsSessionEnd, type DtlsSessionInfo, type DtlsTransportOptions } from '../../firmware/dtls/transport';
+import { MemoryNetwork, type LinkConditions } from '../support/memory-network';
+import { VirtualClock } from '../support/virtual-clock';
+import { SeededRandom } from '../support/seeded-random';
+import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
+import type { Logger } from '../../firmware/platform/ports';
+
+export const SERVER = { address: '10.0.0.1', port: 5684 };
+export const CLIENT = { address: '10.0.0.2', port: 40001 };
+export const IDENTITY = 'node-1';
+export const KEY = Uint8Array.from([0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x31, 0x32, 0x33, 0x34, 0x35]);
+
+/** Events and data one side saw. */
+export class Observed {
+  readonly done: DtlsSessionInfo[] = [];
+  readonly failed: DtlsSessionEnd[] = [];
+  readonly closed: DtlsSessionEnd[] = [];
+  readonly data: Array<{ text: string; address: string; port: number }> = [];
+  readonly logs: string[] = [];
+
+  attach(t: DtlsTransport): void {
+    t.onHandshakeDone = (i) => this.done.push(i);
+    t.onHandshakeFailed = (e) => this.failed.push(e);
+    t.onSessionClosed = (e) => this.closed.push(e);
+    t.onReceive = (d, address, port) => this.data.push({ text: utf8Decode(d), address, port });
+  }
+
+  readonly log: Logger = {
+    error: (m) => this.logs.push(`E ${m}`), warn: (m) => this.logs.push(`W ${m}`),
+    info: (m) => this.logs.push(`I ${m}`), debug: (m) => this.logs.push(`D ${m}`),
+  };
+}
+
+export interface RigOptions extends LinkConditions {
+  crypto?: DtlsCrypto;
+  seed?: number;
+  mtu?: number;
+  /** Key the client presents (default KEY). */
+  clientKey?: Uint8Array;
+  clientIdentity?: string;
+  /** Identities the server knows (default IDENTITY → KEY). */
+  serverKeys?: Map<string, Uint8Array>;
+  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[] };
+  server?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string };
+}
+
+export interface Rig {
+  clock: VirtualClock;
+  net: MemoryNetwork;
+  random: SeededRandom;
+  client: DtlsTransport;
+  server: DtlsTransport;
+  c: Observed;
+  s: Observed;
+  /** Hints the client's psk callback was given. */
+  hints: Array<string | null>;
+}
+
+export function makeRig(o: RigOptions = {}): Rig {
+  const clock = new VirtualClock();
+  const random = new SeededRandom(o.seed ?? 7);
+  const net = new MemoryNetwork({ clock, random, loss: o.loss, duplicate: o.duplicate, delay: o.delay, reorder: o.reorder });
+  const crypto = o.crypto ?? nodeCrypto;
+  const c = new Observed();
+  const s = new Observed();
+  const hints: Array<string | null> = [];
+  const keys = o.serverKeys ?? new Map([[IDENTITY, KEY]]);
+  const { cipherSuites: serverSuites, sessionCacheSize, identityHint, ...serverRest } = o.server ?? {};
+  const { cipherSuites: clientSuites, ...clientRest } = o.client ?? {};
+  const server = new DtlsTransport({
+    transport: net.bind(SERVER.address, SERVER.port), timers: clock, random, crypto, log: s.log, mtu: o.mtu,
+    server: {
+      pskKey: (identity) => keys.get(utf8Decode(identity)) ?? null,
+      cipherSuites: serverSuites, sessionCacheSize, identityHint,
+    },
+    ...serverRest,
+  });
+  const client = new DtlsTransport({
+    transport: net.bind(CLIENT.address, CLIENT.port), timers: clock, random, crypto, log: c.log, mtu: o.mtu,
+    client: {
+      psk: ({ hint }) => {
+        hints.push(hint ? utf8Decode(hint) : null);
+        return { identity: o.clientIdentity ?? IDENTITY, key: o.clientKey ?? KEY };
+      },
+      cipherSuites: clientSuites,
+    },
+    ...clientRest,
+  });
+  c.attach(client);
+  s.attach(server);
+  return { clock, net, random, client, server, c, s, hints };
+}
+
+export function sendText(t: DtlsTransport, text: string, to: { address: string; port: number }): void {
+  t.send(utf8Encode(text), to.address, to.port);
+}
