@@ -54,6 +54,7 @@ export class ClientHandshake implements HandshakeRole {
     conn.offeredResumption = resume !== null;
   }
 
+  get awaitingChangeCipherSpec(): boolean { return this.state === 'wait_change_cipher_spec'; }
   get awaitingFinished(): boolean { return this.state === 'wait_finished'; }
 
   start(): void { this.sendClientHello(); }

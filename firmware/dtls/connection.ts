@@ -68,6 +68,8 @@ export interface HandshakeRole {
   handle(m: HandshakeMessage): void;
   /** A ChangeCipherSpec arrived; false when it was not expected now. */
   changeCipherSpec(): boolean;
+  /** Waiting for the peer's ChangeCipherSpec (a record of epoch 1 may overtake it). */
+  readonly awaitingChangeCipherSpec: boolean;
   /** Waiting for the peer's Finished (the only record of epoch 1 it may send now). */
   readonly awaitingFinished: boolean;
 }
@@ -234,7 +236,8 @@ export class Connection {
     const s = this.host.stats;
     if (rec.epoch > 1) { s.badEpoch++; return; }
     if (rec.epoch > this.readEpoch) {
-      if (this.futureRecord === null) this.futureRecord = { ...rec, fragment: rec.fragment.slice() };
+      // Kept only while the peer's ChangeCipherSpec is due: earlier, it is a late record of a previous session.
+      if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec) this.futureRecord = { ...rec, fragment: rec.fragment.slice() };
       else s.badEpoch++;
       return;
     }
@@ -247,9 +250,9 @@ export class Connection {
       const opened = this.readProtection[1]!.open(rec.type, rec.epoch, rec.sequenceNumber, rec.version, rec.fragment);
       if (opened === null) {
         s.authFailures++;
-        // Silently dropped (RFC 6347 §4.1.2.7), except in place of the peer's Finished: then our keys differ from
+        // Silently dropped (RFC 6347 §4.1.2.7), except a handshake record in place of the peer's Finished: then our keys differ from
         // the peer's, which with PSK means the keys do not match; a fatal bad_record_mac ends it (§4.1.2.7 allows it).
-        if (this.handshake?.awaitingFinished) this.fail(AlertDescription.bad_record_mac);
+        if (rec.type === ContentType.handshake && this.handshake?.awaitingFinished) this.fail(AlertDescription.bad_record_mac);
         return;
       }
       plaintext = opened;

@@ -46,6 +46,7 @@ export class ServerHandshake implements HandshakeRole {
     this.serverRandom = conn.host.random.bytes(RANDOM_LENGTH);
   }
 
+  get awaitingChangeCipherSpec(): boolean { return this.state === 'wait_change_cipher_spec'; }
   get awaitingFinished(): boolean { return this.state === 'wait_finished'; }
 
   /** Answers the (cookie-verified) ClientHello, already decoded by the transport. */
