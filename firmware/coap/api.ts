@@ -4,7 +4,12 @@ import type { CoapMessage, CoapOption } from './message';
 import type { TransmissionParameters } from './params';
 import type { DatagramTransport, Logger, Random, Timers } from '../platform/ports';
 
-export interface Peer { address: string; port: number }
+/**
+ * Who a message comes from or goes to. `identity` is the security identity
+ * the transport vouches for (the PSK identity of a DTLS session), absent on
+ * plain UDP; matching always uses address and port.
+ */
+export interface Peer { address: string; port: number; identity?: string }
 
 export interface RequestOptions {
   /** Code.GET etc. */

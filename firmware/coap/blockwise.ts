@@ -1,22 +1,41 @@
-// Block-wise transfer state (RFC 7959) kept by the server side of an endpoint:
-// Block1 reassembly sessions and Block2 bodies kept for follow-up requests.
-// Both tables are bounded (`capacity`) and entries idle longer than `timeout`
-// are dropped.
-import type { CoapMessage } from './message';
-import { OptionNumber } from './message';
+// Block-wise layer (RFC 7959), both roles. As a server it reassembles Block1
+// request bodies and cuts response bodies into Block2 blocks, keeping a
+// body for the follow-up requests; as a client it sends a long body in Block1
+// blocks and collects a Block2 response. Both server tables are bounded
+// (maxBlockSessions each) and drop sessions idle longer than blockSessionTimeout;
+// a body is bounded by maxReassemblySize (4.13 with Size1 beyond it).
+import { Code, OptionNumber, type CoapMessage, type CoapOption } from './message';
+import { encodeBlock, getBlock, getSize1, szxToSize, uintOption, type BlockValue } from './options';
+import { EMPTY } from './compose';
+import type { ResponseSpec } from './api';
+import type { ClientExchange, ServerExchange } from './exchange';
+import type { StackContext } from './stack-context';
 
-export interface Block1Session {
+interface Block1Session {
   parts: Uint8Array[];
   received: number;
   expires: number;
 }
 
-export interface Block2Body {
+interface Block2Body {
   code: number;
   contentFormat?: number;
   body: Uint8Array;
   expires: number;
 }
+
+/** How the server side answers a block it could not pass up. */
+export interface BlockReply {
+  spec: ResponseSpec;
+  /** Sent as is (2.31 Continue), not through the response path (relations, Block2). */
+  direct: boolean;
+}
+
+/** What a response block means for the request that asked for it. */
+export type ClientBlockOutcome =
+  | { kind: 'next-block' }
+  | { kind: 'complete'; first: CoapMessage; payload: Uint8Array }
+  | { kind: 'failed'; reason: string };
 
 const BLOCK_OPTIONS = new Set<number>([OptionNumber.BLOCK1, OptionNumber.BLOCK2, OptionNumber.SIZE1,
   OptionNumber.SIZE2, OptionNumber.OBSERVE]);
@@ -80,4 +99,178 @@ export function concat(parts: Uint8Array[], total: number): Uint8Array {
   let p = 0;
   for (const x of parts) { out.set(x, p); p += x.length; }
   return out;
+}
+
+export class Blockwise {
+  private readonly block1Sessions: SessionTable<Block1Session>;
+  private readonly block2Bodies: SessionTable<Block2Body>;
+
+  constructor(private readonly ctx: StackContext) {
+    const { maxBlockSessions, blockSessionTimeout } = ctx.limits;
+    this.block1Sessions = new SessionTable<Block1Session>(maxBlockSessions, blockSessionTimeout);
+    this.block2Bodies = new SessionTable<Block2Body>(maxBlockSessions, blockSessionTimeout);
+  }
+
+  clear(): void {
+    this.block1Sessions.clear();
+    this.block2Bodies.clear();
+  }
+
+  // ------------------------------------------------------------ server
+
+  /**
+   * Takes the body of a request in: the payload as it is, or one Block1 block
+   * of it (§2.3, §2.5). Returns null when the whole body is in sx.payload,
+   * else the reply to send for this block.
+   */
+  receiveRequestBody(sx: ServerExchange, b1: BlockValue | undefined): BlockReply | null {
+    const msg = sx.message;
+    if (!b1) { sx.payload = msg.payload.slice(); return null; }
+    const { maxReassemblySize, blockSzx } = this.ctx.limits;
+    const now = this.ctx.timers.now();
+    const key = requestKey(sx.peerKey, msg);
+    const tooLarge = (): BlockReply => {
+      this.block1Sessions.delete(key);
+      return { spec: { code: Code.REQUEST_ENTITY_TOO_LARGE, options: [uintOption(OptionNumber.SIZE1, maxReassemblySize)] }, direct: false };
+    };
+    const fail = (code: number): BlockReply => {
+      this.block1Sessions.delete(key);
+      return { spec: { code }, direct: false };
+    };
+    const size1 = getSize1(msg);
+    if (size1 !== undefined && size1 > maxReassemblySize) return tooLarge();
+    const offset = b1.num * b1.size;
+    let s: Block1Session | undefined;
+    if (b1.num === 0) {
+      s = { parts: [], received: 0, expires: 0 };
+      if (b1.more && !this.block1Sessions.set(key, s, now)) {
+        this.ctx.stats.blockSessionsFull++;
+        return { spec: { code: Code.SERVICE_UNAVAILABLE }, direct: false };
+      }
+    } else {
+      s = this.block1Sessions.get(key, now);
+      if (!s || s.received !== offset) return fail(Code.REQUEST_ENTITY_INCOMPLETE);
+      this.block1Sessions.touch(s, now);
+    }
+    if (b1.more && msg.payload.length !== b1.size) return fail(Code.BAD_REQUEST);
+    if (s.received + msg.payload.length > maxReassemblySize) return tooLarge();
+    s.parts.push(msg.payload.slice());
+    s.received += msg.payload.length;
+    if (b1.more) {
+      // Answer at our SZX when it is smaller; NUM names the block in that size (§2.5, Figure 4).
+      const szx = Math.min(b1.szx, blockSzx);
+      const num = offset / szxToSize(szx);
+      return { spec: { code: Code.CONTINUE, options: [{ number: OptionNumber.BLOCK1, value: encodeBlock(num, true, szx) }] }, direct: true };
+    }
+    this.block1Sessions.delete(key);
+    sx.payload = concat(s.parts, s.received);
+    sx.block1Echo = b1;
+    return null;
+  }
+
+  /** A later Block2 block of a body already produced (§2.4), or undefined when the handler must run. */
+  cachedBlock(sx: ServerExchange): ResponseSpec | undefined {
+    const b2 = sx.block2;
+    if (!b2 || b2.num === 0) return undefined;
+    const cached = this.block2Bodies.get(requestKey(sx.peerKey, sx.message), this.ctx.timers.now());
+    return cached ? { code: cached.code, contentFormat: cached.contentFormat, payload: cached.body } : undefined;
+  }
+
+  /**
+   * The block of a response at `offset` (§2.4), keeping the whole body for
+   * follow-up requests while blocks remain. Returns the spec to send (with
+   * Block2/Size2 options added), or null when offset is beyond the body.
+   */
+  slice(spec: ResponseSpec, offset: number, szx: number, asked: boolean, bodyKey: string): ResponseSpec | null {
+    const body = spec.payload ?? EMPTY;
+    const size = szxToSize(szx);
+    if (!asked && body.length <= size) return spec;
+    if (offset > 0 && offset >= body.length) return null;
+    const end = Math.min(offset + size, body.length);
+    const more = end < body.length;
+    const options = (spec.options ?? []).slice();
+    options.push({ number: OptionNumber.BLOCK2, value: encodeBlock(offset / size, more, szx) });
+    if (offset === 0 && more) options.push(uintOption(OptionNumber.SIZE2, body.length));
+    const now = this.ctx.timers.now();
+    if (more) {
+      const entry: Block2Body = { code: spec.code, contentFormat: spec.contentFormat, body, expires: 0 };
+      if (!this.block2Bodies.set(bodyKey, entry, now)) {
+        // Full: the oldest body goes (its client's next block re-runs the handler).
+        this.ctx.stats.blockSessionsFull++;
+        this.block2Bodies.evictOldest();
+        this.block2Bodies.set(bodyKey, entry, now);
+      }
+    } else if (offset > 0) {
+      this.block2Bodies.delete(bodyKey);
+    }
+    return { ...spec, options, payload: body.subarray(offset, end) };
+  }
+
+  /** The SZX to answer a request with: what it asked for in Block2, at most ours. */
+  responseSzx(b2: BlockValue | undefined): number {
+    return b2 ? Math.min(b2.szx, this.ctx.limits.blockSzx) : this.ctx.limits.blockSzx;
+  }
+
+  // ------------------------------------------------------------ client
+
+  /** Options and payload of the request message for the current Block1/Block2 position. */
+  requestBlock(ex: ClientExchange): { options: CoapOption[]; payload: Uint8Array } {
+    const options = ex.options.slice();
+    if (ex.b2Next) {
+      // Follow-up for the rest of a Block2 body: no payload, no Block1, no Observe (§2.4, §3.4).
+      for (let i = options.length - 1; i >= 0; i--) if (options[i].number === OptionNumber.OBSERVE) options.splice(i, 1);
+      options.push({ number: OptionNumber.BLOCK2, value: encodeBlock(ex.b2Next.num, false, ex.b2Next.szx) });
+      return { options, payload: EMPTY };
+    }
+    if (ex.body.length > szxToSize(ex.b1Szx) || ex.b1Offset > 0) {
+      const size = szxToSize(ex.b1Szx);
+      const end = Math.min(ex.b1Offset + size, ex.body.length);
+      const more = end < ex.body.length;
+      ex.b1Len = end - ex.b1Offset;
+      options.push({ number: OptionNumber.BLOCK1, value: encodeBlock(ex.b1Offset / size, more, ex.b1Szx) });
+      if (ex.b1Offset === 0) options.push(uintOption(OptionNumber.SIZE1, ex.body.length));
+      return { options, payload: ex.body.subarray(ex.b1Offset, end) };
+    }
+    return { options, payload: ex.body };
+  }
+
+  /** Whether this response asks for the next Block1 block (2.31 Continue, §2.3); moves on to it. */
+  continueBlock1(ex: ClientExchange, msg: CoapMessage): boolean {
+    if (ex.b2Next || ex.b1Len === 0 || ex.b1Offset + ex.b1Len >= ex.body.length || msg.code !== Code.CONTINUE) return false;
+    const b1 = getBlock(msg, OptionNumber.BLOCK1);
+    if (b1 && b1.szx < ex.b1Szx) ex.b1Szx = b1.szx;
+    ex.b1Offset += ex.b1Len;
+    return true;
+  }
+
+  /** Collects a response block (§2.4): the whole response, a request for the next block, or a failure. */
+  collect(ex: ClientExchange, msg: CoapMessage): ClientBlockOutcome {
+    const b2 = getBlock(msg, OptionNumber.BLOCK2);
+    if (b2 === null) return { kind: 'failed', reason: 'malformed Block2 option in response' };
+    if (b2 && (b2.more || ex.parts.length > 0)) {
+      if (b2.num * b2.size !== ex.received) return { kind: 'failed', reason: 'Block2 response out of order' };
+      if (ex.received + msg.payload.length > this.ctx.limits.maxReassemblySize) return { kind: 'failed', reason: 'response body exceeds maxReassemblySize' };
+      if (!ex.first) ex.first = msg;
+      ex.parts.push(msg.payload.slice());
+      ex.received += msg.payload.length;
+      if (b2.more) {
+        if (msg.payload.length !== b2.size) return { kind: 'failed', reason: 'short Block2 block' };
+        const szx = Math.min(b2.szx, this.ctx.limits.blockSzx);
+        ex.b2Next = { num: ex.received / szxToSize(szx), szx };
+        return { kind: 'next-block' };
+      }
+    }
+    const payload = ex.parts.length > 0 ? concat(ex.parts, ex.received) : msg.payload.slice();
+    return { kind: 'complete', first: ex.first ?? msg, payload };
+  }
+
+  /** Starts collecting the rest of a notification whose first block arrived (§3.4). */
+  startFromFirstBlock(ex: ClientExchange, first: CoapMessage): void {
+    const b2 = getBlock(first, OptionNumber.BLOCK2)!;
+    ex.first = first;
+    ex.parts.push(first.payload.slice());
+    ex.received = first.payload.length;
+    const szx = Math.min(b2.szx, this.ctx.limits.blockSzx);
+    ex.b2Next = { num: ex.received / szxToSize(szx), szx };
+  }
 }

@@ -8,6 +8,7 @@ import { XsHost } from '../../host/xs/bridge';
 import { ACL, DEVICE, DEVICE_WITH_INSTANCE, SERVER, base, makeScript, replayInWasm } from '../native/tlv-script';
 import { describeFormats, type FormatsCase } from '../../host/xs/entries/tlv-cases';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
+import { getCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
 import { getTlvBackend, setTlvBackend } from '../../firmware/codec/backend';
 import { ContentFormat, decodePayload, encodePayload, defaultResolver } from '../../firmware/formats';
 
@@ -64,13 +65,18 @@ describe('TLV in XS (wasm2js build of tlv.wasm)', function () {
     it(`decodes and re-encodes the spec examples (TLV, SenML JSON/CBOR) and 600 mutations through formats over ${backend} in XS as V8 does over wasm`, async () => {
       const cs = cases();
       const inXs = await host.callJson<unknown[]>('formats', { backend, cases: cs });
+      // V8 with the codecs XS has: the wasm TLV build and the built-in CBOR codec, whatever
+      // another test of this process installed (the Node tools install cbor-x).
       const previous = getTlvBackend();
+      const previousCbor = getCborCodec();
       setTlvBackend(loadTlvWasm());
+      setCborCodec(undefined);
       let inV8: unknown[];
       try {
         inV8 = viaJson(describeFormats(cs, decodePayload, encodePayload, defaultResolver));
       } finally {
         setTlvBackend(previous);
+        setCborCodec(previousCbor);
       }
       assert.deepEqual(inXs, inV8);
       const first = inXs[0] as { encoded: { ok: boolean; value: string } };

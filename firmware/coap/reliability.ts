@@ -1,0 +1,128 @@
+// Reliability layer (RFC 7252 §4.2, §4.3): our CON messages are retransmitted
+// with exponential back-off until an ACK or RST arrives or MAX_RETRANSMIT is
+// spent; our recent NON messages are remembered so a RST to one can be
+// matched. The owner of each message (requests, notifications, separate
+// responses) is told the outcome. Bounded: maxPendingExchanges CONs in flight,
+// NON_MID_MEMORY NON message IDs.
+import { Code, Type, encodeMessage, type CoapMessage } from './message';
+import { firstBadCriticalOption } from './options';
+import { Deadlines } from './deadlines';
+import { peerKey } from './transport';
+import type { Outgoing, OutgoingOwner, OutgoingSubject } from './exchange';
+import type { StackContext } from './stack-context';
+import type { Peer } from './api';
+
+/** Bound on remembered NON message IDs we sent (so a RST to them can be matched). */
+export const NON_MID_MEMORY = 32;
+
+interface NonMemory { owner: OutgoingOwner; subject: OutgoingSubject }
+
+export class Reliability {
+  /** Our CON messages awaiting ACK, by peer#MID (bound: maxPendingExchanges). */
+  private readonly outgoing = new Map<string, Outgoing>();
+  /** Our recent NON messages, by peer#MID (bound: NON_MID_MEMORY, oldest forgotten first). */
+  private readonly nonMids = new Map<string, NonMemory>();
+  private readonly retransmissions: Deadlines<Outgoing>;
+
+  constructor(private readonly ctx: StackContext) {
+    this.retransmissions = new Deadlines<Outgoing>(ctx.timers, (out) => this.retransmit(out));
+  }
+
+  /**
+   * Sends a CON and keeps retransmitting it; null when the bound on CONs in
+   * flight is reached. `carry` hands over the back-off of a message it
+   * replaces (a newer notification, RFC 7641 §4.5.2).
+   */
+  sendCon(peer: Peer, msg: CoapMessage, owner: OutgoingOwner, subject: OutgoingSubject, carry?: Outgoing): Outgoing | null {
+    if (this.outgoing.size >= this.ctx.limits.maxPendingExchanges) {
+      this.ctx.stats.exchangesFull++;
+      return null;
+    }
+    const bytes = encodeMessage(msg);
+    const out: Outgoing = {
+      key: `${peerKey(peer)}#${msg.messageId}`, peer, messageId: msg.messageId, bytes,
+      retransmits: carry ? carry.retransmits : 0,
+      timeout: carry ? carry.timeout : this.initialTimeout(),
+      due: Infinity, owner, subject,
+    };
+    this.outgoing.set(out.key, out);
+    this.ctx.send(bytes, peer);
+    this.retransmissions.schedule(out, out.timeout);
+    return out;
+  }
+
+  /** Sends a NON and remembers its Message ID for a RST. */
+  sendNon(peer: Peer, msg: CoapMessage, owner: OutgoingOwner, subject: OutgoingSubject): void {
+    this.ctx.send(encodeMessage(msg), peer);
+    if (this.nonMids.size >= NON_MID_MEMORY) {
+      for (const k of this.nonMids.keys()) { this.nonMids.delete(k); break; }
+    }
+    this.nonMids.set(`${peerKey(peer)}#${msg.messageId}`, { owner, subject });
+  }
+
+  /** Stops retransmitting `out` (its owner no longer cares). */
+  drop(out: Outgoing | null): void {
+    if (!out) return;
+    this.retransmissions.cancel(out);
+    if (this.outgoing.get(out.key) === out) this.outgoing.delete(out.key);
+  }
+
+  /** An ACK or RST from `peerKey`: settles the CON (or NON) it answers. */
+  onAckOrReset(msg: CoapMessage, fromKey: string): void {
+    const key = `${fromKey}#${msg.messageId}`;
+    const out = this.outgoing.get(key);
+    const stats = this.ctx.stats;
+    if (msg.type === Type.RST) {
+      stats.resetsReceived++;
+      if (out) {
+        this.drop(out);
+        this.ctx.safe(() => out.owner.reset(out.subject, out));
+        return;
+      }
+      const non = this.nonMids.get(key);
+      if (non) {
+        this.nonMids.delete(key);
+        this.ctx.safe(() => non.owner.reset(non.subject, null));
+        return;
+      }
+      stats.dropped++;
+      return;
+    }
+    if (!out) { stats.dropped++; return; }
+    // §5.4.1: a piggybacked response with an unrecognised critical option is rejected (silently: it is an ACK).
+    if (msg.code !== Code.EMPTY && firstBadCriticalOption(msg) >= 0) {
+      stats.badOptions++;
+      stats.dropped++;
+      return;
+    }
+    this.drop(out);
+    this.ctx.safe(() => out.owner.acked(out, msg));
+  }
+
+  clear(): void {
+    this.retransmissions.clear();
+    this.outgoing.clear();
+    this.nonMids.clear();
+  }
+
+  /** ACK_TIMEOUT × a random factor in [1, ACK_RANDOM_FACTOR] (§4.8). */
+  private initialTimeout(): number {
+    const p = this.ctx.params;
+    return p.ackTimeout * (1 + this.ctx.random.float() * (p.ackRandomFactor - 1));
+  }
+
+  private retransmit(out: Outgoing): void {
+    if (this.outgoing.get(out.key) !== out) return;
+    if (out.retransmits >= this.ctx.params.maxRetransmit) {
+      this.outgoing.delete(out.key);
+      this.ctx.stats.timeouts++;
+      this.ctx.safe(() => out.owner.timedOut(out));
+      return;
+    }
+    out.retransmits++;
+    out.timeout *= 2;
+    this.ctx.stats.retransmissions++;
+    this.ctx.send(out.bytes, out.peer);
+    this.retransmissions.schedule(out, out.timeout);
+  }
+}

@@ -1,0 +1,208 @@
+// The lower layers of the CoAP stack on their own: the Deadlines timer, the
+// transport seam's peer identity, the reliability layer's retransmission and
+// ACK/RST matching, and the matcher's deduplication and token matching.
+// (Block-wise, observe and the request/response layers are tested through an
+// endpoint in blockwise.test.ts, observe.test.ts and exchange.test.ts.)
+import assert from 'node:assert/strict';
+import { Deadlines } from '../../firmware/coap/deadlines';
+import { Matcher } from '../../firmware/coap/matcher';
+import { Reliability, NON_MID_MEMORY } from '../../firmware/coap/reliability';
+import { StackContext } from '../../firmware/coap/stack-context';
+import { TransportSeam } from '../../firmware/coap/transport';
+import { newStats } from '../../firmware/coap/stack-context';
+import { Code, Type, decodeMessage, encodeMessage, type CoapMessage } from '../../firmware/coap/message';
+import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
+import type { Outgoing, OutgoingOwner, OutgoingSubject, TokenOwner } from '../../firmware/coap/exchange';
+import type { Peer } from '../../firmware/coap/api';
+import { SeededRandom } from '../support/seeded-random';
+import { VirtualClock } from '../support/virtual-clock';
+import { message } from './helpers';
+import { toHex } from '../../firmware/util/hex';
+
+const PEER: Peer = { address: '10.0.0.9', port: 5683 };
+const KEY = '10.0.0.9/5683';
+
+/** A transport that records what the stack sends and lets the test deliver datagrams. */
+class Wire implements DatagramTransport {
+  onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
+  readonly sent: CoapMessage[] = [];
+  readonly times: number[] = [];
+  constructor(private readonly clock: VirtualClock) {}
+  send(data: Uint8Array): void {
+    const d = decodeMessage(data);
+    if (!d.ok) throw new Error(d.error);
+    this.sent.push(d.message);
+    this.times.push(this.clock.now());
+  }
+  deliver(m: CoapMessage, from: Peer = PEER): void { this.onReceive?.(encodeMessage(m), from.address, from.port); }
+  close(): void {}
+}
+
+function stack(opts: { dedupCapacity?: number } = {}) {
+  const clock = new VirtualClock();
+  const wire = new Wire(clock);
+  const ctx = new StackContext({ transport: wire, timers: clock, random: new SeededRandom(7), log: silentLogger, ...opts });
+  const reliability = new Reliability(ctx);
+  const matcher = new Matcher(ctx, reliability);
+  ctx.seam.listen((data, peer) => matcher.receive(data, peer));
+  return { clock, wire, ctx, reliability, matcher };
+}
+
+class Owner implements OutgoingOwner {
+  readonly events: string[] = [];
+  acked(out: Outgoing, msg: CoapMessage): void { this.events.push(`ack ${out.messageId} ${msg.code}`); }
+  reset(_s: OutgoingSubject, out: Outgoing | null): void { this.events.push(`reset ${out ? out.messageId : 'non'}`); }
+  timedOut(out: Outgoing): void { this.events.push(`timeout ${out.messageId}`); }
+}
+
+describe('CoAP layers, one by one', () => {
+  describe('Deadlines (one timer for a layer\'s records)', () => {
+    it('expires records in due order with a single armed timer, and re-arms for later ones', async () => {
+      const clock = new VirtualClock();
+      const fired: string[] = [];
+      const d = new Deadlines<{ due: number; name: string }>(clock, (r) => fired.push(`${r.name}@${clock.now()}`));
+      const a = { due: Infinity, name: 'a' }, b = { due: Infinity, name: 'b' }, c = { due: Infinity, name: 'c' };
+      d.schedule(a, 300);
+      d.schedule(b, 100);
+      d.schedule(c, 200);
+      assert.equal(clock.pending, 1, 'one timer whatever the number of records');
+      d.cancel(c);
+      await clock.advance(1000);
+      assert.deepEqual(fired, ['b@100', 'a@300']);
+      assert.equal(d.size, 0);
+      assert.equal(clock.pending, 0);
+    });
+
+    it('lets expire() schedule the record again (a retransmission)', async () => {
+      const clock = new VirtualClock();
+      let n = 0;
+      const r = { due: Infinity };
+      const d: Deadlines<typeof r> = new Deadlines(clock, (x) => { if (++n < 3) d.schedule(x, 50); });
+      d.schedule(r, 50);
+      await clock.advance(1000);
+      assert.equal(n, 3);
+    });
+  });
+
+  describe('TransportSeam', () => {
+    it('gives each datagram a Peer, with the identity an identifying transport (DTLS) vouches for', () => {
+      const stats = newStats();
+      const got: Peer[] = [];
+      const plain: DatagramTransport = { onReceive: null, send() {}, close() {} };
+      new TransportSeam(plain, stats, silentLogger).listen((_d, p) => got.push(p));
+      plain.onReceive!(new Uint8Array(1), '10.0.0.1', 1);
+      const secure = { onReceive: null as DatagramTransport['onReceive'], send() {}, close() {}, identityOf: (a: string) => (a === '10.0.0.2' ? 'node-7' : undefined) };
+      new TransportSeam(secure, stats, silentLogger).listen((_d, p) => got.push(p));
+      secure.onReceive!(new Uint8Array(1), '10.0.0.2', 2);
+      secure.onReceive!(new Uint8Array(1), '10.0.0.3', 3);
+      assert.deepEqual(got, [{ address: '10.0.0.1', port: 1 }, { address: '10.0.0.2', port: 2, identity: 'node-7' }, { address: '10.0.0.3', port: 3 }]);
+    });
+
+    it('counts a send that throws and logs it instead of passing it on', () => {
+      const stats = newStats();
+      const lines: string[] = [];
+      const log = { ...silentLogger, warn: (m: string) => lines.push(m) };
+      const broken: DatagramTransport = { onReceive: null, send() { throw new Error('no route'); }, close() {} };
+      new TransportSeam(broken, stats, log).send(new Uint8Array(4), PEER);
+      assert.equal(stats.sent, 1);
+      assert.match(lines[0]!, /send to 10\.0\.0\.9:5683 failed: no route/);
+    });
+  });
+
+  describe('Reliability (RFC 7252 §4.2, §4.3)', () => {
+    it('retransmits a CON with doubling back-off and reports the time-out after MAX_RETRANSMIT', async () => {
+      const { clock, wire, reliability } = stack();
+      const owner = new Owner();
+      reliability.sendCon(PEER, message({ messageId: 9 }), owner, null);
+      await clock.advance(200_000);
+      assert.equal(wire.sent.length, 5, 'first transmission + 4 retransmissions');
+      const gaps = wire.times.slice(1).map((t, i) => t - wire.times[i]!);
+      for (let i = 1; i < gaps.length; i++) assert.ok(Math.abs(gaps[i]! - 2 * gaps[i - 1]!) <= 1, `gaps ${gaps}`);
+      assert.ok(gaps[0]! >= 2000 && gaps[0]! <= 3000, 'ACK_TIMEOUT × [1, 1.5]');
+      assert.deepEqual(owner.events, ['timeout 9']);
+    });
+
+    it('hands an ACK, a piggybacked response or a RST to the owner of the CON it answers, once', async () => {
+      const { clock, wire, reliability } = stack();
+      const owner = new Owner();
+      reliability.sendCon(PEER, message({ messageId: 20 }), owner, null);
+      reliability.sendCon(PEER, message({ messageId: 21 }), owner, null);
+      wire.deliver(message({ type: Type.ACK, code: Code.CONTENT, messageId: 20 }));
+      wire.deliver(message({ type: Type.ACK, code: Code.CONTENT, messageId: 20 }));
+      wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 21 }));
+      await clock.advance(200_000);
+      assert.deepEqual(owner.events, ['ack 20 69', 'reset 21']);
+      assert.equal(wire.sent.length, 2, 'no retransmission after the answer');
+    });
+
+    it('matches a RST to a recent NON by Message ID, remembering at most NON_MID_MEMORY of them', () => {
+      const { wire, reliability } = stack();
+      const owner = new Owner();
+      for (let mid = 100; mid < 100 + NON_MID_MEMORY + 1; mid++) reliability.sendNon(PEER, message({ type: Type.NON, messageId: mid }), owner, null);
+      wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 100 }));
+      wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 100 + NON_MID_MEMORY }));
+      assert.deepEqual(owner.events, ['reset non'], 'the oldest was forgotten');
+    });
+
+    it('refuses a CON beyond maxPendingExchanges', () => {
+      const clock = new VirtualClock();
+      const ctx = new StackContext({ transport: new Wire(clock), timers: clock, random: new SeededRandom(1), log: silentLogger, maxPendingExchanges: 2 });
+      const r = new Reliability(ctx);
+      const owner = new Owner();
+      assert.ok(r.sendCon(PEER, message({ messageId: 1 }), owner, null));
+      assert.ok(r.sendCon(PEER, message({ messageId: 2 }), owner, null));
+      assert.equal(r.sendCon(PEER, message({ messageId: 3 }), owner, null), null);
+      assert.equal(ctx.stats.exchangesFull, 1);
+    });
+  });
+
+  describe('Matcher (RFC 7252 §4.4, §4.5, §5.3.2)', () => {
+    it('passes a request up once and replays the answer recorded in its dedup entry to a duplicate', () => {
+      const { wire, matcher } = stack();
+      const up: number[] = [];
+      matcher.upper = {
+        receiveRequest: (msg, _p, _k, entry) => { up.push(msg.messageId); entry.reply = new Uint8Array([0x60, 0x45, 0, msg.messageId]); entry.acked = true; entry.processing = false; },
+        receiveResponse: () => assert.fail('no response expected'),
+      };
+      wire.deliver(message({ messageId: 5 }));
+      wire.deliver(message({ messageId: 5 }));
+      assert.deepEqual(up, [5]);
+      assert.equal(wire.sent.length, 1, 'the recorded reply, replayed');
+      assert.equal(wire.sent[0]!.messageId, 5);
+    });
+
+    it('matches a separate response by token, ACKs it, and RSTs a response whose token nobody holds', () => {
+      const { wire, matcher } = stack();
+      const got: string[] = [];
+      matcher.upper = { receiveRequest: () => assert.fail(), receiveResponse: (owner, msg) => got.push(`${owner.kind} ${msg.code}`) };
+      const token = matcher.newToken();
+      const owner = { kind: 'observation', key: `${KEY}#x` } as unknown as TokenOwner;
+      assert.ok(matcher.claim(`${KEY}#${toHex(token)}`, owner));
+      wire.deliver(message({ type: Type.CON, code: Code.CONTENT, messageId: 30, token }));
+      wire.deliver(message({ type: Type.CON, code: Code.CONTENT, messageId: 31, token: new Uint8Array([9, 9]) }));
+      assert.deepEqual(got, ['observation 69']);
+      assert.deepEqual(wire.sent.map((m) => [m.type, m.messageId]), [[Type.ACK, 30], [Type.RST, 31]]);
+    });
+
+    it('keeps a token key for one owner until that owner releases it', () => {
+      const { matcher } = stack();
+      const a = { kind: 'observation' } as unknown as TokenOwner;
+      const b = { kind: 'observation' } as unknown as TokenOwner;
+      assert.ok(matcher.claim('k', a));
+      assert.equal(matcher.claim('k', b), false);
+      matcher.release('k', b);
+      assert.equal(matcher.owner('k'), a, 'only the holder releases');
+      matcher.release('k', a);
+      assert.ok(matcher.claim('k', b));
+    });
+
+    it('answers a malformed CON with RST, drops malformed NON, and answers a ping with RST', () => {
+      const { wire, ctx } = stack();
+      wire.onReceive!(new Uint8Array([0x40, 0x01, 0x00, 0x07, 0xff]), PEER.address, PEER.port); // CON, payload marker without payload
+      wire.onReceive!(new Uint8Array([0x50, 0x01, 0x00, 0x08, 0xff]), PEER.address, PEER.port); // the same as NON
+      wire.deliver(message({ code: Code.EMPTY, messageId: 11 }));
+      assert.deepEqual(wire.sent.map((m) => [m.type, m.messageId]), [[Type.RST, 7], [Type.RST, 11]]);
+      assert.equal(ctx.stats.formatErrors, 2);
+    });
+  });
+});
