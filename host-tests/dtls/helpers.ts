@@ -17,7 +17,7 @@ import { MemoryNetwork, type LinkConditions } from '../support/memory-network';
 import { VirtualClock } from '../support/virtual-clock';
 import { SeededRandom } from '../support/seeded-random';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
-import type { Logger } from '../../firmware/platform/ports';
+import type { DatagramTransport, Logger } from '../../firmware/platform/ports';
 
 export const SERVER = { address: '10.0.0.1', port: 5684 };
 export const CLIENT = { address: '10.0.0.2', port: 40001 };
@@ -56,6 +56,24 @@ export interface RigOptions extends LinkConditions {
   serverKeys?: Map<string, Uint8Array>;
   client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[] };
   server?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string };
+  /** Drop the n-th (0-based) datagram a side sends when this says so (targeted loss). */
+  dropFromClient?: (data: Uint8Array, n: number) => boolean;
+  dropFromServer?: (data: Uint8Array, n: number) => boolean;
+}
+
+/** The network transport of one side, with an optional targeted drop; `inject` delivers raw bytes as if from a peer. */
+export interface RawSide extends DatagramTransport { inject(data: Uint8Array, from: { address: string; port: number }): void }
+
+function filtered(inner: DatagramTransport, drop?: (data: Uint8Array, n: number) => boolean): RawSide {
+  let n = 0;
+  const side: RawSide = {
+    onReceive: null,
+    send(data, address, port) { if (!drop?.(data, n++)) inner.send(data, address, port); },
+    close() { inner.close(); },
+    inject(data, from) { side.onReceive?.(data, from.address, from.port); },
+  };
+  inner.onReceive = (d, a, p) => side.onReceive?.(d, a, p);
+  return side;
 }
 
 export interface Rig {
@@ -68,6 +86,8 @@ export interface Rig {
   s: Observed;
   /** Hints the client's psk callback was given. */
   hints: Array<string | null>;
+  clientUdp: RawSide;
+  serverUdp: RawSide;
 }
 
 export function makeRig(o: RigOptions = {}): Rig {
@@ -81,8 +101,10 @@ export function makeRig(o: RigOptions = {}): Rig {
   const keys = o.serverKeys ?? new Map([[IDENTITY, KEY]]);
   const { cipherSuites: serverSuites, sessionCacheSize, identityHint, ...serverRest } = o.server ?? {};
   const { cipherSuites: clientSuites, ...clientRest } = o.client ?? {};
+  const serverUdp = filtered(net.bind(SERVER.address, SERVER.port), o.dropFromServer);
+  const clientUdp = filtered(net.bind(CLIENT.address, CLIENT.port), o.dropFromClient);
   const server = new DtlsTransport({
-    transport: net.bind(SERVER.address, SERVER.port), timers: clock, random, crypto, log: s.log, mtu: o.mtu,
+    transport: serverUdp, timers: clock, random, crypto, log: s.log, mtu: o.mtu,
     server: {
       pskKey: (identity) => keys.get(utf8Decode(identity)) ?? null,
       cipherSuites: serverSuites, sessionCacheSize, identityHint,
@@ -90,7 +112,7 @@ export function makeRig(o: RigOptions = {}): Rig {
     ...serverRest,
   });
   const client = new DtlsTransport({
-    transport: net.bind(CLIENT.address, CLIENT.port), timers: clock, random, crypto, log: c.log, mtu: o.mtu,
+    transport: clientUdp, timers: clock, random, crypto, log: c.log, mtu: o.mtu,
     client: {
       psk: ({ hint }) => {
         hints.push(hint ? utf8Decode(hint) : null);
@@ -102,7 +124,14 @@ export function makeRig(o: RigOptions = {}): Rig {
   });
   c.attach(client);
   s.attach(server);
-  return { clock, net, random, client, server, c, s, hints };
+  return { clock, net, random, client, server, c, s, hints, clientUdp, serverUdp };
+}
+
+/** Runs a rig's handshake to completion (fails the test otherwise). */
+export async function established(rig: Rig, maxMs = 10_000): Promise<void> {
+  rig.client.connect(SERVER.address, SERVER.port);
+  const ok = await rig.clock.runUntil(() => rig.c.done.length > 0 && rig.s.done.length > 0, maxMs);
+  if (!ok) throw new Error(`handshake did not complete: client ${JSON.stringify(rig.client.stats)} server ${JSON.stringify(rig.server.stats)}`);
 }
 
 export function sendText(t: DtlsTransport, text: string, to: { address: string; port: number }): void {

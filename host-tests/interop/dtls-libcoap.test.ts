@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
 import { Code } from '../../firmware/coap/message';
 import { nodeRandom, nodeTimers } from '../../firmware/platform/node/index';
+import { silentLogger } from '../../firmware/platform/ports';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { PeerProcess, freePort, loopbackDtls, requireBinary } from '../dtls/peer-process';
 
@@ -29,7 +30,7 @@ describe('interop: CoAP over DTLS (PSK) with libcoap (coap-server-openssl / coap
     const { dtls, seen } = await loopbackDtls({
       client: { psk: ({ hint }) => { hints.push(hint ? utf8Decode(hint) : ''); return { identity: IDENTITY, key: utf8Encode(KEY) }; } },
     });
-    const ep = new CoapEndpoint({ transport: dtls, timers: nodeTimers, random: nodeRandom });
+    const ep = new CoapEndpoint({ transport: dtls, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     try {
       const res = await ep.request({ address: '127.0.0.1', port: port + 1 }, { method: Code.GET, path: [] });
       assert.equal(res.code, Code.CONTENT);
@@ -48,7 +49,7 @@ describe('interop: CoAP over DTLS (PSK) with libcoap (coap-server-openssl / coap
     const { dtls, port, seen } = await loopbackDtls({
       server: { pskKey: (id) => (utf8Decode(id) === IDENTITY ? utf8Encode(KEY) : null) },
     });
-    const ep = new CoapEndpoint({ transport: dtls, timers: nodeTimers, random: nodeRandom });
+    const ep = new CoapEndpoint({ transport: dtls, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     ep.onRequest = (req) => {
       const id = dtls.identityOf(req.peer.address, req.peer.port);
       return { code: Code.CONTENT, contentFormat: 0, payload: utf8Encode(`hello ${id ? utf8Decode(id) : '?'} at /${req.path.join('/')}`) };
