@@ -3,7 +3,7 @@
 // nonce, so L = 3 (RFC 6655 §3); the RFC 3610 §8 vectors use 13-byte nonces
 // and M = 8 or 10, which this also handles. The tag is compared without an
 // early exit, and nothing is decrypted-and-returned before it verifies.
-import type { AesBlockCipher, Ccm8 } from './crypto';
+import type { AesBlockCipher } from './crypto';
 import { constantTimeEqual } from './bytes';
 
 const BLOCK = 16;
@@ -76,12 +76,4 @@ export function ccmOpen(aes: AesBlockCipher, nonce: Uint8Array, aad: Uint8Array,
   for (let j = 0; j < tagLength; j++) expected[j] = t[j] ^ s0[j];
   if (!constantTimeEqual(expected, sealed.subarray(n))) { plain.fill(0); return null; }
   return plain;
-}
-
-/** The Ccm8 shape over a block-cipher factory: what the core uses when the port has no native CCM. */
-export function ccm8Over(aes128: (key: Uint8Array) => AesBlockCipher): Ccm8 {
-  return {
-    seal: (key, nonce, aad, plaintext) => ccmSeal(aes128(key), nonce, aad, plaintext, 8),
-    open: (key, nonce, aad, sealed) => ccmOpen(aes128(key), nonce, aad, sealed, 8),
-  };
 }

@@ -126,29 +126,36 @@ class CbcSha256Protection implements RecordProtection {
   }
 }
 
-const CCM_8: SuiteDefinition = Object.freeze({
-  id: CipherSuite.TLS_PSK_WITH_AES_128_CCM_8,
-  name: 'TLS_PSK_WITH_AES_128_CCM_8',
-  keyBlockLength: 2 * (16 + 4),
-  protection(crypto: DtlsCrypto, _random: Random, kb: Uint8Array, client: boolean): RecordProtection {
-    // client_write_key[16] server_write_key[16] client_write_IV[4] server_write_IV[4]
-    const key = kb.slice(client ? 0 : 16, client ? 16 : 32);
-    const salt = kb.slice(client ? 32 : 36, client ? 36 : 40);
-    return new Ccm8Protection(crypto, key, salt);
-  },
-});
+interface WriteKeys { macKey: Uint8Array; key: Uint8Array; iv: Uint8Array }
 
-const CBC_SHA256: SuiteDefinition = Object.freeze({
-  id: CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256,
-  name: 'TLS_PSK_WITH_AES_128_CBC_SHA256',
-  keyBlockLength: 2 * (32 + 16),
-  protection(crypto: DtlsCrypto, random: Random, kb: Uint8Array, client: boolean): RecordProtection {
-    // client_write_MAC_key[32] server_write_MAC_key[32] client_write_key[16] server_write_key[16]
-    const macKey = kb.slice(client ? 0 : 32, client ? 32 : 64);
-    const key = kb.slice(client ? 64 : 80, client ? 80 : 96);
-    return new CbcSha256Protection(crypto, random, macKey, key);
-  },
-});
+/**
+ * One direction's share of the key block, laid out as RFC 5246 §6.3 says:
+ * client_write_MAC_key, server_write_MAC_key, client_write_key,
+ * server_write_key, client_write_IV, server_write_IV.
+ */
+function writeKeys(kb: Uint8Array, client: boolean, macLength: number, keyLength: number, ivLength: number): WriteKeys {
+  const side = client ? 0 : 1;
+  const mac = side * macLength;
+  const key = 2 * macLength + side * keyLength;
+  const iv = 2 * (macLength + keyLength) + side * ivLength;
+  return { macKey: kb.slice(mac, mac + macLength), key: kb.slice(key, key + keyLength), iv: kb.slice(iv, iv + ivLength) };
+}
+
+/** A suite from its key sizes (the key block is 2 × their sum, RFC 5246 §6.3) and how it protects records. */
+function suite(id: number, name: string, macLength: number, keyLength: number, ivLength: number,
+               make: (crypto: DtlsCrypto, random: Random, keys: WriteKeys) => RecordProtection): SuiteDefinition {
+  return Object.freeze({
+    id, name, keyBlockLength: 2 * (macLength + keyLength + ivLength),
+    protection: (crypto: DtlsCrypto, random: Random, kb: Uint8Array, client: boolean) => make(crypto, random, writeKeys(kb, client, macLength, keyLength, ivLength)),
+  });
+}
+
+const CCM_8 = suite(CipherSuite.TLS_PSK_WITH_AES_128_CCM_8, 'TLS_PSK_WITH_AES_128_CCM_8', 0, 16, 4,
+  (crypto, _random, k) => new Ccm8Protection(crypto, k.key, k.iv));
+
+// CBC in TLS 1.2 sends an explicit IV with each record, so none comes from the key block.
+const CBC_SHA256 = suite(CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256, 'TLS_PSK_WITH_AES_128_CBC_SHA256', 32, 16, 0,
+  (crypto, random, k) => new CbcSha256Protection(crypto, random, k.macKey, k.key));
 
 /** Our preference order: CCM_8 first (mandatory in LwM2M and RFC 7925, and smaller records). */
 export const SUPPORTED_SUITES: readonly SuiteDefinition[] = Object.freeze([CCM_8, CBC_SHA256]);

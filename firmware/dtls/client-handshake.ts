@@ -8,16 +8,16 @@
 // and an empty renegotiation_info (RFC 5746; OpenSSL 3 clients and servers
 // insist on secure renegotiation support even though we never renegotiate).
 import type { HandshakeMessage } from './reassembly';
-import type { Connection, HandshakeRole } from './connection';
+import type { Connection } from './connection';
 import type { ResumableSession } from './session-cache';
 import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, RANDOM_LENGTH } from './constants';
-import { DecodeError, bytesEqual, constantTimeEqual } from './bytes';
-import { suiteById, type SuiteDefinition } from './cipher-suite';
+import { bytesEqual } from './bytes';
+import { suiteById } from './cipher-suite';
 import {
-  decodeEmpty, decodeFinished, decodeHelloVerifyRequest, decodePskVector, decodeServerHello, encodeClientHello,
-  encodePskVector, findExtension, type Extension,
+  decodeEmpty, decodeHelloVerifyRequest, decodePskVector, decodeServerHello, encodeClientHello, encodePskVector, findExtension,
+  type Extension,
 } from './handshake-messages';
-import { extendedMasterSecret, keyBlock, masterSecret, pskPremasterSecret, verifyData } from './prf';
+import { HandshakeBase } from './handshake-base';
 
 /** The identity and key the client presents to one server. */
 export interface PskCredentials {
@@ -28,34 +28,22 @@ export interface PskCredentials {
 /** How many HelloVerifyRequests one handshake answers (a server asks once; more is a loop). */
 const MAX_HELLO_VERIFY_REQUESTS = 2;
 
-type State = 'wait_server_hello' | 'wait_server_hello_done' | 'wait_change_cipher_spec' | 'wait_finished';
-
-export class ClientHandshake implements HandshakeRole {
-  private state: State = 'wait_server_hello';
-  private readonly clientRandom: Uint8Array;
-  private serverRandom: Uint8Array | null = null;
-  private suite: SuiteDefinition | null = null;
+export class ClientHandshake extends HandshakeBase {
   private cookie: Uint8Array = new Uint8Array(0);
   private helloVerifyRequests = 0;
   private hint: Uint8Array | null = null;
-  private master: Uint8Array | null = null;
-  private sessionId: Uint8Array = new Uint8Array(0);
-  private extendedMaster = false;
-  private resumed = false;
-  private identity: Uint8Array = new Uint8Array(0);
   private readonly resume: ResumableSession | null;
 
-  constructor(private readonly conn: Connection, private readonly suites: readonly number[],
+  constructor(conn: Connection, private readonly suites: readonly number[],
               private readonly credentials: (hint: Uint8Array | null) => PskCredentials | null,
               resume: ResumableSession | null) {
+    super(conn, true);
+    this.state = 'wait_server_hello';
     this.clientRandom = conn.host.random.bytes(RANDOM_LENGTH);
     // Copied: the cache may drop (and wipe) its entry while this handshake runs.
     this.resume = resume ? { ...resume, masterSecret: resume.masterSecret.slice() } : null;
     conn.offeredResumption = resume !== null;
   }
-
-  get awaitingChangeCipherSpec(): boolean { return this.state === 'wait_change_cipher_spec'; }
-  get awaitingFinished(): boolean { return this.state === 'wait_finished'; }
 
   start(): void { this.sendClientHello(); }
 
@@ -73,34 +61,17 @@ export class ClientHandshake implements HandshakeRole {
     this.conn.sendFlight(true);
   }
 
-  handle(m: HandshakeMessage): void {
-    try {
-      this.dispatch(m);
-    } catch (e) {
-      if (e instanceof DecodeError) this.conn.fail(AlertDescription.decode_error);
-      else throw e;
-    }
-  }
-
-  private dispatch(m: HandshakeMessage): void {
-    switch (this.state) {
-      case 'wait_server_hello':
-        if (m.msgType === HandshakeType.hello_verify_request) return this.onHelloVerifyRequest(m);
-        if (m.msgType === HandshakeType.server_hello) return this.onServerHello(m);
-        break;
-      case 'wait_server_hello_done':
-        if (m.msgType === HandshakeType.server_key_exchange && this.hint === null) {
-          this.conn.transcribe(m);
-          this.hint = decodePskVector(m.body).slice();
-          return;
-        }
-        if (m.msgType === HandshakeType.server_hello_done) return this.onServerHelloDone(m);
-        break;
-      case 'wait_finished':
-        if (m.msgType === HandshakeType.finished) return this.onFinished(m);
-        break;
-      default:
-        break;
+  protected dispatch(m: HandshakeMessage): void {
+    if (this.state === 'wait_server_hello') {
+      if (m.msgType === HandshakeType.hello_verify_request) return this.onHelloVerifyRequest(m);
+      if (m.msgType === HandshakeType.server_hello) return this.onServerHello(m);
+    } else if (this.state === 'wait_server_hello_done') {
+      if (m.msgType === HandshakeType.server_key_exchange && this.hint === null) {
+        this.conn.transcribe(m);
+        this.hint = decodePskVector(m.body).slice();
+        return;
+      }
+      if (m.msgType === HandshakeType.server_hello_done) return this.onServerHelloDone(m);
     }
     this.conn.fail(AlertDescription.unexpected_message);
   }
@@ -143,7 +114,7 @@ export class ClientHandshake implements HandshakeRole {
       this.resumed = true;
       this.master = r.masterSecret;
       this.identity = r.identity;
-      this.conn.setPendingKeys(suite, keyBlock(this.conn.host.crypto, this.master, this.clientRandom, this.serverRandom, suite.keyBlockLength));
+      this.installKeys();
       this.state = 'wait_change_cipher_spec';
       return;
     }
@@ -156,52 +127,12 @@ export class ClientHandshake implements HandshakeRole {
     const creds = this.credentials(this.hint);
     if (!creds) { this.conn.fail(AlertDescription.handshake_failure); return; }
     this.identity = creds.identity.slice();
-    const crypto = this.conn.host.crypto;
-    const suite = this.suite!;
     this.conn.beginFlight();
     this.conn.queueHandshake(HandshakeType.client_key_exchange, encodePskVector(this.identity));
-    const premaster = pskPremasterSecret(creds.key);
-    // With RFC 7627 the session hash covers the transcript up to and including ClientKeyExchange.
-    this.master = this.extendedMaster
-      ? extendedMasterSecret(crypto, premaster, this.conn.transcriptHash())
-      : masterSecret(crypto, premaster, this.clientRandom, this.serverRandom!);
-    premaster.fill(0);
-    this.conn.setPendingKeys(suite, keyBlock(crypto, this.master, this.clientRandom, this.serverRandom!, suite.keyBlockLength));
+    this.deriveMasterSecret(creds.key);
+    this.installKeys();
     this.queueFinished();
     this.conn.sendFlight(true);
     this.state = 'wait_change_cipher_spec';
-  }
-
-  private queueFinished(): void {
-    this.conn.queueChangeCipherSpec();
-    this.conn.queueHandshake(HandshakeType.finished, verifyData(this.conn.host.crypto, this.master!, true, this.conn.transcriptHash()));
-  }
-
-  changeCipherSpec(): boolean {
-    if (this.state !== 'wait_change_cipher_spec') return false;
-    this.conn.activateRead();
-    this.state = 'wait_finished';
-    return true;
-  }
-
-  private onFinished(m: HandshakeMessage): void {
-    const expected = verifyData(this.conn.host.crypto, this.master!, false, this.conn.transcriptHash());
-    if (!constantTimeEqual(expected, decodeFinished(m.body))) { this.conn.fail(AlertDescription.decrypt_error); return; }
-    this.conn.transcribe(m);
-    if (this.resumed) {
-      // Abbreviated handshake: ours is the last flight, resent only if the server repeats its own (§4.2.4).
-      this.conn.beginFlight();
-      this.queueFinished();
-      this.conn.sendFlight(false);
-    }
-    const suite = this.suite!;
-    this.conn.establish({
-      identity: this.identity,
-      cipherSuite: suite.id,
-      resumed: this.resumed,
-      session: this.sessionId.length > 0
-        ? { sessionId: this.sessionId, masterSecret: this.master!, cipherSuite: suite.id, extendedMasterSecret: this.extendedMaster, identity: this.identity }
-        : null,
-    });
   }
 }

@@ -6,15 +6,12 @@
 // abbreviated ServerHello, ChangeCipherSpec, Finished → ChangeCipherSpec,
 // Finished (RFC 5246 §7.3).
 import type { HandshakeMessage } from './reassembly';
-import type { Connection, HandshakeRole } from './connection';
+import type { Connection } from './connection';
 import type { ResumableSession } from './session-cache';
 import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, MAX_SESSION_ID_LENGTH, RANDOM_LENGTH, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from './constants';
-import { DecodeError, constantTimeEqual } from './bytes';
-import { suiteById, type SuiteDefinition } from './cipher-suite';
-import {
-  decodeFinished, decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension,
-} from './handshake-messages';
-import { extendedMasterSecret, keyBlock, masterSecret, pskPremasterSecret, verifyData } from './prf';
+import { suiteById } from './cipher-suite';
+import { decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension } from './handshake-messages';
+import { HandshakeBase } from './handshake-base';
 
 export interface ServerHandshakeOptions {
   /** Our cipher suites in order of preference. */
@@ -29,25 +26,12 @@ export interface ServerHandshakeOptions {
   issueSessionIds: boolean;
 }
 
-type State = 'wait_client_key_exchange' | 'wait_change_cipher_spec' | 'wait_finished';
-
-export class ServerHandshake implements HandshakeRole {
-  private state: State = 'wait_client_key_exchange';
-  private readonly serverRandom: Uint8Array;
-  private clientRandom: Uint8Array = new Uint8Array(0);
-  private suite: SuiteDefinition | null = null;
-  private master: Uint8Array | null = null;
-  private sessionId: Uint8Array = new Uint8Array(0);
-  private extendedMaster = false;
-  private resumed = false;
-  private identity: Uint8Array = new Uint8Array(0);
-
-  constructor(private readonly conn: Connection, private readonly opts: ServerHandshakeOptions) {
+export class ServerHandshake extends HandshakeBase {
+  constructor(conn: Connection, private readonly opts: ServerHandshakeOptions) {
+    super(conn, false);
+    this.state = 'wait_client_key_exchange';
     this.serverRandom = conn.host.random.bytes(RANDOM_LENGTH);
   }
-
-  get awaitingChangeCipherSpec(): boolean { return this.state === 'wait_change_cipher_spec'; }
-  get awaitingFinished(): boolean { return this.state === 'wait_finished'; }
 
   /** Answers the (cookie-verified) ClientHello, already decoded by the transport. */
   start(ch: ClientHello, m: HandshakeMessage): void {
@@ -96,8 +80,7 @@ export class ServerHandshake implements HandshakeRole {
   }
 
   private resumeSession(cached: ResumableSession, extensions: Extension[]): void {
-    const suite = suiteById(cached.cipherSuite)!;
-    this.suite = suite;
+    this.suite = suiteById(cached.cipherSuite)!;
     this.resumed = true;
     this.sessionId = cached.sessionId;
     this.conn.sessionId = cached.sessionId;
@@ -108,26 +91,15 @@ export class ServerHandshake implements HandshakeRole {
     this.conn.identity = this.identity;
     this.conn.beginFlight();
     this.conn.queueHandshake(HandshakeType.server_hello, this.serverHello(extensions));
-    this.conn.setPendingKeys(suite, keyBlock(this.conn.host.crypto, this.master, this.clientRandom, this.serverRandom, suite.keyBlockLength));
+    this.installKeys();
     this.queueFinished();
     this.conn.sendFlight(true);
     this.state = 'wait_change_cipher_spec';
   }
 
-  private queueFinished(): void {
-    this.conn.queueChangeCipherSpec();
-    this.conn.queueHandshake(HandshakeType.finished, verifyData(this.conn.host.crypto, this.master!, false, this.conn.transcriptHash()));
-  }
-
-  handle(m: HandshakeMessage): void {
-    try {
-      if (this.state === 'wait_client_key_exchange' && m.msgType === HandshakeType.client_key_exchange) this.onClientKeyExchange(m);
-      else if (this.state === 'wait_finished' && m.msgType === HandshakeType.finished) this.onFinished(m);
-      else this.conn.fail(AlertDescription.unexpected_message);
-    } catch (e) {
-      if (e instanceof DecodeError) this.conn.fail(AlertDescription.decode_error);
-      else throw e;
-    }
+  protected dispatch(m: HandshakeMessage): void {
+    if (this.state === 'wait_client_key_exchange' && m.msgType === HandshakeType.client_key_exchange) this.onClientKeyExchange(m);
+    else this.conn.fail(AlertDescription.unexpected_message);
   }
 
   private onClientKeyExchange(m: HandshakeMessage): void {
@@ -138,41 +110,8 @@ export class ServerHandshake implements HandshakeRole {
     if (!key) { this.conn.fail(AlertDescription.unknown_psk_identity); return; }
     this.identity = identity;
     this.conn.identity = identity;
-    const crypto = this.conn.host.crypto;
-    const premaster = pskPremasterSecret(key);
-    this.master = this.extendedMaster
-      ? extendedMasterSecret(crypto, premaster, this.conn.transcriptHash())
-      : masterSecret(crypto, premaster, this.clientRandom, this.serverRandom);
-    premaster.fill(0);
-    this.conn.setPendingKeys(this.suite!, keyBlock(crypto, this.master, this.clientRandom, this.serverRandom, this.suite!.keyBlockLength));
+    this.deriveMasterSecret(key);
+    this.installKeys();
     this.state = 'wait_change_cipher_spec';
-  }
-
-  changeCipherSpec(): boolean {
-    if (this.state !== 'wait_change_cipher_spec') return false;
-    this.conn.activateRead();
-    this.state = 'wait_finished';
-    return true;
-  }
-
-  private onFinished(m: HandshakeMessage): void {
-    const expected = verifyData(this.conn.host.crypto, this.master!, true, this.conn.transcriptHash());
-    if (!constantTimeEqual(expected, decodeFinished(m.body))) { this.conn.fail(AlertDescription.decrypt_error); return; }
-    this.conn.transcribe(m);
-    if (!this.resumed) {
-      // Ours is the last flight: resent only when the client repeats its own (§4.2.4).
-      this.conn.beginFlight();
-      this.queueFinished();
-      this.conn.sendFlight(false);
-    }
-    const suite = this.suite!;
-    this.conn.establish({
-      identity: this.identity,
-      cipherSuite: suite.id,
-      resumed: this.resumed,
-      session: this.sessionId.length > 0
-        ? { sessionId: this.sessionId, masterSecret: this.master!, cipherSuite: suite.id, extendedMasterSecret: this.extendedMaster, identity: this.identity }
-        : null,
-    });
   }
 }

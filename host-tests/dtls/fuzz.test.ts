@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { ContentType } from '../../firmware/dtls/constants';
 import { encodeRecord } from '../../firmware/dtls/record';
 import { encodeHandshakeFragment } from '../../firmware/dtls/handshake-messages';
-import { DtlsTransport } from '../../firmware/dtls/transport';
+import {
+  DEFAULT_MAX_HANDSHAKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_SESSIONS, DtlsTransport,
+} from '../../firmware/dtls/transport';
+import { MAX_HANDSHAKE_MESSAGE_LENGTH, MAX_MESSAGES_AHEAD } from '../../firmware/dtls/reassembly';
+import { MAX_CIPHERTEXT_LENGTH } from '../../firmware/dtls/constants';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { SeededRandom } from '../support/seeded-random';
 import { CLIENT, KEY, SERVER, established, makeRig, sendText, type Rig } from './helpers';
@@ -51,9 +55,10 @@ function fuzzDatagram(rnd: SeededRandom, corpus: Uint8Array[]): Uint8Array {
 
 function assertBounded(t: DtlsTransport, what: string): void {
   assert.equal(t.stats.internalErrors, 0, `${what}: internal errors`);
-  assert.ok(t.sessionCount <= 16 && t.handshakeCount <= 8, `${what}: ${t.sessionCount} sessions, ${t.handshakeCount} handshakes`);
-  // Reassembly: 4 messages of at most 2048 bytes per association; queue 4096; one early record.
-  assert.ok(t.pendingBytes <= t.sessionCount * (4 * 2048 + 4096 + 18432), `${what}: ${t.pendingBytes} bytes pending`);
+  assert.ok(t.sessionCount <= DEFAULT_MAX_SESSIONS && t.handshakeCount <= DEFAULT_MAX_HANDSHAKES, `${what}: ${t.sessionCount} sessions, ${t.handshakeCount} handshakes`);
+  // Per association: the reassembly window, the pre-handshake queue, one early record.
+  const perAssociation = MAX_MESSAGES_AHEAD * MAX_HANDSHAKE_MESSAGE_LENGTH + DEFAULT_MAX_QUEUED_BYTES + MAX_CIPHERTEXT_LENGTH;
+  assert.ok(t.pendingBytes <= t.sessionCount * perAssociation, `${what}: ${t.pendingBytes} bytes pending`);
 }
 
 async function stillWorks(rig: Rig, n: number): Promise<void> {
