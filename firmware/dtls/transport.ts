@@ -322,7 +322,7 @@ export class DtlsTransport implements DatagramTransport {
     const server = this.opts.server!;
     const hs = new ServerHandshake(conn, {
       suites: this.serverSuites,
-      keyFor: (identity) => server.pskKey(identity, { address, port }),
+      keyFor: (identity) => this.ask('pskKey', () => server.pskKey(identity, { address, port })),
       identityHint: this.identityHint,
       lookupSession: (id) => this.sessionCache.get(toHex(id)),
       issueSessionIds: this.sessionCache.capacity > 0,
@@ -351,7 +351,7 @@ export class DtlsTransport implements DatagramTransport {
     const client = this.opts.client!;
     const conn = new Connection(this.host, address, port, 'client');
     const hs = new ClientHandshake(conn, this.clientSuites, (hint): PskCredentials | null => {
-      const c = client.psk({ address, port, hint });
+      const c = this.ask('psk', () => client.psk({ address, port, hint }));
       return c ? { identity: asBytes(c.identity), key: c.key } : null;
     }, this.resumable.get(peerKey(address, port)) ?? null);
     this.adopt(conn, hs);
@@ -411,6 +411,14 @@ export class DtlsTransport implements DatagramTransport {
     const cb = this.onReceive;
     if (!cb) return;
     try { cb(data, conn.address, conn.port); } catch (e) { this.log.error(`dtls: onReceive threw: ${(e as Error)?.message}`); }
+  }
+
+  /** An application callback that throws counts as "no key": the handshake fails cleanly instead of stopping half-way. */
+  private ask<T>(what: string, f: () => T | null): T | null {
+    try { return f(); } catch (e) {
+      this.log.error(`dtls: the ${what} callback threw: ${(e as Error)?.name}`);
+      return null;
+    }
   }
 
   private emit<T>(cb: ((arg: T) => void) | null, arg: T): void {

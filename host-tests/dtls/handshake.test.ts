@@ -143,4 +143,25 @@ describe('dtls: our client and our server in virtual time', () => {
     assert.equal(rig.s.closed[1].reason, 'close_notify');
     assert.equal(rig.server.sessionCount, 0);
   });
+
+  it('callbacks that throw (psk, pskKey, onReceive, events) fail the handshake or are logged; nothing escapes', async () => {
+    const explode = (): never => { throw new Error('application bug'); };
+    // The rig's pskKey looks the identity up in this map: make the lookup throw.
+    const rig = makeRig({ serverKeys: new (class extends Map<string, Uint8Array> { override get = explode })() });
+    rig.client.connect(SERVER.address, SERVER.port);
+    await rig.clock.runUntil(() => rig.c.failed.length === 1, 10_000);
+    assert.equal(rig.c.failed[0].alertName, 'unknown_psk_identity');
+    assert.equal(rig.server.stats.internalErrors, 0);
+    assert.ok(rig.s.logs.some((l) => l.startsWith('E dtls: the pskKey callback threw')));
+
+    const rig2 = makeRig();
+    rig2.server.onReceive = explode;
+    rig2.server.onHandshakeDone = explode;
+    sendText(rig2.client, 'x', SERVER);
+    await rig2.clock.runUntil(() => rig2.c.done.length === 1, 10_000);
+    await rig2.clock.advance(10);
+    assert.equal(rig2.server.stats.internalErrors, 0);
+    assert.equal(rig2.s.logs.filter((l) => l.startsWith('E dtls:')).length, 2);
+    assert.equal(rig2.server.sessionCount, 1);
+  });
 });
