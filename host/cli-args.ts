@@ -11,13 +11,15 @@ export interface CommandSpec {
 }
 
 const LOG = '[--log error|warn|info|debug]';
+const HTTP = '[--http [port]] [--http-address <ip>]';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
-    usage: `demo [--once] [--verbose]
+    usage: `demo [--once] [--verbose] ${HTTP}
       Bootstrap-Server, LwM2M Server and a client on loopback; prints each step.
-      --once exits 0 after the server has read /3/0.`,
-    options: { once: 'switch', verbose: 'switch' },
+      --once exits 0 after the server has read /3/0; otherwise the web console runs
+      (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).`,
+    options: { once: 'switch', verbose: 'switch', http: 'optional', 'http-address': 'value' },
   },
   client: {
     usage: `client --bootstrap <coap://host:port> --endpoint <name> [--state <dir>] [--port <n>] ${LOG}
@@ -27,22 +29,26 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--address <ip>] ${LOG}
-                   [--provision <endpoint>@<ip>:<port>]
+                   [--provision <endpoint>@<ip>:<port>] ${HTTP}
       Provision devices over the LAN (default UDP port 5685); --provision also starts a
-      server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.`,
-    options: { config: 'value', port: 'value', address: 'value', log: 'value', provision: 'value' },
+      server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.
+      --http serves the web console: bootstrap sessions and configuration (default port 8081).`,
+    options: { config: 'value', port: 'value', address: 'value', log: 'value', provision: 'value', http: 'optional', 'http-address': 'value' },
   },
   server: {
-    usage: `server [--port <n>] [--address <ip>] ${LOG}
+    usage: `server [--port <n>] [--address <ip>] ${LOG} ${HTTP}
       A small LwM2M Server (default UDP port 5683) with an interactive prompt (help lists
-      its commands).`,
-    options: { port: 'value', address: 'value', log: 'value' },
+      its commands); --http serves the web console as well (default port 8080).`,
+    options: { port: 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value' },
   },
 };
 
 export const USAGE = `usage: xs-lwm2m <command> [options]     (xs-lwm2m <command> --help, xs-lwm2m --version)
 
 ${Object.values(COMMANDS).map((c) => '  ' + c.usage).join('\n')}
+
+  The web console listens on 127.0.0.1 only, unless --http-address names another address
+  (it can write to devices).
 `;
 
 export function commandUsage(cmd: string): string {

@@ -5,6 +5,7 @@ import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/plat
 import type { LogLevel, Logger } from '../firmware/platform/ports';
 import { BootstrapServer, validateConfig, type BootstrapConfig } from './bootstrap-server';
 import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Options } from './cli-args';
+import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } from './console/console-server';
 import { runDemo } from './demo';
 import { LwM2MServer } from './lwm2m-server';
 import { installTlv, startNodeClient } from './runtime';
@@ -62,6 +63,25 @@ async function bind<T>(what: Promise<T>, desc: { proto: 'UDP' | 'TCP'; port: num
   }
 }
 
+/** Default console ports: the LwM2M Server's (and the demo's), the Bootstrap-Server's. */
+const SERVER_CONSOLE_PORT = 8080;
+const BOOTSTRAP_CONSOLE_PORT = 8081;
+
+/** The web console when --http or --http-address asks for it (or `always`, for the demo). */
+async function webConsole(a: Args, dfltPort: number, parts: Omit<ConsoleOptions, 'port' | 'address'>, always = false): Promise<WebConsole | undefined> {
+  if (!always && !a.has('http') && !a.has('http-address')) return undefined;
+  const address = a.str('http-address') ?? DEFAULT_ADDRESS;
+  const asked = a.str('http') !== undefined;
+  const port = a.port('http', dfltPort);
+  const owner = 'another xs-lwm2m console (server, bootstrap-server or demo)';
+  // The demo's default port is only a preference: a second demo takes a free one.
+  const open = startConsole({ ...parts, port, address }).catch((e: NodeJS.ErrnoException) => {
+    if (always && !asked && e.code === 'EADDRINUSE') return startConsole({ ...parts, port: 0, address });
+    throw e;
+  });
+  return bind(open, { proto: 'TCP', port, address, owner, option: '--http' });
+}
+
 function onSignal(fn: () => Promise<void>): void {
   let stopping = false;
   const h = () => { if (stopping) process.exit(130); stopping = true; void fn().then(() => process.exit(0)); };
@@ -70,11 +90,19 @@ function onSignal(fn: () => Promise<void>): void {
 }
 
 async function demo(a: Args): Promise<void> {
-  const demo = await runDemo({ once: a.has('once'), verbose: a.has('verbose') });
+  const once = a.has('once');
+  const demo = await runDemo({ once, verbose: a.has('verbose') });
+  // --once is for CI: no console unless asked for.
+  const web = await webConsole(a, SERVER_CONSOLE_PORT, { server: demo.server, bootstrap: demo.bootstrap }, !once);
+  if (web) {
+    process.stdout.write(`web console: ${web.url}\n`);
+    const stop = demo.stop;
+    demo.stop = async () => { await web.close(); await stop(); };
+  }
   const timer = setTimeout(() => { process.stderr.write('xs-lwm2m demo: no registration within 30 s\n'); void demo.stop().then(() => process.exit(1)); }, 30_000);
   const ok = await demo.done;
   clearTimeout(timer);
-  if (a.has('once')) { await demo.stop(); process.exit(ok ? 0 : 1); }
+  if (once) { await demo.stop(); process.exit(ok ? 0 : 1); }
   process.stdout.write('running; Ctrl-C de-registers and exits\n');
   onSignal(demo.stop);
 }
@@ -110,8 +138,10 @@ async function bootstrapServer(a: Args): Promise<void> {
     },
   });
   log.info(`listening on ${transport.address}:${transport.port} for ${Object.keys(config.endpoints).join(', ')}`);
+  const web = await webConsole(a, BOOTSTRAP_CONSOLE_PORT, { bootstrap: bs, log });
+  if (web) log.info(`web console: ${web.url}`);
   if (m) void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
-  onSignal(async () => bs.close());
+  onSignal(async () => { await web?.close(); bs.close(); });
 }
 
 /** consoleLogger's "[prefix] I message" lines, drawn above the prompt instead of into it. */
@@ -131,9 +161,11 @@ async function server(a: Args): Promise<void> {
   const log = promptLogger(level, 'server', (line) => say(line));
   const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log });
   log.info(`listening on ${transport.address}:${transport.port}`);
+  const web = await webConsole(a, SERVER_CONSOLE_PORT, { server, log });
+  if (web) log.info(`web console: ${web.url}`);
   const shell = startShell(server, (s) => process.stdout.write(s + '\n'));
   say = shell.say;
-  onSignal(async () => server.close());
+  onSignal(async () => { await web?.close(); server.close(); });
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,7 @@
 // `xs-lwm2m demo`: a Bootstrap-Server, an LwM2M Server and a client on
-// loopback, with a short readable trace of each step.
+// loopback, with a short readable trace of each step. Left running (no
+// --once), the client's supply moves and it Sends now and then, so the web
+// console has live values to plot.
 import type { LwM2MClient } from '../firmware/lwm2m/client';
 import { ContentFormat } from '../firmware/formats';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
@@ -17,7 +19,17 @@ export interface DemoOptions {
   out?: (line: string) => void;
 }
 
-export async function runDemo(o: DemoOptions = {}): Promise<{ stop(): Promise<void>; done: Promise<boolean> }> {
+export interface Demo {
+  stop(): Promise<void>;
+  /** True once the server has read /3/0 after the registration. */
+  done: Promise<boolean>;
+  server: LwM2MServer;
+  bootstrap: BootstrapServer;
+}
+
+const SSID = 101;
+
+export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const quiet: Logger = o.verbose ? consoleLogger('debug') : consoleLogger('error');
   installTlv(quiet);
@@ -48,7 +60,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<{ stop(): Promise<vo
   });
   const bs = new BootstrapServer({
     transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
-    config: { format: 'tlv', endpoints: { [ep]: { servers: [{ uri: serverUri, ssid: 101, lifetime: 60 }] } } },
+    config: { format: 'tlv', endpoints: { [ep]: { servers: [{ uri: serverUri, ssid: SSID, lifetime: 60 }] } } },
     onEvent: (e) => {
       if (e.type === 'request') out(`${at()}  bootstrap  Bootstrap-Request from ${e.endpoint}`);
       else if (e.type === 'step') {
@@ -86,10 +98,29 @@ export async function runDemo(o: DemoOptions = {}): Promise<{ stop(): Promise<vo
     },
   });
 
+  let stopSupply = () => {};
+  if (!o.once) void done.then((ok) => { if (ok && client) stopSupply = simulateSupply(client); });
+
   const stop = async () => {
+    stopSupply();
     await client?.stop();
     server.close();
     bs.close();
   };
-  return { stop, done };
+  return { stop, done, server, bootstrap: bs };
+}
+
+/** A battery-like supply: Power Source Voltage /3/0/7/0 (mV) and Current /3/0/8/0 (mA) move every second
+ *  (observers are notified), and both are Sent to the server every 10 s. Deterministic, no randomness. */
+function simulateSupply(client: LwM2MClient): () => void {
+  let tick = 0;
+  const step = () => {
+    tick++;
+    client.setValue('/3/0/7', new Map([[0, Math.round(3700 + 250 * Math.sin(tick / 8) + 20 * Math.sin(tick * 1.7))]]));
+    client.setValue('/3/0/8', new Map([[0, Math.round(120 + 40 * Math.sin(tick / 5 + 1))]]));
+    if (tick % 10 === 0) void client.send(SSID, ['/3/0/7', '/3/0/8']).catch(() => {});
+  };
+  step();
+  const timer = setInterval(step, 1000);
+  return () => clearInterval(timer);
 }

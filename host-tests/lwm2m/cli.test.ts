@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -66,6 +67,7 @@ describe('xs-lwm2m CLI', () => {
     [['bootstrap-server'], /needs --config/],
     [['bootstrap-server', '--config', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
     [['server', '--log', 'loud'], /--log must be/],
+    [['server', '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
     [['server', '--bogus-flag'], /unknown option --bogus-flag for server/],
     [['demo', '--bogus-flag'], /unknown option --bogus-flag for demo/],
     [['server', '--once'], /--once is an option of demo, not of server/],
@@ -83,9 +85,23 @@ describe('xs-lwm2m CLI', () => {
     });
   }
 
+  it('a console port in use is one line naming --http, exit 1', async () => {
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    try {
+      const taken = (tcp.address() as { port: number }).port;
+      const r = run('server', '--port', '0', '--address', '127.0.0.1', '--http', String(taken));
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr, `xs-lwm2m: TCP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m console (server, bootstrap-server or demo); stop it, or pick another port with --http <n>\n`);
+    } finally {
+      tcp.close();
+    }
+  });
+
   it('demo --once bootstraps, registers, reads /3/0 and exits 0', () => {
     const r = run('demo', '--once');
     assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /web console/, '--once starts no console unless asked');
     for (const line of [/Bootstrap-Request from xs-lwm2m-demo/, /Delete\s+\/\s+→ 2\.02/, /Write\s+\/0\s+→ 2\.04/, /Finish\s+\/bs\s+→ 2\.04/,
       /consistency check: consistent, committed/, /registered xs-lwm2m-demo at \/rd\//, /Read \/3\/0 → 2\.05 Content/, /\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"/]) {
       assert.match(r.stdout, line);

@@ -2,14 +2,7 @@
 // "</1/0>,</3/0>,</3303>;ver=1.1") read as objects and instances.
 import type { Link } from '../../firmware/formats';
 import { parsePath } from '../../firmware/model/path';
-
-export interface DeviceObject {
-  objectId: number;
-  /** Object Version the client announced (`ver`), when it did. */
-  version?: string;
-  /** Instance ids, ascending; empty for an object with no instance yet. */
-  instances: number[];
-}
+import type { DeviceObjectJson as DeviceObject } from './api-types';
 
 /** Objects and instances of a registration, ascending; the root link `</>` and odd targets are skipped. */
 export function deviceObjects(links: readonly Link[]): DeviceObject[] {

@@ -1,0 +1,241 @@
+// The console's HTTP API as a script uses it: server-sent events, the 4xx
+// answers to malformed input, PSK keys never shown, the loopback default.
+// A real LwM2M Server, Bootstrap-Server and client on loopback UDP.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { LwM2MClient } from '../../firmware/lwm2m/client';
+import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
+import { silentLogger } from '../../firmware/platform/ports';
+import { BootstrapServer } from '../../host/bootstrap-server';
+import type { DeviceJson, EndpointConfigJson, InfoJson, ObservationJson, ResultJson, SessionJson } from '../../host/console/api-types';
+import { startConsole, type WebConsole } from '../../host/console/console-server';
+import { LwM2MServer } from '../../host/lwm2m-server';
+import { startNodeClient } from '../../host/runtime';
+import { ManagedProcess } from '../support/managed-process';
+
+const EP = 'api-1';
+const KEY = '00112233445566778899aabbccddeeff';
+
+interface Reply { status: number; body: string; json: () => unknown }
+
+/** One HTTP exchange with the console (node:http, so the Host header can be anything). */
+function http(web: WebConsole, method: string, path: string, o: { body?: string; type?: string; host?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { host: o.host ?? `127.0.0.1:${web.port}` };
+    if (o.type ?? (o.body !== undefined ? 'application/json' : undefined)) headers['content-type'] = o.type ?? 'application/json';
+    const req = request({ host: '127.0.0.1', port: web.port, method, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode!, body, json: () => JSON.parse(body) }));
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** The named server-sent events of /api/events, as they arrive. */
+function follow(web: WebConsole): { events: Array<{ event: string; data: unknown }>; until(pred: (e: { event: string; data: unknown }) => boolean): Promise<void>; close(): void } {
+  const events: Array<{ event: string; data: unknown }> = [];
+  const waiters: Array<() => void> = [];
+  let buf = '';
+  const req = request({ host: '127.0.0.1', port: web.port, path: '/api/events', headers: { host: `127.0.0.1:${web.port}` } }, (res) => {
+    res.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data) });
+      }
+      for (const w of [...waiters]) w();
+    });
+  });
+  req.on('error', () => {});
+  req.end();
+  return {
+    events,
+    until: (pred) => new Promise<void>((resolve) => {
+      const check = () => { if (events.some(pred)) { waiters.splice(waiters.indexOf(check), 1); resolve(); } };
+      waiters.push(check);
+      check();
+    }),
+    close: () => req.destroy(),
+  };
+}
+
+describe('web console HTTP API', function () {
+  this.timeout(30_000);
+  let server: LwM2MServer;
+  let bs: BootstrapServer;
+  let client: LwM2MClient;
+  let web: WebConsole;
+  let bsPort: number;
+  const post = (op: string, body: unknown) => http(web, 'POST', `/api/devices/${EP}/${op}`, { body: JSON.stringify(body) });
+
+  before(async () => {
+    const srvUdp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    const bsUdp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
+    bs = new BootstrapServer({
+      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+      config: {
+        endpoints: {
+          [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 120 }] },
+          // A Server instance whose ssid has no Security instance: every Finish is answered 4.06.
+          'bad-1': { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101 }], writes: [{ path: '/1/5/0', value: 999 }] },
+          'psk-node': {
+            servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 7, securityMode: 'psk', pskIdentity: 'node-identity', pskKeyHex: KEY }],
+            writes: [{ path: '/0/1/5', value: KEY }],
+          },
+        },
+      },
+    });
+    bsPort = bsUdp.port;
+    web = await startConsole({ server, bootstrap: bs, port: 0 });
+    const sse = follow(web);
+    client = await startNodeClient({ endpointName: EP, bootstrapUri: `coap://127.0.0.1:${bsUdp.port}`, log: silentLogger });
+    await sse.until((e) => e.event === 'device' && (e.data as DeviceJson).registered);
+    sse.close();
+  });
+
+  after(async () => {
+    await web?.close();
+    await client?.stop();
+    server?.close();
+    bs?.close();
+  });
+
+  it('follows a bootstrap and a registration as server-sent events', async () => {
+    const sessions = (await http(web, 'GET', '/api/bootstrap/sessions')).json() as SessionJson[];
+    assert.equal(sessions.length, 1);
+    assert.deepEqual(sessions[0].messages.map((m) => `${m.operation} ${m.path} ${m.code}`),
+      [`Bootstrap-Request /bs?ep=${EP} 2.04`, 'Delete / 2.02', 'Write /0 2.04', 'Write /1 2.04', 'Discover / 2.05', 'Finish /bs 2.04']);
+    assert.equal(sessions[0].ok, true);
+    const sse = follow(web);
+    await post('write', { path: '/1/0/1', value: 90 });   // a lifetime change makes the client send an Update
+    await sse.until((e) => e.event === 'device' && (e.data as DeviceJson).lifetime === 90);
+    sse.close();
+    const d = (await http(web, 'GET', `/api/devices/${EP}`)).json() as DeviceJson;
+    assert.deepEqual(d.history.map((h) => `${h.event}: ${h.detail}`).slice(-1), ['updated: lifetime 120 → 90 s']);
+  });
+
+  it('records a bootstrap the client refuses: the 4.06, its reason and the diagnostic', async () => {
+    const sse = follow(web);
+    const bad = await startNodeClient({ endpointName: 'bad-1', bootstrapUri: `coap://127.0.0.1:${bsPort}`, log: silentLogger });
+    try {
+      await sse.until((e) => e.event === 'bootstrap' && (e.data as SessionJson).endpoint === 'bad-1' && (e.data as SessionJson).ok === false);
+    } finally {
+      sse.close();
+      await bad.stop();
+    }
+    const s = ((await http(web, 'GET', '/api/bootstrap/sessions')).json() as SessionJson[]).find((x) => x.endpoint === 'bad-1')!;
+    const finishes = s.messages.filter((m) => m.operation === 'Finish');
+    assert.deepEqual(finishes.map((m) => m.status), ['4.06 Not Acceptable', '4.06 Not Acceptable'], 'refused, deleted and tried once more');
+    assert.ok(finishes[0].reason, 'the client\'s diagnostic on the 4.06');
+    assert.equal(s.diagnostic, `Finish answered 4.06: ${finishes[1].reason}`);
+  });
+
+  it('runs an operation and answers with the code, its name, the format and named values', async () => {
+    const r = await post('read', { path: '/3/0/0', format: 'senml-json' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json(), { code: '2.05', status: '2.05 Content', ok: true, format: 'senml-json', records: [{ path: '/3/0/0', value: 'xs-lwm2m', name: 'Manufacturer', type: 'string' }] });
+    const refused = (await post('execute', { path: '/3/0/0' })).json() as ResultJson;
+    assert.equal(refused.status, '4.05 Method Not Allowed');
+    assert.equal(refused.ok, false);
+    assert.ok(refused.reason, 'the client\'s reason text');
+  });
+
+  for (const [what, method, path, opts, status, reason] of [
+    ['a body that is not JSON', 'POST', `/api/devices/${EP}/read`, { body: '{bad' }, 400, /^body is not JSON/],
+    ['a JSON body that is not an object', 'POST', `/api/devices/${EP}/read`, { body: '[1]' }, 400, /^body must be a JSON object$/],
+    ['another Content-Type', 'POST', `/api/devices/${EP}/read`, { body: '{"path":"/3/0"}', type: 'text/plain' }, 415, /application\/json/],
+    ['a body over 64 KiB', 'POST', `/api/devices/${EP}/read`, { body: JSON.stringify({ path: 'x'.repeat(70_000) }) }, 413, /larger than 65536 bytes/],
+    ['no path', 'POST', `/api/devices/${EP}/read`, { body: '{}' }, 400, /^"path" is missing$/],
+    ['a path of the wrong type', 'POST', `/api/devices/${EP}/read`, { body: '{"path":3}' }, 400, /^"path" must be a string$/],
+    ['a bad path', 'POST', `/api/devices/${EP}/read`, { body: '{"path":"/3/x"}' }, 400, /^bad path "\/3\/x"/],
+    ['an unknown format', 'POST', `/api/devices/${EP}/read`, { body: '{"path":"/3/0","format":"xml"}' }, 400, /^"format" must be one of tlv, senml-json/],
+    ['a value not of the resource type', 'POST', `/api/devices/${EP}/write`, { body: '{"path":"/1/0/1","value":"abc"}' }, 400, /Lifetime is an Integer/],
+    ['a value of the wrong JSON type', 'POST', `/api/devices/${EP}/write`, { body: '{"path":"/1/0/1","value":[1]}' }, 400, /must be text, a number or a boolean/],
+    ['a resource id that is not one', 'POST', `/api/devices/${EP}/write`, { body: '{"path":"/1/0","values":{"x":1}}' }, 400, /"x" in "values" is not a resource id/],
+    ['Write-Composite with a composite format only', 'POST', `/api/devices/${EP}/write-composite`, { body: '{"values":{"/3/0/14":"+01:00"},"format":"tlv"}' }, 400, /"format" must be one of senml-cbor, senml-json/],
+    ['composite paths that are not a list', 'POST', `/api/devices/${EP}/read-composite`, { body: '{"paths":"/3/0"}' }, 400, /"paths" must be an array/],
+    ['an attribute that is not a number', 'POST', `/api/devices/${EP}/attributes`, { body: '{"path":"/3/0/13","attributes":{"pmin":"soon"}}' }, 400, /attribute pmin must be a number/],
+    ['Execute on an instance', 'POST', `/api/devices/${EP}/execute`, { body: '{"path":"/3/0"}' }, 400, /Execute names a resource/],
+    ['an unknown operation', 'POST', `/api/devices/${EP}/frob`, { body: '{}' }, 404, /no operation "frob"/],
+    ['a device that is not registered', 'POST', '/api/devices/nobody/read', { body: '{"path":"/3/0"}' }, 404, /nobody is not registered/],
+    ['an operation by GET', 'GET', `/api/devices/${EP}/read`, {}, 405, /read is a POST/],
+    ['an unknown route', 'GET', '/api/frob', {}, 404, /no API route GET \/api\/frob/],
+    ['an unknown observation', 'DELETE', '/api/observations/999', {}, 404, /no observation 999/],
+    ['an endpoint without bootstrap configuration', 'GET', '/api/bootstrap/config/nobody', {}, 404, /no configuration for nobody/],
+    ['a foreign Host (DNS rebinding)', 'GET', '/api/info', { host: 'attacker.example:80' }, 403, /not to attacker\.example:80/],
+  ] as Array<[string, string, string, { body?: string; type?: string; host?: string }, number, RegExp]>) {
+    it(`answers ${what} with ${status} and a JSON reason`, async () => {
+      const r = await http(web, method, path, opts);
+      assert.equal(r.status, status, r.body);
+      assert.match((r.json() as { error: string }).error, reason);
+    });
+  }
+
+  it('still serves after all of that, and the bad Write changed nothing', async () => {
+    assert.equal((await http(web, 'GET', '/api/info')).status, 200);
+    const r = (await post('read', { path: '/1/0/1' })).json() as ResultJson;
+    assert.equal(r.records![0].value, 90);
+  });
+
+  it('holds one observation per path, cancels it with DELETE', async () => {
+    const first = await post('observe', { path: '/3/0/14' });
+    assert.equal(first.status, 200);
+    const { observation, result } = first.json() as { observation: ObservationJson; result: ResultJson };
+    assert.equal(result.code, '2.05');
+    const again = await post('observe', { path: '/3/0/14' });
+    assert.equal(again.status, 409);
+    assert.match((again.json() as { error: string }).error, new RegExp(`already observing /3/0/14 on ${EP} \\(observation ${observation.id}\\)`));
+    const sse = follow(web);
+    await post('write', { path: '/3/0/14', value: '+03:00' });
+    await sse.until((e) => e.event === 'notify' && JSON.stringify(e.data).includes('+03:00'));
+    sse.close();
+    assert.equal((await http(web, 'DELETE', `/api/observations/${observation.id}`)).status, 200);
+    assert.deepEqual((await http(web, 'GET', '/api/observations')).json(), []);
+  });
+
+  it('shows the Bootstrap-Server configuration with PSK identities and never a key', async () => {
+    const all = await http(web, 'GET', '/api/bootstrap/config');
+    const one = await http(web, 'GET', '/api/bootstrap/config/psk-node');
+    for (const r of [all, one]) {
+      assert.equal(r.status, 200);
+      assert.doesNotMatch(r.body, new RegExp(KEY, 'i'), 'the key never leaves the process');
+      assert.match(r.body, /node-identity/);
+    }
+    const c = one.json() as EndpointConfigJson;
+    assert.equal(c.matched, 'psk-node');
+    assert.equal(c.writes.find((w) => w.path === '/0/1/5')?.value, '(hidden)');
+    assert.equal(c.writes.find((w) => w.path === '/0/1/3')?.value, `0x${Buffer.from('node-identity').toString('hex')}`);
+    assert.deepEqual(c.config.writes, [{ path: '/0/1/5', value: '(hidden)' }]);
+    assert.equal(((await http(web, 'GET', `/api/bootstrap/config/any-other`)).status), 404);
+  });
+
+  it('listens on 127.0.0.1 by default', async () => {
+    assert.match(web.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(web.address, '127.0.0.1');
+    const info = (await http(web, 'GET', '/api/info', { host: `localhost:${web.port}` })).json() as InfoJson;
+    assert.deepEqual([info.server, info.bootstrap], [true, true]);
+  });
+
+  for (const [cmd, extra, server, bootstrap] of [
+    ['server', [], true, false],
+    ['bootstrap-server', ['--config', fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url))], false, true],
+  ] as Array<[string, string[], boolean, boolean]>) {
+    it(`xs-lwm2m ${cmd} --http prints the console URL and serves its half`, async () => {
+      const p = new ManagedProcess(cmd, process.execPath, [fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url)), cmd, '--port', '0', '--address', '127.0.0.1', '--http', '0', ...extra]);
+      try {
+        const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
+        const info = await (await fetch(`${url}api/info`)).json() as InfoJson;
+        assert.deepEqual([info.server, info.bootstrap], [server, bootstrap]);
+        assert.equal((await fetch(url)).headers.get('content-type'), 'text/html; charset=utf-8');
+      } finally {
+        await p.stop(5000, 'SIGINT');
+      }
+    });
+  }
+});

@@ -1,0 +1,59 @@
+// The console's API over the Bootstrap-Server: its sessions, and its
+// configuration per endpoint with what a sequence would write. PSK keys never
+// leave this process: identities are shown, keys are not.
+import { accountRecords, type BootstrapServer, type EndpointConfig } from '../bootstrap-server';
+import { BootstrapSessions } from './bootstrap-sessions';
+import type { EventStream } from './event-stream';
+import { ApiError } from './http';
+import type { EndpointConfigJson } from './api-types';
+import { recordsJson } from './results';
+import { checkPath } from './typed-values';
+
+/** Security (/0) resources that hold secrets: Secret Key (5), SMS Binding Secret Key(s) (8). */
+const SECRET = (path: string) => /^\/0\/\d+\/(5|8)(\/|$)/.test(path);
+const HIDDEN = '(hidden)';
+
+/** The endpoint's configuration without key material. */
+export function redact(cfg: EndpointConfig): EndpointConfig {
+  return {
+    ...cfg,
+    servers: cfg.servers.map(({ pskKeyHex: _key, ...s }) => s),
+    ...(cfg.writes ? { writes: cfg.writes.map((w) => (SECRET(w.path) ? { path: w.path, value: HIDDEN } : w)) } : {}),
+  };
+}
+
+export class BootstrapApi {
+  readonly sessions: BootstrapSessions;
+
+  constructor(private readonly bs: BootstrapServer, stream: EventStream) {
+    this.sessions = new BootstrapSessions(bs, stream);
+  }
+
+  async handle(method: string, parts: string[]): Promise<unknown> {
+    const [area, what, ep, ...more] = parts;
+    if (area !== 'bootstrap' || method !== 'GET' || more.length) return undefined;
+    if (what === 'sessions' && ep === undefined) return this.sessions.sessions;
+    if (what === 'config' && ep === undefined) {
+      const c = this.bs.config;
+      return { format: c.format ?? 'tlv', discover: c.discover !== false, deleteFirst: c.deleteFirst !== false,
+        endpoints: Object.fromEntries(Object.entries(c.endpoints).map(([name, e]) => [name, redact(e)])) };
+    }
+    if (what === 'config' && ep !== undefined) return this.endpointConfig(ep);
+    return undefined;
+  }
+
+  /** What a sequence for `ep` would use: the entry that matches (its own or "*") and the resources it writes. */
+  private endpointConfig(ep: string): EndpointConfigJson {
+    const cfg = this.bs.configFor(ep);
+    if (!cfg) throw new ApiError(404, `the Bootstrap-Server has no configuration for ${ep} (and no "*" entry)`);
+    const writes = accountRecords(cfg).flatMap(([, records]) => recordsJson(records));
+    for (const w of cfg.writes ?? []) {
+      const p = checkPath(w.path);
+      if (p.ok) writes.push(...recordsJson([{ path: p.value, value: w.value }]));
+    }
+    for (const w of writes) if (SECRET(w.path)) w.value = HIDDEN;
+    return { endpoint: ep, matched: this.bs.config.endpoints[ep] ? ep : '*', config: redact(cfg) as unknown as EndpointConfigJson['config'], writes };
+  }
+
+  close(): void { this.sessions.close(); }
+}

@@ -1,0 +1,2 @@
+// esbuild bundles the stylesheets the page imports; to TypeScript they are modules with nothing in them.
+declare module '*.css';

@@ -1,0 +1,54 @@
+// The result of each operation on a device, newest first: the CoAP code with
+// its name, the format that came back, the client's reason on an error, or
+// why the console refused to send it at all.
+import type { DiscoverJson, ResultJson } from '../api-types';
+import { ApiFailure } from './api';
+import { clock, fill, h } from './dom';
+import { showRecords } from './values';
+
+/** Bound on entries kept per device. */
+const MAX_ENTRIES = 50;
+
+interface Entry { at: number; ok: boolean; what: string; status: string; format?: string; reason?: string; detail?: string }
+
+const logs = new Map<string, Entry[]>();
+let shown: string | undefined;
+
+function add(ep: string, e: Entry): void {
+  const l = logs.get(ep) ?? [];
+  l.unshift(e);
+  l.length = Math.min(l.length, MAX_ENTRIES);
+  logs.set(ep, l);
+  if (shown === ep) render(ep);
+}
+
+export function logResult(ep: string, what: string, r: ResultJson | DiscoverJson): void {
+  const detail = 'links' in r && r.links ? r.links.map((l) => `<${l.path}>${Object.entries(l.attributes).map(([k, v]) => `;${k}${v === null ? '' : '=' + v}`).join('')}${l.name ? '  ' + l.name : ''}`).join('\n')
+    : 'records' in r && r.records?.length ? showRecords(r.records) : undefined;
+  add(ep, { at: Date.now(), ok: r.ok, what, status: r.status, format: 'format' in r ? r.format : undefined, reason: r.reason, detail });
+}
+
+/** The console refused the request (4xx: nothing was sent) or the device did not answer (5xx). */
+export function logFailure(ep: string, what: string, e: unknown): void {
+  const status = e instanceof ApiFailure ? (e.status < 500 ? `not sent (HTTP ${e.status})` : `failed (HTTP ${e.status})`) : 'failed';
+  add(ep, { at: Date.now(), ok: false, what, status, reason: (e as Error).message });
+}
+
+export function render(ep: string): void {
+  shown = ep;
+  const list = document.getElementById('op-log');
+  if (!list) return;
+  fill(list, ...(logs.get(ep) ?? []).map((e) => h('li', { class: e.ok ? 'ok' : 'error' },
+    h('time', {}, clock(e.at)), ' ',
+    h('span', { class: 'what' }, e.what), ' → ',
+    h('span', { class: 'status' }, e.status),
+    e.format && h('span', { class: 'format' }, e.format),
+    e.reason && h('span', { class: 'reason' }, e.reason),
+    e.detail && h('pre', {}, e.detail))));
+}
+
+export function clearShown(): void {
+  shown = undefined;
+  const list = document.getElementById('op-log');
+  if (list) list.replaceChildren();
+}
