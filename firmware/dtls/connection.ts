@@ -103,7 +103,11 @@ export class Connection {
   lastActivity: number;
 
   readonly reassembler: HandshakeReassembler;
-  /** Every handshake message of this handshake as hashed for Finished (§4.2.6): reset by the client after HelloVerifyRequest. */
+  /**
+   * Every handshake message of this handshake as hashed for Finished (§4.2.6): reset by the client after
+   * HelloVerifyRequest, emptied once established. Bounded by the handshake itself: at most 8 messages
+   * (a full PSK handshake), each within MAX_HANDSHAKE_MESSAGE_LENGTH.
+   */
   transcript: Uint8Array[] = [];
   /** message_seq of our next handshake message. */
   nextSendSeq: number;
