@@ -6,6 +6,7 @@ import type { ResourceRecord } from '../../firmware/formats';
 import { getObjectDef, getResourceDef } from '../../firmware/model/objects';
 import { formatPath, parsePath } from '../../firmware/model/path';
 import type { DataType, Path, Value } from '../../firmware/model/types';
+import { showValue } from '../lwm2m-server';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -86,8 +87,7 @@ export function typeOf(p: Path): DataType | undefined {
 /** A value as JSON: 64-bit integers beyond 2^53 as decimal text, Opaque as "0x…" hex, Object Links as "3:0". */
 export function jsonValue(v: Value): string | number | boolean | null {
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Uint8Array) return `0x${[...v].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-  if (v !== null && typeof v === 'object') return `${v.objectId}:${v.instanceId}`;
+  if (v !== null && typeof v === 'object') return showValue(v);   // the server's own "0x…" and "3:0"
   return v;
 }
 
