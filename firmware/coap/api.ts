@@ -70,6 +70,12 @@ export interface ResponseSpec {
   payload?: Uint8Array;
   locationPath?: string[];
   options?: CoapOption[];
+  /**
+   * Called once the response (its first block) has gone out, for what must
+   * follow it on the wire: the commit after Bootstrap-Finish's 2.04, the
+   * action an Execute asked for.
+   */
+  sent?: () => void;
 }
 
 /** Return null to ignore the request completely (no ACK, no response; duplicates ignored too). */

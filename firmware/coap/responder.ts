@@ -148,5 +148,7 @@ export class Responder extends RequestResponseLayer {
       if (rel) this.reliability.sendNon(sx.peer, msg, this.observe, rel);
       else this.ctx.send(encodeMessage(msg), sx.peer);
     }
+    const sent = spec.sent;
+    if (sent) this.ctx.safe(sent);
   }
 }

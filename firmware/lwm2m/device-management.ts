@@ -25,8 +25,10 @@ import { refusal } from './refusal';
 import { resolveType } from './resolver';
 
 export interface ExecuteContext { ssid: number; path: Path; args: string }
-/** Returns the response code (default 2.04). Runs after the checks; must not throw. */
-export type ExecuteHandler = (ctx: ExecuteContext) => number | void;
+/** What an Execute did: its response code (default 2.04), and what runs once that response is on the wire. */
+export interface ExecuteResult { code?: number; afterResponse?: () => void }
+/** Runs after the checks (a bare number is the response code); must not throw. */
+export type ExecuteHandler = (ctx: ExecuteContext) => ExecuteResult | number | void;
 
 export interface DmContext {
   tree(): ObjectTree;
@@ -406,12 +408,13 @@ export class DeviceManagement {
     const args = utf8Decode(req.payload);
     if (!validExecuteArgs(args)) return this.fail(Code.BAD_REQUEST, 'bad execute arguments', req);
     this.ctx.log.info(`dm: execute /${req.path.join('/')} by ssid=${ssid}`);
-    let code: number | void;
-    try { code = handler({ ssid, path, args }); } catch (e) {
+    let result: ExecuteResult | number | void;
+    try { result = handler({ ssid, path, args }); } catch (e) {
       this.ctx.log.warn(`dm: execute handler failed: ${(e as Error).message}`);
       return this.fail(Code.INTERNAL_SERVER_ERROR, 'execute failed', req);
     }
-    return { code: code ?? Code.CHANGED };
+    if (typeof result === 'number') return { code: result };
+    return { code: result?.code ?? Code.CHANGED, sent: result?.afterResponse };
   }
 
   // ------------------------------------------------------ create, delete

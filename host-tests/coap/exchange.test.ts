@@ -9,6 +9,29 @@ import { CLIENT, SERVER, message, world } from './helpers';
 const text = (s: string): Uint8Array => utf8Encode(s);
 
 describe('coap endpoint: message and request/response layers', () => {
+  it('calls the response\'s sent hook once it has gone out (piggybacked or separate), not before', async () => {
+    const w = world();
+    const server = w.endpoint(SERVER.address, SERVER.port);
+    const raw = w.raw(CLIENT.address, CLIENT.port);
+    const sentAt: Array<[string, number]> = [];
+    let release: () => void = () => undefined;
+    server.onRequest = (req) => {
+      if (req.path[0] === 'now') return { code: Code.CHANGED, sent: () => sentAt.push(['now', w.net.trace.length]) };
+      return new Promise<ResponseSpec>((resolve) => { release = () => resolve({ code: Code.CHANGED, sent: () => sentAt.push(['later', w.net.trace.length]) }); });
+    };
+    raw.send(SERVER, message({ messageId: 1, options: [stringOption(OptionNumber.URI_PATH, 'now')] }));
+    await w.clock.advance(100);
+    raw.send(SERVER, message({ messageId: 2, options: [stringOption(OptionNumber.URI_PATH, 'later')] }));
+    await w.clock.advance(1500); // the empty ACK goes out, no hook yet
+    assert.deepEqual(sentAt.map((x) => x[0]), ['now']);
+    release();
+    await w.clock.advance(10);
+    assert.deepEqual(sentAt.map((x) => x[0]), ['now', 'later']);
+    const codes = raw.take().map((m) => [m.type, m.code]);
+    assert.deepEqual(codes, [[Type.ACK, Code.CHANGED], [Type.ACK, Code.EMPTY], [Type.CON, Code.CHANGED]]);
+    assert.ok(sentAt[0]![1] >= 2 && sentAt[1]![1] > sentAt[0]![1], 'each hook ran after its response was handed to the transport');
+  });
+
   it('answers a CON GET with a piggybacked response', async () => {
     const w = world();
     const server = w.endpoint(SERVER.address, SERVER.port);

@@ -173,7 +173,7 @@ describe('device manifest: preload and the Linux runtime (lin)', () => {
     const preload = new Set(asList(manifest.preload));
     const { files } = manifestModules(MANIFEST);
     const modules = [...new Set(files.filter((f) => f.ext === '.ts' || f.ext === '.js').map((f) => f.target))];
-    assert.deepEqual(modules.filter((m) => !preload.has(m)).sort(), [], 'firmware modules missing from "preload"');
+    assert.deepEqual(modules.filter((m) => !preload.has(m)).sort(), [], "firmware modules missing from \"preload\" (npx tsx build/sync-preload.ts)");
     assert.deepEqual([...preload].filter((m) => !modules.includes(m)), [], 'preload names that are no module of the firmware');
   });
 

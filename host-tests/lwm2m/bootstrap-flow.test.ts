@@ -54,7 +54,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
         rig = await openRig({ kind, servers: 2 });
         rig.bs!.config.format = format;
         rig.client.start();
-        assert.ok(await rig.until(() => rig.client.registered.length === 2, 10_000), `registered ${rig.client.registered.length}`);
+        assert.ok(await rig.until(() => rig.client.registeredServers.length === 2, 10_000), `registered ${rig.client.registeredServers.length}`);
         const t = rig.client.running;
         assert.deepEqual(t.instanceIds(OBJ.SECURITY), [0, 1, 2]);
         assert.deepEqual(t.instanceIds(OBJ.SERVER), [0, 1]);
@@ -131,7 +131,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
         assert.equal(r?.code, Code.CHANGED);
       }
       assert.equal((await rig.settle(c.request(peer, { method: Code.POST, path: ['bs'] })))?.code, Code.CHANGED);
-      assert.ok(await rig.until(() => rig.client.registered.length === 1 && rig.client.registered[0].ssid === 101, 10_000));
+      assert.ok(await rig.until(() => rig.client.registeredServers.length === 1 && rig.client.registeredServers[0].ssid === 101, 10_000));
       assert.equal(rig.client.running.value(1, 0, 1), 120);
     });
 

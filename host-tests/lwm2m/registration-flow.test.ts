@@ -76,7 +76,7 @@ describe('registration flows (in-memory network, virtual time)', () => {
     assert.equal(new Set(regs.map((w) => w.message.messageId)).size, 2, 'exactly two Register attempts');
     assert.ok(await rig.until(() => rig.client.state === 'registered', 60_000), `state ${rig.client.state}`);
     assert.equal(rig.count('bootstrap-finished'), 2);
-    assert.equal(rig.client.registered[0].peer.address, '127.0.0.3');
+    assert.equal(rig.client.registeredServers[0].peer.address, '127.0.0.3');
   });
 
   it('bootstrap retries back off exponentially with jitter, bounded, never a tight loop', async () => {

@@ -84,7 +84,7 @@ describe('spec review: Bootstrap interface', () => {
     assert.equal(rig.client.state, 'registered');
     await rig.advance(300_000);
     assert.equal(rig.serverEvents[0].filter((e) => e.type === 'registered').length, 1, 'no re-registration');
-    assert.equal(rig.client.registered.length, 1);
+    assert.equal(rig.client.registeredServers.length, 1);
   });
 
   it('Core §E.2 /1/x/9 (as Leshan): the Bootstrap-Request Trigger de-registers before the Bootstrap-Request', async () => {
@@ -123,7 +123,7 @@ describe('spec review: Registration interface', () => {
       { path: '/1/1/13', value: 1 }, { path: '/1/1/14', value: 5 },
     ];
     rig.client.start();
-    assert.ok(await rig.until(() => rig.client.registered.length === 2, 120_000));
+    assert.ok(await rig.until(() => rig.client.registeredServers.length === 2, 120_000));
     const finishAt = rig.wire.find((w) => w.message.code === Code.POST && w.message.options.length === 1)!.at; // POST /bs (Finish) has only Uri-Path
     const reg = (i: number) => rig.wire.find((w) => w.to === serverKey(rig, i) && w.message.code === Code.POST)!;
     const ack = (i: number) => rig.wire.find((w) => w.from === serverKey(rig, i) && w.message.code === Code.CREATED)!;
@@ -150,7 +150,7 @@ describe('spec review: Registration interface', () => {
       } else {
         assert.deepEqual(toSecond, ['POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U']);
         assert.equal(rig.client.state, 'registered');
-        assert.deepEqual(rig.client.registered.map((r) => r.ssid), [102]);
+        assert.deepEqual(rig.client.registeredServers.map((r) => r.ssid), [102]);
       }
     });
   }
@@ -162,7 +162,7 @@ describe('spec review: Registration interface', () => {
     // The server forgets the client: its next Update is answered 4.04.
     rig.servers[0]['byId'].clear();
     rig.servers[0].clients.clear();
-    rig.client.registered[0].triggerUpdate();
+    rig.client.registeredServers[0].triggerUpdate();
     assert.ok(await rig.until(() => rig.serverEvents[0].filter((e) => e.type === 'registered').length === 2, 10_000));
     const srv = rig.requests((w) => w.to === serverKey(rig, 0));
     assert.deepEqual(srv, ['POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U', 'POST /rd/1', 'POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U']);

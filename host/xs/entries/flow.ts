@@ -39,7 +39,7 @@ registerCall('start', (p) => {
 });
 
 registerCall('state', () => json({
-  state: client?.state, registered: client?.registered.length ?? 0,
+  state: client?.state, registered: client?.registeredServers.length ?? 0,
   tree: client ? snapshotTree(client.running) : null,
   coap: client?.endpoint.stats,
 }));

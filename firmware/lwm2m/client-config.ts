@@ -1,0 +1,78 @@
+// What an application gives the LwM2M client (ClientOptions) and hears from
+// it (ClientEvent), and the factory configuration it starts from when nothing
+// is stored.
+import type { EndpointOptions } from '../coap/api';
+import type { ResourceRecord } from '../formats/index';
+import type { DatagramTransport, Logger, Random, Timers, WallClock } from '../platform/ports';
+import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from './account-records';
+import type { ApplyLimits } from './apply';
+import type { ClientState } from './client-states';
+import type { DeviceInfo } from './device-object';
+import { ObjectTree } from './object-tree';
+import type { ReportingOptions } from './reporting';
+
+export type ClientEvent =
+  | { type: 'state'; state: ClientState }
+  | { type: 'bootstrap-request'; uri: string }
+  | { type: 'bootstrap-operation'; method: string; path: string; code: string }
+  | { type: 'bootstrap-finished'; ok: boolean; diagnostic?: string }
+  | { type: 'bootstrap-aborted'; reason: string }
+  | { type: 'registered'; ssid: number; location: string }
+  | { type: 'updated'; ssid: number }
+  | { type: 'registration-failed'; ssid: number }
+  | { type: 'deregistered'; ssid: number };
+
+/** Where the configuration survives a reboot (the flash record store on a device). */
+export interface ConfigPersistence {
+  load(): ObjectTree | undefined;
+  /** Atomic: the whole tree or nothing. Returns false when it could not be stored. */
+  save(tree: ObjectTree): boolean;
+}
+
+export interface FactoryConfig {
+  /** The Bootstrap-Server Account the device ships with. */
+  bootstrap?: BootstrapAccountSpec;
+  /** LwM2M Server Accounts the device ships with (NoSec only in this build). */
+  servers?: Array<Omit<ServerAccountSpec, 'psk'>>;
+}
+
+export interface ClientOptions {
+  endpointName: string;
+  transport: DatagramTransport;
+  timers: Timers;
+  random: Random;
+  log: Logger;
+  wallClock?: WallClock;
+  factory?: FactoryConfig;
+  persistence?: ConfigPersistence;
+  device?: DeviceInfo;
+  /** Host name → IP literal; undefined when it cannot be resolved. IP literals need no resolver. */
+  resolveHost?: (host: string) => Promise<string | undefined>;
+  /** Sent as `pct=` in the Bootstrap-Request (1.1). */
+  preferredContentFormat?: number;
+  coap?: Partial<Omit<EndpointOptions, 'transport' | 'timers' | 'random' | 'log'>>;
+  /** Bootstrap-Request retry: first delay and cap, seconds (exponential with jitter). */
+  bootstrapRetry?: { initialDelay?: number; maxDelay?: number };
+  /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */
+  bootstrapSequenceTimeout?: number;
+  limits?: Partial<ApplyLimits>;
+  /** Further objects with a definition in the data model (e.g. 6 Location) the application serves. */
+  objects?: number[];
+  /** Information Reporting bounds and confirmable policy. */
+  reporting?: ReportingOptions;
+  onEvent?: (e: ClientEvent) => void;
+}
+
+/** Build the factory configuration tree. */
+export function factoryTree(f: FactoryConfig | undefined): ObjectTree {
+  const t = new ObjectTree();
+  const records: ResourceRecord[] = [];
+  let sec = 0;
+  if (f?.bootstrap) records.push(...bootstrapAccountRecords(sec++, f.bootstrap));
+  f?.servers?.forEach((s, n) => {
+    const r = serverAccountRecords(sec++, n, s);
+    records.push(...r.security, ...r.server);
+  });
+  for (const r of records) t.set(r.path.objectId!, r.path.instanceId!, r.path.resourceId!, r.value);
+  return t;
+}

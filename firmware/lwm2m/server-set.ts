@@ -1,0 +1,144 @@
+// The LwM2M Servers this client registers with, one Registration each
+// (registration.ts), and the rules that tie them together (Core §E.2, Server
+// object): Registration Priority Order (/1/x/13) with Initial Registration
+// Delay (/1/x/14), Registration Failure Block (/1/x/15), and the verdict when
+// every one has failed, with Bootstrap on Registration Failure (/1/x/16).
+import type { CoapEndpoint } from '../coap/endpoint';
+import type { Peer } from '../coap/api';
+import type { Logger, Timers } from '../platform/ports';
+import type { ServerAccount } from './accounts';
+import { Registration } from './registration';
+import { sameAddress } from './server-uri';
+
+export interface ServerSetEvents {
+  registered(reg: Registration): void;
+  updated(reg: Registration): void;
+  /** One server failed (or was blocked by an earlier one's Registration Failure Block). */
+  failed(reg: Registration): void;
+  /** Every server has failed; `fallbackAllowed`: /1/x/16 of one of them allows bootstrap. */
+  allFailed(fallbackAllowed: boolean): void;
+}
+
+export interface ServerSetOptions {
+  endpoint: CoapEndpoint;
+  timers: Timers;
+  log: Logger;
+  endpointName: string;
+  /** Seconds of margin before lifetime expiry for the Update (MAX_TRANSMIT_WAIT). */
+  updateMargin: number;
+  objectLinks(): string;
+  events: ServerSetEvents;
+}
+
+/** Whether a request comes from this server: by the identity its transport vouches for, else by address. */
+export function samePeer(a: Peer, b: Peer): boolean {
+  if (a.identity !== undefined && b.identity !== undefined) return a.identity === b.identity;
+  return a.port === b.port && sameAddress(a.address, b.address);
+}
+
+export class ServerSet {
+  private regs: Registration[] = [];
+  /** Servers waiting for their turn in the Registration Priority Order, and the one whose turn it is. */
+  private pendingOrder: Registration[] = [];
+  private orderHead: Registration | undefined;
+
+  constructor(private readonly o: ServerSetOptions) {}
+
+  get all(): readonly Registration[] { return this.regs; }
+
+  /** The servers that hold a Registration now. */
+  get registered(): Registration[] { return this.regs.filter((r) => r.state === 'registered'); }
+
+  /** The registered server a request comes from, if any. */
+  registeredFor(peer: Peer): Registration | undefined {
+    const reg = this.regs.find((r) => samePeer(peer, r.peer));
+    return reg?.state === 'registered' ? reg : undefined;
+  }
+
+  byServerInstance(iid: number | undefined): Registration | undefined {
+    return this.regs.find((r) => r.account.serverInstance === iid);
+  }
+
+  /**
+   * Starts registering to these servers (their addresses resolved): those with
+   * a Registration Priority Order one after the other, lowest first, each once
+   * the previous one registered or failed, its Initial Registration Delay
+   * counted from then; the others at once.
+   */
+  start(servers: Array<{ account: ServerAccount; peer: Peer }>): void {
+    this.regs = servers.map((s) => this.newRegistration(s.account, s.peer));
+    if (this.regs.length === 0) { this.o.events.allFailed(true); return; }
+    this.pendingOrder = this.regs.filter((r) => r.account.registrationPriorityOrder !== undefined)
+      .sort((a, b) => a.account.registrationPriorityOrder! - b.account.registrationPriorityOrder! || a.ssid - b.ssid);
+    for (const r of this.regs) if (r.account.registrationPriorityOrder === undefined) r.start();
+    this.advanceOrder();
+  }
+
+  /** Stops every server's timers without telling it (a new configuration replaces them). */
+  abandon(): void {
+    for (const r of this.regs) r.abandon();
+    this.forget();
+  }
+
+  /** Forgets the servers and returns them, so the caller can de-register them. */
+  takeAll(): Registration[] {
+    const regs = this.regs;
+    this.forget();
+    return regs;
+  }
+
+  updateAll(): void {
+    for (const r of this.regs) r.triggerUpdate();
+  }
+
+  /** A server's account changed (Write of /1/x): new lifetime or binding go to it in an Update. */
+  accountChanged(fresh: readonly ServerAccount[], serverInstance: number | undefined): void {
+    for (const r of this.regs) {
+      const a = fresh.find((x) => x.serverInstance === serverInstance && x.ssid === r.ssid);
+      if (!a) continue;
+      const changed = a.lifetime !== r.account.lifetime || a.binding !== r.account.binding;
+      Object.assign(r.account, { lifetime: a.lifetime, binding: a.binding, retry: a.retry, bootstrapOnRegistrationFailure: a.bootstrapOnRegistrationFailure });
+      if (changed) r.triggerUpdate();
+    }
+  }
+
+  private forget(): void {
+    this.regs = [];
+    this.pendingOrder = [];
+    this.orderHead = undefined;
+  }
+
+  private advanceOrder(): void {
+    this.orderHead = this.pendingOrder.shift();
+    this.orderHead?.start();
+  }
+
+  private newRegistration(account: ServerAccount, peer: Peer): Registration {
+    const { events } = this.o;
+    return new Registration({
+      endpoint: this.o.endpoint, timers: this.o.timers, log: this.o.log, endpointName: this.o.endpointName,
+      account, peer, objectLinks: this.o.objectLinks, updateMargin: this.o.updateMargin,
+      events: {
+        registered: (r) => {
+          events.registered(r);
+          if (r === this.orderHead) this.advanceOrder();
+        },
+        updated: (r) => events.updated(r),
+        failed: (r) => {
+          events.failed(r);
+          if (r === this.orderHead) {
+            // Registration Failure Block (/1/x/15): the rest of the order is not attempted.
+            if (r.account.registrationFailureBlock) {
+              for (const b of this.pendingOrder) { b.block(); events.failed(b); }
+              this.pendingOrder = [];
+              this.orderHead = undefined;
+            } else this.advanceOrder();
+          }
+          if (this.regs.every((x) => x.state === 'failed')) {
+            events.allFailed(this.regs.some((x) => x.account.bootstrapOnRegistrationFailure));
+          }
+        },
+      },
+    });
+  }
+}
