@@ -4,7 +4,7 @@
 // 2.04 to Bootstrap-Finish, replaces the running configuration.
 import { Code } from '../coap/message';
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
-import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, isSupportedFormat, type DecodedPayload, type Link } from '../formats/index';
+import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, type DecodedPayload, type Link } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
@@ -15,6 +15,7 @@ import { applyDecoded, collectRecords, type ApplyLimits } from './apply';
 import { checkConsistency, diagnostic, type ConsistencyOptions } from './consistency';
 import { OBJ, SEC, SRV } from './ids';
 import { refusal, textResponse } from './refusal';
+import { payloadFormat } from './request-checks';
 import { asNumber, type ObjectTree } from './object-tree';
 import { resolveType } from './resolver';
 
@@ -69,11 +70,9 @@ export class BootstrapSession {
       return fail(Code.BAD_REQUEST, `resource /${path.objectId}/${path.instanceId}/${path.resourceId} not supported`, log, req);
     if (ver !== undefined && ver.split('.')[0] !== def.version.split('.')[0])
       return fail(Code.BAD_REQUEST, `object /${path.objectId} version ${ver} not supported (have ${def.version})`, log, req);
-    // Without Content-Format a resource value is read as text/plain (Core §7.3.1).
-    const format = req.contentFormat ?? (path.resourceId !== undefined ? ContentFormat.TEXT : undefined);
-    if (format === undefined) return fail(Code.BAD_REQUEST, 'Content-Format missing', log, req);
-    if (!isSupportedFormat(format)) return fail(Code.UNSUPPORTED_CONTENT_FORMAT, `content format ${format}`, log, req);
-    const decoded = decodePayload(format, req.payload, path, resolveType);
+    const format = payloadFormat(req, path);
+    if (!format.ok) return fail(format.code, format.reason, log, req);
+    const decoded = decodePayload(format.format, req.payload, path, resolveType);
     if (!decoded.ok) return fail(decoded.code, decoded.reason, log, req);
     // Core §5.2.7.4: optional resources the client does not support are ignored.
     const value = withoutUnknownResources(decoded.value, path.objectId);

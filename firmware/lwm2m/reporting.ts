@@ -7,9 +7,9 @@ import type { ObserveRelation, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import type { ResourceRecord } from '../formats/index';
 import { formatPath, pathStartsWith } from '../model/path';
-import type { Path, Value } from '../model/types';
+import type { DataType, Path, Value } from '../model/types';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
-import type { AttributeStore, Attributes } from './attributes';
+import { AttributeStore, type AttributeUpdate, type Attributes } from './attributes';
 import type { ObjectTree } from './object-tree';
 import { DEV, OBJ } from './ids';
 
@@ -20,7 +20,6 @@ export interface ReportingHost {
   timers: Timers;
   log: Logger;
   tree(): ObjectTree;
-  attributes: AttributeStore;
   /** Current values under the observed paths (composite: missing paths left out). */
   read(ssid: number, paths: Path[], composite: boolean): ReadResult;
   /** A 2.05 body in `format` (undefined: the default for the path). */
@@ -30,6 +29,8 @@ export interface ReportingHost {
 export interface ReportingOptions {
   /** Bound on observations across all servers; more are answered 5.03. Default 16. */
   maxObservations?: number;
+  /** Bound on (server, path) attribute sets; default 64. */
+  maxAttributeSets?: number;
   /** A confirmable notification at least this often, ms (RFC 7641 §4.5: every 24 h). */
   confirmableInterval?: number;
   /** Send every notification confirmable. Default false (NON, CON when important or periodic). */
@@ -79,7 +80,13 @@ class Observation {
   get label(): string { return this.paths.map(formatPath).join(','); }
 }
 
+/**
+ * The Information Reporting state of the client, in one place: the
+ * observations (each with its CoAP relation) and the notification attributes
+ * the servers attached with Write-Attributes.
+ */
 export class InformationReporting {
+  readonly attributes: AttributeStore;
   private readonly observations = new Set<Observation>();
   readonly stats: ReportingStats = { observations: 0, rejected: 0, notifications: 0, confirmable: 0, cancelled: 0 };
   private readonly max: number;
@@ -88,6 +95,14 @@ export class InformationReporting {
   constructor(private readonly host: ReportingHost, private readonly o: ReportingOptions = {}) {
     this.max = o.maxObservations ?? 16;
     this.conInterval = o.confirmableInterval ?? 86_400_000;
+    this.attributes = new AttributeStore(o.maxAttributeSets ?? 64);
+  }
+
+  /** Write-Attributes (Core §5.4.4): the server's attributes at `path`; its observations' timing follows at once. */
+  writeAttributes(ssid: number, path: Path, update: AttributeUpdate, type: DataType | undefined): ReturnType<AttributeStore['apply']> {
+    const r = this.attributes.apply(ssid, path, update, type);
+    if (r.ok) this.attributesChanged(ssid);
+    return r;
   }
 
   get count(): number { return this.observations.size; }
@@ -168,7 +183,7 @@ export class InformationReporting {
     const tree = this.host.tree();
     let out: Attributes | undefined;
     for (const p of obs.paths) {
-      const a = this.host.attributes.effective(obs.ssid, p, tree);
+      const a = this.attributes.effective(obs.ssid, p, tree);
       if (!out) { out = { ...a }; continue; }
       out.pmin = Math.max(out.pmin ?? 0, a.pmin ?? 0);
       if (a.pmax !== undefined && a.pmax > 0) out.pmax = out.pmax !== undefined && out.pmax > 0 ? Math.min(out.pmax, a.pmax) : a.pmax;

@@ -395,10 +395,14 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.ok(await h.until(() => h.server.clients.get(ep())!.links.some((l) => l.target === '/6/0'), 3000));
   });
 
-  it('Execute with arguments; bad arguments 4.00; Execute on a readable resource 4.05', async () => {
+  it('Execute with arguments; bad arguments 4.00; Execute on a resource that is not executable 4.05 (Transport §6.4.5)', async () => {
     assert.equal((await h.server.execute(ep(), '/3/0/4', "0='go',1")).code, '2.04');
     assert.equal((await h.server.execute(ep(), '/3/0/4', 'not args')).code, '4.00');
-    assert.equal((await h.server.execute(ep(), '/3/0/0')).code, '4.05');
+    const notExecutable = await h.server.execute(ep(), '/3/0/0');
+    assert.equal(notExecutable.code, '4.05');
+    assert.equal(notExecutable.text, 'resource not executable', 'a POST on a single, non-executable resource is an Execute, not a Write');
+    const writableSingle = await h.server.execute(ep(), '/3/0/14', '');
+    assert.equal(writableSingle.code, '4.05', 'also when the resource is writable');
     assert.equal((await h.server.execute(ep(), '/3/0/99')).code, '4.04');
     assert.ok(await h.until(() => h.rebooted === 1, 2000), 'only the valid Execute ran');
   });
