@@ -6,6 +6,9 @@
 // handshake itself is a role object (client-handshake.ts, server-handshake.ts)
 // driving this through a few methods. Renegotiation is not supported
 // (RFC 7925 §17), so an association only ever has epochs 0 and 1.
+//
+// Over 400 lines on purpose: the record layer of one association and its
+// flight machinery share the epoch and sequence state RFC 6347 §4.1 defines.
 import type { Random, TimerHandle, Timers } from '../platform/ports';
 import type { DtlsCrypto } from './crypto';
 import type { DtlsStats } from './stats';

@@ -12,6 +12,9 @@
 // Encode writes definite lengths only and preferred ("shortest") heads: safe integers and 64-bit bigints as
 // integers, other numbers (and -0) as float32 when exact else float64. Maps come from Map (integer/text keys) or
 // plain objects (text keys). Two passes (size, then write) so the only allocation is the exact output.
+//
+// One file for both directions on purpose: they share the limits, the head
+// encoding and the module-level cursor state that keeps the codec allocation-free.
 import { utf8DecodeStrict } from '../util/utf8';
 
 export type CborValue = number | bigint | string | boolean | null | Uint8Array | CborValue[] | Map<number | string, CborValue>;

@@ -14,6 +14,10 @@
 // RAM: an index key → (flash offset, length) of the current value, a few
 // numbers per sector, and one sector-sized buffer while mounting or
 // compacting. Values are not cached: get() reads them from flash.
+//
+// Longer than the other files on purpose: mount, commit and compaction are one
+// state machine over the same sector bookkeeping, and the power-cut argument
+// above is easiest to check with all of it in one place.
 
 import type { Flash, Logger } from '../platform/ports';
 import { silentLogger } from '../platform/ports';

@@ -5,15 +5,16 @@ import { Code } from '../../firmware/coap/message';
 import { ContentFormat, decodePayload, defaultResolver } from '../../firmware/formats';
 import { formatPath } from '../../firmware/model/path';
 import { utf8Encode } from '../../firmware/util/utf8';
-import { linkList, openHarness, P, rec, values, type Harness } from './harness';
+import { linkList, openDm, P, rec, values } from './helpers';
+import type { Rig } from '../support/rig';
 
 
 
 describe('dm: Device Management operations over loopback UDP', function () {
-  let h: Harness;
-  const ep = () => h.ep;
+  let h: Rig;
+  const ep = () => h.endpointName;
 
-  beforeEach(async () => { h = await openHarness({ kind: 'udp', client: { objects: [6] } }); });
+  beforeEach(async () => { h = await openDm({ kind: 'udp', client: { objects: [6] } }); });
   afterEach(async () => { await h.close(); });
 
   it('LightweightM2M-1.1-int-201: Querying basic information in Plain Text format', async () => {

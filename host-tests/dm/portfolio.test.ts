@@ -5,18 +5,19 @@
 // Portfolio instances); both ids are in the titles.
 import assert from 'node:assert/strict';
 import { ContentFormat } from '../../firmware/formats';
-import { linkList, openHarness, rec, values, type Harness } from './harness';
+import { linkList, openDm, rec, values } from './helpers';
+import type { Rig } from '../support/rig';
 
 
 /** C.12: /16/0/0/0..3. */
 const C12 = ['Host Device ID #1', 'Host Device Manufacturer #1', 'Host Device Model #1', 'Host Device Software Version #1'];
 
 describe('dm: ETS cases on the Portfolio object (C.12) over loopback UDP', function () {
-  let h: Harness;
-  const ep = () => h.ep;
+  let h: Rig;
+  const ep = () => h.endpointName;
 
   beforeEach(async () => {
-    h = await openHarness({ kind: 'udp', client: { objects: [6, 16] } });
+    h = await openDm({ kind: 'udp', client: { objects: [6, 16] } });
     h.client.running.set(16, 0, 0, new Map(C12.map((s, i) => [i, s])));
     // The server learns about /16/0 with the next Update (as after a configuration change).
     h.client.networkChanged();

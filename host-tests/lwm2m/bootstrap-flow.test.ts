@@ -1,4 +1,4 @@
-// Bootstrap flows (issue 4), each on real loopback UDP and on the in-memory
+// Bootstrap flows, each on real loopback UDP and on the in-memory
 // network in virtual time.
 import assert from 'node:assert/strict';
 import { Code } from '../../firmware/coap/message';
@@ -9,7 +9,7 @@ import { OBJ } from '../../firmware/lwm2m/ids';
 import type { ObjectTree } from '../../firmware/lwm2m/object-tree';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { accountRecords } from '../../host/bootstrap-server';
-import { openRig, type Rig, type RigKind } from './rig';
+import { openRig, type Rig, type RigKind } from '../support/rig';
 
 function snapshot(t: ObjectTree): string {
   const o: Record<string, unknown> = {};

@@ -13,7 +13,7 @@ import { getObjectDef } from '../../firmware/model/objects';
 import type { ObjectTree } from '../../firmware/lwm2m/object-tree';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { SeededRandom } from '../support/seeded-random';
-import { openRig, type Rig } from './rig';
+import { openRig, type Rig } from '../support/rig';
 
 const METHODS = [Code.GET, Code.GET, Code.POST, Code.PUT, Code.PUT, Code.DELETE, Code.FETCH, Code.IPATCH, 0x1f];
 const SEGMENTS = ['bs', 'rd', 'dp', '0', '0', '1', '1', '2', '3', '4', '5', '6', '9999', '65535', '65536', 'x', '', '-1', '1.5', '7', '10', '13'];

@@ -1,4 +1,4 @@
-// Issue 6 integration: the bootstrap result goes to flash at a 2.04
+// Persistence: the bootstrap result goes to flash at a 2.04
 // Bootstrap-Finish; a reboot on the same image registers without
 // bootstrapping; a damaged image is detected and the client bootstraps
 // instead of running on garbage.
@@ -8,7 +8,7 @@ import { OBJ } from '../../firmware/lwm2m/ids';
 import { silentLogger } from '../../firmware/platform/ports';
 import { RecordStore } from '../../firmware/store/record-store';
 import { MemoryFlash } from '../support/memory-flash';
-import { openRig, type Rig } from './rig';
+import { openRig, type Rig } from '../support/rig';
 
 describe('persistence flow (bootstrap result in the flash store)', () => {
   let rig: Rig;

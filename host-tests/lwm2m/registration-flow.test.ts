@@ -1,4 +1,4 @@
-// Registration, fallback and timing flows (issue 4) in virtual time, plus
+// Registration, fallback and timing flows in virtual time, plus
 // the "ignore" rules of Core §5.2.7 / §5.4 (seed 003).
 import assert from 'node:assert/strict';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
@@ -8,7 +8,7 @@ import { ContentFormat } from '../../firmware/formats/index';
 import { OBJ } from '../../firmware/lwm2m/ids';
 import { silentLogger } from '../../firmware/platform/ports';
 import { utf8Encode } from '../../firmware/util/utf8';
-import { openRig, type Rig, type RigKind } from './rig';
+import { openRig, type Rig, type RigKind } from '../support/rig';
 
 const peerOf = (rig: Rig) => ({ address: rig.clientTransport.address, port: rig.clientTransport.port });
 

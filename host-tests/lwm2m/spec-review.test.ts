@@ -9,7 +9,7 @@ import { OBJ } from '../../firmware/lwm2m/ids';
 import { resolveType } from '../../firmware/lwm2m/resolver';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { accountRecords } from '../../host/bootstrap-server';
-import { openRig, type Rig } from './rig';
+import { openRig, type Rig } from '../support/rig';
 
 const peerOf = (rig: Rig) => ({ address: rig.clientTransport.address, port: rig.clientTransport.port });
 const serverKey = (rig: Rig, i: number) => rig.serverUris[i].slice('coap://'.length).replace(':', '/');
@@ -87,7 +87,7 @@ describe('spec review: Bootstrap interface', () => {
     assert.equal(rig.client.registeredServers.length, 1);
   });
 
-  it('Core §E.2 /1/x/9 (as Leshan): the Bootstrap-Request Trigger de-registers before the Bootstrap-Request', async () => {
+  it('Core §E.2 /1/x/9: the Bootstrap-Request Trigger de-registers before the Bootstrap-Request', async () => {
     rig = await openRig({ kind: 'memory' });
     rig.client.start();
     assert.ok(await rig.until(() => rig.client.state === 'registered'));
