@@ -247,11 +247,11 @@ export class Blockwise {
   collect(ex: ClientExchange, msg: CoapMessage): ClientBlockOutcome {
     const b2 = getBlock(msg, OptionNumber.BLOCK2);
     if (b2 === null) return { kind: 'failed', reason: 'malformed Block2 option in response' };
-    if (b2 && (b2.more || ex.parts.length > 0)) {
+    if (b2 && (b2.more || ex.parts !== null)) {
       if (b2.num * b2.size !== ex.received) return { kind: 'failed', reason: 'Block2 response out of order' };
       if (ex.received + msg.payload.length > this.ctx.limits.maxReassemblySize) return { kind: 'failed', reason: 'response body exceeds maxReassemblySize' };
       if (!ex.first) ex.first = msg;
-      ex.parts.push(msg.payload.slice());
+      (ex.parts ??= []).push(msg.payload.slice());
       ex.received += msg.payload.length;
       if (b2.more) {
         if (msg.payload.length !== b2.size) return { kind: 'failed', reason: 'short Block2 block' };
@@ -260,7 +260,7 @@ export class Blockwise {
         return { kind: 'next-block' };
       }
     }
-    const payload = ex.parts.length > 0 ? concat(ex.parts, ex.received) : msg.payload.slice();
+    const payload = ex.parts !== null ? concat(ex.parts, ex.received) : msg.payload.slice();
     return { kind: 'complete', first: ex.first ?? msg, payload };
   }
 
@@ -268,7 +268,7 @@ export class Blockwise {
   startFromFirstBlock(ex: ClientExchange, first: CoapMessage): void {
     const b2 = getBlock(first, OptionNumber.BLOCK2)!;
     ex.first = first;
-    ex.parts.push(first.payload.slice());
+    ex.parts = [first.payload.slice()];
     ex.received = first.payload.length;
     const szx = Math.min(b2.szx, this.ctx.limits.blockSzx);
     ex.b2Next = { num: ex.received / szxToSize(szx), szx };

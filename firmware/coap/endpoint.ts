@@ -53,10 +53,9 @@ export class CoapEndpoint {
     this.requests = new Requests(ctx, lower);
     this.responder = new Responder(ctx, lower);
     this.observeLayer.fetcher = this.requests;
-    this.matcher.upper = {
-      receiveRequest: (msg, peer, fromKey, entry) => this.responder.receiveRequest(msg, peer, fromKey, entry),
-      receiveResponse: (owner, msg, peer) => this.requests.receiveResponse(owner, msg, peer),
-    };
+    this.reliability.nonOwners = { request: this.requests, relation: this.observeLayer };
+    this.matcher.serverSide = this.responder;
+    this.matcher.clientSide = this.requests;
     ctx.seam.listen((data, peer) => this.matcher.receive(data, peer));
   }
 
@@ -88,6 +87,7 @@ export class CoapEndpoint {
     this.requests.close();
     this.responder.close();
     this.reliability.clear();
+    ctx.deadlines.clear();
     this.matcher.clear();
     this.blockwise.clear();
   }

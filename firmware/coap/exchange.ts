@@ -55,8 +55,8 @@ export interface ClientExchange extends Due {
   b1Offset: number;
   b1Len: number;
   b1Szx: number;
-  /** Block2 (§2.4): blocks received so far, their total, the first response, the next block to ask for. */
-  parts: Uint8Array[];
+  /** Block2 (§2.4): blocks received so far (null until a body comes in blocks), their total, the first response, the next block to ask for. */
+  parts: Uint8Array[] | null;
   received: number;
   first: CoapMessage | null;
   b2Next: { num: number; szx: number } | null;
@@ -117,6 +117,7 @@ export class ServerExchange implements IncomingRequest, Due {
   block2: BlockValue | undefined;
   /** When the empty ACK goes out if the handler has not answered (separate response, §5.2.2). */
   due = Infinity;
+  dueOwner: Due['dueOwner'] = null;
   finished = false;
 
   constructor(

@@ -17,16 +17,19 @@ import type { StackContext } from './stack-context';
 import type { TokenOwner } from './exchange';
 import type { Peer } from './api';
 
-/** Where the matcher hands what it matched. */
-export interface MatcherUpper {
-  /** A request that is not a duplicate, with its dedup entry. */
+/** Where the matcher hands a request that is not a duplicate, with its dedup entry (the server side). */
+export interface RequestReceiver {
   receiveRequest(msg: CoapMessage, peer: Peer, fromKey: string, entry: DedupEntry): void;
-  /** A CON or NON response to a request or observation of ours (already ACKed if CON). */
+}
+
+/** Where it hands a CON or NON response to a request or observation of ours, already ACKed if CON (the client side). */
+export interface ResponseReceiver {
   receiveResponse(owner: TokenOwner, msg: CoapMessage, peer: Peer): void;
 }
 
 export class Matcher {
-  upper: MatcherUpper | null = null;
+  serverSide: RequestReceiver | null = null;
+  clientSide: ResponseReceiver | null = null;
   readonly dedup: DedupCache;
   /** Our requests in flight and our observations, by peer#token (bounds: NSTART and the queue, maxClientObservations). */
   private readonly tokens = new Map<string, TokenOwner>();
@@ -152,7 +155,7 @@ export class Matcher {
       this.ctx.send(encodeMessage(refusal), peer);
       return;
     }
-    this.upper?.receiveRequest(msg, peer, from, entry);
+    this.serverSide?.receiveRequest(msg, peer, from, entry);
   }
 
   private response(msg: CoapMessage, peer: Peer, from: string): void {
@@ -186,6 +189,6 @@ export class Matcher {
       const ack = this.sendEmpty(Type.ACK, msg.messageId, peer);
       if (entry) { entry.reply = ack; entry.acked = true; }
     }
-    this.upper?.receiveResponse(owner, msg, peer);
+    this.clientSide?.receiveResponse(owner, msg, peer);
   }
 }

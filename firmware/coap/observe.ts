@@ -123,7 +123,7 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     this.ctx.stats.notificationsSent++;
     const final = !isSuccessCode(res.code); // §4.2: an error notification ends the relation
     if (!confirmable) {
-      this.reliability.sendNon(rel.peer, responseMessage(Type.NON, this.ctx.newMid(), rel.token, spec, extra), this, rel);
+      this.reliability.sendNon(rel.peer, responseMessage(Type.NON, this.ctx.newMid(), rel.token, spec, extra), rel);
       if (final) this.end(rel, 'local');
       return Promise.resolve();
     }

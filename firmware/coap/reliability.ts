@@ -6,27 +6,31 @@
 // NON_MID_MEMORY NON message IDs.
 import { Code, Type, encodeMessage, type CoapMessage } from './message';
 import { firstBadCriticalOption } from './options';
-import { Deadlines } from './deadlines';
+import type { DeadlineOwner, Due } from './deadlines';
 import { peerKey } from './transport';
-import type { Outgoing, OutgoingOwner, OutgoingSubject } from './exchange';
+import type { ClientExchange, ObservedRelation, Outgoing, OutgoingOwner, OutgoingSubject } from './exchange';
 import type { StackContext } from './stack-context';
 import type { Peer } from './api';
 
 /** Bound on remembered NON message IDs we sent (so a RST to them can be matched). */
 export const NON_MID_MEMORY = 32;
 
-interface NonMemory { owner: OutgoingOwner; subject: OutgoingSubject }
 
-export class Reliability {
+export class Reliability implements DeadlineOwner {
   /** Our CON messages awaiting ACK, by peer#MID (bound: maxPendingExchanges). */
   private readonly outgoing = new Map<string, Outgoing>();
-  /** Our recent NON messages, by peer#MID (bound: NON_MID_MEMORY, oldest forgotten first). */
-  private readonly nonMids = new Map<string, NonMemory>();
-  private readonly retransmissions: Deadlines<Outgoing>;
+  /**
+   * Our recent NON messages (peer#MID and what it was about), a ring of
+   * NON_MID_MEMORY places allocated once: the oldest is forgotten first. A
+   * request's owner is the request layer, a notification's the observe layer.
+   */
+  private readonly nonKeys: string[] = new Array<string>(NON_MID_MEMORY).fill('');
+  private readonly nonSubjects: OutgoingSubject[] = new Array<OutgoingSubject>(NON_MID_MEMORY).fill(null);
+  private nonNext = 0;
+  /** Who hears of a RST to a NON request, and to a NON notification (set by the endpoint). */
+  nonOwners: { request: OutgoingOwner; relation: OutgoingOwner } | null = null;
 
-  constructor(private readonly ctx: StackContext) {
-    this.retransmissions = new Deadlines<Outgoing>(ctx.timers, (out) => this.retransmit(out));
-  }
+  constructor(private readonly ctx: StackContext) {}
 
   /**
    * Sends a CON and keeps retransmitting it; null when the bound on CONs in
@@ -43,27 +47,27 @@ export class Reliability {
       key: `${peerKey(peer)}#${msg.messageId}`, peer, messageId: msg.messageId, bytes,
       retransmits: carry ? carry.retransmits : 0,
       timeout: carry ? carry.timeout : this.initialTimeout(),
-      due: Infinity, owner, subject,
+      due: Infinity, dueOwner: null, owner, subject,
     };
     this.outgoing.set(out.key, out);
     this.ctx.send(bytes, peer);
-    this.retransmissions.schedule(out, out.timeout);
+    this.ctx.deadlines.schedule(out, out.timeout, this);
     return out;
   }
 
-  /** Sends a NON and remembers its Message ID for a RST. */
-  sendNon(peer: Peer, msg: CoapMessage, owner: OutgoingOwner, subject: OutgoingSubject): void {
+  /** Sends a NON about a request of ours or a relation, and remembers its Message ID for a RST. */
+  sendNon(peer: Peer, msg: CoapMessage, subject: ClientExchange | ObservedRelation): void {
     this.ctx.send(encodeMessage(msg), peer);
-    if (this.nonMids.size >= NON_MID_MEMORY) {
-      for (const k of this.nonMids.keys()) { this.nonMids.delete(k); break; }
-    }
-    this.nonMids.set(`${peerKey(peer)}#${msg.messageId}`, { owner, subject });
+    const i = this.nonNext;
+    this.nonNext = (i + 1) % NON_MID_MEMORY;
+    this.nonKeys[i] = `${peerKey(peer)}#${msg.messageId}`;
+    this.nonSubjects[i] = subject;
   }
 
   /** Stops retransmitting `out` (its owner no longer cares). */
   drop(out: Outgoing | null): void {
     if (!out) return;
-    this.retransmissions.cancel(out);
+    this.ctx.deadlines.cancel(out);
     if (this.outgoing.get(out.key) === out) this.outgoing.delete(out.key);
   }
 
@@ -79,10 +83,12 @@ export class Reliability {
         this.ctx.safe(() => out.owner.reset(out.subject, out));
         return;
       }
-      const non = this.nonMids.get(key);
-      if (non) {
-        this.nonMids.delete(key);
-        this.ctx.safe(() => non.owner.reset(non.subject, null));
+      const i = this.nonKeys.indexOf(key);
+      const subject = i >= 0 ? this.nonSubjects[i]! : null;
+      if (subject && this.nonOwners) {
+        const owner = 'kind' in subject ? this.nonOwners.request : this.nonOwners.relation;
+        this.forgetNon(i);
+        this.ctx.safe(() => owner.reset(subject, null));
         return;
       }
       stats.dropped++;
@@ -100,9 +106,13 @@ export class Reliability {
   }
 
   clear(): void {
-    this.retransmissions.clear();
     this.outgoing.clear();
-    this.nonMids.clear();
+    for (let i = 0; i < NON_MID_MEMORY; i++) this.forgetNon(i);
+  }
+
+  private forgetNon(i: number): void {
+    this.nonKeys[i] = '';
+    this.nonSubjects[i] = null;
   }
 
   /** ACK_TIMEOUT × a random factor in [1, ACK_RANDOM_FACTOR] (§4.8). */
@@ -111,7 +121,9 @@ export class Reliability {
     return p.ackTimeout * (1 + this.ctx.random.float() * (p.ackRandomFactor - 1));
   }
 
-  private retransmit(out: Outgoing): void {
+  /** The back-off of a CON in flight ran out: retransmit it, or give up. */
+  expired(item: Due): void {
+    const out = item as Outgoing;
     if (this.outgoing.get(out.key) !== out) return;
     if (out.retransmits >= this.ctx.params.maxRetransmit) {
       this.outgoing.delete(out.key);
@@ -123,6 +135,6 @@ export class Reliability {
     out.timeout *= 2;
     this.ctx.stats.retransmissions++;
     this.ctx.send(out.bytes, out.peer);
-    this.retransmissions.schedule(out, out.timeout);
+    this.ctx.deadlines.schedule(out, out.timeout, this);
   }
 }

@@ -8,7 +8,7 @@
 import { Code, Type, type CoapMessage, type CoapOption } from './message';
 import { EMPTY, requestOptions } from './compose';
 import { CoapError, CoapResetError, CoapTimeoutError } from './errors';
-import { Deadlines } from './deadlines';
+import type { DeadlineOwner, Due } from './deadlines';
 import { peerKey } from './transport';
 import { toHex } from '../util/hex';
 import { toResponse, type RestFetcher } from './observe';
@@ -18,14 +18,15 @@ import type { ClientObservation, CoapResponse, Peer, RequestOptions } from './ap
 
 interface PeerQueue { active: number; waiting: ClientExchange[] }
 
-export class Requests extends RequestResponseLayer implements OutgoingOwner, RestFetcher {
+/** Placeholder until the request's promise hands over its own resolve/reject. */
+function settleLater(): void { /* replaced before anything settles */ }
+
+export class Requests extends RequestResponseLayer implements OutgoingOwner, RestFetcher, DeadlineOwner {
   /** NSTART bookkeeping per peer (bound: maxQueuedRequests waiting per peer). */
   private readonly queues = new Map<string, PeerQueue>();
-  private readonly waits: Deadlines<ClientExchange>;
 
   constructor(ctx: StackContext, lower: LowerLayers) {
     super(ctx, lower);
-    this.waits = new Deadlines<ClientExchange>(ctx.timers, (ex) => this.expired(ex));
   }
 
   request(peer: Peer, req: RequestOptions, token: Uint8Array | null, onNotify: ((r: CoapResponse) => void) | null): Promise<CoapResponse> {
@@ -121,7 +122,6 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     for (const owner of this.matcher.owners()) {
       if (owner.kind === 'request') this.fail(owner, new CoapError('endpoint closed'));
     }
-    this.waits.clear();
   }
 
   // ---------------------------------------------------------------- flow
@@ -129,10 +129,9 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
   private newExchange(peer: Peer, token: Uint8Array, req: RequestOptions, options: CoapOption[], body: Uint8Array): ClientExchange {
     return {
       kind: 'request', peer, peerKey: peerKey(peer), token, tokenHex: toHex(token), req, options, body,
-      messageId: -1, con: null, due: Infinity, deadline: Infinity, responseDue: Infinity,
-      b1Offset: 0, b1Len: 0, b1Szx: this.ctx.limits.blockSzx, parts: [], received: 0, first: null, b2Next: null,
-      onNotify: null, observation: null, started: false, done: false,
-      resolve: () => undefined, reject: () => undefined,
+      messageId: -1, con: null, due: Infinity, dueOwner: null, deadline: Infinity, responseDue: Infinity,
+      b1Offset: 0, b1Len: 0, b1Szx: this.ctx.limits.blockSzx, parts: null, received: 0, first: null, b2Next: null,
+      onNotify: null, observation: null, started: false, done: false, resolve: settleLater, reject: settleLater,
     };
   }
 
@@ -141,7 +140,7 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     if (!this.matcher.claim(`${ex.peerKey}#${ex.tokenHex}`, ex)) { this.fail(ex, new CoapError('token in use')); return; }
     if (ex.req.timeout !== undefined) {
       ex.deadline = this.ctx.timers.now() + ex.req.timeout;
-      this.waits.at(ex, ex.deadline);
+      this.ctx.deadlines.at(ex, ex.deadline, this);
     }
     this.sendBlock(ex);
   }
@@ -159,7 +158,7 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
         ex.con = this.reliability.sendCon(ex.peer, msg, this, ex);
         if (!ex.con) this.fail(ex, new CoapError('too many pending exchanges'));
       } else {
-        this.reliability.sendNon(ex.peer, msg, this, ex);
+        this.reliability.sendNon(ex.peer, msg, ex);
         this.awaitResponse(ex);
       }
     } catch (e) {
@@ -173,10 +172,12 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
   }
 
   private rearm(ex: ClientExchange): void {
-    this.waits.at(ex, Math.min(ex.deadline, ex.responseDue));
+    this.ctx.deadlines.at(ex, Math.min(ex.deadline, ex.responseDue), this);
   }
 
-  private expired(ex: ClientExchange): void {
+  /** The response wait or the request's own deadline ran out. */
+  expired(item: Due): void {
+    const ex = item as ClientExchange;
     const now = this.ctx.timers.now();
     if (ex.deadline <= now) { this.fail(ex, new CoapTimeoutError('request deadline passed')); return; }
     if (ex.responseDue <= now) {
@@ -226,7 +227,7 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     ex.done = true;
     this.reliability.drop(ex.con);
     ex.con = null;
-    this.waits.cancel(ex);
+    this.ctx.deadlines.cancel(ex);
     this.matcher.release(`${ex.peerKey}#${ex.tokenHex}`, ex);
     this.releaseSlot(ex);
   }

@@ -9,7 +9,7 @@ import { Code, OptionNumber, Type, encodeMessage, type CoapMessage, type CoapOpt
 import { encodeBlock, findOption, firstBadCriticalOption, getBlock } from './options';
 import { responseMessage } from './compose';
 import { requestKey } from './blockwise';
-import { Deadlines } from './deadlines';
+import type { DeadlineOwner, Due } from './deadlines';
 import { ServerExchange, type ObservedRelation } from './exchange';
 import type { DedupEntry } from './dedup';
 import { RequestResponseLayer, type LowerLayers, type StackContext } from './stack-context';
@@ -19,15 +19,13 @@ function isThenable(x: unknown): x is PromiseLike<ResponseSpec | null> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
-export class Responder extends RequestResponseLayer {
+export class Responder extends RequestResponseLayer implements DeadlineOwner {
   handler: RequestHandler | null = null;
   /** Requests whose handler is still running (bounded by the dedup cache they each hold an entry of). */
   private readonly inProgress = new Set<ServerExchange>();
-  private readonly separateAcks: Deadlines<ServerExchange>;
 
   constructor(ctx: StackContext, lower: LowerLayers) {
     super(ctx, lower);
-    this.separateAcks = new Deadlines<ServerExchange>(ctx.timers, (sx) => this.acknowledgeEarly(sx));
   }
 
   receiveRequest(msg: CoapMessage, peer: Peer, fromKey: string, entry: DedupEntry): void {
@@ -58,7 +56,6 @@ export class Responder extends RequestResponseLayer {
   }
 
   close(): void {
-    this.separateAcks.clear();
     this.inProgress.clear();
   }
 
@@ -78,7 +75,7 @@ export class Responder extends RequestResponseLayer {
     }
     if (!isThenable(result)) { this.respond(sx, result); return; }
     this.inProgress.add(sx);
-    if (sx.message.type === Type.CON) this.separateAcks.schedule(sx, this.ctx.limits.separateResponseDelay);
+    if (sx.message.type === Type.CON) this.ctx.deadlines.schedule(sx, this.ctx.limits.separateResponseDelay, this);
     result.then(
       (r) => this.respond(sx, r),
       (e: unknown) => {
@@ -90,7 +87,8 @@ export class Responder extends RequestResponseLayer {
   }
 
   /** The handler is taking its time: an empty ACK stops the peer's retransmissions (§5.2.2). */
-  private acknowledgeEarly(sx: ServerExchange): void {
+  expired(item: Due): void {
+    const sx = item as ServerExchange;
     const entry = sx.entry;
     if (entry.acked || sx.finished) return;
     entry.reply = this.matcher.sendEmpty(Type.ACK, sx.message.messageId, sx.peer);
@@ -102,7 +100,7 @@ export class Responder extends RequestResponseLayer {
     if (sx.finished) return;
     sx.finished = true;
     this.inProgress.delete(sx);
-    this.separateAcks.cancel(sx);
+    this.ctx.deadlines.cancel(sx);
     sx.entry.processing = false;
     if (this.ctx.closed) return;
     const extra = this.observe.responseOptions(sx, spec);
@@ -145,7 +143,7 @@ export class Responder extends RequestResponseLayer {
       }
     } else {
       const msg = responseMessage(Type.NON, this.ctx.newMid(), req.token, spec, extra);
-      if (rel) this.reliability.sendNon(sx.peer, msg, this.observe, rel);
+      if (rel) this.reliability.sendNon(sx.peer, msg, rel);
       else this.ctx.send(encodeMessage(msg), sx.peer);
     }
     const sent = spec.sent;

@@ -3,6 +3,7 @@
 // the Message ID sequence, and the way out to the transport.
 import { exchangeLifetime, maxTransmitWait, nonLifetime, resolveParams, type TransmissionParameters } from './params';
 import { TransportSeam } from './transport';
+import { Deadlines } from './deadlines';
 import type { EndpointOptions, EndpointStats, Peer } from './api';
 import type { Logger, Random, Timers } from '../platform/ports';
 import type { Blockwise } from './blockwise';
@@ -53,6 +54,8 @@ export class StackContext {
   readonly params: TransmissionParameters;
   readonly limits: StackLimits;
   readonly seam: TransportSeam;
+  /** Every time-out of the stack (retransmissions, response waits, separate-response ACKs): one timer. */
+  readonly deadlines: Deadlines;
   closed = false;
   private mid: number;
   /** The first Observe sequence number to hand out (random, like the first Message ID). */
@@ -84,6 +87,7 @@ export class StackContext {
       nonLifetime: nonLifetime(this.params),
     });
     this.seam = new TransportSeam(opts.transport, this.stats, this.log);
+    this.deadlines = new Deadlines(this.timers);
     const r = this.random.bytes(5);
     this.mid = (r[0] << 8) | r[1];
     this.observeSeqStart = (r[2] << 16) | (r[3] << 8) | r[4];

@@ -27,14 +27,12 @@ export interface BootstrapJobOptions {
   sequenceTimeout: number;
 }
 
-export interface BootstrapJobEvents {
-  /** The hold-off or back-off wait is over. */
-  due(): void;
-  /** The sequence time-out passed without Bootstrap-Finish. */
-  sequenceExpired(): void;
-  /** The Bootstrap-Server Account Timeout passed: purge the account now. */
-  purgeDue(): void;
-}
+/**
+ * Which job's time came: 'request' (the hold-off or back-off wait is over),
+ * 'sequence' (the sequence time-out passed without Bootstrap-Finish), 'purge'
+ * (the Bootstrap-Server Account Timeout passed).
+ */
+export type BootstrapJob = 'request' | 'sequence' | 'purge';
 
 /** Default first back-off and cap, seconds. */
 export const BOOTSTRAP_RETRY_INITIAL = 10;
@@ -47,13 +45,13 @@ export class BootstrapJobs {
   private sequenceTimer: TimerHandle | undefined;
   private purgeTimer: TimerHandle | undefined;
 
-  constructor(private readonly o: BootstrapJobOptions, private readonly events: BootstrapJobEvents) {}
+  constructor(private readonly o: BootstrapJobOptions, private readonly due: (job: BootstrapJob) => void) {}
 
   /** Waits Client Hold Off Time (first attempt, unless `now`) or the back-off; returns the delay in seconds. */
   scheduleRequest(account: BootstrapAccount, now: boolean): number {
     this.cancelWait();
     const delay = now ? 0 : this.attempts === 0 ? account.clientHoldOffTime : this.backoff(this.attempts);
-    this.waitTimer = this.o.timers.setTimeout(() => { this.waitTimer = undefined; this.events.due(); }, delay * 1000);
+    this.waitTimer = this.o.timers.setTimeout(() => { this.waitTimer = undefined; this.due('request'); }, delay * 1000);
     return delay;
   }
 
@@ -73,7 +71,7 @@ export class BootstrapJobs {
   /** (Re)starts the sequence time-out; every request of the Bootstrap-Server restarts it. */
   armSequenceTimeout(): void {
     this.cancelSequenceTimeout();
-    this.sequenceTimer = this.o.timers.setTimeout(() => { this.sequenceTimer = undefined; this.events.sequenceExpired(); }, this.o.sequenceTimeout);
+    this.sequenceTimer = this.o.timers.setTimeout(() => { this.sequenceTimer = undefined; this.due('sequence'); }, this.o.sequenceTimeout);
   }
 
   cancelSequenceTimeout(): void {
@@ -84,7 +82,7 @@ export class BootstrapJobs {
   schedulePurge(accountTimeout: number): void {
     this.cancelPurge();
     if (accountTimeout <= 0) return;
-    this.purgeTimer = this.o.timers.setTimeout(() => { this.purgeTimer = undefined; this.events.purgeDue(); }, accountTimeout * 1000);
+    this.purgeTimer = this.o.timers.setTimeout(() => { this.purgeTimer = undefined; this.due('purge'); }, accountTimeout * 1000);
   }
 
   cancelWait(): void {

@@ -33,7 +33,7 @@ import { sendTo, setValue, type SendResult } from './app-data';
 import { OBJ, SECURITY_MODE } from './ids';
 import { ObjectTree } from './object-tree';
 import type { Registration } from './registration';
-import { ServerSet, samePeer } from './server-set';
+import { ServerSet, samePeer, type ServerSetReport } from './server-set';
 import { isIpLiteral, type ServerUri } from './server-uri';
 import { utf8Decode } from '../util/utf8';
 
@@ -79,30 +79,17 @@ export class LwM2MClient {
     this.device = new DeviceRuntime(o.wallClock ?? { epochSeconds: () => 0 }, o.device ?? {});
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
-      updateMargin: maxTransmitWait(params) / 1000, objectLinks: () => this.objectLinks(),
-      events: {
-        registered: (r) => {
-          // A new Registration ends that server's observations (Core §6.2.1).
-          this.dm.reporting?.dropServer(r.ssid);
-          this.emit({ type: 'registered', ssid: r.ssid, location: '/' + r.location.join('/') });
-          void this.dispatch({ type: 'server-registered' });
-        },
-        updated: (r) => this.emit({ type: 'updated', ssid: r.ssid }),
-        failed: (r) => this.emit({ type: 'registration-failed', ssid: r.ssid }),
-        allFailed: (fallbackAllowed) => {
-          if (!fallbackAllowed || !bootstrapAccount(this.running)) this.o.log.error('client: no LwM2M Server reachable and no bootstrap fallback');
-          void this.dispatch({ type: 'registrations-failed', fallbackAllowed, accounts: this.accounts() });
-        },
-      },
+      updateMargin: maxTransmitWait(params) / 1000, links: this,
+      report: (r) => this.serverReport(r),
     });
     this.jobs = new BootstrapJobs({
       endpoint: this.endpoint, timers: o.timers, random: o.random, log: o.log, endpointName: o.endpointName,
       preferredContentFormat: o.preferredContentFormat, retry: o.bootstrapRetry,
       sequenceTimeout: o.bootstrapSequenceTimeout !== undefined ? o.bootstrapSequenceTimeout * 1000 : exchangeLifetime(params),
-    }, {
-      due: () => { void this.dispatch({ type: 'bootstrap-due' }); },
-      sequenceExpired: () => this.abortSession('no Bootstrap-Finish in time'),
-      purgeDue: () => this.purgeBootstrapAccount(),
+    }, (job) => {
+      if (job === 'request') void this.dispatch({ type: 'bootstrap-due' });
+      else if (job === 'sequence') this.abortSession('no Bootstrap-Finish in time');
+      else this.purgeBootstrapAccount();
     });
     this.executables = clientExecutables({
       tree: () => this.running, servers: this.servers, device: o.device, timers: o.timers, log: o.log,
@@ -115,6 +102,22 @@ export class LwM2MClient {
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
       timers: o.timers, reporting: o.reporting,
     });
+  }
+
+  private serverReport(r: ServerSetReport): void {
+    switch (r.type) {
+      case 'registered':
+        // A new Registration ends that server's observations (Core §6.2.1).
+        this.dm.reporting.dropServer(r.reg.ssid);
+        this.emit({ type: 'registered', ssid: r.reg.ssid, location: '/' + r.reg.location.join('/') });
+        void this.dispatch({ type: 'server-registered' });
+        return;
+      case 'updated': this.emit({ type: 'updated', ssid: r.reg.ssid }); return;
+      case 'failed': this.emit({ type: 'registration-failed', ssid: r.reg.ssid }); return;
+      case 'all-failed':
+        if (!r.fallbackAllowed || !bootstrapAccount(this.running)) this.o.log.error('client: no LwM2M Server reachable and no bootstrap fallback');
+        void this.dispatch({ type: 'registrations-failed', fallbackAllowed: r.fallbackAllowed, accounts: this.accounts() });
+    }
   }
 
   /** The servers that hold a Registration of this client now. */

@@ -24,25 +24,32 @@ import { encodeComposite, encodeObserved, read, readComposite, readObserved } fr
 import { fail, type DmContext, type DmScope } from './dm-scope';
 import { write } from './dm-write';
 import { OBJ } from './ids';
-import { InformationReporting } from './reporting';
+import { InformationReporting, type EncodeResult, type ReadResult, type ReportingHost } from './reporting';
+import type { ObjectTree } from './object-tree';
+import type { Logger, Timers } from '../platform/ports';
+import type { ResourceRecord } from '../formats/index';
 import type { Refused } from './request-checks';
 
 export type { DmContext } from './dm-scope';
 export type { ExecuteContext, ExecuteHandler, ExecuteResult } from './dm-execute';
 
-export class DeviceManagement {
+/** Dispatches DM requests; it is also what the reporting interface reads through (ReportingHost). */
+export class DeviceManagement implements ReportingHost {
   readonly reporting: InformationReporting;
   private readonly scope: DmScope;
 
-  constructor(ctx: DmContext) {
-    const scope: { ctx: DmContext; reporting?: InformationReporting } = { ctx };
-    this.reporting = new InformationReporting({
-      timers: ctx.timers, log: ctx.log, tree: () => ctx.tree(),
-      read: (ssid, paths, composite) => readObserved(this.scope, ssid, paths, composite),
-      encode: (paths, composite, records, format) => encodeObserved(this.scope, paths, composite, records, format),
-    }, ctx.reporting);
-    scope.reporting = this.reporting;
-    this.scope = scope as DmScope;
+  constructor(private readonly ctx: DmContext) {
+    this.reporting = new InformationReporting(this, ctx.reporting);
+    this.scope = { ctx, reporting: this.reporting };
+  }
+
+  // ReportingHost: what the observations read and how their notifications are encoded.
+  get timers(): Timers { return this.ctx.timers; }
+  get log(): Logger { return this.ctx.log; }
+  tree(): ObjectTree { return this.ctx.tree(); }
+  read(ssid: number, paths: Path[], composite: boolean): ReadResult { return readObserved(this.scope, ssid, paths, composite); }
+  encode(paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult {
+    return encodeObserved(this.scope, paths, composite, records, format);
   }
 
   /** The notification attributes the servers attached (held by the reporting interface). */

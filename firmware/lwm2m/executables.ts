@@ -7,7 +7,7 @@
 import { Code } from '../coap/message';
 import type { Logger, Timers } from '../platform/ports';
 import type { DeviceInfo } from './device-object';
-import type { ExecuteHandler } from './device-management';
+import type { ExecuteContext, ExecuteHandler, ExecuteResult } from './device-management';
 import { DEV, OBJ, SRV } from './ids';
 import type { ObjectTree } from './object-tree';
 import type { ServerSet } from './server-set';
@@ -25,40 +25,53 @@ export interface ExecutablesContext {
   bootstrapTrigger(): void;
 }
 
+/** The resources, as `${objectId}/${resourceId}` keys of the Device Management executables. */
+const OWN = Object.freeze([
+  `${OBJ.SERVER}/${SRV.REGISTRATION_UPDATE_TRIGGER}`, `${OBJ.SERVER}/${SRV.BOOTSTRAP_REQUEST_TRIGGER}`, `${OBJ.SERVER}/${SRV.DISABLE}`,
+  `${OBJ.DEVICE}/${DEV.REBOOT}`, `${OBJ.DEVICE}/${DEV.FACTORY_RESET}`, `${OBJ.DEVICE}/${DEV.RESET_ERROR_CODE}`,
+]);
+
+/** The client's executables: one handler (one function) for all of them. */
 export function clientExecutables(c: ExecutablesContext): Map<string, ExecuteHandler> {
-  const m = new Map<string, ExecuteHandler>();
-  m.set(`${OBJ.SERVER}/${SRV.REGISTRATION_UPDATE_TRIGGER}`, ({ path }) => {
-    const reg = c.servers.byServerInstance(path.instanceId);
-    if (!reg) return Code.NOT_FOUND;
-    return { afterResponse: () => reg.triggerUpdate() };
-  });
-  m.set(`${OBJ.SERVER}/${SRV.BOOTSTRAP_REQUEST_TRIGGER}`, () => {
-    if (!c.hasBootstrapAccount()) return Code.METHOD_NOT_ALLOWED;
-    return { afterResponse: () => c.bootstrapTrigger() };
-  });
-  m.set(`${OBJ.SERVER}/${SRV.DISABLE}`, ({ path }) => {
-    const reg = c.servers.byServerInstance(path.instanceId);
-    if (!reg) return Code.NOT_FOUND;
-    const timeout = Number(c.tree().value(OBJ.SERVER, path.instanceId!, SRV.DISABLE_TIMEOUT) ?? DEFAULT_DISABLE_TIMEOUT);
-    return {
-      afterResponse: () => {
-        void reg.deregister().then(() => {
-          c.log.info(`client: ssid=${reg.ssid} disabled for ${timeout} s`);
-          c.timers.setTimeout(() => { if (c.servers.all.includes(reg)) reg.start(); }, timeout * 1000);
-        });
-      },
-    };
-  });
-  m.set(`${OBJ.DEVICE}/${DEV.REBOOT}`, () => {
-    const reboot = c.device?.reboot;
-    return reboot ? { afterResponse: reboot } : Code.METHOD_NOT_ALLOWED;
-  });
-  m.set(`${OBJ.DEVICE}/${DEV.FACTORY_RESET}`, () => {
-    const reset = c.device?.factoryReset;
-    return reset ? { afterResponse: reset } : Code.METHOD_NOT_ALLOWED;
-  });
-  m.set(`${OBJ.DEVICE}/${DEV.RESET_ERROR_CODE}`, () => {
-    c.tree().set(OBJ.DEVICE, 0, DEV.ERROR_CODE, new Map([[0, 0]]));
-  });
-  return m;
+  const run: ExecuteHandler = (ctx) => execute(c, ctx);
+  return new Map(OWN.map((key) => [key, run]));
+}
+
+function execute(c: ExecutablesContext, { path }: ExecuteContext): ExecuteResult | number | void {
+  switch (`${path.objectId}/${path.resourceId}`) {
+    case `${OBJ.SERVER}/${SRV.REGISTRATION_UPDATE_TRIGGER}`: {
+      const reg = c.servers.byServerInstance(path.instanceId);
+      if (!reg) return Code.NOT_FOUND;
+      return { afterResponse: () => reg.triggerUpdate() };
+    }
+    case `${OBJ.SERVER}/${SRV.BOOTSTRAP_REQUEST_TRIGGER}`:
+      if (!c.hasBootstrapAccount()) return Code.METHOD_NOT_ALLOWED;
+      return { afterResponse: () => c.bootstrapTrigger() };
+    case `${OBJ.SERVER}/${SRV.DISABLE}`: {
+      const reg = c.servers.byServerInstance(path.instanceId);
+      if (!reg) return Code.NOT_FOUND;
+      const timeout = Number(c.tree().value(OBJ.SERVER, path.instanceId!, SRV.DISABLE_TIMEOUT) ?? DEFAULT_DISABLE_TIMEOUT);
+      return {
+        afterResponse: () => {
+          void reg.deregister().then(() => {
+            c.log.info(`client: ssid=${reg.ssid} disabled for ${timeout} s`);
+            c.timers.setTimeout(() => { if (c.servers.all.includes(reg)) reg.start(); }, timeout * 1000);
+          });
+        },
+      };
+    }
+    case `${OBJ.DEVICE}/${DEV.REBOOT}`: {
+      const reboot = c.device?.reboot;
+      return reboot ? { afterResponse: reboot } : Code.METHOD_NOT_ALLOWED;
+    }
+    case `${OBJ.DEVICE}/${DEV.FACTORY_RESET}`: {
+      const reset = c.device?.factoryReset;
+      return reset ? { afterResponse: reset } : Code.METHOD_NOT_ALLOWED;
+    }
+    case `${OBJ.DEVICE}/${DEV.RESET_ERROR_CODE}`:
+      c.tree().set(OBJ.DEVICE, 0, DEV.ERROR_CODE, new Map([[0, 0]]));
+      return undefined;
+    default:
+      return Code.METHOD_NOT_ALLOWED;
+  }
 }

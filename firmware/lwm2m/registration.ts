@@ -12,10 +12,10 @@ import type { ServerAccount } from './accounts';
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'deregistered';
 
 export interface RegistrationEvents {
-  registered(reg: Registration): void;
+  onRegistered(reg: Registration): void;
   /** All attempts of all sequences failed. */
-  failed(reg: Registration): void;
-  updated?(reg: Registration): void;
+  onFailed(reg: Registration): void;
+  onUpdated?(reg: Registration): void;
 }
 
 export interface RegistrationOptions {
@@ -26,7 +26,7 @@ export interface RegistrationOptions {
   account: ServerAccount;
   peer: Peer;
   /** Link-format object list, rebuilt at each Register / object change. */
-  objectLinks(): string;
+  links: { objectLinks(): string };
   /** Seconds of margin before lifetime expiry: MAX_TRANSMIT_WAIT (93 s). */
   updateMargin: number;
   events: RegistrationEvents;
@@ -94,7 +94,7 @@ export class Registration {
   private async register(): Promise<void> {
     if (this.state !== 'registering') return;
     const a = this.o.account;
-    const links = this.o.objectLinks();
+    const links = this.o.links.objectLinks();
     const query = [`ep=${this.o.endpointName}`, `lt=${a.lifetime}`, 'lwm2m=1.1', `b=${bindingQuery(a.binding)}`];
     if (a.binding.includes('Q')) query.push('Q');
     this.attempt++;
@@ -115,7 +115,7 @@ export class Registration {
         this.sequence = 0;
         this.o.log.info(`registration: registered ssid=${a.ssid} at /${this.location.join('/')}`);
         this.scheduleUpdate();
-        this.o.events.registered(this);
+        this.o.events.onRegistered(this);
         return;
       }
       this.o.log.warn(`registration: ssid=${a.ssid} answered ${codeString(res.code)}`);
@@ -146,7 +146,7 @@ export class Registration {
     }
     this.state = 'failed';
     this.o.log.error(`registration: ssid=${this.ssid} failed after ${r.communicationSequenceRetryCount} sequence(s)`);
-    this.o.events.failed(this);
+    this.o.events.onFailed(this);
   }
 
   private scheduleUpdate(): void {
@@ -161,7 +161,7 @@ export class Registration {
     const query: string[] = [];
     if (a.lifetime !== this.registeredLifetime) query.push(`lt=${a.lifetime}`);
     if (a.binding !== this.registeredBinding) query.push(`b=${bindingQuery(a.binding)}`);
-    const links = this.o.objectLinks();
+    const links = this.o.links.objectLinks();
     const sendLinks = links !== this.registeredLinks;
     this.busy = true;
     try {
@@ -175,7 +175,7 @@ export class Registration {
         this.registeredBinding = a.binding;
         if (sendLinks) this.registeredLinks = links;
         this.o.log.info(`registration: update ssid=${a.ssid} → 2.04`);
-        this.o.events.updated?.(this);
+        this.o.events.onUpdated?.(this);
         this.scheduleUpdate();
         if (this.pendingUpdate) { this.pendingUpdate = false; this.triggerUpdate(); }
         return;

@@ -7,17 +7,16 @@ import type { CoapEndpoint } from '../coap/endpoint';
 import type { Peer } from '../coap/api';
 import type { Logger, Timers } from '../platform/ports';
 import type { ServerAccount } from './accounts';
-import { Registration } from './registration';
+import { Registration, type RegistrationEvents } from './registration';
 import { sameAddress } from './server-uri';
 
-export interface ServerSetEvents {
-  registered(reg: Registration): void;
-  updated(reg: Registration): void;
+/** What the set reports (one callback for all, so a client pays for one function). */
+export type ServerSetReport =
+  | { type: 'registered' | 'updated'; reg: Registration }
   /** One server failed (or was blocked by an earlier one's Registration Failure Block). */
-  failed(reg: Registration): void;
+  | { type: 'failed'; reg: Registration }
   /** Every server has failed; `fallbackAllowed`: /1/x/16 of one of them allows bootstrap. */
-  allFailed(fallbackAllowed: boolean): void;
-}
+  | { type: 'all-failed'; fallbackAllowed: boolean };
 
 export interface ServerSetOptions {
   endpoint: CoapEndpoint;
@@ -26,8 +25,9 @@ export interface ServerSetOptions {
   endpointName: string;
   /** Seconds of margin before lifetime expiry for the Update (MAX_TRANSMIT_WAIT). */
   updateMargin: number;
-  objectLinks(): string;
-  events: ServerSetEvents;
+  /** The Registration payload (the client: Core §6.2.1). */
+  links: { objectLinks(): string };
+  report(r: ServerSetReport): void;
 }
 
 /** Whether a request comes from this server: by the identity its transport vouches for, else by address. */
@@ -36,7 +36,7 @@ export function samePeer(a: Peer, b: Peer): boolean {
   return a.port === b.port && sameAddress(a.address, b.address);
 }
 
-export class ServerSet {
+export class ServerSet implements RegistrationEvents {
   private regs: Registration[] = [];
   /** Servers waiting for their turn in the Registration Priority Order, and the one whose turn it is. */
   private pendingOrder: Registration[] = [];
@@ -67,7 +67,7 @@ export class ServerSet {
    */
   start(servers: Array<{ account: ServerAccount; peer: Peer }>): void {
     this.regs = servers.map((s) => this.newRegistration(s.account, s.peer));
-    if (this.regs.length === 0) { this.o.events.allFailed(true); return; }
+    if (this.regs.length === 0) { this.o.report({ type: 'all-failed', fallbackAllowed: true }); return; }
     this.pendingOrder = this.regs.filter((r) => r.account.registrationPriorityOrder !== undefined)
       .sort((a, b) => a.account.registrationPriorityOrder! - b.account.registrationPriorityOrder! || a.ssid - b.ssid);
     for (const r of this.regs) if (r.account.registrationPriorityOrder === undefined) r.start();
@@ -114,31 +114,35 @@ export class ServerSet {
   }
 
   private newRegistration(account: ServerAccount, peer: Peer): Registration {
-    const { events } = this.o;
     return new Registration({
       endpoint: this.o.endpoint, timers: this.o.timers, log: this.o.log, endpointName: this.o.endpointName,
-      account, peer, objectLinks: this.o.objectLinks, updateMargin: this.o.updateMargin,
-      events: {
-        registered: (r) => {
-          events.registered(r);
-          if (r === this.orderHead) this.advanceOrder();
-        },
-        updated: (r) => events.updated(r),
-        failed: (r) => {
-          events.failed(r);
-          if (r === this.orderHead) {
-            // Registration Failure Block (/1/x/15): the rest of the order is not attempted.
-            if (r.account.registrationFailureBlock) {
-              for (const b of this.pendingOrder) { b.block(); events.failed(b); }
-              this.pendingOrder = [];
-              this.orderHead = undefined;
-            } else this.advanceOrder();
-          }
-          if (this.regs.every((x) => x.state === 'failed')) {
-            events.allFailed(this.regs.some((x) => x.account.bootstrapOnRegistrationFailure));
-          }
-        },
-      },
+      account, peer, links: this.o.links, updateMargin: this.o.updateMargin, events: this,
     });
+  }
+
+  // RegistrationEvents: what each server's Registration tells the set.
+
+  onRegistered(r: Registration): void {
+    this.o.report({ type: 'registered', reg: r });
+    if (r === this.orderHead) this.advanceOrder();
+  }
+
+  onUpdated(r: Registration): void {
+    this.o.report({ type: 'updated', reg: r });
+  }
+
+  onFailed(r: Registration): void {
+    this.o.report({ type: 'failed', reg: r });
+    if (r === this.orderHead) {
+      // Registration Failure Block (/1/x/15): the rest of the order is not attempted.
+      if (r.account.registrationFailureBlock) {
+        for (const b of this.pendingOrder) { b.block(); this.o.report({ type: 'failed', reg: b }); }
+        this.pendingOrder = [];
+        this.orderHead = undefined;
+      } else this.advanceOrder();
+    }
+    if (this.regs.every((x) => x.state === 'failed')) {
+      this.o.report({ type: 'all-failed', fallbackAllowed: this.regs.some((x) => x.account.bootstrapOnRegistrationFailure) });
+    }
   }
 }

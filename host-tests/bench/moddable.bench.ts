@@ -103,7 +103,7 @@ async function registered(s: Servers): Promise<void> {
   await until(() => s.server.clients.has(EP), 30_000, 'registration');
 }
 
-async function xsOnLin(sdk: Sdk): Promise<{ peaks: ReturnType<typeof memoryPeaks>; live: { slotBytes: number; chunkBytes: number; samples: number }; times: Record<string, { median: number; n: number }> }> {
+async function xsOnLin(sdk: Sdk): Promise<{ peaks: ReturnType<typeof memoryPeaks>; live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string }; times: Record<string, { median: number; n: number }> }> {
   const s = await startServers();
   const flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-bench-'));
   const { so } = await buildLin(sdk, {
@@ -125,6 +125,7 @@ async function xsOnLin(sdk: Sdk): Promise<{ peaks: ReturnType<typeof memoryPeaks
     const peer = s.server.clients.get(EP)!.peer;
     const report = async () => JSON.parse(utf8Decode((await s.server.endpoint.request(peer, { method: Code.GET, path: ['probe', 'report'] })).payload));
     const { live } = await report();
+    console.log(`(live slot peak at a send while handling: ${live.slotPeakAt})`);
     const peaks = memoryPeaks(fw.instruments());
     await s.server.endpoint.request(peer, { method: Code.POST, path: ['probe', 'timing'] });
     await timedRequests(s);

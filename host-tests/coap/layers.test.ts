@@ -4,7 +4,7 @@
 // (Block-wise, observe and the request/response layers are tested through an
 // endpoint in blockwise.test.ts, observe.test.ts and exchange.test.ts.)
 import assert from 'node:assert/strict';
-import { Deadlines } from '../../firmware/coap/deadlines';
+import { Deadlines, type DeadlineOwner } from '../../firmware/coap/deadlines';
 import { Matcher } from '../../firmware/coap/matcher';
 import { Reliability, NON_MID_MEMORY } from '../../firmware/coap/reliability';
 import { StackContext } from '../../firmware/coap/stack-context';
@@ -12,7 +12,7 @@ import { TransportSeam } from '../../firmware/coap/transport';
 import { newStats } from '../../firmware/coap/stack-context';
 import { Code, Type, decodeMessage, encodeMessage, type CoapMessage } from '../../firmware/coap/message';
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
-import type { Outgoing, OutgoingOwner, OutgoingSubject, TokenOwner } from '../../firmware/coap/exchange';
+import type { ClientExchange, ObservedRelation, Outgoing, OutgoingOwner, OutgoingSubject, TokenOwner } from '../../firmware/coap/exchange';
 import type { Peer } from '../../firmware/coap/api';
 import { SeededRandom } from '../support/seeded-random';
 import { VirtualClock } from '../support/virtual-clock';
@@ -56,15 +56,19 @@ class Owner implements OutgoingOwner {
 }
 
 describe('CoAP layers, one by one', () => {
-  describe('Deadlines (one timer for a layer\'s records)', () => {
-    it('expires records in due order with a single armed timer, and re-arms for later ones', async () => {
+  describe('Deadlines (one timer for the whole stack)', () => {
+    type Item = { due: number; dueOwner: null; name: string };
+    const item = (name: string): Item => ({ due: Infinity, dueOwner: null, name });
+
+    it('hands records to their owners in due order with a single armed timer, and re-arms for later ones', async () => {
       const clock = new VirtualClock();
       const fired: string[] = [];
-      const d = new Deadlines<{ due: number; name: string }>(clock, (r) => fired.push(`${r.name}@${clock.now()}`));
-      const a = { due: Infinity, name: 'a' }, b = { due: Infinity, name: 'b' }, c = { due: Infinity, name: 'c' };
-      d.schedule(a, 300);
-      d.schedule(b, 100);
-      d.schedule(c, 200);
+      const owner = { expired: (r: { name?: string }) => fired.push(`${r.name}@${clock.now()}`) } as unknown as DeadlineOwner;
+      const d = new Deadlines(clock);
+      const a = item('a'), b = item('b'), c = item('c');
+      d.schedule(a, 300, owner);
+      d.schedule(b, 100, owner);
+      d.schedule(c, 200, owner);
       assert.equal(clock.pending, 1, 'one timer whatever the number of records');
       d.cancel(c);
       await clock.advance(1000);
@@ -73,14 +77,18 @@ describe('CoAP layers, one by one', () => {
       assert.equal(clock.pending, 0);
     });
 
-    it('lets expire() schedule the record again (a retransmission)', async () => {
+    it('lets expired() schedule the record again (a retransmission), and stops the timer when the last record is cancelled', async () => {
       const clock = new VirtualClock();
       let n = 0;
-      const r = { due: Infinity };
-      const d: Deadlines<typeof r> = new Deadlines(clock, (x) => { if (++n < 3) d.schedule(x, 50); });
-      d.schedule(r, 50);
+      const d = new Deadlines(clock);
+      const owner: DeadlineOwner = { expired: (x) => { if (++n < 3) d.schedule(x, 50, owner); } };
+      d.schedule(item('r'), 50, owner);
       await clock.advance(1000);
       assert.equal(n, 3);
+      const last = item('s');
+      d.schedule(last, 500, owner);
+      d.cancel(last);
+      assert.equal(clock.pending, 0, 'no timer left waking for nothing');
     });
   });
 
@@ -137,11 +145,17 @@ describe('CoAP layers, one by one', () => {
 
     it('matches a RST to a recent NON by Message ID, remembering at most NON_MID_MEMORY of them', () => {
       const { wire, reliability } = stack();
-      const owner = new Owner();
-      for (let mid = 100; mid < 100 + NON_MID_MEMORY + 1; mid++) reliability.sendNon(PEER, message({ type: Type.NON, messageId: mid }), owner, null);
+      const requests = new Owner();
+      const relations = new Owner();
+      reliability.nonOwners = { request: requests, relation: relations };
+      const aRequest = { kind: 'request' } as unknown as ClientExchange;
+      const aRelation = {} as unknown as ObservedRelation;
+      for (let mid = 100; mid < 100 + NON_MID_MEMORY + 1; mid++) reliability.sendNon(PEER, message({ type: Type.NON, messageId: mid }), mid % 2 ? aRequest : aRelation);
       wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 100 }));
       wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 100 + NON_MID_MEMORY }));
-      assert.deepEqual(owner.events, ['reset non'], 'the oldest was forgotten');
+      wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 101 }));
+      assert.deepEqual(relations.events, ['reset non'], 'the oldest was forgotten; a RST to a notification goes to the observe layer');
+      assert.deepEqual(requests.events, ['reset non'], 'a RST to a NON request goes to the request layer');
     });
 
     it('refuses a CON beyond maxPendingExchanges', () => {
@@ -160,10 +174,10 @@ describe('CoAP layers, one by one', () => {
     it('passes a request up once and replays the answer recorded in its dedup entry to a duplicate', () => {
       const { wire, matcher } = stack();
       const up: number[] = [];
-      matcher.upper = {
+      matcher.serverSide = {
         receiveRequest: (msg, _p, _k, entry) => { up.push(msg.messageId); entry.reply = new Uint8Array([0x60, 0x45, 0, msg.messageId]); entry.acked = true; entry.processing = false; },
-        receiveResponse: () => assert.fail('no response expected'),
       };
+      matcher.clientSide = { receiveResponse: () => assert.fail('no response expected') };
       wire.deliver(message({ messageId: 5 }));
       wire.deliver(message({ messageId: 5 }));
       assert.deepEqual(up, [5]);
@@ -174,7 +188,8 @@ describe('CoAP layers, one by one', () => {
     it('matches a separate response by token, ACKs it, and RSTs a response whose token nobody holds', () => {
       const { wire, matcher } = stack();
       const got: string[] = [];
-      matcher.upper = { receiveRequest: () => assert.fail(), receiveResponse: (owner, msg) => got.push(`${owner.kind} ${msg.code}`) };
+      matcher.serverSide = { receiveRequest: () => assert.fail() };
+      matcher.clientSide = { receiveResponse: (owner, msg) => got.push(`${owner.kind} ${msg.code}`) };
       const token = matcher.newToken();
       const owner = { kind: 'observation', key: `${KEY}#x` } as unknown as TokenOwner;
       assert.ok(matcher.claim(`${KEY}#${toHex(token)}`, owner));

@@ -23,7 +23,7 @@ import { ServeTimer, requestKind } from 'probe/serve-timer';
 import type { DatagramTransport } from 'platform/ports';
 
 
-interface Live { samples: number; slotBytes: number; chunkBytes: number }
+interface Live { samples: number; slotBytes: number; chunkBytes: number; slotPeakAt: string }
 
 function uriPath(data: Uint8Array): { code: number; path: string[] } | undefined {
   const d = decodeMessage(data);
@@ -37,20 +37,24 @@ function probed(inner: DatagramTransport): DatagramTransport {
   // Looked up at run time: a native call cannot run while the module is preloaded.
   const slotHeap = Instrumentation.map('XS Slot Heap Used') ?? 0;
   const chunkHeap = Instrumentation.map('XS Chunk Heap Used') ?? 0;
-  const live: Live = { samples: 0, slotBytes: 0, chunkBytes: 0 };
+  const live: Live = { samples: 0, slotBytes: 0, chunkBytes: 0, slotPeakAt: '' };
+  let lastReceived = '(start)';
   // Memory mode from the start (bootstrap included), until POST /probe/timing.
   let memory = true;
   const timer: ServeTimer = new ServeTimer(inner, {
     now: microseconds,
     describe: (data) => {
       const r = uriPath(data);
-      return r === undefined ? undefined : requestKind(r.code, r.path);
+      const kind = r === undefined ? undefined : requestKind(r.code, r.path);
+      lastReceived = kind ?? (r ? `response ${r.code}` : 'other');
+      return kind;
     },
     afterSend: () => {
       if (!memory) return;
       Debug.gc();
       live.samples++;
-      live.slotBytes = Math.max(live.slotBytes, Instrumentation.get(slotHeap) ?? 0);
+      const slots = Instrumentation.get(slotHeap) ?? 0;
+      if (slots > live.slotBytes) { live.slotBytes = slots; live.slotPeakAt = lastReceived; }
       live.chunkBytes = Math.max(live.chunkBytes, Instrumentation.get(chunkHeap) ?? 0);
     },
     intercept: (data, address, port) => {

@@ -59,8 +59,8 @@ export class ServeTimer implements DatagramTransport {
 
   private receive(data: Uint8Array, address: string, port: number): void {
     if (this.o.intercept?.(data, address, port)) return;
-    const kind = this.timing ? this.o.describe(data) : undefined;
-    if (kind !== undefined) {
+    const kind = this.o.describe(data);
+    if (kind !== undefined && this.timing) {
       this.pending = kind;
       this.start = this.o.now();
     }
