@@ -1,6 +1,7 @@
 // Registration Interface, client side (Core §5.3, §6.2.1): Register, Update,
 // De-register for one LwM2M Server Account, with the 1.1 retry procedure
-// (Communication Retry Count/Timer, Sequence Delay Timer/Retry Count).
+// (Communication Retry Count/Timer, Sequence Delay Timer/Retry Count) and the
+// plainer forms of a Register a strict server may need (register-fallback.ts).
 import { Code, codeString } from '../coap/message';
 import type { CoapEndpoint } from '../coap/endpoint';
 import type { Peer } from '../coap/api';
@@ -8,6 +9,7 @@ import { ContentFormat } from '../formats/index';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
 import { utf8Encode } from '../util/utf8';
 import type { ServerAccount } from './accounts';
+import { FORM_FULL, bindingQuery, formLinks, formName, formVersion, nextForm } from './register-fallback';
 
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'deregistered';
 
@@ -44,12 +46,17 @@ export class Registration {
   private registeredBinding = '';
   private busy = false;
   private pendingUpdate = false;
+  /** The form of the Register in flight, and the one each attempt starts from: the form this server last took. */
+  private form = FORM_FULL;
+  private acceptedForm = FORM_FULL;
 
   constructor(private readonly o: RegistrationOptions) {}
 
   get ssid(): number { return this.o.account.ssid; }
   get peer(): Peer { return this.o.peer; }
   get account(): ServerAccount { return this.o.account; }
+  /** The form of Register (register-fallback.ts) this server took, or the one the next attempt starts with. */
+  get registerForm(): number { return this.acceptedForm; }
 
   start(): void {
     this.state = 'registering';
@@ -91,18 +98,21 @@ export class Registration {
     }
   }
 
-  private async register(): Promise<void> {
+  /** One Register; `fallback`: a plainer form of the one just refused, sent at once and not counted as an attempt. */
+  private async register(fallback = false): Promise<void> {
     if (this.state !== 'registering') return;
     const a = this.o.account;
     const links = this.o.links.objectLinks();
-    const query = [`ep=${this.o.endpointName}`, `lt=${a.lifetime}`, 'lwm2m=1.1', `b=${bindingQuery(a.binding)}`];
-    if (a.binding.includes('Q')) query.push('Q');
-    this.attempt++;
-    this.o.log.info(`registration: register to ssid=${a.ssid} ${a.uri.host}:${a.uri.port} (attempt ${this.attempt})`);
+    if (!fallback) { this.attempt++; this.form = this.acceptedForm; }
+    const form = this.form;
+    const sent = formLinks(links, form);
+    const query = [`ep=${this.o.endpointName}`, `lt=${a.lifetime}`, `lwm2m=${formVersion(form)}`, ...bindingQuery(form, a.binding)];
+    this.o.log.info(`registration: register to ssid=${a.ssid} ${a.uri.host}:${a.uri.port} (attempt ${this.attempt}${form === FORM_FULL ? '' : `, ${formName(form)}`})`);
     this.busy = true;
+    let next = -1;
     try {
       const res = await this.o.endpoint.request(this.o.peer, {
-        method: Code.POST, path: ['rd'], query, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(links),
+        method: Code.POST, path: ['rd'], query, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(sent),
       });
       if (this.state !== 'registering') return;
       if (res.code === Code.CREATED && res.locationPath.length > 0) {
@@ -110,6 +120,7 @@ export class Registration {
         this.registeredLinks = links;
         this.registeredLifetime = a.lifetime;
         this.registeredBinding = a.binding;
+        this.acceptedForm = form;
         this.state = 'registered';
         this.attempt = 0;
         this.sequence = 0;
@@ -118,13 +129,15 @@ export class Registration {
         this.o.events.onRegistered(this);
         return;
       }
-      this.o.log.warn(`registration: ssid=${a.ssid} answered ${codeString(res.code)}`);
+      next = nextForm(form, res.code, links);
+      this.o.log.warn(`registration: ssid=${a.ssid} answered ${codeString(res.code)}${next < 0 ? '' : `; registering again with ${formName(next)}`}`);
     } catch (e) {
       if (this.state !== 'registering') return;
       this.o.log.warn(`registration: ssid=${a.ssid} ${(e as Error).message}`);
     } finally {
       this.busy = false;
     }
+    if (next >= 0) { this.form = next; void this.register(true); return; }
     this.retry();
   }
 
@@ -160,14 +173,14 @@ export class Registration {
     const a = this.o.account;
     const query: string[] = [];
     if (a.lifetime !== this.registeredLifetime) query.push(`lt=${a.lifetime}`);
-    if (a.binding !== this.registeredBinding) query.push(`b=${bindingQuery(a.binding)}`);
+    if (a.binding !== this.registeredBinding) query.push(bindingQuery(this.acceptedForm, a.binding)[0]); // Queue mode is a Register parameter
     const links = this.o.links.objectLinks();
     const sendLinks = links !== this.registeredLinks;
     this.busy = true;
     try {
       const res = await this.o.endpoint.request(this.o.peer, {
         method: Code.POST, path: this.location, query,
-        ...(sendLinks ? { contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(links) } : {}),
+        ...(sendLinks ? { contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(formLinks(links, this.acceptedForm)) } : {}),
       });
       if (this.state !== 'registered') return;
       if (res.code === Code.CHANGED) {
@@ -202,9 +215,4 @@ export class Registration {
   private clearTimer(): void {
     if (this.timer !== undefined) { this.o.timers.clearTimeout(this.timer); this.timer = undefined; }
   }
-}
-
-/** The `b=` query carries the transport binding letters without the Q flag (1.1). */
-function bindingQuery(binding: string): string {
-  return binding.replace(/Q/g, '') || 'U';
 }
