@@ -24,11 +24,19 @@ if [ -f "$cache/.stamp" ] && [ "$(cat "$cache/.stamp")" = "$stamp" ] \
   exit 0
 fi
 
-rm -rf "$cache"
-mkdir -p "$cache"
+# Build into a fresh directory and swap it in at the end, so a JVM already running from the
+# old cache (another test run in this tree) keeps its jars until the swap.
+build="$cache.build.$$"
+rm -rf "$build"
+mkdir -p "$build"
+trap 'rm -rf "$build"' EXIT
 start=$(date +%s)
 # (sed: Maven 3.8 prints colour resets even with -q)
-mvn -B -q -Dstyle.color=never -f "$here/pom.xml" package 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+mvn -B -q -Dstyle.color=never -Dleshan.cache="$build" -f "$here/pom.xml" package 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fetch-leshan: mvn failed" >&2; exit 1; }
-echo "$stamp" > "$cache/.stamp"
+echo "$stamp" > "$build/.stamp"
+rm -rf "$cache.old"
+[ -d "$cache" ] && mv "$cache" "$cache.old"
+mv "$build" "$cache"
+rm -rf "$cache.old"
 echo "fetch-leshan: Leshan ready in $cache ($(( $(date +%s) - start )) s)"

@@ -8,8 +8,15 @@
 //   ... client bootstraps from bs.coapUri ...
 //   await server.rest.read('ep', '/3/0', { format: 'TLV' });
 //   await stopAllJava();   // in an after hook
+//
+// Over coaps (DTLS 1.2 PSK): the demo server always listens on coapsUri and learns an
+// endpoint's PSK through server.rest.setPsk(ep, identity, key); startLeshanBootstrapServer({
+// coaps: true }) adds bs.coapsUri, where a client is known by the PSK of the Bootstrap-Server
+// account in its config (bootstrapConfig({ bootstrapServerUri: bs.coapsUri, bootstrapPsk,
+// serverUri: server.coapsUri, serverPsk })); startLeshanClient({ psk }) gives Leshan's client a PSK.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -111,8 +118,18 @@ async function waitReady(proc: JavaProcess, url: string, timeoutMs: number): Pro
   }
 }
 
-function hostUri(host: string, port: number): string {
-  return host.includes(':') ? `coap://[${host}]:${port}` : `coap://${host}:${port}`;
+function hostUri(host: string, port: number, scheme: 'coap' | 'coaps' = 'coap'): string {
+  return host.includes(':') ? `${scheme}://[${host}]:${port}` : `${scheme}://${host}:${port}`;
+}
+
+/** A PSK (identity, key) as the harness passes it to Leshan; the key is never logged. */
+export interface PskCredentials {
+  identity: string;
+  key: Uint8Array;
+}
+
+export function keyHex(key: Uint8Array): string {
+  return Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function webBase(host: string, port: number): string {
@@ -127,6 +144,8 @@ export interface LeshanServerHandle {
   webPort: number;
   /** coap://host:port the clients register to */
   coapUri: string;
+  /** coaps://host:port (DTLS; PSK clients need server.rest.setPsk first) */
+  coapsUri: string;
   rest: LeshanServerRest;
   /** JVM start → REST answering, ms */
   readyMs: number;
@@ -149,12 +168,18 @@ export async function startLeshanServer(opts: StartOptions = {}): Promise<Leshan
     '-slh', host, '-slp', String(coapsPort),
     '-wh', host, '-wp', String(webPort),
   ];
-  const proc = new JavaProcess(`leshan-server(:${coapPort})`, args, LESHAN_DIR);
+  // A working directory of its own: the demo keeps its security store in ./data/security.data
+  // (FileSecurityStore), which must not carry PSKs from one run (or one server) to the next.
+  const cwd = mkdtempSync(join(tmpdir(), 'xs-lwm2m-leshan-server-'));
+  const proc = new JavaProcess(`leshan-server(:${coapPort})`, args, cwd);
+  const cleanup = () => rmSync(cwd, { recursive: true, force: true });
+  void proc.exited.then(cleanup);
   const base = webBase(host, webPort);
   const readyMs = await waitReady(proc, `${base}/api/server/endpoint`, opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
   return {
     proc, host, coapPort, coapsPort, webPort,
     coapUri: hostUri(host, coapPort),
+    coapsUri: hostUri(host, coapsPort, 'coaps'),
     rest: new LeshanServerRest(base),
     readyMs,
     stop: () => proc.stop(),
@@ -165,36 +190,43 @@ export interface LeshanBootstrapHandle {
   proc: JavaProcess;
   host: string;
   coapPort: number;
+  /** null unless started with { coaps: true } */
+  coapsPort: number | null;
   webPort: number;
   coapUri: string;
+  /** coaps://host:port, null unless started with { coaps: true } */
+  coapsUri: string | null;
   rest: LeshanBootstrapRest;
   readyMs: number;
   stop(): Promise<void>;
 }
 
 /**
- * Starts Leshan's LeshanBootstrapServer (plain CoAP) through our launcher
+ * Starts Leshan's LeshanBootstrapServer through our launcher
  * (interop/src/main/java/xslwm2m/interop/BsServer.java): the Leshan bsserver demo
- * jar is not published on Maven Central.
+ * jar is not published on Maven Central. Plain CoAP, plus CoAPS (DTLS PSK) with `coaps`.
  */
-export async function startLeshanBootstrapServer(opts: StartOptions = {}): Promise<LeshanBootstrapHandle> {
+export async function startLeshanBootstrapServer(opts: StartOptions & { coaps?: boolean } = {}): Promise<LeshanBootstrapHandle> {
   await ensureLeshan();
   const host = opts.host ?? '127.0.0.1';
   const coapPort = await freeUdpPort(host);
+  const coapsPort = opts.coaps ? await freeUdpPort(host) : null;
   const webPort = await freeTcpPort(host);
   const args = [
     ...JVM_FLAGS,
     '-cp', `${LAUNCHERS_JAR}:${join(LESHAN_DIR, 'lib')}/*`,
     'xslwm2m.interop.BsServer',
     '-lh', host, '-lp', String(coapPort),
+    ...(coapsPort !== null ? ['-slh', host, '-slp', String(coapsPort)] : []),
     '-wh', host, '-wp', String(webPort),
   ];
   const proc = new JavaProcess(`leshan-bsserver(:${coapPort})`, args, LESHAN_DIR);
   const base = webBase(host, webPort);
   const readyMs = await waitReady(proc, `${base}/api/server`, opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
   return {
-    proc, host, coapPort, webPort,
+    proc, host, coapPort, coapsPort, webPort,
     coapUri: hostUri(host, coapPort),
+    coapsUri: coapsPort !== null ? hostUri(host, coapsPort, 'coaps') : null,
     rest: new LeshanBootstrapRest(base),
     readyMs,
     stop: () => proc.stop(),
@@ -210,6 +242,8 @@ export interface LeshanClientOptions {
   /** Registration lifetime in s when registering directly (default 300). */
   lifetime?: number;
   host?: string;
+  /** DTLS PSK towards `uri` (a coaps:// URI): the Security instance becomes PSK mode. */
+  psk?: PskCredentials;
 }
 
 export interface LeshanClientHandle {
@@ -227,7 +261,9 @@ export interface LeshanClientHandle {
 /**
  * Starts Leshan's LeshanClient with Security/Server/Device objects through our launcher
  * (interop/src/main/java/xslwm2m/interop/Client.java), which takes the Leshan client
- * demo's options: -n endpoint, -u URI, -b (URI is a bootstrap server), -lh/-lp, -l lifetime.
+ * demo's options: -n endpoint, -u URI, -b (URI is a bootstrap server), -lh/-lp, -l lifetime,
+ * -i PSK identity; the PSK key goes through the environment (XS_LWM2M_PSK_KEY_HEX), not the
+ * command line, so it shows in no process listing.
  */
 export async function startLeshanClient(o: LeshanClientOptions): Promise<LeshanClientHandle> {
   await ensureLeshan();
@@ -238,8 +274,10 @@ export async function startLeshanClient(o: LeshanClientOptions): Promise<LeshanC
     'xslwm2m.interop.Client',
     '-n', o.endpoint, '-u', o.uri, '-lh', host, '-lp', '0',
     ...(o.bootstrap ? ['-b'] : ['-l', String(o.lifetime ?? 300)]),
+    ...(o.psk ? ['-i', o.psk.identity] : []),
   ];
-  const proc = new JavaProcess(`leshan-client(${o.endpoint})`, args, LESHAN_DIR);
+  const env = o.psk ? { ...process.env, XS_LWM2M_PSK_KEY_HEX: keyHex(o.psk.key) } : undefined;
+  const proc = new JavaProcess(`leshan-client(${o.endpoint})`, args, LESHAN_DIR, env);
   await proc.waitForLine(/^EVENT started/, READY_TIMEOUT_MS);
   return {
     proc,

@@ -72,8 +72,8 @@ export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
 
 /** One JVM, run by the Java this machine has (javaCommand). */
 export class JavaProcess extends ManagedProcess {
-  constructor(name: string, args: string[], cwd: string) {
-    super(name, javaCommand(), args, { cwd });
+  constructor(name: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv) {
+    super(name, javaCommand(), args, { cwd, env });
   }
 }
 

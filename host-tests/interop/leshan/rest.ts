@@ -21,6 +21,12 @@
 // Events: GET /api/event?ep={ep} (server-sent events, needs Accept: text/event-stream):
 //   REGISTRATION / UPDATED / DEREGISTRATION (registration JSON), NOTIFICATION
 //   ({ep, res, val}), SLEEPING / AWAKE, COAPLOG.
+// Security (SecurityServlet at /api/security/*, SecurityDeserializer / SecuritySerializer of the
+// 2.0.0-M4 demo jar):
+//   PUT    /clients        {"endpoint": ep, "psk": {"identity": id, "key": "<hex>"}} → 200;
+//                          400 "Invalid request body", or "Non unique security info: …"
+//   GET    /clients        [{"endpoint", "psk": {"identity", "key"}}, …]
+//   DELETE /clients/{ep}   200, or 404 when none
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 
 export type LeshanFormat = 'TLV' | 'SENML_CBOR' | 'SENML_JSON' | 'JSON' | 'TEXT' | 'OPAQUE' | 'CBOR' | 'LINK';
@@ -231,6 +237,29 @@ export class LeshanServerRest {
     return this.execute(ep, `/1/${serverInstance}/9`);
   }
 
+  /** Gives `ep` a PSK at the server (the demo's SecurityServlet); the client must then use coaps. */
+  async setPsk(ep: string, identity: string, key: Uint8Array): Promise<void> {
+    const hex = Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('');
+    const r = await httpCall('PUT', `${this.baseUrl}/api/security/clients`, JSON.stringify({ endpoint: ep, psk: { identity, key: hex } }));
+    if (r.status !== 200) throw new LeshanHttpError(r.status, r.body, `set PSK of ${ep}`);
+  }
+
+  /** Endpoints with security info and their PSK identities (keys left out). */
+  async listSecurity(): Promise<Array<{ endpoint: string; pskIdentity?: string }>> {
+    const r = await httpCall('GET', `${this.baseUrl}/api/security/clients`);
+    if (r.status !== 200) throw new LeshanHttpError(r.status, r.body, 'list security');
+    const all = JSON.parse(r.body) as Array<{ endpoint: string; psk?: { identity: string } }>;
+    return all.map((s) => ({ endpoint: s.endpoint, pskIdentity: s.psk?.identity }));
+  }
+
+  /** Removes `ep`'s security info; false when it had none. */
+  async removeSecurity(ep: string): Promise<boolean> {
+    const r = await httpCall('DELETE', `${this.baseUrl}/api/security/clients/${encodeURIComponent(ep)}`);
+    if (r.status === 200) return true;
+    if (r.status === 404) return false;
+    throw new LeshanHttpError(r.status, r.body, `remove security of ${ep}`);
+  }
+
   /** Subscribes to the demo's server-sent events (all endpoints, or one). */
   events(ep?: string): Promise<LeshanEventStream> {
     return LeshanEventStream.open(`${this.baseUrl}/api/event${ep ? `?ep=${encodeURIComponent(ep)}` : ''}`);
@@ -439,8 +468,16 @@ export interface BootstrapSetup {
   shortServerId?: number;
   lifetime?: number;
   binding?: string[];
+  /** PSK of the server account (Security Mode 0, /0/x/3 identity, /0/x/5 key); use with a coaps serverUri. */
+  serverPsk?: { identity: string; key: Uint8Array };
   /** When given, the bootstrap server also writes its own account (Security with bootstrapServer=true). */
   bootstrapServerUri?: string;
+  /**
+   * PSK of that Bootstrap-Server account (needs bootstrapServerUri, a coaps URI): written to the
+   * client and, in our BsServer launcher as in Leshan's bsserver demo, the credentials the client
+   * must present when it connects to the bootstrap server over coaps.
+   */
+  bootstrapPsk?: { identity: string; key: Uint8Array };
   contentFormat?: LeshanFormat;
   /** Default ['/']: Bootstrap-Delete on '/' (Core 1.1 §5.2.7.5). */
   toDelete?: string[];
@@ -448,9 +485,12 @@ export interface BootstrapSetup {
   autoIdForSecurityObject?: boolean;
 }
 
-/** The usual config: Delete '/', a no-sec Security + Server account for `serverUri`, Finish. */
+const utf8Bytes = (t: string): number[] => Array.from(new TextEncoder().encode(t));
+
+/** The usual config: Delete '/', a no-sec (or PSK) Security + Server account for `serverUri`, Finish. */
 export function bootstrapConfig(s: BootstrapSetup): LeshanBootstrapConfig {
   const shortId = s.shortServerId ?? 123;
+  if (s.bootstrapPsk && !s.bootstrapServerUri) throw new Error('bootstrapConfig: bootstrapPsk needs bootstrapServerUri');
   const cfg: LeshanBootstrapConfig = {
     autoIdForSecurityObject: s.autoIdForSecurityObject ?? true,
     toDelete: s.toDelete ?? ['/'],
@@ -461,10 +501,10 @@ export function bootstrapConfig(s: BootstrapSetup): LeshanBootstrapConfig {
       '0': {
         uri: s.serverUri,
         bootstrapServer: false,
-        securityMode: 'NO_SEC',
-        publicKeyOrId: [],
+        securityMode: s.serverPsk ? 'PSK' : 'NO_SEC',
+        publicKeyOrId: s.serverPsk ? utf8Bytes(s.serverPsk.identity) : [],
         serverPublicKey: [],
-        secretKey: [],
+        secretKey: s.serverPsk ? Array.from(s.serverPsk.key) : [],
         serverId: shortId,
       },
     },
@@ -474,10 +514,10 @@ export function bootstrapConfig(s: BootstrapSetup): LeshanBootstrapConfig {
     cfg.security['1'] = {
       uri: s.bootstrapServerUri,
       bootstrapServer: true,
-      securityMode: 'NO_SEC',
-      publicKeyOrId: [],
+      securityMode: s.bootstrapPsk ? 'PSK' : 'NO_SEC',
+      publicKeyOrId: s.bootstrapPsk ? utf8Bytes(s.bootstrapPsk.identity) : [],
       serverPublicKey: [],
-      secretKey: [],
+      secretKey: s.bootstrapPsk ? Array.from(s.bootstrapPsk.key) : [],
     };
   }
   return cfg;

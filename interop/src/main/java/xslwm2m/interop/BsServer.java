@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.eclipse.leshan.core.SecurityMode;
 import org.eclipse.leshan.core.request.BootstrapDownlinkRequest;
 import org.eclipse.leshan.core.request.ContentFormat;
 import org.eclipse.leshan.core.response.LwM2mResponse;
@@ -23,6 +25,8 @@ import org.eclipse.leshan.server.bootstrap.InMemoryBootstrapConfigStore;
 import org.eclipse.leshan.server.bootstrap.InvalidConfigurationException;
 import org.eclipse.leshan.server.californium.bootstrap.LeshanBootstrapServer;
 import org.eclipse.leshan.server.californium.bootstrap.LeshanBootstrapServerBuilder;
+import org.eclipse.leshan.server.security.BootstrapSecurityStore;
+import org.eclipse.leshan.server.security.SecurityInfo;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -34,16 +38,22 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 /**
- * Leshan's LeshanBootstrapServer (plain CoAP) with a REST API shaped like the Leshan
- * bsserver demo's BootstrapServlet:
+ * Leshan's LeshanBootstrapServer (CoAP, and CoAPS with PSK when -slp is given) with a REST
+ * API shaped like the Leshan bsserver demo's BootstrapServlet:
  *   GET    /api/bootstrap             all configs, keyed by endpoint
  *   POST   /api/bootstrap/{endpoint}  add/replace one BootstrapConfig (Leshan's JSON field names)
  *   DELETE /api/bootstrap/{endpoint}
  * plus what the tests need and the demo shows only in its web UI:
  *   GET    /api/sessions              bootstrap session events, oldest first (bounded)
- *   GET    /api/server                {"unsecuredEndpointPort": n} (readiness probe)
+ *   GET    /api/server                {"unsecuredEndpointPort": n, "securedEndpointPort": n|null} (readiness probe)
  *
- * Options: -lh coap host, -lp coap port, -wh web host, -wp web port.
+ * Options: -lh coap host, -lp coap port, -slh coaps host, -slp coaps port (no coaps without it),
+ * -wh web host, -wp web port.
+ *
+ * CoAPS: as in Leshan's own bsserver demo (its BootstrapConfigSecurityStore), the credentials a
+ * client uses towards this server are the PSK identity/key of the Bootstrap-Server account
+ * (bootstrapServer: true, securityMode PSK) in that endpoint's config; a client that connects
+ * without DTLS is refused if its config has such an account.
  */
 public final class BsServer {
     /** Bound on remembered session events; older ones are dropped (counted). */
@@ -55,13 +65,21 @@ public final class BsServer {
         Args args = new Args(argv);
         String coapHost = args.get("lh", "127.0.0.1");
         int coapPort = args.getInt("lp", 5683);
+        String coapsHost = args.get("slh", coapHost);
+        int coapsPort = args.getInt("slp", -1);
         String webHost = args.get("wh", "127.0.0.1");
         int webPort = args.getInt("wp", 8080);
 
         InMemoryBootstrapConfigStore store = new InMemoryBootstrapConfigStore();
         LeshanBootstrapServerBuilder builder = new LeshanBootstrapServerBuilder();
         builder.setLocalAddress(coapHost, coapPort);
-        builder.disableSecuredEndpoint();
+        if (coapsPort >= 0) {
+            builder.setLocalSecureAddress(coapsHost, coapsPort);
+        } else {
+            builder.disableSecuredEndpoint();
+        }
+        // Also consulted for clients on plain CoAP: a config with a PSK bootstrap account refuses them.
+        builder.setSecurityStore(new ConfigPskStore(store));
         builder.setConfigStore(store);
         LeshanBootstrapServer bs = builder.build();
         bs.addListener(new BootstrapSessionAdapter() {
@@ -177,7 +195,9 @@ public final class BsServer {
             send(ex, 200, "application/json", gson.toJson(body));
         });
         http.createContext("/api/server", ex -> send(ex, 200, "application/json",
-                "{\"unsecuredEndpointPort\":" + bs.getUnsecuredAddress().getPort() + "}"));
+                "{\"unsecuredEndpointPort\":" + bs.getUnsecuredAddress().getPort() + ",\"securedEndpointPort\":"
+                        + (bs.getSecuredAddress() == null ? "null" : String.valueOf(bs.getSecuredAddress().getPort()))
+                        + "}"));
 
         bs.start();
         http.start();
@@ -185,8 +205,47 @@ public final class BsServer {
             http.stop(0);
             bs.destroy();
         }));
-        System.out.println("XS-LWM2M-LAUNCHER READY bsserver coap=" + bs.getUnsecuredAddress() + " web="
-                + http.getAddress());
+        System.out.println("XS-LWM2M-LAUNCHER READY bsserver coap=" + bs.getUnsecuredAddress() + " coaps="
+                + bs.getSecuredAddress() + " web=" + http.getAddress());
+    }
+
+    /**
+     * PSK credentials of bootstrap clients taken from the configs (the Bootstrap-Server account
+     * with securityMode PSK), like Leshan's bsserver demo. Keys are never printed.
+     */
+    private static final class ConfigPskStore implements BootstrapSecurityStore {
+        private final InMemoryBootstrapConfigStore configs;
+
+        ConfigPskStore(InMemoryBootstrapConfigStore configs) {
+            this.configs = configs;
+        }
+
+        private static SecurityInfo pskOf(String endpoint, BootstrapConfig cfg) {
+            if (cfg == null) return null;
+            for (BootstrapConfig.ServerSecurity s : cfg.security.values()) {
+                if (s.bootstrapServer && s.securityMode == SecurityMode.PSK && s.publicKeyOrId != null
+                        && s.secretKey != null) {
+                    return SecurityInfo.newPreSharedKeyInfo(endpoint,
+                            new String(s.publicKeyOrId, StandardCharsets.UTF_8), s.secretKey);
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public Iterator<SecurityInfo> getAllByEndpoint(String endpoint) {
+            SecurityInfo info = pskOf(endpoint, configs.getAll().get(endpoint));
+            return info == null ? null : List.of(info).iterator();
+        }
+
+        @Override
+        public SecurityInfo getByIdentity(String identity) {
+            for (Map.Entry<String, BootstrapConfig> e : configs.getAll().entrySet()) {
+                SecurityInfo info = pskOf(e.getKey(), e.getValue());
+                if (info != null && info.getIdentity().equals(identity)) return info;
+            }
+            return null;
+        }
     }
 
     private static void record(BootstrapSession s, String event, String detail) {

@@ -16,12 +16,15 @@ import org.eclipse.leshan.core.request.BootstrapRequest;
 import org.eclipse.leshan.core.request.DeregisterRequest;
 import org.eclipse.leshan.core.request.RegisterRequest;
 import org.eclipse.leshan.core.request.UpdateRequest;
+import org.eclipse.leshan.core.util.Hex;
 
 /**
- * Leshan's LeshanClient (plain CoAP) with Security, Server and Device objects, taking the
- * same options as the Leshan client demo:
- *   -n endpoint name, -u server URI (coap://host:port), -b "the URI is a bootstrap server",
- *   -lh / -lp local address, -l lifetime (s, direct registration only).
+ * Leshan's LeshanClient with Security, Server and Device objects, taking the same options as
+ * the Leshan client demo:
+ *   -n endpoint name, -u server URI (coap:// or coaps://host:port), -b "the URI is a bootstrap
+ *   server", -lh / -lp local address, -l lifetime (s, direct registration only),
+ *   -i PSK identity and -p PSK key in hex, or the key in $XS_LWM2M_PSK_KEY_HEX (both, for a
+ *   coaps:// URI: DTLS with that PSK).
  * Prints one "EVENT <name> [detail]" line per client event on stdout, so a test can wait
  * for "EVENT registration-success".
  */
@@ -36,13 +39,22 @@ public final class Client {
         String localHost = args.get("lh", "127.0.0.1");
         int localPort = args.getInt("lp", 0);
         int lifetime = args.getInt("l", 300);
+        String pskIdentity = args.get("i", null);
+        // -p as in the Leshan client demo, or XS_LWM2M_PSK_KEY_HEX (the harness: no key on a command line)
+        String pskKeyHex = args.get("p", pskIdentity != null ? System.getenv("XS_LWM2M_PSK_KEY_HEX") : null);
+        if ((pskIdentity == null) != (pskKeyHex == null)) {
+            throw new IllegalArgumentException("-i (PSK identity) and -p (PSK key, hex) go together");
+        }
+        byte[] id = pskIdentity == null ? null : pskIdentity.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] key = pskKeyHex == null ? null : Hex.decodeHex(pskKeyHex.toCharArray());
 
         ObjectsInitializer init = new ObjectsInitializer();
         if (bootstrap) {
-            init.setInstancesForObject(0, Security.noSecBootstap(uri));
+            init.setInstancesForObject(0, id != null ? Security.pskBootstrap(uri, id, key) : Security.noSecBootstap(uri));
             init.setClassForObject(1, Server.class);
         } else {
-            init.setInstancesForObject(0, Security.noSec(uri, SHORT_SERVER_ID));
+            init.setInstancesForObject(0,
+                    id != null ? Security.psk(uri, SHORT_SERVER_ID, id, key) : Security.noSec(uri, SHORT_SERVER_ID));
             init.setInstancesForObject(1, new Server(SHORT_SERVER_ID, lifetime));
         }
         init.setInstancesForObject(3,
@@ -103,7 +115,9 @@ public final class Client {
         });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> client.destroy(true)));
         client.start();
-        event("started", endpoint + " " + (bootstrap ? "bootstrap " : "server ") + uri);
+        // the identity may be printed, never the key
+        event("started", endpoint + " " + (bootstrap ? "bootstrap " : "server ") + uri
+                + (pskIdentity != null ? " psk-identity " + pskIdentity : ""));
     }
 
     private static void event(String name, String detail) {
