@@ -7,10 +7,12 @@ import { LwM2MClient, type ClientEvent, type ClientOptions } from '../firmware/l
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp } from '../firmware/platform/node';
 import { installNodeTlv } from '../firmware/platform/node/tlv-wasm';
 import { installCborX } from '../firmware/platform/node/cbor-x';
+import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { FileFlash } from '../firmware/platform/node/file-flash';
 import type { LogLevel, Logger } from '../firmware/platform/ports';
 import { storePersistence } from '../firmware/lwm2m/persistence';
 import { RecordStore } from '../firmware/store/record-store';
+import { utf8Encode } from '../firmware/util/utf8';
 
 let tlvInstalled = false;
 /** Use the AssemblyScript wasm TLV codec when it has been built (npm run build). */
@@ -30,6 +32,8 @@ export interface NodeClientOptions {
   bootstrapUri?: string;
   serverUri?: string;
   stateDir?: string;
+  /** PSK credentials for the coaps:// account given by bootstrapUri or serverUri. */
+  psk?: { identity: string; key: Uint8Array };
   port?: number;
   logLevel?: LogLevel;
   log?: Logger;
@@ -48,12 +52,14 @@ export async function startNodeClient(o: NodeClientOptions): Promise<LwM2MClient
     const flash = new FileFlash(join(o.stateDir, 'lwm2m-store.bin'), { byteLength: 16384, blockSize: 4096 });
     persistence = storePersistence(RecordStore.mount(flash, { log }), log);
   }
+  const psk = o.psk ? { identity: utf8Encode(o.psk.identity), key: o.psk.key } : undefined;
   const client = new LwM2MClient({
     endpointName: o.endpointName, transport, timers: nodeTimers, random: nodeRandom, log, wallClock: nodeWallClock,
     factory: {
-      bootstrap: o.bootstrapUri ? { uri: o.bootstrapUri } : undefined,
-      servers: o.serverUri ? [{ uri: o.serverUri, ssid: 1, lifetime: 300 }] : undefined,
+      bootstrap: o.bootstrapUri ? { uri: o.bootstrapUri, psk: o.bootstrapUri.startsWith('coaps:') ? psk : undefined } : undefined,
+      servers: o.serverUri ? [{ uri: o.serverUri, ssid: 1, lifetime: 300, psk: o.serverUri.startsWith('coaps:') ? psk : undefined }] : undefined,
     },
+    dtls: { crypto: nodeCrypto },
     persistence,
     resolveHost,
     device: {

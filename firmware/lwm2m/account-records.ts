@@ -5,8 +5,13 @@ import type { ResourceRecord } from '../formats/index';
 import type { Value } from '../model/types';
 import { OBJ, SEC, SECURITY_MODE, SRV } from './ids';
 
+/** Pre-Shared Key credentials (Security Mode 0): /0/x/3 identity, /0/x/5 key. */
+export interface PskSpec { identity: Uint8Array; key: Uint8Array }
+
 export interface BootstrapAccountSpec {
   uri: string;
+  /** For a coaps:// Bootstrap-Server; NoSec without them. */
+  psk?: PskSpec;
   /** /0/x/11, seconds. */
   clientHoldOffTime?: number;
   /** /0/x/12, seconds. */
@@ -20,8 +25,8 @@ export interface ServerAccountSpec {
   lifetime?: number;
   /** /1/x/7 (default 'U'). */
   binding?: string;
-  /** Pre-Shared Key credentials (Security Mode 0); NoSec without them. */
-  psk?: { identity: Uint8Array; key: Uint8Array };
+  /** For a coaps:// server; NoSec without them. */
+  psk?: PskSpec;
   defaultMinPeriod?: number;
   defaultMaxPeriod?: number;
   bootstrapOnRegistrationFailure?: boolean;
@@ -38,10 +43,10 @@ export function bootstrapAccountRecords(securityInstance: number, a: BootstrapAc
   const put = resourcePutter(out, OBJ.SECURITY, securityInstance);
   put(SEC.URI, a.uri);
   put(SEC.BOOTSTRAP_SERVER, true);
-  put(SEC.SECURITY_MODE, SECURITY_MODE.NOSEC);
-  put(SEC.PUBLIC_KEY_OR_ID, NONE);
+  put(SEC.SECURITY_MODE, a.psk ? SECURITY_MODE.PSK : SECURITY_MODE.NOSEC);
+  put(SEC.PUBLIC_KEY_OR_ID, a.psk ? a.psk.identity : NONE);
   put(SEC.SERVER_PUBLIC_KEY, NONE);
-  put(SEC.SECRET_KEY, NONE);
+  put(SEC.SECRET_KEY, a.psk ? a.psk.key : NONE);
   put(SEC.CLIENT_HOLD_OFF_TIME, a.clientHoldOffTime);
   put(SEC.BOOTSTRAP_SERVER_ACCOUNT_TIMEOUT, a.accountTimeout);
   return out;

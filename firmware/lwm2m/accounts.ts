@@ -2,8 +2,9 @@
 // Server instance paired by Short Server ID (Core §5.2.1).
 import type { ObjectTree } from './object-tree';
 import { asNumber } from './object-tree';
-import { OBJ, REGISTRATION_DEFAULTS, SEC, SRV } from './ids';
+import { OBJ, REGISTRATION_DEFAULTS, SEC, SECURITY_MODE, SRV } from './ids';
 import { parseServerUri, type ServerUri } from './server-uri';
+import { utf8Encode } from '../util/utf8';
 
 export interface RetryPolicy {
   communicationRetryCount: number;
@@ -91,4 +92,29 @@ export function bootstrapSecurityInstance(tree: ObjectTree): number | undefined 
     if (tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER) === true) return sec;
   }
   return undefined;
+}
+
+/**
+ * How to secure the connection of a Security instance (Core §E.1, Transport
+ * §5.2): 'nosec' for coap://, the PSK credentials (/0/x/3 identity, /0/x/5
+ * key) for a coaps:// account in PSK mode, or why it cannot be used. The key
+ * is handed to the DTLS layer only; callers never log it.
+ */
+export type AccountSecurity =
+  | { kind: 'nosec' }
+  | { kind: 'psk'; identity: Uint8Array; key: Uint8Array }
+  | { kind: 'unusable'; reason: string };
+
+export function accountSecurity(tree: ObjectTree, securityInstance: number): AccountSecurity {
+  const uriText = tree.value(OBJ.SECURITY, securityInstance, SEC.URI);
+  const uri = typeof uriText === 'string' ? parseServerUri(uriText) : undefined;
+  const mode = asNumber(tree.value(OBJ.SECURITY, securityInstance, SEC.SECURITY_MODE));
+  if (!uri?.secure) return mode === undefined || mode === SECURITY_MODE.NOSEC ? { kind: 'nosec' } : { kind: 'unusable', reason: `security mode ${mode} with a coap:// URI` };
+  if (mode !== SECURITY_MODE.PSK) return { kind: 'unusable', reason: `security mode ${mode ?? '(none)'} is not supported over coaps (PSK only)` };
+  const identity = tree.value(OBJ.SECURITY, securityInstance, SEC.PUBLIC_KEY_OR_ID);
+  const key = tree.value(OBJ.SECURITY, securityInstance, SEC.SECRET_KEY);
+  const bytes = (v: unknown) => (v instanceof Uint8Array ? v : typeof v === 'string' ? utf8Encode(v) : undefined);
+  const id = bytes(identity), k = bytes(key);
+  if (!id || id.length === 0 || !k || k.length === 0) return { kind: 'unusable', reason: 'PSK identity or key missing' };
+  return { kind: 'psk', identity: id, key: k };
 }

@@ -4,6 +4,8 @@
 import type { EndpointOptions } from '../coap/api';
 import type { ResourceRecord } from '../formats/index';
 import type { DatagramTransport, Logger, Random, Timers, WallClock } from '../platform/ports';
+import type { DtlsCrypto } from '../dtls/crypto';
+import type { RetransmitPolicy } from '../dtls/transport';
 import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from './account-records';
 import type { ApplyLimits } from './apply';
 import type { ClientState } from './client-states';
@@ -32,8 +34,8 @@ export interface ConfigPersistence {
 export interface FactoryConfig {
   /** The Bootstrap-Server Account the device ships with. */
   bootstrap?: BootstrapAccountSpec;
-  /** LwM2M Server Accounts the device ships with (NoSec only in this build). */
-  servers?: Array<Omit<ServerAccountSpec, 'psk'>>;
+  /** LwM2M Server Accounts the device ships with (coaps:// ones with `psk`). */
+  servers?: ServerAccountSpec[];
 }
 
 export interface ClientOptions {
@@ -51,6 +53,8 @@ export interface ClientOptions {
   /** Sent as `pct=` in the Bootstrap-Request (1.1). */
   preferredContentFormat?: number;
   coap?: Partial<Omit<EndpointOptions, 'transport' | 'timers' | 'random' | 'log'>>;
+  /** DTLS for coaps:// accounts (PSK); without it a coaps account is refused at Bootstrap-Finish. */
+  dtls?: ClientDtlsOptions;
   /** Bootstrap-Request retry: first delay and cap, seconds (exponential with jitter). */
   bootstrapRetry?: { initialDelay?: number; maxDelay?: number };
   /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */
@@ -61,6 +65,14 @@ export interface ClientOptions {
   /** Information Reporting bounds and confirmable policy. */
   reporting?: ReportingOptions;
   onEvent?: (e: ClientEvent) => void;
+}
+
+export interface ClientDtlsOptions {
+  /** The platform's primitives: node:crypto on Node, the SDK's crypt modules on the device. */
+  crypto: DtlsCrypto;
+  /** Largest datagram sent (handshake flights are fragmented to fit). */
+  mtu?: number;
+  retransmit?: Partial<RetransmitPolicy>;
 }
 
 /** Build the factory configuration tree. */

@@ -20,7 +20,8 @@ import { ContentFormat, encodeLinkFormat, type Link } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
-import { bootstrapAccount, serverAccounts } from './accounts';
+import { accountSecurity, bootstrapAccount, serverAccounts } from './accounts';
+import { DtlsMux } from '../dtls/mux';
 import type { ApplyLimits } from './apply';
 import { BootstrapJobs } from './bootstrap-jobs';
 import { BootstrapSession } from './bootstrap-interface';
@@ -49,6 +50,8 @@ const DEFAULT_LIMITS: ApplyLimits = Object.freeze({ maxInstancesPerObject: 8, ma
 
 export class LwM2MClient {
   readonly endpoint: CoapEndpoint;
+  /** DTLS for the coaps:// accounts (ClientOptions.dtls); its stats and events. */
+  readonly secure: DtlsMux | undefined;
   state: ClientState = 'stopped';
   /** The running configuration and object data. */
   running = new ObjectTree();
@@ -71,11 +74,12 @@ export class LwM2MClient {
 
   constructor(private readonly o: ClientOptions) {
     const params = resolveParams(o.coap?.params);
-    this.endpoint = new CoapEndpoint({ ...o.coap, transport: o.transport, timers: o.timers, random: o.random, log: o.log });
+    this.secure = o.dtls ? new DtlsMux({ ...o.dtls, transport: o.transport, timers: o.timers, random: o.random, log: o.log }) : undefined;
+    this.endpoint = new CoapEndpoint({ ...o.coap, transport: this.secure ?? o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.route(req);
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
     this.supported = new Set([...SUPPORTED_OBJECTS, ...(o.objects ?? []).filter((id) => getObjectDef(id) !== undefined)]);
-    this.consistency = { supportedObjects: this.supported, supportedSecurityModes: new Set([SECURITY_MODE.NOSEC]) };
+    this.consistency = { supportedObjects: this.supported, supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
     this.device = new DeviceRuntime(o.wallClock ?? { epochSeconds: () => 0 }, o.device ?? {});
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
@@ -138,10 +142,13 @@ export class LwM2MClient {
   async stop(): Promise<void> {
     await this.dispatch({ type: 'stop' });
     this.endpoint.close();
+    this.secure?.detach();
   }
 
   /** After a network change (Wi-Fi back): send an Update to every server, or start over. */
   networkChanged(): void {
+    // Our address may have moved: DTLS sessions resume (abbreviated handshake) on the next message.
+    this.secure?.closeSessions();
     void this.resolveBootstrapPeer();
     void this.dispatch({ type: 'network-changed', accounts: this.accounts() });
   }
@@ -266,6 +273,7 @@ export class LwM2MClient {
     const peer = await this.resolve(acct.uri);
     if (epoch !== this.epoch) return;
     if (!peer) { this.bootstrapFailed(`cannot resolve ${acct.uri.host}`, 'client'); return; }
+    if (!this.securePeer(peer, acct.securityInstance, acct.uri)) { this.bootstrapFailed('the Bootstrap-Server Account cannot be used', 'client'); return; }
     this.bsPeer = peer;
     const session = this.openSession('client');
     const uri = `${acct.uri.scheme}://${acct.uri.host}:${acct.uri.port}`;
@@ -312,6 +320,8 @@ export class LwM2MClient {
     this.o.log.info(`client: bootstrap configuration committed${this.o.persistence ? (saved ? ' and stored' : ' (NOT stored)') : ''}`);
     this.emit({ type: 'bootstrap-finished', ok: true });
     this.jobs.schedulePurge(bootstrapAccount(this.running)?.accountTimeout ?? 0);
+    // The Bootstrap-Server's DTLS session has done its work: free it (close_notify); it resumes if needed.
+    if (this.bsPeer) this.secure?.closeSession(this.bsPeer.address, this.bsPeer.port);
     void this.resolveBootstrapPeer();
   }
 
@@ -329,7 +339,7 @@ export class LwM2MClient {
     const acct = bootstrapAccount(this.running);
     if (!acct) { this.bsPeer = undefined; return; }
     const p = await this.resolve(acct.uri);
-    if (p) this.bsPeer = p;
+    if (p && this.securePeer(p, acct.securityInstance, acct.uri)) this.bsPeer = p;
   }
 
   // ---------------------------------------------------------- registration
@@ -341,8 +351,11 @@ export class LwM2MClient {
       const peer = await this.resolve(account.uri);
       if (epoch !== this.epoch) return;
       if (!peer) { this.o.log.error(`client: cannot resolve ${account.uri.host} (ssid=${account.ssid})`); continue; }
+      if (!this.securePeer(peer, account.securityInstance, account.uri)) continue;
       resolved.push({ account, peer });
     }
+    // Peers of accounts that are gone stop being secured (and their sessions end).
+    this.secure?.retain(this.bsPeer ? [...resolved.map((r) => r.peer), this.bsPeer] : resolved.map((r) => r.peer));
     this.servers.start(resolved);
   }
 
@@ -353,6 +366,8 @@ export class LwM2MClient {
     await Promise.all(regs.map(async (r) => {
       const was = r.state === 'registered';
       await r.deregister();
+      // De-registered: end the DTLS session too (close_notify).
+      this.secure?.closeSession(r.peer.address, r.peer.port);
       if (was) this.emit({ type: 'deregistered', ssid: r.ssid });
     }));
   }
@@ -420,6 +435,21 @@ export class LwM2MClient {
     if (uri.host === 'localhost' && !this.o.resolveHost) return { address: '127.0.0.1', port: uri.port };
     const address = await this.o.resolveHost?.(uri.host);
     return address ? { address, port: uri.port } : undefined;
+  }
+
+  /**
+   * A coaps:// account's peer speaks DTLS with the account's PSK from now on;
+   * a coap:// one stays plain. False, with a log line (never the key), when
+   * the account cannot be used: a security mode or credentials this client lacks.
+   */
+  private securePeer(peer: Peer, securityInstance: number, uri: ServerUri): boolean {
+    const sec = accountSecurity(this.running, securityInstance);
+    if (sec.kind === 'nosec') { this.secure?.release(peer.address, peer.port); return true; }
+    const what = `${uri.scheme}://${uri.host}:${uri.port} (/0/${securityInstance})`;
+    if (sec.kind === 'unusable') { this.o.log.error(`client: ${what}: ${sec.reason}`); return false; }
+    if (!this.secure) { this.o.log.error(`client: ${what} needs DTLS, which this client was built without`); return false; }
+    this.secure.secure(peer.address, peer.port, sec);
+    return true;
   }
 
   private setState(s: ClientState): void {

@@ -10,7 +10,7 @@ import { parseServerUri } from './server-uri';
 export interface ConsistencyOptions {
   /** Objects the client implements; instances of any other object are inconsistent. */
   supportedObjects: ReadonlySet<number>;
-  /** Security Modes this build can use (no DTLS yet: NoSec only). */
+  /** Security Modes this client can use: NoSec, and PSK when it has DTLS. */
   supportedSecurityModes: ReadonlySet<number>;
 }
 
@@ -39,7 +39,7 @@ export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): st
     if (mode === undefined) add(`${p}/2 missing`);
     else {
       if (parsed && parsed.secure !== (mode !== SECURITY_MODE.NOSEC)) add(`${p}: security mode ${mode} does not match ${parsed.scheme}`);
-      if (!opts.supportedSecurityModes.has(mode)) add(`${p}: security mode ${mode} not supported`);
+      if (!opts.supportedSecurityModes.has(mode)) add(`${p}: security mode ${modeName(mode)} not supported (${[...opts.supportedSecurityModes].map(modeName).join(', ')} only)`);
       if (mode === SECURITY_MODE.PSK && (!nonEmpty(tree.value(OBJ.SECURITY, iid, SEC.PUBLIC_KEY_OR_ID)) || !nonEmpty(tree.value(OBJ.SECURITY, iid, SEC.SECRET_KEY))))
         add(`${p}: PSK identity or key missing`);
     }
@@ -75,6 +75,12 @@ export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): st
 
   problems.push(...typeProblems(tree, opts.supportedObjects));
   return problems;
+}
+
+const MODE_NAMES: Readonly<Record<number, string>> = Object.freeze({ 0: 'PSK', 1: 'RPK', 2: 'certificate', 3: 'NoSec', 4: 'certificate with EST' });
+
+function modeName(mode: number): string {
+  return `${mode} (${MODE_NAMES[mode] ?? 'unknown'})`;
 }
 
 function validSsid(n: number): boolean {
