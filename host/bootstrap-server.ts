@@ -2,7 +2,7 @@
 // only). Client-initiated (answers POST /bs?ep=) and server-initiated
 // (provision()) modes; by default Delete "/" → Write /0 and /1 → Discover
 // → Finish; on 4.06 it deletes and starts once more, then reports failure.
-import type { Peer } from '../firmware/coap/api';
+import type { IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, codeString } from '../firmware/coap/message';
 import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/formats';
@@ -14,7 +14,10 @@ import { resolveType } from '../firmware/lwm2m/resolver';
 import type { DatagramTransport, Logger, Random, Timers } from '../firmware/platform/ports';
 import { fromHex } from '../firmware/util/hex';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
-import { parseQuery, segments } from './lwm2m-server';
+import { parseQuery, segments, type CoapsOptions } from './lwm2m-server';
+import { DtlsTransport } from '../firmware/dtls/transport';
+import { identifyingDtls } from '../firmware/dtls/mux';
+import { identityText, type PskJson } from './psk-store';
 
 /** A server account as the JSON configuration names it (credentials as text). */
 export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
@@ -26,8 +29,13 @@ export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
 
 export interface EndpointConfig {
   servers: ServerAccountConfig[];
-  /** Rewrite the Bootstrap-Server Account at /0/0 (optional). */
-  bootstrap?: BootstrapAccountSpec;
+  /**
+   * The endpoint's PSK at this Bootstrap-Server: it must then bootstrap over
+   * coaps with this identity; a rewritten coaps Bootstrap-Server Account gets it too.
+   */
+  psk?: PskJson;
+  /** Rewrite the Bootstrap-Server Account at /0/0 (optional; a coaps URI takes `psk`). */
+  bootstrap?: Omit<BootstrapAccountSpec, 'psk'>;
   /** Extra resource writes after the accounts: { path: '/3/0/14', value: '+01:00' }. */
   writes?: Array<{ path: string; value: Value }>;
 }
@@ -53,6 +61,8 @@ export type BootstrapEvent =
 
 export interface BootstrapServerOptions {
   transport: DatagramTransport;
+  /** Serve Bootstrap-Requests over coaps too, with the keys of the configuration's `psk` entries. */
+  coaps?: CoapsOptions;
   timers: Timers;
   random: Random;
   log: Logger;
@@ -66,6 +76,9 @@ const FORMATS = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JS
 
 export class BootstrapServer {
   readonly endpoint: CoapEndpoint;
+  /** The coaps endpoint and its DTLS transport, when `coaps` was given. */
+  readonly secureEndpoint: CoapEndpoint | undefined;
+  readonly dtls: DtlsTransport | undefined;
   private active = new Set<string>();
   private current: BootstrapConfig;
 
@@ -73,21 +86,38 @@ export class BootstrapServer {
     validateConfig(o.config);
     this.current = o.config;
     this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
-    this.endpoint.onRequest = (req) => {
-      if (req.method !== Code.POST || req.path.length !== 1 || req.path[0] !== 'bs') return { code: Code.NOT_FOUND };
-      const ep = parseQuery(req.query).get('ep');
-      if (!ep || !this.configFor(ep)) {
-        o.log.warn(`bootstrap-server: Bootstrap-Request from unknown endpoint ${ep ?? '(none)'}`);
-        return { code: Code.BAD_REQUEST };
-      }
-      if (this.active.has(ep)) return { code: Code.CHANGED }; // a retransmitted or repeated request: one sequence
-      if (this.active.size >= (o.maxSessions ?? 16)) return { code: Code.SERVICE_UNAVAILABLE };
-      this.emit({ type: 'request', endpoint: ep, peer: req.peer, code: codeString(Code.CHANGED) });
-      o.log.info(`bootstrap-server: Bootstrap-Request from ${ep} (${req.peer.address}:${req.peer.port})`);
-      // Start writing once our 2.04 is on its way.
-      o.timers.setTimeout(() => { void this.provision(req.peer, ep); }, 0);
-      return { code: Code.CHANGED };
-    };
+    this.endpoint.onRequest = (req) => this.bootstrapRequest(req, false);
+    if (o.coaps) {
+      this.dtls = new DtlsTransport({
+        transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
+        server: { pskKey: (identity) => pskKeyOf(this.current, identity) },
+      });
+      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
+      this.secureEndpoint.onRequest = (req) => this.bootstrapRequest(req, true);
+    }
+  }
+
+  private bootstrapRequest(req: IncomingRequest, secure: boolean): ResponseSpec {
+    const o = this.o;
+    if (req.method !== Code.POST || req.path.length !== 1 || req.path[0] !== 'bs') return { code: Code.NOT_FOUND };
+    const ep = parseQuery(req.query).get('ep');
+    const cfg = ep ? this.configFor(ep) : undefined;
+    if (!ep || !cfg) {
+      o.log.warn(`bootstrap-server: Bootstrap-Request from unknown endpoint ${ep ?? '(none)'}`);
+      return { code: Code.BAD_REQUEST };
+    }
+    const refused = refusal(cfg, req.peer, secure);
+    if (refused) {
+      o.log.warn(`bootstrap-server: Bootstrap-Request from ${ep} (${req.peer.address}:${req.peer.port}) refused: ${refused}`);
+      return { code: Code.FORBIDDEN };
+    }
+    if (this.active.has(ep)) return { code: Code.CHANGED }; // a retransmitted or repeated request: one sequence
+    if (this.active.size >= (o.maxSessions ?? 16)) return { code: Code.SERVICE_UNAVAILABLE };
+    this.emit({ type: 'request', endpoint: ep, peer: req.peer, code: codeString(Code.CHANGED) });
+    o.log.info(`bootstrap-server: Bootstrap-Request from ${ep} (${req.peer.address}:${req.peer.port}${secure ? ', coaps' : ''})`);
+    // Start writing once our 2.04 is on its way.
+    o.timers.setTimeout(() => { void this.provision(req.peer, ep, secure); }, 0);
+    return { code: Code.CHANGED };
   }
 
   /** The configuration the next bootstrap sequence uses. */
@@ -105,14 +135,19 @@ export class BootstrapServer {
     return this.current.endpoints[ep] ?? this.current.endpoints['*'];
   }
 
-  /** Run a bootstrap sequence toward a client (server-initiated when called directly). */
-  async provision(peer: Peer, ep: string): Promise<boolean> {
+  /**
+   * Run a bootstrap sequence toward a client (server-initiated when called
+   * directly); `secure`: over the client's DTLS session with the coaps port.
+   */
+  async provision(peer: Peer, ep: string, secure = false): Promise<boolean> {
     const cfg = this.configFor(ep);
     if (!cfg) throw new Error(`no bootstrap configuration for ${ep}`);
+    const via = secure ? this.secureEndpoint : this.endpoint;
+    if (!via) throw new Error('this Bootstrap-Server has no coaps port');
     this.active.add(ep);
     try {
       for (let round = 1; round <= 2; round++) {
-        const outcome = await this.sequence(peer, ep, cfg, round > 1 || this.current.deleteFirst !== false);
+        const outcome = await this.sequence(via, peer, ep, cfg, round > 1 || this.current.deleteFirst !== false);
         if (outcome.ok) { this.emit({ type: 'finished', endpoint: ep, ok: true }); return true; }
         if (!outcome.retry || round === 2) {
           this.emit({ type: 'finished', endpoint: ep, ok: false, diagnostic: outcome.diagnostic });
@@ -127,11 +162,11 @@ export class BootstrapServer {
     }
   }
 
-  private async sequence(peer: Peer, ep: string, cfg: EndpointConfig, deleteFirst: boolean):
+  private async sequence(via: CoapEndpoint, peer: Peer, ep: string, cfg: EndpointConfig, deleteFirst: boolean):
     Promise<{ ok: true } | { ok: false; retry: boolean; diagnostic: string }> {
     const format = FORMATS[this.current.format ?? 'tlv'];
     const step = async (operation: string, method: number, path: string, extra: { contentFormat?: number; payload?: Uint8Array; accept?: number } = {}) => {
-      const res = await this.endpoint.request(peer, { method, path: segments(path), ...extra });
+      const res = await via.request(peer, { method, path: segments(path), ...extra });
       const text = res.payload.length ? utf8Decode(res.payload) : undefined;
       this.emit({
         type: 'step', endpoint: ep, operation, path, code: codeString(res.code), detail: operation === 'Discover' ? text : undefined,
@@ -179,12 +214,30 @@ export class BootstrapServer {
   close(): void {
     this.endpoint.close();
     this.o.transport.close();
+    this.secureEndpoint?.close();
+    this.dtls?.close();
   }
+}
+
+/** Why an endpoint may not bootstrap over this link, or undefined. */
+function refusal(cfg: EndpointConfig, peer: Peer, secure: boolean): string | undefined {
+  if (!secure) return cfg.psk ? 'it has a PSK here and must bootstrap over coaps' : undefined;
+  const identity = identityText(peer.identity);
+  if (cfg.psk && cfg.psk.identity === identity) return undefined;
+  return `PSK identity ${JSON.stringify(identity ?? '')} is not this endpoint's`;
+}
+
+/** The key of a PSK identity in the configuration (validateConfig keeps an identity to one key). */
+function pskKeyOf(c: BootstrapConfig, identity: Uint8Array): Uint8Array | null {
+  const id = utf8Decode(identity);
+  for (const e of Object.values(c.endpoints)) if (e.psk && e.psk.identity === id) return fromHex(e.psk.keyHex);
+  return null;
 }
 
 /** The Security (/0) and Server (/1) instances for an endpoint, as records per object. */
 export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceRecord[]]> {
-  const sec: ResourceRecord[] = cfg.bootstrap ? bootstrapAccountRecords(0, cfg.bootstrap) : [];
+  const bsPsk = cfg.bootstrap?.uri.startsWith('coaps:') && cfg.psk ? { identity: utf8Encode(cfg.psk.identity), key: fromHex(cfg.psk.keyHex) } : undefined;
+  const sec: ResourceRecord[] = cfg.bootstrap ? bootstrapAccountRecords(0, { ...cfg.bootstrap, psk: bsPsk }) : [];
   const srv: ResourceRecord[] = [];
   cfg.servers.forEach((s, n) => {
     // Security instance 0 is left to the Bootstrap-Server Account.
@@ -200,11 +253,30 @@ export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceReco
 export function validateConfig(c: BootstrapConfig): void {
   if (!c || typeof c !== 'object' || !c.endpoints || typeof c.endpoints !== 'object') throw new Error('bootstrap config: "endpoints" object missing');
   if (c.format !== undefined && !(c.format in FORMATS)) throw new Error(`bootstrap config: format must be one of ${Object.keys(FORMATS).join(', ')}`);
+  const keys = new Map<string, string>();
   for (const [ep, e] of Object.entries(c.endpoints)) {
     if (!Array.isArray(e.servers) || e.servers.length === 0) throw new Error(`bootstrap config: endpoint ${ep}: "servers" must list at least one server`);
+    const where = `bootstrap config: endpoint ${ep}`;
     for (const s of e.servers) {
-      if (typeof s.uri !== 'string' || !/^coaps?:\/\//.test(s.uri)) throw new Error(`bootstrap config: endpoint ${ep}: bad server uri ${String(s.uri)}`);
-      if (!Number.isInteger(s.ssid) || s.ssid < 1 || s.ssid > 65534) throw new Error(`bootstrap config: endpoint ${ep}: ssid must be 1..65534`);
+      if (typeof s.uri !== 'string' || !/^coaps?:\/\//.test(s.uri)) throw new Error(`${where}: bad server uri ${String(s.uri)}`);
+      if (!Number.isInteger(s.ssid) || s.ssid < 1 || s.ssid > 65534) throw new Error(`${where}: ssid must be 1..65534`);
+      const psk = s.securityMode === 'psk';
+      if (s.securityMode !== undefined && s.securityMode !== 'nosec' && !psk) throw new Error(`${where}: ssid ${s.ssid}: securityMode must be "nosec" or "psk"`);
+      if (psk !== s.uri.startsWith('coaps:')) throw new Error(`${where}: ssid ${s.ssid}: ${psk ? 'securityMode "psk" needs a coaps:// uri' : 'a coaps:// uri needs securityMode "psk" with pskIdentity and pskKeyHex'}`);
+      if (psk) checkPsk(`${where}: ssid ${s.ssid}`, s.pskIdentity, s.pskKeyHex);
+    }
+    if (e.psk !== undefined) checkPsk(`${where}: psk`, e.psk?.identity, e.psk?.keyHex);
+    if (e.bootstrap?.uri.startsWith('coaps:') && !e.psk) throw new Error(`${where}: a coaps:// bootstrap account needs the endpoint's "psk"`);
+    if (e.psk) {
+      const other = keys.get(e.psk.identity);
+      if (other !== undefined && other !== e.psk.keyHex.toLowerCase()) throw new Error(`${where}: PSK identity ${JSON.stringify(e.psk.identity)} has another key in another entry`);
+      keys.set(e.psk.identity, e.psk.keyHex.toLowerCase());
     }
   }
+}
+
+/** An identity and a hex key; the message names the field, never the key. */
+function checkPsk(where: string, identity: unknown, keyHex: unknown): void {
+  if (typeof identity !== 'string' || identity.length === 0) throw new Error(`${where}: PSK identity missing`);
+  if (typeof keyHex !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(keyHex)) throw new Error(`${where}: PSK key must be an even number of hex digits`);
 }

@@ -15,31 +15,37 @@ const HTTP = '[--http [port]] [--http-address <ip>]';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
-    usage: `demo [--once] [--verbose] ${HTTP}
+    usage: `demo [--once] [--coaps] [--verbose] ${HTTP}
       Bootstrap-Server, LwM2M Server and a client on loopback; prints each step.
+      --coaps bootstraps and registers over DTLS 1.2 with pre-shared keys.
       --once exits 0 after the server has read /3/0; otherwise the web console runs
       (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).`,
-    options: { once: 'switch', verbose: 'switch', http: 'optional', 'http-address': 'value' },
+    options: { once: 'switch', coaps: 'switch', verbose: 'switch', http: 'optional', 'http-address': 'value' },
   },
   client: {
-    usage: `client --bootstrap <coap://host:port> --endpoint <name> [--state <dir>] [--port <n>] ${LOG}
-  client --server <coap://host:port> --endpoint <name> [--state <dir>] [--port <n>] ${LOG}
-      Run the LwM2M client (from stored state in <dir> if present).`,
-    options: { bootstrap: 'value', server: 'value', endpoint: 'value', state: 'value', port: 'value', log: 'value' },
+    usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>]
+                [--state <dir>] [--port <n>] ${LOG}
+  client --server <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>] [...]
+      Run the LwM2M client (from stored state in <dir> if present). A coaps:// URI (default
+      port 5684) needs the pre-shared key: its identity as text, the key in hex.`,
+    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key': 'value', state: 'value', port: 'value', log: 'value' },
   },
   'bootstrap-server': {
-    usage: `bootstrap-server --config <file.json> [--port <n>] [--address <ip>] ${LOG}
+    usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}
                    [--provision <endpoint>@<ip>:<port>] ${HTTP}
-      Provision devices over the LAN (default UDP port 5685); --provision also starts a
+      Provision devices over the LAN (default UDP ports 5685 coap, 5686 coaps: endpoints with a
+      "psk" in the configuration bootstrap over coaps with it); --provision also starts a
       server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.
       --http serves the web console: bootstrap sessions and configuration (default port 8081).`,
-    options: { config: 'value', port: 'value', address: 'value', log: 'value', provision: 'value', http: 'optional', 'http-address': 'value' },
+    options: { config: 'value', port: 'value', 'coaps-port': 'value', address: 'value', log: 'value', provision: 'value', http: 'optional', 'http-address': 'value' },
   },
   server: {
-    usage: `server [--port <n>] [--address <ip>] ${LOG} ${HTTP}
-      A small LwM2M Server (default UDP port 5683) with an interactive prompt (help lists
-      its commands); --http serves the web console as well (default port 8080).`,
-    options: { port: 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value' },
+    usage: `server [--port <n>] [--coaps-port <n>] [--psk-file <file.json>] [--address <ip>] ${LOG} ${HTTP}
+      A small LwM2M Server (default UDP ports 5683 coap, 5684 coaps) with an interactive prompt
+      (help lists its commands); --http serves the web console as well (default port 8080).
+      --psk-file: { "<endpoint>": { "identity": "<text>", "keyHex": "<hex>" }, ... }; an endpoint
+      listed there must register over coaps with that identity.`,
+    options: { port: 'value', 'coaps-port': 'value', 'psk-file': 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value' },
   },
 };
 

@@ -9,6 +9,9 @@ import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } f
 import { runDemo } from './demo';
 import { LwM2MServer } from './lwm2m-server';
 import { installTlv, startNodeClient } from './runtime';
+import { nodeCrypto } from '../firmware/platform/node/crypto';
+import { fromHex } from '../firmware/util/hex';
+import { PskStore, type PskJson } from './psk-store';
 import { startShell } from './shell';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -91,7 +94,7 @@ function onSignal(fn: () => Promise<void>): void {
 
 async function demo(a: Args): Promise<void> {
   const once = a.has('once');
-  const demo = await runDemo({ once, verbose: a.has('verbose') });
+  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose') });
   // --once is for CI: no console unless asked for.
   const web = await webConsole(a, SERVER_CONSOLE_PORT, { server: demo.server, bootstrap: demo.bootstrap }, !once);
   if (web) {
@@ -112,11 +115,37 @@ async function client(a: Args): Promise<void> {
   const bootstrapUri = a.str('bootstrap');
   const serverUri = a.str('server');
   if (!bootstrapUri && !serverUri) a.fail('client needs --bootstrap <uri> or --server <uri>');
-  for (const u of [bootstrapUri, serverUri]) if (u && !/^coap:\/\/(\[[0-9a-fA-F:.]+\]|[^/:]+)(:\d+)?\/?$/.test(u)) a.fail(`"${u}" is not a coap:// URI (coaps needs DTLS, not in this build)`);
+  for (const u of [bootstrapUri, serverUri]) if (u && !/^coaps?:\/\/(\[[0-9a-fA-F:.]+\]|[^/:]+)(:\d+)?\/?$/.test(u)) a.fail(`"${u}" is not a coap:// or coaps:// URI`);
+  const psk = clientPsk(a, [bootstrapUri, serverUri].some((u) => u?.startsWith('coaps:')));
   const port = a.port('port', 0);
-  const client = await bind(startNodeClient({ endpointName, bootstrapUri, serverUri, stateDir: a.str('state'), port, logLevel: a.level() }),
+  const client = await bind(startNodeClient({ endpointName, bootstrapUri, serverUri, psk, stateDir: a.str('state'), port, logLevel: a.level() }),
     { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
   onSignal(() => client.stop());
+}
+
+/** --psk-identity and --psk-key: both for a coaps:// URI, neither without one; the key never echoed. */
+function clientPsk(a: Args, coaps: boolean): { identity: string; key: Uint8Array } | undefined {
+  const identity = a.str('psk-identity'), keyHex = a.str('psk-key');
+  if (!coaps) {
+    if (identity !== undefined || keyHex !== undefined) a.fail('--psk-identity and --psk-key are for a coaps:// URI');
+    return undefined;
+  }
+  if (identity === undefined || keyHex === undefined) a.fail('a coaps:// URI needs --psk-identity <text> and --psk-key <hex>');
+  if (!/^([0-9a-fA-F]{2})+$/.test(keyHex)) a.fail('--psk-key must be an even number of hex digits');
+  return { identity, key: fromHex(keyHex) };
+}
+
+/** The server's PSK file: { "<endpoint>": { "identity": …, "keyHex": … } }. */
+function pskFile(a: Args): PskStore {
+  const store = new PskStore();
+  const file = a.str('psk-file');
+  if (file === undefined) return store;
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as Record<string, PskJson>;
+    if (!j || typeof j !== 'object' || Array.isArray(j)) throw new Error('want an object of endpoint names');
+    for (const [ep, cred] of Object.entries(j)) store.setJson(ep, cred);
+  } catch (e) { a.fail(`cannot use ${file}: ${(e as Error).message}`); }
+  return store;
 }
 
 async function bootstrapServer(a: Args): Promise<void> {
@@ -128,16 +157,18 @@ async function bootstrapServer(a: Args): Promise<void> {
   const m = target === undefined ? undefined : /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target) ?? a.fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
   const log = consoleLogger(a.level(), 'bootstrap-server');
   installTlv(log);
-  const port = a.port('port', 5685), address = a.str('address') ?? '0.0.0.0';
-  const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner: 'another xs-lwm2m server or bootstrap-server', option: '--port' });
+  const port = a.port('port', 5685), coapsPort = a.port('coaps-port', 5686), address = a.str('address') ?? '0.0.0.0';
+  const owner = 'another xs-lwm2m server or bootstrap-server';
+  const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner, option: '--port' });
+  const secure = await bind(openUdp({ port: coapsPort, address, log }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
   const bs = new BootstrapServer({
-    transport, timers: nodeTimers, random: nodeRandom, log, config,
+    transport, timers: nodeTimers, random: nodeRandom, log, config, coaps: { transport: secure, crypto: nodeCrypto },
     onEvent: (e) => {
       if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
       if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);
     },
   });
-  log.info(`listening on ${transport.address}:${transport.port} for ${Object.keys(config.endpoints).join(', ')}`);
+  log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps) for ${Object.keys(config.endpoints).join(', ')}`);
   const web = await webConsole(a, BOOTSTRAP_CONSOLE_PORT, { bootstrap: bs, log });
   if (web) log.info(`web console: ${web.url}`);
   if (m) void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
@@ -153,14 +184,17 @@ function promptLogger(level: LogLevel, prefix: string, say: (line: string) => vo
 
 async function server(a: Args): Promise<void> {
   const level = a.level();
-  const port = a.port('port', 5683), address = a.str('address') ?? '0.0.0.0';
+  const port = a.port('port', 5683), coapsPort = a.port('coaps-port', 5684), address = a.str('address') ?? '0.0.0.0';
+  const psk = pskFile(a);
   const early = consoleLogger(level, 'server');
   installTlv(early);
-  const transport = await bind(openUdp({ port, address, log: early }), { proto: 'UDP', port, address, owner: 'another xs-lwm2m server or bootstrap-server', option: '--port' });
+  const owner = 'another xs-lwm2m server or bootstrap-server';
+  const transport = await bind(openUdp({ port, address, log: early }), { proto: 'UDP', port, address, owner, option: '--port' });
+  const secure = await bind(openUdp({ port: coapsPort, address, log: early }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
   let say = (line: string): void => { process.stdout.write(line + '\n'); };
   const log = promptLogger(level, 'server', (line) => say(line));
-  const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log });
-  log.info(`listening on ${transport.address}:${transport.port}`);
+  const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto } });
+  log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);
   const web = await webConsole(a, SERVER_CONSOLE_PORT, { server, log });
   if (web) log.info(`web console: ${web.url}`);
   const shell = startShell(server, (s) => process.stdout.write(s + '\n'));

@@ -11,9 +11,14 @@ import { LwM2MServer } from './lwm2m-server';
 import { codeName } from './console/terms';
 import { showRecords } from './console/typed-values';
 import { installTlv, startNodeClient } from './runtime';
+import { nodeCrypto } from '../firmware/platform/node/crypto';
+import { toHex } from '../firmware/util/hex';
+import { PskStore } from './psk-store';
 
 export interface DemoOptions {
   once?: boolean;
+  /** Bootstrap and register over coaps (DTLS 1.2, PSK) instead of coap. */
+  coaps?: boolean;
   endpointName?: string;
   verbose?: boolean;
   out?: (line: string) => void;
@@ -39,18 +44,26 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
 
   const serverUdp = await openUdp({ address: '127.0.0.1', log: quiet });
   const bsUdp = await openUdp({ address: '127.0.0.1', log: quiet });
-  const serverUri = `coap://127.0.0.1:${serverUdp.port}`;
-  const bsUri = `coap://127.0.0.1:${bsUdp.port}`;
-  out(`xs-lwm2m demo — Bootstrap-Server ${bsUri}, LwM2M Server ${serverUri}, endpoint "${ep}"`);
+  // With --coaps each server has a second socket for DTLS, and the endpoint a fresh PSK per
+  // server (its identity is the endpoint name; the keys are never printed).
+  const serverDtlsUdp = o.coaps ? await openUdp({ address: '127.0.0.1', log: quiet }) : undefined;
+  const bsDtlsUdp = o.coaps ? await openUdp({ address: '127.0.0.1', log: quiet }) : undefined;
+  const serverUri = serverDtlsUdp ? `coaps://127.0.0.1:${serverDtlsUdp.port}` : `coap://127.0.0.1:${serverUdp.port}`;
+  const bsUri = bsDtlsUdp ? `coaps://127.0.0.1:${bsDtlsUdp.port}` : `coap://127.0.0.1:${bsUdp.port}`;
+  const bsKey = nodeRandom.bytes(16), serverKey = nodeRandom.bytes(16);
+  const psk = new PskStore();
+  if (o.coaps) psk.set(ep, ep, serverKey);
+  out(`xs-lwm2m demo — Bootstrap-Server ${bsUri}, LwM2M Server ${serverUri}, endpoint "${ep}"${o.coaps ? ` (DTLS 1.2, PSK identity "${ep}")` : ''}`);
 
   let resolveDone!: (ok: boolean) => void;
   const done = new Promise<boolean>((r) => { resolveDone = r; });
 
   const server = new LwM2MServer({
-    transport: serverUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
+    transport: serverUdp, timers: nodeTimers, random: nodeRandom, log: quiet, psk,
+    coaps: serverDtlsUdp ? { transport: serverDtlsUdp, crypto: nodeCrypto } : undefined,
     onEvent: (e) => {
       if (e.type === 'registered') {
-        out(`${at()}  server     registered ${e.reg.endpoint} at /rd/${e.reg.id} (lifetime ${e.reg.lifetime} s, binding ${e.reg.binding}, lwm2m ${e.reg.lwm2mVersion})`);
+        out(`${at()}  server     registered ${e.reg.endpoint} at /rd/${e.reg.id} (lifetime ${e.reg.lifetime} s, binding ${e.reg.binding}, lwm2m ${e.reg.lwm2mVersion}${e.reg.secure ? ', over DTLS' : ''})`);
         out(`${at()}  server     objects: ${e.reg.links.map((l) => `<${l.target}>`).join(',')}`);
         // After our 2.01 has gone out: the client ignores DM requests until it has it.
         setTimeout(() => void readDevice(), 20);
@@ -58,9 +71,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
       else if (e.type === 'deregistered') out(`${at()}  server     ${e.reg.endpoint} ${e.expired ? 'expired' : 'de-registered'}`);
     },
   });
+  const account = o.coaps
+    ? { uri: serverUri, ssid: SSID, lifetime: 60, securityMode: 'psk' as const, pskIdentity: ep, pskKeyHex: toHex(serverKey) }
+    : { uri: serverUri, ssid: SSID, lifetime: 60 };
   const bs = new BootstrapServer({
     transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
-    config: { format: 'tlv', endpoints: { [ep]: { servers: [{ uri: serverUri, ssid: SSID, lifetime: 60 }] } } },
+    coaps: bsDtlsUdp ? { transport: bsDtlsUdp, crypto: nodeCrypto } : undefined,
+    config: { format: 'tlv', endpoints: { [ep]: { servers: [account], ...(o.coaps ? { psk: { identity: ep, keyHex: toHex(bsKey) } } : {}) } } },
     onEvent: (e) => {
       if (e.type === 'request') out(`${at()}  bootstrap  Bootstrap-Request from ${e.endpoint}`);
       else if (e.type === 'step') {
@@ -84,7 +101,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   };
 
   client = await startNodeClient({
-    endpointName: ep, bootstrapUri: bsUri, log: quiet,
+    endpointName: ep, bootstrapUri: bsUri, log: quiet, psk: o.coaps ? { identity: ep, key: bsKey } : undefined,
     onEvent: (e) => {
       switch (e.type) {
         case 'state': out(`${at()}  client     state → ${e.state}`); break;

@@ -189,7 +189,7 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   const list = () => {
     if (server.clients.size === 0) out('no client is registered');
     for (const c of server.clients.values()) {
-      out(`${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lifetime ${c.lifetime} s  binding ${c.binding}  lwm2m ${c.lwm2mVersion}`);
+      out(`${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lifetime ${c.lifetime} s  binding ${c.binding}  lwm2m ${c.lwm2mVersion}${c.secure ? `  coaps (PSK identity "${c.pskIdentity ?? ''}")` : ''}`);
       out(`  ${c.links.filter((l) => l.target !== '/').map((l) => `<${l.target}>`).join(',')}`);
     }
   };

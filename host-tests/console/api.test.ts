@@ -227,7 +227,7 @@ describe('web console HTTP API', function () {
     ['bootstrap-server', ['--config', fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url))], false, true],
   ] as Array<[string, string[], boolean, boolean]>) {
     it(`xs-lwm2m ${cmd} --http prints the console URL and serves its half`, async () => {
-      const p = new ManagedProcess(cmd, process.execPath, [fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url)), cmd, '--port', '0', '--address', '127.0.0.1', '--http', '0', ...extra]);
+      const p = new ManagedProcess(cmd, process.execPath, [fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url)), cmd, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0', ...extra]);
       try {
         const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
         const info = await (await fetch(`${url}api/info`)).json() as InfoJson;

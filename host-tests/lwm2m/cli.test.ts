@@ -51,6 +51,9 @@ describe('xs-lwm2m CLI', () => {
         const r = run(owner, '--port', taken, '--address', '127.0.0.1', ...extra);
         assert.equal(r.status, 1, r.stderr);
         assert.equal(r.stderr, `xs-lwm2m: UDP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m server or bootstrap-server; stop it, or pick another port with --port <n>\n`);
+        const s = run(owner, '--port', '0', '--coaps-port', taken, '--address', '127.0.0.1', ...extra);
+        assert.equal(s.status, 1, s.stderr);
+        assert.equal(s.stderr, `xs-lwm2m: UDP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m server or bootstrap-server; stop it, or pick another port with --coaps-port <n>\n`);
       } finally {
         sock.close();
       }
@@ -61,8 +64,13 @@ describe('xs-lwm2m CLI', () => {
     [['frobnicate'], /unknown command "frobnicate"/],
     [['client'], /client needs --endpoint/],
     [['client', '--endpoint', 'a'], /needs --bootstrap <uri> or --server <uri>/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'http://x'], /is not a coap:\/\/ URI/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x:5684'], /coaps needs DTLS/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'http://x'], /"http:\/\/x" is not a coap:\/\/ or coaps:\/\/ URI/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x:5684'], /a coaps:\/\/ URI needs --psk-identity <text> and --psk-key <hex>/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a'], /needs --psk-identity <text> and --psk-key <hex>/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a', '--psk-key', 'secretzz'], /--psk-key must be an even number of hex digits/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coap://x', '--psk-identity', 'a', '--psk-key', '0011'], /--psk-identity and --psk-key are for a coaps:\/\/ URI/],
+    [['server', '--psk-file', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
+    [['server', '--coaps-port', 'x'], /--coaps-port must be 0\.\.65535/],
     [['server', '--port', '70000'], /--port must be 0\.\.65535/],
     [['bootstrap-server'], /needs --config/],
     [['bootstrap-server', '--config', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
@@ -90,7 +98,7 @@ describe('xs-lwm2m CLI', () => {
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
     try {
       const taken = (tcp.address() as { port: number }).port;
-      const r = run('server', '--port', '0', '--address', '127.0.0.1', '--http', String(taken));
+      const r = run('server', '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', String(taken));
       assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stderr, `xs-lwm2m: TCP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m console (server, bootstrap-server or demo); stop it, or pick another port with --http <n>\n`);
     } finally {
@@ -106,5 +114,14 @@ describe('xs-lwm2m CLI', () => {
       /consistency check: consistent, committed/, /registered xs-lwm2m-demo at \/rd\//, /Read \/3\/0 → 2\.05 Content/, /\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"/]) {
       assert.match(r.stdout, line);
     }
+  });
+
+  it('demo --once --coaps bootstraps and registers over DTLS with PSK, reads /3/0 and exits 0; no key printed', () => {
+    const r = run('demo', '--once', '--coaps');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Bootstrap-Server coaps:\/\/127\.0\.0\.1:\d+, LwM2M Server coaps:\/\/127\.0\.0\.1:\d+, endpoint "xs-lwm2m-demo" \(DTLS 1\.2, PSK identity "xs-lwm2m-demo"\)/);
+    for (const line of [/Finish\s+\/bs\s+→ 2\.04/, /registered xs-lwm2m-demo at \/rd\/1 .*over DTLS\)/, /Read \/3\/0 → 2\.05 Content/]) assert.match(r.stdout, line);
+    // The Discover line shows the accounts' URIs, never their keys: no 32-hex-digit run anywhere.
+    assert.doesNotMatch(r.stdout + r.stderr, /[0-9a-f]{32}/i);
   });
 });

@@ -15,6 +15,10 @@ import { silentLogger } from '../../firmware/platform/ports';
 import { BootstrapServer, type BootstrapConfig, type BootstrapEvent } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { MemoryNetwork } from './memory-network';
+import { nodeCrypto } from '../../firmware/platform/node/crypto';
+import { toHex } from '../../firmware/util/hex';
+import { utf8Encode } from '../../firmware/util/utf8';
+import { PskStore } from '../../host/psk-store';
 import { SeededRandom } from './seeded-random';
 import { letTimePass, settled, waitUntil } from './test-time';
 import { VirtualClock } from './virtual-clock';
@@ -32,6 +36,9 @@ export const CLIENT_PORT = 56830;
 export const FIRST_SSID = 101;
 /** Lifetime of the rig's Server Accounts, seconds. */
 export const RIG_LIFETIME = 300;
+/** With `coaps`: the client's PSK at the Bootstrap-Server, and at LwM2M Server n (identity: the endpoint name). */
+export const RIG_BS_PSK_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0xb0 + i);
+export function rigServerPskKey(n: number): Uint8Array { return Uint8Array.from({ length: 16 }, (_, i) => 0x10 * (n + 1) + i); }
 
 export interface RigOptions {
   kind: RigKind;
@@ -61,6 +68,8 @@ export interface RigOptions {
   log?: Logger;
   /** Start the client and wait until every server registered it. */
   registered?: boolean;
+  /** Bootstrap and register over coaps (DTLS with PSK): the servers listen on coaps only. */
+  coaps?: boolean;
 }
 
 export class Rig {
@@ -120,16 +129,26 @@ export class Rig {
     }
     // Addresses on the in-memory network are loopback ones, like the UDP rig's.
     const host = (n: number) => (this.o.kind !== 'udp' ? `127.0.0.${n}` : '127.0.0.1');
+    const coaps = this.o.coaps === true;
     const bsT = await this.bind(host(2), 5685);
-    this.bsPeer = { address: bsT.address, port: bsT.port };
-    this.bsUri = `coap://${bsT.address}:${bsT.port}`;
+    const bsSecureT = coaps ? await this.bind(host(2), 5686) : undefined;
+    const bsListen = bsSecureT ?? bsT;
+    this.bsPeer = { address: bsListen.address, port: bsListen.port };
+    this.bsUri = `${coaps ? 'coaps' : 'coap'}://${bsListen.address}:${bsListen.port}`;
     for (let i = 0; i < (this.o.servers ?? 1); i++) {
       const t = await this.bind(host(3 + i), 5683);
-      this.serverUris.push(`coap://${t.address}:${t.port}`);
-      this.serverAddr.push(`${t.address}/${t.port}`);
+      const secureT = coaps ? await this.bind(host(3 + i), 5684) : undefined;
+      const listen = secureT ?? t;
+      this.serverUris.push(`${coaps ? 'coaps' : 'coap'}://${listen.address}:${listen.port}`);
+      this.serverAddr.push(`${listen.address}/${listen.port}`);
       const events: ServerEvent[] = [];
       this.serverEvents.push(events);
-      const s = new LwM2MServer({ transport: t, timers: this.timers, random: this.random, log, onEvent: (e) => events.push(e) });
+      const psk = new PskStore();
+      if (coaps) psk.set(this.endpointName, this.endpointName, rigServerPskKey(i));
+      const s = new LwM2MServer({
+        transport: t, timers: this.timers, random: this.random, log, onEvent: (e) => events.push(e), psk,
+        coaps: secureT ? { transport: secureT, crypto: nodeCrypto } : undefined,
+      });
       this.servers.push(s);
       this.closers.push(() => s.close());
     }
@@ -139,8 +158,12 @@ export class Rig {
       this.closers.push(() => { this.manualBs!.close(); bsT.close(); });
     } else if (bsCfg === 'none' || bsCfg === 'factory') {
       bsT.close();
+      bsSecureT?.close();
     } else {
-      this.bs = new BootstrapServer({ transport: bsT, timers: this.timers, random: this.random, log, config: bsCfg, onEvent: (e) => this.bsEvents.push(e) });
+      this.bs = new BootstrapServer({
+        transport: bsT, timers: this.timers, random: this.random, log, config: bsCfg, onEvent: (e) => this.bsEvents.push(e),
+        coaps: bsSecureT ? { transport: bsSecureT, crypto: nodeCrypto } : undefined,
+      });
       this.closers.push(() => this.bs!.close());
     }
     this.clientTransport = await this.bind(host(1), CLIENT_PORT);
@@ -150,23 +173,36 @@ export class Rig {
   }
 
   defaultBootstrapConfig(): BootstrapConfig {
-    return { format: 'tlv', endpoints: { [this.endpointName]: { servers: this.serverUris.map((uri, i) => ({ uri, ssid: FIRST_SSID + i, lifetime: RIG_LIFETIME })) } } };
+    const ep = this.endpointName;
+    if (!this.o.coaps) return { format: 'tlv', endpoints: { [ep]: { servers: this.serverUris.map((uri, i) => ({ uri, ssid: FIRST_SSID + i, lifetime: RIG_LIFETIME })) } } };
+    return {
+      format: 'tlv',
+      endpoints: {
+        [ep]: {
+          psk: { identity: ep, keyHex: toHex(RIG_BS_PSK_KEY) },
+          servers: this.serverUris.map((uri, i) => ({ uri, ssid: FIRST_SSID + i, lifetime: RIG_LIFETIME, securityMode: 'psk' as const, pskIdentity: ep, pskKeyHex: toHex(rigServerPskKey(i)) })),
+        },
+      },
+    };
   }
 
   newClient(extra: Partial<ClientOptions> = {}): LwM2MClient {
+    const identity = utf8Encode(this.endpointName);
     const factory = this.o.bootstrap === 'factory'
       ? {
         servers: this.serverUris.map((uri, i) => ({
           uri, ssid: FIRST_SSID + i, lifetime: 3000, defaultMinPeriod: this.o.defaults?.[i]?.pmin, defaultMaxPeriod: this.o.defaults?.[i]?.pmax,
+          psk: this.o.coaps ? { identity, key: rigServerPskKey(i) } : undefined,
         })),
       }
-      : { bootstrap: { uri: this.bsUri } };
+      : { bootstrap: { uri: this.bsUri, psk: this.o.coaps ? { identity, key: RIG_BS_PSK_KEY } : undefined } };
     return new LwM2MClient({
       endpointName: this.endpointName, transport: this.clientTransport, timers: this.timers, random: this.random,
       log: this.o.log ?? silentLogger, wallClock: { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
       factory, persistence: this.o.persistence,
       device: this.o.device?.(this) ?? { manufacturer: 'Test', modelNumber: 'rig', serialNumber: 'S1', firmwareVersion: '1.0' },
       onEvent: (e) => this.events.push(e),
+      ...(this.o.coaps ? { dtls: { crypto: nodeCrypto } } : {}),
       ...this.o.client, ...extra,
     });
   }

@@ -67,6 +67,9 @@ export interface DeviceJson {
   lifetime: number;
   binding: string;
   lwm2mVersion: string;
+  /** 'coaps' when registered over DTLS, with the session's PSK identity (never the key). */
+  security: 'coap' | 'coaps';
+  pskIdentity?: string;
   registeredAt: string;
   lastUpdate: string;
   updates: number;

@@ -18,6 +18,7 @@ export function redact(cfg: EndpointConfig): EndpointConfig {
   return {
     ...cfg,
     servers: cfg.servers.map(({ pskKeyHex: _key, ...s }) => s),
+    ...(cfg.psk ? { psk: { identity: cfg.psk.identity } as EndpointConfig['psk'] } : {}),
     ...(cfg.writes ? { writes: cfg.writes.map((w) => (SECRET(w.path) ? { path: w.path, value: HIDDEN } : w)) } : {}),
   };
 }

@@ -58,6 +58,7 @@ export class DeviceLog {
     return {
       endpoint: reg.endpoint, registered: true, location: `/rd/${reg.id}`, address: reg.peer.address, port: reg.peer.port,
       lifetime: reg.lifetime, binding: reg.binding, lwm2mVersion: reg.lwm2mVersion,
+      security: reg.secure ? 'coaps' : 'coap', ...(reg.pskIdentity !== undefined ? { pskIdentity: reg.pskIdentity } : {}),
       registeredAt: event === 'registered' ? now : before?.registeredAt ?? now,
       lastUpdate: now, updates: reg.updates, objects: deviceObjects(reg.links), history,
     };

@@ -83,7 +83,9 @@ function renderFacts(d: DeviceJson): void {
   const fact = (k: string, v: string | number) => [h('dt', {}, k), h('dd', {}, v)];
   fill(byId('registration'),
     ...fact('Address', `${d.address}:${d.port}`), ...fact('Location', d.location), ...fact('Lifetime', `${d.lifetime} s`),
-    ...fact('Binding', d.binding), ...fact('LwM2M', d.lwm2mVersion), ...fact('Registered', clock(d.registeredAt)),
+    ...fact('Binding', d.binding), ...fact('LwM2M', d.lwm2mVersion),
+    ...fact('Security', d.security === 'coaps' ? `coaps, PSK identity "${d.pskIdentity ?? ''}"` : 'coap (NoSec)'),
+    ...fact('Registered', clock(d.registeredAt)),
     ...fact('Last update', clock(d.lastUpdate)), ...fact('Updates', d.updates));
   fill(byId('history'), ...[...d.history].reverse().map((e) => h('li', {}, h('time', {}, clock(e.at)), ' ', h('strong', {}, e.event), e.detail ? ` — ${e.detail}` : '')));
   const objects = JSON.stringify(d.objects);
