@@ -13,6 +13,9 @@ import { startConsole, type WebConsole } from '../../host/console/console-server
 import { LwM2MServer } from '../../host/lwm2m-server';
 import { startNodeClient } from '../../host/runtime';
 import { ManagedProcess } from '../support/managed-process';
+import { nodeCrypto } from '../../firmware/platform/node/crypto';
+import { toHex } from '../../firmware/util/hex';
+import { PskStore } from '../../host/psk-store';
 
 const EP = 'api-1';
 const KEY = '00112233445566778899aabbccddeeff';
@@ -238,4 +241,37 @@ describe('web console HTTP API', function () {
       }
     });
   }
+});
+
+describe('web console HTTP API: a device registered over coaps', function () {
+  this.timeout(30_000);
+
+  it('shows coaps and the PSK identity of the session, never its key', async () => {
+    const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    const dtlsUdp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    const psk = new PskStore();
+    const key = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+    psk.set('dtls-1', 'dtls-identity', key);
+    const server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, psk, coaps: { transport: dtlsUdp, crypto: nodeCrypto } });
+    const web = await startConsole({ server, port: 0 });
+    const sse = follow(web);
+    const client = await startNodeClient({
+      endpointName: 'dtls-1', serverUri: `coaps://127.0.0.1:${dtlsUdp.port}`, psk: { identity: 'dtls-identity', key }, log: silentLogger,
+    });
+    try {
+      await sse.until((e) => e.event === 'device' && (e.data as DeviceJson).registered);
+      const reply = await http(web, 'GET', '/api/devices/dtls-1');
+      const d = reply.json() as DeviceJson;
+      assert.equal(d.security, 'coaps');
+      assert.equal(d.pskIdentity, 'dtls-identity');
+      assert.ok(!reply.body.toLowerCase().includes(toHex(key)), 'no key in the answer');
+      const list = await http(web, 'GET', '/api/devices');
+      assert.ok(!list.body.toLowerCase().includes(toHex(key)));
+    } finally {
+      sse.close();
+      await client.stop();
+      await web.close();
+      server.close();
+    }
+  });
 });
