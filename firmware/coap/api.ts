@@ -11,6 +11,15 @@ import type { DatagramTransport, Logger, Random, Timers } from '../platform/port
  */
 export interface Peer { address: string; port: number; identity?: string }
 
+/**
+ * Which peers the application serves. The stack asks before it decodes a
+ * request: one from any other peer is dropped unanswered, and costs no table
+ * entry. Responses, ACKs and RSTs are not asked about: they answer what we sent.
+ */
+export interface PeerAdmission {
+  serves(peer: Peer): boolean;
+}
+
 export interface RequestOptions {
   /** Code.GET etc. */
   method: number;
@@ -163,4 +172,33 @@ export interface EndpointStats {
   notificationsSent: number;
   notificationsReceived: number;
   staleNotifications: number;
+  /** Requests from a peer the application does not serve (PeerAdmission), dropped before they were decoded. */
+  notServed: number;
+  /** Entries refused because their peer held its share of a table (fair-share.ts). */
+  overShare: number;
+}
+
+/** One bounded table: entries now, the most there ever were, the most one peer ever held, and the bounds. */
+export interface TableUse {
+  size: number;
+  peak: number;
+  peakPerPeer: number;
+  capacity: number;
+  /** What one peer may hold (fair-share.ts). */
+  share: number;
+}
+
+/** The endpoint's bounded tables. */
+export interface TableOccupancy {
+  dedup: TableUse;
+  block1: TableUse;
+  block2: TableUse;
+  relations: TableUse;
+  /** Our CON messages awaiting their ACK (requests, separate responses, notifications). */
+  cons: TableUse;
+  /** Requests whose handler is still running (each holds a dedup entry). */
+  inProgress: number;
+  /** Our requests waiting for an NSTART slot, and the most waiting for one peer (bound: maxQueuedRequests per peer). */
+  queued: number;
+  queuedPerPeer: number;
 }

@@ -2,26 +2,32 @@
 // request bodies and cuts response bodies into Block2 blocks, keeping a
 // body for the follow-up requests; as a client it sends a long body in Block1
 // blocks and collects a Block2 response. Both server tables are bounded
-// (maxBlockSessions each) and drop sessions idle longer than blockSessionTimeout;
-// a body is bounded by maxReassemblySize (4.13 with Size1 beyond it).
+// (maxBlockSessions each, at most half of them one peer's: fair-share.ts) and
+// drop sessions idle longer than blockSessionTimeout; a body is bounded by
+// maxReassemblySize (4.13 with Size1 beyond it).
 import { Code, OptionNumber, type CoapMessage, type CoapOption } from './message';
 import { encodeBlock, getBlock, getSize1, szxToSize, uintOption, type BlockValue } from './options';
 import { EMPTY } from './compose';
 import type { ResponseSpec } from './api';
 import type { ClientExchange, ServerExchange } from './exchange';
 import type { StackContext } from './stack-context';
+import { BLOCK1, BLOCK2, victim, type PeerShares } from './fair-share';
 
-interface Block1Session {
-  parts: Uint8Array[];
-  received: number;
+/** What a session table keeps: when it expires, and whose it is (transport.ts peerKey). */
+interface Session {
   expires: number;
+  peer: string;
 }
 
-interface Block2Body {
+interface Block1Session extends Session {
+  parts: Uint8Array[];
+  received: number;
+}
+
+interface Block2Body extends Session {
   code: number;
   contentFormat?: number;
   body: Uint8Array;
-  expires: number;
 }
 
 /** How the server side answers a block it could not pass up. */
@@ -55,42 +61,62 @@ export function requestKey(peerKey: string, m: CoapMessage): string {
   return k;
 }
 
-/** A bounded map with idle expiry. */
-export class SessionTable<T extends { expires: number }> {
+/**
+ * A bounded map of sessions with idle expiry, in insertion order. A peer at
+ * its share gives up its own oldest session for a new one (it moved on).
+ */
+export class SessionTable<T extends Session> {
   private readonly map = new Map<string, T>();
 
-  constructor(readonly capacity: number, readonly timeout: number) {}
+  constructor(readonly capacity: number, readonly timeout: number, private readonly shares: PeerShares, private readonly table: number) {}
 
   get size(): number { return this.map.size; }
 
   get(key: string, now: number): T | undefined {
     const e = this.map.get(key);
-    if (e && e.expires <= now) { this.map.delete(key); return undefined; }
+    if (e && e.expires <= now) { this.remove(key, e); return undefined; }
     return e;
   }
 
-  /** Store under key; false when the table is full of live sessions. */
+  /** Store `value` (of `value.peer`) under key; false when the table is full of other peers' live sessions. */
   set(key: string, value: T, now: number): boolean {
-    if (!this.map.has(key) && this.map.size >= this.capacity) {
-      for (const [k, e] of this.map) if (e.expires <= now) this.map.delete(k);
+    const old = this.map.get(key);
+    if (old !== undefined) this.remove(key, old);
+    else if (this.shares.atShare(value.peer, this.table, this.capacity)) this.evict(value.peer);
+    else if (this.map.size >= this.capacity) {
+      for (const [k, e] of this.map) if (e.expires <= now) this.remove(k, e);
       if (this.map.size >= this.capacity) return false;
     }
     value.expires = now + this.timeout;
     this.map.set(key, value);
+    this.shares.take(value.peer, this.table);
     return true;
   }
 
-  /** Evict the oldest entry (insertion order) to make room; true if one was evicted. */
-  evictOldest(): boolean {
-    for (const k of this.map.keys()) { this.map.delete(k); return true; }
-    return false;
+  /** Gives up the oldest session of `peer`, or of the peer that holds most; true if one went. */
+  evict(peer: string | null): boolean {
+    const k = victim(this.map, this.shares, this.table, null, peer);
+    if (k === undefined) return false;
+    this.remove(k, this.map.get(k)!);
+    return true;
   }
 
   touch(value: T, now: number): void { value.expires = now + this.timeout; }
 
-  delete(key: string): void { this.map.delete(key); }
+  delete(key: string): void {
+    const e = this.map.get(key);
+    if (e !== undefined) this.remove(key, e);
+  }
 
-  clear(): void { this.map.clear(); }
+  clear(): void {
+    this.map.clear();
+    this.shares.clear(this.table);
+  }
+
+  private remove(key: string, e: T): void {
+    this.map.delete(key);
+    this.shares.release(e.peer, this.table);
+  }
 }
 
 export function concat(parts: Uint8Array[], total: number): Uint8Array {
@@ -107,8 +133,13 @@ export class Blockwise {
 
   constructor(private readonly ctx: StackContext) {
     const { maxBlockSessions, blockSessionTimeout } = ctx.limits;
-    this.block1Sessions = new SessionTable<Block1Session>(maxBlockSessions, blockSessionTimeout);
-    this.block2Bodies = new SessionTable<Block2Body>(maxBlockSessions, blockSessionTimeout);
+    this.block1Sessions = new SessionTable<Block1Session>(maxBlockSessions, blockSessionTimeout, ctx.shares, BLOCK1);
+    this.block2Bodies = new SessionTable<Block2Body>(maxBlockSessions, blockSessionTimeout, ctx.shares, BLOCK2);
+  }
+
+  /** Block1 bodies being reassembled, and Block2 bodies kept for follow-ups. */
+  get sessions(): { block1: number; block2: number } {
+    return { block1: this.block1Sessions.size, block2: this.block2Bodies.size };
   }
 
   clear(): void {
@@ -142,7 +173,7 @@ export class Blockwise {
     const offset = b1.num * b1.size;
     let s: Block1Session | undefined;
     if (b1.num === 0) {
-      s = { parts: [], received: 0, expires: 0 };
+      s = { parts: [], received: 0, expires: 0, peer: sx.peerKey };
       if (b1.more && !this.block1Sessions.set(key, s, now)) {
         this.ctx.stats.blockSessionsFull++;
         return { spec: { code: Code.SERVICE_UNAVAILABLE }, direct: false };
@@ -181,7 +212,7 @@ export class Blockwise {
    * follow-up requests while blocks remain. Returns the spec to send (with
    * Block2/Size2 options added), or null when offset is beyond the body.
    */
-  slice(spec: ResponseSpec, offset: number, szx: number, asked: boolean, bodyKey: string): ResponseSpec | null {
+  slice(spec: ResponseSpec, offset: number, szx: number, asked: boolean, bodyKey: string, peer: string): ResponseSpec | null {
     const body = spec.payload ?? EMPTY;
     const size = szxToSize(szx);
     if (!asked && body.length <= size) return spec;
@@ -193,11 +224,11 @@ export class Blockwise {
     if (offset === 0 && more) options.push(uintOption(OptionNumber.SIZE2, body.length));
     const now = this.ctx.timers.now();
     if (more) {
-      const entry: Block2Body = { code: spec.code, contentFormat: spec.contentFormat, body, expires: 0 };
+      const entry: Block2Body = { code: spec.code, contentFormat: spec.contentFormat, body, expires: 0, peer };
       if (!this.block2Bodies.set(bodyKey, entry, now)) {
-        // Full: the oldest body goes (its client's next block re-runs the handler).
+        // Full: the oldest body of the peer that holds most goes (its next block re-runs the handler).
         this.ctx.stats.blockSessionsFull++;
-        this.block2Bodies.evictOldest();
+        this.block2Bodies.evict(null);
         this.block2Bodies.set(bodyKey, entry, now);
       }
     } else if (offset > 0) {

@@ -16,6 +16,9 @@
 // exchange.ts, what the layers share in stack-context.ts. Platform-free: time,
 // randomness and I/O come through the ports. Nothing a peer sends throws past
 // the transport: malformed input is answered (RST, 4.0x) or dropped and counted.
+// Every bounded table keeps at most half of it for one peer (fair-share.ts),
+// and the application may name the peers it serves (PeerAdmission): requests
+// from others are dropped before they are decoded.
 import { Blockwise } from './blockwise';
 import { Matcher } from './matcher';
 import { ObserveLayer } from './observe';
@@ -23,14 +26,16 @@ import { Reliability } from './reliability';
 import { Requests } from './requests';
 import { Responder } from './responder';
 import { StackContext } from './stack-context';
+import { BLOCK1, BLOCK2, CONS, DEDUP, RELATIONS, peerShare } from './fair-share';
 import type { TransmissionParameters } from './params';
 import type {
-  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, Peer, RequestHandler, RequestOptions,
+  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, Peer, PeerAdmission, RequestHandler, RequestOptions,
+  TableOccupancy, TableUse,
 } from './api';
 
 export type {
   ClientObservation, CoapResponse, EndpointOptions, EndpointStats, IncomingRequest, ObserveCancelReason,
-  ObserveRelation, Peer, RequestHandler, RequestOptions, ResponseSpec,
+  ObserveRelation, Peer, PeerAdmission, RequestHandler, RequestOptions, ResponseSpec, TableOccupancy, TableUse,
 } from './api';
 export { CoapError, CoapResetError, CoapTimeoutError } from './errors';
 
@@ -63,7 +68,29 @@ export class CoapEndpoint {
   get onRequest(): RequestHandler | null { return this.responder.handler; }
   set onRequest(h: RequestHandler | null) { this.responder.handler = h; }
 
+  /** The peers whose requests are served; null (the default): every peer. */
+  get admission(): PeerAdmission | null { return this.matcher.admission; }
+  set admission(a: PeerAdmission | null) { this.matcher.admission = a; }
+
   get stats(): EndpointStats { return this.ctx.stats; }
+
+  /** The bounded tables now, with their peaks (a snapshot, for diagnostics and tests). */
+  get occupancy(): TableOccupancy {
+    const { shares, limits } = this.ctx;
+    const use = (table: number, size: number, capacity: number): TableUse => ({
+      size, peak: shares.peak(table), peakPerPeer: shares.peakHeld(table), capacity, share: peerShare(capacity),
+    });
+    const queued = this.requests.queued();
+    const sessions = this.blockwise.sessions;
+    return {
+      dedup: use(DEDUP, this.matcher.dedup.size, limits.dedupCapacity),
+      block1: use(BLOCK1, sessions.block1, limits.maxBlockSessions),
+      block2: use(BLOCK2, sessions.block2, limits.maxBlockSessions),
+      relations: use(RELATIONS, this.observeLayer.relationCount, limits.maxObservations),
+      cons: use(CONS, this.reliability.pending, limits.maxPendingExchanges),
+      inProgress: this.responder.running, queued: queued.all, queuedPerPeer: queued.most,
+    };
+  }
   get params(): TransmissionParameters { return this.ctx.params; }
 
   /** Number of server-side observe relations. */

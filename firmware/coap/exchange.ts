@@ -23,6 +23,8 @@ export type OutgoingSubject = ClientExchange | ObservedRelation | null;
 /** A CON message awaiting its ACK, retransmitted with exponential back-off. */
 export interface Outgoing extends Due {
   readonly key: string;
+  /** Key of its peer (transport.ts peerKey). */
+  readonly peerKey: string;
   readonly peer: Peer;
   readonly messageId: number;
   readonly bytes: Uint8Array;
@@ -89,6 +91,8 @@ export type TokenOwner = ClientExchange | ObservationRecord;
 /** A server-side relation as the lower layers see it. */
 export interface ObservedRelation extends ObserveRelation {
   readonly key: string;
+  /** Key of its peer (transport.ts peerKey). */
+  readonly peerKey: string;
   /** Where a notification's whole body is kept for Block2 follow-ups. */
   readonly bodyKey: string;
   readonly szx: number;

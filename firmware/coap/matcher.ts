@@ -6,6 +6,8 @@
 // request or observation of ours that carries its token, and one that matches
 // nothing is rejected with RST. Malformed datagrams are answered (RST for a
 // CON) or dropped, and counted; nothing a peer sends throws past receive().
+// A request from a peer the application does not serve (PeerAdmission) is
+// dropped before it is decoded: it costs the stack no allocation of its own.
 import { Code, OptionNumber, Type, decodeMessage, encodeMessage, isRequestCode, isResponseCode, type CoapMessage } from './message';
 import { firstBadCriticalOption, uintOption } from './options';
 import { DedupCache, type DedupEntry } from './dedup';
@@ -15,7 +17,7 @@ import { toHex } from '../util/hex';
 import type { Reliability } from './reliability';
 import type { StackContext } from './stack-context';
 import type { TokenOwner } from './exchange';
-import type { Peer } from './api';
+import type { Peer, PeerAdmission } from './api';
 
 /** Where the matcher hands a request that is not a duplicate, with its dedup entry (the server side). */
 export interface RequestReceiver {
@@ -27,15 +29,22 @@ export interface ResponseReceiver {
   receiveResponse(owner: TokenOwner, msg: CoapMessage, peer: Peer): void;
 }
 
+/** Whether a datagram is a CoAP request (version 1, code 0.01–0.31) by its first two bytes (RFC 7252 §3). */
+function isRequestDatagram(data: Uint8Array): boolean {
+  return data.length >= 4 && (data[0] & 0xc0) === 0x40 && data[1] >= 1 && data[1] <= 31;
+}
+
 export class Matcher {
   serverSide: RequestReceiver | null = null;
   clientSide: ResponseReceiver | null = null;
+  /** Whom requests are taken from; null: every peer. */
+  admission: PeerAdmission | null = null;
   readonly dedup: DedupCache;
   /** Our requests in flight and our observations, by peer#token (bounds: NSTART and the queue, maxClientObservations). */
   private readonly tokens = new Map<string, TokenOwner>();
 
   constructor(private readonly ctx: StackContext, private readonly reliability: Reliability) {
-    this.dedup = new DedupCache(ctx.limits.dedupCapacity);
+    this.dedup = new DedupCache(ctx.limits.dedupCapacity, ctx.shares);
   }
 
   // ------------------------------------------------------------- tokens
@@ -94,6 +103,8 @@ export class Matcher {
     const stats = this.ctx.stats;
     stats.received++;
     try {
+      const admission = this.admission;
+      if (admission !== null && isRequestDatagram(data) && !admission.serves(peer)) { stats.notServed++; return; }
       this.dispatch(data, peer);
     } catch (e) {
       // A bug, not peer input: never let it escape into the transport.
@@ -144,7 +155,7 @@ export class Matcher {
       }
       return;
     }
-    const entry = this.dedup.add(dkey, now, con ? limits.exchangeLifetime : limits.nonLifetime);
+    const entry = this.dedup.add(dkey, from, now, con ? limits.exchangeLifetime : limits.nonLifetime);
     stats.dedupEvicted = this.dedup.evicted;
     if (!entry) {
       stats.dedupFull++;
@@ -175,15 +186,15 @@ export class Matcher {
       else stats.dropped++;
       return;
     }
-    const entry = this.dedup.add(dkey, now, con ? this.ctx.limits.exchangeLifetime : this.ctx.limits.nonLifetime);
-    if (entry) entry.processing = false;
     const owner = this.tokens.get(`${from}#${toHex(msg.token)}`);
     if (!owner) {
-      // Unknown token: reject (RFC 7252 §5.3.2; RFC 7641 §3.6 for unwanted notifications).
-      const rst = this.sendEmpty(Type.RST, msg.messageId, peer);
-      if (entry) entry.reply = rst;
+      // Unknown token: reject (RFC 7252 §5.3.2; RFC 7641 §3.6 for unwanted notifications). No dedup
+      // entry: a duplicate is rejected again just the same, and nobody fills the cache with junk.
+      this.sendEmpty(Type.RST, msg.messageId, peer);
       return;
     }
+    const entry = this.dedup.add(dkey, from, now, con ? this.ctx.limits.exchangeLifetime : this.ctx.limits.nonLifetime);
+    if (entry) entry.processing = false;
     if (con) {
       // §5.2.2: the separate response (or notification) is acknowledged at once.
       const ack = this.sendEmpty(Type.ACK, msg.messageId, peer);

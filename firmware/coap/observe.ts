@@ -4,7 +4,8 @@
 // relation, §4.2), and their end on RST, time-out, deregistration or by the
 // application. As a client: the observations we hold, the freshness of their
 // notifications (§3.4), and the rest of a notification sent in blocks.
-// Bounded: maxObservations relations, maxClientObservations observations.
+// Bounded: maxObservations relations (at most half of them one peer's:
+// fair-share.ts), maxClientObservations observations.
 import { OptionNumber, Type, isSuccessCode, type CoapMessage, type CoapOption } from './message';
 import { getBlock, getContentFormat, getLocationPath, getObserve, uintOption } from './options';
 import { responseMessage } from './compose';
@@ -12,6 +13,7 @@ import { requestKey, type Blockwise } from './blockwise';
 import { CoapError, CoapResetError, CoapTimeoutError } from './errors';
 import { toHex } from '../util/hex';
 import type { Matcher } from './matcher';
+import { RELATIONS } from './fair-share';
 import type { Reliability } from './reliability';
 import type { StackContext } from './stack-context';
 import type {
@@ -44,6 +46,7 @@ class Relation implements ObservedRelation {
     readonly peer: Peer,
     readonly token: Uint8Array,
     readonly key: string,
+    readonly peerKey: string,
     readonly bodyKey: string,
     readonly szx: number,
   ) {}
@@ -56,7 +59,7 @@ class Relation implements ObservedRelation {
 }
 
 export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
-  /** Server-side relations by peer#token (bound: maxObservations). */
+  /** Server-side relations by peer#token (bound: maxObservations, half of them per peer). */
   private readonly relations = new Map<string, Relation>();
   /** Client-side observations held (bound: maxClientObservations); their tokens are in the matcher. */
   private observationCount = 0;
@@ -83,13 +86,17 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     const key = `${sx.peerKey}#${toHex(sx.message.token)}`;
     const existing = this.relations.get(key);
     if (existing) this.end(existing, 'deregister'); // a re-registration with the same token replaces it
-    if (this.relations.size >= this.ctx.limits.maxObservations) {
-      this.ctx.stats.observeRejected++;
+    const { shares, limits, stats } = this.ctx;
+    const overShare = shares.atShare(sx.peerKey, RELATIONS, limits.maxObservations);
+    if (overShare || this.relations.size >= limits.maxObservations) {
+      if (overShare) shares.refused();
+      stats.observeRejected++;
       return null;
     }
     const szx = this.blockwise.responseSzx(sx.block2);
-    const rel = new Relation(this, sx.peer, sx.message.token.slice(), key, requestKey(sx.peerKey, sx.message), szx);
+    const rel = new Relation(this, sx.peer, sx.message.token.slice(), key, sx.peerKey, requestKey(sx.peerKey, sx.message), szx);
     this.relations.set(key, rel);
+    shares.take(sx.peerKey, RELATIONS);
     sx.relation = rel;
     return rel;
   }
@@ -119,7 +126,7 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
   notify(rel: Relation, res: ResponseSpec, confirmable: boolean): Promise<void> {
     if (!rel.active || this.ctx.closed) return Promise.reject(new CoapError('observe relation is not active'));
     const extra = [uintOption(OptionNumber.OBSERVE, this.nextSeq())];
-    const spec = this.blockwise.slice(res, 0, rel.szx, false, rel.bodyKey)!;
+    const spec = this.blockwise.slice(res, 0, rel.szx, false, rel.bodyKey, rel.peerKey)!;
     this.ctx.stats.notificationsSent++;
     const final = !isSuccessCode(res.code); // §4.2: an error notification ends the relation
     if (!confirmable) {
@@ -152,7 +159,10 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
   end(rel: ObservedRelation, reason: ObserveCancelReason, keepInFlight = false): void {
     if (!rel.active) return;
     (rel as Relation).active = false;
-    if (this.relations.get(rel.key) === rel) this.relations.delete(rel.key);
+    if (this.relations.get(rel.key) === rel) {
+      this.relations.delete(rel.key);
+      this.ctx.shares.release(rel.peerKey, RELATIONS);
+    }
     if (!keepInFlight) {
       if (rel.con) { this.reliability.drop(rel.con); rel.con = null; }
       const s = rel.settle;

@@ -2,12 +2,14 @@
 // with exponential back-off until an ACK or RST arrives or MAX_RETRANSMIT is
 // spent; our recent NON messages are remembered so a RST to one can be
 // matched. The owner of each message (requests, notifications, separate
-// responses) is told the outcome. Bounded: maxPendingExchanges CONs in flight,
-// NON_MID_MEMORY NON message IDs.
+// responses) is told the outcome. Bounded: maxPendingExchanges CONs in flight
+// (at most half of them to one peer: fair-share.ts), NON_MID_MEMORY NON
+// message IDs.
 import { Code, Type, encodeMessage, type CoapMessage } from './message';
 import { firstBadCriticalOption } from './options';
 import type { DeadlineOwner, Due } from './deadlines';
 import { peerKey } from './transport';
+import { CONS } from './fair-share';
 import type { ClientExchange, ObservedRelation, Outgoing, OutgoingOwner, OutgoingSubject } from './exchange';
 import type { StackContext } from './stack-context';
 import type { Peer } from './api';
@@ -17,7 +19,7 @@ export const NON_MID_MEMORY = 32;
 
 
 export class Reliability implements DeadlineOwner {
-  /** Our CON messages awaiting ACK, by peer#MID (bound: maxPendingExchanges). */
+  /** Our CON messages awaiting ACK, by peer#MID (bound: maxPendingExchanges, half of them per peer). */
   private readonly outgoing = new Map<string, Outgoing>();
   /**
    * Our recent NON messages (peer#MID and what it was about), a ring of
@@ -38,18 +40,23 @@ export class Reliability implements DeadlineOwner {
    * replaces (a newer notification, RFC 7641 §4.5.2).
    */
   sendCon(peer: Peer, msg: CoapMessage, owner: OutgoingOwner, subject: OutgoingSubject, carry?: Outgoing): Outgoing | null {
-    if (this.outgoing.size >= this.ctx.limits.maxPendingExchanges) {
-      this.ctx.stats.exchangesFull++;
+    const { shares, limits, stats } = this.ctx;
+    const pk = peerKey(peer);
+    const overShare = shares.atShare(pk, CONS, limits.maxPendingExchanges);
+    if (overShare || this.outgoing.size >= limits.maxPendingExchanges) {
+      if (overShare) shares.refused();
+      stats.exchangesFull++;
       return null;
     }
     const bytes = encodeMessage(msg);
     const out: Outgoing = {
-      key: `${peerKey(peer)}#${msg.messageId}`, peer, messageId: msg.messageId, bytes,
+      key: `${pk}#${msg.messageId}`, peerKey: pk, peer, messageId: msg.messageId, bytes,
       retransmits: carry ? carry.retransmits : 0,
       timeout: carry ? carry.timeout : this.initialTimeout(),
       due: Infinity, dueOwner: null, owner, subject,
     };
     this.outgoing.set(out.key, out);
+    shares.take(pk, CONS);
     this.ctx.send(bytes, peer);
     this.ctx.deadlines.schedule(out, out.timeout, this);
     return out;
@@ -68,8 +75,17 @@ export class Reliability implements DeadlineOwner {
   drop(out: Outgoing | null): void {
     if (!out) return;
     this.ctx.deadlines.cancel(out);
-    if (this.outgoing.get(out.key) === out) this.outgoing.delete(out.key);
+    this.forget(out);
   }
+
+  private forget(out: Outgoing): void {
+    if (this.outgoing.get(out.key) !== out) return;
+    this.outgoing.delete(out.key);
+    this.ctx.shares.release(out.peerKey, CONS);
+  }
+
+  /** CON messages awaiting their ACK. */
+  get pending(): number { return this.outgoing.size; }
 
   /** An ACK or RST from `peerKey`: settles the CON (or NON) it answers. */
   onAckOrReset(msg: CoapMessage, fromKey: string): void {
@@ -107,6 +123,7 @@ export class Reliability implements DeadlineOwner {
 
   clear(): void {
     this.outgoing.clear();
+    this.ctx.shares.clear(CONS);
     for (let i = 0; i < NON_MID_MEMORY; i++) this.forgetNon(i);
   }
 
@@ -126,7 +143,7 @@ export class Reliability implements DeadlineOwner {
     const out = item as Outgoing;
     if (this.outgoing.get(out.key) !== out) return;
     if (out.retransmits >= this.ctx.params.maxRetransmit) {
-      this.outgoing.delete(out.key);
+      this.forget(out);
       this.ctx.stats.timeouts++;
       this.ctx.safe(() => out.owner.timedOut(out));
       return;

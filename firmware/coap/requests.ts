@@ -113,6 +113,17 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     });
   }
 
+  /** Requests waiting for an NSTART slot: in all, and for the peer with most. */
+  queued(): { all: number; most: number } {
+    let all = 0;
+    let most = 0;
+    for (const q of this.queues.values()) {
+      all += q.waiting.length;
+      if (q.waiting.length > most) most = q.waiting.length;
+    }
+    return { all, most };
+  }
+
   /** Fails every request in flight or queued ('endpoint closed'). */
   close(): void {
     for (const q of this.queues.values()) {

@@ -55,6 +55,9 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
     this.run(sx);
   }
 
+  /** Requests whose handler is still running. */
+  get running(): number { return this.inProgress.size; }
+
   close(): void {
     this.inProgress.clear();
   }
@@ -111,7 +114,7 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
     }
     const b2 = sx.block2;
     const offset = b2 ? b2.num * b2.size : 0;
-    const blocked = this.blockwise.slice(spec, offset, this.blockwise.responseSzx(b2), !!b2, requestKey(sx.peerKey, sx.message));
+    const blocked = this.blockwise.slice(spec, offset, this.blockwise.responseSzx(b2), !!b2, requestKey(sx.peerKey, sx.message), sx.peerKey);
     if (!blocked) { this.sendDirect(sx.message, sx.peer, { code: Code.BAD_OPTION }, sx.entry); return; }
     this.send(sx, blocked, extra, sx.relation);
   }

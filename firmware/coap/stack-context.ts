@@ -4,6 +4,7 @@
 import { exchangeLifetime, maxTransmitWait, nonLifetime, resolveParams, type TransmissionParameters } from './params';
 import { TransportSeam } from './transport';
 import { Deadlines } from './deadlines';
+import { PeerShares } from './fair-share';
 import type { EndpointOptions, EndpointStats, Peer } from './api';
 import type { Logger, Random, Timers } from '../platform/ports';
 import type { Blockwise } from './blockwise';
@@ -42,7 +43,7 @@ export function newStats(): EndpointStats {
     received: 0, sent: 0, retransmissions: 0, duplicates: 0, dropped: 0, formatErrors: 0, resetsSent: 0,
     resetsReceived: 0, badOptions: 0, timeouts: 0, handlerRuns: 0, handlerErrors: 0, separateResponses: 0,
     dedupFull: 0, dedupEvicted: 0, queueFull: 0, exchangesFull: 0, blockSessionsFull: 0, observeRejected: 0,
-    notificationsSent: 0, notificationsReceived: 0, staleNotifications: 0,
+    notificationsSent: 0, notificationsReceived: 0, staleNotifications: 0, notServed: 0, overShare: 0,
   };
 }
 
@@ -56,6 +57,8 @@ export class StackContext {
   readonly seam: TransportSeam;
   /** Every time-out of the stack (retransmissions, response waits, separate-response ACKs): one timer. */
   readonly deadlines: Deadlines;
+  /** What each peer holds of the bounded tables (fair-share.ts). */
+  readonly shares: PeerShares;
   closed = false;
   private mid: number;
   /** The first Observe sequence number to hand out (random, like the first Message ID). */
@@ -88,6 +91,7 @@ export class StackContext {
     });
     this.seam = new TransportSeam(opts.transport, this.stats, this.log);
     this.deadlines = new Deadlines(this.timers);
+    this.shares = new PeerShares(this.stats);
     const r = this.random.bytes(5);
     this.mid = (r[0] << 8) | r[1];
     this.observeSeqStart = (r[2] << 16) | (r[3] << 8) | r[4];

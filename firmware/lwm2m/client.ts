@@ -35,6 +35,7 @@ import { OBJ, SECURITY_MODE } from './ids';
 import { ObjectTree } from './object-tree';
 import type { Registration } from './registration';
 import { ServerSet, samePeer, type ServerSetReport } from './server-set';
+import { servesPeer } from './own-peers';
 import { isIpLiteral, type ServerUri } from './server-uri';
 import { utf8Decode } from '../util/utf8';
 
@@ -86,6 +87,7 @@ export class LwM2MClient {
       updateMargin: maxTransmitWait(params) / 1000, links: this,
       report: (r) => this.serverReport(r),
     });
+    this.endpoint.admission = this; // serves(): the stack takes requests from the client's own peers only
     this.jobs = new BootstrapJobs({
       endpoint: this.endpoint, timers: o.timers, random: o.random, log: o.log, endpointName: o.endpointName,
       preferredContentFormat: o.preferredContentFormat, retry: o.bootstrapRetry,
@@ -123,6 +125,9 @@ export class LwM2MClient {
         void this.dispatch({ type: 'registrations-failed', fallbackAllowed: r.fallbackAllowed, accounts: this.accounts() });
     }
   }
+
+  /** Whether requests from `peer` are served at all; the CoAP stack asks before it decodes one (own-peers.ts). */
+  serves(peer: Peer): boolean { return servesPeer(peer, this.bsPeer, this.servers); }
 
   /** The servers that hold a Registration of this client now. */
   get registeredServers(): Registration[] { return this.servers.registered; }

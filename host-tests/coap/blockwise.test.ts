@@ -88,19 +88,25 @@ describe('coap endpoint: block-wise transfers (RFC 7959)', () => {
 
     it('answers 4.00 to a malformed Block option and 5.03 when Block1 sessions are exhausted', async () => {
       const w = world();
-      const server = w.endpoint(SERVER.address, SERVER.port, { maxBlockSessions: 1 });
+      const server = w.endpoint(SERVER.address, SERVER.port, { maxBlockSessions: 2 });
       const client = w.raw(CLIENT.address, CLIENT.port);
+      const other = w.raw('10.0.0.3', 40000);
+      const third = w.raw('10.0.0.4', 40000);
       server.onRequest = () => ({ code: Code.CHANGED });
       client.send(SERVER, message({ code: Code.PUT, messageId: 1, options: [{ number: 27, value: new Uint8Array([0x0f]) }], payload: bytesOf(16) }));
       client.send(SERVER, message({ code: Code.PUT, messageId: 2, options: [stringOption(11, 'a'), block1(0, true, 0)], payload: bytesOf(16) }));
-      client.send(SERVER, message({ code: Code.PUT, messageId: 3, options: [stringOption(11, 'b'), block1(0, true, 0)], payload: bytesOf(16) }));
+      other.send(SERVER, message({ code: Code.PUT, messageId: 2, options: [stringOption(11, 'a'), block1(0, true, 0)], payload: bytesOf(16) }));
       await w.clock.advance(20);
-      assert.deepEqual(client.take().map((m) => m.code), [Code.BAD_REQUEST, Code.CONTINUE, Code.SERVICE_UNAVAILABLE]);
+      third.send(SERVER, message({ code: Code.PUT, messageId: 3, options: [stringOption(11, 'b'), block1(0, true, 0)], payload: bytesOf(16) }));
+      await w.clock.advance(20);
+      assert.deepEqual(client.take().map((m) => m.code), [Code.BAD_REQUEST, Code.CONTINUE]);
+      assert.deepEqual(other.take().map((m) => m.code), [Code.CONTINUE]);
+      assert.deepEqual(third.take().map((m) => m.code), [Code.SERVICE_UNAVAILABLE]);
       assert.equal(server.stats.blockSessionsFull, 1);
-      await w.clock.advance(60_000); // the idle session times out and frees the slot
-      client.send(SERVER, message({ code: Code.PUT, messageId: 4, options: [stringOption(11, 'b'), block1(0, true, 0)], payload: bytesOf(16) }));
+      await w.clock.advance(60_000); // the idle sessions time out and free their slots
+      third.send(SERVER, message({ code: Code.PUT, messageId: 4, options: [stringOption(11, 'b'), block1(0, true, 0)], payload: bytesOf(16) }));
       await w.clock.advance(20);
-      assert.deepEqual(client.take().map((m) => m.code), [Code.CONTINUE]);
+      assert.deepEqual(third.take().map((m) => m.code), [Code.CONTINUE]);
     });
   });
 

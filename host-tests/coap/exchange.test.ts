@@ -412,7 +412,7 @@ describe('coap endpoint: message and request/response layers', () => {
       for (let i = 0; i < 10; i++) client.send(SERVER, message({ messageId: 10 + i }));
       await w.clock.advance(100);
       assert.deepEqual(client.take().map((m) => m.code), Array(10).fill(Code.CONTENT));
-      assert.equal(server.stats.dedupEvicted, 7);
+      assert.equal(server.stats.dedupEvicted, 8, 'one peer keeps at most 2 of the 3 entries (its share)');
       assert.equal(server.stats.dedupFull, 0);
       client.send(SERVER, message({ messageId: 19 }));
       await w.clock.advance(100);
@@ -423,28 +423,34 @@ describe('coap endpoint: message and request/response layers', () => {
       assert.equal(runs, 11, 'a duplicate of a given-up exchange runs again (RFC 7252 §4.5 relaxed deduplication)');
     });
 
-    it('answers 5.03 with Max-Age when every dedup entry is an exchange still being processed', async () => {
+    it('answers 5.03 with Max-Age when every dedup entry that could make room is an exchange still being processed', async () => {
       const w = world();
       const server = w.endpoint(SERVER.address, SERVER.port, { dedupCapacity: 3 });
       const client = w.raw(CLIENT.address, CLIENT.port);
+      const other = w.raw('10.0.0.3', 40000);
       const pending: Array<(r: ResponseSpec) => void> = [];
       server.onRequest = () => new Promise<ResponseSpec>((resolve) => { pending.push(resolve); });
-      for (let i = 0; i < 4; i++) client.send(SERVER, message({ messageId: 10 + i }));
+      // The first peer: two exchanges in the handler (its share of 3), the third refused; the second peer's second finds the cache full.
+      for (let i = 0; i < 3; i++) client.send(SERVER, message({ messageId: 10 + i }));
       await w.clock.advance(100);
-      const got = client.take();
-      const refused = got.find((m) => m.code === Code.SERVICE_UNAVAILABLE)!;
-      assert.ok(refused, `codes ${got.map((m) => m.code)}`);
-      const maxAge = decodeUint(findOption(refused, OptionNumber.MAX_AGE)!.value)!;
-      assert.ok(maxAge > 240 && maxAge <= 247);
-      assert.equal(server.stats.dedupFull, 1);
+      for (let i = 0; i < 2; i++) other.send(SERVER, message({ messageId: 10 + i }));
+      await w.clock.advance(100);
+      for (const got of [client.take(), other.take()]) {
+        const refused = got.filter((m) => m.code === Code.SERVICE_UNAVAILABLE);
+        assert.equal(refused.length, 1, `codes ${got.map((m) => m.code)}`);
+        const maxAge = decodeUint(findOption(refused[0], OptionNumber.MAX_AGE)!.value)!;
+        assert.ok(maxAge > 240 && maxAge <= 247);
+      }
+      assert.equal(server.stats.dedupFull, 2);
+      assert.equal(server.stats.overShare, 1, 'the first peer was refused for holding its share, the second for a full cache');
       assert.equal(pending.length, 3);
       for (const p of pending) p({ code: Code.CONTENT });
       await w.clock.advance(100);
-      assert.equal(client.take().filter((m) => m.code === Code.CONTENT).length, 3);
-      client.send(SERVER, message({ messageId: 20 }));
+      assert.equal(client.take().filter((m) => m.code === Code.CONTENT).length, 2);
+      other.send(SERVER, message({ messageId: 20 }));
       await w.clock.advance(100);
       assert.equal(pending.length, 4, 'finished exchanges make room: the next request reaches the handler');
-      assert.equal(server.stats.dedupFull, 1);
+      assert.equal(server.stats.dedupFull, 2);
     });
 
     it('rejects requests beyond maxQueuedRequests with CoapError and counts them', async () => {

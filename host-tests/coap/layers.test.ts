@@ -158,15 +158,27 @@ describe('CoAP layers, one by one', () => {
       assert.deepEqual(requests.events, ['reset non'], 'a RST to a NON request goes to the request layer');
     });
 
-    it('refuses a CON beyond maxPendingExchanges', () => {
+    it('refuses a CON beyond maxPendingExchanges, and one to a peer that has half of them already', () => {
       const clock = new VirtualClock();
-      const ctx = new StackContext({ transport: new Wire(clock), timers: clock, random: new SeededRandom(1), log: silentLogger, maxPendingExchanges: 2 });
+      const ctx = new StackContext({ transport: new Wire(clock), timers: clock, random: new SeededRandom(1), log: silentLogger, maxPendingExchanges: 4 });
       const r = new Reliability(ctx);
       const owner = new Owner();
-      assert.ok(r.sendCon(PEER, message({ messageId: 1 }), owner, null));
+      const other: Peer = { address: '10.0.0.10', port: 5683 };
+      const third: Peer = { address: '10.0.0.11', port: 5683 };
+      const first = r.sendCon(PEER, message({ messageId: 1 }), owner, null);
+      assert.ok(first);
       assert.ok(r.sendCon(PEER, message({ messageId: 2 }), owner, null));
-      assert.equal(r.sendCon(PEER, message({ messageId: 3 }), owner, null), null);
-      assert.equal(ctx.stats.exchangesFull, 1);
+      assert.equal(r.sendCon(PEER, message({ messageId: 3 }), owner, null), null, 'its share: 2 of 4');
+      assert.equal(ctx.stats.overShare, 1);
+      assert.ok(r.sendCon(other, message({ messageId: 4 }), owner, null));
+      assert.ok(r.sendCon(other, message({ messageId: 5 }), owner, null));
+      assert.equal(r.sendCon(third, message({ messageId: 6 }), owner, null), null, 'full');
+      assert.equal(ctx.stats.exchangesFull, 2);
+      assert.equal(ctx.stats.overShare, 1);
+      r.drop(first);
+      assert.equal(r.pending, 3);
+      assert.ok(r.sendCon(PEER, message({ messageId: 7 }), owner, null), 'a settled CON gives its peer room again');
+      assert.equal(r.sendCon(third, message({ messageId: 8 }), owner, null), null);
     });
   });
 

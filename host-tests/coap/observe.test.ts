@@ -165,23 +165,33 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     assert.equal(relations[0].active, true, 'fetching the rest did not end the observation');
   });
 
-  it('bounds relations at maxObservations and frees them on cancel', async () => {
+  it('bounds relations at maxObservations, half of them per peer, and frees them on cancel', async () => {
     const w = world();
-    const server = w.endpoint(SERVER.address, SERVER.port, { maxObservations: 2 });
+    const server = w.endpoint(SERVER.address, SERVER.port, { maxObservations: 4 });
     const raw = w.raw(CLIENT.address, CLIENT.port);
+    const other = w.raw('10.0.0.3', 40000);
+    const third = w.raw('10.0.0.4', 40000);
     const accepted: (ObserveRelation | null)[] = [];
     server.onRequest = (req) => { accepted.push(req.acceptObserve()); return { code: Code.CONTENT }; };
-    for (let i = 0; i < 3; i++) raw.send(SERVER, message({ messageId: i, token: new Uint8Array([i]), options: [uintOption(6, 0)] }));
+    const register = (from: typeof raw, i: number) => from.send(SERVER, message({ messageId: i, token: new Uint8Array([i]), options: [uintOption(6, 0)] }));
+    for (let i = 0; i < 3; i++) register(raw, i);
     await w.clock.advance(20);
-    assert.deepEqual(accepted.map((r) => r !== null), [true, true, false]);
+    for (let i = 3; i < 5; i++) register(other, i);
+    await w.clock.advance(20);
+    register(third, 5);
+    await w.clock.advance(20);
+    assert.deepEqual(accepted.map((r) => r !== null), [true, true, false, true, true, false]);
     const res = raw.take();
     assert.equal(getObserve(res[0]) !== undefined, true);
     assert.equal(getObserve(res[2]), undefined, 'a refused registration is a plain response');
-    assert.equal(server.stats.observeRejected, 1);
+    assert.equal(server.stats.observeRejected, 2);
+    assert.equal(server.stats.overShare, 1, 'the first peer at its share of 2; the third peer found the table full');
+    assert.equal(server.observationCount, 4);
     accepted[0]!.cancel();
-    raw.send(SERVER, message({ messageId: 9, token: new Uint8Array([9]), options: [uintOption(6, 0)] }));
+    register(third, 9);
     await w.clock.advance(20);
-    assert.notEqual(accepted[3], null);
+    assert.notEqual(accepted[6], null);
+    assert.deepEqual(server.occupancy.relations, { size: 4, peak: 4, peakPerPeer: 2, capacity: 4, share: 2 });
   });
 
   it('close() cancels relations with reason closed', async () => {
