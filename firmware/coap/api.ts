@@ -123,19 +123,19 @@ export interface EndpointOptions {
   blockSzx?: number;
   /** Bound on a Block1 body we receive and a Block2 body we fetch, bytes; default 65536. */
   maxReassemblySize?: number;
-  /** Bound on server-side observe relations; default 16. */
+  /** Bound on server-side observe relations, at most half of them one peer's; default 16. */
   maxObservations?: number;
   /** Bound on client-side observations; default 8. */
   maxClientObservations?: number;
-  /** Bound on the deduplication cache (peer + MID); default 128. */
+  /** Bound on the deduplication cache (peer + MID), at most half of it one peer's; default 128. */
   dedupCapacity?: number;
   /** Handler time after which a CON request gets an empty ACK and a separate response, ms; default 1000. */
   separateResponseDelay?: number;
-  /** Bound on our CON messages awaiting ACK (all peers, excluding queued requests); default 32. */
+  /** Bound on our CON messages awaiting ACK (all peers, at most half to one; excluding queued requests); default 32. */
   maxPendingExchanges?: number;
   /** Bound on requests waiting for an NSTART slot, per peer; default 16. */
   maxQueuedRequests?: number;
-  /** Bound on block-wise sessions (Block1 reassemblies and Block2 bodies kept for follow-ups), each; default 4. */
+  /** Bound on block-wise sessions (Block1 reassemblies and Block2 bodies kept for follow-ups), each, at most half of them one peer's; default 4. */
   maxBlockSessions?: number;
   /** Idle time after which a block-wise session is dropped, ms; default 60000. */
   blockSessionTimeout?: number;
@@ -161,9 +161,9 @@ export interface EndpointStats {
   handlerRuns: number;
   handlerErrors: number;
   separateResponses: number;
-  /** Every entry of the dedup cache belonged to an exchange still being processed: 5.03 (CON) or drop (NON). */
+  /** No dedup entry could make room (all still being processed: the peer's own at its share, or all in a full cache): 5.03 (CON) or drop (NON). */
   dedupFull: number;
-  /** Finished exchanges given up by a full dedup cache to make room (their duplicates would run again). */
+  /** Finished exchanges given up to make room, by a peer at its share or by a full cache (their duplicates would run again). */
   dedupEvicted: number;
   queueFull: number;
   exchangesFull: number;
