@@ -123,7 +123,10 @@ export interface EndpointOptions {
   blockSzx?: number;
   /** Bound on a Block1 body we receive and a Block2 body we fetch, bytes; default 65536. */
   maxReassemblySize?: number;
-  /** Bound on server-side observe relations, at most half of them one peer's; default 16. */
+  /**
+   * Bound on server-side observe relations, at most half of them one peer's; default 32, so one LwM2M
+   * Server can hold all 16 observations the client's Information Reporting allows.
+   */
   maxObservations?: number;
   /** Bound on client-side observations; default 8. */
   maxClientObservations?: number;

@@ -76,7 +76,7 @@ export class StackContext {
     this.limits = Object.freeze({
       blockSzx,
       maxReassemblySize: opts.maxReassemblySize ?? 65536,
-      maxObservations: opts.maxObservations ?? 16,
+      maxObservations: opts.maxObservations ?? 32,
       maxClientObservations: opts.maxClientObservations ?? 8,
       dedupCapacity: opts.dedupCapacity ?? 128,
       separateResponseDelay: opts.separateResponseDelay ?? 1000,

@@ -23,7 +23,7 @@ async function registered(coap?: typeof DEVICE_COAP_BOUNDS) {
   const rig = await openRig({ kind: 'memory', bootstrap: 'factory', client: coap ? { coap } : {} });
   rig.servers[0].close();
   const transport = rig.net!.bind(SERVER_ADDRESS, 5683);
-  const server = new CoapEndpoint({ transport, timers: rig.clock!, random: rig.random, log: silentLogger });
+  const server = new CoapEndpoint({ transport, timers: rig.clock!, random: rig.random, log: silentLogger, maxClientObservations: 32 });
   server.onRequest = (req) => (req.path[0] === 'rd' ? { code: req.path.length === 1 ? Code.CREATED : Code.CHANGED, locationPath: ['rd', 'f'] } : { code: Code.NOT_FOUND });
   rig.client = rig.newClient({ factory: { servers: [{ uri: `coap://${SERVER_ADDRESS}:5683`, ssid: 5, lifetime: 3000 }] } });
   rig.client.start();
@@ -86,6 +86,20 @@ describe('the client under load (in-memory network, virtual time)', function () 
       assert.equal(ep.occupancy.dedup.size, share, 'one peer keeps its share of the cache');
     });
   }
+
+  it('its LwM2M Server alone holds all 16 observations Information Reporting allows: its share of the 32 relations', async () => {
+    const s = await registered();
+    rig = s.rig;
+    const codes: Array<[number, boolean]> = [];
+    for (let i = 0; i < 17; i++) {
+      const o = await rig.settle(s.server.observe(s.client, { method: Code.GET, path: ['3', '0', '13'], accept: ContentFormat.TLV }, () => {}), 1000);
+      codes.push([o.response.code, o.response.observe !== undefined]);
+    }
+    assert.deepEqual(codes, [...Array(16).fill([Code.CONTENT, true]), [Code.SERVICE_UNAVAILABLE, false]], 'the 17th: beyond Information Reporting\'s bound');
+    const relations = rig.client.endpoint.occupancy.relations;
+    assert.deepEqual([relations.size, relations.share, relations.capacity], [16, 16, 32]);
+    assert.equal(rig.client.endpoint.stats.overShare, 0);
+  });
 
   it('a stranger floods it with 20,000 mutated requests while the server keeps reading: every read 2.05, no 2.xx to the stranger, every table within bounds', async () => {
     const s = await registered();
