@@ -71,6 +71,11 @@ export interface LwM2MServerOptions {
   onEvent?: (e: ServerEvent) => void;
 }
 
+/** Bound on registered clients, by default. */
+export const DEFAULT_MAX_CLIENTS = 64;
+/** DTLS handshakes running at once on the coaps port. */
+const MAX_HANDSHAKES = 16;
+
 export class LwM2MServer {
   readonly endpoint: CoapEndpoint;
   /** The coaps endpoint and its DTLS transport (stats, sessions), when `coaps` was given. */
@@ -89,6 +94,8 @@ export class LwM2MServer {
     if (o.coaps) {
       this.dtls = new DtlsTransport({
         transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
+        // A registered client keeps its session: room for every client the server takes, and a few handshaking.
+        maxSessions: (o.maxClients ?? DEFAULT_MAX_CLIENTS) + MAX_HANDSHAKES, maxHandshakes: MAX_HANDSHAKES,
         server: { pskKey: (identity) => this.psk.forIdentity(identity)?.key ?? null },
       });
       this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
@@ -133,7 +140,7 @@ export class LwM2MServer {
     if (!links) return { code: Code.BAD_REQUEST, payload: utf8Encode('bad link-format') };
     const old = this.clients.get(ep);
     if (old) this.remove(old, false, true);
-    if (this.clients.size >= (this.o.maxClients ?? 64)) return { code: Code.SERVICE_UNAVAILABLE };
+    if (this.clients.size >= (this.o.maxClients ?? DEFAULT_MAX_CLIENTS)) return { code: Code.SERVICE_UNAVAILABLE };
     const now = this.o.timers.now();
     const reg: ClientRegistration = {
       endpoint: ep, id: String(this.nextId++), peer, lifetime: Number(q.get('lt') ?? 86400),

@@ -145,6 +145,7 @@ export class Reliability implements DeadlineOwner {
     if (out.retransmits >= this.ctx.params.maxRetransmit) {
       this.forget(out);
       this.ctx.stats.timeouts++;
+      this.ctx.seam.unresponsive(out.peer);
       this.ctx.safe(() => out.owner.timedOut(out));
       return;
     }

@@ -47,6 +47,11 @@ export class TransportSeam {
     }
   }
 
+  /** A confirmable message to this peer went unanswered to the end (RFC 7252 §4.2): tell the transport. */
+  unresponsive(peer: Peer): void {
+    try { this.transport.peerUnresponsive?.(peer.address, peer.port); } catch (e) { this.log.warn(`coap: transport: ${(e as Error).message}`); }
+  }
+
   /** Stops delivering; the transport itself belongs to whoever opened it. */
   detach(): void {
     if (this.transport.onReceive) this.transport.onReceive = null;

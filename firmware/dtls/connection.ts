@@ -38,6 +38,8 @@ export interface SessionEnd {
   alert?: number;
   /** True when it ended before the handshake completed. */
   duringHandshake: boolean;
+  /** A timeout while our Finished waited for the peer's: it heard us but could not (or would not) verify it. */
+  finishedUnanswered?: boolean;
 }
 
 export interface EstablishedSession {
@@ -419,7 +421,7 @@ export class Connection {
     this.timer = null;
     if (this.ended) return;
     if (this.retransmits >= this.host.retransmit.maxRetransmits) {
-      this.end({ reason: 'timeout', duringHandshake: !this.isEstablished });
+      this.end({ reason: 'timeout', duringHandshake: !this.isEstablished, finishedUnanswered: this.handshake?.awaitingChangeCipherSpec === true });
       return;
     }
     this.retransmits++;

@@ -111,6 +111,18 @@ export class DtlsMux implements DatagramTransport {
     if (this.secured.has(key(address, port))) this.dtls.closeSession(address, port);
   }
 
+  /**
+   * CoAP gave up on a secured peer: its session may be gone at its end (a
+   * server restarted without close_notify drops our records as unknown). End
+   * ours too, so the next message starts a handshake (a resumption when the
+   * peer still has the session, else a full one).
+   */
+  peerUnresponsive(address: string, port: number): void {
+    if (!this.secured.has(key(address, port)) || !this.dtls.sessionInfo(address, port)) return;
+    this.log.info(`dtls: no answer from ${address}:${port} over its session; a new handshake next time`);
+    this.dtls.closeSession(address, port);
+  }
+
   /** Every session ends (close_notify); each resumes on the next send: after a network change, addresses may have moved. */
   closeSessions(): void {
     for (const k of this.secured.keys()) { const [a, p] = splitKey(k); this.dtls.closeSession(a, p); }

@@ -402,7 +402,9 @@ export class DtlsTransport implements DatagramTransport {
     if (e.duringHandshake) {
       this.handshaking--;
       this.stats.handshakesFailed++;
-      this.log.warn(`dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}`);
+      // Servers that drop a Finished they cannot verify (Scandium does) leave only a timeout: say what it likely means.
+      const hint = e.finishedUnanswered && conn.role === 'client' ? ': the server never answered our Finished (wrong PSK or identity?)' : '';
+      this.log.warn(`dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`);
       this.emit(this.onHandshakeFailed, end);
     } else {
       this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} closed: ${what}`);

@@ -9,6 +9,12 @@ export interface DatagramTransport {
   /** Set by the core; the port calls it once per received datagram. */
   onReceive: ((data: Uint8Array, address: string, port: number) => void) | null;
   close(): void;
+  /**
+   * Optional: the layer above gave up on a peer (a confirmable message went
+   * unanswered through every retransmission). A secure transport starts a
+   * new session with it next time: the peer may have lost the old one.
+   */
+  peerUnresponsive?(address: string, port: number): void;
 }
 
 /** Opaque timer handle; each port chooses what it is. */

@@ -96,6 +96,16 @@ describe('dtls: our client and our server in virtual time', () => {
     }
   });
 
+  it('a server that drops a Finished it cannot verify (no alert): the client times out and its log line says what that likely means', async () => {
+    const wrong = Uint8Array.from(KEY, (b) => b ^ 0x55);
+    // Alert records (content type 21) from the server are lost: what a silently dropping server looks like.
+    const rig = makeRig({ clientKey: wrong, dropFromServer: (d) => d[0] === 21 });
+    sendText(rig.client, 'never delivered', SERVER);
+    await rig.clock.runUntil(() => rig.c.failed.length === 1, 120_000);
+    assert.equal(rig.c.failed[0].reason, 'timeout');
+    assert.match(rig.c.logs.join('\n'), /handshake with 10\.0\.0\.1:5684 failed: timeout: the server never answered our Finished \(wrong PSK or identity\?\)/);
+  });
+
   it('an unknown identity is answered with unknown_psk_identity', async () => {
     const rig = makeRig({ clientIdentity: 'stranger' });
     rig.client.connect(SERVER.address, SERVER.port);

@@ -11,6 +11,9 @@ import type { Logger } from '../../firmware/platform/ports';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { toHex } from '../../firmware/util/hex';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
+import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
+import { PskStore } from '../../host/psk-store';
+import { silentLogger } from '../../firmware/platform/ports';
 import { RIG_BS_PSK_KEY, openRig, rigServerPskKey, type Rig, type RigKind } from '../support/rig';
 
 /** Every log line, to look for secrets and for what the client says. */
@@ -94,6 +97,30 @@ describe('coaps in virtual time: resumption, refusals, secrets', function () {
     assert.equal(st.handshakesCompleted, 2);
     assert.equal(st.handshakesResumed, 1, 'the second handshake resumed the session');
     assert.equal(rig.server.dtls!.stats.handshakesResumed, 1);
+  });
+
+  it('a server that lost its DTLS state (restart without close_notify): once CoAP gives up, a new handshake, and the client registers again', async () => {
+    rig = await openRig({ kind: 'memory', coaps: true, registered: true, bootstrap: 'factory' });
+    const [address, port] = rig.serverAddr[0]!.split('/');
+    // The old server vanishes silently: its close_notify never reaches the client.
+    rig.net!.setLink({ loss: 1 }, rig.serverAddr[0], rig.clientAddr);
+    rig.server.close();
+    rig.net!.setLink({ loss: 0 }, rig.serverAddr[0], rig.clientAddr);
+    const events: ServerEvent[] = [];
+    const psk = new PskStore();
+    psk.set('node-1', 'node-1', rigServerPskKey(0));
+    const fresh = new LwM2MServer({
+      transport: rig.net!.bind(address!, 5683), timers: rig.timers, random: rig.random, log: silentLogger, psk, onEvent: (e) => events.push(e),
+      coaps: { transport: rig.net!.bind(address!, Number(port)), crypto: nodeCrypto },
+    });
+    try {
+      rig.client.registeredServers[0]!.triggerUpdate();
+      await rig.expect(() => events.some((e) => e.type === 'registered'), 'a new Registration at the restarted server', 600_000);
+      assert.ok(fresh.dtls!.stats.noSession > 0, 'the Update on the old session was dropped by the new server');
+      assert.equal(fresh.clients.get('node-1')?.secure, true);
+    } finally {
+      fresh.close();
+    }
   });
 
   it('a server that knows another key: every handshake fails with an alert, the client never registers and says why, no key logged', async () => {

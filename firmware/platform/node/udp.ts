@@ -20,20 +20,29 @@ export function openUdp(opts: UdpOptions = {}): Promise<UdpTransport> {
   const v6 = isIPv6(address);
   const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && address !== '::' ? true : undefined });
   let closed = false;
+  // dgram.send resolves the address asynchronously: a socket closed at once
+  // would lose the last datagrams (a De-register, a close_notify). close()
+  // stops new sends and closes the socket once those in flight have left.
+  let inFlight = 0;
+  let closeWhenIdle = false;
   const transport = {
     onReceive: null as UdpTransport['onReceive'],
     port: 0,
     address,
     send(data: Uint8Array, to: string, port: number): void {
       if (closed) return;
+      inFlight++;
       socket.send(data, port, to, (err) => {
         if (err) opts.log?.warn(`udp: send to ${to}:${port} failed: ${err.message}`);
+        if (--inFlight === 0 && closeWhenIdle) socket.close();
       });
     },
     close(): void {
       if (closed) return;
       closed = true;
-      socket.close();
+      transport.onReceive = null;
+      if (inFlight === 0) socket.close();
+      else closeWhenIdle = true;
     },
   };
   socket.on('message', (msg, rinfo) => {
