@@ -10,11 +10,12 @@ import { readFileSync } from 'node:fs';
  * SDK modules the Moddable port and main may import (mapped by the SDK manifests we include,
  * for ESP32 as of SDK 8.2). Not the legacy `wifi` module: SDK 8.2 builds ESP32 firmware with the
  * ECMA-419 `embedded:network/interface/wifi` instead, and an import of `wifi` fails at xsl.
+ * `crypt` is modules/crypt/digest (Digest, BlockCipher, Mode in C), for the DTLS crypto port.
  */
 export const MODDABLE_MODULES = new Set([
   'timer', 'time', 'flash', 'embedded:network/interface/wifi', 'net', 'sntp', 'socket', 'mc/config', 'instrumentation', 'debug',
   'preference', 'Resource', 'system', 'embedded:io/socket/udp', 'embedded:io/socket/tcp', 'embedded:io/digital',
-  'embedded:provider/builtin',
+  'embedded:provider/builtin', 'crypt',
 ]);
 
 export interface ImportRef {

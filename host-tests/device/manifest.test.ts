@@ -15,7 +15,7 @@ import { checkPartitions, parseNumber, parsePartitionCsv, type Partition } from 
 const MANIFEST = join(REPO, 'manifest.json');
 const FLASH_4MB = 4 * 1024 * 1024;
 /** Core folders that ship on the device (DESIGN.md layout). */
-const CORE_DIRS = ['coap', 'codec', 'formats', 'lwm2m', 'model', 'store', 'util'];
+const CORE_DIRS = ['coap', 'codec', 'dtls', 'formats', 'lwm2m', 'model', 'store', 'util'];
 
 function obj(v: Json | undefined, what: string): { [key: string]: Json } {
   assert.ok(v !== null && typeof v === 'object' && !Array.isArray(v), `${what} must be a JSON object`);
@@ -60,13 +60,14 @@ describe('device manifest (manifest.json)', () => {
     assert.equal(manifest.creation, undefined, 'creation belongs to the board fragments (the main manifest would override them)');
   });
 
-  it('includes the SDK base, Wi-Fi, ECMA-419 IO (UDP socket) and flash manifests', () => {
+  it('includes the SDK base, Wi-Fi, ECMA-419 IO (UDP socket), flash and crypt (C SHA-256 and AES for DTLS) manifests', () => {
     const includes = asList(manifest.include);
     for (const needed of [
       '$(MODDABLE)/examples/manifest_base.json',
       '$(MODDABLE)/examples/manifest_net.json',
       '$(MODDABLE)/modules/io/manifest.json',
       '$(MODDABLE)/modules/files/flash/manifest.json',
+      '$(MODDABLE)/modules/crypt/digest/manifest.json',
     ]) assert.ok(includes.includes(needed), `missing include ${needed}`);
   });
 
