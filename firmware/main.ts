@@ -11,6 +11,7 @@ import { startDevice, type DeviceDeps } from './platform/moddable/app';
 import { setTlvBackend } from './codec/backend';
 import { TlvLinearBackend } from './codec/tlv-linear';
 import * as nativeTlv from './platform/moddable/tlv-native';
+import { utf8Encode } from './util/utf8';
 
 /** The TLV codec compiled to C by wasm2c (tlv-native.c), installed before anything decodes. */
 export function installNativeTlv(): void {
@@ -28,7 +29,12 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
     log: o.log,
     wallClock: o.wallClock,
     device: o.device,
-    factory: { bootstrap: { uri: o.bootstrapUri } },
+    factory: {
+      bootstrap: o.bootstrapPsk === undefined
+        ? { uri: o.bootstrapUri }
+        : { uri: o.bootstrapUri, psk: { identity: utf8Encode(o.bootstrapPsk.identity), key: o.bootstrapPsk.key } },
+    },
+    dtls: { crypto: o.dtlsCrypto },
     persistence: storePersistence(o.store, o.log),
     resolveHost: o.resolveHost,
     onEvent: o.onEvent,

@@ -2,7 +2,8 @@
 // the trace logger, the tick counter wrap, the random port, bootstrap URI checks.
 import { strict as assert } from 'node:assert';
 import {
-  DEFAULT_BOOTSTRAP_URI, checkBootstrapUri, describeSettings, endpointFromMac, parseLogLevel, readDeviceSettings,
+  DEFAULT_BOOTSTRAP_URI, MAX_PSK_IDENTITY_BYTES, MAX_PSK_KEY_BYTES, checkBootstrapSecurity, checkBootstrapUri, describeSettings,
+  endpointFromMac, parseLogLevel, readDeviceSettings, readPsk,
 } from '../../firmware/platform/moddable/device-config';
 import { createTraceLogger } from '../../firmware/platform/moddable/log';
 import { TICK_WRAP, tickDelta } from '../../firmware/platform/moddable/ticks';
@@ -64,9 +65,81 @@ describe('device settings (mc/config → DeviceSettings)', () => {
     assert.equal(checkBootstrapUri('coap://192.168.1.10'), undefined);
     assert.equal(checkBootstrapUri('coap://bs.example.com:5685'), undefined, 'host names go through DNS');
     assert.match(checkBootstrapUri('coap://[fe80::1]:5685') ?? '', /IPv6/);
-    assert.match(checkBootstrapUri('coaps://192.168.1.10:5684') ?? '', /DTLS/);
-    assert.match(checkBootstrapUri('http://x') ?? '', /coap:\/\//);
+    assert.equal(checkBootstrapUri('coaps://192.168.1.10:5686'), undefined, 'coaps:// (DTLS with a PSK)');
+    assert.equal(checkBootstrapUri('coaps://bs.example.com'), undefined);
+    assert.match(checkBootstrapUri('coaps://[fe80::1]') ?? '', /IPv6/);
+    assert.match(checkBootstrapUri('http://x') ?? '', /coap:\/\/.*coaps:\/\//);
     assert.match(checkBootstrapUri('coap://10.0.0.1:70000') ?? '', /out of range/);
+  });
+});
+
+describe('device settings: the bootstrap PSK (pskIdentity= text, pskKey= hex)', () => {
+  const KEY_HEX = '000102030405060708090a0b0c0d0e0f';
+  const base = { bootstrap: 'coaps://10.0.0.2:5686' };
+  /** Nothing the module says about a setting may contain the key, in either case, or its bytes as text. */
+  const noKey = (text: string, keyHex = KEY_HEX) => {
+    assert.ok(!text.toLowerCase().includes(keyHex.toLowerCase()), `key in: ${text}`);
+  };
+
+  it('parses the identity as text and the key as hex (either case, an optional 0x) into bytes', () => {
+    const s = readDeviceSettings({ ...base, pskIdentity: 'node-7', pskKey: KEY_HEX.toUpperCase() }, undefined);
+    assert.equal(s.bootstrapPsk?.identity, 'node-7');
+    assert.deepEqual([...s.bootstrapPsk!.key], [...Array(16).keys()]);
+    assert.equal(s.pskProblem, undefined);
+    assert.equal(checkBootstrapSecurity(s), undefined, 'coaps with a usable PSK is fine');
+    assert.deepEqual([...readPsk('x', `0x${KEY_HEX}`).bootstrapPsk!.key], [...Array(16).keys()]);
+    assert.equal(readPsk(undefined, undefined).pskProblem, undefined, 'neither given: no PSK, no problem');
+    assert.equal(readPsk('', '').bootstrapPsk, undefined);
+  });
+
+  it('refuses coaps:// without both values, with a message that names the build arguments', () => {
+    for (const cfg of [{}, { pskIdentity: 'node-7' }, { pskKey: KEY_HEX }]) {
+      const s = readDeviceSettings({ ...base, ...cfg }, undefined);
+      assert.equal(s.bootstrapPsk, undefined);
+      const c = checkBootstrapSecurity(s);
+      assert.equal(c?.refuse, true, JSON.stringify(Object.keys(cfg)));
+      assert.match(c!.message, /pskIdentity=.*pskKey=|pskKey=.*pskIdentity=/);
+      noKey(c!.message);
+    }
+  });
+
+  it('refuses a key that is not whole hex pairs, is too long, or is not text; the messages never echo it', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      ['00010203040506070809Oa0b0c0d0e0f', /hex digits/],
+      ['0001020', /hex digits/],
+      ['00 01 02 03', /hex digits/],
+      ['0x', /hex digits/],
+      ['ab'.repeat(MAX_PSK_KEY_BYTES + 1), new RegExp(`${MAX_PSK_KEY_BYTES + 1} bytes long; at most ${MAX_PSK_KEY_BYTES}`)],
+      [1234567890123456, /hex digits/],
+    ];
+    for (const [key, re] of cases) {
+      const s = readDeviceSettings({ ...base, pskIdentity: 'node-7', pskKey: key }, undefined);
+      assert.equal(s.bootstrapPsk, undefined, String(key));
+      assert.match(s.pskProblem ?? '', re, String(key));
+      const c = checkBootstrapSecurity(s);
+      assert.equal(c?.refuse, true);
+      noKey(c!.message, String(key));
+      noKey(describeSettings(s), String(key));
+    }
+    const long = readPsk('é'.repeat(MAX_PSK_IDENTITY_BYTES / 2 + 1), KEY_HEX);
+    assert.match(long.pskProblem ?? '', new RegExp(`pskIdentity= is ${MAX_PSK_IDENTITY_BYTES + 2} bytes long`), 'identity length counts UTF-8 bytes');
+    assert.equal(readPsk('é'.repeat(MAX_PSK_IDENTITY_BYTES / 2), KEY_HEX).pskProblem, undefined);
+  });
+
+  it('warns (does not refuse) when a PSK comes with a coap:// bootstrap URI (app.ts then leaves it out of the client)', () => {
+    const s = readDeviceSettings({ bootstrap: 'coap://10.0.0.2:5685', pskIdentity: 'node-7', pskKey: KEY_HEX }, undefined);
+    const c = checkBootstrapSecurity(s);
+    assert.equal(c?.refuse, false);
+    assert.match(c!.message, /ignored/);
+  });
+
+  it('shows the identity in the boot line, never the key', () => {
+    const s = readDeviceSettings({ ...base, pskIdentity: 'node-7', pskKey: KEY_HEX, password: 'hunter2' }, 'a4d18cdbc020');
+    const line = describeSettings(s);
+    assert.match(line, /bootstrap=coaps:\/\/10\.0\.0\.2:5686 pskIdentity="node-7"/);
+    noKey(line);
+    assert.ok(!line.includes('hunter2'));
+    assert.ok(!describeSettings(readDeviceSettings({ bootstrap: 'coap://10.0.0.2' }, undefined)).includes('psk'), 'no PSK, no mention');
   });
 });
 

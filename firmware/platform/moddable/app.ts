@@ -5,7 +5,13 @@
 //
 // The client and the store are passed in (main.ts) so this file depends only
 // on their shape, not on their modules.
+//
+// coaps: the client always gets the DTLS crypto port (a Bootstrap-Server may
+// hand out coaps:// server accounts whatever its own scheme); a coaps://
+// bootstrap URI also needs pskIdentity= and pskKey=, and without a usable
+// pair the client is not started (a clear line at every boot, no key in it).
 import type { Flash, Logger, Random, Timers, WallClock, DatagramTransport } from '../ports';
+import type { DtlsCrypto } from '../../dtls/crypto';
 import { ModdableUdpTransport, errorText } from './udp-transport';
 import { ModdableTimers } from './timers';
 import { ModdableFlash } from './flash';
@@ -15,8 +21,9 @@ import { createTraceLogger } from './log';
 import { WifiLink } from './wifi';
 import { StatusLed } from './status-led';
 import { resolveHost } from './dns';
-import { DEVICE_COAP_BOUNDS, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
-import type { DeviceIdentity, DeviceSettings } from './device-config';
+import { moddableCrypto } from './crypto';
+import { DEVICE_COAP_BOUNDS, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
+import type { BootstrapPsk, DeviceIdentity, DeviceSettings } from './device-config';
 
 /** What the firmware needs from the client engine (firmware/lwm2m/client). */
 export interface DeviceClient {
@@ -34,7 +41,11 @@ export interface DeviceClientEvent {
 export interface DeviceClientOptions<S> {
   endpointName: string;
   bootstrapUri: string;
+  /** The PSK of a coaps:// bootstrap URI (undefined for coap://): for the factory Bootstrap-Server Account only, never logged. */
+  bootstrapPsk: BootstrapPsk | undefined;
   transport: DatagramTransport;
+  /** DTLS primitives for coaps:// accounts (the SDK's crypt C code). */
+  dtlsCrypto: DtlsCrypto;
   timers: Timers;
   wallClock: WallClock;
   random: Random;
@@ -65,6 +76,12 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
   log.info(`boot: ${describeSettings(settings)}`);
   const uriProblem = checkBootstrapUri(settings.bootstrapUri);
   if (uriProblem !== undefined) log.warn(`boot: bootstrap=${settings.bootstrapUri}: ${uriProblem}`);
+  const security = checkBootstrapSecurity(settings);
+  if (security?.refuse) {
+    log.error(`boot: ${security.message}; the LwM2M client is not started`);
+    return undefined;
+  }
+  if (security !== undefined) log.warn(`boot: ${security.message}`);
 
   const timers = new ModdableTimers(log);
   const led = new StatusLed(settings.statusLedPin, settings.statusLedActiveLow);
@@ -98,7 +115,9 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         client = deps.createClient({
           endpointName,
           bootstrapUri: settings.bootstrapUri,
+          bootstrapPsk: settings.bootstrapUri.startsWith('coaps://') ? settings.bootstrapPsk : undefined,
           transport: new ModdableUdpTransport({ port: settings.localPort, log }),
+          dtlsCrypto: moddableCrypto,
           timers,
           wallClock: systemClock,
           random: hardwareRandom,

@@ -2,6 +2,9 @@
 // (the manifest `config` block merged with `mcconfig key=value` arguments).
 // Pure: no Moddable imports, so host tests check it under Node.
 // Values from the command line arrive as strings; numbers are parsed here.
+// The bootstrap PSK (pskIdentity= text, pskKey= hex) is parsed here and goes
+// to the DTLS layer only: no line, message or error built here contains the
+// key, and the boot line shows the identity alone.
 import type { LogLevel } from '../ports';
 
 export interface DeviceIdentity {
@@ -26,10 +29,29 @@ export interface DeviceSettings {
   ssid: string | undefined;
   /** Wi-Fi password: passed to the radio only, never logged (see describeSettings). */
   password: string | undefined;
+  /** The PSK of a coaps:// Bootstrap-Server (pskIdentity= and pskKey=), when both are given and valid. */
+  bootstrapPsk: BootstrapPsk | undefined;
+  /** Why pskIdentity= / pskKey= cannot be used (never contains the key); undefined when both are fine or both absent. */
+  pskProblem: string | undefined;
   device: DeviceIdentity;
 }
 
+/** Pre-Shared Key credentials (LwM2M Security Mode 0) for the factory Bootstrap-Server Account. */
+export interface BootstrapPsk {
+  /** PSK identity as text (/0/0/3, sent in the clear in the handshake). */
+  identity: string;
+  /** The key (/0/0/5): handed to the DTLS layer only, never logged. */
+  key: Uint8Array;
+}
+
+/** RFC 4279 §5.3: identities up to 128 octets and keys up to 64 octets must be supported; longer ones are refused here. */
+export const MAX_PSK_IDENTITY_BYTES = 128;
+export const MAX_PSK_KEY_BYTES = 64;
+
 export const DEFAULT_BOOTSTRAP_URI = 'coap://192.168.1.10:5685';
+/** Default ports of the schemes (RFC 7252 §6.1, §6.2). */
+export const COAP_PORT = 5683;
+export const COAPS_PORT = 5684;
 
 /**
  * Bound on a CoAP block-wise body the device reassembles (EndpointOptions.maxReassemblySize;
@@ -69,6 +91,7 @@ export function readDeviceSettings(config: Readonly<Record<string, unknown>>, ma
     statusLedActiveLow: flag(config.statusLedActiveLow),
     ssid: text(config.ssid),
     password: text(config.password),
+    ...readPsk(config.pskIdentity, config.pskKey),
     device: {
       manufacturer: text(config.manufacturer) ?? 'xs-lwm2m',
       modelNumber: text(config.model) ?? 'esp32',
@@ -78,26 +101,84 @@ export function readDeviceSettings(config: Readonly<Record<string, unknown>>, ma
   };
 }
 
-/** One line for the boot log. Deliberately omits the Wi-Fi password. */
+/** One line for the boot log. Deliberately omits the Wi-Fi password and the PSK (its identity is shown). */
 export function describeSettings(s: DeviceSettings): string {
-  return `endpoint=${s.endpointName ?? '(from MAC)'} bootstrap=${s.bootstrapUri} ssid=${s.ssid ?? '(none)'}`
+  return `endpoint=${s.endpointName ?? '(from MAC)'} bootstrap=${s.bootstrapUri}`
+    + (s.bootstrapPsk !== undefined ? ` pskIdentity=${JSON.stringify(s.bootstrapPsk.identity)}` : '')
+    + ` ssid=${s.ssid ?? '(none)'}`
     + ` partition=${s.partition} port=${s.localPort === 0 ? 'ephemeral' : s.localPort} log=${s.logLevel}`
     + ` model=${s.device.modelNumber}`;
 }
 
 /** Where the bootstrap URI is not something the UDP port can reach, say why (undefined = fine). Host names go through DNS (dns.ts). */
 export function checkBootstrapUri(uri: string): string | undefined {
-  const m = /^coap:\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#]+)(?::(\d+))?\/?$/.exec(uri);
-  if (m === null) {
-    return uri.startsWith('coaps://')
-      ? 'coaps:// (DTLS) is not supported by this firmware; use coap://'
-      : 'expected coap://<ip>[:port]';
-  }
-  const host = m[1] ?? '';
+  const m = /^(coaps?):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#]+)(?::(\d+))?\/?$/.exec(uri);
+  if (m === null) return 'expected coap://<ip>[:port] or coaps://<ip>[:port]';
+  const host = m[2] ?? '';
   if (host.startsWith('[')) return 'IPv6 literals are not supported by the lwIP UDP socket of this build; use IPv4';
-  const port = m[2] === undefined ? 5683 : Number(m[2]);
+  const port = m[3] === undefined ? (m[1] === 'coaps' ? COAPS_PORT : COAP_PORT) : Number(m[3]);
   if (port < 1 || port > 65535) return `port ${port} out of range`;
   return undefined;
+}
+
+/**
+ * Whether the bootstrap URI and the PSK build arguments fit together. `refuse`:
+ * the client must not start (a coaps:// URI without a usable PSK: it could
+ * never bootstrap, and plain CoAP is no fallback for a server that wants DTLS).
+ * The message names the build arguments, never the key.
+ */
+export function checkBootstrapSecurity(s: Pick<DeviceSettings, 'bootstrapUri' | 'bootstrapPsk' | 'pskProblem'>): { refuse: boolean; message: string } | undefined {
+  const coaps = s.bootstrapUri.startsWith('coaps://');
+  if (coaps) {
+    if (s.pskProblem !== undefined) return { refuse: true, message: `bootstrap=coaps://…: ${s.pskProblem}` };
+    if (s.bootstrapPsk === undefined) {
+      return { refuse: true, message: 'bootstrap=coaps://… (DTLS) needs the Bootstrap-Server\'s PSK: build with pskIdentity=<text> pskKey=<hex>' };
+    }
+    return undefined;
+  }
+  if (s.bootstrapPsk !== undefined || s.pskProblem !== undefined) {
+    return { refuse: false, message: 'pskIdentity= / pskKey= are for a coaps:// bootstrap URI; ignored with a coap:// one' };
+  }
+  return undefined;
+}
+
+/** pskIdentity= (text) and pskKey= (hex) → the PSK, or why not. Messages never contain the key. */
+export function readPsk(identityValue: unknown, keyValue: unknown): { bootstrapPsk: BootstrapPsk | undefined; pskProblem: string | undefined } {
+  const identity = text(identityValue);
+  const keyGiven = keyValue !== undefined && keyValue !== null && keyValue !== '';
+  const fail = (problem: string) => ({ bootstrapPsk: undefined, pskProblem: problem });
+  if (identity === undefined && !keyGiven) return { bootstrapPsk: undefined, pskProblem: undefined };
+  if (identity === undefined) return fail('pskKey= is given without pskIdentity=');
+  if (!keyGiven) return fail('pskIdentity= is given without pskKey=');
+  const identityBytes = utf8Length(identity);
+  if (identityBytes > MAX_PSK_IDENTITY_BYTES) return fail(`pskIdentity= is ${identityBytes} bytes long; at most ${MAX_PSK_IDENTITY_BYTES}`);
+  // A manifest number would have lost leading zeros: only text is a key.
+  const key = typeof keyValue === 'string' ? parseHex(keyValue.trim()) : undefined;
+  if (key === undefined) return fail('pskKey= must be hex digits, two per byte');
+  if (key.length > MAX_PSK_KEY_BYTES) {
+    key.fill(0);
+    return fail(`pskKey= is ${key.length} bytes long; at most ${MAX_PSK_KEY_BYTES}`);
+  }
+  return { bootstrapPsk: { identity, key }, pskProblem: undefined };
+}
+
+/** Whole hex pairs (either case, an optional 0x) → bytes; undefined for anything else, or nothing. */
+function parseHex(h: string): Uint8Array | undefined {
+  const digits = h.startsWith('0x') || h.startsWith('0X') ? h.slice(2) : h;
+  if (digits.length === 0 || digits.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(digits)) return undefined;
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** Bytes of a string in UTF-8 (this module stays free of imports; util/utf8 does the encoding). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return n;
 }
 
 /** Parses a build-time `logLevel=` value; anything unknown falls back to `fallback`. */
