@@ -39,6 +39,8 @@ export interface RequestOptions {
   options?: CoapOption[];
   /** Overall deadline for this request in ms (all blocks); default: none beyond the per-exchange timeouts. */
   timeout?: number;
+  /** Told before each retransmission of the (first) CON: the number (1 …), MAX_RETRANSMIT, ms until the next timeout. */
+  onRetransmit?: (n: number, max: number, waitMs: number) => void;
 }
 
 export interface CoapResponse {

@@ -15,6 +15,8 @@ export interface OutgoingOwner {
   /** `out` is null when the RST matched a NON message (only the subject is known then). */
   reset(subject: OutgoingSubject, out: Outgoing | null): void;
   timedOut(out: Outgoing): void;
+  /** Optional: `out` is about to be sent again. */
+  retransmitting?(out: Outgoing): void;
 }
 
 /** A request we sent, a notification of a relation, or a separate response (its relation, if any). */

@@ -152,6 +152,7 @@ export class Reliability implements DeadlineOwner {
     out.retransmits++;
     out.timeout *= 2;
     this.ctx.stats.retransmissions++;
+    if (out.owner.retransmitting) this.ctx.safe(() => out.owner.retransmitting!(out));
     this.ctx.send(out.bytes, out.peer);
     this.ctx.deadlines.schedule(out, out.timeout, this);
   }

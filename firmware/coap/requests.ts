@@ -99,6 +99,10 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     this.fail(out.subject as ClientExchange, new CoapTimeoutError('no acknowledgement after MAX_RETRANSMIT'));
   }
 
+  retransmitting(out: Outgoing): void {
+    (out.subject as ClientExchange).req.onRetransmit?.(out.retransmits, this.ctx.params.maxRetransmit, out.timeout);
+  }
+
   /** GETs the remaining Block2 blocks of a notification (RFC 7959 §3.4) with a fresh token. */
   fetchRest(obs: ObservationRecord, first: CoapMessage, peer: Peer): Promise<CoapResponse> {
     const req: RequestOptions = { ...obs.req, method: Code.GET, observe: undefined, contentFormat: undefined, payload: undefined };

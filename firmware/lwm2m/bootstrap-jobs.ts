@@ -61,7 +61,10 @@ export class BootstrapJobs {
     if (this.o.preferredContentFormat !== undefined) query.push(`pct=${this.o.preferredContentFormat}`);
     this.o.log.info(`client: Bootstrap-Request to ${uri}`);
     try {
-      const res = await this.o.endpoint.request(peer, { method: Code.POST, path: ['bs'], query });
+      const res = await this.o.endpoint.request(peer, {
+        method: Code.POST, path: ['bs'], query,
+        onRetransmit: (n, max, wait) => this.o.log.info(`client: no answer from the Bootstrap-Server yet; Bootstrap-Request sent again (${n} of ${max}), waiting ${Math.round(wait / 1000)} s`),
+      });
       return res.code === Code.CHANGED ? undefined : `Bootstrap-Request answered ${codeString(res.code)}`;
     } catch (e) {
       return `Bootstrap-Request failed: ${(e as Error).message}`;

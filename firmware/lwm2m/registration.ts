@@ -113,6 +113,7 @@ export class Registration {
     try {
       const res = await this.o.endpoint.request(this.o.peer, {
         method: Code.POST, path: ['rd'], query, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(sent),
+        onRetransmit: (n, max, wait) => this.o.log.info(`registration: no answer from ssid=${a.ssid} yet; Register sent again (${n} of ${max}), waiting ${Math.round(wait / 1000)} s`),
       });
       if (this.state !== 'registering') return;
       if (res.code === Code.CREATED && res.locationPath.length > 0) {
