@@ -139,7 +139,7 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     assert.ok(peaks.samples >= 3, 'the debug build printed its instruments');
     assert.equal(peaks.slotLimit, 4096 - 1, 'the lin build runs with the ESP32 board\'s slot heap (boards/esp32 creation)');
     assert.equal(peaks.chunkLimit, 65536, 'and its chunk heap');
-    assert.equal(peaks.stackLimit, 768, 'and its stack');
+    assert.equal(peaks.stackLimit, 1024, 'and its stack');
     assert.equal(peaks.modulesLoaded, 0, 'every module of the firmware is preloaded (manifest preload)');
     assert.ok(peaks.stack <= PEAK_SHARE * peaks.stackLimit, `stack peak ${peaks.stack} of ${peaks.stackLimit} slots`);
   });

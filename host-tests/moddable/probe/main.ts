@@ -11,6 +11,9 @@
 // The bench steers it with CoAP requests to /probe/* on the firmware's own
 // port (they never reach the client): POST /probe/memory, POST /probe/timing,
 // GET /probe/report (JSON).
+// Built with oracle=<ip>:<port>, it runs the crypto oracle (probe/crypto-oracle)
+// instead of the firmware: the DTLS crypto port and a DTLS client answering
+// host-tests/moddable/crypto-port.test.ts.
 import config from 'mc/config';
 import Debug from 'debug';
 import Instrumentation from 'instrumentation';
@@ -20,10 +23,22 @@ import { startDevice } from 'platform/moddable/app';
 import { Code, Type, decodeMessage, encodeMessage, OptionNumber } from 'coap/message';
 import { utf8Decode, utf8Encode } from 'util/utf8';
 import { ServeTimer, requestKind } from 'probe/serve-timer';
+import { startCryptoOracle } from 'probe/crypto-oracle';
+import { moddableCrypto } from 'platform/moddable/crypto';
+import { hardwareRandom } from 'platform/moddable/random';
+import { ModdableUdpTransport } from 'platform/moddable/udp-transport';
+import { ModdableTimers } from 'platform/moddable/timers';
+import { createTraceLogger } from 'platform/moddable/log';
+import { ccmOpen, ccmSeal } from 'dtls/ccm';
+import { DtlsTransport } from 'dtls/transport';
+import { toHex } from 'util/hex';
 import type { DatagramTransport } from 'platform/ports';
 
 
 interface Live { samples: number; slotBytes: number; chunkBytes: number; slotPeakAt: string }
+
+/** DTLS record content types (RFC 6347 §4.1), as the probe names what arrived before a memory peak. */
+const DTLS_RECORDS: Readonly<Record<number, string>> = Object.freeze({ 20: 'dtls change_cipher_spec', 21: 'dtls alert', 22: 'dtls handshake', 23: 'dtls application_data' });
 
 function uriPath(data: Uint8Array): { code: number; path: string[] } | undefined {
   const d = decodeMessage(data);
@@ -44,6 +59,8 @@ function probed(inner: DatagramTransport): DatagramTransport {
   const timer: ServeTimer = new ServeTimer(inner, {
     now: microseconds,
     describe: (data) => {
+      const dtls = DTLS_RECORDS[data[0] ?? 0];
+      if (dtls !== undefined) { lastReceived = dtls; return undefined; } // coaps: the CoAP inside is not visible here
       const r = uriPath(data);
       const kind = r === undefined ? undefined : requestKind(r.code, r.path);
       lastReceived = kind ?? (r ? `response ${r.code}` : 'other');
@@ -77,7 +94,30 @@ function probed(inner: DatagramTransport): DatagramTransport {
   return timer;
 }
 
+function oracle(where: string): void {
+  const [address, port] = where.split(':');
+  const log = createTraceLogger('info', undefined, 'oracle');
+  const slotHeap = Instrumentation.map('XS Slot Heap Used') ?? 0;
+  const chunkHeap = Instrumentation.map('XS Chunk Heap Used') ?? 0;
+  startCryptoOracle({
+    oracle: { address: address ?? '127.0.0.1', port: Number(port) },
+    crypto: moddableCrypto, ccmSeal, ccmOpen, Dtls: DtlsTransport,
+    openUdp: (maxDatagramBytes) => new ModdableUdpTransport({ log, maxDatagramBytes }),
+    timers: new ModdableTimers(log), random: hardwareRandom, log, now: microseconds,
+    live: () => {
+      Debug.gc();
+      return { slots: Instrumentation.get(slotHeap) ?? 0, chunk: Instrumentation.get(chunkHeap) ?? 0 };
+    },
+    utf8Encode, toHex,
+  });
+}
+
 export default function main(): void {
+  const where = (config as unknown as Record<string, unknown>).oracle;
+  if (typeof where === 'string' && where.length > 0) {
+    oracle(where);
+    return;
+  }
   installNativeTlv();
   startDevice(config, {
     mountStore: firmwareDeps.mountStore,
