@@ -39,6 +39,12 @@ export interface RequestOptions {
   options?: CoapOption[];
   /** Overall deadline for this request in ms (all blocks); default: none beyond the per-exchange timeouts. */
   timeout?: number;
+  /**
+   * Ask for this one Block2 block only (RFC 7959 §2.4): the response is that
+   * block, with its Block2 option in `options`; no further blocks are fetched.
+   * A download that resumes where it stopped, never holding the whole body.
+   */
+  block2?: { num: number; szx: number };
   /** Told before each retransmission of the (first) CON: the number (1 …), MAX_RETRANSMIT, ms until the next timeout. */
   onRetransmit?: (n: number, max: number, waitMs: number) => void;
 }
@@ -63,8 +69,14 @@ export interface IncomingRequest {
   contentFormat?: number;
   accept?: number;
   observe?: number;
-  /** Reassembled from all Block1 blocks. */
+  /** Reassembled from all Block1 blocks; for a streamed body (CoapEndpoint.streamsBody) this block only. */
   payload: Uint8Array;
+  /**
+   * A streamed body's block: where it sits and whether more follow. Answer a
+   * non-final block with 2.31 Continue (a 2.xx is turned into one), the last
+   * with the final response; each answer carries the Block1 echo.
+   */
+  block1?: { num: number; offset: number; size: number; more: boolean };
   /** The (last) request message. */
   message: CoapMessage;
   /**

@@ -157,6 +157,15 @@ export class Blockwise {
   receiveRequestBody(sx: ServerExchange, b1: BlockValue | undefined): BlockReply | null {
     const msg = sx.message;
     if (!b1) { sx.payload = msg.payload.slice(); return null; }
+    const streams = this.ctx.streamsBody;
+    if (streams !== null && streams(sx.path, msg.code)) {
+      // Handed up as it comes: no session, no reassembly bound (the application bounds the stream).
+      if (b1.more && msg.payload.length !== b1.size) return { spec: { code: Code.BAD_REQUEST }, direct: false };
+      sx.payload = msg.payload.slice();
+      sx.block1 = { num: b1.num, offset: b1.num * b1.size, size: b1.size, more: b1.more };
+      sx.streamedBlock = b1;
+      return null;
+    }
     const { maxReassemblySize, blockSzx } = this.ctx.limits;
     const now = this.ctx.timers.now();
     const key = requestKey(sx.peerKey, msg);
@@ -278,6 +287,8 @@ export class Blockwise {
   collect(ex: ClientExchange, msg: CoapMessage): ClientBlockOutcome {
     const b2 = getBlock(msg, OptionNumber.BLOCK2);
     if (b2 === null) return { kind: 'failed', reason: 'malformed Block2 option in response' };
+    // One block asked for (RequestOptions.block2): it is the answer, whatever follows it.
+    if (ex.req.block2) return { kind: 'complete', first: msg, payload: msg.payload.slice() };
     if (b2 && (b2.more || ex.parts !== null)) {
       if (b2.num * b2.size !== ex.received) return { kind: 'failed', reason: 'Block2 response out of order' };
       if (ex.received + msg.payload.length > this.ctx.limits.maxReassemblySize) return { kind: 'failed', reason: 'response body exceeds maxReassemblySize' };

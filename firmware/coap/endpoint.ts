@@ -72,6 +72,14 @@ export class CoapEndpoint {
   get admission(): PeerAdmission | null { return this.matcher.admission; }
   set admission(a: PeerAdmission | null) { this.matcher.admission = a; }
 
+  /**
+   * Requests whose Block1 body is handed up block by block instead of
+   * reassembled (IncomingRequest.block1): a firmware image written to a
+   * Package resource, bounded by where it goes rather than by the RAM here.
+   */
+  get streamsBody(): ((path: string[], method: number) => boolean) | null { return this.ctx.streamsBody; }
+  set streamsBody(f: ((path: string[], method: number) => boolean) | null) { this.ctx.streamsBody = f; }
+
   get stats(): EndpointStats { return this.ctx.stats; }
 
   /** The bounded tables now, with their peaks (a snapshot, for diagnostics and tests). */

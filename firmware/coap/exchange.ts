@@ -120,6 +120,10 @@ export class ServerExchange implements IncomingRequest, Due {
   relation: ObservedRelation | null = null;
   /** Block1 of the last block, echoed in the final response (RFC 7959 §2.3). */
   block1Echo: BlockValue | null = null;
+  /** This block of a streamed body (IncomingRequest.block1). */
+  block1?: { num: number; offset: number; size: number; more: boolean };
+  /** Its Block1 option, echoed in the answer to this block. */
+  streamedBlock: BlockValue | null = null;
   block2: BlockValue | undefined;
   /** When the empty ACK goes out if the handler has not answered (separate response, §5.2.2). */
   due = Infinity;

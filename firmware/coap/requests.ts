@@ -145,7 +145,7 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     return {
       kind: 'request', peer, peerKey: peerKey(peer), token, tokenHex: toHex(token), req, options, body,
       messageId: -1, con: null, due: Infinity, dueOwner: null, deadline: Infinity, responseDue: Infinity,
-      b1Offset: 0, b1Len: 0, b1Szx: this.ctx.limits.blockSzx, parts: null, received: 0, first: null, b2Next: null,
+      b1Offset: 0, b1Len: 0, b1Szx: this.ctx.limits.blockSzx, parts: null, received: 0, first: null, b2Next: req.block2 ? { num: req.block2.num, szx: req.block2.szx } : null,
       onNotify: null, observation: null, started: false, done: false, resolve: settleLater, reject: settleLater,
     };
   }

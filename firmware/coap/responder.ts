@@ -112,6 +112,13 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
       const b = sx.block1Echo;
       extra.push({ number: OptionNumber.BLOCK1, value: encodeBlock(b.num, false, b.szx) });
     }
+    const streamed = sx.streamedBlock;
+    if (streamed) {
+      // A streamed body: each block's answer echoes its Block1; success before the last block means "go on" (§2.3).
+      const success = spec.code >= Code.CREATED && spec.code < Code.BAD_REQUEST;
+      if (streamed.more && success) spec = { ...spec, code: Code.CONTINUE, payload: undefined, contentFormat: undefined };
+      if (success || spec.code === Code.CONTINUE) extra.push({ number: OptionNumber.BLOCK1, value: encodeBlock(streamed.num, streamed.more, streamed.szx) });
+    }
     const b2 = sx.block2;
     const offset = b2 ? b2.num * b2.size : 0;
     const blocked = this.blockwise.slice(spec, offset, this.blockwise.responseSzx(b2), !!b2, requestKey(sx.peerKey, sx.message), sx.peerKey);

@@ -60,6 +60,8 @@ export class StackContext {
   /** What each peer holds of the bounded tables (fair-share.ts). */
   readonly shares: PeerShares;
   closed = false;
+  /** Requests whose body is handed up block by block (RFC 7959 §2.5 with no reassembly): a firmware image. */
+  streamsBody: ((path: string[], method: number) => boolean) | null = null;
   private mid: number;
   /** The first Observe sequence number to hand out (random, like the first Message ID). */
   readonly observeSeqStart: number;
