@@ -8,6 +8,10 @@
 //    Bootstrap-Write of /1 (TLV), median of 200, measured inside the firmware
 //    from the datagram's arrival to the answer's departure, beside the same
 //    figure for the Node client (same transport wrapper, V8, wasm TLV);
+//  - the same XS figures with the flow over coaps (DTLS 1.2 PSK, CCM_8): the
+//    device bootstraps and registers through two DTLS handshakes and serves
+//    every request through its session; the rows show the cost of a session
+//    (live heaps, stack) beside the plain coap:// run;
 //  - the ESP32 image: mc.xs.c of the esp32/nodemcu JavaScript half, slots
 //    preloaded into flash, aliasable objects (RAM pointers).
 // Run: npm run bench moddable
@@ -21,11 +25,14 @@ import { resolveType } from '../../firmware/lwm2m/resolver';
 import { storePersistence } from '../../firmware/lwm2m/persistence';
 import { nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
+import { nodeCrypto } from '../../firmware/platform/node/crypto';
+import { toHex } from '../../firmware/util/hex';
 import type { Peer } from '../../firmware/coap/api';
 import { RecordStore } from '../../firmware/store/record-store';
 import { utf8Decode } from '../../firmware/util/utf8';
 import { BootstrapServer, accountRecords, type EndpointConfig } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
+import { PskStore } from '../../host/psk-store';
 import { installTlv } from '../../host/runtime';
 import { MemoryFlash } from '../support/memory-flash';
 import { until } from '../moddable/flow';
@@ -62,19 +69,36 @@ interface Servers {
   close(): void;
 }
 
-async function startServers(): Promise<Servers> {
+/** The device's PSKs over coaps: at the Bootstrap-Server (build arguments) and at the LwM2M Server (written by the Bootstrap-Server). */
+const BS_PSK = { identity: 'bench-bs', key: Uint8Array.from({ length: 16 }, (_, i) => 0xb0 + i) };
+const SRV_PSK = { identity: 'bench-srv', key: Uint8Array.from({ length: 16 }, (_, i) => 0x50 + i) };
+
+async function startServers(coaps = false): Promise<Servers> {
   const bsUdp = await openUdp({ address: '127.0.0.1', port: 0 });
   const srvUdp = await openUdp({ address: '127.0.0.1', port: 0 });
-  const server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
-  const config: EndpointConfig = { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] };
+  const bsSecure = coaps ? await openUdp({ address: '127.0.0.1', port: 0 }) : undefined;
+  const srvSecure = coaps ? await openUdp({ address: '127.0.0.1', port: 0 }) : undefined;
+  const psk = new PskStore();
+  if (coaps) psk.set(EP, SRV_PSK.identity, SRV_PSK.key);
+  const server = new LwM2MServer({
+    transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger, psk,
+    coaps: srvSecure ? { transport: srvSecure, crypto: nodeCrypto } : undefined,
+  });
+  const config: EndpointConfig = srvSecure
+    ? {
+      psk: { identity: BS_PSK.identity, keyHex: toHex(BS_PSK.key) },
+      servers: [{ uri: `coaps://127.0.0.1:${srvSecure.port}`, ssid: 101, lifetime: 300, securityMode: 'psk', pskIdentity: SRV_PSK.identity, pskKeyHex: toHex(SRV_PSK.key) }],
+    }
+    : { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] };
   let peer: Peer | undefined;
   const bs = new BootstrapServer({
     transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    coaps: bsSecure ? { transport: bsSecure, crypto: nodeCrypto } : undefined,
     config: { format: 'tlv', endpoints: { [EP]: config } },
     onEvent: (e) => { if (e.type === 'request') peer = e.peer; },
   });
   return {
-    server, bs, config, bsUri: `coap://127.0.0.1:${bsUdp.port}`,
+    server, bs, config, bsUri: bsSecure ? `coaps://127.0.0.1:${bsSecure.port}` : `coap://127.0.0.1:${bsUdp.port}`,
     clientPeer: () => { if (!peer) throw new Error('no Bootstrap-Request seen'); return peer; },
     close: () => { server.close(); bs.close(); },
   };
@@ -103,16 +127,36 @@ async function registered(s: Servers): Promise<void> {
   await until(() => s.server.clients.has(EP), 30_000, 'registration');
 }
 
-async function xsOnLin(sdk: Sdk): Promise<{ peaks: ReturnType<typeof memoryPeaks>; live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string }; times: Record<string, { median: number; n: number }> }> {
-  const s = await startServers();
+interface LinRun {
+  peaks: ReturnType<typeof memoryPeaks>;
+  /** The instruments' peaks up to the registration (over coaps: both DTLS handshakes, the bootstrap, Register). */
+  registrationPeaks: ReturnType<typeof memoryPeaks>;
+  live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string };
+  times: Record<string, { median: number; n: number }>;
+  registeredAfterMs: number;
+}
+
+/**
+ * The probe firmware on lin along bootstrap → register → 10 Reads → Observe → Update, then (coap:// only)
+ * the timed requests. Over coaps the probe sits under DTLS and sees records, not requests: memory only.
+ */
+async function xsOnLin(sdk: Sdk, coaps = false): Promise<LinRun> {
+  const s = await startServers(coaps);
   const flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-bench-'));
   const { so } = await buildLin(sdk, {
-    name: 'lin-probe', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
-    config: { endpoint: EP, bootstrap: s.bsUri, flashDirectory: `${flashDir}/`, logLevel: 'info' },
+    name: coaps ? 'lin-probe-coaps' : 'lin-probe', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
+    config: {
+      endpoint: EP, bootstrap: s.bsUri, flashDirectory: `${flashDir}/`, logLevel: 'info',
+      ...(coaps ? { pskIdentity: BS_PSK.identity, pskKey: toHex(BS_PSK.key) } : {}),
+    },
   });
-  const fw = LinFirmware.start(sdk, so, 'lin-probe');
+  const fw = LinFirmware.start(sdk, so, coaps ? 'lin-probe (coaps)' : 'lin-probe');
   try {
+    const started = Date.now();
     await registered(s);
+    const registeredAfterMs = Date.now() - started;
+    await new Promise((r) => setTimeout(r, 1200)); // the instruments sample that closes the registration phase
+    const registrationSamples = fw.instruments().length;
     for (let i = 0; i < 10; i++) await s.server.read(EP, '/3/0', ContentFormat.TLV);
     await s.server.writeAttributes(EP, '/3/0/13', { pmin: 1, pmax: 1 });
     let notes = 0;
@@ -122,17 +166,23 @@ async function xsOnLin(sdk: Sdk): Promise<{ peaks: ReturnType<typeof memoryPeaks
     if (notes < OBSERVE_SECONDS / 2) throw new Error(`only ${notes} notifications in ${OBSERVE_SECONDS} s`);
     await s.server.execute(EP, '/1/0/8');
     await new Promise((r) => setTimeout(r, 1500)); // the Update, then one more instruments sample
+    // The probe answers plain CoAP on the firmware's port (below DTLS), from the server's plain socket.
     const peer = s.server.clients.get(EP)!.peer;
-    const report = async () => JSON.parse(utf8Decode((await s.server.endpoint.request(peer, { method: Code.GET, path: ['probe', 'report'] })).payload));
+    const report = async () => JSON.parse(utf8Decode((await s.server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] })).payload));
     const { live } = await report();
-    console.log(`(live slot peak at a send while handling: ${live.slotPeakAt})`);
-    const peaks = memoryPeaks(fw.instruments());
-    await s.server.endpoint.request(peer, { method: Code.POST, path: ['probe', 'timing'] });
-    await timedRequests(s);
-    const { times } = await report();
+    console.log(`(${coaps ? 'coaps' : 'coap'}: live slot peak at a send while handling: ${live.slotPeakAt})`);
+    const samples = fw.instruments();
+    const peaks = memoryPeaks(samples);
+    const registrationPeaks = memoryPeaks(samples.slice(0, registrationSamples));
+    let times: LinRun['times'] = {};
+    if (!coaps) {
+      await s.server.endpoint.request(peer, { method: Code.POST, path: ['probe', 'timing'] });
+      await timedRequests(s);
+      ({ times } = await report());
+    }
     const errors = fw.xsErrors();
     if (errors.length > 0) throw new Error(`XS reported: ${errors.join(' | ')}`);
-    return { peaks, live, times };
+    return { peaks, registrationPeaks, live, times, registeredAfterMs };
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${fw.proc.grep(/^(?!instruments)/).slice(-40).join("\n")}`);
   } finally {
@@ -172,18 +222,24 @@ async function main(): Promise<void> {
     return;
   }
   const lin = await xsOnLin(sdk);
+  const secure = await xsOnLin(sdk, true);
   const node = await v8OnNode();
   const p = lin.peaks;
+  const q = secure.peaks;
+  const slots = (bytes: number) => bytes / HOST_SLOT_BYTES;
   console.log(`Moddable SDK ${sdk.version}: the firmware on the Linux runtime, ESP32 board creation limits (instrumented release build)`);
-  console.log(`XS machine along bootstrap → register → 10 Reads → ${OBSERVE_SECONDS} s Observe (pmin = pmax = 1) → Update`);
+  console.log(`XS machine along bootstrap → register → 10 Reads → ${OBSERVE_SECONDS} s Observe (pmin = pmax = 1) → Update, over coap:// and over coaps:// (DTLS PSK)`);
   table([
-    ['', 'peak', 'limit', 'share'],
-    [`slot heap, live after GC (${lin.live.samples} samples)`, `${lin.live.slotBytes / HOST_SLOT_BYTES} slots`, `${p.slotLimit} slots`, pct(lin.live.slotBytes / HOST_SLOT_BYTES, p.slotLimit)],
-    ['slot heap, in use incl. garbage', `${p.slots} slots`, `${p.slotLimit} slots`, pct(p.slots, p.slotLimit)],
-    ['chunk heap, live after GC (64-bit host bytes)', `${lin.live.chunkBytes} B`, `${p.chunkLimit} B`, pct(lin.live.chunkBytes, p.chunkLimit)],
-    ['stack', `${p.stack} slots`, `${p.stackLimit} slots`, pct(p.stack, p.stackLimit)],
+    ['', 'coap://', 'coaps://', 'limit', 'coaps share'],
+    [`slot heap, live after GC (${lin.live.samples} / ${secure.live.samples} samples)`, `${slots(lin.live.slotBytes)} slots`, `${slots(secure.live.slotBytes)} slots`, `${p.slotLimit} slots`, pct(slots(secure.live.slotBytes), q.slotLimit)],
+    ['slot heap, in use incl. garbage', `${p.slots} slots`, `${q.slots} slots`, `${p.slotLimit} slots`, pct(q.slots, q.slotLimit)],
+    ['chunk heap, live after GC (64-bit host bytes)', `${lin.live.chunkBytes} B`, `${secure.live.chunkBytes} B`, `${p.chunkLimit} B`, pct(secure.live.chunkBytes, q.chunkLimit)],
+    ['stack', `${p.stack} slots`, `${q.stack} slots`, `${p.stackLimit} slots`, pct(q.stack, q.stackLimit)],
+    ['stack, up to the registration (coaps: both handshakes)', `${lin.registrationPeaks.stack} slots`, `${secure.registrationPeaks.stack} slots`, `${p.stackLimit} slots`, pct(secure.registrationPeaks.stack, q.stackLimit)],
+    ['registered after start (lin Wi-Fi simulation included)', `${lin.registeredAfterMs} ms`, `${secure.registeredAfterMs} ms`, '', ''],
   ]);
-  console.log(`modules loaded at run time: ${p.modulesLoaded}; garbage collections: ${p.garbageCollections}`);
+  console.log(`modules loaded at run time: ${p.modulesLoaded} / ${q.modulesLoaded}; garbage collections: ${p.garbageCollections} / ${q.garbageCollections}`);
+  console.log(`coaps: a DTLS session costs the device about ${slots(secure.live.slotBytes - lin.live.slotBytes)} slots and ${secure.live.chunkBytes - lin.live.chunkBytes} B of chunk heap at the live peak (64-bit host bytes: an upper bound for the 32-bit device)`);
   console.log('\ntime to serve a request inside the client, median µs (min–max)');
   const cell = (t: { median: number; min?: number; max?: number; n: number } | undefined) =>
     t ? `${Math.round(t.median)} (${Math.round(t.min ?? 0)}–${Math.round(t.max ?? 0)}, n=${t.n})` : '-';
