@@ -45,6 +45,12 @@ export interface RequestOptions {
    * A download that resumes where it stopped, never holding the whole body.
    */
   block2?: { num: number; szx: number };
+  /**
+   * Send `payload` as this one Block1 block (RFC 7959 §2.5) and return the
+   * answer to it (2.31 Continue for a block with more to come): an upload
+   * the caller resumes block by block. `size1` announces the whole body.
+   */
+  block1?: { num: number; szx: number; more: boolean; size1?: number };
   /** Told before each retransmission of the (first) CON: the number (1 …), MAX_RETRANSMIT, ms until the next timeout. */
   onRetransmit?: (n: number, max: number, waitMs: number) => void;
 }

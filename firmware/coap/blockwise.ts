@@ -262,6 +262,12 @@ export class Blockwise {
       options.push({ number: OptionNumber.BLOCK2, value: encodeBlock(ex.b2Next.num, false, ex.b2Next.szx) });
       return { options, payload: EMPTY };
     }
+    const one = ex.req.block1;
+    if (one) {
+      options.push({ number: OptionNumber.BLOCK1, value: encodeBlock(one.num, one.more, one.szx) });
+      if (one.num === 0 && one.size1 !== undefined) options.push(uintOption(OptionNumber.SIZE1, one.size1));
+      return { options, payload: ex.body };
+    }
     if (ex.body.length > szxToSize(ex.b1Szx) || ex.b1Offset > 0) {
       const size = szxToSize(ex.b1Szx);
       const end = Math.min(ex.b1Offset + size, ex.body.length);
@@ -276,7 +282,7 @@ export class Blockwise {
 
   /** Whether this response asks for the next Block1 block (2.31 Continue, §2.3); moves on to it. */
   continueBlock1(ex: ClientExchange, msg: CoapMessage): boolean {
-    if (ex.b2Next || ex.b1Len === 0 || ex.b1Offset + ex.b1Len >= ex.body.length || msg.code !== Code.CONTINUE) return false;
+    if (ex.req.block1 || ex.b2Next || ex.b1Len === 0 || ex.b1Offset + ex.b1Len >= ex.body.length || msg.code !== Code.CONTINUE) return false;
     const b1 = getBlock(msg, OptionNumber.BLOCK1);
     if (b1 && b1.szx < ex.b1Szx) ex.b1Szx = b1.szx;
     ex.b1Offset += ex.b1Len;

@@ -37,7 +37,7 @@ export type {
   ClientObservation, CoapResponse, EndpointOptions, EndpointStats, IncomingRequest, ObserveCancelReason,
   ObserveRelation, Peer, PeerAdmission, RequestHandler, RequestOptions, ResponseSpec, TableOccupancy, TableUse,
 } from './api';
-export { CoapError, CoapResetError, CoapTimeoutError } from './errors';
+export { CoapCapacityError, CoapError, CoapResetError, CoapTimeoutError } from './errors';
 
 export class CoapEndpoint {
   private readonly ctx: StackContext;

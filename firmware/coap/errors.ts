@@ -23,3 +23,11 @@ export class CoapResetError extends CoapError {
     this.name = 'CoapResetError';
   }
 }
+
+/** A bounded table of ours is full (the request queue, CONs awaiting their ACK): nothing was sent. */
+export class CoapCapacityError extends CoapError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CoapCapacityError';
+  }
+}

@@ -10,7 +10,7 @@ import { OptionNumber, Type, isSuccessCode, type CoapMessage, type CoapOption } 
 import { getBlock, getContentFormat, getLocationPath, getObserve, uintOption } from './options';
 import { responseMessage } from './compose';
 import { requestKey, type Blockwise } from './blockwise';
-import { CoapError, CoapResetError, CoapTimeoutError } from './errors';
+import { CoapCapacityError, CoapError, CoapResetError, CoapTimeoutError } from './errors';
 import { toHex } from '../util/hex';
 import type { Matcher } from './matcher';
 import { RELATIONS } from './fair-share';
@@ -144,7 +144,7 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     prevSettle?.resolve();
     return new Promise<void>((resolve, reject) => {
       const out = this.reliability.sendCon(rel.peer, msg, this, rel, prev ?? undefined);
-      if (!out) { reject(new CoapError('too many pending exchanges')); return; }
+      if (!out) { reject(new CoapCapacityError('too many pending exchanges')); return; }
       rel.con = out;
       rel.settle = { resolve, reject };
       // The relation ends now; the error notification itself is still retransmitted until ACKed.

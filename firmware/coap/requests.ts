@@ -7,7 +7,7 @@
 // Observe registration) before the caller's promise settles.
 import { Code, Type, type CoapMessage, type CoapOption } from './message';
 import { EMPTY, requestOptions } from './compose';
-import { CoapError, CoapResetError, CoapTimeoutError } from './errors';
+import { CoapCapacityError, CoapError, CoapResetError, CoapTimeoutError } from './errors';
 import type { DeadlineOwner, Due } from './deadlines';
 import { peerKey } from './transport';
 import { toHex } from '../util/hex';
@@ -48,7 +48,7 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     } else if (q.waiting.length >= this.ctx.limits.maxQueuedRequests) {
       this.ctx.stats.queueFull++;
       ex.done = true;
-      ex.reject(new CoapError('request queue full'));
+      ex.reject(new CoapCapacityError('request queue full'));
     } else {
       q.waiting.push(ex);
     }
@@ -171,7 +171,7 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     try {
       if (confirmable) {
         ex.con = this.reliability.sendCon(ex.peer, msg, this, ex);
-        if (!ex.con) this.fail(ex, new CoapError('too many pending exchanges'));
+        if (!ex.con) this.fail(ex, new CoapCapacityError('too many pending exchanges'));
       } else {
         this.reliability.sendNon(ex.peer, msg, ex);
         this.awaitResponse(ex);

@@ -12,6 +12,7 @@ import type { ClientState } from './client-states';
 import type { DeviceInfo } from './device-object';
 import { ObjectTree } from './object-tree';
 import type { ReportingOptions } from './reporting';
+import type { FirmwareUpdateOptions } from './firmware-update';
 
 export type ClientEvent =
   | { type: 'state'; state: ClientState }
@@ -55,6 +56,8 @@ export interface ClientOptions {
   coap?: Partial<Omit<EndpointOptions, 'transport' | 'timers' | 'random' | 'log'>>;
   /** DTLS for coaps:// accounts (PSK); without it a coaps account is refused at Bootstrap-Finish. */
   dtls?: ClientDtlsOptions;
+  /** Firmware Update (/5): where images go and how they are checked; no object 5 without it. */
+  firmware?: FirmwareUpdateOptions;
   /** Bootstrap-Request retry: first delay and cap, seconds (exponential with jitter). */
   bootstrapRetry?: { initialDelay?: number; maxDelay?: number };
   /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */

@@ -22,6 +22,7 @@ import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import { accountSecurity, bootstrapAccount, serverAccounts } from './accounts';
 import { DtlsMux } from '../dtls/mux';
+import { FirmwareUpdate, FW } from './firmware-update';
 import type { ApplyLimits } from './apply';
 import { BootstrapJobs } from './bootstrap-jobs';
 import { BootstrapSession } from './bootstrap-interface';
@@ -70,6 +71,8 @@ export class LwM2MClient {
   private readonly limits: ApplyLimits;
   private readonly consistency: ConsistencyOptions;
   private readonly executables: Map<string, ExecuteHandler>;
+  /** Object 5, when ClientOptions.firmware says where images go. */
+  readonly firmware: FirmwareUpdate | undefined;
   /** SUPPORTED_OBJECTS plus the application's objects (ClientOptions.objects). */
   private readonly supported: ReadonlySet<number>;
 
@@ -79,7 +82,16 @@ export class LwM2MClient {
     this.endpoint = new CoapEndpoint({ ...o.coap, transport: this.secure ?? o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.route(req);
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
-    this.supported = new Set([...SUPPORTED_OBJECTS, ...(o.objects ?? []).filter((id) => getObjectDef(id) !== undefined)]);
+    this.supported = new Set([...SUPPORTED_OBJECTS, ...(o.firmware ? [OBJ.FIRMWARE] : []), ...(o.objects ?? []).filter((id) => getObjectDef(id) !== undefined)]);
+    this.firmware = o.firmware ? new FirmwareUpdate({
+      tree: () => this.running, changed: (p) => this.dm.notifyChanged(p), log: o.log, timers: o.timers, endpoint: this.endpoint,
+      runningVersion: () => o.device?.firmwareVersion ?? '', dtls: this.secure !== undefined,
+      peerFor: (uri, ssid) => this.packagePeer(uri, ssid),
+    }, o.firmware) : undefined;
+    if (this.firmware) {
+      // A Package written with Block1 goes to the slot block by block, never reassembled in RAM.
+      this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && path.length === 3 && path[0] === '5' && path[1] === '0' && path[2] === String(FW.PACKAGE);
+    }
     this.consistency = { supportedObjects: this.supported, supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
     this.device = new DeviceRuntime(o.wallClock ?? { epochSeconds: () => 0 }, o.device ?? {});
     this.servers = new ServerSet({
@@ -102,11 +114,16 @@ export class LwM2MClient {
       bootstrapTrigger: () => { void this.dispatch({ type: 'bootstrap-trigger' }); },
       hasBootstrapAccount: () => bootstrapAccount(this.running) !== undefined,
     });
+    const fw = this.firmware;
+    if (fw) {
+      this.executables.set(`${OBJ.FIRMWARE}/${FW.UPDATE}`, () => fw.update());
+      this.executables.set(`${OBJ.FIRMWARE}/${FW.CANCEL}`, () => fw.cancel());
+    }
     this.dm = new DeviceManagement({
       tree: () => this.running, log: o.log, supportedObjects: this.supported, limits: this.limits,
       device: this.device, executables: this.executables,
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
-      timers: o.timers, reporting: o.reporting,
+      timers: o.timers, reporting: o.reporting, firmware: this.firmware,
     });
   }
 
@@ -116,6 +133,7 @@ export class LwM2MClient {
         // A new Registration ends that server's observations (Core §6.2.1).
         this.dm.reporting.dropServer(r.reg.ssid);
         this.emit({ type: 'registered', ssid: r.reg.ssid, location: '/' + r.reg.location.join('/') });
+        this.firmware?.registered();
         void this.dispatch({ type: 'server-registered' });
         return;
       case 'updated': this.emit({ type: 'updated', ssid: r.reg.ssid }); return;
@@ -139,6 +157,8 @@ export class LwM2MClient {
     this.running = stored ?? factoryTree(this.o.factory);
     this.o.log.info(`client: ${this.o.endpointName} starting from ${stored ? 'stored' : 'factory'} configuration`);
     installDevice(this.running, this.o.device ?? {});
+    this.firmware?.install(this.running);
+    this.firmware?.boot();
     void this.resolveBootstrapPeer();
     void this.dispatch({ type: 'connect', accounts: this.accounts() });
   }
@@ -148,6 +168,23 @@ export class LwM2MClient {
     await this.dispatch({ type: 'stop' });
     this.endpoint.close();
     this.secure?.detach();
+  }
+
+  /**
+   * What a reset does to the peers: the client goes quiet at once, no
+   * De-register (a restart into new firmware, a reboot). The transport stays
+   * open (its owner closes it).
+   */
+  halt(): void {
+    if (this.state === 'stopped') return;
+    this.epoch++;
+    this.servers.abandon();
+    this.jobs.cancelAll();
+    this.dm.reporting?.cancelAll();
+    this.session = undefined;
+    this.endpoint.close();
+    this.secure?.detach();
+    this.setState('stopped');
   }
 
   /** After a network change (Wi-Fi back): send an Update to every server, or start over. */
@@ -318,6 +355,7 @@ export class LwM2MClient {
     this.jobs.cancelSequenceTimeout();
     if (!config) return;
     installDevice(config, this.o.device ?? {});
+    this.firmware?.install(config);
     this.running = config;
     this.jobs.attempts = 0;
     this.fallbackToRegistration = false;
@@ -440,6 +478,18 @@ export class LwM2MClient {
     if (uri.host === 'localhost' && !this.o.resolveHost) return { address: '127.0.0.1', port: uri.port };
     const address = await this.o.resolveHost?.(uri.host);
     return address ? { address, port: uri.port } : undefined;
+  }
+
+  /** Where a Package URI's file is fetched from: coaps with the PSK of the server that wrote the URI. */
+  private async packagePeer(uri: ServerUri, ssid: number): Promise<Peer | string> {
+    const peer = await this.resolve(uri);
+    if (!peer) return `cannot resolve ${uri.host}`;
+    if (!uri.secure) return this.secure?.isSecured(peer.address, peer.port) ? `${uri.host}:${uri.port} speaks coaps` : peer;
+    const acct = serverAccounts(this.running).find((a) => a.ssid === ssid);
+    const sec = acct ? accountSecurity(this.running, acct.securityInstance) : undefined;
+    if (!this.secure || sec?.kind !== 'psk') return `no PSK of ssid=${ssid} to fetch a coaps Package URI with`;
+    this.secure.secure(peer.address, peer.port, sec);
+    return peer;
   }
 
   /**

@@ -21,7 +21,9 @@ import { execute } from './dm-execute';
 import { create, deleteInstance } from './dm-instances';
 import { observe, writeAttributes } from './dm-observe';
 import { encodeComposite, encodeObserved, read, readComposite, readObserved } from './dm-read';
-import { fail, type DmContext, type DmScope } from './dm-scope';
+import { denied, fail, type DmContext, type DmScope } from './dm-scope';
+import { ACL } from './access-control';
+import { FW } from './firmware-update';
 import { write } from './dm-write';
 import { OBJ } from './ids';
 import { InformationReporting, type EncodeResult, type ReadResult, type ReportingHost } from './reporting';
@@ -65,6 +67,7 @@ export class DeviceManagement implements ReportingHost {
     // The Security object is never accessible to an LwM2M Server (Core §E.1).
     if (path.objectId === OBJ.SECURITY) return fail(scope, Code.UNAUTHORIZED, 'Security object is not accessible', req);
     if (!scope.ctx.supportedObjects.has(path.objectId)) return fail(scope, Code.NOT_FOUND, `object /${path.objectId} not supported`, req);
+    if (req.block1) return this.streamedPackage(path, req, ssid);
     switch (req.method) {
       case Code.GET:
         if (req.accept === ContentFormat.LINK_FORMAT) return discover(scope, path, req, ssid);
@@ -78,6 +81,17 @@ export class DeviceManagement implements ReportingHost {
       case Code.DELETE: return deleteInstance(scope, path, req, ssid);
       default: return fail(scope, Code.METHOD_NOT_ALLOWED, 'method not allowed', req);
     }
+  }
+
+  /** One block of a Package (/5/0/0) written with Block1: straight to the Firmware Update, never reassembled. */
+  private streamedPackage(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
+    const fw = this.ctx.firmware;
+    if (!fw || path.objectId !== OBJ.FIRMWARE || path.instanceId !== 0 || path.resourceId !== FW.PACKAGE || path.resourceInstanceId !== undefined) {
+      return fail(this.scope, Code.BAD_REQUEST, 'streamed body for something else than /5/0/0', req);
+    }
+    const d = denied(this.scope, ssid, OBJ.FIRMWARE, 0, ACL.WRITE);
+    if (d) return fail(this.scope, d.code, d.reason, req);
+    return fw.packageBlock(req);
   }
 
   /**

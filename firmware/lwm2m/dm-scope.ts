@@ -10,6 +10,7 @@ import { ACL, rightsOn } from './access-control';
 import type { ApplyLimits } from './apply';
 import type { DeviceRuntime } from './device-object';
 import type { ExecuteHandler } from './dm-execute';
+import type { FirmwareUpdate } from './firmware-update';
 import type { ObjectTree } from './object-tree';
 import type { InformationReporting, ReportingOptions } from './reporting';
 import { refusal } from './refusal';
@@ -27,6 +28,8 @@ export interface DmContext {
   changed(kind: 'write' | 'create' | 'delete', path: Path, ssid: number): void;
   /** Timers for notification pacing. */
   timers: Timers;
+  /** Firmware Update (/5): Writes of Package and Package URI are its to carry out. */
+  firmware?: FirmwareUpdate;
   reporting?: ReportingOptions;
 }
 

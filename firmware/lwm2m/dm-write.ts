@@ -38,8 +38,17 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
     if (!rdef) return fail(scope, Code.NOT_FOUND, `/${path.objectId}/${path.instanceId}/${r.path.resourceId} not defined`, req);
     if (!rdef.operations.includes('W')) return fail(scope, Code.METHOD_NOT_ALLOWED, `/${path.objectId}/${path.instanceId}/${r.path.resourceId} not writable`, req);
   }
-  // Device /3/0/13 moves the clock instead of storing a value.
-  const records = decoded.value.records.filter((r) => !(path.objectId === OBJ.DEVICE && ctx.device.write(r.path.resourceId!, r.value)));
+  // Device /3/0/13 moves the clock instead of storing a value; Firmware Update's Package and Package URI start a download.
+  const fw = path.objectId === OBJ.FIRMWARE ? ctx.firmware : undefined;
+  if (fw) {
+    for (const r of decoded.value.records) {
+      if (!fw.ownsWrite(r.path.resourceId!)) continue;
+      const f = fw.write(r.path.resourceId!, r.value, ssid);
+      if (f?.code !== undefined) return fail(scope, f.code, f.reason, req);
+    }
+  }
+  const records = decoded.value.records.filter((r) => !(path.objectId === OBJ.DEVICE && ctx.device.write(r.path.resourceId!, r.value)) && !fw?.ownsWrite(r.path.resourceId!));
+  if (fw && records.length === 0) return { code: Code.CHANGED };
   const limits = ctx.limits;
   let applied;
   if (path.resourceInstanceId !== undefined) {

@@ -8,6 +8,8 @@ import { decodeInstance, encodeInstance, instanceKey, splitInstanceKey } from '.
 import type { ConfigPersistence } from './client';
 import { DEV, OBJ } from './ids';
 import { ObjectTree, type InstanceData } from './object-tree';
+import type { PendingUpdate, PendingUpdateStore } from './firmware-update';
+import { utf8Decode, utf8Encode } from '../util/utf8';
 
 /** Manifest key: above every instance key (object ids stop at 65534). */
 export const MANIFEST_KEY = 0xffff_0000;
@@ -44,7 +46,8 @@ export function storePersistence(store: RecordStore, log: Logger): ConfigPersist
         }
       }
       const changes: Array<{ key: number; value: Uint8Array | null }> = [];
-      for (const key of store.keys()) if (key !== MANIFEST_KEY && !wanted.has(key)) changes.push({ key, value: null });
+      // Only instance records are the configuration's (other keys, e.g. a pending firmware update, are not).
+      for (const key of store.keys()) if (key < MANIFEST_KEY && !wanted.has(key)) changes.push({ key, value: null });
       // Unchanged records are not rewritten: fewer flash writes and erases.
       for (const [key, value] of wanted) if (!equal(store.get(key), value)) changes.push({ key, value });
       const manifest = encodeManifest([...wanted.keys()]);
@@ -87,4 +90,30 @@ function equal(a: Uint8Array | undefined, b: Uint8Array): boolean {
   if (!a || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Key of a firmware update under way across a restart (beside the configuration, not part of it). */
+export const PENDING_UPDATE_KEY = 0xffff_0100;
+
+/**
+ * The pending firmware update in the same record store: one record, written
+ * in one commit, so a power cut leaves it there or not, never half.
+ */
+export function pendingUpdateStore(store: RecordStore, log: Logger): PendingUpdateStore {
+  return {
+    load(): PendingUpdate | undefined {
+      const b = store.get(PENDING_UPDATE_KEY);
+      if (!b) return undefined;
+      const parts = utf8Decode(b).split('\n');
+      if (parts.length !== 4 || parts[0] !== 'v1') { log.error('store: pending firmware update record damaged; ignored'); return undefined; }
+      return { version: parts[1]!, name: parts[2]!, from: parts[3]! };
+    },
+    save(p: PendingUpdate | undefined): boolean {
+      if (!p && !store.has(PENDING_UPDATE_KEY)) return true;
+      const value = p ? utf8Encode(['v1', p.version, p.name, p.from].map((s) => s.replace(/\n/g, ' ')).join('\n')) : null;
+      const r = store.commit([{ key: PENDING_UPDATE_KEY, value }]);
+      if (!r.ok) log.error(`store: pending firmware update not stored (${r.error})`);
+      return r.ok;
+    },
+  };
 }

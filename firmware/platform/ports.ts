@@ -67,3 +67,36 @@ export interface Flash {
 export const silentLogger: Logger = Object.freeze({
   error() {}, warn() {}, info() {}, debug() {},
 });
+
+/**
+ * Where a new firmware image goes (Firmware Update, object 5): the next OTA
+ * app partition on an ESP32, a file beside the running image on a host. The
+ * image streams in; nothing holds it whole in RAM. Methods return an error
+ * text (for the log; never a secret) or undefined.
+ */
+export interface FirmwareSlot {
+  /** The largest image the slot holds, bytes. */
+  readonly capacity: number;
+  /** Starts a new image; what the slot held is gone. */
+  open(): string | undefined;
+  /** Appends the next bytes. */
+  write(data: Uint8Array): string | undefined;
+  /** Drops what was written (cancel, a failure); the running firmware is untouched. */
+  abort(): void;
+  /** Every byte is in; the platform's own check of the image runs here (ESP-IDF verifies it). */
+  close(): string | undefined;
+  /**
+   * Boot the written image next and restart into it. On a device it does not
+   * return; on a host the restart may follow later (undefined). An error text
+   * when it could not be done (the running image stays).
+   */
+  activate(): string | undefined;
+  /**
+   * How this boot came about: running an image booted for the first time and
+   * not yet confirmed ('trial'), back on the previous image because a trial
+   * failed ('rolled-back'), or 'normal'.
+   */
+  readonly boot: 'normal' | 'trial' | 'rolled-back';
+  /** The running image works (it registered): keep it, no rollback at the next reset. */
+  confirm(): void;
+}

@@ -4,6 +4,7 @@
 // at the boundary, as the UDP port does.
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import type { AesBlockCipher, Ccm8, DtlsCrypto } from '../../dtls/crypto';
+import type { HashStream } from '../../lwm2m/fw-image';
 
 const CCM_TAG = 8;
 
@@ -72,3 +73,12 @@ export const nodeCrypto: DtlsCrypto = {
 
 /** The same port without the native CCM: the core's CCM over the native block cipher (tests compare the two). */
 export const nodeCryptoBlockOnly: DtlsCrypto = { ...nodeCrypto, ccm8: undefined };
+
+/** An incremental SHA-256 (a firmware image as it streams in). */
+export function nodeSha256Stream(): HashStream {
+  const h = createHash('sha256');
+  return {
+    update(data: Uint8Array) { h.update(data); },
+    digest() { return plain(h.digest()); },
+  };
+}
