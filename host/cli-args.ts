@@ -15,20 +15,25 @@ const HTTP = '[--http [port]] [--http-address <ip>]';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
-    usage: `demo [--once] [--coaps] [--verbose] ${HTTP}
+    usage: `demo [--once] [--coaps] [--update [push|pull]] [--verbose] ${HTTP}
       Bootstrap-Server, LwM2M Server and a client on loopback; prints each step.
       --coaps bootstraps and registers over DTLS 1.2 with pre-shared keys.
+      --update then updates the client's firmware: the server pushes a new host image to
+      /5/0/0 (or, with pull, serves it and writes its URI to /5/0/1) and executes Update; the
+      client restarts into it and reports Update Result 1 with the new version in /3/0/3.
       --once exits 0 after the server has read /3/0; otherwise the web console runs
       (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).`,
-    options: { once: 'switch', coaps: 'switch', verbose: 'switch', http: 'optional', 'http-address': 'value' },
+    options: { once: 'switch', coaps: 'switch', update: 'optional', verbose: 'switch', http: 'optional', 'http-address': 'value' },
   },
   client: {
     usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>]
-                [--state <dir>] [--port <n>] ${LOG}
+                [--state <dir>] [--firmware <dir>] [--port <n>] ${LOG}
   client --server <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>] [...]
       Run the LwM2M client (from stored state in <dir> if present). A coaps:// URI (default
-      port 5684) needs the pre-shared key: its identity as text, the key in hex.`,
-    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key': 'value', state: 'value', port: 'value', log: 'value' },
+      port 5684) needs the pre-shared key: its identity as text, the key in hex.
+      --firmware <dir> gives it Firmware Update (/5): host images (xs-lwm2m image) go to two
+      slots in <dir>; Update restarts the client on the new one, /3/0/3 its version.`,
+    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key': 'value', state: 'value', firmware: 'value', port: 'value', log: 'value' },
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}
@@ -44,8 +49,17 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       A small LwM2M Server (default UDP ports 5683 coap, 5684 coaps) with an interactive prompt
       (help lists its commands); --http serves the web console as well (default port 8080).
       --psk-file: { "<endpoint>": { "identity": "<text>", "keyHex": "<hex>" }, ... }; an endpoint
-      listed there must register over coaps with that identity.`,
+      listed there must register over coaps with that identity. The prompt's "update" serves
+      firmware files for pulls at coap[s]://<address>:<port>/fw/<file>: the address is --address,
+      or else the local address of the route toward the device.`,
     options: { port: 'value', 'coaps-port': 'value', 'psk-file': 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value' },
+  },
+  image: {
+    usage: `image --version <v> --in <body> --out <file> [--name <name>]
+      Build an xs-lwm2m host image (what the Node client's Firmware Update takes): the header
+      ('XSFW', name, version), the body, and its SHA-256. --name defaults to xs-lwm2m; name and
+      version are printable ASCII, at most 32 characters each.`,
+    options: { name: 'value', version: 'value', in: 'value', out: 'value' },
   },
 };
 

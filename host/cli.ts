@@ -1,6 +1,8 @@
 // `xs-lwm2m` command line: client, bootstrap-server, server, demo.
 // Exit codes: 0 done, 1 could not run (a port in use, a failed demo), 2 a usage error.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { makeHostImage } from '../firmware/lwm2m/fw-image';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import type { LogLevel, Logger } from '../firmware/platform/ports';
 import { BootstrapServer, validateConfig, type BootstrapConfig } from './bootstrap-server';
@@ -8,7 +10,7 @@ import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Optio
 import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } from './console/console-server';
 import { runDemo } from './demo';
 import { LwM2MServer } from './lwm2m-server';
-import { installTlv, startNodeClient } from './runtime';
+import { installTlv, startNodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { fromHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
@@ -94,7 +96,9 @@ function onSignal(fn: () => Promise<void>): void {
 
 async function demo(a: Args): Promise<void> {
   const once = a.has('once');
-  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose') });
+  const how = a.has('update') ? a.str('update') ?? 'push' : undefined;
+  if (how !== undefined && how !== 'push' && how !== 'pull') a.fail(`--update takes push or pull, not "${how}"`);
+  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose'), update: how });
   // --once is for CI: no console unless asked for.
   const web = await webConsole(a, SERVER_CONSOLE_PORT, { server: demo.server, bootstrap: demo.bootstrap }, !once);
   if (web) {
@@ -102,7 +106,7 @@ async function demo(a: Args): Promise<void> {
     const stop = demo.stop;
     demo.stop = async () => { await web.close(); await stop(); };
   }
-  const timer = setTimeout(() => { process.stderr.write('xs-lwm2m demo: no registration within 30 s\n'); void demo.stop().then(() => process.exit(1)); }, 30_000);
+  const timer = setTimeout(() => { process.stderr.write(`xs-lwm2m demo: ${how ? 'not updated' : 'no registration'} within 30 s\n`); void demo.stop().then(() => process.exit(1)); }, 30_000);
   const ok = await demo.done;
   clearTimeout(timer);
   if (once) { await demo.stop(); process.exit(ok ? 0 : 1); }
@@ -118,9 +122,12 @@ async function client(a: Args): Promise<void> {
   for (const u of [bootstrapUri, serverUri]) if (u && !/^coaps?:\/\/(\[[0-9a-fA-F:.]+\]|[^/:]+)(:\d+)?\/?$/.test(u)) a.fail(`"${u}" is not a coap:// or coaps:// URI`);
   const psk = clientPsk(a, [bootstrapUri, serverUri].some((u) => u?.startsWith('coaps:')));
   const port = a.port('port', 0);
-  const client = await bind(startNodeClient({ endpointName, bootstrapUri, serverUri, psk, stateDir: a.str('state'), port, logLevel: a.level() }),
-    { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
-  onSignal(() => client.stop());
+  const fwDir = a.str('firmware');
+  const device = await bind(startNodeDevice({
+    endpointName, bootstrapUri, serverUri, psk, stateDir: a.str('state'), port, logLevel: a.level(),
+    ...(fwDir !== undefined ? { firmware: { dir: fwDir } } : {}),
+  }), { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
+  onSignal(() => device.stop());
 }
 
 /** --psk-identity and --psk-key: both for a coaps:// URI, neither without one; the key never echoed. */
@@ -202,6 +209,23 @@ async function server(a: Args): Promise<void> {
   onSignal(async () => { await web?.close(); server.close(); });
 }
 
+/** `image`: a host image from a body file, for the Firmware Update of a Node client. */
+async function image(a: Args): Promise<void> {
+  const version = a.need('version', 'image needs --version <v>');
+  const input = a.need('in', 'image needs --in <body file>');
+  const output = a.need('out', 'image needs --out <file>');
+  const name = a.str('name') ?? (a.has('name') ? a.fail('--name needs a value') : 'xs-lwm2m');
+  for (const [opt, v] of [['name', name], ['version', version]] as const) {
+    if (!/^[\x20-\x7e]{1,32}$/.test(v)) a.fail(`--${opt} must be 1 to 32 printable ASCII characters, not ${JSON.stringify(v)}`);
+  }
+  let body: Uint8Array;
+  try { body = new Uint8Array(readFileSync(input)); } catch (e) { cannotRun(`cannot read ${input}: ${(e as Error).message}`); }
+  const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
+  const img = makeHostImage(name, version, body, sha256);
+  try { writeFileSync(output, img); } catch (e) { cannotRun(`cannot write ${output}: ${(e as Error).message}`); }
+  process.stdout.write(`${output}: host image ${JSON.stringify(name)} version ${JSON.stringify(version)}, ${img.length} bytes (body ${body.length}), SHA-256 ${createHash('sha256').update(img).digest('hex')}\n`);
+}
+
 async function main(): Promise<void> {
   let parsed;
   try { parsed = parseCommandLine(process.argv.slice(2)); } catch (e) { if (e instanceof UsageError) usageError(e); throw e; }
@@ -211,7 +235,7 @@ async function main(): Promise<void> {
     case 'help': process.stdout.write(commandUsage(parsed.command)); return;
   }
   const a = new Args(parsed.command, parsed.options);
-  const run: Record<keyof typeof COMMANDS, (a: Args) => Promise<void>> = { demo, client, 'bootstrap-server': bootstrapServer, server };
+  const run: Record<keyof typeof COMMANDS, (a: Args) => Promise<void>> = { demo, client, 'bootstrap-server': bootstrapServer, server, image };
   await run[parsed.command](a);
 }
 

@@ -2,15 +2,20 @@
 // loopback, with a short readable trace of each step. Left running (no
 // --once), the client's supply moves and it Sends now and then, so the web
 // console has live values to plot.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LwM2MClient } from '../firmware/lwm2m/client';
+import { makeHostImage } from '../firmware/lwm2m/fw-image';
 import { ContentFormat } from '../firmware/formats';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import type { Logger } from '../firmware/platform/ports';
 import { BootstrapServer } from './bootstrap-server';
-import { LwM2MServer } from './lwm2m-server';
+import { LwM2MServer, fwResultText, fwStateText, type FirmwareUpdateEvent } from './lwm2m-server';
 import { codeName } from './console/terms';
 import { showRecords } from './console/typed-values';
-import { installTlv, startNodeClient } from './runtime';
+import { NODE_FACTORY_VERSION, installTlv, startNodeDevice, type NodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { toHex } from '../firmware/util/hex';
 import { PskStore } from './psk-store';
@@ -21,18 +26,25 @@ export interface DemoOptions {
   coaps?: boolean;
   endpointName?: string;
   verbose?: boolean;
+  /** After the Read of /3/0, update the client's firmware: the server pushes (or serves for a pull) a new host image. */
+  update?: 'push' | 'pull';
   out?: (line: string) => void;
 }
 
 export interface Demo {
   stop(): Promise<void>;
-  /** True once the server has read /3/0 after the registration. */
+  /** True once the server has read /3/0 after the registration (with `update`: once the client runs the new firmware). */
   done: Promise<boolean>;
+  /** The client device (its .client follows a firmware restart). */
+  device: NodeDevice;
   server: LwM2MServer;
   bootstrap: BootstrapServer;
 }
 
 const SSID = 101;
+/** The firmware the demo's update installs. */
+export const DEMO_UPDATE_VERSION = '0.2.0';
+const DEMO_IMAGE_BODY = 256 * 1024;
 
 export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
@@ -87,21 +99,51 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
     },
   });
 
-  let client: LwM2MClient | undefined;
+  let device: NodeDevice | undefined;
+  let readOnce = false;
   const readDevice = async () => {
+    if (readOnce) return;   // the registration after a firmware restart is the update's to follow
+    readOnce = true;
     try {
       const r = await server.read(ep, '/3/0', ContentFormat.TLV);
       out(`${at()}  server     Read /3/0 → ${codeName(r.code)}`);
       for (const line of showRecords(r.records).split('\n')) if (line) out(`${' '.repeat(11)}             ${line}`);
-      resolveDone(true);
+      if (o.update) resolveDone(await updateDevice(o.update));
+      else resolveDone(true);
     } catch (e) {
       out(`${at()}  server     Read /3/0 failed: ${(e as Error).message}`);
       resolveDone(false);
     }
   };
+  const updateDevice = async (method: 'push' | 'pull'): Promise<boolean> => {
+    const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
+    const body = new Uint8Array(DEMO_IMAGE_BODY).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
+    const image = makeHostImage('xs-lwm2m-demo', DEMO_UPDATE_VERSION, body, sha256);
+    out(`${at()}  server     Firmware Update: ${method} of host image "xs-lwm2m-demo" ${DEMO_UPDATE_VERSION} (${image.length} bytes), running ${NODE_FACTORY_VERSION}`);
+    const tell = (e: FirmwareUpdateEvent) => {
+      const line = (t: string) => out(`${at()}  server     ${t}`);
+      switch (e.type) {
+        case 'start': line(method === 'push' ? 'Write /5/0/0 Package, Block1 octet-stream …' : `Write /5/0/1 Package URI ${e.uri}`); break;
+        case 'delivered': line(`Write ${method === 'push' ? '/5/0/0' : '/5/0/1'} → ${codeName(e.code)}`); break;
+        case 'state': line(`State = ${fwStateText(e.state)}`); break;
+        case 'result': line(`Update Result = ${fwResultText(e.result)}`); break;
+        case 'executed': line(`Execute /5/0/2 Update → ${codeName(e.code)}`); break;
+        case 'registered': line(`${ep} registered again`); break;
+        case 'version': line(`Read /3/0/3 Firmware Version → ${JSON.stringify(e.version)}`); break;
+      }
+    };
+    const r = await server.updateFirmware(ep, image, { method, name: 'xs-lwm2m-demo.img', onEvent: tell });
+    if (!r.ok) out(`${at()}  server     Firmware Update failed: ${r.reason}`);
+    return r.ok && r.version === DEMO_UPDATE_VERSION;
+  };
 
-  client = await startNodeClient({
+  // With --update the client takes firmware updates: host images into a slot in a temporary directory…
+  const fwDir = o.update ? mkdtempSync(join(tmpdir(), 'xs-lwm2m-demo-fw-')) : undefined;
+  device = await startNodeDevice({
     endpointName: ep, bootstrapUri: bsUri, log: quiet, psk: o.coaps ? { identity: ep, key: bsKey } : undefined,
+    // …and keeps what it learnt at bootstrap in a store beside it, so the restart registers from "flash".
+    ...(fwDir ? { firmware: { dir: join(fwDir, 'firmware') }, stateDir: join(fwDir, 'state') } : {}),
+    onRestart: (_c, boot, version) => out(`${at()}  client     restarted (no De-register) into firmware ${version}, ${boot === 'trial' ? 'on trial until it registers' : boot}`),
     onEvent: (e) => {
       switch (e.type) {
         case 'state': out(`${at()}  client     state → ${e.state}`); break;
@@ -116,23 +158,26 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   });
 
   let stopSupply = () => {};
-  if (!o.once) void done.then((ok) => { if (ok && client) stopSupply = simulateSupply(client); });
+  const dev = device;
+  if (!o.once) void done.then((ok) => { if (ok) stopSupply = simulateSupply(() => dev.client); });
 
   const stop = async () => {
     stopSupply();
-    await client?.stop();
+    await dev.stop();
     server.close();
     bs.close();
+    if (fwDir) rmSync(fwDir, { recursive: true, force: true });
   };
-  return { stop, done, server, bootstrap: bs };
+  return { stop, done, server, bootstrap: bs, device: dev };
 }
 
 /** A battery-like supply: Power Source Voltage /3/0/7/0 (mV) and Current /3/0/8/0 (mA) move every second
  *  (observers are notified), and both are Sent to the server every 10 s. Deterministic, no randomness. */
-function simulateSupply(client: LwM2MClient): () => void {
+function simulateSupply(current: () => LwM2MClient): () => void {
   let tick = 0;
   const step = () => {
     tick++;
+    const client = current();
     client.setValue('/3/0/7', new Map([[0, Math.round(3700 + 250 * Math.sin(tick / 8) + 20 * Math.sin(tick * 1.7))]]));
     client.setValue('/3/0/8', new Map([[0, Math.round(120 + 40 * Math.sin(tick / 5 + 1))]]));
     if (tick % 10 === 0) void client.send(SSID, ['/3/0/7', '/3/0/8']).catch(() => {});

@@ -4,13 +4,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { LwM2MClient, type ClientEvent, type ClientOptions } from '../firmware/lwm2m/client';
-import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp } from '../firmware/platform/node';
+import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../firmware/platform/node';
 import { installNodeTlv } from '../firmware/platform/node/tlv-wasm';
 import { installCborX } from '../firmware/platform/node/cbor-x';
-import { nodeCrypto } from '../firmware/platform/node/crypto';
+import { nodeCrypto, nodeSha256Stream } from '../firmware/platform/node/crypto';
+import { FileSlot } from '../firmware/platform/node/file-slot';
+import { hostImageFormat, type ImageInfo } from '../firmware/lwm2m/fw-image';
 import { FileFlash } from '../firmware/platform/node/file-flash';
-import type { LogLevel, Logger } from '../firmware/platform/ports';
-import { storePersistence } from '../firmware/lwm2m/persistence';
+import type { FirmwareSlot, LogLevel, Logger } from '../firmware/platform/ports';
+import { pendingUpdateStore, storePersistence } from '../firmware/lwm2m/persistence';
 import { RecordStore } from '../firmware/store/record-store';
 import { utf8Encode } from '../firmware/util/utf8';
 
@@ -41,17 +43,144 @@ export interface NodeClientOptions {
   extra?: Partial<ClientOptions>;
 }
 
+/** Firmware Update (/5) of a Node client: host images into a file-backed slot. */
+export interface NodeFirmwareOptions {
+  /** The slot's state directory: image-a.bin, image-b.bin, boot.json (and the pending-update store without stateDir). */
+  dir: string;
+  /** Largest image, bytes (default 1 MiB). */
+  capacity?: number;
+  /** /3/0/3 while no image was ever installed (default the package version, 0.1.0). */
+  factoryVersion?: string;
+  /** Block size of pulls as an SZX (5: 512 bytes, 6: 1024, the default). */
+  blockSzx?: number;
+  /**
+   * Whether an image starts (tests, demos): false makes its boot fail the way
+   * a crash before registering does — the device resets at once, and a trial
+   * image that fails its second boot too is rolled back.
+   */
+  starts?: (image: ImageInfo) => boolean;
+}
+
+export interface NodeDeviceOptions extends NodeClientOptions {
+  firmware?: NodeFirmwareOptions;
+  /** After each restart into new firmware (or back after a failed one): the new client, already started. */
+  onRestart?: (client: LwM2MClient, boot: FirmwareSlot['boot'], version: string) => void;
+}
+
+/**
+ * A Node client as a device: the client, and what its "reboot" does. With
+ * `firmware`, Update (/5/0/2) restarts it in this process, as a reset would:
+ * the running client halts (no De-register), its socket and store close, and
+ * a new client starts from what is on disk, with /3/0/3 from the new image.
+ */
+export interface NodeDevice {
+  /** The client running now (a new one after each restart). */
+  readonly client: LwM2MClient;
+  /** The firmware version running now (/3/0/3). */
+  readonly version: string;
+  /** The slot as the running client's boot saw it (undefined without firmware). */
+  readonly slot: FileSlot | undefined;
+  readonly restarts: number;
+  /** Resolves with the client started by the next restart. */
+  nextRestart(): Promise<LwM2MClient>;
+  /** De-registers and releases the socket and the store. */
+  stop(): Promise<void>;
+}
+
+/** The factory firmware version of a Node client. */
+export const NODE_FACTORY_VERSION = '0.1.0';
+
+/** The client of the host tools; see startNodeDevice for one that takes firmware updates. */
 export async function startNodeClient(o: NodeClientOptions): Promise<LwM2MClient> {
+  return (await startNodeDevice(o)).client;
+}
+
+export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
   const log = o.log ?? consoleLogger(o.logLevel ?? 'info', 'client');
   installTlv(log);
+  let current!: Booted;
+  let restarts = 0;
+  let waiting: Array<(c: LwM2MClient) => void> = [];
+  let stopped = false;
+  let restarting: Promise<void> | undefined;
+
+  const restart = (): void => {
+    // activate() calls this from inside the client's turn: the "reset" happens after that turn.
+    restarting = (async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      if (stopped) return;
+      const old = current;
+      old.client.halt();
+      old.release();
+      log.info(`runtime: restarting ${o.endpointName} (firmware ${old.version})`);
+      current = await boot(o, log, restart);
+      restarts++;
+      log.info(`runtime: running firmware ${current.version}${current.slot ? ` (boot ${current.slot.boot})` : ''}`);
+      try { o.onRestart?.(current.client, current.slot?.boot ?? 'normal', current.version); } catch { /* observer bug */ }
+      const w = waiting;
+      waiting = [];
+      for (const f of w) f(current.client);
+    })();
+    restarting.catch((e: Error) => log.error(`runtime: restart failed: ${e.message}`));
+  };
+
+  current = await boot(o, log, restart);
+  return {
+    get client() { return current.client; },
+    get version() { return current.version; },
+    get slot() { return current.slot; },
+    get restarts() { return restarts; },
+    nextRestart: () => new Promise<LwM2MClient>((r) => waiting.push(r)),
+    stop: async () => {
+      stopped = true;
+      await restarting?.catch(() => {});
+      await current.client.stop();
+    },
+  };
+}
+
+interface Booted {
+  client: LwM2MClient;
+  slot: FileSlot | undefined;
+  version: string;
+  /** Closes what a reset takes away: the socket and the flash file. */
+  release(): void;
+}
+
+/** What a power-on does: open the socket and the store, read the boot state, start a client. */
+async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Promise<Booted> {
   const v6 = /\[/.test(o.bootstrapUri ?? o.serverUri ?? '');
-  const transport = await openUdp({ port: o.port ?? 0, address: v6 ? '::' : '0.0.0.0', log });
-  let persistence;
-  if (o.stateDir) {
-    if (!existsSync(o.stateDir)) mkdirSync(o.stateDir, { recursive: true });
-    const flash = new FileFlash(join(o.stateDir, 'lwm2m-store.bin'), { byteLength: 16384, blockSize: 4096 });
-    persistence = storePersistence(RecordStore.mount(flash, { log }), log);
+  const transport = await bindUdp({ port: o.port ?? 0, address: v6 ? '::' : '0.0.0.0', log });
+  const flashes: FileFlash[] = [];
+  const mount = (dir: string, file = 'lwm2m-store.bin') => {
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+    const flash = new FileFlash(join(dir, file), { byteLength: 16384, blockSize: 4096 });
+    flashes.push(flash);
+    return RecordStore.mount(flash, { log });
+  };
+  const store = o.stateDir ? mount(o.stateDir) : undefined;
+  const persistence = store ? storePersistence(store, log) : undefined;
+
+  let slot: FileSlot | undefined;
+  let version = o.firmware?.factoryVersion ?? NODE_FACTORY_VERSION;
+  let firmware: ClientOptions['firmware'];
+  if (o.firmware) {
+    const fw = o.firmware;
+    for (let resets = 0; ; resets++) {
+      slot = new FileSlot(fw.dir, { capacity: fw.capacity, restart });
+      const head = slot.readCurrent(hostImageFormat.headerLength);
+      const info = head ? hostImageFormat.inspect(head) : undefined;
+      version = fw.factoryVersion ?? NODE_FACTORY_VERSION;
+      if (info?.ok) version = info.info.version;
+      else if (info) log.error(`runtime: the running image's header is damaged (${info.reason}); reporting the factory version`);
+      if (!info?.ok || !fw.starts || fw.starts(info.info) || resets >= 3) break;
+      log.error(`runtime: firmware ${version} did not start; resetting`);
+    }
+    // The pending update lives in the configuration's store, or in one of its own beside the slot.
+    const pending = pendingUpdateStore(store ?? mount(fw.dir, 'pending-update.bin'), log);
+    firmware = { slot, format: hostImageFormat, sha256: nodeSha256Stream, store: pending, ...(fw.blockSzx !== undefined ? { blockSzx: fw.blockSzx } : {}) };
   }
+
   const psk = o.psk ? { identity: utf8Encode(o.psk.identity), key: o.psk.key } : undefined;
   const client = new LwM2MClient({
     endpointName: o.endpointName, transport, timers: nodeTimers, random: nodeRandom, log, wallClock: nodeWallClock,
@@ -63,17 +192,34 @@ export async function startNodeClient(o: NodeClientOptions): Promise<LwM2MClient
     persistence,
     resolveHost,
     device: {
-      manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: hostname(), firmwareVersion: '0.1.0',
+      manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: hostname(), firmwareVersion: version,
       softwareVersion: `node ${process.version}`, deviceType: 'laptop', powerSources: [5],
       memoryTotalKiB: Math.round(process.memoryUsage().rss / 1024),
       memoryFreeKiB: () => Math.round((process.memoryUsage().heapTotal - process.memoryUsage().heapUsed) / 1024),
     },
+    ...(firmware ? { firmware } : {}),
     onEvent: o.onEvent,
     ...o.extra,
   });
-  // The socket is ours, not the client's: release it after the de-registration.
+  const release = () => {
+    transport.close();
+    for (const f of flashes) f.close();
+  };
+  // The socket and the store are ours, not the client's: release them after the de-registration.
   const stop = client.stop.bind(client);
-  client.stop = async () => { await stop(); transport.close(); };
+  client.stop = async () => { await stop(); release(); };
   client.start();
-  return client;
+  return { client, slot, version, release };
+}
+
+/** Binds the client's socket; a fixed port just released by a restart may take a moment to be free. */
+async function bindUdp(opts: { port: number; address: string; log: Logger }): Promise<UdpTransport> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openUdp(opts);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.port === 0 || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }

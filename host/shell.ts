@@ -9,7 +9,9 @@ import type { Path } from '../firmware/model/types';
 import { codeName, formatName, FORMAT_IDS } from './console/terms';
 import { checkPath, parseTyped, pathLabel, showRecords } from './console/typed-values';
 import { freeInstanceId } from './console/device-objects';
-import type { LwM2MServer, OperationResult, ServerEvent } from './lwm2m-server';
+import { readFileSync } from 'node:fs';
+import { hostImageFormat } from '../firmware/lwm2m/fw-image';
+import { fwResultText, fwStateText, type FirmwareUpdateEvent, type LwM2MServer, type OperationResult, type ServerEvent } from './lwm2m-server';
 
 const FORMATS = Object.keys(FORMAT_IDS).join('|');
 
@@ -28,6 +30,9 @@ const HELP = `commands (<path> is /object/instance/resource, e.g. /3/0/0):
   read-composite <ep> <path> <path> ...     [--senml-json]
   write-composite <ep> </o/i/r>=<value> ... [--senml-json]
   observe-composite <ep> <path> <path> ...  [--senml-json]     cancel-composite <ep> [passive]
+  update <ep> <file> [push|pull]            Firmware Update: push writes the file to /5/0/0 (Block1),
+                                            pull serves it here and writes its URI to /5/0/1; then
+                                            Update once Downloaded, and State / Update Result as they change
   (data a client Sends to /dp is printed as it arrives)
   quit`;
 
@@ -184,6 +189,31 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
       print(o.first);
     } },
     'cancel-composite': { args: '<ep> [passive]', min: 0, run: (ep, [mode]) => forget(`${ep} composite`, mode === 'passive') },
+    'update': { args: '<ep> <file> [push|pull]', min: 1, run: async (ep, [file, how, ...extra]) => {
+      if (how !== undefined && how !== 'push' && how !== 'pull') throw new UsageError(`"${how}" is not push or pull`);
+      if (extra.length) throw new UsageError(`usage: update <ep> <file> [push|pull]`);
+      let image: Uint8Array;
+      try { image = new Uint8Array(readFileSync(file)); } catch (e) {
+        throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      if (image.length === 0) throw new UsageError(`${file} is empty`);
+      const method = how ?? 'push';
+      const head = hostImageFormat.inspect(image.subarray(0, hostImageFormat.headerLength));
+      const what = `${image.length} bytes${head.ok ? `, host image ${JSON.stringify(head.info.name)} version ${JSON.stringify(head.info.version)}` : ''}`;
+      const tell = (e: FirmwareUpdateEvent) => {
+        switch (e.type) {
+          case 'start': out(e.method === 'push' ? `update ${ep}: pushing ${file} (${what}) to /5/0/0` : `update ${ep}: serving ${file} (${what}); Package URI ${e.uri}`); break;
+          case 'delivered': out(`update ${ep}: Write ${method === 'push' ? '/5/0/0 Package' : '/5/0/1 Package URI'} → ${codeName(e.code)}${e.text ? `: ${e.text}` : ''}`); break;
+          case 'state': out(`update ${ep}: State = ${fwStateText(e.state)}`); break;
+          case 'result': out(`update ${ep}: Update Result = ${fwResultText(e.result)}`); break;
+          case 'executed': out(`update ${ep}: Execute /5/0/2 Update → ${codeName(e.code)}${e.text ? `: ${e.text}` : ''}`); break;
+          case 'registered': out(`update ${ep}: registered again`); break;
+          case 'version': out(`update ${ep}: /3/0/3 Firmware Version = ${JSON.stringify(e.version)}`); break;
+        }
+      };
+      const r = await server.updateFirmware(ep, image, { method, name: file, onEvent: tell });
+      out(r.ok ? `update ${ep}: done, ${fwResultText(r.result)}` : `update ${ep}: failed: ${r.reason}`);
+    } },
   };
 
   const list = () => {
