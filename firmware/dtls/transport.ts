@@ -74,6 +74,8 @@ export interface DtlsServerOptions {
   cipherSuites?: readonly number[];
   /** Sessions kept for resumption; 0 issues no session_id. */
   sessionCacheSize?: number;
+  /** How long a HelloVerifyRequest cookie secret is used before a new one (the previous is still accepted); default 5 min. */
+  cookieSecretLifetimeMs?: number;
   /** With the session table full, an established session idle this long is evicted for a new handshake. */
   staleAfterMs?: number;
 }
@@ -167,7 +169,7 @@ export class DtlsTransport implements DatagramTransport {
     this.serverSuites = opts.server ? suitesOrDefault(opts.server.cipherSuites) : [];
     this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0);
     this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0);
-    this.cookies = opts.server ? new CookieJar(opts.crypto, opts.random) : null;
+    this.cookies = opts.server ? new CookieJar(opts.crypto, opts.random, opts.timers, opts.server.cookieSecretLifetimeMs) : null;
     this.identityHint = opts.server?.identityHint !== undefined ? asBytes(opts.server.identityHint) : null;
     const stats = this.stats;
     this.host = {
