@@ -10,7 +10,7 @@
 //  3. the XS heap one DTLS session costs, client and server role, from the
 //     engine's own figures (xsnap: live slots after gc, live chunk bytes from
 //     a heap snapshot).
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -29,7 +29,7 @@ import { toHex } from '../../firmware/util/hex';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { bundleForXs } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
-import type { XsReply } from '../../host/xs/driver';
+import { heapPoint, type HeapPoint } from '../../host/xs/heap';
 
 const PORTS: Array<[string, DtlsCrypto]> = [['node:crypto', nodeCrypto], ['node AES + core CCM', nodeCryptoBlockOnly], ['noble (XS port)', xsHostCrypto]];
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
@@ -400,41 +400,6 @@ async function libcoapSideBySide(n: number): Promise<void> {
 
 // ---------------------------------------------------------------- 3. XS heap per session
 
-function netstring(prefix: number, body: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(`${body.length + 1}:`);
-  const out = new Uint8Array(head.length + 1 + body.length + 1);
-  out.set(head, 0);
-  out[head.length] = prefix;
-  out.set(body, head.length + 1);
-  out[out.length - 1] = 0x2c;
-  return out;
-}
-
-interface HeapPoint { slots: number; chunkBytes: number }
-
-/**
- * The engine's own figures: live slots (xsnap's meter after gc()) and live chunk bytes, the
- * size of the BLOC atom of a heap snapshot (xsSnapshot.c writes the chunks of live slots only;
- * it is what fxUseSnapshot sets currentChunksSize to). xsnap reports no chunk figure otherwise.
- * XsWorker has no snapshot method, so the 'w' command goes through its private call queue.
- */
-async function heapPoint(host: XsHost, dir: string): Promise<HeapPoint> {
-  const slots = (await host.worker.evaluate('gc()')).meter.currentHeapCount;
-  const path = join(dir, 'heap.xss');
-  const call = (host.worker as unknown as { call(frame: Uint8Array): Promise<XsReply> }).call.bind(host.worker);
-  await call(netstring(0x77, new TextEncoder().encode(path)));
-  const b = readFileSync(path);
-  rmSync(path);
-  let chunkBytes = -1;
-  for (let o = 8; o + 8 <= b.length;) { // atoms after the XS_M header: size (BE, header included), type
-    const size = b.readUInt32BE(o);
-    if (b.toString('latin1', o + 4, o + 8) === 'BLOC') { chunkBytes = size - 8; break; }
-    if (size < 8) break;
-    o += size;
-  }
-  if (chunkBytes < 0) throw new Error('xsnap snapshot: no BLOC atom');
-  return { slots, chunkBytes };
-}
 
 async function xsSessionHeap(n: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-dtls-bench-'));
@@ -444,7 +409,7 @@ async function xsSessionHeap(n: number): Promise<void> {
   const rows = [['XS heap, DTLS (xsnap, after gc)', 'slots', 'x16 B (ESP32 slot)', 'chunk B (xsnap)', 'Δ slots', 'Δ chunk B']];
   let prev: HeapPoint | null = null;
   const point = async (label: string, from?: HeapPoint): Promise<HeapPoint> => {
-    const p = await heapPoint(host, dir);
+    const p = await heapPoint(host.worker, dir);
     const ref = from ?? prev;
     rows.push([label, String(p.slots), String(p.slots * 16), String(p.chunkBytes),
       ref ? String(p.slots - ref.slots) : '', ref ? String(p.chunkBytes - ref.chunkBytes) : '']);

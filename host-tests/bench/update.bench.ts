@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { ContentFormat } from '../../firmware/formats';
 import { bundleForXs } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
-import type { XsReply } from '../../host/xs/driver';
+import { heapPoint, type HeapPoint } from '../../host/xs/heap';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
@@ -150,39 +150,6 @@ function serverPort(server: LwM2MServer): number {
 
 // ---------------------------------------------------------------- 2. XS heap of an update
 
-function netstring(prefix: number, body: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(`${body.length + 1}:`);
-  const out = new Uint8Array(head.length + 1 + body.length + 1);
-  out.set(head, 0);
-  out[head.length] = prefix;
-  out.set(body, head.length + 1);
-  out[out.length - 1] = 0x2c;
-  return out;
-}
-
-interface HeapPoint { slots: number; chunkBytes: number }
-
-/**
- * Live slots (xsnap's meter after gc()) and live chunk bytes (the BLOC atom of a heap
- * snapshot), as host-tests/bench/dtls.bench.ts takes them.
- */
-async function heapPoint(host: XsHost, dir: string): Promise<HeapPoint> {
-  const slots = (await host.worker.evaluate('gc()')).meter.currentHeapCount;
-  const path = join(dir, 'heap.xss');
-  const call = (host.worker as unknown as { call(frame: Uint8Array): Promise<XsReply> }).call.bind(host.worker);
-  await call(netstring(0x77, new TextEncoder().encode(path)));
-  const b = readFileSync(path);
-  rmSync(path);
-  let chunkBytes = -1;
-  for (let o = 8; o + 8 <= b.length;) {
-    const size = b.readUInt32BE(o);
-    if (b.toString('latin1', o + 4, o + 8) === 'BLOC') { chunkBytes = size - 8; break; }
-    if (size < 8) break;
-    o += size;
-  }
-  if (chunkBytes < 0) throw new Error('xsnap snapshot: no BLOC atom');
-  return { slots, chunkBytes };
-}
 
 async function xsHeap(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-update-xs-'));
@@ -200,27 +167,27 @@ async function xsHeap(): Promise<void> {
     await host.callJson('start', { endpointName: 'xs-fota', serverUri: `coap://127.0.0.1:${udp.port}`, capacity: 1 << 20 });
     await registered;
     await new Promise((r) => setTimeout(r, 50));
-    await row('registered, State Idle', await heapPoint(host, dir));
+    await row('registered, State Idle', await heapPoint(host.worker, dir));
     // Any traffic fills this server's share of the client's deduplication cache (64 of 128 entries);
     // fill it first, so what the push adds is the update's own.
     for (let i = 0; i < 70; i++) await server.read('xs-fota', '/5/0/3');
-    base = await heapPoint(host, dir);
+    base = await heapPoint(host.worker, dir);
     await row('after 70 Reads: dedup share full (before)', base);
     // The push goes on while the heap is sampled between its datagrams; each sample is a gc and a snapshot.
     const image = testImage('2.0.0', IMAGE_BYTES);
     let done = false;
     const push = server.write('xs-fota', '/5/0/0', image, { format: ContentFormat.OPAQUE }).finally(() => { done = true; });
     const samples: HeapPoint[] = [];
-    while (!done) samples.push(await heapPoint(host, dir));
+    while (!done) samples.push(await heapPoint(host.worker, dir));
     const res = await push;
     if (res.code !== '2.04') throw new Error(`push answered ${res.code} ${res.text ?? ''}`);
     const slot = await host.callJson<{ written: number; largestWrite: number }>('slot');
     if (slot.written !== IMAGE_BYTES) throw new Error(`the slot got ${slot.written} bytes`);
     const peak = { slots: Math.max(...samples.map((p) => p.slots)), chunkBytes: Math.max(...samples.map((p) => p.chunkBytes)) };
     await row(`during the push (peak of ${samples.length} samples)`, peak);
-    await row('Downloaded (after)', await heapPoint(host, dir));
+    await row('Downloaded (after)', await heapPoint(host.worker, dir));
     await server.write('xs-fota', '/5/0/0', new Uint8Array(0), { format: ContentFormat.OPAQUE });
-    await row('empty Package: Idle again', await heapPoint(host, dir));
+    await row('empty Package: Idle again', await heapPoint(host.worker, dir));
     console.log(`\n${IMAGE_BYTES / 1024} KiB pushed with Block1 (1024-byte blocks) to the client core in XS; the slot keeps no bytes (largest write ${slot.largestWrite} B)`);
     table(rows);
     console.log('(slots are 32 B in 64-bit xsnap and 16 B on the ESP32; chunk bytes are xsnap\'s, whose headers and pointers are 64-bit;');

@@ -179,6 +179,11 @@ export class XsWorker {
     return this.call(netstring(QUERY, bytes));
   }
 
+  /** Write a heap snapshot of the engine to `path` (xsnap's 'w' command). */
+  snapshot(path: string): Promise<XsReply> {
+    return this.call(netstring(0x77, new TextEncoder().encode(path)));
+  }
+
   /** Stop the engine; pending calls reject. */
   close(): Promise<void> {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve();
