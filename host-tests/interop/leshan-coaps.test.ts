@@ -33,30 +33,10 @@ import {
   type LeshanClientHandle,
   type LeshanServerHandle,
 } from './leshan/harness';
+import { StepSummary } from './summary';
 
-interface Row { step: string; ok: boolean; ms: number; note: string }
-const summary: Row[] = [];
-
-/** Runs one step, records it (with its duration) in the summary, rethrows its failure for mocha. */
-async function step(name: string, body: () => Promise<string | void>): Promise<void> {
-  const t0 = Date.now();
-  try {
-    const note = (await body()) ?? '';
-    summary.push({ step: name, ok: true, ms: Date.now() - t0, note });
-  } catch (e) {
-    summary.push({ step: name, ok: false, ms: Date.now() - t0, note: String((e as Error).message).split('\n')[0]!.slice(0, 100) });
-    throw e;
-  }
-}
-
-function printSummary(): void {
-  const w = Math.max(4, ...summary.map((r) => r.step.length));
-  console.log(`\n      Leshan ${LESHAN_VERSION} over coaps (DTLS 1.2 PSK): summary`);
-  console.log(`      ${'step'.padEnd(w)}  ok    ${'ms'.padStart(6)}  note`);
-  for (const r of summary) console.log(`      ${r.step.padEnd(w)}  ${r.ok ? 'pass' : 'FAIL'}  ${String(r.ms).padStart(6)}  ${r.note}`);
-  const failed = summary.filter((r) => !r.ok).length;
-  console.log(`      coaps interop steps: ${summary.length - failed} pass, ${failed} fail\n`);
-}
+const summary = new StepSummary();
+const printSummary = () => summary.print(`Leshan ${LESHAN_VERSION} over coaps (DTLS 1.2 PSK): summary`, 'coaps interop');
 
 /** Every line our client or servers log, to read what they say and to look for keys. */
 function recordingLogger(prefix: string, into: string[]): Logger {
@@ -117,7 +97,7 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
     after(() => assertNoKeys(lines, [BS_PSK.key, SERVER_PSK.key]));
 
     it('bootstraps over coaps with its PSK: Delete /, Writes of the coaps PSK accounts, Finish', async () => {
-      await step('our client: bootstrap over coaps from Leshan', async () => {
+      await summary.step('our client: bootstrap over coaps from Leshan', async () => {
         await server.rest.setPsk(EP, SERVER_PSK.identity, SERVER_PSK.key);
         await bs.rest.setConfig(EP, bootstrapConfig({
           serverUri: server.coapsUri, serverPsk: SERVER_PSK, shortServerId: 123, lifetime: 120, contentFormat: 'TLV',
@@ -136,7 +116,7 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
     });
 
     it('registers over coaps to the Leshan server, with the PSK the bootstrap server wrote', async () => {
-      await step('our client: register over coaps to Leshan', async () => {
+      await summary.step('our client: register over coaps to Leshan', async () => {
         const reg = await server.rest.waitForRegistration(EP, 30_000);
         assert.equal(reg.secure, true, 'Leshan saw the registration over DTLS');
         assert.ok(reg.objectLinks.some((l) => l.url === '/3/0'), JSON.stringify(reg.objectLinks));
@@ -147,7 +127,7 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
     });
 
     it('Leshan reads /3/0 over the DTLS session (TLV)', async () => {
-      await step('Leshan: Read /3/0 over coaps', async () => {
+      await summary.step('Leshan: Read /3/0 over coaps', async () => {
         const r = await server.rest.read(EP, '/3/0', { format: 'TLV' });
         assert.equal(r.code, '2.05', `${r.status} ${r.errormessage ?? ''}`);
         assert.equal(resourceValue(r.content, 0), 'xs-lwm2m');
@@ -165,7 +145,7 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
 
     it('our client never registers and says in one log line that the DTLS handshake failed', async function () {
       this.timeout(45_000);
-      await step('our client, wrong PSK at Leshan: not registered', async () => {
+      await summary.step('our client, wrong PSK at Leshan: not registered', async () => {
         await server.rest.setPsk(EP, OURS.identity, key16(4));
         const client = await startNodeClient({
           endpointName: EP, serverUri: server.coapsUri, psk: OURS, log: recordingLogger('client', lines),
@@ -230,7 +210,7 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
         onEvent: (e) => bsEvents.push(e.type === 'step' ? `${e.operation} ${e.path} ${e.code}` : e.type === 'finished' ? `finished ${e.ok} ${e.diagnostic ?? ''}` : 'request'),
       });
 
-      await step('Leshan client: bootstrap over coaps from ours', async () => {
+      await summary.step('Leshan client: bootstrap over coaps from ours', async () => {
         leshan = await startLeshanClient({ endpoint: EP, uri: `coaps://127.0.0.1:${bsCoaps.port}`, bootstrap: true, psk: BS_PSK });
         await leshan.waitForEvent('bootstrap-success', 30_000).catch((e: Error) => {
           throw new Error(`${e.message}\nour bootstrap server: ${bsEvents.join(' | ')}\n${lines.filter((l) => l.startsWith('bs')).join('\n')}`);
@@ -238,7 +218,7 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
         assert.ok(ourBs!.dtls!.stats.handshakesCompleted >= 1);
         return bsEvents.join('; ').slice(0, 100);
       });
-      await step('Leshan client: register over coaps to ours', async () => {
+      await summary.step('Leshan client: register over coaps to ours', async () => {
         await leshan!.waitForEvent('registration-success', 30_000).catch((e: Error) => {
           throw new Error(`${e.message}\nour server: ${lines.filter((l) => l.startsWith('server')).join('\n')}`);
         });
@@ -248,7 +228,7 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
         assert.equal(reg.reg.pskIdentity, SERVER_PSK.identity);
         return `lwm2m ${reg.reg.lwm2mVersion}, PSK identity ${reg.reg.pskIdentity}`;
       });
-      await step('our server: Read /3/0 of the Leshan client over coaps', async () => {
+      await summary.step('our server: Read /3/0 of the Leshan client over coaps', async () => {
         await new Promise((r) => setTimeout(r, 50)); // let our 2.01 reach the client first
         const r = await ourServer!.read(EP, '/3/0', ContentFormat.TLV);
         assert.equal(r.code, '2.05');

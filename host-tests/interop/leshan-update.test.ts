@@ -27,33 +27,13 @@ import {
   stopAllJava,
   type LeshanServerHandle,
 } from './leshan/harness';
+import { StepSummary } from './summary';
 
 const EP = 'xs-fota-leshan';
 const KiB = 1024;
 
-interface Row { step: string; ok: boolean; ms: number; note: string }
-const summary: Row[] = [];
-
-async function step(name: string, body: () => Promise<string | void>): Promise<void> {
-  const t0 = Date.now();
-  try {
-    const note = (await body()) ?? '';
-    summary.push({ step: name, ok: true, ms: Date.now() - t0, note });
-  } catch (e) {
-    summary.push({ step: name, ok: false, ms: Date.now() - t0, note: String((e as Error).message).split('\n')[0]!.slice(0, 100) });
-    throw e;
-  }
-}
-
-function printSummary(): void {
-  if (summary.length === 0) return;
-  const w = Math.max(4, ...summary.map((r) => r.step.length));
-  console.log(`\n      Leshan ${LESHAN_VERSION} Firmware Update (pull): summary`);
-  console.log(`      ${'step'.padEnd(w)}  ok    ${'ms'.padStart(6)}  note`);
-  for (const r of summary) console.log(`      ${r.step.padEnd(w)}  ${r.ok ? 'pass' : 'FAIL'}  ${String(r.ms).padStart(6)}  ${r.note}`);
-  const failed = summary.filter((r) => !r.ok).length;
-  console.log(`      firmware update interop steps: ${summary.length - failed} pass, ${failed} fail\n`);
-}
+const summary = new StepSummary();
+const printSummary = () => summary.print(`Leshan ${LESHAN_VERSION} Firmware Update (pull): summary`, 'firmware update interop');
 
 const hasBinary = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,7 +125,7 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
   }
 
   it('our client registers at Leshan with /5/0 and the factory version', async () => {
-    await step('register with /5/0', async () => {
+    await summary.step('register with /5/0', async () => {
       device = await startNodeDevice({
         endpointName: EP, serverUri: leshan.coapUri, log: recordingLogger(clientLog), stateDir: join(dir, 'state'),
         firmware: { dir: join(dir, 'fw'), capacity: 512 * KiB },
@@ -160,7 +140,7 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
   });
 
   it('Leshan writes a Package URI of our LwM2M Server (Block2 from serveFile) and executes Update: Update Result 1, /3/0/3 2.0.0', async () => {
-    await step('pull from our server', async () => {
+    await summary.step('pull from our server', async () => {
       const udp = await openUdp({ address: '127.0.0.1' });
       files = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: recordingLogger([]) });
       const uri = await files.serveFile('fw-2.0.0.img', testImage('2.0.0', 256 * KiB));
@@ -171,10 +151,10 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
 
   it('Leshan writes a Package URI of libcoap\'s coap-server-notls and executes Update: Update Result 1, /3/0/3 3.0.0', async function () {
     if (!hasBinary('coap-server-notls') || !hasBinary('coap-client-notls')) {
-      summary.push({ step: 'pull from coap-server-notls', ok: true, ms: 0, note: 'skipped: libcoap3-bin not installed' });
+      summary.skip('pull from coap-server-notls', 'libcoap3-bin not installed');
       this.skip();
     }
-    await step('pull from coap-server-notls', async () => {
+    await summary.step('pull from coap-server-notls', async () => {
       const port = await freeUdpPort('127.0.0.1');
       coapServer = spawn('coap-server-notls', ['-A', '127.0.0.1', '-p', String(port), '-d', '4', '-v', '0'], { stdio: 'ignore' });
       await sleep(300);

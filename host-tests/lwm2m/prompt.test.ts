@@ -2,13 +2,13 @@
 // loopback: every mistake gets one clear line (never a stack trace), results
 // carry names, codes and the format that came back, and nothing bad is sent.
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import type { LwM2MClient } from '../../firmware/lwm2m/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { LwM2MServer } from '../../host/lwm2m-server';
 import { startNodeClient } from '../../host/runtime';
-import { startShell, type Shell } from '../../host/shell';
+import type { Shell } from '../../host/shell';
+import { PromptDriver } from '../support/prompt-driver';
 
 const EP = 'prompt-1';
 
@@ -16,27 +16,10 @@ describe('server prompt (driven through its input stream)', () => {
   let server: LwM2MServer;
   let client: LwM2MClient;
   let shell: Shell;
-  const input = new PassThrough();
-  const output = new PassThrough();
-  const lines: string[] = [];
-  let prompts = 0;
-  let quits = 0;
-  let wake: () => void = () => {};
-  const changed = () => wake();
-  output.on('data', (d: Buffer) => { prompts += d.toString().split('lwm2m> ').length - 1; changed(); });
-
-  /** Resolves once pred() holds; re-checked on every line and prompt the shell writes (no polling, no clock). */
-  const until = (pred: () => boolean) => new Promise<void>((resolve) => {
-    wake = () => { if (pred()) { wake = () => {}; resolve(); } };
-    wake();
-  });
-  /** Types one line; resolves with what the shell printed once the prompt is back. */
-  const cmd = async (line: string) => {
-    const from = lines.length, want = prompts + 1;
-    input.write(line + '\n');
-    await until(() => prompts >= want);
-    return lines.slice(from);
-  };
+  const prompt = new PromptDriver();
+  const { lines } = prompt;
+  const until = (pred: () => boolean) => prompt.until(pred);
+  const cmd = (line: string) => prompt.cmd(line);
 
   before(async () => {
     const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
@@ -48,8 +31,8 @@ describe('server prompt (driven through its input stream)', () => {
       onEvent: (e) => { if (e.type === 'registered') registered(); },
     });
     await done;
-    shell = startShell(server, (s) => { lines.push(...s.split('\n')); changed(); }, { input, output, onQuit: () => { quits++; } });
-    await until(() => prompts === 1);
+    shell = prompt.start(server);
+    await until(() => prompt.prompts === 1);
   });
 
   after(async () => {
@@ -150,7 +133,7 @@ describe('server prompt (driven through its input stream)', () => {
   });
 
   it('quit ends the prompt', async () => {
-    input.write('quit\n');
-    await until(() => quits === 1);
+    prompt.input.write('quit\n');
+    await until(() => prompt.quits === 1);
   });
 });

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { LwM2MServer } from '../../host/lwm2m-server';
 import { startNodeDevice, type NodeDevice } from '../../host/runtime';
-import { startShell, type Shell } from '../../host/shell';
+import type { Shell } from '../../host/shell';
+import { PromptDriver } from '../support/prompt-driver';
 import { testImage } from './support/images';
 
 const EP = 'fota-1';
@@ -25,22 +25,10 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
   let device: NodeDevice;
   let shell: Shell;
   const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-prompt-update-'));
-  const input = new PassThrough();
-  const output = new PassThrough();
-  const lines: string[] = [];
-  let prompts = 0;
-  let wake: () => void = () => {};
-  output.on('data', (d: Buffer) => { prompts += d.toString().split('lwm2m> ').length - 1; wake(); });
-  const until = (pred: () => boolean) => new Promise<void>((resolve) => {
-    wake = () => { if (pred()) { wake = () => {}; resolve(); } };
-    wake();
-  });
-  const cmd = async (line: string) => {
-    const from = lines.length, want = prompts + 1;
-    input.write(line + '\n');
-    await until(() => prompts >= want);
-    return lines.slice(from);
-  };
+  const prompt = new PromptDriver();
+  const { lines } = prompt;
+  const until = (pred: () => boolean) => prompt.until(pred);
+  const cmd = (line: string) => prompt.cmd(line);
   const file = (name: string, bytes: Uint8Array) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
   const registered = () => new Promise<void>((resolve) => {
     const l = (e: { type: string; reg?: { endpoint: string } }) => { if (e.type === 'registered' && e.reg?.endpoint === EP) { server.listeners.delete(l); resolve(); } };
@@ -59,8 +47,8 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
     });
     await first;
     await new Promise((r) => setTimeout(r, 50));
-    shell = startShell(server, (s) => { lines.push(...s.split('\n')); wake(); }, { input, output, onQuit: () => {} });
-    await until(() => prompts === 1);
+    shell = prompt.start(server);
+    await until(() => prompt.prompts === 1);
   });
 
   after(async () => {
@@ -71,7 +59,6 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
   });
 
   afterEach(() => {
-    if (process.env.SHOW_LINES) { console.log(lines.join("\n")); lines.length = 0; }
     for (const l of lines) assert.doesNotMatch(l, /^\s+at |Error:|undefined/, `no stack trace or raw error: ${l}`);
   });
 
