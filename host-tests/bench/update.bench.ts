@@ -113,7 +113,7 @@ async function oursPull(server: LwM2MServer, image: Uint8Array, block: number, d
     server.listeners.add(l);
   });
   // In a process of its own, as libcoap's client is: the server here does not share its event loop.
-  const child = spawn(process.execPath, ['--import', 'tsx', CLIENT_SCRIPT, `coap://127.0.0.1:${serverPort(server)}`, ep, block === 512 ? '5' : '6', join(dir, ep)],
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', CLIENT_SCRIPT, `coap://127.0.0.1:${serverPort(server)}`, ep, block === 512 ? '5' : '6', join(dir, ep)],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await Promise.race([registered, new Promise((_, reject) => setTimeout(() => reject(new Error('the bench client did not register')), 30_000))]);
@@ -140,7 +140,8 @@ async function oursPull(server: LwM2MServer, image: Uint8Array, block: number, d
     await obs.cancel();
     return [{ who: 'ours (client downloader, Node)', block, ms, note: 'Write of Package URI → Downloaded notified: file slot, SHA-256, fsync' }];
   } finally {
-    child.kill('SIGKILL');
+    // SIGTERM: the client exits cleanly, so BENCH_CPU_PROF=<dir> gets its profile written.
+    await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
   }
 }
 
