@@ -5,7 +5,8 @@
 // most; it is exported so a measuring build can start the same firmware.
 import config from 'mc/config';
 import { LwM2MClient } from './lwm2m/client';
-import { storePersistence } from './lwm2m/persistence';
+import { pendingUpdateStore, storePersistence } from './lwm2m/persistence';
+import { ESP_CHIP_ID, esp32ImageFormat, hostImageFormat } from './lwm2m/fw-image';
 import { RecordStore } from './store/record-store';
 import { startDevice, type DeviceDeps } from './platform/moddable/app';
 import { setTlvBackend } from './codec/backend';
@@ -39,7 +40,14 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
     resolveHost: o.resolveHost,
     onEvent: o.onEvent,
     coap: o.coapBounds,
+    // An Update survives the restart in the same store as the configuration.
+    ...(o.firmware === undefined ? {} : { firmware: { ...o.firmware, store: pendingUpdateStore(o.store, o.log) } }),
   }),
+  imageFormat: (kind) => {
+    if (kind === 'host') return hostImageFormat;
+    const chip = (ESP_CHIP_ID as Readonly<Record<string, number>>)[kind];
+    return chip === undefined ? `firmwareImage=${kind} is not one of host, ${Object.keys(ESP_CHIP_ID).join(', ')}` : esp32ImageFormat(chip);
+  },
 });
 
 export default function main(): void {

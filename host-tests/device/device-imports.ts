@@ -16,6 +16,8 @@ export const MODDABLE_MODULES = new Set([
   'timer', 'time', 'flash', 'embedded:network/interface/wifi', 'net', 'sntp', 'socket', 'mc/config', 'instrumentation', 'debug',
   'preference', 'Resource', 'system', 'embedded:io/socket/udp', 'embedded:io/socket/tcp', 'embedded:io/digital',
   'embedded:provider/builtin', 'crypt',
+  // Firmware Update: the SDK's ESP32 module and ours (esp32/ota-boot.c), shims on lin (boards/lin).
+  'ota', 'ota-boot',
 ]);
 
 export interface ImportRef {

@@ -192,9 +192,10 @@ describe('device manifest: preload and the Linux runtime (lin)', () => {
       assert.equal(size, csv.find((x) => x.name === name)?.size, `lin flash "${name}" has the ESP32 partition's size`);
     }
     const shims = obj(lin.modules, 'modules');
-    assert.deepEqual(Object.keys(shims).sort(), ['embedded:io/digital', 'embedded:network/interface/wifi', 'flash']);
+    assert.deepEqual(Object.keys(shims).sort(), ['embedded:io/digital', 'embedded:network/interface/wifi', 'flash', 'lin-exit', 'ota', 'ota-boot']);
     for (const source of Object.values(shims)) {
-      assert.ok(existsSync(resolve(REPO, 'boards/lin', `${String(source)}.ts`)), `${String(source)}.ts`);
+      const base = resolve(REPO, 'boards/lin', String(source));
+      assert.ok(existsSync(`${base}.ts`) || existsSync(`${base}.js`), `${String(source)}.ts or .js`);
     }
     assert.deepEqual(asList(lin.preload).sort(), Object.keys(shims).sort(), 'the shims are preloaded too');
   });
@@ -232,7 +233,7 @@ describe('device boards (boards/*)', () => {
         assert.deepEqual(checkPartitions(parts, FLASH_4MB), []);
       });
 
-      it('keeps the SDK default partitions and adds exactly one lwm2m data partition', () => {
+      it('keeps the SDK default nvs and phy_init, two OTA app slots with otadata, and exactly one lwm2m data partition', () => {
         const parts = parsePartitionCsv(readFileSync(join(dir, 'partitions.csv'), 'utf8'));
         const by = (name: string): Partition => {
           const p = parts.find((x) => x.name === name);
@@ -241,8 +242,12 @@ describe('device boards (boards/*)', () => {
         };
         assert.deepEqual([by('nvs').offset, by('nvs').size, by('nvs').subtype], [0x9000, 0x6000, 'nvs']);
         assert.deepEqual([by('phy_init').offset, by('phy_init').size], [0xf000, 0x1000]);
-        assert.deepEqual([by('factory').typeName, by('factory').subtype, by('factory').offset], ['app', 'factory', 0x10000]);
-        assert.ok(by('factory').size >= 0x200000, 'factory app keeps at least 2 MB');
+        assert.equal(parts.filter((p) => p.typeName === 'app').length, 2, 'two app partitions, no factory');
+        assert.deepEqual([by('ota_0').typeName, by('ota_0').subtype, by('ota_0').offset], ['app', 'ota_0', 0x10000]);
+        assert.deepEqual([by('ota_1').typeName, by('ota_1').subtype], ['app', 'ota_1']);
+        assert.equal(by('ota_0').size, by('ota_1').size, 'an image for one slot fits the other');
+        assert.ok(by('ota_0').size >= 0x180000, 'each app slot holds at least 1.5 MB');
+        assert.deepEqual([by('otadata').typeName, by('otadata').subtype, by('otadata').size], ['data', 'ota', 0x2000]);
         const lwm2m = parts.filter((p) => p.name === 'lwm2m');
         assert.equal(lwm2m.length, 1);
         const store = lwm2m[0]!;

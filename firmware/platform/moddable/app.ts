@@ -10,8 +10,15 @@
 // hand out coaps:// server accounts whatever its own scheme); a coaps://
 // bootstrap URI also needs pskIdentity= and pskKey=, and without a usable
 // pair the client is not started (a clear line at every boot, no key in it).
+//
+// Firmware Update (/5): at boot, before anything else, the firmware-image port
+// reads how this boot came about (trial, rolled back) and the running image's
+// version, which is /3/0/3 (the build's firmwareVersion= only when the image
+// has no header: the factory firmware on lin). Without an update partition
+// the client runs without /5 (one line says why).
 import type { Flash, Logger, Random, Timers, WallClock, DatagramTransport } from '../ports';
 import type { DtlsCrypto } from '../../dtls/crypto';
+import type { ImageFormat } from '../../lwm2m/fw-image';
 import { ModdableUdpTransport, errorText } from './udp-transport';
 import { ModdableTimers } from './timers';
 import { ModdableFlash } from './flash';
@@ -21,7 +28,8 @@ import { createTraceLogger } from './log';
 import { WifiLink } from './wifi';
 import { StatusLed } from './status-led';
 import { resolveHost } from './dns';
-import { moddableCrypto } from './crypto';
+import { moddableCrypto, sha256Stream } from './crypto';
+import { openDeviceFirmware, type DeviceFirmware } from './firmware-slot';
 import { DEVICE_COAP_BOUNDS, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { BootstrapPsk, DeviceIdentity, DeviceSettings } from './device-config';
 
@@ -56,11 +64,15 @@ export interface DeviceClientOptions<S> {
   onEvent: (e: DeviceClientEvent) => void;
   /** The CoAP endpoint's bounds on the device (DEVICE_COAP_BOUNDS). */
   coapBounds: typeof DEVICE_COAP_BOUNDS;
+  /** Firmware Update (/5): the image slot, format and hash; undefined: no /5. */
+  firmware: Omit<DeviceFirmware, 'version'> | undefined;
 }
 
 export interface DeviceDeps<S> {
   mountStore(flash: Flash, log: Logger): S;
   createClient(options: DeviceClientOptions<S>): DeviceClient;
+  /** The image format of `firmwareImage=` (boards/*: an ESP32 chip, or host), or why it is unknown. */
+  imageFormat(kind: string): ImageFormat | string;
 }
 
 export interface DeviceApp {
@@ -85,6 +97,8 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
 
   const timers = new ModdableTimers(log);
   const led = new StatusLed(settings.statusLedPin, settings.statusLedActiveLow);
+
+  const firmware = openFirmware(settings.firmwareImage, deps, timers, log);
 
   let store: S;
   try {
@@ -123,7 +137,8 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
           random: hardwareRandom,
           log,
           store,
-          device: settings.device,
+          device: firmware?.version === undefined ? settings.device : { ...settings.device, firmwareVersion: firmware.version },
+          firmware: firmware === undefined ? undefined : { slot: firmware.slot, format: firmware.format, sha256: firmware.sha256 },
           resolveHost,
           coapBounds: DEVICE_COAP_BOUNDS,
           onEvent: (e) => {
@@ -144,6 +159,22 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
   });
   wifi.start();
   return { get settings() { return settings; }, wifi, client: () => client };
+}
+
+/** The firmware-image port of this build, or undefined (told why) when it takes no updates. */
+function openFirmware<S>(kind: string | undefined, deps: DeviceDeps<S>, timers: ModdableTimers, log: Logger): DeviceFirmware | undefined {
+  if (kind === undefined) {
+    log.info('firmware: no firmwareImage= in this build; no Firmware Update (/5)');
+    return undefined;
+  }
+  const format = deps.imageFormat(kind);
+  const fw = typeof format === 'string' ? format : openDeviceFirmware(format, sha256Stream, timers, log);
+  if (typeof fw === 'string') {
+    log.warn(`firmware: no Firmware Update (/5): ${fw}`);
+    return undefined;
+  }
+  log.info(`firmware: running ${fw.version ?? '(factory)'}, boot ${fw.slot.boot}, update partition ${fw.slot.capacity} bytes, ${fw.format.name}s`);
+  return fw;
 }
 
 /** No MAC readable (should not happen once Wi-Fi is up): a random, still-valid URN. */

@@ -11,6 +11,7 @@
 // The C functions take ArrayBuffers (not views) for keys, IVs and AES blocks
 // (types/crypt.d.ts), so those are copied into buffers of their own, and key
 // copies are zeroed once the C side has taken them.
+// sha256Stream: a Digest per firmware image, fed block by block.
 // Random bytes for DTLS come from the Random port (random.ts: on ESP32 the
 // hardware RNG; on the Linux runtime not a CSPRNG, see there).
 import * as Crypt from 'crypt';
@@ -109,3 +110,16 @@ export const moddableCrypto: DtlsCrypto = Object.freeze({
   aes128CbcEncrypt: (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => cbc(false, key, iv, data),
   aes128CbcDecrypt: (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => cbc(true, key, iv, data),
 });
+
+/**
+ * An incremental SHA-256 for Firmware Update (fw-image HashStream): a Digest
+ * of its own per image (the core may run two at once: the trailer and the
+ * Package URI's #sha256=), fed each block as it streams, never the image whole.
+ */
+export function sha256Stream(): { update(data: Uint8Array): void; digest(): Uint8Array } {
+  const d = new Digest('SHA256');
+  return {
+    update: (data: Uint8Array) => { if (data.length > 0) d.write(data); },
+    digest: () => new Uint8Array(d.close()),
+  };
+}

@@ -23,6 +23,8 @@ export interface DeviceSettings {
   localPort: number;
   /** Data partition label holding the object store. */
   partition: string;
+  /** The image kind Firmware Update takes (firmwareImage=: esp32, esp32c3, esp32s3 or host); undefined: none. */
+  firmwareImage: string | undefined;
   /** GPIO of a plain status LED, -1 = none. */
   statusLedPin: number;
   statusLedActiveLow: boolean;
@@ -87,6 +89,7 @@ export function readDeviceSettings(config: Readonly<Record<string, unknown>>, ma
     logLevel: parseLogLevel(config.logLevel),
     localPort: integer(config.localPort, 0, 0, 65535),
     partition: text(config.partition) ?? 'lwm2m',
+    firmwareImage: text(config.firmwareImage),
     statusLedPin: integer(config.statusLedPin, -1, -1, 63),
     statusLedActiveLow: flag(config.statusLedActiveLow),
     ssid: text(config.ssid),
