@@ -1,5 +1,5 @@
 // Node implementations of the platform ports (firmware/platform/ports.ts).
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { LogLevel, Logger, Random, TimerHandle, Timers, WallClock } from '../ports';
 
@@ -15,9 +15,26 @@ export const nodeWallClock: WallClock = {
   epochSeconds: () => Math.floor(Date.now() / 1000),
 };
 
+/**
+ * CSPRNG bytes drawn 4 KiB at a time: a message ID or token needs a few bytes,
+ * and a call into the system generator for each one costs more than the rest
+ * of sending the message. Bytes handed out are never handed out again.
+ */
+const POOL = new Uint8Array(4096);
+let poolAt = POOL.length;
+
+function take(n: number): Uint8Array {
+  if (n > POOL.length) return randomFillSync(new Uint8Array(n));
+  if (poolAt + n > POOL.length) { randomFillSync(POOL); poolAt = 0; }
+  const out = POOL.slice(poolAt, poolAt + n);
+  POOL.fill(0, poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 export const nodeRandom: Random = {
-  bytes: (n: number) => new Uint8Array(randomBytes(n)),
-  float: () => randomBytes(4).readUInt32BE(0) / 4294967296,
+  bytes: take,
+  float: () => { const b = take(4); return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 4294967296; },
 };
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
