@@ -4,8 +4,9 @@
  * shutdown as a reset skips everything; the test harness, standing in for
  * the bootloader, starts the firmware again.
  */
-#include "xsmc.h"
+#include <stddef.h>
 #include <stdio.h>
+#include "xsmc.h"
 #include <unistd.h>
 
 void xs_lin_exit(xsMachine *the)
