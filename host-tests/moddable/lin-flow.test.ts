@@ -13,7 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LwM2MClient } from '../../firmware/lwm2m/client';
-import { storePersistence } from '../../firmware/lwm2m/persistence';
+import { pendingUpdateStore, storePersistence } from '../../firmware/lwm2m/persistence';
+import { hostImageFormat } from '../../firmware/lwm2m/fw-image';
+import { FileSlot } from '../../firmware/platform/node/file-slot';
+import { nodeSha256Stream } from '../../firmware/platform/node/crypto';
 import { RecordStore } from '../../firmware/store/record-store';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { DEVICE_COAP_BOUNDS } from '../../firmware/platform/moddable/device-config';
@@ -94,11 +97,14 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
   it('runs the flow with the Node client (the reference)', async () => {
     wire.reset();
     const udp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
+    const store = RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: quiet });
     const client = new LwM2MClient({
       endpointName: EP, transport: udp, timers: nodeTimers, random: nodeRandom, log: quiet, wallClock: nodeWallClock,
       device: DEVICE, factory: { bootstrap: { uri: `coap://127.0.0.1:${bsUdp.port}` } },
-      persistence: storePersistence(RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: quiet }), quiet),
+      persistence: storePersistence(store, quiet),
       coap: DEVICE_COAP_BOUNDS,
+      // The lin firmware has Firmware Update (/5) too, which its Register lists.
+      firmware: { slot: new FileSlot(join(flashDir, 'node-reference-slot'), { restart: () => {} }), format: hostImageFormat, sha256: nodeSha256Stream, store: pendingUpdateStore(store, quiet) },
     });
     try {
       client.start();
