@@ -15,12 +15,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeHostImage } from '../../firmware/lwm2m/fw-image';
+import { Code } from '../../firmware/coap/message';
+import { utf8Decode } from '../../firmware/util/utf8';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer, type FirmwareUpdateEvent, type ServerEvent } from '../../host/lwm2m-server';
 import { until } from './flow';
-import { LinFirmware, memoryPeaks, type MemoryPeaks } from './lin-run';
-import { buildLin, findSdk, type Sdk } from './sdk';
+import { HOST_SLOT_BYTES, LinFirmware, memoryPeaks, type MemoryPeaks } from './lin-run';
+import { REPO, buildLin, findSdk, type Sdk } from './sdk';
 
 const EP = 'xs-lwm2m-lin-fota';
 const FACTORY_VERSION = '0.1.0';
@@ -187,5 +189,45 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     assert.equal(d.boot, 0);
     assert.equal(d.state[1], 4, 'ota_1 ABORTED');
     assert.deepEqual(device.xsErrors(), []);
+  });
+
+  it('downloads within the ESP32 heaps: live slot and chunk peaks after a GC at every datagram it sends (probe build)', async function () {
+    this.timeout(10 * 60_000);
+    await device?.stop();
+    const probeDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-fota-probe-'));
+    try {
+      const { so: probeSo } = await buildLin(sdk, {
+        name: 'lin-fota-probe', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
+        config: { endpoint: EP, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${probeDir}/`, logLevel: 'info', firmwareVersion: FACTORY_VERSION },
+      });
+      const before = registrations().length;
+      device = new LinDevice(sdk, probeSo, 'lin-fota-probe');
+      device.start();
+      await until(() => registrations().length > before, 30_000, 'the probe firmware to register', () => device!.log());
+      const peer = server.clients.get(EP)!.peer;
+      const report = async () => JSON.parse(utf8Decode((await server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] })).payload ?? new Uint8Array(0))) as { live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string } };
+      const atRegistration = (await report()).live;
+      const image = makeHostImage('xs-lwm2m', NEW_VERSION, new Uint8Array(randomBytes(IMAGE_BODY)), sha256);
+      const uri = `${await server.serveFile('probe.bin', image, EP)}#sha256=${createHash('sha256').update(image).digest('hex')}`;
+      const w = await server.write(EP, '/5/0/1', uri);
+      assert.equal(w.code, '2.04');
+      const deadline = Date.now() + 60_000;
+      for (let state: unknown; state !== 2;) {
+        if (Date.now() > deadline) throw new Error(`no Downloaded state within 60 s\n${device.log()}`);
+        await new Promise((r) => setTimeout(r, 250));
+        state = (await server.read(EP, '/5/0/3')).records?.[0]?.value;
+      }
+      const atDownload = (await report()).live;
+      const slots = (b: number) => Math.round(b / HOST_SLOT_BYTES);
+      console.log(`      live after GC, 64-bit host: at registration ${slots(atRegistration.slotBytes)} slots / ${atRegistration.chunkBytes} B chunk; `
+        + `through the ${image.length}-byte download (${atDownload.samples} samples, one per datagram sent) ${slots(atDownload.slotBytes)} slots / ${atDownload.chunkBytes} B chunk `
+        + `(peak at: ${atDownload.slotPeakAt}); limits 4095 slots / 65536 B`);
+      assert.ok(slots(atDownload.slotBytes) < 4095 * 0.8, 'the live slot peak leaves a fifth of the heap');
+      assert.ok(atDownload.chunkBytes < 65536 * 0.8, 'and of the chunk heap');
+      assert.deepEqual(device.xsErrors(), []);
+    } finally {
+      await device?.stop();
+      rmSync(probeDir, { recursive: true, force: true });
+    }
   });
 });

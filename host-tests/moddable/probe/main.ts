@@ -122,5 +122,6 @@ export default function main(): void {
   startDevice(config, {
     mountStore: firmwareDeps.mountStore,
     createClient: (o) => firmwareDeps.createClient({ ...o, transport: probed(o.transport) }),
+    imageFormat: firmwareDeps.imageFormat,
   });
 }
