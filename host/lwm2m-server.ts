@@ -43,6 +43,10 @@ export interface CoapsOptions {
   crypto: DtlsCrypto;
   /** Largest datagram sent. */
   mtu?: number;
+  /** Give clients a DTLS Connection ID (RFC 9146), default true; false opts out. */
+  connectionId?: boolean;
+  /** Bytes of that CID (default 6). */
+  connectionIdLength?: number;
 }
 
 export type ServerEvent =
@@ -152,7 +156,10 @@ export class LwM2MServer {
         transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
         // A registered client keeps its session: room for every client the server takes, and a few handshaking.
         maxSessions: (o.maxClients ?? DEFAULT_MAX_CLIENTS) + MAX_HANDSHAKES, maxHandshakes: MAX_HANDSHAKES,
-        server: { pskKey: (identity) => this.psk.forIdentity(identity)?.key ?? null },
+        server: {
+          pskKey: (identity) => this.psk.forIdentity(identity)?.key ?? null,
+          connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength,
+        },
       });
       this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
       this.secureEndpoint.onRequest = (req) => this.handle(req, true);

@@ -10,13 +10,17 @@ import { additionalData, writeSequenceNumber } from './record';
 import { constantTimeEqual } from './bytes';
 import { ccmOpen, ccmSeal } from './ccm';
 
-/** Protects and unprotects the fragments of one direction of one epoch. */
+/**
+ * Protects and unprotects the fragments of one direction of one epoch. With a
+ * `cid`, the plaintext is a DTLSInnerPlaintext, `type` is tls12_cid and the
+ * MAC / AEAD input takes the RFC 9146 §5 form (additionalData in record.ts).
+ */
 export interface RecordProtection {
   /** Most bytes `seal` adds to a fragment (for MTU planning). */
   readonly overhead: number;
-  seal(type: number, epoch: number, sequenceNumber: number, version: number, plaintext: Uint8Array): Uint8Array;
+  seal(type: number, epoch: number, sequenceNumber: number, version: number, plaintext: Uint8Array, cid?: Uint8Array | null): Uint8Array;
   /** The plaintext, or null when the record does not authenticate (or decodes to more than 2^14 bytes). */
-  open(type: number, epoch: number, sequenceNumber: number, version: number, fragment: Uint8Array): Uint8Array | null;
+  open(type: number, epoch: number, sequenceNumber: number, version: number, fragment: Uint8Array, cid?: Uint8Array | null): Uint8Array | null;
 }
 
 export interface SuiteDefinition {
@@ -51,12 +55,12 @@ class Ccm8Protection implements RecordProtection {
     return n;
   }
 
-  seal(type: number, epoch: number, seq: number, version: number, plaintext: Uint8Array): Uint8Array {
+  seal(type: number, epoch: number, seq: number, version: number, plaintext: Uint8Array, cid: Uint8Array | null = null): Uint8Array {
     const explicit = new Uint8Array(CCM8_EXPLICIT_NONCE);
     explicit[0] = epoch >>> 8;
     explicit[1] = epoch & 0xff;
     writeSequenceNumber(explicit, 2, seq);
-    const aad = additionalData(epoch, seq, type, version, plaintext.length);
+    const aad = additionalData(epoch, seq, type, version, plaintext.length, cid);
     const nonce = this.nonce(explicit);
     const sealed = this.aes ? ccmSeal(this.aes, nonce, aad, plaintext, CCM8_TAG) : this.crypto.ccm8!.seal(this.key, nonce, aad, plaintext);
     const out = new Uint8Array(CCM8_EXPLICIT_NONCE + sealed.length);
@@ -65,11 +69,11 @@ class Ccm8Protection implements RecordProtection {
     return out;
   }
 
-  open(type: number, epoch: number, seq: number, version: number, fragment: Uint8Array): Uint8Array | null {
+  open(type: number, epoch: number, seq: number, version: number, fragment: Uint8Array, cid: Uint8Array | null = null): Uint8Array | null {
     const length = fragment.length - this.overhead;
     if (length < 0 || length > MAX_PLAINTEXT_LENGTH) return null;
     const nonce = this.nonce(fragment.subarray(0, CCM8_EXPLICIT_NONCE));
-    const aad = additionalData(epoch, seq, type, version, length);
+    const aad = additionalData(epoch, seq, type, version, length, cid);
     const sealed = fragment.subarray(CCM8_EXPLICIT_NONCE);
     return this.aes ? ccmOpen(this.aes, nonce, aad, sealed, CCM8_TAG) : this.crypto.ccm8!.open(this.key, nonce, aad, sealed);
   }
@@ -90,12 +94,12 @@ class CbcSha256Protection implements RecordProtection {
   constructor(private readonly crypto: DtlsCrypto, private readonly random: Random,
               private readonly macKey: Uint8Array, private readonly key: Uint8Array) {}
 
-  private mac(epoch: number, seq: number, type: number, version: number, content: Uint8Array): Uint8Array {
-    return this.crypto.hmacSha256(this.macKey, additionalData(epoch, seq, type, version, content.length), content);
+  private mac(epoch: number, seq: number, type: number, version: number, content: Uint8Array, cid: Uint8Array | null): Uint8Array {
+    return this.crypto.hmacSha256(this.macKey, additionalData(epoch, seq, type, version, content.length, cid), content);
   }
 
-  seal(type: number, epoch: number, seq: number, version: number, plaintext: Uint8Array): Uint8Array {
-    const mac = this.mac(epoch, seq, type, version, plaintext);
+  seal(type: number, epoch: number, seq: number, version: number, plaintext: Uint8Array, cid: Uint8Array | null = null): Uint8Array {
+    const mac = this.mac(epoch, seq, type, version, plaintext, cid);
     const unpadded = plaintext.length + SHA256_LENGTH + 1;
     const padding = (BLOCK - (unpadded % BLOCK)) % BLOCK;
     const block = new Uint8Array(unpadded + padding);
@@ -110,7 +114,7 @@ class CbcSha256Protection implements RecordProtection {
     return out;
   }
 
-  open(type: number, epoch: number, seq: number, version: number, fragment: Uint8Array): Uint8Array | null {
+  open(type: number, epoch: number, seq: number, version: number, fragment: Uint8Array, cid: Uint8Array | null = null): Uint8Array | null {
     const n = fragment.length - BLOCK;
     if (n < SHA256_LENGTH + 1 || n % BLOCK !== 0) return null;
     const block = this.crypto.aes128CbcDecrypt(this.key, fragment.subarray(0, BLOCK), fragment.subarray(BLOCK));
@@ -119,7 +123,7 @@ class CbcSha256Protection implements RecordProtection {
     const contentLength = good ? block.length - padding - 1 - SHA256_LENGTH : block.length - 1 - SHA256_LENGTH;
     for (let i = block.length - 1 - padding; good && i < block.length - 1; i++) if (block[i] !== padding) good = false;
     const content = block.subarray(0, contentLength);
-    const expected = this.mac(epoch, seq, type, version, content);
+    const expected = this.mac(epoch, seq, type, version, content, cid);
     const macOk = constantTimeEqual(expected, block.subarray(contentLength, contentLength + SHA256_LENGTH));
     if (!good || !macOk || contentLength > MAX_PLAINTEXT_LENGTH) return null;
     return content.slice();

@@ -4,9 +4,10 @@
 //                ClientKeyExchange, ChangeCipherSpec, Finished → ChangeCipherSpec, Finished
 //   abbreviated: ClientHello(session_id) → ServerHello, ChangeCipherSpec, Finished →
 //                ChangeCipherSpec, Finished   (RFC 5246 §7.3, resumption)
-// It offers the extended master secret (RFC 7627, required by RFC 7925 §16)
-// and an empty renegotiation_info (RFC 5746; OpenSSL 3 clients and servers
-// insist on secure renegotiation support even though we never renegotiate).
+// It offers the extended master secret (RFC 7627, required by RFC 7925 §16),
+// an empty renegotiation_info (RFC 5746; OpenSSL 3 clients and servers
+// insist on secure renegotiation support even though we never renegotiate),
+// and, unless told not to, a connection_id (RFC 9146 §3).
 import type { HandshakeMessage } from './reassembly';
 import type { Connection } from './connection';
 import type { ResumableSession } from './session-cache';
@@ -17,6 +18,7 @@ import {
   decodeEmpty, decodeHelloVerifyRequest, decodePskVector, decodeServerHello, encodeClientHello, encodePskVector, findExtension,
   type Extension,
 } from './handshake-messages';
+import { decodeConnectionIdExtension, encodeConnectionIdExtension } from './connection-id';
 import { HandshakeBase } from './handshake-base';
 
 /** The identity and key the client presents to one server. */
@@ -34,9 +36,13 @@ export class ClientHandshake extends HandshakeBase {
   private hint: Uint8Array | null = null;
   private readonly resume: ResumableSession | null;
 
+  /**
+   * `cid`: the CID we offer, which the server is to put in its records to us; an empty one asks for none (the server's own
+   * CID is what lets it find us after a NAT rebinding). Null offers no connection_id at all.
+   */
   constructor(conn: Connection, private readonly suites: readonly number[],
               private readonly credentials: (hint: Uint8Array | null) => PskCredentials | null,
-              resume: ResumableSession | null) {
+              resume: ResumableSession | null, private readonly cid: Uint8Array | null = null) {
     super(conn, true);
     this.state = 'wait_server_hello';
     this.clientRandom = conn.host.random.bytes(RANDOM_LENGTH);
@@ -52,6 +58,7 @@ export class ClientHandshake extends HandshakeBase {
       { type: ExtensionType.extended_master_secret, data: new Uint8Array(0) },
       { type: ExtensionType.renegotiation_info, data: Uint8Array.of(0) },
     ];
+    if (this.cid !== null) extensions.push({ type: ExtensionType.connection_id, data: encodeConnectionIdExtension(this.cid) });
     const body = encodeClientHello({
       clientVersion: DTLS_1_2, random: this.clientRandom, sessionId: this.resume?.sessionId ?? new Uint8Array(0),
       cookie: this.cookie, cipherSuites: [...this.suites], compressionMethods: Uint8Array.of(0), extensions,
@@ -95,11 +102,15 @@ export class ClientHandshake extends HandshakeBase {
     if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) { this.conn.fail(AlertDescription.handshake_failure); return; }
     for (const e of sh.extensions) {
       // A server may only answer extensions we offered (RFC 5246 §7.4.1.4).
-      if (e.type !== ExtensionType.extended_master_secret && e.type !== ExtensionType.renegotiation_info) {
+      if (e.type !== ExtensionType.extended_master_secret && e.type !== ExtensionType.renegotiation_info
+        && !(e.type === ExtensionType.connection_id && this.cid !== null)) {
         this.conn.fail(AlertDescription.unsupported_extension);
         return;
       }
     }
+    // RFC 9146 §3: its answer is the CID we put in our records; without one, both directions stay in the RFC 6347 format.
+    const cid = findExtension(sh.extensions, ExtensionType.connection_id);
+    if (cid) this.conn.useConnectionIds(this.cid!, decodeConnectionIdExtension(cid.data));
     this.suite = suite;
     this.serverRandom = sh.random.slice();
     this.sessionId = sh.sessionId.slice();

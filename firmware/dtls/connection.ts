@@ -5,7 +5,9 @@
 // the bounded queue of application data waiting for the handshake. The
 // handshake itself is a role object (client-handshake.ts, server-handshake.ts)
 // driving this through a few methods. Renegotiation is not supported
-// (RFC 7925 §17), so an association only ever has epochs 0 and 1.
+// (RFC 7925 §17), so an association only ever has epochs 0 and 1. With a
+// Connection ID (RFC 9146) its records of epoch 1 take the tls12_cid form,
+// and a server follows its peer to a new address (§6).
 //
 // Over 400 lines on purpose: the record layer of one association and its
 // flight machinery share the epoch and sequence state RFC 6347 §4.1 defines.
@@ -20,6 +22,7 @@ import {
 } from './constants';
 import { concat } from './bytes';
 import { encodeRecord, type DtlsRecord } from './record';
+import { decodeInnerPlaintext, encodeInnerPlaintext } from './connection-id';
 import { ReplayWindow } from './replay-window';
 import { HandshakeReassembler, type HandshakeMessage } from './reassembly';
 import { encodeHandshakeFragment, parseHandshakeFragments } from './handshake-messages';
@@ -64,6 +67,8 @@ export interface ConnectionHost {
   readonly maxQueuedBytes: number;
   sendDatagram(conn: Connection, bytes: Uint8Array): void;
   deliver(conn: Connection, data: Uint8Array): void;
+  /** Server role: an authenticated, newest CID record came from another address (RFC 9146 §6); the host re-keys and calls moveTo. */
+  peerMoved(conn: Connection, address: string, port: number): void;
   established(conn: Connection, s: EstablishedSession): void;
   ended(conn: Connection, end: SessionEnd): void;
 }
@@ -87,6 +92,12 @@ interface FlightEntry {
   body: Uint8Array;
 }
 
+/** Where a datagram came from. */
+export interface PeerAddress { address: string; port: number }
+
+/** Cap of the budget of an address being proved, in MTUs (RFC 9146 §6): a few answers ahead, never a stream. */
+const MAX_BUDGET_DATAGRAMS = 4;
+
 const CCS = -1;
 const CCS_BODY = Uint8Array.of(1);
 /** A handshake fragment smaller than this starts a new datagram instead (a 1-byte fragment is legal but wasteful). */
@@ -106,6 +117,13 @@ export class Connection {
   /** Client role: the handshake offered a cached session. */
   offeredResumption = false;
   lastActivity: number;
+  /** The hellos exchanged connection_id extensions (either CID may still be empty). */
+  cidNegotiated = false;
+  /** RFC 9146: the CID the peer puts in its records to us, and the one we put in ours; null: that direction uses the RFC 6347 format. */
+  readCid: Uint8Array | null = null;
+  writeCid: Uint8Array | null = null;
+  /** The CID we issued for this association (offered in a ClientHello, or given in a ServerHello); the host's table names it until the end. */
+  issuedCid: Uint8Array | null = null;
 
   readonly reassembler: HandshakeReassembler;
   /**
@@ -123,8 +141,9 @@ export class Connection {
   private readonly readProtection: (RecordProtection | null)[] = [null, null];
   private readonly writeProtection: (RecordProtection | null)[] = [null, null];
   private readonly replay = [new ReplayWindow(), new ReplayWindow()];
-  /** One record of epoch 1 that overtook the ChangeCipherSpec (RFC 6347 §4.1 lets us keep it). */
+  /** One record of epoch 1 that overtook the ChangeCipherSpec (RFC 6347 §4.1 lets us keep it), and where it came from. */
   private futureRecord: DtlsRecord | null = null;
+  private futureFrom: PeerAddress | null = null;
 
   private flight: FlightEntry[] = [];
   private timer: TimerHandle | null = null;
@@ -135,8 +154,14 @@ export class Connection {
 
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
+  /**
+   * After a move to an address nothing has yet shown to be the peer's (RFC 9146 §6, third condition): the bytes we may
+   * still send there. Each authenticated record from it adds one MTU, up to a cap, so a request gets its answer but a
+   * replayed record cannot aim a stream at a victim. Null while the address is the one the handshake ran on.
+   */
+  private sendBudget: number | null = null;
 
-  constructor(readonly host: ConnectionHost, readonly address: string, readonly port: number, readonly role: 'client' | 'server',
+  constructor(readonly host: ConnectionHost, public address: string, public port: number, readonly role: 'client' | 'server',
               firstReceiveSeq = 0, firstSendSeq = 0, firstWriteSequenceNumber = 0) {
     this.reassembler = new HandshakeReassembler(firstReceiveSeq);
     this.nextSendSeq = firstSendSeq;
@@ -170,6 +195,20 @@ export class Connection {
   queueChangeCipherSpec(): void {
     this.flight.push({ epoch: this.writeEpoch, msgType: CCS, messageSeq: -1, body: CCS_BODY });
     this.writeEpoch = 1;
+  }
+
+  /** RFC 9146 §3: the CIDs the hellos named; an empty one leaves its direction in the RFC 6347 format. */
+  useConnectionIds(read: Uint8Array, write: Uint8Array): void {
+    this.cidNegotiated = true;
+    this.readCid = read.length > 0 ? read : null;
+    this.writeCid = write.length > 0 ? write.slice() : null;
+  }
+
+  /** The peer now sends from here (called by the host after an authenticated, newest record, RFC 9146 §6). */
+  moveTo(address: string, port: number): void {
+    this.address = address;
+    this.port = port;
+    this.sendBudget = 0;
   }
 
   /** Keys of epoch 1, in force for writing after our ChangeCipherSpec and for reading after the peer's. */
@@ -240,38 +279,58 @@ export class Connection {
     this.end({ reason, duringHandshake: !this.isEstablished });
   }
 
-  receiveRecord(rec: DtlsRecord): void {
+  /** A record for this association; `from` is where its datagram came from (a tls12_cid record may come from anywhere). */
+  receiveRecord(rec: DtlsRecord, from: PeerAddress | null = null): void {
     if (this.ended) return;
     const s = this.host.stats;
     if (rec.epoch > 1) { s.badEpoch++; return; }
     if (rec.epoch > this.readEpoch) {
       // Kept only while the peer's ChangeCipherSpec is due: earlier, it is a late record of a previous session.
-      if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec) this.futureRecord = { ...rec, fragment: rec.fragment.slice() };
-      else s.badEpoch++;
+      if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec) {
+        this.futureRecord = { ...rec, fragment: rec.fragment.slice(), cid: rec.cid?.slice() ?? null };
+        this.futureFrom = from;
+      } else s.badEpoch++;
       return;
     }
     // After the peer's ChangeCipherSpec only its retransmitted handshake messages may still come in epoch 0.
     if (rec.epoch < this.readEpoch && rec.type !== ContentType.handshake) { s.badEpoch++; return; }
+    // RFC 9146 §3: once protected, a direction with a CID uses tls12_cid records only, one without never does.
+    const withCid = rec.cid !== null;
+    if (rec.epoch === 1 && withCid !== (this.readCid !== null)) { s.unexpected++; return; }
+    const sameAddress = from === null || (from.address === this.address && from.port === this.port);
     const window = this.replay[rec.epoch];
     if (!window.check(rec.sequenceNumber)) { s.replayed++; return; }
     let plaintext = rec.fragment;
+    let type = rec.type;
     if (rec.epoch === 1) {
-      const opened = this.readProtection[1]!.open(rec.type, rec.epoch, rec.sequenceNumber, rec.version, rec.fragment);
+      const opened = this.readProtection[1]!.open(rec.type, rec.epoch, rec.sequenceNumber, rec.version, rec.fragment, rec.cid);
       if (opened === null) {
         s.authFailures++;
         // Silently dropped (RFC 6347 §4.1.2.7), except a handshake record in place of the peer's Finished: then our keys differ from
-        // the peer's, which with PSK means the keys do not match; a fatal bad_record_mac ends it (§4.1.2.7 allows it).
-        if (rec.type === ContentType.handshake && this.handshake?.awaitingFinished) this.fail(AlertDescription.bad_record_mac);
+        // the peer's, which with PSK means the keys do not match; a fatal bad_record_mac ends it (§4.1.2.7 allows it). A CID
+        // record hides its type: from the peer's address, it is taken for that Finished; from elsewhere, anyone could have sent it.
+        if ((withCid ? sameAddress : rec.type === ContentType.handshake) && this.handshake?.awaitingFinished) this.fail(AlertDescription.bad_record_mac);
         return;
       }
       plaintext = opened;
+      if (withCid) {
+        const inner = decodeInnerPlaintext(opened);
+        if (inner === null) { s.unexpected++; return; }
+        type = inner.type;
+        plaintext = inner.content;
+      }
     } else if (plaintext.length > MAX_PLAINTEXT_LENGTH) {
       s.badRecords++;
       return;
     }
+    const newest = window.isNewest(rec.sequenceNumber);
     window.mark(rec.sequenceNumber);
     this.lastActivity = this.host.timers.now();
-    switch (rec.type) {
+    if (withCid) {
+      s.cidRecordsIn++;
+      if (from !== null) this.followPeer(from, sameAddress, newest);
+    }
+    switch (type) {
       case ContentType.handshake: this.receiveHandshake(rec.epoch, plaintext); break;
       case ContentType.change_cipher_spec: this.receiveChangeCipherSpec(plaintext); break;
       case ContentType.alert: this.receiveAlert(plaintext); break;
@@ -284,13 +343,37 @@ export class Connection {
     const f = this.futureRecord;
     if (f !== null && !this.ended && this.readEpoch >= f.epoch) {
       this.futureRecord = null;
-      this.receiveRecord(f);
+      this.receiveRecord(f, this.futureFrom);
     }
   }
 
   get pendingBytes(): number { return this.reassembler.bufferedBytes + this.queuedBytes + (this.futureRecord?.fragment.length ?? 0); }
 
   // ---- internals ----
+
+  /**
+   * An authenticated CID record (RFC 9146 §6). From another address, a server moves there only when the record is also
+   * newer than any before it (a late or replayed one must not undo a real move); a client stays with the address it
+   * chose. From an address still being proved, each such record lets one more datagram's worth go back.
+   */
+  private followPeer(from: PeerAddress, sameAddress: boolean, newest: boolean): void {
+    if (!sameAddress) {
+      if (!newest || !this.isEstablished || this.role !== 'server') return;
+      this.host.peerMoved(this, from.address, from.port);
+      if (this.ended || this.address !== from.address || this.port !== from.port) return;
+    }
+    const mtu = this.host.mtu;
+    if (this.sendBudget !== null) this.sendBudget = Math.min(this.sendBudget + mtu, MAX_BUDGET_DATAGRAMS * mtu);
+  }
+
+  /** Every datagram of this association leaves here: to an address being proved, only within its budget. */
+  private emit(bytes: Uint8Array): void {
+    if (this.sendBudget !== null) {
+      if (bytes.length > this.sendBudget) { this.host.stats.amplificationDrops++; return; }
+      this.sendBudget -= bytes.length;
+    }
+    this.host.sendDatagram(this, bytes);
+  }
 
   private receiveHandshake(epoch: number, plaintext: Uint8Array): void {
     const s = this.host.stats;
@@ -349,16 +432,17 @@ export class Connection {
   }
 
   private sendApplicationData(data: Uint8Array): void {
-    if (data.length > MAX_PLAINTEXT_LENGTH) { this.host.stats.sendDrops++; return; }
+    // With a CID the real type byte shares the 2^14 (RFC 9146 §4).
+    if (data.length > MAX_PLAINTEXT_LENGTH - (this.writeCid ? 1 : 0)) { this.host.stats.sendDrops++; return; }
     const record = this.protect(ContentType.application_data, 1, data);
-    if (record) this.host.sendDatagram(this, record);
+    if (record) this.emit(record);
   }
 
   private sendAlert(level: number, description: number): void {
     const record = this.protect(ContentType.alert, this.writeEpoch, Uint8Array.of(level, description));
     if (!record) return;
     this.host.stats.alertsSent++;
-    this.host.sendDatagram(this, record);
+    this.emit(record);
   }
 
   /** One record of `epoch` with the next write sequence_number; null (and the association ends) if those ran out. */
@@ -371,7 +455,13 @@ export class Connection {
     }
     const p = this.writeProtection[epoch];
     this.host.stats.recordsOut++;
-    return encodeRecord(type, epoch, seq, p ? p.seal(type, epoch, seq, DTLS_1_2, plaintext) : plaintext);
+    if (!p) return encodeRecord(type, epoch, seq, plaintext);
+    const cid = this.writeCid;
+    if (cid === null) return encodeRecord(type, epoch, seq, p.seal(type, epoch, seq, DTLS_1_2, plaintext));
+    // RFC 9146 §4: the real type goes inside, the header says tls12_cid and names the peer's CID.
+    this.host.stats.cidRecordsOut++;
+    const outer = ContentType.tls12_cid;
+    return encodeRecord(outer, epoch, seq, p.seal(outer, epoch, seq, DTLS_1_2, encodeInnerPlaintext(plaintext, type), cid), DTLS_1_2, cid);
   }
 
   /** Packs the flight into datagrams of at most `mtu` bytes, fragmenting handshake messages (§4.2.3); each send uses fresh sequence numbers. */
@@ -381,7 +471,7 @@ export class Connection {
     let size = 0;
     const flush = (): void => {
       if (size === 0) return;
-      this.host.sendDatagram(this, parts.length === 1 ? parts[0] : concat(parts));
+      this.emit(parts.length === 1 ? parts[0] : concat(parts));
       parts = [];
       size = 0;
     };
@@ -394,7 +484,8 @@ export class Connection {
     for (const e of this.flight) {
       if (this.ended) return;
       if (e.msgType === CCS) { push(this.protect(ContentType.change_cipher_spec, e.epoch, e.body)); continue; }
-      const overhead = RECORD_HEADER_LENGTH + HANDSHAKE_HEADER_LENGTH + (this.writeProtection[e.epoch]?.overhead ?? 0);
+      const p = this.writeProtection[e.epoch];
+      const overhead = RECORD_HEADER_LENGTH + HANDSHAKE_HEADER_LENGTH + (p ? p.overhead + (this.writeCid ? this.writeCid.length + 1 : 0) : 0);
       let offset = 0;
       do {
         let room = mtu - size - overhead;
@@ -440,6 +531,7 @@ export class Connection {
     this.transcript = [];
     this.reassembler.clear();
     this.futureRecord = null;
+    this.futureFrom = null;
     this.host.stats.sendDrops += this.queue.length;
     this.queue = [];
     this.queuedBytes = 0;

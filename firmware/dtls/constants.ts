@@ -7,12 +7,13 @@ export const DTLS_1_2 = 0xfefd;
 /** DTLS 1.0; a ClientHello's record (and HelloVerifyRequest) may carry it (RFC 6347 §4.1, §4.2.1). */
 export const DTLS_1_0 = 0xfeff;
 
-/** ContentType (RFC 5246 §6.2.1). */
+/** ContentType (RFC 5246 §6.2.1; RFC 9146 §4 adds tls12_cid, the outer type of a record with a CID). */
 export const ContentType = deepFreeze({
   change_cipher_spec: 20,
   alert: 21,
   handshake: 22,
   application_data: 23,
+  tls12_cid: 25,
 });
 
 /** HandshakeType (RFC 5246 §7.4, RFC 6347 §4.2.2 adds hello_verify_request). */
@@ -60,7 +61,11 @@ export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 export const ExtensionType = deepFreeze({
   extended_master_secret: 0x0017, // RFC 7627; RFC 7925 §16 requires it
   renegotiation_info: 0xff01,     // RFC 5746
+  connection_id: 54,              // RFC 9146 §3 (53 was the drafts' codepoint; not spoken)
 });
+
+/** A CID is opaque cid<0..2^8-1> (RFC 9146 §3). */
+export const MAX_CID_LENGTH = 255;
 
 /** DTLS record header: type(1) version(2) epoch(2) sequence_number(6) length(2) (RFC 6347 §4.1). */
 export const RECORD_HEADER_LENGTH = 13;

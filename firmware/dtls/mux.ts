@@ -28,6 +28,10 @@ export interface DtlsMuxOptions {
   retransmit?: Partial<RetransmitPolicy>;
   /** Bound on secured peers (and DTLS sessions); the oldest gives way. */
   maxPeers?: number;
+  /** Offer the connection_id extension (RFC 9146), default true; false: handshakes as before CIDs. */
+  connectionId?: boolean;
+  /** Bytes of the CID we ask servers to use toward us; 0 (default) asks for none. */
+  connectionIdLength?: number;
 }
 
 /** A Bootstrap-Server and a few LwM2M Servers. */
@@ -56,7 +60,10 @@ export class DtlsMux implements DatagramTransport {
     this.dtls = new DtlsTransport({
       transport: this.inner, crypto: o.crypto, timers: o.timers, random: o.random, log: o.log,
       mtu: o.mtu, retransmit: o.retransmit, maxSessions: this.maxPeers, maxHandshakes: this.maxPeers,
-      client: { psk: (peer) => this.secured.get(key(peer.address, peer.port)) ?? null, resumableSessions: this.maxPeers },
+      client: {
+        psk: (peer) => this.secured.get(key(peer.address, peer.port)) ?? null, resumableSessions: this.maxPeers,
+        connectionId: o.connectionId, connectionIdLength: o.connectionIdLength,
+      },
     });
     this.dtls.onReceive = (d, a, p) => this.onReceive?.(d, a, p);
     below.onReceive = (d, a, p) => {
@@ -123,9 +130,16 @@ export class DtlsMux implements DatagramTransport {
     this.dtls.closeSession(address, port);
   }
 
-  /** Every session ends (close_notify); each resumes on the next send: after a network change, addresses may have moved. */
+  /**
+   * After a network change our address may have moved: a session whose server gave us a CID (RFC 9146) stays, since the
+   * server finds it by that CID wherever we now are; every other session ends (close_notify) and resumes on the next send.
+   */
   closeSessions(): void {
-    for (const k of this.secured.keys()) { const [a, p] = splitKey(k); this.dtls.closeSession(a, p); }
+    for (const k of this.secured.keys()) {
+      const [a, p] = splitKey(k);
+      if (this.dtls.sessionInfo(a, p)?.connectionId?.send) continue;
+      this.dtls.closeSession(a, p);
+    }
   }
 
   /** The PSK identity of an established session, as `psk:<hex>`; undefined for a plain peer or while handshaking. */

@@ -4,13 +4,16 @@
 // ServerHelloDone → ClientKeyExchange, ChangeCipherSpec, Finished →
 // ChangeCipherSpec, Finished; or, for a session_id in its cache, the
 // abbreviated ServerHello, ChangeCipherSpec, Finished → ChangeCipherSpec,
-// Finished (RFC 5246 §7.3).
+// Finished (RFC 5246 §7.3). A client's connection_id is answered with a CID
+// of ours (RFC 9146 §3), in both kinds of handshake.
 import type { HandshakeMessage } from './reassembly';
 import type { Connection } from './connection';
 import type { ResumableSession } from './session-cache';
 import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, MAX_SESSION_ID_LENGTH, RANDOM_LENGTH, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from './constants';
 import { suiteById } from './cipher-suite';
 import { decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension } from './handshake-messages';
+import { decodeConnectionIdExtension, encodeConnectionIdExtension } from './connection-id';
+import { DecodeError } from './bytes';
 import { HandshakeBase } from './handshake-base';
 
 export interface ServerHandshakeOptions {
@@ -24,6 +27,8 @@ export interface ServerHandshakeOptions {
   lookupSession(sessionId: Uint8Array): ResumableSession | undefined;
   /** Whether new sessions get a session_id (a cache to resume them from). */
   issueSessionIds: boolean;
+  /** A new CID of ours for this association (empty: we want none), or null when none could be had; null here: no CID support. */
+  issueConnectionId: (() => Uint8Array | null) | null;
 }
 
 export class ServerHandshake extends HandshakeBase {
@@ -48,6 +53,7 @@ export class ServerHandshake extends HandshakeBase {
     if (reneg || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) {
       extensions.push({ type: ExtensionType.renegotiation_info, data: Uint8Array.of(0) });
     }
+    if (!this.answerConnectionId(ch, extensions)) return;
     const cached = ch.sessionId.length > 0 ? this.opts.lookupSession(ch.sessionId) : undefined;
     // RFC 5246 §7.4.1.2: resume only with the session's suite among the offered ones;
     // RFC 7627 §5.3: and only if the extended master secret is used exactly as it was.
@@ -70,6 +76,26 @@ export class ServerHandshake extends HandshakeBase {
     if (this.opts.identityHint) this.conn.queueHandshake(HandshakeType.server_key_exchange, encodePskVector(this.opts.identityHint));
     this.conn.queueHandshake(HandshakeType.server_hello_done, new Uint8Array(0));
     this.conn.sendFlight(true);
+  }
+
+  /**
+   * RFC 9146 §3: the client's CID goes in our records to it; ours, in the ServerHello, goes in its records to us.
+   * No offer, no support, or no CID to give: no extension, and both directions stay in the RFC 6347 format.
+   */
+  private answerConnectionId(ch: ClientHello, extensions: Extension[]): boolean {
+    const offer = findExtension(ch.extensions, ExtensionType.connection_id);
+    if (!offer || !this.opts.issueConnectionId) return true;
+    let peerCid: Uint8Array;
+    try { peerCid = decodeConnectionIdExtension(offer.data); } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.conn.fail(AlertDescription.decode_error);
+      return false;
+    }
+    const ours = this.opts.issueConnectionId();
+    if (ours === null) return true;
+    extensions.push({ type: ExtensionType.connection_id, data: encodeConnectionIdExtension(ours) });
+    this.conn.useConnectionIds(ours, peerCid);
+    return true;
   }
 
   private serverHello(extensions: Extension[]): Uint8Array {

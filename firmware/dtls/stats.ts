@@ -36,6 +36,15 @@ export interface DtlsStats {
   retransmissions: number;
   alertsSent: number;
   alertsReceived: number;
+  /** Authenticated tls12_cid records received, and tls12_cid records sent (RFC 9146). */
+  cidRecordsIn: number;
+  cidRecordsOut: number;
+  /** tls12_cid records naming no CID of ours (dropped silently). */
+  unknownCid: number;
+  /** Sessions that followed their peer to a new address (RFC 9146 §6). */
+  peerAddressChanges: number;
+  /** Datagrams not sent to a peer's new address because its budget was spent (RFC 9146 §6 anti-amplification). */
+  amplificationDrops: number;
   /** Exceptions caught at the transport boundary: a bug, never a peer's doing. Tests assert 0. */
   internalErrors: number;
 }
@@ -45,6 +54,7 @@ export function newStats(): DtlsStats {
     datagramsIn: 0, datagramsOut: 0, recordsIn: 0, recordsOut: 0, badRecords: 0, badVersion: 0, badEpoch: 0,
     replayed: 0, authFailures: 0, noSession: 0, reassemblyDrops: 0, unexpected: 0, tableFull: 0, sendDrops: 0,
     helloVerifyRequests: 0, badCookies: 0, handshakesStarted: 0, handshakesCompleted: 0, handshakesResumed: 0,
-    handshakesFailed: 0, retransmissions: 0, alertsSent: 0, alertsReceived: 0, internalErrors: 0,
+    handshakesFailed: 0, retransmissions: 0, alertsSent: 0, alertsReceived: 0,
+    cidRecordsIn: 0, cidRecordsOut: 0, unknownCid: 0, peerAddressChanges: 0, amplificationDrops: 0, internalErrors: 0,
   };
 }

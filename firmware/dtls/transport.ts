@@ -9,6 +9,9 @@
 // HelloVerifyRequest cookie, and only a ClientHello bearing a valid cookie
 // allocates a session (RFC 6347 §4.2.1). Nothing a peer sends throws out of
 // here: bad records are dropped and counted in `stats` (§4.1.2.7).
+// Connection IDs (RFC 9146) are negotiated by default: a record with a CID
+// finds its session by that CID, and a server session follows its client to
+// a new address once a record from there proves itself (§6).
 // No secret (PSK, master secret, key block) is ever logged or put in an error.
 //
 // Over 400 lines on purpose: it is the one place sessions are looked up,
@@ -24,6 +27,7 @@ import { SUPPORTED_SUITES, suiteById } from './cipher-suite';
 import { CookieJar } from './cookie';
 import { SessionCache } from './session-cache';
 import { Connection, type ConnectionHost, type EstablishedSession, type RetransmitPolicy, type SessionEnd } from './connection';
+import { CidTable } from './connection-id';
 import { ClientHandshake, type PskCredentials } from './client-handshake';
 import { ServerHandshake } from './server-handshake';
 import { decodeClientHello, encodeHandshakeFragment, encodeHelloVerifyRequest, parseHandshakeFragments, type ClientHello, type HandshakeFragment } from './handshake-messages';
@@ -53,6 +57,8 @@ export const DEFAULT_RESUMABLE_SESSIONS = 8;
 export const DEFAULT_SESSION_CACHE_SIZE = 32;
 /** Server role: with the table full, an established session silent this long gives way to a new client. */
 export const DEFAULT_STALE_AFTER_MS = 300_000;
+/** Server role: bytes of the CID each client puts in its records to us (RFC 9146; random, unique among our sessions). */
+export const DEFAULT_SERVER_CID_LENGTH = 6;
 
 export interface DtlsPeer { address: string; port: number }
 
@@ -63,6 +69,10 @@ export interface DtlsClientOptions {
   cipherSuites?: readonly number[];
   /** Servers whose session is kept for an abbreviated handshake later; 0 disables resumption. */
   resumableSessions?: number;
+  /** Offer the connection_id extension (RFC 9146), default true: a server that takes it finds us after a NAT rebinding. */
+  connectionId?: boolean;
+  /** Bytes of the CID we ask servers to put in their records to us; 0 (default) asks for none (records to us stay as small as before). */
+  connectionIdLength?: number;
 }
 
 export interface DtlsServerOptions {
@@ -78,6 +88,10 @@ export interface DtlsServerOptions {
   cookieSecretLifetimeMs?: number;
   /** With the session table full, an established session idle this long is evicted for a new handshake. */
   staleAfterMs?: number;
+  /** Answer a client's connection_id (RFC 9146), default true; false ignores it (records stay in the RFC 6347 format). */
+  connectionId?: boolean;
+  /** Bytes of the CID each client is given (default DEFAULT_SERVER_CID_LENGTH); 0 accepts CIDs but gives none. */
+  connectionIdLength?: number;
 }
 
 export interface DtlsTransportOptions {
@@ -105,6 +119,15 @@ export interface DtlsSessionInfo extends DtlsPeer {
   cipherSuite: number;
   cipherSuiteName: string;
   resumed: boolean;
+  /** RFC 9146 CIDs in hex when the hellos negotiated them: `receive` is in the peer's records to us, `send` in ours ('' for none). */
+  connectionId: { receive: string; send: string } | null;
+}
+
+/** A server session followed its client to a new address (RFC 9146 §6). */
+export interface DtlsPeerMove {
+  from: DtlsPeer;
+  to: DtlsPeer;
+  identity: Uint8Array;
 }
 
 export interface DtlsSessionEnd extends DtlsPeer {
@@ -140,6 +163,8 @@ export class DtlsTransport implements DatagramTransport {
   onHandshakeFailed: ((end: DtlsSessionEnd) => void) | null = null;
   /** An established session ended: close_notify either way, a fatal alert, replaced. */
   onSessionClosed: ((end: DtlsSessionEnd) => void) | null = null;
+  /** A server session moved to its client's new address (a CID record from there authenticated, RFC 9146 §6). */
+  onPeerAddressChanged: ((move: DtlsPeerMove) => void) | null = null;
   readonly stats: DtlsStats = newStats();
 
   private readonly below: DatagramTransport;
@@ -155,6 +180,12 @@ export class DtlsTransport implements DatagramTransport {
   private readonly sessionCache: SessionCache;
   private readonly cookies: CookieJar | null;
   private readonly identityHint: Uint8Array | null;
+  /** The CIDs we issued, one length for all (the record header does not carry it); bounded by the session table. */
+  private readonly cids: CidTable<Connection>;
+  /** Client role: offer connection_id, with a CID of ours of this length. */
+  private readonly clientCid: boolean;
+  private readonly clientCidLength: number;
+  private readonly serverCid: boolean;
   private closed = false;
 
   constructor(private readonly opts: DtlsTransportOptions) {
@@ -171,6 +202,15 @@ export class DtlsTransport implements DatagramTransport {
     this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0);
     this.cookies = opts.server ? new CookieJar(opts.crypto, opts.random, opts.timers, opts.server.cookieSecretLifetimeMs) : null;
     this.identityHint = opts.server?.identityHint !== undefined ? asBytes(opts.server.identityHint) : null;
+    this.clientCid = opts.client?.connectionId !== false;
+    this.clientCidLength = opts.client?.connectionIdLength ?? 0;
+    this.serverCid = opts.server?.connectionId !== false;
+    const serverCidLength = opts.server?.connectionIdLength ?? DEFAULT_SERVER_CID_LENGTH;
+    if (opts.server && opts.client && this.clientCidLength > 0 && this.clientCidLength !== serverCidLength) {
+      throw new RangeError('dtls: in both roles, the client\'s connectionIdLength is 0 or the server\'s');
+    }
+    this.cids = new CidTable(opts.server ? (this.serverCid ? serverCidLength : 0) : this.clientCidLength);
+    if (opts.server && this.clientCidLength > 0 && !this.serverCid) throw new RangeError('dtls: a client CID needs the server role\'s CIDs on');
     const stats = this.stats;
     this.host = {
       crypto: opts.crypto,
@@ -185,6 +225,7 @@ export class DtlsTransport implements DatagramTransport {
       deliver: (conn, data) => this.deliver(conn, data),
       established: (conn, s) => this.onEstablished(conn, s),
       ended: (conn, e) => this.onEnded(conn, e),
+      peerMoved: (conn, address, port) => this.onPeerMoved(conn, address, port),
     };
     this.below.onReceive = (data, address, port) => this.receive(data, address, port);
   }
@@ -269,12 +310,21 @@ export class DtlsTransport implements DatagramTransport {
     const s = this.stats;
     s.datagramsIn++;
     try {
-      const { records, reject } = parseRecords(data);
+      const { records, reject } = parseRecords(data, this.cids.length);
       if (reject === 'bad_version') s.badVersion++;
       else if (reject !== null) s.badRecords++;
       const key = peerKey(address, port);
+      const from = { address, port };
+      let cidOwner: Connection | undefined;
       for (const rec of records) {
         s.recordsIn++;
+        if (rec.cid !== null) {
+          // RFC 9146 §6: the CID, not the address, names the session; an unknown one is dropped silently.
+          cidOwner = this.cids.find(rec.cid);
+          if (cidOwner) cidOwner.receiveRecord(rec, from);
+          else s.unknownCid++;
+          continue;
+        }
         const conn = this.connections.get(key);
         const hello = this.opts.server && rec.epoch === 0 && rec.type === ContentType.handshake ? this.peekClientHello(rec) : null;
         if (hello && !(conn && conn.role === 'server' && conn.clientRandom && bytesEqual(conn.clientRandom, hello.ch.random))) {
@@ -285,7 +335,9 @@ export class DtlsTransport implements DatagramTransport {
           s.noSession++;
         }
       }
-      this.connections.get(key)?.afterDatagram();
+      const keyed = this.connections.get(key);
+      keyed?.afterDatagram();
+      if (cidOwner && cidOwner !== keyed) cidOwner.afterDatagram();
     } catch (e) {
       // A bug, not the peer's doing (every peer-controlled path reports by value): count it, keep running.
       s.internalErrors++;
@@ -331,6 +383,7 @@ export class DtlsTransport implements DatagramTransport {
       identityHint: this.identityHint,
       lookupSession: (id) => this.sessionCache.get(toHex(id)),
       issueSessionIds: this.sessionCache.capacity > 0,
+      issueConnectionId: this.serverCid ? () => this.issueCid(conn) : null,
     });
     this.adopt(conn, hs);
     hs.start(ch, { msgType: f.msgType, messageSeq: f.messageSeq, body: f.fragment.slice() });
@@ -355,13 +408,37 @@ export class DtlsTransport implements DatagramTransport {
     if (this.handshaking >= this.maxHandshakes || this.connections.size >= this.maxSessions) { this.stats.tableFull++; return null; }
     const client = this.opts.client!;
     const conn = new Connection(this.host, address, port, 'client');
+    // Our CID (if we want one) is in the table from the start: the server's first record with it may be its Finished.
+    const cid = !this.clientCid ? null : this.clientCidLength === 0 ? new Uint8Array(0) : this.issueCid(conn) ?? new Uint8Array(0);
     const hs = new ClientHandshake(conn, this.clientSuites, (hint): PskCredentials | null => {
       const c = this.ask('psk', () => client.psk({ address, port, hint }));
       return c ? { identity: asBytes(c.identity), key: c.key } : null;
-    }, this.resumable.get(peerKey(address, port)) ?? null);
+    }, this.resumable.get(peerKey(address, port)) ?? null, cid);
     this.adopt(conn, hs);
     hs.start();
     return conn;
+  }
+
+  /** A CID of ours for `conn`, unique among our sessions (empty when we issue none); null when none was found. */
+  private issueCid(conn: Connection): Uint8Array | null {
+    const cid = this.cids.issue(this.opts.random, conn);
+    if (cid !== null && cid.length > 0) conn.issuedCid = cid;
+    return cid;
+  }
+
+  /** RFC 9146 §6: an authenticated, newest CID record came from elsewhere; whatever held that address before is stale. */
+  private onPeerMoved(conn: Connection, address: string, port: number): void {
+    const to = peerKey(address, port);
+    const other = this.connections.get(to);
+    if (other && other !== conn) other.drop('replaced');
+    const fromKey = peerKey(conn.address, conn.port);
+    if (this.connections.get(fromKey) === conn) this.connections.delete(fromKey);
+    const from: DtlsPeer = { address: conn.address, port: conn.port };
+    conn.moveTo(address, port);
+    this.connections.set(to, conn);
+    this.stats.peerAddressChanges++;
+    this.log.info(`dtls: ${conn.role} session with ${from.address}:${from.port} moved to ${address}:${port} (connection ID)`);
+    this.emit(this.onPeerAddressChanged, { from, to: { address, port }, identity: (conn.identity ?? new Uint8Array(0)).slice() });
   }
 
   private adopt(conn: Connection, hs: ClientHandshake | ServerHandshake): void {
@@ -375,6 +452,7 @@ export class DtlsTransport implements DatagramTransport {
     return {
       address: conn.address, port: conn.port, role: conn.role, identity: (conn.identity ?? new Uint8Array(0)).slice(),
       cipherSuite: conn.cipherSuite, cipherSuiteName: suiteById(conn.cipherSuite)?.name ?? '', resumed,
+      connectionId: conn.cidNegotiated ? { receive: conn.readCid ? toHex(conn.readCid) : '', send: conn.writeCid ? toHex(conn.writeCid) : '' } : null,
     };
   }
 
@@ -387,13 +465,15 @@ export class DtlsTransport implements DatagramTransport {
       else this.sessionCache.set(toHex(s.session.sessionId), s.session);
     }
     const info = this.info(conn, s.resumed);
-    this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} up (${info.cipherSuiteName}, identity ${JSON.stringify(utf8Decode(info.identity))}${s.resumed ? ', resumed' : ''})`);
+    const cid = conn.readCid || conn.writeCid ? ', connection ID' : '';
+    this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} up (${info.cipherSuiteName}, identity ${JSON.stringify(utf8Decode(info.identity))}${s.resumed ? ', resumed' : ''}${cid})`);
     this.emit(this.onHandshakeDone, info);
   }
 
   private onEnded(conn: Connection, e: SessionEnd): void {
     const key = peerKey(conn.address, conn.port);
     if (this.connections.get(key) === conn) this.connections.delete(key);
+    if (conn.issuedCid) this.cids.release(conn.issuedCid, conn);
     // RFC 5246 §7.2.2: a fatal alert invalidates the session: no resumption of it.
     if (e.reason === 'peer_alert' || e.reason === 'local_alert') {
       if (conn.role === 'client' && (conn.isEstablished || conn.offeredResumption)) this.resumable.forget(key);

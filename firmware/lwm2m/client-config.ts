@@ -76,6 +76,10 @@ export interface ClientDtlsOptions {
   /** Largest datagram sent (handshake flights are fragmented to fit). */
   mtu?: number;
   retransmit?: Partial<RetransmitPolicy>;
+  /** Offer a DTLS Connection ID (RFC 9146), default true: the session survives a NAT rebinding; false opts out. */
+  connectionId?: boolean;
+  /** Bytes of the CID the client asks servers to put in their records to it; 0 (default) asks for none. */
+  connectionIdLength?: number;
 }
 
 /** Build the factory configuration tree. */

@@ -15,7 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { DtlsTransport } from '../../firmware/dtls/transport';
+import { DEFAULT_SERVER_CID_LENGTH, DtlsTransport } from '../../firmware/dtls/transport';
+import { encodeRecord } from '../../firmware/dtls/record';
+import { encodeInnerPlaintext } from '../../firmware/dtls/connection-id';
 import { SUPPORTED_SUITES, suiteById } from '../../firmware/dtls/cipher-suite';
 import { ContentType, DTLS_1_2, HandshakeType } from '../../firmware/dtls/constants';
 import type { DtlsCrypto } from '../../firmware/dtls/crypto';
@@ -113,6 +115,24 @@ function records(name: string, crypto: DtlsCrypto, n: number): void {
   }
 }
 
+/** Bytes on the wire of one record (header included) for a few payload sizes, without and with a CID (RFC 9146: the CID in the header, the real type inside). */
+function recordSizes(cidLength: number): void {
+  const rows = [['record bytes on the wire', 'payload B', 'RFC 6347', `CID ${cidLength} B`, 'added']];
+  const cid = new Uint8Array(cidLength).fill(0xc1);
+  for (const suite of SUPPORTED_SUITES) {
+    const w = suite.protection(nodeCrypto, nodeRandom, new Uint8Array(suite.keyBlockLength), true);
+    for (const len of [10, 50, 100, 1024]) {
+      const pt = new Uint8Array(len);
+      const plain = encodeRecord(ContentType.application_data, 1, 1, w.seal(ContentType.application_data, 1, 1, DTLS_1_2, pt)).length;
+      const inner = encodeInnerPlaintext(pt, ContentType.application_data);
+      const withCid = encodeRecord(ContentType.tls12_cid, 1, 1, w.seal(ContentType.tls12_cid, 1, 1, DTLS_1_2, inner, cid), DTLS_1_2, cid).length;
+      rows.push([suite.name.replace('TLS_PSK_WITH_', ''), String(len), String(plain), String(withCid), `+${withCid - plain}`]);
+    }
+  }
+  console.log('');
+  table(rows, 1);
+}
+
 // ---------------------------------------------------------------- 2. side by side with libcoap
 
 /** One datagram the relay forwarded, with what its DTLS record headers say. */
@@ -135,8 +155,10 @@ function dissect(d: Uint8Array, fromClient: boolean, t: number): WireDatagram {
   while (o + 13 <= d.length) {
     const type = d[o];
     const epoch = (d[o + 3] << 8) | d[o + 4];
-    const len = (d[o + 11] << 8) | d[o + 12];
-    out.records.push({ type, bytes: 13 + len });
+    // tls12_cid (RFC 9146): only our server gives CIDs here, all of its default length.
+    const header = type === ContentType.tls12_cid ? 13 + DEFAULT_SERVER_CID_LENGTH : 13;
+    const len = (d[o + header - 2] << 8) | d[o + header - 1];
+    out.records.push({ type, bytes: header + len });
     const body = o + 13 + 12; // after the record header and the handshake header
     if (type === ContentType.handshake && epoch === 0 && body + 35 <= d.length) {
       const msg = d[o + 13];
@@ -148,9 +170,14 @@ function dissect(d: Uint8Array, fromClient: boolean, t: number): WireDatagram {
       }
       if (msg === HandshakeType.server_hello) out.serverHello = { sessionId: sid, suite: (d[body + 35 + sidLen] << 8) | d[body + 36 + sidLen] };
     }
-    o += 13 + len;
+    o += header + len;
   }
   return out;
+}
+
+/** A datagram of protected records only: data (a Finished always travels with a ChangeCipherSpec, so a tls12_cid record alone is data). */
+function isData(d: WireDatagram): boolean {
+  return d.records.length > 0 && d.records.every((r) => r.type === ContentType.application_data || r.type === ContentType.tls12_cid);
 }
 
 /** What one handshake cost on the wire, as the relay saw it. */
@@ -167,12 +194,12 @@ interface HandshakeFigures {
 
 function figures(log: WireDatagram[]): HandshakeFigures {
   const start = log.findIndex((d) => d.fromClient && d.clientHelloSessionId !== undefined);
-  const end = log.findIndex((d, i) => i > start && d.fromClient && d.records.some((r) => r.type === ContentType.application_data));
+  const end = log.findIndex((d, i) => i > start && d.fromClient && isData(d));
   if (start < 0 || end < 0) throw new Error('relay: no complete handshake followed by data seen');
   let datagrams = 0;
   let bytes = 0;
   for (const d of log.slice(start, end + 1)) {
-    const hs = d.records.filter((r) => r.type !== ContentType.application_data);
+    const hs = isData(d) ? [] : d.records.filter((r) => r.type !== ContentType.application_data);
     if (hs.length) datagrams++;
     for (const r of hs) bytes += r.bytes;
   }
@@ -402,6 +429,14 @@ async function libcoapSideBySide(n: number): Promise<void> {
 
 
 async function xsSessionHeap(n: number): Promise<void> {
+  const perSession: string[][] = [['per established session (N = ' + n + ')', 'slots', 'x16 B', 'chunk B']];
+  for (const cid of [false, true]) await xsSessionHeapRound(n, cid, perSession);
+  table(perSession);
+}
+
+/** One round: N sessions in each role, with the Node peers refusing or taking a Connection ID. */
+async function xsSessionHeapRound(n: number, withCid: boolean, perSession: string[][]): Promise<void> {
+  const tag = withCid ? ', CID' : ', no CID';
   const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-dtls-bench-'));
   const { code } = await bundleForXs('host-tests/dtls/xs-entry.ts', { minify: true });
   const host = await XsHost.start({ script: code });
@@ -416,18 +451,17 @@ async function xsSessionHeap(n: number): Promise<void> {
     prev = p;
     return p;
   };
-  const perSession: string[][] = [['per established session (N = ' + n + ')', 'slots', 'x16 B', 'chunk B']];
   try {
     const KEY_HEX = toHex(KEY);
     await point('DTLS core bundle loaded');
 
     // Client role: one transport, N sessions to N Node servers.
     const { id: cid } = await host.callJson<{ id: number }>('client', { identity: 'xs-bench', key: KEY_HEX });
-    const c0 = await point('client transport, no session');
+    const c0 = await point(`client transport, no session${tag}`);
     const servers: Array<{ dtls: DtlsTransport; port: number }> = [];
     for (let i = 0; i < n; i++) {
       const udp = await openUdp({ address: '127.0.0.1' });
-      const dtls = new DtlsTransport({ transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, server: { pskKey: () => KEY } });
+      const dtls = new DtlsTransport({ transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, server: { pskKey: () => KEY, connectionId: withCid } });
       dtls.onReceive = (d, a, p) => dtls.send(d, a, p); // echo
       nodePeers.push(dtls);
       servers.push({ dtls, port: udp.port });
@@ -436,10 +470,10 @@ async function xsSessionHeap(n: number): Promise<void> {
       await host.callJson('send', { id: cid, port: servers[i].port, text: 'ping' });
       await host.waitEvent('client-done');
       await host.waitEvent('client-data');
-      await point(`client: ${i + 1} session${i ? 's' : ''} established`);
+      await point(`client: ${i + 1} session${i ? 's' : ''} established${tag}`);
     }
     const cN = prev!;
-    perSession.push(['client role', ((cN.slots - c0.slots) / n).toFixed(0), ((cN.slots - c0.slots) * 16 / n).toFixed(0), ((cN.chunkBytes - c0.chunkBytes) / n).toFixed(0)]);
+    perSession.push([`client role${tag}`, ((cN.slots - c0.slots) / n).toFixed(0), ((cN.slots - c0.slots) * 16 / n).toFixed(0), ((cN.chunkBytes - c0.chunkBytes) / n).toFixed(0)]);
     for (let i = 0; i < n; i++) {
       await host.callJson('closeSession', { id: cid, port: servers[i].port });
       await host.waitEvent('client-closed');
@@ -448,18 +482,18 @@ async function xsSessionHeap(n: number): Promise<void> {
 
     // Server role: one XS server, N Node clients.
     const { port: sport } = await host.callJson<{ port: number }>('server', { identity: 'xs-bench', key: KEY_HEX });
-    const s0 = await point('server transport, no session');
+    const s0 = await point(`server transport, no session${tag}`);
     for (let i = 0; i < n; i++) {
       const udp = await openUdp({ address: '127.0.0.1' });
-      const dtls = new DtlsTransport({ transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, client: { psk: () => ({ identity: 'xs-bench', key: KEY }) } });
+      const dtls = new DtlsTransport({ transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, client: { psk: () => ({ identity: 'xs-bench', key: KEY }), connectionId: withCid } });
       nodePeers.push(dtls);
       dtls.send(utf8Encode('ping'), '127.0.0.1', sport);
       await host.waitEvent('server-done');
       await host.waitEvent('server-data');
-      await point(`server: ${i + 1} session${i ? 's' : ''} established`);
+      await point(`server: ${i + 1} session${i ? 's' : ''} established${tag}`);
     }
     const sN = prev!;
-    perSession.push(['server role', ((sN.slots - s0.slots) / n).toFixed(0), ((sN.slots - s0.slots) * 16 / n).toFixed(0), ((sN.chunkBytes - s0.chunkBytes) / n).toFixed(0)]);
+    perSession.push([`server role${tag}`, ((sN.slots - s0.slots) / n).toFixed(0), ((sN.slots - s0.slots) * 16 / n).toFixed(0), ((sN.chunkBytes - s0.chunkBytes) / n).toFixed(0)]);
     for (const p of nodePeers.slice(n)) p.closeSession('127.0.0.1', sport); // close() would lose the close_notify
     for (let i = 0; i < n; i++) await host.waitEvent('server-closed');
     await point('server: all closed (session cache kept)', s0);
@@ -470,7 +504,6 @@ async function xsSessionHeap(n: number): Promise<void> {
   }
   console.log('');
   table(rows);
-  table(perSession);
   console.log('(the engine\'s own counts: slots are 32 B in 64-bit xsnap and 16 B on the ESP32; chunk bytes are xsnap\'s, whose');
   console.log(' chunk headers and pointers are 64-bit, so the device needs no more than that; Δ is against the row before,');
   console.log(' or for "closed" against the transport with no session)');
@@ -482,5 +515,6 @@ await handshakes('warm-up (JIT), not printed', nodeCrypto, false, 20, false);
 for (const [name, crypto] of PORTS) await handshakes(name, crypto, false, 30);
 for (const [name, crypto] of PORTS) await handshakes(name, crypto, true, 30);
 for (const [name, crypto] of PORTS) records(name, crypto, 20_000);
+recordSizes(DEFAULT_SERVER_CID_LENGTH);
 await libcoapSideBySide(20);
 await xsSessionHeap(4);

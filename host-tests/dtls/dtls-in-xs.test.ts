@@ -49,13 +49,17 @@ describe('DTLS in XS (real engine on the host, noble crypto port)', function () 
       try {
         const { id } = await host.callJson<{ id: number }>('client', { identity: IDENTITY, key: toHex(KEY), suites: [suite] });
         await host.callJson('send', { id, port: node.port, text: 'hello from XS' });
-        const done = decode<{ cipherSuite: number; identity: string }>(await host.waitEvent('client-done'));
+        const done = decode<{ cipherSuite: number; identity: string; connectionId: { send: string } }>(await host.waitEvent('client-done'));
         assert.equal(done.cipherSuite, suite);
         assert.equal(utf8Decode(await host.waitEvent('client-data')), 'echo:hello from XS');
         assert.equal(node.seen.data[0].text, 'hello from XS');
         assert.equal(utf8Decode(node.seen.done[0].identity), IDENTITY);
-        const st = await host.callJson<{ internalErrors: number; authFailures: number }>('stats', { id });
+        // RFC 9146: the Node server gave the XS client a CID, and XS sealed its records in the tls12_cid form.
+        assert.equal(done.connectionId.send, node.seen.done[0].connectionId!.receive);
+        assert.equal(node.dtls.stats.cidRecordsIn, 2);
+        const st = await host.callJson<{ internalErrors: number; authFailures: number; cidRecordsOut: number }>('stats', { id });
         assert.equal(st.internalErrors + st.authFailures, 0);
+        assert.equal(st.cidRecordsOut, 2);
       } finally {
         node.dtls.close();
       }
@@ -92,6 +96,14 @@ describe('DTLS in XS (real engine on the host, noble crypto port)', function () 
     await host.callJson('send', { id, port, text: 'xs to xs' });
     assert.equal(utf8Decode(await host.waitEvent('server-data')), 'xs to xs');
     assert.equal(utf8Decode(await host.waitEvent('client-data')), 'echo:xs to xs');
+
+    // A client CID of its own: tls12_cid records both ways, opened in XS on both ends.
+    const withCid = await host.callJson<{ id: number }>('client', { identity: 'both', key: toHex(KEY), cidLength: 4 });
+    await host.callJson('send', { id: withCid.id, port, text: 'with CIDs' });
+    assert.equal(utf8Decode(await host.waitEvent('server-data')), 'with CIDs');
+    assert.equal(utf8Decode(await host.waitEvent('client-data')), 'echo:with CIDs');
+    const st = await host.callJson<{ cidRecordsIn: number; cidRecordsOut: number }>('stats', { id: withCid.id });
+    assert.ok(st.cidRecordsIn >= 2 && st.cidRecordsOut >= 2, JSON.stringify(st));
 
     const bad = await host.callJson<{ id: number }>('client', { identity: 'both', key: toHex(Uint8Array.from(KEY, (b) => b ^ 0xff)) });
     await host.callJson('send', { id: bad.id, port, text: 'never' });

@@ -42,7 +42,7 @@ describe('dtls: our client and our server in virtual time', () => {
     const rig = makeRig();
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.c.done.length === 1, 10_000);
-    const flights = rig.net.trace.map((d) => ({ from: d.from, types: handshakeTypes(d.data), records: parseRecords(d.data).records.map((r) => r.type) }));
+    const flights = rig.net.trace.map((d) => ({ from: d.from, types: handshakeTypes(d.data), records: parseRecords(d.data, 6).records.map((r) => r.type) }));
     assert.deepEqual(flights.map((f) => f.types), [
       [HandshakeType.client_hello],
       [HandshakeType.hello_verify_request],
@@ -51,7 +51,8 @@ describe('dtls: our client and our server in virtual time', () => {
       [HandshakeType.client_key_exchange],
       [],
     ]);
-    assert.deepEqual(flights[4].records, [ContentType.handshake, ContentType.change_cipher_spec, ContentType.handshake]);
+    // The server gave the client a CID (RFC 9146): its Finished goes in a tls12_cid record; the client asked for none back.
+    assert.deepEqual(flights[4].records, [ContentType.handshake, ContentType.change_cipher_spec, ContentType.tls12_cid]);
     assert.deepEqual(flights[5].records, [ContentType.change_cipher_spec, ContentType.handshake]);
   });
 
@@ -135,8 +136,9 @@ describe('dtls: our client and our server in virtual time', () => {
     assert.equal(rig.client.stats.handshakesResumed, 1);
     assert.equal(utf8Decode(rig.server.identityOf(CLIENT.address, CLIENT.port)!), IDENTITY);
     // ClientHello, HelloVerifyRequest, ClientHello, ServerHello+CCS+Finished, CCS+Finished, then the data.
-    const resumed = rig.net.trace.slice(before).map((d) => parseRecords(d.data).records.map((r) => r.type));
-    assert.deepEqual(resumed, [[22], [22], [22], [22, 20, 22], [20, 22], [23]]);
+    // A resumption negotiates a new CID too: the client's epoch-1 records carry it (25).
+    const resumed = rig.net.trace.slice(before).map((d) => parseRecords(d.data, 6).records.map((r) => r.type));
+    assert.deepEqual(resumed, [[22], [22], [22], [22, 20, 22], [20, 25], [25]]);
   });
 
   it('close_notify from the server ends the session at the client too; close() closes every session', async () => {

@@ -18,6 +18,7 @@ import { VirtualClock } from '../support/virtual-clock';
 import { SeededRandom } from '../support/seeded-random';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import type { DatagramTransport, Logger } from '../../firmware/platform/ports';
+import { RebindingSocket } from './nat';
 
 export const SERVER = { address: '10.0.0.1', port: 5684 };
 export const CLIENT = { address: '10.0.0.2', port: 40001 };
@@ -54,8 +55,8 @@ export interface RigOptions extends LinkConditions {
   clientIdentity?: string;
   /** Identities the server knows (default IDENTITY → KEY). */
   serverKeys?: Map<string, Uint8Array>;
-  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[] };
-  server?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string };
+  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; connectionId?: boolean; connectionIdLength?: number };
+  server?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string; connectionId?: boolean; connectionIdLength?: number };
   /** Drop the n-th (0-based) datagram a side sends when this says so (targeted loss). */
   dropFromClient?: (data: Uint8Array, n: number) => boolean;
   dropFromServer?: (data: Uint8Array, n: number) => boolean;
@@ -88,6 +89,8 @@ export interface Rig {
   hints: Array<string | null>;
   clientUdp: RawSide;
   serverUdp: RawSide;
+  /** The client's socket under clientUdp: rebind(port) is a NAT rebinding (the client keeps its transport). */
+  clientSocket: RebindingSocket;
 }
 
 export function makeRig(o: RigOptions = {}): Rig {
@@ -99,15 +102,16 @@ export function makeRig(o: RigOptions = {}): Rig {
   const s = new Observed();
   const hints: Array<string | null> = [];
   const keys = o.serverKeys ?? new Map([[IDENTITY, KEY]]);
-  const { cipherSuites: serverSuites, sessionCacheSize, identityHint, ...serverRest } = o.server ?? {};
-  const { cipherSuites: clientSuites, ...clientRest } = o.client ?? {};
+  const { cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength, ...serverRest } = o.server ?? {};
+  const { cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, ...clientRest } = o.client ?? {};
   const serverUdp = filtered(net.bind(SERVER.address, SERVER.port), o.dropFromServer);
-  const clientUdp = filtered(net.bind(CLIENT.address, CLIENT.port), o.dropFromClient);
+  const clientSocket = new RebindingSocket(net, CLIENT.address, CLIENT.port);
+  const clientUdp = filtered(clientSocket, o.dropFromClient);
   const server = new DtlsTransport({
     transport: serverUdp, timers: clock, random, crypto, log: s.log, mtu: o.mtu,
     server: {
       pskKey: (identity) => keys.get(utf8Decode(identity)) ?? null,
-      cipherSuites: serverSuites, sessionCacheSize, identityHint,
+      cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength,
     },
     ...serverRest,
   });
@@ -118,13 +122,13 @@ export function makeRig(o: RigOptions = {}): Rig {
         hints.push(hint ? utf8Decode(hint) : null);
         return { identity: o.clientIdentity ?? IDENTITY, key: o.clientKey ?? KEY };
       },
-      cipherSuites: clientSuites,
+      cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength,
     },
     ...clientRest,
   });
   c.attach(client);
   s.attach(server);
-  return { clock, net, random, client, server, c, s, hints, clientUdp, serverUdp };
+  return { clock, net, random, client, server, c, s, hints, clientUdp, serverUdp, clientSocket };
 }
 
 /** Runs a rig's handshake to completion (fails the test otherwise). */

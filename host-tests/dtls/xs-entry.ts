@@ -51,11 +51,11 @@ registerCall('server', (p) => {
 });
 
 registerCall('client', (p) => {
-  const { identity, key, suites } = parse<{ identity: string; key: string; suites?: number[] }>(p);
+  const { identity, key, suites, cidLength } = parse<{ identity: string; key: string; suites?: number[]; cidLength?: number }>(p);
   const udp = openXsUdp({ address: '127.0.0.1' });
   const t = new DtlsTransport({
     transport: udp, timers: xsTimers, random: xsRandom, crypto: xsHostCrypto, log: xsLogger,
-    client: { psk: () => ({ identity, key: fromHex(key) }), cipherSuites: suites },
+    client: { psk: () => ({ identity, key: fromHex(key) }), cipherSuites: suites, connectionIdLength: cidLength },
   });
   wire(t, 'client');
   t.onReceive = (d) => emitEvent('client-data', d);
