@@ -189,7 +189,8 @@ export class LwM2MClient {
 
   /** After a network change (Wi-Fi back): send an Update to every server, or start over. */
   networkChanged(): void {
-    // Our address may have moved: DTLS sessions resume (abbreviated handshake) on the next message.
+    // Our address may have moved: a DTLS session with a Connection ID goes on as it is (RFC 9146); the others
+    // resume (abbreviated handshake) on the next message.
     this.secure?.closeSessions();
     void this.resolveBootstrapPeer();
     void this.dispatch({ type: 'network-changed', accounts: this.accounts() });
