@@ -3,7 +3,9 @@
 // operations to drive a device. Node only.
 import type { ClientObservation, CoapResponse, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
-import { Code, codeString, methodName } from '../firmware/coap/message';
+import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
+import { CoapTimeoutError } from '../firmware/coap/errors';
+import { getBlock } from '../firmware/coap/options';
 import { ContentFormat, decodePayload, encodePayload, parseLinkFormat, type Link, type ResourceRecord } from '../firmware/formats';
 import { formatPath, parsePath } from '../firmware/model/path';
 import type { Path, Value } from '../firmware/model/types';
@@ -83,6 +85,11 @@ export interface LwM2MServerOptions {
    */
   advertise?: { address?: string; port?: number; coapsPort?: number };
 }
+
+/** A Package block is sent this many times at most (each time with CoAP's own retransmissions) before a push gives up. */
+export const PACKAGE_BLOCK_ATTEMPTS = 8;
+/** The first pause before a Package block is sent again; it doubles each time. */
+const PACKAGE_RETRY_PAUSE_MS = 2_000;
 
 /** Files served for Firmware Update pulls live under this Uri-Path segment: coap://host:port/fw/<name>. */
 export const FILE_PATH = 'fw';
@@ -329,7 +336,7 @@ export class LwM2MServer {
       const downloadDeadline = this.o.timers.now() + (o.downloadTimeoutMs ?? 600_000);
       let delivered: OperationResult;
       const mark = fw.seq;
-      if (uri === undefined) delivered = await this.write(ep, '/5/0/0', image, { format: ContentFormat.OPAQUE });
+      if (uri === undefined) delivered = await this.writePackage(ep, image);
       else delivered = await this.write(ep, '/5/0/1', uri);
       tell({ type: 'delivered', code: delivered.code, text: delivered.text });
       if (delivered.code !== '2.04') {
@@ -434,6 +441,46 @@ export class LwM2MServer {
       method: opts.replace === false ? Code.POST : Code.PUT, path: segments(path), contentFormat: format, payload: enc.value,
     });
     return this.result(res, path);
+  }
+
+  /**
+   * Firmware Update push: writes `image` to /5/0/0 one Block1 block at a time
+   * (RFC 7959 §2.5), each block its own exchange. A block whose exchange times
+   * out is sent again, after a pause that doubles, up to `attempts` times: the
+   * client takes a block it already has without writing it twice, so a long push
+   * over a lossy link survives a lost block instead of starting over. The client
+   * may ask for smaller blocks (a smaller SZX in its 2.31); the push follows.
+   */
+  async writePackage(ep: string, image: Uint8Array, o: { szx?: number; attempts?: number; onProgress?: (sent: number) => void } = {}): Promise<OperationResult> {
+    let szx = Math.min(Math.max(o.szx ?? 6, 0), 6);
+    const attempts = o.attempts ?? PACKAGE_BLOCK_ATTEMPTS;
+    let offset = 0;
+    for (;;) {
+      const size = 16 << szx;
+      const num = offset / size;
+      const more = offset + size < image.length;
+      let res: CoapResponse | undefined;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          res = await this.via(ep).request(this.target(ep), {
+            method: Code.PUT, path: ['5', '0', '0'], contentFormat: ContentFormat.OPAQUE,
+            payload: image.subarray(offset, offset + size), block1: { num, szx, more, size1: image.length },
+          });
+          break;
+        } catch (e) {
+          if (!(e instanceof CoapTimeoutError) || attempt >= attempts) throw e;
+          this.o.log.warn(`${ep}: Package block ${num} unanswered; sending it again (${attempt + 1} of ${attempts})`);
+          await new Promise<void>((r) => this.o.timers.setTimeout(r, PACKAGE_RETRY_PAUSE_MS << (attempt - 1)));
+        }
+      }
+      if (res.code !== (more ? Code.CONTINUE : Code.CHANGED)) return this.result(res, '/5/0/0');
+      offset += size;
+      o.onProgress?.(Math.min(offset, image.length));
+      if (!more) return this.result(res, '/5/0/0');
+      // The client's Block1 in a 2.31 may name a smaller size for the rest (RFC 7959 §2.3); the offset reached is a multiple of any smaller size.
+      const echoed = getBlock({ options: res.options } as never, OptionNumber.BLOCK1);
+      if (echoed && echoed.szx < szx) szx = echoed.szx;
+    }
   }
 
   async execute(ep: string, path: string, args = ''): Promise<OperationResult> {

@@ -98,33 +98,7 @@ export async function fileServer(rig: Rig, files: Record<string, Uint8Array>, ad
   return s;
 }
 
-/**
- * A push the way a server should do it on a bad link: Package written one
- * Block1 block at a time, a block whose exchange failed sent again (the
- * client answers a block it already took without writing it twice).
- */
+/** A push the way our server does it (LwM2MServer.writePackage): block by block, a lost block sent again. */
 export async function pushResumable(f: Fota, endpointName: string, img: Uint8Array, szx = 6): Promise<string> {
-  const rig = f.rig;
-  const reg = rig.server.clients.get(endpointName);
-  if (!reg) throw new Error(`${endpointName} is not registered`);
-  const size = 16 << szx;
-  const count = Math.ceil(img.length / size);
-  let last = '';
-  for (let num = 0; num < count; num++) {
-    const more = num < count - 1;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await rig.server.endpoint.request(reg.peer, {
-          method: Code.PUT, path: ['5', '0', '0'], contentFormat: ContentFormat.OPAQUE,
-          payload: img.subarray(num * size, (num + 1) * size), block1: { num, szx, more, size1: img.length },
-        });
-        last = `${res.code >> 5}.${String(res.code & 31).padStart(2, '0')}`;
-        if (res.code !== (more ? Code.CONTINUE : Code.CHANGED)) return last;
-        break;
-      } catch (e) {
-        if (attempt >= 10) throw e;
-      }
-    }
-  }
-  return last;
+  return (await f.rig.server.writePackage(endpointName, img, { szx })).code;
 }
