@@ -157,6 +157,9 @@ function suitesOrDefault(list: readonly number[] | undefined): number[] {
 
 export class DtlsTransport implements DatagramTransport {
   onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
+  /** Plaintexts of the datagram being read, with their peer: (data, address, port) triples; at most its records. */
+  private readonly inbox: Array<Uint8Array | string | number> = [];
+  private receiving = false;
   /** A handshake completed (full or abbreviated). */
   onHandshakeDone: ((info: DtlsSessionInfo) => void) | null = null;
   /** A handshake ended without a session: timeout, an alert either way, or replaced by a newer ClientHello. */
@@ -309,6 +312,7 @@ export class DtlsTransport implements DatagramTransport {
     if (this.closed) return;
     const s = this.stats;
     s.datagramsIn++;
+    this.receiving = true;
     try {
       const { records, reject } = parseRecords(data, this.cids.length);
       if (reject === 'bad_version') s.badVersion++;
@@ -342,7 +346,10 @@ export class DtlsTransport implements DatagramTransport {
       // A bug, not the peer's doing (every peer-controlled path reports by value): count it, keep running.
       s.internalErrors++;
       this.log.error(`dtls: internal error on a datagram from ${address}:${port}: ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    } finally {
+      this.receiving = false;
     }
+    this.drainInbox();
   }
 
   /** An unfragmented ClientHello in an epoch-0 record, decoded; null for anything else. */
@@ -494,10 +501,26 @@ export class DtlsTransport implements DatagramTransport {
     }
   }
 
+  /**
+   * Application data is handed up once the datagram's records are done, from
+   * the top of receive(): the CoAP stack and the handlers under it then run
+   * on a stack without the record layer's frames (XS stack slots are few on a
+   * device). Outside receive() it goes up at once.
+   */
   private deliver(conn: Connection, data: Uint8Array): void {
-    const cb = this.onReceive;
-    if (!cb) return;
-    try { cb(data, conn.address, conn.port); } catch (e) { this.log.error(`dtls: onReceive threw: ${(e as Error)?.message}`); }
+    if (!this.onReceive) return;
+    this.inbox.push(data, conn.address, conn.port);
+    if (!this.receiving) this.drainInbox();
+  }
+
+  private drainInbox(): void {
+    const box = this.inbox;
+    for (let i = 0; i < box.length; i += 3) {
+      const cb = this.onReceive;
+      if (!cb || this.closed) break;
+      try { cb(box[i] as Uint8Array, box[i + 1] as string, box[i + 2] as number); } catch (e) { this.log.error(`dtls: onReceive threw: ${(e as Error)?.message}`); }
+    }
+    box.length = 0;
   }
 
   /** An application callback that throws counts as "no key": the handshake fails cleanly instead of stopping half-way. */
