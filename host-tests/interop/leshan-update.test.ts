@@ -1,10 +1,12 @@
-// Interop with Eclipse Leshan: Firmware Update by pull (Core E.6, Object 5).
+// Interop with Eclipse Leshan: Firmware Update by pull and by push (Core E.6, Object 5).
 // The Leshan demo server writes Package URI (/5/0/1) to our Node client and
 // executes Update (/5/0/2); the image is served over CoAP on loopback, by our
 // LwM2M Server (serveFile, Block2) and by libcoap's coap-server-notls (-d: a
 // resource created by a PUT of the file). Our client downloads it block by
 // block, restarts into it (host/runtime.ts, file-backed slot), registers again
 // and ends with Update Result 1 and the new version in /3/0/3, all read by Leshan.
+// Leshan also writes the Package itself (/5/0/0, 256 KiB, Block1 as Californium
+// sends it), which our client streams into the slot.
 // Needs Java 17 + Maven (Leshan fetched by interop/fetch-leshan.sh); the libcoap
 // case needs libcoap3-bin and is skipped without it. A summary table is printed.
 import assert from 'node:assert/strict';
@@ -33,7 +35,7 @@ const EP = 'xs-fota-leshan';
 const KiB = 1024;
 
 const summary = new StepSummary();
-const printSummary = () => summary.print(`Leshan ${LESHAN_VERSION} Firmware Update (pull): summary`, 'firmware update interop');
+const printSummary = () => summary.print(`Leshan ${LESHAN_VERSION} Firmware Update (pull and push): summary`, 'firmware update interop');
 
 const hasBinary = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +46,7 @@ function recordingLogger(into: string[]): Logger {
   return { error: put('E'), warn: put('W'), info: put('I'), debug: () => {} };
 }
 
-describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Package URI`, function () {
+describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Package URI and by Package`, function () {
   this.timeout(180_000);
   let leshan: LeshanServerHandle;
   let files: LwM2MServer | undefined;
@@ -95,11 +97,16 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
   };
 
   /** The whole pull as Leshan drives it: Write /5/0/1, Downloaded, Execute /5/0/2, a new registration, Update Result 1, /3/0/3. */
-  async function leshanPull(uri: string, version: string): Promise<string> {
+  function leshanPull(uri: string, version: string): Promise<string> {
+    return leshanUpdate(() => leshan.rest.writeResource(EP, '/5/0/1', uri, { format: 'TLV' }), '/5/0/1', version);
+  }
+
+  /** The same with the delivery `deliver` (a Write of Package URI or of Package). */
+  async function leshanUpdate(deliver: () => ReturnType<typeof leshan.rest.write>, what: string, version: string): Promise<string> {
     const before = (await leshan.rest.getClient(EP))!.registrationId;
     assert.equal(await read('/5/0/3'), 0, 'State Idle before');
-    const w = await leshan.rest.writeResource(EP, '/5/0/1', uri, { format: 'TLV' });
-    assert.equal(w.code, '2.04', `Write /5/0/1: ${w.status} ${w.errormessage ?? ''}`);
+    const w = await deliver();
+    assert.equal(w.code, '2.04', `Write ${what}: ${w.status} ${w.errormessage ?? ''}`);
     const t0 = Date.now();
     await poll('/5/0/3', (v) => v === 2, 60_000);
     const downloadMs = Date.now() - t0;
@@ -146,6 +153,15 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
       const uri = await files.serveFile('fw-2.0.0.img', testImage('2.0.0', 256 * KiB));
       assert.equal(uri, `coap://127.0.0.1:${udp.port}/fw/fw-2.0.0.img`);
       return leshanPull(uri, '2.0.0');
+    });
+  });
+
+  it('Leshan writes the Package itself (/5/0/0, opaque, Block1 from Californium) and executes Update: Update Result 1, /3/0/3 4.0.0', async () => {
+    await summary.step('push of Package by Leshan', async () => {
+      const img = testImage('4.0.0', 256 * KiB);
+      const hex = Buffer.from(img).toString('hex');
+      const note = await leshanUpdate(() => leshan.rest.write(EP, '/5/0/0', { id: 0, value: hex, kind: 'singleResource', type: 'opaque' } as never, { format: 'OPAQUE', timeoutS: 60 }), '/5/0/0', '4.0.0');
+      return `${img.length} bytes pushed; ${note.replace(/^downloaded/, 'written')}`;
     });
   });
 
