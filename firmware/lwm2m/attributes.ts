@@ -17,6 +17,13 @@ const PERIODS: ReadonlySet<string> = new Set(['pmin', 'pmax', 'epmin', 'epmax'])
 const CHANGE: ReadonlySet<string> = new Set(['gt', 'lt', 'st']);
 
 export type AttributeUpdate = { set: Attributes; remove: AttributeName[] };
+/** What one server attached at one path. */
+export interface AttributeEntry { ssid: number; path: Path; attrs: Attributes }
+
+/** Bytes an entry takes in its stored form (attribute-records.ts): ssid, depth, ids, mask, float64 values. */
+export function entrySize(path: Path, attrs: Attributes): number {
+  return 2 + 1 + 2 * pathDepth(path) + 1 + 8 * Object.keys(attrs).length;
+}
 export type AttrResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const NUMBER_RE = /^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
@@ -59,19 +66,25 @@ export function isNumericType(t: DataType | undefined): boolean {
   return t === 'integer' || t === 'unsigned' || t === 'float' || t === 'time';
 }
 
-/** Attributes attached by each server to each level. Bound: `capacity` (path, ssid) entries. */
+/**
+ * Attributes attached by each server to each level. Bound: `capacity`
+ * (path, ssid) entries, and `maxBytes` of their stored form (attribute-records.ts).
+ */
 export class AttributeStore {
-  private readonly byKey = new Map<string, Attributes>();
+  private readonly byKey = new Map<string, AttributeEntry>();
+  private bytes = 0;
   /** Write-Attributes refused because the store was full. */
   full = 0;
+  /** Called after every change (to store them: attribute-keeping.ts). */
+  onChange: (() => void) | null = null;
 
-  constructor(readonly capacity = 64) {}
+  constructor(readonly capacity = 64, readonly maxBytes = Number.POSITIVE_INFINITY) {}
 
   get size(): number { return this.byKey.size; }
 
   /** Attributes attached exactly at `path` by `ssid`. */
   at(ssid: number, path: Path): Attributes | undefined {
-    return this.byKey.get(key(ssid, path));
+    return this.byKey.get(key(ssid, path))?.attrs;
   }
 
   /**
@@ -85,13 +98,20 @@ export class AttributeStore {
         return { ok: false, reason: `${n} needs a numeric resource` };
     }
     const k = key(ssid, path);
-    const merged: Attributes = { ...(this.byKey.get(k) ?? {}), ...u.set };
+    const old = this.byKey.get(k);
+    const merged: Attributes = { ...(old?.attrs ?? {}), ...u.set };
     for (const n of u.remove) delete merged[n];
     const bad = checkAttributes(merged);
     if (bad) return { ok: false, reason: bad };
-    if (Object.keys(merged).length === 0) { this.byKey.delete(k); return { ok: true, value: merged }; }
-    if (!this.byKey.has(k) && this.byKey.size >= this.capacity) { this.full++; return { ok: false, full: true, reason: 'attribute store full' }; }
-    this.byKey.set(k, merged);
+    if (Object.keys(merged).length === 0) {
+      if (old) { this.remove(k, old); this.changed(); }
+      return { ok: true, value: merged };
+    }
+    const grow = entrySize(path, merged) - (old ? entrySize(old.path, old.attrs) : 0);
+    if ((!old && this.byKey.size >= this.capacity) || this.bytes + grow > this.maxBytes) { this.full++; return { ok: false, full: true, reason: 'attribute store full' }; }
+    this.byKey.set(k, { ssid, path: { ...path }, attrs: merged });
+    this.bytes += grow;
+    this.changed();
     return { ok: true, value: merged };
   }
 
@@ -107,7 +127,7 @@ export class AttributeStore {
     if (path.instanceId !== undefined) levels.push({ objectId: path.objectId, instanceId: path.instanceId });
     if (path.resourceId !== undefined) levels.push({ objectId: path.objectId, instanceId: path.instanceId, resourceId: path.resourceId });
     if (path.resourceInstanceId !== undefined) levels.push(path);
-    for (const l of levels) Object.assign(out, this.byKey.get(key(ssid, l)) ?? {});
+    for (const l of levels) Object.assign(out, this.byKey.get(key(ssid, l))?.attrs ?? {});
     if (out.pmin === undefined || out.pmax === undefined) {
       const d = serverDefaults(tree, ssid);
       if (out.pmin === undefined && d.pmin !== undefined) out.pmin = d.pmin;
@@ -116,20 +136,45 @@ export class AttributeStore {
     return out;
   }
 
-  /** Forget what a server attached (it de-registered or its account went away). */
-  dropServer(ssid: number): void {
-    const prefix = `${ssid}|`;
-    for (const k of [...this.byKey.keys()]) if (k.startsWith(prefix)) this.byKey.delete(k);
+  /** Every entry, for storing them. */
+  entries(): AttributeEntry[] { return [...this.byKey.values()]; }
+
+  /** Replaces what is held with stored entries (as many as the bounds allow); no onChange. */
+  restore(entries: readonly AttributeEntry[]): number {
+    this.byKey.clear();
+    this.bytes = 0;
+    for (const e of entries) {
+      const size = entrySize(e.path, e.attrs);
+      if (this.byKey.size >= this.capacity || this.bytes + size > this.maxBytes || checkAttributes(e.attrs)) continue;
+      this.byKey.set(key(e.ssid, e.path), { ssid: e.ssid, path: { ...e.path }, attrs: { ...e.attrs } });
+      this.bytes += size;
+    }
+    return this.byKey.size;
+  }
+
+  /** Keeps only the attributes of these servers (the others' accounts are gone). */
+  retainServers(ssids: ReadonlySet<number>): void {
+    let dropped = false;
+    for (const [k, e] of [...this.byKey]) if (!ssids.has(e.ssid)) { this.remove(k, e); dropped = true; }
+    if (dropped) this.changed();
   }
 
   /** Forget attributes at and below a deleted instance. */
   dropInstance(objectId: number, instanceId: number): void {
-    const mid = `|/${objectId}/${instanceId}`;
-    for (const k of [...this.byKey.keys()]) {
-      const i = k.indexOf('|');
-      const p = k.slice(i);
-      if (p === mid || p.startsWith(mid + '/')) this.byKey.delete(k);
+    let dropped = false;
+    for (const [k, e] of [...this.byKey]) {
+      if (e.path.objectId === objectId && e.path.instanceId === instanceId) { this.remove(k, e); dropped = true; }
     }
+    if (dropped) this.changed();
+  }
+
+  private remove(k: string, e: AttributeEntry): void {
+    this.byKey.delete(k);
+    this.bytes -= entrySize(e.path, e.attrs);
+  }
+
+  private changed(): void {
+    try { this.onChange?.(); } catch { /* the keeper logs its own failures */ }
   }
 }
 

@@ -30,6 +30,10 @@ export interface ConfigPersistence {
   load(): ObjectTree | undefined;
   /** Atomic: the whole tree or nothing. Returns false when it could not be stored. */
   save(tree: ObjectTree): boolean;
+  /** The notification attributes' record (attribute-records.ts), kept beside the configuration. */
+  loadAttributes?(): Uint8Array | undefined;
+  /** Stores (or, with null, deletes) that record; false when it could not be stored. */
+  saveAttributes?(record: Uint8Array | null): boolean;
 }
 
 export interface FactoryConfig {

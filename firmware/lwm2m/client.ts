@@ -29,6 +29,7 @@ import { BootstrapSession } from './bootstrap-interface';
 import { transition, type Accounts, type ClientAction, type ClientInput, type ClientState } from './client-states';
 import type { ConsistencyOptions } from './consistency';
 import { DeviceRuntime, installDevice } from './device-object';
+import { AttributeKeeper } from './attribute-keeping';
 import { DeviceManagement, type ExecuteHandler } from './device-management';
 import { clientExecutables } from './executables';
 import { sendTo, setValue, type SendResult } from './app-data';
@@ -68,6 +69,8 @@ export class LwM2MClient {
   private readonly jobs: BootstrapJobs;
   private readonly device: DeviceRuntime;
   private readonly dm: DeviceManagement;
+  /** The servers' Write-Attributes, kept in the store across restarts. */
+  private readonly attributeKeeper: AttributeKeeper;
   private readonly limits: ApplyLimits;
   private readonly consistency: ConsistencyOptions;
   private readonly executables: Map<string, ExecuteHandler>;
@@ -125,6 +128,7 @@ export class LwM2MClient {
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
       timers: o.timers, reporting: o.reporting, firmware: this.firmware,
     });
+    this.attributeKeeper = new AttributeKeeper(this.dm.reporting.attributes, o.persistence, o.log);
   }
 
   private serverReport(r: ServerSetReport): void {
@@ -157,6 +161,7 @@ export class LwM2MClient {
     this.running = stored ?? factoryTree(this.o.factory);
     this.o.log.info(`client: ${this.o.endpointName} starting from ${stored ? 'stored' : 'factory'} configuration`);
     installDevice(this.running, this.o.device ?? {});
+    this.attributeKeeper.restore(this.running);
     this.firmware?.install(this.running);
     this.firmware?.boot();
     void this.resolveBootstrapPeer();
@@ -358,6 +363,7 @@ export class LwM2MClient {
     installDevice(config, this.o.device ?? {});
     this.firmware?.install(config);
     this.running = config;
+    this.attributeKeeper.retain(config);
     this.jobs.attempts = 0;
     this.fallbackToRegistration = false;
     const saved = this.persist();

@@ -37,6 +37,13 @@ export function storePersistence(store: RecordStore, log: Logger): ConfigPersist
       }
       return tree;
     },
+    loadAttributes: () => store.get(ATTRIBUTES_KEY),
+    saveAttributes(record: Uint8Array | null): boolean {
+      if (record === null ? !store.has(ATTRIBUTES_KEY) : equal(store.get(ATTRIBUTES_KEY), record)) return true;
+      const r = store.commit([{ key: ATTRIBUTES_KEY, value: record }]);
+      if (!r.ok) log.error(`store: notification attributes not stored (${r.error})`);
+      return r.ok;
+    },
     save(tree: ObjectTree): boolean {
       const wanted = new Map<number, Uint8Array>();
       for (const oid of PERSISTED_OBJECTS) {
@@ -91,6 +98,9 @@ function equal(a: Uint8Array | undefined, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Key of the notification attributes the servers set (beside the configuration, not part of it). */
+export const ATTRIBUTES_KEY = 0xffff_0200;
 
 /** Key of a firmware update under way across a restart (beside the configuration, not part of it). */
 export const PENDING_UPDATE_KEY = 0xffff_0100;

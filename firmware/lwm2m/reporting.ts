@@ -31,6 +31,8 @@ export interface ReportingOptions {
   maxObservations?: number;
   /** Bound on (server, path) attribute sets; default 64. */
   maxAttributeSets?: number;
+  /** Bound on the stored form of the attribute sets, bytes; default 1024 (about 40 sets of pmin and pmax). */
+  maxAttributeBytes?: number;
   /** A confirmable notification at least this often, ms (RFC 7641 §4.5: every 24 h). */
   confirmableInterval?: number;
   /** Send every notification confirmable. Default false (NON, CON when important or periodic). */
@@ -95,7 +97,7 @@ export class InformationReporting {
   constructor(private readonly host: ReportingHost, private readonly o: ReportingOptions = {}) {
     this.max = o.maxObservations ?? 16;
     this.conInterval = o.confirmableInterval ?? 86_400_000;
-    this.attributes = new AttributeStore(o.maxAttributeSets ?? 64);
+    this.attributes = new AttributeStore(o.maxAttributeSets ?? 64, o.maxAttributeBytes ?? 1024);
   }
 
   /** Write-Attributes (Core §5.4.4): the server's attributes at `path`; its observations' timing follows at once. */
