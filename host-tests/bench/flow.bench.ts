@@ -1,5 +1,5 @@
 // Bootstrap + registration on real loopback UDP: wall time, datagrams and
-// bytes per step, median of 20 runs (issue 4).
+// bytes per step, median of 20 runs.
 import { decodeMessage } from '../../firmware/coap/message';
 import { getUriPath } from '../../firmware/coap/options';
 import { LwM2MClient } from '../../firmware/lwm2m/client';

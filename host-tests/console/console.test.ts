@@ -1,4 +1,4 @@
-// The web console of the demo in headless Chromium (issue 14, "Done when"):
+// The web console of the demo in headless Chromium:
 // the real page, served by `xs-lwm2m demo --http 0`, driven like a person
 // would, with a screenshot of each view in build/out/console-screenshots/.
 import assert from 'node:assert/strict';
