@@ -1,6 +1,5 @@
 // `xs-lwm2m` command line: client, bootstrap-server, server, demo.
 // Exit codes: 0 done, 1 could not run (a port in use, a failed demo), 2 a usage error.
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { makeHostImage } from '../firmware/lwm2m/fw-image';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
@@ -12,7 +11,7 @@ import { runDemo } from './demo';
 import { LwM2MServer } from './lwm2m-server';
 import { installTlv, startNodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
-import { fromHex } from '../firmware/util/hex';
+import { fromHex, toHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
 import { startShell } from './shell';
 
@@ -220,10 +219,9 @@ async function image(a: Args): Promise<void> {
   }
   let body: Uint8Array;
   try { body = new Uint8Array(readFileSync(input)); } catch (e) { cannotRun(`cannot read ${input}: ${(e as Error).message}`); }
-  const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
-  const img = makeHostImage(name, version, body, sha256);
+  const img = makeHostImage(name, version, body, (d) => nodeCrypto.sha256(d));
   try { writeFileSync(output, img); } catch (e) { cannotRun(`cannot write ${output}: ${(e as Error).message}`); }
-  process.stdout.write(`${output}: host image ${JSON.stringify(name)} version ${JSON.stringify(version)}, ${img.length} bytes (body ${body.length}), SHA-256 ${createHash('sha256').update(img).digest('hex')}\n`);
+  process.stdout.write(`${output}: host image ${JSON.stringify(name)} version ${JSON.stringify(version)}, ${img.length} bytes (body ${body.length}), SHA-256 ${toHex(nodeCrypto.sha256(img))}\n`);
 }
 
 async function main(): Promise<void> {

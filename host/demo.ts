@@ -2,7 +2,6 @@
 // loopback, with a short readable trace of each step. Left running (no
 // --once), the client's supply moves and it Sends now and then, so the web
 // console has live values to plot.
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,9 +115,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
     }
   };
   const updateDevice = async (method: 'push' | 'pull'): Promise<boolean> => {
-    const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
     const body = new Uint8Array(DEMO_IMAGE_BODY).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
-    const image = makeHostImage('xs-lwm2m-demo', DEMO_UPDATE_VERSION, body, sha256);
+    const image = makeHostImage('xs-lwm2m-demo', DEMO_UPDATE_VERSION, body, (d) => nodeCrypto.sha256(d));
     out(`${at()}  server     Firmware Update: ${method} of host image "xs-lwm2m-demo" ${DEMO_UPDATE_VERSION} (${image.length} bytes), running ${NODE_FACTORY_VERSION}`);
     const tell = (e: FirmwareUpdateEvent) => {
       const line = (t: string) => out(`${at()}  server     ${t}`);

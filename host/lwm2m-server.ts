@@ -151,8 +151,8 @@ export class LwM2MServer {
   private byId = new Map<string, ClientRegistration>();
   private expiry = new Map<string, TimerHandle>();
   private nextId = 1;
-  /** Files served at /fw/<name> (for Package URI pulls): the bytes and their ETag. */
-  private readonly files = new Map<string, { bytes: Uint8Array; etag: Uint8Array }>();
+  /** Files served at /fw/<name> (for Package URI pulls). */
+  private readonly files = new Map<string, Uint8Array>();
 
   constructor(private readonly o: LwM2MServerOptions) {
     this.psk = o.psk ?? new PskStore();
@@ -267,8 +267,7 @@ export class LwM2MServer {
    */
   async serveFile(name: string, bytes: Uint8Array, forEndpoint?: string): Promise<string> {
     const safe = fileName(name);
-    const etag = new Uint8Array(createHash('sha256').update(bytes).digest().subarray(0, 8));
-    this.files.set(safe, { bytes, etag });
+    this.files.set(safe, bytes);
     return this.fileUri(safe, forEndpoint);
   }
 
@@ -295,10 +294,10 @@ export class LwM2MServer {
     if (!f) return { code: Code.NOT_FOUND };
     if (req.method !== Code.GET) return { code: Code.METHOD_NOT_ALLOWED };
     if (req.accept !== undefined && req.accept !== ContentFormat.OPAQUE) return { code: Code.NOT_ACCEPTABLE };
-    // No ETag yet: the block-wise layer answers blocks after the first from the body it kept, without the
+    // No ETag: the block-wise layer answers blocks after the first from the body it kept, without the
     // first answer's options, and a fetcher that sees an ETag on block 0 only takes the file for changed
-    // (libcoap abandons it: "Not all blocks have ETag option"). f.etag is ready for when every block carries it.
-    return { code: Code.CONTENT, contentFormat: ContentFormat.OPAQUE, payload: f.bytes };
+    // (libcoap abandons it: "Not all blocks have ETag option").
+    return { code: Code.CONTENT, contentFormat: ContentFormat.OPAQUE, payload: f };
   }
 
   // ------------------------------------------------------------ firmware update

@@ -9,7 +9,7 @@
 // belongs to the input that started it: each input the table acts on opens a
 // new epoch, and work of an older epoch drops its result when it completes.
 //
-// A little over 400 lines: the routing of requests and the bootstrap sequence's
+// Over 400 lines on purpose: the routing of requests and the bootstrap sequence's
 // steps stay beside the actions they serve, so one table edge reads in one file.
 import type { IncomingRequest, Peer, ResponseSpec } from '../coap/api';
 import { factoryTree, type ClientEvent, type ClientOptions } from './client-config';

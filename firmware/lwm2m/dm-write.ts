@@ -40,14 +40,15 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
   }
   // Device /3/0/13 moves the clock instead of storing a value; Firmware Update's Package and Package URI start a download.
   const fw = path.objectId === OBJ.FIRMWARE ? ctx.firmware : undefined;
-  if (fw) {
-    for (const r of decoded.value.records) {
-      if (!fw.ownsWrite(r.path.resourceId!)) continue;
+  const records = [];
+  for (const r of decoded.value.records) {
+    if (fw?.ownsWrite(r.path.resourceId!)) {
       const f = fw.write(r.path.resourceId!, r.value, ssid);
       if (f?.code !== undefined) return fail(scope, f.code, f.reason, req);
+    } else if (!(path.objectId === OBJ.DEVICE && ctx.device.write(r.path.resourceId!, r.value))) {
+      records.push(r);
     }
   }
-  const records = decoded.value.records.filter((r) => !(path.objectId === OBJ.DEVICE && ctx.device.write(r.path.resourceId!, r.value)) && !fw?.ownsWrite(r.path.resourceId!));
   if (fw && records.length === 0) return { code: Code.CHANGED };
   const limits = ctx.limits;
   let applied;

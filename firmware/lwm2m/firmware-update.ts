@@ -29,9 +29,11 @@ import type { Path, Value } from '../model/types';
 import type { FirmwareSlot, Logger, TimerHandle, Timers } from '../platform/ports';
 import { OBJ } from './ids';
 import type { ObjectTree } from './object-tree';
-import { parseServerUri, type ServerUri } from './server-uri';
+import type { ServerUri } from './server-uri';
+import { isEmptyPackage, parsePackageUri, tlvValueStart } from './fw-package';
+import { constantTimeEqual } from '../util/bytes';
 import { SHA256_LENGTH, TrailerCheck, UPDATE_RESULT, type HashStream, type ImageFormat, type ImageInfo } from './fw-image';
-import { fromHex, toHex } from '../util/hex';
+import { toHex } from '../util/hex';
 import { utf8Encode } from '../util/utf8';
 
 /** State (/5/0/3). */
@@ -47,8 +49,6 @@ export const FW = Object.freeze({
 const PROTOCOL = Object.freeze({ COAP: 0, COAPS: 1 } as const);
 /** Delivery Method (/5/0/9): push and pull. */
 const DELIVERY_BOTH = 2;
-/** Package URI is at most 255 bytes (object definition). */
-const MAX_URI = 255;
 /** A push whose next block does not come within this long has lost its connection (Update Result 4). */
 export const DEFAULT_PUSH_IDLE_MS = 300_000;
 /** A pull gives up after this long in all (Update Result 4). */
@@ -122,6 +122,10 @@ export class FirmwareUpdate {
   private expected: { digest: Uint8Array; hash: HashStream } | null = null;
   private pushTimer: TimerHandle | null = null;
   private pushing = false;
+  /** Bytes of the push on the wire so far (Block1 offsets count the TLV header too). */
+  private pushOffset = 0;
+  /** The last block taken, to answer it again if it comes again. */
+  private lastBlock: { offset: number; length: number; more: boolean } | null = null;
   /** After a restart into a new image: confirm it and report once registered. */
   private awaitingRegistration: PendingUpdate | null = null;
 
@@ -140,9 +144,6 @@ export class FirmwareUpdate {
     tree.set(OBJ.FIRMWARE, 0, FW.PROTOCOL_SUPPORT, protocols);
     tree.set(OBJ.FIRMWARE, 0, FW.DELIVERY_METHOD, DELIVERY_BOTH);
   }
-
-  get currentState(): number { return this.state; }
-  get currentResult(): number { return this.result; }
 
   // ------------------------------------------------------------ restart
 
@@ -243,11 +244,6 @@ export class FirmwareUpdate {
     return { code: b.more ? Code.CONTINUE : Code.CHANGED };
   }
 
-  /** Bytes of the push on the wire so far (Block1 offsets count the TLV header too). */
-  private pushOffset = 0;
-  /** The last block taken, to answer it again if it comes again. */
-  private lastBlock: { offset: number; length: number; more: boolean } | null = null;
-
   private packageUri(uri: string, ssid: number): Fail | undefined {
     if (uri === '') { this.reset('empty Package URI'); this.setUri(''); return undefined; }
     const refused = this.startDownload('pull');
@@ -317,15 +313,10 @@ export class FirmwareUpdate {
       return { result: this.result, reason: `a new package in state ${stateName(this.state)}: write an empty Package or Package URI first`, code: Code.METHOD_NOT_ALLOWED };
     }
     this.stop();
-    const err = this.o.slot.open();
-    if (err) return { result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `slot: ${err}`, code: Code.INTERNAL_SERVER_ERROR };
-    this.written = 0;
-    this.pushOffset = 0;
-    this.head = new Uint8Array(this.o.format.headerLength);
-    this.headLength = 0;
-    this.info = null;
-    this.trailer = new TrailerCheck(this.o.sha256());
     this.expected = null;
+    const f = this.beginImage();
+    if (f) return { ...f, code: Code.INTERNAL_SERVER_ERROR };
+    this.pushOffset = 0;
     this.host.log.info(`firmware: ${how === 'push' ? 'receiving a Package' : 'downloading from the Package URI'}`);
     this.set(FW_STATE.DOWNLOADING, UPDATE_RESULT.INITIAL);
     return undefined;
@@ -369,7 +360,7 @@ export class FirmwareUpdate {
     this.cancelPushTimer();
     if (info.size !== undefined && this.written !== info.size) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: `${this.written} bytes, the header says ${info.size}` };
     if (this.written < SHA256_LENGTH || !this.trailer!.verify()) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the image\'s SHA-256 does not match it' };
-    if (this.expected && !equalBytes(this.expected.hash.digest(), this.expected.digest)) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the SHA-256 of the Package URI does not match the image' };
+    if (this.expected && !constantTimeEqual(this.expected.hash.digest(), this.expected.digest)) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the SHA-256 of the Package URI does not match the image' };
     const err = this.o.slot.close();
     if (err) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: `the platform refused the image: ${err}` };
     this.host.log.info(`firmware: downloaded ${info.name} ${info.version} (${this.written} bytes)`);
@@ -450,6 +441,11 @@ export class FirmwareUpdate {
 
   private restartPull(): Fail | undefined {
     this.o.slot.abort();
+    return this.beginImage();
+  }
+
+  /** A fresh image in the slot: nothing written, the header and the digests to come. */
+  private beginImage(): Fail | undefined {
     const err = this.o.slot.open();
     if (err) return { result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `slot: ${err}` };
     this.written = 0;
@@ -523,59 +519,4 @@ function refuse(code: number, reason: string): ResponseSpec {
 
 function stateName(s: number): string {
   return ['Idle', 'Downloading', 'Downloaded', 'Updating'][s] ?? String(s);
-}
-
-/** NULL ('\0') or nothing resets the state machine (object definition, State). */
-function isEmptyPackage(b: Uint8Array): boolean {
-  return b.length === 0 || (b.length === 1 && b[0] === 0);
-}
-
-/** Where the value of resource 0 starts in a TLV (Core §7.4.3), or -1. */
-function tlvValueStart(b: Uint8Array): number {
-  if (b.length < 2) return -1;
-  const type = b[0]!;
-  if ((type & 0xc0) !== 0xc0) return -1;   // a resource with a value
-  let p = 1;
-  const id = type & 0x20 ? (b[p]! << 8) | b[p + 1]! : b[p]!;
-  p += type & 0x20 ? 2 : 1;
-  if (id !== 0) return -1;
-  p += (type >> 3) & 0x03;                  // the length field (the value runs to the end of the stream)
-  return p <= b.length ? p : -1;
-}
-
-/** A Package URI: coap:// or coaps:// (5/0/8), a path, an optional `#sha256=<64 hex>` the client checks the image against. */
-function parsePackageUri(text: string): { uri: ServerUri; path: string[]; query: string[]; digest?: Uint8Array } | Fail {
-  if (text.length > MAX_URI) return { result: UPDATE_RESULT.INVALID_URI, reason: 'longer than 255 bytes' };
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
-  if (!scheme) return { result: UPDATE_RESULT.INVALID_URI, reason: `"${text}" is not a URI` };
-  if (scheme !== 'coap' && scheme !== 'coaps') return { result: UPDATE_RESULT.UNSUPPORTED_PROTOCOL, reason: `${scheme} is not supported (coap, coaps)` };
-  const hashAt = text.indexOf('#');
-  const fragment = hashAt >= 0 ? text.slice(hashAt + 1) : '';
-  const noFragment = hashAt >= 0 ? text.slice(0, hashAt) : text;
-  const q = noFragment.indexOf('?');
-  const base = q >= 0 ? noFragment.slice(0, q) : noFragment;
-  const m = /^(coaps?:\/\/(?:\[[0-9A-Fa-f:.]+\]|[^:/?#\[\]]+)(?::\d{1,5})?)(\/.*)?$/i.exec(base);
-  const uri = m ? parseServerUri(m[1]!.replace(/^coaps?/i, (s) => s.toLowerCase())) : undefined;
-  if (!m || !uri) return { result: UPDATE_RESULT.INVALID_URI, reason: `"${text}" is not a coap URI` };
-  let digest: Uint8Array | undefined;
-  if (fragment) {
-    const d = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
-    if (!d) return { result: UPDATE_RESULT.INVALID_URI, reason: 'fragment other than #sha256=<64 hex digits>' };
-    digest = fromHex(d[1]!);
-  }
-  let path: string[];
-  try {
-    path = (m[2] ?? '').split('/').filter((s) => s !== '').map(decodeURIComponent);
-  } catch {
-    return { result: UPDATE_RESULT.INVALID_URI, reason: 'bad percent-encoding' };
-  }
-  const query = q >= 0 ? noFragment.slice(q + 1).split('&').filter((s) => s !== '') : [];
-  return { uri, path, query, digest };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
 }

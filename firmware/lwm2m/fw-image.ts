@@ -11,6 +11,8 @@
 //      8 body length B (uint32, big-endian)  12 name  12+N version
 //      12+N+V body  then SHA-256 of all the bytes before it.
 
+import { constantTimeEqual } from '../util/bytes';
+
 /** Update Result (/5/0/5) values, Core E.6 (Object 5). */
 export const UPDATE_RESULT = Object.freeze({
   INITIAL: 0, SUCCESS: 1, NOT_ENOUGH_FLASH: 2, OUT_OF_RAM: 3, CONNECTION_LOST: 4, INTEGRITY_FAILURE: 5,
@@ -147,9 +149,6 @@ export class TrailerCheck {
   /** True when the last 32 bytes are the SHA-256 of everything before them. */
   verify(): boolean {
     if (this.held < SHA256_LENGTH) return false;
-    const d = this.hash.digest();
-    let diff = 0;
-    for (let i = 0; i < SHA256_LENGTH; i++) diff |= d[i]! ^ this.tail[i]!;
-    return diff === 0;
+    return constantTimeEqual(this.hash.digest(), this.tail);
   }
 }

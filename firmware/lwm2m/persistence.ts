@@ -10,6 +10,7 @@ import { DEV, OBJ } from './ids';
 import { ObjectTree, type InstanceData } from './object-tree';
 import type { PendingUpdate, PendingUpdateStore } from './firmware-update';
 import { utf8Decode, utf8Encode } from '../util/utf8';
+import { bytesEqual } from '../util/bytes';
 
 /** Manifest key: above every instance key (object ids stop at 65534). */
 export const MANIFEST_KEY = 0xffff_0000;
@@ -38,12 +39,7 @@ export function storePersistence(store: RecordStore, log: Logger): ConfigPersist
       return tree;
     },
     loadAttributes: () => store.get(ATTRIBUTES_KEY),
-    saveAttributes(record: Uint8Array | null): boolean {
-      if (record === null ? !store.has(ATTRIBUTES_KEY) : equal(store.get(ATTRIBUTES_KEY), record)) return true;
-      const r = store.commit([{ key: ATTRIBUTES_KEY, value: record }]);
-      if (!r.ok) log.error(`store: notification attributes not stored (${r.error})`);
-      return r.ok;
-    },
+    saveAttributes: (record: Uint8Array | null) => putRecord(store, ATTRIBUTES_KEY, record, 'notification attributes', log),
     save(tree: ObjectTree): boolean {
       const wanted = new Map<number, Uint8Array>();
       for (const oid of PERSISTED_OBJECTS) {
@@ -94,9 +90,15 @@ function parseManifest(b: Uint8Array): number[] | undefined {
 }
 
 function equal(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a !== undefined && bytesEqual(a, b);
+}
+
+/** One record beside the configuration, in a commit of its own; nothing written when it is already so. */
+function putRecord(store: RecordStore, key: number, value: Uint8Array | null, what: string, log: Logger): boolean {
+  if (value === null ? !store.has(key) : equal(store.get(key), value)) return true;
+  const r = store.commit([{ key, value }]);
+  if (!r.ok) log.error(`store: ${what} not stored (${r.error})`);
+  return r.ok;
 }
 
 /** Key of the notification attributes the servers set (beside the configuration, not part of it). */
@@ -119,11 +121,8 @@ export function pendingUpdateStore(store: RecordStore, log: Logger): PendingUpda
       return { version: parts[1]!, name: parts[2]!, from: parts[3]! };
     },
     save(p: PendingUpdate | undefined): boolean {
-      if (!p && !store.has(PENDING_UPDATE_KEY)) return true;
       const value = p ? utf8Encode(['v1', p.version, p.name, p.from].map((s) => s.replace(/\n/g, ' ')).join('\n')) : null;
-      const r = store.commit([{ key: PENDING_UPDATE_KEY, value }]);
-      if (!r.ok) log.error(`store: pending firmware update not stored (${r.error})`);
-      return r.ok;
+      return putRecord(store, PENDING_UPDATE_KEY, value, 'pending firmware update', log);
     },
   };
 }

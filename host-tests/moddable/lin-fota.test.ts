@@ -10,7 +10,8 @@
 // 70) is rolled back by the next boot, which reports Update Result 8.
 // Run by `npm run test:moddable` (needs MODDABLE), not by `npm test`.
 import assert from 'node:assert/strict';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../update/support/images';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,6 @@ const EXIT_CRASH = 70;
 const IMAGE_BODY = 160 * 1024;
 const quiet = consoleLogger('error');
 
-const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 
 /**
  * The lin firmware as a device with a bootloader: each run that ends with a
@@ -208,7 +208,7 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
       const report = async () => JSON.parse(utf8Decode((await server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] })).payload ?? new Uint8Array(0))) as { live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string } };
       const atRegistration = (await report()).live;
       const image = makeHostImage('xs-lwm2m', NEW_VERSION, new Uint8Array(randomBytes(IMAGE_BODY)), sha256);
-      const uri = `${await server.serveFile('probe.bin', image, EP)}#sha256=${createHash('sha256').update(image).digest('hex')}`;
+      const uri = `${await server.serveFile('probe.bin', image, EP)}#sha256=${Buffer.from(sha256(image)).toString('hex')}`;
       const w = await server.write(EP, '/5/0/1', uri);
       assert.equal(w.code, '2.04');
       const deadline = Date.now() + 60_000;

@@ -1,16 +1,16 @@
 // A client with a Firmware Update object over the rig: a RAM slot with an
 // ESP32-like bootloader (memory-slot.ts), the pending update in a record store
 // on RAM flash, host images, and a file server for pulls on the same network.
+import { sha256, testImage } from '../update/support/images';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
 import { Code } from '../../firmware/coap/message';
 import { ContentFormat } from '../../firmware/formats';
 import type { ClientOptions } from '../../firmware/lwm2m/client';
-import { hostImageFormat, makeHostImage } from '../../firmware/lwm2m/fw-image';
+import { hostImageFormat } from '../../firmware/lwm2m/fw-image';
 import { pendingUpdateStore } from '../../firmware/lwm2m/persistence';
 import { nodeSha256Stream } from '../../firmware/platform/node/crypto';
 import { silentLogger, type Flash, type Logger } from '../../firmware/platform/ports';
 import { RecordStore } from '../../firmware/store/record-store';
-import { createHash } from 'node:crypto';
 import { openUdp } from '../../firmware/platform/node';
 import { MemoryFlash } from './memory-flash';
 import { MemorySlot, SlotFlash } from './memory-slot';
@@ -20,15 +20,11 @@ export const FACTORY_VERSION = '1.0.0';
 /** The slot of the tests: an ESP32 app partition of 1.5 MiB. */
 export const SLOT_CAPACITY = 1536 * 1024;
 
-export function sha256(d: Uint8Array): Uint8Array { return new Uint8Array(createHash('sha256').update(d).digest()); }
+export { sha256 };
 
-/** A host image of `size` bytes in all, body bytes from a seed. */
+/** A host image named "xs-lwm2m" of `size` bytes in all; `seed` varies the body of one version. */
 export function image(version: string, size: number, seed = 1): Uint8Array {
-  const overhead = 12 + 'xs-lwm2m'.length + version.length + 32;
-  const body = new Uint8Array(Math.max(0, size - overhead));
-  let x = seed;
-  for (let i = 0; i < body.length; i++) { x = (x * 1103515245 + 12345) >>> 0; body[i] = x >>> 24; }
-  return makeHostImage('xs-lwm2m', version, body, sha256);
+  return testImage(version, size, 'xs-lwm2m', seed);
 }
 
 export class Fota {

@@ -79,11 +79,8 @@ export class FileSlot implements FirmwareSlot {
     const r = this.readRecord();
     let boot: FileSlot['boot'] = r.rolledBack ? 'rolled-back' : 'normal';
     let next = r;
-    if (r.current !== null && !this.intact(r, r.current)) {
-      // The record names an image that is not there whole (edited, truncated): run what ran before it.
-      next = { ...r, current: r.previous, previous: null, trial: false, trialBoots: 0, rolledBack: true };
-      boot = 'rolled-back';
-    } else if (r.trial && r.trialBoots >= 1) {
+    // An image not there whole (edited, truncated), or a trial that already had its boot: run what ran before it.
+    if ((r.current !== null && !this.intact(r, r.current)) || (r.trial && r.trialBoots >= 1)) {
       next = { ...r, current: r.previous, previous: null, trial: false, trialBoots: 0, rolledBack: true };
       boot = 'rolled-back';
     } else if (r.trial) {

@@ -14,8 +14,8 @@ export function testBody(version: string, bodyLength: number): Uint8Array {
   return body;
 }
 
-/** A host image named "xs-lwm2m-node" at `version`, `total` bytes long in all (header and trailer included). */
-export function testImage(version: string, total: number, name = 'xs-lwm2m-node'): Uint8Array {
+/** A host image named "xs-lwm2m-node" at `version`, `total` bytes long in all (header and trailer included); `seed` varies the body. */
+export function testImage(version: string, total: number, name = 'xs-lwm2m-node', seed?: number): Uint8Array {
   const overhead = 12 + name.length + version.length + 32;
-  return makeHostImage(name, version, testBody(version, total - overhead), sha256);
+  return makeHostImage(name, version, testBody(seed === undefined ? version : `${version}/${seed}`, Math.max(0, total - overhead)), sha256);
 }
