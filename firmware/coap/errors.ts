@@ -1,33 +1,26 @@
 // Typed request failures surfaced to callers as rejected promises.
+//
+// `name` is a class field, never an assignment: a field is defined on the
+// instance, while `this.name = …` assigns over Error.prototype.name, which the
+// device's preload has frozen (strict code then throws "set name: not
+// writable", and the failed request never settles).
 
 /** Any CoAP-layer failure that is not a timeout or a reset (queue full, closed endpoint, bad block transfer). */
 export class CoapError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CoapError';
-  }
+  override readonly name: string = 'CoapError';
 }
 
 /** No ACK after MAX_RETRANSMIT retransmissions, or no response within the response timeout. */
 export class CoapTimeoutError extends CoapError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CoapTimeoutError';
-  }
+  override readonly name: string = 'CoapTimeoutError';
 }
 
 /** The peer answered our message with a Reset (RST). */
 export class CoapResetError extends CoapError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CoapResetError';
-  }
+  override readonly name: string = 'CoapResetError';
 }
 
 /** A bounded table of ours is full (the request queue, CONs awaiting their ACK): nothing was sent. */
 export class CoapCapacityError extends CoapError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CoapCapacityError';
-  }
+  override readonly name: string = 'CoapCapacityError';
 }

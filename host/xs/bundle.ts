@@ -9,11 +9,18 @@ import { existsSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FREEZE_BUILTINS, PRELOAD_FREEZE, preloadFreezePlugin } from './preload-freeze';
 
 export interface BundleOptions {
   minify?: boolean;
   /** Extra `define` substitutions. */
   define?: Record<string, string>;
+  /**
+   * Freeze as the device's preload does (preload-freeze.ts): the built-ins before
+   * the bundle runs, each firmware module's classes and functions once it has
+   * loaded. Default true: XS tests run against what the device runs.
+   */
+  preloadFreeze?: boolean;
 }
 
 export interface Bundle {
@@ -74,6 +81,7 @@ const tlvWasm2js: Plugin = {
 
 /** Bundle `entry` (absolute path or relative to the repo root) into an IIFE script string. */
 export async function bundleForXs(entry: string, opts: BundleOptions = {}): Promise<Bundle> {
+  const frozen = opts.preloadFreeze ?? true;
   const result = await build({
     entryPoints: [entry],
     absWorkingDir: REPO_ROOT,
@@ -88,8 +96,10 @@ export async function bundleForXs(entry: string, opts: BundleOptions = {}): Prom
     charset: 'utf8',
     logLevel: 'silent',
     define: opts.define,
-    plugins: [tlvWasm2js, noNodeBuiltins],
+    plugins: [tlvWasm2js, noNodeBuiltins, ...(frozen ? [preloadFreezePlugin] : [])],
   });
-  const code = result.outputFiles[0].text;
+  const bundled = result.outputFiles[0].text;
+  const code = frozen ? `${FREEZE_BUILTINS}${PRELOAD_FREEZE}${bundled}` : bundled;
+  // `bytes` is the firmware code's size; the freezing prelude is the harness's.
   return { code, bytes: result.outputFiles[0].contents.length };
 }
