@@ -4,7 +4,7 @@
 // catch and turn into a drop or a decode_error alert; it never leaves them.
 
 export class DecodeError extends Error {
-  override name = 'DecodeError';
+  override readonly name: string = 'DecodeError';
 }
 
 export class Reader {

@@ -150,7 +150,9 @@ export function encodeInstance(resources: InstanceResources): Uint8Array {
 }
 
 /** Thrown inside the decoder only; decodeInstance turns it into undefined. */
-class Damaged extends Error {}
+class Damaged extends Error {
+  override readonly name: string = 'Damaged';
+}
 
 class Reader {
   pos = 0;

@@ -87,6 +87,7 @@ const LOC = 0x10000; // index value = flash offset * LOC + length
 
 /** A flash operation failed; the original error is kept. */
 class FlashFault extends Error {
+  override readonly name: string = 'FlashFault';
   constructor(readonly original: unknown) {
     super('flash operation failed');
   }

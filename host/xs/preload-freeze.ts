@@ -74,6 +74,8 @@ export const PRELOAD_FREEZE = `globalThis.__xsPreloadFreeze = function (values) 
     Object.freeze(f);
   }
   for (const v of values) freezeFunction(v);
+  // Kept so a test can reach every class of the core, exported or not.
+  (globalThis.__xsPreloaded ??= []).push(...values);
 };
 `;
 

@@ -45,9 +45,9 @@ function handle(req: { method: number; path: string[]; payload: Uint8Array; obse
 }
 
 registerCall('start', (p) => {
-  const { blockSzx } = parse<{ blockSzx?: number }>(p);
+  const { blockSzx, maxQueuedRequests } = parse<{ blockSzx?: number; maxQueuedRequests?: number }>(p);
   const udp = openXsUdp({ address: '127.0.0.1' });
-  ep = new CoapEndpoint({ transport: udp, timers: xsTimers, random: xsRandom, log: xsLogger, blockSzx });
+  ep = new CoapEndpoint({ transport: udp, timers: xsTimers, random: xsRandom, log: xsLogger, blockSzx, maxQueuedRequests });
   ep.onRequest = handle;
   return json({ port: udp.port });
 });
