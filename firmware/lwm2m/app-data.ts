@@ -5,10 +5,10 @@ import type { Peer } from '../coap/api';
 import type { CoapEndpoint } from '../coap/endpoint';
 import { Code, codeString } from '../coap/message';
 import { ContentFormat } from '../formats/index';
-import { getResourceDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import type { DeviceManagement } from './device-management';
+import type { ObjectRegistry } from './object-registry';
 import { OBJ, SRV } from './ids';
 import { isMultiple, type ObjectTree } from './object-tree';
 
@@ -19,10 +19,10 @@ export type SendResult = { ok: true; code: string } | { ok: false; code?: string
  * and the resource be defined; the Security object is not the application's
  * to change here. Observations covering the path are re-evaluated.
  */
-export function setValue(tree: ObjectTree, dm: DeviceManagement, path: string | Path, value: Value | Map<number, Value>): boolean {
+export function setValue(tree: ObjectTree, dm: DeviceManagement, objects: ObjectRegistry, path: string | Path, value: Value | Map<number, Value>): boolean {
   const p = typeof path === 'string' ? parsePath(path) : path;
   if (!p || p.resourceId === undefined || p.objectId === OBJ.SECURITY) return false;
-  const def = getResourceDef(p.objectId!, p.resourceId);
+  const def = objects.resource(p.objectId!, p.resourceId);
   if (!def || !tree.getInstance(p.objectId!, p.instanceId!)) return false;
   if (p.resourceInstanceId !== undefined) {
     if (!def.multiple || value instanceof Map) return false;

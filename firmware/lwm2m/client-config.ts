@@ -13,6 +13,7 @@ import type { DeviceInfo } from './device-object';
 import { ObjectTree } from './object-tree';
 import type { ReportingOptions } from './reporting';
 import type { FirmwareUpdateOptions } from './firmware-update';
+import type { ObjectSpec } from './object-api';
 
 export type ClientEvent =
   | { type: 'state'; state: ClientState }
@@ -34,6 +35,8 @@ export interface ConfigPersistence {
   loadAttributes?(): Uint8Array | undefined;
   /** Stores (or, with null, deletes) that record; false when it could not be stored. */
   saveAttributes?(record: Uint8Array | null): boolean;
+  /** Factory Reset: erases the configuration and the attributes in one commit; false when it could not. */
+  clear?(): boolean;
 }
 
 export interface FactoryConfig {
@@ -67,8 +70,14 @@ export interface ClientOptions {
   /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */
   bootstrapSequenceTimeout?: number;
   limits?: Partial<ApplyLimits>;
-  /** Further objects with a definition in the data model (e.g. 6 Location) the application serves. */
-  objects?: number[];
+  /**
+   * The application's objects (object-api.ts): each with its definition (built-in, e.g. 3303 Temperature,
+   * or its own from a DDF), its initial instances and a handler for Read, Write, Execute, Create and Delete.
+   * A bare id serves a built-in definition from values the application sets (setValue).
+   */
+  objects?: ReadonlyArray<number | ObjectSpec>;
+  /** How long a Read waits for a handler's asynchronous value before 5.03, ms; default 2000. */
+  readTimeout?: number;
   /** Information Reporting bounds and confirmable policy. */
   reporting?: ReportingOptions;
   onEvent?: (e: ClientEvent) => void;

@@ -17,21 +17,23 @@ import { CoapEndpoint } from '../coap/endpoint';
 import { Code, codeString, methodName } from '../coap/message';
 import { exchangeLifetime, maxTransmitWait, resolveParams } from '../coap/params';
 import { ContentFormat, encodeLinkFormat, type Link } from '../formats/index';
-import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import { accountSecurity, bootstrapAccount, serverAccounts } from './accounts';
 import { DtlsMux } from '../dtls/mux';
-import { FirmwareUpdate, FW } from './firmware-update';
+import { FirmwareUpdate } from './firmware-update';
+import { firmwareObject } from './fw-object';
 import type { ApplyLimits } from './apply';
 import { BootstrapJobs } from './bootstrap-jobs';
 import { BootstrapSession } from './bootstrap-interface';
 import { transition, type Accounts, type ClientAction, type ClientInput, type ClientState } from './client-states';
 import type { ConsistencyOptions } from './consistency';
-import { DeviceRuntime, installDevice } from './device-object';
+import { deviceObject, installDevice } from './device-object';
 import { AttributeKeeper } from './attribute-keeping';
-import { DeviceManagement, type ExecuteHandler } from './device-management';
-import { clientExecutables } from './executables';
+import { DeviceManagement } from './device-management';
+import type { ObjectSpec } from './object-api';
+import { ObjectRegistry } from './object-registry';
+import { serverObject } from './server-object';
 import { sendTo, setValue, type SendResult } from './app-data';
 import { OBJ, SECURITY_MODE } from './ids';
 import { ObjectTree } from './object-tree';
@@ -43,9 +45,10 @@ import { utf8Decode } from '../util/utf8';
 
 export type { ClientState } from './client-states';
 export { factoryTree, type ClientEvent, type ClientOptions, type ConfigPersistence, type FactoryConfig } from './client-config';
+export type * from './object-api';
 
-/** Objects this client implements (the data model has definitions for them). */
-export const SUPPORTED_OBJECTS: ReadonlySet<number> = new Set([OBJ.SECURITY, OBJ.SERVER, OBJ.ACCESS_CONTROL, OBJ.DEVICE]);
+/** How long a Read waits for a handler's asynchronous value by default, ms (ClientOptions.readTimeout). */
+export const DEFAULT_READ_TIMEOUT = 2000;
 /** Registration payload content formats (Core §6.2.1 `ct` on the root link). */
 const SUPPORTED_FORMATS = Object.freeze([ContentFormat.TEXT, ContentFormat.OPAQUE, ContentFormat.CBOR, ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.TLV, ContentFormat.LWM2M_JSON]);
 /** Default bounds of what a Write or Create may add. */
@@ -67,16 +70,15 @@ export class LwM2MClient {
   private epoch = 0;
   private readonly servers: ServerSet;
   private readonly jobs: BootstrapJobs;
-  private readonly device: DeviceRuntime;
   private readonly dm: DeviceManagement;
   /** The servers' Write-Attributes, kept in the store across restarts. */
   private readonly attributeKeeper: AttributeKeeper;
   private readonly limits: ApplyLimits;
   private readonly consistency: ConsistencyOptions;
-  private readonly executables: Map<string, ExecuteHandler>;
   /** Object 5, when ClientOptions.firmware says where images go. */
   readonly firmware: FirmwareUpdate | undefined;
-  /** SUPPORTED_OBJECTS plus the application's objects (ClientOptions.objects). */
+  /** The objects served: the client's own (0, 1, 2, 3, and 5 with firmware) and the application's (ClientOptions.objects). */
+  readonly objects: ObjectRegistry;
   private readonly supported: ReadonlySet<number>;
 
   constructor(private readonly o: ClientOptions) {
@@ -85,23 +87,21 @@ export class LwM2MClient {
     this.endpoint = new CoapEndpoint({ ...o.coap, transport: this.secure ?? o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.route(req);
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
-    this.supported = new Set([...SUPPORTED_OBJECTS, ...(o.firmware ? [OBJ.FIRMWARE] : []), ...(o.objects ?? []).filter((id) => getObjectDef(id) !== undefined)]);
     this.firmware = o.firmware ? new FirmwareUpdate({
       tree: () => this.running, changed: (p) => this.dm.notifyChanged(p), log: o.log, timers: o.timers, endpoint: this.endpoint,
       runningVersion: () => o.device?.firmwareVersion ?? '', dtls: this.secure !== undefined,
       peerFor: (uri, ssid) => this.packagePeer(uri, ssid),
     }, o.firmware) : undefined;
-    if (this.firmware) {
-      // A Package written with Block1 goes to the slot block by block, never reassembled in RAM.
-      this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && path.length === 3 && path[0] === '5' && path[1] === '0' && path[2] === String(FW.PACKAGE);
-    }
-    this.consistency = { supportedObjects: this.supported, supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
-    this.device = new DeviceRuntime(o.wallClock ?? { epochSeconds: () => 0 }, o.device ?? {});
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
       updateMargin: maxTransmitWait(params) / 1000, links: this,
       report: (r) => this.serverReport(r),
     });
+    this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm.notifyChanged(p) });
+    this.supported = this.objects.supported;
+    // A Block1 body its object's handler takes block by block (a firmware Package) is never reassembled in RAM.
+    this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && this.dm.streamsBody(path);
+    this.consistency = { supportedObjects: this.supported, supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
     this.endpoint.admission = this; // serves(): the stack takes requests from the client's own peers only
     this.jobs = new BootstrapJobs({
       endpoint: this.endpoint, timers: o.timers, random: o.random, log: o.log, endpointName: o.endpointName,
@@ -112,23 +112,34 @@ export class LwM2MClient {
       else if (job === 'sequence') this.abortSession('no Bootstrap-Finish in time');
       else this.purgeBootstrapAccount();
     });
-    this.executables = clientExecutables({
-      tree: () => this.running, servers: this.servers, device: o.device, timers: o.timers, log: o.log,
-      bootstrapTrigger: () => { void this.dispatch({ type: 'bootstrap-trigger' }); },
-      hasBootstrapAccount: () => bootstrapAccount(this.running) !== undefined,
-    });
-    const fw = this.firmware;
-    if (fw) {
-      this.executables.set(`${OBJ.FIRMWARE}/${FW.UPDATE}`, () => fw.update());
-      this.executables.set(`${OBJ.FIRMWARE}/${FW.CANCEL}`, () => fw.cancel());
-    }
     this.dm = new DeviceManagement({
-      tree: () => this.running, log: o.log, supportedObjects: this.supported, limits: this.limits,
-      device: this.device, executables: this.executables,
+      tree: () => this.running, log: o.log, objects: this.objects, limits: this.limits,
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
-      timers: o.timers, reporting: o.reporting, firmware: this.firmware,
+      timers: o.timers, readTimeout: o.readTimeout ?? DEFAULT_READ_TIMEOUT, reporting: o.reporting,
     });
     this.attributeKeeper = new AttributeKeeper(this.dm.reporting.attributes, o.persistence, o.log);
+  }
+
+  /** The client's own objects on the object seam, then the application's (which may replace them). */
+  private objectSpecs(): ObjectSpec[] {
+    const o = this.o;
+    const own: ObjectSpec[] = [
+      { id: OBJ.SECURITY, fixedInstances: false },
+      serverObject({
+        tree: () => this.running, servers: this.servers, timers: o.timers, log: o.log,
+        bootstrapTrigger: () => { void this.dispatch({ type: 'bootstrap-trigger' }); },
+        hasBootstrapAccount: () => bootstrapAccount(this.running) !== undefined,
+      }),
+      { id: OBJ.ACCESS_CONTROL, fixedInstances: true },
+      deviceObject({
+        tree: () => this.running, clock: o.wallClock ?? { epochSeconds: () => 0 }, info: o.device ?? {},
+        changed: (p) => this.dm.notifyChanged(p),
+        reboot: () => this.reboot(false), factoryReset: () => this.reboot(true),
+      }),
+    ];
+    if (this.firmware) own.push(firmwareObject(this.firmware));
+    const app = (o.objects ?? []).map((x): ObjectSpec => (typeof x === 'number' ? { id: x } : x));
+    return [...own, ...app];
   }
 
   private serverReport(r: ServerSetReport): void {
@@ -156,11 +167,17 @@ export class LwM2MClient {
 
   /** Load stored configuration (or the factory one) and connect. */
   start(): void {
+    this.boot(undefined);
+  }
+
+  /** `kept`: the configuration an in-process reboot keeps when nothing is stored. */
+  private boot(kept: ObjectTree | undefined): void {
     if (this.state !== 'stopped') return;
-    const stored = this.o.persistence?.load();
+    const stored = this.o.persistence?.load() ?? kept;
     this.running = stored ?? factoryTree(this.o.factory);
     this.o.log.info(`client: ${this.o.endpointName} starting from ${stored ? 'stored' : 'factory'} configuration`);
     installDevice(this.running, this.o.device ?? {});
+    this.objects.install(this.running);
     this.attributeKeeper.restore(this.running);
     this.firmware?.install(this.running);
     this.firmware?.boot();
@@ -189,6 +206,39 @@ export class LwM2MClient {
     this.session = undefined;
     this.endpoint.close();
     this.secure?.detach();
+    this.setState('stopped');
+  }
+
+  /**
+   * Reboot (/3/0/4) or Factory Reset (/3/0/5), once its 2.04 is on the wire.
+   * Factory Reset erases the stored configuration and attributes first (the
+   * device bootstraps again); Reboot keeps them. The platform's restart
+   * (DeviceInfo.reboot) when it has one, else an in-process restart: the
+   * client goes quiet as a reset would and starts again.
+   */
+  private reboot(factory: boolean): void {
+    const o = this.o;
+    if (factory) {
+      const erased = o.persistence?.clear?.() ?? true;
+      if (!erased) o.log.error('client: Factory Reset could not erase the stored configuration');
+      o.log.info('client: Factory Reset: back to the factory configuration');
+    } else {
+      o.log.info('client: Reboot');
+    }
+    if (o.device?.reboot) { o.device.reboot(); return; }
+    const kept = factory ? undefined : this.running;
+    this.quiet();
+    this.boot(kept);
+  }
+
+  /** What a reset does to the protocol state, without closing the endpoint (an in-process restart reuses it). */
+  private quiet(): void {
+    this.epoch++;
+    this.servers.abandon();
+    this.jobs.cancelAll();
+    this.dm.reporting?.cancelAll();
+    this.session = undefined;
+    this.secure?.closeSessions();
     this.setState('stopped');
   }
 
@@ -260,7 +310,7 @@ export class LwM2MClient {
 
   // -------------------------------------------------------------- routing
 
-  private route(req: IncomingRequest): ResponseSpec | null {
+  private route(req: IncomingRequest): ResponseSpec | null | Promise<ResponseSpec> {
     if (this.state === 'stopped') return null;
     const fromBs = this.bsPeer !== undefined && samePeer(req.peer, this.bsPeer);
     if (this.session) {
@@ -361,6 +411,7 @@ export class LwM2MClient {
     this.jobs.cancelSequenceTimeout();
     if (!config) return;
     installDevice(config, this.o.device ?? {});
+    this.objects.install(config);
     this.firmware?.install(config);
     this.running = config;
     this.attributeKeeper.retain(config);
@@ -427,7 +478,7 @@ export class LwM2MClient {
     const links: Link[] = [{ target: '/', attrs: [['rt', 'oma.lwm2m'], ['ct', SUPPORTED_FORMATS.join(' ')]] }];
     for (const oid of [...this.supported].sort((a, b) => a - b)) {
       if (oid === OBJ.SECURITY) continue;
-      const version = getObjectDef(oid)?.version ?? '1.0';
+      const version = this.objects.def(oid)?.version ?? '1.0';
       const iids = this.running.instanceIds(oid);
       if (version !== '1.0' || iids.length === 0) links.push({ target: `/${oid}`, attrs: version !== '1.0' ? [['ver', version]] : [] });
       for (const iid of iids) links.push({ target: `/${oid}/${iid}`, attrs: [] });
@@ -442,7 +493,7 @@ export class LwM2MClient {
 
   /** Set a resource value from the application (e.g. a sensor reading); observers are notified as their attributes allow. */
   setValue(path: string | Path, value: Value | Map<number, Value>): boolean {
-    return setValue(this.running, this.dm, path, value);
+    return setValue(this.running, this.dm, this.objects, path, value);
   }
 
   /** A value the application keeps elsewhere changed: re-evaluate observations covering `path`. */

@@ -11,7 +11,6 @@
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import { ContentFormat } from '../formats/index';
-import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
 import type { AttributeStore } from './attributes';
@@ -23,7 +22,6 @@ import { observe, writeAttributes } from './dm-observe';
 import { encodeComposite, encodeObserved, read, readComposite, readObserved } from './dm-read';
 import { denied, fail, type DmContext, type DmScope } from './dm-scope';
 import { ACL } from './access-control';
-import { FW } from './firmware-update';
 import { write } from './dm-write';
 import { OBJ } from './ids';
 import { InformationReporting, type EncodeResult, type ReadResult, type ReportingHost } from './reporting';
@@ -33,7 +31,6 @@ import type { ResourceRecord } from '../formats/index';
 import type { Refused } from './request-checks';
 
 export type { DmContext } from './dm-scope';
-export type { ExecuteContext, ExecuteHandler, ExecuteResult } from './dm-execute';
 
 /** Dispatches DM requests; it is also what the reporting interface reads through (ReportingHost). */
 export class DeviceManagement implements ReportingHost {
@@ -57,7 +54,7 @@ export class DeviceManagement implements ReportingHost {
   /** The notification attributes the servers attached (held by the reporting interface). */
   get attributes(): AttributeStore { return this.reporting.attributes; }
 
-  handle(req: IncomingRequest, ssid: number): ResponseSpec {
+  handle(req: IncomingRequest, ssid: number): ResponseSpec | Promise<ResponseSpec> {
     const scope = this.scope;
     // Composite operations address the root (Transport §6.4.6, §6.4.7): FETCH and iPATCH.
     if (req.method === Code.FETCH) return fetchComposite(scope, req, ssid);
@@ -66,7 +63,7 @@ export class DeviceManagement implements ReportingHost {
     if (!path || path.objectId === undefined) return fail(scope, path ? Code.METHOD_NOT_ALLOWED : Code.BAD_REQUEST, path ? 'operation on the root' : 'bad URI', req);
     // The Security object is never accessible to an LwM2M Server (Core §E.1).
     if (path.objectId === OBJ.SECURITY) return fail(scope, Code.UNAUTHORIZED, 'Security object is not accessible', req);
-    if (!scope.ctx.supportedObjects.has(path.objectId)) return fail(scope, Code.NOT_FOUND, `object /${path.objectId} not supported`, req);
+    if (!scope.ctx.objects.supported.has(path.objectId)) return fail(scope, Code.NOT_FOUND, `object /${path.objectId} not supported`, req);
     if (req.block1) return this.streamedPackage(path, req, ssid);
     switch (req.method) {
       case Code.GET:
@@ -83,15 +80,25 @@ export class DeviceManagement implements ReportingHost {
     }
   }
 
-  /** One block of a Package (/5/0/0) written with Block1: straight to the Firmware Update, never reassembled. */
+  /** One block of a resource whose handler takes Block1 writes block by block (a firmware Package), never reassembled. */
   private streamedPackage(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
-    const fw = this.ctx.firmware;
-    if (!fw || path.objectId !== OBJ.FIRMWARE || path.instanceId !== 0 || path.resourceId !== FW.PACKAGE || path.resourceInstanceId !== undefined) {
-      return fail(this.scope, Code.BAD_REQUEST, 'streamed body for something else than /5/0/0', req);
+    const objects = this.ctx.objects;
+    const handler = objects.handler(path.objectId!);
+    if (path.instanceId === undefined || path.resourceId === undefined || path.resourceInstanceId !== undefined
+      || !handler?.writeBlock || !objects.streams(path.objectId!, path.instanceId, path.resourceId)) {
+      return fail(this.scope, Code.BAD_REQUEST, 'streamed body for a resource that takes none', req);
     }
-    const d = denied(this.scope, ssid, OBJ.FIRMWARE, 0, ACL.WRITE);
+    if (!this.ctx.tree().getInstance(path.objectId!, path.instanceId)) return fail(this.scope, Code.NOT_FOUND, 'instance not found', req);
+    const d = denied(this.scope, ssid, path.objectId!, path.instanceId, ACL.WRITE);
     if (d) return fail(this.scope, d.code, d.reason, req);
-    return fw.packageBlock(req);
+    return handler.writeBlock(req);
+  }
+
+  /** Whether a Block1 body to `path` streams to its object's handler (the CoAP layer asks before reassembling). */
+  streamsBody(path: string[]): boolean {
+    const p = parsePath(path);
+    return p?.resourceId !== undefined && p.resourceInstanceId === undefined && this.ctx.objects.supported.has(p.objectId!)
+      && this.ctx.objects.streams(p.objectId!, p.instanceId!, p.resourceId);
   }
 
   /**
@@ -102,7 +109,7 @@ export class DeviceManagement implements ReportingHost {
   private post(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     if (path.instanceId === undefined) return create(this.scope, path, req, ssid);
     if (path.resourceId === undefined || path.resourceInstanceId !== undefined) return write(this.scope, path, req, ssid, false);
-    const rdef = getObjectDef(path.objectId!)?.resources.get(path.resourceId);
+    const rdef = this.ctx.objects.resource(path.objectId!, path.resourceId);
     if (rdef?.operations === 'E') return execute(this.scope, path, req, ssid);
     if (rdef?.multiple) return write(this.scope, path, req, ssid, false);
     return fail(this.scope, rdef ? Code.METHOD_NOT_ALLOWED : Code.NOT_FOUND, rdef ? 'resource not executable' : 'resource not defined', req);
@@ -116,7 +123,7 @@ export class DeviceManagement implements ReportingHost {
     for (const p of paths) if (p.objectId === OBJ.SECURITY) return { ok: false, code: Code.UNAUTHORIZED, reason: 'Security object is not sent' };
     const records = readComposite(this.scope, paths, ssid);
     if (records.length === 0) return { ok: false, code: Code.NOT_FOUND, reason: 'nothing to send' };
-    const enc = encodeComposite(records, format);
+    const enc = encodeComposite(this.scope, records, format);
     return enc.ok ? { ok: true, payload: enc.spec.payload! } : enc;
   }
 

@@ -1,8 +1,12 @@
-// Device Object (3) instance 0: static identity from the platform, live
-// values (Current Time) and the executable resources.
-import type { Value } from '../model/types';
+// Device Object (3) instance 0 (Core Appendix E.4) on the object seam:
+// static identity from the platform, live values (Current Time, Memory
+// Free), a written Current Time that moves the clock, and the executables
+// Reboot (/3/0/4), Factory Reset (/3/0/5) and Reset Error Code (/3/0/12).
+import { Code } from '../coap/message';
+import type { Path, Value } from '../model/types';
 import type { WallClock } from '../platform/ports';
 import { DEV, OBJ } from './ids';
+import type { ObjectSpec } from './object-api';
 import type { ObjectTree } from './object-tree';
 
 export interface DeviceInfo {
@@ -17,10 +21,13 @@ export interface DeviceInfo {
   powerSources?: number[];
   memoryTotalKiB?: number;
   memoryFreeKiB?(): number;
-  /** Execute /3/0/4; the platform restarts after the 2.04 has gone out. */
+  /**
+   * The platform's restart (ESP32: esp_restart; the Linux runtime: exit with
+   * the restart status). Called once the 2.04 of Reboot or Factory Reset is on
+   * the wire and, for Factory Reset, the stored configuration is erased.
+   * Without it the client restarts in-process.
+   */
   reboot?(): void;
-  /** Execute /3/0/5. */
-  factoryReset?(): void;
 }
 
 /** Seed /3/0 with the static values (called on every start: they are not configuration). */
@@ -42,24 +49,54 @@ export function installDevice(tree: ObjectTree, info: DeviceInfo): void {
   if (tree.value(OBJ.DEVICE, 0, DEV.TIMEZONE) === undefined) set(DEV.TIMEZONE, 'Etc/UTC');
 }
 
-/** Live resources of /3/0 computed at read time. */
-export class DeviceRuntime {
+export interface DeviceHost {
+  tree(): ObjectTree;
+  clock: WallClock;
+  info: DeviceInfo;
+  /** Observations of `path` re-evaluate. */
+  changed(path: Path): void;
+  /** Restart the device, keeping its configuration (after the 2.04 is out). */
+  reboot(): void;
+  /** Return to the factory configuration and restart (after the 2.04 is out). */
+  factoryReset(): void;
+}
+
+/** The Device object: instance 0 only, its instances not the servers' to create or delete. */
+export function deviceObject(host: DeviceHost): ObjectSpec {
   /** Seconds added to the wall clock after a server wrote Current Time. */
-  private offset = 0;
-  constructor(private readonly clock: WallClock, readonly info: DeviceInfo) {}
-
-  read(rid: number): Value | undefined {
-    if (rid === DEV.CURRENT_TIME) return Math.floor(this.clock.epochSeconds() + this.offset);
-    if (rid === DEV.MEMORY_FREE && this.info.memoryFreeKiB) return this.info.memoryFreeKiB();
-    return undefined;
-  }
-
-  /** Writing Current Time sets the clock offset rather than a stored value. */
-  write(rid: number, v: Value): boolean {
-    if (rid === DEV.CURRENT_TIME && typeof v === 'number') {
-      this.offset = v - this.clock.epochSeconds();
-      return true;
-    }
-    return false;
-  }
+  let offset = 0;
+  const now = () => Math.floor(host.clock.epochSeconds() + offset);
+  return {
+    id: OBJ.DEVICE,
+    fixedInstances: true,
+    handler: {
+      read({ instanceId, resourceId }) {
+        if (instanceId !== 0) return undefined;
+        if (resourceId === DEV.CURRENT_TIME) return now();
+        if (resourceId === DEV.MEMORY_FREE && host.info.memoryFreeKiB) return host.info.memoryFreeKiB();
+        return undefined;
+      },
+      write({ values }) {
+        // Writing Current Time sets the clock's offset rather than a stored value.
+        const t = values.get(DEV.CURRENT_TIME);
+        if (typeof t !== 'number') return undefined;
+        offset = t - host.clock.epochSeconds();
+        host.changed({ objectId: OBJ.DEVICE, instanceId: 0, resourceId: DEV.CURRENT_TIME });
+        return { consumed: [DEV.CURRENT_TIME] };
+      },
+      execute({ resourceId }) {
+        switch (resourceId) {
+          case DEV.REBOOT: return { afterResponse: () => host.reboot() };
+          case DEV.FACTORY_RESET: return { afterResponse: () => host.factoryReset() };
+          case DEV.RESET_ERROR_CODE:
+            host.tree().set(OBJ.DEVICE, 0, DEV.ERROR_CODE, new Map([[0, 0]]));
+            host.changed({ objectId: OBJ.DEVICE, instanceId: 0, resourceId: DEV.ERROR_CODE });
+            return undefined;
+          default: return Code.METHOD_NOT_ALLOWED;
+        }
+      },
+      canExecute: (instanceId, resourceId) => instanceId === 0
+        && (resourceId === DEV.REBOOT || resourceId === DEV.FACTORY_RESET || resourceId === DEV.RESET_ERROR_CODE),
+    },
+  };
 }

@@ -5,7 +5,6 @@
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import { decodePayload } from '../formats/index';
-import { getObjectDef } from '../model/objects';
 import { formatPath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import { ACL } from './access-control';
@@ -13,8 +12,9 @@ import { parsePathList } from './composite';
 import { COMPOSITE_FORMATS, encodeComposite, readComposite } from './dm-read';
 import { afterChange, denied, fail, type DmScope } from './dm-scope';
 import { OBJ } from './ids';
-import { isMultiple } from './object-tree';
-import { resolveType } from './resolver';
+import { isRefusal, refusalCode } from './object-registry';
+import { isMultiple, type ResourceValue } from './object-tree';
+import { rangeProblem } from './value-checks';
 
 export function fetchComposite(scope: DmScope, req: IncomingRequest, ssid: number): ResponseSpec {
   if (req.path.length !== 0) return fail(scope, Code.METHOD_NOT_ALLOWED, 'FETCH only on the root', req);
@@ -28,15 +28,15 @@ export function fetchComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
     if (p.objectId === OBJ.SECURITY) return fail(scope, Code.UNAUTHORIZED, 'Security object is not accessible', req);
     // Observe-Composite: a path that exists must be readable (ETS int-308 note); Read-Composite leaves it out (int-281).
     if (req.observe === 0 && p.resourceId !== undefined) {
-      const rdef = getObjectDef(p.objectId!)?.resources.get(p.resourceId);
-      if (rdef && !rdef.operations.includes('R') && scope.ctx.supportedObjects.has(p.objectId!)) return fail(scope, Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not readable`, req);
+      const rdef = scope.ctx.objects.resource(p.objectId!, p.resourceId);
+      if (rdef && !rdef.operations.includes('R') && scope.ctx.objects.supported.has(p.objectId!)) return fail(scope, Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not readable`, req);
     }
   }
   if (req.observe === 0) {
     const r = scope.reporting.observe(req, ssid, list.paths, true, format);
     return 'reason' in r ? fail(scope, r.code, r.reason, req) : r;
   }
-  const enc = encodeComposite(readComposite(scope, list.paths, ssid), format);
+  const enc = encodeComposite(scope, readComposite(scope, list.paths, ssid), format);
   return enc.ok ? enc.spec : fail(scope, enc.code, enc.reason, req);
 }
 
@@ -46,19 +46,21 @@ export function writeComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
   const format = req.contentFormat;
   if (format === undefined) return fail(scope, Code.BAD_REQUEST, 'Content-Format missing', req);
   if (!COMPOSITE_FORMATS.has(format)) return fail(scope, Code.UNSUPPORTED_CONTENT_FORMAT, `composite write in format ${format}`, req);
-  const decoded = decodePayload(format, req.payload, {}, resolveType);
+  const decoded = decodePayload(format, req.payload, {}, ctx.objects.resolveType);
   if (!decoded.ok) return fail(scope, decoded.code, decoded.reason, req);
   const tree = ctx.tree();
   for (const r of decoded.value.records) {
     const p = r.path;
     if (p.objectId === OBJ.SECURITY) return fail(scope, Code.UNAUTHORIZED, 'Security object is not accessible', req);
-    if (!ctx.supportedObjects.has(p.objectId!) || r.unknown) return fail(scope, Code.NOT_FOUND, `${formatPath(p)} not supported`, req);
+    if (!ctx.objects.supported.has(p.objectId!) || r.unknown) return fail(scope, Code.NOT_FOUND, `${formatPath(p)} not supported`, req);
     if (!tree.getInstance(p.objectId!, p.instanceId!)) return fail(scope, Code.NOT_FOUND, `${formatPath(p)}: instance not found`, req);
     const d = denied(scope, ssid, p.objectId!, p.instanceId!, ACL.WRITE);
     if (d) return fail(scope, d.code, d.reason, req);
-    const rdef = getObjectDef(p.objectId!)?.resources.get(p.resourceId!);
+    const rdef = ctx.objects.resource(p.objectId!, p.resourceId!);
     if (!rdef) return fail(scope, Code.NOT_FOUND, `${formatPath(p)} not defined`, req);
     if (!rdef.operations.includes('W')) return fail(scope, Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not writable`, req);
+    const problem = rangeProblem(rdef, r.value);
+    if (problem) return fail(scope, Code.BAD_REQUEST, `${formatPath(p)}: ${problem}`, req);
   }
   // Bound check before any change, so a refused write changes nothing.
   const multiples = new Map<string, Map<number, Value>>();
@@ -75,18 +77,40 @@ export function writeComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
     m.set(p.resourceInstanceId, r.value);
     if (m.size > ctx.limits.maxResourceInstances) return fail(scope, Code.REQUEST_ENTITY_TOO_LARGE, `too many instances of /${k}`, req);
   }
-  const touched = new Map<string, Path>();
+  // The instances' handlers, in order; the first refusal stops the Write before anything is stored.
+  const byInstance = new Map<string, { path: Path; values: Map<number, ResourceValue> }>();
   for (const r of decoded.value.records) {
     const p = r.path;
-    touched.set(`${p.objectId}/${p.instanceId}`, { objectId: p.objectId, instanceId: p.instanceId });
-    if (p.resourceInstanceId !== undefined) continue;
-    if (p.objectId === OBJ.DEVICE && ctx.device.write(p.resourceId!, r.value)) continue;
+    const k = `${p.objectId}/${p.instanceId}`;
+    let e = byInstance.get(k);
+    if (!e) { e = { path: { objectId: p.objectId, instanceId: p.instanceId }, values: new Map() }; byInstance.set(k, e); }
+    e.values.set(p.resourceId!, p.resourceInstanceId === undefined ? r.value : multiples.get(`${k}/${p.resourceId}`)!);
+  }
+  const consumed = new Set<string>();
+  for (const [k, e] of byInstance) {
+    const h = ctx.objects.handler(e.path.objectId!);
+    if (!h?.write) continue;
+    let outcome;
+    try {
+      outcome = h.write({ instanceId: e.path.instanceId!, values: e.values, replace: false, ssid });
+    } catch (x) {
+      ctx.log.error(`objects: write handler of /${k} failed: ${(x as Error).message}`);
+      return fail(scope, Code.INTERNAL_SERVER_ERROR, 'write handler failed', req);
+    }
+    if (isRefusal(outcome)) return fail(scope, refusalCode(outcome), outcome.reason, req);
+    if (outcome && 'consumed' in outcome) for (const rid of outcome.consumed) consumed.add(`${k}/${rid}`);
+  }
+  for (const r of decoded.value.records) {
+    const p = r.path;
+    if (p.resourceInstanceId !== undefined || consumed.has(`${p.objectId}/${p.instanceId}/${p.resourceId}`)) continue;
     tree.set(p.objectId!, p.instanceId!, p.resourceId!, r.value);
   }
   for (const [k, m] of multiples) {
+    if (consumed.has(k)) continue;
     const [o, i, rid] = k.split('/').map(Number);
     tree.set(o, i, rid, m);
   }
-  for (const p of touched.values()) afterChange(scope, 'write', p, ssid);
+  const touched = [...byInstance.values()].map((e) => e.path);
+  for (const p of touched) afterChange(scope, 'write', p, ssid);
   return { code: Code.CHANGED };
 }

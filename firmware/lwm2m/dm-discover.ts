@@ -6,15 +6,12 @@
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import { ContentFormat, encodeLinkFormat, type Link } from '../formats/index';
-import { getObjectDef } from '../model/objects';
 import { formatPath } from '../model/path';
 import type { Path } from '../model/types';
 import { utf8Encode } from '../util/utf8';
 import { ACL } from './access-control';
 import { attributeLinkAttrs } from './attributes';
-import { canExecute } from './dm-execute';
 import { denied, fail, visibleInstances, type DmScope } from './dm-scope';
-import { OBJ } from './ids';
 import { isMultiple } from './object-tree';
 
 /** Every right: Discover lists the instances a server has any right on. */
@@ -25,7 +22,7 @@ export function discover(scope: DmScope, path: Path, req: IncomingRequest, ssid:
   const attributes = scope.reporting.attributes;
   const tree = ctx.tree();
   const oid = path.objectId!;
-  const def = getObjectDef(oid)!;
+  const def = ctx.objects.def(oid)!;
   const at = (p: Path) => attributeLinkAttrs(attributes.at(ssid, p));
   if (path.resourceInstanceId !== undefined) return fail(scope, Code.BAD_REQUEST, 'Discover on a resource instance', req);
   if (path.instanceId !== undefined) {
@@ -33,8 +30,17 @@ export function discover(scope: DmScope, path: Path, req: IncomingRequest, ssid:
     const d = denied(scope, ssid, oid, path.instanceId, ACL.READ);
     if (d && d.code === Code.NOT_FOUND) return fail(scope, d.code, d.reason, req);
   }
-  const present = (iid: number, rid: number) => tree.get(oid, iid, rid) !== undefined || (oid === OBJ.DEVICE && iid === 0 && ctx.device.read(rid) !== undefined)
-    || (def.resources.get(rid)?.operations === 'E' && canExecute(scope, oid, rid));
+  // A resource exists when it holds a value, its handler serves it live, or (executable) its handler can run it.
+  const handler = ctx.objects.handler(oid);
+  const present = (iid: number, rid: number) => {
+    const rdef = def.resources.get(rid);
+    if (!rdef) return false;
+    if (rdef.operations === 'E') return ctx.objects.canExecute(oid, iid, rid);
+    if (tree.get(oid, iid, rid) !== undefined) return true;
+    if (!handler?.read || !rdef.operations.includes('R')) return false;
+    const live = ctx.objects.read(oid, iid, rid, ssid);
+    return live.kind === 'value' || (live.kind === 'pending' && live.last !== undefined);
+  };
   if (path.resourceId !== undefined && (!def.resources.has(path.resourceId) || !present(path.instanceId!, path.resourceId)))
     return fail(scope, Code.NOT_FOUND, 'resource not found', req);
   const links: Link[] = [];

@@ -4,7 +4,6 @@
 // themselves live in InformationReporting (reporting.ts).
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
-import { getObjectDef } from '../model/objects';
 import type { DataType, Path } from '../model/types';
 import { ACL } from './access-control';
 import { parseAttributeQuery } from './attributes';
@@ -17,7 +16,7 @@ export function observe(scope: DmScope, path: Path, req: IncomingRequest, ssid: 
 
 export function writeAttributes(scope: DmScope, path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
   const tree = scope.ctx.tree();
-  const def = getObjectDef(path.objectId!)!;
+  const def = scope.ctx.objects.def(path.objectId!)!;
   if (path.instanceId !== undefined) {
     if (!tree.getInstance(path.objectId!, path.instanceId)) return fail(scope, Code.NOT_FOUND, 'instance not found', req);
     const d = denied(scope, ssid, path.objectId!, path.instanceId, ACL.READ);

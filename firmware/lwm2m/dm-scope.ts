@@ -8,9 +8,7 @@ import type { Path } from '../model/types';
 import type { Logger, Timers } from '../platform/ports';
 import { ACL, rightsOn } from './access-control';
 import type { ApplyLimits } from './apply';
-import type { DeviceRuntime } from './device-object';
-import type { ExecuteHandler } from './dm-execute';
-import type { FirmwareUpdate } from './firmware-update';
+import type { ObjectRegistry } from './object-registry';
 import type { ObjectTree } from './object-tree';
 import type { InformationReporting, ReportingOptions } from './reporting';
 import { refusal } from './refusal';
@@ -19,17 +17,15 @@ import type { Refused } from './request-checks';
 export interface DmContext {
   tree(): ObjectTree;
   log: Logger;
-  supportedObjects: ReadonlySet<number>;
+  /** The objects served: definitions and handlers (object-registry.ts). */
+  objects: ObjectRegistry;
   limits: ApplyLimits;
-  device: DeviceRuntime;
-  /** Executable resources by `${objectId}/${resourceId}`. */
-  executables: ReadonlyMap<string, ExecuteHandler>;
   /** After a successful change: resources written, or instances created/deleted. */
   changed(kind: 'write' | 'create' | 'delete', path: Path, ssid: number): void;
-  /** Timers for notification pacing. */
+  /** Timers for notification pacing and the bound on asynchronous reads. */
   timers: Timers;
-  /** Firmware Update (/5): Writes of Package and Package URI are its to carry out. */
-  firmware?: FirmwareUpdate;
+  /** How long a Read waits for a handler's asynchronous value, ms. */
+  readTimeout: number;
   reporting?: ReportingOptions;
 }
 

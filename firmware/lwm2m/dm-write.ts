@@ -1,19 +1,20 @@
 // Write (Core §5.4.3, Transport §6.4.3): Replace (PUT) or Partial Update
 // (POST) of an instance, a resource or a resource instance. Checks come
-// first (existence, Access Control, writable resources, format), so a refused
-// Write changes nothing; Device Current Time moves the clock instead.
+// first (existence, Access Control, writable resources, format, the values'
+// ranges), then the object's handler (object-api.ts), which may refuse or
+// keep some values itself; so a refused Write changes nothing.
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import { decodePayload } from '../formats/index';
-import { getObjectDef } from '../model/objects';
-import type { Path } from '../model/types';
+import type { Path, Value } from '../model/types';
+import type { ResourceRecord } from '../formats/index';
 import { ACL } from './access-control';
 import { applyDecoded } from './apply';
 import { afterChange, denied, fail, type DmScope } from './dm-scope';
-import { OBJ } from './ids';
-import { isMultiple } from './object-tree';
+import { isRefusal, refusalCode } from './object-registry';
+import { isMultiple, type ObjectTree, type ResourceValue } from './object-tree';
 import { payloadFormat } from './request-checks';
-import { resolveType } from './resolver';
+import { rangeProblem } from './value-checks';
 
 export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: number, replace: boolean): ResponseSpec {
   const { ctx } = scope;
@@ -22,7 +23,7 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
   if (!tree.getInstance(path.objectId!, path.instanceId)) return fail(scope, Code.NOT_FOUND, 'instance not found', req);
   const d = denied(scope, ssid, path.objectId!, path.instanceId, ACL.WRITE);
   if (d) return fail(scope, d.code, d.reason, req);
-  const def = getObjectDef(path.objectId!)!;
+  const def = ctx.objects.def(path.objectId!)!;
   if (path.resourceId !== undefined) {
     const rdef = def.resources.get(path.resourceId);
     if (!rdef) return fail(scope, Code.NOT_FOUND, 'resource not defined', req);
@@ -31,25 +32,33 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
   }
   const format = payloadFormat(req, path);
   if (!format.ok) return fail(scope, format.code, format.reason, req);
-  const decoded = decodePayload(format.format, req.payload, path, resolveType);
+  const decoded = decodePayload(format.format, req.payload, path, ctx.objects.resolveType);
   if (!decoded.ok) return fail(scope, decoded.code, decoded.reason, req);
   for (const r of decoded.value.records) {
+    const at = `/${path.objectId}/${path.instanceId}/${r.path.resourceId}`;
     const rdef = def.resources.get(r.path.resourceId!);
-    if (!rdef) return fail(scope, Code.NOT_FOUND, `/${path.objectId}/${path.instanceId}/${r.path.resourceId} not defined`, req);
-    if (!rdef.operations.includes('W')) return fail(scope, Code.METHOD_NOT_ALLOWED, `/${path.objectId}/${path.instanceId}/${r.path.resourceId} not writable`, req);
+    if (!rdef) return fail(scope, Code.NOT_FOUND, `${at} not defined`, req);
+    if (!rdef.operations.includes('W')) return fail(scope, Code.METHOD_NOT_ALLOWED, `${at} not writable`, req);
+    const problem = rangeProblem(rdef, r.value);
+    if (problem) return fail(scope, Code.BAD_REQUEST, `${at}: ${problem}`, req);
   }
-  // Device /3/0/13 moves the clock instead of storing a value; Firmware Update's Package and Package URI start a download.
-  const fw = path.objectId === OBJ.FIRMWARE ? ctx.firmware : undefined;
-  const records = [];
-  for (const r of decoded.value.records) {
-    if (fw?.ownsWrite(r.path.resourceId!)) {
-      const f = fw.write(r.path.resourceId!, r.value, ssid);
-      if (f?.code !== undefined) return fail(scope, f.code, f.reason, req);
-    } else if (!(path.objectId === OBJ.DEVICE && ctx.device.write(r.path.resourceId!, r.value))) {
-      records.push(r);
+  // The object's handler last: it may refuse the Write, or keep values itself (a clock offset, a download).
+  const handler = ctx.objects.handler(path.objectId!);
+  let consumed: ReadonlySet<number> | undefined;
+  if (handler?.write) {
+    let outcome;
+    try {
+      outcome = handler.write({ instanceId: path.instanceId, values: writtenValues(tree, path, decoded.value.records, replace), replace, ssid });
+    } catch (e) {
+      ctx.log.error(`objects: write handler of /${path.objectId}/${path.instanceId} failed: ${(e as Error).message}`);
+      return fail(scope, Code.INTERNAL_SERVER_ERROR, 'write handler failed', req);
     }
+    if (isRefusal(outcome)) return fail(scope, refusalCode(outcome), outcome.reason, req);
+    if (outcome && 'consumed' in outcome) consumed = new Set(outcome.consumed);
   }
-  if (fw && records.length === 0) return { code: Code.CHANGED };
+  const records = consumed ? decoded.value.records.filter((r) => !consumed.has(r.path.resourceId!)) : decoded.value.records;
+  // Everything written was the handler's to keep: nothing is stored (it tells observers itself).
+  if (consumed && records.length === 0) return { code: Code.CHANGED };
   const limits = ctx.limits;
   let applied;
   if (path.resourceInstanceId !== undefined) {
@@ -83,4 +92,23 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
   if (!applied.ok) return fail(scope, Code.REQUEST_ENTITY_TOO_LARGE, applied.reason, req);
   afterChange(scope, 'write', path, ssid);
   return { code: Code.CHANGED };
+}
+
+/** Resource id → its value once this Write is applied (a multiple resource: its whole new Map), for the handler. */
+function writtenValues(tree: ObjectTree, path: Path, records: ResourceRecord[], replace: boolean): Map<number, ResourceValue> {
+  const out = new Map<number, ResourceValue>();
+  for (const r of records) {
+    const rid = r.path.resourceId!;
+    if (r.path.resourceInstanceId === undefined) { out.set(rid, r.value); continue; }
+    let m = out.get(rid);
+    if (!isMultiple(m)) {
+      // Merged with what is there unless a Replace of the whole resource or instance.
+      const cur = tree.get(path.objectId!, path.instanceId!, rid);
+      const keep = !replace || path.resourceInstanceId !== undefined;
+      m = keep && isMultiple(cur) ? new Map<number, Value>(cur) : new Map<number, Value>();
+      out.set(rid, m);
+    }
+    m.set(r.path.resourceInstanceId, r.value);
+  }
+  return out;
 }

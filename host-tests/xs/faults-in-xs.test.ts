@@ -13,7 +13,7 @@ import { bundleForXs, REPO_ROOT } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
 import { decodeMessage, encodeMessage, Type, Code } from '../../firmware/coap/message';
 import { openUdp, nodeRandom, nodeTimers } from '../../firmware/platform/node';
-import { silentLogger, type DatagramTransport, type TimerHandle, type Timers } from '../../firmware/platform/ports';
+import { silentLogger, type TimerHandle, type Timers } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
 import { utf8Decode } from '../../firmware/util/utf8';
@@ -161,7 +161,7 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
 
     it('times out the Bootstrap-Request, backs off, asks again, then bootstraps and registers once the Bootstrap-Server answers', async () => {
       // The Bootstrap-Server's socket exists from the start; nothing answers on it until the server is attached.
-      const bsT: DatagramTransport = await openUdp({ address: '127.0.0.1', port: 0 });
+      const bsT = await openUdp({ address: '127.0.0.1', port: 0 });
       const srvT = await openUdp({ address: '127.0.0.1', port: 0 });
       closers.push(() => bsT.close(), () => srvT.close());
       const requests: Array<{ mid: number; at: number }> = [];

@@ -1,0 +1,40 @@
+// Firmware Update Object (5) on the object seam (Core Appendix E.6): a Write
+// of Package or Package URI starts (or, empty, cancels) a download and is
+// not stored as a value; a Package written with Block1 goes to the image
+// slot block by block; Update (/5/0/2) and Cancel (/5/0/10) are its
+// executables. The state machine itself is FirmwareUpdate's.
+import { Code } from '../coap/message';
+import { OBJ } from './ids';
+import type { ObjectSpec } from './object-api';
+import { FW, type FirmwareUpdate } from './firmware-update';
+
+export function firmwareObject(fw: FirmwareUpdate): ObjectSpec {
+  return {
+    id: OBJ.FIRMWARE,
+    fixedInstances: true,
+    handler: {
+      write({ instanceId, values, ssid }) {
+        if (instanceId !== 0) return undefined;
+        const consumed: number[] = [];
+        for (const rid of [FW.PACKAGE, FW.PACKAGE_URI]) {
+          const v = values.get(rid);
+          if (v === undefined || v instanceof Map) continue;
+          // Errors of a download are reported by Update Result (E.6.1); a code here is a refusal of the Write itself.
+          const f = fw.write(rid, v, ssid);
+          if (f?.code !== undefined) return { code: f.code, reason: f.reason };
+          consumed.push(rid);
+        }
+        return consumed.length > 0 ? { consumed } : undefined;
+      },
+      execute({ instanceId, resourceId }) {
+        if (instanceId !== 0) return Code.NOT_FOUND;
+        if (resourceId === FW.UPDATE) return fw.update();
+        if (resourceId === FW.CANCEL) return fw.cancel();
+        return Code.METHOD_NOT_ALLOWED;
+      },
+      canExecute: (iid, rid) => iid === 0 && (rid === FW.UPDATE || rid === FW.CANCEL),
+      streams: (iid, rid) => iid === 0 && rid === FW.PACKAGE,
+      writeBlock: (req) => fw.packageBlock(req),
+    },
+  };
+}

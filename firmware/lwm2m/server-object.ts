@@ -1,0 +1,61 @@
+// LwM2M Server Object (1) on the object seam (Core Appendix E.2): its
+// instances are the Bootstrap-Server's to create and delete; its executables
+// are Registration Update Trigger (/1/x/8), Bootstrap-Request Trigger
+// (/1/x/9) and Disable (/1/x/4). What an Execute starts runs once its 2.04 is
+// on the wire, so the server learns the outcome before the client acts on it.
+import { Code } from '../coap/message';
+import type { Logger, Timers } from '../platform/ports';
+import { OBJ, SRV } from './ids';
+import type { ObjectSpec } from './object-api';
+import type { ObjectTree } from './object-tree';
+import type { ServerSet } from './server-set';
+
+/** Disable Timeout (/1/x/5) when the resource is absent: 86400 s (Core Appendix E.2). */
+export const DEFAULT_DISABLE_TIMEOUT = 86400;
+
+export interface ServerObjectHost {
+  tree(): ObjectTree;
+  servers: ServerSet;
+  timers: Timers;
+  log: Logger;
+  hasBootstrapAccount(): boolean;
+  bootstrapTrigger(): void;
+}
+
+export function serverObject(c: ServerObjectHost): ObjectSpec {
+  return {
+    id: OBJ.SERVER,
+    fixedInstances: true,
+    handler: {
+      execute({ instanceId, resourceId }) {
+        switch (resourceId) {
+          case SRV.REGISTRATION_UPDATE_TRIGGER: {
+            const reg = c.servers.byServerInstance(instanceId);
+            if (!reg) return Code.NOT_FOUND;
+            return { afterResponse: () => reg.triggerUpdate() };
+          }
+          case SRV.BOOTSTRAP_REQUEST_TRIGGER:
+            if (!c.hasBootstrapAccount()) return Code.METHOD_NOT_ALLOWED;
+            return { afterResponse: () => c.bootstrapTrigger() };
+          case SRV.DISABLE: {
+            const reg = c.servers.byServerInstance(instanceId);
+            if (!reg) return Code.NOT_FOUND;
+            const timeout = Number(c.tree().value(OBJ.SERVER, instanceId, SRV.DISABLE_TIMEOUT) ?? DEFAULT_DISABLE_TIMEOUT);
+            return {
+              afterResponse: () => {
+                void reg.deregister().then(() => {
+                  c.log.info(`client: ssid=${reg.ssid} disabled for ${timeout} s`);
+                  c.timers.setTimeout(() => { if (c.servers.all.includes(reg)) reg.start(); }, timeout * 1000);
+                });
+              },
+            };
+          }
+          default: return Code.METHOD_NOT_ALLOWED;
+        }
+      },
+      // Without a Bootstrap-Server Account there is nobody to send the Bootstrap-Request to.
+      canExecute: (_iid, rid) => rid === SRV.REGISTRATION_UPDATE_TRIGGER || rid === SRV.DISABLE
+        || (rid === SRV.BOOTSTRAP_REQUEST_TRIGGER && c.hasBootstrapAccount()),
+    },
+  };
+}
