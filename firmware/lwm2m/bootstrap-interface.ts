@@ -5,7 +5,6 @@
 import { Code } from '../coap/message';
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, type DecodedPayload, type Link } from '../formats/index';
-import { getObjectDef } from '../model/objects';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
 import type { Logger } from '../platform/ports';
@@ -17,12 +16,13 @@ import { OBJ, SEC, SRV } from './ids';
 import { refusal, textResponse } from './refusal';
 import { payloadFormat } from './request-checks';
 import { asNumber, type ObjectTree } from './object-tree';
-import { resolveType } from './resolver';
+import type { ObjectRegistry } from './object-registry';
+import type { ObjectDef } from '../model/types';
 
 export interface BootstrapContext {
   log: Logger;
-  /** Objects the client implements, in Discover order. */
-  supportedObjects: ReadonlySet<number>;
+  /** The objects the client serves (definitions for typing the Writes; Discover lists them). */
+  objects: ObjectRegistry;
   consistency: ConsistencyOptions;
   limits: ApplyLimits;
 }
@@ -62,7 +62,7 @@ export class BootstrapSession {
       return fail(Code.BAD_REQUEST, 'Bootstrap-Write targets /o, /o/i or /o/i/r', log, req);
     const ver = versionQuery(req.query);
     if (ver === null) return fail(Code.BAD_REQUEST, 'bad ver query', log, req);
-    const def = getObjectDef(path.objectId);
+    const def = this.ctx.objects.def(path.objectId);
     // Without a definition the values cannot be typed, and accepting any
     // object id would let the working copy grow without bound.
     if (!def) return fail(Code.BAD_REQUEST, `object /${path.objectId} not supported`, log, req);
@@ -72,10 +72,10 @@ export class BootstrapSession {
       return fail(Code.BAD_REQUEST, `object /${path.objectId} version ${ver} not supported (have ${def.version})`, log, req);
     const format = payloadFormat(req, path);
     if (!format.ok) return fail(format.code, format.reason, log, req);
-    const decoded = decodePayload(format.format, req.payload, path, resolveType);
+    const decoded = decodePayload(format.format, req.payload, path, this.ctx.objects.resolveType);
     if (!decoded.ok) return fail(decoded.code, decoded.reason, log, req);
     // Core §5.2.7.4: optional resources the client does not support are ignored.
-    const value = withoutUnknownResources(decoded.value, path.objectId);
+    const value = withoutUnknownResources(decoded.value, def);
     const applied = applyDecoded(this.working, value, this.ctx.limits);
     if (!applied.ok) return fail(Code.REQUEST_ENTITY_TOO_LARGE, applied.reason, log, req);
     log.info(`bootstrap: write /${req.path.join('/')} (${value.records.length} values, ${decoded.value.records.length - value.records.length} ignored)`);
@@ -93,7 +93,7 @@ export class BootstrapSession {
       return { code: Code.DELETED };
     }
     const oid = path.objectId;
-    if (!getObjectDef(oid) && !w.objects.has(oid)) return fail(Code.BAD_REQUEST, `unknown object /${oid}`, log, req);
+    if (!this.ctx.objects.def(oid) && !w.objects.has(oid)) return fail(Code.BAD_REQUEST, `unknown object /${oid}`, log, req);
     if (path.instanceId === undefined) {
       if (oid === OBJ.DEVICE) return fail(Code.BAD_REQUEST, 'the Device object cannot be deleted', log, req);
       this.deleteObject(oid, bsAccount);
@@ -122,10 +122,10 @@ export class BootstrapSession {
     // The enabler version leads the answer for "/" and for "/o" alike (Core §5.2.7.3).
     const links: Link[] = [{ target: '/', attrs: [['lwm2m', '1.1']] }];
     if (path.objectId === undefined) {
-      const oids = new Set<number>([...this.ctx.supportedObjects, ...this.working.objects.keys()]);
+      const oids = new Set<number>([...this.ctx.objects.supported, ...this.working.objects.keys()]);
       for (const oid of [...oids].sort((a, b) => a - b)) this.objectLinks(oid, links);
     } else {
-      if (!this.ctx.supportedObjects.has(path.objectId) && !this.working.objects.has(path.objectId))
+      if (!this.ctx.objects.supported.has(path.objectId) && !this.working.objects.has(path.objectId))
         return fail(Code.NOT_FOUND, `object /${path.objectId} not supported`, this.ctx.log, req);
       this.objectLinks(path.objectId, links);
     }
@@ -134,7 +134,7 @@ export class BootstrapSession {
 
   private objectLinks(oid: number, links: Link[]): void {
     const w = this.working;
-    const version = getObjectDef(oid)?.version;
+    const version = this.ctx.objects.def(oid)?.version;
     const iids = w.instanceIds(oid);
     if (version && version !== '1.0') links.push({ target: `/${oid}`, attrs: [['ver', version]] });
     else if (iids.length === 0) links.push({ target: `/${oid}`, attrs: [] });
@@ -164,7 +164,7 @@ export class BootstrapSession {
       return fail(Code.NOT_FOUND, `/${path.objectId}/${path.instanceId} not found`, log, req);
     const format = req.accept ?? ContentFormat.TLV;
     const records = collectRecords(this.working, path);
-    const encoded = encodePayload(format, path, records, resolveType);
+    const encoded = encodePayload(format, path, records, this.ctx.objects.resolveType);
     if (!encoded.ok) return fail(encoded.code === Code.UNSUPPORTED_CONTENT_FORMAT ? Code.NOT_ACCEPTABLE : encoded.code, encoded.reason, log, req);
     return { code: Code.CONTENT, contentFormat: format, payload: encoded.value };
   }
@@ -183,8 +183,7 @@ export class BootstrapSession {
 }
 
 /** Drop records and multiple resources the object definition does not name. */
-function withoutUnknownResources(d: DecodedPayload, objectId: number): DecodedPayload {
-  const def = getObjectDef(objectId);
+function withoutUnknownResources(d: DecodedPayload, def: ObjectDef | undefined): DecodedPayload {
   const known = (rid: number | undefined) => rid !== undefined && def !== undefined && def.resources.has(rid);
   return {
     instances: d.instances,

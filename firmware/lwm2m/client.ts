@@ -97,11 +97,11 @@ export class LwM2MClient {
       updateMargin: maxTransmitWait(params) / 1000, links: this,
       report: (r) => this.serverReport(r),
     });
-    this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm.notifyChanged(p) });
+    this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm?.notifyChanged(p) });
     this.supported = this.objects.supported;
     // A Block1 body its object's handler takes block by block (a firmware Package) is never reassembled in RAM.
     this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && this.dm.streamsBody(path);
-    this.consistency = { supportedObjects: this.supported, supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
+    this.consistency = { supportedObjects: this.supported, definition: (oid) => this.objects.def(oid), supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
     this.endpoint.admission = this; // serves(): the stack takes requests from the client's own peers only
     this.jobs = new BootstrapJobs({
       endpoint: this.endpoint, timers: o.timers, random: o.random, log: o.log, endpointName: o.endpointName,
@@ -124,7 +124,7 @@ export class LwM2MClient {
   private objectSpecs(): ObjectSpec[] {
     const o = this.o;
     const own: ObjectSpec[] = [
-      { id: OBJ.SECURITY, fixedInstances: false },
+      { id: OBJ.SECURITY, fixedInstances: true },
       serverObject({
         tree: () => this.running, servers: this.servers, timers: o.timers, log: o.log,
         bootstrapTrigger: () => { void this.dispatch({ type: 'bootstrap-trigger' }); },
@@ -385,7 +385,7 @@ export class LwM2MClient {
 
   private openSession(origin: 'client' | 'server'): BootstrapSession {
     this.sessionOrigin = origin;
-    this.session = new BootstrapSession(this.running, { log: this.o.log, supportedObjects: this.supported, consistency: this.consistency, limits: this.limits });
+    this.session = new BootstrapSession(this.running, { log: this.o.log, objects: this.objects, consistency: this.consistency, limits: this.limits });
     void this.dispatch({ type: 'sequence-opened', origin });
     return this.session;
   }

@@ -1,8 +1,7 @@
 // Bootstrap-Finish consistency check (Core §5.2.5 "Bootstrap and Configuration
 // Consistency"): an inconsistent set is answered 4.06 and never becomes the
 // running configuration.
-import { getObjectDef } from '../model/objects';
-import type { Value } from '../model/types';
+import type { ObjectDef, Value } from '../model/types';
 import { asNumber, isMultiple, type ObjectTree } from './object-tree';
 import { OBJ, SEC, SECURITY_MODE, SRV } from './ids';
 import { parseServerUri } from './server-uri';
@@ -12,6 +11,8 @@ export interface ConsistencyOptions {
   supportedObjects: ReadonlySet<number>;
   /** Security Modes this client can use: NoSec, and PSK when it has DTLS. */
   supportedSecurityModes: ReadonlySet<number>;
+  /** The definition of a supported object (object-registry.ts). */
+  definition(objectId: number): ObjectDef | undefined;
 }
 
 export const MAX_REPORTED_PROBLEMS = 4;
@@ -73,7 +74,7 @@ export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): st
   }
   if (accounts === 0) problems.unshift('no LwM2M Server Account');
 
-  problems.push(...typeProblems(tree, opts.supportedObjects));
+  problems.push(...typeProblems(tree, opts));
   return problems;
 }
 
@@ -93,10 +94,10 @@ function nonEmpty(v: Value | undefined): boolean {
 
 // Writes were decoded against the definitions, so only resources the client
 // does not know or that changed shape (single vs multiple) can be off here.
-function typeProblems(tree: ObjectTree, supported: ReadonlySet<number>): string[] {
+function typeProblems(tree: ObjectTree, opts: ConsistencyOptions): string[] {
   const out: string[] = [];
-  for (const oid of supported) {
-    const def = getObjectDef(oid);
+  for (const oid of opts.supportedObjects) {
+    const def = opts.definition(oid);
     if (!def) continue;
     for (const [iid, inst] of tree.instances(oid) ?? []) {
       for (const [rid, v] of inst) {

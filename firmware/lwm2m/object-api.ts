@@ -80,6 +80,12 @@ export interface ObjectHandler {
   streams?(instanceId: number, resourceId: number): boolean;
   /** One block of such a write; Access Control has been checked. */
   writeBlock?(req: IncomingRequest): ResponseSpec;
+  /**
+   * Called once when the client takes the object: `changed` tells it a value
+   * the handler serves changed, so observations of it notify (as
+   * LwM2MClient.notifyChanged does for the application).
+   */
+  attach?(changed: (instanceId: number, resourceId: number) => void): void;
 }
 
 /** Initial instance: its id and the values it starts with. */

@@ -49,6 +49,9 @@ export class ObjectRegistry {
       ids.add(s.id);
     }
     this.supported = ids;
+    for (const s of this.specs.values()) {
+      s.handler?.attach?.((instanceId, resourceId) => host.changed({ objectId: s.id, instanceId, resourceId }));
+    }
   }
 
   def(objectId: number): ObjectDef | undefined {

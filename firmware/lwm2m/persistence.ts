@@ -60,6 +60,15 @@ export function storePersistence(store: RecordStore, log: Logger): ConfigPersist
       if (!r.ok) log.error(`store: commit failed (${r.error})`);
       return r.ok;
     },
+    clear(): boolean {
+      // One commit: a power cut leaves the old configuration or none, never a part of it.
+      const changes: Array<{ key: number; value: null }> = [];
+      for (const key of store.keys()) if (key <= MANIFEST_KEY || key === ATTRIBUTES_KEY) changes.push({ key, value: null });
+      if (changes.length === 0) return true;
+      const r = store.commit(changes);
+      if (!r.ok) log.error(`store: erasing the configuration failed (${r.error})`);
+      return r.ok;
+    },
   };
 }
 

@@ -9,9 +9,10 @@ export type ResourceRow = [number, string, Operations, 0 | 1, 0 | 1, DataType, s
 /** [id, name, objectVersion, lwm2mVersion, urn, multiple 0|1, mandatory 0|1, resources] */
 export type ObjectRow = [number, string, string, string, string, 0 | 1, 0 | 1, ResourceRow[]];
 
-function build(): Map<number, ObjectDef> {
+/** Definitions from a compact table: the built-in one, or a project's own (build/gen-objects.ts --out). */
+export function objectDefs(table: readonly ObjectRow[]): Map<number, ObjectDef> {
   const m = new Map<number, ObjectDef>();
-  for (const [id, name, version, lwm2mVersion, urn, multiple, mandatory, rows] of OBJECT_ROWS) {
+  for (const [id, name, version, lwm2mVersion, urn, multiple, mandatory, rows] of table) {
     const resources = new Map<number, ResourceDef>();
     for (const [rid, rname, operations, rmult, rmand, type, range, units] of rows) {
       const r: ResourceDef = { id: rid, name: rname, operations, multiple: rmult === 1, mandatory: rmand === 1, type };
@@ -25,7 +26,7 @@ function build(): Map<number, ObjectDef> {
 }
 
 // Bound: one entry per row of the generated table (fixed at build time).
-const DEFS: ReadonlyMap<number, ObjectDef> = build();
+const DEFS: ReadonlyMap<number, ObjectDef> = objectDefs(OBJECT_ROWS);
 
 export function getObjectDef(objectId: number): ObjectDef | undefined {
   return DEFS.get(objectId);
