@@ -1,7 +1,7 @@
 // A small LwM2M Server for the laptop: Registration Interface (register,
 // update, de-register) and the Device Management / Information Reporting
 // operations to drive a device. Node only.
-import type { ClientObservation, CoapResponse, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
+import type { ClientObservation, CoapResponse, IncomingRequest, Peer, RequestOptions, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
 import { CoapTimeoutError } from '../firmware/coap/errors';
@@ -10,7 +10,8 @@ import { ContentFormat, decodePayload, encodePayload, parseLinkFormat, type Link
 import { formatPath, parsePath } from '../firmware/model/path';
 import type { Path, Value } from '../firmware/model/types';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../firmware/platform/ports';
-import { resolveType } from '../firmware/lwm2m/resolver';
+import { modelResolver } from './models';
+import type { ObjectDef } from '../firmware/model/types';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 import { Encoder } from 'cbor-x';
 import type { DtlsCrypto } from '../firmware/dtls/crypto';
@@ -84,6 +85,8 @@ export interface LwM2MServerOptions {
    * client) and the ports (default: those of the transports, when they say).
    */
   advertise?: { address?: string; port?: number; coapsPort?: number };
+  /** Object definitions beyond the built-in ones (a vendor's, from --models DDF files): values are typed with them. */
+  models?: ReadonlyMap<number, ObjectDef>;
 }
 
 /** A Package block is sent this many times at most (each time with CoAP's own retransmissions) before a push gives up. */
@@ -154,7 +157,11 @@ export class LwM2MServer {
   /** Files served at /fw/<name> (for Package URI pulls). */
   private readonly files = new Map<string, Uint8Array>();
 
+  /** Types of resources from the built-in definitions and `models`. */
+  readonly resolveType: ReturnType<typeof modelResolver>;
+
   constructor(private readonly o: LwM2MServerOptions) {
+    this.resolveType = modelResolver(o.models);
     this.psk = o.psk ?? new PskStore();
     this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.handle(req, false);
@@ -249,7 +256,7 @@ export class LwM2MServer {
     const reg = [...this.clients.values()].find((r) => r.secure === secure && r.peer.port === peer.port && r.peer.address === peer.address);
     if (!reg) return { code: Code.NOT_FOUND };
     if (format !== ContentFormat.SENML_CBOR && format !== ContentFormat.SENML_JSON) return { code: Code.UNSUPPORTED_CONTENT_FORMAT };
-    const dec = decodePayload(format, payload, {}, resolveType);
+    const dec = decodePayload(format, payload, {}, this.resolveType);
     if (!dec.ok) return { code: Code.BAD_REQUEST, payload: utf8Encode(dec.reason) };
     this.emit({ type: 'send', reg, records: dec.value.records, contentFormat: format });
     return { code: Code.CHANGED };
@@ -418,6 +425,12 @@ export class LwM2MServer {
 
   // ---------------------------------------------------- DM operations
 
+  /** Any request as given (payload bytes and options untouched): for what the typed operations would refuse to encode. */
+  async request(ep: string, req: RequestOptions): Promise<OperationResult> {
+    const res = await this.via(ep).request(this.target(ep), req);
+    return this.result(res, '/' + (req.path ?? []).join('/'));
+  }
+
   async read(ep: string, path: string, accept: number = ContentFormat.TLV): Promise<OperationResult> {
     const res = await this.via(ep).request(this.target(ep), { method: Code.GET, path: segments(path), accept });
     return this.result(res, path);
@@ -434,7 +447,7 @@ export class LwM2MServer {
     const p = mustPath(path);
     const format = opts.format ?? ContentFormat.TLV;
     const records: ResourceRecord[] = Array.isArray(value) ? value : [{ path: p, value }];
-    const enc = encodePayload(format, p, records, resolveType);
+    const enc = encodePayload(format, p, records, this.resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
     const res = await this.via(ep).request(this.target(ep), {
       method: opts.replace === false ? Code.POST : Code.PUT, path: segments(path), contentFormat: format, payload: enc.value,
@@ -489,7 +502,7 @@ export class LwM2MServer {
 
   async create(ep: string, objectPath: string, records: ResourceRecord[], format: number = ContentFormat.TLV): Promise<OperationResult & { location?: string }> {
     const p = mustPath(objectPath);
-    const enc = encodePayload(format, p, records, resolveType);
+    const enc = encodePayload(format, p, records, this.resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
     const res = await this.via(ep).request(this.target(ep), { method: Code.POST, path: segments(objectPath), contentFormat: format, payload: enc.value });
     return { ...this.result(res, objectPath), location: res.locationPath.length ? '/' + res.locationPath.join('/') : undefined };
@@ -522,7 +535,7 @@ export class LwM2MServer {
 
   /** Write-Composite: iPATCH on the root with SenML records of several instances. */
   async writeComposite(ep: string, records: ResourceRecord[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
-    const enc = encodePayload(format, {}, records, resolveType);
+    const enc = encodePayload(format, {}, records, this.resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
     const res = await this.via(ep).request(this.target(ep), { method: Code.IPATCH, path: [], contentFormat: format, payload: enc.value });
     return this.result(res, '/');
@@ -541,7 +554,7 @@ export class LwM2MServer {
     if (res.code >= 128 || res.contentFormat === ContentFormat.TEXT) out.text = utf8Decode(res.payload);
     if (res.code === Code.CONTENT && res.contentFormat !== undefined && res.contentFormat !== ContentFormat.LINK_FORMAT) {
       const p = parsePath(path);
-      const dec = p ? decodePayload(res.contentFormat, res.payload, p, resolveType) : undefined;
+      const dec = p ? decodePayload(res.contentFormat, res.payload, p, this.resolveType) : undefined;
       if (dec?.ok) out.records = dec.value.records;
     }
     return out;

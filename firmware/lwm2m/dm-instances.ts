@@ -51,8 +51,11 @@ export function create(scope: DmScope, path: Path, req: IncomingRequest, ssid: n
     const problem = rangeProblem(rdef, r.value);
     if (problem) return fail(scope, Code.BAD_REQUEST, `/${path.objectId}/${iid}/${r.path.resourceId}: ${problem}`, req);
   }
+  // Mandatory resources come with the Create, except read-only ones the object's handler serves live.
+  const liveReads = objects.handler(path.objectId!)?.read !== undefined;
   for (const [rid, rdef] of def.resources) {
-    if (rdef.mandatory && rdef.operations !== 'E' && !decoded.value.records.some((r) => r.path.resourceId === rid))
+    const served = liveReads && !rdef.operations.includes('W');
+    if (rdef.mandatory && rdef.operations !== 'E' && !served && !decoded.value.records.some((r) => r.path.resourceId === rid))
       return fail(scope, Code.BAD_REQUEST, `mandatory resource ${rid} missing`, req);
   }
   const handler = objects.handler(path.objectId!);

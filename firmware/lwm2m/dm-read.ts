@@ -127,9 +127,8 @@ function awaitLive(scope: DmScope, records: ResourceRecord[], pending: PendingRe
       if (done) return;
       done = true;
       ctx.timers.clearTimeout(timer);
-      const reason = `read handler of ${where} failed: ${e instanceof Error ? e.message : String(e)}`;
-      ctx.log.error(`objects: ${reason}`);
-      resolve({ ok: false, code: Code.INTERNAL_SERVER_ERROR, reason });
+      ctx.log.error(`objects: read handler of ${where} failed: ${e instanceof Error ? e.message : String(e)}`);
+      resolve({ ok: false, code: Code.INTERNAL_SERVER_ERROR, reason: `read handler of ${where} failed` });
     });
   });
 }

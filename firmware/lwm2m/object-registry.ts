@@ -147,10 +147,10 @@ export class ObjectRegistry {
     for (const k of [...this.lastAsync.keys()]) if (k.startsWith(prefix)) this.lastAsync.delete(k);
   }
 
+  // The handler's message goes to the log only; the server learns that the read failed.
   private failed(key: string, e: unknown): LiveRead {
-    const reason = `read handler of /${key} failed: ${e instanceof Error ? e.message : String(e)}`;
-    this.host.log.error(`objects: ${reason}`);
-    return { kind: 'failed', reason };
+    this.host.log.error(`objects: read handler of /${key} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { kind: 'failed', reason: `read handler of /${key} failed` };
   }
 }
 

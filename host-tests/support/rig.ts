@@ -3,6 +3,7 @@
 // LwM2M Servers, over the in-memory network in virtual time ('memory',
 // 'lossy') or over real loopback UDP ('udp'). Every datagram is recorded.
 // Waits and operations throw when they do not complete, with what was awaited.
+import type { ObjectDef } from '../../firmware/model/types';
 import type { Peer, RequestHandler } from '../../firmware/coap/api';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
 import { decodeMessage, methodName, type CoapMessage } from '../../firmware/coap/message';
@@ -70,6 +71,8 @@ export interface RigOptions {
   registered?: boolean;
   /** Bootstrap and register over coaps (DTLS with PSK): the servers listen on coaps only. */
   coaps?: boolean;
+  /** The LwM2M Servers' extra object definitions (a vendor object's, as --models gives them). */
+  models?: ReadonlyMap<number, ObjectDef>;
 }
 
 export class Rig {
@@ -146,7 +149,7 @@ export class Rig {
       const psk = new PskStore();
       if (coaps) psk.set(this.endpointName, this.endpointName, rigServerPskKey(i));
       const s = new LwM2MServer({
-        transport: t, timers: this.timers, random: this.random, log, onEvent: (e) => events.push(e), psk,
+        transport: t, timers: this.timers, random: this.random, log, onEvent: (e) => events.push(e), psk, models: this.o.models,
         coaps: secureT ? { transport: secureT, crypto: nodeCrypto } : undefined,
       });
       this.servers.push(s);
