@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { LwM2MClient, type ClientEvent, type ClientOptions } from '../firmware/lwm2m/client';
+import type { DeviceInfo } from '../firmware/lwm2m/device-object';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../firmware/platform/node';
 import { installNodeTlv } from '../firmware/platform/node/tlv-wasm';
 import { installCborX } from '../firmware/platform/node/cbor-x';
@@ -40,6 +41,10 @@ export interface NodeClientOptions {
   logLevel?: LogLevel;
   log?: Logger;
   onEvent?: (e: ClientEvent) => void;
+  /** The application's objects (ClientOptions.objects): IPSO objects with ready handlers, its own definitions and handlers. */
+  objects?: ClientOptions['objects'];
+  /** Device Object values beyond the host's own (manufacturer, model …). */
+  device?: Omit<DeviceInfo, 'reboot'>;
   extra?: Partial<ClientOptions>;
 }
 
@@ -196,7 +201,11 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
       softwareVersion: `node ${process.version}`, deviceType: 'laptop', powerSources: [5],
       memoryTotalKiB: Math.round(process.memoryUsage().rss / 1024),
       memoryFreeKiB: () => Math.round((process.memoryUsage().heapTotal - process.memoryUsage().heapUsed) / 1024),
+      ...o.device,
+      // Reboot and Factory Reset (/3/0/4, /3/0/5) restart the client in this process, as a reset would.
+      reboot: restart,
     },
+    objects: o.objects,
     ...(firmware ? { firmware } : {}),
     onEvent: o.onEvent,
     ...o.extra,
