@@ -124,7 +124,7 @@ export class LwM2MClient {
   private objectSpecs(): ObjectSpec[] {
     const o = this.o;
     const own: ObjectSpec[] = [
-      { id: OBJ.SECURITY, fixedInstances: true },
+      { id: OBJ.SECURITY, fixedInstances: true, hidden: true },
       serverObject({
         tree: () => this.running, servers: this.servers, timers: o.timers, log: o.log,
         bootstrapTrigger: () => { void this.dispatch({ type: 'bootstrap-trigger' }); },

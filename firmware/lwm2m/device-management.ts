@@ -23,7 +23,6 @@ import { encodeComposite, encodeObserved, read, readComposite, readObserved } fr
 import { denied, fail, type DmContext, type DmScope } from './dm-scope';
 import { ACL } from './access-control';
 import { write } from './dm-write';
-import { OBJ } from './ids';
 import { InformationReporting, type EncodeResult, type ReadResult, type ReportingHost } from './reporting';
 import type { ObjectTree } from './object-tree';
 import type { Logger, Timers } from '../platform/ports';
@@ -50,6 +49,7 @@ export class DeviceManagement implements ReportingHost {
   encode(paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult {
     return encodeObserved(this.scope, paths, composite, records, format);
   }
+  isVolatile(path: Path): boolean { return this.ctx.objects.isVolatile(path); }
 
   /** The notification attributes the servers attached (held by the reporting interface). */
   get attributes(): AttributeStore { return this.reporting.attributes; }
@@ -62,7 +62,7 @@ export class DeviceManagement implements ReportingHost {
     const path = parsePath(req.path);
     if (!path || path.objectId === undefined) return fail(scope, path ? Code.METHOD_NOT_ALLOWED : Code.BAD_REQUEST, path ? 'operation on the root' : 'bad URI', req);
     // The Security object is never accessible to an LwM2M Server (Core §E.1).
-    if (path.objectId === OBJ.SECURITY) return fail(scope, Code.UNAUTHORIZED, 'Security object is not accessible', req);
+    if (scope.ctx.objects.hidden(path.objectId)) return fail(scope, Code.UNAUTHORIZED, `object /${path.objectId} is not accessible`, req);
     if (!scope.ctx.objects.supported.has(path.objectId)) return fail(scope, Code.NOT_FOUND, `object /${path.objectId} not supported`, req);
     if (req.block1) return this.streamedPackage(path, req, ssid);
     switch (req.method) {
@@ -120,7 +120,7 @@ export class DeviceManagement implements ReportingHost {
    * `paths` in SenML. Fails when nothing readable is found.
    */
   sendPayload(ssid: number, paths: Path[], format: number): { ok: true; payload: Uint8Array } | Refused {
-    for (const p of paths) if (p.objectId === OBJ.SECURITY) return { ok: false, code: Code.UNAUTHORIZED, reason: 'Security object is not sent' };
+    for (const p of paths) if (p.objectId !== undefined && this.ctx.objects.hidden(p.objectId)) return { ok: false, code: Code.UNAUTHORIZED, reason: `object /${p.objectId} is not sent` };
     const records = readComposite(this.scope, paths, ssid);
     if (records.length === 0) return { ok: false, code: Code.NOT_FOUND, reason: 'nothing to send' };
     const enc = encodeComposite(this.scope, records, format);

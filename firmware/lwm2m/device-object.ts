@@ -95,6 +95,8 @@ export function deviceObject(host: DeviceHost): ObjectSpec {
           default: return Code.METHOD_NOT_ALLOWED;
         }
       },
+      // Current Time moves with the clock, with no change notice.
+      volatile: (instanceId, resourceId) => instanceId === 0 && (resourceId === undefined || resourceId === DEV.CURRENT_TIME),
       canExecute: (instanceId, resourceId) => instanceId === 0
         && (resourceId === DEV.REBOOT || resourceId === DEV.FACTORY_RESET || resourceId === DEV.RESET_ERROR_CODE),
     },

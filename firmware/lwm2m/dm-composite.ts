@@ -11,7 +11,6 @@ import { ACL } from './access-control';
 import { parsePathList } from './composite';
 import { COMPOSITE_FORMATS, encodeComposite, readComposite } from './dm-read';
 import { afterChange, denied, fail, type DmScope } from './dm-scope';
-import { OBJ } from './ids';
 import { isRefusal, refusalCode } from './object-registry';
 import { isMultiple, type ResourceValue } from './object-tree';
 import { rangeProblem } from './value-checks';
@@ -25,7 +24,7 @@ export function fetchComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
   const format = req.accept ?? req.contentFormat!;
   if (!COMPOSITE_FORMATS.has(format)) return fail(scope, Code.NOT_ACCEPTABLE, `composite answer in format ${format}`, req);
   for (const p of list.paths) {
-    if (p.objectId === OBJ.SECURITY) return fail(scope, Code.UNAUTHORIZED, 'Security object is not accessible', req);
+    if (p.objectId !== undefined && scope.ctx.objects.hidden(p.objectId)) return fail(scope, Code.UNAUTHORIZED, `object /${p.objectId} is not accessible`, req);
     // Observe-Composite: a path that exists must be readable (ETS int-308 note); Read-Composite leaves it out (int-281).
     if (req.observe === 0 && p.resourceId !== undefined) {
       const rdef = scope.ctx.objects.resource(p.objectId!, p.resourceId);
@@ -51,7 +50,7 @@ export function writeComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
   const tree = ctx.tree();
   for (const r of decoded.value.records) {
     const p = r.path;
-    if (p.objectId === OBJ.SECURITY) return fail(scope, Code.UNAUTHORIZED, 'Security object is not accessible', req);
+    if (ctx.objects.hidden(p.objectId!)) return fail(scope, Code.UNAUTHORIZED, `object /${p.objectId} is not accessible`, req);
     if (!ctx.objects.supported.has(p.objectId!) || r.unknown) return fail(scope, Code.NOT_FOUND, `${formatPath(p)} not supported`, req);
     if (!tree.getInstance(p.objectId!, p.instanceId!)) return fail(scope, Code.NOT_FOUND, `${formatPath(p)}: instance not found`, req);
     const d = denied(scope, ssid, p.objectId!, p.instanceId!, ACL.WRITE);

@@ -10,7 +10,6 @@ import type { Path } from '../model/types';
 import { ACL } from './access-control';
 import { collectRecords } from './apply';
 import { denied, fail, visibleInstances, type DmScope } from './dm-scope';
-import { OBJ } from './ids';
 import type { ReadValue } from './object-api';
 import { isMultiple, type ResourceValue } from './object-tree';
 import type { Refused } from './request-checks';
@@ -50,13 +49,13 @@ export function readRecords(scope: DmScope, path: Path, ssid?: number, wait = fa
     // Root (Read-Composite "/"): every readable object, never Security.
     const records: ResourceRecord[] = [];
     for (const oid of [...objects.supported].sort((a, b) => a - b)) {
-      if (oid === OBJ.SECURITY) continue;
+      if (objects.hidden(oid)) continue;
       const got = readRecords(scope, { objectId: oid }, ssid);
       if (got.ok) records.push(...got.records);
     }
     return { ok: true, records, pending: [] };
   }
-  if (path.objectId === OBJ.SECURITY) return { ok: false, code: Code.UNAUTHORIZED, reason: 'Security object is not accessible' };
+  if (objects.hidden(path.objectId)) return { ok: false, code: Code.UNAUTHORIZED, reason: `object /${path.objectId} is not accessible` };
   const def = objects.def(path.objectId);
   if (!def || !objects.supported.has(path.objectId)) return { ok: false, code: Code.NOT_FOUND, reason: 'object not supported' };
   if (path.instanceId !== undefined && !tree.getInstance(path.objectId, path.instanceId))

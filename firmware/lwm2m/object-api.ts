@@ -70,6 +70,11 @@ export interface ObjectHandler {
   write?(w: WriteRequest): WriteOutcome;
   /** An executable resource of the definition; a bare number is the response code. */
   execute?(e: ExecuteRequest): ExecuteResult | number | void;
+  /**
+   * A value that moves by itself with no change notice (a clock): observers of it re-read it at least
+   * every second. `resourceId` undefined asks about the whole instance.
+   */
+  volatile?(instanceId: number, resourceId: number | undefined): boolean;
   /** Whether this instance can run this executable (Discover lists it only then); default: yes when `execute` exists. */
   canExecute?(instanceId: number, resourceId: number): boolean;
   /** A server creates an instance (values already checked against the definition). */
@@ -103,4 +108,6 @@ export interface ObjectSpec {
   maxInstances?: number;
   /** Servers may not Create or Delete instances (the Server, Access Control and Device objects). */
   fixedInstances?: boolean;
+  /** No LwM2M Server may reach it by any operation, Send included (the Security object, Core §7.1.1 / E.1). */
+  hidden?: boolean;
 }

@@ -72,6 +72,18 @@ export class ObjectRegistry {
     return r ? { type: r.type, multiple: r.multiple } : undefined;
   };
 
+  /** Whether no LwM2M Server may reach this object at all (the Security object). */
+  hidden(objectId: number): boolean { return this.specs.get(objectId)?.hidden === true; }
+
+  /** Whether a value under `path` moves by itself (ObjectHandler.volatile). */
+  isVolatile(path: Path): boolean {
+    if (path.objectId === undefined) return false;
+    const h = this.handler(path.objectId);
+    if (!h?.volatile) return false;
+    if (path.instanceId === undefined) return this.specs.get(path.objectId)?.instances?.some((i) => h.volatile!(typeof i === 'number' ? i : i.id, undefined)) ?? false;
+    return h.volatile(path.instanceId, path.resourceId);
+  }
+
   /** Whether servers may Create and Delete instances of this object. */
   fixedInstances(objectId: number): boolean { return this.specs.get(objectId)?.fixedInstances === true; }
 

@@ -11,7 +11,6 @@ import type { DataType, Path, Value } from '../model/types';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
 import { AttributeStore, type AttributeUpdate, type Attributes } from './attributes';
 import type { ObjectTree } from './object-tree';
-import { DEV, OBJ } from './ids';
 
 export type ReadResult = { ok: true; records: ResourceRecord[] } | { ok: false; code: number; reason: string };
 export type EncodeResult = { ok: true; spec: ResponseSpec } | { ok: false; code: number; reason: string };
@@ -24,6 +23,8 @@ export interface ReportingHost {
   read(ssid: number, paths: Path[], composite: boolean): ReadResult;
   /** A 2.05 body in `format` (undefined: the default for the path). */
   encode(paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult;
+  /** Whether a value under `path` moves by itself, with no change notice (a clock): re-read at least every second. */
+  isVolatile(path: Path): boolean;
 }
 
 export interface ReportingOptions {
@@ -47,13 +48,6 @@ export interface ReportingStats {
   cancelled: number;
 }
 
-/** Resources whose value moves by itself (read live): re-checked every pmin (at least 1 s). */
-function isVolatile(p: Path): boolean {
-  if (p.objectId !== OBJ.DEVICE) return false;
-  if (p.instanceId !== undefined && p.instanceId !== 0) return false;
-  return p.resourceId === undefined || p.resourceId === DEV.CURRENT_TIME;
-}
-
 class Observation {
   last = new Map<string, Value>();
   lastSentAt = 0;
@@ -71,8 +65,9 @@ class Observation {
     readonly composite: boolean,
     readonly format: number | undefined,
     readonly relation: ObserveRelation,
+    volatile: boolean,
   ) {
-    this.volatile = paths.some(isVolatile);
+    this.volatile = volatile;
   }
 
   covers(p: Path): boolean {
@@ -128,7 +123,7 @@ export class InformationReporting {
       this.stats.rejected++;
       return { code: Code.SERVICE_UNAVAILABLE, reason: 'too many observe relations' };
     }
-    const obs = new Observation(ssid, paths, composite, format, relation);
+    const obs = new Observation(ssid, paths, composite, format, relation, paths.some((p) => this.host.isVolatile(p)));
     const now = this.host.timers.now();
     obs.lastSentAt = obs.lastEvalAt = obs.lastConAt = now;
     remember(obs, got.records);
