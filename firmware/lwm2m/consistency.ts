@@ -62,13 +62,12 @@ export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): st
     if (!validSsid(ssid)) { add(`${p}/0 out of range`); continue; }
     if (serverSsids.has(ssid)) add(`${p}: duplicate ssid ${ssid}`);
     serverSsids.add(ssid);
-    const lifetime = asNumber(tree.value(OBJ.SERVER, iid, SRV.LIFETIME));
+    const lifetime = tree.value(OBJ.SERVER, iid, SRV.LIFETIME);
     if (lifetime === undefined) add(`${p}/1 missing`);
-    else if (lifetime <= 0) add(`${p}/1 must be > 0`);
+    else { const bad = lifetimeProblem(lifetime); if (bad) add(`${p}/1 ${bad}`); }
     const binding = tree.value(OBJ.SERVER, iid, SRV.BINDING);
-    if (typeof binding !== 'string') add(`${p}/7 missing`);
-    else if (!/^[UMHTSNQ]+$/.test(binding)) add(`${p}/7 bad binding`);
-    else if (!binding.includes('U')) add(`${p}/7 binding ${binding} has no UDP`);
+    if (binding === undefined) add(`${p}/7 missing`);
+    else { const bad = bindingProblem(binding); if (bad) add(`${p}/7 ${bad}`); }
     if (!securityBySsid.has(ssid)) add(`${p}: no Security instance with ssid ${ssid}`);
     else accounts++;
   }
@@ -76,6 +75,22 @@ export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): st
 
   problems.push(...typeProblems(tree, opts));
   return problems;
+}
+
+/**
+ * Lifetime (/1/x/1): seconds, > 0. The 1.2 object text reads 0 as "no expiry"; a 1.1
+ * registration carries `lt` with no such meaning (Core 1.1 §6.2.1), so this client takes
+ * no 0 — at Bootstrap-Finish and at a Write alike — and client and server agree on the value.
+ */
+export function lifetimeProblem(v: Value): string | undefined {
+  const n = asNumber(v);
+  return n === undefined || !Number.isInteger(n) || n <= 0 ? 'must be > 0' : undefined;
+}
+
+/** Binding (/1/x/7): letters of Core 1.1 §5.3.1.1 (U M H T S N, Q), UDP among them: this client speaks UDP only. */
+export function bindingProblem(v: Value): string | undefined {
+  if (typeof v !== 'string' || !/^[UMHTSNQ]+$/.test(v)) return 'bad binding';
+  return v.includes('U') ? undefined : `binding ${v} has no UDP`;
 }
 
 const MODE_NAMES: Readonly<Record<number, string>> = Object.freeze({ 0: 'PSK', 1: 'RPK', 2: 'certificate', 3: 'NoSec', 4: 'certificate with EST' });

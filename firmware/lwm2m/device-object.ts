@@ -49,6 +49,9 @@ export function installDevice(tree: ObjectTree, info: DeviceInfo): void {
   if (tree.value(OBJ.DEVICE, 0, DEV.TIMEZONE) === undefined) set(DEV.TIMEZONE, 'Etc/UTC');
 }
 
+/** ISO 8601 UTC offsets as the Device object shows them: +02:00, -0530, +02, Z. */
+const UTC_OFFSET = /^(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)$/;
+
 export interface DeviceHost {
   tree(): ObjectTree;
   clock: WallClock;
@@ -77,6 +80,10 @@ export function deviceObject(host: DeviceHost): ObjectSpec {
         return undefined;
       },
       write({ values }) {
+        const utc = values.get(DEV.UTC_OFFSET);
+        if (utc !== undefined && !(typeof utc === 'string' && UTC_OFFSET.test(utc))) {
+          return { code: Code.BAD_REQUEST, reason: '/3/0/14 UTC Offset must be ±hh[:mm] or Z (ISO 8601)' };
+        }
         // Writing Current Time sets the clock's offset rather than a stored value.
         const t = values.get(DEV.CURRENT_TIME);
         if (typeof t !== 'number') return undefined;

@@ -6,6 +6,7 @@
 import { Code } from '../coap/message';
 import type { Logger, Timers } from '../platform/ports';
 import { OBJ, SRV } from './ids';
+import { bindingProblem, lifetimeProblem } from './consistency';
 import type { ObjectSpec } from './object-api';
 import type { ObjectTree } from './object-tree';
 import type { ServerSet } from './server-set';
@@ -27,6 +28,16 @@ export function serverObject(c: ServerObjectHost): ObjectSpec {
     id: OBJ.SERVER,
     fixedInstances: true,
     handler: {
+      // The rules Bootstrap-Finish applies to the same resources: a value it would refuse is refused here too.
+      write({ instanceId, values }) {
+        const lifetime = values.get(SRV.LIFETIME);
+        const badLifetime = lifetime === undefined || lifetime instanceof Map ? undefined : lifetimeProblem(lifetime);
+        if (badLifetime) return { code: Code.BAD_REQUEST, reason: `/1/${instanceId}/1 ${badLifetime}` };
+        const binding = values.get(SRV.BINDING);
+        const badBinding = binding === undefined || binding instanceof Map ? undefined : bindingProblem(binding);
+        if (badBinding) return { code: Code.BAD_REQUEST, reason: `/1/${instanceId}/7 ${badBinding}` };
+        return undefined;
+      },
       execute({ instanceId, resourceId }) {
         switch (resourceId) {
           case SRV.REGISTRATION_UPDATE_TRIGGER: {

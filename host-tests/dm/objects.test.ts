@@ -218,6 +218,23 @@ describe('dm: the application\'s own objects (object seam)', function () {
     assert.equal((await h.settle(h.server.create(ep(), '/3303', [rec('/3303/1/5700', 1)]))).code, '5.03', 'the sensor has its one instance');
   });
 
+  it('refuses through a DM Write what Bootstrap-Finish refuses: Lifetime ≤ 0, a Binding without U, a UTC Offset that is not ISO 8601', async () => {
+    const w = (path: string, v: string | number) => h.settle(h.server.request(ep(), {
+      method: Code.PUT, path: path.split('/').slice(1), contentFormat: ContentFormat.TEXT, payload: utf8Encode(String(v)) }));
+    const lifetime = values(await h.settle(h.server.read(ep(), '/1/0/1', ContentFormat.TEXT)))['/1/0/1'];
+    for (const [path, v, why] of [['/1/0/1', -5, /must be > 0/], ['/1/0/1', 0, /must be > 0/], ['/1/0/7', 'XYZ', /bad binding/], ['/1/0/7', 'S', /no UDP/],
+      ['/3/0/14', 'hello', /UTC Offset/], ['/3/0/14', '+25:00', /UTC Offset/]] as const) {
+      const r = await w(path, v);
+      assert.equal(r.code, '4.00', `${path} ${v}`);
+      assert.match(r.text ?? '', why);
+    }
+    assert.equal(values(await h.settle(h.server.read(ep(), '/1/0/1', ContentFormat.TEXT)))['/1/0/1'], lifetime, 'unchanged');
+    for (const [path, v] of [['/1/0/7', 'UQ'], ['/3/0/14', '+02'], ['/3/0/14', '-05:30'], ['/3/0/14', 'Z']] as const) {
+      assert.equal((await w(path, v)).code, '2.04', `${path} ${v}`);
+    }
+    assert.equal((await w('/1/0/7', 'U')).code, '2.04');
+  });
+
   it('counts presses of a push button', async () => {
     button.input(true);
     button.input(false);
