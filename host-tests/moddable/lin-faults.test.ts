@@ -16,6 +16,9 @@ import { join } from 'node:path';
 import { makeHostImage } from '../../firmware/lwm2m/fw-image';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { RecordStore } from '../../firmware/store/record-store';
+import { nodeCrypto } from '../../firmware/platform/node/crypto';
+import { toHex } from '../../firmware/util/hex';
+import { PskStore } from '../../host/psk-store';
 import { BootstrapServer, type BootstrapEvent } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { installTlv } from '../../host/runtime';
@@ -384,5 +387,83 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
       assert.ok(next.logLines().some((l) => /firmware: a download was under way when the device restarted/.test(l)));
       note('power cut during a download', `next boot → registered ${secs(at - t0)} later; /5/0/3 = 0, /5/0/5 = 4`);
     });
+  });
+});
+
+describe('the firmware over coaps under faults on the Moddable Linux runtime', function () {
+  const BS_IDENTITY = 'lin-faults-bs';
+  const BS_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0x50 + i);
+  const SRV_IDENTITY = 'lin-faults-srv';
+  const SRV_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0x70 + i);
+  let sdk: Sdk;
+  let so: string;
+  let flashDir: string;
+  const sockets: UdpTransport[] = [];
+  let bsLink: FaultyLink;
+  let server: LwM2MServer;
+  let bs: BootstrapServer;
+  let fw: LinFirmware | undefined;
+  const srvEvents: Array<ServerEvent & { at: number }> = [];
+
+  before(async function () {
+    this.timeout(10 * 60_000);
+    const found = findSdk();
+    if ('missing' in found) throw new Error(found.missing);
+    sdk = found;
+    installTlv(quiet);
+    flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-faults-coaps-'));
+    for (let i = 0; i < 4; i++) sockets.push(await openUdp({ address: '127.0.0.1', port: 0, log: quiet }));
+    const [bsPlain, bsSecure, srvPlain, srvSecure] = sockets as [UdpTransport, UdpTransport, UdpTransport, UdpTransport];
+    bsLink = new FaultyLink(bsSecure);
+    const psk = new PskStore();
+    psk.set(EP, SRV_IDENTITY, SRV_KEY);
+    server = new LwM2MServer({
+      transport: srvPlain, coaps: { transport: srvSecure, crypto: nodeCrypto }, psk,
+      timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => srvEvents.push({ ...e, at: Date.now() }),
+    });
+    bs = new BootstrapServer({
+      transport: bsPlain, coaps: { transport: bsLink.transport, crypto: nodeCrypto }, timers: nodeTimers, random: nodeRandom, log: quiet,
+      config: {
+        format: 'tlv',
+        endpoints: {
+          [EP]: {
+            psk: { identity: BS_IDENTITY, keyHex: toHex(BS_KEY) },
+            servers: [{ uri: `coaps://127.0.0.1:${srvSecure.port}`, ssid: 101, lifetime: 300, securityMode: 'psk', pskIdentity: SRV_IDENTITY, pskKeyHex: toHex(SRV_KEY) }],
+          },
+        },
+      },
+    });
+    ({ so } = await buildLin(sdk, {
+      name: 'lin-faults-coaps',
+      config: { endpoint: EP, bootstrap: `coaps://127.0.0.1:${bsSecure.port}`, pskIdentity: BS_IDENTITY, pskKey: toHex(BS_KEY), flashDirectory: `${flashDir}/`, logLevel: 'info' },
+    }));
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await fw?.stop('SIGKILL');
+    server?.close();
+    bs?.close();
+    for (const s of sockets) s.close();
+    if (flashDir) rmSync(flashDir, { recursive: true, force: true });
+    if (recovered.length > 0) console.log(`        ${recovered[recovered.length - 1]![0]}: ${recovered[recovered.length - 1]![1]}`);
+  });
+
+  it('the Bootstrap-Server silent for 70 s from the first ClientHello (longer than the handshake\'s 63 s of flights): a new handshake once it answers, then bootstrap and registration over coaps', async function () {
+    this.timeout(400_000);
+    let silentFrom = 0;
+    bsLink.tap((d) => { if (silentFrom === 0 && d.dir === 'up') { silentFrom = Date.now(); bsLink.down = true; } });
+    fw = LinFirmware.start(sdk, so, 'DTLS peer silent');
+    await until(() => silentFrom > 0, 30_000, 'the first ClientHello', () => fw!.proc.log(60));
+    await sleep(70_000);
+    bsLink.down = false;
+    const backAt = Date.now();
+    await until(() => server.clients.has(EP), 200_000, 'registration over coaps after the Bootstrap-Server answered again', () => fw!.proc.log(80));
+    const at = srvEvents.find((e) => e.type === 'registered')!.at;
+    assert.equal(server.clients.get(EP)!.secure, true);
+    const lines = fw.logLines();
+    assert.deepEqual(fw.xsErrors(), []);
+    note('DTLS peer silent 70 s during the handshake', `silent ${secs(backAt - silentFrom)} from the first ClientHello → registered over coaps ${secs(at - backAt)} after it answered again `
+      + `(${lines.filter((l) => /\] [EW] /.test(l)).length} warnings/errors logged, e.g. ${JSON.stringify(lines.find((l) => /\] [EW] /.test(l)) ?? '')})`);
   });
 });
