@@ -57,13 +57,18 @@ export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 1_800_000;
 const RETRY_FIRST_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
 
-/** What an Update started, kept in the power-safe store across the restart. */
+/**
+ * What an Update started, kept in the power-safe store across the restart; or,
+ * with `downloading`, that a download is under way (version and name empty):
+ * a restart in the middle of one is reported as Update Result 4.
+ */
 export interface PendingUpdate {
   /** The version of the image booted into (its header's), and its name. */
   version: string;
   name: string;
-  /** The version that was running when Update was executed. */
+  /** The version that was running when Update was executed (or the download started). */
   from: string;
+  downloading?: boolean;
 }
 
 export interface PendingUpdateStore {
@@ -128,6 +133,8 @@ export class FirmwareUpdate {
   private lastBlock: { offset: number; length: number; more: boolean } | null = null;
   /** After a restart into a new image: confirm it and report once registered. */
   private awaitingRegistration: PendingUpdate | null = null;
+  /** The store notes a download under way. */
+  private marked = false;
 
   constructor(private readonly host: FirmwareHost, private readonly o: FirmwareUpdateOptions) {}
 
@@ -155,6 +162,15 @@ export class FirmwareUpdate {
   boot(): void {
     const pending = this.o.store?.load();
     if (!pending) return;
+    if (pending.downloading) {
+      // Core E.6: a download that fails goes back to Idle with the reason in Update Result. The device
+      // restarting midway cut the transfer as a lost connection does, and the slot's partial image is
+      // never booted: Idle, 4 ("Connection lost during downloading process"); the server may start again.
+      this.o.store!.save(undefined);
+      this.host.log.error('firmware: a download was under way when the device restarted; Update Result 4 (connection lost)');
+      this.set(FW_STATE.IDLE, UPDATE_RESULT.CONNECTION_LOST);
+      return;
+    }
     const running = this.host.runningVersion();
     const slot = this.o.slot;
     if (slot.boot === 'rolled-back' || running !== pending.version) {
@@ -318,8 +334,17 @@ export class FirmwareUpdate {
     if (f) return { ...f, code: Code.INTERNAL_SERVER_ERROR };
     this.pushOffset = 0;
     this.host.log.info(`firmware: ${how === 'push' ? 'receiving a Package' : 'downloading from the Package URI'}`);
+    this.markDownloading(true);
     this.set(FW_STATE.DOWNLOADING, UPDATE_RESULT.INITIAL);
     return undefined;
+  }
+
+  /** Keeps in the store that a download is under way (a restart then reports it lost), or clears that. */
+  private markDownloading(on: boolean): void {
+    if (on === this.marked || !this.o.store) return;
+    this.marked = on;
+    const ok = this.o.store.save(on ? { version: '', name: '', from: this.host.runningVersion(), downloading: true } : undefined);
+    if (!ok && on) this.host.log.warn('firmware: the download could not be noted in the store; a restart during it will not be reported');
   }
 
   /** The next bytes of the image: checked (header, size) and written to the slot. */
@@ -506,6 +531,7 @@ export class FirmwareUpdate {
     };
     this.state = state;
     this.result = result;
+    if (state !== FW_STATE.DOWNLOADING) this.markDownloading(false);
     put(FW.UPDATE_RESULT, result);
     put(FW.STATE, state);
     put(FW.PKG_NAME, state === FW_STATE.IDLE && result !== UPDATE_RESULT.SUCCESS ? '' : this.info?.name ?? '');

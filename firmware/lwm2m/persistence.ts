@@ -126,11 +126,13 @@ export function pendingUpdateStore(store: RecordStore, log: Logger): PendingUpda
       const b = store.get(PENDING_UPDATE_KEY);
       if (!b) return undefined;
       const parts = utf8Decode(b).split('\n');
-      if (parts.length !== 4 || parts[0] !== 'v1') { log.error('store: pending firmware update record damaged; ignored'); return undefined; }
-      return { version: parts[1]!, name: parts[2]!, from: parts[3]! };
+      // 'v1': an Update under way; 'd1': a download under way.
+      if (parts.length !== 4 || (parts[0] !== 'v1' && parts[0] !== 'd1')) { log.error('store: pending firmware update record damaged; ignored'); return undefined; }
+      const p: PendingUpdate = { version: parts[1]!, name: parts[2]!, from: parts[3]! };
+      return parts[0] === 'd1' ? { ...p, downloading: true } : p;
     },
     save(p: PendingUpdate | undefined): boolean {
-      const value = p ? utf8Encode(['v1', p.version, p.name, p.from].map((s) => s.replace(/\n/g, ' ')).join('\n')) : null;
+      const value = p ? utf8Encode([p.downloading ? 'd1' : 'v1', p.version, p.name, p.from].map((s) => s.replace(/\n/g, ' ')).join('\n')) : null;
       return putRecord(store, PENDING_UPDATE_KEY, value, 'pending firmware update', log);
     },
   };

@@ -2,7 +2,7 @@
 // the trace logger, the tick counter wrap, the random port, bootstrap URI checks.
 import { strict as assert } from 'node:assert';
 import {
-  DEFAULT_BOOTSTRAP_URI, MAX_PSK_IDENTITY_BYTES, MAX_PSK_KEY_BYTES, checkBootstrapSecurity, checkBootstrapUri, describeSettings,
+  DEFAULT_BOOTSTRAP_URI, MAX_PSK_IDENTITY_BYTES, MAX_PSK_KEY_BYTES, bootstrapHostName, checkBootstrapSecurity, checkBootstrapUri, describeSettings,
   endpointFromMac, parseLogLevel, readDeviceSettings, readPsk,
 } from '../../firmware/platform/moddable/device-config';
 import { createTraceLogger } from '../../firmware/platform/moddable/log';
@@ -70,6 +70,23 @@ describe('device settings (mc/config → DeviceSettings)', () => {
     assert.match(checkBootstrapUri('coaps://[fe80::1]') ?? '', /IPv6/);
     assert.match(checkBootstrapUri('http://x') ?? '', /coap:\/\/.*coaps:\/\//);
     assert.match(checkBootstrapUri('coap://10.0.0.1:70000') ?? '', /out of range/);
+  });
+
+  it('names what is wrong with a bootstrap URI the firmware refuses to start with', () => {
+    assert.match(checkBootstrapUri('coap//192.168.1.10:5685') ?? '', /^malformed: expected coap:\/\/<host>\[:port\]/);
+    assert.match(checkBootstrapUri('coap:/192.168.1.10') ?? '', /^malformed/);
+    assert.match(checkBootstrapUri('coap://') ?? '', /^malformed/);
+    assert.match(checkBootstrapUri('coap://10.0.0.1:56a') ?? '', /^malformed/);
+    assert.match(checkBootstrapUri('coap://user@10.0.0.1') ?? '', /^malformed/);
+    assert.match(checkBootstrapUri('http://10.0.0.1:5685') ?? '', /^unknown scheme "http"/);
+    assert.match(checkBootstrapUri('coap+tcp://10.0.0.1') ?? '', /^unknown scheme "coap\+tcp"/);
+    assert.equal(checkBootstrapUri('coap://localhost:5685'), undefined);
+  });
+
+  it('names the bootstrap host DNS must resolve, not an IPv4 literal', () => {
+    assert.equal(bootstrapHostName('coap://bs.example.com:5685'), 'bs.example.com');
+    assert.equal(bootstrapHostName('coaps://localhost'), 'localhost');
+    assert.equal(bootstrapHostName('coap://192.168.1.10:5685'), undefined);
   });
 });
 

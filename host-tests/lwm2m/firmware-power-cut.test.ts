@@ -4,11 +4,12 @@
 // acknowledged). The cut falls at every byte of each store write the update
 // makes, and between the steps around the restart.
 import assert from 'node:assert/strict';
+import { Code } from '../../firmware/coap/message';
 import { ContentFormat } from '../../firmware/formats';
 import { FW_STATE } from '../../firmware/lwm2m/firmware-update';
 import { UPDATE_RESULT } from '../../firmware/lwm2m/fw-image';
 import { FaultFlash, PowerCut } from '../support/memory-flash';
-import { FACTORY_VERSION, image, openFota, type Fota } from '../support/fota';
+import { FACTORY_VERSION, fileServer, image, openFota, type Fota } from '../support/fota';
 
 const EP = 'node-1';
 const NEW = '2.0.0';
@@ -61,6 +62,39 @@ describe('firmware update: a power cut at any point', function () {
       assert.equal(end.state, FW_STATE.IDLE);
       await f.rig.close();
     }
+  });
+
+  it('in the middle of a download (pull): the restarted client is Idle with Update Result 4 (connection lost), once', async () => {
+    const f = await openFota();
+    const files = await fileServer(f.rig, { 'a.bin': image(NEW, 60_000) });
+    assert.equal((await f.rig.settle(f.rig.server.write(EP, '/5/0/1', files.uri('a.bin')))).code, '2.04');
+    await f.rig.expect(() => f.flash.bytesWritten >= 5 * 1024, 'five blocks written', 600_000);
+    assert.equal(f.state, FW_STATE.DOWNLOADING);
+    await f.reset();
+    await registered(f);
+    assert.deepEqual({ state: f.state, result: f.result, version: f.flash.runningVersion },
+      { state: FW_STATE.IDLE, result: UPDATE_RESULT.CONNECTION_LOST, version: FACTORY_VERSION });
+    // Reported once: the note is gone, and the next boot starts from Update Result 0.
+    await f.reset();
+    await registered(f);
+    assert.equal(f.result, UPDATE_RESULT.INITIAL);
+    files.close();
+    await f.rig.close();
+  });
+
+  it('in the middle of a push: the same, Update Result 4', async () => {
+    const f = await openFota();
+    const img = image(NEW, 30_000);
+    // The first Block1 blocks of a push, then the power goes.
+    const first = await f.rig.settle(f.rig.server.endpoint.request(f.rig.server.clients.get(EP)!.peer, {
+      method: Code.PUT, path: ['5', '0', '0'], contentFormat: ContentFormat.OPAQUE, payload: img.subarray(0, 1024), block1: { num: 0, more: true, szx: 6 },
+    }));
+    assert.equal(first.code, Code.CONTINUE);
+    assert.equal(f.state, FW_STATE.DOWNLOADING);
+    await f.reset();
+    await registered(f);
+    assert.deepEqual({ state: f.state, result: f.result }, { state: FW_STATE.IDLE, result: UPDATE_RESULT.CONNECTION_LOST });
+    await f.rig.close();
   });
 
   it('after the pending update is stored, before the boot partition is switched: old firmware, Update Result 8', async () => {

@@ -16,6 +16,13 @@ if ('missing' in sdk) {
   process.exit(1);
 }
 console.log(`test:moddable: Moddable SDK ${sdk.version} at ${sdk.root}`);
+// The firmware links the wasm2c output of the TLV codec (manifest: tlv-c/* = build/out/c); without it
+// mcconfig stops with an obscure error. Building it takes a few seconds, so it is always rebuilt here.
+const buildC = spawnSync(join(REPO, 'node_modules', '.bin', 'tsx'), [join(REPO, 'build', 'build-c.ts')], { cwd: REPO, stdio: 'inherit' });
+if (buildC.status !== 0) {
+  console.error('test:moddable: `npm run build:c` failed (the native TLV codec in build/out/c, which the firmware links; it needs wabt\'s wasm2c: apt-get install wabt)');
+  process.exit(1);
+}
 const mocha = join(REPO, 'node_modules', '.bin', 'mocha');
 const files = process.argv.slice(2);
 const r = spawnSync(mocha, [

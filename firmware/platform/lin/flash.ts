@@ -7,10 +7,22 @@
 //    write), so a restarted firmware finds its store.
 // The partition sizes come from the lin board fragment (boards/lin), which
 // copies the ESP32 partition table's; the file path from `flashDirectory`.
+//
+// A power cut at a chosen moment (host-tests/moddable/lin-faults): while the
+// file <flashDirectory>xs-lwm2m-power-cut exists, holding a number N, the N-th
+// erase or write from then on stops halfway (half the sector erased, half the
+// bytes programmed, as a cut during the operation leaves NOR flash) and the
+// process ends at once with EXIT_POWER_CUT. The file is removed as the power
+// goes, so the next run starts normally. Only the lin board has this.
 import config from 'mc/config';
 import { File } from 'file';
+import { exit } from 'lin-exit';
+
+declare const trace: (line: string) => void;
 
 const SECTOR_BYTES = 4096;
+/** Exit status of a run whose power was cut (host-tests/moddable/lin-faults.test.ts). */
+export const EXIT_POWER_CUT = 86;
 
 interface LinFlashConfig {
   flashDirectory?: string;
@@ -21,6 +33,9 @@ export default class Flash {
   readonly blockSize = SECTOR_BYTES;
   readonly byteLength: number;
   private readonly file: File;
+  private readonly cutPath: string;
+  /** Operations left before the power goes; undefined while no cut is armed. */
+  private cutIn: number | undefined;
 
   constructor(partition: string) {
     const c = config as unknown as LinFlashConfig;
@@ -29,6 +44,7 @@ export default class Flash {
       throw new Error(`partition "${partition}" not found`);
     }
     this.byteLength = size;
+    this.cutPath = `${c.flashDirectory ?? '/tmp/'}xs-lwm2m-power-cut`;
     const path = `${c.flashDirectory ?? '/tmp/'}xs-lwm2m-${partition}.nor`;
     this.file = new File(path, true);
     if (this.file.length < size) {
@@ -44,8 +60,10 @@ export default class Flash {
     if (!Number.isInteger(sector) || sector < 0 || at + SECTOR_BYTES > this.byteLength) {
       throw new RangeError('invalid sector');
     }
+    const cut = this.powerFails();
     this.file.position = at;
-    this.file.write(new Uint8Array(SECTOR_BYTES).fill(0xff).buffer);
+    this.file.write(new Uint8Array(cut ? SECTOR_BYTES / 2 : SECTOR_BYTES).fill(0xff).buffer);
+    if (cut) this.cutPower(`erasing sector ${sector}`);
   }
 
   read(offset: number, byteLength: number): ArrayBuffer {
@@ -58,11 +76,32 @@ export default class Flash {
   write(offset: number, byteLength: number, buffer: ArrayBuffer): void {
     this.check(offset, byteLength);
     if (byteLength === 0) return;
-    const data = new Uint8Array(buffer, 0, byteLength);
-    const cell = new Uint8Array(this.read(offset, byteLength));
-    for (let i = 0; i < byteLength; i++) cell[i] = cell[i]! & data[i]!;
+    const cut = this.powerFails();
+    const length = cut ? Math.max(1, byteLength >> 1) : byteLength;
+    const data = new Uint8Array(buffer, 0, length);
+    const cell = new Uint8Array(this.read(offset, length));
+    for (let i = 0; i < length; i++) cell[i] = cell[i]! & data[i]!;
     this.file.position = offset;
     this.file.write(cell.buffer);
+    if (cut) this.cutPower(`writing ${byteLength} bytes at ${offset}`);
+  }
+
+  /** Whether the power goes during this operation (a cut armed by the power-cut file). */
+  private powerFails(): boolean {
+    if (this.cutIn === undefined) {
+      if (!File.exists(this.cutPath)) return false;
+      const f = new File(this.cutPath);
+      const n = Number(f.read(String));
+      f.close();
+      this.cutIn = Number.isInteger(n) && n > 0 ? n : 1;
+    }
+    return --this.cutIn === 0;
+  }
+
+  private cutPower(during: string): void {
+    File.delete(this.cutPath);
+    trace(`[lin] power cut while ${during}\n`);
+    exit(EXIT_POWER_CUT);
   }
 
   private check(offset: number, byteLength: number): void {

@@ -7,10 +7,14 @@
 // does, so the firmware's Wi-Fi link code (platform/moddable/wifi) runs on lin
 // exactly as on the board. `simLinkDrop=<ms>` in the build drops the link
 // once, that long after it came up, and lets it reconnect: the path a board
-// takes when its access point goes away.
+// takes when its access point goes away. While the file
+// <flashDirectory>xs-lwm2m-wifi-off exists the access point is gone (looked
+// at every 100 ms): the link drops and connect() finds no network, until the
+// test removes the file (host-tests/moddable/lin-faults).
 import config from 'mc/config';
 import Timer from 'timer';
 import Net from 'net';
+import { File } from 'file';
 
 type Changed = 'connection' | 'address';
 
@@ -20,17 +24,26 @@ interface WiFiOptions {
 
 const ASSOCIATE_MS = 20;
 const DHCP_MS = 20;
+const AP_POLL_MS = 100;
+const offPath = `${String((config as Record<string, unknown>).flashDirectory ?? '/tmp/')}xs-lwm2m-wifi-off`;
+
+/** The simulated access point is switched off by the test. */
+function apGone(): boolean {
+  return File.exists(offPath);
+}
 
 export default class WiFi {
   private state: 200 | 300 | 400 | 500 = 200;
   private ssid: string | undefined;
   private closed = false;
   private dropArmed: boolean;
+  private readonly apPoll: ReturnType<typeof Timer.repeat>;
   private readonly onChanged: ((this: WiFi, property: Changed) => void) | undefined;
 
   constructor(options: WiFiOptions) {
     this.onChanged = options.onChanged;
     this.dropArmed = Number((config as Record<string, unknown>).simLinkDrop) > 0;
+    this.apPoll = Timer.repeat(() => { if (this.state > 200 && apGone()) this.move(200); }, AP_POLL_MS);
   }
 
   get connection(): number {
@@ -60,6 +73,7 @@ export default class WiFi {
     this.ssid = options.SSID;
     this.move(300);
     Timer.set(() => {
+      if (apGone()) { this.move(200); return; } // no access point to associate with
       this.move(400);
       Timer.set(() => this.gotAddress(), DHCP_MS);
     }, ASSOCIATE_MS);
@@ -71,6 +85,7 @@ export default class WiFi {
 
   close(): void {
     this.closed = true;
+    Timer.clear(this.apPoll);
   }
 
   private gotAddress(): void {

@@ -10,6 +10,10 @@
 // hand out coaps:// server accounts whatever its own scheme); a coaps://
 // bootstrap URI also needs pskIdentity= and pskKey=, and without a usable
 // pair the client is not started (a clear line at every boot, no key in it).
+// The same for any bootstrap configuration the client could never use (a
+// malformed URI, another scheme, a host name that does not resolve, no
+// endpoint name): a client that cannot reach its Bootstrap-Server would only
+// idle, so it is not started and one error line says why.
 //
 // Firmware Update (/5): at boot, before anything else, the firmware-image port
 // reads how this boot came about (trial, rolled back) and the running image's
@@ -30,7 +34,7 @@ import { StatusLed } from './status-led';
 import { resolveHost } from './dns';
 import { moddableCrypto, sha256Stream } from './crypto';
 import { openDeviceFirmware, type DeviceFirmware } from './firmware-slot';
-import { DEVICE_COAP_BOUNDS, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
+import { DEVICE_COAP_BOUNDS, bootstrapHostName, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { BootstrapPsk, DeviceIdentity, DeviceSettings } from './device-config';
 
 /** What the firmware needs from the client engine (firmware/lwm2m/client). */
@@ -87,7 +91,11 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
   const log = createTraceLogger(settings.logLevel);
   log.info(`boot: ${describeSettings(settings)}`);
   const uriProblem = checkBootstrapUri(settings.bootstrapUri);
-  if (uriProblem !== undefined) log.warn(`boot: bootstrap=${settings.bootstrapUri}: ${uriProblem}`);
+  if (uriProblem !== undefined) {
+    // A client that can never reach its Bootstrap-Server would only idle: stop, and say why.
+    log.error(`boot: bootstrap=${settings.bootstrapUri}: ${uriProblem}; the LwM2M client is not started`);
+    return undefined;
+  }
   const security = checkBootstrapSecurity(settings);
   if (security?.refuse) {
     log.error(`boot: ${security.message}; the LwM2M client is not started`);
@@ -110,6 +118,10 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
   }
 
   let client: DeviceClient | undefined;
+  /** Set once the client cannot start (bad configuration): later links coming up change nothing. */
+  let refused = false;
+  /** A start is under way (the bootstrap host being resolved). */
+  let starting = false;
   /** The client's last state was 'registered' (the LED shows it while the link is up). */
   let registered = false;
   const wifi = new WifiLink({
@@ -123,40 +135,61 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         client.networkChanged();
         return;
       }
+      if (refused || starting) return;
       settings = readDeviceSettings(config, wifi.macHex);
-      const endpointName = settings.endpointName ?? endpointFallback(hardwareRandom);
-      try {
-        client = deps.createClient({
-          endpointName,
-          bootstrapUri: settings.bootstrapUri,
-          bootstrapPsk: settings.bootstrapUri.startsWith('coaps://') ? settings.bootstrapPsk : undefined,
-          transport: new ModdableUdpTransport({ port: settings.localPort, log }),
-          dtlsCrypto: moddableCrypto,
-          timers,
-          wallClock: systemClock,
-          random: hardwareRandom,
-          log,
-          store,
-          device: firmware?.version === undefined ? settings.device : { ...settings.device, firmwareVersion: firmware.version },
-          firmware: firmware === undefined ? undefined : { slot: firmware.slot, format: firmware.format, sha256: firmware.sha256 },
-          resolveHost,
-          coapBounds: DEVICE_COAP_BOUNDS,
-          onEvent: (e) => {
-            if (e.type === 'state') {
-              log.info(`client: state ${e.state ?? '?'}`);
-              registered = e.state === 'registered';
-              led.set(registered && wifi.connected);
-            }
-          },
-        });
-        log.info(`client: starting as ${endpointName}`);
-        client.start();
-      } catch (e) {
-        log.error(`client: start failed: ${errorText(e)}`);
+      if (settings.endpointName === undefined) {
+        // No endpoint= and no MAC to derive urn:dev:mac:… from (the Linux runtime has none): a name made up
+        // at each boot would be a new device to the servers every time.
+        refused = true;
+        log.error('boot: no endpoint= and no MAC address to derive urn:dev:mac:<mac> from: build with endpoint=<name>; the LwM2M client is not started');
+        return;
       }
+      const endpointName = settings.endpointName;
+      starting = true;
+      void resolvable(settings.bootstrapUri, timers).then((problem) => {
+        starting = false;
+        if (problem !== undefined) {
+          refused = true;
+          log.error(`boot: bootstrap=${settings.bootstrapUri}: ${problem}; the LwM2M client is not started`);
+          return;
+        }
+        startClient(endpointName);
+      });
     },
     onDown: () => led.set(false),
   });
+
+  function startClient(endpointName: string): void {
+    try {
+      client = deps.createClient({
+        endpointName,
+        bootstrapUri: settings.bootstrapUri,
+        bootstrapPsk: settings.bootstrapUri.startsWith('coaps://') ? settings.bootstrapPsk : undefined,
+        transport: new ModdableUdpTransport({ port: settings.localPort, log }),
+        dtlsCrypto: moddableCrypto,
+        timers,
+        wallClock: systemClock,
+        random: hardwareRandom,
+        log,
+        store,
+        device: firmware?.version === undefined ? settings.device : { ...settings.device, firmwareVersion: firmware.version },
+        firmware: firmware === undefined ? undefined : { slot: firmware.slot, format: firmware.format, sha256: firmware.sha256 },
+        resolveHost,
+        coapBounds: DEVICE_COAP_BOUNDS,
+        onEvent: (e) => {
+          if (e.type === 'state') {
+            log.info(`client: state ${e.state ?? '?'}`);
+            registered = e.state === 'registered';
+            led.set(registered && wifi.connected);
+          }
+        },
+      });
+      log.info(`client: starting as ${endpointName}`);
+      client.start();
+    } catch (e) {
+      log.error(`client: start failed: ${errorText(e)}`);
+    }
+  }
   wifi.start();
   return { get settings() { return settings; }, wifi, client: () => client };
 }
@@ -177,10 +210,17 @@ function openFirmware<S>(kind: string | undefined, deps: DeviceDeps<S>, timers: 
   return fw;
 }
 
-/** No MAC readable (should not happen once Wi-Fi is up): a random, still-valid URN. */
-function endpointFallback(random: Random): string {
-  const b = random.bytes(6);
-  let hex = '';
-  for (let i = 0; i < b.length; i++) hex += (b[i]! + 0x100).toString(16).slice(1);
-  return `urn:dev:mac:${hex}`;
+/** Look-ups of the bootstrap host at boot: DNS may not answer in the first seconds after the link comes up. */
+const RESOLVE_TRIES = 3;
+const RESOLVE_PAUSE_MS = 2000;
+
+/** Why the bootstrap URI's host cannot be reached by name (undefined: an IPv4 literal, or it resolves). */
+async function resolvable(uri: string, timers: Timers): Promise<string | undefined> {
+  const host = bootstrapHostName(uri);
+  if (host === undefined) return undefined;
+  for (let i = 0; i < RESOLVE_TRIES; i++) {
+    if (i > 0) await new Promise<void>((r) => timers.setTimeout(r, RESOLVE_PAUSE_MS));
+    if (await resolveHost(host) !== undefined) return undefined;
+  }
+  return `the host "${host}" cannot be resolved (${RESOLVE_TRIES} look-ups)`;
 }

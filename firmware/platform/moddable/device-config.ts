@@ -113,15 +113,27 @@ export function describeSettings(s: DeviceSettings): string {
     + ` model=${s.device.modelNumber}`;
 }
 
-/** Where the bootstrap URI is not something the UDP port can reach, say why (undefined = fine). Host names go through DNS (dns.ts). */
+/**
+ * Where the bootstrap URI is not something the UDP port can reach, say why
+ * (undefined = fine). The firmware does not start the client with such a URI:
+ * it could only idle. Host names go through DNS (dns.ts).
+ */
 export function checkBootstrapUri(uri: string): string | undefined {
-  const m = /^(coaps?):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#]+)(?::(\d+))?\/?$/.exec(uri);
-  if (m === null) return 'expected coap://<ip>[:port] or coaps://<ip>[:port]';
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1];
+  if (scheme !== undefined && scheme !== 'coap' && scheme !== 'coaps') return `unknown scheme "${scheme}": expected coap://<host>[:port] or coaps://<host>[:port]`;
+  const m = /^(coaps?):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#@\s[\]]+)(?::(\d+))?\/?$/.exec(uri);
+  if (m === null) return 'malformed: expected coap://<host>[:port] or coaps://<host>[:port]';
   const host = m[2] ?? '';
   if (host.startsWith('[')) return 'IPv6 literals are not supported by the lwIP UDP socket of this build; use IPv4';
   const port = m[3] === undefined ? (m[1] === 'coaps' ? COAPS_PORT : COAP_PORT) : Number(m[3]);
   if (port < 1 || port > 65535) return `port ${port} out of range`;
   return undefined;
+}
+
+/** The host of a bootstrap URI that checkBootstrapUri accepted when it is a name DNS must resolve; undefined for an IPv4 literal. */
+export function bootstrapHostName(uri: string): string | undefined {
+  const host = /^coaps?:\/\/([^/:?#]+)/.exec(uri)?.[1];
+  return host === undefined || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? undefined : host;
 }
 
 /**
