@@ -36,6 +36,8 @@ export function discover(scope: DmScope, path: Path, req: IncomingRequest, ssid:
     const rdef = def.resources.get(rid);
     if (!rdef) return false;
     if (rdef.operations === 'E') return ctx.objects.canExecute(oid, iid, rid);
+    // A mandatory write-only resource (a firmware Package) exists though it holds no readable value.
+    if (rdef.mandatory && rdef.operations === 'W') return true;
     if (tree.get(oid, iid, rid) !== undefined) return true;
     if (!handler?.read || !rdef.operations.includes('R')) return false;
     const live = ctx.objects.read(oid, iid, rid, ssid);

@@ -53,6 +53,8 @@ const DELIVERY_BOTH = 2;
 export const DEFAULT_PUSH_IDLE_MS = 300_000;
 /** A pull gives up after this long in all (Update Result 4). */
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 1_800_000;
+/** A pull whose first block never comes gives up after this long (Update Result 4); once data has flowed the long deadline holds. */
+export const DEFAULT_FIRST_BLOCK_TIMEOUT_MS = 60_000;
 /** Pause before asking again for a block that went unanswered: doubling from 2 s, at most 60 s. */
 const RETRY_FIRST_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
@@ -87,6 +89,8 @@ export interface FirmwareUpdateOptions {
   /** Block size of pulls (SZX 0..6, default 6: 1024 bytes). */
   blockSzx?: number;
   downloadTimeoutMs?: number;
+  /** How long a pull waits for its first block (default 60 s; the server behind the URI may not exist). */
+  firstBlockTimeoutMs?: number;
   pushIdleMs?: number;
 }
 
@@ -209,12 +213,13 @@ export class FirmwareUpdate {
   /** Whether a Write of this resource is the firmware update's to carry out (not stored as is). */
   ownsWrite(resourceId: number): boolean { return resourceId === FW.PACKAGE || resourceId === FW.PACKAGE_URI; }
 
+  // E.6.1: errors of the package are reported by Update Result only; the Write that brought it is 2.04.
   private wholePackage(bytes: Uint8Array | undefined): Fail | undefined {
     if (!bytes || isEmptyPackage(bytes)) { this.reset('empty Package'); return undefined; }
     const refused = this.startDownload('push');
     if (refused) return refused;
     const f = this.feed(bytes) ?? this.complete();
-    if (f) { this.failed(f); return { ...f, code: Code.BAD_REQUEST }; }
+    if (f) this.failSoon(f);
     return undefined;
   }
 
@@ -237,13 +242,13 @@ export class FirmwareUpdate {
       const size1 = getSize1(req.message);
       if (size1 !== undefined && size1 > this.o.slot.capacity) {
         const f = { result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `${size1} bytes announced, the slot holds ${this.o.slot.capacity}` };
-        this.failed(f);
+        this.failSoon(f);
         return refuse(Code.REQUEST_ENTITY_TOO_LARGE, f.reason);
       }
       if (format === ContentFormat.TLV) {
         // A TLV Package is one resource: its header goes, the value streams on.
         const skip = tlvValueStart(payload);
-        if (skip < 0) { this.failed({ result: UPDATE_RESULT.UNSUPPORTED_PACKAGE, reason: 'TLV Package without resource 0' }); return refuse(Code.BAD_REQUEST, 'bad TLV Package'); }
+        if (skip < 0) { this.failSoon({ result: UPDATE_RESULT.UNSUPPORTED_PACKAGE, reason: 'TLV Package without resource 0' }); return refuse(Code.BAD_REQUEST, 'bad TLV Package'); }
         payload = payload.subarray(skip);
       }
       this.pushing = true;
@@ -254,7 +259,13 @@ export class FirmwareUpdate {
     }
     this.pushOffset = b.offset + req.payload.length;
     const f = this.feed(payload) ?? (b.more ? undefined : this.complete());
-    if (f) { this.failed(f); return refuse(f.result === UPDATE_RESULT.NOT_ENOUGH_FLASH ? Code.REQUEST_ENTITY_TOO_LARGE : Code.BAD_REQUEST, f.reason); }
+    if (f) {
+      if (b.num === 0) this.failSoon(f); else this.failed(f);
+      // The whole package is in: its verdict is Update Result's alone (E.6.1), the Write itself succeeded.
+      if (!b.more) return { code: Code.CHANGED };
+      // Mid-transfer the refusal ends the transfer (RFC 7959 §2.3); Update Result says why.
+      return refuse(f.result === UPDATE_RESULT.NOT_ENOUGH_FLASH ? Code.REQUEST_ENTITY_TOO_LARGE : Code.BAD_REQUEST, f.reason);
+    }
     if (b.more) this.armPushTimer();
     this.lastBlock = { offset: b.offset, length: req.payload.length, more: b.more };
     return { code: b.more ? Code.CONTINUE : Code.CHANGED };
@@ -266,8 +277,8 @@ export class FirmwareUpdate {
     if (refused) return refused;
     this.setUri(uri);
     const parsed = parsePackageUri(uri);
-    if ('result' in parsed) { this.failed(parsed); return undefined; }
-    if (parsed.uri.secure && !this.host.dtls) { this.failed({ result: UPDATE_RESULT.UNSUPPORTED_PROTOCOL, reason: 'coaps needs DTLS, which this client was built without' }); return undefined; }
+    if ('result' in parsed) { this.failSoon(parsed); return undefined; }
+    if (parsed.uri.secure && !this.host.dtls) { this.failSoon({ result: UPDATE_RESULT.UNSUPPORTED_PROTOCOL, reason: 'coaps needs DTLS, which this client was built without' }); return undefined; }
     if (parsed.digest) this.expected = { digest: parsed.digest, hash: this.o.sha256() };
     const epoch = this.epoch;
     // After the Write's 2.04 has gone: the download is the next practical opportunity.
@@ -401,6 +412,8 @@ export class FirmwareUpdate {
   private async pull(epoch: number, uri: ServerUri, path: string[], query: string[], ssid: number): Promise<void> {
     const { timers, endpoint } = this.host;
     const deadline = timers.now() + (this.o.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS);
+    const firstBlockDeadline = timers.now() + (this.o.firstBlockTimeoutMs ?? DEFAULT_FIRST_BLOCK_TIMEOUT_MS);
+    let flowed = false;
     const peer = await this.host.peerFor(uri, ssid);
     if (epoch !== this.epoch) return;
     if (typeof peer === 'string') { this.failed({ result: UPDATE_RESULT.INVALID_URI, reason: peer }); return; }
@@ -425,6 +438,10 @@ export class FirmwareUpdate {
       if (epoch !== this.epoch) return;
       const retry = res === null || res.code >= 160; // no answer, or 5.xx: the server may come back
       if (retry) {
+        if (!flowed && timers.now() >= firstBlockDeadline) {
+          this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: `no answer from ${uri.host}:${uri.port} to the first block` });
+          return;
+        }
         if (timers.now() + wait > deadline) { this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: `no block at ${this.written} before the download deadline` }); return; }
         this.host.log.warn(`firmware: block at ${this.written} ${res ? `answered ${codeString(res.code)}` : 'unanswered'}; asking again in ${wait / 1000} s`);
         await new Promise<void>((r) => timers.setTimeout(r, wait));
@@ -433,6 +450,7 @@ export class FirmwareUpdate {
         continue;
       }
       wait = RETRY_FIRST_MS;
+      flowed = true;
       if (res!.code !== Code.CONTENT) { this.failed({ result: UPDATE_RESULT.INVALID_URI, reason: `the Package URI answered ${codeString(res!.code)}` }); return; }
       const msg = { options: res!.options } as Parameters<typeof getBlock>[0];
       const b2 = getBlock(msg, OptionNumber.BLOCK2);
@@ -483,6 +501,16 @@ export class FirmwareUpdate {
   }
 
   // ------------------------------------------------------------ state
+
+  /**
+   * A failure found by the request that started the download: Downloading with Update Result 0
+   * is shown first (E.6: a new download starts from 0), the failure a turn later, so an
+   * observer sees 0 between two failures.
+   */
+  private failSoon(f: Fail): void {
+    const epoch = this.epoch;
+    this.host.timers.setTimeout(() => { if (epoch === this.epoch) this.failed(f); }, 0);
+  }
 
   private failed(f: Fail): void {
     this.stop();

@@ -119,13 +119,21 @@ describe('firmware update: pull resumes, fails and checks', function () {
     files.close();
   });
 
-  it('a server that never comes back: Update Result 4 (connection lost) at the download deadline, back to Idle', async () => {
+  it('a Package URI whose server never answers: Update Result 4 once the first block has not come in 60 s (one CoAP exchange), not at the 30 min deadline', async () => {
     f = await openFota();
     const files = await fileServer(f.rig, { 'fw.img': image('2.2.0', 64 * 1024) });
     f.rig.net!.setLink({ loss: 1 }, f.rig.clientAddr, '127.0.0.9/5683');
+    const t0 = f.rig.timers.now();
     await writeUri(f, files.uri('fw.img'));
     await f.rig.expect(() => f.result === UPDATE_RESULT.CONNECTION_LOST, 'Update Result 4', 8_000_000);
+    const took = f.rig.timers.now() - t0;
     assert.equal(f.state, FW_STATE.IDLE);
+    // The first GET times out after its retransmissions (62–93 s), past the 60 s the first block may take.
+    assert.ok(took >= 60_000 && took <= 100_000, `gave up after ${took} ms`);
+    // And the device takes a new URI at once.
+    f.rig.net!.setLink({ loss: 0 }, f.rig.clientAddr, '127.0.0.9/5683');
+    assert.equal((await writeUri(f, files.uri('fw.img'))).code, '2.04');
+    await f.rig.expect(() => f.state === FW_STATE.DOWNLOADED, 'Downloaded from the URI once its server answers', 600_000);
     files.close();
   });
 
@@ -134,7 +142,8 @@ describe('firmware update: pull resumes, fails and checks', function () {
     const bad = image('2.3.0', 40_000);
     bad[20_000] ^= 1;
     const w = await push(f, bad);
-    assert.equal(w.code, '4.00');
+    // E.6.1: the Write of the last block succeeded; the package's verdict is Update Result's alone (Anjay answers so too).
+    assert.equal(w.code, '2.04');
     assert.equal(f.result, UPDATE_RESULT.INTEGRITY_FAILURE);
     assert.equal(f.state, FW_STATE.IDLE);
     const good = image('2.3.1', 40_000);
@@ -307,6 +316,28 @@ describe('firmware update: the state machine', function () {
     assert.equal(byId.get(6), 'xs-lwm2m');
     assert.equal(byId.get(7), '4.0.0');
     assert.equal(byId.get(9), 2, 'Delivery Method: push and pull');
+  });
+
+  it('Update Result goes back to 0 when a new download starts, also when it fails in the same request: an observer sees 6, 0, 6', async () => {
+    // A network that keeps the order of datagrams (a jittered one may deliver the 0 after the 6, which the observer then drops as stale).
+    f = await openFota({ delay: [2, 2] });
+    const results: number[] = [];
+    await f.rig.settle(f.rig.server.observe(EP, '/5/0/5', (r) => { const v = r.records?.[0]?.value; if (typeof v === 'number') results.push(v); }));
+    const junk = new Uint8Array(3000).fill(1);
+    await push(f, junk);
+    await f.rig.advance(2000);
+    await push(f, junk);
+    await f.rig.advance(2000);
+    assert.deepEqual(results, [UPDATE_RESULT.UNSUPPORTED_PACKAGE, UPDATE_RESULT.INITIAL, UPDATE_RESULT.UNSUPPORTED_PACKAGE]);
+  });
+
+  it('Discover /5/0 lists the mandatory Package (/5/0/0); a Write of Automatic Upgrade (/5/0/14) shows in Read and Discover', async () => {
+    f = await openFota();
+    const d = await f.rig.settle(f.rig.server.discover(EP, '/5/0'));
+    assert.ok((d.text ?? '').includes('</5/0/0>'), d.text);
+    assert.equal((await f.rig.settle(f.rig.server.write(EP, '/5/0/14', true, { format: ContentFormat.TEXT }))).code, '2.04');
+    assert.equal((await f.rig.settle(f.rig.server.read(EP, '/5/0/14', ContentFormat.TEXT))).text, '1');
+    assert.ok(((await f.rig.settle(f.rig.server.discover(EP, '/5/0'))).text ?? '').includes('</5/0/14>'));
   });
 
   it('a push that stops half-way: Update Result 4 after the idle time, the slot emptied', async () => {
