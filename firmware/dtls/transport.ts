@@ -22,7 +22,7 @@ import type { DtlsCrypto } from './crypto';
 import { newStats, type DtlsStats } from './stats';
 import { AlertDescription, ContentType, DTLS_1_0, HandshakeType } from './constants';
 import { bytesEqual } from './bytes';
-import { parseRecords, encodeRecord, type DtlsRecord } from './record';
+import { isDtlsRecordVersion, parseRecords, encodeRecord, type DtlsRecord } from './record';
 import { SUPPORTED_SUITES, suiteById } from './cipher-suite';
 import { CookieJar } from './cookie';
 import { SessionCache } from './session-cache';
@@ -331,6 +331,8 @@ export class DtlsTransport implements DatagramTransport {
         }
         const conn = this.connections.get(key);
         const hello = this.opts.server && rec.epoch === 0 && rec.type === ContentType.handshake ? this.peekClientHello(rec) : null;
+        // Another {254, x} than 1.0 and 1.2 is for a ClientHello only (record.ts).
+        if (!isDtlsRecordVersion(rec.version) && !hello) { s.badVersion++; continue; }
         if (hello && !(conn && conn.role === 'server' && conn.clientRandom && bytesEqual(conn.clientRandom, hello.ch.random))) {
           this.onClientHello(rec, hello.fragment, hello.ch, address, port, conn);
         } else if (conn) {
