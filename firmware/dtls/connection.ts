@@ -36,7 +36,7 @@ export interface RetransmitPolicy {
 
 /** How an association ended. */
 export interface SessionEnd {
-  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'sequence_exhausted';
+  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted';
   /** AlertDescription received or sent, for the alert reasons. */
   alert?: number;
   /** True when it ended before the handshake completed. */
@@ -61,7 +61,9 @@ export interface ConnectionHost {
   readonly stats: DtlsStats;
   /** Largest datagram we send (handshake flights are fragmented to fit, §4.1.1.1). */
   readonly mtu: number;
+  /** The client role's flights; the server role's (serverRetransmit) give up sooner: a half-open handshake holds a table slot. */
   readonly retransmit: RetransmitPolicy;
+  readonly serverRetransmit: RetransmitPolicy;
   /** Bounds of the queue of application data sent before the handshake completed. */
   readonly maxQueuedDatagrams: number;
   readonly maxQueuedBytes: number;
@@ -166,9 +168,11 @@ export class Connection {
     this.reassembler = new HandshakeReassembler(firstReceiveSeq);
     this.nextSendSeq = firstSendSeq;
     this.writeSeq[0] = firstWriteSequenceNumber;
-    this.timeoutMs = host.retransmit.initialMs;
+    this.timeoutMs = this.policy.initialMs;
     this.lastActivity = host.timers.now();
   }
+
+  private get policy(): RetransmitPolicy { return this.role === 'server' ? this.host.serverRetransmit : this.host.retransmit; }
 
   // ---- driven by the handshake role ----
 
@@ -225,7 +229,7 @@ export class Connection {
   sendFlight(expectsReply: boolean): void {
     this.peerFlightEndSeq = this.reassembler.nextSeq - 1;
     this.retransmits = 0;
-    this.timeoutMs = this.host.retransmit.initialMs;
+    this.timeoutMs = this.policy.initialMs;
     this.transmitFlight();
     if (expectsReply) this.armTimer();
   }
@@ -511,12 +515,12 @@ export class Connection {
   private onTimer(): void {
     this.timer = null;
     if (this.ended) return;
-    if (this.retransmits >= this.host.retransmit.maxRetransmits) {
+    if (this.retransmits >= this.policy.maxRetransmits) {
       this.end({ reason: 'timeout', duringHandshake: !this.isEstablished, finishedUnanswered: this.handshake?.awaitingChangeCipherSpec === true });
       return;
     }
     this.retransmits++;
-    this.timeoutMs = Math.min(this.timeoutMs * 2, this.host.retransmit.maxMs);
+    this.timeoutMs = Math.min(this.timeoutMs * 2, this.policy.maxMs);
     this.host.stats.retransmissions++;
     this.transmitFlight();
     this.armTimer();

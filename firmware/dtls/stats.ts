@@ -32,6 +32,8 @@ export interface DtlsStats {
   handshakesCompleted: number;
   handshakesResumed: number;
   handshakesFailed: number;
+  /** Server role: pending handshakes given up for a newer one (their address at its share, or every slot taken). */
+  handshakesEvicted: number;
   /** Flights sent again: on the timer (RFC 6347 §4.2.4) or on a retransmitted peer flight. */
   retransmissions: number;
   alertsSent: number;
@@ -54,7 +56,7 @@ export function newStats(): DtlsStats {
     datagramsIn: 0, datagramsOut: 0, recordsIn: 0, recordsOut: 0, badRecords: 0, badVersion: 0, badEpoch: 0,
     replayed: 0, authFailures: 0, noSession: 0, reassemblyDrops: 0, unexpected: 0, tableFull: 0, sendDrops: 0,
     helloVerifyRequests: 0, badCookies: 0, handshakesStarted: 0, handshakesCompleted: 0, handshakesResumed: 0,
-    handshakesFailed: 0, retransmissions: 0, alertsSent: 0, alertsReceived: 0,
+    handshakesFailed: 0, handshakesEvicted: 0, retransmissions: 0, alertsSent: 0, alertsReceived: 0,
     cidRecordsIn: 0, cidRecordsOut: 0, unknownCid: 0, peerAddressChanges: 0, amplificationDrops: 0, internalErrors: 0,
   };
 }

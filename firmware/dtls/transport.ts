@@ -44,10 +44,21 @@ export const DEFAULT_MTU = 1200;
 export const MIN_MTU = 128;
 /** RFC 6347 §4.2.4.1: 1 s initial, doubling, at most 60 s; we give up after 5 retransmissions (about 63 s). */
 export const DEFAULT_RETRANSMIT: RetransmitPolicy = Object.freeze({ initialMs: 1000, maxMs: 60_000, maxRetransmits: 5 });
+/**
+ * The server role waits less for a client's next flight: 3 retransmissions, given up 15 s after its flight first went.
+ * A client repeats its own flight on its timer (which makes us resend ours), so a live client loses nothing; a
+ * half-open handshake, which holds a table slot, is gone in 15 s instead of 63 s.
+ */
+export const DEFAULT_SERVER_MAX_RETRANSMITS = 3;
 /** Bound on associations (established or handshaking) per transport. */
 export const DEFAULT_MAX_SESSIONS = 16;
 /** Bound on associations still handshaking (a subset of the sessions). */
 export const DEFAULT_MAX_HANDSHAKES = 8;
+/**
+ * Server role: handshakes pending at once from one IP address. A host past it gives up its own oldest pending
+ * handshake, so one host (any number of ports, each with a valid cookie) never holds more than this many slots.
+ */
+export const DEFAULT_MAX_HANDSHAKES_PER_ADDRESS = 4;
 /** Bound on application data queued per peer while its handshake runs. */
 export const DEFAULT_MAX_QUEUED_DATAGRAMS = 8;
 export const DEFAULT_MAX_QUEUED_BYTES = 4096;
@@ -108,6 +119,8 @@ export interface DtlsTransportOptions {
   retransmit?: Partial<RetransmitPolicy>;
   maxSessions?: number;
   maxHandshakes?: number;
+  /** Server role: pending handshakes per IP address (default DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, at most maxHandshakes). */
+  maxHandshakesPerAddress?: number;
   maxQueuedDatagrams?: number;
   maxQueuedBytes?: number;
 }
@@ -177,6 +190,7 @@ export class DtlsTransport implements DatagramTransport {
   private handshaking = 0;
   private readonly maxSessions: number;
   private readonly maxHandshakes: number;
+  private readonly maxHandshakesPerAddress: number;
   private readonly clientSuites: number[];
   private readonly serverSuites: number[];
   private readonly resumable: SessionCache;
@@ -199,6 +213,7 @@ export class DtlsTransport implements DatagramTransport {
     this.log = opts.log ?? silentLogger;
     this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.maxHandshakes = opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    this.maxHandshakesPerAddress = Math.min(opts.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, this.maxHandshakes);
     this.clientSuites = opts.client ? suitesOrDefault(opts.client.cipherSuites) : [];
     this.serverSuites = opts.server ? suitesOrDefault(opts.server.cipherSuites) : [];
     this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0);
@@ -222,6 +237,7 @@ export class DtlsTransport implements DatagramTransport {
       stats,
       mtu,
       retransmit: { ...DEFAULT_RETRANSMIT, ...opts.retransmit },
+      serverRetransmit: { ...DEFAULT_RETRANSMIT, maxRetransmits: DEFAULT_SERVER_MAX_RETRANSMITS, ...opts.retransmit },
       maxQueuedDatagrams: opts.maxQueuedDatagrams ?? DEFAULT_MAX_QUEUED_DATAGRAMS,
       maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
       sendDatagram: (conn, bytes) => this.transmit(bytes, conn.address, conn.port),
@@ -383,7 +399,7 @@ export class DtlsTransport implements DatagramTransport {
     // A new handshake from a peer with a session (a client that restarted): the valid cookie proved the
     // address, so the old association gives way (RFC 6347 §4.2.8).
     if (existing) existing.drop('replaced');
-    if (!this.makeRoom()) { s.tableFull++; return; }
+    if (!this.makeRoom(address)) { s.tableFull++; return; }
     const conn = new Connection(this.host, address, port, 'server', f.messageSeq + 1, f.messageSeq, rec.sequenceNumber + 1);
     const server = this.opts.server!;
     const hs = new ServerHandshake(conn, {
@@ -398,19 +414,47 @@ export class DtlsTransport implements DatagramTransport {
     hs.start(ch, { msgType: f.msgType, messageSeq: f.messageSeq, body: f.fragment.slice() });
   }
 
-  /** True when a new handshake fits in the tables, evicting one stale established session if that is what it takes. */
-  private makeRoom(): boolean {
-    if (this.handshaking >= this.maxHandshakes) return false;
+  /**
+   * Room for a new server handshake from `address` (its cookie checked), made by giving up, in this order: that
+   * address's own oldest pending handshake when it is at its share; the oldest pending handshake of anyone when all
+   * handshake slots are taken; with the session table full, an established session idle for staleAfterMs, else the
+   * oldest pending handshake. "Oldest" is the longest without a record from its client: a live client answers within
+   * a round trip, so what waits longest is what strangers left half-open. False when nothing can give way.
+   */
+  private makeRoom(address: string): boolean {
+    let own = 0;
+    let ownOldest: Connection | null = null;
+    let oldest: Connection | null = null;
+    for (const c of this.connections.values()) {
+      if (c.isEstablished || c.role !== 'server') continue;
+      if (!oldest || c.lastActivity < oldest.lastActivity) oldest = c;
+      if (c.address !== address) continue;
+      own++;
+      if (!ownOldest || c.lastActivity < ownOldest.lastActivity) ownOldest = c;
+    }
+    if (ownOldest && own >= this.maxHandshakesPerAddress) { this.evict(ownOldest); return true; }
+    if (this.handshaking >= this.maxHandshakes) {
+      if (!oldest) return false;
+      this.evict(oldest);
+      return true;
+    }
     if (this.connections.size < this.maxSessions) return true;
     const staleAfter = this.opts.server?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     const now = this.opts.timers.now();
-    let oldest: Connection | null = null;
+    let stale: Connection | null = null;
     for (const c of this.connections.values()) {
-      if (c.isEstablished && c.role === 'server' && now - c.lastActivity >= staleAfter && (!oldest || c.lastActivity < oldest.lastActivity)) oldest = c;
+      if (c.isEstablished && c.role === 'server' && now - c.lastActivity >= staleAfter && (!stale || c.lastActivity < stale.lastActivity)) stale = c;
     }
+    if (stale) { stale.close(); return true; }
     if (!oldest) return false;
-    oldest.close();
+    this.evict(oldest);
     return true;
+  }
+
+  /** A pending server handshake gives way to a new one: dropped without a word (its client retries on its timer). */
+  private evict(conn: Connection): void {
+    this.stats.handshakesEvicted++;
+    conn.drop('evicted');
   }
 
   private startClient(address: string, port: number): Connection | null {
@@ -495,7 +539,9 @@ export class DtlsTransport implements DatagramTransport {
       this.stats.handshakesFailed++;
       // Servers that drop a Finished they cannot verify (Scandium does) leave only a timeout: say what it likely means.
       const hint = e.finishedUnanswered && conn.role === 'client' ? ': the server never answered our Finished (wrong PSK or identity?)' : '';
-      this.log.warn(`dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`);
+      // An eviction is routine under load (and a flood of them under attack): not a warning each.
+      const line = `dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`;
+      if (e.reason === 'evicted') this.log.debug(line); else this.log.warn(line);
       this.emit(this.onHandshakeFailed, end);
     } else {
       this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} closed: ${what}`);
