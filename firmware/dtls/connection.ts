@@ -67,6 +67,8 @@ export interface ConnectionHost {
   /** Bounds of the queue of application data sent before the handshake completed. */
   readonly maxQueuedDatagrams: number;
   readonly maxQueuedBytes: number;
+  /** The datagram being read: a serial number (one per datagram) and its size, for the bounds on what we send back. */
+  readonly inbound: { readonly serial: number; readonly bytes: number };
   sendDatagram(conn: Connection, bytes: Uint8Array): void;
   deliver(conn: Connection, data: Uint8Array): void;
   /** Server role: an authenticated, newest CID record came from another address (RFC 9146 §6); the host re-keys and calls moveTo. */
@@ -99,6 +101,12 @@ export interface PeerAddress { address: string; port: number }
 
 /** Cap of the budget of an address being proved, in MTUs (RFC 9146 §6): a few answers ahead, never a stream. */
 const MAX_BUDGET_DATAGRAMS = 4;
+/**
+ * A flight resent because the peer repeated its own (§4.2.4) is at most this many times the datagram that asked
+ * for it: anyone can send that datagram with the peer's address, so it must not buy a bigger answer. A real
+ * repeated flight is the whole flight, which our answer fits; a smaller one waits for our timer.
+ */
+const MAX_RESEND_FACTOR = 3;
 
 const CCS = -1;
 const CCS_BODY = Uint8Array.of(1);
@@ -153,6 +161,12 @@ export class Connection {
   private retransmits = 0;
   /** message_seq of the last message of the peer's previous flight: seeing it again means our reply was lost (§4.2.4). */
   private peerFlightEndSeq = -1;
+  /** When our flight last went out, its size, and the datagram that last asked for it again (at most one resend each). */
+  private flightSentAt = -Infinity;
+  private flightBytes = 0;
+  private resentFor = -1;
+  /** The datagram whose renegotiation request was last refused (one no_renegotiation per datagram). */
+  private refusedFor = -1;
 
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -384,28 +398,54 @@ export class Connection {
     let fragments;
     try { fragments = parseHandshakeFragments(plaintext); } catch { s.unexpected++; return; }
     for (const f of fragments) {
+      if (this.isEstablished && f.msgType === (this.role === 'client' ? HandshakeType.hello_request : HandshakeType.client_hello)) {
+        this.refuseRenegotiation(epoch);
+        continue;
+      }
       // Finished is the one handshake message of epoch 1; anything else there, or a Finished in clear, is not ours.
       if ((f.msgType === HandshakeType.finished) !== (epoch === 1)) { s.unexpected++; continue; }
       const isNew = f.messageSeq >= this.reassembler.nextSeq;
-      if (isNew && (this.handshake === null || epoch < this.readEpoch)) {
-        // No renegotiation (RFC 7925 §17): say so to a HelloRequest or ClientHello on an established session.
-        if (this.isEstablished && f.fragmentOffset === 0
-          && (f.msgType === HandshakeType.hello_request || f.msgType === HandshakeType.client_hello)) {
-          this.sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
-        } else s.unexpected++;
-        continue;
-      }
+      if (isNew && (this.handshake === null || epoch < this.readEpoch)) { s.unexpected++; continue; }
       const r = this.reassembler.add(f);
       if (r === 'old') {
-        if (f.messageSeq === this.peerFlightEndSeq && f.fragmentOffset === 0 && this.flight.length > 0) {
-          s.retransmissions++;
-          this.transmitFlight();
-        }
+        if (f.messageSeq === this.peerFlightEndSeq && f.fragmentOffset === 0 && this.flight.length > 0) this.resendFlight(epoch);
       } else if (r === 'dropped') s.reassemblyDrops++;
     }
     for (let m = this.reassembler.take(); m !== null && this.handshake !== null && !this.ended; m = this.reassembler.take()) {
       this.handshake.handle(m);
     }
+  }
+
+  /**
+   * No renegotiation (RFC 7925 §17; RFC 5746 §4.2): a HelloRequest (or a client's new ClientHello) on an established
+   * session gets a warning no_renegotiation, once per datagram, and only when it came protected (epoch 1): one in
+   * clear could come from anyone, and an answer to each would make us a reflector.
+   */
+  private refuseRenegotiation(epoch: number): void {
+    const serial = this.host.inbound.serial;
+    if (epoch !== 1 || this.refusedFor === serial) { this.host.stats.unexpected++; return; }
+    this.refusedFor = serial;
+    this.sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
+  }
+
+  /**
+   * The peer repeated the last message of its flight: ours was lost, send it again (§4.2.4). At most once per datagram,
+   * not within half the initial timer of its last sending, never more than MAX_RESEND_FACTOR times the datagram's
+   * size; and our last flight (no timer: nothing of ours follows) only for the peer's Finished, which authenticated.
+   */
+  private resendFlight(epoch: number): void {
+    const s = this.host.stats;
+    const inbound = this.host.inbound;
+    if (this.timer === null && epoch !== 1) { s.unexpected++; return; }
+    if (this.resentFor === inbound.serial) return;
+    this.resentFor = inbound.serial;
+    if (this.host.timers.now() - this.flightSentAt < this.policy.initialMs / 2
+      || this.flightBytes > MAX_RESEND_FACTOR * inbound.bytes) {
+      s.resendsWithheld++;
+      return;
+    }
+    s.retransmissions++;
+    this.transmitFlight();
   }
 
   private receiveChangeCipherSpec(plaintext: Uint8Array): void {
@@ -473,8 +513,11 @@ export class Connection {
     const mtu = this.host.mtu;
     let parts: Uint8Array[] = [];
     let size = 0;
+    this.flightSentAt = this.host.timers.now();
+    this.flightBytes = 0;
     const flush = (): void => {
       if (size === 0) return;
+      this.flightBytes += size;
       this.emit(parts.length === 1 ? parts[0] : concat(parts));
       parts = [];
       size = 0;

@@ -173,6 +173,9 @@ export class DtlsTransport implements DatagramTransport {
   /** Plaintexts of the datagram being read, with their peer: (data, address, port) triples; at most its records. */
   private readonly inbox: Array<Uint8Array | string | number> = [];
   private receiving = false;
+  /** The datagram being read (ConnectionHost.inbound), and the last one answered with a HelloVerifyRequest. */
+  private readonly inbound = { serial: 0, bytes: 0 };
+  private cookieSentFor = -1;
   /** A handshake completed (full or abbreviated). */
   onHandshakeDone: ((info: DtlsSessionInfo) => void) | null = null;
   /** A handshake ended without a session: timeout, an alert either way, or replaced by a newer ClientHello. */
@@ -240,6 +243,7 @@ export class DtlsTransport implements DatagramTransport {
       serverRetransmit: { ...DEFAULT_RETRANSMIT, maxRetransmits: DEFAULT_SERVER_MAX_RETRANSMITS, ...opts.retransmit },
       maxQueuedDatagrams: opts.maxQueuedDatagrams ?? DEFAULT_MAX_QUEUED_DATAGRAMS,
       maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+      inbound: this.inbound,
       sendDatagram: (conn, bytes) => this.transmit(bytes, conn.address, conn.port),
       deliver: (conn, data) => this.deliver(conn, data),
       established: (conn, s) => this.onEstablished(conn, s),
@@ -328,6 +332,8 @@ export class DtlsTransport implements DatagramTransport {
     if (this.closed) return;
     const s = this.stats;
     s.datagramsIn++;
+    this.inbound.serial++;
+    this.inbound.bytes = data.length;
     this.receiving = true;
     try {
       const { records, reject } = parseRecords(data, this.cids.length);
@@ -388,6 +394,9 @@ export class DtlsTransport implements DatagramTransport {
     const s = this.stats;
     if (!this.cookies!.verify(address, port, ch)) {
       if (ch.cookie.length > 0) s.badCookies++;
+      // One HelloVerifyRequest per datagram, however many ClientHello records it packs.
+      if (this.cookieSentFor === this.inbound.serial) return;
+      this.cookieSentFor = this.inbound.serial;
       // Stateless reply: same message_seq and record sequence_number as the ClientHello, version 1.0 (§4.2.1).
       const hvr = encodeHandshakeFragment(HandshakeType.hello_verify_request, f.messageSeq,
         encodeHelloVerifyRequest(DTLS_1_0, this.cookies!.make(address, port, ch)));
