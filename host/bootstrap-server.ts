@@ -144,6 +144,13 @@ export class BootstrapServer {
     if (!cfg) throw new Error(`no bootstrap configuration for ${ep}`);
     const via = secure ? this.secureEndpoint : this.endpoint;
     if (!via) throw new Error('this Bootstrap-Server has no coaps port');
+    // Keys go only to an endpoint DTLS authenticated (validateConfig makes such entries coaps-only; this holds whatever the caller does).
+    if (!secure && carriesKeyMaterial(cfg)) {
+      const diagnostic = 'its configuration carries key material, which goes only over coaps';
+      this.o.log.error(`bootstrap-server: ${ep} not provisioned over plain coap: ${diagnostic}`);
+      this.emit({ type: 'finished', endpoint: ep, ok: false, diagnostic });
+      return false;
+    }
     this.active.add(ep);
     try {
       for (let round = 1; round <= 2; round++) {
@@ -221,10 +228,22 @@ export class BootstrapServer {
 
 /** Why an endpoint may not bootstrap over this link, or undefined. */
 function refusal(cfg: EndpointConfig, peer: Peer, secure: boolean): string | undefined {
-  if (!secure) return cfg.psk ? 'it has a PSK here and must bootstrap over coaps' : undefined;
+  if (!secure) {
+    if (cfg.psk) return 'it has a PSK here and must bootstrap over coaps';
+    return carriesKeyMaterial(cfg) ? 'its configuration carries key material, which goes only over coaps' : undefined;
+  }
   const identity = identityText(peer.identity);
   if (cfg.psk && cfg.psk.identity === identity) return undefined;
   return `PSK identity ${JSON.stringify(identity ?? '')} is not this endpoint's`;
+}
+
+/** Security /0/x/5 (Secret Key): what a sequence must never write to an endpoint DTLS has not authenticated. */
+const SECRET_KEY_PATH = /^\/0\/\d+\/5(\/|$)/;
+
+/** A PSK server account, or an extra write of a Secret Key: the sequence would send key material. */
+export function carriesKeyMaterial(cfg: EndpointConfig): boolean {
+  return cfg.servers.some((s) => s.securityMode === 'psk') || (cfg.writes ?? []).some((w) => SECRET_KEY_PATH.test(w.path))
+    || cfg.bootstrap?.uri.startsWith('coaps:') === true;
 }
 
 /** The key of a PSK identity in the configuration (validateConfig keeps an identity to one key). */
@@ -267,6 +286,11 @@ export function validateConfig(c: BootstrapConfig): void {
     }
     if (e.psk !== undefined) checkPsk(`${where}: psk`, e.psk?.identity, e.psk?.keyHex);
     if (e.bootstrap?.uri.startsWith('coaps:') && !e.psk) throw new Error(`${where}: a coaps:// bootstrap account needs the endpoint's "psk"`);
+    // Keys (PSK server accounts, a written /0/x/5) go only to an endpoint that DTLS authenticates: one with its own "psk",
+    // which then may bootstrap over coaps only. Without it anyone could ask for them over plain coap with its name.
+    if (!e.psk && carriesKeyMaterial(e)) {
+      throw new Error(`${where}: its server accounts or writes carry key material (a PSK or /0/x/5), so it needs its own "psk": keys are written only over coaps, to an endpoint DTLS authenticated`);
+    }
     if (e.psk) {
       const other = keys.get(e.psk.identity);
       if (other !== undefined && other !== e.psk.keyHex.toLowerCase()) throw new Error(`${where}: PSK identity ${JSON.stringify(e.psk.identity)} has another key in another entry`);
