@@ -24,7 +24,7 @@ import { concat } from './bytes';
 import { encodeRecord, type DtlsRecord } from './record';
 import { decodeInnerPlaintext, encodeInnerPlaintext } from './connection-id';
 import { ReplayWindow } from './replay-window';
-import { HandshakeReassembler, type HandshakeMessage } from './reassembly';
+import { HandshakeReassembler, REASSEMBLY_LIMITS, type HandshakeMessage } from './reassembly';
 import { encodeHandshakeFragment, parseHandshakeFragments } from './handshake-messages';
 
 /** Retransmission timer of RFC 6347 §4.2.4.1: initial 1 s, doubled on each expiry up to a cap, given up after a count. */
@@ -110,6 +110,11 @@ const MAX_RESEND_FACTOR = 3;
 
 const CCS = -1;
 const CCS_BODY = Uint8Array.of(1);
+/**
+ * Largest record of epoch 1 kept while the peer's ChangeCipherSpec is due (its Finished, which may overtake it): a
+ * Finished record is under 100 bytes with either suite; anything longer is not one and is dropped.
+ */
+export const MAX_EARLY_RECORD_LENGTH = 256;
 /** A handshake fragment smaller than this starts a new datagram instead (a 1-byte fragment is legal but wasteful). */
 const MIN_FRAGMENT = 32;
 
@@ -139,7 +144,7 @@ export class Connection {
   /**
    * Every handshake message of this handshake as hashed for Finished (§4.2.6): reset by the client after
    * HelloVerifyRequest, emptied once established. Bounded by the handshake itself: at most 8 messages
-   * (a full PSK handshake), each within MAX_HANDSHAKE_MESSAGE_LENGTH.
+   * (a full PSK handshake), each within the role's REASSEMBLY_LIMITS (or ours, which are smaller).
    */
   transcript: Uint8Array[] = [];
   /** message_seq of our next handshake message. */
@@ -179,7 +184,7 @@ export class Connection {
 
   constructor(readonly host: ConnectionHost, public address: string, public port: number, readonly role: 'client' | 'server',
               firstReceiveSeq = 0, firstSendSeq = 0, firstWriteSequenceNumber = 0) {
-    this.reassembler = new HandshakeReassembler(firstReceiveSeq);
+    this.reassembler = new HandshakeReassembler(firstReceiveSeq, REASSEMBLY_LIMITS[role]);
     this.nextSendSeq = firstSendSeq;
     this.writeSeq[0] = firstWriteSequenceNumber;
     this.timeoutMs = this.policy.initialMs;
@@ -304,7 +309,7 @@ export class Connection {
     if (rec.epoch > 1) { s.badEpoch++; return; }
     if (rec.epoch > this.readEpoch) {
       // Kept only while the peer's ChangeCipherSpec is due: earlier, it is a late record of a previous session.
-      if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec) {
+      if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec && rec.fragment.length <= MAX_EARLY_RECORD_LENGTH) {
         this.futureRecord = { ...rec, fragment: rec.fragment.slice(), cid: rec.cid?.slice() ?? null };
         this.futureFrom = from;
       } else s.badEpoch++;
@@ -365,7 +370,10 @@ export class Connection {
     }
   }
 
-  get pendingBytes(): number { return this.reassembler.bufferedBytes + this.queuedBytes + (this.futureRecord?.fragment.length ?? 0); }
+  /** What the peer's unauthenticated records make us hold: partial handshake messages and one early record (≤ 2 KiB, reassembly.ts). */
+  get handshakeBufferBytes(): number { return this.reassembler.bufferedBytes + (this.futureRecord?.fragment.length ?? 0); }
+
+  get pendingBytes(): number { return this.handshakeBufferBytes + this.queuedBytes; }
 
   // ---- internals ----
 

@@ -313,6 +313,12 @@ export class DtlsTransport implements DatagramTransport {
   /** Associations in the table (established and handshaking), and those handshaking. */
   get sessionCount(): number { return this.connections.size; }
   get handshakeCount(): number { return this.handshaking; }
+  /** The most any one association holds of what its peer sent unauthenticated (partial handshake messages, an early record). */
+  get largestHandshakeBuffer(): number {
+    let n = 0;
+    for (const c of this.connections.values()) n = Math.max(n, c.handshakeBufferBytes);
+    return n;
+  }
   /** Bytes held for peers: reassembly buffers, queued application data, early records. */
   get pendingBytes(): number {
     let n = 0;
