@@ -131,6 +131,8 @@ export class Connection {
   sessionId: Uint8Array | null = null;
   /** Client role: the handshake offered a cached session. */
   offeredResumption = false;
+  /** Server role: the client's PSK identity is unknown here (the handshake goes on with a random key, to fail at Finished). */
+  unknownIdentity = false;
   lastActivity: number;
   /** The hellos exchanged connection_id extensions (either CID may still be empty). */
   cidNegotiated = false;

@@ -31,6 +31,9 @@ export interface ServerHandshakeOptions {
   issueConnectionId: (() => Uint8Array | null) | null;
 }
 
+/** The length of the stand-in key for an unknown identity: that of the keys LwM2M deployments use (128-bit). */
+const UNKNOWN_IDENTITY_KEY_LENGTH = 16;
+
 export class ServerHandshake extends HandshakeBase {
   constructor(conn: Connection, private readonly opts: ServerHandshakeOptions) {
     super(conn, false);
@@ -131,12 +134,19 @@ export class ServerHandshake extends HandshakeBase {
   private onClientKeyExchange(m: HandshakeMessage): void {
     const identity = decodePskVector(m.body).slice();
     this.conn.transcribe(m);
-    const key = this.opts.keyFor(identity);
-    // RFC 4279 §2: an identity the server does not know is answered with unknown_psk_identity.
-    if (!key) { this.conn.fail(AlertDescription.unknown_psk_identity); return; }
+    let key = this.opts.keyFor(identity);
+    // RFC 4279 §2 lets a server answer an unknown identity with unknown_psk_identity "or, if it wishes to hide the
+    // fact that the PSK identity was not known, decrypt_error": we go further and carry on with a random key, so the
+    // handshake fails where a wrong key fails it (the client's Finished does not authenticate: bad_record_mac), after
+    // the same work. Identities (usually endpoint names) cannot be enumerated.
+    if (!key) {
+      key = this.conn.host.random.bytes(UNKNOWN_IDENTITY_KEY_LENGTH);
+      this.conn.unknownIdentity = true;
+    }
     this.identity = identity;
     this.conn.identity = identity;
     this.deriveMasterSecret(key);
+    if (this.conn.unknownIdentity) key.fill(0);
     this.installKeys();
     this.state = 'wait_change_cipher_spec';
   }

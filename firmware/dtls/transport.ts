@@ -87,7 +87,7 @@ export interface DtlsClientOptions {
 }
 
 export interface DtlsServerOptions {
-  /** The key of a PSK identity, or null for an unknown identity (answered with unknown_psk_identity). */
+  /** The key of a PSK identity, or null for an unknown identity (the handshake then fails as with a wrong key: bad_record_mac). */
   pskKey(identity: Uint8Array, peer: DtlsPeer): Uint8Array | null;
   /** psk_identity_hint in ServerKeyExchange; none by default (RFC 4279 §2). */
   identityHint?: Uint8Array | string;
@@ -553,7 +553,8 @@ export class DtlsTransport implements DatagramTransport {
       this.handshaking--;
       this.stats.handshakesFailed++;
       // Servers that drop a Finished they cannot verify (Scandium does) leave only a timeout: say what it likely means.
-      const hint = e.finishedUnanswered && conn.role === 'client' ? ': the server never answered our Finished (wrong PSK or identity?)' : '';
+      const hint = e.finishedUnanswered && conn.role === 'client' ? ': the server never answered our Finished (wrong PSK or identity?)'
+        : conn.unknownIdentity ? `: PSK identity ${JSON.stringify(utf8Decode(conn.identity ?? new Uint8Array(0)))} is unknown here` : '';
       // An eviction is routine under load (and a flood of them under attack): not a warning each.
       const line = `dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`;
       if (e.reason === 'evicted') this.log.debug(line); else this.log.warn(line);
