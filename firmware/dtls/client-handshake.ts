@@ -125,6 +125,8 @@ export class ClientHandshake extends HandshakeBase {
       this.resumed = true;
       this.master = r.masterSecret;
       this.identity = r.identity;
+      this.pskCheck = r.pskCheck;
+      this.createdAt = r.createdAt;
       this.installKeys();
       this.state = 'wait_change_cipher_spec';
       return;

@@ -8,7 +8,7 @@
 // of ours (RFC 9146 §3), in both kinds of handshake.
 import type { HandshakeMessage } from './reassembly';
 import type { Connection } from './connection';
-import type { ResumableSession } from './session-cache';
+import { madeWithKey, type ResumableSession } from './session-cache';
 import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, MAX_SESSION_ID_LENGTH, RANDOM_LENGTH, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from './constants';
 import { suiteById } from './cipher-suite';
 import { decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension } from './handshake-messages';
@@ -60,9 +60,10 @@ export class ServerHandshake extends HandshakeBase {
     const cached = ch.sessionId.length > 0 ? this.opts.lookupSession(ch.sessionId) : undefined;
     // RFC 5246 §7.4.1.2: resume only with the session's suite among the offered ones;
     // RFC 7627 §5.3: and only if the extended master secret is used exactly as it was.
-    // And not for an identity whose key has since been withdrawn.
+    // And only while the identity still has the key the session was made with (not withdrawn, not changed).
+    const currentKey = cached ? this.opts.keyFor(cached.identity) : null;
     if (cached && ch.cipherSuites.includes(cached.cipherSuite) && cached.extendedMasterSecret === offersEms
-      && this.opts.keyFor(cached.identity) !== null) {
+      && currentKey !== null && madeWithKey(this.conn.host.crypto, cached, currentKey)) {
       this.resumeSession(cached, extensions);
       return;
     }
@@ -116,6 +117,8 @@ export class ServerHandshake extends HandshakeBase {
     this.master = cached.masterSecret.slice();
     this.identity = cached.identity;
     this.extendedMaster = cached.extendedMasterSecret;
+    this.pskCheck = cached.pskCheck;
+    this.createdAt = cached.createdAt;
     if (this.extendedMaster) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
     this.conn.identity = this.identity;
     this.conn.beginFlight();

@@ -25,7 +25,7 @@ import { bytesEqual } from './bytes';
 import { isDtlsRecordVersion, parseRecords, encodeRecord, type DtlsRecord } from './record';
 import { SUPPORTED_SUITES, suiteById } from './cipher-suite';
 import { CookieJar } from './cookie';
-import { SessionCache } from './session-cache';
+import { DEFAULT_SESSION_LIFETIME_MS, SessionCache, madeWithKey, type ResumableSession } from './session-cache';
 import { Connection, type ConnectionHost, type EstablishedSession, type RetransmitPolicy, type SessionEnd } from './connection';
 import { CidTable } from './connection-id';
 import { ClientHandshake, type PskCredentials } from './client-handshake';
@@ -84,6 +84,8 @@ export interface DtlsClientOptions {
   connectionId?: boolean;
   /** Bytes of the CID we ask servers to put in their records to us; 0 (default) asks for none (records to us stay as small as before). */
   connectionIdLength?: number;
+  /** How long after its full handshake a session is still offered for resumption; default 24 h. */
+  sessionLifetimeMs?: number;
 }
 
 export interface DtlsServerOptions {
@@ -95,6 +97,8 @@ export interface DtlsServerOptions {
   cipherSuites?: readonly number[];
   /** Sessions kept for resumption; 0 issues no session_id. */
   sessionCacheSize?: number;
+  /** How long after its full handshake a session may be resumed; default 24 h (RFC 5246 §F.1.4). */
+  sessionLifetimeMs?: number;
   /** How long a HelloVerifyRequest cookie secret is used before a new one (the previous is still accepted); default 5 min. */
   cookieSecretLifetimeMs?: number;
   /** With the session table full, an established session idle this long is evicted for a new handshake. */
@@ -219,8 +223,11 @@ export class DtlsTransport implements DatagramTransport {
     this.maxHandshakesPerAddress = Math.min(opts.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, this.maxHandshakes);
     this.clientSuites = opts.client ? suitesOrDefault(opts.client.cipherSuites) : [];
     this.serverSuites = opts.server ? suitesOrDefault(opts.server.cipherSuites) : [];
-    this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0);
-    this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0);
+    const now = (): number => opts.timers.now();
+    this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0,
+      opts.client?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS, now);
+    this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0,
+      opts.server?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS, now);
     this.cookies = opts.server ? new CookieJar(opts.crypto, opts.random, opts.timers, opts.server.cookieSecretLifetimeMs) : null;
     this.identityHint = opts.server?.identityHint !== undefined ? asBytes(opts.server.identityHint) : null;
     this.clientCid = opts.client?.connectionId !== false;
@@ -478,13 +485,25 @@ export class DtlsTransport implements DatagramTransport {
     const conn = new Connection(this.host, address, port, 'client');
     // Our CID (if we want one) is in the table from the start: the server's first record with it may be its Finished.
     const cid = !this.clientCid ? null : this.clientCidLength === 0 ? new Uint8Array(0) : this.issueCid(conn) ?? new Uint8Array(0);
-    const hs = new ClientHandshake(conn, this.clientSuites, (hint): PskCredentials | null => {
+    const credentials = (hint: Uint8Array | null): PskCredentials | null => {
       const c = this.ask('psk', () => client.psk({ address, port, hint }));
       return c ? { identity: asBytes(c.identity), key: c.key } : null;
-    }, this.resumable.get(peerKey(address, port)) ?? null, cid);
+    };
+    const hs = new ClientHandshake(conn, this.clientSuites, credentials, this.resumableWith(address, port, credentials), cid);
     this.adopt(conn, hs);
     hs.start();
     return conn;
+  }
+
+  /** The cached session with a server, if it was made with the identity and key we would use now (else it is forgotten). */
+  private resumableWith(address: string, port: number, credentials: (hint: null) => PskCredentials | null): ResumableSession | null {
+    const key = peerKey(address, port);
+    const s = this.resumable.get(key);
+    if (!s) return null;
+    const creds = credentials(null);
+    if (creds && bytesEqual(creds.identity, s.identity) && madeWithKey(this.opts.crypto, s, creds.key)) return s;
+    this.resumable.forget(key);
+    return null;
   }
 
   /** A CID of ours for `conn`, unique among our sessions (empty when we issue none); null when none was found. */
