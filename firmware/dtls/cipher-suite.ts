@@ -32,6 +32,9 @@ export interface SuiteDefinition {
   protection(crypto: DtlsCrypto, random: Random, keyBlock: Uint8Array, client: boolean): RecordProtection;
 }
 
+/** The most a record's protection adds with any of our suites: CBC's explicit IV, MAC and a block of padding (64). */
+export const MAX_PROTECTION_OVERHEAD = 16 + 32 + 16;
+
 const CCM8_TAG = 8;
 const CCM8_EXPLICIT_NONCE = 8;
 

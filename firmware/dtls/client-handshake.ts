@@ -18,7 +18,7 @@ import {
   decodeEmpty, decodeHelloVerifyRequest, decodePskVector, decodeServerHello, encodeClientHello, encodePskVector, findExtension,
   type Extension,
 } from './handshake-messages';
-import { decodeConnectionIdExtension, encodeConnectionIdExtension } from './connection-id';
+import { decodeConnectionIdExtension, encodeConnectionIdExtension, maxCidLengthFor } from './connection-id';
 import { HandshakeBase } from './handshake-base';
 
 /** The identity and key the client presents to one server. */
@@ -110,7 +110,16 @@ export class ClientHandshake extends HandshakeBase {
     }
     // RFC 9146 §3: its answer is the CID we put in our records; without one, both directions stay in the RFC 6347 format.
     const cid = findExtension(sh.extensions, ExtensionType.connection_id);
-    if (cid) this.conn.useConnectionIds(this.cid!, decodeConnectionIdExtension(cid.data));
+    if (cid) {
+      const theirs = decodeConnectionIdExtension(cid.data);
+      // A CID that leaves our Finished no room in a datagram: we cannot take it.
+      if (theirs.length > maxCidLengthFor(this.conn.host.mtu)) {
+        this.conn.host.stats.cidTooLong++;
+        this.conn.fail(AlertDescription.illegal_parameter);
+        return;
+      }
+      this.conn.useConnectionIds(this.cid!, theirs);
+    }
     this.suite = suite;
     this.serverRandom = sh.random.slice();
     this.sessionId = sh.sessionId.slice();

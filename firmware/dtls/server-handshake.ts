@@ -12,7 +12,7 @@ import { madeWithKey, type ResumableSession } from './session-cache';
 import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, MAX_SESSION_ID_LENGTH, RANDOM_LENGTH, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from './constants';
 import { suiteById } from './cipher-suite';
 import { decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension } from './handshake-messages';
-import { decodeConnectionIdExtension, encodeConnectionIdExtension } from './connection-id';
+import { decodeConnectionIdExtension, encodeConnectionIdExtension, maxCidLengthFor } from './connection-id';
 import { DecodeError } from './bytes';
 import { HandshakeBase } from './handshake-base';
 
@@ -94,6 +94,11 @@ export class ServerHandshake extends HandshakeBase {
       if (!(e instanceof DecodeError)) throw e;
       this.conn.fail(AlertDescription.decode_error);
       return false;
+    }
+    if (peerCid.length > maxCidLengthFor(this.conn.host.mtu)) {
+      // A CID that leaves our Finished no room in a datagram: answered as if we had no CID support.
+      this.conn.host.stats.cidTooLong++;
+      return true;
     }
     const ours = this.opts.issueConnectionId();
     if (ours === null) return true;

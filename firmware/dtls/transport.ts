@@ -513,11 +513,19 @@ export class DtlsTransport implements DatagramTransport {
     return cid;
   }
 
-  /** RFC 9146 §6: an authenticated, newest CID record came from elsewhere; whatever held that address before is stale. */
+  /**
+   * RFC 9146 §6: an authenticated, newest CID record came from elsewhere. The session moves there, unless another
+   * session holds that address: that one is never dropped for it (the record may have been replayed from there by
+   * someone who saw it first, ahead of the real one). The record still counts; the move waits until the other ends.
+   */
   private onPeerMoved(conn: Connection, address: string, port: number): void {
     const to = peerKey(address, port);
     const other = this.connections.get(to);
-    if (other && other !== conn) other.drop('replaced');
+    if (other && other !== conn) {
+      this.stats.cidMovesRefused++;
+      this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} not moved to ${address}:${port}: another session holds that address`);
+      return;
+    }
     const fromKey = peerKey(conn.address, conn.port);
     if (this.connections.get(fromKey) === conn) this.connections.delete(fromKey);
     const from: DtlsPeer = { address: conn.address, port: conn.port };
