@@ -90,7 +90,10 @@ export class BootstrapServer {
     if (o.coaps) {
       this.dtls = new DtlsTransport({
         transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
-        server: { pskKey: (identity) => pskKeyOf(this.current, identity), connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength },
+        server: {
+          pskKey: (identity) => pskKeyOf(this.current, identity), connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength,
+          requireExtendedMasterSecret: o.coaps.requireExtendedMasterSecret,
+        },
       });
       this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
       this.secureEndpoint.onRequest = (req) => this.bootstrapRequest(req, true);

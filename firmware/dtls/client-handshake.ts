@@ -42,7 +42,8 @@ export class ClientHandshake extends HandshakeBase {
    */
   constructor(conn: Connection, private readonly suites: readonly number[],
               private readonly credentials: (hint: Uint8Array | null) => PskCredentials | null,
-              resume: ResumableSession | null, private readonly cid: Uint8Array | null = null) {
+              resume: ResumableSession | null, private readonly cid: Uint8Array | null = null,
+              private readonly requireExtendedMasterSecret = false) {
     super(conn, true);
     this.state = 'wait_server_hello';
     this.clientRandom = conn.host.random.bytes(RANDOM_LENGTH);
@@ -124,6 +125,8 @@ export class ClientHandshake extends HandshakeBase {
     this.serverRandom = sh.random.slice();
     this.sessionId = sh.sessionId.slice();
     this.extendedMaster = findExtension(sh.extensions, ExtensionType.extended_master_secret) !== undefined;
+    // RFC 7627 §5.2: a client that requires it aborts with handshake_failure when the server does not use it.
+    if (!this.extendedMaster && this.requireExtendedMasterSecret) { this.conn.fail(AlertDescription.handshake_failure); return; }
     const r = this.resume;
     if (r && r.sessionId.length > 0 && bytesEqual(sh.sessionId, r.sessionId)) {
       // Resumption: same suite, and the extended master secret as the session had it (RFC 7627 §5.3).

@@ -29,6 +29,8 @@ export interface ServerHandshakeOptions {
   issueSessionIds: boolean;
   /** A new CID of ours for this association (empty: we want none), or null when none could be had; null here: no CID support. */
   issueConnectionId: (() => Uint8Array | null) | null;
+  /** Refuse a client that does not offer the extended master secret (RFC 7627 §5.2: handshake_failure). */
+  requireExtendedMasterSecret: boolean;
 }
 
 /** The length of the stand-in key for an unknown identity: that of the keys LwM2M deployments use (128-bit). */
@@ -51,6 +53,7 @@ export class ServerHandshake extends HandshakeBase {
     const reneg = findExtension(ch.extensions, ExtensionType.renegotiation_info);
     if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) { this.conn.fail(AlertDescription.handshake_failure); return; }
     const offersEms = findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
+    if (!offersEms && this.opts.requireExtendedMasterSecret) { this.conn.fail(AlertDescription.handshake_failure); return; }
     const extensions: Extension[] = [];
     // RFC 5746 §3.6: answer renegotiation_info (or its SCSV) with an empty one; we never renegotiate.
     if (reneg || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) {

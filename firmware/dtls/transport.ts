@@ -86,6 +86,8 @@ export interface DtlsClientOptions {
   connectionIdLength?: number;
   /** How long after its full handshake a session is still offered for resumption; default 24 h. */
   sessionLifetimeMs?: number;
+  /** Fail a handshake with a server that does not use the extended master secret (RFC 7627; RFC 7925 §16). Default false. */
+  requireExtendedMasterSecret?: boolean;
 }
 
 export interface DtlsServerOptions {
@@ -99,6 +101,8 @@ export interface DtlsServerOptions {
   sessionCacheSize?: number;
   /** How long after its full handshake a session may be resumed; default 24 h (RFC 5246 §F.1.4). */
   sessionLifetimeMs?: number;
+  /** Refuse clients that do not offer the extended master secret (RFC 7627; RFC 7925 §16). Default false. */
+  requireExtendedMasterSecret?: boolean;
   /** How long a HelloVerifyRequest cookie secret is used before a new one (the previous is still accepted); default 5 min. */
   cookieSecretLifetimeMs?: number;
   /** With the session table full, an established session idle this long is evicted for a new handshake. */
@@ -431,6 +435,7 @@ export class DtlsTransport implements DatagramTransport {
       lookupSession: (id) => this.sessionCache.get(toHex(id)),
       issueSessionIds: this.sessionCache.capacity > 0,
       issueConnectionId: this.serverCid ? () => this.issueCid(conn) : null,
+      requireExtendedMasterSecret: server.requireExtendedMasterSecret === true,
     });
     this.adopt(conn, hs);
     hs.start(ch, { msgType: f.msgType, messageSeq: f.messageSeq, body: f.fragment.slice() });
@@ -489,7 +494,8 @@ export class DtlsTransport implements DatagramTransport {
       const c = this.ask('psk', () => client.psk({ address, port, hint }));
       return c ? { identity: asBytes(c.identity), key: c.key } : null;
     };
-    const hs = new ClientHandshake(conn, this.clientSuites, credentials, this.resumableWith(address, port, credentials), cid);
+    const hs = new ClientHandshake(conn, this.clientSuites, credentials, this.resumableWith(address, port, credentials), cid,
+      client.requireExtendedMasterSecret === true);
     this.adopt(conn, hs);
     hs.start();
     return conn;

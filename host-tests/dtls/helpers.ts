@@ -55,9 +55,10 @@ export interface RigOptions extends LinkConditions {
   clientIdentity?: string;
   /** Identities the server knows (default IDENTITY → KEY). */
   serverKeys?: Map<string, Uint8Array>;
-  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; connectionId?: boolean; connectionIdLength?: number; sessionLifetimeMs?: number };
+  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; connectionId?: boolean; connectionIdLength?: number; sessionLifetimeMs?: number; requireExtendedMasterSecret?: boolean };
   server?: Partial<DtlsTransportOptions> & {
     cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string; connectionId?: boolean; connectionIdLength?: number; sessionLifetimeMs?: number;
+    requireExtendedMasterSecret?: boolean;
   };
   /** Drop the n-th (0-based) datagram a side sends when this says so (targeted loss). */
   dropFromClient?: (data: Uint8Array, n: number) => boolean;
@@ -106,9 +107,12 @@ export function makeRig(o: RigOptions = {}): Rig {
   const keys = o.serverKeys ?? new Map([[IDENTITY, KEY]]);
   const {
     cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength,
-    sessionLifetimeMs: serverLifetime, ...serverRest
+    sessionLifetimeMs: serverLifetime, requireExtendedMasterSecret: serverEms, ...serverRest
   } = o.server ?? {};
-  const { cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, sessionLifetimeMs: clientLifetime, ...clientRest } = o.client ?? {};
+  const {
+    cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, sessionLifetimeMs: clientLifetime,
+    requireExtendedMasterSecret: clientEms, ...clientRest
+  } = o.client ?? {};
   const serverUdp = filtered(net.bind(SERVER.address, SERVER.port), o.dropFromServer);
   const clientSocket = new RebindingSocket(net, CLIENT.address, CLIENT.port);
   const clientUdp = filtered(clientSocket, o.dropFromClient);
@@ -117,7 +121,7 @@ export function makeRig(o: RigOptions = {}): Rig {
     server: {
       pskKey: (identity) => keys.get(utf8Decode(identity)) ?? null,
       cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength,
-      sessionLifetimeMs: serverLifetime,
+      sessionLifetimeMs: serverLifetime, requireExtendedMasterSecret: serverEms,
     },
     ...serverRest,
   });
@@ -129,6 +133,7 @@ export function makeRig(o: RigOptions = {}): Rig {
         return { identity: o.clientIdentity ?? IDENTITY, key: o.clientKey ?? KEY };
       },
       cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, sessionLifetimeMs: clientLifetime,
+      requireExtendedMasterSecret: clientEms,
     },
     ...clientRest,
   });
