@@ -18,6 +18,7 @@ import { parseQuery, segments, type CoapsOptions } from './lwm2m-server';
 import { DtlsTransport } from '../firmware/dtls/transport';
 import { identifyingDtls } from '../firmware/dtls/mux';
 import { identityText, type PskJson } from './psk-store';
+import { checkPskLength } from './psk-key';
 
 /** A server account as the JSON configuration names it (credentials as text). */
 export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
@@ -306,4 +307,5 @@ export function validateConfig(c: BootstrapConfig): void {
 function checkPsk(where: string, identity: unknown, keyHex: unknown): void {
   if (typeof identity !== 'string' || identity.length === 0) throw new Error(`${where}: PSK identity missing`);
   if (typeof keyHex !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(keyHex)) throw new Error(`${where}: PSK key must be an even number of hex digits`);
+  checkPskLength(fromHex(keyHex), where);
 }
