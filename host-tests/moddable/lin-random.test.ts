@@ -14,7 +14,7 @@ import { consoleLogger, openUdp, type UdpTransport } from '../../firmware/platfo
 import { toHex } from '../../firmware/util/hex';
 import { until } from './flow';
 import { LinFirmware } from './lin-run';
-import { buildLin, findSdk, type Sdk } from './sdk';
+import { OUT, buildLin, findSdk, type Sdk } from './sdk';
 
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => 0x60 + i);
 /** Where client_random sits in a datagram that starts with a ClientHello: after the record and handshake headers and client_version. */
@@ -43,6 +43,8 @@ describe('random bytes of a coaps firmware on the Moddable Linux runtime', funct
         randoms.push(toHex(d.subarray(RANDOM_AT, RANDOM_AT + RANDOM_LENGTH)));
       }
     };
+    // A fresh build: make keeps a module built from another source under the same name (a board mapping changed).
+    rmSync(join(OUT, 'lin-random'), { recursive: true, force: true });
     ({ so } = await buildLin(sdk, {
       name: 'lin-random',
       config: {
