@@ -18,6 +18,7 @@ import { parseQuery, segments, type CoapsOptions } from './lwm2m-server';
 import { DtlsTransport } from '../firmware/dtls/transport';
 import { identifyingDtls } from '../firmware/dtls/mux';
 import { identityText, type PskJson } from './psk-store';
+import { checkPskLength } from './psk-key';
 
 /** A server account as the JSON configuration names it (credentials as text). */
 export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
@@ -90,7 +91,10 @@ export class BootstrapServer {
     if (o.coaps) {
       this.dtls = new DtlsTransport({
         transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
-        server: { pskKey: (identity) => pskKeyOf(this.current, identity), connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength },
+        server: {
+          pskKey: (identity) => pskKeyOf(this.current, identity), connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength,
+          requireExtendedMasterSecret: o.coaps.requireExtendedMasterSecret,
+        },
       });
       this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
       this.secureEndpoint.onRequest = (req) => this.bootstrapRequest(req, true);
@@ -144,6 +148,13 @@ export class BootstrapServer {
     if (!cfg) throw new Error(`no bootstrap configuration for ${ep}`);
     const via = secure ? this.secureEndpoint : this.endpoint;
     if (!via) throw new Error('this Bootstrap-Server has no coaps port');
+    // Keys go only to an endpoint DTLS authenticated (validateConfig makes such entries coaps-only; this holds whatever the caller does).
+    if (!secure && carriesKeyMaterial(cfg)) {
+      const diagnostic = 'its configuration carries key material, which goes only over coaps';
+      this.o.log.error(`bootstrap-server: ${ep} not provisioned over plain coap: ${diagnostic}`);
+      this.emit({ type: 'finished', endpoint: ep, ok: false, diagnostic });
+      return false;
+    }
     this.active.add(ep);
     try {
       for (let round = 1; round <= 2; round++) {
@@ -221,10 +232,22 @@ export class BootstrapServer {
 
 /** Why an endpoint may not bootstrap over this link, or undefined. */
 function refusal(cfg: EndpointConfig, peer: Peer, secure: boolean): string | undefined {
-  if (!secure) return cfg.psk ? 'it has a PSK here and must bootstrap over coaps' : undefined;
+  if (!secure) {
+    if (cfg.psk) return 'it has a PSK here and must bootstrap over coaps';
+    return carriesKeyMaterial(cfg) ? 'its configuration carries key material, which goes only over coaps' : undefined;
+  }
   const identity = identityText(peer.identity);
   if (cfg.psk && cfg.psk.identity === identity) return undefined;
   return `PSK identity ${JSON.stringify(identity ?? '')} is not this endpoint's`;
+}
+
+/** Security /0/x/5 (Secret Key): what a sequence must never write to an endpoint DTLS has not authenticated. */
+const SECRET_KEY_PATH = /^\/0\/\d+\/5(\/|$)/;
+
+/** A PSK server account, or an extra write of a Secret Key: the sequence would send key material. */
+export function carriesKeyMaterial(cfg: EndpointConfig): boolean {
+  return cfg.servers.some((s) => s.securityMode === 'psk') || (cfg.writes ?? []).some((w) => SECRET_KEY_PATH.test(w.path))
+    || cfg.bootstrap?.uri.startsWith('coaps:') === true;
 }
 
 /** The key of a PSK identity in the configuration (validateConfig keeps an identity to one key). */
@@ -267,6 +290,11 @@ export function validateConfig(c: BootstrapConfig): void {
     }
     if (e.psk !== undefined) checkPsk(`${where}: psk`, e.psk?.identity, e.psk?.keyHex);
     if (e.bootstrap?.uri.startsWith('coaps:') && !e.psk) throw new Error(`${where}: a coaps:// bootstrap account needs the endpoint's "psk"`);
+    // Keys (PSK server accounts, a written /0/x/5) go only to an endpoint that DTLS authenticates: one with its own "psk",
+    // which then may bootstrap over coaps only. Without it anyone could ask for them over plain coap with its name.
+    if (!e.psk && carriesKeyMaterial(e)) {
+      throw new Error(`${where}: its server accounts or writes carry key material (a PSK or /0/x/5), so it needs its own "psk": keys are written only over coaps, to an endpoint DTLS authenticated`);
+    }
     if (e.psk) {
       const other = keys.get(e.psk.identity);
       if (other !== undefined && other !== e.psk.keyHex.toLowerCase()) throw new Error(`${where}: PSK identity ${JSON.stringify(e.psk.identity)} has another key in another entry`);
@@ -279,4 +307,5 @@ export function validateConfig(c: BootstrapConfig): void {
 function checkPsk(where: string, identity: unknown, keyHex: unknown): void {
   if (typeof identity !== 'string' || identity.length === 0) throw new Error(`${where}: PSK identity missing`);
   if (typeof keyHex !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(keyHex)) throw new Error(`${where}: PSK key must be an even number of hex digits`);
+  checkPskLength(fromHex(keyHex), where);
 }

@@ -26,33 +26,43 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: { once: 'switch', coaps: 'switch', update: 'optional', verbose: 'switch', http: 'optional', 'http-address': 'value' },
   },
   client: {
-    usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>]
+    usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key-file <file>]
                 [--state <dir>] [--firmware <dir>] [--port <n>] ${LOG}
-  client --server <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>] [...]
+  client --server <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key-file <file>] [...]
       Run the LwM2M client (from stored state in <dir> if present). A coaps:// URI (default
-      port 5684) needs the pre-shared key: its identity as text, the key in hex.
+      port 5684) needs the pre-shared key: its identity as text, the key (at least 16 bytes) in
+      hex in the file --psk-key-file names, or in the environment as XS_LWM2M_PSK_KEY_HEX
+      (never on the command line, which every user of the machine can read).
       --firmware <dir> gives it Firmware Update (/5): host images (xs-lwm2m image) go to two
       slots in <dir>; Update restarts the client on the new one, /3/0/3 its version.`,
-    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key': 'value', state: 'value', firmware: 'value', port: 'value', log: 'value' },
+    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key-file': 'value', 'psk-key': 'value', state: 'value', firmware: 'value', port: 'value', log: 'value' },
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}
-                   [--provision <endpoint>@<ip>:<port>] ${HTTP}
+                   [--provision <endpoint>@<ip>:<port>] [--require-ems] ${HTTP}
       Provision devices over the LAN (default UDP ports 5685 coap, 5686 coaps: endpoints with a
       "psk" in the configuration bootstrap over coaps with it); --provision also starts a
       server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.
-      --http serves the web console: bootstrap sessions and configuration (default port 8081).`,
-    options: { config: 'value', port: 'value', 'coaps-port': 'value', address: 'value', log: 'value', provision: 'value', http: 'optional', 'http-address': 'value' },
+      --http serves the web console: bootstrap sessions and configuration (default port 8081).
+      --require-ems refuses DTLS clients without the extended master secret (RFC 7627).`,
+    options: {
+      config: 'value', port: 'value', 'coaps-port': 'value', address: 'value', log: 'value', provision: 'value', 'require-ems': 'switch',
+      http: 'optional', 'http-address': 'value',
+    },
   },
   server: {
-    usage: `server [--port <n>] [--coaps-port <n>] [--psk-file <file.json>] [--address <ip>] ${LOG} ${HTTP}
+    usage: `server [--port <n>] [--coaps-port <n>] [--psk-file <file.json>] [--require-ems] [--address <ip>] ${LOG} ${HTTP}
       A small LwM2M Server (default UDP ports 5683 coap, 5684 coaps) with an interactive prompt
       (help lists its commands); --http serves the web console as well (default port 8080).
       --psk-file: { "<endpoint>": { "identity": "<text>", "keyHex": "<hex>" }, ... }; an endpoint
       listed there must register over coaps with that identity. The prompt's "update" serves
       firmware files for pulls at coap[s]://<address>:<port>/fw/<file>: the address is --address,
-      or else the local address of the route toward the device.`,
-    options: { port: 'value', 'coaps-port': 'value', 'psk-file': 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value' },
+      or else the local address of the route toward the device. Keys are at least 16 bytes.
+      --require-ems refuses DTLS clients without the extended master secret (RFC 7627).`,
+    options: {
+      port: 'value', 'coaps-port': 'value', 'psk-file': 'value', 'require-ems': 'switch', address: 'value', log: 'value',
+      http: 'optional', 'http-address': 'value',
+    },
   },
   image: {
     usage: `image --version <v> --in <body> --out <file> [--name <name>]

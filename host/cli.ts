@@ -13,6 +13,7 @@ import { installTlv, startNodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { fromHex, toHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
+import { PSK_KEY_ENV, parsePskHex } from './psk-key';
 import { startShell } from './shell';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -129,16 +130,26 @@ async function client(a: Args): Promise<void> {
   onSignal(() => device.stop());
 }
 
-/** --psk-identity and --psk-key: both for a coaps:// URI, neither without one; the key never echoed. */
+const KEY_SOURCES = `--psk-key-file <file> or ${PSK_KEY_ENV}`;
+
+/**
+ * --psk-identity and the key (hex, in the file --psk-key-file names or in XS_LWM2M_PSK_KEY_HEX): both for a
+ * coaps:// URI, neither without one; at least 16 bytes; the key never echoed, and never taken from the command line.
+ */
 function clientPsk(a: Args, coaps: boolean): { identity: string; key: Uint8Array } | undefined {
-  const identity = a.str('psk-identity'), keyHex = a.str('psk-key');
+  if (a.has('psk-key')) a.fail(`--psk-key would put the key in the process list, where anyone on this machine can read it: give it with ${KEY_SOURCES}`);
+  const identity = a.str('psk-identity'), file = a.str('psk-key-file'), env = process.env[PSK_KEY_ENV];
   if (!coaps) {
-    if (identity !== undefined || keyHex !== undefined) a.fail('--psk-identity and --psk-key are for a coaps:// URI');
+    if (identity !== undefined || file !== undefined) a.fail('--psk-identity and --psk-key-file are for a coaps:// URI');
     return undefined;
   }
-  if (identity === undefined || keyHex === undefined) a.fail('a coaps:// URI needs --psk-identity <text> and --psk-key <hex>');
-  if (!/^([0-9a-fA-F]{2})+$/.test(keyHex)) a.fail('--psk-key must be an even number of hex digits');
-  return { identity, key: fromHex(keyHex) };
+  if (identity === undefined || (file === undefined && env === undefined)) a.fail(`a coaps:// URI needs --psk-identity <text> and the key, with ${KEY_SOURCES}`);
+  if (file !== undefined && env !== undefined) a.fail(`the key is given twice: --psk-key-file and ${PSK_KEY_ENV}; give one`);
+  let text: string;
+  if (file !== undefined) {
+    try { text = readFileSync(file, 'utf8'); } catch (e) { a.fail(`cannot read --psk-key-file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`); }
+  } else text = env!;
+  try { return { identity, key: parsePskHex(text, file !== undefined ? `--psk-key-file ${file}` : PSK_KEY_ENV) }; } catch (e) { a.fail((e as Error).message); }
 }
 
 /** The server's PSK file: { "<endpoint>": { "identity": …, "keyHex": … } }. */
@@ -168,7 +179,8 @@ async function bootstrapServer(a: Args): Promise<void> {
   const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner, option: '--port' });
   const secure = await bind(openUdp({ port: coapsPort, address, log }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
   const bs = new BootstrapServer({
-    transport, timers: nodeTimers, random: nodeRandom, log, config, coaps: { transport: secure, crypto: nodeCrypto },
+    transport, timers: nodeTimers, random: nodeRandom, log, config,
+    coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') },
     onEvent: (e) => {
       if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
       if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);
@@ -199,7 +211,10 @@ async function server(a: Args): Promise<void> {
   const secure = await bind(openUdp({ port: coapsPort, address, log: early }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
   let say = (line: string): void => { process.stdout.write(line + '\n'); };
   const log = promptLogger(level, 'server', (line) => say(line));
-  const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto } });
+  const server = new LwM2MServer({
+    transport, timers: nodeTimers, random: nodeRandom, log, psk,
+    coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') },
+  });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);
   const web = await webConsole(a, SERVER_CONSOLE_PORT, { server, log });
   if (web) log.info(`web console: ${web.url}`);

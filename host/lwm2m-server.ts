@@ -50,6 +50,8 @@ export interface CoapsOptions {
   connectionId?: boolean;
   /** Bytes of that CID (default 6). */
   connectionIdLength?: number;
+  /** Refuse DTLS clients that do not offer the extended master secret (RFC 7627; RFC 7925 §16 wants it). */
+  requireExtendedMasterSecret?: boolean;
 }
 
 export type ServerEvent =
@@ -173,6 +175,7 @@ export class LwM2MServer {
         server: {
           pskKey: (identity) => this.psk.forIdentity(identity)?.key ?? null,
           connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength,
+          requireExtendedMasterSecret: o.coaps.requireExtendedMasterSecret,
         },
       });
       this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });

@@ -5,6 +5,7 @@
 // that identity belongs to. Keys are never listed, logged or put in errors.
 import { pskIdentityTag } from '../firmware/dtls/mux';
 import { fromHex } from '../firmware/util/hex';
+import { checkPskLength } from './psk-key';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 
 export interface PskEntry { endpoint: string; identity: string; key: Uint8Array }
@@ -40,7 +41,7 @@ export class PskStore {
   setJson(endpoint: string, j: PskJson): void {
     if (!j || typeof j.identity !== 'string' || typeof j.keyHex !== 'string') throw new Error(`psk: ${endpoint} needs "identity" and "keyHex"`);
     if (!/^([0-9a-fA-F]{2})+$/.test(j.keyHex)) throw new Error(`psk: ${endpoint}: keyHex must be an even number of hex digits`);
-    this.set(endpoint, j.identity, fromHex(j.keyHex));
+    this.set(endpoint, j.identity, checkPskLength(fromHex(j.keyHex), `psk: ${endpoint}`));
   }
 
   delete(endpoint: string): boolean {

@@ -32,6 +32,9 @@ export interface SuiteDefinition {
   protection(crypto: DtlsCrypto, random: Random, keyBlock: Uint8Array, client: boolean): RecordProtection;
 }
 
+/** The most a record's protection adds with any of our suites: CBC's explicit IV, MAC and a block of padding (64). */
+export const MAX_PROTECTION_OVERHEAD = 16 + 32 + 16;
+
 const CCM8_TAG = 8;
 const CCM8_EXPLICIT_NONCE = 8;
 
@@ -81,12 +84,37 @@ class Ccm8Protection implements RecordProtection {
 
 const BLOCK = 16;
 const SHA256_LENGTH = 32;
+/** SHA-256 works on 64-byte blocks; a message of n bytes takes floor((n + 8) / 64) + 1 of them (padding and length). */
+const SHA256_BLOCK = 64;
+/** The most padding TLS allows (RFC 5246 §6.2.3.2): padding_length is one byte. */
+const MAX_PADDING = 255;
+
+function sha256Blocks(n: number): number { return Math.floor((n + 8) / SHA256_BLOCK) + 1; }
+
+/** 1 when v is negative, else 0 (v a 32-bit integer), without a branch. */
+function negative(v: number): number { return (v >>> 31) & 1; }
+
+/** 1 when v is not 0, else 0 (v a 32-bit integer), without a branch. */
+function nonZero(v: number): number { return negative(v | -v); }
+
+/**
+ * Zeros hashed to even out the MAC's cost (see CbcSha256Protection.open): at most the blocks 256 bytes of padding can
+ * take away from the MAC's input, and one more. Made at its first use, at run time (a preloaded module's buffers are
+ * read-only on the device), never written.
+ */
+let evener: Uint8Array | null = null;
+const EVENER_LENGTH = (Math.ceil((MAX_PADDING + 1) / SHA256_BLOCK) + 2) * SHA256_BLOCK;
 
 /**
  * AES-128-CBC with HMAC-SHA256, MAC-then-encrypt (RFC 5246 §6.2.3.2): a random
- * explicit IV, then CBC(content || MAC || padding). On open, a bad padding and
- * a bad MAC look the same and the MAC is computed either way (the Lucky 13
- * timing difference is reduced, not removed: the device cannot afford more).
+ * explicit IV, then CBC(content || MAC || padding). Opening takes the same time
+ * whatever the padding says (Lucky Thirteen, AlFardan and Paterson 2013): the
+ * padding check reads a fixed window of the last 256 bytes without an early
+ * exit and with no branch on its bytes, a bad padding is checked as padding 0
+ * (and the MAC over that then fails), and after the MAC a few blocks of zeros are
+ * hashed so that the SHA-256 blocks computed for a record depend on its length
+ * only, never on how much of it was padding. A bad padding and a bad MAC look
+ * the same: the record is dropped (RFC 6347 §4.1.2.7).
  */
 class CbcSha256Protection implements RecordProtection {
   readonly overhead = BLOCK + SHA256_LENGTH + BLOCK;
@@ -94,12 +122,12 @@ class CbcSha256Protection implements RecordProtection {
   constructor(private readonly crypto: DtlsCrypto, private readonly random: Random,
               private readonly macKey: Uint8Array, private readonly key: Uint8Array) {}
 
-  private mac(epoch: number, seq: number, type: number, version: number, content: Uint8Array, cid: Uint8Array | null): Uint8Array {
-    return this.crypto.hmacSha256(this.macKey, additionalData(epoch, seq, type, version, content.length, cid), content);
+  private mac(ad: Uint8Array, content: Uint8Array): Uint8Array {
+    return this.crypto.hmacSha256(this.macKey, ad, content);
   }
 
   seal(type: number, epoch: number, seq: number, version: number, plaintext: Uint8Array, cid: Uint8Array | null = null): Uint8Array {
-    const mac = this.mac(epoch, seq, type, version, plaintext, cid);
+    const mac = this.mac(additionalData(epoch, seq, type, version, plaintext.length, cid), plaintext);
     const unpadded = plaintext.length + SHA256_LENGTH + 1;
     const padding = (BLOCK - (unpadded % BLOCK)) % BLOCK;
     const block = new Uint8Array(unpadded + padding);
@@ -115,18 +143,41 @@ class CbcSha256Protection implements RecordProtection {
   }
 
   open(type: number, epoch: number, seq: number, version: number, fragment: Uint8Array, cid: Uint8Array | null = null): Uint8Array | null {
+    // The lengths here are the record's, which anyone sees: branching on them leaks nothing.
     const n = fragment.length - BLOCK;
     if (n < SHA256_LENGTH + 1 || n % BLOCK !== 0) return null;
     const block = this.crypto.aes128CbcDecrypt(this.key, fragment.subarray(0, BLOCK), fragment.subarray(BLOCK));
-    const padding = block[block.length - 1];
-    let good = padding + 1 + SHA256_LENGTH <= block.length;
-    const contentLength = good ? block.length - padding - 1 - SHA256_LENGTH : block.length - 1 - SHA256_LENGTH;
-    for (let i = block.length - 1 - padding; good && i < block.length - 1; i++) if (block[i] !== padding) good = false;
+    const last = block.length - 1;
+    const padding = block[last];
+    // Too much padding for the record: bad (padding + 1 + MAC must fit).
+    let bad = negative(last - SHA256_LENGTH - padding);
+    // Every byte of the padding equals padding_length; a fixed window, each byte looked at the same way.
+    const window = Math.min(MAX_PADDING + 1, block.length);
+    for (let k = 0; k < window; k++) {
+      const inPadding = negative(k - padding - 1);   // k <= padding
+      bad |= inPadding & nonZero(block[last - k] ^ padding);
+    }
+    // A bad padding is taken as none: the MAC is computed over the longest content and fails.
+    const taken = padding & (bad - 1);
+    const contentLength = last - SHA256_LENGTH - taken;
     const content = block.subarray(0, contentLength);
-    const expected = this.mac(epoch, seq, type, version, content, cid);
+    const ad = additionalData(epoch, seq, type, version, contentLength, cid);
+    const expected = this.mac(ad, content);
+    this.evenOut(ad.length, contentLength, last - SHA256_LENGTH);
     const macOk = constantTimeEqual(expected, block.subarray(contentLength, contentLength + SHA256_LENGTH));
-    if (!good || !macOk || contentLength > MAX_PLAINTEXT_LENGTH) return null;
+    if (bad !== 0 || !macOk || contentLength > MAX_PLAINTEXT_LENGTH) return null;
     return content.slice();
+  }
+
+  /**
+   * Hashes zeros for the SHA-256 blocks the MAC's inner hash (HMAC key pad, `adLength` bytes, `contentLength` bytes)
+   * took fewer than it would with no padding at all (`longest` bytes of content), and one block more, so that a record
+   * costs the same blocks, in the same number of calls, whatever its padding.
+   */
+  private evenOut(adLength: number, contentLength: number, longest: number): void {
+    const missing = sha256Blocks(SHA256_BLOCK + adLength + longest) - sha256Blocks(SHA256_BLOCK + adLength + contentLength);
+    if (evener === null) evener = new Uint8Array(EVENER_LENGTH);
+    this.crypto.sha256(evener.subarray(0, (missing + 1) * SHA256_BLOCK - 9));
   }
 }
 

@@ -18,7 +18,7 @@ import {
   decodeEmpty, decodeHelloVerifyRequest, decodePskVector, decodeServerHello, encodeClientHello, encodePskVector, findExtension,
   type Extension,
 } from './handshake-messages';
-import { decodeConnectionIdExtension, encodeConnectionIdExtension } from './connection-id';
+import { decodeConnectionIdExtension, encodeConnectionIdExtension, maxCidLengthFor } from './connection-id';
 import { HandshakeBase } from './handshake-base';
 
 /** The identity and key the client presents to one server. */
@@ -42,7 +42,8 @@ export class ClientHandshake extends HandshakeBase {
    */
   constructor(conn: Connection, private readonly suites: readonly number[],
               private readonly credentials: (hint: Uint8Array | null) => PskCredentials | null,
-              resume: ResumableSession | null, private readonly cid: Uint8Array | null = null) {
+              resume: ResumableSession | null, private readonly cid: Uint8Array | null = null,
+              private readonly requireExtendedMasterSecret = false) {
     super(conn, true);
     this.state = 'wait_server_hello';
     this.clientRandom = conn.host.random.bytes(RANDOM_LENGTH);
@@ -110,11 +111,22 @@ export class ClientHandshake extends HandshakeBase {
     }
     // RFC 9146 §3: its answer is the CID we put in our records; without one, both directions stay in the RFC 6347 format.
     const cid = findExtension(sh.extensions, ExtensionType.connection_id);
-    if (cid) this.conn.useConnectionIds(this.cid!, decodeConnectionIdExtension(cid.data));
+    if (cid) {
+      const theirs = decodeConnectionIdExtension(cid.data);
+      // A CID that leaves our Finished no room in a datagram: we cannot take it.
+      if (theirs.length > maxCidLengthFor(this.conn.host.mtu)) {
+        this.conn.host.stats.cidTooLong++;
+        this.conn.fail(AlertDescription.illegal_parameter);
+        return;
+      }
+      this.conn.useConnectionIds(this.cid!, theirs);
+    }
     this.suite = suite;
     this.serverRandom = sh.random.slice();
     this.sessionId = sh.sessionId.slice();
     this.extendedMaster = findExtension(sh.extensions, ExtensionType.extended_master_secret) !== undefined;
+    // RFC 7627 §5.2: a client that requires it aborts with handshake_failure when the server does not use it.
+    if (!this.extendedMaster && this.requireExtendedMasterSecret) { this.conn.fail(AlertDescription.handshake_failure); return; }
     const r = this.resume;
     if (r && r.sessionId.length > 0 && bytesEqual(sh.sessionId, r.sessionId)) {
       // Resumption: same suite, and the extended master secret as the session had it (RFC 7627 §5.3).
@@ -125,6 +137,8 @@ export class ClientHandshake extends HandshakeBase {
       this.resumed = true;
       this.master = r.masterSecret;
       this.identity = r.identity;
+      this.pskCheck = r.pskCheck;
+      this.createdAt = r.createdAt;
       this.installKeys();
       this.state = 'wait_change_cipher_spec';
       return;

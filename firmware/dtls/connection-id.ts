@@ -4,7 +4,8 @@
 // finds a session from a record whatever address it came from. The table
 // holds one entry per association at most, so the session table bounds it.
 import type { Random } from '../platform/ports';
-import { ContentType, MAX_CID_LENGTH } from './constants';
+import { ContentType, HANDSHAKE_HEADER_LENGTH, MAX_CID_LENGTH, RECORD_HEADER_LENGTH, VERIFY_DATA_LENGTH } from './constants';
+import { MAX_PROTECTION_OVERHEAD } from './cipher-suite';
 import { Reader, Writer } from './bytes';
 import { toHex } from '../util/hex';
 
@@ -18,6 +19,15 @@ export function decodeConnectionIdExtension(data: Uint8Array): Uint8Array {
   const cid = r.vector(1, 0, MAX_CID_LENGTH);
   r.done();
   return cid;
+}
+
+/**
+ * The longest CID we can put in our records with datagrams of `mtu` bytes: a Finished must still fit in one record
+ * (header, CID, the inner type byte, the protection, the handshake header and verify_data), or fragmenting our
+ * flight would leave no room. A peer that asks for a longer one is declined (server) or refused (client).
+ */
+export function maxCidLengthFor(mtu: number): number {
+  return Math.min(MAX_CID_LENGTH, mtu - (RECORD_HEADER_LENGTH + 1 + MAX_PROTECTION_OVERHEAD + HANDSHAKE_HEADER_LENGTH + VERIFY_DATA_LENGTH));
 }
 
 /** DTLSInnerPlaintext: content, then the real ContentType; we add no zero padding (§4 makes it optional). */

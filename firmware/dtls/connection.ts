@@ -24,7 +24,7 @@ import { concat } from './bytes';
 import { encodeRecord, type DtlsRecord } from './record';
 import { decodeInnerPlaintext, encodeInnerPlaintext } from './connection-id';
 import { ReplayWindow } from './replay-window';
-import { HandshakeReassembler, type HandshakeMessage } from './reassembly';
+import { HandshakeReassembler, REASSEMBLY_LIMITS, type HandshakeMessage } from './reassembly';
 import { encodeHandshakeFragment, parseHandshakeFragments } from './handshake-messages';
 
 /** Retransmission timer of RFC 6347 §4.2.4.1: initial 1 s, doubled on each expiry up to a cap, given up after a count. */
@@ -36,7 +36,7 @@ export interface RetransmitPolicy {
 
 /** How an association ended. */
 export interface SessionEnd {
-  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'sequence_exhausted';
+  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted';
   /** AlertDescription received or sent, for the alert reasons. */
   alert?: number;
   /** True when it ended before the handshake completed. */
@@ -61,10 +61,14 @@ export interface ConnectionHost {
   readonly stats: DtlsStats;
   /** Largest datagram we send (handshake flights are fragmented to fit, §4.1.1.1). */
   readonly mtu: number;
+  /** The client role's flights; the server role's (serverRetransmit) give up sooner: a half-open handshake holds a table slot. */
   readonly retransmit: RetransmitPolicy;
+  readonly serverRetransmit: RetransmitPolicy;
   /** Bounds of the queue of application data sent before the handshake completed. */
   readonly maxQueuedDatagrams: number;
   readonly maxQueuedBytes: number;
+  /** The datagram being read: a serial number (one per datagram) and its size, for the bounds on what we send back. */
+  readonly inbound: { readonly serial: number; readonly bytes: number };
   sendDatagram(conn: Connection, bytes: Uint8Array): void;
   deliver(conn: Connection, data: Uint8Array): void;
   /** Server role: an authenticated, newest CID record came from another address (RFC 9146 §6); the host re-keys and calls moveTo. */
@@ -97,9 +101,20 @@ export interface PeerAddress { address: string; port: number }
 
 /** Cap of the budget of an address being proved, in MTUs (RFC 9146 §6): a few answers ahead, never a stream. */
 const MAX_BUDGET_DATAGRAMS = 4;
+/**
+ * A flight resent because the peer repeated its own (§4.2.4) is at most this many times the datagram that asked
+ * for it: anyone can send that datagram with the peer's address, so it must not buy a bigger answer. A real
+ * repeated flight is the whole flight, which our answer fits; a smaller one waits for our timer.
+ */
+const MAX_RESEND_FACTOR = 3;
 
 const CCS = -1;
 const CCS_BODY = Uint8Array.of(1);
+/**
+ * Largest record of epoch 1 kept while the peer's ChangeCipherSpec is due (its Finished, which may overtake it): a
+ * Finished record is under 100 bytes with either suite; anything longer is not one and is dropped.
+ */
+export const MAX_EARLY_RECORD_LENGTH = 256;
 /** A handshake fragment smaller than this starts a new datagram instead (a 1-byte fragment is legal but wasteful). */
 const MIN_FRAGMENT = 32;
 
@@ -116,6 +131,8 @@ export class Connection {
   sessionId: Uint8Array | null = null;
   /** Client role: the handshake offered a cached session. */
   offeredResumption = false;
+  /** Server role: the client's PSK identity is unknown here (the handshake goes on with a random key, to fail at Finished). */
+  unknownIdentity = false;
   lastActivity: number;
   /** The hellos exchanged connection_id extensions (either CID may still be empty). */
   cidNegotiated = false;
@@ -129,7 +146,7 @@ export class Connection {
   /**
    * Every handshake message of this handshake as hashed for Finished (§4.2.6): reset by the client after
    * HelloVerifyRequest, emptied once established. Bounded by the handshake itself: at most 8 messages
-   * (a full PSK handshake), each within MAX_HANDSHAKE_MESSAGE_LENGTH.
+   * (a full PSK handshake), each within the role's REASSEMBLY_LIMITS (or ours, which are smaller).
    */
   transcript: Uint8Array[] = [];
   /** message_seq of our next handshake message. */
@@ -151,6 +168,12 @@ export class Connection {
   private retransmits = 0;
   /** message_seq of the last message of the peer's previous flight: seeing it again means our reply was lost (§4.2.4). */
   private peerFlightEndSeq = -1;
+  /** When our flight last went out, its size, and the datagram that last asked for it again (at most one resend each). */
+  private flightSentAt = -Infinity;
+  private flightBytes = 0;
+  private resentFor = -1;
+  /** The datagram whose renegotiation request was last refused (one no_renegotiation per datagram). */
+  private refusedFor = -1;
 
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -163,12 +186,14 @@ export class Connection {
 
   constructor(readonly host: ConnectionHost, public address: string, public port: number, readonly role: 'client' | 'server',
               firstReceiveSeq = 0, firstSendSeq = 0, firstWriteSequenceNumber = 0) {
-    this.reassembler = new HandshakeReassembler(firstReceiveSeq);
+    this.reassembler = new HandshakeReassembler(firstReceiveSeq, REASSEMBLY_LIMITS[role]);
     this.nextSendSeq = firstSendSeq;
     this.writeSeq[0] = firstWriteSequenceNumber;
-    this.timeoutMs = host.retransmit.initialMs;
+    this.timeoutMs = this.policy.initialMs;
     this.lastActivity = host.timers.now();
   }
+
+  private get policy(): RetransmitPolicy { return this.role === 'server' ? this.host.serverRetransmit : this.host.retransmit; }
 
   // ---- driven by the handshake role ----
 
@@ -225,7 +250,7 @@ export class Connection {
   sendFlight(expectsReply: boolean): void {
     this.peerFlightEndSeq = this.reassembler.nextSeq - 1;
     this.retransmits = 0;
-    this.timeoutMs = this.host.retransmit.initialMs;
+    this.timeoutMs = this.policy.initialMs;
     this.transmitFlight();
     if (expectsReply) this.armTimer();
   }
@@ -286,7 +311,7 @@ export class Connection {
     if (rec.epoch > 1) { s.badEpoch++; return; }
     if (rec.epoch > this.readEpoch) {
       // Kept only while the peer's ChangeCipherSpec is due: earlier, it is a late record of a previous session.
-      if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec) {
+      if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec && rec.fragment.length <= MAX_EARLY_RECORD_LENGTH) {
         this.futureRecord = { ...rec, fragment: rec.fragment.slice(), cid: rec.cid?.slice() ?? null };
         this.futureFrom = from;
       } else s.badEpoch++;
@@ -347,7 +372,10 @@ export class Connection {
     }
   }
 
-  get pendingBytes(): number { return this.reassembler.bufferedBytes + this.queuedBytes + (this.futureRecord?.fragment.length ?? 0); }
+  /** What the peer's unauthenticated records make us hold: partial handshake messages and one early record (≤ 2 KiB, reassembly.ts). */
+  get handshakeBufferBytes(): number { return this.reassembler.bufferedBytes + (this.futureRecord?.fragment.length ?? 0); }
+
+  get pendingBytes(): number { return this.handshakeBufferBytes + this.queuedBytes; }
 
   // ---- internals ----
 
@@ -380,28 +408,54 @@ export class Connection {
     let fragments;
     try { fragments = parseHandshakeFragments(plaintext); } catch { s.unexpected++; return; }
     for (const f of fragments) {
+      if (this.isEstablished && f.msgType === (this.role === 'client' ? HandshakeType.hello_request : HandshakeType.client_hello)) {
+        this.refuseRenegotiation(epoch);
+        continue;
+      }
       // Finished is the one handshake message of epoch 1; anything else there, or a Finished in clear, is not ours.
       if ((f.msgType === HandshakeType.finished) !== (epoch === 1)) { s.unexpected++; continue; }
       const isNew = f.messageSeq >= this.reassembler.nextSeq;
-      if (isNew && (this.handshake === null || epoch < this.readEpoch)) {
-        // No renegotiation (RFC 7925 §17): say so to a HelloRequest or ClientHello on an established session.
-        if (this.isEstablished && f.fragmentOffset === 0
-          && (f.msgType === HandshakeType.hello_request || f.msgType === HandshakeType.client_hello)) {
-          this.sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
-        } else s.unexpected++;
-        continue;
-      }
+      if (isNew && (this.handshake === null || epoch < this.readEpoch)) { s.unexpected++; continue; }
       const r = this.reassembler.add(f);
       if (r === 'old') {
-        if (f.messageSeq === this.peerFlightEndSeq && f.fragmentOffset === 0 && this.flight.length > 0) {
-          s.retransmissions++;
-          this.transmitFlight();
-        }
+        if (f.messageSeq === this.peerFlightEndSeq && f.fragmentOffset === 0 && this.flight.length > 0) this.resendFlight(epoch);
       } else if (r === 'dropped') s.reassemblyDrops++;
     }
     for (let m = this.reassembler.take(); m !== null && this.handshake !== null && !this.ended; m = this.reassembler.take()) {
       this.handshake.handle(m);
     }
+  }
+
+  /**
+   * No renegotiation (RFC 7925 §17; RFC 5746 §4.2): a HelloRequest (or a client's new ClientHello) on an established
+   * session gets a warning no_renegotiation, once per datagram, and only when it came protected (epoch 1): one in
+   * clear could come from anyone, and an answer to each would make us a reflector.
+   */
+  private refuseRenegotiation(epoch: number): void {
+    const serial = this.host.inbound.serial;
+    if (epoch !== 1 || this.refusedFor === serial) { this.host.stats.unexpected++; return; }
+    this.refusedFor = serial;
+    this.sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
+  }
+
+  /**
+   * The peer repeated the last message of its flight: ours was lost, send it again (§4.2.4). At most once per datagram,
+   * not within half the initial timer of its last sending, never more than MAX_RESEND_FACTOR times the datagram's
+   * size; and our last flight (no timer: nothing of ours follows) only for the peer's Finished, which authenticated.
+   */
+  private resendFlight(epoch: number): void {
+    const s = this.host.stats;
+    const inbound = this.host.inbound;
+    if (this.timer === null && epoch !== 1) { s.unexpected++; return; }
+    if (this.resentFor === inbound.serial) return;
+    this.resentFor = inbound.serial;
+    if (this.host.timers.now() - this.flightSentAt < this.policy.initialMs / 2
+      || this.flightBytes > MAX_RESEND_FACTOR * inbound.bytes) {
+      s.resendsWithheld++;
+      return;
+    }
+    s.retransmissions++;
+    this.transmitFlight();
   }
 
   private receiveChangeCipherSpec(plaintext: Uint8Array): void {
@@ -469,8 +523,11 @@ export class Connection {
     const mtu = this.host.mtu;
     let parts: Uint8Array[] = [];
     let size = 0;
+    this.flightSentAt = this.host.timers.now();
+    this.flightBytes = 0;
     const flush = (): void => {
       if (size === 0) return;
+      this.flightBytes += size;
       this.emit(parts.length === 1 ? parts[0] : concat(parts));
       parts = [];
       size = 0;
@@ -511,12 +568,12 @@ export class Connection {
   private onTimer(): void {
     this.timer = null;
     if (this.ended) return;
-    if (this.retransmits >= this.host.retransmit.maxRetransmits) {
+    if (this.retransmits >= this.policy.maxRetransmits) {
       this.end({ reason: 'timeout', duringHandshake: !this.isEstablished, finishedUnanswered: this.handshake?.awaitingChangeCipherSpec === true });
       return;
     }
     this.retransmits++;
-    this.timeoutMs = Math.min(this.timeoutMs * 2, this.host.retransmit.maxMs);
+    this.timeoutMs = Math.min(this.timeoutMs * 2, this.policy.maxMs);
     this.host.stats.retransmissions++;
     this.transmitFlight();
     this.armTimer();

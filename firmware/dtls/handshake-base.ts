@@ -10,6 +10,7 @@ import { AlertDescription, HandshakeType } from './constants';
 import { DecodeError, constantTimeEqual } from './bytes';
 import { decodeFinished } from './handshake-messages';
 import { extendedMasterSecret, keyBlock, masterSecret, pskPremasterSecret, verifyData } from './prf';
+import { pskFingerprint } from './session-cache';
 
 export abstract class HandshakeBase implements HandshakeRole {
   protected state = 'start';
@@ -21,6 +22,9 @@ export abstract class HandshakeBase implements HandshakeRole {
   protected extendedMaster = false;
   protected resumed = false;
   protected identity: Uint8Array = new Uint8Array(0);
+  /** The PSK's fingerprint and when the session was made (a resumption carries both over from the cached session). */
+  protected pskCheck: Uint8Array = new Uint8Array(0);
+  protected createdAt = 0;
 
   constructor(protected readonly conn: Connection, private readonly isClient: boolean) {}
 
@@ -51,6 +55,8 @@ export abstract class HandshakeBase implements HandshakeRole {
   protected deriveMasterSecret(psk: Uint8Array): void {
     const crypto = this.conn.host.crypto;
     const premaster = pskPremasterSecret(psk);
+    this.pskCheck = pskFingerprint(crypto, psk);
+    this.createdAt = this.conn.host.timers.now();
     this.master = this.extendedMaster
       ? extendedMasterSecret(crypto, premaster, this.conn.transcriptHash())
       : masterSecret(crypto, premaster, this.clientRandom, this.serverRandom);
@@ -84,7 +90,10 @@ export abstract class HandshakeBase implements HandshakeRole {
       cipherSuite: suite.id,
       resumed: this.resumed,
       session: this.sessionId.length > 0
-        ? { sessionId: this.sessionId, masterSecret: this.master!, cipherSuite: suite.id, extendedMasterSecret: this.extendedMaster, identity: this.identity }
+        ? {
+          sessionId: this.sessionId, masterSecret: this.master!, cipherSuite: suite.id, extendedMasterSecret: this.extendedMaster,
+          identity: this.identity, pskCheck: this.pskCheck, createdAt: this.createdAt,
+        }
         : null,
     });
   }

@@ -47,16 +47,25 @@ export function encodeHandshakeFragment(msgType: number, messageSeq: number, bod
 
 export interface Extension { type: number; data: Uint8Array }
 
+/**
+ * Most extensions a hello may carry. A ClientHello is decoded before its cookie is checked, so this bounds what a
+ * stranger's datagram costs; real DTLS clients send about a dozen (OpenSSL, GnuTLS, mbedTLS).
+ */
+export const MAX_EXTENSIONS = 32;
+
 function readExtensions(r: Reader): Extension[] {
   // Absent extensions block: allowed (RFC 5246 §7.4.1.2).
   if (r.remaining === 0) return [];
   const block = new Reader(r.vector(2, 0, 0xffff));
   const out: Extension[] = [];
+  const seen = new Set<number>();
   while (block.remaining > 0) {
+    if (out.length === MAX_EXTENSIONS) throw new DecodeError('too many extensions');
     const type = block.u16();
     const data = block.vector(2, 0, 0xffff);
     // "There MUST NOT be more than one extension of the same type" (RFC 5246 §7.4.1.4).
-    for (const e of out) if (e.type === type) throw new DecodeError('duplicate extension');
+    if (seen.has(type)) throw new DecodeError('duplicate extension');
+    seen.add(type);
     out.push({ type, data });
   }
   r.done();

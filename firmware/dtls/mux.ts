@@ -32,6 +32,8 @@ export interface DtlsMuxOptions {
   connectionId?: boolean;
   /** Bytes of the CID we ask servers to use toward us; 0 (default) asks for none. */
   connectionIdLength?: number;
+  /** Fail handshakes with servers that do not use the extended master secret (RFC 7627). */
+  requireExtendedMasterSecret?: boolean;
 }
 
 /** A Bootstrap-Server and a few LwM2M Servers. */
@@ -62,7 +64,7 @@ export class DtlsMux implements DatagramTransport {
       mtu: o.mtu, retransmit: o.retransmit, maxSessions: this.maxPeers, maxHandshakes: this.maxPeers,
       client: {
         psk: (peer) => this.secured.get(key(peer.address, peer.port)) ?? null, resumableSessions: this.maxPeers,
-        connectionId: o.connectionId, connectionIdLength: o.connectionIdLength,
+        connectionId: o.connectionId, connectionIdLength: o.connectionIdLength, requireExtendedMasterSecret: o.requireExtendedMasterSecret,
       },
     });
     this.dtls.onReceive = (d, a, p) => this.onReceive?.(d, a, p);

@@ -50,13 +50,20 @@ export function parseRecords(datagram: Uint8Array, cidLength = 0): { records: Dt
       cid = r.bytes(cidLength);
     } else if (!knownType(type)) return { records, reject: 'bad_content_type' };
     const length = r.u16();
-    // DTLS 1.0 appears only on epoch-0 records (a ClientHello, a HelloVerifyRequest, §4.1).
-    if (version !== DTLS_1_2 && !(version === DTLS_1_0 && epoch === 0)) return { records, reject: 'bad_version' };
+    // Protected records are DTLS 1.2. At epoch 0 any {254, x} frames: a client's initial ClientHello may carry
+    // any such record version (RFC 6347 §4.1 with RFC 5246 Appendix E.1; mbedTLS, and so Anjay, write {254, 0});
+    // the transport lets only a ClientHello through with a version other than 1.0 or 1.2 (isDtlsRecordVersion).
+    if (epoch === 0 ? version >>> 8 !== 0xfe : version !== DTLS_1_2) return { records, reject: 'bad_version' };
     if (length > MAX_CIPHERTEXT_LENGTH) return { records, reject: 'record_overflow' };
     if (length > r.remaining) return { records, reject: 'truncated' };
     records.push({ type, version, epoch, sequenceNumber, fragment: r.bytes(length), cid });
   }
   return { records, reject: null };
+}
+
+/** DTLS 1.2, or 1.0 (epoch 0 only: a ClientHello, a HelloVerifyRequest, RFC 6347 §4.1): what every record but an initial ClientHello carries. */
+export function isDtlsRecordVersion(version: number): boolean {
+  return version === DTLS_1_2 || version === DTLS_1_0;
 }
 
 /** Writes one record header (with `cid` after the sequence_number when given, RFC 9146 §4) + fragment at `out[offset]`; returns the new offset. */

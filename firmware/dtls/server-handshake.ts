@@ -8,11 +8,11 @@
 // of ours (RFC 9146 §3), in both kinds of handshake.
 import type { HandshakeMessage } from './reassembly';
 import type { Connection } from './connection';
-import type { ResumableSession } from './session-cache';
+import { madeWithKey, type ResumableSession } from './session-cache';
 import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, MAX_SESSION_ID_LENGTH, RANDOM_LENGTH, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from './constants';
 import { suiteById } from './cipher-suite';
 import { decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension } from './handshake-messages';
-import { decodeConnectionIdExtension, encodeConnectionIdExtension } from './connection-id';
+import { decodeConnectionIdExtension, encodeConnectionIdExtension, maxCidLengthFor } from './connection-id';
 import { DecodeError } from './bytes';
 import { HandshakeBase } from './handshake-base';
 
@@ -29,7 +29,12 @@ export interface ServerHandshakeOptions {
   issueSessionIds: boolean;
   /** A new CID of ours for this association (empty: we want none), or null when none could be had; null here: no CID support. */
   issueConnectionId: (() => Uint8Array | null) | null;
+  /** Refuse a client that does not offer the extended master secret (RFC 7627 §5.2: handshake_failure). */
+  requireExtendedMasterSecret: boolean;
 }
+
+/** The length of the stand-in key for an unknown identity: that of the keys LwM2M deployments use (128-bit). */
+const UNKNOWN_IDENTITY_KEY_LENGTH = 16;
 
 export class ServerHandshake extends HandshakeBase {
   constructor(conn: Connection, private readonly opts: ServerHandshakeOptions) {
@@ -48,6 +53,7 @@ export class ServerHandshake extends HandshakeBase {
     const reneg = findExtension(ch.extensions, ExtensionType.renegotiation_info);
     if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) { this.conn.fail(AlertDescription.handshake_failure); return; }
     const offersEms = findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
+    if (!offersEms && this.opts.requireExtendedMasterSecret) { this.conn.fail(AlertDescription.handshake_failure); return; }
     const extensions: Extension[] = [];
     // RFC 5746 §3.6: answer renegotiation_info (or its SCSV) with an empty one; we never renegotiate.
     if (reneg || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) {
@@ -57,9 +63,10 @@ export class ServerHandshake extends HandshakeBase {
     const cached = ch.sessionId.length > 0 ? this.opts.lookupSession(ch.sessionId) : undefined;
     // RFC 5246 §7.4.1.2: resume only with the session's suite among the offered ones;
     // RFC 7627 §5.3: and only if the extended master secret is used exactly as it was.
-    // And not for an identity whose key has since been withdrawn.
+    // And only while the identity still has the key the session was made with (not withdrawn, not changed).
+    const currentKey = cached ? this.opts.keyFor(cached.identity) : null;
     if (cached && ch.cipherSuites.includes(cached.cipherSuite) && cached.extendedMasterSecret === offersEms
-      && this.opts.keyFor(cached.identity) !== null) {
+      && currentKey !== null && madeWithKey(this.conn.host.crypto, cached, currentKey)) {
       this.resumeSession(cached, extensions);
       return;
     }
@@ -91,6 +98,11 @@ export class ServerHandshake extends HandshakeBase {
       this.conn.fail(AlertDescription.decode_error);
       return false;
     }
+    if (peerCid.length > maxCidLengthFor(this.conn.host.mtu)) {
+      // A CID that leaves our Finished no room in a datagram: answered as if we had no CID support.
+      this.conn.host.stats.cidTooLong++;
+      return true;
+    }
     const ours = this.opts.issueConnectionId();
     if (ours === null) return true;
     extensions.push({ type: ExtensionType.connection_id, data: encodeConnectionIdExtension(ours) });
@@ -113,6 +125,8 @@ export class ServerHandshake extends HandshakeBase {
     this.master = cached.masterSecret.slice();
     this.identity = cached.identity;
     this.extendedMaster = cached.extendedMasterSecret;
+    this.pskCheck = cached.pskCheck;
+    this.createdAt = cached.createdAt;
     if (this.extendedMaster) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
     this.conn.identity = this.identity;
     this.conn.beginFlight();
@@ -131,12 +145,19 @@ export class ServerHandshake extends HandshakeBase {
   private onClientKeyExchange(m: HandshakeMessage): void {
     const identity = decodePskVector(m.body).slice();
     this.conn.transcribe(m);
-    const key = this.opts.keyFor(identity);
-    // RFC 4279 §2: an identity the server does not know is answered with unknown_psk_identity.
-    if (!key) { this.conn.fail(AlertDescription.unknown_psk_identity); return; }
+    let key = this.opts.keyFor(identity);
+    // RFC 4279 §2 lets a server answer an unknown identity with unknown_psk_identity "or, if it wishes to hide the
+    // fact that the PSK identity was not known, decrypt_error": we go further and carry on with a random key, so the
+    // handshake fails where a wrong key fails it (the client's Finished does not authenticate: bad_record_mac), after
+    // the same work. Identities (usually endpoint names) cannot be enumerated.
+    if (!key) {
+      key = this.conn.host.random.bytes(UNKNOWN_IDENTITY_KEY_LENGTH);
+      this.conn.unknownIdentity = true;
+    }
     this.identity = identity;
     this.conn.identity = identity;
     this.deriveMasterSecret(key);
+    if (this.conn.unknownIdentity) key.fill(0);
     this.installKeys();
     this.state = 'wait_change_cipher_spec';
   }

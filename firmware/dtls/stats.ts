@@ -32,8 +32,12 @@ export interface DtlsStats {
   handshakesCompleted: number;
   handshakesResumed: number;
   handshakesFailed: number;
+  /** Server role: pending handshakes given up for a newer one (their address at its share, or every slot taken). */
+  handshakesEvicted: number;
   /** Flights sent again: on the timer (RFC 6347 §4.2.4) or on a retransmitted peer flight. */
   retransmissions: number;
+  /** Repeated peer flights not answered with ours: too soon after our last sending, or our flight over 3× their datagram. */
+  resendsWithheld: number;
   alertsSent: number;
   alertsReceived: number;
   /** Authenticated tls12_cid records received, and tls12_cid records sent (RFC 9146). */
@@ -43,6 +47,10 @@ export interface DtlsStats {
   unknownCid: number;
   /** Sessions that followed their peer to a new address (RFC 9146 §6). */
   peerAddressChanges: number;
+  /** Moves not made because another session held the new address (it is never dropped for one). */
+  cidMovesRefused: number;
+  /** connection_id offers declined (server) or refused (client) because the CID would not fit our MTU. */
+  cidTooLong: number;
   /** Datagrams not sent to a peer's new address because its budget was spent (RFC 9146 §6 anti-amplification). */
   amplificationDrops: number;
   /** Exceptions caught at the transport boundary: a bug, never a peer's doing. Tests assert 0. */
@@ -54,7 +62,7 @@ export function newStats(): DtlsStats {
     datagramsIn: 0, datagramsOut: 0, recordsIn: 0, recordsOut: 0, badRecords: 0, badVersion: 0, badEpoch: 0,
     replayed: 0, authFailures: 0, noSession: 0, reassemblyDrops: 0, unexpected: 0, tableFull: 0, sendDrops: 0,
     helloVerifyRequests: 0, badCookies: 0, handshakesStarted: 0, handshakesCompleted: 0, handshakesResumed: 0,
-    handshakesFailed: 0, retransmissions: 0, alertsSent: 0, alertsReceived: 0,
-    cidRecordsIn: 0, cidRecordsOut: 0, unknownCid: 0, peerAddressChanges: 0, amplificationDrops: 0, internalErrors: 0,
+    handshakesFailed: 0, handshakesEvicted: 0, retransmissions: 0, resendsWithheld: 0, alertsSent: 0, alertsReceived: 0,
+    cidRecordsIn: 0, cidRecordsOut: 0, unknownCid: 0, peerAddressChanges: 0, cidMovesRefused: 0, cidTooLong: 0, amplificationDrops: 0, internalErrors: 0,
   };
 }

@@ -22,10 +22,10 @@ import type { DtlsCrypto } from './crypto';
 import { newStats, type DtlsStats } from './stats';
 import { AlertDescription, ContentType, DTLS_1_0, HandshakeType } from './constants';
 import { bytesEqual } from './bytes';
-import { parseRecords, encodeRecord, type DtlsRecord } from './record';
+import { isDtlsRecordVersion, parseRecords, encodeRecord, type DtlsRecord } from './record';
 import { SUPPORTED_SUITES, suiteById } from './cipher-suite';
 import { CookieJar } from './cookie';
-import { SessionCache } from './session-cache';
+import { DEFAULT_SESSION_LIFETIME_MS, SessionCache, madeWithKey, type ResumableSession } from './session-cache';
 import { Connection, type ConnectionHost, type EstablishedSession, type RetransmitPolicy, type SessionEnd } from './connection';
 import { CidTable } from './connection-id';
 import { ClientHandshake, type PskCredentials } from './client-handshake';
@@ -44,10 +44,21 @@ export const DEFAULT_MTU = 1200;
 export const MIN_MTU = 128;
 /** RFC 6347 §4.2.4.1: 1 s initial, doubling, at most 60 s; we give up after 5 retransmissions (about 63 s). */
 export const DEFAULT_RETRANSMIT: RetransmitPolicy = Object.freeze({ initialMs: 1000, maxMs: 60_000, maxRetransmits: 5 });
+/**
+ * The server role waits less for a client's next flight: 3 retransmissions, given up 15 s after its flight first went.
+ * A client repeats its own flight on its timer (which makes us resend ours), so a live client loses nothing; a
+ * half-open handshake, which holds a table slot, is gone in 15 s instead of 63 s.
+ */
+export const DEFAULT_SERVER_MAX_RETRANSMITS = 3;
 /** Bound on associations (established or handshaking) per transport. */
 export const DEFAULT_MAX_SESSIONS = 16;
 /** Bound on associations still handshaking (a subset of the sessions). */
 export const DEFAULT_MAX_HANDSHAKES = 8;
+/**
+ * Server role: handshakes pending at once from one IP address. A host past it gives up its own oldest pending
+ * handshake, so one host (any number of ports, each with a valid cookie) never holds more than this many slots.
+ */
+export const DEFAULT_MAX_HANDSHAKES_PER_ADDRESS = 4;
 /** Bound on application data queued per peer while its handshake runs. */
 export const DEFAULT_MAX_QUEUED_DATAGRAMS = 8;
 export const DEFAULT_MAX_QUEUED_BYTES = 4096;
@@ -73,10 +84,14 @@ export interface DtlsClientOptions {
   connectionId?: boolean;
   /** Bytes of the CID we ask servers to put in their records to us; 0 (default) asks for none (records to us stay as small as before). */
   connectionIdLength?: number;
+  /** How long after its full handshake a session is still offered for resumption; default 24 h. */
+  sessionLifetimeMs?: number;
+  /** Fail a handshake with a server that does not use the extended master secret (RFC 7627; RFC 7925 §16). Default false. */
+  requireExtendedMasterSecret?: boolean;
 }
 
 export interface DtlsServerOptions {
-  /** The key of a PSK identity, or null for an unknown identity (answered with unknown_psk_identity). */
+  /** The key of a PSK identity, or null for an unknown identity (the handshake then fails as with a wrong key: bad_record_mac). */
   pskKey(identity: Uint8Array, peer: DtlsPeer): Uint8Array | null;
   /** psk_identity_hint in ServerKeyExchange; none by default (RFC 4279 §2). */
   identityHint?: Uint8Array | string;
@@ -84,6 +99,10 @@ export interface DtlsServerOptions {
   cipherSuites?: readonly number[];
   /** Sessions kept for resumption; 0 issues no session_id. */
   sessionCacheSize?: number;
+  /** How long after its full handshake a session may be resumed; default 24 h (RFC 5246 §F.1.4). */
+  sessionLifetimeMs?: number;
+  /** Refuse clients that do not offer the extended master secret (RFC 7627; RFC 7925 §16). Default false. */
+  requireExtendedMasterSecret?: boolean;
   /** How long a HelloVerifyRequest cookie secret is used before a new one (the previous is still accepted); default 5 min. */
   cookieSecretLifetimeMs?: number;
   /** With the session table full, an established session idle this long is evicted for a new handshake. */
@@ -108,6 +127,8 @@ export interface DtlsTransportOptions {
   retransmit?: Partial<RetransmitPolicy>;
   maxSessions?: number;
   maxHandshakes?: number;
+  /** Server role: pending handshakes per IP address (default DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, at most maxHandshakes). */
+  maxHandshakesPerAddress?: number;
   maxQueuedDatagrams?: number;
   maxQueuedBytes?: number;
 }
@@ -160,6 +181,9 @@ export class DtlsTransport implements DatagramTransport {
   /** Plaintexts of the datagram being read, with their peer: (data, address, port) triples; at most its records. */
   private readonly inbox: Array<Uint8Array | string | number> = [];
   private receiving = false;
+  /** The datagram being read (ConnectionHost.inbound), and the last one answered with a HelloVerifyRequest. */
+  private readonly inbound = { serial: 0, bytes: 0 };
+  private cookieSentFor = -1;
   /** A handshake completed (full or abbreviated). */
   onHandshakeDone: ((info: DtlsSessionInfo) => void) | null = null;
   /** A handshake ended without a session: timeout, an alert either way, or replaced by a newer ClientHello. */
@@ -177,6 +201,7 @@ export class DtlsTransport implements DatagramTransport {
   private handshaking = 0;
   private readonly maxSessions: number;
   private readonly maxHandshakes: number;
+  private readonly maxHandshakesPerAddress: number;
   private readonly clientSuites: number[];
   private readonly serverSuites: number[];
   private readonly resumable: SessionCache;
@@ -199,10 +224,14 @@ export class DtlsTransport implements DatagramTransport {
     this.log = opts.log ?? silentLogger;
     this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.maxHandshakes = opts.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+    this.maxHandshakesPerAddress = Math.min(opts.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, this.maxHandshakes);
     this.clientSuites = opts.client ? suitesOrDefault(opts.client.cipherSuites) : [];
     this.serverSuites = opts.server ? suitesOrDefault(opts.server.cipherSuites) : [];
-    this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0);
-    this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0);
+    const now = (): number => opts.timers.now();
+    this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0,
+      opts.client?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS, now);
+    this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0,
+      opts.server?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS, now);
     this.cookies = opts.server ? new CookieJar(opts.crypto, opts.random, opts.timers, opts.server.cookieSecretLifetimeMs) : null;
     this.identityHint = opts.server?.identityHint !== undefined ? asBytes(opts.server.identityHint) : null;
     this.clientCid = opts.client?.connectionId !== false;
@@ -222,8 +251,10 @@ export class DtlsTransport implements DatagramTransport {
       stats,
       mtu,
       retransmit: { ...DEFAULT_RETRANSMIT, ...opts.retransmit },
+      serverRetransmit: { ...DEFAULT_RETRANSMIT, maxRetransmits: DEFAULT_SERVER_MAX_RETRANSMITS, ...opts.retransmit },
       maxQueuedDatagrams: opts.maxQueuedDatagrams ?? DEFAULT_MAX_QUEUED_DATAGRAMS,
       maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+      inbound: this.inbound,
       sendDatagram: (conn, bytes) => this.transmit(bytes, conn.address, conn.port),
       deliver: (conn, data) => this.deliver(conn, data),
       established: (conn, s) => this.onEstablished(conn, s),
@@ -293,6 +324,12 @@ export class DtlsTransport implements DatagramTransport {
   /** Associations in the table (established and handshaking), and those handshaking. */
   get sessionCount(): number { return this.connections.size; }
   get handshakeCount(): number { return this.handshaking; }
+  /** The most any one association holds of what its peer sent unauthenticated (partial handshake messages, an early record). */
+  get largestHandshakeBuffer(): number {
+    let n = 0;
+    for (const c of this.connections.values()) n = Math.max(n, c.handshakeBufferBytes);
+    return n;
+  }
   /** Bytes held for peers: reassembly buffers, queued application data, early records. */
   get pendingBytes(): number {
     let n = 0;
@@ -312,6 +349,8 @@ export class DtlsTransport implements DatagramTransport {
     if (this.closed) return;
     const s = this.stats;
     s.datagramsIn++;
+    this.inbound.serial++;
+    this.inbound.bytes = data.length;
     this.receiving = true;
     try {
       const { records, reject } = parseRecords(data, this.cids.length);
@@ -331,6 +370,8 @@ export class DtlsTransport implements DatagramTransport {
         }
         const conn = this.connections.get(key);
         const hello = this.opts.server && rec.epoch === 0 && rec.type === ContentType.handshake ? this.peekClientHello(rec) : null;
+        // Another {254, x} than 1.0 and 1.2 is for a ClientHello only (record.ts).
+        if (!isDtlsRecordVersion(rec.version) && !hello) { s.badVersion++; continue; }
         if (hello && !(conn && conn.role === 'server' && conn.clientRandom && bytesEqual(conn.clientRandom, hello.ch.random))) {
           this.onClientHello(rec, hello.fragment, hello.ch, address, port, conn);
         } else if (conn) {
@@ -370,6 +411,9 @@ export class DtlsTransport implements DatagramTransport {
     const s = this.stats;
     if (!this.cookies!.verify(address, port, ch)) {
       if (ch.cookie.length > 0) s.badCookies++;
+      // One HelloVerifyRequest per datagram, however many ClientHello records it packs.
+      if (this.cookieSentFor === this.inbound.serial) return;
+      this.cookieSentFor = this.inbound.serial;
       // Stateless reply: same message_seq and record sequence_number as the ClientHello, version 1.0 (§4.2.1).
       const hvr = encodeHandshakeFragment(HandshakeType.hello_verify_request, f.messageSeq,
         encodeHelloVerifyRequest(DTLS_1_0, this.cookies!.make(address, port, ch)));
@@ -381,7 +425,7 @@ export class DtlsTransport implements DatagramTransport {
     // A new handshake from a peer with a session (a client that restarted): the valid cookie proved the
     // address, so the old association gives way (RFC 6347 §4.2.8).
     if (existing) existing.drop('replaced');
-    if (!this.makeRoom()) { s.tableFull++; return; }
+    if (!this.makeRoom(address)) { s.tableFull++; return; }
     const conn = new Connection(this.host, address, port, 'server', f.messageSeq + 1, f.messageSeq, rec.sequenceNumber + 1);
     const server = this.opts.server!;
     const hs = new ServerHandshake(conn, {
@@ -391,24 +435,53 @@ export class DtlsTransport implements DatagramTransport {
       lookupSession: (id) => this.sessionCache.get(toHex(id)),
       issueSessionIds: this.sessionCache.capacity > 0,
       issueConnectionId: this.serverCid ? () => this.issueCid(conn) : null,
+      requireExtendedMasterSecret: server.requireExtendedMasterSecret === true,
     });
     this.adopt(conn, hs);
     hs.start(ch, { msgType: f.msgType, messageSeq: f.messageSeq, body: f.fragment.slice() });
   }
 
-  /** True when a new handshake fits in the tables, evicting one stale established session if that is what it takes. */
-  private makeRoom(): boolean {
-    if (this.handshaking >= this.maxHandshakes) return false;
+  /**
+   * Room for a new server handshake from `address` (its cookie checked), made by giving up, in this order: that
+   * address's own oldest pending handshake when it is at its share; the oldest pending handshake of anyone when all
+   * handshake slots are taken; with the session table full, an established session idle for staleAfterMs, else the
+   * oldest pending handshake. "Oldest" is the longest without a record from its client: a live client answers within
+   * a round trip, so what waits longest is what strangers left half-open. False when nothing can give way.
+   */
+  private makeRoom(address: string): boolean {
+    let own = 0;
+    let ownOldest: Connection | null = null;
+    let oldest: Connection | null = null;
+    for (const c of this.connections.values()) {
+      if (c.isEstablished || c.role !== 'server') continue;
+      if (!oldest || c.lastActivity < oldest.lastActivity) oldest = c;
+      if (c.address !== address) continue;
+      own++;
+      if (!ownOldest || c.lastActivity < ownOldest.lastActivity) ownOldest = c;
+    }
+    if (ownOldest && own >= this.maxHandshakesPerAddress) { this.evict(ownOldest); return true; }
+    if (this.handshaking >= this.maxHandshakes) {
+      if (!oldest) return false;
+      this.evict(oldest);
+      return true;
+    }
     if (this.connections.size < this.maxSessions) return true;
     const staleAfter = this.opts.server?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     const now = this.opts.timers.now();
-    let oldest: Connection | null = null;
+    let stale: Connection | null = null;
     for (const c of this.connections.values()) {
-      if (c.isEstablished && c.role === 'server' && now - c.lastActivity >= staleAfter && (!oldest || c.lastActivity < oldest.lastActivity)) oldest = c;
+      if (c.isEstablished && c.role === 'server' && now - c.lastActivity >= staleAfter && (!stale || c.lastActivity < stale.lastActivity)) stale = c;
     }
+    if (stale) { stale.close(); return true; }
     if (!oldest) return false;
-    oldest.close();
+    this.evict(oldest);
     return true;
+  }
+
+  /** A pending server handshake gives way to a new one: dropped without a word (its client retries on its timer). */
+  private evict(conn: Connection): void {
+    this.stats.handshakesEvicted++;
+    conn.drop('evicted');
   }
 
   private startClient(address: string, port: number): Connection | null {
@@ -417,13 +490,26 @@ export class DtlsTransport implements DatagramTransport {
     const conn = new Connection(this.host, address, port, 'client');
     // Our CID (if we want one) is in the table from the start: the server's first record with it may be its Finished.
     const cid = !this.clientCid ? null : this.clientCidLength === 0 ? new Uint8Array(0) : this.issueCid(conn) ?? new Uint8Array(0);
-    const hs = new ClientHandshake(conn, this.clientSuites, (hint): PskCredentials | null => {
+    const credentials = (hint: Uint8Array | null): PskCredentials | null => {
       const c = this.ask('psk', () => client.psk({ address, port, hint }));
       return c ? { identity: asBytes(c.identity), key: c.key } : null;
-    }, this.resumable.get(peerKey(address, port)) ?? null, cid);
+    };
+    const hs = new ClientHandshake(conn, this.clientSuites, credentials, this.resumableWith(address, port, credentials), cid,
+      client.requireExtendedMasterSecret === true);
     this.adopt(conn, hs);
     hs.start();
     return conn;
+  }
+
+  /** The cached session with a server, if it was made with the identity and key we would use now (else it is forgotten). */
+  private resumableWith(address: string, port: number, credentials: (hint: null) => PskCredentials | null): ResumableSession | null {
+    const key = peerKey(address, port);
+    const s = this.resumable.get(key);
+    if (!s) return null;
+    const creds = credentials(null);
+    if (creds && bytesEqual(creds.identity, s.identity) && madeWithKey(this.opts.crypto, s, creds.key)) return s;
+    this.resumable.forget(key);
+    return null;
   }
 
   /** A CID of ours for `conn`, unique among our sessions (empty when we issue none); null when none was found. */
@@ -433,11 +519,19 @@ export class DtlsTransport implements DatagramTransport {
     return cid;
   }
 
-  /** RFC 9146 §6: an authenticated, newest CID record came from elsewhere; whatever held that address before is stale. */
+  /**
+   * RFC 9146 §6: an authenticated, newest CID record came from elsewhere. The session moves there, unless another
+   * session holds that address: that one is never dropped for it (the record may have been replayed from there by
+   * someone who saw it first, ahead of the real one). The record still counts; the move waits until the other ends.
+   */
   private onPeerMoved(conn: Connection, address: string, port: number): void {
     const to = peerKey(address, port);
     const other = this.connections.get(to);
-    if (other && other !== conn) other.drop('replaced');
+    if (other && other !== conn) {
+      this.stats.cidMovesRefused++;
+      this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} not moved to ${address}:${port}: another session holds that address`);
+      return;
+    }
     const fromKey = peerKey(conn.address, conn.port);
     if (this.connections.get(fromKey) === conn) this.connections.delete(fromKey);
     const from: DtlsPeer = { address: conn.address, port: conn.port };
@@ -492,8 +586,11 @@ export class DtlsTransport implements DatagramTransport {
       this.handshaking--;
       this.stats.handshakesFailed++;
       // Servers that drop a Finished they cannot verify (Scandium does) leave only a timeout: say what it likely means.
-      const hint = e.finishedUnanswered && conn.role === 'client' ? ': the server never answered our Finished (wrong PSK or identity?)' : '';
-      this.log.warn(`dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`);
+      const hint = e.finishedUnanswered && conn.role === 'client' ? ': the server never answered our Finished (wrong PSK or identity?)'
+        : conn.unknownIdentity ? `: PSK identity ${JSON.stringify(utf8Decode(conn.identity ?? new Uint8Array(0)))} is unknown here` : '';
+      // An eviction is routine under load (and a flood of them under attack): not a warning each.
+      const line = `dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`;
+      if (e.reason === 'evicted') this.log.debug(line); else this.log.warn(line);
       this.emit(this.onHandshakeFailed, end);
     } else {
       this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} closed: ${what}`);

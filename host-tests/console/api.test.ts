@@ -19,6 +19,7 @@ import { PskStore } from '../../host/psk-store';
 
 const EP = 'api-1';
 const KEY = '00112233445566778899aabbccddeeff';
+const BS_KEY = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
 
 interface Reply { status: number; body: string; json: () => unknown }
 
@@ -88,6 +89,8 @@ describe('web console HTTP API', function () {
           // A Server instance whose ssid has no Security instance: every Finish is answered 4.06.
           'bad-1': { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101 }], writes: [{ path: '/1/5/0', value: 999 }] },
           'psk-node': {
+            // Its own PSK: key material (the server account's key, /0/1/5) goes only to an endpoint DTLS authenticated.
+            psk: { identity: 'psk-node-bs', keyHex: BS_KEY },
             servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 7, securityMode: 'psk', pskIdentity: 'node-identity', pskKeyHex: KEY }],
             writes: [{ path: '/0/1/5', value: KEY }],
           },
@@ -208,6 +211,7 @@ describe('web console HTTP API', function () {
     for (const r of [all, one]) {
       assert.equal(r.status, 200);
       assert.doesNotMatch(r.body, new RegExp(KEY, 'i'), 'the key never leaves the process');
+      assert.doesNotMatch(r.body, new RegExp(BS_KEY, 'i'), 'nor the endpoint\'s own');
       assert.match(r.body, /node-identity/);
     }
     const c = one.json() as EndpointConfigJson;

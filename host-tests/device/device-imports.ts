@@ -18,6 +18,8 @@ export const MODDABLE_MODULES = new Set([
   'embedded:provider/builtin', 'crypt',
   // Firmware Update: the SDK's ESP32 module and ours (esp32/ota-boot.c), shims on lin (boards/lin).
   'ota', 'ota-boot',
+  // Random bytes: the hardware RNG on ESP32 (esp32/entropy.ts), getrandom(2) on lin (platform/lin/entropy).
+  'entropy',
 ]);
 
 export interface ImportRef {

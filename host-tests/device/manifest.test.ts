@@ -126,11 +126,17 @@ describe('device manifest (manifest.json)', () => {
     assert.equal(targets.get(join(REPO, 'firmware/platform/ports.ts')), 'platform/ports');
     const expected = [
       ...CORE_DIRS.flatMap((d) => walkTs(join(REPO, 'firmware', d), (p) => p.endsWith('/codec/assembly'))),
-      ...walkTs(join(REPO, 'firmware/platform/moddable'), (p) => p.endsWith('/types')),
+      // esp32/ holds the modules ESP32 boards map by bare name (its manifest.json, included for the esp32 platform only).
+      ...walkTs(join(REPO, 'firmware/platform/moddable'), (p) => p.endsWith('/types') || p.endsWith('/esp32')),
     ];
     assert.ok(expected.length > 0);
     const unmapped = expected.filter((p) => !sources.has(p)).map(rel);
     assert.deepEqual(unmapped, [], 'source files the device build would not contain (subfolders need their own modules entry)');
+    const esp32 = readJson(join(REPO, 'firmware/platform/moddable/esp32/manifest.json'));
+    const esp32Modules = Object.values(obj(esp32.modules, 'modules')).map((m) => join(REPO, 'firmware/platform/moddable/esp32', `${String(m)}.ts`));
+    for (const f of walkTs(join(REPO, 'firmware/platform/moddable/esp32'), () => false)) {
+      assert.ok(esp32Modules.includes(f), `${rel(f)} is mapped by esp32/manifest.json`);
+    }
     // Module names mirror the firmware/ tree, which is what makes relative imports line up.
     for (const f of files) {
       if (!f.source.startsWith(join(REPO, 'firmware') + '/') || f.ext !== '.ts') continue;
@@ -192,7 +198,7 @@ describe('device manifest: preload and the Linux runtime (lin)', () => {
       assert.equal(size, csv.find((x) => x.name === name)?.size, `lin flash "${name}" has the ESP32 partition's size`);
     }
     const shims = obj(lin.modules, 'modules');
-    assert.deepEqual(Object.keys(shims).sort(), ['embedded:io/digital', 'embedded:network/interface/wifi', 'flash', 'lin-exit', 'ota', 'ota-boot']);
+    assert.deepEqual(Object.keys(shims).sort(), ['embedded:io/digital', 'embedded:network/interface/wifi', 'entropy', 'flash', 'lin-exit', 'ota', 'ota-boot']);
     for (const source of Object.values(shims)) {
       const base = resolve(REPO, 'boards/lin', String(source));
       assert.ok(existsSync(`${base}.ts`) || existsSync(`${base}.js`), `${String(source)}.ts or .js`);

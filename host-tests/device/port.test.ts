@@ -7,7 +7,8 @@ import {
 } from '../../firmware/platform/moddable/device-config';
 import { createTraceLogger } from '../../firmware/platform/moddable/log';
 import { TICK_WRAP, tickDelta } from '../../firmware/platform/moddable/ticks';
-import { hardwareRandom } from '../../firmware/platform/moddable/random';
+import { randomFrom } from '../../firmware/platform/moddable/random-port';
+import { fill as esp32Fill } from '../../firmware/platform/moddable/esp32/entropy';
 
 describe('device settings (mc/config → DeviceSettings)', () => {
   it('derives the endpoint name from the MAC when config.endpoint is empty', () => {
@@ -200,16 +201,27 @@ describe('tick counter (Time.ticks wrap)', () => {
 });
 
 describe('random port', () => {
+  const esp32 = randomFrom(esp32Fill);
+
   it('returns the requested number of bytes, any length', () => {
-    for (const n of [0, 1, 3, 4, 5, 8, 33]) assert.equal(hardwareRandom.bytes(n).length, n);
+    for (const n of [0, 1, 3, 4, 5, 8, 33]) assert.equal(esp32.bytes(n).length, n);
   });
 
-  it('covers the whole byte range and is not constant', () => {
+  it('covers the whole byte range and is not constant (ESP32: the hardware RNG behind Math.random)', () => {
     const seen = new Set<number>();
-    const b = hardwareRandom.bytes(8192);
+    const b = esp32.bytes(8192);
     for (const x of b) seen.add(x);
     assert.ok(seen.size > 250, `only ${seen.size} distinct byte values`);
-    const f = hardwareRandom.float();
+    const f = esp32.float();
     assert.ok(f >= 0 && f < 1);
+  });
+
+  it('takes every byte from the board\'s entropy module (on lin: getrandom), floats from 53 of its bits', () => {
+    let calls = 0;
+    const r = randomFrom((buffer) => { calls++; new Uint8Array(buffer).fill(0xff); });
+    assert.deepEqual([...r.bytes(5)], [0xff, 0xff, 0xff, 0xff, 0xff]);
+    assert.equal(r.float(), 1 - 2 ** -53, 'all ones: the largest double below 1');
+    assert.equal(calls, 2);
+    assert.equal(randomFrom((buffer) => new Uint8Array(buffer).fill(0)).float(), 0);
   });
 });

@@ -241,10 +241,10 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       assert.equal(rig.server.stats.peerAddressChanges, 0);
     });
 
-    it('a move replaces a stale session that held the new address (its NAT mapping had gone)', async () => {
+    it('a move never drops another session that holds the new address: it waits until that one ends', async () => {
       const rig = makeRig();
       await established(rig);
-      // A second client at the address the first will move to; then its NAT mapping goes, silently: its session is stale.
+      // A second client at the address the first will move to (a NAT reusing the mapping, or a replay aimed at it).
       const socket = rig.net.bind(CLIENT.address, NEW_PORT);
       const other = new DtlsTransport({
         transport: socket, timers: rig.clock, random: new SeededRandom(99), crypto: nodeCrypto,
@@ -254,12 +254,41 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       await rig.clock.runUntil(() => rig.s.done.length === 2, 10_000);
       socket.close();
       assert.equal(rig.server.sessionCount, 2);
-      // The mapping is reused for the first client.
       rig.clientSocket.rebind(NEW_PORT);
+      sendText(rig.client, 'from the taken address', SERVER);
+      await rig.clock.runUntil(() => rig.s.data.length === 1, 1000);
+      assert.deepEqual(rig.s.data[0], { text: 'from the taken address', ...CLIENT }, 'authenticated, so delivered, under the session\'s address');
+      assert.equal(rig.server.sessionCount, 2, 'the other session is still there');
+      assert.deepEqual(rig.s.closed, []);
+      assert.equal(rig.server.stats.peerAddressChanges, 0);
+      assert.equal(rig.server.stats.cidMovesRefused, 1);
+      assert.match(rig.s.logs.join('\n'), /not moved to 10\.0\.0\.2:41999: another session holds that address/);
+      // Once that session has ended, the next record moves the first one.
+      rig.server.closeSession(CLIENT.address, NEW_PORT);
       await exchange(rig, AT_NEW_PORT);
-      assert.equal(rig.server.sessionCount, 1);
-      assert.deepEqual(rig.s.closed.map((e) => `${e.port} ${e.reason}`), [`${NEW_PORT} replaced`]);
       assert.equal(rig.server.stats.peerAddressChanges, 1);
+      assert.equal(rig.server.sessionCount, 1);
+      assertClean(rig);
+    });
+  });
+
+  describe('a CID longer than the MTU leaves room for', () => {
+    it(`a client asking for a ${100}-byte CID at a server with a 128-byte MTU: the server declines the CID, the handshake completes`, async () => {
+      const rig = makeRig({ client: { connectionIdLength: 100 }, server: { mtu: 128, connectionIdLength: 0 } });
+      await established(rig);
+      assert.equal(rig.s.done[0].connectionId, null, 'no connection_id in the ServerHello');
+      assert.equal(rig.server.stats.cidTooLong, 1);
+      await exchange(rig);
+      assertClean(rig);
+    });
+
+    it('a server giving a 100-byte CID to a client with a 128-byte MTU: the client refuses it (illegal_parameter) instead of hanging', async () => {
+      const rig = makeRig({ client: { mtu: 128 }, server: { connectionIdLength: 100 } });
+      rig.client.connect(SERVER.address, SERVER.port);
+      await rig.clock.runUntil(() => rig.c.failed.length === 1, 10_000);
+      assert.equal(rig.c.failed[0].alertName, 'illegal_parameter');
+      assert.equal(rig.client.stats.cidTooLong, 1);
+      assertClean(rig);
     });
   });
 

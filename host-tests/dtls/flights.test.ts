@@ -43,12 +43,16 @@ describe('dtls flights, timers and bounds', () => {
     assert.deepEqual(sent.slice(1).map((t, i) => t - sent[i]), [500, 1000, 2000, 2000, 2000, 2000]);
   });
 
-  it('a server whose client vanished after ClientHello gives up on its flight and frees the slot', async () => {
+  it('a server whose client vanished after ClientHello resends its flight at 1, 2, 4, 8 s, gives up at 15 s and frees the slot', async () => {
     const rig = makeRig({ dropFromClient: (_d, n) => n >= 2 });   // ClientHello, ClientHello+cookie, then silence
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.s.failed.length === 1, 120_000);
     assert.equal(rig.s.failed[0].reason, 'timeout');
-    assert.equal(rig.server.stats.retransmissions, 5);
+    const flights = rig.net.trace.filter((d) => d.from === `${SERVER.address}/${SERVER.port}`).map((d) => d.at);
+    // HelloVerifyRequest, then the ServerHello flight and its 3 retransmissions.
+    assert.deepEqual(flights.slice(2).map((t) => t - flights[1]), [1000, 3000, 7000]);
+    assert.equal(rig.clock.now() - flights[1], 15_000, 'a half-open handshake holds its slot 15 s, not 63 s');
+    assert.equal(rig.server.stats.retransmissions, 3);
     assert.equal(rig.server.sessionCount, 0);
     assert.equal(rig.server.handshakeCount, 0);
   });
@@ -120,7 +124,6 @@ describe('dtls flights, timers and bounds', () => {
 
   it('a server with maxHandshakes 2 and maxSessions 3 keeps to them under many clients (cookie exchange first)', async () => {
     const rig = makeRig({ server: { maxHandshakes: 2, maxSessions: 3 } });
-    const clients: DtlsTransport[] = [];
     const seen: Observed[] = [];
     for (let i = 0; i < 6; i++) {
       const o = new Observed();
@@ -130,7 +133,6 @@ describe('dtls flights, timers and bounds', () => {
         retransmit: { maxRetransmits: 1 },
       });
       o.attach(t);
-      clients.push(t);
       seen.push(o);
       t.connect(SERVER.address, SERVER.port);
     }
@@ -142,8 +144,9 @@ describe('dtls flights, timers and bounds', () => {
       return seen.every((o) => o.done.length + o.failed.length > 0);
     }, 60_000);
     assert.ok(maxHandshakes <= 2 && maxSessions <= 3, `${maxHandshakes} handshakes, ${maxSessions} sessions`);
-    assert.equal(seen.filter((o) => o.done.length === 1).length, 3);
-    assert.ok(rig.server.stats.tableFull > 0);
+    const done = seen.filter((o) => o.done.length === 1).length;
+    assert.ok(done >= 2 && done <= 3, `${done} completed`);
+    assert.ok(rig.server.stats.handshakesEvicted + rig.server.stats.tableFull > 0);
     assert.equal(rig.server.stats.helloVerifyRequests >= 6, true, 'every client got a cookie before any state');
   });
 

@@ -9,8 +9,6 @@ import { encodeHandshakeFragment } from '../../firmware/dtls/handshake-messages'
 import {
   DEFAULT_MAX_HANDSHAKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_SESSIONS, DtlsTransport,
 } from '../../firmware/dtls/transport';
-import { MAX_HANDSHAKE_MESSAGE_LENGTH, MAX_MESSAGES_AHEAD } from '../../firmware/dtls/reassembly';
-import { MAX_CIPHERTEXT_LENGTH } from '../../firmware/dtls/constants';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { SeededRandom } from '../support/seeded-random';
 import { CLIENT, KEY, SERVER, established, makeRig, sendText, type Rig } from './helpers';
@@ -56,9 +54,9 @@ function fuzzDatagram(rnd: SeededRandom, corpus: Uint8Array[]): Uint8Array {
 function assertBounded(t: DtlsTransport, what: string): void {
   assert.equal(t.stats.internalErrors, 0, `${what}: internal errors`);
   assert.ok(t.sessionCount <= DEFAULT_MAX_SESSIONS && t.handshakeCount <= DEFAULT_MAX_HANDSHAKES, `${what}: ${t.sessionCount} sessions, ${t.handshakeCount} handshakes`);
-  // Per association: the reassembly window, the pre-handshake queue, one early record.
-  const perAssociation = MAX_MESSAGES_AHEAD * MAX_HANDSHAKE_MESSAGE_LENGTH + DEFAULT_MAX_QUEUED_BYTES + MAX_CIPHERTEXT_LENGTH;
-  assert.ok(t.pendingBytes <= t.sessionCount * perAssociation, `${what}: ${t.pendingBytes} bytes pending`);
+  // Per association: 2 KiB of what the peer sent (partial handshake messages, one early record), the pre-handshake queue.
+  assert.ok(t.largestHandshakeBuffer <= 2048, `${what}: ${t.largestHandshakeBuffer} bytes of handshake buffers in one association`);
+  assert.ok(t.pendingBytes <= t.sessionCount * (2048 + DEFAULT_MAX_QUEUED_BYTES), `${what}: ${t.pendingBytes} bytes pending`);
 }
 
 async function stillWorks(rig: Rig, n: number): Promise<void> {

@@ -3,7 +3,7 @@
 // ways, the identity of a session, resumption, wrong keys, close_notify.
 import assert from 'node:assert/strict';
 import { CipherSuite, ContentType, HandshakeType } from '../../firmware/dtls/constants';
-import { parseRecords } from '../../firmware/dtls/record';
+import { encodeRecord, parseRecords } from '../../firmware/dtls/record';
 import { utf8Decode } from '../../firmware/util/utf8';
 import { CLIENT, IDENTITY, KEY, PORTS, SERVER, makeRig, sendText } from './helpers';
 
@@ -54,6 +54,37 @@ describe('dtls: our client and our server in virtual time', () => {
     // The server gave the client a CID (RFC 9146): its Finished goes in a tls12_cid record; the client asked for none back.
     assert.deepEqual(flights[4].records, [ContentType.handshake, ContentType.change_cipher_spec, ContentType.tls12_cid]);
     assert.deepEqual(flights[5].records, [ContentType.change_cipher_spec, ContentType.handshake]);
+  });
+
+  it('an initial ClientHello with record version {254, 0} (mbedTLS 2.28 with SSL 3.0 as its floor, as Anjay sends it) completes', async () => {
+    // Rewrites the record version of every ClientHello record the client sends, as mbedTLS writes it.
+    const rig = makeRig({
+      dropFromClient: (d) => {
+        if (d[0] === ContentType.handshake && d[3] === 0 && d[4] === 0 && d[13] === HandshakeType.client_hello) { d[1] = 254; d[2] = 0; }
+        return false;
+      },
+    });
+    sendText(rig.client, 'from an Anjay-style hello', SERVER);
+    await rig.clock.runUntil(() => rig.s.data.length === 1, 10_000);
+    assert.equal(rig.s.data[0].text, 'from an Anjay-style hello');
+    assert.equal(rig.server.stats.helloVerifyRequests, 1, 'the first hello got its cookie, the second opened the handshake');
+    assert.equal(rig.server.stats.badVersion, 0);
+  });
+
+  it('{254, x} other than 1.0 and 1.2 is for a ClientHello only: on any other epoch-0 record, or at epoch 1, it is dropped', async () => {
+    const rig = makeRig({
+      dropFromClient: (d) => {
+        // The ClientKeyExchange flight (its first record) with {254, 0}: the server never takes it.
+        if (d[0] === ContentType.handshake && d[3] === 0 && d[4] === 0 && d[13] === HandshakeType.client_key_exchange) { d[1] = 254; d[2] = 0; }
+        return false;
+      },
+      client: { retransmit: { maxRetransmits: 1 } },
+    });
+    rig.client.connect(SERVER.address, SERVER.port);
+    await rig.clock.runUntil(() => rig.c.failed.length === 1, 60_000);
+    assert.equal(rig.s.done.length, 0);
+    assert.ok(rig.server.stats.badVersion >= 2, `${rig.server.stats.badVersion} dropped`);
+    assert.deepEqual(parseRecords(encodeRecord(ContentType.application_data, 1, 1, Uint8Array.of(0), 0xfe00)).reject, 'bad_version');
   });
 
   it('sends the identity hint in ServerKeyExchange when configured, and the client\'s callback sees it', async () => {
@@ -107,12 +138,23 @@ describe('dtls: our client and our server in virtual time', () => {
     assert.match(rig.c.logs.join('\n'), /handshake with 10\.0\.0\.1:5684 failed: timeout: the server never answered our Finished \(wrong PSK or identity\?\)/);
   });
 
-  it('an unknown identity is answered with unknown_psk_identity', async () => {
-    const rig = makeRig({ clientIdentity: 'stranger' });
-    rig.client.connect(SERVER.address, SERVER.port);
-    await rig.clock.runUntil(() => rig.c.failed.length === 1, 10_000);
-    assert.equal(rig.c.failed[0].alertName, 'unknown_psk_identity');
-    assert.equal(rig.s.failed[0].alertName, 'unknown_psk_identity');
+  it('an unknown identity fails exactly as a wrong key does: same datagrams, same sizes, same times, bad_record_mac', async () => {
+    const wire = async (o: { clientIdentity?: string; clientKey?: Uint8Array }): Promise<{ trace: string; alerts: string[]; serverLog: string[] }> => {
+      const rig = makeRig({ seed: 3, ...o });
+      rig.client.connect(SERVER.address, SERVER.port);
+      await rig.clock.runUntil(() => rig.c.failed.length === 1 && rig.s.failed.length === 1, 10_000);
+      const trace = rig.net.trace.map((d) => `${d.at} ${d.from} ${d.data.length} ${parseRecords(d.data, 6).records.map((r) => r.type).join(',')}`).join('\n');
+      return { trace, alerts: [rig.c.failed[0].alertName!, rig.s.failed[0].alertName!], serverLog: rig.s.logs };
+    };
+    // "node-9" is as long as the known "node-1", so the ClientKeyExchange is the same size.
+    const unknown = await wire({ clientIdentity: 'node-9' });
+    const wrongKey = await wire({ clientKey: Uint8Array.from(KEY, (b) => b ^ 0x55) });
+    assert.deepEqual(unknown.alerts, ['bad_record_mac', 'bad_record_mac']);
+    assert.deepEqual(unknown.alerts, wrongKey.alerts);
+    assert.equal(unknown.trace, wrongKey.trace, 'nothing on the wire tells the two apart');
+    // The operator's log says which it was.
+    assert.match(unknown.serverLog.join('\n'), /failed: local_alert \(bad_record_mac\): PSK identity "node-9" is unknown here/);
+    assert.doesNotMatch(wrongKey.serverLog.join('\n'), /unknown here/);
   });
 
   it('close_notify from the client ends the session on both sides; the next send resumes with an abbreviated handshake', async () => {
@@ -162,7 +204,7 @@ describe('dtls: our client and our server in virtual time', () => {
     const rig = makeRig({ serverKeys: new (class extends Map<string, Uint8Array> { override get = explode })() });
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.c.failed.length === 1, 10_000);
-    assert.equal(rig.c.failed[0].alertName, 'unknown_psk_identity');
+    assert.equal(rig.c.failed[0].alertName, 'bad_record_mac', 'taken as an unknown identity');
     assert.equal(rig.server.stats.internalErrors, 0);
     assert.ok(rig.s.logs.some((l) => l.startsWith('E dtls: the pskKey callback threw')));
 

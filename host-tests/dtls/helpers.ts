@@ -55,8 +55,11 @@ export interface RigOptions extends LinkConditions {
   clientIdentity?: string;
   /** Identities the server knows (default IDENTITY → KEY). */
   serverKeys?: Map<string, Uint8Array>;
-  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; connectionId?: boolean; connectionIdLength?: number };
-  server?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string; connectionId?: boolean; connectionIdLength?: number };
+  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; connectionId?: boolean; connectionIdLength?: number; sessionLifetimeMs?: number; requireExtendedMasterSecret?: boolean };
+  server?: Partial<DtlsTransportOptions> & {
+    cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string; connectionId?: boolean; connectionIdLength?: number; sessionLifetimeMs?: number;
+    requireExtendedMasterSecret?: boolean;
+  };
   /** Drop the n-th (0-based) datagram a side sends when this says so (targeted loss). */
   dropFromClient?: (data: Uint8Array, n: number) => boolean;
   dropFromServer?: (data: Uint8Array, n: number) => boolean;
@@ -102,8 +105,14 @@ export function makeRig(o: RigOptions = {}): Rig {
   const s = new Observed();
   const hints: Array<string | null> = [];
   const keys = o.serverKeys ?? new Map([[IDENTITY, KEY]]);
-  const { cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength, ...serverRest } = o.server ?? {};
-  const { cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, ...clientRest } = o.client ?? {};
+  const {
+    cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength,
+    sessionLifetimeMs: serverLifetime, requireExtendedMasterSecret: serverEms, ...serverRest
+  } = o.server ?? {};
+  const {
+    cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, sessionLifetimeMs: clientLifetime,
+    requireExtendedMasterSecret: clientEms, ...clientRest
+  } = o.client ?? {};
   const serverUdp = filtered(net.bind(SERVER.address, SERVER.port), o.dropFromServer);
   const clientSocket = new RebindingSocket(net, CLIENT.address, CLIENT.port);
   const clientUdp = filtered(clientSocket, o.dropFromClient);
@@ -112,6 +121,7 @@ export function makeRig(o: RigOptions = {}): Rig {
     server: {
       pskKey: (identity) => keys.get(utf8Decode(identity)) ?? null,
       cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength,
+      sessionLifetimeMs: serverLifetime, requireExtendedMasterSecret: serverEms,
     },
     ...serverRest,
   });
@@ -122,7 +132,8 @@ export function makeRig(o: RigOptions = {}): Rig {
         hints.push(hint ? utf8Decode(hint) : null);
         return { identity: o.clientIdentity ?? IDENTITY, key: o.clientKey ?? KEY };
       },
-      cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength,
+      cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, sessionLifetimeMs: clientLifetime,
+      requireExtendedMasterSecret: clientEms,
     },
     ...clientRest,
   });

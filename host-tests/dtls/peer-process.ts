@@ -34,6 +34,8 @@ export class PeerProcess {
   private partial = '';
   private waiters: Array<{ re: RegExp; resolve(m: string): void }> = [];
   exited = false;
+  /** Every line as it comes (after it is kept). */
+  onLine: ((line: string) => void) | null = null;
 
   constructor(readonly command: string, readonly args: string[]) {
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -53,6 +55,7 @@ export class PeerProcess {
     this.lines.push(line);
     if (this.lines.length > LINES_KEPT) this.lines.shift();
     this.waiters = this.waiters.filter((w) => { if (w.re.test(line)) { w.resolve(line); return false; } return true; });
+    this.onLine?.(line);
   }
 
   /** Resolves with the first line (already seen or coming) matching `re`. */

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url));
@@ -60,15 +62,67 @@ describe('xs-lwm2m CLI', () => {
     });
   }
 
+  describe('the client\'s PSK: from a file or the environment, never the command line, at least 16 bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-cli-key-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const keyFile = (name: string, text: string): string => { const f = join(dir, name); writeFileSync(f, text); return f; };
+    const coaps = ['client', '--endpoint', 'a', '--bootstrap', 'coaps://127.0.0.1:9', '--psk-identity', 'a'];
+    const withEnv = (env: Record<string, string>, ...args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 5000, env: { ...process.env, ...env } });
+
+    it('--psk-key is refused (exit 2): it would put the key in the process list; the message never echoes it', () => {
+      const r = run(...coaps, '--psk-key', '000102030405060708090a0b0c0d0e0f');
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /--psk-key would put the key in the process list, where anyone on this machine can read it: give it with --psk-key-file <file> or XS_LWM2M_PSK_KEY_HEX/);
+      assert.ok(!r.stderr.includes('000102030405060708090a0b0c0d0e0f'));
+    });
+
+    it('a key shorter than 16 bytes is refused, from the file and from XS_LWM2M_PSK_KEY_HEX', () => {
+      const f = run(...coaps, '--psk-key-file', keyFile('short', 'abcd\n'));
+      assert.equal(f.status, 2);
+      assert.match(f.stderr, /--psk-key-file .*short: the key is 2 bytes; a PSK needs at least 16 \(128 bits\)/);
+      assert.ok(!f.stderr.includes('abcd'));
+      const e = withEnv({ XS_LWM2M_PSK_KEY_HEX: '00112233445566778899aabbccddee' }, ...coaps);
+      assert.equal(e.status, 2);
+      assert.match(e.stderr, /XS_LWM2M_PSK_KEY_HEX: the key is 15 bytes; a PSK needs at least 16/);
+      const bad = run(...coaps, '--psk-key-file', keyFile('bad', 'not a key'));
+      assert.match(bad.stderr, /the key must be an even number of hex digits/);
+      const twice = withEnv({ XS_LWM2M_PSK_KEY_HEX: '00'.repeat(16) }, ...coaps, '--psk-key-file', keyFile('ok1', '11'.repeat(16)));
+      assert.match(twice.stderr, /the key is given twice/);
+    });
+
+    it('a 16-byte key from the file (whitespace and a newline allowed) or the environment starts the client', () => {
+      for (const r of [
+        withEnv({}, ...coaps, '--psk-key-file', keyFile('ok', '00112233 44556677\n8899aabb ccddeeff\n')),
+        withEnv({ XS_LWM2M_PSK_KEY_HEX: '00112233445566778899aabbccddeeff' }, ...coaps),
+      ]) {
+        assert.notEqual(r.status, 2, r.stderr);
+        assert.match(r.stdout + r.stderr, /Bootstrap-Request to coaps:\/\/127\.0\.0\.1:9/, 'it ran until stopped');
+        assert.ok(!(r.stdout + r.stderr).includes('00112233445566778899aabbccddeeff'));
+      }
+    });
+
+    it('the server\'s --psk-file and the Bootstrap-Server\'s configuration refuse keys shorter than 16 bytes', () => {
+      const psk = keyFile('psk.json', JSON.stringify({ 'node-1': { identity: 'node-1', keyHex: '0011223344' } }));
+      const r = run('server', '--psk-file', psk, '--port', '0', '--coaps-port', '0');
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /psk: node-1: the key is 5 bytes; a PSK needs at least 16/);
+      const cfg = keyFile('bs.json', JSON.stringify({ endpoints: { 'node-1': { psk: { identity: 'node-1', keyHex: '0011' }, servers: [{ uri: 'coap://127.0.0.1:5683', ssid: 1 }] } } }));
+      const b = run('bootstrap-server', '--config', cfg, '--port', '0', '--coaps-port', '0');
+      assert.equal(b.status, 2);
+      assert.match(b.stderr, /endpoint node-1: psk: the key is 2 bytes; a PSK needs at least 16/);
+    });
+  });
+
   for (const [args, msg] of [
     [['frobnicate'], /unknown command "frobnicate"/],
     [['client'], /client needs --endpoint/],
     [['client', '--endpoint', 'a'], /needs --bootstrap <uri> or --server <uri>/],
     [['client', '--endpoint', 'a', '--bootstrap', 'http://x'], /"http:\/\/x" is not a coap:\/\/ or coaps:\/\/ URI/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x:5684'], /a coaps:\/\/ URI needs --psk-identity <text> and --psk-key <hex>/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a'], /needs --psk-identity <text> and --psk-key <hex>/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a', '--psk-key', 'secretzz'], /--psk-key must be an even number of hex digits/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coap://x', '--psk-identity', 'a', '--psk-key', '0011'], /--psk-identity and --psk-key are for a coaps:\/\/ URI/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x:5684'], /a coaps:\/\/ URI needs --psk-identity <text> and the key, with --psk-key-file <file> or XS_LWM2M_PSK_KEY_HEX/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a'], /needs --psk-identity <text> and the key/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coap://x', '--psk-identity', 'a', '--psk-key-file', 'k'], /--psk-identity and --psk-key-file are for a coaps:\/\/ URI/],
+    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a', '--psk-key-file', '/nonexistent'], /cannot read --psk-key-file \/nonexistent: ENOENT/],
     [['server', '--psk-file', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
     [['server', '--coaps-port', 'x'], /--coaps-port must be 0\.\.65535/],
     [['server', '--port', '70000'], /--port must be 0\.\.65535/],
@@ -83,6 +137,8 @@ describe('xs-lwm2m CLI', () => {
     [['server', '--port'], /--port needs a value/],
     [['server', '--port', '1', '--port', '2'], /--port given twice/],
     [['demo', '--once=yes'], /--once takes no value/],
+    [['server', '--require-ems=yes'], /--require-ems takes no value/],
+    [['client', '--require-ems'], /--require-ems is an option of bootstrap-server and server, not of client/],
     [['server', 'extra'], /unexpected argument "extra"/],
     [['--bogus-flag'], /unknown option --bogus-flag: options follow a command/],
   ] as Array<[string[], RegExp]>) {

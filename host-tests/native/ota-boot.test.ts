@@ -1,6 +1,6 @@
 // The ESP32 half of Firmware Update that is our own C (firmware/platform/
 // moddable/esp32/ota-boot.c, over ESP-IDF's app_update API) and the lin
-// runtime's reset (firmware/platform/lin/exit.c): no ESP-IDF is installed
+// runtime's reset (firmware/platform/lin/exit.c; and its random bytes, lin/entropy.c, for the host only): no ESP-IDF is installed
 // here, so ota-boot.c is compiled against esp-idf-ota.h, our declarations of
 // the ESP-IDF functions it calls, with -Wall -Wextra -Werror -Wconversion for
 // the host and for 32-bit Xtensa; then a host harness answers those calls
@@ -28,7 +28,7 @@ function textSize(t: Target, obj: string): number {
   return Number(r.stdout.trim().split('\n')[1]!.trim().split(/\s+/)[0]);
 }
 
-describe('Firmware Update native code: esp32/ota-boot.c (against our ESP-IDF declarations) and lin/exit.c', function () {
+describe('Firmware Update native code: esp32/ota-boot.c (against our ESP-IDF declarations) and lin/exit.c; lin/entropy.c', function () {
   this.timeout(60_000);
   let harness: string;
 
@@ -47,6 +47,8 @@ describe('Firmware Update native code: esp32/ota-boot.c (against our ESP-IDF dec
       const dir = join(OUT, t.name);
       cc(t, ['-DXS_LWM2M_IDF_DECLS', `-I${ESP32_DIR}`, '-c', join(ESP32_DIR, 'ota-boot.c'), '-o', join(dir, 'ota-boot.o')]);
       cc(t, ['-c', join(REPO, 'firmware/platform/lin/exit.c'), '-o', join(dir, 'exit.o')]);
+      // The lin runtime's random bytes (getrandom(2)): Linux only.
+      if (t === HOST) cc(t, ['-c', join(REPO, 'firmware/platform/lin/entropy.c'), '-o', join(dir, 'entropy.o')]);
       sizes.push(`${t.name} ota-boot ${textSize(t, join(dir, 'ota-boot.o'))} B text`);
     }
     cc(HOST, ['-DXS_LWM2M_IDF_DECLS', `-I${ESP32_DIR}`, join(REPO, 'host-tests/native/ota-boot-harness.c'), join(ESP32_DIR, 'ota-boot.c'), '-o', harness]);

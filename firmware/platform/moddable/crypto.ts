@@ -13,7 +13,7 @@
 // copies are zeroed once the C side has taken them.
 // sha256Stream: a Digest per firmware image, fed block by block.
 // Random bytes for DTLS come from the Random port (random.ts: on ESP32 the
-// hardware RNG; on the Linux runtime not a CSPRNG, see there).
+// hardware RNG; on the Linux runtime getrandom(2)).
 import * as Crypt from 'crypt';
 import type { AesBlockCipher, DtlsCrypto } from '../../dtls/crypto';
 import type { CryptDigest, CryptModule } from './types/crypt';
