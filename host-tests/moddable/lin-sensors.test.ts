@@ -23,6 +23,8 @@ import { EXIT_RESTART, LinDevice } from './lin-device';
 import { SENSORS_MANIFEST, buildLin, findSdk, type Sdk } from './sdk';
 
 const EP = 'xs-lwm2m-lin-sensors';
+/** The same app built without Firmware Update (firmwareImage= empty). */
+const EP_NO_FOTA = 'xs-lwm2m-lin-sensors-nofota';
 /** The example's pins on the generic ESP32 board (examples/moddable-sensors/manifest.json). */
 const LED_GPIO = 2;
 const BUTTON_GPIO = 0;
@@ -61,7 +63,7 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => serverEvents.push(e) });
     bs = new BootstrapServer({
       transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => bsEvents.push(e),
-      config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] } } },
+      config: { format: 'tlv', endpoints: Object.fromEntries([EP, EP_NO_FOTA].map((ep) => [ep, { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] }])) },
     });
     ({ so } = await buildLin(sdk, {
       name: 'lin-sensors', manifest: SENSORS_MANIFEST,
@@ -221,5 +223,42 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     assert.equal(peaks.modulesLoaded, 0, 'the app\'s main and the library are preloaded');
     assert.ok(peaks.stack <= PEAK_SHARE * peaks.stackLimit, `stack peak ${peaks.stack} of ${peaks.stackLimit} slots`);
     assert.deepEqual(device.logLines().filter((l) => /\] E /.test(l)), [], 'no error in the firmware log');
+  });
+
+  describe('built without Firmware Update (firmwareImage= empty)', function () {
+    let plain: LinDevice | undefined;
+    let plainDir: string;
+
+    before(async function () {
+      this.timeout(10 * 60_000);
+      await device?.stop();
+      plainDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-sensors-nofota-'));
+      const built = await buildLin(sdk, {
+        name: 'lin-sensors-nofota', manifest: SENSORS_MANIFEST,
+        config: { endpoint: EP_NO_FOTA, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${plainDir}/`, logLevel: 'info', firmwareImage: '' },
+      });
+      plain = new LinDevice(sdk, built.so, 'lin-sensors (no /5)');
+      plain.start();
+    });
+
+    after(async function () {
+      this.timeout(30_000);
+      await plain?.stop();
+      if (plainDir) rmSync(plainDir, { recursive: true, force: true });
+    });
+
+    it('has no object 5, and Reboot still restarts the process, which registers again without bootstrapping', async function () {
+      this.timeout(60_000);
+      const regs = () => serverEvents.filter((e) => e.type === 'registered' && e.reg.endpoint === EP_NO_FOTA).length;
+      await until(() => regs() > 0, 30_000, 'the build without /5 to register', () => plain!.log());
+      assert.ok(!server.clients.get(EP_NO_FOTA)!.links.some((l) => l.target.startsWith('/5')), 'no /5 registered');
+      assert.ok(plain!.logLines().some((l) => /no firmwareImage= in this build/.test(l)));
+      const requests = bsEvents.filter((e) => e.type === 'request' && e.endpoint === EP_NO_FOTA).length;
+      assert.equal((await server.execute(EP_NO_FOTA, '/3/0/4')).code, '2.04');
+      await until(() => regs() > 1, 30_000, 'the registration after Reboot', () => plain!.log());
+      assert.deepEqual(plain!.ends.map((e) => e.code), [EXIT_RESTART]);
+      assert.equal(bsEvents.filter((e) => e.type === 'request' && e.endpoint === EP_NO_FOTA).length, requests, 'no Bootstrap-Request');
+      assert.deepEqual(plain!.xsErrors(), []);
+    });
   });
 });
