@@ -13,9 +13,15 @@
 //    every request through its session; the rows show the cost of a session
 //    (live heaps, stack) beside the plain coap:// run;
 //  - the ESP32 image: mc.xs.c of the esp32/nodemcu JavaScript half, slots
-//    preloaded into flash, aliasable objects (RAM pointers).
+//    preloaded into flash, aliasable objects (RAM pointers);
+//  - the example app on the library (examples/moddable-sensors, probe build
+//    of probe/manifest-sensors.json): its live slot peak and stack peak along
+//    bootstrap → register → Reads of its objects → Observe of the temperature
+//    the app feeds every second → LED Writes → button presses → Create and
+//    Delete of /19, each against the ESP32 limit and the 75 % budget
+//    (exit status 1 over it). BENCH_MODDABLE=app runs only this part.
 // Run: npm run bench moddable
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, decodeMessage, OptionNumber } from '../../firmware/coap/message';
@@ -39,10 +45,13 @@ import { until } from '../moddable/flow';
 import { LinFirmware, memoryPeaks, HOST_SLOT_BYTES } from '../moddable/lin-run';
 import { ServeTimer, requestKind } from '../moddable/probe/serve-timer';
 import { buildEsp32JsHalf, buildLin, findSdk, REPO, type Sdk } from '../moddable/sdk';
+import { parsePath } from '../../firmware/model/path';
 
 const EP = 'xs-lwm2m-bench';
 const REPEAT = 200;
 const OBSERVE_SECONDS = Number(process.env.BENCH_OBSERVE_SECONDS ?? 60);
+/** BENCH_MODDABLE=app: only the example app's run (the reference firmware's runs take minutes). */
+const APP_ONLY = process.env.BENCH_MODDABLE === 'app';
 const READ = 'GET /3/0';
 const BOOTSTRAP_WRITE = 'PUT /1';
 
@@ -192,6 +201,69 @@ async function xsOnLin(sdk: Sdk, coaps = false): Promise<LinRun> {
   }
 }
 
+/** The share of each ESP32 limit the example app may reach (issue 21). */
+const APP_BUDGET = 0.75;
+
+interface AppRun {
+  live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string };
+  peaks: ReturnType<typeof memoryPeaks>;
+  steps: string[];
+}
+
+/** The example app's probe build along its objects' flow; memory only (the probe's timing mode stays off). */
+async function sensorsOnLin(sdk: Sdk): Promise<AppRun> {
+  const s = await startServers();
+  const flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-bench-sensors-'));
+  const { so } = await buildLin(sdk, {
+    name: 'lin-probe-sensors', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest-sensors.json'),
+    config: { endpoint: EP, bootstrap: s.bsUri, flashDirectory: `${flashDir}/`, logLevel: 'info', sampleSeconds: 1 },
+  });
+  const fw = LinFirmware.start(sdk, so, 'lin-probe (moddable-sensors)');
+  const steps: string[] = [];
+  const ok = (what: string, code: string, want: string) => {
+    if (code !== want) throw new Error(`${what}: ${code}`);
+    steps.push(what);
+  };
+  try {
+    await registered(s);
+    for (let i = 0; i < 10; i++) ok('Read /3303/0', (await s.server.read(EP, '/3303/0', ContentFormat.TLV)).code, '2.05');
+    ok('Read /3347/0 SenML CBOR', (await s.server.read(EP, '/3347/0', ContentFormat.SENML_CBOR)).code, '2.05');
+    ok('Discover /3303/0', (await s.server.discover(EP, '/3303/0')).code, '2.05');
+    ok('Write-Attributes /3303/0/5700', (await s.server.writeAttributes(EP, '/3303/0/5700', { pmin: 1, pmax: 5, st: 0.4 })).code, '2.04');
+    let notes = 0;
+    const obs = await s.server.observe(EP, '/3303/0/5700', () => { notes++; });
+    const seconds = Math.min(OBSERVE_SECONDS, 30);
+    for (let i = 0; i < seconds; i++) {
+      // Beside the notifications: an LED Write and a button press or release every second.
+      ok('Write /3311/0/5850', (await s.server.write(EP, '/3311/0/5850', i % 2 === 0)).code, '2.04');
+      writeFileSync(join(flashDir, 'xs-lwm2m-gpio0'), i % 2 === 0 ? '0' : '1');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await obs.cancel();
+    if (notes < seconds / 2) throw new Error(`only ${notes} notifications of the temperature in ${seconds} s`);
+    steps.push(`${notes} notifications`);
+    const path = (p: string) => parsePath(p)!;
+    for (let i = 0; i < 4; i++) {
+      const c = await s.server.create(EP, '/19', [{ path: path(`/19/${i}/0/0`), value: new Uint8Array(64).fill(i) }]);
+      ok('Create /19', c.code, '2.01');
+    }
+    ok('Read /19', (await s.server.read(EP, '/19', ContentFormat.SENML_CBOR)).code, '2.05');
+    for (let i = 0; i < 4; i++) ok('Delete /19/i', (await s.server.delete(EP, `/19/${i}`)).code, '2.02');
+    await new Promise((r) => setTimeout(r, 1200)); // one more instruments sample
+    const peer = s.server.clients.get(EP)!.peer;
+    const { live } = JSON.parse(utf8Decode((await s.server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] })).payload));
+    const errors = fw.xsErrors();
+    if (errors.length > 0) throw new Error(`XS reported: ${errors.join(' | ')}`);
+    return { live, peaks: memoryPeaks(fw.instruments()), steps };
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${fw.proc.grep(/^(?!instruments)/).slice(-40).join('\n')}`);
+  } finally {
+    await fw.stop('SIGKILL');
+    s.close();
+    rmSync(flashDir, { recursive: true, force: true });
+  }
+}
+
 async function v8OnNode(): Promise<Record<string, { median: number; n: number }>> {
   installTlv(silentLogger);
   const s = await startServers();
@@ -221,6 +293,11 @@ async function main(): Promise<void> {
     console.log(`skipped: ${sdk.missing}`);
     return;
   }
+  if (!APP_ONLY) await reference(sdk);
+  await exampleApp(sdk);
+}
+
+async function reference(sdk: Sdk): Promise<void> {
   const lin = await xsOnLin(sdk);
   const secure = await xsOnLin(sdk, true);
   const node = await v8OnNode();
@@ -254,6 +331,23 @@ async function main(): Promise<void> {
   console.log(`\nESP32 image (esp32/nodemcu, JavaScript half): mc.xs.c ${esp.bytes} B; preloaded into flash: ${define('mxHeapCount')} slots `
     + `(${define('mxHeapCount') * 16} B at 16 B a slot), ${define('mxKeysCount')} keys; aliasable in RAM: ${define('mxAliasCount')} pointers `
     + `(${define('mxAliasCount') * 4} B)`);
+}
+
+async function exampleApp(sdk: Sdk): Promise<void> {
+  const slots = (bytes: number) => bytes / HOST_SLOT_BYTES;
+  const app = await sensorsOnLin(sdk);
+  const a = app.peaks;
+  const within = (used: number, limit: number) => (used <= APP_BUDGET * limit ? `ok (≤ ${APP_BUDGET * 100} %)` : `OVER ${APP_BUDGET * 100} %`);
+  console.log(`\nthe example app (examples/moddable-sensors: 3303, 3311, 3347, 19 on the library), same runtime and limits, instrumented release`);
+  console.log(`along bootstrap → register → 10 Reads of /3303/0, Discover → Observe /3303/0/5700 (pmin 1, pmax 5, st 0.4) for ${Math.min(OBSERVE_SECONDS, 30)} s with an LED Write and a button edge every second → Create 4 × /19 (64 B each), Read, Delete`);
+  table([
+    ['', 'peak', 'limit', 'share', 'budget'],
+    [`slot heap, live after GC (${app.live.samples} samples; peak at ${app.live.slotPeakAt})`, `${slots(app.live.slotBytes)} slots`, `${a.slotLimit} slots`, pct(slots(app.live.slotBytes), a.slotLimit), within(slots(app.live.slotBytes), a.slotLimit)],
+    ['chunk heap, live after GC (64-bit host bytes)', `${app.live.chunkBytes} B`, `${a.chunkLimit} B`, pct(app.live.chunkBytes, a.chunkLimit), within(app.live.chunkBytes, a.chunkLimit)],
+    ['stack', `${a.stack} slots`, `${a.stackLimit} slots`, pct(a.stack, a.stackLimit), within(a.stack, a.stackLimit)],
+  ]);
+  console.log(`modules loaded at run time: ${a.modulesLoaded}; garbage collections: ${a.garbageCollections}`);
+  if (slots(app.live.slotBytes) > APP_BUDGET * a.slotLimit || a.stack > APP_BUDGET * a.stackLimit) process.exitCode = 1;
 }
 
 await main();

@@ -4,12 +4,14 @@
 // image in C). Without ESP-IDF the build stops there (see sdk.ts); what it
 // catches is what a board build would refuse: a module that does not exist for
 // ESP32 (the legacy `wifi` module SDK 8.2 no longer ships), a module that
-// cannot be preloaded, a type error.
+// cannot be preloaded, a type error. Each board builds twice: the reference
+// firmware and the example app on the library (examples/moddable-sensors),
+// whose own main is preloaded beside the library's modules.
 // Run by `npm run test:moddable` (needs MODDABLE), not by `npm test`.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BOARDS } from '../device/boards';
-import { buildEsp32JsHalf, findSdk, type Sdk } from './sdk';
+import { SENSORS_MANIFEST, buildEsp32JsHalf, findSdk, type Sdk } from './sdk';
 
 /** The aliasable closures and objects the XS linker counts (each costs a pointer of RAM on the device). */
 function aliasCount(mcXsC: string): number {
@@ -38,6 +40,19 @@ describe('ESP32 board builds, JavaScript half (mcconfig -p esp32/<board> up to x
       const notFrozen = r.linkerWarnings.filter((w) => /not frozen/.test(w));
       console.log(`      mc.xs.c ${r.bytes} bytes; ${aliasCount(r.mcXsC)} aliasable closures/objects; linker warnings: ${r.linkerWarnings.length} (${notFrozen.length} not frozen)`);
       assert.deepEqual(notFrozen, [], 'every module-level constant object is frozen (a preloaded object written at run time would cost RAM or throw)');
+    });
+
+    it(`${b.platform}: the example app on the library (examples/moddable-sensors) links with its main and the library preloaded`, async () => {
+      const r = await buildEsp32JsHalf(sdk, b.platform.split('/')[1]!, { ssid: 'lab', password: 'secret', bootstrap: 'coap://192.168.1.10:5685' },
+        { name: 'sensors', manifest: SENSORS_MANIFEST });
+      const c = readFileSync(r.mcXsC, 'utf8');
+      assert.match(c, /\{ NULL, \{\.ID = xsID_main, \.flag = 0x8a, \.kind = XS_REFERENCE_KIND\}/, 'the app\'s main is preloaded');
+      for (const m of ['xs-lwm2m', 'lwm2m/ipso-objects', 'lwm2m/client', 'platform/moddable/restart', 'embedded:io/digital']) {
+        assert.match(c, new RegExp(`\\{ \\(txSlot\\*\\)&gxHeap\\[\\d+\\], \\{\\.ID = \\d+ /\\* ${m.replace(/\//g, '\\/')} \\*/`), `${m} is preloaded`);
+      }
+      const notFrozen = r.linkerWarnings.filter((w) => /not frozen/.test(w));
+      console.log(`      mc.xs.c ${r.bytes} bytes; ${aliasCount(r.mcXsC)} aliasable closures/objects; linker warnings: ${r.linkerWarnings.length} (${notFrozen.length} not frozen)`);
+      assert.deepEqual(notFrozen, []);
     });
   }
 });

@@ -22,7 +22,8 @@ import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } fro
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer, type FirmwareUpdateEvent, type ServerEvent } from '../../host/lwm2m-server';
 import { until } from './flow';
-import { HOST_SLOT_BYTES, LinFirmware, memoryPeaks, type MemoryPeaks } from './lin-run';
+import { HOST_SLOT_BYTES, memoryPeaks, type MemoryPeaks } from './lin-run';
+import { EXIT_CRASH, EXIT_RESTART, LinDevice } from './lin-device';
 import { REPO, buildLin, findSdk, type Sdk } from './sdk';
 
 const EP = 'xs-lwm2m-lin-fota';
@@ -30,49 +31,9 @@ const FACTORY_VERSION = '0.1.0';
 const NEW_VERSION = '0.2.0';
 /** The image the lin build is told crashes at start (simFailVersion=). */
 const BROKEN_VERSION = '0.3.0-broken';
-/** Exit statuses of firmware/platform/lin/ota-boot.ts. */
-const EXIT_RESTART = 75;
-const EXIT_CRASH = 70;
 const IMAGE_BODY = 160 * 1024;
 const quiet = consoleLogger('error');
 
-
-/**
- * The lin firmware as a device with a bootloader: each run that ends with a
- * reset (75) or a crash (70) is followed by the next run on the same state.
- */
-class LinDevice {
-  runs: LinFirmware[] = [];
-  /** When each run ended and how (ms since the epoch). */
-  ends: Array<{ at: number; code: number | null }> = [];
-  starts: number[] = [];
-  private stopped = false;
-
-  constructor(private readonly sdk: Sdk, private readonly so: string, private readonly name: string) {}
-
-  get current(): LinFirmware { return this.runs[this.runs.length - 1]!; }
-
-  start(): void {
-    const run = LinFirmware.start(this.sdk, this.so, `${this.name} #${this.runs.length + 1}`);
-    this.runs.push(run);
-    this.starts.push(Date.now());
-    void run.proc.exited.then(() => {
-      this.ends.push({ at: Date.now(), code: run.proc.exitCode });
-      const code = run.proc.exitCode;
-      if (!this.stopped && (code === EXIT_RESTART || code === EXIT_CRASH) && this.runs.length < 10) this.start();
-    });
-  }
-
-  /** Every firmware log line of every run, in order. */
-  logLines(): string[] { return this.runs.flatMap((r) => r.logLines()); }
-  log(): string { return this.runs.map((r, i) => `--- run ${i + 1}\n${r.proc.log(60)}`).join('\n'); }
-  xsErrors(): string[] { return this.runs.flatMap((r) => r.xsErrors()); }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.current?.stop();
-  }
-}
 
 describe('Firmware Update of the firmware on the Moddable Linux runtime (file-backed app partitions, restart by the harness)', function () {
   this.timeout(120_000);

@@ -10,12 +10,26 @@
 //    target of the generated makefile is built. Nothing of ESP-IDF runs.
 // The SDK itself never enters this repository; builds go to build/out (ignored).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const OUT = join(REPO, 'build', 'out', 'moddable');
+/** The example app on the library (examples/moddable-sensors). */
+export const SENSORS_MANIFEST = join(REPO, 'examples', 'moddable-sensors', 'manifest.json');
+
+/**
+ * The one folder under `dir` that mcconfig made for the app: it is named by
+ * the app's build NAME (xs-lwm2m for the reference firmware, moddable-sensors
+ * for the example), which an including manifest may inherit.
+ */
+function appFolder(dir: string, holds: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const found = readdirSync(dir).map((n) => join(dir, n)).filter((d) => existsSync(join(d, holds)));
+  found.sort((a, b) => statSync(join(b, holds)).mtimeMs - statSync(join(a, holds)).mtimeMs);
+  return found[0];
+}
 /** The Moddable Linux runtime runs in a GTK window; xvfb-run gives it a display nobody sees. */
 export const XVFB_RUN = 'xvfb-run';
 
@@ -99,8 +113,9 @@ export async function buildLin(sdk: Sdk, o: { name: string; config: Record<strin
   const manifest = o.manifest ?? join(REPO, 'manifest.json');
   const args = [manifest, ...MODE_FLAGS[mode], '-m', '-p', 'lin', '-t', 'build', '-o', outDir, ...configArgs(o.config)];
   const r = await run(join(sdk.bin, 'mcconfig'), args, { env: toolEnv(sdk) });
-  const so = join(outDir, 'bin', 'lin', 'mc', mode, 'xs-lwm2m', 'mc.so');
-  if (r.code !== 0 || !existsSync(so)) throw new Error(`lin build failed (exit ${r.code}):\n${buildErrors(r.output)}`);
+  const app = appFolder(join(outDir, 'bin', 'lin', 'mc', mode), 'mc.so');
+  const so = app === undefined ? '' : join(app, 'mc.so');
+  if (r.code !== 0 || app === undefined) throw new Error(`lin build failed (exit ${r.code}):\n${buildErrors(r.output)}`);
   return { so, output: r.output };
 }
 
@@ -128,15 +143,20 @@ function espIdfStandIn(): string {
   return dir;
 }
 
-/** `mcconfig -p esp32/<board>` up to mc.xs.c, with the given build arguments. */
-export async function buildEsp32JsHalf(sdk: Sdk, board: string, config: Record<string, string | number> = {}): Promise<Esp32JsHalf> {
-  const outDir = join(OUT, `esp32-${board}`);
+/**
+ * `mcconfig -p esp32/<board>` up to mc.xs.c, with the given build arguments;
+ * `app` builds another app's manifest (default: the reference firmware) into
+ * build/out/moddable/esp32-<board>-<name>.
+ */
+export async function buildEsp32JsHalf(sdk: Sdk, board: string, config: Record<string, string | number> = {},
+  app?: { name: string; manifest: string }): Promise<Esp32JsHalf> {
+  const outDir = join(OUT, app === undefined ? `esp32-${board}` : `esp32-${board}-${app.name}`);
   mkdirSync(outDir, { recursive: true });
   const env = toolEnv(sdk, { IDF_PATH: espIdfStandIn() });
-  const manifest = join(REPO, 'manifest.json');
+  const manifest = app?.manifest ?? join(REPO, 'manifest.json');
   // First pass writes the makefile, then stops where ESP-IDF's configure step would run.
   const configure = await run(join(sdk.bin, 'mcconfig'), [manifest, '-m', '-p', `esp32/${board}`, '-o', outDir, ...configArgs(config)], { env });
-  const tmp = join(outDir, 'tmp', 'esp32', board, 'release', 'xs-lwm2m');
+  const tmp = appFolder(join(outDir, 'tmp', 'esp32', board, 'release'), 'makefile') ?? join(outDir, 'tmp', 'esp32', board, 'release', '(none)');
   const makefile = join(tmp, 'makefile');
   if (!existsSync(makefile)) throw new Error(`esp32/${board}: mcconfig wrote no makefile (exit ${configure.code}):\n${buildErrors(configure.output)}`);
   const subclass = /^ESP32_SUBCLASS = (\S+)/m.exec(readFileSync(makefile, 'utf8'))?.[1] ?? 'esp32';

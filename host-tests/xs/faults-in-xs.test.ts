@@ -42,6 +42,9 @@ class ManualTimers implements Timers {
 const realPause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Moves virtual time in steps, letting XS and real loopback UDP catch up between them, until `done()` or `limitMs`. */
+/** The Moddable app's entry and the library's (they wire the Moddable port, which is no core). */
+const MODDABLE_ENTRIES = ['main.ts', 'xs-lwm2m.ts'];
+
 async function runVirtual(host: XsHost, clock: ManualTimers, limitMs: number, done: () => boolean, stepMs = 250): Promise<boolean> {
   const end = clock.t + limitMs;
   while (!done() && clock.t < end) {
@@ -52,7 +55,7 @@ async function runVirtual(host: XsHost, clock: ManualTimers, limitMs: number, do
   return done();
 }
 
-/** Every core module (firmware/ outside platform/ and the AssemblyScript sources). */
+/** Every core module (firmware/ outside platform/, the Moddable entries main.ts and xs-lwm2m.ts, and the AssemblyScript sources). */
 function coreModules(): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -60,7 +63,7 @@ function coreModules(): string[] {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) {
         if (!['platform', 'assembly'].includes(name)) walk(p);
-      } else if (p.endsWith('.ts') && !p.endsWith('.d.ts') && name !== 'main.ts') out.push(p);
+      } else if (p.endsWith('.ts') && !p.endsWith('.d.ts') && !(dir.endsWith('/firmware') && MODDABLE_ENTRIES.includes(name))) out.push(p);
     }
   };
   walk(join(REPO_ROOT, 'firmware'));

@@ -22,6 +22,7 @@
 // the client runs without /5 (one line says why).
 import type { Flash, Logger, Random, Timers, WallClock, DatagramTransport } from '../ports';
 import type { DtlsCrypto } from '../../dtls/crypto';
+import type { ObjectSpec } from '../../lwm2m/object-api';
 import type { ImageFormat } from '../../lwm2m/fw-image';
 import { ModdableUdpTransport, errorText } from './udp-transport';
 import { ModdableTimers } from './timers';
@@ -34,6 +35,7 @@ import { StatusLed } from './status-led';
 import { resolveHost } from './dns';
 import { moddableCrypto, sha256Stream } from './crypto';
 import { openDeviceFirmware, type DeviceFirmware } from './firmware-slot';
+import { platformRestart } from './restart';
 import { DEVICE_COAP_BOUNDS, bootstrapHostName, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { BootstrapPsk, DeviceIdentity, DeviceSettings } from './device-config';
 
@@ -70,6 +72,15 @@ export interface DeviceClientOptions<S> {
   coapBounds: typeof DEVICE_COAP_BOUNDS;
   /** Firmware Update (/5): the image slot, format and hash; undefined: no /5. */
   firmware: Omit<DeviceFirmware, 'version'> | undefined;
+  /** The application's objects (ClientOptions.objects). */
+  objects: ReadonlyArray<number | ObjectSpec>;
+  /** The platform's restart, for Reboot and Factory Reset (DeviceInfo.reboot). */
+  reboot: () => void;
+}
+
+/** What the application brings: its objects, served beside the client's own. */
+export interface DeviceApplication {
+  objects?: ReadonlyArray<number | ObjectSpec>;
 }
 
 export interface DeviceDeps<S> {
@@ -85,7 +96,7 @@ export interface DeviceApp {
   client(): DeviceClient | undefined;
 }
 
-export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: DeviceDeps<S>): DeviceApp | undefined {
+export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: DeviceDeps<S>, app: DeviceApplication = {}): DeviceApp | undefined {
   // The MAC (default endpoint name and serial number) is known once the station is up.
   let settings = readDeviceSettings(config, undefined);
   const log = createTraceLogger(settings.logLevel);
@@ -176,6 +187,8 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         firmware: firmware === undefined ? undefined : { slot: firmware.slot, format: firmware.format, sha256: firmware.sha256 },
         resolveHost,
         coapBounds: DEVICE_COAP_BOUNDS,
+        objects: app.objects ?? [],
+        reboot: platformRestart(timers, log),
         onEvent: (e) => {
           if (e.type === 'state') {
             log.info(`client: state ${e.state ?? '?'}`);

@@ -1,7 +1,9 @@
 // The firmware with a measuring probe, for `npm run bench` on the Moddable
 // Linux runtime (manifest.json here: the project's manifest, this module as
-// the main one). It starts the very firmware of firmware/main.ts and wraps the
-// client's UDP transport in a ServeTimer:
+// the main one; manifest-sensors.json: the example app's). It starts the very
+// firmware of the app's main — its objects when the app's main exports
+// `application()` (examples/moddable-sensors) — and wraps the client's UDP
+// transport in a ServeTimer:
 //  - every request is timed from its datagram's arrival to the first datagram
 //    sent back (the client serving it), with a microsecond clock;
 //  - in memory mode (from the start), after every datagram the client sends, a full garbage
@@ -18,8 +20,9 @@ import config from 'mc/config';
 import Debug from 'debug';
 import Instrumentation from 'instrumentation';
 import microseconds from 'probe/clock';
-import { firmwareDeps, installNativeTlv } from 'main';
-import { startDevice } from 'platform/moddable/app';
+import * as appMain from 'main';
+import { firmwareDeps, startDevice } from 'xs-lwm2m';
+import type { DeviceApplication } from 'platform/moddable/app';
 import { Code, Type, decodeMessage, encodeMessage, OptionNumber } from 'coap/message';
 import { utf8Decode, utf8Encode } from 'util/utf8';
 import { ServeTimer, requestKind } from 'probe/serve-timer';
@@ -118,8 +121,9 @@ export default function main(): void {
     oracle(where);
     return;
   }
-  installNativeTlv();
-  startDevice(config, {
+  // The reference firmware's main has no objects; an example app's exports how it makes them.
+  const application = (appMain as unknown as { application?: () => DeviceApplication }).application;
+  startDevice(config, application?.() ?? {}, {
     mountStore: firmwareDeps.mountStore,
     createClient: (o) => firmwareDeps.createClient({ ...o, transport: probed(o.transport) }),
     imageFormat: firmwareDeps.imageFormat,
