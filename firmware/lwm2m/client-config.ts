@@ -14,6 +14,7 @@ import { ObjectTree } from './object-tree';
 import type { ReportingOptions } from './reporting';
 import type { FirmwareUpdateOptions } from './firmware-update';
 import type { ObjectSpec } from './object-api';
+import type { QueueModeOptions } from './queue-mode';
 
 export type ClientEvent =
   | { type: 'state'; state: ClientState }
@@ -24,7 +25,9 @@ export type ClientEvent =
   | { type: 'registered'; ssid: number; location: string }
   | { type: 'updated'; ssid: number }
   | { type: 'registration-failed'; ssid: number }
-  | { type: 'deregistered'; ssid: number };
+  | { type: 'deregistered'; ssid: number }
+  /** Queue Mode: the radio went off (the client sleeps) or on again. */
+  | { type: 'radio'; on: boolean };
 
 /** Where the configuration survives a reboot (the flash record store on a device). */
 export interface ConfigPersistence {
@@ -78,6 +81,11 @@ export interface ClientOptions {
   objects?: ReadonlyArray<number | ObjectSpec>;
   /** How long a Read waits for a handler's asynchronous value before 5.03, ms; default 2000. */
   readTimeout?: number;
+  /**
+   * Queue Mode (Core §6.5): register with `Q`, listen for `awakeMs` (default MAX_TRANSMIT_WAIT) after each
+   * message sent, then turn the radio off (`power`) until something is to be sent (queue-mode.ts).
+   */
+  queueMode?: QueueModeOptions;
   /** Information Reporting bounds and confirmable policy. */
   reporting?: ReportingOptions;
   onEvent?: (e: ClientEvent) => void;

@@ -39,6 +39,7 @@ import { OBJ, SECURITY_MODE } from './ids';
 import { ObjectTree } from './object-tree';
 import type { Registration } from './registration';
 import { ServerSet, samePeer, type ServerSetReport } from './server-set';
+import { QueueLink } from './queue-mode';
 import { servesPeer } from './own-peers';
 import { isIpLiteral, type ServerUri } from './server-uri';
 import { utf8Decode } from '../util/utf8';
@@ -77,14 +78,23 @@ export class LwM2MClient {
   private readonly consistency: ConsistencyOptions;
   /** Object 5, when ClientOptions.firmware says where images go. */
   readonly firmware: FirmwareUpdate | undefined;
+  /** Queue Mode's radio (ClientOptions.queueMode): undefined when the client always listens. */
+  readonly queue: QueueLink | undefined;
   /** The objects served: the client's own (0, 1, 2, 3, and 5 with firmware) and the application's (ClientOptions.objects). */
   readonly objects: ObjectRegistry;
   private readonly supported: ReadonlySet<number>;
 
   constructor(private readonly o: ClientOptions) {
     const params = resolveParams(o.coap?.params);
-    this.secure = o.dtls ? new DtlsMux({ ...o.dtls, transport: o.transport, timers: o.timers, random: o.random, log: o.log }) : undefined;
-    this.endpoint = new CoapEndpoint({ ...o.coap, transport: this.secure ?? o.transport, timers: o.timers, random: o.random, log: o.log });
+    this.queue = o.queueMode ? new QueueLink(o.transport, o.queueMode.awakeMs ?? maxTransmitWait(params), {
+      timers: o.timers, log: o.log,
+      nextWake: () => minDefined(this.servers.nextUpdateIn(), this.dm.reporting.nextDueIn()),
+      woke: () => this.dm.reporting.flush(),
+      changed: (on) => this.emit({ type: 'radio', on }),
+    }, o.queueMode.power) : undefined;
+    const link = this.queue ?? o.transport;
+    this.secure = o.dtls ? new DtlsMux({ ...o.dtls, transport: link, timers: o.timers, random: o.random, log: o.log }) : undefined;
+    this.endpoint = new CoapEndpoint({ ...o.coap, transport: this.secure ?? link, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.route(req);
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
     this.firmware = o.firmware ? new FirmwareUpdate({
@@ -94,7 +104,7 @@ export class LwM2MClient {
     }, o.firmware) : undefined;
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
-      updateMargin: maxTransmitWait(params) / 1000, links: this,
+      updateMargin: maxTransmitWait(params) / 1000, links: this, queueMode: o.queueMode !== undefined,
       report: (r) => this.serverReport(r),
     });
     this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm?.notifyChanged(p) });
@@ -116,6 +126,7 @@ export class LwM2MClient {
       tree: () => this.running, log: o.log, objects: this.objects, limits: this.limits,
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
       timers: o.timers, readTimeout: o.readTimeout ?? DEFAULT_READ_TIMEOUT, reporting: o.reporting,
+      deferChanges: () => this.queue !== undefined && !this.queue.awake,
     });
     this.attributeKeeper = new AttributeKeeper(this.dm.reporting.attributes, o.persistence, o.log);
   }
@@ -185,9 +196,16 @@ export class LwM2MClient {
     void this.dispatch({ type: 'connect', accounts: this.accounts() });
   }
 
+  /** Queue Mode: turn the radio on now (a value to report, a wake source); notifications that waited go. */
+  wake(why = 'the application asked'): void {
+    this.queue?.wake(why);
+  }
+
   /** De-register from every server and stop; the transport stays open (its owner closes it). */
   async stop(): Promise<void> {
+    this.queue?.wake('de-register');
     await this.dispatch({ type: 'stop' });
+    this.queue?.stop();
     this.endpoint.close();
     this.secure?.detach();
   }
@@ -206,6 +224,7 @@ export class LwM2MClient {
     this.session = undefined;
     this.endpoint.close();
     this.secure?.detach();
+    this.queue?.stop();
     this.setState('stopped');
   }
 
@@ -574,6 +593,10 @@ export class LwM2MClient {
   private emit(e: ClientEvent): void {
     try { this.o.onEvent?.(e); } catch { /* an observer's bug must not break the engine */ }
   }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** Why a bootstrap is scheduled, for the log line. */

@@ -50,6 +50,7 @@ export class DeviceManagement implements ReportingHost {
     return encodeObserved(this.scope, paths, composite, records, format);
   }
   isVolatile(path: Path): boolean { return this.ctx.objects.isVolatile(path); }
+  deferChanges(): boolean { return this.ctx.deferChanges?.() ?? false; }
 
   /** The notification attributes the servers attached (held by the reporting interface). */
   get attributes(): AttributeStore { return this.reporting.attributes; }

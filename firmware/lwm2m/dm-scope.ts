@@ -26,6 +26,8 @@ export interface DmContext {
   timers: Timers;
   /** How long a Read waits for a handler's asynchronous value, ms. */
   readTimeout: number;
+  /** Queue Mode with the radio off: notifications of changes wait for the next wake. */
+  deferChanges?(): boolean;
   reporting?: ReportingOptions;
 }
 

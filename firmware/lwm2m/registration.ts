@@ -41,6 +41,8 @@ export class Registration {
   private attempt = 0;
   private sequence = 0;
   private timer: TimerHandle | undefined;
+  /** When this registration's next timer (Update, retry) fires, on the client's clock; undefined when none runs. */
+  nextTimerAt: number | undefined;
   private registeredLinks = '';
   private registeredLifetime = 0;
   private registeredBinding = '';
@@ -210,10 +212,12 @@ export class Registration {
 
   private schedule(ms: number, fn: () => void): void {
     this.clearTimer();
-    this.timer = this.o.timers.setTimeout(() => { this.timer = undefined; fn(); }, ms);
+    this.nextTimerAt = this.o.timers.now() + ms;
+    this.timer = this.o.timers.setTimeout(() => { this.timer = undefined; this.nextTimerAt = undefined; fn(); }, ms);
   }
 
   private clearTimer(): void {
     if (this.timer !== undefined) { this.o.timers.clearTimeout(this.timer); this.timer = undefined; }
+    this.nextTimerAt = undefined;
   }
 }

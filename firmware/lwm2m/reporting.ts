@@ -25,6 +25,11 @@ export interface ReportingHost {
   encode(paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult;
   /** Whether a value under `path` moves by itself, with no change notice (a clock): re-read at least every second. */
   isVolatile(path: Path): boolean;
+  /**
+   * Queue Mode with the radio off (queue-mode.ts): a changed value waits for the next wake instead of
+   * waking the radio; only a notification whose pmax (or epmax) is due goes at once. flush() ends the wait.
+   */
+  deferChanges?(): boolean;
 }
 
 export interface ReportingOptions {
@@ -139,6 +144,25 @@ export class InformationReporting {
     return enc.spec;
   }
 
+  /** The radio is on again: changes that waited are notified as their attributes allow (the newest value each). */
+  flush(): void {
+    for (const obs of [...this.observations]) if (obs.dirty) this.schedule(obs);
+  }
+
+  /** When the next notification is due whatever changes (pmax, epmax), ms from now, for a sleeping client. */
+  nextDueIn(): number | undefined {
+    const now = this.host.timers.now();
+    let best: number | undefined;
+    for (const obs of this.observations) {
+      const a = this.attrs(obs);
+      const pmax = pmaxMs(a);
+      let at = pmax !== undefined ? obs.lastSentAt + pmax : Infinity;
+      if (a.epmax !== undefined && a.epmax > 0) at = Math.min(at, obs.lastEvalAt + a.epmax * 1000);
+      if (at !== Infinity && (best === undefined || at - now < best)) best = Math.max(0, at - now);
+    }
+    return best;
+  }
+
   /** A value at or under `path` changed (DM write, Create/Delete, the application). */
   changed(path: Path): void {
     for (const obs of [...this.observations]) {
@@ -199,7 +223,8 @@ export class InformationReporting {
     const pmin = (a.pmin ?? 0) * 1000;
     const pmax = pmaxMs(a);
     let due = Infinity;
-    if (obs.dirty) {
+    // A sleeping client's changes wait for its next wake (flush); pmax and epmax still wake it.
+    if (obs.dirty && !this.host.deferChanges?.()) {
       let at = obs.lastSentAt + Math.max(pmin, obs.volatile ? 1000 : 0);
       if (a.epmin !== undefined) at = Math.max(at, obs.lastEvalAt + a.epmin * 1000);
       due = Math.min(due, at);
@@ -227,6 +252,12 @@ export class InformationReporting {
       return;
     }
     const verdict = pmaxDue ? { send: true, important: false } : this.judge(obs, got.records, a);
+    if (!pmaxDue && verdict.send && this.host.deferChanges?.()) {
+      // The radio went off since this was scheduled: the change waits for the next wake.
+      obs.dirty = true;
+      this.schedule(obs);
+      return;
+    }
     obs.dirty = obs.volatile;
     if (verdict.send && now >= obs.lastSentAt + pmin) this.send(obs, got.records, verdict.important);
     else if (verdict.send) obs.dirty = true;

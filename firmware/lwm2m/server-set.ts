@@ -27,6 +27,8 @@ export interface ServerSetOptions {
   updateMargin: number;
   /** The Registration payload (the client: Core §6.2.1). */
   links: { objectLinks(): string };
+  /** Register in Queue Mode (`Q`, Core §6.2.1) whatever /1/x/7 says (queue-mode.ts). */
+  queueMode?: boolean;
   report(r: ServerSetReport): void;
 }
 
@@ -94,8 +96,9 @@ export class ServerSet implements RegistrationEvents {
   /** A server's account changed (Write of /1/x): new lifetime or binding go to it in an Update. */
   accountChanged(fresh: readonly ServerAccount[], serverInstance: number | undefined): void {
     for (const r of this.regs) {
-      const a = fresh.find((x) => x.serverInstance === serverInstance && x.ssid === r.ssid);
-      if (!a) continue;
+      const found = fresh.find((x) => x.serverInstance === serverInstance && x.ssid === r.ssid);
+      if (!found) continue;
+      const a = this.effective(found);
       const changed = a.lifetime !== r.account.lifetime || a.binding !== r.account.binding;
       Object.assign(r.account, { lifetime: a.lifetime, binding: a.binding, retry: a.retry, bootstrapOnRegistrationFailure: a.bootstrapOnRegistrationFailure });
       if (changed) r.triggerUpdate();
@@ -113,10 +116,26 @@ export class ServerSet implements RegistrationEvents {
     this.orderHead?.start();
   }
 
+  /** When the next Registration Update is due, ms from now (the earliest of the servers'), for a sleeping client. */
+  nextUpdateIn(): number | undefined {
+    const now = this.o.timers.now();
+    let best: number | undefined;
+    for (const r of this.regs) {
+      const at = r.nextTimerAt;
+      if (at !== undefined && (best === undefined || at - now < best)) best = Math.max(0, at - now);
+    }
+    return best;
+  }
+
+  /** The account as this client registers it: with Queue Mode on, the binding carries `Q`. */
+  private effective(a: ServerAccount): ServerAccount {
+    return this.o.queueMode && !a.binding.includes('Q') ? { ...a, binding: `${a.binding}Q` } : a;
+  }
+
   private newRegistration(account: ServerAccount, peer: Peer): Registration {
     return new Registration({
       endpoint: this.o.endpoint, timers: this.o.timers, log: this.o.log, endpointName: this.o.endpointName,
-      account, peer, links: this.o.links, updateMargin: this.o.updateMargin, events: this,
+      account: this.effective(account), peer, links: this.o.links, updateMargin: this.o.updateMargin, events: this,
     });
   }
 
