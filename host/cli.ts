@@ -71,16 +71,23 @@ async function bind<T>(what: Promise<T>, desc: { proto: 'UDP' | 'TCP'; port: num
 const SERVER_CONSOLE_PORT = 8080;
 const BOOTSTRAP_CONSOLE_PORT = 8081;
 
-/** The web console when --http or --http-address asks for it (or `always`, for the demo). */
-async function webConsole(a: Args, dfltPort: number, parts: Omit<ConsoleOptions, 'port' | 'address'>, always = false): Promise<WebConsole | undefined> {
+/** Where the web console is to listen: read (and checked) before anything is bound. */
+interface ConsoleChoice { port: number; address: string; asked: boolean; always: boolean }
+
+/** The console --http / --http-address ask for (or `always`, for the demo); undefined when none. */
+function consoleChoice(a: Args, dfltPort: number, always = false): ConsoleChoice | undefined {
   if (!always && !a.has('http') && !a.has('http-address')) return undefined;
-  const address = a.str('http-address') ?? DEFAULT_ADDRESS;
-  const asked = a.str('http') !== undefined;
-  const port = a.port('http', dfltPort);
+  return { port: a.port('http', dfltPort), address: a.str('http-address') ?? DEFAULT_ADDRESS, asked: a.str('http') !== undefined, always };
+}
+
+/** Starts the web console chosen by consoleChoice. */
+async function webConsole(c: ConsoleChoice | undefined, parts: Omit<ConsoleOptions, 'port' | 'address'>): Promise<WebConsole | undefined> {
+  if (!c) return undefined;
+  const { port, address } = c;
   const owner = 'another xs-lwm2m console (server, bootstrap-server or demo)';
   // The demo's default port is only a preference: a second demo takes a free one.
   const open = startConsole({ ...parts, port, address }).catch((e: NodeJS.ErrnoException) => {
-    if (always && !asked && e.code === 'EADDRINUSE') return startConsole({ ...parts, port: 0, address });
+    if (c.always && !c.asked && e.code === 'EADDRINUSE') return startConsole({ ...parts, port: 0, address });
     throw e;
   });
   return bind(open, { proto: 'TCP', port, address, owner, option: '--http' });
@@ -97,9 +104,10 @@ async function demo(a: Args): Promise<void> {
   const once = a.has('once');
   const how = a.has('update') ? a.str('update') ?? 'push' : undefined;
   if (how !== undefined && how !== 'push' && how !== 'pull') a.fail(`--update takes push or pull, not "${how}"`);
-  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose'), update: how });
   // --once is for CI: no console unless asked for.
-  const web = await webConsole(a, SERVER_CONSOLE_PORT, { server: demo.server, bootstrap: demo.bootstrap }, !once);
+  const http = consoleChoice(a, SERVER_CONSOLE_PORT, !once);
+  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose'), update: how });
+  const web = await webConsole(http, { server: demo.server, bootstrap: demo.bootstrap });
   if (web) {
     process.stdout.write(`web console: ${web.url}\n`);
     const stop = demo.stop;
@@ -162,8 +170,9 @@ async function bootstrapServer(a: Args): Promise<void> {
   const target = a.str('provision');
   const m = target === undefined ? undefined : /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target) ?? a.fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
   const log = consoleLogger(a.level(), 'bootstrap-server');
-  installTlv(log);
   const port = a.port('port', 5685), coapsPort = a.port('coaps-port', 5686), address = a.str('address') ?? '0.0.0.0';
+  const http = consoleChoice(a, BOOTSTRAP_CONSOLE_PORT);
+  installTlv(log);
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner, option: '--port' });
   const secure = await bind(openUdp({ port: coapsPort, address, log }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
@@ -175,7 +184,7 @@ async function bootstrapServer(a: Args): Promise<void> {
     },
   });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps) for ${Object.keys(config.endpoints).join(', ')}`);
-  const web = await webConsole(a, BOOTSTRAP_CONSOLE_PORT, { bootstrap: bs, log });
+  const web = await webConsole(http, { bootstrap: bs, log });
   if (web) log.info(`web console: ${web.url}`);
   if (m) void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
   onSignal(async () => { await web?.close(); bs.close(); });
@@ -192,6 +201,7 @@ async function server(a: Args): Promise<void> {
   const level = a.level();
   const port = a.port('port', 5683), coapsPort = a.port('coaps-port', 5684), address = a.str('address') ?? '0.0.0.0';
   const psk = pskFile(a);
+  const http = consoleChoice(a, SERVER_CONSOLE_PORT);
   const early = consoleLogger(level, 'server');
   installTlv(early);
   const owner = 'another xs-lwm2m server or bootstrap-server';
@@ -201,7 +211,7 @@ async function server(a: Args): Promise<void> {
   const log = promptLogger(level, 'server', (line) => say(line));
   const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto } });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);
-  const web = await webConsole(a, SERVER_CONSOLE_PORT, { server, log });
+  const web = await webConsole(http, { server, log });
   if (web) log.info(`web console: ${web.url}`);
   const shell = startShell(server, (s) => process.stdout.write(s + '\n'));
   say = shell.say;

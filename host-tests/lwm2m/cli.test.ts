@@ -60,6 +60,36 @@ describe('xs-lwm2m CLI', () => {
     });
   }
 
+  describe('usage errors are found before a port is bound, even with the default ports taken', () => {
+    // The LwM2M ports every developer has in use (another server, Leshan): held here when free, so each
+    // usage error below must be found before the command binds anything.
+    const held: Array<{ close(): void }> = [];
+    before(async () => {
+      for (const port of [5683, 5684, 5685, 5686]) {
+        const sock = createSocket('udp4');
+        const ok = await new Promise<boolean>((r) => { sock.once('error', () => r(false)); sock.bind(port, '0.0.0.0', () => r(true)); });
+        if (ok) held.push(sock); else sock.close();
+      }
+    });
+    after(() => { for (const s of held) s.close(); });
+
+    const config = fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url));
+    for (const [args, msg] of [
+      [['server', '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+      [['server', '--http-address', '127.0.0.1', '--http', '99999'], /--http must be 0\.\.65535/],
+      [['bootstrap-server', '--config', config, '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+      [['bootstrap-server', '--config', config, '--provision', 'nowhere'], /--provision wants <endpoint>@<ip>:<port>/],
+      [['demo', '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+    ] as Array<[string[], RegExp]>) {
+      it(`${args.join(' ')}: exit 2 naming the option, not a port in use`, () => {
+        const r = run(...args);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, msg);
+        assert.doesNotMatch(r.stderr, /already in use/);
+      });
+    }
+  });
+
   for (const [args, msg] of [
     [['frobnicate'], /unknown command "frobnicate"/],
     [['client'], /client needs --endpoint/],
