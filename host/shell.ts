@@ -41,8 +41,10 @@ export interface ShellOptions {
   input?: Readable;
   /** Where the prompt is drawn (default stdout). */
   output?: Writable;
-  /** `quit` (default: SIGINT to this process, which de-registers and exits). */
+  /** `quit`, Ctrl-C on an empty line, Ctrl-D (default: SIGINT to this process, which closes the server and exits). */
   onQuit?: () => void;
+  /** Treat the input as a terminal (keys, Ctrl-C, Ctrl-D) whatever it is; default: when the output is a TTY. */
+  terminal?: boolean;
 }
 
 /** A mistake in the command line: printed as one line, nothing sent. */
@@ -82,7 +84,7 @@ export interface Shell {
 
 export function startShell(server: LwM2MServer, out: (s: string) => void, opts: ShellOptions = {}): Shell {
   const output = opts.output ?? process.stdout;
-  const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'lwm2m> ' });
+  const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'lwm2m> ', ...(opts.terminal !== undefined ? { terminal: opts.terminal } : {}) });
   const terminal = (rl as unknown as { terminal: boolean }).terminal;
   const observations = new Map<string, (opts?: { passive?: boolean }) => Promise<void>>();
   let busy = 0;
@@ -228,7 +230,7 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     const [cmd, ep, ...args] = line.trim().split(/\s+/);
     if (!cmd) return;
     if (cmd === 'help') { out(HELP); return; }
-    if (cmd === 'quit' || cmd === 'exit') { rl.close(); (opts.onQuit ?? (() => process.kill(process.pid, 'SIGINT')))(); return; }
+    if (cmd === 'quit' || cmd === 'exit') { quit(); rl.close(); return; }
     if (cmd === 'list') { list(); return; }
     const c = commands[cmd];
     if (!c) throw new UsageError(`unknown command "${cmd}"; try help`);
@@ -237,12 +239,44 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     await c.run(ep, args);
   };
 
+  // Ctrl-C, Ctrl-D and `quit` all end the prompt through here, once. Without a SIGINT
+  // listener readline would pause its input on Ctrl-C, and the prompt would freeze.
+  let ending = false;
+  let closing = false;
+  const quit = () => {
+    if (ending) return;
+    ending = true;
+    server.listeners.delete(listener);
+    (opts.onQuit ?? (() => process.kill(process.pid, 'SIGINT')))();
+  };
+  rl.on('SIGINT', () => {
+    // Ctrl-C drops a half-typed line, as a shell does; on an empty line it quits.
+    if (rl.line.length > 0) {
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      output.write('^C\n');
+      rl.prompt();
+      return;
+    }
+    output.write('^C\n');
+    rl.close();
+  });
+  let rlClosed = false;
+  rl.on('close', () => {
+    rlClosed = true;
+    if (closing) return;
+    // Ctrl-D (end of input at a terminal) quits. Input that is not a terminal (a script piped
+    // in, /dev/null under a service manager) ends the prompt only: the server goes on.
+    if (terminal) quit();
+    else if (!ending) out('input closed: the prompt ends; the server runs on until Ctrl-C or SIGTERM');
+  });
+
   rl.on('line', (line) => {
     busy++;
     run(line)
       .catch((e) => out(e instanceof UsageError ? e.message : `error: ${(e as Error).message}`))
-      .finally(() => { busy--; rl.prompt(); });
+      .finally(() => { busy--; if (!rlClosed) rl.prompt(); });
   });
   rl.prompt();
-  return { say, close: () => { server.listeners.delete(listener); rl.close(); } };
+  return { say, close: () => { closing = true; server.listeners.delete(listener); rl.close(); } };
 }
