@@ -20,6 +20,7 @@ import { PskStore, identityText } from './psk-store';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { FW_RESULT_NAMES, FW_STATE_NAMES } from './console/enums';
 
 export interface ClientRegistration {
   endpoint: string;
@@ -95,12 +96,7 @@ const PACKAGE_RETRY_PAUSE_MS = 2_000;
 export const FILE_PATH = 'fw';
 
 /** State (/5/0/3) and Update Result (/5/0/5) by name, from the object's definition. */
-export const FW_STATE_NAMES: readonly string[] = Object.freeze(['Idle', 'Downloading', 'Downloaded', 'Updating']);
-export const FW_RESULT_NAMES: readonly string[] = Object.freeze([
-  'Initial value', 'Firmware updated successfully', 'Not enough flash memory', 'Out of RAM during download',
-  'Connection lost during download', 'Integrity check failure', 'Unsupported package type', 'Invalid URI',
-  'Firmware update failed', 'Unsupported protocol', 'Firmware update cancelled', 'Firmware update deferred',
-]);
+export { FW_RESULT_NAMES, FW_STATE_NAMES };
 export const fwStateText = (n: number): string => `${FW_STATE_NAMES[n] ?? 'unknown'} (${n})`;
 export const fwResultText = (n: number): string => `${FW_RESULT_NAMES[n] ?? 'unknown'} (${n})`;
 

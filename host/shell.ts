@@ -11,6 +11,7 @@ import { checkPath, parseTyped, pathLabel, showRecords } from './console/typed-v
 import { freeInstanceId } from './console/device-objects';
 import { readFileSync } from 'node:fs';
 import { hostImageFormat } from '../firmware/lwm2m/fw-image';
+import { splitWords } from './words';
 import { fwResultText, fwStateText, type FirmwareUpdateEvent, type LwM2MServer, type OperationResult, type ServerEvent } from './lwm2m-server';
 
 const FORMATS = Object.keys(FORMAT_IDS).join('|');
@@ -18,7 +19,7 @@ const FORMATS = Object.keys(FORMAT_IDS).join('|');
 const HELP = `commands (<path> is /object/instance/resource, e.g. /3/0/0):
   list
   read <ep> <path> [${FORMATS}]
-  write <ep> <path> <value>                 a resource
+  write <ep> <path> <value>                 a resource ("…" or '…' around a value with spaces, "" an empty one)
   write <ep> </o/i> <rid>=<value> ...       some resources of an instance (partial update)
   execute <ep> <path> [arguments]
   create <ep> </o>[/i] <rid>=<value> ...    (no instance id: the lowest free one)
@@ -74,7 +75,8 @@ function assignments(base: Path, items: string[]): ResourceRecord[] {
   });
 }
 
-interface Command { args: string; min: number; run(ep: string, args: string[]): Promise<void> }
+/** `raw`: the rest of the line after the first argument, as typed (Execute arguments keep their quotes). */
+interface Command { args: string; min: number; run(ep: string, args: string[], raw: string): Promise<void> }
 
 export interface Shell {
   /** Print a line that did not come from a command (a log line), redrawing the prompt under it. */
@@ -132,14 +134,15 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     } },
     'write': { args: '<ep> <path> <value> | <ep> </o/i> <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
       const target = path(p);
-      if (target.resourceId !== undefined) print(await server.write(ep, formatPath(target), check(parseTyped(target, rest.join(' ')))));
+      // One word is the value as typed ("" an empty string); several unquoted words are one text with spaces.
+      if (target.resourceId !== undefined) print(await server.write(ep, formatPath(target), check(parseTyped(target, rest.length === 1 ? rest[0] : rest.join(' ')))));
       else if (target.instanceId !== undefined) print(await server.write(ep, formatPath(target), assignments(target, rest), { replace: false }));
       else throw new UsageError('write names a resource (/o/i/r) or an instance (/o/i)');
     } },
-    'execute': { args: '<ep> <path> [arguments]', min: 1, run: async (ep, [p, ...rest]) => {
+    'execute': { args: '<ep> <path> [arguments]', min: 1, run: async (ep, [p], raw) => {
       const target = path(p);
       if (target.resourceId === undefined) throw new UsageError('execute names a resource, e.g. /1/0/8');
-      print(await server.execute(ep, formatPath(target), rest.join(' ')));
+      print(await server.execute(ep, formatPath(target), raw));
     } },
     'create': { args: '<ep> </o>[/i] <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
       const target = path(p);
@@ -227,8 +230,11 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   };
 
   const run = async (line: string) => {
-    const [cmd, ep, ...args] = line.trim().split(/\s+/);
-    if (!cmd) return;
+    const split = splitWords(line);
+    if ('error' in split) throw new UsageError(`${split.error}: put a value with spaces in "…", an empty one as ""`);
+    const [cmd, ep, ...args] = split.words;
+    if (cmd === undefined) return;
+    const raw = split.starts.length > 3 ? line.slice(split.starts[3]).trim() : '';
     if (cmd === 'help') { out(HELP); return; }
     if (cmd === 'quit' || cmd === 'exit') { quit(); rl.close(); return; }
     if (cmd === 'list') { list(); return; }
@@ -236,7 +242,7 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     if (!c) throw new UsageError(`unknown command "${cmd}"; try help`);
     if (!ep || args.length < c.min) throw new UsageError(`usage: ${cmd} ${c.args}`);
     if (!server.clients.has(ep)) throw new UsageError(`${ep} is not registered; list shows who is`);
-    await c.run(ep, args);
+    await c.run(ep, args, raw);
   };
 
   // Ctrl-C, Ctrl-D and `quit` all end the prompt through here, once. Without a SIGINT

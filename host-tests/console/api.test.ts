@@ -147,6 +147,8 @@ describe('web console HTTP API', function () {
     assert.equal(refused.status, '4.05 Method Not Allowed');
     assert.equal(refused.ok, false);
     assert.ok(refused.reason, 'the client\'s reason text');
+    const power = (await post('read', { path: '/3/0/6' })).json() as ResultJson;
+    assert.deepEqual(power.records?.map((x) => [x.path, x.value, x.label]), [['/3/0/6/0', 5, 'USB']], 'an enumeration comes with its name');
   });
 
   for (const [what, method, path, opts, status, reason] of [

@@ -6,7 +6,10 @@ import type { LwM2MClient } from '../../firmware/lwm2m/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { LwM2MServer } from '../../host/lwm2m-server';
-import { startNodeClient } from '../../host/runtime';
+import { startNodeClient, startNodeDevice, type NodeDevice } from '../../host/runtime';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Shell } from '../../host/shell';
 import { PromptDriver } from '../support/prompt-driver';
 
@@ -128,6 +131,24 @@ describe('server prompt (driven through its input stream)', () => {
     assert.deepEqual(await cmd(`cancel ${EP} /3/0/14`), [`no observation of ${EP} /3/0/14`]);
   });
 
+  it('takes a quoted value without its quotes, and "" as an empty string', async () => {
+    assert.deepEqual(await cmd(`write ${EP} /3/0/14 "+03:00"`), ['2.04 Changed']);
+    assert.match((await cmd(`read ${EP} /3/0/14`))[1], /^\/3\/0\/14 UTC Offset = "\+03:00"$/);
+    assert.deepEqual(await cmd(`write ${EP} /3/0/15 'Europe/Berlin'`), ['2.04 Changed']);
+    assert.match((await cmd(`read ${EP} /3/0/15`))[1], /= "Europe\/Berlin"$/);
+    assert.deepEqual(await cmd(`write ${EP} /3/0/15 ""`), ['2.04 Changed']);
+    assert.match((await cmd(`read ${EP} /3/0/15`))[1], /^\/3\/0\/15 Timezone = ""$/);
+    assert.deepEqual(await cmd(`write ${EP} /3/0/15 "Europe/Paris`), ['unterminated " quote: put a value with spaces in "…", an empty one as ""']);
+    assert.match((await cmd(`read ${EP} /3/0/15`))[1], /= ""$/, 'nothing was sent');
+    assert.deepEqual(await cmd(`write ${EP} /3/0 15="Europe/Rome" 14=+01:00`), ['2.04 Changed']);
+    assert.match((await cmd(`read ${EP} /3/0/15`))[1], /= "Europe\/Rome"$/);
+  });
+
+  it('names an enumerated value beside its number', async () => {
+    const out = await cmd(`read ${EP} /3/0/6`);
+    assert.ok(out.some((l) => /^\/3\/0\/6\/0 Available Power Sources\s+= USB \(5\)$/.test(l)), out.join('\n'));
+  });
+
   it('refuses a bad path with the shape it wants', async () => {
     assert.deepEqual(await cmd(`read ${EP} /3/x`), ['bad path "/3/x": want /object/instance/resource[/instance], ids 0..65534, e.g. /3/0/0']);
   });
@@ -135,5 +156,42 @@ describe('server prompt (driven through its input stream)', () => {
   it('quit ends the prompt', async () => {
     prompt.input.write('quit\n');
     await until(() => prompt.quits === 1);
+  });
+});
+
+describe('server prompt and a client with Firmware Update', () => {
+  let server: LwM2MServer;
+  let device: NodeDevice;
+  let dir: string;
+  const prompt = new PromptDriver();
+  const cmd = (line: string) => prompt.cmd(line);
+  const FW = 'prompt-fw';
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-prompt-fw-'));
+    const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
+    let registered!: () => void;
+    const done = new Promise<void>((r) => { registered = r; });
+    device = await startNodeDevice({
+      endpointName: FW, serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger, firmware: { dir },
+      onEvent: (e) => { if (e.type === 'registered') registered(); },
+    });
+    await done;
+    prompt.start(server);
+    await prompt.until(() => prompt.prompts === 1);
+  });
+
+  after(async () => {
+    await device?.stop();
+    server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes an empty Package URI (the cancel of Firmware Update) and names State and Update Result', async () => {
+    assert.deepEqual(await cmd(`write ${FW} /5/0/1 ""`), ['2.04 Changed']);
+    assert.match((await cmd(`read ${FW} /5/0/1`))[1], /^\/5\/0\/1 Package URI = ""$/);
+    assert.match((await cmd(`read ${FW} /5/0/3`))[1], /^\/5\/0\/3 State = Idle \(0\)$/);
+    assert.match((await cmd(`read ${FW} /5/0/5`))[1], /^\/5\/0\/5 Update Result = Initial value \(0\)$/);
   });
 });
