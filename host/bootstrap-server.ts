@@ -2,7 +2,7 @@
 // only). Client-initiated (answers POST /bs?ep=) and server-initiated
 // (provision()) modes; by default Delete "/" → Write /0 and /1 → Discover
 // → Finish; on 4.06 it deletes and starts once more, then reports failure.
-import type { IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
+import type { EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, codeString } from '../firmware/coap/message';
 import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/formats';
@@ -70,6 +70,8 @@ export interface BootstrapServerOptions {
   onEvent?: (e: BootstrapEvent) => void;
   /** Bound on concurrent bootstrap sequences. */
   maxSessions?: number;
+  /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
+  trace?: EndpointOptions['trace'];
 }
 
 const FORMATS = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JSON, 'senml-cbor': ContentFormat.SENML_CBOR } as const;
@@ -85,14 +87,14 @@ export class BootstrapServer {
   constructor(private readonly o: BootstrapServerOptions) {
     validateConfig(o.config);
     this.current = o.config;
-    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
+    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log, trace: o.trace });
     this.endpoint.onRequest = (req) => this.bootstrapRequest(req, false);
     if (o.coaps) {
       this.dtls = new DtlsTransport({
         transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
         server: { pskKey: (identity) => pskKeyOf(this.current, identity), connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength },
       });
-      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
+      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
       this.secureEndpoint.onRequest = (req) => this.bootstrapRequest(req, true);
     }
   }

@@ -2,7 +2,8 @@
 // Exit codes: 0 done, 1 could not run (a port in use, a failed demo), 2 a usage error.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { makeHostImage } from '../firmware/lwm2m/fw-image';
-import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
+import { consoleLogger, logTime, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
+import { coapTracer } from './coap-trace';
 import type { LogLevel, Logger } from '../firmware/platform/ports';
 import { BootstrapServer, validateConfig, type BootstrapConfig } from './bootstrap-server';
 import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Options } from './cli-args';
@@ -178,6 +179,7 @@ async function bootstrapServer(a: Args): Promise<void> {
   const secure = await bind(openUdp({ port: coapsPort, address, log }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
   const bs = new BootstrapServer({
     transport, timers: nodeTimers, random: nodeRandom, log, config, coaps: { transport: secure, crypto: nodeCrypto },
+    ...(a.level() === 'debug' ? { trace: coapTracer(log) } : {}),
     onEvent: (e) => {
       if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
       if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);
@@ -190,10 +192,10 @@ async function bootstrapServer(a: Args): Promise<void> {
   onSignal(async () => { await web?.close(); bs.close(); });
 }
 
-/** consoleLogger's "[prefix] I message" lines, drawn above the prompt instead of into it. */
+/** consoleLogger's "12:03:04.567 [prefix] I message" lines, drawn above the prompt instead of into it. */
 function promptLogger(level: LogLevel, prefix: string, say: (line: string) => void): Logger {
   const rank = ['error', 'warn', 'info', 'debug'].indexOf(level);
-  const line = (r: number, tag: string) => (m: string) => { if (rank >= r) say(`[${prefix}] ${tag} ${m}`); };
+  const line = (r: number, tag: string) => (m: string) => { if (rank >= r) say(`${logTime()} [${prefix}] ${tag} ${m}`); };
   return { error: line(0, 'E'), warn: line(1, 'W'), info: line(2, 'I'), debug: line(3, 'D') };
 }
 
@@ -209,7 +211,10 @@ async function server(a: Args): Promise<void> {
   const secure = await bind(openUdp({ port: coapsPort, address, log: early }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
   let say = (line: string): void => { process.stdout.write(line + '\n'); };
   const log = promptLogger(level, 'server', (line) => say(line));
-  const server = new LwM2MServer({ transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto } });
+  const server = new LwM2MServer({
+    transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto },
+    ...(level === 'debug' ? { trace: coapTracer(log) } : {}),
+  });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);
   const web = await webConsole(http, { server, log });
   if (web) log.info(`web console: ${web.url}`);

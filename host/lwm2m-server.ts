@@ -1,7 +1,7 @@
 // A small LwM2M Server for the laptop: Registration Interface (register,
 // update, de-register) and the Device Management / Information Reporting
 // operations to drive a device. Node only.
-import type { ClientObservation, CoapResponse, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
+import type { ClientObservation, CoapResponse, EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
 import { CoapTimeoutError } from '../firmware/coap/errors';
@@ -85,6 +85,8 @@ export interface LwM2MServerOptions {
    * client) and the ports (default: those of the transports, when they say).
    */
   advertise?: { address?: string; port?: number; coapsPort?: number };
+  /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
+  trace?: EndpointOptions['trace'];
 }
 
 /** A Package block is sent this many times at most (each time with CoAP's own retransmissions) before a push gives up. */
@@ -152,7 +154,7 @@ export class LwM2MServer {
 
   constructor(private readonly o: LwM2MServerOptions) {
     this.psk = o.psk ?? new PskStore();
-    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
+    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log, trace: o.trace });
     this.endpoint.onRequest = (req) => this.handle(req, false);
     if (o.coaps) {
       this.dtls = new DtlsTransport({
@@ -164,7 +166,7 @@ export class LwM2MServer {
           connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength,
         },
       });
-      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
+      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
       this.secureEndpoint.onRequest = (req) => this.handle(req, true);
     }
   }

@@ -15,6 +15,7 @@ import type { FirmwareSlot, LogLevel, Logger } from '../firmware/platform/ports'
 import { pendingUpdateStore, storePersistence } from '../firmware/lwm2m/persistence';
 import { RecordStore } from '../firmware/store/record-store';
 import { utf8Encode } from '../firmware/util/utf8';
+import { coapTracer } from './coap-trace';
 
 let tlvInstalled = false;
 /** Use the AssemblyScript wasm TLV codec when it has been built (npm run build). */
@@ -200,6 +201,8 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
     ...(firmware ? { firmware } : {}),
     onEvent: o.onEvent,
     ...o.extra,
+    // --log debug: every CoAP message in and out (above DTLS), beside what the layers log.
+    ...(o.logLevel === 'debug' ? { coap: { ...o.extra?.coap, trace: coapTracer(log) } } : {}),
   });
   const release = () => {
     transport.close();
