@@ -12,18 +12,20 @@ export interface CommandSpec {
 
 const LOG = '[--log error|warn|info|debug]';
 const HTTP = '[--http [port]] [--http-address <ip>]';
+const TIMEOUT = '[--timeout <s>]';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
-    usage: `demo [--once] [--coaps] [--update [push|pull]] [--verbose] ${HTTP}
+    usage: `demo [--once] [--coaps] [--update [push|pull]] [--verbose] ${HTTP} ${TIMEOUT}
       Bootstrap-Server, LwM2M Server and a client on loopback; prints each step.
       --coaps bootstraps and registers over DTLS 1.2 with pre-shared keys.
       --update then updates the client's firmware: the server pushes a new host image to
       /5/0/0 (or, with pull, serves it and writes its URI to /5/0/1) and executes Update; the
       client restarts into it and reports Update Result 1 with the new version in /3/0/3.
       --once exits 0 after the server has read /3/0; otherwise the web console runs
-      (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).`,
-    options: { once: 'switch', coaps: 'switch', update: 'optional', verbose: 'switch', http: 'optional', 'http-address': 'value' },
+      (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).
+      --timeout: how long the console waits for the device to answer an operation (default 5 s).`,
+    options: { once: 'switch', coaps: 'switch', update: 'optional', verbose: 'switch', http: 'optional', 'http-address': 'value', timeout: 'value' },
   },
   client: {
     usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>]
@@ -46,13 +48,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   server: {
     usage: `server [--port <n>] [--coaps-port <n>] [--psk-file <file.json>] [--address <ip>] ${LOG} ${HTTP}
+         ${TIMEOUT}
       A small LwM2M Server (default UDP ports 5683 coap, 5684 coaps) with an interactive prompt
       (help lists its commands); --http serves the web console as well (default port 8080).
       --psk-file: { "<endpoint>": { "identity": "<text>", "keyHex": "<hex>" }, ... }; an endpoint
       listed there must register over coaps with that identity. The prompt's "update" serves
       firmware files for pulls at coap[s]://<address>:<port>/fw/<file>: the address is --address,
-      or else the local address of the route toward the device.`,
-    options: { port: 'value', 'coaps-port': 'value', 'psk-file': 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value' },
+      or else the local address of the route toward the device.
+      --timeout: how long the prompt and the console wait for a device to answer an operation
+      (default 5 s; a device that is offline or asleep is reported then).`,
+    options: { port: 'value', 'coaps-port': 'value', 'psk-file': 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value', timeout: 'value' },
   },
   image: {
     usage: `image --version <v> --in <body> --out <file> [--name <name>]

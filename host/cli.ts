@@ -47,6 +47,14 @@ class Args {
     if (!/^\d+$/.test(v) || n > 65535) this.fail(`--${key} must be 0..65535, not "${v}"`);
     return n;
   }
+  /** --timeout <seconds> as ms (default 5 s): the wait for a device's answer to a prompt or console operation. */
+  timeoutMs(): number {
+    const v = this.str('timeout');
+    if (v === undefined) return DEFAULT_REQUEST_TIMEOUT_MS;
+    const n = Number(v);
+    if (!/^\d+(\.\d+)?$/.test(v) || n < 0.1 || n > 600) this.fail(`--timeout is in seconds, 0.1 to 600, not "${v}"`);
+    return Math.round(n * 1000);
+  }
   level(): LogLevel {
     const v = this.str('log') ?? 'info';
     if (!['error', 'warn', 'info', 'debug'].includes(v)) this.fail('--log must be error, warn, info or debug');
@@ -67,6 +75,9 @@ async function bind<T>(what: Promise<T>, desc: { proto: 'UDP' | 'TCP'; port: num
     throw e;
   }
 }
+
+/** How long the prompt and the console wait for a device, by default (Leshan's UI waits as long). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
 /** Default console ports: the LwM2M Server's (and the demo's), the Bootstrap-Server's. */
 const SERVER_CONSOLE_PORT = 8080;
@@ -107,7 +118,7 @@ async function demo(a: Args): Promise<void> {
   if (how !== undefined && how !== 'push' && how !== 'pull') a.fail(`--update takes push or pull, not "${how}"`);
   // --once is for CI: no console unless asked for.
   const http = consoleChoice(a, SERVER_CONSOLE_PORT, !once);
-  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose'), update: how });
+  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose'), update: how, requestTimeoutMs: a.timeoutMs() });
   const web = await webConsole(http, { server: demo.server, bootstrap: demo.bootstrap });
   if (web) {
     process.stdout.write(`web console: ${web.url}\n`);
@@ -204,6 +215,7 @@ async function server(a: Args): Promise<void> {
   const port = a.port('port', 5683), coapsPort = a.port('coaps-port', 5684), address = a.str('address') ?? '0.0.0.0';
   const psk = pskFile(a);
   const http = consoleChoice(a, SERVER_CONSOLE_PORT);
+  const requestTimeoutMs = a.timeoutMs();
   const early = consoleLogger(level, 'server');
   installTlv(early);
   const owner = 'another xs-lwm2m server or bootstrap-server';
@@ -212,7 +224,7 @@ async function server(a: Args): Promise<void> {
   let say = (line: string): void => { process.stdout.write(line + '\n'); };
   const log = promptLogger(level, 'server', (line) => say(line));
   const server = new LwM2MServer({
-    transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto },
+    transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto }, requestTimeoutMs,
     ...(level === 'debug' ? { trace: coapTracer(log) } : {}),
   });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);

@@ -1,7 +1,7 @@
 // A small LwM2M Server for the laptop: Registration Interface (register,
 // update, de-register) and the Device Management / Information Reporting
 // operations to drive a device. Node only.
-import type { ClientObservation, CoapResponse, EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
+import type { ClientObservation, CoapResponse, EndpointOptions, IncomingRequest, Peer, RequestOptions, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
 import { CoapTimeoutError } from '../firmware/coap/errors';
@@ -78,6 +78,11 @@ export interface LwM2MServerOptions {
   log: Logger;
   /** Bound on registered clients. */
   maxClients?: number;
+  /**
+   * Bound on each Device Management request, ms (the prompt's and the console's 5 s; Leshan's UI has
+   * the same): a device that does not answer is reported then, not after CoAP's own 93 s. Default: none.
+   */
+  requestTimeoutMs?: number;
   onEvent?: (e: ServerEvent) => void;
   /**
    * Where clients reach this server, for the URIs of files it serves (serveFile):
@@ -414,15 +419,40 @@ export class LwM2MServer {
     return this.clients.get(ep)?.secure ? this.secureEndpoint! : this.endpoint;
   }
 
+  /** The bound on each DM request (LwM2MServerOptions.requestTimeoutMs), undefined for CoAP's own. */
+  get requestTimeoutMs(): number | undefined { return this.o.requestTimeoutMs; }
+
+  /** One DM request to a registered client, within requestTimeoutMs; a timeout names the device and the operation. */
+  private async ask(ep: string, what: string, req: RequestOptions): Promise<CoapResponse> {
+    const timeout = this.o.requestTimeoutMs;
+    try {
+      return await this.via(ep).request(this.target(ep), timeout !== undefined ? { ...req, timeout } : req);
+    } catch (e) { throw this.unanswered(e, ep, what); }
+  }
+
+  private async askObserve(ep: string, what: string, req: RequestOptions, onNotify: (res: CoapResponse) => void): Promise<ClientObservation> {
+    const timeout = this.o.requestTimeoutMs;
+    try {
+      // The timeout rides along in the request, so a Cancel (GET Observe=1) is bounded too.
+      return await this.via(ep).observe(this.target(ep), timeout !== undefined ? { ...req, timeout } : req, onNotify);
+    } catch (e) { throw this.unanswered(e, ep, what); }
+  }
+
+  private unanswered(e: unknown, ep: string, what: string): unknown {
+    if (!(e instanceof CoapTimeoutError)) return e;
+    const t = this.o.requestTimeoutMs;
+    return new CoapTimeoutError(`no answer from ${ep} to ${what} ${t !== undefined ? `within ${t / 1000} s` : `(${e.message})`}`);
+  }
+
   // ---------------------------------------------------- DM operations
 
   async read(ep: string, path: string, accept: number = ContentFormat.TLV): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.GET, path: segments(path), accept });
+    const res = await this.ask(ep, `Read ${path}`, { method: Code.GET, path: segments(path), accept });
     return this.result(res, path);
   }
 
   async discover(ep: string, path: string): Promise<OperationResult & { links?: Link[] }> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.GET, path: segments(path), accept: ContentFormat.LINK_FORMAT });
+    const res = await this.ask(ep, `Discover ${path}`, { method: Code.GET, path: segments(path), accept: ContentFormat.LINK_FORMAT });
     const text = utf8Decode(res.payload);
     return { code: codeString(res.code), contentFormat: res.contentFormat, text, links: res.code === Code.CONTENT ? parseLinkFormat(text) : undefined };
   }
@@ -434,7 +464,7 @@ export class LwM2MServer {
     const records: ResourceRecord[] = Array.isArray(value) ? value : [{ path: p, value }];
     const enc = encodePayload(format, p, records, resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
-    const res = await this.via(ep).request(this.target(ep), {
+    const res = await this.ask(ep, `Write ${path}`, {
       method: opts.replace === false ? Code.POST : Code.PUT, path: segments(path), contentFormat: format, payload: enc.value,
     });
     return this.result(res, path);
@@ -481,7 +511,7 @@ export class LwM2MServer {
   }
 
   async execute(ep: string, path: string, args = ''): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.POST, path: segments(path), ...(args ? { payload: utf8Encode(args), contentFormat: ContentFormat.TEXT } : {}) });
+    const res = await this.ask(ep, `Execute ${path}`, { method: Code.POST, path: segments(path), ...(args ? { payload: utf8Encode(args), contentFormat: ContentFormat.TEXT } : {}) });
     return this.result(res, path);
   }
 
@@ -489,32 +519,32 @@ export class LwM2MServer {
     const p = mustPath(objectPath);
     const enc = encodePayload(format, p, records, resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
-    const res = await this.via(ep).request(this.target(ep), { method: Code.POST, path: segments(objectPath), contentFormat: format, payload: enc.value });
+    const res = await this.ask(ep, `Create ${objectPath}`, { method: Code.POST, path: segments(objectPath), contentFormat: format, payload: enc.value });
     return { ...this.result(res, objectPath), location: res.locationPath.length ? '/' + res.locationPath.join('/') : undefined };
   }
 
   async delete(ep: string, path: string): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.DELETE, path: segments(path) });
+    const res = await this.ask(ep, `Delete ${path}`, { method: Code.DELETE, path: segments(path) });
     return this.result(res, path);
   }
 
   /** Write-Attributes: PUT with the attributes as Uri-Query (pmin=10, gt=3.5, …). */
   async writeAttributes(ep: string, path: string, attrs: Record<string, number | string | null>): Promise<OperationResult> {
     const query = Object.entries(attrs).map(([k, v]) => (v === null ? k : `${k}=${v}`));
-    const res = await this.via(ep).request(this.target(ep), { method: Code.PUT, path: segments(path), query });
+    const res = await this.ask(ep, `Write-Attributes ${path}`, { method: Code.PUT, path: segments(path), query });
     return this.result(res, path);
   }
 
   /** Observe; `cancel()` sends GET Observe=1, `cancel({ passive: true })` forgets it and RSTs the next notification. */
   async observe(ep: string, path: string, onNotify: (r: OperationResult) => void, accept: number = ContentFormat.TLV):
     Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
-    const obs = await this.via(ep).observe(this.target(ep), { method: Code.GET, path: segments(path), accept }, (res) => onNotify(this.result(res, path)));
-    return { first: this.result(obs.response, path), cancel: (opts) => obs.cancel(opts), observation: obs };
+    const obs = await this.askObserve(ep, `Observe ${path}`, { method: Code.GET, path: segments(path), accept }, (res) => onNotify(this.result(res, path)));
+    return { first: this.result(obs.response, path), cancel: (opts) => obs.cancel(opts).catch((e: unknown) => { throw this.unanswered(e, ep, `Cancel of the observation of ${path}`); }), observation: obs };
   }
 
   /** Read-Composite: FETCH on the root with a SenML list of paths (Transport §6.4.6). */
   async readComposite(ep: string, paths: string[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) });
+    const res = await this.ask(ep, `Read-Composite ${paths.join(' ')}`, { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) });
     return this.result(res, '/');
   }
 
@@ -522,16 +552,16 @@ export class LwM2MServer {
   async writeComposite(ep: string, records: ResourceRecord[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
     const enc = encodePayload(format, {}, records, resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
-    const res = await this.via(ep).request(this.target(ep), { method: Code.IPATCH, path: [], contentFormat: format, payload: enc.value });
+    const res = await this.ask(ep, 'Write-Composite', { method: Code.IPATCH, path: [], contentFormat: format, payload: enc.value });
     return this.result(res, '/');
   }
 
   /** Observe-Composite: FETCH Observe=0 with a list of paths; notifications carry all of them. */
   async observeComposite(ep: string, paths: string[], onNotify: (r: OperationResult) => void, format: number = ContentFormat.SENML_CBOR):
     Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
-    const obs = await this.via(ep).observe(this.target(ep), { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) },
+    const obs = await this.askObserve(ep, `Observe-Composite ${paths.join(' ')}`, { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) },
       (res) => onNotify(this.result(res, '/')));
-    return { first: this.result(obs.response, '/'), cancel: (opts) => obs.cancel(opts), observation: obs };
+    return { first: this.result(obs.response, '/'), cancel: (opts) => obs.cancel(opts).catch((e: unknown) => { throw this.unanswered(e, ep, 'Cancel of the composite observation'); }), observation: obs };
   }
 
   private result(res: CoapResponse, path: string): OperationResult {

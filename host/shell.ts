@@ -46,6 +46,8 @@ export interface ShellOptions {
   onQuit?: () => void;
   /** Treat the input as a terminal (keys, Ctrl-C, Ctrl-D) whatever it is; default: when the output is a TTY. */
   terminal?: boolean;
+  /** A command still waiting for its device after this long says so, ms (default 1000). */
+  pendingNoticeMs?: number;
 }
 
 /** A mistake in the command line: printed as one line, nothing sent. */
@@ -277,11 +279,19 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     else if (!ending) out('input closed: the prompt ends; the server runs on until Ctrl-C or SIGTERM');
   });
 
+  // A command whose device is slow says so after a moment, and how long it will wait; its result
+  // or its failure follows, naming the device and the operation (other lines may come between).
+  const pendingNotice = opts.pendingNoticeMs ?? 1000;
   rl.on('line', (line) => {
     busy++;
+    const [cmd, ep] = line.trim().split(/\s+/);
+    const waiting = cmd && ep && cmd !== 'update' && commands[cmd] && server.clients.has(ep) ? setTimeout(() => {
+      const t = server.requestTimeoutMs;
+      out(`waiting for ${ep} to answer ${line.trim()}${t !== undefined ? ` (up to ${t / 1000} s)` : ''} …`);
+    }, pendingNotice) : undefined;
     run(line)
       .catch((e) => out(e instanceof UsageError ? e.message : `error: ${(e as Error).message}`))
-      .finally(() => { busy--; if (!rlClosed) rl.prompt(); });
+      .finally(() => { clearTimeout(waiting); busy--; if (!rlClosed) rl.prompt(); });
   });
   rl.prompt();
   return { say, close: () => { closing = true; server.listeners.delete(listener); rl.close(); } };

@@ -106,6 +106,8 @@ describe('xs-lwm2m CLI', () => {
     [['bootstrap-server', '--config', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
     [['server', '--log', 'loud'], /--log must be/],
     [['server', '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+    [['server', '--timeout', '0'], /--timeout is in seconds, 0\.1 to 600, not "0"/],
+    [['demo', '--timeout', 'soon'], /--timeout is in seconds/],
     [['server', '--bogus-flag'], /unknown option --bogus-flag for server/],
     [['demo', '--bogus-flag'], /unknown option --bogus-flag for demo/],
     [['server', '--once'], /--once is an option of demo, not of server/],

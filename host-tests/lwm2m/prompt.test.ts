@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Shell } from '../../host/shell';
 import { PromptDriver } from '../support/prompt-driver';
+import { SilentDevices } from '../support/fake-device';
 
 const EP = 'prompt-1';
 
@@ -193,5 +194,36 @@ describe('server prompt and a client with Firmware Update', () => {
     assert.match((await cmd(`read ${FW} /5/0/1`))[1], /^\/5\/0\/1 Package URI = ""$/);
     assert.match((await cmd(`read ${FW} /5/0/3`))[1], /^\/5\/0\/3 State = Idle \(0\)$/);
     assert.match((await cmd(`read ${FW} /5/0/5`))[1], /^\/5\/0\/5 Update Result = Initial value \(0\)$/);
+  });
+});
+
+describe('server prompt and a device that stopped answering', () => {
+  let server: LwM2MServer;
+  let devices: SilentDevices;
+  const prompt = new PromptDriver();
+  const cmd = (line: string) => prompt.cmd(line);
+
+  before(async () => {
+    const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    // A short bound, so the test needs no 5 s wait; what is shown is the same.
+    server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, requestTimeoutMs: 400 });
+    devices = await SilentDevices.open(udp.port);
+    await devices.register('dead-1');
+    prompt.start(server, { pendingNoticeMs: 50 });
+    await prompt.until(() => prompt.prompts === 1);
+  });
+
+  after(() => { devices?.close(); server?.close(); });
+
+  it('says it is waiting, then names the device and the operation that got no answer within the bound', async () => {
+    const out = await cmd('read dead-1 /3/0/0');
+    assert.deepEqual(out, ['waiting for dead-1 to answer read dead-1 /3/0/0 (up to 0.4 s) …', 'error: no answer from dead-1 to Read /3/0/0 within 0.4 s']);
+  });
+
+  it('the same for a Write and an Observe; the prompt goes on', async () => {
+    assert.equal((await cmd('write dead-1 /3/0/14 +01:00')).at(-1), 'error: no answer from dead-1 to Write /3/0/14 within 0.4 s');
+    assert.equal((await cmd('observe dead-1 /3/0/13')).at(-1), 'error: no answer from dead-1 to Observe /3/0/13 within 0.4 s');
+    assert.deepEqual(await cmd('observe dead-1 /3/0/13').then((l) => l.at(-1)), 'error: no answer from dead-1 to Observe /3/0/13 within 0.4 s', 'no observation was left behind');
+    assert.match((await cmd('list'))[0], /^dead-1 /);
   });
 });

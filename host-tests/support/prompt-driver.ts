@@ -23,7 +23,7 @@ export class PromptDriver {
   written = '';
 
   /** `terminal`: the shell reads keys as from a TTY (Ctrl-C, Ctrl-D). */
-  start(server: LwM2MServer, o: { terminal?: boolean } = {}): Shell {
+  start(server: LwM2MServer, o: { terminal?: boolean; pendingNoticeMs?: number } = {}): Shell {
     return startShell(server, (s) => { this.lines.push(...s.split('\n')); this.wake(); },
       { input: this.input, output: this.output, onQuit: () => { this.quits++; this.wake(); }, ...o });
   }
