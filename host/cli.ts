@@ -10,7 +10,7 @@ import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Optio
 import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } from './console/console-server';
 import { runDemo } from './demo';
 import { LwM2MServer } from './lwm2m-server';
-import { installTlv, startNodeDevice } from './runtime';
+import { DEREGISTER_TIMEOUT_MS, installTlv, startNodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { fromHex, toHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
@@ -146,7 +146,12 @@ async function client(a: Args): Promise<void> {
     endpointName, bootstrapUri, serverUri, psk, stateDir: a.str('state'), port, logLevel: a.level(),
     ...(fwDir !== undefined ? { firmware: { dir: fwDir } } : {}),
   }), { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
-  onSignal(() => device.stop());
+  onSignal(async () => {
+    const n = device.client.registeredServers.length;
+    process.stdout.write(n ? `stopping: de-registering from ${n} server${n > 1 ? 's' : ''} (waiting ${DEREGISTER_TIMEOUT_MS / 1000} s at most; Ctrl-C again exits at once)\n` : 'stopping\n');
+    await device.stop();
+    process.stdout.write('stopped\n');
+  });
 }
 
 /** --psk-identity and --psk-key: both for a coaps:// URI, neither without one; the key never echoed. */

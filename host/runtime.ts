@@ -40,6 +40,8 @@ export interface NodeClientOptions {
   port?: number;
   logLevel?: LogLevel;
   log?: Logger;
+  /** Bound on each De-register when the client stops, ms (default 5 s: a server that is gone does not hold up Ctrl-C). */
+  deregisterTimeoutMs?: number;
   onEvent?: (e: ClientEvent) => void;
   extra?: Partial<ClientOptions>;
 }
@@ -87,6 +89,9 @@ export interface NodeDevice {
   /** De-registers and releases the socket and the store. */
   stop(): Promise<void>;
 }
+
+/** How long a host client's stop waits for each server's answer to De-register. */
+export const DEREGISTER_TIMEOUT_MS = 5000;
 
 /** The factory firmware version of a Node client. */
 export const NODE_FACTORY_VERSION = '0.1.0';
@@ -192,6 +197,7 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
     dtls: { crypto: nodeCrypto },
     persistence,
     resolveHost,
+    deregisterTimeoutMs: o.deregisterTimeoutMs ?? DEREGISTER_TIMEOUT_MS,
     device: {
       manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: hostname(), firmwareVersion: version,
       softwareVersion: `node ${process.version}`, deviceType: 'laptop', powerSources: [5],

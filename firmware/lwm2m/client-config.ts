@@ -64,6 +64,11 @@ export interface ClientOptions {
   firmware?: FirmwareUpdateOptions;
   /** Bootstrap-Request retry: first delay and cap, seconds (exponential with jitter). */
   bootstrapRetry?: { initialDelay?: number; maxDelay?: number };
+  /**
+   * Bound on each De-register (stop, Bootstrap-Request Trigger), ms; default: CoAP's own retransmissions
+   * (up to MAX_TRANSMIT_WAIT, 93 s, for a server that is gone).
+   */
+  deregisterTimeoutMs?: number;
   /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */
   bootstrapSequenceTimeout?: number;
   limits?: Partial<ApplyLimits>;

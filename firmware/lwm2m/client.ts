@@ -99,7 +99,7 @@ export class LwM2MClient {
     this.device = new DeviceRuntime(o.wallClock ?? { epochSeconds: () => 0 }, o.device ?? {});
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
-      updateMargin: maxTransmitWait(params) / 1000, links: this,
+      updateMargin: maxTransmitWait(params) / 1000, links: this, deregisterTimeout: o.deregisterTimeoutMs,
       report: (r) => this.serverReport(r),
     });
     this.endpoint.admission = this; // serves(): the stack takes requests from the client's own peers only

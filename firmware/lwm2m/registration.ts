@@ -4,6 +4,7 @@
 // plainer forms of a Register a strict server may need (register-fallback.ts).
 import { Code, codeString } from '../coap/message';
 import type { CoapEndpoint } from '../coap/endpoint';
+import { CoapTimeoutError } from '../coap/errors';
 import type { Peer } from '../coap/api';
 import { ContentFormat } from '../formats/index';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
@@ -31,6 +32,8 @@ export interface RegistrationOptions {
   links: { objectLinks(): string };
   /** Seconds of margin before lifetime expiry: MAX_TRANSMIT_WAIT (93 s). */
   updateMargin: number;
+  /** Bound on a De-register, ms (default: CoAP's own, up to MAX_TRANSMIT_WAIT): a stop does not wait longer for a server that is gone. */
+  deregisterTimeout?: number;
   events: RegistrationEvents;
 }
 
@@ -90,11 +93,15 @@ export class Registration {
     const wasRegistered = this.state === 'registered';
     this.state = 'deregistered';
     if (!wasRegistered) return;
+    const a = this.o.account;
+    const bound = this.o.deregisterTimeout;
+    this.o.log.info(`registration: de-registering from ssid=${a.ssid} ${a.uri.host}:${a.uri.port}`);
     try {
-      const res = await this.o.endpoint.request(this.o.peer, { method: Code.DELETE, path: this.location });
+      const res = await this.o.endpoint.request(this.o.peer, { method: Code.DELETE, path: this.location, ...(bound !== undefined ? { timeout: bound } : {}) });
       this.o.log.info(`registration: de-register ssid=${this.ssid} → ${codeString(res.code)}`);
     } catch (e) {
-      this.o.log.warn(`registration: de-register ssid=${this.ssid} failed: ${(e as Error).message}`);
+      const why = e instanceof CoapTimeoutError && bound !== undefined ? `no answer within ${bound / 1000} s` : (e as Error).message;
+      this.o.log.warn(`registration: de-register ssid=${this.ssid} failed: ${why}; the server drops the registration when its lifetime ends`);
     }
   }
 

@@ -25,6 +25,8 @@ export interface ServerSetOptions {
   endpointName: string;
   /** Seconds of margin before lifetime expiry for the Update (MAX_TRANSMIT_WAIT). */
   updateMargin: number;
+  /** Bound on each De-register, ms (default: CoAP's own). */
+  deregisterTimeout?: number;
   /** The Registration payload (the client: Core §6.2.1). */
   links: { objectLinks(): string };
   report(r: ServerSetReport): void;
@@ -116,7 +118,7 @@ export class ServerSet implements RegistrationEvents {
   private newRegistration(account: ServerAccount, peer: Peer): Registration {
     return new Registration({
       endpoint: this.o.endpoint, timers: this.o.timers, log: this.o.log, endpointName: this.o.endpointName,
-      account, peer, links: this.o.links, updateMargin: this.o.updateMargin, events: this,
+      account, peer, links: this.o.links, updateMargin: this.o.updateMargin, deregisterTimeout: this.o.deregisterTimeout, events: this,
     });
   }
 

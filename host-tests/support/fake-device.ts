@@ -50,3 +50,41 @@ export class SilentDevices {
 
   close(): void { this.socket.close(); }
 }
+
+/**
+ * A LwM2M Server that takes one Register (2.01 at /rd/1) and then goes away
+ * without closing anything: every later message to it gets no answer, as when
+ * the server's machine lost power.
+ */
+export class VanishingServer {
+  private readonly socket: Socket = createSocket('udp4');
+  registered = false;
+  /** Messages that arrived after the Register. */
+  ignored = 0;
+  private wake: () => void = () => {};
+
+  private constructor() {
+    this.socket.on('message', (data, rinfo) => {
+      const d = decodeMessage(new Uint8Array(data));
+      if (!d.ok) return;
+      const m = d.message;
+      if (this.registered) { this.ignored++; this.wake(); return; }
+      if (m.type !== Type.CON || m.code !== Code.POST) return;
+      this.registered = true;
+      const ack = encodeMessage({ type: Type.ACK, code: Code.CREATED, messageId: m.messageId, token: m.token,
+        options: [stringOption(OptionNumber.LOCATION_PATH, 'rd'), stringOption(OptionNumber.LOCATION_PATH, '1')], payload: new Uint8Array(0) });
+      this.socket.send(ack, rinfo.port, rinfo.address);
+      this.wake();
+    });
+  }
+
+  static async open(): Promise<VanishingServer> {
+    const s = new VanishingServer();
+    await new Promise<void>((r) => s.socket.bind(0, '127.0.0.1', r));
+    return s;
+  }
+
+  get port(): number { return this.socket.address().port; }
+
+  close(): void { this.socket.close(); }
+}
