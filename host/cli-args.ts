@@ -29,13 +29,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   client: {
     usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>]
-                [--state <dir>] [--firmware <dir>] [--port <n>] ${LOG}
+                [--state <dir> [--reset-state]] [--firmware <dir>] [--port <n>] ${LOG}
   client --server <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key <hex>] [...]
-      Run the LwM2M client (from stored state in <dir> if present). A coaps:// URI (default
+      Run the LwM2M client (from stored state in <dir> if present; one client per <dir>, and a
+      <dir> set up for another --endpoint, --bootstrap or --server is refused unless --reset-state
+      drops what it holds). A coaps:// URI (default
       port 5684) needs the pre-shared key: its identity as text, the key in hex.
       --firmware <dir> gives it Firmware Update (/5): host images (xs-lwm2m image) go to two
       slots in <dir>; Update restarts the client on the new one, /3/0/3 its version.`,
-    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key': 'value', state: 'value', firmware: 'value', port: 'value', log: 'value' },
+    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key': 'value', state: 'value', 'reset-state': 'switch', firmware: 'value', port: 'value', log: 'value' },
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}

@@ -15,12 +15,19 @@ import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { fromHex, toHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
 import { startShell } from './shell';
+import { StateConflictError, StateInUseError } from './state-dir';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A usage error: the message, then the usage of the command it concerns, exit 2. */
 function usageError(e: UsageError): never {
   process.stderr.write(`xs-lwm2m: ${e.message}\n\n${e.command ? commandUsage(e.command) : USAGE}`);
+  process.exit(2);
+}
+
+/** Input that cannot be used (a file, a state directory), not the shape of the command line: the reason without the usage, exit 2. */
+function badInput(msg: string): never {
+  process.stderr.write(`xs-lwm2m: ${msg}\n`);
   process.exit(2);
 }
 
@@ -142,10 +149,17 @@ async function client(a: Args): Promise<void> {
   const psk = clientPsk(a, [bootstrapUri, serverUri].some((u) => u?.startsWith('coaps:')));
   const port = a.port('port', 0);
   const fwDir = a.str('firmware');
-  const device = await bind(startNodeDevice({
-    endpointName, bootstrapUri, serverUri, psk, stateDir: a.str('state'), port, logLevel: a.level(),
+  const stateDir = a.str('state');
+  if (a.has('reset-state') && stateDir === undefined) a.fail('--reset-state goes with --state <dir>');
+  const started = startNodeDevice({
+    endpointName, bootstrapUri, serverUri, psk, stateDir, resetState: a.has('reset-state'), port, logLevel: a.level(),
     ...(fwDir !== undefined ? { firmware: { dir: fwDir } } : {}),
-  }), { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
+  }).catch((e: unknown) => {
+    if (e instanceof StateInUseError) cannotRun(`--state ${e.dir} is in use by another xs-lwm2m client (pid ${e.pid}); stop it, or give this one another --state directory`);
+    if (e instanceof StateConflictError) badInput(`--state ${e.message}: give this command line another --state directory, or add --reset-state to drop what ${e.dir} holds and start from this one`);
+    throw e;
+  });
+  const device = await bind(started, { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
   onSignal(async () => {
     const n = device.client.registeredServers.length;
     process.stdout.write(n ? `stopping: de-registering from ${n} server${n > 1 ? 's' : ''} (waiting ${DEREGISTER_TIMEOUT_MS / 1000} s at most; Ctrl-C again exits at once)\n` : 'stopping\n');
