@@ -18,6 +18,7 @@ import { parseQuery, segments, type CoapsOptions } from './lwm2m-server';
 import { DtlsTransport } from '../firmware/dtls/transport';
 import { identifyingDtls } from '../firmware/dtls/mux';
 import { identityText, type PskJson } from './psk-store';
+import { configProblems, writeValue } from './bootstrap-config';
 
 /** A server account as the JSON configuration names it (credentials as text). */
 export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
@@ -36,7 +37,7 @@ export interface EndpointConfig {
   psk?: PskJson;
   /** Rewrite the Bootstrap-Server Account at /0/0 (optional; a coaps URI takes `psk`). */
   bootstrap?: Omit<BootstrapAccountSpec, 'psk'>;
-  /** Extra resource writes after the accounts: { path: '/3/0/14', value: '+01:00' }. */
+  /** Extra resource writes after the accounts: { path: '/3/0/14', value: '+01:00' } (Opaque as hex, an Object Link as "3:0"). */
   writes?: Array<{ path: string; value: Value }>;
 }
 
@@ -191,7 +192,9 @@ export class BootstrapServer {
       for (const w of cfg.writes ?? []) {
         const p = parsePath(w.path);
         if (!p || p.resourceId === undefined) return { ok: false, retry: false, diagnostic: `bad write path ${w.path}` };
-        const enc = encodePayload(format, p, [{ path: p, value: w.value }], resolveType);
+        const typed = writeValue(w.path, w.value);
+        if (!typed.ok) return { ok: false, retry: false, diagnostic: `write ${w.path}: ${typed.reason}` };
+        const enc = encodePayload(format, p, [{ path: p, value: typed.value }], resolveType);
         if (!enc.ok) return { ok: false, retry: false, diagnostic: `cannot encode ${w.path}: ${enc.reason}` };
         const { res } = await step('Write', Code.PUT, w.path, { contentFormat: format, payload: enc.value });
         if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write ${w.path} answered ${codeString(res.code)}` };
@@ -251,34 +254,9 @@ export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceReco
   return [[OBJ.SECURITY, sec], [OBJ.SERVER, srv]];
 }
 
-/** Throws with a message naming the bad field (never the key material). */
+/** Throws with every problem of the configuration, one per line, each naming its field (never key material). */
 export function validateConfig(c: BootstrapConfig): void {
-  if (!c || typeof c !== 'object' || !c.endpoints || typeof c.endpoints !== 'object') throw new Error('bootstrap config: "endpoints" object missing');
-  if (c.format !== undefined && !(c.format in FORMATS)) throw new Error(`bootstrap config: format must be one of ${Object.keys(FORMATS).join(', ')}`);
-  const keys = new Map<string, string>();
-  for (const [ep, e] of Object.entries(c.endpoints)) {
-    if (!Array.isArray(e.servers) || e.servers.length === 0) throw new Error(`bootstrap config: endpoint ${ep}: "servers" must list at least one server`);
-    const where = `bootstrap config: endpoint ${ep}`;
-    for (const s of e.servers) {
-      if (typeof s.uri !== 'string' || !/^coaps?:\/\//.test(s.uri)) throw new Error(`${where}: bad server uri ${String(s.uri)}`);
-      if (!Number.isInteger(s.ssid) || s.ssid < 1 || s.ssid > 65534) throw new Error(`${where}: ssid must be 1..65534`);
-      const psk = s.securityMode === 'psk';
-      if (s.securityMode !== undefined && s.securityMode !== 'nosec' && !psk) throw new Error(`${where}: ssid ${s.ssid}: securityMode must be "nosec" or "psk"`);
-      if (psk !== s.uri.startsWith('coaps:')) throw new Error(`${where}: ssid ${s.ssid}: ${psk ? 'securityMode "psk" needs a coaps:// uri' : 'a coaps:// uri needs securityMode "psk" with pskIdentity and pskKeyHex'}`);
-      if (psk) checkPsk(`${where}: ssid ${s.ssid}`, s.pskIdentity, s.pskKeyHex);
-    }
-    if (e.psk !== undefined) checkPsk(`${where}: psk`, e.psk?.identity, e.psk?.keyHex);
-    if (e.bootstrap?.uri.startsWith('coaps:') && !e.psk) throw new Error(`${where}: a coaps:// bootstrap account needs the endpoint's "psk"`);
-    if (e.psk) {
-      const other = keys.get(e.psk.identity);
-      if (other !== undefined && other !== e.psk.keyHex.toLowerCase()) throw new Error(`${where}: PSK identity ${JSON.stringify(e.psk.identity)} has another key in another entry`);
-      keys.set(e.psk.identity, e.psk.keyHex.toLowerCase());
-    }
-  }
-}
-
-/** An identity and a hex key; the message names the field, never the key. */
-function checkPsk(where: string, identity: unknown, keyHex: unknown): void {
-  if (typeof identity !== 'string' || identity.length === 0) throw new Error(`${where}: PSK identity missing`);
-  if (typeof keyHex !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(keyHex)) throw new Error(`${where}: PSK key must be an even number of hex digits`);
+  const problems = configProblems(c);
+  if (problems.length === 1) throw new Error(`bootstrap config: ${problems[0]}`);
+  if (problems.length > 1) throw new Error(`bootstrap config: ${problems.length} problems:\n  ${problems.join('\n  ')}`);
 }

@@ -5,7 +5,8 @@ import { makeHostImage } from '../firmware/lwm2m/fw-image';
 import { consoleLogger, logTime, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import { coapTracer } from './coap-trace';
 import type { LogLevel, Logger } from '../firmware/platform/ports';
-import { BootstrapServer, validateConfig, type BootstrapConfig } from './bootstrap-server';
+import { BootstrapServer, type BootstrapConfig } from './bootstrap-server';
+import { configProblems, parseJsonText } from './bootstrap-config';
 import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Options } from './cli-args';
 import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } from './console/console-server';
 import { runDemo } from './demo';
@@ -193,11 +194,22 @@ function pskFile(a: Args): PskStore {
   return store;
 }
 
+/** The --config file, checked whole: every problem on its own line, no usage text (exit 2). */
+function loadBootstrapConfig(file: string): BootstrapConfig {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) {
+    badInput(`cannot use ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) badInput(`cannot use ${file}: ${parsed.reason}`);
+  const problems = configProblems(parsed.value);
+  if (problems.length) badInput(`cannot use ${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`}`);
+  return parsed.value as BootstrapConfig;
+}
+
 async function bootstrapServer(a: Args): Promise<void> {
   const file = a.need('config', 'bootstrap-server needs --config <file.json>');
-  let config: BootstrapConfig;
-  try { config = JSON.parse(readFileSync(file, 'utf8')) as BootstrapConfig; validateConfig(config); }
-  catch (e) { a.fail(`cannot use ${file}: ${(e as Error).message}`); }
+  const config = loadBootstrapConfig(file);
   const target = a.str('provision');
   const m = target === undefined ? undefined : /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target) ?? a.fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
   const log = consoleLogger(a.level(), 'bootstrap-server');

@@ -85,8 +85,8 @@ describe('web console HTTP API', function () {
       config: {
         endpoints: {
           [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 120 }] },
-          // A Server instance whose ssid has no Security instance: every Finish is answered 4.06.
-          'bad-1': { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101 }], writes: [{ path: '/1/5/0', value: 999 }] },
+          // An instance of an object this client does not implement (Location): every Finish is answered 4.06.
+          'bad-1': { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101 }], writes: [{ path: '/6/0/0', value: 52.5 }] },
           'psk-node': {
             servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 7, securityMode: 'psk', pskIdentity: 'node-identity', pskKeyHex: KEY }],
             writes: [{ path: '/0/1/5', value: KEY }],

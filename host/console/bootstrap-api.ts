@@ -8,6 +8,7 @@ import { ApiError } from './http';
 import type { EndpointConfigJson } from './api-types';
 import { recordsJson } from './results';
 import { checkPath } from './typed-values';
+import { writeValue } from '../bootstrap-config';
 
 /** Security (/0) resources that hold secrets: Secret Key (5), SMS Binding Secret Key(s) (8). */
 const SECRET = (path: string) => /^\/0\/\d+\/(5|8)(\/|$)/.test(path);
@@ -50,7 +51,8 @@ export class BootstrapApi {
     const writes = accountRecords(cfg).flatMap(([, records]) => recordsJson(records));
     for (const w of cfg.writes ?? []) {
       const p = checkPath(w.path);
-      if (p.ok) writes.push(...recordsJson([{ path: p.value, value: w.value }]));
+      const v = writeValue(w.path, w.value);
+      if (p.ok && v.ok) writes.push(...recordsJson([{ path: p.value, value: v.value }]));
     }
     for (const w of writes) if (SECRET(w.path)) w.value = HIDDEN;
     return { endpoint: ep, matched: this.bs.config.endpoints[ep] ? ep : '*', config: redact(cfg) as unknown as EndpointConfigJson['config'], writes };
