@@ -34,6 +34,10 @@ export interface ConfigPersistence {
   loadAttributes?(): Uint8Array | undefined;
   /** Stores (or, with null, deletes) that record; false when it could not be stored. */
   saveAttributes?(record: Uint8Array | null): boolean;
+  /** The record of the Register forms strict servers took (register-forms.ts), beside the configuration. */
+  loadRegisterForms?(): Uint8Array | undefined;
+  /** Stores (or, with null, deletes) that record; false when it could not be stored. */
+  saveRegisterForms?(record: Uint8Array | null): boolean;
 }
 
 export interface FactoryConfig {

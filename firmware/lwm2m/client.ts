@@ -36,6 +36,7 @@ import { sendTo, setValue, type SendResult } from './app-data';
 import { OBJ, SECURITY_MODE } from './ids';
 import { ObjectTree } from './object-tree';
 import type { Registration } from './registration';
+import { RegisterForms } from './register-forms';
 import { ServerSet, samePeer, type ServerSetReport } from './server-set';
 import { servesPeer } from './own-peers';
 import { isIpLiteral, type ServerUri } from './server-uri';
@@ -78,9 +79,12 @@ export class LwM2MClient {
   readonly firmware: FirmwareUpdate | undefined;
   /** SUPPORTED_OBJECTS plus the application's objects (ClientOptions.objects). */
   private readonly supported: ReadonlySet<number>;
+  /** The Register form each strict server took, kept in the store across restarts. */
+  private readonly registerForms: RegisterForms;
 
   constructor(private readonly o: ClientOptions) {
     const params = resolveParams(o.coap?.params);
+    this.registerForms = new RegisterForms(o.persistence, o.log);
     this.secure = o.dtls ? new DtlsMux({ ...o.dtls, transport: o.transport, timers: o.timers, random: o.random, log: o.log }) : undefined;
     this.endpoint = new CoapEndpoint({ ...o.coap, transport: this.secure ?? o.transport, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.route(req);
@@ -99,7 +103,7 @@ export class LwM2MClient {
     this.device = new DeviceRuntime(o.wallClock ?? { epochSeconds: () => 0 }, o.device ?? {});
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
-      updateMargin: maxTransmitWait(params) / 1000, links: this, deregisterTimeout: o.deregisterTimeoutMs,
+      updateMargin: maxTransmitWait(params) / 1000, links: this, deregisterTimeout: o.deregisterTimeoutMs, forms: this.registerForms,
       report: (r) => this.serverReport(r),
     });
     this.endpoint.admission = this; // serves(): the stack takes requests from the client's own peers only
@@ -162,6 +166,7 @@ export class LwM2MClient {
     this.o.log.info(`client: ${this.o.endpointName} starting from ${stored ? 'stored' : 'factory'} configuration`);
     installDevice(this.running, this.o.device ?? {});
     this.attributeKeeper.restore(this.running);
+    this.registerForms.load();
     this.firmware?.install(this.running);
     this.firmware?.boot();
     void this.resolveBootstrapPeer();
@@ -364,6 +369,7 @@ export class LwM2MClient {
     this.firmware?.install(config);
     this.running = config;
     this.attributeKeeper.retain(config);
+    this.registerForms.retain(serverAccounts(config));
     this.jobs.attempts = 0;
     this.fallbackToRegistration = false;
     const saved = this.persist();

@@ -27,6 +27,8 @@ export interface ServerSetOptions {
   updateMargin: number;
   /** Bound on each De-register, ms (default: CoAP's own). */
   deregisterTimeout?: number;
+  /** The Register form each server took before, kept across restarts (register-forms.ts). */
+  forms?: { formFor(ssid: number, uri: ServerAccount['uri']): number; accepted(ssid: number, uri: ServerAccount['uri'], form: number): void };
   /** The Registration payload (the client: Core §6.2.1). */
   links: { objectLinks(): string };
   report(r: ServerSetReport): void;
@@ -119,6 +121,7 @@ export class ServerSet implements RegistrationEvents {
     return new Registration({
       endpoint: this.o.endpoint, timers: this.o.timers, log: this.o.log, endpointName: this.o.endpointName,
       account, peer, links: this.o.links, updateMargin: this.o.updateMargin, deregisterTimeout: this.o.deregisterTimeout, events: this,
+      form: this.o.forms?.formFor(account.ssid, account.uri),
     });
   }
 
@@ -127,6 +130,10 @@ export class ServerSet implements RegistrationEvents {
   onRegistered(r: Registration): void {
     this.o.report({ type: 'registered', reg: r });
     if (r === this.orderHead) this.advanceOrder();
+  }
+
+  onFormAccepted(r: Registration, form: number): void {
+    this.o.forms?.accepted(r.ssid, r.account.uri, form);
   }
 
   onUpdated(r: Registration): void {
