@@ -50,7 +50,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   server: {
     usage: `server [--port <n>] [--coaps-port <n>] [--psk-file <file.json>] [--address <ip>] ${LOG} ${HTTP}
-         ${TIMEOUT}
+         ${TIMEOUT} [--state <dir>]
       A small LwM2M Server (default UDP ports 5683 coap, 5684 coaps) with an interactive prompt
       (help lists its commands); --http serves the web console as well (default port 8080).
       --psk-file: { "<endpoint>": { "identity": "<text>", "keyHex": "<hex>" }, ... }; an endpoint
@@ -58,8 +58,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       firmware files for pulls at coap[s]://<address>:<port>/fw/<file>: the address is --address,
       or else the local address of the route toward the device.
       --timeout: how long the prompt and the console wait for a device to answer an operation
-      (default 5 s; a device that is offline or asleep is reported then).`,
-    options: { port: 'value', 'coaps-port': 'value', 'psk-file': 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value', timeout: 'value' },
+      (default 5 s; a device that is offline or asleep is reported then).
+      --state <dir> keeps the registrations (coap) in <dir>/registrations.json across restarts:
+      a restarted server knows its devices at once, not at their next Update.`,
+    options: { port: 'value', 'coaps-port': 'value', 'psk-file': 'value', address: 'value', log: 'value', http: 'optional', 'http-address': 'value', timeout: 'value', state: 'value' },
   },
   image: {
     usage: `image --version <v> --in <body> --out <file> [--name <name>]

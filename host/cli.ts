@@ -1,6 +1,8 @@
 // `xs-lwm2m` command line: client, bootstrap-server, server, demo.
 // Exit codes: 0 done, 1 could not run (a port in use, a failed demo), 2 a usage error.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileRegistrationStore } from './registration-store';
 import { makeHostImage } from '../firmware/lwm2m/fw-image';
 import { consoleLogger, logTime, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import { coapTracer } from './coap-trace';
@@ -16,7 +18,7 @@ import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { fromHex, toHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
 import { startShell } from './shell';
-import { StateConflictError, StateInUseError } from './state-dir';
+import { StateConflictError, StateInUseError, lockState } from './state-dir';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -248,6 +250,18 @@ async function server(a: Args): Promise<void> {
   const http = consoleChoice(a, SERVER_CONSOLE_PORT);
   const requestTimeoutMs = a.timeoutMs();
   const early = consoleLogger(level, 'server');
+  // --state: one server per directory, its registrations kept there.
+  const stateDir = a.str('state');
+  let unlock = () => {};
+  if (stateDir !== undefined) {
+    try {
+      mkdirSync(stateDir, { recursive: true });
+      unlock = lockState(stateDir);
+    } catch (e) {
+      if (e instanceof StateInUseError) cannotRun(`--state ${e.dir} is in use by another xs-lwm2m process (pid ${e.pid}); stop it, or give this server another --state directory`);
+      cannotRun(`--state ${stateDir}: ${(e as Error).message}`);
+    }
+  }
   installTlv(early);
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log: early }), { proto: 'UDP', port, address, owner, option: '--port' });
@@ -256,6 +270,7 @@ async function server(a: Args): Promise<void> {
   const log = promptLogger(level, 'server', (line) => say(line));
   const server = new LwM2MServer({
     transport, timers: nodeTimers, random: nodeRandom, log, psk, coaps: { transport: secure, crypto: nodeCrypto }, requestTimeoutMs,
+    ...(stateDir !== undefined ? { registrations: fileRegistrationStore(join(stateDir, 'registrations.json'), log) } : {}),
     ...(level === 'debug' ? { trace: coapTracer(log) } : {}),
   });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);
@@ -263,7 +278,7 @@ async function server(a: Args): Promise<void> {
   if (web) log.info(`web console: ${web.url}`);
   const shell = startShell(server, (s) => process.stdout.write(s + '\n'));
   say = shell.say;
-  onSignal(async () => { await web?.close(); server.close(); });
+  onSignal(async () => { await web?.close(); server.close(); unlock(); });
 }
 
 /** `image`: a host image from a body file, for the Firmware Update of a Node client. */

@@ -6,7 +6,7 @@ import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
 import { CoapTimeoutError } from '../firmware/coap/errors';
 import { getBlock } from '../firmware/coap/options';
-import { ContentFormat, decodePayload, encodePayload, parseLinkFormat, type Link, type ResourceRecord } from '../firmware/formats';
+import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, parseLinkFormat, type Link, type ResourceRecord } from '../firmware/formats';
 import { formatPath, parsePath } from '../firmware/model/path';
 import type { Path, Value } from '../firmware/model/types';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../firmware/platform/ports';
@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { FW_RESULT_NAMES, FW_STATE_NAMES } from './console/enums';
+import type { RegistrationStore, SavedRegistration } from './registration-store';
 
 export interface ClientRegistration {
   endpoint: string;
@@ -53,7 +54,8 @@ export interface CoapsOptions {
 }
 
 export type ServerEvent =
-  | { type: 'registered'; reg: ClientRegistration }
+  /** `replaced`: the endpoint's previous registration, which this one ends (with its observations). */
+  | { type: 'registered'; reg: ClientRegistration; replaced?: ClientRegistration }
   | { type: 'updated'; reg: ClientRegistration }
   | { type: 'deregistered'; reg: ClientRegistration; expired?: boolean }
   /** Send (POST /dp) from a registered client, decoded. */
@@ -92,6 +94,14 @@ export interface LwM2MServerOptions {
   advertise?: { address?: string; port?: number; coapsPort?: number };
   /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
   trace?: EndpointOptions['trace'];
+  /**
+   * Keeps the registrations across a restart of the server (registration-store.ts): loaded at
+   * construction (those whose lifetime has not run out), saved after each change. Registrations over
+   * coaps are not kept: their DTLS session does not survive the restart, and the device registers again.
+   */
+  registrations?: RegistrationStore;
+  /** Wall-clock ms for the stored registrations (default Date.now). */
+  wallClock?: () => number;
 }
 
 /** A Package block is sent this many times at most (each time with CoAP's own retransmissions) before a push gives up. */
@@ -139,6 +149,9 @@ export interface FirmwareUpdateOutcome {
   reason?: string;
 }
 
+/** A registration ends this long after its lifetime without an Update. */
+const EXPIRY_GRACE_MS = 10_000;
+
 /** Bound on registered clients, by default. */
 export const DEFAULT_MAX_CLIENTS = 64;
 /** DTLS handshakes running at once on the coaps port. */
@@ -174,6 +187,50 @@ export class LwM2MServer {
       this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
       this.secureEndpoint.onRequest = (req) => this.handle(req, true);
     }
+    this.restore();
+  }
+
+  // ------------------------------------------------------------ kept registrations
+
+  private wall(): number { return (this.o.wallClock ?? Date.now)(); }
+
+  /** The stored registrations whose lifetime has not run out, as if they had just been made or updated. */
+  private restore(): void {
+    const store = this.o.registrations;
+    if (!store) return;
+    const now = this.o.timers.now(), wall = this.wall();
+    let kept = 0, expired = 0;
+    for (const r of store.load()) {
+      const left = r.lastUpdate + r.lifetime * 1000 + EXPIRY_GRACE_MS - wall;
+      const links = parseLinkFormat(r.links);
+      if (left <= 0 || !links || this.clients.has(r.endpoint) || this.byId.has(r.id)) { expired++; continue; }
+      const reg: ClientRegistration = {
+        endpoint: r.endpoint, id: r.id, peer: { address: r.address, port: r.port }, lifetime: r.lifetime, binding: r.binding,
+        lwm2mVersion: r.lwm2mVersion, links, registeredAt: now - (wall - r.registeredAt), lastUpdate: now - (wall - r.lastUpdate),
+        updates: r.updates, secure: false,
+      };
+      this.clients.set(reg.endpoint, reg);
+      this.byId.set(reg.id, reg);
+      this.armExpiry(reg, left);
+      const n = Number(r.id);
+      if (Number.isInteger(n) && n >= this.nextId) this.nextId = n + 1;
+      kept++;
+    }
+    if (kept || expired) this.o.log.info(`server: ${kept} registration${kept === 1 ? '' : 's'} restored from ${store.where}${expired ? ` (${expired} expired meanwhile)` : ''}`);
+    if (expired) this.persist();
+  }
+
+  /** Stores the registrations (plain coap only) after a change. */
+  private persist(): void {
+    const store = this.o.registrations;
+    if (!store) return;
+    const now = this.o.timers.now(), wall = this.wall();
+    const all: SavedRegistration[] = [...this.clients.values()].filter((r) => !r.secure).map((r) => ({
+      endpoint: r.endpoint, id: r.id, address: r.peer.address, port: r.peer.port, lifetime: r.lifetime, binding: r.binding,
+      lwm2mVersion: r.lwm2mVersion, links: encodeLinkFormat(r.links), registeredAt: wall - (now - r.registeredAt),
+      lastUpdate: wall - (now - r.lastUpdate), updates: r.updates,
+    }));
+    store.save(all);
   }
 
   private handle(req: IncomingRequest, secure: boolean): ResponseSpec {
@@ -226,7 +283,8 @@ export class LwM2MServer {
     this.byId.set(reg.id, reg);
     this.armExpiry(reg);
     this.o.log.info(`server: registered ${ep} (lt=${reg.lifetime}, lwm2m=${reg.lwm2mVersion}${secure ? `, coaps, PSK identity ${JSON.stringify(reg.pskIdentity)}` : ''}) at /rd/${reg.id}`);
-    this.emit({ type: 'registered', reg });
+    this.persist();
+    this.emit({ type: 'registered', reg, ...(old ? { replaced: old } : {}) });
     return { code: Code.CREATED, locationPath: ['rd', reg.id] };
   }
 
@@ -243,6 +301,7 @@ export class LwM2MServer {
     reg.lastUpdate = this.o.timers.now();
     reg.updates++;
     this.armExpiry(reg);
+    this.persist();
     this.emit({ type: 'updated', reg });
     return { code: Code.CHANGED };
   }
@@ -346,20 +405,24 @@ export class LwM2MServer {
         return { ok: false, result: fw.result, reason: `${method === 'push' ? 'the Write of Package' : 'the Write of Package URI'} was answered ${delivered.code}${delivered.text ? `: ${delivered.text}` : ''}${fw.seq > mark && fw.result > 1 ? `; Update Result = ${fwResultText(fw.result)}` : ''}` };
       }
       // A failure is an Idle with a result told after the delivery began (the one before may be an old failure's).
-      const downloaded = await fw.until(() => fw.state === 2 || (fw.seq > mark && fw.state === 0 && fw.result > 1), downloadDeadline - this.o.timers.now());
+      // It also ends when the device goes back to Idle whatever the result (a cancel leaves 0), or its
+      // registration ends or is replaced (a restart: the observations went with it).
+      const downloaded = await fw.until(() => fw.state === 2 || (fw.seq > mark && fw.state === 0 && (fw.result > 1 || fw.leftDownloading)) || fw.gone !== undefined,
+        downloadDeadline - this.o.timers.now());
+      if (fw.gone !== undefined) return { ok: false, result: fw.result, reason: `${fw.gone} during the download (State was ${fwStateText(fw.state)})` };
       if (!downloaded) return { ok: false, result: fw.result, reason: `no Downloaded state within ${Math.round((o.downloadTimeoutMs ?? 600_000) / 1000)} s (State ${fwStateText(fw.state)})` };
+      if ((fw.state as number) !== 2 && fw.result <= 1) return { ok: false, result: fw.result, reason: `the download stopped: State is ${fwStateText(fw.state)}, Update Result ${fwResultText(fw.result)} (cancelled on the device?)` };
       if ((fw.state as number) !== 2) return { ok: false, result: fw.result, reason: `download failed, Update Result = ${fwResultText(fw.result)}` };
 
       // Update: the client restarts into the new image and registers again.
       const restartDeadline = this.o.timers.now() + (o.restartTimeoutMs ?? 120_000);
-      const reRegistered = fw.waitRegistration();
+      fw.expectRestart();
       const ex = await this.execute(ep, '/5/0/2');
       tell({ type: 'executed', code: ex.code, text: ex.text });
       if (ex.code !== '2.04') return { ok: false, result: fw.result, reason: `Update was answered ${ex.code}${ex.text ? `: ${ex.text}` : ''}` };
       const back = await fw.until(() => fw.registeredAgain || fw.result > 1, restartDeadline - this.o.timers.now());
       if (!back) return { ok: false, result: fw.result, reason: `${ep} did not register again within ${Math.round((o.restartTimeoutMs ?? 120_000) / 1000)} s of Update` };
       if (!fw.registeredAgain) return { ok: false, result: fw.result, reason: `update failed, Update Result = ${fwResultText(fw.result)}` };
-      await reRegistered;
       tell({ type: 'registered' });
       // Its DM requests are served once our 2.01 has reached it.
       await new Promise<void>((r) => this.o.timers.setTimeout(r, 50));
@@ -382,10 +445,11 @@ export class LwM2MServer {
     }
   }
 
-  private armExpiry(reg: ClientRegistration): void {
+  /** The registration ends `ms` from now (default: its lifetime and a grace period). */
+  private armExpiry(reg: ClientRegistration, ms = reg.lifetime * 1000 + EXPIRY_GRACE_MS): void {
     const t = this.expiry.get(reg.id);
     if (t !== undefined) this.o.timers.clearTimeout(t);
-    this.expiry.set(reg.id, this.o.timers.setTimeout(() => this.remove(reg, true), reg.lifetime * 1000 + 10_000));
+    this.expiry.set(reg.id, this.o.timers.setTimeout(() => this.remove(reg, true), ms));
   }
 
   private remove(reg: ClientRegistration, expired: boolean, replaced = false): void {
@@ -394,6 +458,7 @@ export class LwM2MServer {
     this.expiry.delete(reg.id);
     this.byId.delete(reg.id);
     if (this.clients.get(reg.endpoint) === reg) this.clients.delete(reg.endpoint);
+    if (!replaced) this.persist();
     if (!replaced) {
       this.o.log.info(`server: ${reg.endpoint} ${expired ? 'expired' : 'de-registered'}`);
       this.emit({ type: 'deregistered', reg, expired });
@@ -595,12 +660,28 @@ class FirmwareWatch {
   /** Values received (first answers and notifications), changed or not. */
   seq = 0;
   registeredAgain = false;
+  /** State went from Downloading to something else since the observation began. */
+  leftDownloading = false;
+  /** Why the registration this watch follows is gone (before Update), or undefined. */
+  gone: string | undefined;
+  private restarting = false;
   private cancels: Array<(o?: { passive?: boolean }) => Promise<void>> = [];
   private wake: (() => void) | null = null;
-  private listener: ((e: ServerEvent) => void) | null = null;
+  private readonly listener: (e: ServerEvent) => void;
 
   constructor(private readonly server: LwM2MServer, private readonly ep: string, private readonly timers: Timers,
-    private readonly tell: (e: FirmwareUpdateEvent) => void) {}
+    private readonly tell: (e: FirmwareUpdateEvent) => void) {
+    this.listener = (e) => {
+      if (e.reg.endpoint !== this.ep) return;
+      if (e.type === 'registered') {
+        if (this.restarting) this.registeredAgain = true;
+        else this.gone = `${this.ep} registered again`;
+      } else if (e.type === 'deregistered') this.gone = `${this.ep} ${e.expired ? 'expired' : 'de-registered'}`;
+      else return;
+      this.wake?.();
+    };
+    server.listeners.add(this.listener);
+  }
 
   /** Observes /5/0/3 and /5/0/5 (the first values count as changes); a reason when it could not. */
   async observe(): Promise<string | undefined> {
@@ -621,6 +702,7 @@ class FirmwareWatch {
 
   private setState(n: number): void {
     if (n === this.state) { this.wake?.(); return; }
+    if (this.state === 1) this.leftDownloading = true;
     this.state = n;
     this.tell({ type: 'state', state: n });
     this.wake?.();
@@ -633,18 +715,10 @@ class FirmwareWatch {
     this.wake?.();
   }
 
-  /** Resolves once the client has registered again (a new registration of the endpoint). */
-  waitRegistration(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.listener = (e) => {
-        if (e.type === 'registered' && e.reg.endpoint === this.ep) {
-          this.registeredAgain = true;
-          resolve();
-          this.wake?.();
-        }
-      };
-      this.server.listeners.add(this.listener);
-    });
+  /** From now on a new registration of the endpoint is the restart into the new image (registeredAgain). */
+  expectRestart(): void {
+    this.restarting = true;
+    this.gone = undefined;
   }
 
   /** Waits until pred() holds (true) or `ms` pass (false). */
@@ -668,7 +742,7 @@ class FirmwareWatch {
   close(): void {
     for (const c of this.cancels) void c({ passive: false }).catch(() => {});
     this.cancels = [];
-    if (this.listener) this.server.listeners.delete(this.listener);
+    this.server.listeners.delete(this.listener);
     this.wake = null;
   }
 }

@@ -104,6 +104,12 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   };
   const listener = (e: ServerEvent) => {
     if (e.type === 'send') say(`send from ${e.reg.endpoint} (${formatName(e.contentFormat)}):\n${showRecords(e.records)}`);
+    // Observations end with the registration (a new Register or its end): forget them, so they can be made again.
+    const ended = e.type === 'deregistered' ? (e.expired ? 'expired' : 'de-registered') : e.type === 'registered' && e.replaced ? 'registered again' : undefined;
+    if (!ended) return;
+    const keys = [...observations.keys()].filter((k) => k.startsWith(`${e.reg.endpoint} `));
+    for (const k of keys) { void observations.get(k)!({ passive: true }).catch(() => {}); observations.delete(k); }
+    if (keys.length) say(`${e.reg.endpoint} ${ended}: its observations ended (${keys.map((k) => k.slice(e.reg.endpoint.length + 1)).join(', ')})`);
   };
   server.listeners.add(listener);
 

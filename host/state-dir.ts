@@ -1,4 +1,4 @@
-// A Node client's --state directory: one client at a time (a lock file with
+// A --state directory (a client's, or the server's): one process at a time (a lock file with
 // the owner's pid), and the command line it was set up with, so a later one
 // that names another endpoint or server is told instead of silently running
 // on what the directory holds.
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 export class StateInUseError extends Error {
   override readonly name = 'StateInUseError';
   constructor(readonly dir: string, readonly pid: number) {
-    super(`${dir} is in use by another xs-lwm2m client (pid ${pid})`);
+    super(`${dir} is in use by another xs-lwm2m process (pid ${pid})`);
   }
 }
 

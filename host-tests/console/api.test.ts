@@ -277,3 +277,39 @@ describe('web console HTTP API: a device registered over coaps', function () {
     }
   });
 });
+
+describe('web console HTTP API: a device that registers again', function () {
+  this.timeout(30_000);
+
+  it('its observations end with the old registration: Observe works again at once, the old one is gone (404), nothing waits for the old peer', async () => {
+    const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    const server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, requestTimeoutMs: 5000 });
+    const web = await startConsole({ server, port: 0 });
+    const sse = follow(web);
+    const uri = `coap://127.0.0.1:${udp.port}`;
+    const first = await startNodeClient({ endpointName: 'again-1', serverUri: uri, log: silentLogger });
+    let second: LwM2MClient | undefined;
+    const post = (op: string, body: unknown) => http(web, 'POST', `/api/devices/again-1/${op}`, { body: JSON.stringify(body) });
+    try {
+      await new Promise<void>((r) => { const t = setInterval(() => { if (server.clients.has('again-1')) { clearInterval(t); r(); } }, 10); });
+      await new Promise((r) => setTimeout(r, 50));   // our 2.01 reaches the client before the first DM request
+      const o1 = (await post('observe', { path: '/3/0/14' })).json() as { observation: ObservationJson };
+      first.halt();   // a reset: no De-register; the device comes back with a new Register
+      await first.stop();
+      second = await startNodeClient({ endpointName: 'again-1', serverUri: uri, log: silentLogger });
+      await sse.until((e) => e.event === 'observation-ended' && (e.data as { id: string }).id === o1.observation.id);
+      const ended = sse.events.find((e) => e.event === 'observation-ended')!.data as { reason: string };
+      assert.equal(ended.reason, 'again-1 registered again');
+      assert.deepEqual((await http(web, 'GET', '/api/observations')).json(), []);
+      const again = await post('observe', { path: '/3/0/14' });
+      assert.equal(again.status, 200, again.body);
+      const cancelOld = await http(web, 'DELETE', `/api/observations/${o1.observation.id}`);
+      assert.equal(cancelOld.status, 404);
+    } finally {
+      sse.close();
+      await second?.stop();
+      await web.close();
+      server.close();
+    }
+  });
+});

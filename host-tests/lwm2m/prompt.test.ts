@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { LwM2MClient } from '../../firmware/lwm2m/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
-import { LwM2MServer } from '../../host/lwm2m-server';
+import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { startNodeClient, startNodeDevice, type NodeDevice } from '../../host/runtime';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -225,5 +225,44 @@ describe('server prompt and a device that stopped answering', () => {
     assert.equal((await cmd('observe dead-1 /3/0/13')).at(-1), 'error: no answer from dead-1 to Observe /3/0/13 within 0.4 s');
     assert.deepEqual(await cmd('observe dead-1 /3/0/13').then((l) => l.at(-1)), 'error: no answer from dead-1 to Observe /3/0/13 within 0.4 s', 'no observation was left behind');
     assert.match((await cmd('list'))[0], /^dead-1 /);
+  });
+});
+
+describe('server prompt and a device that registers again', () => {
+  let server: LwM2MServer;
+  let uri: string;
+  const prompt = new PromptDriver();
+  const cmd = (line: string) => prompt.cmd(line);
+  const clients: LwM2MClient[] = [];
+  const registeredAnew = (ep: string) => new Promise<void>((resolve) => {
+    const l = (e: ServerEvent) => { if (e.type === 'registered' && e.reg.endpoint === ep) { server.listeners.delete(l); setTimeout(resolve, 50); } };
+    server.listeners.add(l);
+  });
+
+  before(async () => {
+    const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, requestTimeoutMs: 5000 });
+    uri = `coap://127.0.0.1:${udp.port}`;
+    const first = registeredAnew('again-2');
+    clients.push(await startNodeClient({ endpointName: 'again-2', serverUri: uri, log: silentLogger }));
+    await first;
+    prompt.start(server);
+    await prompt.until(() => prompt.prompts === 1);
+  });
+
+  after(async () => {
+    for (const c of clients) { c.halt(); await c.stop(); }
+    server.close();
+  });
+
+  it('says its observations ended, and the same path can be observed again', async () => {
+    assert.equal((await cmd('observe again-2 /3/0/14'))[0], '2.05 Content (tlv)');
+    const back = registeredAnew('again-2');
+    clients[0].halt();   // a reset: no De-register
+    clients.push(await startNodeClient({ endpointName: 'again-2', serverUri: uri, log: silentLogger }));
+    await back;
+    await prompt.until(() => prompt.lines.includes('again-2 registered again: its observations ended (/3/0/14)'));
+    assert.equal((await cmd('observe again-2 /3/0/14'))[0], '2.05 Content (tlv)');
+    assert.deepEqual(await cmd('cancel again-2 /3/0/14'), ['cancelled']);
   });
 });
