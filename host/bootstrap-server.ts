@@ -73,6 +73,8 @@ export interface BootstrapServerOptions {
   maxSessions?: number;
   /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
   trace?: EndpointOptions['trace'];
+  /** Told after configure() replaced the configuration (the CLI writes --config again). */
+  onConfigured?: (config: BootstrapConfig) => void;
 }
 
 const FORMATS = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JSON, 'senml-cbor': ContentFormat.SENML_CBOR } as const;
@@ -132,6 +134,7 @@ export class BootstrapServer {
   configure(config: BootstrapConfig): void {
     validateConfig(config);
     this.current = config;
+    try { this.o.onConfigured?.(config); } catch (e) { this.o.log.error(`bootstrap-server: the new configuration was not saved: ${(e as Error).message}`); }
   }
 
   configFor(ep: string): EndpointConfig | undefined {

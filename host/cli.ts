@@ -1,6 +1,6 @@
 // `xs-lwm2m` command line: client, bootstrap-server, server, demo.
 // Exit codes: 0 done, 1 could not run (a port in use, a failed demo), 2 a usage error.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileRegistrationStore } from './registration-store';
 import { makeHostImage } from '../firmware/lwm2m/fw-image';
@@ -183,7 +183,7 @@ function clientPsk(a: Args, coaps: boolean): { identity: string; key: Uint8Array
   return { identity, key: fromHex(keyHex) };
 }
 
-/** The server's PSK file: { "<endpoint>": { "identity": …, "keyHex": … } }. */
+/** The server's PSK file: { "<endpoint>": { "identity": …, "keyHex": … } }; the console's changes are written back to it. */
 function pskFile(a: Args): PskStore {
   const store = new PskStore();
   const file = a.str('psk-file');
@@ -193,7 +193,15 @@ function pskFile(a: Args): PskStore {
     if (!j || typeof j !== 'object' || Array.isArray(j)) throw new Error('want an object of endpoint names');
     for (const [ep, cred] of Object.entries(j)) store.setJson(ep, cred);
   } catch (e) { a.fail(`cannot use ${file}: ${(e as Error).message}`); }
+  store.onChange = () => writeWhole(file, JSON.stringify(store.toFileJson(), null, 2) + '\n', 0o600);
   return store;
+}
+
+/** Replaces a file whole (a temporary file renamed over it: a crash leaves the old or the new one). */
+function writeWhole(file: string, text: string, mode?: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, mode !== undefined ? { mode } : undefined);
+  renameSync(tmp, file);
 }
 
 /** The --config file, checked whole: every problem on its own line, no usage text (exit 2). */
@@ -224,6 +232,8 @@ async function bootstrapServer(a: Args): Promise<void> {
   const bs = new BootstrapServer({
     transport, timers: nodeTimers, random: nodeRandom, log, config, coaps: { transport: secure, crypto: nodeCrypto },
     ...(a.level() === 'debug' ? { trace: coapTracer(log) } : {}),
+    // A change made in the console is written back to --config (keys included: it is the operator's own file).
+    onConfigured: (c) => { writeWhole(file, JSON.stringify(c, null, 2) + '\n'); log.info(`configuration changed; ${file} rewritten`); },
     onEvent: (e) => {
       if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
       if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);

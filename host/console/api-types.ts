@@ -138,3 +138,6 @@ export interface EndpointConfigJson {
   /** The resources a sequence writes, secrets shown as "(hidden)". */
   writes: RecordJson[];
 }
+
+/** A pre-shared key the LwM2M Server holds for an endpoint: its identity, never the key. */
+export interface PskEntryJson { endpoint: string; identity: string }

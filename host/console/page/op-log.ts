@@ -1,18 +1,28 @@
 // The result of each operation on a device, newest first: the CoAP code with
 // its name, the format that came back, the client's reason on an error, or
-// why the console refused to send it at all.
+// why the console refused to send it at all. Kept across a reload of the page.
 import type { DiscoverJson, ResultJson } from '../api-types';
 import { ApiFailure } from './api';
 import { clock, fill, h } from './dom';
 import { showRecords } from './values';
+import { load, save } from './saved';
 
 /** Bound on entries kept per device. */
 const MAX_ENTRIES = 50;
 
 interface Entry { at: number; ok: boolean; what: string; status: string; format?: string; reason?: string; detail?: string; pending?: boolean }
 
-const logs = new Map<string, Entry[]>();
+/** Per device, newest first; kept in localStorage so a reload shows them again. */
+const logs = new Map<string, Entry[]>(load<Entry[]>('op-log').map(([ep, l]) => [ep, l.filter((e) => typeof e?.what === 'string').map((e) => (
+  // An answer the page was reloaded before: it is not coming to this page any more.
+  e.pending ? { ...e, pending: false, ok: false, status: 'no result seen', reason: 'the page was reloaded before the answer came' } : e))]));
 let shown: string | undefined;
+
+function persist(ep: string): void {
+  const l = logs.get(ep);
+  if (l) { logs.delete(ep); logs.set(ep, l); }   // most recently used last
+  save('op-log', logs);
+}
 
 /** An operation's line: a new one, or the one shown while it was pending, filled in place. */
 function add(ep: string, e: Entry, into?: Entry): void {
@@ -23,6 +33,7 @@ function add(ep: string, e: Entry, into?: Entry): void {
     l.length = Math.min(l.length, MAX_ENTRIES);
     logs.set(ep, l);
   }
+  persist(ep);
   if (shown === ep) render(ep);
 }
 
