@@ -2,7 +2,7 @@
 // only). Client-initiated (answers POST /bs?ep=) and server-initiated
 // (provision()) modes; by default Delete "/" → Write /0 and /1 → Discover
 // → Finish; on 4.06 it deletes and starts once more, then reports failure.
-import type { IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
+import type { EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, codeString } from '../firmware/coap/message';
 import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/formats';
@@ -18,7 +18,7 @@ import { parseQuery, segments, type CoapsOptions } from './lwm2m-server';
 import { DtlsTransport } from '../firmware/dtls/transport';
 import { identifyingDtls } from '../firmware/dtls/mux';
 import { identityText, type PskJson } from './psk-store';
-import { checkPskLength } from './psk-key';
+import { configProblems, writeValue } from './bootstrap-config';
 
 /** A server account as the JSON configuration names it (credentials as text). */
 export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
@@ -37,7 +37,7 @@ export interface EndpointConfig {
   psk?: PskJson;
   /** Rewrite the Bootstrap-Server Account at /0/0 (optional; a coaps URI takes `psk`). */
   bootstrap?: Omit<BootstrapAccountSpec, 'psk'>;
-  /** Extra resource writes after the accounts: { path: '/3/0/14', value: '+01:00' }. */
+  /** Extra resource writes after the accounts: { path: '/3/0/14', value: '+01:00' } (Opaque as hex, an Object Link as "3:0"). */
   writes?: Array<{ path: string; value: Value }>;
 }
 
@@ -71,6 +71,10 @@ export interface BootstrapServerOptions {
   onEvent?: (e: BootstrapEvent) => void;
   /** Bound on concurrent bootstrap sequences. */
   maxSessions?: number;
+  /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
+  trace?: EndpointOptions['trace'];
+  /** Told after configure() replaced the configuration (the CLI writes --config again). */
+  onConfigured?: (config: BootstrapConfig) => void;
 }
 
 const FORMATS = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JSON, 'senml-cbor': ContentFormat.SENML_CBOR } as const;
@@ -86,7 +90,7 @@ export class BootstrapServer {
   constructor(private readonly o: BootstrapServerOptions) {
     validateConfig(o.config);
     this.current = o.config;
-    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
+    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log, trace: o.trace });
     this.endpoint.onRequest = (req) => this.bootstrapRequest(req, false);
     if (o.coaps) {
       this.dtls = new DtlsTransport({
@@ -96,7 +100,7 @@ export class BootstrapServer {
           requireExtendedMasterSecret: o.coaps.requireExtendedMasterSecret,
         },
       });
-      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
+      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
       this.secureEndpoint.onRequest = (req) => this.bootstrapRequest(req, true);
     }
   }
@@ -133,6 +137,7 @@ export class BootstrapServer {
   configure(config: BootstrapConfig): void {
     validateConfig(config);
     this.current = config;
+    try { this.o.onConfigured?.(config); } catch (e) { this.o.log.error(`bootstrap-server: the new configuration was not saved: ${(e as Error).message}`); }
   }
 
   configFor(ep: string): EndpointConfig | undefined {
@@ -200,7 +205,9 @@ export class BootstrapServer {
       for (const w of cfg.writes ?? []) {
         const p = parsePath(w.path);
         if (!p || p.resourceId === undefined) return { ok: false, retry: false, diagnostic: `bad write path ${w.path}` };
-        const enc = encodePayload(format, p, [{ path: p, value: w.value }], resolveType);
+        const typed = writeValue(w.path, w.value);
+        if (!typed.ok) return { ok: false, retry: false, diagnostic: `write ${w.path}: ${typed.reason}` };
+        const enc = encodePayload(format, p, [{ path: p, value: typed.value }], resolveType);
         if (!enc.ok) return { ok: false, retry: false, diagnostic: `cannot encode ${w.path}: ${enc.reason}` };
         const { res } = await step('Write', Code.PUT, w.path, { contentFormat: format, payload: enc.value });
         if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write ${w.path} answered ${codeString(res.code)}` };
@@ -272,40 +279,10 @@ export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceReco
   return [[OBJ.SECURITY, sec], [OBJ.SERVER, srv]];
 }
 
-/** Throws with a message naming the bad field (never the key material). */
+/** Throws with every problem of the configuration, one per line, each naming its field (never key material). */
 export function validateConfig(c: BootstrapConfig): void {
-  if (!c || typeof c !== 'object' || !c.endpoints || typeof c.endpoints !== 'object') throw new Error('bootstrap config: "endpoints" object missing');
-  if (c.format !== undefined && !(c.format in FORMATS)) throw new Error(`bootstrap config: format must be one of ${Object.keys(FORMATS).join(', ')}`);
-  const keys = new Map<string, string>();
-  for (const [ep, e] of Object.entries(c.endpoints)) {
-    if (!Array.isArray(e.servers) || e.servers.length === 0) throw new Error(`bootstrap config: endpoint ${ep}: "servers" must list at least one server`);
-    const where = `bootstrap config: endpoint ${ep}`;
-    for (const s of e.servers) {
-      if (typeof s.uri !== 'string' || !/^coaps?:\/\//.test(s.uri)) throw new Error(`${where}: bad server uri ${String(s.uri)}`);
-      if (!Number.isInteger(s.ssid) || s.ssid < 1 || s.ssid > 65534) throw new Error(`${where}: ssid must be 1..65534`);
-      const psk = s.securityMode === 'psk';
-      if (s.securityMode !== undefined && s.securityMode !== 'nosec' && !psk) throw new Error(`${where}: ssid ${s.ssid}: securityMode must be "nosec" or "psk"`);
-      if (psk !== s.uri.startsWith('coaps:')) throw new Error(`${where}: ssid ${s.ssid}: ${psk ? 'securityMode "psk" needs a coaps:// uri' : 'a coaps:// uri needs securityMode "psk" with pskIdentity and pskKeyHex'}`);
-      if (psk) checkPsk(`${where}: ssid ${s.ssid}`, s.pskIdentity, s.pskKeyHex);
-    }
-    if (e.psk !== undefined) checkPsk(`${where}: psk`, e.psk?.identity, e.psk?.keyHex);
-    if (e.bootstrap?.uri.startsWith('coaps:') && !e.psk) throw new Error(`${where}: a coaps:// bootstrap account needs the endpoint's "psk"`);
-    // Keys (PSK server accounts, a written /0/x/5) go only to an endpoint that DTLS authenticates: one with its own "psk",
-    // which then may bootstrap over coaps only. Without it anyone could ask for them over plain coap with its name.
-    if (!e.psk && carriesKeyMaterial(e)) {
-      throw new Error(`${where}: its server accounts or writes carry key material (a PSK or /0/x/5), so it needs its own "psk": keys are written only over coaps, to an endpoint DTLS authenticated`);
-    }
-    if (e.psk) {
-      const other = keys.get(e.psk.identity);
-      if (other !== undefined && other !== e.psk.keyHex.toLowerCase()) throw new Error(`${where}: PSK identity ${JSON.stringify(e.psk.identity)} has another key in another entry`);
-      keys.set(e.psk.identity, e.psk.keyHex.toLowerCase());
-    }
-  }
+  const problems = configProblems(c);
+  if (problems.length === 1) throw new Error(`bootstrap config: ${problems[0]}`);
+  if (problems.length > 1) throw new Error(`bootstrap config: ${problems.length} problems:\n  ${problems.join('\n  ')}`);
 }
 
-/** An identity and a hex key; the message names the field, never the key. */
-function checkPsk(where: string, identity: unknown, keyHex: unknown): void {
-  if (typeof identity !== 'string' || identity.length === 0) throw new Error(`${where}: PSK identity missing`);
-  if (typeof keyHex !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(keyHex)) throw new Error(`${where}: PSK key must be an even number of hex digits`);
-  checkPskLength(fromHex(keyHex), where);
-}

@@ -12,30 +12,34 @@ export interface CommandSpec {
 
 const LOG = '[--log error|warn|info|debug]';
 const HTTP = '[--http [port]] [--http-address <ip>]';
+const TIMEOUT = '[--timeout <s>]';
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
-    usage: `demo [--once] [--coaps] [--update [push|pull]] [--verbose] ${HTTP}
+    usage: `demo [--once] [--coaps] [--update [push|pull]] [--verbose] ${HTTP} ${TIMEOUT}
       Bootstrap-Server, LwM2M Server and a client on loopback; prints each step.
       --coaps bootstraps and registers over DTLS 1.2 with pre-shared keys.
       --update then updates the client's firmware: the server pushes a new host image to
       /5/0/0 (or, with pull, serves it and writes its URI to /5/0/1) and executes Update; the
       client restarts into it and reports Update Result 1 with the new version in /3/0/3.
       --once exits 0 after the server has read /3/0; otherwise the web console runs
-      (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).`,
-    options: { once: 'switch', coaps: 'switch', update: 'optional', verbose: 'switch', http: 'optional', 'http-address': 'value' },
+      (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).
+      --timeout: how long the console waits for the device to answer an operation (default 5 s).`,
+    options: { once: 'switch', coaps: 'switch', update: 'optional', verbose: 'switch', http: 'optional', 'http-address': 'value', timeout: 'value' },
   },
   client: {
     usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key-file <file>]
-                [--state <dir>] [--firmware <dir>] [--port <n>] ${LOG}
+                [--state <dir> [--reset-state]] [--firmware <dir>] [--port <n>] ${LOG}
   client --server <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key-file <file>] [...]
-      Run the LwM2M client (from stored state in <dir> if present). A coaps:// URI (default
+      Run the LwM2M client (from stored state in <dir> if present; one client per <dir>, and a
+      <dir> set up for another --endpoint, --bootstrap or --server is refused unless --reset-state
+      drops what it holds). A coaps:// URI (default
       port 5684) needs the pre-shared key: its identity as text, the key (at least 16 bytes) in
       hex in the file --psk-key-file names, or in the environment as XS_LWM2M_PSK_KEY_HEX
       (never on the command line, which every user of the machine can read).
       --firmware <dir> gives it Firmware Update (/5): host images (xs-lwm2m image) go to two
       slots in <dir>; Update restarts the client on the new one, /3/0/3 its version.`,
-    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key-file': 'value', 'psk-key': 'value', state: 'value', firmware: 'value', port: 'value', log: 'value' },
+    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key-file': 'value', 'psk-key': 'value', state: 'value', 'reset-state': 'switch', firmware: 'value', port: 'value', log: 'value' },
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}
@@ -52,16 +56,21 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   server: {
     usage: `server [--port <n>] [--coaps-port <n>] [--psk-file <file.json>] [--require-ems] [--address <ip>] ${LOG} ${HTTP}
+         ${TIMEOUT} [--state <dir>]
       A small LwM2M Server (default UDP ports 5683 coap, 5684 coaps) with an interactive prompt
       (help lists its commands); --http serves the web console as well (default port 8080).
       --psk-file: { "<endpoint>": { "identity": "<text>", "keyHex": "<hex>" }, ... }; an endpoint
       listed there must register over coaps with that identity. The prompt's "update" serves
       firmware files for pulls at coap[s]://<address>:<port>/fw/<file>: the address is --address,
       or else the local address of the route toward the device. Keys are at least 16 bytes.
-      --require-ems refuses DTLS clients without the extended master secret (RFC 7627).`,
+      --require-ems refuses DTLS clients without the extended master secret (RFC 7627).
+      --timeout: how long the prompt and the console wait for a device to answer an operation
+      (default 5 s; a device that is offline or asleep is reported then).
+      --state <dir> keeps the registrations (coap) in <dir>/registrations.json across restarts:
+      a restarted server knows its devices at once, not at their next Update.`,
     options: {
       port: 'value', 'coaps-port': 'value', 'psk-file': 'value', 'require-ems': 'switch', address: 'value', log: 'value',
-      http: 'optional', 'http-address': 'value',
+      http: 'optional', 'http-address': 'value', timeout: 'value', state: 'value',
     },
   },
   image: {

@@ -1,26 +1,37 @@
 // `xs-lwm2m` command line: client, bootstrap-server, server, demo.
 // Exit codes: 0 done, 1 could not run (a port in use, a failed demo), 2 a usage error.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileRegistrationStore } from './registration-store';
 import { makeHostImage } from '../firmware/lwm2m/fw-image';
-import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
+import { consoleLogger, logTime, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
+import { coapTracer } from './coap-trace';
 import type { LogLevel, Logger } from '../firmware/platform/ports';
-import { BootstrapServer, validateConfig, type BootstrapConfig } from './bootstrap-server';
+import { BootstrapServer, type BootstrapConfig } from './bootstrap-server';
+import { configProblems, parseJsonText } from './bootstrap-config';
 import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Options } from './cli-args';
 import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } from './console/console-server';
 import { runDemo } from './demo';
 import { LwM2MServer } from './lwm2m-server';
-import { installTlv, startNodeDevice } from './runtime';
+import { DEREGISTER_TIMEOUT_MS, installTlv, startNodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { fromHex, toHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
 import { PSK_KEY_ENV, parsePskHex } from './psk-key';
 import { startShell } from './shell';
+import { StateConflictError, StateInUseError, lockState } from './state-dir';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A usage error: the message, then the usage of the command it concerns, exit 2. */
 function usageError(e: UsageError): never {
   process.stderr.write(`xs-lwm2m: ${e.message}\n\n${e.command ? commandUsage(e.command) : USAGE}`);
+  process.exit(2);
+}
+
+/** Input that cannot be used (a file, a state directory), not the shape of the command line: the reason without the usage, exit 2. */
+function badInput(msg: string): never {
+  process.stderr.write(`xs-lwm2m: ${msg}\n`);
   process.exit(2);
 }
 
@@ -47,6 +58,14 @@ class Args {
     if (!/^\d+$/.test(v) || n > 65535) this.fail(`--${key} must be 0..65535, not "${v}"`);
     return n;
   }
+  /** --timeout <seconds> as ms (default 5 s): the wait for a device's answer to a prompt or console operation. */
+  timeoutMs(): number {
+    const v = this.str('timeout');
+    if (v === undefined) return DEFAULT_REQUEST_TIMEOUT_MS;
+    const n = Number(v);
+    if (!/^\d+(\.\d+)?$/.test(v) || n < 0.1 || n > 600) this.fail(`--timeout is in seconds, 0.1 to 600, not "${v}"`);
+    return Math.round(n * 1000);
+  }
   level(): LogLevel {
     const v = this.str('log') ?? 'info';
     if (!['error', 'warn', 'info', 'debug'].includes(v)) this.fail('--log must be error, warn, info or debug');
@@ -68,20 +87,30 @@ async function bind<T>(what: Promise<T>, desc: { proto: 'UDP' | 'TCP'; port: num
   }
 }
 
+/** How long the prompt and the console wait for a device, by default (Leshan's UI waits as long). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
 /** Default console ports: the LwM2M Server's (and the demo's), the Bootstrap-Server's. */
 const SERVER_CONSOLE_PORT = 8080;
 const BOOTSTRAP_CONSOLE_PORT = 8081;
 
-/** The web console when --http or --http-address asks for it (or `always`, for the demo). */
-async function webConsole(a: Args, dfltPort: number, parts: Omit<ConsoleOptions, 'port' | 'address'>, always = false): Promise<WebConsole | undefined> {
+/** Where the web console is to listen: read (and checked) before anything is bound. */
+interface ConsoleChoice { port: number; address: string; asked: boolean; always: boolean }
+
+/** The console --http / --http-address ask for (or `always`, for the demo); undefined when none. */
+function consoleChoice(a: Args, dfltPort: number, always = false): ConsoleChoice | undefined {
   if (!always && !a.has('http') && !a.has('http-address')) return undefined;
-  const address = a.str('http-address') ?? DEFAULT_ADDRESS;
-  const asked = a.str('http') !== undefined;
-  const port = a.port('http', dfltPort);
+  return { port: a.port('http', dfltPort), address: a.str('http-address') ?? DEFAULT_ADDRESS, asked: a.str('http') !== undefined, always };
+}
+
+/** Starts the web console chosen by consoleChoice. */
+async function webConsole(c: ConsoleChoice | undefined, parts: Omit<ConsoleOptions, 'port' | 'address'>): Promise<WebConsole | undefined> {
+  if (!c) return undefined;
+  const { port, address } = c;
   const owner = 'another xs-lwm2m console (server, bootstrap-server or demo)';
   // The demo's default port is only a preference: a second demo takes a free one.
   const open = startConsole({ ...parts, port, address }).catch((e: NodeJS.ErrnoException) => {
-    if (always && !asked && e.code === 'EADDRINUSE') return startConsole({ ...parts, port: 0, address });
+    if (c.always && !c.asked && e.code === 'EADDRINUSE') return startConsole({ ...parts, port: 0, address });
     throw e;
   });
   return bind(open, { proto: 'TCP', port, address, owner, option: '--http' });
@@ -98,9 +127,10 @@ async function demo(a: Args): Promise<void> {
   const once = a.has('once');
   const how = a.has('update') ? a.str('update') ?? 'push' : undefined;
   if (how !== undefined && how !== 'push' && how !== 'pull') a.fail(`--update takes push or pull, not "${how}"`);
-  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose'), update: how });
   // --once is for CI: no console unless asked for.
-  const web = await webConsole(a, SERVER_CONSOLE_PORT, { server: demo.server, bootstrap: demo.bootstrap }, !once);
+  const http = consoleChoice(a, SERVER_CONSOLE_PORT, !once);
+  const demo = await runDemo({ once, coaps: a.has('coaps'), verbose: a.has('verbose'), update: how, requestTimeoutMs: a.timeoutMs() });
+  const web = await webConsole(http, { server: demo.server, bootstrap: demo.bootstrap });
   if (web) {
     process.stdout.write(`web console: ${web.url}\n`);
     const stop = demo.stop;
@@ -123,11 +153,23 @@ async function client(a: Args): Promise<void> {
   const psk = clientPsk(a, [bootstrapUri, serverUri].some((u) => u?.startsWith('coaps:')));
   const port = a.port('port', 0);
   const fwDir = a.str('firmware');
-  const device = await bind(startNodeDevice({
-    endpointName, bootstrapUri, serverUri, psk, stateDir: a.str('state'), port, logLevel: a.level(),
+  const stateDir = a.str('state');
+  if (a.has('reset-state') && stateDir === undefined) a.fail('--reset-state goes with --state <dir>');
+  const started = startNodeDevice({
+    endpointName, bootstrapUri, serverUri, psk, stateDir, resetState: a.has('reset-state'), port, logLevel: a.level(),
     ...(fwDir !== undefined ? { firmware: { dir: fwDir } } : {}),
-  }), { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
-  onSignal(() => device.stop());
+  }).catch((e: unknown) => {
+    if (e instanceof StateInUseError) cannotRun(`--state ${e.dir} is in use by another xs-lwm2m client (pid ${e.pid}); stop it, or give this one another --state directory`);
+    if (e instanceof StateConflictError) badInput(`--state ${e.message}: give this command line another --state directory, or add --reset-state to drop what ${e.dir} holds and start from this one`);
+    throw e;
+  });
+  const device = await bind(started, { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
+  onSignal(async () => {
+    const n = device.client.registeredServers.length;
+    process.stdout.write(n ? `stopping: de-registering from ${n} server${n > 1 ? 's' : ''} (waiting ${DEREGISTER_TIMEOUT_MS / 1000} s at most; Ctrl-C again exits at once)\n` : 'stopping\n');
+    await device.stop();
+    process.stdout.write('stopped\n');
+  });
 }
 
 const KEY_SOURCES = `--psk-key-file <file> or ${PSK_KEY_ENV}`;
@@ -152,7 +194,7 @@ function clientPsk(a: Args, coaps: boolean): { identity: string; key: Uint8Array
   try { return { identity, key: parsePskHex(text, file !== undefined ? `--psk-key-file ${file}` : PSK_KEY_ENV) }; } catch (e) { a.fail((e as Error).message); }
 }
 
-/** The server's PSK file: { "<endpoint>": { "identity": …, "keyHex": … } }. */
+/** The server's PSK file: { "<endpoint>": { "identity": …, "keyHex": … } }; the console's changes are written back to it. */
 function pskFile(a: Args): PskStore {
   const store = new PskStore();
   const file = a.str('psk-file');
@@ -162,41 +204,64 @@ function pskFile(a: Args): PskStore {
     if (!j || typeof j !== 'object' || Array.isArray(j)) throw new Error('want an object of endpoint names');
     for (const [ep, cred] of Object.entries(j)) store.setJson(ep, cred);
   } catch (e) { a.fail(`cannot use ${file}: ${(e as Error).message}`); }
+  store.onChange = () => writeWhole(file, JSON.stringify(store.toFileJson(), null, 2) + '\n', 0o600);
   return store;
+}
+
+/** Replaces a file whole (a temporary file renamed over it: a crash leaves the old or the new one). */
+function writeWhole(file: string, text: string, mode?: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, mode !== undefined ? { mode } : undefined);
+  renameSync(tmp, file);
+}
+
+/** The --config file, checked whole: every problem on its own line, no usage text (exit 2). */
+function loadBootstrapConfig(file: string): BootstrapConfig {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) {
+    badInput(`cannot use ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) badInput(`cannot use ${file}: ${parsed.reason}`);
+  const problems = configProblems(parsed.value);
+  if (problems.length) badInput(`cannot use ${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`}`);
+  return parsed.value as BootstrapConfig;
 }
 
 async function bootstrapServer(a: Args): Promise<void> {
   const file = a.need('config', 'bootstrap-server needs --config <file.json>');
-  let config: BootstrapConfig;
-  try { config = JSON.parse(readFileSync(file, 'utf8')) as BootstrapConfig; validateConfig(config); }
-  catch (e) { a.fail(`cannot use ${file}: ${(e as Error).message}`); }
+  const config = loadBootstrapConfig(file);
   const target = a.str('provision');
   const m = target === undefined ? undefined : /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target) ?? a.fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
   const log = consoleLogger(a.level(), 'bootstrap-server');
-  installTlv(log);
   const port = a.port('port', 5685), coapsPort = a.port('coaps-port', 5686), address = a.str('address') ?? '0.0.0.0';
+  const http = consoleChoice(a, BOOTSTRAP_CONSOLE_PORT);
+  installTlv(log);
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner, option: '--port' });
   const secure = await bind(openUdp({ port: coapsPort, address, log }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
   const bs = new BootstrapServer({
     transport, timers: nodeTimers, random: nodeRandom, log, config,
     coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') },
+    ...(a.level() === 'debug' ? { trace: coapTracer(log) } : {}),
+    // A change made in the console is written back to --config (keys included: it is the operator's own file).
+    onConfigured: (c) => { writeWhole(file, JSON.stringify(c, null, 2) + '\n'); log.info(`configuration changed; ${file} rewritten`); },
     onEvent: (e) => {
       if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
       if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);
     },
   });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps) for ${Object.keys(config.endpoints).join(', ')}`);
-  const web = await webConsole(a, BOOTSTRAP_CONSOLE_PORT, { bootstrap: bs, log });
+  const web = await webConsole(http, { bootstrap: bs, log });
   if (web) log.info(`web console: ${web.url}`);
   if (m) void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
   onSignal(async () => { await web?.close(); bs.close(); });
 }
 
-/** consoleLogger's "[prefix] I message" lines, drawn above the prompt instead of into it. */
+/** consoleLogger's "12:03:04.567 [prefix] I message" lines, drawn above the prompt instead of into it. */
 function promptLogger(level: LogLevel, prefix: string, say: (line: string) => void): Logger {
   const rank = ['error', 'warn', 'info', 'debug'].indexOf(level);
-  const line = (r: number, tag: string) => (m: string) => { if (rank >= r) say(`[${prefix}] ${tag} ${m}`); };
+  const line = (r: number, tag: string) => (m: string) => { if (rank >= r) say(`${logTime()} [${prefix}] ${tag} ${m}`); };
   return { error: line(0, 'E'), warn: line(1, 'W'), info: line(2, 'I'), debug: line(3, 'D') };
 }
 
@@ -204,7 +269,21 @@ async function server(a: Args): Promise<void> {
   const level = a.level();
   const port = a.port('port', 5683), coapsPort = a.port('coaps-port', 5684), address = a.str('address') ?? '0.0.0.0';
   const psk = pskFile(a);
+  const http = consoleChoice(a, SERVER_CONSOLE_PORT);
+  const requestTimeoutMs = a.timeoutMs();
   const early = consoleLogger(level, 'server');
+  // --state: one server per directory, its registrations kept there.
+  const stateDir = a.str('state');
+  let unlock = () => {};
+  if (stateDir !== undefined) {
+    try {
+      mkdirSync(stateDir, { recursive: true });
+      unlock = lockState(stateDir);
+    } catch (e) {
+      if (e instanceof StateInUseError) cannotRun(`--state ${e.dir} is in use by another xs-lwm2m process (pid ${e.pid}); stop it, or give this server another --state directory`);
+      cannotRun(`--state ${stateDir}: ${(e as Error).message}`);
+    }
+  }
   installTlv(early);
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log: early }), { proto: 'UDP', port, address, owner, option: '--port' });
@@ -213,14 +292,16 @@ async function server(a: Args): Promise<void> {
   const log = promptLogger(level, 'server', (line) => say(line));
   const server = new LwM2MServer({
     transport, timers: nodeTimers, random: nodeRandom, log, psk,
-    coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') },
+    coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') }, requestTimeoutMs,
+    ...(stateDir !== undefined ? { registrations: fileRegistrationStore(join(stateDir, 'registrations.json'), log) } : {}),
+    ...(level === 'debug' ? { trace: coapTracer(log) } : {}),
   });
   log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);
-  const web = await webConsole(a, SERVER_CONSOLE_PORT, { server, log });
+  const web = await webConsole(http, { server, log });
   if (web) log.info(`web console: ${web.url}`);
   const shell = startShell(server, (s) => process.stdout.write(s + '\n'));
   say = shell.say;
-  onSignal(async () => { await web?.close(); server.close(); });
+  onSignal(async () => { await web?.close(); server.close(); unlock(); });
 }
 
 /** `image`: a host image from a body file, for the Firmware Update of a Node client. */

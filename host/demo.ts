@@ -27,6 +27,8 @@ export interface DemoOptions {
   verbose?: boolean;
   /** After the Read of /3/0, update the client's firmware: the server pushes (or serves for a pull) a new host image. */
   update?: 'push' | 'pull';
+  /** Bound on each of the server's Device Management requests (the console's), ms. */
+  requestTimeoutMs?: number;
   out?: (line: string) => void;
 }
 
@@ -70,7 +72,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   const done = new Promise<boolean>((r) => { resolveDone = r; });
 
   const server = new LwM2MServer({
-    transport: serverUdp, timers: nodeTimers, random: nodeRandom, log: quiet, psk,
+    transport: serverUdp, timers: nodeTimers, random: nodeRandom, log: quiet, psk, requestTimeoutMs: o.requestTimeoutMs,
     coaps: serverDtlsUdp ? { transport: serverDtlsUdp, crypto: nodeCrypto } : undefined,
     onEvent: (e) => {
       if (e.type === 'registered') {

@@ -1,12 +1,12 @@
 // A small LwM2M Server for the laptop: Registration Interface (register,
 // update, de-register) and the Device Management / Information Reporting
 // operations to drive a device. Node only.
-import type { ClientObservation, CoapResponse, IncomingRequest, Peer, RequestOptions, ResponseSpec } from '../firmware/coap/api';
+import type { ClientObservation, CoapResponse, EndpointOptions, IncomingRequest, Peer, RequestOptions, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
 import { CoapTimeoutError } from '../firmware/coap/errors';
 import { getBlock } from '../firmware/coap/options';
-import { ContentFormat, decodePayload, encodePayload, parseLinkFormat, type Link, type ResourceRecord } from '../firmware/formats';
+import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, parseLinkFormat, type Link, type ResourceRecord } from '../firmware/formats';
 import { formatPath, parsePath } from '../firmware/model/path';
 import type { Path, Value } from '../firmware/model/types';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../firmware/platform/ports';
@@ -21,6 +21,8 @@ import { PskStore, identityText } from './psk-store';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { FW_RESULT_NAMES, FW_STATE_NAMES } from './console/enums';
+import type { RegistrationStore, SavedRegistration } from './registration-store';
 
 export interface ClientRegistration {
   endpoint: string;
@@ -55,7 +57,8 @@ export interface CoapsOptions {
 }
 
 export type ServerEvent =
-  | { type: 'registered'; reg: ClientRegistration }
+  /** `replaced`: the endpoint's previous registration, which this one ends (with its observations). */
+  | { type: 'registered'; reg: ClientRegistration; replaced?: ClientRegistration }
   | { type: 'updated'; reg: ClientRegistration }
   | { type: 'deregistered'; reg: ClientRegistration; expired?: boolean }
   /** Send (POST /dp) from a registered client, decoded. */
@@ -80,6 +83,11 @@ export interface LwM2MServerOptions {
   log: Logger;
   /** Bound on registered clients. */
   maxClients?: number;
+  /**
+   * Bound on each Device Management request, ms (the prompt's and the console's 5 s; Leshan's UI has
+   * the same): a device that does not answer is reported then, not after CoAP's own 93 s. Default: none.
+   */
+  requestTimeoutMs?: number;
   onEvent?: (e: ServerEvent) => void;
   /**
    * Where clients reach this server, for the URIs of files it serves (serveFile):
@@ -89,6 +97,16 @@ export interface LwM2MServerOptions {
   advertise?: { address?: string; port?: number; coapsPort?: number };
   /** Object definitions beyond the built-in ones (a vendor's, from --models DDF files): values are typed with them. */
   models?: ReadonlyMap<number, ObjectDef>;
+  /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
+  trace?: EndpointOptions['trace'];
+  /**
+   * Keeps the registrations across a restart of the server (registration-store.ts): loaded at
+   * construction (those whose lifetime has not run out), saved after each change. Registrations over
+   * coaps are not kept: their DTLS session does not survive the restart, and the device registers again.
+   */
+  registrations?: RegistrationStore;
+  /** Wall-clock ms for the stored registrations (default Date.now). */
+  wallClock?: () => number;
 }
 
 /** A Package block is sent this many times at most (each time with CoAP's own retransmissions) before a push gives up. */
@@ -100,12 +118,7 @@ const PACKAGE_RETRY_PAUSE_MS = 2_000;
 export const FILE_PATH = 'fw';
 
 /** State (/5/0/3) and Update Result (/5/0/5) by name, from the object's definition. */
-export const FW_STATE_NAMES: readonly string[] = Object.freeze(['Idle', 'Downloading', 'Downloaded', 'Updating']);
-export const FW_RESULT_NAMES: readonly string[] = Object.freeze([
-  'Initial value', 'Firmware updated successfully', 'Not enough flash memory', 'Out of RAM during download',
-  'Connection lost during download', 'Integrity check failure', 'Unsupported package type', 'Invalid URI',
-  'Firmware update failed', 'Unsupported protocol', 'Firmware update cancelled', 'Firmware update deferred',
-]);
+export { FW_RESULT_NAMES, FW_STATE_NAMES };
 export const fwStateText = (n: number): string => `${FW_STATE_NAMES[n] ?? 'unknown'} (${n})`;
 export const fwResultText = (n: number): string => `${FW_RESULT_NAMES[n] ?? 'unknown'} (${n})`;
 
@@ -141,6 +154,9 @@ export interface FirmwareUpdateOutcome {
   reason?: string;
 }
 
+/** A registration ends this long after its lifetime without an Update. */
+const EXPIRY_GRACE_MS = 10_000;
+
 /** Bound on registered clients, by default. */
 export const DEFAULT_MAX_CLIENTS = 64;
 /** DTLS handshakes running at once on the coaps port. */
@@ -165,7 +181,7 @@ export class LwM2MServer {
   constructor(private readonly o: LwM2MServerOptions) {
     this.resolveType = modelResolver(o.models);
     this.psk = o.psk ?? new PskStore();
-    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log });
+    this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log, trace: o.trace });
     this.endpoint.onRequest = (req) => this.handle(req, false);
     if (o.coaps) {
       this.dtls = new DtlsTransport({
@@ -178,9 +194,53 @@ export class LwM2MServer {
           requireExtendedMasterSecret: o.coaps.requireExtendedMasterSecret,
         },
       });
-      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log });
+      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
       this.secureEndpoint.onRequest = (req) => this.handle(req, true);
     }
+    this.restore();
+  }
+
+  // ------------------------------------------------------------ kept registrations
+
+  private wall(): number { return (this.o.wallClock ?? Date.now)(); }
+
+  /** The stored registrations whose lifetime has not run out, as if they had just been made or updated. */
+  private restore(): void {
+    const store = this.o.registrations;
+    if (!store) return;
+    const now = this.o.timers.now(), wall = this.wall();
+    let kept = 0, expired = 0;
+    for (const r of store.load()) {
+      const left = r.lastUpdate + r.lifetime * 1000 + EXPIRY_GRACE_MS - wall;
+      const links = parseLinkFormat(r.links);
+      if (left <= 0 || !links || this.clients.has(r.endpoint) || this.byId.has(r.id)) { expired++; continue; }
+      const reg: ClientRegistration = {
+        endpoint: r.endpoint, id: r.id, peer: { address: r.address, port: r.port }, lifetime: r.lifetime, binding: r.binding,
+        lwm2mVersion: r.lwm2mVersion, links, registeredAt: now - (wall - r.registeredAt), lastUpdate: now - (wall - r.lastUpdate),
+        updates: r.updates, secure: false,
+      };
+      this.clients.set(reg.endpoint, reg);
+      this.byId.set(reg.id, reg);
+      this.armExpiry(reg, left);
+      const n = Number(r.id);
+      if (Number.isInteger(n) && n >= this.nextId) this.nextId = n + 1;
+      kept++;
+    }
+    if (kept || expired) this.o.log.info(`server: ${kept} registration${kept === 1 ? '' : 's'} restored from ${store.where}${expired ? ` (${expired} expired meanwhile)` : ''}`);
+    if (expired) this.persist();
+  }
+
+  /** Stores the registrations (plain coap only) after a change. */
+  private persist(): void {
+    const store = this.o.registrations;
+    if (!store) return;
+    const now = this.o.timers.now(), wall = this.wall();
+    const all: SavedRegistration[] = [...this.clients.values()].filter((r) => !r.secure).map((r) => ({
+      endpoint: r.endpoint, id: r.id, address: r.peer.address, port: r.peer.port, lifetime: r.lifetime, binding: r.binding,
+      lwm2mVersion: r.lwm2mVersion, links: encodeLinkFormat(r.links), registeredAt: wall - (now - r.registeredAt),
+      lastUpdate: wall - (now - r.lastUpdate), updates: r.updates,
+    }));
+    store.save(all);
   }
 
   private handle(req: IncomingRequest, secure: boolean): ResponseSpec {
@@ -233,7 +293,8 @@ export class LwM2MServer {
     this.byId.set(reg.id, reg);
     this.armExpiry(reg);
     this.o.log.info(`server: registered ${ep} (lt=${reg.lifetime}, lwm2m=${reg.lwm2mVersion}${secure ? `, coaps, PSK identity ${JSON.stringify(reg.pskIdentity)}` : ''}) at /rd/${reg.id}`);
-    this.emit({ type: 'registered', reg });
+    this.persist();
+    this.emit({ type: 'registered', reg, ...(old ? { replaced: old } : {}) });
     return { code: Code.CREATED, locationPath: ['rd', reg.id] };
   }
 
@@ -250,6 +311,7 @@ export class LwM2MServer {
     reg.lastUpdate = this.o.timers.now();
     reg.updates++;
     this.armExpiry(reg);
+    this.persist();
     this.emit({ type: 'updated', reg });
     return { code: Code.CHANGED };
   }
@@ -353,20 +415,24 @@ export class LwM2MServer {
         return { ok: false, result: fw.result, reason: `${method === 'push' ? 'the Write of Package' : 'the Write of Package URI'} was answered ${delivered.code}${delivered.text ? `: ${delivered.text}` : ''}${fw.seq > mark && fw.result > 1 ? `; Update Result = ${fwResultText(fw.result)}` : ''}` };
       }
       // A failure is an Idle with a result told after the delivery began (the one before may be an old failure's).
-      const downloaded = await fw.until(() => fw.state === 2 || (fw.seq > mark && fw.state === 0 && fw.result > 1), downloadDeadline - this.o.timers.now());
+      // It also ends when the device goes back to Idle whatever the result (a cancel leaves 0), or its
+      // registration ends or is replaced (a restart: the observations went with it).
+      const downloaded = await fw.until(() => fw.state === 2 || (fw.seq > mark && fw.state === 0 && (fw.result > 1 || fw.leftDownloading)) || fw.gone !== undefined,
+        downloadDeadline - this.o.timers.now());
+      if (fw.gone !== undefined) return { ok: false, result: fw.result, reason: `${fw.gone} during the download (State was ${fwStateText(fw.state)})` };
       if (!downloaded) return { ok: false, result: fw.result, reason: `no Downloaded state within ${Math.round((o.downloadTimeoutMs ?? 600_000) / 1000)} s (State ${fwStateText(fw.state)})` };
+      if ((fw.state as number) !== 2 && fw.result <= 1) return { ok: false, result: fw.result, reason: `the download stopped: State is ${fwStateText(fw.state)}, Update Result ${fwResultText(fw.result)} (cancelled on the device?)` };
       if ((fw.state as number) !== 2) return { ok: false, result: fw.result, reason: `download failed, Update Result = ${fwResultText(fw.result)}` };
 
       // Update: the client restarts into the new image and registers again.
       const restartDeadline = this.o.timers.now() + (o.restartTimeoutMs ?? 120_000);
-      const reRegistered = fw.waitRegistration();
+      fw.expectRestart();
       const ex = await this.execute(ep, '/5/0/2');
       tell({ type: 'executed', code: ex.code, text: ex.text });
       if (ex.code !== '2.04') return { ok: false, result: fw.result, reason: `Update was answered ${ex.code}${ex.text ? `: ${ex.text}` : ''}` };
       const back = await fw.until(() => fw.registeredAgain || fw.result > 1, restartDeadline - this.o.timers.now());
       if (!back) return { ok: false, result: fw.result, reason: `${ep} did not register again within ${Math.round((o.restartTimeoutMs ?? 120_000) / 1000)} s of Update` };
       if (!fw.registeredAgain) return { ok: false, result: fw.result, reason: `update failed, Update Result = ${fwResultText(fw.result)}` };
-      await reRegistered;
       tell({ type: 'registered' });
       // Its DM requests are served once our 2.01 has reached it.
       await new Promise<void>((r) => this.o.timers.setTimeout(r, 50));
@@ -389,10 +455,11 @@ export class LwM2MServer {
     }
   }
 
-  private armExpiry(reg: ClientRegistration): void {
+  /** The registration ends `ms` from now (default: its lifetime and a grace period). */
+  private armExpiry(reg: ClientRegistration, ms = reg.lifetime * 1000 + EXPIRY_GRACE_MS): void {
     const t = this.expiry.get(reg.id);
     if (t !== undefined) this.o.timers.clearTimeout(t);
-    this.expiry.set(reg.id, this.o.timers.setTimeout(() => this.remove(reg, true), reg.lifetime * 1000 + 10_000));
+    this.expiry.set(reg.id, this.o.timers.setTimeout(() => this.remove(reg, true), ms));
   }
 
   private remove(reg: ClientRegistration, expired: boolean, replaced = false): void {
@@ -401,6 +468,7 @@ export class LwM2MServer {
     this.expiry.delete(reg.id);
     this.byId.delete(reg.id);
     if (this.clients.get(reg.endpoint) === reg) this.clients.delete(reg.endpoint);
+    if (!replaced) this.persist();
     if (!replaced) {
       this.o.log.info(`server: ${reg.endpoint} ${expired ? 'expired' : 'de-registered'}`);
       this.emit({ type: 'deregistered', reg, expired });
@@ -426,6 +494,31 @@ export class LwM2MServer {
     return this.clients.get(ep)?.secure ? this.secureEndpoint! : this.endpoint;
   }
 
+  /** The bound on each DM request (LwM2MServerOptions.requestTimeoutMs), undefined for CoAP's own. */
+  get requestTimeoutMs(): number | undefined { return this.o.requestTimeoutMs; }
+
+  /** One DM request to a registered client, within requestTimeoutMs; a timeout names the device and the operation. */
+  private async ask(ep: string, what: string, req: RequestOptions): Promise<CoapResponse> {
+    const timeout = this.o.requestTimeoutMs;
+    try {
+      return await this.via(ep).request(this.target(ep), timeout !== undefined ? { ...req, timeout } : req);
+    } catch (e) { throw this.unanswered(e, ep, what); }
+  }
+
+  private async askObserve(ep: string, what: string, req: RequestOptions, onNotify: (res: CoapResponse) => void): Promise<ClientObservation> {
+    const timeout = this.o.requestTimeoutMs;
+    try {
+      // The timeout rides along in the request, so a Cancel (GET Observe=1) is bounded too.
+      return await this.via(ep).observe(this.target(ep), timeout !== undefined ? { ...req, timeout } : req, onNotify);
+    } catch (e) { throw this.unanswered(e, ep, what); }
+  }
+
+  private unanswered(e: unknown, ep: string, what: string): unknown {
+    if (!(e instanceof CoapTimeoutError)) return e;
+    const t = this.o.requestTimeoutMs;
+    return new CoapTimeoutError(`no answer from ${ep} to ${what} ${t !== undefined ? `within ${t / 1000} s` : `(${e.message})`}`);
+  }
+
   // ---------------------------------------------------- DM operations
 
   /** Any request as given (payload bytes and options untouched): for what the typed operations would refuse to encode. */
@@ -435,12 +528,12 @@ export class LwM2MServer {
   }
 
   async read(ep: string, path: string, accept: number = ContentFormat.TLV): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.GET, path: segments(path), accept });
+    const res = await this.ask(ep, `Read ${path}`, { method: Code.GET, path: segments(path), accept });
     return this.result(res, path);
   }
 
   async discover(ep: string, path: string): Promise<OperationResult & { links?: Link[] }> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.GET, path: segments(path), accept: ContentFormat.LINK_FORMAT });
+    const res = await this.ask(ep, `Discover ${path}`, { method: Code.GET, path: segments(path), accept: ContentFormat.LINK_FORMAT });
     const text = utf8Decode(res.payload);
     return { code: codeString(res.code), contentFormat: res.contentFormat, text, links: res.code === Code.CONTENT ? parseLinkFormat(text) : undefined };
   }
@@ -452,7 +545,7 @@ export class LwM2MServer {
     const records: ResourceRecord[] = Array.isArray(value) ? value : [{ path: p, value }];
     const enc = encodePayload(format, p, records, this.resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
-    const res = await this.via(ep).request(this.target(ep), {
+    const res = await this.ask(ep, `Write ${path}`, {
       method: opts.replace === false ? Code.POST : Code.PUT, path: segments(path), contentFormat: format, payload: enc.value,
     });
     return this.result(res, path);
@@ -499,7 +592,7 @@ export class LwM2MServer {
   }
 
   async execute(ep: string, path: string, args = ''): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.POST, path: segments(path), ...(args ? { payload: utf8Encode(args), contentFormat: ContentFormat.TEXT } : {}) });
+    const res = await this.ask(ep, `Execute ${path}`, { method: Code.POST, path: segments(path), ...(args ? { payload: utf8Encode(args), contentFormat: ContentFormat.TEXT } : {}) });
     return this.result(res, path);
   }
 
@@ -507,32 +600,32 @@ export class LwM2MServer {
     const p = mustPath(objectPath);
     const enc = encodePayload(format, p, records, this.resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
-    const res = await this.via(ep).request(this.target(ep), { method: Code.POST, path: segments(objectPath), contentFormat: format, payload: enc.value });
+    const res = await this.ask(ep, `Create ${objectPath}`, { method: Code.POST, path: segments(objectPath), contentFormat: format, payload: enc.value });
     return { ...this.result(res, objectPath), location: res.locationPath.length ? '/' + res.locationPath.join('/') : undefined };
   }
 
   async delete(ep: string, path: string): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.DELETE, path: segments(path) });
+    const res = await this.ask(ep, `Delete ${path}`, { method: Code.DELETE, path: segments(path) });
     return this.result(res, path);
   }
 
   /** Write-Attributes: PUT with the attributes as Uri-Query (pmin=10, gt=3.5, …). */
   async writeAttributes(ep: string, path: string, attrs: Record<string, number | string | null>): Promise<OperationResult> {
     const query = Object.entries(attrs).map(([k, v]) => (v === null ? k : `${k}=${v}`));
-    const res = await this.via(ep).request(this.target(ep), { method: Code.PUT, path: segments(path), query });
+    const res = await this.ask(ep, `Write-Attributes ${path}`, { method: Code.PUT, path: segments(path), query });
     return this.result(res, path);
   }
 
   /** Observe; `cancel()` sends GET Observe=1, `cancel({ passive: true })` forgets it and RSTs the next notification. */
   async observe(ep: string, path: string, onNotify: (r: OperationResult) => void, accept: number = ContentFormat.TLV):
     Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
-    const obs = await this.via(ep).observe(this.target(ep), { method: Code.GET, path: segments(path), accept }, (res) => onNotify(this.result(res, path)));
-    return { first: this.result(obs.response, path), cancel: (opts) => obs.cancel(opts), observation: obs };
+    const obs = await this.askObserve(ep, `Observe ${path}`, { method: Code.GET, path: segments(path), accept }, (res) => onNotify(this.result(res, path)));
+    return { first: this.result(obs.response, path), cancel: (opts) => obs.cancel(opts).catch((e: unknown) => { throw this.unanswered(e, ep, `Cancel of the observation of ${path}`); }), observation: obs };
   }
 
   /** Read-Composite: FETCH on the root with a SenML list of paths (Transport §6.4.6). */
   async readComposite(ep: string, paths: string[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) });
+    const res = await this.ask(ep, `Read-Composite ${paths.join(' ')}`, { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) });
     return this.result(res, '/');
   }
 
@@ -540,16 +633,16 @@ export class LwM2MServer {
   async writeComposite(ep: string, records: ResourceRecord[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
     const enc = encodePayload(format, {}, records, this.resolveType);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
-    const res = await this.via(ep).request(this.target(ep), { method: Code.IPATCH, path: [], contentFormat: format, payload: enc.value });
+    const res = await this.ask(ep, 'Write-Composite', { method: Code.IPATCH, path: [], contentFormat: format, payload: enc.value });
     return this.result(res, '/');
   }
 
   /** Observe-Composite: FETCH Observe=0 with a list of paths; notifications carry all of them. */
   async observeComposite(ep: string, paths: string[], onNotify: (r: OperationResult) => void, format: number = ContentFormat.SENML_CBOR):
     Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
-    const obs = await this.via(ep).observe(this.target(ep), { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) },
+    const obs = await this.askObserve(ep, `Observe-Composite ${paths.join(' ')}`, { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) },
       (res) => onNotify(this.result(res, '/')));
-    return { first: this.result(obs.response, '/'), cancel: (opts) => obs.cancel(opts), observation: obs };
+    return { first: this.result(obs.response, '/'), cancel: (opts) => obs.cancel(opts).catch((e: unknown) => { throw this.unanswered(e, ep, 'Cancel of the composite observation'); }), observation: obs };
   }
 
   private result(res: CoapResponse, path: string): OperationResult {
@@ -583,12 +676,28 @@ class FirmwareWatch {
   /** Values received (first answers and notifications), changed or not. */
   seq = 0;
   registeredAgain = false;
+  /** State went from Downloading to something else since the observation began. */
+  leftDownloading = false;
+  /** Why the registration this watch follows is gone (before Update), or undefined. */
+  gone: string | undefined;
+  private restarting = false;
   private cancels: Array<(o?: { passive?: boolean }) => Promise<void>> = [];
   private wake: (() => void) | null = null;
-  private listener: ((e: ServerEvent) => void) | null = null;
+  private readonly listener: (e: ServerEvent) => void;
 
   constructor(private readonly server: LwM2MServer, private readonly ep: string, private readonly timers: Timers,
-    private readonly tell: (e: FirmwareUpdateEvent) => void) {}
+    private readonly tell: (e: FirmwareUpdateEvent) => void) {
+    this.listener = (e) => {
+      if (e.reg.endpoint !== this.ep) return;
+      if (e.type === 'registered') {
+        if (this.restarting) this.registeredAgain = true;
+        else this.gone = `${this.ep} registered again`;
+      } else if (e.type === 'deregistered') this.gone = `${this.ep} ${e.expired ? 'expired' : 'de-registered'}`;
+      else return;
+      this.wake?.();
+    };
+    server.listeners.add(this.listener);
+  }
 
   /** Observes /5/0/3 and /5/0/5 (the first values count as changes); a reason when it could not. */
   async observe(): Promise<string | undefined> {
@@ -609,6 +718,7 @@ class FirmwareWatch {
 
   private setState(n: number): void {
     if (n === this.state) { this.wake?.(); return; }
+    if (this.state === 1) this.leftDownloading = true;
     this.state = n;
     this.tell({ type: 'state', state: n });
     this.wake?.();
@@ -621,18 +731,10 @@ class FirmwareWatch {
     this.wake?.();
   }
 
-  /** Resolves once the client has registered again (a new registration of the endpoint). */
-  waitRegistration(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.listener = (e) => {
-        if (e.type === 'registered' && e.reg.endpoint === this.ep) {
-          this.registeredAgain = true;
-          resolve();
-          this.wake?.();
-        }
-      };
-      this.server.listeners.add(this.listener);
-    });
+  /** From now on a new registration of the endpoint is the restart into the new image (registeredAgain). */
+  expectRestart(): void {
+    this.restarting = true;
+    this.gone = undefined;
   }
 
   /** Waits until pred() holds (true) or `ms` pass (false). */
@@ -656,7 +758,7 @@ class FirmwareWatch {
   close(): void {
     for (const c of this.cancels) void c({ passive: false }).catch(() => {});
     this.cancels = [];
-    if (this.listener) this.server.listeners.delete(this.listener);
+    this.server.listeners.delete(this.listener);
     this.wake = null;
   }
 }

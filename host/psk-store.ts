@@ -4,7 +4,7 @@
 // registration (or Bootstrap-Request) is then accepted only for the endpoint
 // that identity belongs to. Keys are never listed, logged or put in errors.
 import { pskIdentityTag } from '../firmware/dtls/mux';
-import { fromHex } from '../firmware/util/hex';
+import { fromHex, toHex } from '../firmware/util/hex';
 import { checkPskLength } from './psk-key';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 
@@ -22,6 +22,8 @@ export function identityText(tag: string | undefined): string | undefined {
 export class PskStore {
   private readonly byEndpoint = new Map<string, PskEntry>();
   private readonly byTag = new Map<string, PskEntry>();
+  /** Told after each change (the CLI writes --psk-file again). */
+  onChange: (() => void) | null = null;
 
   /** Adds or replaces an endpoint's credentials; an identity belongs to one endpoint only. */
   set(endpoint: string, identity: string, key: Uint8Array): void {
@@ -31,10 +33,11 @@ export class PskStore {
     const tag = pskIdentityTag(utf8Encode(identity));
     const other = this.byTag.get(tag);
     if (other && other.endpoint !== endpoint) throw new Error(`psk: identity ${JSON.stringify(identity)} already belongs to ${other.endpoint}`);
-    this.delete(endpoint);
+    this.forget(endpoint);
     const e: PskEntry = { endpoint, identity, key: key.slice() };
     this.byEndpoint.set(endpoint, e);
     this.byTag.set(tag, e);
+    this.onChange?.();
   }
 
   /** From the JSON form ({ identity, keyHex }); throws naming the field, never echoing the key. */
@@ -45,11 +48,22 @@ export class PskStore {
   }
 
   delete(endpoint: string): boolean {
+    if (!this.forget(endpoint)) return false;
+    this.onChange?.();
+    return true;
+  }
+
+  private forget(endpoint: string): boolean {
     const e = this.byEndpoint.get(endpoint);
     if (!e) return false;
     this.byEndpoint.delete(endpoint);
     this.byTag.delete(pskIdentityTag(utf8Encode(e.identity)));
     return true;
+  }
+
+  /** The whole store in the --psk-file form, keys included: for that file only, never for a log or an answer. */
+  toFileJson(): Record<string, PskJson> {
+    return Object.fromEntries([...this.byEndpoint.values()].map((e) => [e.endpoint, { identity: e.identity, keyHex: toHex(e.key) }]));
   }
 
   forEndpoint(endpoint: string): PskEntry | undefined { return this.byEndpoint.get(endpoint); }

@@ -16,6 +16,8 @@ import type { FirmwareSlot, LogLevel, Logger } from '../firmware/platform/ports'
 import { pendingUpdateStore, storePersistence } from '../firmware/lwm2m/persistence';
 import { RecordStore } from '../firmware/store/record-store';
 import { utf8Encode } from '../firmware/util/utf8';
+import { coapTracer } from './coap-trace';
+import { checkStateSetup, lockState } from './state-dir';
 
 let tlvInstalled = false;
 /** Use the AssemblyScript wasm TLV codec when it has been built (npm run build). */
@@ -40,6 +42,10 @@ export interface NodeClientOptions {
   port?: number;
   logLevel?: LogLevel;
   log?: Logger;
+  /** Drop what stateDir holds and start from these options (a directory set up for another endpoint or server is refused otherwise). */
+  resetState?: boolean;
+  /** Bound on each De-register when the client stops, ms (default 5 s: a server that is gone does not hold up Ctrl-C). */
+  deregisterTimeoutMs?: number;
   onEvent?: (e: ClientEvent) => void;
   /** The application's objects (ClientOptions.objects): IPSO objects with ready handlers, its own definitions and handlers. */
   objects?: ClientOptions['objects'];
@@ -92,6 +98,12 @@ export interface NodeDevice {
   stop(): Promise<void>;
 }
 
+/** The configuration's flash file in a state directory. */
+const STORE_FILE = 'lwm2m-store.bin';
+
+/** How long a host client's stop waits for each server's answer to De-register. */
+export const DEREGISTER_TIMEOUT_MS = 5000;
+
 /** The factory firmware version of a Node client. */
 export const NODE_FACTORY_VERSION = '0.1.0';
 
@@ -103,6 +115,15 @@ export async function startNodeClient(o: NodeClientOptions): Promise<LwM2MClient
 export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
   const log = o.log ?? consoleLogger(o.logLevel ?? 'info', 'client');
   installTlv(log);
+  // One client per state directory, and only the one it was set up for (state-dir.ts).
+  let unlock = () => {};
+  if (o.stateDir) {
+    if (!existsSync(o.stateDir)) mkdirSync(o.stateDir, { recursive: true });
+    unlock = lockState(o.stateDir);
+    try {
+      checkStateSetup(o.stateDir, STORE_FILE, { endpoint: o.endpointName, bootstrap: o.bootstrapUri, server: o.serverUri }, o.resetState ?? false);
+    } catch (e) { unlock(); throw e; }
+  }
   let current!: Booted;
   let restarts = 0;
   let waiting: Array<(c: LwM2MClient) => void> = [];
@@ -129,7 +150,7 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     restarting.catch((e: Error) => log.error(`runtime: restart failed: ${e.message}`));
   };
 
-  current = await boot(o, log, restart);
+  try { current = await boot(o, log, restart); } catch (e) { unlock(); throw e; }
   return {
     get client() { return current.client; },
     get version() { return current.version; },
@@ -139,7 +160,7 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     stop: async () => {
       stopped = true;
       await restarting?.catch(() => {});
-      await current.client.stop();
+      try { await current.client.stop(); } finally { unlock(); }
     },
   };
 }
@@ -157,7 +178,7 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
   const v6 = /\[/.test(o.bootstrapUri ?? o.serverUri ?? '');
   const transport = await bindUdp({ port: o.port ?? 0, address: v6 ? '::' : '0.0.0.0', log });
   const flashes: FileFlash[] = [];
-  const mount = (dir: string, file = 'lwm2m-store.bin') => {
+  const mount = (dir: string, file = STORE_FILE) => {
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     const flash = new FileFlash(join(dir, file), { byteLength: 16384, blockSize: 4096 });
     flashes.push(flash);
@@ -196,6 +217,7 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
     dtls: { crypto: nodeCrypto },
     persistence,
     resolveHost,
+    deregisterTimeoutMs: o.deregisterTimeoutMs ?? DEREGISTER_TIMEOUT_MS,
     device: {
       manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: hostname(), firmwareVersion: version,
       softwareVersion: `node ${process.version}`, deviceType: 'laptop', powerSources: [5],
@@ -209,6 +231,8 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
     ...(firmware ? { firmware } : {}),
     onEvent: o.onEvent,
     ...o.extra,
+    // --log debug: every CoAP message in and out (above DTLS), beside what the layers log.
+    ...(o.logLevel === 'debug' ? { coap: { ...o.extra?.coap, trace: coapTracer(log) } } : {}),
   });
   const release = () => {
     transport.close();

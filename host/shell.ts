@@ -11,6 +11,7 @@ import { checkPath, parseTyped, pathLabel, showRecords } from './console/typed-v
 import { freeInstanceId } from './console/device-objects';
 import { readFileSync } from 'node:fs';
 import { hostImageFormat } from '../firmware/lwm2m/fw-image';
+import { splitWords } from './words';
 import { fwResultText, fwStateText, type FirmwareUpdateEvent, type LwM2MServer, type OperationResult, type ServerEvent } from './lwm2m-server';
 
 const FORMATS = Object.keys(FORMAT_IDS).join('|');
@@ -18,7 +19,7 @@ const FORMATS = Object.keys(FORMAT_IDS).join('|');
 const HELP = `commands (<path> is /object/instance/resource, e.g. /3/0/0):
   list
   read <ep> <path> [${FORMATS}]
-  write <ep> <path> <value>                 a resource
+  write <ep> <path> <value>                 a resource ("…" or '…' around a value with spaces, "" an empty one)
   write <ep> </o/i> <rid>=<value> ...       some resources of an instance (partial update)
   execute <ep> <path> [arguments]
   create <ep> </o>[/i] <rid>=<value> ...    (no instance id: the lowest free one)
@@ -41,8 +42,12 @@ export interface ShellOptions {
   input?: Readable;
   /** Where the prompt is drawn (default stdout). */
   output?: Writable;
-  /** `quit` (default: SIGINT to this process, which de-registers and exits). */
+  /** `quit`, Ctrl-C on an empty line, Ctrl-D (default: SIGINT to this process, which closes the server and exits). */
   onQuit?: () => void;
+  /** Treat the input as a terminal (keys, Ctrl-C, Ctrl-D) whatever it is; default: when the output is a TTY. */
+  terminal?: boolean;
+  /** A command still waiting for its device after this long says so, ms (default 1000). */
+  pendingNoticeMs?: number;
 }
 
 /** A mistake in the command line: printed as one line, nothing sent. */
@@ -72,7 +77,8 @@ function assignments(base: Path, items: string[]): ResourceRecord[] {
   });
 }
 
-interface Command { args: string; min: number; run(ep: string, args: string[]): Promise<void> }
+/** `raw`: the rest of the line after the first argument, as typed (Execute arguments keep their quotes). */
+interface Command { args: string; min: number; run(ep: string, args: string[], raw: string): Promise<void> }
 
 export interface Shell {
   /** Print a line that did not come from a command (a log line), redrawing the prompt under it. */
@@ -82,7 +88,7 @@ export interface Shell {
 
 export function startShell(server: LwM2MServer, out: (s: string) => void, opts: ShellOptions = {}): Shell {
   const output = opts.output ?? process.stdout;
-  const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'lwm2m> ' });
+  const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'lwm2m> ', ...(opts.terminal !== undefined ? { terminal: opts.terminal } : {}) });
   const terminal = (rl as unknown as { terminal: boolean }).terminal;
   const observations = new Map<string, (opts?: { passive?: boolean }) => Promise<void>>();
   let busy = 0;
@@ -98,6 +104,12 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   };
   const listener = (e: ServerEvent) => {
     if (e.type === 'send') say(`send from ${e.reg.endpoint} (${formatName(e.contentFormat)}):\n${showRecords(e.records)}`);
+    // Observations end with the registration (a new Register or its end): forget them, so they can be made again.
+    const ended = e.type === 'deregistered' ? (e.expired ? 'expired' : 'de-registered') : e.type === 'registered' && e.replaced ? 'registered again' : undefined;
+    if (!ended) return;
+    const keys = [...observations.keys()].filter((k) => k.startsWith(`${e.reg.endpoint} `));
+    for (const k of keys) { void observations.get(k)!({ passive: true }).catch(() => {}); observations.delete(k); }
+    if (keys.length) say(`${e.reg.endpoint} ${ended}: its observations ended (${keys.map((k) => k.slice(e.reg.endpoint.length + 1)).join(', ')})`);
   };
   server.listeners.add(listener);
 
@@ -130,14 +142,15 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     } },
     'write': { args: '<ep> <path> <value> | <ep> </o/i> <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
       const target = path(p);
-      if (target.resourceId !== undefined) print(await server.write(ep, formatPath(target), check(parseTyped(target, rest.join(' ')))));
+      // One word is the value as typed ("" an empty string); several unquoted words are one text with spaces.
+      if (target.resourceId !== undefined) print(await server.write(ep, formatPath(target), check(parseTyped(target, rest.length === 1 ? rest[0] : rest.join(' ')))));
       else if (target.instanceId !== undefined) print(await server.write(ep, formatPath(target), assignments(target, rest), { replace: false }));
       else throw new UsageError('write names a resource (/o/i/r) or an instance (/o/i)');
     } },
-    'execute': { args: '<ep> <path> [arguments]', min: 1, run: async (ep, [p, ...rest]) => {
+    'execute': { args: '<ep> <path> [arguments]', min: 1, run: async (ep, [p], raw) => {
       const target = path(p);
       if (target.resourceId === undefined) throw new UsageError('execute names a resource, e.g. /1/0/8');
-      print(await server.execute(ep, formatPath(target), rest.join(' ')));
+      print(await server.execute(ep, formatPath(target), raw));
     } },
     'create': { args: '<ep> </o>[/i] <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
       const target = path(p);
@@ -225,24 +238,67 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   };
 
   const run = async (line: string) => {
-    const [cmd, ep, ...args] = line.trim().split(/\s+/);
-    if (!cmd) return;
+    const split = splitWords(line);
+    if ('error' in split) throw new UsageError(`${split.error}: put a value with spaces in "…", an empty one as ""`);
+    const [cmd, ep, ...args] = split.words;
+    if (cmd === undefined) return;
+    const raw = split.starts.length > 3 ? line.slice(split.starts[3]).trim() : '';
     if (cmd === 'help') { out(HELP); return; }
-    if (cmd === 'quit' || cmd === 'exit') { rl.close(); (opts.onQuit ?? (() => process.kill(process.pid, 'SIGINT')))(); return; }
+    if (cmd === 'quit' || cmd === 'exit') { quit(); rl.close(); return; }
     if (cmd === 'list') { list(); return; }
     const c = commands[cmd];
     if (!c) throw new UsageError(`unknown command "${cmd}"; try help`);
     if (!ep || args.length < c.min) throw new UsageError(`usage: ${cmd} ${c.args}`);
     if (!server.clients.has(ep)) throw new UsageError(`${ep} is not registered; list shows who is`);
-    await c.run(ep, args);
+    await c.run(ep, args, raw);
   };
 
+  // Ctrl-C, Ctrl-D and `quit` all end the prompt through here, once. Without a SIGINT
+  // listener readline would pause its input on Ctrl-C, and the prompt would freeze.
+  let ending = false;
+  let closing = false;
+  const quit = () => {
+    if (ending) return;
+    ending = true;
+    server.listeners.delete(listener);
+    (opts.onQuit ?? (() => process.kill(process.pid, 'SIGINT')))();
+  };
+  rl.on('SIGINT', () => {
+    // Ctrl-C drops a half-typed line, as a shell does; on an empty line it quits.
+    if (rl.line.length > 0) {
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      output.write('^C\n');
+      rl.prompt();
+      return;
+    }
+    output.write('^C\n');
+    rl.close();
+  });
+  let rlClosed = false;
+  rl.on('close', () => {
+    rlClosed = true;
+    if (closing) return;
+    // Ctrl-D (end of input at a terminal) quits. Input that is not a terminal (a script piped
+    // in, /dev/null under a service manager) ends the prompt only: the server goes on.
+    if (terminal) quit();
+    else if (!ending) out('input closed: the prompt ends; the server runs on until Ctrl-C or SIGTERM');
+  });
+
+  // A command whose device is slow says so after a moment, and how long it will wait; its result
+  // or its failure follows, naming the device and the operation (other lines may come between).
+  const pendingNotice = opts.pendingNoticeMs ?? 1000;
   rl.on('line', (line) => {
     busy++;
+    const [cmd, ep] = line.trim().split(/\s+/);
+    const waiting = cmd && ep && cmd !== 'update' && commands[cmd] && server.clients.has(ep) ? setTimeout(() => {
+      const t = server.requestTimeoutMs;
+      out(`waiting for ${ep} to answer ${line.trim()}${t !== undefined ? ` (up to ${t / 1000} s)` : ''} …`);
+    }, pendingNotice) : undefined;
     run(line)
       .catch((e) => out(e instanceof UsageError ? e.message : `error: ${(e as Error).message}`))
-      .finally(() => { busy--; rl.prompt(); });
+      .finally(() => { clearTimeout(waiting); busy--; if (!rlClosed) rl.prompt(); });
   });
   rl.prompt();
-  return { say, close: () => { server.listeners.delete(listener); rl.close(); } };
+  return { say, close: () => { closing = true; server.listeners.delete(listener); rl.close(); } };
 }

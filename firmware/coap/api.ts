@@ -166,6 +166,11 @@ export interface EndpointOptions {
   responseTimeout?: number;
   /** Length of the tokens we generate, 1–8; default 4. */
   tokenLength?: number;
+  /**
+   * Told of every datagram this endpoint sends and receives, as it crosses the transport (above DTLS):
+   * a debug trace for tools. Absent (the default), nothing is done per datagram.
+   */
+  trace?: (direction: 'in' | 'out', datagram: Uint8Array, peer: Peer) => void;
 }
 
 export interface EndpointStats {

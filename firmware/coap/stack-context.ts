@@ -91,7 +91,7 @@ export class StackContext {
       exchangeLifetime: exchangeLifetime(this.params),
       nonLifetime: nonLifetime(this.params),
     });
-    this.seam = new TransportSeam(opts.transport, this.stats, this.log);
+    this.seam = new TransportSeam(opts.transport, this.stats, this.log, opts.trace);
     this.deadlines = new Deadlines(this.timers);
     this.shares = new PeerShares(this.stats);
     const r = this.random.bytes(5);

@@ -25,11 +25,13 @@ export class TransportSeam {
     private readonly transport: DatagramTransport,
     private readonly stats: EndpointStats,
     private readonly log: Logger,
+    private readonly trace?: (direction: 'in' | 'out', datagram: Uint8Array, peer: Peer) => void,
   ) {}
 
   /** Starts delivering datagrams, each with its sender as a Peer. */
-  listen(onDatagram: (data: Uint8Array, peer: Peer) => void): void {
+  listen(deliver: (data: Uint8Array, peer: Peer) => void): void {
     const t = this.transport;
+    const onDatagram = this.trace ? (data: Uint8Array, peer: Peer) => { this.traced('in', data, peer); deliver(data, peer); } : deliver;
     t.onReceive = identifies(t)
       ? (data, address, port) => {
         const identity = t.identityOf(address, port);
@@ -40,11 +42,17 @@ export class TransportSeam {
 
   send(bytes: Uint8Array, peer: Peer): void {
     this.stats.sent++;
+    if (this.trace) this.traced('out', bytes, peer);
     try {
       this.transport.send(bytes, peer.address, peer.port);
     } catch (e) {
       this.log.warn(`coap: send to ${peer.address}:${peer.port} failed: ${(e as Error).message}`);
     }
+  }
+
+  /** A tracer that throws does not take the datagram with it. */
+  private traced(direction: 'in' | 'out', data: Uint8Array, peer: Peer): void {
+    try { this.trace!(direction, data, peer); } catch { /* the trace is for people; the stack goes on */ }
   }
 
   /** A confirmable message to this peer went unanswered to the end (RFC 7252 §4.2): tell the transport. */

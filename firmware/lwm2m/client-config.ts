@@ -40,6 +40,10 @@ export interface ConfigPersistence {
   saveAttributes?(record: Uint8Array | null): boolean;
   /** Factory Reset: erases the configuration and the attributes in one commit; false when it could not. */
   clear?(): boolean;
+  /** The record of the Register forms strict servers took (register-forms.ts), beside the configuration. */
+  loadRegisterForms?(): Uint8Array | undefined;
+  /** Stores (or, with null, deletes) that record; false when it could not be stored. */
+  saveRegisterForms?(record: Uint8Array | null): boolean;
 }
 
 export interface FactoryConfig {
@@ -70,6 +74,11 @@ export interface ClientOptions {
   firmware?: FirmwareUpdateOptions;
   /** Bootstrap-Request retry: first delay and cap, seconds (exponential with jitter). */
   bootstrapRetry?: { initialDelay?: number; maxDelay?: number };
+  /**
+   * Bound on each De-register (stop, Bootstrap-Request Trigger), ms; default: CoAP's own retransmissions
+   * (up to MAX_TRANSMIT_WAIT, 93 s, for a server that is gone).
+   */
+  deregisterTimeoutMs?: number;
   /** Bootstrap sequence abandoned after this long without a request from the Bootstrap-Server, seconds (default EXCHANGE_LIFETIME). */
   bootstrapSequenceTimeout?: number;
   limits?: Partial<ApplyLimits>;

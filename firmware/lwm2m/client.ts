@@ -38,6 +38,7 @@ import { sendTo, setValue, type SendResult } from './app-data';
 import { OBJ, SECURITY_MODE } from './ids';
 import { ObjectTree } from './object-tree';
 import type { Registration } from './registration';
+import { RegisterForms } from './register-forms';
 import { ServerSet, samePeer, type ServerSetReport } from './server-set';
 import { QueueLink } from './queue-mode';
 import { servesPeer } from './own-peers';
@@ -83,9 +84,12 @@ export class LwM2MClient {
   /** The objects served: the client's own (0, 1, 2, 3, and 5 with firmware) and the application's (ClientOptions.objects). */
   readonly objects: ObjectRegistry;
   private readonly supported: ReadonlySet<number>;
+  /** The Register form each strict server took, kept in the store across restarts. */
+  private readonly registerForms: RegisterForms;
 
   constructor(private readonly o: ClientOptions) {
     const params = resolveParams(o.coap?.params);
+    this.registerForms = new RegisterForms(o.persistence, o.log);
     this.queue = o.queueMode ? new QueueLink(o.transport, o.queueMode.awakeMs ?? maxTransmitWait(params), {
       timers: o.timers, log: o.log,
       nextWake: () => minDefined(this.servers.nextUpdateIn(), this.dm.reporting.nextDueIn()),
@@ -105,6 +109,7 @@ export class LwM2MClient {
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
       updateMargin: maxTransmitWait(params) / 1000, links: this, queueMode: o.queueMode !== undefined,
+      deregisterTimeout: o.deregisterTimeoutMs, forms: this.registerForms,
       report: (r) => this.serverReport(r),
     });
     this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm?.notifyChanged(p) });
@@ -190,6 +195,7 @@ export class LwM2MClient {
     installDevice(this.running, this.o.device ?? {});
     this.objects.install(this.running);
     this.attributeKeeper.restore(this.running);
+    this.registerForms.load();
     this.firmware?.install(this.running);
     this.firmware?.boot();
     void this.resolveBootstrapPeer();
@@ -434,6 +440,7 @@ export class LwM2MClient {
     this.firmware?.install(config);
     this.running = config;
     this.attributeKeeper.retain(config);
+    this.registerForms.retain(serverAccounts(config));
     this.jobs.attempts = 0;
     this.fallbackToRegistration = false;
     const saved = this.persist();

@@ -40,6 +40,8 @@ export function storePersistence(store: RecordStore, log: Logger): ConfigPersist
     },
     loadAttributes: () => store.get(ATTRIBUTES_KEY),
     saveAttributes: (record: Uint8Array | null) => putRecord(store, ATTRIBUTES_KEY, record, 'notification attributes', log),
+    loadRegisterForms: () => store.get(REGISTER_FORMS_KEY),
+    saveRegisterForms: (record: Uint8Array | null) => putRecord(store, REGISTER_FORMS_KEY, record, 'Register forms', log),
     save(tree: ObjectTree): boolean {
       const wanted = new Map<number, Uint8Array>();
       for (const oid of PERSISTED_OBJECTS) {
@@ -112,6 +114,9 @@ function putRecord(store: RecordStore, key: number, value: Uint8Array | null, wh
 
 /** Key of the notification attributes the servers set (beside the configuration, not part of it). */
 export const ATTRIBUTES_KEY = 0xffff_0200;
+
+/** Key of the Register forms strict servers took (beside the configuration, not part of it). */
+export const REGISTER_FORMS_KEY = 0xffff_0300;
 
 /** Key of a firmware update under way across a restart (beside the configuration, not part of it). */
 export const PENDING_UPDATE_KEY = 0xffff_0100;

@@ -4,6 +4,7 @@
 // plainer forms of a Register a strict server may need (register-fallback.ts).
 import { Code, codeString } from '../coap/message';
 import type { CoapEndpoint } from '../coap/endpoint';
+import { CoapTimeoutError } from '../coap/errors';
 import type { Peer } from '../coap/api';
 import { ContentFormat } from '../formats/index';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
@@ -18,6 +19,8 @@ export interface RegistrationEvents {
   /** All attempts of all sequences failed. */
   onFailed(reg: Registration): void;
   onUpdated?(reg: Registration): void;
+  /** A Register was taken in another form than the one it started from (to remember it across restarts). */
+  onFormAccepted?(reg: Registration, form: number): void;
 }
 
 export interface RegistrationOptions {
@@ -31,6 +34,10 @@ export interface RegistrationOptions {
   links: { objectLinks(): string };
   /** Seconds of margin before lifetime expiry: MAX_TRANSMIT_WAIT (93 s). */
   updateMargin: number;
+  /** The form of Register this server took before (register-forms.ts); default the full form. */
+  form?: number;
+  /** Bound on a De-register, ms (default: CoAP's own, up to MAX_TRANSMIT_WAIT): a stop does not wait longer for a server that is gone. */
+  deregisterTimeout?: number;
   events: RegistrationEvents;
 }
 
@@ -49,10 +56,14 @@ export class Registration {
   private busy = false;
   private pendingUpdate = false;
   /** The form of the Register in flight, and the one each attempt starts from: the form this server last took. */
-  private form = FORM_FULL;
-  private acceptedForm = FORM_FULL;
+  private form: number;
+  private acceptedForm: number;
+  /** The form last told to onFormAccepted (or given at the start): what is remembered for this server. */
+  private toldForm: number;
 
-  constructor(private readonly o: RegistrationOptions) {}
+  constructor(private readonly o: RegistrationOptions) {
+    this.form = this.acceptedForm = this.toldForm = o.form ?? FORM_FULL;
+  }
 
   get ssid(): number { return this.o.account.ssid; }
   get peer(): Peer { return this.o.peer; }
@@ -92,11 +103,15 @@ export class Registration {
     const wasRegistered = this.state === 'registered';
     this.state = 'deregistered';
     if (!wasRegistered) return;
+    const a = this.o.account;
+    const bound = this.o.deregisterTimeout;
+    this.o.log.info(`registration: de-registering from ssid=${a.ssid} ${a.uri.host}:${a.uri.port}`);
     try {
-      const res = await this.o.endpoint.request(this.o.peer, { method: Code.DELETE, path: this.location });
+      const res = await this.o.endpoint.request(this.o.peer, { method: Code.DELETE, path: this.location, ...(bound !== undefined ? { timeout: bound } : {}) });
       this.o.log.info(`registration: de-register ssid=${this.ssid} → ${codeString(res.code)}`);
     } catch (e) {
-      this.o.log.warn(`registration: de-register ssid=${this.ssid} failed: ${(e as Error).message}`);
+      const why = e instanceof CoapTimeoutError && bound !== undefined ? `no answer within ${bound / 1000} s` : (e as Error).message;
+      this.o.log.warn(`registration: de-register ssid=${this.ssid} failed: ${why}; the server drops the registration when its lifetime ends`);
     }
   }
 
@@ -109,7 +124,8 @@ export class Registration {
     const form = this.form;
     const sent = formLinks(links, form);
     const query = [`ep=${this.o.endpointName}`, `lt=${a.lifetime}`, `lwm2m=${formVersion(form)}`, ...bindingQuery(form, a.binding)];
-    this.o.log.info(`registration: register to ssid=${a.ssid} ${a.uri.host}:${a.uri.port} (attempt ${this.attempt}${form === FORM_FULL ? '' : `, ${formName(form)}`})`);
+    const remembered = !fallback && form !== FORM_FULL && this.attempt === 1;
+    this.o.log.info(`registration: register to ssid=${a.ssid} ${a.uri.host}:${a.uri.port} (attempt ${this.attempt}${form === FORM_FULL ? '' : `, ${formName(form)}${remembered ? ', the form this server took before' : ''}`})`);
     this.busy = true;
     let next = -1;
     try {
@@ -123,16 +139,21 @@ export class Registration {
         this.registeredLinks = links;
         this.registeredLifetime = a.lifetime;
         this.registeredBinding = a.binding;
-        this.acceptedForm = form;
+        const changed = form !== this.toldForm;
+        this.acceptedForm = this.toldForm = form;
         this.state = 'registered';
         this.attempt = 0;
         this.sequence = 0;
         this.o.log.info(`registration: registered ssid=${a.ssid} at /${this.location.join('/')}`);
         this.scheduleUpdate();
+        if (changed) this.o.events.onFormAccepted?.(this, form);
         this.o.events.onRegistered(this);
         return;
       }
       next = nextForm(form, res.code, links);
+      // Refused down to the plainest form, though it started from one this server took before: the
+      // next attempt starts from the full form again (the server may have changed).
+      if (next < 0 && this.acceptedForm !== FORM_FULL && (res.code === Code.BAD_REQUEST || res.code === Code.PRECONDITION_FAILED)) this.acceptedForm = FORM_FULL;
       this.o.log.warn(`registration: ssid=${a.ssid} answered ${codeString(res.code)}${next < 0 ? '' : `; registering again with ${formName(next)}`}`);
     } catch (e) {
       if (this.state !== 'registering') return;

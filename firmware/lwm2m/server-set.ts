@@ -25,6 +25,10 @@ export interface ServerSetOptions {
   endpointName: string;
   /** Seconds of margin before lifetime expiry for the Update (MAX_TRANSMIT_WAIT). */
   updateMargin: number;
+  /** Bound on each De-register, ms (default: CoAP's own). */
+  deregisterTimeout?: number;
+  /** The Register form each server took before, kept across restarts (register-forms.ts). */
+  forms?: { formFor(ssid: number, uri: ServerAccount['uri']): number; accepted(ssid: number, uri: ServerAccount['uri'], form: number): void };
   /** The Registration payload (the client: Core §6.2.1). */
   links: { objectLinks(): string };
   /** Register in Queue Mode (`Q`, Core §6.2.1) whatever /1/x/7 says (queue-mode.ts). */
@@ -135,7 +139,8 @@ export class ServerSet implements RegistrationEvents {
   private newRegistration(account: ServerAccount, peer: Peer): Registration {
     return new Registration({
       endpoint: this.o.endpoint, timers: this.o.timers, log: this.o.log, endpointName: this.o.endpointName,
-      account: this.effective(account), peer, links: this.o.links, updateMargin: this.o.updateMargin, events: this,
+      account: this.effective(account), peer, links: this.o.links, updateMargin: this.o.updateMargin, deregisterTimeout: this.o.deregisterTimeout, events: this,
+      form: this.o.forms?.formFor(account.ssid, account.uri),
     });
   }
 
@@ -144,6 +149,10 @@ export class ServerSet implements RegistrationEvents {
   onRegistered(r: Registration): void {
     this.o.report({ type: 'registered', reg: r });
     if (r === this.orderHead) this.advanceOrder();
+  }
+
+  onFormAccepted(r: Registration, form: number): void {
+    this.o.forms?.accepted(r.ssid, r.account.uri, form);
   }
 
   onUpdated(r: Registration): void {

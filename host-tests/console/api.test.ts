@@ -4,6 +4,10 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BootstrapConfig } from '../../host/bootstrap-server';
 import type { LwM2MClient } from '../../firmware/lwm2m/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
@@ -86,8 +90,8 @@ describe('web console HTTP API', function () {
       config: {
         endpoints: {
           [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 120 }] },
-          // A Server instance whose ssid has no Security instance: every Finish is answered 4.06.
-          'bad-1': { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101 }], writes: [{ path: '/1/5/0', value: 999 }] },
+          // An instance of an object this client does not implement (Location): every Finish is answered 4.06.
+          'bad-1': { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101 }], writes: [{ path: '/6/0/0', value: 52.5 }] },
           'psk-node': {
             // Its own PSK: key material (the server account's key, /0/1/5) goes only to an endpoint DTLS authenticated.
             psk: { identity: 'psk-node-bs', keyHex: BS_KEY },
@@ -150,6 +154,8 @@ describe('web console HTTP API', function () {
     assert.equal(refused.status, '4.05 Method Not Allowed');
     assert.equal(refused.ok, false);
     assert.ok(refused.reason, 'the client\'s reason text');
+    const power = (await post('read', { path: '/3/0/6' })).json() as ResultJson;
+    assert.deepEqual(power.records?.map((x) => [x.path, x.value, x.label]), [['/3/0/6/0', 5, 'USB']], 'an enumeration comes with its name');
   });
 
   for (const [what, method, path, opts, status, reason] of [
@@ -222,6 +228,50 @@ describe('web console HTTP API', function () {
     assert.equal(((await http(web, 'GET', `/api/bootstrap/config/any-other`)).status), 404);
   });
 
+  it('edits a Bootstrap-Server entry: checked as a --config file, keys the console never showed kept', async () => {
+    const shown = ((await http(web, 'GET', '/api/bootstrap/config/psk-node')).json() as EndpointConfigJson).config;
+    assert.equal((shown.servers[0] as { pskKeyHex?: string }).pskKeyHex, undefined, 'no key shown');
+    const edited = { ...shown, servers: [{ ...shown.servers[0], lifetime: 900 }] };
+    const r = await http(web, 'PUT', '/api/bootstrap/config/psk-node', { body: JSON.stringify(edited) });
+    assert.equal(r.status, 200, r.body);
+    assert.doesNotMatch(r.body, new RegExp(KEY, 'i'));
+    const entry = bs.config.endpoints['psk-node'];
+    assert.equal(entry.servers[0].lifetime, 900);
+    assert.equal(entry.servers[0].pskKeyHex, KEY, 'the key it had is kept');
+    assert.equal(entry.writes?.[0].value, KEY, 'the hidden secret write is kept');
+    const bad = await http(web, 'PUT', '/api/bootstrap/config/psk-node', { body: JSON.stringify({ ...edited, servers: [{ ...edited.servers[0], lifetime: -3, bindng: 'U' }] }) });
+    assert.equal(bad.status, 400);
+    const error = (bad.json() as { error: string }).error;
+    assert.match(error, /2 problems:/);
+    assert.match(error, /endpoints\["psk-node"\]\.servers\[0\]\.bindng: unknown field \(did you mean "binding"\?\)/);
+    assert.match(error, /servers\[0\]\.lifetime: must be 0 or more/);
+    assert.equal(bs.config.endpoints['psk-node'].servers[0].lifetime, 900, 'a refused entry changes nothing');
+    assert.equal((await http(web, 'DELETE', '/api/bootstrap/config/nobody')).status, 404);
+  });
+
+  it('adds, lists and removes a PSK of the LwM2M Server; the key never comes back', async () => {
+    const put = await http(web, 'PUT', '/api/security/dtls-7', { body: JSON.stringify({ identity: 'id-7', keyHex: KEY }) });
+    assert.equal(put.status, 200, put.body);
+    assert.deepEqual(put.json(), { endpoint: 'dtls-7', identity: 'id-7' });
+    const list = await http(web, 'GET', '/api/security');
+    assert.deepEqual(list.json(), [{ endpoint: 'dtls-7', identity: 'id-7' }]);
+    assert.doesNotMatch(list.body, new RegExp(KEY, 'i'));
+    assert.equal(toHex(server.psk.forEndpoint('dtls-7')!.key), KEY);
+    for (const [body, status, reason] of [
+      [{ identity: 'id-8', keyHex: 'xyz' }, 400, /"keyHex" must be 4 to 64 bytes/],
+      [{ identity: 'id-7', keyHex: KEY }, 409, /PSK identity "id-7" already belongs to dtls-7/],
+      [{ keyHex: KEY }, 400, /"identity" is missing/],
+    ] as Array<[unknown, number, RegExp]>) {
+      const r = await http(web, 'PUT', '/api/security/dtls-8', { body: JSON.stringify(body) });
+      assert.equal(r.status, status, r.body);
+      assert.match((r.json() as { error: string }).error, reason);
+      assert.doesNotMatch(r.body, new RegExp(KEY, 'i'));
+    }
+    assert.equal((await http(web, 'DELETE', '/api/security/dtls-7')).status, 200);
+    assert.equal((await http(web, 'DELETE', '/api/security/dtls-7')).status, 404);
+    assert.deepEqual((await http(web, 'GET', '/api/security')).json(), []);
+  });
+
   it('listens on 127.0.0.1 by default', async () => {
     assert.match(web.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.equal(web.address, '127.0.0.1');
@@ -245,6 +295,46 @@ describe('web console HTTP API', function () {
       }
     });
   }
+});
+
+describe('web console: changes written back to the files the tools were started with', function () {
+  this.timeout(30_000);
+  const bin = fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url));
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-console-files-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const put = (url: string, path: string, body: unknown) => fetch(`${url}api/${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('bootstrap-server --config: an entry saved in the console is in the file, with the keys it had', async () => {
+    const file = join(dir, 'bootstrap.json');
+    writeFileSync(file, JSON.stringify({ endpoints: { n1: { servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 1, securityMode: 'psk', pskIdentity: 'n1', pskKeyHex: KEY }] } } }));
+    const p = new ManagedProcess('bs', process.execPath, [bin, 'bootstrap-server', '--config', file, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0']);
+    try {
+      const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
+      const r = await put(url, 'bootstrap/config/n2', { servers: [{ uri: 'coap://192.0.2.2:5683', ssid: 2, lifetime: 60 }] });
+      assert.equal(r.status, 200);
+      await p.waitForLine(/configuration changed; .* rewritten/, 10_000);
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as BootstrapConfig;
+      assert.deepEqual(Object.keys(saved.endpoints), ['n1', 'n2']);
+      assert.equal(saved.endpoints.n1.servers[0].pskKeyHex, KEY);
+    } finally {
+      await p.stop(5000, 'SIGINT');
+    }
+  });
+
+  it('server --psk-file: a PSK added in the console is in the file', async () => {
+    const file = join(dir, 'psk.json');
+    writeFileSync(file, JSON.stringify({ a1: { identity: 'a1', keyHex: KEY } }));
+    const p = new ManagedProcess('server', process.execPath, [bin, 'server', '--psk-file', file, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0']);
+    try {
+      const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
+      assert.equal((await put(url, 'security/b2', { identity: 'b2', keyHex: '0102030405060708' })).status, 200);
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { a1: { identity: 'a1', keyHex: KEY }, b2: { identity: 'b2', keyHex: '0102030405060708' } });
+      assert.equal(statSync(file).mode & 0o077, 0, 'keys: readable by its owner only');
+    } finally {
+      await p.stop(5000, 'SIGINT');
+    }
+  });
 });
 
 describe('web console HTTP API: a device registered over coaps', function () {
@@ -274,6 +364,42 @@ describe('web console HTTP API: a device registered over coaps', function () {
     } finally {
       sse.close();
       await client.stop();
+      await web.close();
+      server.close();
+    }
+  });
+});
+
+describe('web console HTTP API: a device that registers again', function () {
+  this.timeout(30_000);
+
+  it('its observations end with the old registration: Observe works again at once, the old one is gone (404), nothing waits for the old peer', async () => {
+    const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
+    const server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, requestTimeoutMs: 5000 });
+    const web = await startConsole({ server, port: 0 });
+    const sse = follow(web);
+    const uri = `coap://127.0.0.1:${udp.port}`;
+    const first = await startNodeClient({ endpointName: 'again-1', serverUri: uri, log: silentLogger });
+    let second: LwM2MClient | undefined;
+    const post = (op: string, body: unknown) => http(web, 'POST', `/api/devices/again-1/${op}`, { body: JSON.stringify(body) });
+    try {
+      await new Promise<void>((r) => { const t = setInterval(() => { if (server.clients.has('again-1')) { clearInterval(t); r(); } }, 10); });
+      await new Promise((r) => setTimeout(r, 50));   // our 2.01 reaches the client before the first DM request
+      const o1 = (await post('observe', { path: '/3/0/14' })).json() as { observation: ObservationJson };
+      first.halt();   // a reset: no De-register; the device comes back with a new Register
+      await first.stop();
+      second = await startNodeClient({ endpointName: 'again-1', serverUri: uri, log: silentLogger });
+      await sse.until((e) => e.event === 'observation-ended' && (e.data as { id: string }).id === o1.observation.id);
+      const ended = sse.events.find((e) => e.event === 'observation-ended')!.data as { reason: string };
+      assert.equal(ended.reason, 'again-1 registered again');
+      assert.deepEqual((await http(web, 'GET', '/api/observations')).json(), []);
+      const again = await post('observe', { path: '/3/0/14' });
+      assert.equal(again.status, 200, again.body);
+      const cancelOld = await http(web, 'DELETE', `/api/observations/${o1.observation.id}`);
+      assert.equal(cancelOld.status, 404);
+    } finally {
+      sse.close();
+      await second?.stop();
       await web.close();
       server.close();
     }

@@ -27,7 +27,7 @@ describe('Bootstrap-Server: keys only over coaps', () => {
     ];
     for (const [ep, config] of cases) {
       const msg = loadError(config);
-      assert.match(msg, new RegExp(`endpoint ${ep.replace('*', '\\*')}: .*key material.*needs its own "psk"`), ep);
+      assert.match(msg, new RegExp(`endpoints\\["${ep.replace('*', '\\*')}"\\]: .*key material.*needs its own "psk"`), ep);
       assert.ok(!msg.includes(KEY), 'the message never carries the key');
     }
     assert.equal(loadError({ endpoints: { 'dev-1': { psk: { identity: 'dev-1', keyHex: KEY }, servers: [PSK_ACCOUNT] } } }), '');

@@ -110,8 +110,38 @@ describe('xs-lwm2m CLI', () => {
       const cfg = keyFile('bs.json', JSON.stringify({ endpoints: { 'node-1': { psk: { identity: 'node-1', keyHex: '0011' }, servers: [{ uri: 'coap://127.0.0.1:5683', ssid: 1 }] } } }));
       const b = run('bootstrap-server', '--config', cfg, '--port', '0', '--coaps-port', '0');
       assert.equal(b.status, 2);
-      assert.match(b.stderr, /endpoint node-1: psk: the key is 2 bytes; a PSK needs at least 16/);
+      assert.match(b.stderr, /endpoints\["node-1"\]\.psk\.keyHex: the key is 2 bytes; a PSK needs at least 16/);
     });
+  });
+
+  describe('usage errors are found before a port is bound, even with the default ports taken', () => {
+    // The LwM2M ports every developer has in use (another server, Leshan): held here when free, so each
+    // usage error below must be found before the command binds anything.
+    const held: Array<{ close(): void }> = [];
+    before(async () => {
+      for (const port of [5683, 5684, 5685, 5686]) {
+        const sock = createSocket('udp4');
+        const ok = await new Promise<boolean>((r) => { sock.once('error', () => r(false)); sock.bind(port, '0.0.0.0', () => r(true)); });
+        if (ok) held.push(sock); else sock.close();
+      }
+    });
+    after(() => { for (const s of held) s.close(); });
+
+    const config = fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url));
+    for (const [args, msg] of [
+      [['server', '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+      [['server', '--http-address', '127.0.0.1', '--http', '99999'], /--http must be 0\.\.65535/],
+      [['bootstrap-server', '--config', config, '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+      [['bootstrap-server', '--config', config, '--provision', 'nowhere'], /--provision wants <endpoint>@<ip>:<port>/],
+      [['demo', '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+    ] as Array<[string[], RegExp]>) {
+      it(`${args.join(' ')}: exit 2 naming the option, not a port in use`, () => {
+        const r = run(...args);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, msg);
+        assert.doesNotMatch(r.stderr, /already in use/);
+      });
+    }
   });
 
   for (const [args, msg] of [
@@ -130,6 +160,8 @@ describe('xs-lwm2m CLI', () => {
     [['bootstrap-server', '--config', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
     [['server', '--log', 'loud'], /--log must be/],
     [['server', '--http', 'abc'], /--http must be 0\.\.65535, not "abc"/],
+    [['server', '--timeout', '0'], /--timeout is in seconds, 0\.1 to 600, not "0"/],
+    [['demo', '--timeout', 'soon'], /--timeout is in seconds/],
     [['server', '--bogus-flag'], /unknown option --bogus-flag for server/],
     [['demo', '--bogus-flag'], /unknown option --bogus-flag for demo/],
     [['server', '--once'], /--once is an option of demo, not of server/],

@@ -16,12 +16,16 @@ export class PromptDriver {
   private wake: () => void = () => {};
 
   constructor() {
-    this.output.on('data', (d: Buffer) => { this.prompts += d.toString().split('lwm2m> ').length - 1; this.wake(); });
+    this.output.on('data', (d: Buffer) => { this.written += d.toString(); this.prompts += d.toString().split('lwm2m> ').length - 1; this.wake(); });
   }
 
-  start(server: LwM2MServer): Shell {
+  /** Everything the shell wrote to its output (the prompt, echoed keys), as text. */
+  written = '';
+
+  /** `terminal`: the shell reads keys as from a TTY (Ctrl-C, Ctrl-D). */
+  start(server: LwM2MServer, o: { terminal?: boolean; pendingNoticeMs?: number } = {}): Shell {
     return startShell(server, (s) => { this.lines.push(...s.split('\n')); this.wake(); },
-      { input: this.input, output: this.output, onQuit: () => { this.quits++; this.wake(); } });
+      { input: this.input, output: this.output, onQuit: () => { this.quits++; this.wake(); }, ...o });
   }
 
   /** Resolves once pred() holds; re-checked on every line and prompt the shell writes. */

@@ -26,6 +26,8 @@ export interface RecordJson {
   units?: string;
   /** 64-bit integers beyond 2^53 as decimal text, Opaque as "0x…", Object Links as "3:0". */
   value: string | number | boolean | null;
+  /** An enumerated value's name ("Unsupported protocol" for Update Result 9). */
+  label?: string;
 }
 
 /** The answer of a device operation (HTTP 200 whatever the CoAP code). */
@@ -136,3 +138,6 @@ export interface EndpointConfigJson {
   /** The resources a sequence writes, secrets shown as "(hidden)". */
   writes: RecordJson[];
 }
+
+/** A pre-shared key the LwM2M Server holds for an endpoint: its identity, never the key. */
+export interface PskEntryJson { endpoint: string; identity: string }

@@ -17,6 +17,7 @@ import { ApiError, readJson, sendJson } from './http';
 import { objectDefsJson } from './object-defs';
 import { pageAssets } from './page-assets';
 import { ServerApi } from './server-api';
+import { SecurityApi } from './security-api';
 import { COMPOSITE_FORMATS, FORMAT_IDS } from './terms';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -61,6 +62,7 @@ export async function startConsole(o: ConsoleOptions): Promise<WebConsole> {
   const stream = new EventStream();
   const serverApi = o.server ? new ServerApi(o.server, stream) : undefined;
   const bootstrapApi = o.bootstrap ? new BootstrapApi(o.bootstrap, stream) : undefined;
+  const securityApi = o.server ? new SecurityApi(o.server.psk, stream) : undefined;
   void pageAssets().catch((e: unknown) => o.log?.error(`console: the page did not bundle: ${(e as Error).message}`));
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -77,7 +79,8 @@ export async function startConsole(o: ConsoleOptions): Promise<WebConsole> {
     } else if (parts[0] === 'objects' && parts.length === 1 && method === 'GET') answer = objectDefsJson();
     else {
       answer = await serverApi?.handle(method, parts, url.searchParams, () => readJson(req));
-      answer ??= await bootstrapApi?.handle(method, parts);
+      answer ??= await securityApi?.handle(method, parts, () => readJson(req));
+      answer ??= await bootstrapApi?.handle(method, parts, () => readJson(req));
     }
     if (answer === undefined) throw new ApiError(404, `no API route ${method} ${url.pathname}`);
     sendJson(res, 200, answer);

@@ -70,13 +70,18 @@ export class Observations {
     await h.cancel({ passive });
   }
 
-  // A client that leaves takes its observations with it (Core §6.3.1: they end with the registration).
+  // A client that leaves, or registers anew, takes its observations with it (Core §6.3.1: they end
+  // with the registration; the client drops them at a new Register): forgotten here, so the same path
+  // may be observed again at once.
   private readonly onEvent = (e: ServerEvent): void => {
-    if (e.type !== 'deregistered') return;
+    let reason: string;
+    if (e.type === 'deregistered') reason = `${e.reg.endpoint} ${e.expired ? 'expired' : 'de-registered'}`;
+    else if (e.type === 'registered' && e.replaced) reason = `${e.reg.endpoint} registered again`;
+    else return;
     for (const [id, h] of this.held) {
       if (h.json.endpoint !== e.reg.endpoint) continue;
       this.held.delete(id);
-      this.stream.publish('observation-ended', { id, reason: `${e.reg.endpoint} ${e.expired ? 'expired' : 'de-registered'}` });
+      this.stream.publish('observation-ended', { id, reason });
       void h.cancel({ passive: true }).catch(() => {});
     }
   };

@@ -8,12 +8,15 @@ import type { OperationResult } from '../lwm2m-server';
 import type { RecordJson, ResultJson } from './api-types';
 import { codeName, formatName, isSuccess } from './terms';
 import { jsonValue } from './typed-values';
+import { enumName } from './enums';
 
 export function recordsJson(records: readonly ResourceRecord[]): RecordJson[] {
   return records.map((r) => {
     const def = r.path.objectId !== undefined && r.path.resourceId !== undefined ? getResourceDef(r.path.objectId, r.path.resourceId) : undefined;
     const out: RecordJson = { path: formatPath(r.path), value: jsonValue(r.value) };
     if (def) { out.name = def.name.replace(/\s+/g, ' '); out.type = def.type; if (def.units) out.units = def.units; }
+    const label = enumName(r.path.objectId, r.path.resourceId, r.value);
+    if (label !== undefined) out.label = label;
     return out;
   });
 }

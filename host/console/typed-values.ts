@@ -7,6 +7,7 @@ import { getObjectDef, getResourceDef } from '../../firmware/model/objects';
 import { formatPath, parsePath } from '../../firmware/model/path';
 import type { DataType, Path, Value } from '../../firmware/model/types';
 import { showValue } from '../lwm2m-server';
+import { enumName } from './enums';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -91,11 +92,13 @@ export function jsonValue(v: Value): string | number | boolean | null {
   return v;
 }
 
-/** A value for a person: Time as an ISO date beside its seconds, strings quoted, units after numbers. */
+/** A value for a person: Time as an ISO date beside its seconds, strings quoted, units after numbers, an enumeration's name beside its number. */
 export function showTyped(p: Path, v: Value): string {
   const type = typeOf(p);
   const units = p.objectId !== undefined && p.resourceId !== undefined ? getResourceDef(p.objectId, p.resourceId)?.units : undefined;
   const j = jsonValue(v);
+  const named = enumName(p.objectId, p.resourceId, v);
+  if (named !== undefined) return `${named} (${String(v)})`;
   if (type === 'time' && typeof v === 'number') return `${new Date(v * 1000).toISOString().replace('.000Z', 'Z')} (${v})`;
   if (typeof v === 'string') return JSON.stringify(v);
   return units && typeof j === 'number' ? `${j} ${units}` : String(j);

@@ -39,15 +39,22 @@ export const nodeRandom: Random = {
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** "12:03:04.567", local time: when a log line was written. */
+export function logTime(d: Date = new Date()): string {
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
 /** Console logger showing messages at `level` and more severe. */
 export function consoleLogger(level: LogLevel = 'info', prefix = ''): Logger {
   const max = RANK[level];
-  // "[prefix] I message": the process, then the level, then the component's own "layer: …" text.
+  // "12:03:04.567 [prefix] I message": when, the process, the level, then the component's own "layer: …" text.
   const p = prefix ? `[${prefix}] ` : '';
   return {
-    error: (m) => { if (max >= 0) console.error(`${p}E ${m}`); },
-    warn: (m) => { if (max >= 1) console.warn(`${p}W ${m}`); },
-    info: (m) => { if (max >= 2) console.log(`${p}I ${m}`); },
-    debug: (m) => { if (max >= 3) console.log(`${p}D ${m}`); },
+    error: (m) => { if (max >= 0) console.error(`${logTime()} ${p}E ${m}`); },
+    warn: (m) => { if (max >= 1) console.warn(`${logTime()} ${p}W ${m}`); },
+    info: (m) => { if (max >= 2) console.log(`${logTime()} ${p}I ${m}`); },
+    debug: (m) => { if (max >= 3) console.log(`${logTime()} ${p}D ${m}`); },
   };
 }

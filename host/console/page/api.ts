@@ -19,6 +19,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 export const get = <T>(path: string) => call<T>('GET', path);
 export const post = <T>(path: string, body: unknown) => call<T>('POST', path, body);
 export const del = <T>(path: string) => call<T>('DELETE', path);
+export const put = <T>(path: string, body: unknown) => call<T>('PUT', path, body);
 
 /** POST /api/devices/<ep>/<operation>. */
 export const operate = <T>(ep: string, operation: string, body: unknown) => post<T>(`devices/${encodeURIComponent(ep)}/${operation}`, body);

@@ -1,7 +1,9 @@
 // Bootstrap: every session the Bootstrap-Server ran, one drawn as a sequence
-// diagram, and its configuration for an endpoint (identities, never keys).
+// diagram, and its configuration for an endpoint (identities, never keys),
+// which can be edited: an entry saved is checked as a --config file is, and used
+// by the next bootstrap.
 import type { EndpointConfigJson } from '../api-types';
-import { get } from './api';
+import { ApiFailure, del, get, put } from './api';
 import { byId, clock, fill, h } from './dom';
 import { sequenceDiagram } from './sequence-diagram';
 import { on, state } from './state';
@@ -34,12 +36,78 @@ function render(): void {
   if (input && !input.value) { input.value = chosen.endpoint; void showConfig(chosen.endpoint); }
 }
 
-async function showConfig(ep: string): Promise<void> {
+/** The names of the configuration's entries, each a link to show it. */
+async function showEntries(): Promise<void> {
+  try {
+    const c = await get<{ endpoints: Record<string, unknown> }>('bootstrap/config');
+    const names = Object.keys(c.endpoints);
+    fill(byId('config-entries'), 'Entries: ', ...names.flatMap((n, i) => [i ? ' ' : '',
+      h('button', { type: 'button', class: 'minor entry', 'data-entry': n, onclick: () => { input().value = n; void showConfig(n); } }, n === '*' ? '"*" (any endpoint)' : n)]));
+  } catch (e) {
+    fill(byId('config-entries'), h('span', { class: 'error' }, (e as Error).message));
+  }
+}
+
+const input = () => document.querySelector<HTMLInputElement>('#config-form input')!;
+
+/** The editor for the entry of `ep`: the entry now used for it (its own, or "*" as the start of one of its own). */
+function edit(ep: string, c: EndpointConfigJson | undefined): void {
+  byId('config-editor').hidden = false;
+  byId('config-editor-title').textContent = c?.matched === ep ? `Edit the entry for ${ep}` : `New entry for ${ep}${c ? ' (starting from "*")' : ''}`;
+  const entry = c?.config ?? { servers: [{ uri: `coap://${location.hostname === 'localhost' ? '127.0.0.1' : location.hostname}:5683`, ssid: 101, lifetime: 300 }] };
+  byId<HTMLTextAreaElement>('config-text').value = JSON.stringify(entry, null, 2);
+  byId<HTMLButtonElement>('config-delete').hidden = c?.matched !== ep;
+  fill(byId('config-problems'));
+  byId('config-editor').dataset.endpoint = ep;
+}
+
+async function saveEntry(): Promise<void> {
+  const ep = byId('config-editor').dataset.endpoint!;
+  const problems = byId('config-problems');
+  let entry: unknown;
+  try { entry = JSON.parse(byId<HTMLTextAreaElement>('config-text').value); } catch (e) {
+    fill(problems, h('li', {}, `not JSON: ${(e as Error).message}`));
+    return;
+  }
+  try {
+    await put<EndpointConfigJson>(`bootstrap/config/${encodeURIComponent(ep)}`, entry);
+    byId('config-editor').hidden = true;
+    await showEntries();
+    await showConfig(ep, `Saved: the next bootstrap of ${ep} uses it.`);
+  } catch (e) {
+    const lines = (e as Error).message.split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+ problems:$/.test(l));
+    fill(problems, ...lines.map((l) => h('li', {}, l)));
+  }
+}
+
+async function deleteEntry(): Promise<void> {
+  const ep = byId('config-editor').dataset.endpoint!;
+  try {
+    await del(`bootstrap/config/${encodeURIComponent(ep)}`);
+    byId('config-editor').hidden = true;
+    await showEntries();
+    await showConfig(ep, `Deleted the entry for ${ep}.`);
+  } catch (e) {
+    fill(byId('config-problems'), h('li', {}, (e as Error).message));
+  }
+}
+
+async function showConfig(ep: string, note?: string): Promise<void> {
   const out = byId('config');
   try {
-    const c = await get<EndpointConfigJson>(`bootstrap/config/${encodeURIComponent(ep)}`);
+    const c = await get<EndpointConfigJson>(`bootstrap/config/${encodeURIComponent(ep)}`).catch((e: unknown) => {
+      if (e instanceof ApiFailure && e.status === 404) return undefined;
+      throw e;
+    });
+    if (!c) {
+      fill(out, note && h('p', { class: 'note' }, note), h('p', {}, `No entry for ${ep} (and no "*" entry). `,
+        h('button', { type: 'button', 'data-op': 'new-entry', onclick: () => edit(ep, undefined) }, `New entry for ${ep}`)));
+      return;
+    }
     fill(out,
-      h('p', {}, `Entry used for ${c.endpoint}: `, h('code', {}, c.matched === '*' ? '"*" (any endpoint)' : c.matched)),
+      note && h('p', { class: 'note' }, note),
+      h('p', {}, `Entry used for ${c.endpoint}: `, h('code', {}, c.matched === '*' ? '"*" (any endpoint)' : c.matched), ' ',
+        h('button', { type: 'button', 'data-op': 'edit-entry', onclick: () => edit(ep, c) }, c.matched === ep ? 'Edit' : `New entry for ${ep}`)),
       h('table', { class: 'servers' },
         h('thead', {}, h('tr', {}, ...['Server URI', 'Short Server ID', 'Lifetime', 'Binding', 'Security', 'PSK identity'].map((t) => h('th', {}, t)))),
         h('tbody', {}, ...c.config.servers.map((s) => h('tr', {},
@@ -56,8 +124,12 @@ async function showConfig(ep: string): Promise<void> {
 export function initBootstrap(): void {
   byId('config-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    void showConfig(document.querySelector<HTMLInputElement>('#config-form input')!.value.trim());
+    void showConfig(input().value.trim());
   });
+  byId('config-save').addEventListener('click', () => void saveEntry());
+  byId('config-delete').addEventListener('click', () => void deleteEntry());
+  byId('config-cancel').addEventListener('click', () => { byId('config-editor').hidden = true; });
+  void showEntries();
   on('sessions', render);
   render();
 }

@@ -18,13 +18,33 @@ export function showDevice(ep: string | undefined): void {
   renderDevice();
 }
 
+/**
+ * The list's order: registered ones first then by name, by name only, or the most recently heard
+ * from first (state.devices is kept in the order devices were last heard from: oldest first).
+ */
+function ordering(how: string): (a: DeviceJson, b: DeviceJson) => number {
+  const byName = (a: DeviceJson, b: DeviceJson) => a.endpoint.localeCompare(b.endpoint, undefined, { numeric: true });
+  if (how === 'name') return byName;
+  if (how === 'recent') {
+    const rank = new Map([...state.devices.keys()].map((ep, i) => [ep, i]));
+    return (a, b) => rank.get(b.endpoint)! - rank.get(a.endpoint)!;
+  }
+  return (a, b) => Number(b.registered) - Number(a.registered) || byName(a, b);
+}
+
 function renderList(): void {
-  const devices = [...state.devices.values()].sort((a, b) => Number(b.registered) - Number(a.registered) || a.endpoint.localeCompare(b.endpoint));
+  const all = [...state.devices.values()];
+  const q = byId<HTMLInputElement>('device-search').value.trim().toLowerCase();
+  const order = ordering(byId<HTMLSelectElement>('device-sort').value);
+  const devices = all.filter((d) => !q || d.endpoint.toLowerCase().includes(q) || `${d.address}:${d.port}`.includes(q)).sort(order);
+  const registered = all.filter((d) => d.registered).length;
+  byId('device-count').textContent = all.length ? `${all.length} · ${registered} registered${devices.length !== all.length ? ` · ${devices.length} shown` : ''}` : '';
   fill(byId('device-list'), ...devices.map((d) => h('li', { class: `device${d.registered ? '' : ' gone'}${d.endpoint === current ? ' selected' : ''}`, 'data-endpoint': d.endpoint },
     h('a', { href: `#/devices/${encodeURIComponent(d.endpoint)}` },
       h('strong', {}, d.endpoint),
       h('span', { class: 'muted' }, d.registered ? `${d.address}:${d.port}` : d.history.at(-1)?.event ?? 'gone')))));
-  if (devices.length === 0) fill(byId('device-list'), h('li', { class: 'muted' }, 'no client has registered yet'));
+  if (all.length === 0) fill(byId('device-list'), h('li', { class: 'muted' }, 'no client has registered yet'));
+  else if (devices.length === 0) fill(byId('device-list'), h('li', { class: 'muted' }, `no device matches "${q}"`));
 }
 
 const form = (id: string, label: string, placeholder: string, action: string, run: (path: string, values: string) => unknown) => {
@@ -54,8 +74,10 @@ function renderDevice(): void {
     h('div', { class: 'device-body' },
       h('div', { id: 'tree-slot' }),
       h('aside', { class: 'side' },
-        h('h3', {}, 'Results'),
-        h('ol', { id: 'op-log', class: 'op-log' }),
+        h('section', { class: 'results-pane' },
+          h('h3', {}, 'Results'),
+          h('ol', { id: 'op-log', class: 'op-log' })),
+        h('section', { class: 'ops-pane' },
         h('h3', {}, 'Operations'),
         form('form-attributes', 'Write-Attributes', 'pmin=1 pmax=60 gt=5 (a name alone removes it)', 'write-attributes', (p, v) => op.writeAttributes(ep, p, v)),
         form('form-create', 'Create', 'rid=value … (e.g. 5700=21.5)', 'create-send', (p, v) => op.create(ep, p, v)),
@@ -69,7 +91,7 @@ function renderDevice(): void {
           h('input', { name: 'values', placeholder: '/3/0/14=+01:00 /1/0/1=120', 'aria-label': 'composite values' }),
           h('button', { type: 'button', 'data-op': 'write-composite', onclick: () => void op.writeComposite(ep, input('form-composite', 'values')) }, 'Write-Composite')),
         h('h3', {}, 'Registration history'),
-        h('ol', { id: 'history', class: 'history' }))));
+        h('ol', { id: 'history', class: 'history' })))));
   opLog.render(ep);
   renderFacts(d);
 }
@@ -98,6 +120,8 @@ function renderFacts(d: DeviceJson): void {
 }
 
 export function initDevices(): void {
+  byId('device-search').addEventListener('input', renderList);
+  byId('device-sort').addEventListener('change', renderList);
   on('devices', () => {
     renderList();
     const d = current ? state.devices.get(current) : undefined;

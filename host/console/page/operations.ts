@@ -3,7 +3,7 @@
 // by a Read of the same path, so what the device now holds is what is shown.
 import type { DiscoverJson, ObservationJson, ResultJson } from '../api-types';
 import { del, operate } from './api';
-import { logFailure, logResult } from './op-log';
+import { logFailure, logPending, logResult } from './op-log';
 import { changed, state, storeValues } from './state';
 
 const selected = (id: string) => (document.getElementById(id) as HTMLSelectElement | null)?.value || undefined;
@@ -11,13 +11,15 @@ const selected = (id: string) => (document.getElementById(id) as HTMLSelectEleme
 const format = () => selected('format');
 const compositeFormat = () => selected('composite-format');
 
+/** Runs one operation: shown as waiting at once, then its result or why it failed in the same line. */
 async function run<T extends ResultJson | DiscoverJson>(ep: string, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  const line = logPending(ep, what);
   try {
     const r = await call();
-    logResult(ep, what, r);
+    logResult(ep, what, r, line);
     return r;
   } catch (e) {
-    logFailure(ep, what, e);
+    logFailure(ep, what, e, line);
     return undefined;
   }
 }
