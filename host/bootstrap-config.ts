@@ -11,8 +11,7 @@ import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/f
 import { checkConsistency } from '../firmware/lwm2m/consistency';
 import { OBJ, SECURITY_MODE } from '../firmware/lwm2m/ids';
 import { ObjectTree } from '../firmware/lwm2m/object-tree';
-import { resolveType } from '../firmware/lwm2m/resolver';
-import { getObjectDef, getResourceDef, registeredObjectIds } from '../firmware/model/objects';
+import { hostObjectDef as getObjectDef, hostObjectIds as registeredObjectIds, hostResolveType as resolveType, hostResourceDef as getResourceDef } from './models';
 import { parsePath } from '../firmware/model/path';
 import { serverAccountRecords, bootstrapAccountRecords } from '../firmware/lwm2m/account-records';
 import { utf8Encode } from '../firmware/util/utf8';

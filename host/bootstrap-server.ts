@@ -10,7 +10,7 @@ import type { Path, Value } from '../firmware/model/types';
 import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from '../firmware/lwm2m/account-records';
 import { OBJ } from '../firmware/lwm2m/ids';
 import { parsePath } from '../firmware/model/path';
-import { resolveType } from '../firmware/lwm2m/resolver';
+import { hostResolveType as resolveType } from './models';
 import type { DatagramTransport, Logger, Random, Timers } from '../firmware/platform/ports';
 import { fromHex } from '../firmware/util/hex';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';

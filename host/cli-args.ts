@@ -43,20 +43,21 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}
-                   [--provision <endpoint>@<ip>:<port>] [--require-ems] ${HTTP}
+                   [--provision <endpoint>@<ip>:<port>] [--require-ems] [--models <dir>] ${HTTP}
       Provision devices over the LAN (default UDP ports 5685 coap, 5686 coaps: endpoints with a
       "psk" in the configuration bootstrap over coaps with it); --provision also starts a
       server-initiated bootstrap toward a device that already holds this Bootstrap-Server's account.
       --http serves the web console: bootstrap sessions and configuration (default port 8081).
-      --require-ems refuses DTLS clients without the extended master secret (RFC 7627).`,
+      --require-ems refuses DTLS clients without the extended master secret (RFC 7627).
+      --models <dir>: the OMA DDF files there (a vendor's objects) are known beside the built-in ones.`,
     options: {
       config: 'value', port: 'value', 'coaps-port': 'value', address: 'value', log: 'value', provision: 'value', 'require-ems': 'switch',
-      http: 'optional', 'http-address': 'value',
+      http: 'optional', 'http-address': 'value', models: 'value',
     },
   },
   server: {
     usage: `server [--port <n>] [--coaps-port <n>] [--psk-file <file.json>] [--require-ems] [--address <ip>] ${LOG} ${HTTP}
-         ${TIMEOUT} [--state <dir>]
+         ${TIMEOUT} [--state <dir>] [--models <dir>]
       A small LwM2M Server (default UDP ports 5683 coap, 5684 coaps) with an interactive prompt
       (help lists its commands); --http serves the web console as well (default port 8080).
       --psk-file: { "<endpoint>": { "identity": "<text>", "keyHex": "<hex>" }, ... }; an endpoint
@@ -67,10 +68,12 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       --timeout: how long the prompt and the console wait for a device to answer an operation
       (default 5 s; a device that is offline or asleep is reported then).
       --state <dir> keeps the registrations (coap) in <dir>/registrations.json across restarts:
-      a restarted server knows its devices at once, not at their next Update.`,
+      a restarted server knows its devices at once, not at their next Update.
+      --models <dir>: the OMA DDF files there (a vendor's objects, as Leshan's -m) give the prompt
+      and the console their names, types and units, and type their values on the wire.`,
     options: {
       port: 'value', 'coaps-port': 'value', 'psk-file': 'value', 'require-ems': 'switch', address: 'value', log: 'value',
-      http: 'optional', 'http-address': 'value', timeout: 'value', state: 'value',
+      http: 'optional', 'http-address': 'value', timeout: 'value', state: 'value', models: 'value',
     },
   },
   image: {

@@ -9,6 +9,7 @@ import { coapTracer } from './coap-trace';
 import type { LogLevel, Logger } from '../firmware/platform/ports';
 import { BootstrapServer, type BootstrapConfig } from './bootstrap-server';
 import { configProblems, parseJsonText } from './bootstrap-config';
+import { loadModels, useModels } from './models';
 import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Options } from './cli-args';
 import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } from './console/console-server';
 import { runDemo } from './demo';
@@ -228,7 +229,18 @@ function loadBootstrapConfig(file: string): BootstrapConfig {
   return parsed.value as BootstrapConfig;
 }
 
+/** --models <dir>: a vendor's DDF files, known to every tool of this process; a file that is not a DDF is a usage error. */
+function extraModels(a: Args): void {
+  const dir = a.str('models');
+  if (dir === undefined) return;
+  let models;
+  try { models = loadModels([dir]); } catch (e) { badInput(`cannot use --models ${dir}: ${(e as Error).message}`); }
+  if (models.size === 0) badInput(`--models ${dir}: no DDF file (*.xml) there`);
+  useModels(models);
+}
+
 async function bootstrapServer(a: Args): Promise<void> {
+  extraModels(a);
   const file = a.need('config', 'bootstrap-server needs --config <file.json>');
   const config = loadBootstrapConfig(file);
   const target = a.str('provision');
@@ -266,6 +278,7 @@ function promptLogger(level: LogLevel, prefix: string, say: (line: string) => vo
 }
 
 async function server(a: Args): Promise<void> {
+  extraModels(a);
   const level = a.level();
   const port = a.port('port', 5683), coapsPort = a.port('coaps-port', 5684), address = a.str('address') ?? '0.0.0.0';
   const psk = pskFile(a);

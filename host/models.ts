@@ -1,11 +1,13 @@
-// Object definitions the host tools know beyond the built-in table: the
-// DDF files of a folder (`--models <dir>`, as Leshan's `-m`), parsed with the
-// generator's DDF reader, so a vendor's object shows its names, types and
-// units in the prompt and the console and its values are typed on the wire.
+// Object definitions the host tools know beyond the built-in table: the DDF
+// files a user names (`--models <dir>`, as Leshan's `-m`), parsed with the
+// generator's DDF reader. The tools of one process (prompt, web console,
+// Bootstrap-Server checks, the LwM2M Server's codecs) look definitions up
+// here, so a vendor's object shows its names, types and units everywhere and
+// its values are typed on the wire.
 import { readFileSync } from 'node:fs';
 import { ddfPaths, parseDdf, type DdfObject } from '../build/gen-objects';
-import { getObjectDef, objectDefs, type ObjectRow } from '../firmware/model/objects';
-import type { DataType, ObjectDef, Operations } from '../firmware/model/types';
+import { getObjectDef, objectDefs, registeredObjectIds, type ObjectRow } from '../firmware/model/objects';
+import type { DataType, ObjectDef, Operations, ResourceDef } from '../firmware/model/types';
 
 /** Every DDF under `paths` (files or folders) → definitions by object id; throws naming the file that is not a DDF. */
 export function loadModels(paths: readonly string[]): Map<number, ObjectDef> {
@@ -20,15 +22,35 @@ export function loadModels(paths: readonly string[]): Map<number, ObjectDef> {
   return objectDefs(rows);
 }
 
-/** The type resolver of the content-format codecs over `models` first, then the built-in definitions. */
-export function modelResolver(models: ReadonlyMap<number, ObjectDef> | undefined) {
+/** The definitions this process was started with (--models); empty until useModels. */
+let extra: ReadonlyMap<number, ObjectDef> = new Map();
+
+/** The host tools of this process know these definitions too (a vendor's object replaces nothing built in). */
+export function useModels(models: ReadonlyMap<number, ObjectDef>): void {
+  extra = models;
+}
+
+/** An object's definition: the process's extra models first, then the built-in table. */
+export function hostObjectDef(objectId: number): ObjectDef | undefined {
+  return extra.get(objectId) ?? getObjectDef(objectId);
+}
+
+export function hostResourceDef(objectId: number, resourceId: number): ResourceDef | undefined {
+  return hostObjectDef(objectId)?.resources.get(resourceId);
+}
+
+/** Every object id with a definition, built in or extra, sorted. */
+export function hostObjectIds(): number[] {
+  return [...new Set([...registeredObjectIds(), ...extra.keys()])].sort((a, b) => a - b);
+}
+
+/** The codecs' type resolver over `models` (default: the process's), then the built-in definitions. */
+export function modelResolver(models?: ReadonlyMap<number, ObjectDef>) {
   return (objectId: number, resourceId: number): { type: DataType; multiple: boolean } | undefined => {
-    const r = (models?.get(objectId) ?? getObjectDef(objectId))?.resources.get(resourceId);
+    const r = ((models ?? extra).get(objectId) ?? getObjectDef(objectId))?.resources.get(resourceId);
     return r ? { type: r.type, multiple: r.multiple } : undefined;
   };
 }
 
-/** The definition of an object: `models` first, then the built-in table. */
-export function modelDef(models: ReadonlyMap<number, ObjectDef> | undefined, objectId: number): ObjectDef | undefined {
-  return models?.get(objectId) ?? getObjectDef(objectId);
-}
+/** The resolver of the process's definitions, for code that types values once (the Bootstrap-Server). */
+export const hostResolveType = modelResolver();

@@ -258,7 +258,8 @@ describe('web console HTTP API', function () {
     assert.doesNotMatch(list.body, new RegExp(KEY, 'i'));
     assert.equal(toHex(server.psk.forEndpoint('dtls-7')!.key), KEY);
     for (const [body, status, reason] of [
-      [{ identity: 'id-8', keyHex: 'xyz' }, 400, /"keyHex" must be 4 to 64 bytes/],
+      [{ identity: 'id-8', keyHex: 'xyz' }, 400, /"keyHex" must be 16 to 64 bytes/],
+      [{ identity: 'id-8', keyHex: '0102030405060708' }, 400, /"keyHex" must be 16 to 64 bytes/],
       [{ identity: 'id-7', keyHex: KEY }, 409, /PSK identity "id-7" already belongs to dtls-7/],
       [{ keyHex: KEY }, 400, /"identity" is missing/],
     ] as Array<[unknown, number, RegExp]>) {
@@ -307,7 +308,8 @@ describe('web console: changes written back to the files the tools were started 
 
   it('bootstrap-server --config: an entry saved in the console is in the file, with the keys it had', async () => {
     const file = join(dir, 'bootstrap.json');
-    writeFileSync(file, JSON.stringify({ endpoints: { n1: { servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 1, securityMode: 'psk', pskIdentity: 'n1', pskKeyHex: KEY }] } } }));
+    // An entry that writes keys has its own psk: keys go only to an endpoint DTLS authenticated.
+    writeFileSync(file, JSON.stringify({ endpoints: { n1: { psk: { identity: 'n1', keyHex: KEY }, servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 1, securityMode: 'psk', pskIdentity: 'n1', pskKeyHex: KEY }] } } }));
     const p = new ManagedProcess('bs', process.execPath, [bin, 'bootstrap-server', '--config', file, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0']);
     try {
       const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
@@ -328,8 +330,9 @@ describe('web console: changes written back to the files the tools were started 
     const p = new ManagedProcess('server', process.execPath, [bin, 'server', '--psk-file', file, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0']);
     try {
       const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
-      assert.equal((await put(url, 'security/b2', { identity: 'b2', keyHex: '0102030405060708' })).status, 200);
-      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { a1: { identity: 'a1', keyHex: KEY }, b2: { identity: 'b2', keyHex: '0102030405060708' } });
+      // Keys are at least 16 bytes.
+      assert.equal((await put(url, 'security/b2', { identity: 'b2', keyHex: '0102030405060708090a0b0c0d0e0f10' })).status, 200);
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { a1: { identity: 'a1', keyHex: KEY }, b2: { identity: 'b2', keyHex: '0102030405060708090a0b0c0d0e0f10' } });
       assert.equal(statSync(file).mode & 0o077, 0, 'keys: readable by its owner only');
     } finally {
       await p.stop(5000, 'SIGINT');

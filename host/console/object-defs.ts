@@ -1,12 +1,12 @@
-// The generated object definitions (firmware/model, from the OMA DDFs) as the
+// The object definitions (built in, and those of --models) as the
 // page reads them: names, units, operations and types of every resource.
-import { getObjectDef, registeredObjectIds } from '../../firmware/model/objects';
+import { hostObjectDef, hostObjectIds } from '../models';
 
 import type { ObjectDefJson } from './api-types';
 
 export function objectDefsJson(): ObjectDefJson[] {
-  return registeredObjectIds().map((id) => {
-    const o = getObjectDef(id)!;
+  return hostObjectIds().map((id) => {
+    const o = hostObjectDef(id)!;
     return {
       id, name: o.name, version: o.version, urn: o.urn, multiple: o.multiple, mandatory: o.mandatory,
       resources: [...o.resources.values()].map((r) => ({

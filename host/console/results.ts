@@ -2,7 +2,7 @@
 // its name, the format that came back, the client's reason text on an error,
 // and each value with its resource's name, type and units.
 import type { ResourceRecord } from '../../firmware/formats';
-import { getResourceDef } from '../../firmware/model/objects';
+import { hostResourceDef as getResourceDef } from '../models';
 import { formatPath } from '../../firmware/model/path';
 import type { OperationResult } from '../lwm2m-server';
 import type { RecordJson, ResultJson } from './api-types';

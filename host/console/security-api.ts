@@ -24,7 +24,8 @@ export class SecurityApi {
       const keyHex = field(b, 'keyHex', 'string') as string;
       if (!/^[\x21-\x7e][\x20-\x7e]{0,127}$/.test(ep)) throw new ApiError(400, 'the endpoint name must be 1 to 128 printable characters');
       if (identity.length === 0 || identity.length > 128) throw new ApiError(400, '"identity" must be 1 to 128 characters');
-      if (!/^([0-9a-fA-F]{2}){4,64}$/.test(keyHex)) throw new ApiError(400, '"keyHex" must be 4 to 64 bytes as hex digits');
+      // RFC 4279 keys of at least 128 bits (the rule --psk-file and the Bootstrap-Server follow), at most 64 bytes.
+      if (!/^([0-9a-fA-F]{2}){16,64}$/.test(keyHex)) throw new ApiError(400, '"keyHex" must be 16 to 64 bytes as hex digits');
       const owner = this.psk.list().find((e) => e.identity === identity && e.endpoint !== ep);
       if (owner) throw new ApiError(409, `PSK identity ${JSON.stringify(identity)} already belongs to ${owner.endpoint}`);
       this.psk.setJson(ep, { identity, keyHex });

@@ -3,7 +3,7 @@
 // and units. The prompt and the console API share it, so both refuse "abc"
 // for an Integer with the same one-line reason before anything is sent.
 import type { ResourceRecord } from '../../firmware/formats';
-import { getObjectDef, getResourceDef } from '../../firmware/model/objects';
+import { hostObjectDef as getObjectDef, hostResourceDef as getResourceDef } from '../models';
 import { formatPath, parsePath } from '../../firmware/model/path';
 import type { DataType, Path, Value } from '../../firmware/model/types';
 import { showValue } from '../lwm2m-server';
