@@ -29,7 +29,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   client: {
     usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key-file <file>]
-                [--state <dir> [--reset-state]] [--firmware <dir>] [--port <n>] ${LOG}
+                [--state <dir> [--reset-state]] [--firmware <dir>] [--queue-mode] [--port <n>] ${LOG}
   client --server <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key-file <file>] [...]
       Run the LwM2M client (from stored state in <dir> if present; one client per <dir>, and a
       <dir> set up for another --endpoint, --bootstrap or --server is refused unless --reset-state
@@ -38,8 +38,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       hex in the file --psk-key-file names, or in the environment as XS_LWM2M_PSK_KEY_HEX
       (never on the command line, which every user of the machine can read).
       --firmware <dir> gives it Firmware Update (/5): host images (xs-lwm2m image) go to two
-      slots in <dir>; Update restarts the client on the new one, /3/0/3 its version.`,
-    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key-file': 'value', 'psk-key': 'value', state: 'value', 'reset-state': 'switch', firmware: 'value', port: 'value', log: 'value' },
+      slots in <dir>; Update restarts the client on the new one, /3/0/3 its version.
+      --queue-mode registers with Q and turns its radio off 93 s after its last message, until it has
+      something to send (its Update, a notification due): the server queues what it has for it.`,
+    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key-file': 'value', 'psk-key': 'value', state: 'value', 'reset-state': 'switch', firmware: 'value', 'queue-mode': 'switch', port: 'value', log: 'value' },
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}

@@ -159,6 +159,8 @@ async function client(a: Args): Promise<void> {
   const started = startNodeDevice({
     endpointName, bootstrapUri, serverUri, psk, stateDir, resetState: a.has('reset-state'), port, logLevel: a.level(),
     ...(fwDir !== undefined ? { firmware: { dir: fwDir } } : {}),
+    // Queue Mode: the Node client "sleeps" in its process (nothing received is delivered) between what it sends.
+    ...(a.has('queue-mode') ? { extra: { queueMode: {} } } : {}),
   }).catch((e: unknown) => {
     if (e instanceof StateInUseError) cannotRun(`--state ${e.dir} is in use by another xs-lwm2m client (pid ${e.pid}); stop it, or give this one another --state directory`);
     if (e instanceof StateConflictError) badInput(`--state ${e.message}: give this command line another --state directory, or add --reset-state to drop what ${e.dir} holds and start from this one`);

@@ -11,6 +11,7 @@ import { formatPath, parsePath } from '../firmware/model/path';
 import type { Path, Value } from '../firmware/model/types';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../firmware/platform/ports';
 import { modelResolver } from './models';
+import { Presence } from './queue-presence';
 import type { ObjectDef } from '../firmware/model/types';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 import { Encoder } from 'cbor-x';
@@ -39,6 +40,8 @@ export interface ClientRegistration {
   secure: boolean;
   /** The PSK identity of its DTLS session (never the key). */
   pskIdentity?: string;
+  /** Registered in Queue Mode (`Q`, or a 1.0 binding with Q): requests wait until it is heard from (queue-presence.ts). */
+  queueMode?: boolean;
 }
 
 /** The coaps side of a server: a second UDP socket, DTLS 1.2 with PSK in the server role. */
@@ -62,7 +65,11 @@ export type ServerEvent =
   | { type: 'updated'; reg: ClientRegistration }
   | { type: 'deregistered'; reg: ClientRegistration; expired?: boolean }
   /** Send (POST /dp) from a registered client, decoded. */
-  | { type: 'send'; reg: ClientRegistration; records: ResourceRecord[]; contentFormat: number };
+  | { type: 'send'; reg: ClientRegistration; records: ResourceRecord[]; contentFormat: number }
+  /** A queue-mode client woke (the server heard from it) or, its awake time past, is taken to sleep. */
+  | { type: 'presence'; reg: ClientRegistration; awake: boolean }
+  /** The operations waiting for a queue-mode client changed (presence.queued lists them). */
+  | { type: 'queue'; reg: ClientRegistration };
 
 export interface OperationResult {
   code: string;
@@ -88,6 +95,11 @@ export interface LwM2MServerOptions {
    * the same): a device that does not answer is reported then, not after CoAP's own 93 s. Default: none.
    */
   requestTimeoutMs?: number;
+  /**
+   * Queue Mode clients: awake `awakeMs` after the server last heard from them (default MAX_TRANSMIT_WAIT,
+   * 93 s); up to `maxQueued` operations (default 16) wait for each, each at most `expiryMs` (default 10 min).
+   */
+  queueMode?: { awakeMs?: number; maxQueued?: number; expiryMs?: number };
   onEvent?: (e: ServerEvent) => void;
   /**
    * Where clients reach this server, for the URIs of files it serves (serveFile):
@@ -108,6 +120,12 @@ export interface LwM2MServerOptions {
   /** Wall-clock ms for the stored registrations (default Date.now). */
   wallClock?: () => number;
 }
+
+/** Queue Mode: a client counts as awake MAX_TRANSMIT_WAIT after it was last heard from (as Leshan counts it). */
+export const QUEUE_AWAKE_MS = 93_000;
+/** Bound on the operations waiting for one sleeping client, and how long each may wait. */
+export const QUEUE_MAX = 16;
+export const QUEUE_EXPIRY_MS = 600_000;
 
 /** A Package block is sent this many times at most (each time with CoAP's own retransmissions) before a push gives up. */
 export const PACKAGE_BLOCK_ATTEMPTS = 8;
@@ -178,11 +196,29 @@ export class LwM2MServer {
   /** Types of resources from the built-in definitions and `models`. */
   readonly resolveType: ReturnType<typeof modelResolver>;
 
+  /** Who is awake among the queue-mode clients, and what waits for the others. */
+  readonly presence: Presence;
+
   constructor(private readonly o: LwM2MServerOptions) {
     this.resolveType = modelResolver(o.models);
+    this.presence = new Presence({
+      timers: o.timers, awakeMs: o.queueMode?.awakeMs ?? QUEUE_AWAKE_MS, maxQueued: o.queueMode?.maxQueued ?? QUEUE_MAX,
+      expiryMs: o.queueMode?.expiryMs ?? QUEUE_EXPIRY_MS,
+      changed: (ep, awake) => {
+        const reg = this.clients.get(ep);
+        if (!reg?.queueMode) return;
+        this.o.log.info(`server: ${ep} ${awake ? 'awake' : 'asleep'}${awake ? '' : ` (${this.presence.queued(ep).length} queued)`}`);
+        this.emit({ type: 'presence', reg, awake });
+      },
+      queueChanged: (ep) => {
+        const reg = this.clients.get(ep);
+        if (reg?.queueMode) this.emit({ type: 'queue', reg });
+      },
+    });
     this.psk = o.psk ?? new PskStore();
     this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log, trace: o.trace });
     this.endpoint.onRequest = (req) => this.handle(req, false);
+    this.hearFrom(o.transport);
     if (o.coaps) {
       this.dtls = new DtlsTransport({
         transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
@@ -196,8 +232,20 @@ export class LwM2MServer {
       });
       this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
       this.secureEndpoint.onRequest = (req) => this.handle(req, true);
+      this.hearFrom(o.coaps.transport);
     }
     this.restore();
+  }
+
+  /** Any datagram from a queue-mode client's address says it is awake (a notification, a response, a request). */
+  private hearFrom(t: DatagramTransport): void {
+    const inner = t.onReceive;
+    t.onReceive = (data, address, port) => {
+      for (const reg of this.clients.values()) {
+        if (reg.queueMode && reg.peer.port === port && reg.peer.address === address) { this.presence.heard(reg.endpoint); break; }
+      }
+      inner?.(data, address, port);
+    };
   }
 
   // ------------------------------------------------------------ kept registrations
@@ -288,6 +336,8 @@ export class LwM2MServer {
       binding: q.get('b') ?? 'U', lwm2mVersion: q.get('lwm2m') ?? '1.0', links,
       registeredAt: now, lastUpdate: now, updates: 0, secure,
       ...(secure ? { pskIdentity: identityText(peer.identity) } : {}),
+      // 1.1 says Queue Mode with a `Q` parameter; 1.0 inside the binding (b=UQ).
+      queueMode: q.has('Q') || (q.get('b') ?? '').includes('Q'),
     };
     this.clients.set(ep, reg);
     this.byId.set(reg.id, reg);
@@ -295,6 +345,8 @@ export class LwM2MServer {
     this.o.log.info(`server: registered ${ep} (lt=${reg.lifetime}, lwm2m=${reg.lwm2mVersion}${secure ? `, coaps, PSK identity ${JSON.stringify(reg.pskIdentity)}` : ''}) at /rd/${reg.id}`);
     this.persist();
     this.emit({ type: 'registered', reg, ...(old ? { replaced: old } : {}) });
+    if (reg.queueMode) this.presence.heard(ep);
+    else this.presence.forget(ep, 'no longer registers in Queue Mode');
     return { code: Code.CREATED, locationPath: ['rd', reg.id] };
   }
 
@@ -313,6 +365,7 @@ export class LwM2MServer {
     this.armExpiry(reg);
     this.persist();
     this.emit({ type: 'updated', reg });
+    if (reg.queueMode) this.presence.heard(reg.endpoint);
     return { code: Code.CHANGED };
   }
 
@@ -470,6 +523,7 @@ export class LwM2MServer {
     if (this.clients.get(reg.endpoint) === reg) this.clients.delete(reg.endpoint);
     if (!replaced) this.persist();
     if (!replaced) {
+      this.presence.forget(reg.endpoint, expired ? 'expired' : 'de-registered');
       this.o.log.info(`server: ${reg.endpoint} ${expired ? 'expired' : 'de-registered'}`);
       this.emit({ type: 'deregistered', reg, expired });
     }
@@ -494,23 +548,35 @@ export class LwM2MServer {
     return this.clients.get(ep)?.secure ? this.secureEndpoint! : this.endpoint;
   }
 
+  /** The server's clock (ms), which registrations and the presence of queue-mode clients are on. */
+  now(): number { return this.o.timers.now(); }
+
   /** The bound on each DM request (LwM2MServerOptions.requestTimeoutMs), undefined for CoAP's own. */
   get requestTimeoutMs(): number | undefined { return this.o.requestTimeoutMs; }
 
   /** One DM request to a registered client, within requestTimeoutMs; a timeout names the device and the operation. */
   private async ask(ep: string, what: string, req: RequestOptions): Promise<CoapResponse> {
     const timeout = this.o.requestTimeoutMs;
-    try {
-      return await this.via(ep).request(this.target(ep), timeout !== undefined ? { ...req, timeout } : req);
-    } catch (e) { throw this.unanswered(e, ep, what); }
+    return this.whenAwake(ep, what, async () => {
+      try {
+        return await this.via(ep).request(this.target(ep), timeout !== undefined ? { ...req, timeout } : req);
+      } catch (e) { throw this.unanswered(e, ep, what); }
+    });
   }
 
   private async askObserve(ep: string, what: string, req: RequestOptions, onNotify: (res: CoapResponse) => void): Promise<ClientObservation> {
     const timeout = this.o.requestTimeoutMs;
-    try {
-      // The timeout rides along in the request, so a Cancel (GET Observe=1) is bounded too.
-      return await this.via(ep).observe(this.target(ep), timeout !== undefined ? { ...req, timeout } : req, onNotify);
-    } catch (e) { throw this.unanswered(e, ep, what); }
+    return this.whenAwake(ep, what, async () => {
+      try {
+        // The timeout rides along in the request, so a Cancel (GET Observe=1) is bounded too.
+        return await this.via(ep).observe(this.target(ep), timeout !== undefined ? { ...req, timeout } : req, onNotify);
+      } catch (e) { throw this.unanswered(e, ep, what); }
+    });
+  }
+
+  /** A queue-mode client's operations wait until it is awake, and go one at a time (Transport §6.5); others go at once. */
+  private whenAwake<T>(ep: string, what: string, op: () => Promise<T>): Promise<T> {
+    return this.clients.get(ep)?.queueMode ? this.presence.run(ep, what, op) : op();
   }
 
   private unanswered(e: unknown, ep: string, what: string): unknown {
@@ -523,7 +589,7 @@ export class LwM2MServer {
 
   /** Any request as given (payload bytes and options untouched): for what the typed operations would refuse to encode. */
   async request(ep: string, req: RequestOptions): Promise<OperationResult> {
-    const res = await this.via(ep).request(this.target(ep), req);
+    const res = await this.whenAwake(ep, `${req.method} /${(req.path ?? []).join('/')}`, () => this.via(ep).request(this.target(ep), req));
     return this.result(res, '/' + (req.path ?? []).join('/'));
   }
 

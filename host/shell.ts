@@ -234,6 +234,10 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     for (const c of server.clients.values()) {
       out(`${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lifetime ${c.lifetime} s  binding ${c.binding}  lwm2m ${c.lwm2mVersion}${c.secure ? `  coaps (PSK identity "${c.pskIdentity ?? ''}")` : ''}`);
       out(`  ${c.links.filter((l) => l.target !== '/').map((l) => `<${l.target}>`).join(',')}`);
+      if (c.queueMode) {
+        const queued = server.presence.queued(c.endpoint);
+        out(`  Queue Mode: ${server.presence.isAwake(c.endpoint) ? 'awake' : 'asleep'}${queued.length ? `; waiting for it: ${queued.map((q) => q.what).join(', ')}` : ''}`);
+      }
     }
   };
 

@@ -73,6 +73,8 @@ export interface RigOptions {
   coaps?: boolean;
   /** The LwM2M Servers' extra object definitions (a vendor object's, as --models gives them). */
   models?: ReadonlyMap<number, ObjectDef>;
+  /** The LwM2M Servers' Queue Mode settings (LwM2MServerOptions.queueMode). */
+  serverQueue?: { awakeMs?: number; maxQueued?: number; expiryMs?: number };
 }
 
 export class Rig {
@@ -149,7 +151,7 @@ export class Rig {
       const psk = new PskStore();
       if (coaps) psk.set(this.endpointName, this.endpointName, rigServerPskKey(i));
       const s = new LwM2MServer({
-        transport: t, timers: this.timers, random: this.random, log, onEvent: (e) => events.push(e), psk, models: this.o.models,
+        transport: t, timers: this.timers, random: this.random, log, onEvent: (e) => events.push(e), psk, models: this.o.models, queueMode: this.o.serverQueue,
         coaps: secureT ? { transport: secureT, crypto: nodeCrypto } : undefined,
       });
       this.servers.push(s);

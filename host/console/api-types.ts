@@ -57,7 +57,7 @@ export interface DeviceObjectJson {
   instances: number[];
 }
 
-export interface HistoryEntry { at: string; event: 'registered' | 'updated' | 'de-registered' | 'expired'; detail: string }
+export interface HistoryEntry { at: string; event: 'registered' | 'updated' | 'de-registered' | 'expired' | 'awake' | 'asleep'; detail: string }
 
 export interface DeviceJson {
   endpoint: string;
@@ -77,6 +77,10 @@ export interface DeviceJson {
   updates: number;
   objects: DeviceObjectJson[];
   history: HistoryEntry[];
+  /** Registered in Queue Mode: whether the server counts it awake now, and the operations waiting for it. */
+  queueMode?: boolean;
+  awake?: boolean;
+  queued?: Array<{ what: string; since: string }>;
 }
 
 export interface SendJson { endpoint: string; at: string; format?: string; records: RecordJson[] }

@@ -36,10 +36,22 @@ export class DeviceLog {
       return;
     }
     const before = this.devices.get(e.reg.endpoint);
+    if (e.type === 'queue') {
+      if (!before) return;
+      const d = { ...before, ...this.presenceJson(e.reg.endpoint) };
+      this.devices.set(d.endpoint, d);
+      this.stream.publish('device', d);
+      return;
+    }
     let d: DeviceJson;
     if (e.type === 'registered') d = this.snapshot(e.reg, before, 'registered', `from ${e.reg.peer.address}:${e.reg.peer.port}, lifetime ${e.reg.lifetime} s, binding ${e.reg.binding}, lwm2m ${e.reg.lwm2mVersion}`);
     else if (e.type === 'updated') d = this.snapshot(e.reg, before, 'updated', before ? changes(before, e.reg) : '');
-    else {
+    else if (e.type === 'presence') {
+      const queued = this.server.presence.queued(e.reg.endpoint).length;
+      d = this.snapshot(e.reg, before, e.awake ? 'awake' : 'asleep', queued ? `${queued} operation${queued === 1 ? '' : 's'} queued` : '');
+      d.registeredAt = before?.registeredAt ?? d.registeredAt;
+      d.lastUpdate = before?.lastUpdate ?? d.lastUpdate;
+    } else {
       d = this.snapshot(e.reg, before, e.expired ? 'expired' : 'de-registered', e.expired ? `no Update within the lifetime (${e.reg.lifetime} s)` : '');
       d.registered = false;
     }
@@ -61,6 +73,14 @@ export class DeviceLog {
       security: reg.secure ? 'coaps' : 'coap', ...(reg.pskIdentity !== undefined ? { pskIdentity: reg.pskIdentity } : {}),
       registeredAt: event === 'registered' ? now : before?.registeredAt ?? now,
       lastUpdate: now, updates: reg.updates, objects: deviceObjects(reg.links), history,
+      ...(reg.queueMode ? this.presenceJson(reg.endpoint) : {}),
+    };
+  }
+
+  private presenceJson(ep: string): Pick<DeviceJson, 'queueMode' | 'awake' | 'queued'> {
+    return {
+      queueMode: true, awake: this.server.presence.isAwake(ep),
+      queued: this.server.presence.queued(ep).map((q) => ({ what: q.what, since: new Date(Date.now() - (this.server.now() - q.since)).toISOString() })),
     };
   }
 

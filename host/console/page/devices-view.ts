@@ -42,7 +42,7 @@ function renderList(): void {
   fill(byId('device-list'), ...devices.map((d) => h('li', { class: `device${d.registered ? '' : ' gone'}${d.endpoint === current ? ' selected' : ''}`, 'data-endpoint': d.endpoint },
     h('a', { href: `#/devices/${encodeURIComponent(d.endpoint)}` },
       h('strong', {}, d.endpoint),
-      h('span', { class: 'muted' }, d.registered ? `${d.address}:${d.port}` : d.history.at(-1)?.event ?? 'gone')))));
+      h('span', { class: 'muted' }, d.registered ? `${d.address}:${d.port}${presence(d)}` : d.history.at(-1)?.event ?? 'gone')))));
   if (all.length === 0) fill(byId('device-list'), h('li', { class: 'muted' }, 'no client has registered yet'));
   else if (devices.length === 0) fill(byId('device-list'), h('li', { class: 'muted' }, `no device matches "${q}"`));
 }
@@ -96,6 +96,13 @@ function renderDevice(): void {
   renderFacts(d);
 }
 
+/** " · asleep, 2 queued" for a queue-mode device, "" for others. */
+function presence(d: DeviceJson): string {
+  if (!d.queueMode) return '';
+  const n = d.queued?.length ?? 0;
+  return ` · ${d.awake ? 'awake' : 'asleep'}${n ? `, ${n} queued` : ''}`;
+}
+
 const input = (form: string, name: string) => document.querySelector<HTMLInputElement>(`#${form} [name=${name}]`)?.value ?? '';
 
 function renderFacts(d: DeviceJson): void {
@@ -106,6 +113,7 @@ function renderFacts(d: DeviceJson): void {
   fill(byId('registration'),
     ...fact('Address', `${d.address}:${d.port}`), ...fact('Location', d.location), ...fact('Lifetime', `${d.lifetime} s`),
     ...fact('Binding', d.binding), ...fact('LwM2M', d.lwm2mVersion),
+    ...(d.queueMode ? fact('Queue Mode', `${d.awake ? 'awake' : 'asleep'}${d.queued?.length ? `; queued: ${d.queued.map((q) => q.what).join(', ')}` : ''}`) : []),
     ...fact('Security', d.security === 'coaps' ? `coaps, PSK identity "${d.pskIdentity ?? ''}"` : 'coap (NoSec)'),
     ...fact('Registered', clock(d.registeredAt)),
     ...fact('Last update', clock(d.lastUpdate)), ...fact('Updates', d.updates));
