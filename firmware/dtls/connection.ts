@@ -36,7 +36,8 @@ export interface RetransmitPolicy {
 
 /** How an association ended. */
 export interface SessionEnd {
-  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted';
+  /** `abandoned`: dropped without a word, the device deep-sleeps or loses power (DtlsTransport.abandon). */
+  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted' | 'abandoned';
   /** AlertDescription received or sent, for the alert reasons. */
   alert?: number;
   /** True when it ended before the handshake completed. */
@@ -99,6 +100,24 @@ interface FlightEntry {
 /** Where a datagram came from. */
 export interface PeerAddress { address: string; port: number }
 
+/**
+ * An established client session as a deep sleep keeps it (the device's retained memory, lwm2m/sleep-state.ts):
+ * the keys of epoch 1 as their key block, the next write sequence_number, the replay window, the CIDs. With them
+ * the woken device sends protected records at once, no handshake (the server finds the session by its CID).
+ * Secret: never logged; the owner wipes it.
+ */
+export interface KeptSession {
+  cipherSuite: number;
+  keyBlock: Uint8Array;
+  /** The next sequence_number of epoch 1 we send: never used twice with these keys (a CCM nonce). */
+  writeSequenceNumber: number;
+  /** ReplayWindow.save() of epoch 1. */
+  readWindow: Uint8Array;
+  /** The CID the server puts in its records to us (null: none), and the one we put in ours. */
+  readCid: Uint8Array | null;
+  writeCid: Uint8Array | null;
+}
+
 /** Cap of the budget of an address being proved, in MTUs (RFC 9146 §6): a few answers ahead, never a stream. */
 const MAX_BUDGET_DATAGRAMS = 4;
 /**
@@ -141,6 +160,8 @@ export class Connection {
   writeCid: Uint8Array | null = null;
   /** The CID we issued for this association (offered in a ClientHello, or given in a ServerHello); the host's table names it until the end. */
   issuedCid: Uint8Array | null = null;
+  /** Client role: the key block of epoch 1, for keeping the session across a deep sleep (keep()); wiped at the end. */
+  private keyBlock: Uint8Array | null = null;
 
   readonly reassembler: HandshakeReassembler;
   /**
@@ -241,7 +262,33 @@ export class Connection {
     const client = this.role === 'client';
     this.writeProtection[1] = suite.protection(this.host.crypto, this.host.random, keyBlock, client);
     this.readProtection[1] = suite.protection(this.host.crypto, this.host.random, keyBlock, !client);
+    if (client) this.keyBlock = keyBlock.slice();
     keyBlock.fill(0);
+  }
+
+  /** The established client session as a deep sleep keeps it (a copy); null when there is none to keep. */
+  keep(): KeptSession | null {
+    if (!this.isEstablished || this.ended || this.keyBlock === null) return null;
+    return {
+      cipherSuite: this.cipherSuite, keyBlock: this.keyBlock.slice(), writeSequenceNumber: this.writeSeq[1],
+      readWindow: this.replay[1].save(), readCid: this.readCid?.slice() ?? null, writeCid: this.writeCid?.slice() ?? null,
+    };
+  }
+
+  /** A client association established from what keep() gave before a deep sleep: it sends and reads epoch 1 at once. */
+  static resumeKept(host: ConnectionHost, address: string, port: number, k: KeptSession, suite: SuiteDefinition, identity: Uint8Array): Connection | null {
+    const c = new Connection(host, address, port, 'client');
+    if (!c.replay[1].load(k.readWindow) || k.keyBlock.length !== suite.keyBlockLength) return null;
+    c.setPendingKeys(suite, k.keyBlock.slice());
+    c.readEpoch = c.writeEpoch = 1;
+    c.writeSeq[1] = k.writeSequenceNumber;
+    c.cidNegotiated = true;
+    c.readCid = k.readCid?.slice() ?? null;
+    c.writeCid = k.writeCid?.slice() ?? null;
+    c.isEstablished = true;
+    c.identity = identity.slice();
+    c.cipherSuite = suite.id;
+    return c;
   }
 
   activateRead(): void { this.readEpoch = 1; }
@@ -593,6 +640,8 @@ export class Connection {
     this.queue = [];
     this.queuedBytes = 0;
     this.readProtection[1] = this.writeProtection[1] = null;
+    this.keyBlock?.fill(0);
+    this.keyBlock = null;
     this.host.ended(this, e);
   }
 }
