@@ -118,7 +118,9 @@ export function encodeSleepState(s: SleepState, capacity: number): Uint8Array | 
 // ---- decode ------------------------------------------------------------------------------------------------
 
 /** Thrown inside decodeSleepState only, for a field of the wrong shape; the caller gets undefined. */
-class Malformed extends Error {}
+class Malformed extends Error {
+  override readonly name = 'Malformed';
+}
 
 function fail(): never { throw new Malformed(); }
 function arr(v: CborValue | undefined, n?: number): CborValue[] {
