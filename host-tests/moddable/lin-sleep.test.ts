@@ -2,7 +2,7 @@
 // limits (issue 24 items 1, 3, 4): the firmware built with queueMode=1 awake=2
 // (it registers with Q) bootstraps over coaps and registers, lifetime 60 s, with two LwM2M Servers
 // over coaps — A gives it a DTLS Connection ID, B does not (so its session
-// resumes) — each observing /3/0/0 with pmax 30 s. After each listening window
+// resumes) — each observing its own Lifetime (/1/x/1) with pmax 30 s. After each listening window
 // the firmware deep-sleeps: the process ends with status 76 and the harness
 // (lin-device.ts), as the RTC timer, starts it again when it asked; RTC memory
 // is a file in its flash directory. Ten sleep/wake cycles: no Register, the
@@ -34,7 +34,7 @@ const BS_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0x40 + i);
 const KEYS = [Uint8Array.from({ length: 16 }, (_, i) => 0x50 + i), Uint8Array.from({ length: 16 }, (_, i) => 0x60 + i)];
 const LIFETIME = 60;
 const PMAX = 30;
-const CYCLES = 10;
+const CYCLES = Number(process.env.SLEEP_CYCLES ?? 10);
 const quiet = consoleLogger('error');
 
 interface Srv { server: LwM2MServer; events: ServerEvent[]; port: number; notifications: number }
@@ -112,11 +112,14 @@ describe('Queue Mode with deep sleep on the Moddable Linux runtime (coaps with a
     device = new LinDevice(sdk, so, 'lin-sleep', `${flashDir}/`);
     device.start();
     await until(() => srv.every((s) => registered(s) === 1), 40_000, 'the firmware to register with both servers', log);
-    for (const s of srv) {
+    for (const [i, s] of srv.entries()) {
       const reg = s.server.clients.get(EP)!;
+      // With two servers Access Control applies: each observes what it may read without an ACL, its own Lifetime.
+      const path = `/1/${i}/1`;
       assert.equal(reg.lifetime, LIFETIME);
-      assert.equal((await s.server.writeAttributes(EP, '/3/0/0', { pmin: 0, pmax: PMAX })).code, '2.04');
-      const o = await s.server.observe(EP, '/3/0/0', () => { s.notifications++; }, ContentFormat.TEXT);
+      const wa = await s.server.writeAttributes(EP, path, { pmin: 0, pmax: PMAX });
+      assert.equal(wa.code, '2.04', `${wa.text ?? ''}\n${log()}`);
+      const o = await s.server.observe(EP, path, () => { s.notifications++; }, ContentFormat.TEXT);
       assert.equal(o.first.code, '2.05');
     }
     const [a, b] = srv as [Srv, Srv];
