@@ -293,12 +293,24 @@ export class Connection {
 
   activateRead(): void { this.readEpoch = 1; }
 
-  /** Sends the flight; a flight that expects an answer is retransmitted on the timer, the last flight only when the peer repeats its own. */
-  sendFlight(expectsReply: boolean): void {
+  /**
+   * Sends the flight; a flight that expects an answer is retransmitted on the timer, the last flight only when the peer
+   * repeats its own. `carryQueued`: our flight is the last and the peer's Finished verified (a client resuming), so the
+   * application data that waited goes in the same datagrams, after our Finished: one datagram less, and a record that
+   * could otherwise overtake the Finished and be dropped as early (a peer keeps one such record) cannot. Only on this
+   * first sending: a resent flight carries none (the layer above repeats its own messages).
+   */
+  sendFlight(expectsReply: boolean, carryQueued = false): void {
     this.peerFlightEndSeq = this.reassembler.nextSeq - 1;
     this.retransmits = 0;
     this.timeoutMs = this.policy.initialMs;
-    this.transmitFlight();
+    let carried: Uint8Array[] | null = null;
+    if (carryQueued && this.queue.length > 0) {
+      carried = this.queue;
+      this.queue = [];
+      this.queuedBytes = 0;
+    }
+    this.transmitFlight(carried);
     if (expectsReply) this.armTimer();
   }
 
@@ -565,8 +577,11 @@ export class Connection {
     return encodeRecord(outer, epoch, seq, p.seal(outer, epoch, seq, DTLS_1_2, encodeInnerPlaintext(plaintext, type), cid), DTLS_1_2, cid);
   }
 
-  /** Packs the flight into datagrams of at most `mtu` bytes, fragmenting handshake messages (§4.2.3); each send uses fresh sequence numbers. */
-  private transmitFlight(): void {
+  /**
+   * Packs the flight into datagrams of at most `mtu` bytes, fragmenting handshake messages (§4.2.3), then any
+   * application data `carried` after it (epoch 1); each send uses fresh sequence numbers.
+   */
+  private transmitFlight(carried: Uint8Array[] | null = null): void {
     const mtu = this.host.mtu;
     let parts: Uint8Array[] = [];
     let size = 0;
@@ -598,6 +613,11 @@ export class Connection {
         push(this.protect(ContentType.handshake, e.epoch, encodeHandshakeFragment(e.msgType, e.messageSeq, e.body, offset, n)));
         offset += n;
       } while (offset < e.body.length);
+    }
+    for (const d of carried ?? []) {
+      if (this.ended) return;
+      if (d.length > MAX_PLAINTEXT_LENGTH - (this.writeCid ? 1 : 0)) { this.host.stats.sendDrops++; continue; }
+      push(this.protect(ContentType.application_data, 1, d));
     }
     flush();
   }
