@@ -15,7 +15,7 @@ import * as DeepSleep from 'deep-sleep';
 import type { Logger, Random, RetainedMemory } from '../ports';
 
 /** Why this boot, by deep-sleep wakeCause(). */
-export const WAKE_CAUSES: readonly string[] = Object.freeze(['power-on or reset', 'the sleep timer', 'the wake GPIO', 'a wake GPIO (ext1)', 'another wake source']);
+export const WAKE_CAUSES: readonly string[] = Object.freeze(['power-on or reset', 'the sleep timer', 'the wake GPIO', 'a wake GPIO (ext1, or the GPIO wake of an ESP32-C3)', 'another wake source']);
 /** A shorter sleep is not worth a boot: the device stays up with its radio off. */
 export const MIN_DEEP_SLEEP_MS = 3000;
 /** Where a port is drawn from when the build gives none (localPort=0): the dynamic range (RFC 6335). */
