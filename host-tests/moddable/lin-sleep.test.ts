@@ -142,11 +142,11 @@ describe('Queue Mode with deep sleep on the Moddable Linux runtime (coaps with a
     assert.equal(bsEvents.filter((e) => e.type === 'request').length, 1, 'bootstrapped once');
     assert.equal(a.server.dtls!.stats.handshakesStarted, aHandshakes, 'no handshake with the server that gave a CID');
     assert.ok(a.server.dtls!.stats.cidRecordsIn > 0 && b.server.dtls!.stats.cidRecordsIn === 0, 'A\'s records carry a CID, B\'s none');
-    assert.ok(b.server.dtls!.stats.handshakesResumed - bResumed >= CYCLES / 2, 'B\'s session resumed (abbreviated handshakes)');
+    assert.ok(b.server.dtls!.stats.handshakesResumed - bResumed >= CYCLES - 1, 'B\'s session resumed (abbreviated handshakes)');
     assert.equal(b.server.dtls!.stats.handshakesCompleted - b.server.dtls!.stats.handshakesResumed, bFull, 'no full handshake with B');
     for (let i = 0; i < 2; i++) {
-      assert.ok(updated(srv[i]!) - updates[i]! >= CYCLES / 2 - 1, `Updates reached server ${i}`);
-      assert.ok(srv[i]!.notifications - notes[i]! >= CYCLES / 2 - 1, `pmax notifications reached server ${i} (${srv[i]!.notifications - notes[i]!})`);
+      assert.ok(updated(srv[i]!) - updates[i]! >= CYCLES - 1, `Updates reached server ${i}`);
+      assert.ok(srv[i]!.notifications - notes[i]! >= CYCLES - 1, `pmax notifications reached server ${i} (${srv[i]!.notifications - notes[i]!})`);
       assert.ok(srv[i]!.server.clients.has(EP), 'still registered');
     }
     assert.equal(flashHash(), flash, 'the flash file is the same after the wakes: no flash write');
