@@ -28,7 +28,9 @@ import type { KeptRegistration } from './registration';
 import type { KeptObservation } from './reporting';
 
 export const SLEEP_STATE_VERSION = 1;
-const MAGIC = [0x4c, 0x53] as const;
+/** 'L' 'S'. */
+const MAGIC0 = 0x4c;
+const MAGIC1 = 0x53;
 const HEADER = 3;
 const TRAILER = 4;
 
@@ -106,8 +108,8 @@ export function encodeSleepState(s: SleepState, capacity: number): Uint8Array | 
   const cbor = encodeCbor(body, { maxBytes: Math.max(0, capacity - HEADER - TRAILER) });
   if (!cbor.ok) return undefined;
   const out = new Uint8Array(HEADER + cbor.value.length + TRAILER);
-  out[0] = MAGIC[0];
-  out[1] = MAGIC[1];
+  out[0] = MAGIC0;
+  out[1] = MAGIC1;
   out[2] = SLEEP_STATE_VERSION;
   out.set(cbor.value, HEADER);
   new DataView(out.buffer).setUint32(out.length - TRAILER, crc32(out, 0, out.length - TRAILER));
@@ -180,7 +182,7 @@ function toRelation(token: CborValue | undefined, szx: CborValue | undefined, re
 
 /** A state encodeSleepState wrote; undefined for anything else (damaged, another version, another form). */
 export function decodeSleepState(b: Uint8Array): SleepState | undefined {
-  if (b.length < HEADER + TRAILER + 1 || b[0] !== MAGIC[0] || b[1] !== MAGIC[1] || b[2] !== SLEEP_STATE_VERSION) return undefined;
+  if (b.length < HEADER + TRAILER + 1 || b[0] !== MAGIC0 || b[1] !== MAGIC1 || b[2] !== SLEEP_STATE_VERSION) return undefined;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (view.getUint32(b.length - TRAILER) !== crc32(b, 0, b.length - TRAILER)) return undefined;
   const got = decodeCbor(b.subarray(HEADER, b.length - TRAILER));
