@@ -26,6 +26,7 @@ import { PskStore } from '../../host/psk-store';
 import { installTlv } from '../../host/runtime';
 import { until } from './flow';
 import { LinDevice } from './lin-device';
+import { memoryPeaks } from './lin-run';
 import { buildLin, findSdk, type Sdk } from './sdk';
 
 const EP = 'xs-lwm2m-lin-sleep';
@@ -150,6 +151,12 @@ describe('Queue Mode with deep sleep on the Moddable Linux runtime (coaps with a
       assert.ok(srv[i]!.server.clients.has(EP), 'still registered');
     }
     assert.equal(flashHash(), flash, 'the flash file is the same after the wakes: no flash write');
+    // Every wake within the ESP32 limits: nothing loaded at run time, the stack within 75 % (a wake resumes DTLS too).
+    const peaks = device.runs.map((r) => memoryPeaks(r.instruments())).filter((p) => p.samples > 0);
+    const stack = Math.max(...peaks.map((p) => p.stack));
+    console.log(`      stack peak over the runs ${stack}/${peaks[0]?.stackLimit} slots; heaps in use up to ${Math.max(...peaks.map((p) => p.slots))}/${peaks[0]?.slotLimit} slots`);
+    assert.ok(peaks.length >= CYCLES / 2, 'instruments from the runs');
+    assert.ok(peaks.every((p) => p.modulesLoaded === 0 && p.stack <= 0.75 * p.stackLimit), `stack peak ${stack}`);
     assert.ok(device.logLines().some((l) => /sleep: boot by the sleep timer, a session kept/.test(l)));
     assert.deepEqual(device.xsErrors(), [], 'XS reported no exception or abort');
     assert.deepEqual(device.logLines().filter((l) => /\] [EW] /.test(l)), [], 'no error or warning in the firmware log');
