@@ -557,7 +557,8 @@ export class LwM2MClient {
       const reg = this.servers.registered.find((r) => r.ssid === ssid);
       return reg ? this.endpoint.resumeRelation(reg.peer, k) : null;
     }, sleptMs);
-    this.o.log.info(`client: awake after ${Math.round(sleptMs / 1000)} s of deep sleep: ${state.registrations.length} registration(s) and ${observations} observation(s) kept`);
+    const planned = state.nextWakeMs === undefined ? '' : ` (planned ${Math.round(state.nextWakeMs / 1000)} s)`;
+    this.o.log.info(`client: awake after ${Math.round(sleptMs / 1000)} s of deep sleep${planned}: ${state.registrations.length} registration(s) and ${observations} observation(s) kept`);
     this.queue?.wake('awake after a deep sleep');
     return true;
   }
