@@ -57,6 +57,8 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
     onEvent: o.onEvent,
     coap: o.coapBounds,
     objects: o.objects,
+    // Queue Mode (queueMode=1): radio off after the window, deep sleep with the session in retained memory.
+    ...(o.queueMode === undefined ? {} : { queueMode: o.queueMode }),
     // An Update survives the restart in the same store as the configuration.
     ...(o.firmware === undefined ? {} : { firmware: { ...o.firmware, store: pendingUpdateStore(o.store, o.log) } }),
   }),

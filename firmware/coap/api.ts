@@ -127,6 +127,17 @@ export interface ObserveRelation {
   onCancel: ((reason: ObserveCancelReason) => void) | null;
 }
 
+/**
+ * A server-side observe relation as a deep sleep keeps it (CoapEndpoint.keepRelation): its token, the block size of
+ * its notifications, and its request's options as the block-wise layer keys them (a follow-up GET for the rest of a
+ * notification finds the body by them).
+ */
+export interface KeptRelation {
+  token: Uint8Array;
+  szx: number;
+  request: string;
+}
+
 export interface ClientObservation {
   response: CoapResponse;
   /** Deregister with GET Observe=1 (default), or forget locally and RST the next notification. */

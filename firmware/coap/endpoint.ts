@@ -29,12 +29,12 @@ import { StackContext } from './stack-context';
 import { BLOCK1, BLOCK2, CONS, DEDUP, RELATIONS, peerShare } from './fair-share';
 import type { TransmissionParameters } from './params';
 import type {
-  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, Peer, PeerAdmission, RequestHandler, RequestOptions,
-  TableOccupancy, TableUse,
+  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, KeptRelation, ObserveRelation, Peer, PeerAdmission, RequestHandler,
+  RequestOptions, TableOccupancy, TableUse,
 } from './api';
 
 export type {
-  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, IncomingRequest, ObserveCancelReason,
+  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, IncomingRequest, KeptRelation, ObserveCancelReason,
   ObserveRelation, Peer, PeerAdmission, RequestHandler, RequestOptions, ResponseSpec, TableOccupancy, TableUse,
 } from './api';
 export { CoapCapacityError, CoapError, CoapResetError, CoapTimeoutError } from './errors';
@@ -111,6 +111,25 @@ export class CoapEndpoint {
   observe(peer: Peer, req: RequestOptions, onNotify: (res: CoapResponse) => void): Promise<ClientObservation> {
     return this.requests.observeAt(peer, req, onNotify);
   }
+
+  /**
+   * The counters a deep sleep keeps: the last Message ID (none may repeat toward a peer within EXCHANGE_LIFETIME,
+   * RFC 7252 §4.4, and a sleep is often shorter) and the last Observe sequence number (RFC 7641 §3.4: the next
+   * notification must be newer).
+   */
+  get counters(): { mid: number; observeSeq: number } {
+    return { mid: this.ctx.lastMid, observeSeq: this.observeLayer.sequence };
+  }
+  set counters(c: { mid: number; observeSeq: number }) {
+    this.ctx.lastMid = c.mid;
+    this.observeLayer.sequence = c.observeSeq;
+  }
+
+  /** A server-side relation as a deep sleep keeps it (KeptRelation); null for one that has ended. */
+  keepRelation(rel: ObserveRelation): KeptRelation | null { return this.observeLayer.keep(rel); }
+
+  /** After a deep sleep, a relation keep() gave, toward the same peer; null when the table has no room. */
+  resumeRelation(peer: Peer, kept: KeptRelation): ObserveRelation | null { return this.observeLayer.resume(peer, kept); }
 
   /** Cancels pending exchanges and relations (rejecting their promises) and stops every timer; idempotent. */
   close(): void {

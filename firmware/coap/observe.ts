@@ -19,7 +19,8 @@ import type { StackContext } from './stack-context';
 import type {
   ClientExchange, ObservationRecord, ObservedRelation, ObserveAcceptor, Outgoing, OutgoingOwner, OutgoingSubject, ServerExchange,
 } from './exchange';
-import type { CoapResponse, ObserveCancelReason, Peer, ResponseSpec } from './api';
+import type { CoapResponse, KeptRelation, ObserveCancelReason, ObserveRelation, Peer, ResponseSpec } from './api';
+import { peerKey } from './transport';
 
 /** Observe sequence numbers are 24-bit. */
 export const OBSERVE_SEQ_MASK = 0xffffff;
@@ -76,6 +77,29 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
   }
 
   get relationCount(): number { return this.relations.size; }
+
+  /** The last Observe sequence number handed out (kept across a deep sleep: the next notification must be newer). */
+  get sequence(): number { return this.seq; }
+  set sequence(v: number) { this.seq = v & OBSERVE_SEQ_MASK; }
+
+  /** A live relation as a deep sleep keeps it; null for one that is not ours or has ended. */
+  keep(rel: ObserveRelation): KeptRelation | null {
+    if (!(rel instanceof Relation) || !rel.active || this.relations.get(rel.key) !== rel) return null;
+    return { token: rel.token.slice(), szx: rel.szx, request: rel.bodyKey.slice(rel.peerKey.length) };
+  }
+
+  /** After a deep sleep, the relation keep() gave, with the same peer; null when the table has no room for it. */
+  resume(peer: Peer, k: KeptRelation): ObserveRelation | null {
+    if (this.ctx.closed || k.token.length < 1 || k.token.length > 8 || !(k.szx >= 0 && k.szx <= 6)) return null;
+    const pk = peerKey(peer);
+    const key = `${pk}#${toHex(k.token)}`;
+    const { shares, limits } = this.ctx;
+    if (this.relations.has(key) || this.relations.size >= limits.maxObservations || shares.atShare(pk, RELATIONS, limits.maxObservations)) return null;
+    const rel = new Relation(this, peer, k.token.slice(), key, pk, pk + k.request, k.szx);
+    this.relations.set(key, rel);
+    shares.take(pk, RELATIONS);
+    return rel;
+  }
   get clientObservationCount(): number { return this.observationCount; }
 
   // ------------------------------------------------------------ server

@@ -103,6 +103,10 @@ export class StackContext {
     this.seam.send(bytes, peer);
   }
 
+  /** The last Message ID handed out; set after a deep sleep so that none is used twice within EXCHANGE_LIFETIME (§4.4). */
+  get lastMid(): number { return this.mid; }
+  set lastMid(v: number) { this.mid = v & 0xffff; }
+
   /** The next Message ID (§4.4: sequential from a random start). */
   newMid(): number {
     this.mid = (this.mid + 1) & 0xffff;

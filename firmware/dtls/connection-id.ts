@@ -80,6 +80,14 @@ export class CidTable<T> {
 
   find(cid: Uint8Array): T | undefined { return this.entries.get(toHex(cid)); }
 
+  /** Binds a CID issued before (a session kept across a deep sleep); false when it has another length or is taken. */
+  claim(cid: Uint8Array, owner: T): boolean {
+    const key = toHex(cid);
+    if (cid.length !== this.length || this.length === 0 || this.entries.has(key)) return false;
+    this.entries.set(key, owner);
+    return true;
+  }
+
   /** Forgets a CID, only if it still names `owner`. */
   release(cid: Uint8Array, owner: T): void {
     const key = toHex(cid);

@@ -36,7 +36,8 @@ export interface RetransmitPolicy {
 
 /** How an association ended. */
 export interface SessionEnd {
-  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted';
+  /** `abandoned`: dropped without a word, the device deep-sleeps or loses power (DtlsTransport.abandon). */
+  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted' | 'abandoned';
   /** AlertDescription received or sent, for the alert reasons. */
   alert?: number;
   /** True when it ended before the handshake completed. */
@@ -99,6 +100,24 @@ interface FlightEntry {
 /** Where a datagram came from. */
 export interface PeerAddress { address: string; port: number }
 
+/**
+ * An established client session as a deep sleep keeps it (the device's retained memory, lwm2m/sleep-state.ts):
+ * the keys of epoch 1 as their key block, the next write sequence_number, the replay window, the CIDs. With them
+ * the woken device sends protected records at once, no handshake (the server finds the session by its CID).
+ * Secret: never logged; the owner wipes it.
+ */
+export interface KeptSession {
+  cipherSuite: number;
+  keyBlock: Uint8Array;
+  /** The next sequence_number of epoch 1 we send: never used twice with these keys (a CCM nonce). */
+  writeSequenceNumber: number;
+  /** ReplayWindow.save() of epoch 1. */
+  readWindow: Uint8Array;
+  /** The CID the server puts in its records to us (null: none), and the one we put in ours. */
+  readCid: Uint8Array | null;
+  writeCid: Uint8Array | null;
+}
+
 /** Cap of the budget of an address being proved, in MTUs (RFC 9146 §6): a few answers ahead, never a stream. */
 const MAX_BUDGET_DATAGRAMS = 4;
 /**
@@ -141,6 +160,8 @@ export class Connection {
   writeCid: Uint8Array | null = null;
   /** The CID we issued for this association (offered in a ClientHello, or given in a ServerHello); the host's table names it until the end. */
   issuedCid: Uint8Array | null = null;
+  /** Client role: the key block of epoch 1, for keeping the session across a deep sleep (keep()); wiped at the end. */
+  private keyBlock: Uint8Array | null = null;
 
   readonly reassembler: HandshakeReassembler;
   /**
@@ -241,17 +262,55 @@ export class Connection {
     const client = this.role === 'client';
     this.writeProtection[1] = suite.protection(this.host.crypto, this.host.random, keyBlock, client);
     this.readProtection[1] = suite.protection(this.host.crypto, this.host.random, keyBlock, !client);
+    if (client) this.keyBlock = keyBlock.slice();
     keyBlock.fill(0);
+  }
+
+  /** The established client session as a deep sleep keeps it (a copy); null when there is none to keep. */
+  keep(): KeptSession | null {
+    if (!this.isEstablished || this.ended || this.keyBlock === null) return null;
+    return {
+      cipherSuite: this.cipherSuite, keyBlock: this.keyBlock.slice(), writeSequenceNumber: this.writeSeq[1],
+      readWindow: this.replay[1].save(), readCid: this.readCid?.slice() ?? null, writeCid: this.writeCid?.slice() ?? null,
+    };
+  }
+
+  /** A client association established from what keep() gave before a deep sleep: it sends and reads epoch 1 at once. */
+  static resumeKept(host: ConnectionHost, address: string, port: number, k: KeptSession, suite: SuiteDefinition, identity: Uint8Array): Connection | null {
+    const c = new Connection(host, address, port, 'client');
+    if (!c.replay[1].load(k.readWindow) || k.keyBlock.length !== suite.keyBlockLength) return null;
+    c.setPendingKeys(suite, k.keyBlock.slice());
+    c.readEpoch = c.writeEpoch = 1;
+    c.writeSeq[1] = k.writeSequenceNumber;
+    c.cidNegotiated = true;
+    c.readCid = k.readCid?.slice() ?? null;
+    c.writeCid = k.writeCid?.slice() ?? null;
+    c.isEstablished = true;
+    c.identity = identity.slice();
+    c.cipherSuite = suite.id;
+    return c;
   }
 
   activateRead(): void { this.readEpoch = 1; }
 
-  /** Sends the flight; a flight that expects an answer is retransmitted on the timer, the last flight only when the peer repeats its own. */
-  sendFlight(expectsReply: boolean): void {
+  /**
+   * Sends the flight; a flight that expects an answer is retransmitted on the timer, the last flight only when the peer
+   * repeats its own. `carryQueued`: our flight is the last and the peer's Finished verified (a client resuming), so the
+   * application data that waited goes in the same datagrams, after our Finished: one datagram less, and a record that
+   * could otherwise overtake the Finished and be dropped as early (a peer keeps one such record) cannot. Only on this
+   * first sending: a resent flight carries none (the layer above repeats its own messages).
+   */
+  sendFlight(expectsReply: boolean, carryQueued = false): void {
     this.peerFlightEndSeq = this.reassembler.nextSeq - 1;
     this.retransmits = 0;
     this.timeoutMs = this.policy.initialMs;
-    this.transmitFlight();
+    let carried: Uint8Array[] | null = null;
+    if (carryQueued && this.queue.length > 0) {
+      carried = this.queue;
+      this.queue = [];
+      this.queuedBytes = 0;
+    }
+    this.transmitFlight(carried);
     if (expectsReply) this.armTimer();
   }
 
@@ -518,8 +577,11 @@ export class Connection {
     return encodeRecord(outer, epoch, seq, p.seal(outer, epoch, seq, DTLS_1_2, encodeInnerPlaintext(plaintext, type), cid), DTLS_1_2, cid);
   }
 
-  /** Packs the flight into datagrams of at most `mtu` bytes, fragmenting handshake messages (§4.2.3); each send uses fresh sequence numbers. */
-  private transmitFlight(): void {
+  /**
+   * Packs the flight into datagrams of at most `mtu` bytes, fragmenting handshake messages (§4.2.3), then any
+   * application data `carried` after it (epoch 1); each send uses fresh sequence numbers.
+   */
+  private transmitFlight(carried: Uint8Array[] | null = null): void {
     const mtu = this.host.mtu;
     let parts: Uint8Array[] = [];
     let size = 0;
@@ -551,6 +613,11 @@ export class Connection {
         push(this.protect(ContentType.handshake, e.epoch, encodeHandshakeFragment(e.msgType, e.messageSeq, e.body, offset, n)));
         offset += n;
       } while (offset < e.body.length);
+    }
+    for (const d of carried ?? []) {
+      if (this.ended) return;
+      if (d.length > MAX_PLAINTEXT_LENGTH - (this.writeCid ? 1 : 0)) { this.host.stats.sendDrops++; continue; }
+      push(this.protect(ContentType.application_data, 1, d));
     }
     flush();
   }
@@ -593,6 +660,8 @@ export class Connection {
     this.queue = [];
     this.queuedBytes = 0;
     this.readProtection[1] = this.writeProtection[1] = null;
+    this.keyBlock?.fill(0);
+    this.keyBlock = null;
     this.host.ended(this, e);
   }
 }

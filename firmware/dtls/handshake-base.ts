@@ -79,10 +79,11 @@ export abstract class HandshakeBase implements HandshakeRole {
     if (!constantTimeEqual(expected, decodeFinished(m.body))) { this.conn.fail(AlertDescription.decrypt_error); return; }
     this.conn.transcribe(m);
     if (this.isClient === this.resumed) {
-      // Ours is the last flight: resent only when the peer repeats its own (RFC 6347 §4.2.4).
+      // Ours is the last flight: resent only when the peer repeats its own (RFC 6347 §4.2.4). A client (resuming) has
+      // verified the server's Finished: what it queued goes along in the same datagrams.
       this.conn.beginFlight();
       this.queueFinished();
-      this.conn.sendFlight(false);
+      this.conn.sendFlight(false, this.isClient);
     }
     const suite = this.suite!;
     this.conn.establish({

@@ -11,7 +11,7 @@
 import type { DatagramTransport, Logger, Random, Timers } from '../platform/ports';
 import { silentLogger } from '../platform/ports';
 import type { DtlsCrypto } from './crypto';
-import { DtlsTransport, type RetransmitPolicy } from './transport';
+import { DtlsTransport, type KeptDtls, type RetransmitPolicy } from './transport';
 import { bytesEqual } from './bytes';
 import { toHex } from '../util/hex';
 
@@ -142,6 +142,22 @@ export class DtlsMux implements DatagramTransport {
       if (this.dtls.sessionInfo(a, p)?.connectionId?.send) continue;
       this.dtls.closeSession(a, p);
     }
+  }
+
+  /** What a deep sleep keeps of a secured peer's DTLS state (DtlsTransport.keep); null for a plain peer or none. */
+  keep(address: string, port: number): KeptDtls | null {
+    return this.secured.has(key(address, port)) ? this.dtls.keep(address, port) : null;
+  }
+
+  /** After a deep sleep: a secured peer's kept state back (DtlsTransport.resumeKept), with the credentials it has now. */
+  resumeKept(address: string, port: number, kept: KeptDtls, sleptMs: number): void {
+    const creds = this.secured.get(key(address, port));
+    if (creds) this.dtls.resumeKept(address, port, kept, creds, sleptMs);
+  }
+
+  /** Every session forgotten without a word (a deep sleep, a power loss); the secured peers stay as they are. */
+  abandon(): void {
+    this.dtls.abandon();
   }
 
   /** The PSK identity of an established session, as `psk:<hex>`; undefined for a plain peer or while handshaking. */

@@ -32,4 +32,24 @@ export class ReplayWindow {
     }
     this.seen[seq % REPLAY_WINDOW_SIZE] = 1;
   }
+
+  /** The window in 8 + 8 bytes (a session kept across a deep sleep): top + 1 (0: nothing marked yet), a bit per seen entry. */
+  save(): Uint8Array {
+    const out = new Uint8Array(16);
+    const next = this.top + 1;
+    const view = new DataView(out.buffer);
+    view.setUint16(2, Math.floor(next / 2 ** 32));
+    view.setUint32(4, next % 2 ** 32);
+    for (let i = 0; i < REPLAY_WINDOW_SIZE; i++) if (this.seen[i] !== 0) out[8 + (i >> 3)] |= 1 << (i & 7);
+    return out;
+  }
+
+  /** The window save() gave; false (and the window unchanged) when the bytes are not one. */
+  load(saved: Uint8Array): boolean {
+    if (saved.length !== 16) return false;
+    const view = new DataView(saved.buffer, saved.byteOffset, 16);
+    this.top = view.getUint16(2) * 2 ** 32 + view.getUint32(4) - 1;
+    for (let i = 0; i < REPLAY_WINDOW_SIZE; i++) this.seen[i] = (saved[8 + (i >> 3)]! >> (i & 7)) & 1;
+    return true;
+  }
 }

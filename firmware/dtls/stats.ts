@@ -34,6 +34,8 @@ export interface DtlsStats {
   handshakesFailed: number;
   /** Server role: pending handshakes given up for a newer one (their address at its share, or every slot taken). */
   handshakesEvicted: number;
+  /** Client role: sessions established from what a deep sleep kept (no handshake; KeptDtls). */
+  sessionsKept: number;
   /** Flights sent again: on the timer (RFC 6347 §4.2.4) or on a retransmitted peer flight. */
   retransmissions: number;
   /** Repeated peer flights not answered with ours: too soon after our last sending, or our flight over 3× their datagram. */
@@ -62,7 +64,7 @@ export function newStats(): DtlsStats {
     datagramsIn: 0, datagramsOut: 0, recordsIn: 0, recordsOut: 0, badRecords: 0, badVersion: 0, badEpoch: 0,
     replayed: 0, authFailures: 0, noSession: 0, reassemblyDrops: 0, unexpected: 0, tableFull: 0, sendDrops: 0,
     helloVerifyRequests: 0, badCookies: 0, handshakesStarted: 0, handshakesCompleted: 0, handshakesResumed: 0,
-    handshakesFailed: 0, handshakesEvicted: 0, retransmissions: 0, resendsWithheld: 0, alertsSent: 0, alertsReceived: 0,
+    handshakesFailed: 0, handshakesEvicted: 0, sessionsKept: 0, retransmissions: 0, resendsWithheld: 0, alertsSent: 0, alertsReceived: 0,
     cidRecordsIn: 0, cidRecordsOut: 0, unknownCid: 0, peerAddressChanges: 0, cidMovesRefused: 0, cidTooLong: 0, amplificationDrops: 0, internalErrors: 0,
   };
 }

@@ -25,8 +25,8 @@ import { bytesEqual } from './bytes';
 import { isDtlsRecordVersion, parseRecords, encodeRecord, type DtlsRecord } from './record';
 import { SUPPORTED_SUITES, suiteById } from './cipher-suite';
 import { CookieJar } from './cookie';
-import { DEFAULT_SESSION_LIFETIME_MS, SessionCache, madeWithKey, type ResumableSession } from './session-cache';
-import { Connection, type ConnectionHost, type EstablishedSession, type RetransmitPolicy, type SessionEnd } from './connection';
+import { DEFAULT_SESSION_LIFETIME_MS, SessionCache, madeWithKey, pskFingerprint, type ResumableSession } from './session-cache';
+import { Connection, type ConnectionHost, type EstablishedSession, type KeptSession, type RetransmitPolicy, type SessionEnd } from './connection';
 import { CidTable } from './connection-id';
 import { ClientHandshake, type PskCredentials } from './client-handshake';
 import { ServerHandshake } from './server-handshake';
@@ -36,7 +36,21 @@ import { utf8Decode, utf8Encode } from '../util/utf8';
 
 export type { PskCredentials } from './client-handshake';
 export type { DtlsStats } from './stats';
-export type { RetransmitPolicy } from './connection';
+export type { KeptSession, RetransmitPolicy } from './connection';
+
+/**
+ * What a client keeps of its DTLS state with one server across a deep sleep (lwm2m/sleep-state.ts): the session
+ * for an abbreviated handshake (RFC 5246 §7.3), and, when the server gave us a Connection ID (RFC 9146), the
+ * session itself, whose records go at once after the wake. Secret: never logged.
+ */
+export interface KeptDtls {
+  resumable: {
+    sessionId: Uint8Array; masterSecret: Uint8Array; cipherSuite: number; extendedMasterSecret: boolean;
+    /** ms since its full handshake (its lifetime runs on across the sleep). */
+    age: number;
+  } | null;
+  session: KeptSession | null;
+}
 
 /** Largest datagram we send by default: the IPv6 minimum MTU (1280) less IPv6 and UDP headers, rounded down. */
 export const DEFAULT_MTU = 1200;
@@ -302,6 +316,61 @@ export class DtlsTransport implements DatagramTransport {
     if (!conn) return false;
     conn.close();
     return true;
+  }
+
+  /**
+   * Client role: what a deep sleep keeps of the state with a server (KeptDtls): the resumable session, and the session
+   * itself when it carries a CID toward the server (without one, the server knows us by our address, which a sleep may
+   * change: an abbreviated handshake is the safe way back). Null when there is nothing.
+   */
+  keep(address: string, port: number): KeptDtls | null {
+    if (!this.opts.client) return null;
+    const key = peerKey(address, port);
+    const r = this.resumable.get(key);
+    const conn = this.connections.get(key);
+    const session = conn && conn.role === 'client' && conn.writeCid !== null ? conn.keep() : null;
+    if (!r && !session) return null;
+    const resumable = r ? {
+      sessionId: r.sessionId.slice(), masterSecret: r.masterSecret.slice(), cipherSuite: r.cipherSuite,
+      extendedMasterSecret: r.extendedMasterSecret, age: Math.max(0, this.opts.timers.now() - r.createdAt),
+    } : null;
+    return { resumable, session };
+  }
+
+  /**
+   * Client role, after a deep sleep: the state keep() gave, for a server whose credentials are these (the session
+   * was made with them: the caller checked the configuration is the one it slept with). `sleptMs`: how long the
+   * device slept. The kept session is established at once; the resumable one waits for the next handshake.
+   */
+  resumeKept(address: string, port: number, kept: KeptDtls, credentials: { identity: Uint8Array; key: Uint8Array }, sleptMs: number): void {
+    if (!this.opts.client || this.closed) return;
+    const key = peerKey(address, port);
+    const now = this.opts.timers.now();
+    const r = kept.resumable;
+    if (r && suiteById(r.cipherSuite)) {
+      this.resumable.set(key, {
+        sessionId: r.sessionId.slice(), masterSecret: r.masterSecret.slice(), cipherSuite: r.cipherSuite,
+        extendedMasterSecret: r.extendedMasterSecret, identity: credentials.identity.slice(),
+        pskCheck: pskFingerprint(this.opts.crypto, credentials.key), createdAt: now - r.age - sleptMs,
+      });
+    }
+    const k = kept.session;
+    const suite = k ? suiteById(k.cipherSuite) : undefined;
+    if (!k || !suite || this.connections.has(key) || this.connections.size >= this.maxSessions) return;
+    const conn = Connection.resumeKept(this.host, address, port, k, suite, credentials.identity);
+    if (!conn) return;
+    if (k.readCid !== null && !this.cids.claim(k.readCid, conn)) return;
+    if (k.readCid !== null) conn.issuedCid = k.readCid.slice();
+    this.connections.set(key, conn);
+    this.stats.sessionsKept++;
+    this.log.info(`dtls: client session with ${address}:${port} kept across the sleep (connection ID): no handshake`);
+  }
+
+  /** Every association and cached session forgotten without a word to the peers: the device deep-sleeps or loses power. */
+  abandon(): void {
+    for (const conn of [...this.connections.values()]) conn.drop('abandoned');
+    this.resumable.clear();
+    this.sessionCache.clear();
   }
 
   /** Client role: forgets the resumable session of a server (the next handshake is a full one). */
@@ -590,7 +659,7 @@ export class DtlsTransport implements DatagramTransport {
         : conn.unknownIdentity ? `: PSK identity ${JSON.stringify(utf8Decode(conn.identity ?? new Uint8Array(0)))} is unknown here` : '';
       // An eviction is routine under load (and a flood of them under attack): not a warning each.
       const line = `dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`;
-      if (e.reason === 'evicted') this.log.debug(line); else this.log.warn(line);
+      if (e.reason === 'evicted' || e.reason === 'abandoned') this.log.debug(line); else this.log.warn(line);
       this.emit(this.onHandshakeFailed, end);
     } else {
       this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} closed: ${what}`);

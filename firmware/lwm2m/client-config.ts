@@ -23,6 +23,8 @@ export type ClientEvent =
   | { type: 'bootstrap-finished'; ok: boolean; diagnostic?: string }
   | { type: 'bootstrap-aborted'; reason: string }
   | { type: 'registered'; ssid: number; location: string }
+  /** Registered still after a deep sleep (Queue Mode with retained memory): no Register was sent, observations go on. */
+  | { type: 'resumed'; ssid: number; location: string }
   | { type: 'updated'; ssid: number }
   | { type: 'registration-failed'; ssid: number }
   | { type: 'deregistered'; ssid: number }

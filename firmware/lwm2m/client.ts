@@ -41,6 +41,8 @@ import type { Registration } from './registration';
 import { RegisterForms } from './register-forms';
 import { ServerSet, samePeer, type ServerSetReport } from './server-set';
 import { QueueLink } from './queue-mode';
+import { SleepKeeper, type Resumption } from './sleep-keeper';
+import { configFingerprint, type KeptPeer } from './sleep-state';
 import { servesPeer } from './own-peers';
 import { isIpLiteral, type ServerUri } from './server-uri';
 import { utf8Decode } from '../util/utf8';
@@ -81,6 +83,8 @@ export class LwM2MClient {
   readonly firmware: FirmwareUpdate | undefined;
   /** Queue Mode's radio (ClientOptions.queueMode): undefined when the client always listens. */
   readonly queue: QueueLink | undefined;
+  /** Queue Mode with retained memory: the session kept across deep sleeps. */
+  private readonly keeper: SleepKeeper | undefined;
   /** The objects served: the client's own (0, 1, 2, 3, and 5 with firmware) and the application's (ClientOptions.objects). */
   readonly objects: ObjectRegistry;
   private readonly supported: ReadonlySet<number>;
@@ -90,11 +94,13 @@ export class LwM2MClient {
   constructor(private readonly o: ClientOptions) {
     const params = resolveParams(o.coap?.params);
     this.registerForms = new RegisterForms(o.persistence, o.log);
+    this.keeper = o.queueMode?.retained ? new SleepKeeper(o.queueMode.retained, o.endpointName, o.log) : undefined;
     this.queue = o.queueMode ? new QueueLink(o.transport, o.queueMode.awakeMs ?? maxTransmitWait(params), {
       timers: o.timers, log: o.log,
       nextWake: () => minDefined(this.servers.nextUpdateIn(), this.dm.reporting.nextDueIn()),
-      woke: () => this.dm.reporting.flush(),
+      woke: () => { this.keeper?.awake(); this.dm.reporting.flush(); },
       changed: (on) => this.emit({ type: 'radio', on }),
+      sleeping: (next) => this.retainSession(next),
     }, o.queueMode.power) : undefined;
     const link = this.queue ?? o.transport;
     this.secure = o.dtls ? new DtlsMux({ ...o.dtls, transport: link, timers: o.timers, random: o.random, log: o.log }) : undefined;
@@ -167,6 +173,10 @@ export class LwM2MClient {
         this.firmware?.registered();
         void this.dispatch({ type: 'server-registered' });
         return;
+      case 'resumed':
+        this.emit({ type: 'resumed', ssid: r.reg.ssid, location: '/' + r.reg.location.join('/') });
+        void this.dispatch({ type: 'server-registered' });
+        return;
       case 'updated': this.emit({ type: 'updated', ssid: r.reg.ssid }); return;
       case 'failed': this.emit({ type: 'registration-failed', ssid: r.reg.ssid }); return;
       case 'all-failed':
@@ -198,6 +208,7 @@ export class LwM2MClient {
     this.registerForms.load();
     this.firmware?.install(this.running);
     this.firmware?.boot();
+    this.keeper?.take(this.running);
     void this.resolveBootstrapPeer();
     void this.dispatch({ type: 'connect', accounts: this.accounts() });
   }
@@ -214,6 +225,24 @@ export class LwM2MClient {
     this.queue?.stop();
     this.endpoint.close();
     this.secure?.detach();
+  }
+
+  /**
+   * What a deep sleep does to a client in this process (Node, tests, the bench): everything stops and nothing is
+   * sent — no De-register, no close_notify — so the servers keep the registration, the observations and the DTLS
+   * session that the retained memory holds for the next client. On a device the deep sleep ends the program instead.
+   */
+  suspend(): void {
+    if (this.state === 'stopped') return;
+    this.epoch++;
+    this.servers.abandon();
+    this.jobs.cancelAll();
+    this.session = undefined;
+    this.endpoint.close();
+    this.dm.reporting?.cancelAll();
+    this.secure?.abandon();
+    this.queue?.stop();
+    this.setState('stopped');
   }
 
   /**
@@ -483,7 +512,62 @@ export class LwM2MClient {
     }
     // Peers of accounts that are gone stop being secured (and their sessions end).
     this.secure?.retain(this.bsPeer ? [...resolved.map((r) => r.peer), this.bsPeer] : resolved.map((r) => r.peer));
+    const kept = this.keeper?.claim();
+    if (kept && this.resumeSession(resolved, kept)) return;
     this.servers.start(resolved);
+  }
+
+  // ---------------------------------------------------------- deep sleep
+
+  /**
+   * The radio goes off: what a deep sleep keeps goes to the retained memory (sleep-state.ts). Only a client
+   * registered with every server keeps anything; otherwise the next boot registers again.
+   */
+  private retainSession(nextWakeMs: number | undefined): boolean {
+    if (!this.keeper || this.state !== 'registered' || this.session) return false;
+    const registrations = this.servers.keep();
+    if (!registrations) return false;
+    const peers: KeptPeer[] = [];
+    for (const r of this.servers.registered) {
+      const dtls = this.secure?.keep(r.peer.address, r.peer.port);
+      if (dtls) peers.push({ ssid: r.ssid, address: r.peer.address, port: r.peer.port, dtls });
+    }
+    const { mid, observeSeq } = this.endpoint.counters;
+    const ok = this.keeper.retain({
+      fingerprint: configFingerprint(this.running, this.o.endpointName), nextWakeMs, mid, observeSeq, registrations,
+      observations: this.dm.reporting.keep((rel) => this.endpoint.keepRelation(rel)), peers,
+    });
+    for (const p of peers) { p.dtls.resumable?.masterSecret.fill(0); p.dtls.session?.keyBlock.fill(0); }
+    return ok;
+  }
+
+  /**
+   * After a deep sleep: the registrations, observations and DTLS sessions the retained memory kept, for the
+   * servers of this configuration; false (nothing changed but the CoAP counters) when they do not all fit.
+   */
+  private resumeSession(resolved: Array<{ account: ReturnType<typeof serverAccounts>[number]; peer: Peer }>, kept: Resumption): boolean {
+    const { state, sleptMs } = kept;
+    // Whatever happens next, no Message ID or Observe sequence number of before the sleep is used again.
+    this.endpoint.counters = { mid: state.mid, observeSeq: state.observeSeq };
+    for (const p of state.peers) {
+      if (resolved.some((r) => r.account.ssid === p.ssid && r.peer.address === p.address && r.peer.port === p.port)) {
+        this.secure?.resumeKept(p.address, p.port, p.dtls, sleptMs);
+      }
+      p.dtls.resumable?.masterSecret.fill(0);
+      p.dtls.session?.keyBlock.fill(0);
+    }
+    if (!this.servers.resume(resolved, state.registrations, sleptMs)) {
+      this.o.log.info('client: the kept registrations do not match the servers; registering again');
+      return false;
+    }
+    const observations = this.dm.reporting.resume(state.observations, (ssid, k) => {
+      const reg = this.servers.registered.find((r) => r.ssid === ssid);
+      return reg ? this.endpoint.resumeRelation(reg.peer, k) : null;
+    }, sleptMs);
+    const planned = state.nextWakeMs === undefined ? '' : ` (planned ${Math.round(state.nextWakeMs / 1000)} s)`;
+    this.o.log.info(`client: awake after ${Math.round(sleptMs / 1000)} s of deep sleep${planned}: ${state.registrations.length} registration(s) and ${observations} observation(s) kept`);
+    this.queue?.wake('awake after a deep sleep');
+    return true;
   }
 
   /** De-registers from every server at once; an event for each that was registered. */

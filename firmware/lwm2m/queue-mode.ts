@@ -12,12 +12,16 @@
 // This sits between the platform's socket and everything above it (DTLS, the
 // CoAP stack): with the radio off, nothing received reaches the client, as
 // on a device whose radio is down.
-import type { DatagramTransport, Logger, TimerHandle, Timers } from '../platform/ports';
+import type { DatagramTransport, Logger, RetainedMemory, TimerHandle, Timers } from '../platform/ports';
 
 /** What the platform does when the client no longer needs the radio, or needs it again. */
 export interface RadioPower {
-  /** Radio off; `nextWakeMs` (from now) is when the client next needs it, when known (a deep sleep's timer). */
-  off(nextWakeMs: number | undefined): void;
+  /**
+   * Radio off; `nextWakeMs` (from now) is when the client next needs it, when known (a deep sleep's timer).
+   * `retained`: the client's session is in the retained memory (QueueModeOptions.retained), so the platform may
+   * deep-sleep: the next boot takes it up without a Register. Without it, a deep sleep would cost a Register.
+   */
+  off(nextWakeMs: number | undefined, retained: boolean): void;
   /** Radio on again (the platform reconnects if it must); sending goes on at once. */
   on(): void;
 }
@@ -27,6 +31,11 @@ export interface QueueModeOptions {
   awakeMs?: number;
   /** The platform's radio; without it the link only stops delivering what arrives (Node). */
   power?: RadioPower;
+  /**
+   * Where the session survives a deep sleep (RTC memory; sleep-state.ts): written at each radio-off, read once at
+   * boot. Without it every boot registers again.
+   */
+  retained?: RetainedMemory;
 }
 
 export interface QueueLinkHost {
@@ -36,6 +45,8 @@ export interface QueueLinkHost {
   nextWake(): number | undefined;
   /** The radio turned on again: deferred notifications go now. */
   woke(): void;
+  /** The radio goes off (before the platform is told): keep what a deep sleep needs; true when it was kept. */
+  sleeping?(nextWakeMs: number | undefined): boolean;
   /** The radio state changed (ClientEvent 'radio'). */
   changed(on: boolean): void;
 }
@@ -100,7 +111,8 @@ export class QueueLink implements DatagramTransport {
     this.stats.sleeps++;
     const next = this.host.nextWake();
     this.host.log.info(`queue mode: radio off${next === undefined ? '' : ` (next needed in ${Math.round(next / 1000)} s)`}`);
+    const retained = this.host.sleeping?.(next) ?? false;
     this.host.changed(false);
-    this.power?.off(next);
+    this.power?.off(next, retained);
   }
 }

@@ -11,6 +11,27 @@ import type { Logger, TimerHandle, Timers } from '../platform/ports';
 import { utf8Encode } from '../util/utf8';
 import type { ServerAccount } from './accounts';
 import { FORM_FULL, bindingQuery, formLinks, formName, formVersion, nextForm } from './register-fallback';
+import { crc32 } from '../store/crc';
+
+/**
+ * A Registration as a deep sleep keeps it (lwm2m/sleep-state.ts): where the server put it and what it holds, so
+ * that the woken client sends an Update, not a Register. Times are ms from the moment the radio went off.
+ */
+export interface KeptRegistration {
+  ssid: number;
+  location: string[];
+  lifetime: number;
+  binding: string;
+  /** CRC-32 of the object links the server holds: other links go in the next Update. */
+  linksCrc: number;
+  /** The form of Register the server took (register-fallback.ts). */
+  form: number;
+  /** When the Update is due; undefined: none was scheduled. */
+  updateIn: number | undefined;
+}
+
+/** What the Registration payload is compared by after a sleep (the links themselves are not kept). */
+export function linksCrc(links: string): number { return crc32(utf8Encode(links)); }
 
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'deregistered';
 
@@ -76,6 +97,36 @@ export class Registration {
     this.attempt = 0;
     this.sequence = 0;
     this.schedule(this.o.account.initialRegistrationDelay * 1000, () => this.register());
+  }
+
+  /** The registration as a deep sleep keeps it; undefined unless it is registered. */
+  keep(): KeptRegistration | undefined {
+    if (this.state !== 'registered') return undefined;
+    const now = this.o.timers.now();
+    return {
+      ssid: this.ssid, location: [...this.location], lifetime: this.registeredLifetime, binding: this.registeredBinding,
+      linksCrc: linksCrc(this.registeredLinks), form: this.acceptedForm,
+      updateIn: this.nextTimerAt === undefined ? undefined : Math.max(0, this.nextTimerAt - now),
+    };
+  }
+
+  /**
+   * Registered again without a Register, from what keep() gave before a deep sleep of `sleptMs`: the Update goes
+   * when it was due (at once if that passed in the sleep), with the object links if they are not the ones kept.
+   */
+  resume(k: KeptRegistration, sleptMs: number): void {
+    const links = this.o.links.objectLinks();
+    this.location = [...k.location];
+    this.registeredLifetime = k.lifetime;
+    this.registeredBinding = k.binding;
+    this.registeredLinks = linksCrc(links) === k.linksCrc ? links : '';
+    this.acceptedForm = this.form = k.form;
+    this.state = 'registered';
+    this.attempt = 0;
+    this.sequence = 0;
+    const due = k.updateIn === undefined || this.registeredLinks === '' ? 0 : Math.max(0, k.updateIn - sleptMs);
+    this.o.log.info(`registration: ssid=${this.ssid} still registered at /${this.location.join('/')} (kept across the sleep); update in ${Math.round(due / 1000)} s`);
+    this.schedule(due, () => { void this.update(); });
   }
 
   /** Never attempted: an earlier server in the Registration Priority Order failed with Registration Failure Block (/1/x/15). */

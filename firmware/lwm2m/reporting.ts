@@ -3,10 +3,10 @@
 // attributes pmin pmax gt lt st epmin epmax (Core §5.1.2). Timing only through
 // the injected Timers. Each observation keeps the values it last sent, so
 // "changed", "st" and "crossed gt/lt" are judged against what the server saw.
-import type { ObserveRelation, ResponseSpec } from '../coap/api';
+import type { KeptRelation, ObserveRelation, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
 import type { ResourceRecord } from '../formats/index';
-import { formatPath, pathStartsWith } from '../model/path';
+import { formatPath, parsePath, pathStartsWith } from '../model/path';
 import type { DataType, Path, Value } from '../model/types';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
 import { AttributeStore, type AttributeUpdate, type Attributes } from './attributes';
@@ -43,6 +43,24 @@ export interface ReportingOptions {
   confirmableInterval?: number;
   /** Send every notification confirmable. Default false (NON, CON when important or periodic). */
   alwaysConfirmable?: boolean;
+}
+
+/**
+ * An observation as a deep sleep keeps it (lwm2m/sleep-state.ts): its CoAP relation, what it observes and in which
+ * format, the values the server last saw (gt/lt/st and "changed" are judged against them) and its times, as ms
+ * before the radio went off. Its attributes are the stored ones (attribute-keeping.ts).
+ */
+export interface KeptObservation {
+  ssid: number;
+  relation: KeptRelation;
+  paths: string[];
+  composite: boolean;
+  format: number | undefined;
+  last: Array<[string, Value]>;
+  sentAgo: number;
+  conAgo: number;
+  evalAgo: number;
+  dirty: boolean;
 }
 
 export interface ReportingStats {
@@ -132,16 +150,62 @@ export class InformationReporting {
     const now = this.host.timers.now();
     obs.lastSentAt = obs.lastEvalAt = obs.lastConAt = now;
     remember(obs, got.records);
-    relation.onCancel = (reason) => {
-      this.host.log.debug(`reporting: observation ${obs.label} (ssid=${ssid}) ended: ${reason}`);
+    this.stats.observations++;
+    this.adopt(obs);
+    this.host.log.debug(`reporting: ssid=${ssid} observes ${obs.label}`);
+    return enc.spec;
+  }
+
+  private adopt(obs: Observation): void {
+    obs.relation.onCancel = (reason) => {
+      this.host.log.debug(`reporting: observation ${obs.label} (ssid=${obs.ssid}) ended: ${reason}`);
       this.remove(obs);
     };
     this.observations.add(obs);
-    this.stats.observations++;
     if (obs.volatile) obs.dirty = true;
     this.schedule(obs);
-    this.host.log.debug(`reporting: ssid=${ssid} observes ${obs.label}`);
-    return enc.spec;
+  }
+
+  /** The observations as a deep sleep keeps them (their relations through `relation`); those that cannot be kept are left out. */
+  keep(relation: (rel: ObserveRelation) => KeptRelation | null): KeptObservation[] {
+    const now = this.host.timers.now();
+    const out: KeptObservation[] = [];
+    for (const obs of this.observations) {
+      const r = obs.closed || !obs.relation.active ? null : relation(obs.relation);
+      if (!r) continue;
+      out.push({
+        ssid: obs.ssid, relation: r, paths: obs.paths.map(formatPath), composite: obs.composite, format: obs.format,
+        last: [...obs.last], sentAgo: now - obs.lastSentAt, conAgo: now - obs.lastConAt, evalAgo: now - obs.lastEvalAt, dirty: obs.dirty,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * After a deep sleep of `sleptMs`: the observations keep() gave, each on its relation again (`relation` makes it;
+   * null drops that observation). A notification that fell due in the sleep (its pmax, a change that waited) goes
+   * as its attributes allow. Returns how many were taken back.
+   */
+  resume(kept: readonly KeptObservation[], relation: (ssid: number, k: KeptRelation) => ObserveRelation | null, sleptMs: number): number {
+    const now = this.host.timers.now();
+    let n = 0;
+    for (const k of kept) {
+      if (this.observations.size >= this.max) break;
+      const paths = k.paths.map(parsePath);
+      if (paths.length === 0 || paths.some((p) => p === undefined)) continue;
+      const rel = relation(k.ssid, k.relation);
+      if (!rel) continue;
+      const ps = paths as Path[];
+      const obs = new Observation(k.ssid, ps, k.composite, k.format, rel, ps.some((p) => this.host.isVolatile(p)));
+      obs.lastSentAt = now - k.sentAgo - sleptMs;
+      obs.lastConAt = now - k.conAgo - sleptMs;
+      obs.lastEvalAt = now - k.evalAgo - sleptMs;
+      for (const [p, v] of k.last) obs.last.set(p, v);
+      obs.dirty = k.dirty;
+      this.adopt(obs);
+      n++;
+    }
+    return n;
   }
 
   /** The radio is on again: changes that waited are notified as their attributes allow (the newest value each). */

@@ -7,12 +7,14 @@ import type { CoapEndpoint } from '../coap/endpoint';
 import type { Peer } from '../coap/api';
 import type { Logger, Timers } from '../platform/ports';
 import type { ServerAccount } from './accounts';
-import { Registration, type RegistrationEvents } from './registration';
+import { Registration, type KeptRegistration, type RegistrationEvents } from './registration';
 import { sameAddress } from './server-uri';
 
 /** What the set reports (one callback for all, so a client pays for one function). */
 export type ServerSetReport =
   | { type: 'registered' | 'updated'; reg: Registration }
+  /** Registered still, as before a deep sleep (no Register was sent): its observations go on. */
+  | { type: 'resumed'; reg: Registration }
   /** One server failed (or was blocked by an earlier one's Registration Failure Block). */
   | { type: 'failed'; reg: Registration }
   /** Every server has failed; `fallbackAllowed`: /1/x/16 of one of them allows bootstrap. */
@@ -78,6 +80,27 @@ export class ServerSet implements RegistrationEvents {
       .sort((a, b) => a.account.registrationPriorityOrder! - b.account.registrationPriorityOrder! || a.ssid - b.ssid);
     for (const r of this.regs) if (r.account.registrationPriorityOrder === undefined) r.start();
     this.advanceOrder();
+  }
+
+  /**
+   * After a deep sleep: every server registered still, from what each Registration kept (an Update follows when it is
+   * due). False, and nothing started, unless every server has a kept registration: then the client registers anew.
+   */
+  resume(servers: Array<{ account: ServerAccount; peer: Peer }>, kept: readonly KeptRegistration[], sleptMs: number): boolean {
+    const pairs = servers.map((s) => ({ s, k: kept.find((k) => k.ssid === s.account.ssid) }));
+    if (pairs.length === 0 || pairs.length !== kept.length || pairs.some((p) => p.k === undefined)) return false;
+    this.regs = pairs.map((p) => this.newRegistration(p.s.account, p.s.peer));
+    this.pendingOrder = [];
+    this.orderHead = undefined;
+    this.regs.forEach((r, i) => r.resume(pairs[i]!.k!, sleptMs));
+    for (const r of this.regs) this.o.report({ type: 'resumed', reg: r });
+    return true;
+  }
+
+  /** What a deep sleep keeps of every registration; undefined unless every server holds one. */
+  keep(): KeptRegistration[] | undefined {
+    const kept = this.regs.map((r) => r.keep());
+    return kept.length > 0 && kept.every((k) => k !== undefined) ? kept as KeptRegistration[] : undefined;
   }
 
   /** Stops every server's timers without telling it (a new configuration replaces them). */

@@ -63,6 +63,25 @@ export interface Flash {
   write(offset: number, data: Uint8Array): void;
 }
 
+/**
+ * A few bytes that survive a deep sleep but not a power loss: RTC memory on an ESP32 (RTC_DATA_ATTR), a file on
+ * the Linux runtime, memory on Node. A queue-mode client keeps its session there while it sleeps
+ * (lwm2m/sleep-state.ts), so a wake touches no flash.
+ */
+export interface RetainedMemory {
+  /** The most bytes write() takes. */
+  readonly capacity: number;
+  /**
+   * What was written before this boot, and how many ms ago (the time slept): once, as reading clears it, so a
+   * state is never used twice. Undefined when nothing is kept (a first boot, a power loss, or already taken).
+   */
+  take(): { bytes: Uint8Array; elapsedMs: number } | undefined;
+  /** Keeps `bytes` (at most `capacity`) in place of anything kept; false when it cannot. */
+  write(bytes: Uint8Array): boolean;
+  /** Forgets what is kept. */
+  clear(): void;
+}
+
 /** A logger that drops everything, for tests that do not look at logs. */
 export const silentLogger: Logger = Object.freeze({
   error() {}, warn() {}, info() {}, debug() {},

@@ -20,6 +20,8 @@ export const MODDABLE_MODULES = new Set([
   'ota', 'ota-boot',
   // Random bytes: the hardware RNG on ESP32 (esp32/entropy.ts), getrandom(2) on lin (platform/lin/entropy).
   'entropy',
+  // Queue Mode's deep sleep and retained memory: ours over ESP-IDF (esp32/deep-sleep.c), a shim on lin.
+  'deep-sleep',
 ]);
 
 export interface ImportRef {

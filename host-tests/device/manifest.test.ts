@@ -253,7 +253,7 @@ describe('device manifest: preload and the Linux runtime (lin)', () => {
       assert.equal(size, csv.find((x) => x.name === name)?.size, `lin flash "${name}" has the ESP32 partition's size`);
     }
     const shims = obj(lin.modules, 'modules');
-    assert.deepEqual(Object.keys(shims).sort(), ['embedded:io/digital', 'embedded:network/interface/wifi', 'entropy', 'flash', 'lin-exit', 'ota', 'ota-boot']);
+    assert.deepEqual(Object.keys(shims).sort(), ['deep-sleep', 'embedded:io/digital', 'embedded:network/interface/wifi', 'entropy', 'flash', 'lin-exit', 'ota', 'ota-boot']);
     for (const source of Object.values(shims)) {
       const base = resolve(REPO, 'boards/lin', String(source));
       assert.ok(existsSync(`${base}.ts`) || existsSync(`${base}.js`), `${String(source)}.ts or .js`);

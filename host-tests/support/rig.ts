@@ -240,6 +240,23 @@ export class Rig {
     await this.startRegistered();
   }
 
+  /**
+   * A deep sleep of the client's device (Queue Mode): the client stops without a word (suspend: no De-register, no
+   * close_notify), its socket closes, `ms` pass, and a fresh client on the same port starts, as the device boots
+   * again (its retained memory and a new mount of its store come with `extra`, or from the rig's options).
+   */
+  async deepSleep(ms: number, extra: Partial<ClientOptions> = {}): Promise<LwM2MClient> {
+    this.client.suspend();
+    const t = this.clientTransport;
+    t.close();
+    await this.advance(ms);
+    this.rebindPort = t.port;
+    this.clientTransport = await this.bind(t.address, t.port);
+    this.client = this.newClient(extra);
+    this.client.start();
+    return this.client;
+  }
+
   setManualHandler(h: RequestHandler): void { this.manualBs!.onRequest = h; }
 
   /** Wait (virtual or real time) until pred holds; false on timeout. */

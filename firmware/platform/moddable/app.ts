@@ -36,6 +36,7 @@ import { resolveHost } from './dns';
 import { moddableCrypto, sha256Stream } from './crypto';
 import { openDeviceFirmware, type DeviceFirmware } from './firmware-slot';
 import { platformRestart } from './restart';
+import { openDeviceSleep, type DeviceSleep } from './deep-sleep-port';
 import { DEVICE_COAP_BOUNDS, bootstrapHostName, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { BootstrapPsk, DeviceIdentity, DeviceSettings } from './device-config';
 
@@ -76,6 +77,8 @@ export interface DeviceClientOptions<S> {
   objects: ReadonlyArray<number | ObjectSpec>;
   /** The platform's restart, for Reboot and Factory Reset (DeviceInfo.reboot). */
   reboot: () => void;
+  /** Queue Mode (queueMode=1): the window, the deep sleep, the retained memory (ClientOptions.queueMode). */
+  queueMode: { awakeMs: number | undefined; power: DeviceSleep['power']; retained: DeviceSleep['retained'] } | undefined;
 }
 
 /** What the application brings: its objects, served beside the client's own. */
@@ -128,6 +131,9 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
     return undefined;
   }
 
+  // Queue Mode: how this boot came about, and what a deep sleep kept (read once, now).
+  const sleep = settings.queueMode ? openDeviceSleep(settings, hardwareRandom, log) : undefined;
+
   let client: DeviceClient | undefined;
   /** Set once the client cannot start (bad configuration): later links coming up change nothing. */
   let refused = false;
@@ -176,7 +182,7 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         endpointName,
         bootstrapUri: settings.bootstrapUri,
         bootstrapPsk: settings.bootstrapUri.startsWith('coaps://') ? settings.bootstrapPsk : undefined,
-        transport: new ModdableUdpTransport({ port: settings.localPort, log }),
+        transport: new ModdableUdpTransport({ port: sleep?.localPort ?? settings.localPort, log }),
         dtlsCrypto: moddableCrypto,
         timers,
         wallClock: systemClock,
@@ -189,6 +195,7 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         coapBounds: DEVICE_COAP_BOUNDS,
         objects: app.objects ?? [],
         reboot: platformRestart(timers, log),
+        queueMode: sleep && { awakeMs: settings.awakeSeconds === undefined ? undefined : settings.awakeSeconds * 1000, power: sleep.power, retained: sleep.retained },
         onEvent: (e) => {
           if (e.type === 'state') {
             log.info(`client: state ${e.state ?? '?'}`);

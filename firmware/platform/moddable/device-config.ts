@@ -25,6 +25,13 @@ export interface DeviceSettings {
   partition: string;
   /** The image kind Firmware Update takes (firmwareImage=: esp32, esp32c3, esp32s3 or host); undefined: none. */
   firmwareImage: string | undefined;
+  /** Queue Mode (queueMode=1): register with Q, radio off after `awakeSeconds`, deep sleep with the session kept. */
+  queueMode: boolean;
+  /** awake=<s>: the listening window after the last message; undefined: MAX_TRANSMIT_WAIT (93 s). */
+  awakeSeconds: number | undefined;
+  /** wakePin=<gpio> (-1: none) and wakeLevel=0|1: a GPIO that ends a deep sleep (a button). */
+  wakePin: number;
+  wakeLevel: number;
   /** GPIO of a plain status LED, -1 = none. */
   statusLedPin: number;
   statusLedActiveLow: boolean;
@@ -90,6 +97,10 @@ export function readDeviceSettings(config: Readonly<Record<string, unknown>>, ma
     localPort: integer(config.localPort, 0, 0, 65535),
     partition: text(config.partition) ?? 'lwm2m',
     firmwareImage: text(config.firmwareImage),
+    queueMode: flag(config.queueMode),
+    awakeSeconds: config.awake === undefined ? undefined : integer(config.awake, 93, 1, 86400),
+    wakePin: integer(config.wakePin, -1, -1, 63),
+    wakeLevel: integer(config.wakeLevel, 0, 0, 1),
     statusLedPin: integer(config.statusLedPin, -1, -1, 63),
     statusLedActiveLow: flag(config.statusLedActiveLow),
     ssid: text(config.ssid),
@@ -110,7 +121,8 @@ export function describeSettings(s: DeviceSettings): string {
     + (s.bootstrapPsk !== undefined ? ` pskIdentity=${JSON.stringify(s.bootstrapPsk.identity)}` : '')
     + ` ssid=${s.ssid ?? '(none)'}`
     + ` partition=${s.partition} port=${s.localPort === 0 ? 'ephemeral' : s.localPort} log=${s.logLevel}`
-    + ` model=${s.device.modelNumber}`;
+    + ` model=${s.device.modelNumber}`
+    + (s.queueMode ? ` queueMode awake=${s.awakeSeconds ?? 93}s${s.wakePin >= 0 ? ` wakePin=${s.wakePin}` : ''}` : '');
 }
 
 /**

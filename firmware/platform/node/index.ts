@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { LogLevel, Logger, Random, TimerHandle, Timers, WallClock } from '../ports';
 
 export { openUdp, type UdpOptions, type UdpTransport } from './udp';
+export { MemoryRetainedMemory } from './retained-memory';
 
 export const nodeTimers: Timers = {
   now: () => performance.now(),
