@@ -6,7 +6,7 @@ import { Code } from '../coap/message';
 import type { Path, Value } from '../model/types';
 import type { WallClock } from '../platform/ports';
 import { DEV, OBJ } from './ids';
-import type { ObjectSpec } from './object-api';
+import type { ExecuteRequest, ExecuteResult, ObjectHandler, ObjectSpec, ReadRequest, ReadValue, WriteOutcome, WriteRequest } from './object-api';
 import type { ObjectTree } from './object-tree';
 
 export interface DeviceInfo {
@@ -66,46 +66,57 @@ export interface DeviceHost {
 
 /** The Device object: instance 0 only, its instances not the servers' to create or delete. */
 export function deviceObject(host: DeviceHost): ObjectSpec {
+  return { id: OBJ.DEVICE, fixedInstances: true, handler: new DeviceHandler(host) };
+}
+
+// A class, not an object of closures: its methods are preloaded into flash with the module, so on the device
+// each client pays for one small instance instead of a closure per method.
+class DeviceHandler implements ObjectHandler {
   /** Seconds added to the wall clock after a server wrote Current Time. */
-  let offset = 0;
-  const now = () => Math.floor(host.clock.epochSeconds() + offset);
-  return {
-    id: OBJ.DEVICE,
-    fixedInstances: true,
-    handler: {
-      read({ instanceId, resourceId }) {
-        if (instanceId !== 0) return undefined;
-        if (resourceId === DEV.CURRENT_TIME) return now();
-        if (resourceId === DEV.MEMORY_FREE && host.info.memoryFreeKiB) return host.info.memoryFreeKiB();
+  private offset = 0;
+
+  constructor(private readonly host: DeviceHost) {}
+
+  read({ instanceId, resourceId }: ReadRequest): ReadValue {
+    if (instanceId !== 0) return undefined;
+    if (resourceId === DEV.CURRENT_TIME) return Math.floor(this.host.clock.epochSeconds() + this.offset);
+    const info = this.host.info;
+    if (resourceId === DEV.MEMORY_FREE && info.memoryFreeKiB) return info.memoryFreeKiB();
+    return undefined;
+  }
+
+  write({ values }: WriteRequest): WriteOutcome {
+    const utc = values.get(DEV.UTC_OFFSET);
+    if (utc !== undefined && !(typeof utc === 'string' && UTC_OFFSET.test(utc))) {
+      return { code: Code.BAD_REQUEST, reason: '/3/0/14 UTC Offset must be ±hh[:mm] or Z (ISO 8601)' };
+    }
+    // Writing Current Time sets the clock's offset rather than a stored value.
+    const t = values.get(DEV.CURRENT_TIME);
+    if (typeof t !== 'number') return undefined;
+    this.offset = t - this.host.clock.epochSeconds();
+    this.host.changed({ objectId: OBJ.DEVICE, instanceId: 0, resourceId: DEV.CURRENT_TIME });
+    return { consumed: [DEV.CURRENT_TIME] };
+  }
+
+  execute({ resourceId }: ExecuteRequest): ExecuteResult | number | void {
+    const host = this.host;
+    switch (resourceId) {
+      case DEV.REBOOT: return { afterResponse: () => host.reboot() };
+      case DEV.FACTORY_RESET: return { afterResponse: () => host.factoryReset() };
+      case DEV.RESET_ERROR_CODE:
+        host.tree().set(OBJ.DEVICE, 0, DEV.ERROR_CODE, new Map([[0, 0]]));
+        host.changed({ objectId: OBJ.DEVICE, instanceId: 0, resourceId: DEV.ERROR_CODE });
         return undefined;
-      },
-      write({ values }) {
-        const utc = values.get(DEV.UTC_OFFSET);
-        if (utc !== undefined && !(typeof utc === 'string' && UTC_OFFSET.test(utc))) {
-          return { code: Code.BAD_REQUEST, reason: '/3/0/14 UTC Offset must be ±hh[:mm] or Z (ISO 8601)' };
-        }
-        // Writing Current Time sets the clock's offset rather than a stored value.
-        const t = values.get(DEV.CURRENT_TIME);
-        if (typeof t !== 'number') return undefined;
-        offset = t - host.clock.epochSeconds();
-        host.changed({ objectId: OBJ.DEVICE, instanceId: 0, resourceId: DEV.CURRENT_TIME });
-        return { consumed: [DEV.CURRENT_TIME] };
-      },
-      execute({ resourceId }) {
-        switch (resourceId) {
-          case DEV.REBOOT: return { afterResponse: () => host.reboot() };
-          case DEV.FACTORY_RESET: return { afterResponse: () => host.factoryReset() };
-          case DEV.RESET_ERROR_CODE:
-            host.tree().set(OBJ.DEVICE, 0, DEV.ERROR_CODE, new Map([[0, 0]]));
-            host.changed({ objectId: OBJ.DEVICE, instanceId: 0, resourceId: DEV.ERROR_CODE });
-            return undefined;
-          default: return Code.METHOD_NOT_ALLOWED;
-        }
-      },
-      // Current Time moves with the clock, with no change notice.
-      volatile: (instanceId, resourceId) => instanceId === 0 && (resourceId === undefined || resourceId === DEV.CURRENT_TIME),
-      canExecute: (instanceId, resourceId) => instanceId === 0
-        && (resourceId === DEV.REBOOT || resourceId === DEV.FACTORY_RESET || resourceId === DEV.RESET_ERROR_CODE),
-    },
-  };
+      default: return Code.METHOD_NOT_ALLOWED;
+    }
+  }
+
+  /** Current Time moves with the clock, with no change notice. */
+  volatile(instanceId: number, resourceId: number | undefined): boolean {
+    return instanceId === 0 && (resourceId === undefined || resourceId === DEV.CURRENT_TIME);
+  }
+
+  canExecute(instanceId: number, resourceId: number): boolean {
+    return instanceId === 0 && (resourceId === DEV.REBOOT || resourceId === DEV.FACTORY_RESET || resourceId === DEV.RESET_ERROR_CODE);
+  }
 }

@@ -12,9 +12,9 @@
 // the application makes; a value it sets notifies the observations of it.
 import { Code } from '../coap/message';
 import { getObjectDef } from '../model/objects';
-import type { Value } from '../model/types';
+import type { ObjectDef, Value } from '../model/types';
 import type { WallClock } from '../platform/ports';
-import type { ObjectSpec } from './object-api';
+import type { ExecuteRequest, ExecuteResult, ObjectHandler, ObjectSpec, ReadRequest, ReadValue, WriteOutcome, WriteRequest } from './object-api';
 import type { ResourceValue } from './object-tree';
 
 /** IPSO resource ids these handlers serve. */
@@ -48,59 +48,75 @@ export interface Sensor {
 interface Reading { value?: number; min?: number; max?: number; at?: number }
 
 export function sensorObject(o: SensorOptions): Sensor {
-  const def = getObjectDef(o.id);
-  if (!def) throw new Error(`no built-in definition of /${o.id}`);
-  // Analog Input carries its value in 5600; the IPSO sensors in 5700.
-  const valueId = def.resources.has(IPSO.SENSOR_VALUE) ? IPSO.SENSOR_VALUE : IPSO.ANALOG_INPUT_VALUE;
-  const ids = o.instances ?? [0];
-  const readings = new Map<number, Reading>(ids.map((i) => [i, {}]));
-  let changed: ((iid: number, rid: number) => void) | undefined;
-  const has = (rid: number) => def.resources.has(rid);
-  const notify = (iid: number, ...rids: number[]) => { for (const r of rids) if (has(r)) changed?.(iid, r); };
-  return {
-    spec: {
-      id: o.id,
-      instances: ids,
-      maxInstances: ids.length,
-      handler: {
-        attach(c) { changed = c; },
-        read({ instanceId, resourceId }) {
-          const r = readings.get(instanceId);
-          if (!r) return undefined;
-          switch (resourceId) {
-            case valueId: return r.value;
-            case IPSO.MIN_MEASURED: return r.min;
-            case IPSO.MAX_MEASURED: return r.max;
-            case IPSO.MIN_RANGE: return o.range?.[0];
-            case IPSO.MAX_RANGE: return o.range?.[1];
-            case IPSO.SENSOR_UNITS: return o.units;
-            case IPSO.TIMESTAMP: return r.at;
-            default: return undefined;
-          }
-        },
-        execute({ instanceId, resourceId }) {
-          const r = readings.get(instanceId);
-          if (!r || resourceId !== IPSO.RESET_MIN_MAX) return Code.METHOD_NOT_ALLOWED;
-          r.min = r.value;
-          r.max = r.value;
-          notify(instanceId, IPSO.MIN_MEASURED, IPSO.MAX_MEASURED);
-          return undefined;
-        },
-        canExecute: (iid, rid) => readings.has(iid) && rid === IPSO.RESET_MIN_MAX,
-      },
-    },
-    set(value, instanceId = ids[0]!) {
-      const r = readings.get(instanceId);
-      if (!r) throw new RangeError(`/${o.id}/${instanceId} is not an instance of this sensor`);
-      r.value = value;
-      const moved: number[] = [valueId];
-      if (r.min === undefined || value < r.min) { r.min = value; moved.push(IPSO.MIN_MEASURED); }
-      if (r.max === undefined || value > r.max) { r.max = value; moved.push(IPSO.MAX_MEASURED); }
-      if (o.clock && has(IPSO.TIMESTAMP)) { r.at = Math.floor(o.clock.epochSeconds()); moved.push(IPSO.TIMESTAMP); }
-      notify(instanceId, ...moved);
-    },
-    value: (instanceId = ids[0]!) => readings.get(instanceId)?.value,
-  };
+  return new SensorObject(o);
+}
+
+// Classes, not objects of closures, here and below: the methods are preloaded into flash with the module,
+// so on the device an object costs one small instance and its state.
+class SensorObject implements Sensor, ObjectHandler {
+  readonly spec: ObjectSpec;
+  private readonly def: ObjectDef;
+  /** Analog Input carries its value in 5600; the IPSO sensors in 5700. */
+  private readonly valueId: number;
+  private readonly readings: Map<number, Reading>;
+  private changed: ((iid: number, rid: number) => void) | undefined;
+
+  constructor(private readonly o: SensorOptions) {
+    const def = getObjectDef(o.id);
+    if (!def) throw new Error(`no built-in definition of /${o.id}`);
+    this.def = def;
+    this.valueId = def.resources.has(IPSO.SENSOR_VALUE) ? IPSO.SENSOR_VALUE : IPSO.ANALOG_INPUT_VALUE;
+    const ids = o.instances ?? [0];
+    this.readings = new Map(ids.map((i) => [i, {}]));
+    this.spec = { id: o.id, instances: ids, maxInstances: ids.length, handler: this };
+  }
+
+  attach(changed: (iid: number, rid: number) => void): void { this.changed = changed; }
+
+  read({ instanceId, resourceId }: ReadRequest): ReadValue {
+    const r = this.readings.get(instanceId);
+    if (!r) return undefined;
+    switch (resourceId) {
+      case this.valueId: return r.value;
+      case IPSO.MIN_MEASURED: return r.min;
+      case IPSO.MAX_MEASURED: return r.max;
+      case IPSO.MIN_RANGE: return this.o.range?.[0];
+      case IPSO.MAX_RANGE: return this.o.range?.[1];
+      case IPSO.SENSOR_UNITS: return this.o.units;
+      case IPSO.TIMESTAMP: return r.at;
+      default: return undefined;
+    }
+  }
+
+  execute({ instanceId, resourceId }: ExecuteRequest): ExecuteResult | number | void {
+    const r = this.readings.get(instanceId);
+    if (!r || resourceId !== IPSO.RESET_MIN_MAX) return Code.METHOD_NOT_ALLOWED;
+    r.min = r.value;
+    r.max = r.value;
+    this.notify(instanceId, IPSO.MIN_MEASURED, IPSO.MAX_MEASURED);
+    return undefined;
+  }
+
+  canExecute(instanceId: number, resourceId: number): boolean { return this.readings.has(instanceId) && resourceId === IPSO.RESET_MIN_MAX; }
+
+  set(value: number, instanceId = this.firstInstance()): void {
+    const r = this.readings.get(instanceId);
+    if (!r) throw new RangeError(`/${this.o.id}/${instanceId} is not an instance of this sensor`);
+    r.value = value;
+    const moved: number[] = [this.valueId];
+    if (r.min === undefined || value < r.min) { r.min = value; moved.push(IPSO.MIN_MEASURED); }
+    if (r.max === undefined || value > r.max) { r.max = value; moved.push(IPSO.MAX_MEASURED); }
+    if (this.o.clock && this.def.resources.has(IPSO.TIMESTAMP)) { r.at = Math.floor(this.o.clock.epochSeconds()); moved.push(IPSO.TIMESTAMP); }
+    this.notify(instanceId, ...moved);
+  }
+
+  value(instanceId = this.firstInstance()): number | undefined { return this.readings.get(instanceId)?.value; }
+
+  private firstInstance(): number { return this.readings.keys().next().value ?? 0; }
+
+  private notify(instanceId: number, ...rids: number[]): void {
+    for (const r of rids) if (this.def.resources.has(r)) this.changed?.(instanceId, r);
+  }
 }
 
 export interface OutputOptions {
@@ -117,16 +133,15 @@ export interface OutputOptions {
 export function outputObject(o: OutputOptions): ObjectSpec {
   if (!getObjectDef(o.id)) throw new Error(`no built-in definition of /${o.id}`);
   const ids = o.instances ?? [0];
-  return {
-    id: o.id,
-    instances: ids.map((id) => ({ id, values: o.initial })),
-    maxInstances: ids.length,
-    handler: {
-      write({ instanceId, values }) {
-        for (const [rid, v] of values) o.onWrite(instanceId, rid, v);
-      },
-    },
-  };
+  return { id: o.id, instances: ids.map((id) => ({ id, values: o.initial })), maxInstances: ids.length, handler: new OutputHandler(o.onWrite) };
+}
+
+class OutputHandler implements ObjectHandler {
+  constructor(private readonly onWrite: OutputOptions['onWrite']) {}
+
+  write({ instanceId, values }: WriteRequest): WriteOutcome {
+    for (const [rid, v] of values) this.onWrite(instanceId, rid, v);
+  }
 }
 
 export interface PushButtonOptions {
@@ -144,48 +159,64 @@ export interface PushButton {
 }
 
 export function pushButtonObject(o: PushButtonOptions = {}): PushButton {
-  const id = o.id ?? 3347;
-  const def = getObjectDef(id);
-  if (!def) throw new Error(`no built-in definition of /${id}`);
-  const ids = o.instances ?? [0];
-  const state = new Map(ids.map((i) => [i, { pressed: false, count: 0, at: undefined as number | undefined }]));
-  let changed: ((iid: number, rid: number) => void) | undefined;
-  const notify = (iid: number, ...rids: number[]) => { for (const r of rids) if (def.resources.has(r)) changed?.(iid, r); };
-  return {
-    spec: {
-      id,
-      instances: ids,
-      maxInstances: ids.length,
-      handler: {
-        attach(c) { changed = c; },
-        read({ instanceId, resourceId }) {
-          const s = state.get(instanceId);
-          if (!s) return undefined;
-          if (resourceId === IPSO.DIGITAL_INPUT_STATE) return s.pressed;
-          if (resourceId === IPSO.DIGITAL_INPUT_COUNTER) return s.count;
-          if (resourceId === IPSO.TIMESTAMP) return s.at;
-          return undefined;
-        },
-        execute({ instanceId, resourceId }) {
-          const s = state.get(instanceId);
-          if (!s || resourceId !== IPSO.DIGITAL_INPUT_COUNTER_RESET) return Code.METHOD_NOT_ALLOWED;
-          s.count = 0;
-          notify(instanceId, IPSO.DIGITAL_INPUT_COUNTER);
-          return undefined;
-        },
-        canExecute: (iid, rid) => state.has(iid) && rid === IPSO.DIGITAL_INPUT_COUNTER_RESET,
-      },
-    },
-    input(pressed, instanceId = ids[0]!) {
-      const s = state.get(instanceId);
-      if (!s) throw new RangeError(`/${id}/${instanceId} is not an instance of this button`);
-      if (s.pressed === pressed) return;
-      s.pressed = pressed;
-      const moved: number[] = [IPSO.DIGITAL_INPUT_STATE];
-      if (pressed) { s.count++; moved.push(IPSO.DIGITAL_INPUT_COUNTER); }
-      if (o.clock) { s.at = Math.floor(o.clock.epochSeconds()); moved.push(IPSO.TIMESTAMP); }
-      notify(instanceId, ...moved);
-    },
-    count: (instanceId = ids[0]!) => state.get(instanceId)?.count ?? 0,
-  };
+  return new PushButtonObject(o);
+}
+
+interface ButtonState { pressed: boolean; count: number; at: number | undefined }
+
+class PushButtonObject implements PushButton, ObjectHandler {
+  readonly spec: ObjectSpec;
+  private readonly def: ObjectDef;
+  private readonly state: Map<number, ButtonState>;
+  private changed: ((iid: number, rid: number) => void) | undefined;
+
+  constructor(private readonly o: PushButtonOptions) {
+    const id = o.id ?? 3347;
+    const def = getObjectDef(id);
+    if (!def) throw new Error(`no built-in definition of /${id}`);
+    this.def = def;
+    const ids = o.instances ?? [0];
+    this.state = new Map(ids.map((i) => [i, { pressed: false, count: 0, at: undefined }]));
+    this.spec = { id, instances: ids, maxInstances: ids.length, handler: this };
+  }
+
+  attach(changed: (iid: number, rid: number) => void): void { this.changed = changed; }
+
+  read({ instanceId, resourceId }: ReadRequest): ReadValue {
+    const s = this.state.get(instanceId);
+    if (!s) return undefined;
+    if (resourceId === IPSO.DIGITAL_INPUT_STATE) return s.pressed;
+    if (resourceId === IPSO.DIGITAL_INPUT_COUNTER) return s.count;
+    if (resourceId === IPSO.TIMESTAMP) return s.at;
+    return undefined;
+  }
+
+  execute({ instanceId, resourceId }: ExecuteRequest): ExecuteResult | number | void {
+    const s = this.state.get(instanceId);
+    if (!s || resourceId !== IPSO.DIGITAL_INPUT_COUNTER_RESET) return Code.METHOD_NOT_ALLOWED;
+    s.count = 0;
+    this.notify(instanceId, IPSO.DIGITAL_INPUT_COUNTER);
+    return undefined;
+  }
+
+  canExecute(instanceId: number, resourceId: number): boolean { return this.state.has(instanceId) && resourceId === IPSO.DIGITAL_INPUT_COUNTER_RESET; }
+
+  input(pressed: boolean, instanceId = this.firstInstance()): void {
+    const s = this.state.get(instanceId);
+    if (!s) throw new RangeError(`/${this.spec.id}/${instanceId} is not an instance of this button`);
+    if (s.pressed === pressed) return;
+    s.pressed = pressed;
+    const moved: number[] = [IPSO.DIGITAL_INPUT_STATE];
+    if (pressed) { s.count++; moved.push(IPSO.DIGITAL_INPUT_COUNTER); }
+    if (this.o.clock) { s.at = Math.floor(this.o.clock.epochSeconds()); moved.push(IPSO.TIMESTAMP); }
+    this.notify(instanceId, ...moved);
+  }
+
+  count(instanceId = this.firstInstance()): number { return this.state.get(instanceId)?.count ?? 0; }
+
+  private firstInstance(): number { return this.state.keys().next().value ?? 0; }
+
+  private notify(instanceId: number, ...rids: number[]): void {
+    for (const r of rids) if (this.def.resources.has(r)) this.changed?.(instanceId, r);
+  }
 }

@@ -7,7 +7,7 @@ import { Code } from '../coap/message';
 import type { Logger, Timers } from '../platform/ports';
 import { OBJ, SRV } from './ids';
 import { bindingProblem, lifetimeProblem } from './consistency';
-import type { ObjectSpec } from './object-api';
+import type { ExecuteRequest, ExecuteResult, ObjectHandler, ObjectSpec, WriteOutcome, WriteRequest } from './object-api';
 import type { ObjectTree } from './object-tree';
 import type { ServerSet } from './server-set';
 
@@ -24,49 +24,55 @@ export interface ServerObjectHost {
 }
 
 export function serverObject(c: ServerObjectHost): ObjectSpec {
-  return {
-    id: OBJ.SERVER,
-    fixedInstances: true,
-    handler: {
-      // The rules Bootstrap-Finish applies to the same resources: a value it would refuse is refused here too.
-      write({ instanceId, values }) {
-        const lifetime = values.get(SRV.LIFETIME);
-        const badLifetime = lifetime === undefined || lifetime instanceof Map ? undefined : lifetimeProblem(lifetime);
-        if (badLifetime) return { code: Code.BAD_REQUEST, reason: `/1/${instanceId}/1 ${badLifetime}` };
-        const binding = values.get(SRV.BINDING);
-        const badBinding = binding === undefined || binding instanceof Map ? undefined : bindingProblem(binding);
-        if (badBinding) return { code: Code.BAD_REQUEST, reason: `/1/${instanceId}/7 ${badBinding}` };
-        return undefined;
-      },
-      execute({ instanceId, resourceId }) {
-        switch (resourceId) {
-          case SRV.REGISTRATION_UPDATE_TRIGGER: {
-            const reg = c.servers.byServerInstance(instanceId);
-            if (!reg) return Code.NOT_FOUND;
-            return { afterResponse: () => reg.triggerUpdate() };
-          }
-          case SRV.BOOTSTRAP_REQUEST_TRIGGER:
-            if (!c.hasBootstrapAccount()) return Code.METHOD_NOT_ALLOWED;
-            return { afterResponse: () => c.bootstrapTrigger() };
-          case SRV.DISABLE: {
-            const reg = c.servers.byServerInstance(instanceId);
-            if (!reg) return Code.NOT_FOUND;
-            const timeout = Number(c.tree().value(OBJ.SERVER, instanceId, SRV.DISABLE_TIMEOUT) ?? DEFAULT_DISABLE_TIMEOUT);
-            return {
-              afterResponse: () => {
-                void reg.deregister().then(() => {
-                  c.log.info(`client: ssid=${reg.ssid} disabled for ${timeout} s`);
-                  c.timers.setTimeout(() => { if (c.servers.all.includes(reg)) reg.start(); }, timeout * 1000);
-                });
-              },
-            };
-          }
-          default: return Code.METHOD_NOT_ALLOWED;
-        }
-      },
-      // Without a Bootstrap-Server Account there is nobody to send the Bootstrap-Request to.
-      canExecute: (_iid, rid) => rid === SRV.REGISTRATION_UPDATE_TRIGGER || rid === SRV.DISABLE
-        || (rid === SRV.BOOTSTRAP_REQUEST_TRIGGER && c.hasBootstrapAccount()),
-    },
-  };
+  return { id: OBJ.SERVER, fixedInstances: true, handler: new ServerHandler(c) };
+}
+
+// A class: its methods live in flash with the preloaded module (one small instance per client on the device).
+class ServerHandler implements ObjectHandler {
+  constructor(private readonly c: ServerObjectHost) {}
+
+  /** The rules Bootstrap-Finish applies to the same resources: a value it would refuse is refused here too. */
+  write({ instanceId, values }: WriteRequest): WriteOutcome {
+    const lifetime = values.get(SRV.LIFETIME);
+    const badLifetime = lifetime === undefined || lifetime instanceof Map ? undefined : lifetimeProblem(lifetime);
+    if (badLifetime) return { code: Code.BAD_REQUEST, reason: `/1/${instanceId}/1 ${badLifetime}` };
+    const binding = values.get(SRV.BINDING);
+    const badBinding = binding === undefined || binding instanceof Map ? undefined : bindingProblem(binding);
+    if (badBinding) return { code: Code.BAD_REQUEST, reason: `/1/${instanceId}/7 ${badBinding}` };
+    return undefined;
+  }
+
+  execute({ instanceId, resourceId }: ExecuteRequest): ExecuteResult | number | void {
+    const c = this.c;
+    switch (resourceId) {
+      case SRV.REGISTRATION_UPDATE_TRIGGER: {
+        const reg = c.servers.byServerInstance(instanceId);
+        if (!reg) return Code.NOT_FOUND;
+        return { afterResponse: () => reg.triggerUpdate() };
+      }
+      case SRV.BOOTSTRAP_REQUEST_TRIGGER:
+        if (!c.hasBootstrapAccount()) return Code.METHOD_NOT_ALLOWED;
+        return { afterResponse: () => c.bootstrapTrigger() };
+      case SRV.DISABLE: {
+        const reg = c.servers.byServerInstance(instanceId);
+        if (!reg) return Code.NOT_FOUND;
+        const timeout = Number(c.tree().value(OBJ.SERVER, instanceId, SRV.DISABLE_TIMEOUT) ?? DEFAULT_DISABLE_TIMEOUT);
+        return {
+          afterResponse: () => {
+            void reg.deregister().then(() => {
+              c.log.info(`client: ssid=${reg.ssid} disabled for ${timeout} s`);
+              c.timers.setTimeout(() => { if (c.servers.all.includes(reg)) reg.start(); }, timeout * 1000);
+            });
+          },
+        };
+      }
+      default: return Code.METHOD_NOT_ALLOWED;
+    }
+  }
+
+  /** Without a Bootstrap-Server Account there is nobody to send the Bootstrap-Request to. */
+  canExecute(_instanceId: number, resourceId: number): boolean {
+    return resourceId === SRV.REGISTRATION_UPDATE_TRIGGER || resourceId === SRV.DISABLE
+      || (resourceId === SRV.BOOTSTRAP_REQUEST_TRIGGER && this.c.hasBootstrapAccount());
+  }
 }
