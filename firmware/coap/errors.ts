@@ -1,8 +1,8 @@
 // Typed request failures surfaced to callers as rejected promises.
 //
-// `name` is a class field, never an assignment: a field is defined on the
-// instance, while `this.name = …` assigns over Error.prototype.name, which the
-// device's preload has frozen (strict code then throws "set name: not
+// `name` is a class field: a field is defined on the instance, whereas
+// setting it in the constructor would write over Error.prototype.name, which
+// the device's preload has frozen (strict code then throws "set name: not
 // writable", and the failed request never settles).
 
 /** Any CoAP-layer failure that is not a timeout or a reset (queue full, closed endpoint, bad block transfer). */

@@ -25,7 +25,7 @@ export interface DeviceInfo {
    * The platform's restart (ESP32: esp_restart; the Linux runtime: exit with
    * the restart status). Called once the 2.04 of Reboot or Factory Reset is on
    * the wire and, for Factory Reset, the stored configuration is erased.
-   * Without it the client restarts in-process.
+   * Without it the client restarts itself: it goes quiet as a reset would and starts again.
    */
   reboot?(): void;
 }

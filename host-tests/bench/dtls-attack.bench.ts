@@ -1,4 +1,4 @@
-// DTLS against strangers (npm run bench dtls), the figures of issue 22:
+// DTLS against strangers (npm run bench dtls), what a stranger can make it do:
 //  1. a legitimate new client's handshake time while one host holds 50
 //     cookie-verified half-open handshakes (and while 50 hosts hold one each),
 //     real time over loopback UDP, our server with its default tables;

@@ -201,7 +201,7 @@ async function xsOnLin(sdk: Sdk, coaps = false): Promise<LinRun> {
   }
 }
 
-/** The share of each ESP32 limit the example app may reach (issue 21). */
+/** The share of each ESP32 limit the example app may reach (the 75 % budget the reference firmware keeps too). */
 const APP_BUDGET = 0.75;
 
 interface AppRun {

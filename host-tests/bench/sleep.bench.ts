@@ -1,4 +1,4 @@
-// The cost of one wake of a sleeping device (issue 24): a queue-mode client
+// The cost of one wake of a sleeping device: a queue-mode client
 // that wakes for its Registration Update (and, in the second table, for a
 // notification with pmax half its lifetime), deep-sleeping between wakes
 // with its session in retained memory (each wake is a fresh client on the same

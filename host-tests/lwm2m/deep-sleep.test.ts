@@ -1,4 +1,4 @@
-// Deep sleep with the session kept (issue 24 items 1, 3 and 4), in virtual
+// Deep sleep with the session kept, in virtual
 // time: a queue-mode client with retained memory writes its session there when
 // the radio goes off; the "device" then sleeps (the client stops without a
 // word, rig.deepSleep) and a fresh client boots on the same store and retained

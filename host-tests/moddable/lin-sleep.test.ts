@@ -1,5 +1,5 @@
 // Queue Mode with deep sleep on the Moddable Linux runtime with the ESP32
-// limits (issue 24 items 1, 3, 4): the firmware built with queueMode=1 awake=2
+// limits: the firmware built with queueMode=1 awake=2
 // (it registers with Q) bootstraps over coaps and registers, lifetime 60 s, with two LwM2M Servers
 // over coaps — A gives it a DTLS Connection ID, B does not (so its session
 // resumes) — each observing its own Lifetime (/1/x/1) with pmax 30 s. After each listening window

@@ -5,6 +5,7 @@
 // the request that failed never settles: the happy path never shows it.
 // Timers run on a manual clock, so the 93 s of a lost exchange take no time.
 import assert from 'node:assert/strict';
+import { ManualTimers } from '../support/manual-timers';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -13,31 +14,11 @@ import { bundleForXs, REPO_ROOT } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
 import { decodeMessage, encodeMessage, Type, Code } from '../../firmware/coap/message';
 import { openUdp, nodeRandom, nodeTimers } from '../../firmware/platform/node';
-import { silentLogger, type TimerHandle, type Timers } from '../../firmware/platform/ports';
+import { silentLogger } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
 import { utf8Decode } from '../../firmware/util/utf8';
 
-/** The Node side of the bridge on a clock the test moves. */
-class ManualTimers implements Timers {
-  t = 0;
-  private q: Array<{ at: number; cb: () => void; h: object }> = [];
-  now(): number { return this.t; }
-  setTimeout(cb: () => void, ms: number): TimerHandle { const h = {}; this.q.push({ at: this.t + ms, cb, h }); return h; }
-  clearTimeout(h: TimerHandle): void { this.q = this.q.filter((e) => e.h !== h); }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.q.sort((a, b) => a.at - b.at);
-      const e = this.q[0];
-      if (!e || e.at > end) break;
-      this.q.shift();
-      this.t = e.at;
-      e.cb();
-    }
-    this.t = end;
-  }
-}
 
 const realPause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

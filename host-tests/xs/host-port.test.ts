@@ -1,11 +1,11 @@
 // The XS engine harness itself: driver protocol, bundle rules, and the
 // xs-host port (UDP over real loopback, timers, calls, events, logs).
 import assert from 'node:assert/strict';
+import { ManualTimers } from '../support/manual-timers';
 import dgram from 'node:dgram';
 import { XsWorker, XsError } from '../../host/xs/driver';
 import { bundleForXs } from '../../host/xs/bundle';
 import { XsHost } from '../../host/xs/bridge';
-import type { Timers, TimerHandle } from '../../firmware/platform/ports';
 
 describe('xs driver (xsnap-worker protocol)', () => {
   let w: XsWorker;
@@ -77,26 +77,6 @@ describe('xs bundle', () => {
   });
 });
 
-/** A manual clock for Node-side timers of the bridge. */
-class ManualTimers implements Timers {
-  t = 1000;
-  private q: Array<{ at: number; cb: () => void; h: object }> = [];
-  now(): number { return this.t; }
-  setTimeout(cb: () => void, ms: number): TimerHandle { const h = {}; this.q.push({ at: this.t + ms, cb, h }); return h; }
-  clearTimeout(h: TimerHandle): void { this.q = this.q.filter((e) => e.h !== h); }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.q.sort((a, b) => a.at - b.at);
-      const e = this.q[0];
-      if (!e || e.at > end) break;
-      this.q.shift();
-      this.t = e.at;
-      e.cb();
-    }
-    this.t = end;
-  }
-}
 
 describe('xs host port (firmware/platform/xs-host)', () => {
   let host: XsHost;
@@ -135,7 +115,7 @@ describe('xs host port (firmware/platform/xs-host)', () => {
   });
 
   it('runs XS timers on an injected clock, in order, and honours clearTimeout', async () => {
-    const clock = new ManualTimers();
+    const clock = new ManualTimers(1000);
     const fired: Array<{ d: number; at: number }> = [];
     host = await XsHost.start({
       script, timers: clock,

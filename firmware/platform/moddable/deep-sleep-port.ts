@@ -1,4 +1,4 @@
-// Queue Mode's deep sleep on the device (issue 24): when the client turns the
+// Queue Mode's deep sleep on the device: when the client turns the
 // radio off with its session in retained memory (lwm2m/sleep-state.ts), the
 // device deep-sleeps until the client next needs the radio — the timer, and
 // the wake GPIO if the build names one — and boots again from there: RTC
