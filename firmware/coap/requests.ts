@@ -12,7 +12,8 @@ import type { DeadlineOwner, Due } from './deadlines';
 import { peerKey } from './transport';
 import { toHex } from '../util/hex';
 import { toResponse, type RestFetcher } from './observe';
-import { RequestResponseLayer, type LowerLayers, type StackContext } from './stack-context';
+import { RequestResponseLayer, type LowerLayers } from './layers';
+import type { StackContext } from './stack-context';
 import type { ClientExchange, ObservationRecord, Outgoing, OutgoingOwner, OutgoingSubject, TokenOwner } from './exchange';
 import type { ClientObservation, CoapResponse, Peer, RequestOptions } from './api';
 

@@ -12,7 +12,8 @@ import { requestKey } from './blockwise';
 import type { DeadlineOwner, Due } from './deadlines';
 import { ServerExchange, type ObservedRelation } from './exchange';
 import type { DedupEntry } from './dedup';
-import { RequestResponseLayer, type LowerLayers, type StackContext } from './stack-context';
+import { RequestResponseLayer, type LowerLayers } from './layers';
+import type { StackContext } from './stack-context';
 import type { Peer, RequestHandler, ResponseSpec } from './api';
 
 function isThenable(x: unknown): x is PromiseLike<ResponseSpec | null> {

@@ -7,18 +7,6 @@ import { Deadlines } from './deadlines';
 import { PeerShares } from './fair-share';
 import type { EndpointOptions, EndpointStats, Peer } from './api';
 import type { Logger, Random, Timers } from '../platform/ports';
-import type { Blockwise } from './blockwise';
-import type { Matcher } from './matcher';
-import type { ObserveLayer } from './observe';
-import type { Reliability } from './reliability';
-
-/** The layers under the request/response layer (requests.ts, responder.ts). */
-export interface LowerLayers {
-  readonly observe: ObserveLayer;
-  readonly blockwise: Blockwise;
-  readonly reliability: Reliability;
-  readonly matcher: Matcher;
-}
 
 /** The endpoint's bounds and time-outs, defaults applied (see EndpointOptions for each). */
 export interface StackLimits {
@@ -116,17 +104,5 @@ export class StackContext {
   /** Runs a callback of someone else's; its failure is logged, never passed on. */
   safe(f: () => void): void {
     try { f(); } catch (e) { this.log.error(`coap: callback threw: ${(e as Error).message}`); }
-  }
-}
-
-/** What the request/response layers (requests.ts, responder.ts) stand on. */
-export abstract class RequestResponseLayer {
-  protected readonly observe: ObserveLayer;
-  protected readonly blockwise: Blockwise;
-  protected readonly reliability: Reliability;
-  protected readonly matcher: Matcher;
-
-  constructor(protected readonly ctx: StackContext, lower: LowerLayers) {
-    ({ observe: this.observe, blockwise: this.blockwise, reliability: this.reliability, matcher: this.matcher } = lower);
   }
 }
