@@ -9,11 +9,7 @@
 //     startDevice(config, { objects: [t.spec] });
 //     t.set(21.5);
 //   }
-//
-// The wiring lives at the top of the firmware tree because device module
-// specifiers allow one '../' at most (platform/moddable/app cannot reach lwm2m/).
-import { LwM2MClient } from './lwm2m/client';
-import { pendingUpdateStore, storePersistence } from './lwm2m/persistence';
+import { assembleDevice, mountStore } from './lwm2m/device-assembly';
 import { ESP_CHIP_ID, esp32ImageFormat, hostImageFormat } from './lwm2m/fw-image';
 import { RecordStore } from './store/record-store';
 import { startDevice as startPlatform, type DeviceApp, type DeviceApplication, type DeviceDeps } from './platform/moddable/app';
@@ -34,16 +30,22 @@ export function installNativeTlv(): void {
   setTlvBackend(new TlvLinearBackend('native', nativeTlv));
 }
 
-/** The object store on flash and the LwM2M client, as the device runs them. */
+/** The object store on flash and the LwM2M client, as the device runs them (the core's device assembly). */
 export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
-  mountStore: (flash, log) => RecordStore.mount(flash, { log }),
-  createClient: (o) => new LwM2MClient({
-    endpointName: o.endpointName,
+  mountStore: (flash, log) => mountStore(flash, log),
+  createClient: (o) => assembleDevice({
     transport: o.transport,
     timers: o.timers,
     random: o.random,
     log: o.log,
     wallClock: o.wallClock,
+    store: o.store,
+    dtlsCrypto: o.dtlsCrypto,
+    // An Update survives the restart in the same store as the configuration.
+    ...(o.firmware === undefined ? {} : { firmware: o.firmware }),
+    resolveHost: o.resolveHost,
+  }, {
+    endpointName: o.endpointName,
     // Reboot and Factory Reset (/3/0/4, /3/0/5) end in the platform's restart.
     device: { ...o.device, reboot: o.reboot },
     factory: {
@@ -51,17 +53,12 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
         ? { uri: o.bootstrapUri }
         : { uri: o.bootstrapUri, psk: { identity: utf8Encode(o.bootstrapPsk.identity), key: o.bootstrapPsk.key } },
     },
-    dtls: { crypto: o.dtlsCrypto },
-    persistence: storePersistence(o.store, o.log),
-    resolveHost: o.resolveHost,
     onEvent: o.onEvent,
     coap: o.coapBounds,
     objects: o.objects,
     // Queue Mode (queueMode=1): radio off after the window, deep sleep with the session in retained memory.
     ...(o.queueMode === undefined ? {} : { queueMode: o.queueMode }),
-    // An Update survives the restart in the same store as the configuration.
-    ...(o.firmware === undefined ? {} : { firmware: { ...o.firmware, store: pendingUpdateStore(o.store, o.log) } }),
-  }),
+  }).client,
   imageFormat: (kind) => {
     if (kind === 'host') return hostImageFormat;
     const chip = (ESP_CHIP_ID as Readonly<Record<string, number>>)[kind];

@@ -3,7 +3,8 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { LwM2MClient, type ClientEvent, type ClientOptions } from '../firmware/lwm2m/client';
+import type { LwM2MClient, ClientEvent, ClientOptions } from '../firmware/lwm2m/client';
+import { assembleDevice, type DevicePorts } from '../firmware/lwm2m/device-assembly';
 import type { DeviceInfo } from '../firmware/lwm2m/device-object';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../firmware/platform/node';
 import { installNodeTlv } from '../firmware/platform/node/tlv-wasm';
@@ -13,8 +14,6 @@ import { FileSlot } from '../firmware/platform/node/file-slot';
 import { hostImageFormat, type ImageInfo } from '../firmware/lwm2m/fw-image';
 import { FileFlash } from '../firmware/platform/node/file-flash';
 import type { FirmwareSlot, LogLevel, Logger } from '../firmware/platform/ports';
-import { pendingUpdateStore, storePersistence } from '../firmware/lwm2m/persistence';
-import { RecordStore } from '../firmware/store/record-store';
 import { utf8Encode } from '../firmware/util/utf8';
 import { coapTracer } from './coap-trace';
 import { checkStateSetup, lockState } from './state-dir';
@@ -178,18 +177,17 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
   const v6 = /\[/.test(o.bootstrapUri ?? o.serverUri ?? '');
   const transport = await bindUdp({ port: o.port ?? 0, address: v6 ? '::' : '0.0.0.0', log });
   const flashes: FileFlash[] = [];
-  const mount = (dir: string, file = STORE_FILE) => {
+  const flash = (dir: string, file = STORE_FILE) => {
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-    const flash = new FileFlash(join(dir, file), { byteLength: 16384, blockSize: 4096 });
-    flashes.push(flash);
-    return RecordStore.mount(flash, { log });
+    const f = new FileFlash(join(dir, file), { byteLength: 16384, blockSize: 4096 });
+    flashes.push(f);
+    return f;
   };
-  const store = o.stateDir ? mount(o.stateDir) : undefined;
-  const persistence = store ? storePersistence(store, log) : undefined;
+  const store = o.stateDir ? flash(o.stateDir) : undefined;
 
   let slot: FileSlot | undefined;
   let version = o.firmware?.factoryVersion ?? NODE_FACTORY_VERSION;
-  let firmware: ClientOptions['firmware'];
+  let firmware: DevicePorts['firmware'];
   if (o.firmware) {
     const fw = o.firmware;
     for (let resets = 0; ; resets++) {
@@ -203,20 +201,29 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
       log.error(`runtime: firmware ${version} did not start; resetting`);
     }
     // The pending update lives in the configuration's store, or in one of its own beside the slot.
-    const pending = pendingUpdateStore(store ?? mount(fw.dir, 'pending-update.bin'), log);
-    firmware = { slot, format: hostImageFormat, sha256: nodeSha256Stream, store: pending, ...(fw.blockSzx !== undefined ? { blockSzx: fw.blockSzx } : {}) };
+    firmware = {
+      slot, format: hostImageFormat, sha256: nodeSha256Stream,
+      ...(store ? {} : { pendingStore: flash(fw.dir, 'pending-update.bin') }),
+      ...(fw.blockSzx !== undefined ? { blockSzx: fw.blockSzx } : {}),
+    };
   }
 
+  const release = () => {
+    transport.close();
+    for (const f of flashes) f.close();
+  };
   const psk = o.psk ? { identity: utf8Encode(o.psk.identity), key: o.psk.key } : undefined;
-  const client = new LwM2MClient({
-    endpointName: o.endpointName, transport, timers: nodeTimers, random: nodeRandom, log, wallClock: nodeWallClock,
+  const { client } = assembleDevice({
+    transport, timers: nodeTimers, random: nodeRandom, log, wallClock: nodeWallClock, store, dtlsCrypto: nodeCrypto,
+    firmware, resolveHost,
+    // The socket and the store are ours, not the client's: released once it has de-registered.
+    release,
+  }, {
+    endpointName: o.endpointName,
     factory: {
       bootstrap: o.bootstrapUri ? { uri: o.bootstrapUri, psk: o.bootstrapUri.startsWith('coaps:') ? psk : undefined } : undefined,
       servers: o.serverUri ? [{ uri: o.serverUri, ssid: 1, lifetime: 300, psk: o.serverUri.startsWith('coaps:') ? psk : undefined }] : undefined,
     },
-    dtls: { crypto: nodeCrypto },
-    persistence,
-    resolveHost,
     deregisterTimeoutMs: o.deregisterTimeoutMs ?? DEREGISTER_TIMEOUT_MS,
     device: {
       manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: hostname(), firmwareVersion: version,
@@ -228,19 +235,11 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
       reboot: restart,
     },
     objects: o.objects,
-    ...(firmware ? { firmware } : {}),
     onEvent: o.onEvent,
     ...o.extra,
     // --log debug: every CoAP message in and out (above DTLS), beside what the layers log.
     ...(o.logLevel === 'debug' ? { coap: { ...o.extra?.coap, trace: coapTracer(log) } } : {}),
   });
-  const release = () => {
-    transport.close();
-    for (const f of flashes) f.close();
-  };
-  // The socket and the store are ours, not the client's: release them after the de-registration.
-  const stop = client.stop.bind(client);
-  client.stop = async () => { await stop(); release(); };
   client.start();
   return { client, slot, version, release };
 }

@@ -99,6 +99,8 @@ export interface ClientOptions {
   queueMode?: QueueModeOptions;
   /** Information Reporting bounds and confirmable policy. */
   reporting?: ReportingOptions;
+  /** Called once the client stopped for good (after stop()): its owner frees the socket and the flash there. */
+  onStopped?: () => void;
   onEvent?: (e: ClientEvent) => void;
 }
 

@@ -225,6 +225,7 @@ export class LwM2MClient {
     this.queue?.stop();
     this.endpoint.close();
     this.secure?.detach();
+    try { this.o.onStopped?.(); } catch (e) { this.o.log.error(`client: onStopped threw: ${(e as Error).message}`); }
   }
 
   /**

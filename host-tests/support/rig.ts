@@ -8,6 +8,7 @@ import type { Peer, RequestHandler } from '../../firmware/coap/api';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
 import { decodeMessage, methodName, type CoapMessage } from '../../firmware/coap/message';
 import { getObserve, getUriPath, getUriQuery } from '../../firmware/coap/options';
+import { assembleDevice } from '../../firmware/lwm2m/device-assembly';
 import { LwM2MClient, type ClientEvent, type ClientOptions, type ConfigPersistence } from '../../firmware/lwm2m/client';
 import type { DeviceInfo } from '../../firmware/lwm2m/device-object';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
@@ -201,15 +202,20 @@ export class Rig {
         })),
       }
       : { bootstrap: { uri: this.bsUri, psk: this.o.coaps ? { identity, key: RIG_BS_PSK_KEY } : undefined } };
-    return new LwM2MClient({
-      endpointName: this.endpointName, transport: this.clientTransport, timers: this.timers, random: this.random,
-      log: this.o.log ?? silentLogger, wallClock: { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
-      factory, persistence: this.o.persistence,
+    // A test's options may replace any port (its own transport, persistence, slot …): they go in as ports.
+    const { transport, timers, random, log, wallClock, persistence, dtls, firmware, resolveHost, ...options } = { ...this.o.client, ...extra };
+    const crypto = dtls?.crypto ?? (this.o.coaps ? nodeCrypto : undefined);
+    return assembleDevice({
+      transport: transport ?? this.clientTransport, timers: timers ?? this.timers, random: random ?? this.random,
+      log: log ?? this.o.log ?? silentLogger, wallClock: wallClock ?? { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
+      store: persistence ?? this.o.persistence, dtlsCrypto: crypto, firmware, resolveHost,
+    }, {
+      endpointName: this.endpointName, factory,
       device: this.o.device?.(this) ?? { manufacturer: 'Test', modelNumber: 'rig', serialNumber: 'S1', firmwareVersion: '1.0' },
       onEvent: (e) => this.events.push(e),
-      ...(this.o.coaps ? { dtls: { crypto: nodeCrypto } } : {}),
-      ...this.o.client, ...extra,
-    });
+      ...options,
+      ...(dtls === undefined ? {} : { dtls }),
+    }).client;
   }
 
   /** Replace the client (same socket, after a clean stop), e.g. to "reboot" it. */
