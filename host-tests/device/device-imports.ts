@@ -1,9 +1,10 @@
 // Static check of module specifiers against how XS on a microcontroller
-// resolves them (Moddable xs/platforms/mc fxFindModule): './x' is the
-// importer's folder + x; '../x' goes up exactly one folder; anything deeper
-// ('../../x', './../x', 'a/../b') is not normalised and is not found; a bare
-// name must equal a module name built into the archive; there is no
-// directory index lookup ('../formats' does not find formats/index).
+// resolves them (Moddable xs/platforms/mc/xsHosts.c fxFindModule, and xsl
+// for preloaded modules): './x' is the importer's folder + x; each leading
+// '../' goes up one folder ('../../x' two), never above the top of the module
+// names; anything else ('./../x', 'a/../b', 'a/./b') is not normalised and is
+// not found; a bare name must equal a module name built into the archive;
+// there is no directory index lookup ('../formats' does not find formats/index).
 import { readFileSync } from 'node:fs';
 
 /**
@@ -55,19 +56,17 @@ export function findImports(source: string): ImportRef[] {
 export function resolveOnDevice(referrer: string, specifier: string): { target: string } | { problem: string } {
   let name = specifier.replace(/\.(m?js)$/, '');
   if (name.startsWith('./') || name.startsWith('../')) {
-    const up = name.startsWith('../') ? 2 : 1;
-    const rest = name.slice(up === 2 ? 3 : 2);
+    let up = 0;
+    let rest = name.startsWith('./') ? name.slice(2) : name;
+    while (!name.startsWith('./') && rest.startsWith('../')) { up++; rest = rest.slice(3); }
     if (rest.split('/').some((seg) => seg === '.' || seg === '..' || seg === '')) {
-      return { problem: `"${specifier}": XS on the device resolves only './x' or one '../x' (no '../../', no './../')` };
+      return { problem: `"${specifier}": XS on the device resolves './x' and leading '../' only (no './../', no 'a/../b')` };
     }
     const folder = referrer.split('/');
     folder.pop(); // the referrer's own file name
-    if (up === 2) {
-      if (folder.length === 0) return { problem: `"${specifier}": '../' from top-level module "${referrer}" leaves the module tree` };
-      folder.pop();
-    }
-    name = [...folder, rest].join('/');
-    return { target: name };
+    if (up > folder.length) return { problem: `"${specifier}" from "${referrer}" goes above the top of the module tree` };
+    folder.length -= up;
+    return { target: [...folder, rest].join('/') };
   }
   if (name.startsWith('/')) return { problem: `"${specifier}": absolute specifiers are not used in this firmware` };
   return { target: name };

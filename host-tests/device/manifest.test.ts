@@ -164,6 +164,16 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
     }
   });
 
+  it('resolves specifiers as XS on the device does: leading ../ chains, nothing mixed, never above the top', () => {
+    // Checked against the SDK's fxFindModule (xs/platforms/mc/xsHosts.c) and a lin build with '../../' and '../../../' imports.
+    assert.deepEqual(resolveOnDevice('lwm2m/dm/read', '../../coap/api'), { target: 'coap/api' });
+    assert.deepEqual(resolveOnDevice('lwm2m/dm/read', '../objects/object-tree'), { target: 'lwm2m/objects/object-tree' });
+    assert.deepEqual(resolveOnDevice('lwm2m/dm/read', './scope'), { target: 'lwm2m/dm/scope' });
+    assert.ok('problem' in resolveOnDevice('lwm2m/dm/read', '../../../x'));
+    assert.ok('problem' in resolveOnDevice('lwm2m/dm/read', './../scope'));
+    assert.ok('problem' in resolveOnDevice('lwm2m/dm/read', '../a/../b'));
+  });
+
   for (const app of APPS) {
     it(`every runtime import resolves to a module of the firmware under XS device rules (${rel(app)})`, () => importsResolve(appModules(app).files));
   }
