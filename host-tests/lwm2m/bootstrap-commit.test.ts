@@ -6,9 +6,13 @@
 // configuration as a whole). A bootstrap that writes the configuration the
 // device already has costs no flash write.
 import assert from 'node:assert/strict';
+import { encodeAttributeRecord } from '../../firmware/lwm2m/attribute-records';
+import { factoryTree } from '../../firmware/lwm2m/client-config';
 import { ATTRIBUTES_KEY, MANIFEST_KEY, storePersistence } from '../../firmware/lwm2m/persistence';
 import type { Flash } from '../../firmware/platform/ports';
 import { silentLogger } from '../../firmware/platform/ports';
+import { ENTRY_HEADER_SIZE, RECORD_OVERHEAD } from '../../firmware/store/layout';
+import { encodeInstance, instanceKey } from '../../firmware/store/object-codec';
 import { RecordStore } from '../../firmware/store/record-store';
 import { FaultFlash, MemoryFlash, type FaultPlan } from '../support/memory-flash';
 import { openRig, type Rig } from '../support/rig';
@@ -117,6 +121,28 @@ describe('bootstrap commit: configuration and attributes together', function () 
     await r.advance(50);
     const d = await r.settle(r.servers[1].discover(EP, '/1/1'));
     assert.match(d!.text!, /<\/1\/1>;pmax=300/);
+  });
+});
+
+describe('persistence: what a configuration commit writes', () => {
+  const tree = (lifetime: number) => factoryTree({ bootstrap: { uri: 'coap://10.0.0.1:5683' }, servers: [
+    { uri: 'coap://10.0.0.2:5683', ssid: 101, lifetime }, { uri: 'coap://10.0.0.3:5683', ssid: 102 },
+  ] });
+
+  it('the same configuration and attributes again write nothing; one changed instance writes that record alone', () => {
+    const mem = new MemoryFlash({ byteLength: 16384, blockSize: 4096 });
+    const store = RecordStore.mount(mem);
+    const p = storePersistence(store, silentLogger);
+    const attributes = encodeAttributeRecord([{ ssid: 101, path: { objectId: 1, instanceId: 0 }, attrs: { pmax: 60 } }]);
+    assert.ok(p.save(tree(300), attributes));
+    const written = mem.bytesWritten;
+    assert.ok(p.save(tree(300), attributes));
+    assert.ok(p.save(tree(300)));
+    assert.equal(mem.bytesWritten, written, 'nothing written for an unchanged configuration');
+    assert.ok(p.save(tree(600), attributes));
+    const server0 = encodeInstance(tree(600).getInstance(1, 0)!);
+    assert.equal(mem.bytesWritten - written, RECORD_OVERHEAD + ENTRY_HEADER_SIZE + server0.length, 'one record with /1/0 alone');
+    assert.deepEqual(store.get(instanceKey(1, 0)), server0);
   });
 });
 
