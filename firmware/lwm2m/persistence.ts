@@ -1,7 +1,8 @@
 // The client configuration in the flash record store: one record per
 // persisted object instance plus a manifest naming them all (and, at a
-// bootstrap commit, the notification attributes), written as one atomic commit. Anything missing or damaged on load means "no stored
-// configuration" (the client bootstraps again) rather than running on garbage.
+// bootstrap commit, the notification attributes), written as one atomic
+// commit. Anything missing or damaged on load means "no stored configuration"
+// (the client bootstraps again) rather than running on garbage.
 import type { Logger } from '../platform/ports';
 import type { Change, RecordStore } from '../store/record-store';
 import { decodeInstance, encodeInstance, instanceKey, splitInstanceKey } from '../store/object-codec';
