@@ -60,7 +60,8 @@ export class AttributeKeeper {
   }
 
   private save(): void {
-    if (!this.persistence!.saveAttributes!(this.record())) this.log.error('client: notification attributes could not be stored; they hold until a restart');
+    const save = this.persistence?.saveAttributes;
+    if (save && !save(this.record())) this.log.error('client: notification attributes could not be stored; they hold until a restart');
   }
 }
 
