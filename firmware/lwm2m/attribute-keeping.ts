@@ -60,8 +60,8 @@ export class AttributeKeeper {
   }
 
   private save(): void {
-    const save = this.persistence?.saveAttributes;
-    if (save && !save(this.record())) this.log.error('client: notification attributes could not be stored; they hold until a restart');
+    const p = this.persistence;
+    if (p?.saveAttributes && !p.saveAttributes(this.record())) this.log.error('client: notification attributes could not be stored; they hold until a restart');
   }
 }
 
