@@ -34,8 +34,11 @@ export type ClientEvent =
 /** Where the configuration survives a reboot (the flash record store on a device). */
 export interface ConfigPersistence {
   load(): ObjectTree | undefined;
-  /** Atomic: the whole tree or nothing. Returns false when it could not be stored. */
-  save(tree: ObjectTree): boolean;
+  /**
+   * Atomic: the whole tree or nothing, and with it, when given, the attributes' record (null deletes it),
+   * so the two never belong to different configurations. Returns false when it could not be stored.
+   */
+  save(tree: ObjectTree, attributes?: Uint8Array | null): boolean;
   /** The notification attributes' record (attribute-records.ts), kept beside the configuration. */
   loadAttributes?(): Uint8Array | undefined;
   /** Stores (or, with null, deletes) that record; false when it could not be stored. */

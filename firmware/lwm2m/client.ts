@@ -469,11 +469,11 @@ export class LwM2MClient {
     this.objects.install(config);
     this.firmware?.install(config);
     this.running = config;
-    this.attributeKeeper.retain(config);
+    const attributes = this.attributeKeeper.retain(config);
     this.registerForms.retain(serverAccounts(config));
     this.jobs.attempts = 0;
     this.fallbackToRegistration = false;
-    const saved = this.persist();
+    const saved = this.persist(attributes);
     this.o.log.info(`client: bootstrap configuration committed${this.o.persistence ? (saved ? ' and stored' : ' (NOT stored)') : ''}`);
     this.emit({ type: 'bootstrap-finished', ok: true });
     this.jobs.schedulePurge(bootstrapAccount(this.running)?.accountTimeout ?? 0);
@@ -628,10 +628,11 @@ export class LwM2MClient {
     if (objectId === OBJ.SERVER) this.servers.accountChanged(serverAccounts(this.running), instanceId);
   }
 
-  private persist(): boolean {
+  /** `attributes`: their record, committed with the configuration (a bootstrap commit). */
+  private persist(attributes?: Uint8Array | null): boolean {
     if (!this.o.persistence) return false;
     try {
-      const ok = this.o.persistence.save(this.running);
+      const ok = this.o.persistence.save(this.running, attributes);
       if (!ok) this.o.log.error('client: configuration could not be stored');
       return ok;
     } catch (e) {

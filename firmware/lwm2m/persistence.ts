@@ -1,16 +1,16 @@
 // The client configuration in the flash record store: one record per
-// persisted object instance plus a manifest naming them all, written as one
-// atomic commit. Anything missing or damaged on load means "no stored
-// configuration" (the client bootstraps again) rather than running on garbage.
+// persisted object instance plus a manifest naming them all (and, at a
+// bootstrap commit, the notification attributes), written as one atomic
+// commit. Anything missing or damaged on load means "no stored configuration"
+// (the client bootstraps again) rather than running on garbage.
 import type { Logger } from '../platform/ports';
-import type { RecordStore } from '../store/record-store';
+import type { Change, RecordStore } from '../store/record-store';
 import { decodeInstance, encodeInstance, instanceKey, splitInstanceKey } from '../store/object-codec';
 import type { ConfigPersistence } from './client';
 import { DEV, OBJ } from './ids';
 import { ObjectTree, type InstanceData } from './object-tree';
 import type { PendingUpdate, PendingUpdateStore } from './firmware-update';
 import { utf8Decode, utf8Encode } from '../util/utf8';
-import { bytesEqual } from '../util/bytes';
 
 /** Manifest key: above every instance key (object ids stop at 65534). */
 export const MANIFEST_KEY = 0xffff_0000;
@@ -42,23 +42,8 @@ export function storePersistence(store: RecordStore, log: Logger): ConfigPersist
     saveAttributes: (record: Uint8Array | null) => putRecord(store, ATTRIBUTES_KEY, record, 'notification attributes', log),
     loadRegisterForms: () => store.get(REGISTER_FORMS_KEY),
     saveRegisterForms: (record: Uint8Array | null) => putRecord(store, REGISTER_FORMS_KEY, record, 'Register forms', log),
-    save(tree: ObjectTree): boolean {
-      const wanted = new Map<number, Uint8Array>();
-      for (const oid of PERSISTED_OBJECTS) {
-        for (const [iid, inst] of tree.instances(oid) ?? []) {
-          const data = oid === OBJ.DEVICE ? filterDevice(inst) : inst;
-          wanted.set(instanceKey(oid, iid), encodeInstance(data));
-        }
-      }
-      const changes: Array<{ key: number; value: Uint8Array | null }> = [];
-      // Only instance records are the configuration's (other keys, e.g. a pending firmware update, are not).
-      for (const key of store.keys()) if (key < MANIFEST_KEY && !wanted.has(key)) changes.push({ key, value: null });
-      // Unchanged records are not rewritten: fewer flash writes and erases.
-      for (const [key, value] of wanted) if (!equal(store.get(key), value)) changes.push({ key, value });
-      const manifest = encodeManifest([...wanted.keys()]);
-      if (changes.length === 0 && equal(store.get(MANIFEST_KEY), manifest)) return true;
-      changes.push({ key: MANIFEST_KEY, value: manifest });
-      const r = store.commit(changes);
+    save(tree: ObjectTree, attributes?: Uint8Array | null): boolean {
+      const r = store.commit(configurationChanges(store, tree, attributes));
       if (!r.ok) log.error(`store: commit failed (${r.error})`);
       return r.ok;
     },
@@ -100,13 +85,34 @@ function parseManifest(b: Uint8Array): number[] | undefined {
   return keys;
 }
 
-function equal(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  return a !== undefined && bytesEqual(a, b);
+/**
+ * The configuration as one store commit: every persisted instance, the
+ * deletion of instances it no longer has, the manifest and, when given, the
+ * attributes' record (null deletes it). Whether a record changed is decided
+ * once, by the store (RecordStore.commit leaves out what would change
+ * nothing), so an unchanged configuration costs no flash write.
+ */
+export function configurationChanges(store: RecordStore, tree: ObjectTree, attributes?: Uint8Array | null): Change[] {
+  const changes: Change[] = [];
+  const keys: number[] = [];
+  for (const oid of PERSISTED_OBJECTS) {
+    for (const [iid, inst] of tree.instances(oid) ?? []) {
+      const key = instanceKey(oid, iid);
+      keys.push(key);
+      changes.push({ key, value: encodeInstance(oid === OBJ.DEVICE ? filterDevice(inst) : inst) });
+    }
+  }
+  const wanted = new Set(keys);
+  // Only instance records are the configuration's (other keys, e.g. a pending firmware update, are not).
+  for (const key of store.keys()) if (key < MANIFEST_KEY && !wanted.has(key)) changes.push({ key, value: null });
+  changes.push({ key: MANIFEST_KEY, value: encodeManifest(keys) });
+  // In the same commit: a power cut leaves the old pair or the new one, never attributes of another configuration.
+  if (attributes !== undefined) changes.push({ key: ATTRIBUTES_KEY, value: attributes });
+  return changes;
 }
 
-/** One record beside the configuration, in a commit of its own; nothing written when it is already so. */
+/** One record beside the configuration, in a commit of its own (the store writes nothing when it is already so). */
 function putRecord(store: RecordStore, key: number, value: Uint8Array | null, what: string, log: Logger): boolean {
-  if (value === null ? !store.has(key) : equal(store.get(key), value)) return true;
   const r = store.commit([{ key, value }]);
   if (!r.ok) log.error(`store: ${what} not stored (${r.error})`);
   return r.ok;

@@ -191,16 +191,7 @@ export class RecordStore {
         this.scan();
         this.needsRescan = false;
       }
-      // Leave out what would change nothing: fewer bytes, fewer erases.
-      const entries: Entry[] = [];
-      for (const [key, value] of pending) {
-        const loc = this.index.get(key);
-        if (value === null) {
-          if (loc !== undefined) entries.push({ key, value: null });
-        } else if (loc === undefined || !this.sameValue(loc, value)) {
-          entries.push({ key, value });
-        }
-      }
+      const entries = this.changeSet(pending);
       if (entries.length === 0) {
         this.stats.commits++;
         return OK;
@@ -471,6 +462,25 @@ export class RecordStore {
     }
     for (const e of entries) if (e.value) total += entrySize(e);
     return total;
+  }
+
+  /**
+   * What of a transaction would change the store: values that differ from the
+   * current ones, deletions of present keys. The one place "unchanged?" is
+   * decided, for every caller (the configuration, its attributes, the other
+   * records): an unchanged value costs no flash write and no erase.
+   */
+  private changeSet(pending: ReadonlyMap<number, Uint8Array | null>): Entry[] {
+    const entries: Entry[] = [];
+    for (const [key, value] of pending) {
+      const loc = this.index.get(key);
+      if (value === null) {
+        if (loc !== undefined) entries.push({ key, value: null });
+      } else if (loc === undefined || !this.sameValue(loc, value)) {
+        entries.push({ key, value });
+      }
+    }
+    return entries;
   }
 
   private sameValue(loc: number, value: Uint8Array): boolean {

@@ -80,16 +80,23 @@ describe('notification attributes kept across restarts', () => {
       assert.deepEqual(decodeAttributeRecord(store.get(ATTRIBUTES_KEY)!), entries.slice(0, 2));
     });
 
-    it('a new configuration without a server drops its attributes; with none left the record is deleted', () => {
+    it('a new configuration without a server drops its attributes; with none left the record is deleted in the configuration\'s commit', () => {
       const store = RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }));
       const persistence = storePersistence(store, silentLogger);
       const attrs = new AttributeStore(64, 1024);
       const keeper = new AttributeKeeper(attrs, persistence, silentLogger);
+      assert.ok(persistence.save(tree([202])));
       assert.ok(attrs.apply(202, { objectId: 3, instanceId: 0 }, { set: { pmin: 5 }, remove: [] }, undefined).ok);
       assert.ok(store.has(ATTRIBUTES_KEY), 'a Write-Attributes is stored at once');
-      keeper.retain(tree([101]));
+      const commits = store.stats.commits;
+      const record = keeper.retain(tree([101]));
       assert.equal(attrs.size, 0);
+      assert.equal(record, null, 'no attributes left to store');
+      assert.equal(store.stats.commits, commits, 'the keeper commits nothing of its own');
+      assert.ok(store.has(ATTRIBUTES_KEY));
+      assert.ok(persistence.save(tree([101]), record));
       assert.equal(store.has(ATTRIBUTES_KEY), false);
+      assert.equal(persistence.load()!.value(1, 0, 0), 101);
     });
 
     it('the stored form is bounded: a set that would pass maxBytes is refused as full, the others stay', () => {

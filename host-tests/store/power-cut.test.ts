@@ -9,7 +9,11 @@ import { RecordStore } from '../../firmware/store/record-store';
 import type { Change } from '../../firmware/store/record-store';
 import { FaultFlash, MemoryFlash, PowerCut } from '../support/memory-flash';
 import type { FaultPlan } from '../support/memory-flash';
-import { applyChanges, bootstrapResult, registrationUpdate, snapshot, totalSize } from './helpers';
+import { applyChanges, bootstrapResult, REG_STATE_KEY, registrationUpdate, snapshot, totalSize } from './helpers';
+import { encodeAttributeRecord } from '../../firmware/lwm2m/attribute-records';
+import { factoryTree } from '../../firmware/lwm2m/client-config';
+import { ATTRIBUTES_KEY, configurationChanges, MANIFEST_KEY, storePersistence } from '../../firmware/lwm2m/persistence';
+import { silentLogger } from '../../firmware/platform/ports';
 import type { Snapshot } from './helpers';
 
 interface Scenario {
@@ -160,6 +164,31 @@ describe('store: power cut at every write byte and every erase', function () {
     }, OPS);
     assert.ok(sc.compactions >= 1);
     everyCut(sc);
+  });
+
+  it('a bootstrap commit (configuration and attributes in one commit) under compaction: the old pair or the new pair', () => {
+    // Old: servers 101 and 102 with an attribute set each; new: 101 alone, 102's attributes gone with its account.
+    const tree = (ssids: number[]) => factoryTree({ servers: ssids.map((ssid) => ({ uri: `coaps://lwm2m-${ssid}.example.net:5684`, ssid, psk: { identity: new Uint8Array(200).fill(ssid), key: new Uint8Array(32).fill(ssid) } })) });
+    const attrs = (ssids: number[]) => encodeAttributeRecord(ssids.map((ssid) => ({ ssid, path: { objectId: 1, instanceId: ssid - 101 }, attrs: { pmin: ssid, pmax: 600 } })));
+    const build = (s: RecordStore) => {
+      assert.ok(storePersistence(s, silentLogger).save(tree([101, 102]), attrs([101, 102])));
+      fillUntil(s, 40);
+    };
+    const model = new MemoryFlash({ byteLength: 16384, blockSize: 4096 });
+    const modelStore = RecordStore.mount(model);
+    build(modelStore);
+    const commit = configurationChanges(modelStore, tree([101]), attrs([101]));
+    const sc = prepare({ byteLength: 16384, blockSize: 4096 }, build, [commit]);
+    assert.ok(sc.compactions >= 1, 'the commit compacts');
+    const t = everyCut(sc);
+    assert.ok(t[0] > 0 && t[1] > 0, `outcomes per state: ${t}`);
+    // The two states the cuts end in are whole pairs: each configuration with its own attributes.
+    const pairs = [[101, 102], [101]].map((ssids) => {
+      const s = RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }));
+      assert.ok(storePersistence(s, silentLogger).save(tree(ssids), attrs(ssids)));
+      return snapshot(s).filter(([k]) => k <= MANIFEST_KEY || k === ATTRIBUTES_KEY);
+    });
+    sc.states.forEach((st, i) => assert.deepEqual((JSON.parse(st) as Snapshot).filter(([k]) => k !== REG_STATE_KEY), pairs[i]));
   });
 
   it('a second power cut during the recovery of the first changes nothing either', () => {
