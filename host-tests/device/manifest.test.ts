@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import {
   REPO, asList, isExternal, isGenerated, manifestIncludes, manifestModules, readJson,
   type Json, type ModuleFile,
-} from './manifest-model';
+} from '../../build/manifest-model';
 import { MODDABLE_MODULES, importsOfFile, resolveOnDevice } from './device-imports';
 import { BOARDS } from './boards';
 import { checkPartitions, parseNumber, parsePartitionCsv, type Partition } from './partitions';

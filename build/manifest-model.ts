@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 
-export const REPO = resolve(dirname(new URL(import.meta.url).pathname), '../..');
+export const REPO = resolve(dirname(new URL(import.meta.url).pathname), '..');
 export const MODULE_EXTENSIONS = ['.ts', '.js', '.c', '.h'];
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
