@@ -57,7 +57,7 @@ export const TLV_WASM2JS = join(REPO_ROOT, 'build/out/tlv-wasm2js.js');
 export function buildTlvWasm2js(): string {
   if (!existsSync(TLV_WASM)) {
     const r = spawnSync(process.execPath, [join(REPO_ROOT, 'build/build-wasm.mjs')], { stdio: 'pipe' });
-    if (r.status !== 0) throw new Error(`npm run build:wasm failed: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`build/build-wasm.mjs failed: ${r.stderr}`);
   }
   if (!existsSync(TLV_WASM2JS) || statSync(TLV_WASM2JS).mtimeMs < statSync(TLV_WASM).mtimeMs) {
     // wasm2js turns an access whose alignment hint is 4 into HEAP32[addr >> 2], which is wrong at the
