@@ -1,6 +1,6 @@
-// Corrections from the spec review of the Bootstrap and Registration engine
-// (OMA LwM2M Core 1.1.1, Transport 1.1.1, seeds 000–004). Each test names the
-// clause it pins; all run on the in-memory network in virtual time.
+// The Bootstrap and Registration interfaces clause by clause (OMA LwM2M Core
+// 1.1.1, Transport 1.1.1): each test names the clause it pins; all run on the
+// in-memory network in virtual time.
 import assert from 'node:assert/strict';
 import type { RequestOptions } from '../../firmware/coap/api';
 import { Code } from '../../firmware/coap/message';
@@ -14,7 +14,7 @@ import { openRig, type Rig } from '../support/rig';
 const peerOf = (rig: Rig) => ({ address: rig.clientTransport.address, port: rig.clientTransport.port });
 const serverKey = (rig: Rig, i: number) => rig.serverUris[i].slice('coap://'.length).replace(':', '/');
 
-describe('spec review: Bootstrap interface', () => {
+describe('Bootstrap interface, clause by clause', () => {
   let rig: Rig;
   afterEach(async () => { await rig?.close(); });
 
@@ -72,7 +72,7 @@ describe('spec review: Bootstrap interface', () => {
     assert.doesNotMatch(text, /<\/1/, 'only the targeted object');
   });
 
-  it('seed 003 / Core §5.2.3.2: outside a sequence, a Bootstrap-Finish (4.00) or a non-bootstrap request (4.05) from the Bootstrap-Server leaves the registrations alone', async () => {
+  it('Core §5.2.3.2: outside a sequence, a Bootstrap-Finish (4.00) or a non-bootstrap request (4.05) from the Bootstrap-Server leaves the registrations alone', async () => {
     rig = await openRig({ kind: 'memory', bootstrap: 'manual' });
     rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 1, lifetime: 300 }] } });
     rig.setManualHandler(() => ({ code: Code.CHANGED }));
@@ -112,7 +112,7 @@ describe('spec review: Bootstrap interface', () => {
   });
 });
 
-describe('spec review: Registration interface', () => {
+describe('Registration interface, clause by clause', () => {
   let rig: Rig;
   afterEach(async () => { await rig?.close(); });
 
