@@ -15,6 +15,7 @@ import { modelResolver } from './models';
 import { Presence } from './queue-presence';
 import type { ObjectDef } from '../firmware/model/types';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
+import { toHex } from '../firmware/util/hex';
 import { Encoder } from 'cbor-x';
 import type { DtlsCrypto } from '../firmware/dtls/crypto';
 import { DtlsTransport } from '../firmware/dtls/transport';
@@ -674,7 +675,7 @@ function mustPath(path: string): Path {
 }
 
 export function showValue(v: Value): string {
-  if (v instanceof Uint8Array) return `0x${[...v].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  if (v instanceof Uint8Array) return `0x${toHex(v)}`;
   if (v !== null && typeof v === 'object') return `${v.objectId}:${v.instanceId}`;
   if (typeof v === 'string') return JSON.stringify(v);
   return String(v);
