@@ -10,12 +10,11 @@ import { utf8Decode } from '../firmware/util/utf8';
 import { FW_RESULT_NAMES, FW_STATE_NAMES } from './console/enums';
 import type { LwM2MServer, OperationResult, ServerEvent } from './lwm2m-server';
 
-/** State (/5/0/3) and Update Result (/5/0/5) by name, from the object's definition. */
-export { FW_RESULT_NAMES, FW_STATE_NAMES };
+/** State (/5/0/3) and Update Result (/5/0/5) by name and number, for the lines the CLI prints. */
 export const fwStateText = (n: number): string => `${FW_STATE_NAMES[n] ?? 'unknown'} (${n})`;
 export const fwResultText = (n: number): string => `${FW_RESULT_NAMES[n] ?? 'unknown'} (${n})`;
 
-/** How a Firmware Update driven by LwM2MServer.updateFirmware() went, step by step. */
+/** How a Firmware Update driven by updateFirmware() went, step by step. */
 export type FirmwareUpdateEvent =
   | { type: 'start'; method: 'push' | 'pull'; bytes: number; uri?: string }
   | { type: 'state'; state: number }
