@@ -83,7 +83,7 @@ export function readLayout(wasm: Uint8Array): DeviceLayout {
 export function buildC(opts: { quiet?: boolean } = {}): { dir: string; wasm2cVersion: string; layout: DeviceLayout } {
   // Always rebuild: cheap, and the device bounds may come from the environment.
   const b = spawnSync(process.execPath, [join(ROOT, 'build/build-wasm.mjs')], { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
-  if (b.status !== 0 || !existsSync(WASM)) throw new BuildError(`npm run build:wasm failed: ${b.stderr ?? ''}`);
+  if (b.status !== 0 || !existsSync(WASM)) throw new BuildError(`build/build-wasm.mjs failed: ${b.stderr ?? ''}`);
   const layout = readLayout(readFileSync(WASM));
   if (!have('wasm2c')) {
     throw new BuildError('wasm2c not found: install the Debian package wabt (apt-get install -y wabt)');

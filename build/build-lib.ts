@@ -2,7 +2,7 @@
 // ES module (dist/index.js, dependencies left as imports) and its type
 // declarations (dist/types, by tsc). The wasm TLV codec goes beside the
 // bundle (dist/tlv.wasm): the bundle looks for it there, not in build/out.
-// Run: npm run build:lib (part of npm run build).
+// Run: part of npm run build (build/build.ts).
 import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -41,7 +41,7 @@ await build({
   plugins: [wasmBesideBundle],
 });
 if (existsSync(WASM)) copyFileSync(WASM, join(DIST, 'tlv.wasm'));
-else console.warn('build:lib: build/out/tlv.wasm missing (npm run build:wasm); the package falls back to the TypeScript TLV codec');
+else console.warn('build:lib: build/out/tlv.wasm missing (npm run build); the package falls back to the TypeScript TLV codec');
 const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.lib.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 console.log('build:lib: dist/index.js, dist/tlv.wasm, dist/types/');

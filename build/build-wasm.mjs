@@ -5,7 +5,7 @@
 //                              build/out/device-src/ with a generated bounds.ts; build/build-c.ts
 //                              turns this one into C for the ESP32.
 // Device bounds: TLV_DEVICE_MAX_PAYLOAD (default 4096 bytes), TLV_DEVICE_MAX_ENTRIES (default 256).
-// Run: npm run build:wasm
+// Run: part of npm run build (build/build.ts), and of npm run build:c
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

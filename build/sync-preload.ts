@@ -6,7 +6,7 @@
 // npx tsx build/sync-preload.ts  (host-tests/device checks the list).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, manifestModules } from '../host-tests/device/manifest-model';
+import { REPO, manifestModules } from './manifest-model';
 
 const path = join(REPO, 'manifest_lwm2m.json');
 const manifest = JSON.parse(readFileSync(path, 'utf8')) as { preload?: string[] };

@@ -11,7 +11,8 @@ import { ContentFormat } from '../firmware/formats';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import type { Logger } from '../firmware/platform/ports';
 import { BootstrapServer } from './bootstrap-server';
-import { LwM2MServer, fwResultText, fwStateText, type FirmwareUpdateEvent } from './lwm2m-server';
+import { LwM2MServer } from './lwm2m-server';
+import { fwResultText, fwStateText, updateFirmware, type FirmwareUpdateEvent } from './firmware-update-job';
 import { codeName } from './console/terms';
 import { showRecords } from './console/typed-values';
 import { NODE_FACTORY_VERSION, installTlv, startNodeDevice, type NodeDevice } from './runtime';
@@ -132,7 +133,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
         case 'version': line(`Read /3/0/3 Firmware Version → ${JSON.stringify(e.version)}`); break;
       }
     };
-    const r = await server.updateFirmware(ep, image, { method, name: 'xs-lwm2m-demo.img', onEvent: tell });
+    const r = await updateFirmware(server, ep, image, { method, name: 'xs-lwm2m-demo.img', onEvent: tell });
     if (!r.ok) out(`${at()}  server     Firmware Update failed: ${r.reason}`);
     return r.ok && r.version === DEMO_UPDATE_VERSION;
   };

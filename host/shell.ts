@@ -12,7 +12,8 @@ import { freeInstanceId } from './console/device-objects';
 import { readFileSync } from 'node:fs';
 import { hostImageFormat } from '../firmware/lwm2m/fw-image';
 import { splitWords } from './words';
-import { fwResultText, fwStateText, type FirmwareUpdateEvent, type LwM2MServer, type OperationResult, type ServerEvent } from './lwm2m-server';
+import type { LwM2MServer, OperationResult, ServerEvent } from './lwm2m-server';
+import { fwResultText, fwStateText, updateFirmware, type FirmwareUpdateEvent } from './firmware-update-job';
 
 const FORMATS = Object.keys(FORMAT_IDS).join('|');
 
@@ -224,7 +225,7 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
           case 'version': out(`update ${ep}: /3/0/3 Firmware Version = ${JSON.stringify(e.version)}`); break;
         }
       };
-      const r = await server.updateFirmware(ep, image, { method, name: file, onEvent: tell });
+      const r = await updateFirmware(server, ep, image, { method, name: file, onEvent: tell });
       out(r.ok ? `update ${ep}: done, ${fwResultText(r.result)}` : `update ${ep}: failed: ${r.reason}`);
     } },
   };

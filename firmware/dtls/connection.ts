@@ -9,8 +9,8 @@
 // Connection ID (RFC 9146) its records of epoch 1 take the tls12_cid form,
 // and a server follows its peer to a new address (§6).
 //
-// Over 400 lines on purpose: the record layer of one association and its
-// flight machinery share the epoch and sequence state RFC 6347 §4.1 defines.
+// The record layer of one association and its flight machinery are one file:
+// they share the epoch and sequence state RFC 6347 §4.1 defines.
 import type { Random, TimerHandle, Timers } from '../platform/ports';
 import type { DtlsCrypto } from './crypto';
 import type { DtlsStats } from './stats';

@@ -14,8 +14,8 @@
 // a new address once a record from there proves itself (§6).
 // No secret (PSK, master secret, key block) is ever logged or put in an error.
 //
-// Over 400 lines on purpose: it is the one place sessions are looked up,
-// created, bounded and ended, for both roles.
+// The one place sessions are looked up, created, bounded and ended, for
+// both roles.
 import type { DatagramTransport, Logger, Random, Timers } from '../platform/ports';
 import { silentLogger } from '../platform/ports';
 import type { DtlsCrypto } from './crypto';

@@ -9,8 +9,8 @@
 // belongs to the input that started it: each input the table acts on opens a
 // new epoch, and work of an older epoch drops its result when it completes.
 //
-// Over 400 lines on purpose: the routing of requests and the bootstrap sequence's
-// steps stay beside the actions they serve, so one table edge reads in one file.
+// The routing of requests and the bootstrap sequence's steps stay beside the
+// actions they serve, so one edge of the state table reads in one file.
 import type { IncomingRequest, Peer, ResponseSpec } from '../coap/api';
 import { factoryTree, type ClientEvent, type ClientOptions } from './client-config';
 import { CoapEndpoint } from '../coap/endpoint';

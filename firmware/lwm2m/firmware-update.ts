@@ -17,8 +17,8 @@
 // first). Nothing here holds an image whole: the header (at most a few
 // hundred bytes) and a 32-byte window for the SHA-256 trailer.
 //
-// Over 400 lines on purpose: push, pull and the restart share one state and
-// one set of failure rules, which read best in one place.
+// Push, pull and the restart share one state and one set of failure rules,
+// kept in this one file.
 import type { CoapEndpoint } from '../coap/endpoint';
 import type { IncomingRequest, Peer, ResponseSpec } from '../coap/api';
 import { CoapCapacityError, CoapTimeoutError } from '../coap/errors';

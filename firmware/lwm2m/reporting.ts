@@ -9,6 +9,7 @@ import type { ResourceRecord } from '../formats/index';
 import { formatPath, parsePath, pathStartsWith } from '../model/path';
 import type { DataType, Path, Value } from '../model/types';
 import type { Logger, TimerHandle, Timers } from '../platform/ports';
+import { bytesEqual } from '../util/bytes';
 import { AttributeStore, type AttributeUpdate, type Attributes } from './attributes';
 import type { ObjectTree } from './object-tree';
 
@@ -384,7 +385,7 @@ function toNum(v: Value): number | undefined {
 }
 
 function sameValue(a: Value, b: Value): boolean {
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual(a, b);
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !(a instanceof Uint8Array) && !(b instanceof Uint8Array))
     return a.objectId === b.objectId && a.instanceId === b.instanceId;
   return a === b;

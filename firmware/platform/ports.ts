@@ -1,6 +1,6 @@
-// The seams between the platform-free core and the runtime it runs in
-// (DESIGN.md "One core, thin ports"). Node, Moddable and the XS host harness
-// each provide these; tests provide virtual-time doubles.
+// The seams between the platform-free core and the runtime it runs in: all
+// the core asks of a runtime, so one core runs on each. Node, Moddable and the
+// XS host harness each provide these; tests provide virtual-time doubles.
 
 /** A datagram endpoint bound to one local port. Addresses are IP literals. */
 export interface DatagramTransport {

@@ -7,8 +7,8 @@ import type { CborCodec } from '../../firmware/formats/cbor-codec';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 import { decodePayload, encodePayload, defaultResolver, ContentFormat } from '../../firmware/formats/index';
 import type { ResourceRecord } from '../../firmware/formats/index';
-import { bundleForXs } from '../../host/xs/bundle';
-import { XsHost } from '../../host/xs/bridge';
+import { bundleForXs } from '../xs-harness/bundle';
+import { XsHost } from '../xs-harness/bridge';
 import { toHex } from '../../firmware/util/hex';
 
 const SENML_CBOR = ContentFormat.SENML_CBOR;
@@ -53,7 +53,7 @@ async function bench(): Promise<void> {
   }
   setCborCodec(undefined);
   // XS: n calls inside one turn, timed from Node (includes one bridge round trip per batch).
-  const host = await XsHost.start({ script: (await bundleForXs('host-tests/formats/xs/cbor-entry.ts')).code });
+  const host = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/cbor.ts')).code });
   try {
     const payload = toHex(builtinCborCodec.encode(builtinCborCodec.decode(
       (encodePayload(SENML_CBOR, base, records, defaultResolver) as { value: Uint8Array }).value)));

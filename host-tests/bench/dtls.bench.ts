@@ -24,14 +24,14 @@ import type { DtlsCrypto } from '../../firmware/dtls/crypto';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
 import { Code } from '../../firmware/coap/message';
 import { nodeCrypto, nodeCryptoBlockOnly } from '../../firmware/platform/node/crypto';
-import { xsHostCrypto } from '../../firmware/platform/xs-host/crypto';
+import { xsHostCrypto } from '../xs-harness/port/crypto';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node/index';
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
 import { toHex } from '../../firmware/util/hex';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
-import { bundleForXs } from '../../host/xs/bundle';
-import { XsHost } from '../../host/xs/bridge';
-import { heapPoint, type HeapPoint } from '../../host/xs/heap';
+import { bundleForXs } from '../xs-harness/bundle';
+import { XsHost } from '../xs-harness/bridge';
+import { heapPoint, type HeapPoint } from '../xs-harness/heap';
 
 const PORTS: Array<[string, DtlsCrypto]> = [['node:crypto', nodeCrypto], ['node AES + core CCM', nodeCryptoBlockOnly], ['noble (XS port)', xsHostCrypto]];
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
@@ -438,7 +438,7 @@ async function xsSessionHeap(n: number): Promise<void> {
 async function xsSessionHeapRound(n: number, withCid: boolean, perSession: string[][]): Promise<void> {
   const tag = withCid ? ', CID' : ', no CID';
   const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-dtls-bench-'));
-  const { code } = await bundleForXs('host-tests/dtls/xs-entry.ts', { minify: true });
+  const { code } = await bundleForXs('host-tests/xs-harness/entries/dtls.ts', { minify: true });
   const host = await XsHost.start({ script: code });
   const nodePeers: DtlsTransport[] = [];
   const rows = [['XS heap, DTLS (xsnap, after gc)', 'slots', 'x16 B (ESP32 slot)', 'chunk B (xsnap)', 'Δ slots', 'Δ chunk B']];

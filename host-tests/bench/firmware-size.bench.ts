@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { transformSync } from 'esbuild';
-import { REPO, manifestModules } from '../device/manifest-model';
+import { REPO, manifestModules } from '../../build/manifest-model';
 
 const files = [`${REPO}/manifest_lwm2m.json`, `${REPO}/manifest.json`].flatMap((m) => manifestModules(m).files);
 const rows = new Map<string, { modules: number; ts: number; js: number; min: number }>();

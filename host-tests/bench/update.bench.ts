@@ -11,9 +11,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { ContentFormat } from '../../firmware/formats';
-import { bundleForXs } from '../../host/xs/bundle';
-import { XsHost } from '../../host/xs/bridge';
-import { heapPoint, type HeapPoint } from '../../host/xs/heap';
+import { bundleForXs } from '../xs-harness/bundle';
+import { XsHost } from '../xs-harness/bridge';
+import { heapPoint, type HeapPoint } from '../xs-harness/heap';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
@@ -156,7 +156,7 @@ async function xsHeap(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-update-xs-'));
   const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
   const server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
-  const host = await XsHost.start({ script: (await bundleForXs('host-tests/update/xs-entry.ts', { minify: true })).code });
+  const host = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/update.ts', { minify: true })).code });
   const rows = [['XS heap, Firmware Update push (xsnap, after gc)', 'slots', 'x16 B (ESP32 slot)', 'chunk B (xsnap)', 'Δ slots', 'Δ chunk B', 'dedup entries']];
   let base: HeapPoint | null = null;
   const row = async (label: string, p: HeapPoint) => {

@@ -2,13 +2,13 @@
 // xsnap's meter report along the LwM2M flow (bootstrap, register, Reads),
 // firmware JavaScript bundle sizes, and XS-specific costs worth knowing.
 // Run: npm run bench xs
-import { bundleForXs } from '../../host/xs/bundle';
-import { XsHost } from '../../host/xs/bridge';
+import { bundleForXs } from '../xs-harness/bundle';
+import { XsHost } from '../xs-harness/bridge';
 import { openUdp, nodeRandom, nodeTimers } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
-import { XsWorker, type MeterUsage } from '../../host/xs/driver';
+import { XsWorker, type MeterUsage } from '../xs-harness/driver';
 
 const EP = 'xs-bench';
 
@@ -29,8 +29,8 @@ async function main(): Promise<void> {
   // Bundle sizes: what the device would carry as JavaScript (XS port instead of the Moddable one).
   const sizeRows = [['bundle (esbuild, es2022, IIFE)', 'bytes', 'minified bytes']];
   for (const [label, entry] of [
-    ['LwM2M client + XS port + wasm2js TLV', 'host/xs/entries/flow.ts'],
-    ['CoAP endpoint + codec + XS port', 'host/xs/entries/coap.ts'],
+    ['LwM2M client + XS port + wasm2js TLV', 'host-tests/xs-harness/entries/flow.ts'],
+    ['CoAP endpoint + codec + XS port', 'host-tests/xs-harness/entries/coap.ts'],
   ]) {
     const plain = await bundleForXs(entry);
     const min = await bundleForXs(entry, { minify: true });
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     transport: bsT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
     config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvT.port}`, ssid: 101, lifetime: 300 }] } } },
   });
-  const host = await XsHost.start({ script: (await bundleForXs('host/xs/entries/flow.ts', { minify: true })).code });
+  const host = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/flow.ts', { minify: true })).code });
   const rows = [['XS heap (xsnap meter, after gc)', 'slots in use', 'x16 B (ESP32 slot)', 'compute units', 'xsnap reserved B']];
   const point = async (label: string, compute: number) => {
     const m: MeterUsage = (await host.worker.evaluate('gc()')).meter;
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   console.log('(slots only: xsnap reports no chunk-heap use; "reserved" is xsnap\'s own creation size, not the device\'s)');
 
   // XS strings index in O(i) (UTF-8 storage), so charCodeAt/codePointAt loops and `+=` are quadratic there.
-  const u = await XsHost.start({ script: (await bundleForXs('host/xs/entries/utf8-bench.ts')).code });
+  const u = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/utf8-bench.ts')).code });
   try {
     const res = await u.callJson<Array<{ n: number; enc: number; dec: number }>>('utf8', [256, 1024, 4096, 16384]);
     table([['core utf8 helpers in XS (host)', 'chars', 'utf8Encode ms', 'utf8Decode ms'],

@@ -10,7 +10,7 @@ import { encodeBlock, stringOption } from '../../firmware/coap/options';
 import { PeerShares, peerShare, victim } from '../../firmware/coap/fair-share';
 import { newStats } from '../../firmware/coap/stack-context';
 import { fromHex, toHex } from '../../firmware/util/hex';
-import { mutations } from '../../host/xs/entries/coap-vectors';
+import { mutations } from './vectors';
 import { CLIENT, SERVER, bytesOf, message, world, type RawPeer } from './helpers';
 
 const block1 = (num: number, more: boolean, szx: number) => ({ number: OptionNumber.BLOCK1, value: encodeBlock(num, more, szx) });

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import {
   REPO, asList, isExternal, isGenerated, manifestIncludes, manifestModules, readJson,
   type Json, type ModuleFile,
-} from './manifest-model';
+} from '../../build/manifest-model';
 import { MODDABLE_MODULES, importsOfFile, resolveOnDevice } from './device-imports';
 import { BOARDS } from './boards';
 import { checkPartitions, parseNumber, parsePartitionCsv, type Partition } from './partitions';
@@ -21,7 +21,7 @@ const MANIFEST = join(REPO, 'manifest.json');
 /** Apps on the library: the reference firmware and the examples. */
 const APPS = [MANIFEST, join(REPO, 'examples/moddable-sensors/manifest.json')];
 const FLASH_4MB = 4 * 1024 * 1024;
-/** Core folders that ship on the device (DESIGN.md layout). */
+/** Core folders that ship on the device: firmware/ outside platform/. */
 const CORE_DIRS = ['coap', 'codec', 'dtls', 'formats', 'lwm2m', 'model', 'store', 'util'];
 
 function obj(v: Json | undefined, what: string): { [key: string]: Json } {

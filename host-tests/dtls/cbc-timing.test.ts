@@ -9,7 +9,7 @@ import { CipherSuite, ContentType, DTLS_1_2 } from '../../firmware/dtls/constant
 import type { DtlsCrypto } from '../../firmware/dtls/crypto';
 import { additionalData } from '../../firmware/dtls/record';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
-import { xsHostCrypto } from '../../firmware/platform/xs-host/crypto';
+import { xsHostCrypto } from '../xs-harness/port/crypto';
 import { SeededRandom } from '../support/seeded-random';
 
 const blocks = (n: number): number => Math.floor((n + 8) / 64) + 1;

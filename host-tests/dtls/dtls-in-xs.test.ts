@@ -4,8 +4,8 @@
 // server, a Node client against an XS server (with resumption), and an XS
 // client against an XS server, over real loopback UDP.
 import assert from 'node:assert/strict';
-import { bundleForXs } from '../../host/xs/bundle';
-import { XsHost } from '../../host/xs/bridge';
+import { bundleForXs } from '../xs-harness/bundle';
+import { XsHost } from '../xs-harness/bridge';
 import { CipherSuite } from '../../firmware/dtls/constants';
 import { toHex } from '../../firmware/util/hex';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
@@ -22,7 +22,7 @@ describe('DTLS in XS (real engine on the host, noble crypto port)', function () 
   this.timeout(30_000);
   let host: XsHost;
   before(async () => {
-    const { code } = await bundleForXs('host-tests/dtls/xs-entry.ts');
+    const { code } = await bundleForXs('host-tests/xs-harness/entries/dtls.ts');
     host = await XsHost.start({ script: code });
   });
   after(() => host?.close());

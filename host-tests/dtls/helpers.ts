@@ -3,7 +3,7 @@
 // virtual time.
 import type { DtlsCrypto } from '../../firmware/dtls/crypto';
 import { nodeCrypto, nodeCryptoBlockOnly } from '../../firmware/platform/node/crypto';
-import { xsHostCrypto } from '../../firmware/platform/xs-host/crypto';
+import { xsHostCrypto } from '../xs-harness/port/crypto';
 
 /** node:crypto (native CCM), node:crypto's block cipher under the core's CCM, and the noble port XS uses. */
 export const PORTS: ReadonlyArray<{ name: string; crypto: DtlsCrypto }> = [

@@ -1,14 +1,14 @@
 // The device's CBOR path inside the real XS engine (xsnap): the built-in codec and SenML CBOR give in XS
 // exactly what they give in V8, for RFC 8949 Appendix A, the SenML packs and 2000 seeded mutations.
 import { strict as assert } from 'node:assert';
-import { bundleForXs } from '../../host/xs/bundle';
-import { XsHost } from '../../host/xs/bridge';
+import { bundleForXs } from '../xs-harness/bundle';
+import { XsHost } from '../xs-harness/bridge';
 import { builtinCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 import { prng, mutate } from '../codec/helpers';
 import { APPENDIX_A, APPENDIX_A_REFUSED, RFC8428_PACK, LWM2M_DEVICE, LWM2M_SECURITY, COMPOSITE_PATHS, randomPack } from './cbor-vectors';
 import { fromHex, toHex } from '../../firmware/util/hex';
-import { describeRaw, describeSenml, type SenmlCase } from './xs/cbor-describe';
+import { describeRaw, describeSenml, type SenmlCase } from './cbor-describe';
 
 const viaJson = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -16,7 +16,7 @@ describe('CBOR in XS (built-in codec, as on the device)', function () {
   this.timeout(30000);
   let host: XsHost;
   before(async () => {
-    host = await XsHost.start({ script: (await bundleForXs('host-tests/formats/xs/cbor-entry.ts')).code });
+    host = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/cbor.ts')).code });
   });
   after(() => host?.close());
 

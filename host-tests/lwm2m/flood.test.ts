@@ -12,7 +12,7 @@ import { DEVICE_COAP_BOUNDS } from '../../firmware/platform/moddable/device-conf
 import { silentLogger } from '../../firmware/platform/ports';
 import { toHex, fromHex } from '../../firmware/util/hex';
 import { utf8Encode } from '../../firmware/util/utf8';
-import { mutations } from '../../host/xs/entries/coap-vectors';
+import { mutations } from '../coap/vectors';
 import { openRig, type Rig } from '../support/rig';
 
 const SERVER_ADDRESS = '127.0.0.60';

@@ -1,5 +1,5 @@
 // Registration, fallback and timing flows in virtual time, plus
-// the "ignore" rules of Core §5.2.7 / §5.4 (seed 003).
+// the "ignore" rules of Core §5.2.7 / §5.4.
 import assert from 'node:assert/strict';
 import { CoapEndpoint } from '../../firmware/coap/endpoint';
 import { Code } from '../../firmware/coap/message';

@@ -15,6 +15,7 @@ import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
+import { updateFirmware } from '../../host/firmware-update-job';
 import type { RegistrationStore, SavedRegistration } from '../../host/registration-store';
 import { fileRegistrationStore } from '../../host/registration-store';
 import { startNodeClient } from '../../host/runtime';
@@ -195,7 +196,7 @@ describe('update … pull and a device that stops on the way', function () {
   it('ends when the device goes from Downloading back to Idle (a cancel on the device), naming State and Update Result', async () => {
     const dev = await scriptedFirmwareDevice(port(), 'fw-idle');
     try {
-      const outcome = server.updateFirmware('fw-idle', new Uint8Array(4096), { method: 'pull' });
+      const outcome = updateFirmware(server, 'fw-idle', new Uint8Array(4096), { method: 'pull' });
       await dev.uriWritten;
       dev.setState(1);
       await new Promise((r) => setTimeout(r, 100));
@@ -211,7 +212,7 @@ describe('update … pull and a device that stops on the way', function () {
   it('ends when the device registers again during the download (it restarted)', async () => {
     const dev = await scriptedFirmwareDevice(port(), 'fw-again');
     try {
-      const outcome = server.updateFirmware('fw-again', new Uint8Array(4096), { method: 'pull' });
+      const outcome = updateFirmware(server, 'fw-again', new Uint8Array(4096), { method: 'pull' });
       await dev.uriWritten;
       dev.setState(1);
       await dev.register();

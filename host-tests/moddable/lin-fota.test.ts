@@ -20,7 +20,8 @@ import { Code } from '../../firmware/coap/message';
 import { utf8Decode } from '../../firmware/util/utf8';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { BootstrapServer } from '../../host/bootstrap-server';
-import { LwM2MServer, type FirmwareUpdateEvent, type ServerEvent } from '../../host/lwm2m-server';
+import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
+import { updateFirmware, type FirmwareUpdateEvent } from '../../host/firmware-update-job';
 import { until } from './flow';
 import { HOST_SLOT_BYTES, memoryPeaks, type MemoryPeaks } from './lin-run';
 import { EXIT_CRASH, EXIT_RESTART, LinDevice } from './lin-device';
@@ -96,7 +97,7 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     const image = makeHostImage('xs-lwm2m', NEW_VERSION, new Uint8Array(randomBytes(IMAGE_BODY)), sha256);
     const events: Array<FirmwareUpdateEvent & { at: number }> = [];
     const t0 = Date.now();
-    const outcome = await server.updateFirmware(EP, image, {
+    const outcome = await updateFirmware(server, EP, image, {
       method: 'pull', name: 'lin-0.2.0.bin', restartTimeoutMs: 60_000, onEvent: (e) => events.push({ ...e, at: Date.now() }),
     });
     assert.ok(outcome.ok, `${outcome.reason}\n${device.log()}`);
@@ -135,7 +136,7 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     assert.ok(device, 'the first update ran');
     const runsBefore = device.runs.length;
     const image = makeHostImage('xs-lwm2m', BROKEN_VERSION, new Uint8Array(randomBytes(64 * 1024)), sha256);
-    const outcome = await server.updateFirmware(EP, image, { method: 'pull', name: 'lin-broken.bin', restartTimeoutMs: 60_000 });
+    const outcome = await updateFirmware(server, EP, image, { method: 'pull', name: 'lin-broken.bin', restartTimeoutMs: 60_000 });
     assert.equal(outcome.ok, false, 'the update failed');
     assert.equal(outcome.result, 8, `${outcome.reason}\n${device.log()}`);
     // Update → reset (75); the trial crashes at start (70); the next boot rolls back.

@@ -13,8 +13,8 @@ import type { ResourceRecord, TypeResolver } from '../../firmware/formats';
 import type { DataType, Path, Value } from '../../firmware/model';
 import { ENTRY_WORDS, E_TYPE, C_DATA, C_LENGTH } from '../../firmware/codec/tlv-constants';
 import { TLV_WASM_URL } from '../../firmware/platform/node/tlv-wasm';
-import type { Wasm2jsTlvExports } from '../../firmware/platform/xs-host/tlv';
-import { replay } from '../../host/xs/entries/tlv-replay';
+import type { Wasm2jsTlvExports } from '../xs-harness/port/tlv';
+import { replay } from '../codec/tlv-replay';
 
 /** The device build of the codec (device bounds; build/build-wasm.mjs). */
 export const TLV_DEVICE_WASM_URL = new URL('../../build/out/tlv-device.wasm', import.meta.url);

@@ -3,8 +3,8 @@
 // images and the same decoded instances in XS as in V8.
 
 import assert from 'node:assert/strict';
-import { bundleForXs } from '../../host/xs/bundle';
-import { XsHost } from '../../host/xs/bridge';
+import { bundleForXs } from '../xs-harness/bundle';
+import { XsHost } from '../xs-harness/bridge';
 import { runScenario } from './xs-scenario';
 
 describe('store: in the XS engine', function () {
@@ -13,7 +13,7 @@ describe('store: in the XS engine', function () {
   after(() => host?.close());
 
   it('gives byte-identical results to V8', async () => {
-    host = await XsHost.start({ script: (await bundleForXs('host-tests/store/xs-entry.ts')).code });
+    host = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/store.ts')).code });
     const inXs = await host.callJson<unknown>('run');
     const inV8 = JSON.parse(JSON.stringify(runScenario())) as unknown;
     assert.deepEqual(inXs, inV8);

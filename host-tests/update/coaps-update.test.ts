@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { silentLogger } from '../../firmware/platform/ports';
-import { LwM2MServer, type FirmwareUpdateEvent } from '../../host/lwm2m-server';
+import { LwM2MServer } from '../../host/lwm2m-server';
+import { updateFirmware, type FirmwareUpdateEvent } from '../../host/firmware-update-job';
 import { PskStore } from '../../host/psk-store';
 import { startNodeDevice, type NodeDevice } from '../../host/runtime';
 import { testImage } from './support/images';
@@ -55,7 +56,7 @@ describe('firmware update over coaps (DTLS PSK)', function () {
     it(`${method}: Update Result 1 and /3/0/3 ${version}, every exchange over the DTLS session`, async () => {
       const events: FirmwareUpdateEvent[] = [];
       const plainBefore = server.endpoint.stats.received;
-      const r = await server.updateFirmware(EP, testImage(version, 128 * KiB), { method, name: `fw-${version}.img`, onEvent: (e) => events.push(e) });
+      const r = await updateFirmware(server, EP, testImage(version, 128 * KiB), { method, name: `fw-${version}.img`, onEvent: (e) => events.push(e) });
       assert.ok(r.ok, r.reason);
       assert.equal(r.result, 1);
       assert.equal(r.version, version);

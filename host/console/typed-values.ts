@@ -8,6 +8,7 @@ import { formatPath, parsePath } from '../../firmware/model/path';
 import type { DataType, Path, Value } from '../../firmware/model/types';
 import { showValue } from '../lwm2m-server';
 import { enumName } from './enums';
+import { fromHex } from '../../firmware/util/hex';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -60,7 +61,7 @@ export function parseTyped(p: Path, input: unknown): Checked<Value> {
     case 'opaque': {
       const hex = text.replace(/^0x/i, '');
       return /^([0-9a-fA-F]{2})*$/.test(hex)
-        ? { ok: true, value: Uint8Array.from((hex.match(/../g) ?? []).map((h) => parseInt(h, 16))) }
+        ? { ok: true, value: fromHex(hex) }
         : refuse('Opaque (hex bytes, e.g. 0x0a1b)');
     }
     case 'objlnk': {

@@ -27,6 +27,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirmwareSlot } from '../ports';
+import { utf8Encode } from '../../util/utf8';
 
 export type SlotName = 'a' | 'b';
 
@@ -238,7 +239,7 @@ export class FileSlot implements FirmwareSlot {
     this.step('write record');
     const fd = openSync(tmp, 'w');
     try {
-      const text = new TextEncoder().encode(JSON.stringify(r) + '\n');
+      const text = utf8Encode(JSON.stringify(r) + '\n');
       writeSync(fd, text, 0, text.length, 0);
       this.step('fsync record');
       fsyncSync(fd);

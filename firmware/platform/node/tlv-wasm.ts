@@ -1,4 +1,4 @@
-// Node TLV backend: the AssemblyScript codec compiled to build/out/tlv.wasm (npm run build:wasm),
+// Node TLV backend: the AssemblyScript codec compiled to build/out/tlv.wasm (npm run build),
 // loaded synchronously so the client can install it before anything decodes. The boundary
 // adapter is the one the device (wasm2c) and XS (wasm2js) use too.
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
-// The SDK's ESP32 `ota` module (build/devices/esp32/modules/ota) for tsc in a
-// board build (esp32/manifest.json maps `ota` here as well); the SDK ships no
-// typing of it. Same shape as types/ambient/ota.d.ts (npm run typecheck:device).
+// The SDK's ESP32 `ota` module (build/devices/esp32/modules/ota), which ships
+// no typing: tsc reads this one in a board build (esp32/manifest.json maps `ota`
+// here) and in `npm run typecheck:device` (tsconfig.device.json paths).
 
 /** esp_ota_begin on the next update partition (sequential writes, erased as written). */
 export default class OTA {

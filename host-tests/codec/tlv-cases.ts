@@ -1,0 +1,32 @@
+// Runs decode -> encode through the formats layer and describes the results
+// as JSON (bigint as "123n", bytes as hex), identically in V8 and XS.
+import type { decodePayload as Decode, encodePayload as Encode, TypeResolver } from '../../firmware/formats';
+import type { Path } from '../../firmware/model';
+import { fromHex, toHex } from '../../firmware/util/hex';
+
+export interface FormatsCase { format: number; payload: string; base: Path }
+
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v instanceof Uint8Array) return `hex:${toHex(v)}`;
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) o[k] = plain((v as Record<string, unknown>)[k]);
+    return o;
+  }
+  return v;
+}
+
+export function describeFormats(cases: FormatsCase[], decode: typeof Decode, encode: typeof Encode, resolve: TypeResolver): unknown[] {
+  return cases.map((c) => {
+    try {
+      const d = decode(c.format, fromHex(c.payload), c.base, resolve);
+      if (!d.ok) return plain(d);
+      const e = encode(c.format, c.base, d.value.records, resolve);
+      return plain({ decoded: d.value, encoded: e });
+    } catch (e) {
+      return { threw: String(e) };
+    }
+  });
+}
