@@ -7,7 +7,8 @@ import {
   xsLogger, xsRandom, xsTimers,
 } from '../port/host';
 import { installWasm2jsTlv } from '../port/tlv';
-import { LwM2MClient } from '../../../firmware/lwm2m/client';
+import type { LwM2MClient } from '../../../firmware/lwm2m/client';
+import { assembleDevice } from '../../../firmware/lwm2m/device-assembly';
 import type { Logger } from '../../../firmware/platform/ports';
 import { flowClientOptions, snapshotTree } from '../../lwm2m/flow-scenario';
 
@@ -29,11 +30,11 @@ registerCall('start', (p) => {
   const o = parse<{ endpointName: string; bsUri: string; verbose?: boolean }>(p);
   verbose = !!o.verbose;
   const transport = openXsUdp({ address: '127.0.0.1' });
-  client = new LwM2MClient({
-    ...flowClientOptions(o.endpointName, o.bsUri),
-    transport, timers: xsTimers, random: xsRandom, log,
+  const { wallClock, ...options } = flowClientOptions(o.endpointName, o.bsUri);
+  client = assembleDevice({ transport, timers: xsTimers, random: xsRandom, log, wallClock }, {
+    ...options,
     onEvent: (e) => emitEvent('client', json(e)),
-  });
+  }).client;
   client.start();
   return json({ port: transport.port });
 });
