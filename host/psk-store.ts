@@ -4,7 +4,7 @@
 // registration (or Bootstrap-Request) is then accepted only for the endpoint
 // that identity belongs to. Keys are never listed, logged or put in errors.
 import { pskIdentityTag } from '../firmware/dtls/mux';
-import { fromHex, toHex } from '../firmware/util/hex';
+import { fromHex, parseHex, toHex } from '../firmware/util/hex';
 import { checkPskLength } from './psk-key';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 
@@ -43,8 +43,9 @@ export class PskStore {
   /** From the JSON form ({ identity, keyHex }); throws naming the field, never echoing the key. */
   setJson(endpoint: string, j: PskJson): void {
     if (!j || typeof j.identity !== 'string' || typeof j.keyHex !== 'string') throw new Error(`psk: ${endpoint} needs "identity" and "keyHex"`);
-    if (!/^([0-9a-fA-F]{2})+$/.test(j.keyHex)) throw new Error(`psk: ${endpoint}: keyHex must be an even number of hex digits`);
-    this.set(endpoint, j.identity, checkPskLength(fromHex(j.keyHex), `psk: ${endpoint}`));
+    const key = parseHex(j.keyHex);
+    if (key === undefined) throw new Error(`psk: ${endpoint}: keyHex must be an even number of hex digits`);
+    this.set(endpoint, j.identity, checkPskLength(key, `psk: ${endpoint}`));
   }
 
   delete(endpoint: string): boolean {

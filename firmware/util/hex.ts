@@ -13,3 +13,10 @@ export function fromHex(h: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
+
+/** Bytes of a whole hex string (an even, non-zero number of digits, an optional 0x), or undefined: for keys typed by people. */
+export function parseHex(h: string): Uint8Array | undefined {
+  const digits = h.startsWith('0x') || h.startsWith('0X') ? h.slice(2) : h;
+  if (digits.length === 0 || digits.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(digits)) return undefined;
+  return fromHex(digits);
+}

@@ -6,12 +6,7 @@
 const CHUNK = 1024;
 
 export function utf8Encode(s: string): Uint8Array {
-  let n = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-  }
-  const out = new Uint8Array(n);
+  const out = new Uint8Array(utf8Length(s));
   let o = 0;
   for (const ch of s) {
     let c = ch.codePointAt(0)!;
@@ -64,4 +59,14 @@ export function utf8Decode(b: Uint8Array, start = 0, end = b.length): string {
   const parts: string[] = [];
   for (let i = 0; i < units.length; i += CHUNK) parts.push(String.fromCharCode(...units.slice(i, i + CHUNK)));
   return parts.join('');
+}
+
+/** Bytes of a string in UTF-8, without encoding it (lone surrogates count 3, as utf8Encode writes U+FFFD). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return n;
 }

@@ -6,6 +6,8 @@
 // to the DTLS layer only: no line, message or error built here contains the
 // key, and the boot line shows the identity alone.
 import type { LogLevel } from '../ports';
+import { parseHex } from '../../util/hex';
+import { utf8Length } from '../../util/utf8';
 
 export interface DeviceIdentity {
   manufacturer: string;
@@ -187,25 +189,6 @@ export function readPsk(identityValue: unknown, keyValue: unknown): { bootstrapP
     return fail(`pskKey= is ${key.length} bytes long; at most ${MAX_PSK_KEY_BYTES}`);
   }
   return { bootstrapPsk: { identity, key }, pskProblem: undefined };
-}
-
-/** Whole hex pairs (either case, an optional 0x) → bytes; undefined for anything else, or nothing. */
-function parseHex(h: string): Uint8Array | undefined {
-  const digits = h.startsWith('0x') || h.startsWith('0X') ? h.slice(2) : h;
-  if (digits.length === 0 || digits.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(digits)) return undefined;
-  const out = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-/** Bytes of a string in UTF-8 (this module stays free of imports; util/utf8 does the encoding). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-  }
-  return n;
 }
 
 /** Parses a build-time `logLevel=` value; anything unknown falls back to `fallback`. */
