@@ -17,7 +17,7 @@ import { pendingUpdateStore, storePersistence } from './lwm2m/persistence';
 import { ESP_CHIP_ID, esp32ImageFormat, hostImageFormat } from './lwm2m/fw-image';
 import { RecordStore } from './store/record-store';
 import { startDevice as startPlatform, type DeviceApp, type DeviceApplication, type DeviceDeps } from './platform/moddable/app';
-import { setTlvBackend } from './codec/backend';
+import { createFormats, type ContentFormats } from './formats/index';
 import { TlvLinearBackend } from './codec/tlv-linear';
 import * as nativeTlv from './platform/moddable/tlv-native';
 import { utf8Encode } from './util/utf8';
@@ -29,9 +29,9 @@ export type { DeviceApp, DeviceApplication, DeviceDeps } from './platform/moddab
 /** The device's wall clock (SNTP once the network is up), for sensor and button timestamps. */
 export { systemClock } from './platform/moddable/clock';
 
-/** The TLV codec compiled to C by wasm2c (tlv-native.c), installed before anything decodes. */
-export function installNativeTlv(): void {
-  setTlvBackend(new TlvLinearBackend('native', nativeTlv));
+/** The content formats on the device: TLV on the codec compiled to C by wasm2c (tlv-native.c), the built-in CBOR. */
+export function deviceFormats(): ContentFormats {
+  return createFormats({ tlv: new TlvLinearBackend('native', nativeTlv) });
 }
 
 /** The object store on flash and the LwM2M client, as the device runs them. */
@@ -44,6 +44,7 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
     random: o.random,
     log: o.log,
     wallClock: o.wallClock,
+    formats: deviceFormats(),
     // Reboot and Factory Reset (/3/0/4, /3/0/5) end in the platform's restart.
     device: { ...o.device, reboot: o.reboot },
     factory: {
@@ -76,6 +77,5 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
  * a measuring build that wraps the client's transport.
  */
 export function startDevice(config: Readonly<Record<string, unknown>>, app: DeviceApplication = {}, deps: DeviceDeps<RecordStore> = firmwareDeps): DeviceApp | undefined {
-  installNativeTlv();
   return startPlatform(config, deps, app);
 }

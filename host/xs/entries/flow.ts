@@ -6,13 +6,13 @@ import {
   emitEvent, installXsHost, jsonBytes as json, openXsUdp, parseJsonBytes as parse, registerCall,
   xsLogger, xsRandom, xsTimers,
 } from '../../../firmware/platform/xs-host/host';
-import { installWasm2jsTlv } from '../../../firmware/platform/xs-host/tlv';
+import { createWasm2jsTlv } from '../../../firmware/platform/xs-host/tlv';
+import { createFormats } from '../../../firmware/formats';
 import { LwM2MClient } from '../../../firmware/lwm2m/client';
 import type { Logger } from '../../../firmware/platform/ports';
 import { flowClientOptions, snapshotTree } from './flow-shared';
 
 installXsHost();
-installWasm2jsTlv(tlvJs);
 
 let client: LwM2MClient | null = null;
 
@@ -32,6 +32,7 @@ registerCall('start', (p) => {
   client = new LwM2MClient({
     ...flowClientOptions(o.endpointName, o.bsUri),
     transport, timers: xsTimers, random: xsRandom, log,
+    formats: createFormats({ tlv: createWasm2jsTlv(tlvJs) }),
     onEvent: (e) => emitEvent('client', json(e)),
   });
   client.start();
