@@ -376,7 +376,7 @@ export class LwM2MServer {
   private dataPush(peer: Peer, secure: boolean, format: number | undefined, payload: Uint8Array): ResponseSpec {
     const reg = [...this.clients.values()].find((r) => r.secure === secure && r.peer.port === peer.port && r.peer.address === peer.address);
     if (!reg) return { code: Code.NOT_FOUND };
-    if (format !== ContentFormat.SENML_CBOR && format !== ContentFormat.SENML_JSON) return { code: Code.UNSUPPORTED_CONTENT_FORMAT };
+    if (format === undefined || !this.formats.composite.has(format)) return { code: Code.UNSUPPORTED_CONTENT_FORMAT };
     const dec = this.formats.decode(format, payload, {});
     if (!dec.ok) return { code: Code.BAD_REQUEST, payload: utf8Encode(dec.reason) };
     this.emit({ type: 'send', reg, records: dec.value.records, contentFormat: format });

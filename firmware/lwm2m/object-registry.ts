@@ -7,7 +7,7 @@
 import { Code } from '../coap/message';
 import { typeResolver, type TypeResolver } from '../formats/index';
 import { getObjectDef } from '../model/objects';
-import type { DataType, ObjectDef, Path, ResourceDef, Value } from '../model/types';
+import type { ObjectDef, Path, ResourceDef, Value } from '../model/types';
 import type { Logger } from '../platform/ports';
 import type { ObjectHandler, ObjectSpec, ReadValue, Refusal } from './object-api';
 import { isMultiple, type ObjectTree, type ResourceValue } from './object-tree';
