@@ -95,16 +95,16 @@ class Codecs implements FormatCodecs {
 
 /** A formats instance: the registry over one set of codecs and one type resolver. Never throws. */
 export class ContentFormats {
-  readonly entries: readonly FormatEntry[] = FORMAT_ENTRIES;
-  readonly composite: ReadonlySet<number> = COMPOSITE_FORMATS;
-  readonly preferred = PREFERRED_FORMAT;
-
   constructor(readonly codecs: FormatCodecs, readonly resolve: TypeResolver) {}
 
   /** The same codecs typing resources with `resolve` (a client's own object definitions). */
   withResolver(resolve: TypeResolver): ContentFormats {
     return new ContentFormats(this.codecs, resolve);
   }
+
+  // Getters, not fields: an instance holds its two ports only (the tables are shared, preloaded on the device).
+  get entries(): readonly FormatEntry[] { return FORMAT_ENTRIES; }
+  get composite(): ReadonlySet<number> { return COMPOSITE_FORMATS; }
 
   entry(id: number): FormatEntry | undefined {
     return BY_ID.get(id);
