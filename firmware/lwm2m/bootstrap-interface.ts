@@ -4,7 +4,7 @@
 // 2.04 to Bootstrap-Finish, replaces the running configuration.
 import { Code } from '../coap/message';
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
-import { ContentFormat, encodeLinkFormat, type ContentFormats, type DecodedPayload, type Link } from '../formats/index';
+import { ContentFormat, encodeLinkFormat, PREFERRED_FORMAT, type ContentFormats, type DecodedPayload, type Link } from '../formats/index';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
 import type { Logger } from '../platform/ports';
@@ -164,7 +164,7 @@ export class BootstrapSession {
     if (!BOOTSTRAP_READABLE.has(path.objectId)) return fail(Code.METHOD_NOT_ALLOWED, `Bootstrap-Read of /${path.objectId} is not allowed`, log, req);
     if (path.instanceId !== undefined && !this.working.getInstance(path.objectId, path.instanceId))
       return fail(Code.NOT_FOUND, `/${path.objectId}/${path.instanceId} not found`, log, req);
-    const format = req.accept ?? ContentFormat.TLV;
+    const format = req.accept ?? PREFERRED_FORMAT.tree;
     const records = collectRecords(this.working, path);
     const encoded = this.ctx.formats.encode(format, path, records);
     if (!encoded.ok) return fail(formatErrorCode(encoded.kind), encoded.reason, log, req);
