@@ -1,7 +1,7 @@
 // Public entry of the content formats: the registry (registry.ts) and what decoders and encoders share.
 export * from './types';
 export {
-  ContentFormats, createFormats, formatEntry, formatByWord, typeResolver, builtinResolver,
+  ContentFormats, createFormats, formatEntry, formatByWord, typeResolver, resourceType, builtinResolver,
   FORMAT_ENTRIES, COMPOSITE_FORMATS, PREFERRED_FORMAT,
 } from './registry';
 export type { FormatEntry, FormatPorts, FormatShape } from './registry';

@@ -2,7 +2,7 @@
 // one entry, and everything that lists formats (what a request may carry, what a composite operation answers
 // in, the `ct` of a Register, the names a console shows) reads it from here. A formats instance carries its
 // codecs and its type resolver as ports (createFormats); nothing here knows CoAP: failures are FormatErrorKinds.
-import type { ObjectDef, Path } from '../model/types';
+import type { DataType, ObjectDef, Path } from '../model/types';
 import { getObjectDef } from '../model/objects';
 import type { TlvBackend } from '../codec/backend';
 import { TlvTs } from '../codec/tlv-ts';
@@ -66,12 +66,15 @@ export const PREFERRED_FORMAT = Object.freeze({
   value: ContentFormat.TEXT as number, opaque: ContentFormat.OPAQUE as number, tree: ContentFormat.TLV as number, composite: ContentFormat.SENML_CBOR as number,
 });
 
-/** A type resolver over a lookup of object definitions: the one way a resource's type is found. */
+/** What a resolver answers for resource `resourceId` of `def`: the one way a resource's type is found. */
+export function resourceType(def: ObjectDef | undefined, resourceId: number): { type: DataType; multiple: boolean } | undefined {
+  const r = def?.resources.get(resourceId);
+  return r ? { type: r.type, multiple: r.multiple } : undefined;
+}
+
+/** A type resolver over a lookup of object definitions. */
 export function typeResolver(defOf: (objectId: number) => ObjectDef | undefined): TypeResolver {
-  return (objectId, resourceId) => {
-    const r = defOf(objectId)?.resources.get(resourceId);
-    return r ? { type: r.type, multiple: r.multiple } : undefined;
-  };
+  return (objectId, resourceId) => resourceType(defOf(objectId), resourceId);
 }
 
 /** The resolver over the built-in definitions (objects 0-7), for a formats instance given none. */
@@ -86,25 +89,25 @@ export interface FormatPorts {
   resolve?: TypeResolver;
 }
 
-/** The codecs of an instance, shared with the instances withResolver() derives from it. */
-class Codecs implements FormatCodecs {
+/** A formats instance: the registry over one set of codecs and one type resolver; it is its own
+ *  FormatCodecs (no object beside it: on the device every slot counts). Never throws. */
+export class ContentFormats implements FormatCodecs {
   private given: TlvBackend | undefined;
-  constructor(tlv: TlvBackend | undefined, readonly cbor: CborCodec) { this.given = tlv; }
-  get tlv(): TlvBackend { return (this.given ??= new TlvTs()); }
-}
 
-/** A formats instance: the registry over one set of codecs and one type resolver. Never throws. */
-export class ContentFormats {
-  constructor(readonly codecs: FormatCodecs, readonly resolve: TypeResolver) {}
+  constructor(tlv: TlvBackend | undefined, readonly cbor: CborCodec, readonly resolve: TypeResolver) {
+    this.given = tlv;
+  }
+
+  /** The TLV backend given, else a pure TypeScript one made on first use. */
+  get tlv(): TlvBackend { return (this.given ??= new TlvTs()); }
+  // Getters, not fields: the tables are shared (preloaded on the device).
+  get entries(): readonly FormatEntry[] { return FORMAT_ENTRIES; }
+  get composite(): ReadonlySet<number> { return COMPOSITE_FORMATS; }
 
   /** The same codecs typing resources with `resolve` (a client's own object definitions). */
   withResolver(resolve: TypeResolver): ContentFormats {
-    return new ContentFormats(this.codecs, resolve);
+    return new ContentFormats(this.tlv, this.cbor, resolve);
   }
-
-  // Getters, not fields: an instance holds its two ports only (the tables are shared, preloaded on the device).
-  get entries(): readonly FormatEntry[] { return FORMAT_ENTRIES; }
-  get composite(): ReadonlySet<number> { return COMPOSITE_FORMATS; }
 
   entry(id: number): FormatEntry | undefined {
     return BY_ID.get(id);
@@ -120,7 +123,7 @@ export class ContentFormats {
     const e = BY_ID.get(format);
     if (!e) return fail('unsupported', `content format ${format} is not supported`);
     try {
-      return e.decode(payload, base, this.resolve, this.codecs);
+      return e.decode(payload, base, this.resolve, this);
     } catch {
       return fail('malformed', 'payload does not decode');   // last line of defence; fuzzing keeps it unused
     }
@@ -131,7 +134,7 @@ export class ContentFormats {
     const e = BY_ID.get(format);
     if (!e) return fail('not-acceptable', `content format ${format} is not supported`);
     try {
-      return e.encode(base, records, this.resolve, this.codecs, opts);
+      return e.encode(base, records, this.resolve, this, opts);
     } catch {
       return fail('internal', 'encode failed');
     }
@@ -140,5 +143,5 @@ export class ContentFormats {
 
 /** A formats instance over the given codecs and resolver; the defaults where one is not given. */
 export function createFormats(ports: FormatPorts = {}): ContentFormats {
-  return new ContentFormats(new Codecs(ports.tlv, ports.cbor ?? builtinCborCodec), ports.resolve ?? builtinResolver);
+  return new ContentFormats(ports.tlv, ports.cbor ?? builtinCborCodec, ports.resolve ?? builtinResolver);
 }

@@ -20,7 +20,7 @@ export function fetchComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
   if (req.path.length !== 0) return fail(scope, Code.METHOD_NOT_ALLOWED, 'FETCH only on the root', req);
   // A deregistration (Observe=1) without the path list: the CoAP layer has already ended the relation.
   if (req.observe === 1 && req.payload.length === 0) return { code: Code.CONTENT };
-  const list = parsePathList(req.contentFormat, req.payload, scope.ctx.formats.codecs.cbor);
+  const list = parsePathList(req.contentFormat, req.payload, scope.ctx.formats.cbor);
   if (!list.ok) return fail(scope, list.code === 'format' ? Code.UNSUPPORTED_CONTENT_FORMAT : Code.BAD_REQUEST, list.reason, req);
   const format = req.accept ?? req.contentFormat!;
   if (!COMPOSITE_FORMATS.has(format)) return fail(scope, Code.NOT_ACCEPTABLE, `composite answer in format ${format}`, req);

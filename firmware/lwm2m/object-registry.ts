@@ -5,7 +5,7 @@
 // bound) and remembered, so notifications and composite reads, which cannot
 // wait, use its last answer and notify when a newer one differs.
 import { Code } from '../coap/message';
-import { typeResolver, type TypeResolver } from '../formats/index';
+import { resourceType, type TypeResolver } from '../formats/index';
 import { getObjectDef } from '../model/objects';
 import type { ObjectDef, Path, ResourceDef, Value } from '../model/types';
 import type { Logger } from '../platform/ports';
@@ -68,7 +68,7 @@ export class ObjectRegistry {
   }
 
   /** For the content-format codecs: the type of a resource, from this client's definitions. */
-  readonly resolveType: TypeResolver = typeResolver((objectId) => this.def(objectId));
+  readonly resolveType: TypeResolver = (objectId, resourceId) => resourceType(this.def(objectId), resourceId);
 
   /** Whether no LwM2M Server may reach this object at all (the Security object). */
   hidden(objectId: number): boolean { return this.specs.get(objectId)?.hidden === true; }

@@ -254,10 +254,10 @@ describe('SenML CBOR shapes: built-in codec and cbor-x agree', () => {
 
 describe('CBOR codec port', () => {
   it('a formats instance defaults to the built-in codec and runs on the one it was given', () => {
-    assert.equal(createFormats().codecs.cbor, builtinCborCodec);
+    assert.equal(createFormats().cbor, builtinCborCodec);
     const c = createCborXCodec();
     assert.equal(c.name, 'cbor-x');
-    assert.equal(createFormats({ cbor: c }).codecs.cbor, c);
+    assert.equal(createFormats({ cbor: c }).cbor, c);
   });
 
   it('the built-in codec throws on bad input behind the interface (the contract SenML CBOR catches)', () => {

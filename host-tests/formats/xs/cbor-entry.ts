@@ -10,11 +10,11 @@ installXsHost();
 const formats = createFormats();
 
 registerCall('raw', (p) => json(describeRaw(parse<string[]>(p))));
-registerCall('senml', (p) => json({ codec: formats.codecs.cbor.name, results: describeSenml(parse<SenmlCase[]>(p), formats) }));
+registerCall('senml', (p) => json({ codec: formats.cbor.name, results: describeSenml(parse<SenmlCase[]>(p), formats) }));
 /** n decodes and n encodes of one payload (the bench times the call from Node). */
 registerCall('loop', (p) => {
   const { payload, n, what } = parse<{ payload: string; n: number; what: 'decode' | 'encode' }>(p);
-  const c = formats.codecs.cbor;
+  const c = formats.cbor;
   const b = fromHex(payload);
   const v = c.decode(b);
   if (what === 'decode') for (let i = 0; i < n; i++) c.decode(b);
