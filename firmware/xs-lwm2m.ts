@@ -13,7 +13,6 @@ import { assembleDevice, mountStore } from './lwm2m/device-assembly';
 import { ESP_CHIP_ID, esp32ImageFormat, hostImageFormat } from './lwm2m/fw-image';
 import { RecordStore } from './store/record-store';
 import { startDevice as startPlatform, type DeviceApp, type DeviceApplication, type DeviceDeps } from './platform/moddable/app';
-import { setTlvBackend } from './codec/backend';
 import { TlvLinearBackend } from './codec/tlv-linear';
 import * as nativeTlv from './platform/moddable/tlv-native';
 import { utf8Encode } from './util/utf8';
@@ -24,11 +23,6 @@ export type { ObjectSpec, ObjectHandler, InstanceSpec, ReadRequest, WriteRequest
 export type { DeviceApp, DeviceApplication, DeviceDeps } from './platform/moddable/app';
 /** The device's wall clock (SNTP once the network is up), for sensor and button timestamps. */
 export { systemClock } from './platform/moddable/clock';
-
-/** The TLV codec compiled to C by wasm2c (tlv-native.c), installed before anything decodes. */
-export function installNativeTlv(): void {
-  setTlvBackend(new TlvLinearBackend('native', nativeTlv));
-}
 
 /** The object store on flash and the LwM2M client, as the device runs them (the core's device assembly). */
 export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
@@ -44,6 +38,8 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
     // An Update survives the restart in the same store as the configuration.
     ...(o.firmware === undefined ? {} : { firmware: o.firmware }),
     resolveHost: o.resolveHost,
+    // TLV on the codec compiled to C by wasm2c (tlv-native.c); CBOR on the core's own codec.
+    tlv: new TlvLinearBackend('native', nativeTlv),
   }, {
     endpointName: o.endpointName,
     // Reboot and Factory Reset (/3/0/4, /3/0/5) end in the platform's restart.
@@ -73,6 +69,5 @@ export const firmwareDeps: DeviceDeps<RecordStore> = Object.freeze({
  * a measuring build that wraps the client's transport.
  */
 export function startDevice(config: Readonly<Record<string, unknown>>, app: DeviceApplication = {}, deps: DeviceDeps<RecordStore> = firmwareDeps): DeviceApp | undefined {
-  installNativeTlv();
   return startPlatform(config, deps, app);
 }

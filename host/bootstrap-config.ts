@@ -7,7 +7,7 @@
 // the same reason. Messages name the field by its place in the JSON and never
 // show key material.
 import { MIN_PSK_KEY_BYTES } from './psk-key';
-import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/formats';
+import { createFormats, formatByWord, type ResourceRecord } from '../firmware/formats';
 import { checkConsistency } from '../firmware/lwm2m/consistency';
 import { OBJ, SECURITY_MODE } from '../firmware/lwm2m/ids';
 import { ObjectTree } from '../firmware/lwm2m/object-tree';
@@ -19,7 +19,13 @@ import { fromHex } from '../firmware/util/hex';
 import type { Value } from '../firmware/model/types';
 import { parseTyped, type Checked } from './console/typed-values';
 
-const FORMATS: Readonly<Record<string, number>> = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JSON, 'senml-cbor': ContentFormat.SENML_CBOR };
+/** The formats a Bootstrap-Server writes whole objects in, by their registry word. */
+export const BOOTSTRAP_WRITE_FORMATS = Object.freeze(['tlv', 'senml-json', 'senml-cbor'] as const);
+export type BootstrapWriteFormat = typeof BOOTSTRAP_WRITE_FORMATS[number];
+const FORMATS: Readonly<Record<string, number>> = Object.fromEntries(BOOTSTRAP_WRITE_FORMATS.map((w) => [w, formatByWord(w)!.id]));
+
+/** For checking that values encode (the bytes are not sent): the default codecs, the host's definitions. */
+const checkFormats = createFormats({ resolve: resolveType });
 
 type Kind = 'string' | 'integer' | 'boolean' | 'object' | 'array' | 'any';
 
@@ -203,7 +209,7 @@ function endpointProblems(at: string, e: Record<string, unknown>, format: number
       if (!def) { out.push(`${w}.path: ${obj.name} (/${p.objectId}) has no resource ${p.resourceId}`); return; }
       const typed = writeValue(wr.path, wr.value);
       if (!typed.ok) { out.push(`${w}.value: ${secret(wr.path) ? typed.reason.replace(/"[^"]*" is not one$/, 'the value given is not one') : typed.reason}`); return; }
-      const enc = encodePayload(format, p, [{ path: p, value: typed.value }], resolveType);
+      const enc = checkFormats.encode(format, p, [{ path: p, value: typed.value }]);
       if (!enc.ok) out.push(`${w}.value: does not encode as ${def.type} (${enc.reason})`);
     });
   }
@@ -227,7 +233,7 @@ function consistencyProblems(at: string, e: Record<string, unknown>, format: num
   });
   const out: string[] = [];
   for (const [oid, list] of [[OBJ.SECURITY, records.filter((r) => r.path.objectId === OBJ.SECURITY)], [OBJ.SERVER, records.filter((r) => r.path.objectId === OBJ.SERVER)]] as const) {
-    const enc = encodePayload(format, { objectId: oid }, list, resolveType);
+    const enc = checkFormats.encode(format, { objectId: oid }, list);
     if (!enc.ok) out.push(`${at}: the Write of /${oid} does not encode (${enc.reason})`);
   }
   const tree = new ObjectTree();

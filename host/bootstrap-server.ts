@@ -5,7 +5,8 @@
 import type { EndpointOptions, IncomingRequest, Peer, ResponseSpec } from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, codeString } from '../firmware/coap/message';
-import { ContentFormat, encodePayload, type ResourceRecord } from '../firmware/formats';
+import { ContentFormat, formatByWord, type ContentFormats, type ResourceRecord } from '../firmware/formats';
+import { createNodeFormats } from '../firmware/platform/node/formats';
 import type { Path, Value } from '../firmware/model/types';
 import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from '../firmware/lwm2m/account-records';
 import { OBJ } from '../firmware/lwm2m/ids';
@@ -73,11 +74,12 @@ export interface BootstrapServerOptions {
   maxSessions?: number;
   /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
   trace?: EndpointOptions['trace'];
+  /** The content formats (default: Node's codecs and the host's definitions). */
+  formats?: ContentFormats;
   /** Told after configure() replaced the configuration (the CLI writes --config again). */
   onConfigured?: (config: BootstrapConfig) => void;
 }
 
-const FORMATS = { 'tlv': ContentFormat.TLV, 'senml-json': ContentFormat.SENML_JSON, 'senml-cbor': ContentFormat.SENML_CBOR } as const;
 
 export class BootstrapServer {
   readonly endpoint: CoapEndpoint;
@@ -87,7 +89,11 @@ export class BootstrapServer {
   private active = new Set<string>();
   private current: BootstrapConfig;
 
+  /** The content formats of the Writes (Node's codecs unless given), typing values with the host's definitions. */
+  readonly formats: ContentFormats;
+
   constructor(private readonly o: BootstrapServerOptions) {
+    this.formats = o.formats ?? createNodeFormats({ resolve: resolveType, log: o.log });
     validateConfig(o.config);
     this.current = o.config;
     this.endpoint = new CoapEndpoint({ transport: o.transport, timers: o.timers, random: o.random, log: o.log, trace: o.trace });
@@ -180,7 +186,7 @@ export class BootstrapServer {
 
   private async sequence(via: CoapEndpoint, peer: Peer, ep: string, cfg: EndpointConfig, deleteFirst: boolean):
     Promise<{ ok: true } | { ok: false; retry: boolean; diagnostic: string }> {
-    const format = FORMATS[this.current.format ?? 'tlv'];
+    const format = formatByWord(this.current.format ?? 'tlv')!.id;
     const step = async (operation: string, method: number, path: string, extra: { contentFormat?: number; payload?: Uint8Array; accept?: number } = {}) => {
       const res = await via.request(peer, { method, path: segments(path), ...extra });
       const text = res.payload.length ? utf8Decode(res.payload) : undefined;
@@ -197,7 +203,7 @@ export class BootstrapServer {
       }
       for (const [objectId, records] of accountRecords(cfg)) {
         const base: Path = { objectId };
-        const enc = encodePayload(format, base, records, resolveType);
+        const enc = this.formats.encode(format, base, records);
         if (!enc.ok) return { ok: false, retry: false, diagnostic: `cannot encode /${objectId}: ${enc.reason}` };
         const { res, text } = await step('Write', Code.PUT, `/${objectId}`, { contentFormat: format, payload: enc.value });
         if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write /${objectId} answered ${codeString(res.code)} ${text ?? ''}`.trim() };
@@ -207,7 +213,7 @@ export class BootstrapServer {
         if (!p || p.resourceId === undefined) return { ok: false, retry: false, diagnostic: `bad write path ${w.path}` };
         const typed = writeValue(w.path, w.value);
         if (!typed.ok) return { ok: false, retry: false, diagnostic: `write ${w.path}: ${typed.reason}` };
-        const enc = encodePayload(format, p, [{ path: p, value: typed.value }], resolveType);
+        const enc = this.formats.encode(format, p, [{ path: p, value: typed.value }]);
         if (!enc.ok) return { ok: false, retry: false, diagnostic: `cannot encode ${w.path}: ${enc.reason}` };
         const { res } = await step('Write', Code.PUT, w.path, { contentFormat: format, payload: enc.value });
         if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write ${w.path} answered ${codeString(res.code)}` };

@@ -14,7 +14,7 @@ import { COMMANDS, USAGE, UsageError, commandUsage, parseCommandLine, type Optio
 import { DEFAULT_ADDRESS, startConsole, type ConsoleOptions, type WebConsole } from './console/console-server';
 import { runDemo } from './demo';
 import { LwM2MServer } from './lwm2m-server';
-import { DEREGISTER_TIMEOUT_MS, installTlv, startNodeDevice } from './runtime';
+import { DEREGISTER_TIMEOUT_MS, startNodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { fromHex, toHex } from '../firmware/util/hex';
 import { PskStore, type PskJson } from './psk-store';
@@ -250,7 +250,6 @@ async function bootstrapServer(a: Args): Promise<void> {
   const log = consoleLogger(a.level(), 'bootstrap-server');
   const port = a.port('port', 5685), coapsPort = a.port('coaps-port', 5686), address = a.str('address') ?? '0.0.0.0';
   const http = consoleChoice(a, BOOTSTRAP_CONSOLE_PORT);
-  installTlv(log);
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner, option: '--port' });
   const secure = await bind(openUdp({ port: coapsPort, address, log }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
@@ -299,7 +298,6 @@ async function server(a: Args): Promise<void> {
       cannotRun(`--state ${stateDir}: ${(e as Error).message}`);
     }
   }
-  installTlv(early);
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log: early }), { proto: 'UDP', port, address, owner, option: '--port' });
   const secure = await bind(openUdp({ port: coapsPort, address, log: early }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });

@@ -15,7 +15,7 @@ import { LwM2MServer } from './lwm2m-server';
 import { fwResultText, fwStateText, updateFirmware, type FirmwareUpdateEvent } from './firmware-update-job';
 import { codeName } from './console/terms';
 import { showRecords } from './console/typed-values';
-import { NODE_FACTORY_VERSION, installTlv, startNodeDevice, type NodeDevice } from './runtime';
+import { NODE_FACTORY_VERSION, startNodeDevice, type NodeDevice } from './runtime';
 import { nodeCrypto } from '../firmware/platform/node/crypto';
 import { toHex } from '../firmware/util/hex';
 import { PskStore } from './psk-store';
@@ -51,7 +51,6 @@ const DEMO_IMAGE_BODY = 256 * 1024;
 export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const quiet: Logger = o.verbose ? consoleLogger('debug') : consoleLogger('error');
-  installTlv(quiet);
   const t0 = Date.now();
   const at = () => `+${String(Date.now() - t0).padStart(4)} ms`;
   const ep = o.endpointName ?? 'xs-lwm2m-demo';

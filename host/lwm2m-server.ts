@@ -7,7 +7,8 @@ import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
 import { CoapTimeoutError } from '../firmware/coap/errors';
 import { getBlock } from '../firmware/coap/options';
-import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, parseLinkFormat, type Link, type ResourceRecord } from '../firmware/formats';
+import { ContentFormat, encodeLinkFormat, parseLinkFormat, type ContentFormats, type Link, type ResourceRecord } from '../firmware/formats';
+import { createNodeFormats } from '../firmware/platform/node/formats';
 import { parsePath } from '../firmware/model/path';
 import type { Path, Value } from '../firmware/model/types';
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../firmware/platform/ports';
@@ -109,6 +110,8 @@ export interface LwM2MServerOptions {
   advertise?: { address?: string; port?: number; coapsPort?: number };
   /** Object definitions beyond the built-in ones (a vendor's, from --models DDF files): values are typed with them. */
   models?: ReadonlyMap<number, ObjectDef>;
+  /** The content formats (default: Node's codecs, typing values with the built-in definitions and `models`). */
+  formats?: ContentFormats;
   /** Every CoAP datagram in and out of both ports (after DTLS), for --log debug (coap-trace.ts). */
   trace?: EndpointOptions['trace'];
   /**
@@ -156,14 +159,14 @@ export class LwM2MServer {
   /** Files served at /fw/<name> (for Package URI pulls). */
   private readonly files = new Map<string, Uint8Array>();
 
-  /** Types of resources from the built-in definitions and `models`. */
-  readonly resolveType: ReturnType<typeof modelResolver>;
+  /** The content formats, typing resources with the built-in definitions and `models`. */
+  readonly formats: ContentFormats;
 
   /** Who is awake among the queue-mode clients, and what waits for the others. */
   readonly presence: Presence;
 
   constructor(private readonly o: LwM2MServerOptions) {
-    this.resolveType = modelResolver(o.models);
+    this.formats = o.formats ?? createNodeFormats({ resolve: modelResolver(o.models), log: o.log });
     this.presence = new Presence({
       timers: o.timers, awakeMs: o.queueMode?.awakeMs ?? QUEUE_AWAKE_MS, maxQueued: o.queueMode?.maxQueued ?? QUEUE_MAX,
       expiryMs: o.queueMode?.expiryMs ?? QUEUE_EXPIRY_MS,
@@ -336,8 +339,8 @@ export class LwM2MServer {
   private dataPush(peer: Peer, secure: boolean, format: number | undefined, payload: Uint8Array): ResponseSpec {
     const reg = [...this.clients.values()].find((r) => r.secure === secure && r.peer.port === peer.port && r.peer.address === peer.address);
     if (!reg) return { code: Code.NOT_FOUND };
-    if (format !== ContentFormat.SENML_CBOR && format !== ContentFormat.SENML_JSON) return { code: Code.UNSUPPORTED_CONTENT_FORMAT };
-    const dec = decodePayload(format, payload, {}, this.resolveType);
+    if (format === undefined || !this.formats.composite.has(format)) return { code: Code.UNSUPPORTED_CONTENT_FORMAT };
+    const dec = this.formats.decode(format, payload, {});
     if (!dec.ok) return { code: Code.BAD_REQUEST, payload: utf8Encode(dec.reason) };
     this.emit({ type: 'send', reg, records: dec.value.records, contentFormat: format });
     return { code: Code.CHANGED };
@@ -492,7 +495,7 @@ export class LwM2MServer {
     const p = mustPath(path);
     const format = opts.format ?? ContentFormat.TLV;
     const records: ResourceRecord[] = Array.isArray(value) ? value : [{ path: p, value }];
-    const enc = encodePayload(format, p, records, this.resolveType);
+    const enc = this.formats.encode(format, p, records);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
     const res = await this.ask(ep, `Write ${path}`, {
       method: opts.replace === false ? Code.POST : Code.PUT, path: segments(path), contentFormat: format, payload: enc.value,
@@ -547,7 +550,7 @@ export class LwM2MServer {
 
   async create(ep: string, objectPath: string, records: ResourceRecord[], format: number = ContentFormat.TLV): Promise<OperationResult & { location?: string }> {
     const p = mustPath(objectPath);
-    const enc = encodePayload(format, p, records, this.resolveType);
+    const enc = this.formats.encode(format, p, records);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
     const res = await this.ask(ep, `Create ${objectPath}`, { method: Code.POST, path: segments(objectPath), contentFormat: format, payload: enc.value });
     return { ...this.result(res, objectPath), location: res.locationPath.length ? '/' + res.locationPath.join('/') : undefined };
@@ -580,7 +583,7 @@ export class LwM2MServer {
 
   /** Write-Composite: iPATCH on the root with SenML records of several instances. */
   async writeComposite(ep: string, records: ResourceRecord[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
-    const enc = encodePayload(format, {}, records, this.resolveType);
+    const enc = this.formats.encode(format, {}, records);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
     const res = await this.ask(ep, 'Write-Composite', { method: Code.IPATCH, path: [], contentFormat: format, payload: enc.value });
     return this.result(res, '/');
@@ -599,7 +602,7 @@ export class LwM2MServer {
     if (res.code >= 128 || res.contentFormat === ContentFormat.TEXT) out.text = utf8Decode(res.payload);
     if (res.code === Code.CONTENT && res.contentFormat !== undefined && res.contentFormat !== ContentFormat.LINK_FORMAT) {
       const p = parsePath(path);
-      const dec = p ? decodePayload(res.contentFormat, res.payload, p, this.resolveType) : undefined;
+      const dec = p ? this.formats.decode(res.contentFormat, res.payload, p) : undefined;
       if (dec?.ok) out.records = dec.value.records;
     }
     return out;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ddfPaths, parseDdf, type DdfObject } from '../build/gen-objects';
 import { getObjectDef, objectDefs, registeredObjectIds, type ObjectRow } from '../firmware/model/objects';
 import type { DataType, ObjectDef, Operations, ResourceDef } from '../firmware/model/types';
+import { typeResolver, type TypeResolver } from '../firmware/formats';
 
 /** Every DDF under `paths` (files or folders) → definitions by object id; throws naming the file that is not a DDF. */
 export function loadModels(paths: readonly string[]): Map<number, ObjectDef> {
@@ -45,11 +46,8 @@ export function hostObjectIds(): number[] {
 }
 
 /** The codecs' type resolver over `models` (default: the process's), then the built-in definitions. */
-export function modelResolver(models?: ReadonlyMap<number, ObjectDef>) {
-  return (objectId: number, resourceId: number): { type: DataType; multiple: boolean } | undefined => {
-    const r = ((models ?? extra).get(objectId) ?? getObjectDef(objectId))?.resources.get(resourceId);
-    return r ? { type: r.type, multiple: r.multiple } : undefined;
-  };
+export function modelResolver(models?: ReadonlyMap<number, ObjectDef>): TypeResolver {
+  return typeResolver((objectId) => (models ?? extra).get(objectId) ?? getObjectDef(objectId));
 }
 
 /** The resolver of the process's definitions, for code that types values once (the Bootstrap-Server). */

@@ -12,7 +12,9 @@ export type { ResourceValue } from '../firmware/lwm2m/object-tree';
 export { sensorObject, outputObject, pushButtonObject, IPSO, type Sensor, type SensorOptions, type OutputOptions, type PushButton, type PushButtonOptions } from '../firmware/lwm2m/ipso-objects';
 export { objectDefs, getObjectDef, type ObjectRow, type ResourceRow } from '../firmware/model/objects';
 export type { ObjectDef, ResourceDef, Value, Objlnk, Path, DataType } from '../firmware/model/types';
-export { ContentFormat } from '../firmware/formats';
+export { ContentFormat, createFormats, FORMAT_ENTRIES, type ContentFormats, type FormatEntry } from '../firmware/formats';
+/** The content formats on Node's codecs (wasm TLV, cbor-x), for a client built with new LwM2MClient (ClientOptions.formats). */
+export { createNodeFormats } from '../firmware/platform/node/formats';
 export { Code } from '../firmware/coap/message';
 export { LwM2MServer, type LwM2MServerOptions, type OperationResult, type ServerEvent } from './lwm2m-server';
 export { BootstrapServer } from './bootstrap-server';

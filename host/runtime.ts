@@ -7,8 +7,8 @@ import type { LwM2MClient, ClientEvent, ClientOptions } from '../firmware/lwm2m/
 import { assembleDevice, type DevicePorts } from '../firmware/lwm2m/device-assembly';
 import type { DeviceInfo } from '../firmware/lwm2m/device-object';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../firmware/platform/node';
-import { installNodeTlv } from '../firmware/platform/node/tlv-wasm';
-import { installCborX } from '../firmware/platform/node/cbor-x';
+import { nodeTlv } from '../firmware/platform/node/formats';
+import { createCborXCodec } from '../firmware/platform/node/cbor-x';
 import { nodeCrypto, nodeSha256Stream } from '../firmware/platform/node/crypto';
 import { FileSlot } from '../firmware/platform/node/file-slot';
 import { hostImageFormat, type ImageInfo } from '../firmware/lwm2m/fw-image';
@@ -17,15 +17,6 @@ import type { FirmwareSlot, LogLevel, Logger } from '../firmware/platform/ports'
 import { utf8Encode } from '../firmware/util/utf8';
 import { coapTracer } from './coap-trace';
 import { checkStateSetup, lockState } from './state-dir';
-
-let tlvInstalled = false;
-/** Use the AssemblyScript wasm TLV codec when it has been built (npm run build). */
-export function installTlv(log?: Logger): void {
-  if (tlvInstalled) return;
-  tlvInstalled = true;
-  try { installNodeTlv(); } catch (e) { log?.warn(`TLV: wasm codec not built (${(e as Error).message}); using the TypeScript codec`); }
-  installCborX();   // SenML CBOR through the npm package cbor-x on Node (the device keeps the built-in codec)
-}
 
 export async function resolveHost(host: string): Promise<string | undefined> {
   try { return (await lookup(host)).address; } catch { return undefined; }
@@ -113,7 +104,6 @@ export async function startNodeClient(o: NodeClientOptions): Promise<LwM2MClient
 
 export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice> {
   const log = o.log ?? consoleLogger(o.logLevel ?? 'info', 'client');
-  installTlv(log);
   // One client per state directory, and only the one it was set up for (state-dir.ts).
   let unlock = () => {};
   if (o.stateDir) {
@@ -216,6 +206,8 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
   const { client } = assembleDevice({
     transport, timers: nodeTimers, random: nodeRandom, log, wallClock: nodeWallClock, store, dtlsCrypto: nodeCrypto,
     firmware, resolveHost,
+    // TLV on the wasm codec when built (npm run build), SenML CBOR through cbor-x (the device keeps the built-in codec).
+    tlv: nodeTlv(log), cbor: createCborXCodec(),
     // The socket and the store are ours, not the client's: released once it has de-registered.
     release,
   }, {

@@ -1,10 +1,9 @@
-// The TLV codec seam (DESIGN.md "TLV codec backend"): the platform installs one backend at start
-// (wasm on Node, wasm2c C on the device); formats/tlv.ts uses whichever is installed, else pure TS.
+// The TLV codec port: the platform creates one backend (wasm on Node, wasm2c C on the device, pure TS
+// otherwise) and passes it to its formats instance (formats/registry.ts createFormats); formats/tlv.ts
+// runs on the backend of the instance it is called through.
 //
 // The boundary is batched for throughput: one call decodes a whole payload into a flat entry table,
 // one call decodes every numeric value of that table, one call encodes a whole command list.
-import { TlvTs } from './tlv-ts';
-
 export * from './tlv-constants';
 
 export interface TlvBackend {
@@ -30,15 +29,4 @@ export interface TlvBackend {
   readonly errorIndex: number;
   /** Encodes `count` commands from `table` (+ `data`). Returns a fresh copy of the TLV bytes or a negative code. */
   encode(count: number): Uint8Array | number;
-}
-
-let installed: TlvBackend | undefined;
-
-export function setTlvBackend(b: TlvBackend | undefined): void {
-  installed = b;
-}
-
-/** The installed backend, else a lazily created pure-TypeScript one. */
-export function getTlvBackend(): TlvBackend {
-  return (installed ??= new TlvTs());
 }

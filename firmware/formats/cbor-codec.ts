@@ -1,6 +1,6 @@
-// The CBOR codec seam (like codec/backend.ts for TLV): SenML CBOR and the composite path lists use
-// whichever codec the platform installed, else the built-in one. Node installs cbor-x
-// (platform/node/cbor-x.ts); the device has no npm packages and keeps the built-in codec.
+// The CBOR codec port (like codec/backend.ts for TLV): SenML CBOR, plain CBOR and the composite path lists
+// use the codec their formats instance was created with (formats/registry.ts createFormats), else the
+// built-in one. Node passes cbor-x (platform/node/cbor-x.ts); the device has no npm packages and keeps the built-in codec.
 import { decodeCbor, encodeCbor } from './cbor';
 
 export interface CborCodec {
@@ -26,14 +26,3 @@ export const builtinCborCodec: CborCodec = Object.freeze({
     return r.value;
   },
 });
-
-let installed: CborCodec | undefined;
-
-/** Installs c (undefined restores the built-in codec). */
-export function setCborCodec(c: CborCodec | undefined): void {
-  installed = c;
-}
-
-export function getCborCodec(): CborCodec {
-  return installed ?? builtinCborCodec;
-}

@@ -4,7 +4,7 @@ import type { Path } from '../model/types';
 import { parsePath } from '../model/path';
 import { utf8DecodeStrict, utf8Encode } from '../util/utf8';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
+import { fail } from './types';
 import { base64Decode, base64Encode } from './base64';
 import { safeResolve } from './common';
 import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
@@ -14,27 +14,27 @@ export function decodeLwm2mJson(payload: Uint8Array, base: Path, resolve: TypeRe
   const s = utf8DecodeStrict(payload);
   let j: unknown;
   try { j = s === undefined ? undefined : JSON.parse(s); } catch { j = undefined; }
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) return fail(BAD_REQUEST, 'LwM2M JSON is not an object');
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) return fail('malformed', 'LwM2M JSON is not an object');
   const top = j as Record<string, unknown>;
   const bn = top.bn === undefined ? formatPath(base) + '/' : top.bn;
-  if (typeof bn !== 'string' || !Array.isArray(top.e)) return fail(BAD_REQUEST, 'LwM2M JSON needs bn and e');
+  if (typeof bn !== 'string' || !Array.isArray(top.e)) return fail('malformed', 'LwM2M JSON needs bn and e');
   const pack: SenmlRecord[] = [];
   for (const e of top.e as unknown[]) {
-    if (typeof e !== 'object' || e === null) return fail(BAD_REQUEST, 'LwM2M JSON entry is not an object');
+    if (typeof e !== 'object' || e === null) return fail('malformed', 'LwM2M JSON entry is not an object');
     const x = e as Record<string, unknown>;
-    if (x.n !== undefined && typeof x.n !== 'string') return fail(BAD_REQUEST, 'LwM2M JSON n is not a string');
+    if (x.n !== undefined && typeof x.n !== 'string') return fail('malformed', 'LwM2M JSON n is not a string');
     const r: SenmlRecord = { bn: pack.length === 0 ? bn : undefined, n: x.n as string | undefined };
     if (r.bn === undefined) delete r.bn;
-    if (x.v !== undefined) { if (typeof x.v !== 'number') return fail(BAD_REQUEST, 'v is not a number'); r.v = x.v; }
-    if (x.bv !== undefined) { if (typeof x.bv !== 'boolean') return fail(BAD_REQUEST, 'bv is not a boolean'); r.vb = x.bv; }
-    if (x.ov !== undefined) { if (typeof x.ov !== 'string') return fail(BAD_REQUEST, 'ov is not a string'); r.vlo = x.ov; }
+    if (x.v !== undefined) { if (typeof x.v !== 'number') return fail('malformed', 'v is not a number'); r.v = x.v; }
+    if (x.bv !== undefined) { if (typeof x.bv !== 'boolean') return fail('malformed', 'bv is not a boolean'); r.vb = x.bv; }
+    if (x.ov !== undefined) { if (typeof x.ov !== 'string') return fail('malformed', 'ov is not a string'); r.vlo = x.ov; }
     if (x.sv !== undefined) {
-      if (typeof x.sv !== 'string') return fail(BAD_REQUEST, 'sv is not a string');
+      if (typeof x.sv !== 'string') return fail('malformed', 'sv is not a string');
       const p = parsePath(bn + (x.n ?? ''));
       const def = p && p.resourceId !== undefined ? safeResolve(resolve, p.objectId!, p.resourceId) : undefined;
       if (def?.type === 'opaque') {
         const d = base64Decode(x.sv);
-        if (!d) return fail(BAD_REQUEST, 'opaque sv is not base64');
+        if (!d) return fail('malformed', 'opaque sv is not base64');
         r.vd = d;
       } else r.vs = x.sv;
     }
@@ -52,7 +52,7 @@ export function encodeLwm2mJson(base: Path, records: ResourceRecord[], resolve: 
     const f: string[] = [];
     if (r.n !== undefined) f.push(`"n":${JSON.stringify(r.n)}`);
     if (r.v !== undefined) {
-      if (typeof r.v === 'number' && !Number.isFinite(r.v)) return fail(INTERNAL_SERVER_ERROR, 'JSON cannot carry NaN or Infinity');
+      if (typeof r.v === 'number' && !Number.isFinite(r.v)) return fail('internal', 'JSON cannot carry NaN or Infinity');
       f.push(`"v":${String(r.v)}`);
     }
     if (r.vs !== undefined) f.push(`"sv":${JSON.stringify(r.vs)}`);

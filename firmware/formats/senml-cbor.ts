@@ -1,11 +1,10 @@
 // SenML CBOR (112, RFC 8428 §6): integer labels bver -1, bn -2, bt -3, bu -4, bv -5, bs -6,
 // n 0, u 1, v 2, vs 3, vb 4, s 5, t 6, ut 7, vd 8; LwM2M's "vlo" keeps its text label.
-// The CBOR itself goes through the installed codec (built-in on the device, cbor-x on Node).
+// The CBOR itself goes through the formats instance's codec (built-in on the device, cbor-x on Node).
 import type { Path } from '../model/types';
-import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
+import type { DecodedPayload, FormatCodecs, FormatResult, ResourceRecord, TypeResolver } from './types';
+import { fail } from './types';
 import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
-import { getCborCodec } from './cbor-codec';
 
 const BN = -2, BT = -3, N = 0, V = 2, VS = 3, VB = 4, T = 6, VD = 8;
 
@@ -37,20 +36,20 @@ function fromMap(m: unknown): SenmlRecord | string {
   return r;
 }
 
-export function decodeSenmlCbor(payload: Uint8Array, base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
+export function decodeSenmlCbor(payload: Uint8Array, base: Path, resolve: TypeResolver, codecs: FormatCodecs): FormatResult<DecodedPayload> {
   let j: unknown;
-  try { j = getCborCodec().decode(payload); } catch { return fail(BAD_REQUEST, 'SenML CBOR does not decode'); }
-  if (!Array.isArray(j)) return fail(BAD_REQUEST, 'SenML CBOR is not an array');
+  try { j = codecs.cbor.decode(payload); } catch { return fail('malformed', 'SenML CBOR does not decode'); }
+  if (!Array.isArray(j)) return fail('malformed', 'SenML CBOR is not an array');
   const pack: SenmlRecord[] = [];
   for (const e of j) {
     const r = fromMap(e);
-    if (typeof r === 'string') return fail(BAD_REQUEST, r);
+    if (typeof r === 'string') return fail('malformed', r);
     pack.push(r);
   }
   return senmlToRecords(pack, base, resolve);
 }
 
-export function encodeSenmlCbor(base: Path, records: ResourceRecord[], resolve: TypeResolver): FormatResult<Uint8Array> {
+export function encodeSenmlCbor(base: Path, records: ResourceRecord[], resolve: TypeResolver, codecs: FormatCodecs): FormatResult<Uint8Array> {
   const p = recordsToSenml(base, records, resolve);
   if (!p.ok) return p;
   const arr = p.value.map((r) => {
@@ -65,8 +64,8 @@ export function encodeSenmlCbor(base: Path, records: ResourceRecord[], resolve: 
     return m;
   });
   try {
-    return { ok: true, value: getCborCodec().encode(arr) };
+    return { ok: true, value: codecs.cbor.encode(arr) };
   } catch {
-    return fail(INTERNAL_SERVER_ERROR, 'SenML CBOR encode failed');
+    return fail('internal', 'SenML CBOR encode failed');
   }
 }

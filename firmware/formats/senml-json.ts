@@ -2,7 +2,7 @@
 import type { Path } from '../model/types';
 import { utf8DecodeStrict, utf8Encode } from '../util/utf8';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
+import { fail } from './types';
 import { base64Decode, base64Encode } from './base64';
 import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
 
@@ -42,11 +42,11 @@ function fromJson(e: unknown): SenmlRecord | string {
 
 export function decodeSenmlJson(payload: Uint8Array, base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
   const j = parseJson(payload);
-  if (!Array.isArray(j)) return fail(BAD_REQUEST, 'SenML JSON is not an array');
+  if (!Array.isArray(j)) return fail('malformed', 'SenML JSON is not an array');
   const pack: SenmlRecord[] = [];
   for (const e of j) {
     const r = fromJson(e);
-    if (typeof r === 'string') return fail(BAD_REQUEST, r);
+    if (typeof r === 'string') return fail('malformed', r);
     pack.push(r);
   }
   return senmlToRecords(pack, base, resolve);
@@ -61,7 +61,7 @@ export function encodeSenmlJson(base: Path, records: ResourceRecord[], resolve: 
     if (r.bn !== undefined) f.push(`"bn":${JSON.stringify(r.bn)}`);
     if (r.n !== undefined) f.push(`"n":${JSON.stringify(r.n)}`);
     if (r.v !== undefined) {
-      if (typeof r.v === 'number' && !Number.isFinite(r.v)) return fail(INTERNAL_SERVER_ERROR, 'SenML JSON cannot carry NaN or Infinity');
+      if (typeof r.v === 'number' && !Number.isFinite(r.v)) return fail('internal', 'SenML JSON cannot carry NaN or Infinity');
       f.push(`"v":${String(r.v)}`);   // bigint digits written exactly
     }
     if (r.vs !== undefined) f.push(`"vs":${JSON.stringify(r.vs)}`);

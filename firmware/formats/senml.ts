@@ -3,7 +3,7 @@ import type { Path, Value, Objlnk } from '../model/types';
 import { parsePath, formatPath, pathDepth, pathIds } from '../model/path';
 import { coerceValue, parseObjlnk, formatObjlnk } from '../model/value';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, fail, INTERNAL_SERVER_ERROR } from './types';
+import { fail } from './types';
 import { PayloadBuilder, underBase, safeResolve } from './common';
 import { inferType } from './infer';
 
@@ -17,31 +17,31 @@ export interface SenmlRecord {
 export const MAX_SENML_RECORDS = 1024;
 
 export function senmlToRecords(pack: SenmlRecord[], base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
-  if (pack.length > MAX_SENML_RECORDS) return fail(BAD_REQUEST, 'too many SenML records');
+  if (pack.length > MAX_SENML_RECORDS) return fail('malformed', 'too many SenML records');
   const b = new PayloadBuilder();
   let bn = '';
   for (const r of pack) {
     if (r.bn !== undefined) bn = r.bn;
     const name = bn + (r.n ?? '');
     const p = parsePath(name);
-    if (!p) return fail(BAD_REQUEST, 'bad SenML name');
+    if (!p) return fail('malformed', 'bad SenML name');
     const d = pathDepth(p);
-    if (d < 3) return fail(BAD_REQUEST, 'SenML record without a resource path');
+    if (d < 3) return fail('malformed', 'SenML record without a resource path');
     const o = p.objectId!, i = p.instanceId!, rid = p.resourceId!, ri = p.resourceInstanceId;
-    if (!underBase(base, o, i, rid, ri)) return fail(BAD_REQUEST, 'SenML record outside the request path');
+    if (!underBase(base, o, i, rid, ri)) return fail('outside-base', 'SenML record outside the request path');
     let raw: unknown, kind: 'v' | 'vs' | 'vb' | 'vd' | 'vlo' | undefined, count = 0;
     if (r.v !== undefined) { raw = r.v; kind = 'v'; count++; }
     if (r.vs !== undefined) { raw = r.vs; kind = 'vs'; count++; }
     if (r.vb !== undefined) { raw = r.vb; kind = 'vb'; count++; }
     if (r.vd !== undefined) { raw = r.vd; kind = 'vd'; count++; }
     if (r.vlo !== undefined) { raw = r.vlo; kind = 'vlo'; count++; }
-    if (count !== 1) return fail(BAD_REQUEST, count === 0 ? 'SenML record without value' : 'SenML record with several values');
+    if (count !== 1) return fail('malformed', count === 0 ? 'SenML record without value' : 'SenML record with several values');
     const def = safeResolve(resolve, o, rid);
-    if (def && def.multiple !== (ri !== undefined)) return fail(BAD_REQUEST, `resource ${rid} ${def.multiple ? 'is' : 'is not'} multiple`);
+    if (def && def.multiple !== (ri !== undefined)) return fail('type-mismatch', `resource ${rid} ${def.multiple ? 'is' : 'is not'} multiple`);
     let value: Value;
     if (kind === 'vlo') {
       const l = parseObjlnk(raw as string);
-      if (!l) return fail(BAD_REQUEST, 'bad SenML vlo');
+      if (!l) return fail('malformed', 'bad SenML vlo');
       raw = l;
     }
     if (!def) value = raw as Value;
@@ -52,9 +52,9 @@ export function senmlToRecords(pack: SenmlRecord[], base: Path, resolve: TypeRes
         : kind === 'vb' ? t === 'boolean'
         : kind === 'vd' ? t === 'opaque'
         : t === 'objlnk';
-      if (!okKind) return fail(BAD_REQUEST, `SenML ${kind} does not fit resource ${rid}`);
+      if (!okKind) return fail('type-mismatch', `SenML ${kind} does not fit resource ${rid}`);
       const c = coerceValue(t, raw);
-      if (!c.ok) return fail(BAD_REQUEST, c.reason);
+      if (!c.ok) return fail('type-mismatch', c.reason);
       value = c.value;
     }
     const path: Path = { objectId: o, instanceId: i, resourceId: rid };
@@ -72,15 +72,15 @@ export function recordsToSenml(base: Path, records: ResourceRecord[], resolve: T
   const pack: SenmlRecord[] = [];
   for (const r of records) {
     const ids = pathIds(r.path);
-    if (ids.length < 3 || !underBase(base, ids[0], ids[1], ids[2], ids[3])) return fail(INTERNAL_SERVER_ERROR, 'record outside the request path');
+    if (ids.length < 3 || !underBase(base, ids[0], ids[1], ids[2], ids[3])) return fail('internal', 'record outside the request path');
     const s: SenmlRecord = {};
     if (pack.length === 0) s.bn = ids.length > bd ? (bd === 0 ? '/' : formatPath(base) + '/') : formatPath(base);
     if (ids.length > bd) s.n = ids.slice(bd).join('/');
-    else if (baseIds.length !== ids.length) return fail(INTERNAL_SERVER_ERROR, 'record above the request path');
+    else if (baseIds.length !== ids.length) return fail('internal', 'record above the request path');
     const def = r.unknown ? undefined : safeResolve(resolve, ids[0], ids[2]);
     const type = def ? def.type : inferType(r.value);
     const c = coerceValue(type, r.value);
-    if (!c.ok) return fail(INTERNAL_SERVER_ERROR, c.reason);
+    if (!c.ok) return fail('internal', c.reason);
     const v = c.value;
     switch (type) {
       case 'integer': case 'unsigned': case 'time': case 'float': s.v = v as number | bigint; break;

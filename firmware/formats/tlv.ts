@@ -1,9 +1,8 @@
-// LwM2M TLV (11542, Core §7.4.3) on top of the installed TlvBackend (wasm, native or pure TS).
+// LwM2M TLV (11542, Core §7.4.3) on top of the formats instance's TlvBackend (wasm, native or pure TS).
 import type { DataType, Path, Value, Objlnk } from '../model/types';
 import { pathDepth } from '../model/path';
 import { coerceValue, normaliseInteger } from '../model/value';
 import { utf8DecodeStrict } from '../util/utf8';
-import { getTlvBackend } from '../codec/backend';
 import {
   ENTRY_WORDS, E_KIND, E_ID, E_PARENT, E_OFFSET, E_LENGTH, E_TYPE, E_LO, E_HI,
   C_OP, C_KIND, C_ID, C_TYPE, C_DATA, C_LENGTH, C_LO, C_HI, OP_BEGIN, OP_END, OP_LEAF,
@@ -11,8 +10,8 @@ import {
   T_RAW, T_STRING, T_INTEGER, T_UNSIGNED, T_FLOAT, T_BOOLEAN, T_OPAQUE, T_TIME, T_OBJLNK, T_CORELNK, T_NONE,
   TLV_TOO_LARGE, TLV_TOO_MANY, tlvErrorText,
 } from '../codec/tlv-constants';
-import type { DecodedPayload, EncodeOptions, FormatResult, ResourceRecord, TypeResolver } from './types';
-import { BAD_REQUEST, NOT_ACCEPTABLE, REQUEST_ENTITY_TOO_LARGE, fail } from './types';
+import type { DecodedPayload, EncodeOptions, FormatCodecs, FormatResult, ResourceRecord, TypeResolver } from './types';
+import { fail } from './types';
 import { PayloadBuilder, makePath, safeResolve } from './common';
 import { inferType } from './infer';
 import { deepFreeze } from '../util/freeze';
@@ -40,12 +39,12 @@ function intValue(lo: number, hi: number, unsigned: boolean): number | bigint {
   return normaliseInteger(b);
 }
 
-export function decodeTlv(payload: Uint8Array, base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
+export function decodeTlv(payload: Uint8Array, base: Path, resolve: TypeResolver, codecs: FormatCodecs): FormatResult<DecodedPayload> {
   const depth = pathDepth(base);
-  if (depth === 0) return fail(BAD_REQUEST, 'TLV needs an object path');
-  const be = getTlvBackend();
+  if (depth === 0) return fail('malformed', 'TLV needs an object path');
+  const be = codecs.tlv;
   const n = be.decode(payload, TOP_KINDS[depth]);
-  if (n < 0) return fail(n === TLV_TOO_LARGE || n === TLV_TOO_MANY ? REQUEST_ENTITY_TOO_LARGE : BAD_REQUEST, tlvErrorText(n));
+  if (n < 0) return fail(n === TLV_TOO_LARGE || n === TLV_TOO_MANY ? 'too-large' : 'malformed', tlvErrorText(n));
   const t = be.table;
   const o = base.objectId!;
   // Resolve each leaf's type and check the ids against the request path.
@@ -57,22 +56,22 @@ export function decodeTlv(payload: Uint8Array, base: Path, resolve: TypeResolver
       // Top level: the id must match the request path where the path names it.
       const want = kind === KIND_OBJECT_INSTANCE ? base.instanceId
         : kind === KIND_RESOURCE_INSTANCE ? base.resourceInstanceId : base.resourceId;
-      if (want !== undefined && want !== id) return fail(BAD_REQUEST, 'TLV id outside the request path');
+      if (want !== undefined && want !== id) return fail('outside-base', 'TLV id outside the request path');
     }
     if (kind === KIND_OBJECT_INSTANCE) continue;
     const rid = kind === KIND_RESOURCE_INSTANCE ? (parent >= 0 ? t[parent * ENTRY_WORDS + E_ID] : base.resourceId!) : id;
     if (rid !== lastRid) { lastRid = rid; lastDef = safeResolve(resolve, o, rid); }
     const def = lastDef;
     if (kind === KIND_MULTIPLE_RESOURCE) {
-      if (def && !def.multiple) return fail(BAD_REQUEST, `resource ${rid} is not multiple`);
+      if (def && !def.multiple) return fail('type-mismatch', `resource ${rid} is not multiple`);
       continue;
     }
-    if (def && kind === KIND_RESOURCE && def.multiple) return fail(BAD_REQUEST, `resource ${rid} is multiple`);
-    if (def && kind === KIND_RESOURCE_INSTANCE && !def.multiple) return fail(BAD_REQUEST, `resource ${rid} is not multiple`);
+    if (def && kind === KIND_RESOURCE && def.multiple) return fail('type-mismatch', `resource ${rid} is multiple`);
+    if (def && kind === KIND_RESOURCE_INSTANCE && !def.multiple) return fail('type-mismatch', `resource ${rid} is not multiple`);
     t[e + E_TYPE] = def ? TYPE_CODE[def.type] : T_RAW;
   }
   const vr = be.decodeValues(n);
-  if (vr < 0) return fail(BAD_REQUEST, tlvErrorText(vr));
+  if (vr < 0) return fail('malformed', tlvErrorText(vr));
   const f64 = be.tableF64;
   const b = new PayloadBuilder();
   for (let k = 0; k < n; k++) {
@@ -92,7 +91,7 @@ export function decodeTlv(payload: Uint8Array, base: Path, resolve: TypeResolver
       rid = id;
       iid = parent >= 0 ? t[parent * ENTRY_WORDS + E_ID] : base.instanceId!;
     }
-    if (iid === undefined) return fail(BAD_REQUEST, 'TLV resource without an object instance');
+    if (iid === undefined) return fail('malformed', 'TLV resource without an object instance');
     if (kind === KIND_MULTIPLE_RESOURCE) { b.multiple(o, iid, rid); continue; }
     const type = t[e + E_TYPE], off = t[e + E_OFFSET], len = t[e + E_LENGTH];
     let value: Value;
@@ -105,7 +104,7 @@ export function decodeTlv(payload: Uint8Array, base: Path, resolve: TypeResolver
       case T_NONE: value = null; break;
       case T_STRING: case T_CORELNK: {
         const s = utf8DecodeStrict(payload, off, off + len);
-        if (s === undefined) return fail(BAD_REQUEST, 'TLV string is not UTF-8');
+        if (s === undefined) return fail('malformed', 'TLV string is not UTF-8');
         value = s;
         break;
       }
@@ -141,11 +140,9 @@ function writeUtf8(s: string, dst: Uint8Array, pos: number): number {
   return pos;
 }
 
-const INTERNAL = 160;
-
-export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeResolver, opts?: EncodeOptions): FormatResult<Uint8Array> {
+export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeResolver, codecs: FormatCodecs, opts?: EncodeOptions): FormatResult<Uint8Array> {
   const depth = pathDepth(base);
-  if (depth === 0) return fail(NOT_ACCEPTABLE, 'TLV cannot carry several objects');
+  if (depth === 0) return fail('not-acceptable', 'TLV cannot carry several objects');
   const o = base.objectId!;
   const insts = new Map<number, InstGroup>();
   const inst = (iid: number): InstGroup => {
@@ -155,10 +152,10 @@ export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeRe
   };
   for (const r of records) {
     const p = r.path;
-    if (p.objectId !== o || p.instanceId === undefined || p.resourceId === undefined) return fail(INTERNAL, 'record outside the request path');
+    if (p.objectId !== o || p.instanceId === undefined || p.resourceId === undefined) return fail('internal', 'record outside the request path');
     if ((base.instanceId !== undefined && base.instanceId !== p.instanceId) ||
         (base.resourceId !== undefined && base.resourceId !== p.resourceId) ||
-        (base.resourceInstanceId !== undefined && base.resourceInstanceId !== p.resourceInstanceId)) return fail(INTERNAL, 'record outside the request path');
+        (base.resourceInstanceId !== undefined && base.resourceInstanceId !== p.resourceInstanceId)) return fail('internal', 'record outside the request path');
     const g = inst(p.instanceId);
     let rg = g.resources.get(p.resourceId);
     if (!rg) { rg = { id: p.resourceId }; g.resources.set(p.resourceId, rg); }
@@ -174,9 +171,9 @@ export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeRe
     if (!rg) g.resources.set(m.resourceId, { id: m.resourceId, instances: [] });
     else rg.instances ??= [];
   }
-  if (depth >= 2 && insts.size > 1) return fail(INTERNAL, 'several instances under an instance path');
+  if (depth >= 2 && insts.size > 1) return fail('internal', 'several instances under an instance path');
 
-  const be = getTlvBackend();
+  const be = codecs.tlv;
   const t = be.table, f64 = be.tableF64, data = be.data;
   let n = 0, dpos = 0;
   const cmd = (op: number, kind: number, id: number): number => {
@@ -234,14 +231,14 @@ export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeRe
     return leaf(KIND_RESOURCE, rg.id, rg.id, rg.single!);
   };
   for (const g of insts.values()) {
-    if (depth === 1 && cmd(OP_BEGIN, KIND_OBJECT_INSTANCE, g.id) < 0) return fail(REQUEST_ENTITY_TOO_LARGE, 'too many TLV entries');
+    if (depth === 1 && cmd(OP_BEGIN, KIND_OBJECT_INSTANCE, g.id) < 0) return fail('too-large', 'too many TLV entries');
     for (const rg of g.resources.values()) {
       const e = resource(rg);
-      if (e) return fail(e.startsWith('too') || e.startsWith('payload') ? REQUEST_ENTITY_TOO_LARGE : INTERNAL, e);
+      if (e) return fail(e.startsWith('too') || e.startsWith('payload') ? 'too-large' : 'internal', e);
     }
-    if (depth === 1 && cmd(OP_END, 0, 0) < 0) return fail(REQUEST_ENTITY_TOO_LARGE, 'too many TLV entries');
+    if (depth === 1 && cmd(OP_END, 0, 0) < 0) return fail('too-large', 'too many TLV entries');
   }
   const out = be.encode(n);
-  if (typeof out === 'number') return fail(out === TLV_TOO_LARGE ? REQUEST_ENTITY_TOO_LARGE : INTERNAL, tlvErrorText(out));
+  if (typeof out === 'number') return fail(out === TLV_TOO_LARGE ? 'too-large' : 'internal', tlvErrorText(out));
   return { ok: true, value: out };
 }

@@ -1,17 +1,25 @@
 // Content-format types shared by the decoders/encoders (Core §7.4).
 import type { DataType, Path, Value } from '../model/types';
+import type { TlvBackend } from '../codec/backend';
+import type { CborCodec } from './cbor-codec';
 
 export const ContentFormat = Object.freeze({
   TEXT: 0, LINK_FORMAT: 40, OPAQUE: 42, CBOR: 60, SENML_JSON: 110, SENML_CBOR: 112,
   TLV: 11542, LWM2M_JSON: 11543, OLD_TLV: 1542, OLD_JSON: 1543,
 } as const);
 
-/** CoAP codes used in results: 4.00, 4.06, 4.13, 4.15, 5.00 (the values of coap/message Code). */
-export const BAD_REQUEST = 128;
-export const NOT_ACCEPTABLE = 134;
-export const REQUEST_ENTITY_TOO_LARGE = 141;
-export const UNSUPPORTED_CONTENT_FORMAT = 143;
-export const INTERNAL_SERVER_ERROR = 160;
+/**
+ * Why a payload did not decode or records did not encode, in the formats' own terms; the request
+ * layer turns a kind into a CoAP code once (lwm2m/refusal.ts formatErrorCode).
+ * - 'unsupported': the format is not one this client reads, or cannot carry this resource (decode)
+ * - 'not-acceptable': the format cannot carry these records (encode)
+ * - 'malformed': the payload does not parse as the format
+ * - 'outside-base': a record lies outside the request path
+ * - 'type-mismatch': a value or a single/multiple shape does not fit the resource's definition
+ * - 'too-large': over a bound of the codec (payload bytes, entries)
+ * - 'internal': the records cannot be written (a value of the wrong type in the tree)
+ */
+export type FormatErrorKind = 'unsupported' | 'not-acceptable' | 'malformed' | 'outside-base' | 'type-mismatch' | 'too-large' | 'internal';
 
 export interface ResourceRecord {
   /** objectId, instanceId, resourceId always set; resourceInstanceId set for an instance of a multiple resource. */
@@ -32,9 +40,15 @@ export interface DecodedPayload {
   multipleResources: MultipleResourceRef[];
 }
 
+/** The codecs a formats instance runs on (formats/registry.ts createFormats): ports, chosen by the platform. */
+export interface FormatCodecs {
+  readonly tlv: TlvBackend;
+  readonly cbor: CborCodec;
+}
+
 export type TypeResolver = (objectId: number, resourceId: number) => { type: DataType; multiple: boolean } | undefined;
 
-export type FormatResult<T> = { ok: true; value: T } | { ok: false; code: number; reason: string };
+export type FormatResult<T> = { ok: true; value: T } | { ok: false; kind: FormatErrorKind; reason: string };
 
 export interface EncodeOptions {
   /** Object instances to include even when no record names them (TLV: empty object-instance TLV). */
@@ -43,6 +57,6 @@ export interface EncodeOptions {
   multipleResources?: MultipleResourceRef[];
 }
 
-export function fail<T>(code: number, reason: string): FormatResult<T> {
-  return { ok: false, code, reason };
+export function fail<T>(kind: FormatErrorKind, reason: string): FormatResult<T> {
+  return { ok: false, kind, reason };
 }

@@ -4,7 +4,7 @@
 // 2.04 to Bootstrap-Finish, replaces the running configuration.
 import { Code } from '../coap/message';
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
-import { ContentFormat, decodePayload, encodeLinkFormat, encodePayload, type DecodedPayload, type Link } from '../formats/index';
+import { ContentFormat, encodeLinkFormat, PREFERRED_FORMAT, type ContentFormats, type DecodedPayload, type Link } from '../formats/index';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
 import type { Logger } from '../platform/ports';
@@ -13,7 +13,7 @@ import { bootstrapSecurityInstance } from './accounts';
 import { applyDecoded, collectRecords, type ApplyLimits } from './apply';
 import { checkConsistency, diagnostic, type ConsistencyOptions } from './consistency';
 import { OBJ, SEC, SRV } from './ids';
-import { refusal, textResponse } from './refusal';
+import { formatErrorCode, refusal, textResponse } from './refusal';
 import { payloadFormat } from './request-checks';
 import { asNumber, type ObjectTree } from './object-tree';
 import type { ObjectRegistry } from './object-registry';
@@ -23,6 +23,8 @@ export interface BootstrapContext {
   log: Logger;
   /** The objects the client serves (definitions for typing the Writes; Discover lists them). */
   objects: ObjectRegistry;
+  /** The content formats, typing resources with `objects`' definitions. */
+  formats: ContentFormats;
   consistency: ConsistencyOptions;
   limits: ApplyLimits;
 }
@@ -72,8 +74,8 @@ export class BootstrapSession {
       return fail(Code.BAD_REQUEST, `object /${path.objectId} version ${ver} not supported (have ${def.version})`, log, req);
     const format = payloadFormat(req, path);
     if (!format.ok) return fail(format.code, format.reason, log, req);
-    const decoded = decodePayload(format.format, req.payload, path, this.ctx.objects.resolveType);
-    if (!decoded.ok) return fail(decoded.code, decoded.reason, log, req);
+    const decoded = this.ctx.formats.decode(format.format, req.payload, path);
+    if (!decoded.ok) return fail(formatErrorCode(decoded.kind), decoded.reason, log, req);
     // Core §5.2.7.4: optional resources the client does not support are ignored.
     const value = withoutUnknownResources(decoded.value, def);
     const applied = applyDecoded(this.working, value, this.ctx.limits);
@@ -162,10 +164,10 @@ export class BootstrapSession {
     if (!BOOTSTRAP_READABLE.has(path.objectId)) return fail(Code.METHOD_NOT_ALLOWED, `Bootstrap-Read of /${path.objectId} is not allowed`, log, req);
     if (path.instanceId !== undefined && !this.working.getInstance(path.objectId, path.instanceId))
       return fail(Code.NOT_FOUND, `/${path.objectId}/${path.instanceId} not found`, log, req);
-    const format = req.accept ?? ContentFormat.TLV;
+    const format = req.accept ?? PREFERRED_FORMAT.tree;
     const records = collectRecords(this.working, path);
-    const encoded = encodePayload(format, path, records, this.ctx.objects.resolveType);
-    if (!encoded.ok) return fail(encoded.code === Code.UNSUPPORTED_CONTENT_FORMAT ? Code.NOT_ACCEPTABLE : encoded.code, encoded.reason, log, req);
+    const encoded = this.ctx.formats.encode(format, path, records);
+    if (!encoded.ok) return fail(formatErrorCode(encoded.kind), encoded.reason, log, req);
     return { code: Code.CONTENT, contentFormat: format, payload: encoded.value };
   }
 

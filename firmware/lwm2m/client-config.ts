@@ -2,7 +2,7 @@
 // it (ClientEvent), and the factory configuration it starts from when nothing
 // is stored.
 import type { EndpointOptions } from '../coap/api';
-import type { ResourceRecord } from '../formats/index';
+import type { ContentFormats, ResourceRecord } from '../formats/index';
 import type { DatagramTransport, Logger, Random, Timers, WallClock } from '../platform/ports';
 import type { DtlsCrypto } from '../dtls/crypto';
 import type { RetransmitPolicy } from '../dtls/transport';
@@ -93,6 +93,9 @@ export interface ClientOptions {
    * A bare id serves a built-in definition from values the application sets (setValue).
    */
   objects?: ReadonlyArray<number | ObjectSpec>;
+  /** The content formats with the platform's codecs (formats/registry.ts createFormats); default: the
+   *  TypeScript TLV and the built-in CBOR codec. Resources are typed with the client's object definitions. */
+  formats?: ContentFormats;
   /** How long a Read waits for a handler's asynchronous value before 5.03, ms; default 2000. */
   readTimeout?: number;
   /**

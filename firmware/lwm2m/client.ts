@@ -16,7 +16,7 @@ import { factoryTree, type ClientEvent, type ClientOptions } from './client-conf
 import { CoapEndpoint } from '../coap/endpoint';
 import { Code, codeString, methodName } from '../coap/message';
 import { exchangeLifetime, maxTransmitWait, resolveParams } from '../coap/params';
-import { ContentFormat, encodeLinkFormat, type Link } from '../formats/index';
+import { createFormats, encodeLinkFormat, FORMAT_ENTRIES, type ContentFormats, type Link } from '../formats/index';
 import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import { accountSecurity, bootstrapAccount, serverAccounts } from './accounts';
@@ -53,8 +53,8 @@ export type * from './object-api';
 
 /** How long a Read waits for a handler's asynchronous value by default, ms (ClientOptions.readTimeout). */
 export const DEFAULT_READ_TIMEOUT = 2000;
-/** Registration payload content formats (Core §6.2.1 `ct` on the root link). */
-const SUPPORTED_FORMATS = Object.freeze([ContentFormat.TEXT, ContentFormat.OPAQUE, ContentFormat.CBOR, ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.TLV, ContentFormat.LWM2M_JSON]);
+/** Registration payload content formats (Core §6.2.1 `ct` on the root link): every format of the registry. */
+const SUPPORTED_FORMATS = FORMAT_ENTRIES.map((e) => e.id).join(' ');
 /** Default bounds of what a Write or Create may add. */
 const DEFAULT_LIMITS: ApplyLimits = Object.freeze({ maxInstancesPerObject: 8, maxResourceInstances: 16 });
 
@@ -87,6 +87,8 @@ export class LwM2MClient {
   private readonly keeper: SleepKeeper | undefined;
   /** The objects served: the client's own (0, 1, 2, 3, and 5 with firmware) and the application's (ClientOptions.objects). */
   readonly objects: ObjectRegistry;
+  /** The content formats, typing resources with `objects`' definitions. */
+  readonly formats: ContentFormats;
   private readonly supported: ReadonlySet<number>;
   /** The Register form each strict server took, kept in the store across restarts. */
   private readonly registerForms: RegisterForms;
@@ -120,6 +122,7 @@ export class LwM2MClient {
     });
     this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm?.notifyChanged(p) });
     this.supported = this.objects.supported;
+    this.formats = (o.formats ?? createFormats()).withResolver(this.objects.resolveType);
     // A Block1 body its object's handler takes block by block (a firmware Package) is never reassembled in RAM.
     this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && this.dm.streamsBody(path);
     this.consistency = { supportedObjects: this.supported, definition: (oid) => this.objects.def(oid), supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
@@ -134,7 +137,7 @@ export class LwM2MClient {
       else this.purgeBootstrapAccount();
     });
     this.dm = new DeviceManagement({
-      tree: () => this.running, log: o.log, objects: this.objects, limits: this.limits,
+      tree: () => this.running, log: o.log, objects: this.objects, formats: this.formats, limits: this.limits,
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
       timers: o.timers, readTimeout: o.readTimeout ?? DEFAULT_READ_TIMEOUT, reporting: o.reporting,
       deferChanges: () => this.queue !== undefined && !this.queue.awake,
@@ -440,7 +443,7 @@ export class LwM2MClient {
 
   private openSession(origin: 'client' | 'server'): BootstrapSession {
     this.sessionOrigin = origin;
-    this.session = new BootstrapSession(this.running, { log: this.o.log, objects: this.objects, consistency: this.consistency, limits: this.limits });
+    this.session = new BootstrapSession(this.running, { log: this.o.log, objects: this.objects, formats: this.formats, consistency: this.consistency, limits: this.limits });
     void this.dispatch({ type: 'sequence-opened', origin });
     return this.session;
   }
@@ -586,7 +589,7 @@ export class LwM2MClient {
 
   /** Registration payload (Core §6.2.1): root link, then objects and instances; never the Security object. */
   objectLinks(): string {
-    const links: Link[] = [{ target: '/', attrs: [['rt', 'oma.lwm2m'], ['ct', SUPPORTED_FORMATS.join(' ')]] }];
+    const links: Link[] = [{ target: '/', attrs: [['rt', 'oma.lwm2m'], ['ct', SUPPORTED_FORMATS]] }];
     for (const oid of [...this.supported].sort((a, b) => a - b)) {
       if (oid === OBJ.SECURITY) continue;
       const version = this.objects.def(oid)?.version ?? '1.0';

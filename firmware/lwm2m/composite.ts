@@ -1,8 +1,7 @@
 // Read-Composite / Observe-Composite request bodies (Core §5.4.5, §5.5.1;
 // Transport §6.4.x): a SenML pack of names only, e.g. [{"n":"/3/0/0"},{"n":"/1/0"}].
 // The value decoders reject records without a value, so the path list has its own parser.
-import { getCborCodec } from '../formats/cbor-codec';
-import { ContentFormat } from '../formats/index';
+import { ContentFormat, type CborCodec } from '../formats/index';
 import { parsePath } from '../model/path';
 import type { Path } from '../model/types';
 import { utf8DecodeStrict } from '../util/utf8';
@@ -15,7 +14,7 @@ export type PathListResult = { ok: true; paths: Path[] } | { ok: false; code: 'b
 const BN = -2, N = 0;
 
 /** Parse a SenML JSON or CBOR list of paths. 'format' → 4.15, 'bad' → 4.00. Never throws. */
-export function parsePathList(format: number | undefined, payload: Uint8Array): PathListResult {
+export function parsePathList(format: number | undefined, payload: Uint8Array, cbor: CborCodec): PathListResult {
   let names: Array<{ bn?: unknown; n?: unknown }>;
   if (format === ContentFormat.SENML_JSON) {
     const s = utf8DecodeStrict(payload);
@@ -25,7 +24,7 @@ export function parsePathList(format: number | undefined, payload: Uint8Array): 
     names = j.map((e) => (typeof e === 'object' && e !== null ? e as { bn?: unknown; n?: unknown } : {}));
   } else if (format === ContentFormat.SENML_CBOR) {
     let j: unknown;
-    try { j = getCborCodec().decode(payload); } catch { j = undefined; }
+    try { j = cbor.decode(payload); } catch { j = undefined; }
     if (!Array.isArray(j)) return { ok: false, code: 'bad', reason: 'SenML CBOR path list is not an array' };
     names = j.map((e) => (e instanceof Map ? { bn: e.get(BN), n: e.get(N) } : {}));
   } else {

@@ -1,12 +1,15 @@
 // The one place a device is put together: the platform hands in its ports
 // (datagrams, timers, randomness, log, clock, flash, image slot, DTLS crypto,
-// host look-up), this mounts the object store on the flash and creates the
-// LwM2M client over it. The firmware (xs-lwm2m.ts), the Node runtime
+// host look-up, the TLV and CBOR codecs), this mounts the object store on the
+// flash, makes the content formats over the codecs and creates the LwM2M
+// client over both. The firmware (xs-lwm2m.ts), the Node runtime
 // (host/runtime.ts), the XS-on-host entries and the test rig all call it, so
 // a device is wired the same way in every engine.
 import type { DatagramTransport, Flash, Logger, Random, Timers, WallClock } from '../platform/ports';
 import type { DtlsCrypto } from '../dtls/crypto';
 import { RecordStore } from '../store/record-store';
+import type { TlvBackend } from '../codec/backend';
+import { createFormats, type CborCodec } from '../formats/index';
 import { LwM2MClient } from './client';
 import type { ClientDtlsOptions, ClientOptions, ConfigPersistence } from './client-config';
 import type { FirmwareUpdateOptions } from './firmware-update';
@@ -36,13 +39,17 @@ export interface DevicePorts {
   firmware?: FirmwareUpdateOptions & { pendingStore?: StorePort };
   /** Host-name look-up for server URIs with names (undefined: IP literals only). */
   resolveHost?: (host: string) => Promise<string | undefined>;
+  /** The TLV codec: wasm on Node, the wasm2c C on the device, wasm2js in XS on the host (default: the TypeScript one). */
+  tlv?: TlvBackend;
+  /** The CBOR codec under SenML CBOR and CBOR: cbor-x on Node (default: the core's own). */
+  cbor?: CborCodec;
   /** What the platform frees once the client stopped for good (its socket, its flash file). */
   release?: () => void;
 }
 
 /** What the device is: its identity, factory configuration, objects and bounds (the ports excluded). */
 export type DeviceOptions = Omit<ClientOptions, 'transport' | 'timers' | 'random' | 'log' | 'wallClock' | 'persistence'
-  | 'dtls' | 'firmware' | 'resolveHost'> & { dtls?: Omit<ClientDtlsOptions, 'crypto'> };
+  | 'dtls' | 'firmware' | 'resolveHost' | 'formats'> & { dtls?: Omit<ClientDtlsOptions, 'crypto'> };
 
 export interface Device {
   readonly client: LwM2MClient;
@@ -79,6 +86,8 @@ export function assembleDevice(ports: DevicePorts, options: DeviceOptions): Devi
     ...(ports.dtlsCrypto === undefined ? {} : { dtls: { ...dtls, crypto: ports.dtlsCrypto } }),
     ...(firmware === undefined ? {} : { firmware }),
     ...(ports.resolveHost === undefined ? {} : { resolveHost: ports.resolveHost }),
+    // The client types resources with its own definitions (ObjectRegistry) on these codecs.
+    formats: createFormats({ tlv: ports.tlv, cbor: ports.cbor }),
     ...(ports.release === undefined ? {} : { onStopped: ports.release }),
   });
   return { client, store };

@@ -4,22 +4,23 @@
 // nothing: every record is checked before anything changes).
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
-import { decodePayload } from '../formats/index';
+import { COMPOSITE_FORMATS } from '../formats/index';
 import { formatPath } from '../model/path';
 import type { Path, Value } from '../model/types';
 import { ACL } from './access-control';
 import { parsePathList } from './composite';
-import { COMPOSITE_FORMATS, encodeComposite, readComposite } from './dm-read';
+import { encodeComposite, readComposite } from './dm-read';
 import { afterChange, denied, fail, type DmScope } from './dm-scope';
 import { isRefusal, refusalCode } from './object-registry';
 import { isMultiple, type ResourceValue } from './object-tree';
 import { rangeProblem } from './value-checks';
+import { formatErrorCode } from './refusal';
 
 export function fetchComposite(scope: DmScope, req: IncomingRequest, ssid: number): ResponseSpec {
   if (req.path.length !== 0) return fail(scope, Code.METHOD_NOT_ALLOWED, 'FETCH only on the root', req);
   // A deregistration (Observe=1) without the path list: the CoAP layer has already ended the relation.
   if (req.observe === 1 && req.payload.length === 0) return { code: Code.CONTENT };
-  const list = parsePathList(req.contentFormat, req.payload);
+  const list = parsePathList(req.contentFormat, req.payload, scope.ctx.formats.cbor);
   if (!list.ok) return fail(scope, list.code === 'format' ? Code.UNSUPPORTED_CONTENT_FORMAT : Code.BAD_REQUEST, list.reason, req);
   const format = req.accept ?? req.contentFormat!;
   if (!COMPOSITE_FORMATS.has(format)) return fail(scope, Code.NOT_ACCEPTABLE, `composite answer in format ${format}`, req);
@@ -45,8 +46,8 @@ export function writeComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
   const format = req.contentFormat;
   if (format === undefined) return fail(scope, Code.BAD_REQUEST, 'Content-Format missing', req);
   if (!COMPOSITE_FORMATS.has(format)) return fail(scope, Code.UNSUPPORTED_CONTENT_FORMAT, `composite write in format ${format}`, req);
-  const decoded = decodePayload(format, req.payload, {}, ctx.objects.resolveType);
-  if (!decoded.ok) return fail(scope, decoded.code, decoded.reason, req);
+  const decoded = ctx.formats.decode(format, req.payload, {});
+  if (!decoded.ok) return fail(scope, formatErrorCode(decoded.kind), decoded.reason, req);
   const tree = ctx.tree();
   for (const r of decoded.value.records) {
     const p = r.path;

@@ -6,7 +6,6 @@
 // (Core §7.3.3), a deleted one loses it and its attributes.
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
-import { decodePayload } from '../formats/index';
 import { MAX_ID } from '../model/path';
 import type { Path } from '../model/types';
 import { ACL, createAclFor, deleteAclFor, mayCreate } from './access-control';
@@ -14,6 +13,7 @@ import { applyDecoded } from './apply';
 import { afterChange, denied, fail, type DmScope } from './dm-scope';
 import { isRefusal, refusalCode } from './object-registry';
 import { payloadFormat } from './request-checks';
+import { formatErrorCode } from './refusal';
 import { rangeProblem } from './value-checks';
 import type { ResourceValue } from './object-tree';
 import type { Value } from '../model/types';
@@ -32,7 +32,7 @@ export function create(scope: DmScope, path: Path, req: IncomingRequest, ssid: n
   if (!format.ok) return fail(scope, format.code, format.reason, req);
   // The payload names the new instance (server-chosen id) or only resources
   // (client-chosen id): decode at object level first, then at instance level.
-  let decoded = decodePayload(format.format, req.payload, path, objects.resolveType);
+  let decoded = ctx.formats.decode(format.format, req.payload, path);
   let iid: number;
   if (decoded.ok && decoded.value.instances.length === 1) {
     iid = decoded.value.instances[0].instanceId;
@@ -40,10 +40,10 @@ export function create(scope: DmScope, path: Path, req: IncomingRequest, ssid: n
   } else {
     iid = 0;
     while (tree.getInstance(path.objectId!, iid)) iid++;
-    decoded = decodePayload(format.format, req.payload, { objectId: path.objectId, instanceId: iid }, objects.resolveType);
+    decoded = ctx.formats.decode(format.format, req.payload, { objectId: path.objectId, instanceId: iid });
     if (decoded.ok && decoded.value.instances.length === 0) decoded.value.instances.push({ objectId: path.objectId!, instanceId: iid });
   }
-  if (!decoded.ok) return fail(scope, decoded.code, decoded.reason, req);
+  if (!decoded.ok) return fail(scope, formatErrorCode(decoded.kind), decoded.reason, req);
   if (iid > MAX_ID) return fail(scope, Code.BAD_REQUEST, 'bad instance id', req);
   for (const r of decoded.value.records) {
     const rdef = def.resources.get(r.path.resourceId!);

@@ -4,7 +4,7 @@
 // for (Accept), or the default for the path (text/opaque for one value, TLV).
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
-import { ContentFormat, encodePayload, isSupportedFormat, type ResourceRecord } from '../formats/index';
+import { COMPOSITE_FORMATS, formatEntry, PREFERRED_FORMAT, type ResourceRecord } from '../formats/index';
 import { formatPath } from '../model/path';
 import type { Path } from '../model/types';
 import { ACL } from './access-control';
@@ -14,9 +14,8 @@ import type { ReadValue } from './object-api';
 import { isMultiple, type ResourceValue } from './object-tree';
 import type { Refused } from './request-checks';
 import type { EncodeResult, ReadResult } from './reporting';
+import { formatErrorCode } from './refusal';
 
-/** Formats a composite operation answers in (Transport §6.4.6). */
-export const COMPOSITE_FORMATS: ReadonlySet<number> = new Set([ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR]);
 
 export function read(scope: DmScope, path: Path, req: IncomingRequest, ssid: number): ResponseSpec | Promise<ResponseSpec> {
   const got = readRecords(scope, path, ssid, true);
@@ -152,13 +151,13 @@ function sortRecords(records: ResourceRecord[]): void {
 /** A 2.05 with `records` in `accept`, or the default format for the path; 4.06 for a format the client cannot answer in. */
 export function encodeRecords(scope: DmScope, path: Path, records: ResourceRecord[], accept: number | undefined, ssid?: number): EncodeResult {
   const format = accept ?? defaultFormat(path, records);
-  if (!isSupportedFormat(format) || format === ContentFormat.LINK_FORMAT) return { ok: false, code: Code.NOT_ACCEPTABLE, reason: `cannot answer in format ${format}` };
+  if (!formatEntry(format)) return { ok: false, code: Code.NOT_ACCEPTABLE, reason: `cannot answer in format ${format}` };
   const tree = scope.ctx.tree();
   const instances = path.instanceId === undefined && path.objectId !== undefined
     ? (ssid !== undefined ? visibleInstances(scope, path.objectId, ssid) : tree.instanceIds(path.objectId)).map((i) => ({ objectId: path.objectId!, instanceId: i }))
     : undefined;
-  const enc = encodePayload(format, path, records, scope.ctx.objects.resolveType, instances ? { instances } : undefined);
-  if (!enc.ok) return { ok: false, code: enc.code === Code.UNSUPPORTED_CONTENT_FORMAT || enc.code === Code.BAD_REQUEST ? Code.NOT_ACCEPTABLE : enc.code, reason: enc.reason };
+  const enc = scope.ctx.formats.encode(format, path, records, instances ? { instances } : undefined);
+  if (!enc.ok) return { ok: false, code: formatErrorCode(enc.kind), reason: enc.reason };
   return { ok: true, spec: { code: Code.CONTENT, contentFormat: format, payload: enc.value } };
 }
 
@@ -181,8 +180,8 @@ export function readComposite(scope: DmScope, paths: Path[], ssid?: number): Res
 
 export function encodeComposite(scope: DmScope, records: ResourceRecord[], format: number): EncodeResult {
   if (!COMPOSITE_FORMATS.has(format)) return { ok: false, code: Code.NOT_ACCEPTABLE, reason: `composite answer in format ${format}` };
-  const enc = encodePayload(format, {}, records, scope.ctx.objects.resolveType);
-  if (!enc.ok) return { ok: false, code: enc.code, reason: enc.reason };
+  const enc = scope.ctx.formats.encode(format, {}, records);
+  if (!enc.ok) return { ok: false, code: formatErrorCode(enc.kind), reason: enc.reason };
   return { ok: true, spec: { code: Code.CONTENT, contentFormat: format, payload: enc.value } };
 }
 
@@ -200,11 +199,11 @@ export function readObserved(scope: DmScope, ssid: number, paths: Path[], compos
 /** A notification body in the observation's format. */
 export function encodeObserved(scope: DmScope, paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult {
   if (!composite) return encodeRecords(scope, paths[0]!, records, format);
-  return encodeComposite(scope, records, format ?? ContentFormat.SENML_CBOR);
+  return encodeComposite(scope, records, format ?? PREFERRED_FORMAT.composite);
 }
 
 function defaultFormat(path: Path, records: ResourceRecord[]): number {
   if (path.resourceId !== undefined && (path.resourceInstanceId !== undefined || (records.length === 1 && records[0].path.resourceInstanceId === undefined)))
-    return records[0]?.value instanceof Uint8Array ? ContentFormat.OPAQUE : ContentFormat.TEXT;
-  return ContentFormat.TLV;
+    return records[0]?.value instanceof Uint8Array ? PREFERRED_FORMAT.opaque : PREFERRED_FORMAT.value;
+  return PREFERRED_FORMAT.tree;
 }

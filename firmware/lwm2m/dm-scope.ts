@@ -4,6 +4,7 @@
 // sees and may change.
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
+import type { ContentFormats } from '../formats/index';
 import type { Path } from '../model/types';
 import type { Logger, Timers } from '../platform/ports';
 import { ACL, rightsOn } from './access-control';
@@ -19,6 +20,8 @@ export interface DmContext {
   log: Logger;
   /** The objects served: definitions and handlers (object-registry.ts). */
   objects: ObjectRegistry;
+  /** The content formats, typing resources with `objects`' definitions. */
+  formats: ContentFormats;
   limits: ApplyLimits;
   /** After a successful change: resources written, or instances created/deleted. */
   changed(kind: 'write' | 'create' | 'delete', path: Path, ssid: number): void;

@@ -5,7 +5,6 @@
 // keep some values itself; so a refused Write changes nothing.
 import type { IncomingRequest, ResponseSpec } from '../coap/api';
 import { Code } from '../coap/message';
-import { decodePayload } from '../formats/index';
 import type { Path, Value } from '../model/types';
 import type { ResourceRecord } from '../formats/index';
 import { ACL } from './access-control';
@@ -14,6 +13,7 @@ import { afterChange, denied, fail, type DmScope } from './dm-scope';
 import { isRefusal, refusalCode } from './object-registry';
 import { isMultiple, type ObjectTree, type ResourceValue } from './object-tree';
 import { payloadFormat } from './request-checks';
+import { formatErrorCode } from './refusal';
 import { rangeProblem } from './value-checks';
 
 export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: number, replace: boolean): ResponseSpec {
@@ -32,8 +32,8 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
   }
   const format = payloadFormat(req, path);
   if (!format.ok) return fail(scope, format.code, format.reason, req);
-  const decoded = decodePayload(format.format, req.payload, path, ctx.objects.resolveType);
-  if (!decoded.ok) return fail(scope, decoded.code, decoded.reason, req);
+  const decoded = ctx.formats.decode(format.format, req.payload, path);
+  if (!decoded.ok) return fail(scope, formatErrorCode(decoded.kind), decoded.reason, req);
   for (const r of decoded.value.records) {
     const at = `/${path.objectId}/${path.instanceId}/${r.path.resourceId}`;
     const rdef = def.resources.get(r.path.resourceId!);

@@ -5,8 +5,9 @@
 // bound) and remembered, so notifications and composite reads, which cannot
 // wait, use its last answer and notify when a newer one differs.
 import { Code } from '../coap/message';
+import { resourceType, type TypeResolver } from '../formats/index';
 import { getObjectDef } from '../model/objects';
-import type { DataType, ObjectDef, Path, ResourceDef, Value } from '../model/types';
+import type { ObjectDef, Path, ResourceDef, Value } from '../model/types';
 import type { Logger } from '../platform/ports';
 import type { ObjectHandler, ObjectSpec, ReadValue, Refusal } from './object-api';
 import { isMultiple, type ObjectTree, type ResourceValue } from './object-tree';
@@ -67,10 +68,7 @@ export class ObjectRegistry {
   }
 
   /** For the content-format codecs: the type of a resource, from this client's definitions. */
-  readonly resolveType = (objectId: number, resourceId: number): { type: DataType; multiple: boolean } | undefined => {
-    const r = this.resource(objectId, resourceId);
-    return r ? { type: r.type, multiple: r.multiple } : undefined;
-  };
+  readonly resolveType: TypeResolver = (objectId, resourceId) => resourceType(this.def(objectId), resourceId);
 
   /** Whether no LwM2M Server may reach this object at all (the Security object). */
   hidden(objectId: number): boolean { return this.specs.get(objectId)?.hidden === true; }

@@ -2,7 +2,7 @@
 // request that carries data, so both answer the same thing the same way.
 import type { IncomingRequest } from '../coap/api';
 import { Code } from '../coap/message';
-import { ContentFormat, isSupportedFormat } from '../formats/index';
+import { ContentFormat, formatEntry } from '../formats/index';
 import type { Path } from '../model/types';
 
 export type Refused = { ok: false; code: number; reason: string };
@@ -15,6 +15,6 @@ export type Refused = { ok: false; code: number; reason: string };
 export function payloadFormat(req: IncomingRequest, path: Path): { ok: true; format: number } | Refused {
   const format = req.contentFormat ?? (path.resourceId !== undefined ? ContentFormat.TEXT : undefined);
   if (format === undefined) return { ok: false, code: Code.BAD_REQUEST, reason: 'Content-Format missing' };
-  if (!isSupportedFormat(format) || format === ContentFormat.LINK_FORMAT) return { ok: false, code: Code.UNSUPPORTED_CONTENT_FORMAT, reason: `content format ${format}` };
+  if (!formatEntry(format)) return { ok: false, code: Code.UNSUPPORTED_CONTENT_FORMAT, reason: `content format ${format}` };
   return { ok: true, format };
 }

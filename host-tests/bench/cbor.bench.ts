@@ -1,11 +1,11 @@
 // SenML CBOR throughput: the core's built-in CBOR codec (what the device runs) vs cbor-x (Node), on a
-// 20-record pack — raw codec calls, and the whole content format (encodePayload / decodePayload 112);
+// 20-record pack — raw codec calls, and the whole content format (SenML CBOR 112 through a formats instance);
 // plus the built-in codec inside the XS engine (xsnap on this host), the engine the device runs.
 // Run: npm run bench cbor
-import { builtinCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
+import { builtinCborCodec } from '../../firmware/formats/cbor-codec';
 import type { CborCodec } from '../../firmware/formats/cbor-codec';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
-import { decodePayload, encodePayload, defaultResolver, ContentFormat } from '../../firmware/formats/index';
+import { createFormats, ContentFormat } from '../../firmware/formats/index';
 import type { ResourceRecord } from '../../firmware/formats/index';
 import { bundleForXs } from '../xs-harness/bundle';
 import { XsHost } from '../xs-harness/bridge';
@@ -40,23 +40,22 @@ async function bench(): Promise<void> {
   const codecs: CborCodec[] = [builtinCborCodec, createCborXCodec()];
   const rows: string[][] = [['codec', 'level', 'bytes', 'encode ops/s', 'decode ops/s']];
   for (const codec of codecs) {
-    setCborCodec(codec);
-    const e = encodePayload(SENML_CBOR, base, records, defaultResolver);
+    const formats = createFormats({ cbor: codec });
+    const e = formats.encode(SENML_CBOR, base, records);
     if (!e.ok) throw new Error(e.reason);
     const bytes = e.value;
     const value = codec.decode(bytes);
     rows.push([codec.name, 'CBOR codec', String(bytes.length),
       fmt(measure(() => codec.encode(value))), fmt(measure(() => codec.decode(bytes)))]);
     rows.push([codec.name, 'SenML CBOR (112)', String(bytes.length),
-      fmt(measure(() => encodePayload(SENML_CBOR, base, records, defaultResolver))),
-      fmt(measure(() => decodePayload(SENML_CBOR, bytes, base, defaultResolver)))]);
+      fmt(measure(() => formats.encode(SENML_CBOR, base, records))),
+      fmt(measure(() => formats.decode(SENML_CBOR, bytes, base)))]);
   }
-  setCborCodec(undefined);
   // XS: n calls inside one turn, timed from Node (includes one bridge round trip per batch).
   const host = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/cbor.ts')).code });
   try {
     const payload = toHex(builtinCborCodec.encode(builtinCborCodec.decode(
-      (encodePayload(SENML_CBOR, base, records, defaultResolver) as { value: Uint8Array }).value)));
+      (createFormats().encode(SENML_CBOR, base, records) as { value: Uint8Array }).value)));
     const xsOps = async (what: 'decode' | 'encode') => {
       await host.callJson('loop', { payload, n: 200, what });   // warm-up
       const n = 2000;

@@ -7,7 +7,7 @@ import { nodeRandom, nodeTimers, nodeWallClock, openUdp } from '../../firmware/p
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
-import { installTlv } from '../../host/runtime';
+import { createNodeFormats } from '../../firmware/platform/node/formats';
 
 const RUNS = 20;
 const STEPS = ['Bootstrap-Request', 'Delete /', 'Write /0', 'Write /1', 'Discover /', 'Finish', 'Register'] as const;
@@ -63,7 +63,7 @@ async function once(): Promise<Sample> {
   const t0 = performance.now();
   const done = new Promise<void>((resolve) => {
     const client = new LwM2MClient({
-      endpointName: 'bench', transport: cT, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
+      endpointName: 'bench', transport: cT, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, formats: createNodeFormats(),
       factory: { bootstrap: { uri: `coap://127.0.0.1:${bsT.port}` } },
       onEvent: (e) => {
         if (e.type === 'registered') {
@@ -88,7 +88,6 @@ async function once(): Promise<Sample> {
 const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); return a[a.length >> 1]; };
 
 export default async function run(): Promise<void> {
-  installTlv();
   await once(); // warm-up (JIT, wasm instantiation)
   const samples: Sample[] = [];
   for (let i = 0; i < RUNS; i++) samples.push(await once());

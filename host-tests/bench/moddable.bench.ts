@@ -25,9 +25,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, decodeMessage, OptionNumber } from '../../firmware/coap/message';
-import { ContentFormat, encodePayload } from '../../firmware/formats';
+import { ContentFormat, createFormats } from '../../firmware/formats';
+import { createNodeFormats } from '../../firmware/platform/node/formats';
 import { LwM2MClient } from '../../firmware/lwm2m/client';
-import { resolveType } from '../../firmware/lwm2m/resolver';
 import { storePersistence } from '../../firmware/lwm2m/persistence';
 import { nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
@@ -39,13 +39,15 @@ import { utf8Decode } from '../../firmware/util/utf8';
 import { BootstrapServer, accountRecords, type EndpointConfig } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
 import { PskStore } from '../../host/psk-store';
-import { installTlv } from '../../host/runtime';
 import { MemoryFlash } from '../support/memory-flash';
 import { until } from '../moddable/flow';
 import { LinFirmware, memoryPeaks, HOST_SLOT_BYTES } from '../moddable/lin-run';
 import { ServeTimer, requestKind } from '../moddable/probe/serve-timer';
 import { buildEsp32JsHalf, buildLin, findSdk, REPO, type Sdk } from '../moddable/sdk';
 import { parsePath } from '../../firmware/model/path';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 const EP = 'xs-lwm2m-bench';
 const REPEAT = 200;
@@ -120,7 +122,7 @@ async function timedRequests(s: Servers): Promise<void> {
     if (r.code !== '2.05') throw new Error(`Read /3/0: ${r.code}`);
   }
   const [, records] = accountRecords(s.config)[1]!;
-  const enc = encodePayload(ContentFormat.TLV, { objectId: 1 }, records, resolveType);
+  const enc = formats.encode(ContentFormat.TLV, { objectId: 1 }, records);
   if (!enc.ok) throw new Error(enc.reason);
   const peer = s.clientPeer();
   for (let i = 0; i < REPEAT; i++) {
@@ -265,12 +267,11 @@ async function sensorsOnLin(sdk: Sdk): Promise<AppRun> {
 }
 
 async function v8OnNode(): Promise<Record<string, { median: number; n: number }>> {
-  installTlv(silentLogger);
   const s = await startServers();
   const udp: UdpTransport = await openUdp({ address: '127.0.0.1', port: 0 });
   const timer = new ServeTimer(udp as DatagramTransport, { now: () => Number(process.hrtime.bigint() / 1000n), describe });
   const client = new LwM2MClient({
-    endpointName: EP, transport: timer, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
+    endpointName: EP, transport: timer, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, formats: createNodeFormats(),
     factory: { bootstrap: { uri: s.bsUri } },
     persistence: storePersistence(RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: silentLogger }), silentLogger),
   });

@@ -1,11 +1,10 @@
 // TLV encode/decode throughput: AssemblyScript wasm vs pure TypeScript vs npm lwm2m-codec, with a
 // plain Uint8Array copy of the same bytes as the ceiling. Run: npm run bench (or: npm run bench tlv)
 import { createRequire } from 'node:module';
-import { setTlvBackend } from '../../firmware/codec/backend';
 import type { TlvBackend } from '../../firmware/codec/backend';
 import { TlvTs } from '../../firmware/codec/tlv-ts';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
-import { decodePayload, encodePayload, defaultResolver, ContentFormat } from '../../firmware/formats/index';
+import { createFormats, ContentFormat, type ContentFormats } from '../../firmware/formats/index';
 import type { ResourceRecord } from '../../firmware/formats/index';
 import type { Path, Value } from '../../firmware/model/index';
 
@@ -13,7 +12,6 @@ const require = createRequire(import.meta.url);
 const lwm2mCodec = require('lwm2m-codec') as { encode(f: string, p: string, v: unknown): Uint8Array; decode(f: string, p: string, b: Uint8Array): unknown };
 
 const TLV = ContentFormat.TLV;
-const R = defaultResolver;
 const rec = (o: number, i: number, r: number, ri: number | undefined, value: Value): ResourceRecord =>
   ({ path: ri === undefined ? { objectId: o, instanceId: i, resourceId: r } : { objectId: o, instanceId: i, resourceId: r, resourceInstanceId: ri }, value });
 
@@ -57,23 +55,23 @@ const mbs = (ops: number, bytes: number) => (ops * bytes / 1e6).toFixed(1);
 
 function run(label: string, base: Path, records: ResourceRecord[], lc: unknown, lcPath: string) {
   const backends: Array<[string, TlvBackend]> = [['wasm (AssemblyScript)', loadTlvWasm()], ['pure TS', new TlvTs()]];
+  const formatsOf = new Map<TlvBackend, ContentFormats>(backends.map(([, be]) => [be, createFormats({ tlv: be })]));
   let bytes: Uint8Array = new Uint8Array(0);
   // Interleaved rounds, median per backend: the machine is shared, so one
   // long run per backend would compare different background loads.
   const ROUNDS = 7;
   const samples = new Map<string, { enc: number[]; dec: number[] }>(backends.map(([n]) => [n, { enc: [], dec: [] }]));
   for (const [, be] of backends) {
-    setTlvBackend(be);
-    const e = encodePayload(TLV, base, records, R);
+    const e = formatsOf.get(be)!.encode(TLV, base, records);
     if (!e.ok) throw new Error(e.reason);
     bytes = e.value;
   }
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? backends : [...backends].reverse();
     for (const [name, be] of order) {
-      setTlvBackend(be);
-      samples.get(name)!.enc.push(measure(() => encodePayload(TLV, base, records, R), 80));
-      samples.get(name)!.dec.push(measure(() => decodePayload(TLV, bytes, base, R), 80));
+      const formats = formatsOf.get(be)!;
+      samples.get(name)!.enc.push(measure(() => formats.encode(TLV, base, records), 80));
+      samples.get(name)!.dec.push(measure(() => formats.decode(TLV, bytes, base), 80));
     }
   }
   for (const [name] of backends) {
@@ -87,7 +85,6 @@ function run(label: string, base: Path, records: ResourceRecord[], lc: unknown, 
     const dec = measure(() => { const n = be.decode(bytes, top); be.decodeValues(n); });
     rows.push([label, `${name}: codec only`, String(bytes.length), '', '', fmt(dec), mbs(dec, bytes.length)]);
   }
-  setTlvBackend(undefined);
   try {
     const lb = lwm2mCodec.encode('tlv', lcPath, lc);
     const enc = measure(() => lwm2mCodec.encode('tlv', lcPath, lc));

@@ -1,6 +1,6 @@
 // Runs decode -> encode through the formats layer and describes the results
 // as JSON (bigint as "123n", bytes as hex), identically in V8 and XS.
-import type { decodePayload as Decode, encodePayload as Encode, TypeResolver } from '../../firmware/formats';
+import type { ContentFormats } from '../../firmware/formats';
 import type { Path } from '../../firmware/model';
 import { fromHex, toHex } from '../../firmware/util/hex';
 
@@ -18,12 +18,12 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-export function describeFormats(cases: FormatsCase[], decode: typeof Decode, encode: typeof Encode, resolve: TypeResolver): unknown[] {
+export function describeFormats(cases: FormatsCase[], formats: ContentFormats): unknown[] {
   return cases.map((c) => {
     try {
-      const d = decode(c.format, fromHex(c.payload), c.base, resolve);
+      const d = formats.decode(c.format, fromHex(c.payload), c.base);
       if (!d.ok) return plain(d);
-      const e = encode(c.format, c.base, d.value.records, resolve);
+      const e = formats.encode(c.format, c.base, d.value.records);
       return plain({ decoded: d.value, encoded: e });
     } catch (e) {
       return { threw: String(e) };

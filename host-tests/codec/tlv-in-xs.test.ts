@@ -8,9 +8,7 @@ import { XsHost } from '../xs-harness/bridge';
 import { ACL, DEVICE, DEVICE_WITH_INSTANCE, SERVER, base, makeScript, replayInWasm } from '../native/tlv-script';
 import { describeFormats, type FormatsCase } from './tlv-cases';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
-import { getCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
-import { getTlvBackend, setTlvBackend } from '../../firmware/codec/backend';
-import { ContentFormat, decodePayload, encodePayload, defaultResolver } from '../../firmware/formats';
+import { ContentFormat, createFormats } from '../../firmware/formats';
 
 const viaJson = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -24,10 +22,11 @@ function cases(): FormatsCase[] {
   let x = 0x5eed;
   const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
   // The same Device instance in the other formats (SenML CBOR goes through cbor-x in XS).
-  const device = decodePayload(ContentFormat.TLV, Buffer.from(DEVICE, 'hex'), base(3, 0), defaultResolver);
+  const formats = createFormats();
+  const device = formats.decode(ContentFormat.TLV, Buffer.from(DEVICE, 'hex'), base(3, 0));
   assert.ok(device.ok);
   for (const format of [ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR, ContentFormat.LWM2M_JSON]) {
-    const e = encodePayload(format, base(3, 0), device.value.records, defaultResolver);
+    const e = formats.encode(format, base(3, 0), device.value.records);
     if (e.ok) spec.push({ format, payload: Buffer.from(e.value).toString('hex'), base: base(3, 0) });
   }
   assert.ok(spec.length >= 6, 'SenML JSON and CBOR encodings exist');
@@ -65,19 +64,8 @@ describe('TLV in XS (wasm2js build of tlv.wasm)', function () {
     it(`decodes and re-encodes the spec examples (TLV, SenML JSON/CBOR) and 600 mutations through formats over ${backend} in XS as V8 does over wasm`, async () => {
       const cs = cases();
       const inXs = await host.callJson<unknown[]>('formats', { backend, cases: cs });
-      // V8 with the codecs XS has: the wasm TLV build and the built-in CBOR codec, whatever
-      // another test of this process installed (the Node tools install cbor-x).
-      const previous = getTlvBackend();
-      const previousCbor = getCborCodec();
-      setTlvBackend(loadTlvWasm());
-      setCborCodec(undefined);
-      let inV8: unknown[];
-      try {
-        inV8 = viaJson(describeFormats(cs, decodePayload, encodePayload, defaultResolver));
-      } finally {
-        setTlvBackend(previous);
-        setCborCodec(previousCbor);
-      }
+      // V8 with the codecs XS has: the wasm TLV build and the built-in CBOR codec.
+      const inV8 = viaJson(describeFormats(cs, createFormats({ tlv: loadTlvWasm() })));
       assert.deepEqual(inXs, inV8);
       const first = inXs[0] as { encoded: { ok: boolean; value: string } };
       assert.equal(first.encoded.value, `hex:${DEVICE.toLowerCase()}`);

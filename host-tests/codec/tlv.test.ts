@@ -1,15 +1,18 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { setTlvBackend } from '../../firmware/codec/backend';
 import type { TlvBackend } from '../../firmware/codec/backend';
 import * as K from '../../firmware/codec/tlv-constants';
 import { TlvTs, TLV_MAX_PAYLOAD, TLV_MAX_ENTRIES } from '../../firmware/codec/tlv-ts';
-import { decodePayload, encodePayload, defaultResolver, ContentFormat } from '../../firmware/formats/index';
+import { builtinResolver as defaultResolver, ContentFormat } from '../../firmware/formats/index';
+import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatsOn } from '../support/formats';
 import type { ResourceRecord, TypeResolver } from '../../firmware/formats/index';
 import type { DataType, Path, Value } from '../../firmware/model/index';
 import { backends, hex, toHex, prng, mutate } from './helpers';
 
 const TLV = ContentFormat.TLV;
+/** The formats instance the cases run on: each describe makes its own over its backend. */
+let formats = formatsOn();
 // Core spec TLV examples (1.0 §6.4.3 / 1.1 §7.4.3): Device /3/0 as resources, as one object instance,
 // two Access Control instances (16-bit resource-instance id 310), one Server instance.
 const DEVICE = 'C800144F70656E204D6F62696C6520416C6C69616E6365C801164C69676874776569676874204D324D20436C69656E74C80209333435303030313233C303312E30860641000141010588070842000ED842011388870841007D42010384C10964C10A0F830B410000C40D5182428FC60E2B30323A3030C11055';
@@ -45,9 +48,9 @@ const testResolver: TypeResolver = (o, r) => o === 9999 && r < TYPES.length ? { 
   : o === 9999 && r >= 100 && r < 100 + TYPES.length ? { type: TYPES[r - 100], multiple: true } : defaultResolver(o, r);
 
 function roundTrip(base: Path, records: ResourceRecord[], resolve: TypeResolver = testResolver): ResourceRecord[] {
-  const e = encodePayload(TLV, base, records, resolve);
+  const e = formats.encode(TLV, base, records, resolve);
   assert.ok(e.ok, js(e));
-  const d = decodePayload(TLV, e.value, base, resolve);
+  const d = formats.decode(TLV, e.value, base, resolve);
   assert.ok(d.ok, js(d));
   return d.value.records;
 }
@@ -72,41 +75,40 @@ describe('codec: TLV constants agree between TypeScript and AssemblyScript', () 
 for (const [name, make] of backends) {
   describe(`codec: TLV through the ${name} backend`, () => {
     let be: TlvBackend;
-    before(() => { be = make(); setTlvBackend(be); });
-    after(() => setTlvBackend(undefined));
+    before(() => { be = make(); formats = formatsOn({ tlv: be }); });
 
     it('decodes the spec Device example at /3/0 (resources) and /3 (object instance)', () => {
-      const d = decodePayload(TLV, hex(DEVICE), { objectId: 3, instanceId: 0 }, defaultResolver);
+      const d = formats.decode(TLV, hex(DEVICE), { objectId: 3, instanceId: 0 }, defaultResolver);
       assert.ok(d.ok);
       assert.deepEqual(d.value.records, deviceRecords());
       assert.deepEqual(d.value.multipleResources.map((m) => m.resourceId), [6, 7, 8, 11]);
-      const d2 = decodePayload(TLV, hex(DEVICE_WITH_INSTANCE), { objectId: 3 }, defaultResolver);
+      const d2 = formats.decode(TLV, hex(DEVICE_WITH_INSTANCE), { objectId: 3 }, defaultResolver);
       assert.ok(d2.ok);
       assert.deepEqual(d2.value.records, deviceRecords());
       assert.deepEqual(d2.value.instances, [{ objectId: 3, instanceId: 0 }]);
     });
 
     it('encodes the spec Device example byte for byte at /3/0 and /3', () => {
-      const e = encodePayload(TLV, { objectId: 3, instanceId: 0 }, deviceRecords(), defaultResolver);
+      const e = formats.encode(TLV, { objectId: 3, instanceId: 0 }, deviceRecords(), defaultResolver);
       assert.ok(e.ok);
       assert.equal(toHex(e.value), DEVICE);
-      const e2 = encodePayload(TLV, { objectId: 3 }, deviceRecords(), defaultResolver);
+      const e2 = formats.encode(TLV, { objectId: 3 }, deviceRecords(), defaultResolver);
       assert.ok(e2.ok);
       assert.equal(toHex(e2.value), DEVICE_WITH_INSTANCE);
     });
 
     it('decodes and encodes the multiple-instance Access Control and Server examples byte for byte', () => {
-      const d = decodePayload(TLV, hex(ACL), { objectId: 2 }, defaultResolver);
+      const d = formats.decode(TLV, hex(ACL), { objectId: 2 }, defaultResolver);
       assert.ok(d.ok);
       assert.deepEqual(d.value.records, aclRecords());
       assert.deepEqual(d.value.instances, [{ objectId: 2, instanceId: 0 }, { objectId: 2, instanceId: 2 }]);
-      const e = encodePayload(TLV, { objectId: 2 }, aclRecords(), defaultResolver);
+      const e = formats.encode(TLV, { objectId: 2 }, aclRecords(), defaultResolver);
       assert.ok(e.ok);
       assert.equal(toHex(e.value), ACL);
-      const s = decodePayload(TLV, hex(SERVER), { objectId: 1 }, defaultResolver);
+      const s = formats.decode(TLV, hex(SERVER), { objectId: 1 }, defaultResolver);
       assert.ok(s.ok);
       assert.deepEqual(s.value.records, serverRecords());
-      const es = encodePayload(TLV, { objectId: 1 }, serverRecords(), defaultResolver);
+      const es = formats.encode(TLV, { objectId: 1 }, serverRecords(), defaultResolver);
       assert.ok(es.ok);
       assert.equal(toHex(es.value), SERVER);
     });
@@ -120,10 +122,10 @@ for (const [name, make] of backends) {
       ];
       const out = roundTrip({ objectId: 0 }, recs, defaultResolver);
       assert.deepEqual(out, recs);
-      const e = encodePayload(TLV, { objectId: 0 }, recs, defaultResolver);
+      const e = formats.encode(TLV, { objectId: 0 }, recs, defaultResolver);
       assert.ok(e.ok);
       assert.equal(e.value[0], 0x08);   // object instance, 8-bit id, 8-bit length
-      const d = decodePayload(TLV, e.value, { objectId: 0 }, defaultResolver);
+      const d = formats.decode(TLV, e.value, { objectId: 0 }, defaultResolver);
       assert.ok(d.ok);
       assert.deepEqual(d.value.instances, [{ objectId: 0, instanceId: 0 }, { objectId: 0, instanceId: 1 }]);
     });
@@ -151,7 +153,7 @@ for (const [name, make] of backends) {
 
     it('uses the smallest integer width, float32 when exact, and 16-bit ids', () => {
       const enc = (r: number, v: Value, id = 1) => {
-        const e = encodePayload(TLV, { objectId: 9999, instanceId: id }, [rec(9999, id, r, undefined, v)], testResolver);
+        const e = formats.encode(TLV, { objectId: 9999, instanceId: id }, [rec(9999, id, r, undefined, v)], testResolver);
         assert.ok(e.ok); return toHex(e.value);
       };
       assert.equal(enc(1, 127), 'C1017F');
@@ -169,22 +171,22 @@ for (const [name, make] of backends) {
     it('accepts 0/8/16/24-bit length fields, including non-minimal ones', () => {
       const base = { objectId: 9999, instanceId: 1 };
       for (const h of ['C30061626', 'C8000361626', 'D000000361626', 'D80000000361626']) {
-        const d = decodePayload(TLV, hex(h + '3'), base, testResolver);
+        const d = formats.decode(TLV, hex(h + '3'), base, testResolver);
         assert.ok(d.ok, h);
         assert.equal(d.value.records[0].value, 'abc');
       }
       // 16-bit resource id with 24-bit length
-      const d = decodePayload(TLV, hex('F8270F00000101'), { objectId: 9999, instanceId: 1 }, () => ({ type: 'integer', multiple: false }));
+      const d = formats.decode(TLV, hex('F8270F00000101'), { objectId: 9999, instanceId: 1 }, () => ({ type: 'integer', multiple: false }));
       assert.ok(d.ok);
       assert.deepEqual(d.value.records, [rec(9999, 1, 9999, undefined, 1)]);
     });
 
     it('keeps empty object instances and empty multiple resources, both ways', () => {
-      const e = encodePayload(TLV, { objectId: 9999 }, [], testResolver, {
+      const e = formats.encode(TLV, { objectId: 9999 }, [], testResolver, {
         instances: [{ objectId: 9999, instanceId: 4 }], multipleResources: [{ objectId: 9999, instanceId: 5, resourceId: 101 }] });
       assert.ok(e.ok);
       assert.equal(toHex(e.value), '0004' + '0205' + '8065');
-      const d = decodePayload(TLV, e.value, { objectId: 9999 }, testResolver);
+      const d = formats.decode(TLV, e.value, { objectId: 9999 }, testResolver);
       assert.ok(d.ok);
       assert.deepEqual(d.value.instances, [{ objectId: 9999, instanceId: 4 }, { objectId: 9999, instanceId: 5 }]);
       assert.deepEqual(d.value.multipleResources, [{ objectId: 9999, instanceId: 5, resourceId: 101 }]);
@@ -192,7 +194,7 @@ for (const [name, make] of backends) {
     });
 
     it('returns raw bytes for resources the resolver does not know', () => {
-      const d = decodePayload(TLV, hex('C10709'), { objectId: 4242, instanceId: 0 }, () => undefined);
+      const d = formats.decode(TLV, hex('C10709'), { objectId: 4242, instanceId: 0 }, () => undefined);
       assert.ok(d.ok);
       assert.deepEqual(d.value.records, [{ path: p(4242, 0, 7), value: new Uint8Array([9]), unknown: true }]);
     });
@@ -221,27 +223,27 @@ for (const [name, make] of backends) {
         ['C16505', base2, 'is multiple'],
       ];
       for (const [h, base, why] of bad) {
-        const d = decodePayload(TLV, hex(h), base, testResolver);
+        const d = formats.decode(TLV, hex(h), base, testResolver);
         assert.equal(d.ok, false, h);
-        if (!d.ok) { assert.equal(d.code, 128, h); assert.match(d.reason, new RegExp(why, 'i'), h); }
+        if (!d.ok) { assert.equal(formatErrorCode(d.kind), 128, h); assert.match(d.reason, new RegExp(why, 'i'), h); }
       }
     });
 
     it('answers 4.13 for payloads beyond the buffer bound and 4.06 for TLV at the root', () => {
-      const d = decodePayload(TLV, new Uint8Array(be.maxPayload + 1), { objectId: 9999, instanceId: 1 }, testResolver);
+      const d = formats.decode(TLV, new Uint8Array(be.maxPayload + 1), { objectId: 9999, instanceId: 1 }, testResolver);
       assert.equal(d.ok, false);
-      if (!d.ok) assert.equal(d.code, 141);
+      if (!d.ok) assert.equal(d.kind, 'too-large');
       const many = new Uint8Array((be.maxEntries + 1) * 2).fill(0); // empty object instances (kind 0, id 0, len 0)
-      const d2 = decodePayload(TLV, many, { objectId: 9999 }, testResolver);
+      const d2 = formats.decode(TLV, many, { objectId: 9999 }, testResolver);
       assert.equal(d2.ok, false);
-      const e = encodePayload(TLV, {}, [], testResolver);
+      const e = formats.encode(TLV, {}, [], testResolver);
       assert.equal(e.ok, false);
-      if (!e.ok) assert.equal(e.code, 134);
+      if (!e.ok) assert.equal(e.kind, 'not-acceptable');
     });
 
     it('survives 4000 seeded mutations of spec payloads: no throw, results equal the pure-TS reference', function () {
       this.timeout(20000);
-      const ref = new TlvTs();
+      const reference = formatsOn({ tlv: new TlvTs() });
       const rnd = prng(0xC0FFEE);
       const seeds: Array<[string, Path]> = [[DEVICE, { objectId: 3, instanceId: 0 }], [DEVICE_WITH_INSTANCE, { objectId: 3 }],
         [ACL, { objectId: 2 }], [SERVER, { objectId: 1 }]];
@@ -250,13 +252,10 @@ for (const [name, make] of backends) {
       for (let k = 0; k < 4000; k++) {
         const [h, base] = seeds[k % seeds.length];
         const m = mutate(hex(h), rnd);
-        setTlvBackend(be);
-        const a = decodePayload(TLV, m, base, defaultResolver);
-        setTlvBackend(ref);
-        const b = decodePayload(TLV, m, base, defaultResolver);
-        setTlvBackend(be);
+        const a = formats.decode(TLV, m, base, defaultResolver);
+        const b = reference.decode(TLV, m, base, defaultResolver);
         assert.deepEqual(a, b, toHex(m));
-        if (a.ok) ok++; else assert.ok(a.code === 128 || a.code === 141, String(a.code));
+        if (a.ok) ok++; else assert.ok(formatErrorCode(a.kind) === 128 || formatErrorCode(a.kind) === 141, a.kind);
       }
       assert.ok(ok > 50, `some mutations still decode (${ok})`);
       assert.equal((be.table.buffer as ArrayBuffer).byteLength, memBefore, 'memory did not grow');
@@ -265,14 +264,13 @@ for (const [name, make] of backends) {
 }
 
 describe('codec: TLV 24-bit lengths above the wasm bound (pure TS with large buffers)', () => {
-  after(() => setTlvBackend(undefined));
   it('round-trips a 70000-byte opaque value through a 24-bit length field', () => {
-    setTlvBackend(new TlvTs(1 << 18, 64, 1 << 18));
+    formats = formatsOn({ tlv: new TlvTs(1 << 18, 64, 1 << 18) });
     const v = new Uint8Array(70000).map((_, i) => (i * 7) & 0xff);
-    const e = encodePayload(TLV, { objectId: 9999, instanceId: 1 }, [rec(9999, 1, 5, undefined, v)], testResolver);
+    const e = formats.encode(TLV, { objectId: 9999, instanceId: 1 }, [rec(9999, 1, 5, undefined, v)], testResolver);
     assert.ok(e.ok);
     assert.equal(toHex(e.value.subarray(0, 5)), 'D8050111'.slice(0, 8) + '70');
-    const d = decodePayload(TLV, e.value, { objectId: 9999, instanceId: 1 }, testResolver);
+    const d = formats.decode(TLV, e.value, { objectId: 9999, instanceId: 1 }, testResolver);
     assert.ok(d.ok);
     assert.deepEqual(d.value.records[0].value, v);
   });

@@ -2,7 +2,7 @@
 // loopback UDP, named after the OMA ETS interoperability cases where one applies.
 import assert from 'node:assert/strict';
 import { Code } from '../../firmware/coap/message';
-import { ContentFormat, decodePayload, defaultResolver } from '../../firmware/formats';
+import { ContentFormat, createFormats } from '../../firmware/formats';
 import { formatPath } from '../../firmware/model/path';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { linkList, openDm, P, rec, values } from './helpers';
@@ -82,7 +82,7 @@ describe('dm: Device Management operations over loopback UDP', function () {
     // Read /1/0 in the format the client prefers (no Accept).
     const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, { method: Code.GET, path: ['1', '0'] });
     assert.equal(res.code, Code.CONTENT);
-    const dec = decodePayload(res.contentFormat!, res.payload, P('/1/0'), defaultResolver);
+    const dec = createFormats().decode(res.contentFormat!, res.payload, P('/1/0'));
     assert.ok(dec.ok);
     const v = Object.fromEntries(dec.value.records.map((x) => [formatPath(x.path), x.value]));
     assert.deepEqual([v['/1/0/2'], v['/1/0/3'], v['/1/0/6']], [101, 1010, true]);
@@ -262,7 +262,7 @@ describe('dm: Device Management operations over loopback UDP', function () {
       const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, { method: Code.GET, path: [o] });
       assert.equal(res.code, Code.CONTENT);
       assert.equal(res.contentFormat, ContentFormat.TLV);
-      const dec = decodePayload(res.contentFormat!, res.payload, P(`/${o}`), defaultResolver);
+      const dec = createFormats().decode(res.contentFormat!, res.payload, P(`/${o}`));
       assert.ok(dec.ok);
       assert.equal(dec.value.records.find((x) => x.path.resourceId === rid)!.value, v);
     }

@@ -1,7 +1,7 @@
 // Shared by the CBOR-in-XS entry and its test: a JSON-safe description of decode/encode results, so
 // XS and V8 outcomes compare with deepEqual (Maps, bytes, bigints, -0, NaN and Infinity spelled out).
 import { decodeCbor, encodeCbor } from '../../firmware/formats/cbor';
-import { decodePayload, encodePayload, defaultResolver } from '../../firmware/formats/index';
+import type { ContentFormats } from '../../firmware/formats/index';
 import type { Path } from '../../firmware/model/types';
 
 import { fromHex, toHex } from '../../firmware/util/hex';
@@ -32,12 +32,12 @@ export function describeRaw(inputs: string[]): unknown[] {
 
 export interface SenmlCase { payload: string; base: Path }
 
-/** SenML CBOR through the formats layer (with whatever CBOR codec is installed): decode, then re-encode. */
-export function describeSenml(cases: SenmlCase[]): unknown[] {
+/** SenML CBOR through a formats instance (and its CBOR codec): decode, then re-encode. */
+export function describeSenml(cases: SenmlCase[], formats: ContentFormats): unknown[] {
   return cases.map((c) => {
-    const d = decodePayload(112, fromHex(c.payload), c.base, defaultResolver);
-    if (!d.ok) return { code: d.code, reason: d.reason };
-    const e = encodePayload(112, c.base, d.value.records, defaultResolver);
+    const d = formats.decode(112, fromHex(c.payload), c.base);
+    if (!d.ok) return { kind: d.kind, reason: d.reason };
+    const e = formats.encode(112, c.base, d.value.records);
     return { records: describe(d.value.records), encoded: e.ok ? toHex(e.value) : `error:${e.reason}` };
   });
 }

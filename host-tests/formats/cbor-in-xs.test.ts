@@ -3,7 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { bundleForXs } from '../xs-harness/bundle';
 import { XsHost } from '../xs-harness/bridge';
-import { builtinCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
+import { builtinCborCodec } from '../../firmware/formats/cbor-codec';
+import { createFormats } from '../../firmware/formats/index';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 import { prng, mutate } from '../codec/helpers';
 import { APPENDIX_A, APPENDIX_A_REFUSED, RFC8428_PACK, LWM2M_DEVICE, LWM2M_SECURITY, COMPOSITE_PATHS, randomPack } from './cbor-vectors';
@@ -47,11 +48,8 @@ describe('CBOR in XS (built-in codec, as on the device)', function () {
     }
     const inXs = await host.callJson<{ codec: string; results: unknown[] }>('senml', cases);
     assert.equal(inXs.codec, 'built-in');
-    setCborCodec(builtinCborCodec);
-    const inV8 = viaJson(describeSenml(cases));
-    setCborCodec(createCborXCodec());
-    const inV8x = viaJson(describeSenml(valid));
-    setCborCodec(undefined);
+    const inV8 = viaJson(describeSenml(cases, createFormats({ cbor: builtinCborCodec })));
+    const inV8x = viaJson(describeSenml(valid, createFormats({ cbor: createCborXCodec() })));
     assert.deepEqual(inXs.results, inV8);
     assert.deepEqual(inXs.results.slice(0, 2), inV8x);
     assert.ok(inV8.slice(0, 2).every((r) => 'records' in (r as object)));

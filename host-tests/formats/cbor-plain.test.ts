@@ -1,8 +1,9 @@
 // Plain CBOR (Content-Format 60, Core 1.1 §7.4.3): one resource value per payload, with the type mapping
 // of the Core spec, through both CBOR codecs (built-in, as on the device, and cbor-x, as on Node).
 import { strict as assert } from 'node:assert';
-import { ContentFormat, decodePayload, defaultResolver, encodePayload, isSupportedFormat, type ResourceRecord } from '../../firmware/formats/index';
-import { setCborCodec } from '../../firmware/formats/cbor-codec';
+import { builtinResolver as defaultResolver, ContentFormat, createFormats, type ResourceRecord } from '../../firmware/formats/index';
+import { formatsOn } from '../support/formats';
+import { formatErrorCode } from '../../firmware/lwm2m/refusal';
 import { parsePath } from '../../firmware/model/path';
 import type { Path, Value } from '../../firmware/model/types';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
@@ -11,21 +12,22 @@ const P = (s: string): Path => parsePath(s)!;
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
 const toHex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 const CBOR = ContentFormat.CBOR;
+/** The instance the cases run on: each describe makes its own over its codec. */
+let formats = formatsOn();
 
 function enc(path: string, value: Value, rpath = path) {
   const rec: ResourceRecord = { path: P(rpath), value };
-  return encodePayload(CBOR, P(path), [rec], defaultResolver);
+  return formats.encode(CBOR, P(path), [rec], defaultResolver);
 }
 function dec(path: string, h: string) {
-  return decodePayload(CBOR, hex(h), P(path), defaultResolver);
+  return formats.decode(CBOR, hex(h), P(path), defaultResolver);
 }
 
 for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCodec()]] as const) {
   describe(`formats: plain CBOR (60) over the ${name} codec`, () => {
-    before(() => setCborCodec(codec));
-    after(() => setCborCodec(undefined));
+    before(() => { formats = formatsOn({ cbor: codec }); });
 
-    it('is a supported format', () => assert.ok(isSupportedFormat(CBOR)));
+    it('is a supported format', () => assert.ok(createFormats().isSupported(CBOR)));
 
     it('encodes each LwM2M data type with its CBOR major type', () => {
       const cases: Array<[string, Value, string]> = [
@@ -44,7 +46,7 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
       ];
       for (const [p, v, h] of cases) {
         const r = enc(p, v);
-        if (p === '/1/0/4') { assert.ok(!r.ok && r.code === 134, 'an executable has no value to answer'); continue; }
+        if (p === '/1/0/4') { assert.ok(!r.ok && r.kind === 'not-acceptable', 'an executable has no value to answer'); continue; }
         assert.ok(r.ok, `${p}: ${r.ok ? '' : r.reason}`);
         assert.equal(toHex(r.value), h, p);
       }
@@ -56,7 +58,7 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
       const ri = enc('/3/0/11/0', 0);
       assert.ok(ri.ok); assert.equal(toHex(ri.value), '00');
       // None of objects 0-7 has an Objlnk resource: the mapping is checked through a resolver.
-      const r = encodePayload(CBOR, P('/9/0/1'), [{ path: P('/9/0/1'), value: { objectId: 21, instanceId: 0 } }],
+      const r = formats.encode(CBOR, P('/9/0/1'), [{ path: P('/9/0/1'), value: { objectId: 21, instanceId: 0 } }],
         () => ({ type: 'objlnk', multiple: false }));
       assert.ok(r.ok); assert.equal(toHex(r.value), '6432313a30');
     });
@@ -89,7 +91,7 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
       for (const [p, v] of [['/1/0/1', 63], ['/1/0/6', true], ['/3/0/15', 'Europe/Paris'], ['/6/0/0', -33.875], ['/3/0/13', 1700000000]] as const) {
         const e = enc(p, v);
         assert.ok(e.ok);
-        const d = decodePayload(CBOR, e.value, P(p), defaultResolver);
+        const d = formats.decode(CBOR, e.value, P(p), defaultResolver);
         assert.ok(d.ok);
         assert.deepEqual(d.value.records[0].value, v);
       }
@@ -98,12 +100,12 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
     it('refuses a target wider than one value: 4.15 to decode, 4.06 to encode', () => {
       for (const p of ['/1', '/1/0', '/3/0/11']) {
         const d = dec(p, '01');
-        assert.ok(!d.ok && d.code === 143, `decode at ${p}`);
+        assert.ok(!d.ok && d.kind === 'unsupported', `decode at ${p}`);
       }
-      const inst = encodePayload(CBOR, P('/1/0'), [{ path: P('/1/0/0'), value: 1 }, { path: P('/1/0/1'), value: 2 }], defaultResolver);
-      assert.ok(!inst.ok && inst.code === 134);
-      const multi = encodePayload(CBOR, P('/3/0/11'), [{ path: P('/3/0/11/0'), value: 0 }], defaultResolver);
-      assert.ok(!multi.ok && multi.code === 134);
+      const inst = formats.encode(CBOR, P('/1/0'), [{ path: P('/1/0/0'), value: 1 }, { path: P('/1/0/1'), value: 2 }], defaultResolver);
+      assert.ok(!inst.ok && inst.kind === 'not-acceptable');
+      const multi = formats.encode(CBOR, P('/3/0/11'), [{ path: P('/3/0/11/0'), value: 0 }], defaultResolver);
+      assert.ok(!multi.ok && multi.kind === 'not-acceptable');
       assert.ok(!dec('/1/0/1/0', '01').ok, 'an instance of a single resource');
     });
 
@@ -123,7 +125,7 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
       ];
       for (const [p, h] of bad) {
         const r = dec(p, h);
-        assert.ok(!r.ok && r.code === 128, `${p} ${h}: ${r.ok ? 'accepted' : r.code}`);
+        assert.ok(!r.ok && formatErrorCode(r.kind) === 128, `${p} ${h}: ${r.ok ? 'accepted' : r.kind}`);
       }
     });
   });

@@ -3,10 +3,12 @@
 import { strict as assert } from 'node:assert';
 import { decodeCbor, encodeCbor, CBOR_DEFAULT_LIMITS } from '../../firmware/formats/cbor';
 import type { CborValue } from '../../firmware/formats/cbor';
-import { builtinCborCodec, getCborCodec, setCborCodec } from '../../firmware/formats/cbor-codec';
+import { builtinCborCodec } from '../../firmware/formats/cbor-codec';
 import type { CborCodec } from '../../firmware/formats/cbor-codec';
-import { createCborXCodec, installCborX } from '../../firmware/platform/node/cbor-x';
-import { decodePayload, encodePayload, defaultResolver } from '../../firmware/formats/index';
+import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
+import { builtinResolver, createFormats } from '../../firmware/formats/index';
+import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatsOn } from '../support/formats';
 import type { ResourceRecord } from '../../firmware/formats/index';
 import { parsePathList } from '../../firmware/lwm2m/composite';
 import type { Value } from '../../firmware/model/index';
@@ -14,7 +16,7 @@ import { prng, mutate, toHex, hex } from '../codec/helpers';
 import { M, APPENDIX_A, APPENDIX_A_REFUSED, RFC8428_PACK, RFC8428_VALUE, LWM2M_DEVICE, LWM2M_SECURITY, COMPOSITE_PATHS,
   randomPack } from './cbor-vectors';
 
-const R = defaultResolver;
+const R = builtinResolver;
 const cborx = createCborXCodec();
 const codecs: CborCodec[] = [builtinCborCodec, cborx];
 /** cbor-x as the Node codec configures it (maps as Map). */
@@ -199,38 +201,35 @@ describe('SenML CBOR shapes: built-in codec and cbor-x agree', () => {
   });
 
   for (const codec of codecs) {
-    describe(`decodePayload(112) and parsePathList through the ${codec.name} codec`, () => {
-      before(() => setCborCodec(codec));
-      after(() => setCborCodec(undefined));
+    describe(`SenML CBOR (112) and parsePathList through the ${codec.name} codec`, () => {
+      const formats = formatsOn({ cbor: codec });
 
       it('decodes the LwM2M Device and Security packs to typed records', () => {
-        const d = decodePayload(112, builtinCborCodec.encode(LWM2M_DEVICE), { objectId: 3, instanceId: 0 }, R);
+        const d = formats.decode(112, builtinCborCodec.encode(LWM2M_DEVICE), { objectId: 3, instanceId: 0 }, R);
         assert.ok(d.ok, d.ok ? '' : d.reason);
         assert.equal(d.value.records.length, 9);
         assert.deepEqual(d.value.records[6], { path: { objectId: 3, instanceId: 0, resourceId: 13 }, value: 1367491215 });
-        const s = decodePayload(112, cborx.encode(LWM2M_SECURITY), { objectId: 0, instanceId: 1 }, R);
+        const s = formats.decode(112, cborx.encode(LWM2M_SECURITY), { objectId: 0, instanceId: 1 }, R);
         assert.ok(s.ok, s.ok ? '' : s.reason);
         assert.deepEqual(s.value.records.map((r) => r.value),
           ['coaps://lwm2m.example.com:5684', false, 0, new Uint8Array([0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74]), new Uint8Array(16).fill(0xa5), 101, 2n ** 53n]);
       });
 
       it('parses a SenML CBOR composite path list', () => {
-        const p = parsePathList(112, builtinCborCodec.encode(COMPOSITE_PATHS));
+        const p = parsePathList(112, builtinCborCodec.encode(COMPOSITE_PATHS), codec);
         assert.deepEqual(p, { ok: true, paths: [{ objectId: 3, instanceId: 0, resourceId: 0 }, { objectId: 1, instanceId: 0 }, { objectId: 3, instanceId: 0, resourceId: 9 }] });
-        assert.equal(parsePathList(112, hex('ff')).ok, false);
+        assert.equal(parsePathList(112, hex('ff'), codec).ok, false);
       });
 
-      it('encodePayload(112) output decodes to the same records with the other codec', () => {
+      it('SenML CBOR output decodes to the same records with the other codec', () => {
         const recs: ResourceRecord[] = LWM2M_DEVICE.map((m, i) => ({
           path: { objectId: 3, instanceId: 0, resourceId: Number(String(m.get(0)).split('/')[0]), ...(String(m.get(0)).includes('/') ? { resourceInstanceId: Number(String(m.get(0)).split('/')[1]) } : {}) },
           value: (m.get(2) ?? m.get(3)) as Value,
         }));
-        const e = encodePayload(112, { objectId: 3, instanceId: 0 }, recs, R);
+        const e = formats.encode(112, { objectId: 3, instanceId: 0 }, recs, R);
         assert.ok(e.ok);
         const other = codec === cborx ? builtinCborCodec : cborx;
-        setCborCodec(other);
-        const d = decodePayload(112, e.value, { objectId: 3, instanceId: 0 }, R);
-        setCborCodec(codec);
+        const d = formatsOn({ cbor: other }).decode(112, e.value, { objectId: 3, instanceId: 0 }, R);
         assert.ok(d.ok, d.ok ? '' : d.reason);
         assert.deepEqual(d.value.records, recs);
       });
@@ -242,10 +241,10 @@ describe('SenML CBOR shapes: built-in codec and cbor-x agree', () => {
         let ok = 0;
         for (let k = 0; k < 5000; k++) {
           const j = k % 3;
-          const d = decodePayload(112, mutate(bases[j], rnd), paths[j], R);
+          const d = formats.decode(112, mutate(bases[j], rnd), paths[j], R);
           if (d.ok) ok++;
-          else { assert.equal(d.code, 128); assert.notEqual(d.reason, 'payload does not decode'); }
-          parsePathList(112, mutate(bases[j], rnd));
+          else { assert.equal(formatErrorCode(d.kind), 128); assert.notEqual(d.reason, 'payload does not decode'); }
+          parsePathList(112, mutate(bases[j], rnd), codec);
         }
         assert.ok(ok > 0, 'some mutations still decode');
       });
@@ -253,16 +252,12 @@ describe('SenML CBOR shapes: built-in codec and cbor-x agree', () => {
   }
 });
 
-describe('CBOR codec seam', () => {
-  afterEach(() => setCborCodec(undefined));
-
-  it('defaults to the built-in codec; installCborX installs cbor-x; undefined restores the default', () => {
-    assert.equal(getCborCodec(), builtinCborCodec);
-    const c = installCborX();
-    assert.equal(getCborCodec(), c);
+describe('CBOR codec port', () => {
+  it('a formats instance defaults to the built-in codec and runs on the one it was given', () => {
+    assert.equal(createFormats().cbor, builtinCborCodec);
+    const c = createCborXCodec();
     assert.equal(c.name, 'cbor-x');
-    setCborCodec(undefined);
-    assert.equal(getCborCodec().name, 'built-in');
+    assert.equal(createFormats({ cbor: c }).cbor, c);
   });
 
   it('the built-in codec throws on bad input behind the interface (the contract SenML CBOR catches)', () => {

@@ -19,8 +19,7 @@ import { CoapEndpoint, type CoapResponse } from '../../firmware/coap/endpoint';
 import type { IncomingRequest, ResponseSpec } from '../../firmware/coap/api';
 import { Code, codeString } from '../../firmware/coap/message';
 import { CipherSuite, ContentType, HandshakeType } from '../../firmware/dtls/constants';
-import { ContentFormat, decodePayload } from '../../firmware/formats';
-import { resolveType } from '../../firmware/lwm2m/resolver';
+import { ContentFormat, createFormats } from '../../firmware/formats';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node/index';
 import type { DatagramTransport, Logger } from '../../firmware/platform/ports';
@@ -31,6 +30,9 @@ import { LwM2MServer } from '../../host/lwm2m-server';
 import { PskStore } from '../../host/psk-store';
 import { PeerProcess, loopbackDtls, until } from '../dtls/peer-process';
 import { buildMbedtlsPeers, type MbedtlsPeers } from './mbedtls/build';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 const SUITES = [
   { peer: 'ccm8', id: CipherSuite.TLS_PSK_WITH_AES_128_CCM_8, mbedtls: 'TLS-PSK-WITH-AES-128-CCM-8' },
@@ -216,7 +218,7 @@ describe('interop: DTLS 1.2 PSK with mbedTLS (libmbedtls-dev)', function () {
       ops.push(`${codeString(req.method)} ${path}`);
       if (req.method === Code.DELETE) return { code: Code.DELETED };
       if (req.method === Code.PUT && path === '/0') {
-        const d = decodePayload(req.contentFormat ?? -1, req.payload, { objectId: 0 }, resolveType);
+        const d = formats.decode(req.contentFormat ?? -1, req.payload, { objectId: 0 });
         assert.ok(d.ok);
         for (const r of d.value.records) written[`/0/${r.path.instanceId}/${r.path.resourceId}`] = r.value as Uint8Array;
         return { code: Code.CHANGED };

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/client';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
-import { installTlv } from '../../host/runtime';
 import { ensureLeshan, startLeshanServer, stopAllJava, type LeshanEventStream, type LeshanServerHandle } from './leshan/harness';
 
 const EP = 'xs-lwm2m-queue';
@@ -36,7 +35,6 @@ describe('Queue Mode with Leshan: a sleeping client is reached after its next wa
     await ensureLeshan();
     leshan = await startLeshanServer();
     events = await leshan.rest.events(EP);
-    installTlv(quiet);
     udp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     client = new LwM2MClient({
       endpointName: EP, transport: udp, timers: nodeTimers, random: nodeRandom, log: consoleLogger(process.env.QUEUE_LOG ? 'debug' : 'error'), wallClock: nodeWallClock,

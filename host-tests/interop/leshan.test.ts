@@ -11,7 +11,7 @@ import { FORM_FULL } from '../../firmware/lwm2m/register-fallback';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
-import { installTlv, resolveHost } from '../../host/runtime';
+import { resolveHost } from '../../host/runtime';
 import {
   LESHAN_VERSION,
   bootstrapConfig,
@@ -98,7 +98,6 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
       await step('bootstrap from Leshan', 'TLV', async () => {
         await bs.rest.setConfig(EP, bootstrapConfig({ serverUri: server.coapUri, shortServerId: 123, lifetime: 120, contentFormat: 'TLV' }));
         // as host/runtime.ts startNodeClient, but keeping the socket so the test can close it
-        installTlv(quiet);
         clientUdp = await openUdp({ port: 0, address: '127.0.0.1', log: quiet });
         client = new LwM2MClient({
           endpointName: EP, transport: clientUdp, timers: nodeTimers, random: nodeRandom, log: quiet,

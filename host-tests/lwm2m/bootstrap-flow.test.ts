@@ -2,14 +2,16 @@
 // network in virtual time.
 import assert from 'node:assert/strict';
 import { Code } from '../../firmware/coap/message';
-import { ContentFormat, decodePayload, encodePayload } from '../../firmware/formats';
+import { ContentFormat, createFormats } from '../../firmware/formats';
 import { getObjectDef } from '../../firmware/model/objects';
-import { resolveType } from '../../firmware/lwm2m/resolver';
 import { OBJ } from '../../firmware/lwm2m/ids';
 import type { ObjectTree } from '../../firmware/lwm2m/object-tree';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { accountRecords } from '../../host/bootstrap-server';
 import { openRig, type Rig, type RigKind } from '../support/rig';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 function snapshot(t: ObjectTree): string {
   const o: Record<string, unknown> = {};
@@ -88,7 +90,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       assert.equal((await rig.settle(c.request(peer, { method: Code.DELETE, path: ['0', '0'] })))?.code, Code.BAD_REQUEST);
       // Write a new account and finish: the old instances stay gone.
       for (const [oid, records] of accountRecords({ servers: [{ uri: rig.serverUris[0], ssid: 101, lifetime: 300 }] })) {
-        const enc = encodePayload(ContentFormat.TLV, { objectId: oid }, records, resolveType);
+        const enc = formats.encode(ContentFormat.TLV, { objectId: oid }, records);
         assert.ok(enc.ok);
         const r = await rig.settle(c.request(peer, { method: Code.PUT, path: [String(oid)], contentFormat: ContentFormat.TLV, payload: enc.ok ? enc.value : undefined }));
         assert.equal(r?.code, Code.CHANGED);
@@ -111,11 +113,11 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       const peer = { address: rig.clientTransport.address, port: rig.clientTransport.port };
       assert.equal((await rig.settle(c.request(peer, { method: Code.DELETE, path: [] })))?.code, Code.DELETED);
       // A Server instance with no Security instance for its ssid: no usable account.
-      const srv = encodePayload(ContentFormat.TLV, { objectId: 1, instanceId: 0 }, [
+      const srv = formats.encode(ContentFormat.TLV, { objectId: 1, instanceId: 0 }, [
         { path: { objectId: 1, instanceId: 0, resourceId: 0 }, value: 77 },
         { path: { objectId: 1, instanceId: 0, resourceId: 1 }, value: 60 },
         { path: { objectId: 1, instanceId: 0, resourceId: 7 }, value: 'U' },
-      ], resolveType);
+      ]);
       assert.ok(srv.ok);
       assert.equal((await rig.settle(c.request(peer, { method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.TLV, payload: srv.ok ? srv.value : undefined })))?.code, Code.CHANGED);
       const fin = await rig.settle(c.request(peer, { method: Code.POST, path: ['bs'] }));
@@ -126,7 +128,7 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       // The Bootstrap-Server may delete and start again in the same sequence.
       assert.equal((await rig.settle(c.request(peer, { method: Code.DELETE, path: [] })))?.code, Code.DELETED);
       for (const [oid, records] of accountRecords({ servers: [{ uri: rig.serverUris[0], ssid: 101, lifetime: 120 }] })) {
-        const enc = encodePayload(ContentFormat.SENML_JSON, { objectId: oid }, records, resolveType);
+        const enc = formats.encode(ContentFormat.SENML_JSON, { objectId: oid }, records);
         const r = await rig.settle(c.request(peer, { method: Code.PUT, path: [String(oid)], contentFormat: ContentFormat.SENML_JSON, payload: enc.ok ? enc.value : undefined }));
         assert.equal(r?.code, Code.CHANGED);
       }
@@ -170,11 +172,11 @@ describe('bootstrap interface answers', () => {
 
   it('LightweightM2M-1.1-int-8: Bootstrap-Read is limited to /1 and /2', async () => {
     const send = await session();
-    const write = encodePayload(ContentFormat.TLV, { objectId: 1 }, accountRecords({ servers: [{ uri: 'coap://127.0.0.5', ssid: 5, lifetime: 99 }] })[1][1], resolveType);
+    const write = formats.encode(ContentFormat.TLV, { objectId: 1 }, accountRecords({ servers: [{ uri: 'coap://127.0.0.5', ssid: 5, lifetime: 99 }] })[1][1]);
     assert.equal((await send({ method: Code.PUT, path: ['1'], contentFormat: ContentFormat.TLV, payload: write.ok ? write.value : undefined }))?.code, Code.CHANGED);
     const r1 = await send({ method: Code.GET, path: ['1'], accept: ContentFormat.TLV });
     assert.equal(r1?.code, Code.CONTENT);
-    const dec = decodePayload(ContentFormat.TLV, r1!.payload, { objectId: 1 }, resolveType);
+    const dec = formats.decode(ContentFormat.TLV, r1!.payload, { objectId: 1 });
     assert.ok(dec.ok && dec.value.records.some((r) => r.path.resourceId === 1 && r.value === 99));
     assert.equal((await send({ method: Code.GET, path: ['1', '0'], accept: ContentFormat.SENML_JSON }))?.code, Code.CONTENT);
     assert.equal((await send({ method: Code.GET, path: ['2'] }))?.code, Code.CONTENT);

@@ -3,8 +3,7 @@
 // LwM2M Server, on loopback UDP and in virtual time, also on a lossy network.
 import assert from 'node:assert/strict';
 import { Code, encodeMessage, Type } from '../../firmware/coap/message';
-import { ContentFormat, encodePayload } from '../../firmware/formats';
-import { resolveType } from '../../firmware/lwm2m/resolver';
+import { ContentFormat, createFormats } from '../../firmware/formats';
 import { OBJ, SEC } from '../../firmware/lwm2m/ids';
 import { accountSecurity } from '../../firmware/lwm2m/accounts';
 import type { Logger } from '../../firmware/platform/ports';
@@ -15,6 +14,9 @@ import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { PskStore } from '../../host/psk-store';
 import { silentLogger } from '../../firmware/platform/ports';
 import { RIG_BS_PSK_KEY, openRig, rigServerPskKey, type Rig, type RigKind } from '../support/rig';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 /** Every log line, to look for secrets and for what the client says. */
 function recordingLogger(): Logger & { lines: string[] } {
@@ -208,7 +210,7 @@ describe('coaps in virtual time: resumption, refusals, secrets', function () {
         const peer = req.peer;
         void (async () => {
           const put = async (oid: number, recs: typeof writes) => {
-            const enc = encodePayload(ContentFormat.TLV, { objectId: oid }, recs, resolveType);
+            const enc = formats.encode(ContentFormat.TLV, { objectId: oid }, recs);
             assert.ok(enc.ok);
             return rig.manualBs!.request(peer, { method: Code.PUT, path: [String(oid)], contentFormat: ContentFormat.TLV, payload: enc.value });
           };

@@ -11,7 +11,7 @@ import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/client';
 import { decodeMessage, OptionNumber } from '../../firmware/coap/message';
 import { openUdp, nodeRandom, nodeTimers } from '../../firmware/platform/node';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
-import { getTlvBackend, setTlvBackend } from '../../firmware/codec/backend';
+import { createFormats } from '../../firmware/formats';
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer, type OperationResult } from '../../host/lwm2m-server';
@@ -99,12 +99,11 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
 
   it('runs the flow with the client in Node (the reference)', async () => {
     wire = [];
-    const previous = getTlvBackend();
-    setTlvBackend(loadTlvWasm());
     const events: string[] = [];
     const t = await openUdp({ address: '127.0.0.1', port: 0 });
     const client = new LwM2MClient({
       ...flowClientOptions(EP, bsUri), transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+      formats: createFormats({ tlv: loadTlvWasm() }),   // the codecs XS has: the same tlv.wasm, the built-in CBOR
       onEvent: (e: ClientEvent) => events.push(e.type === 'state' ? `state ${e.state}` : e.type),
     });
     try {
@@ -116,7 +115,6 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
       await until(() => !server.clients.has(EP), 5000, 'de-registration');
       results.node = { wire, reads, tree: JSON.parse(JSON.stringify(tree)), events };
     } finally {
-      setTlvBackend(previous);
       t.close();   // LwM2MClient.stop() closes its CoAP endpoint, not the socket
     }
     assert.equal((results.node.reads['/3/0'] as { code: string }).code, '2.05');

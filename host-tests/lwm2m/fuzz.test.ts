@@ -7,13 +7,15 @@
 import assert from 'node:assert/strict';
 import { Code, encodeMessage, OptionNumber, Type, type CoapOption } from '../../firmware/coap/message';
 import { stringOption, uintOption } from '../../firmware/coap/options';
-import { ContentFormat, encodePayload } from '../../firmware/formats/index';
-import { resolveType } from '../../firmware/lwm2m/resolver';
+import { ContentFormat, createFormats } from '../../firmware/formats/index';
 import { getObjectDef } from '../../firmware/model/objects';
 import type { ObjectTree } from '../../firmware/lwm2m/object-tree';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { SeededRandom } from '../support/seeded-random';
 import { openRig, type Rig } from '../support/rig';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 const METHODS = [Code.GET, Code.GET, Code.POST, Code.PUT, Code.PUT, Code.DELETE, Code.FETCH, Code.IPATCH, 0x1f];
 const SEGMENTS = ['bs', 'rd', 'dp', '0', '0', '1', '1', '2', '3', '4', '5', '6', '9999', '65535', '65536', 'x', '', '-1', '1.5', '7', '10', '13'];
@@ -50,7 +52,7 @@ function randomPayload(r: SeededRandom, format: number | undefined, path: string
     { path: { objectId: oid, instanceId: iid, resourceId: 0 }, value: oid === 0 ? `coap://127.0.0.${r.int(9)}:5683` : r.int(70000) },
     { path: { objectId: oid, instanceId: iid, resourceId: 1 }, value: oid === 0 ? r.int(2) === 0 : r.int(1000) },
   ];
-  const enc = encodePayload(format === undefined || format === 9999 ? ContentFormat.SENML_JSON : format, { objectId: oid }, records, resolveType);
+  const enc = formats.encode(format === undefined || format === 9999 ? ContentFormat.SENML_JSON : format, { objectId: oid }, records);
   return enc.ok ? enc.value : utf8Encode(`[{"n":"/${oid}/${iid}/${r.int(30)}","v":${r.int(9)}}]`);
 }
 

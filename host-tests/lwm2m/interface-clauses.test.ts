@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import type { RequestOptions } from '../../firmware/coap/api';
 import { Code } from '../../firmware/coap/message';
-import { ContentFormat, encodePayload } from '../../firmware/formats/index';
+import { ContentFormat, createFormats } from '../../firmware/formats/index';
 import { OBJ } from '../../firmware/lwm2m/ids';
-import { resolveType } from '../../firmware/lwm2m/resolver';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { accountRecords } from '../../host/bootstrap-server';
 import { openRig, type Rig } from '../support/rig';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 const peerOf = (rig: Rig) => ({ address: rig.clientTransport.address, port: rig.clientTransport.port });
 const serverKey = (rig: Rig, i: number) => rig.serverUris[i].slice('coap://'.length).replace(':', '/');
@@ -31,7 +33,7 @@ describe('Bootstrap interface, clause by clause', () => {
 
   async function writeAccount(send: Awaited<ReturnType<typeof session>>, format: number = ContentFormat.TLV): Promise<void> {
     for (const [oid, records] of accountRecords({ servers: [{ uri: rig.serverUris[0], ssid: 101, lifetime: 300 }] })) {
-      const enc = encodePayload(format, { objectId: oid }, records, resolveType);
+      const enc = formats.encode(format, { objectId: oid }, records);
       assert.ok(enc.ok);
       assert.equal((await send({ method: Code.PUT, path: [String(oid)], contentFormat: format, payload: enc.value }))?.code, Code.CHANGED);
     }

@@ -6,13 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { Code, Type, encodeMessage } from '../../firmware/coap/message';
 import { stringOption, uintOption } from '../../firmware/coap/options';
 import { OptionNumber } from '../../firmware/coap/message';
-import { ContentFormat, encodePayload } from '../../firmware/formats';
-import { resolveType } from '../../firmware/lwm2m/resolver';
+import { ContentFormat, createFormats } from '../../firmware/formats';
 import { toHex } from '../../firmware/util/hex';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { describeDatagram } from '../../host/coap-trace';
 import { serverAccountRecords } from '../../firmware/lwm2m/account-records';
 import { ManagedProcess } from '../support/managed-process';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 const bin = fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url));
 const peer = { address: '127.0.0.1', port: 5683 };
@@ -38,7 +40,7 @@ describe('CoAP trace lines (--log debug)', () => {
   it('a Bootstrap-Write of /0 shows its size, never its bytes (the PSK is in them)', () => {
     const key = Uint8Array.from({ length: 16 }, (_, i) => 0x30 + i);
     const records = serverAccountRecords(1, 0, { uri: 'coaps://192.0.2.1:5684', ssid: 1, psk: { identity: utf8Encode('id-1'), key } }).security;
-    const enc = encodePayload(ContentFormat.TLV, { objectId: 0 }, records, resolveType);
+    const enc = formats.encode(ContentFormat.TLV, { objectId: 0 }, records);
     assert.ok(enc.ok);
     const msg = encodeMessage({ type: Type.CON, code: Code.PUT, messageId: 1, token: Uint8Array.of(9), options: [stringOption(OptionNumber.URI_PATH, '0'), uintOption(OptionNumber.CONTENT_FORMAT, ContentFormat.TLV)], payload: enc.value });
     const line = describeDatagram('out', msg, peer);

@@ -11,7 +11,6 @@ import { ContentFormat } from '../../firmware/formats';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { BootstrapServer, type BootstrapEvent } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
-import { installTlv } from '../../host/runtime';
 import { ManagedProcess } from '../support/managed-process';
 
 const EP = 'node-example-1';
@@ -37,7 +36,6 @@ describe('the Node example app on the npm package (plain node, own objects, Rebo
   const bootstraps = () => bsEvents.filter((e) => e.type === 'request').length;
 
   before(async () => {
-    installTlv(quiet);
     stateDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-node-example-'));
     bsUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     srvUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });

@@ -86,7 +86,7 @@ describe('server prompt (driven through its input stream)', () => {
   });
 
   it('refuses an unknown format instead of falling back to TLV', async () => {
-    assert.deepEqual(await cmd(`read ${EP} /3/0 xml`), ['unknown format "xml": use one of tlv, senml-json, senml-cbor, json, text, opaque, cbor']);
+    assert.deepEqual(await cmd(`read ${EP} /3/0 xml`), ['unknown format "xml": use one of text, opaque, cbor, senml-json, senml-cbor, tlv, json']);
   });
 
   it('shows a Time as a date beside its seconds, and units after numbers', async () => {

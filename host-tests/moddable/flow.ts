@@ -8,13 +8,15 @@
 // the registration id, the Observe sequence numbers, Current Time /3/0/13).
 import assert from 'node:assert/strict';
 import { decodeMessage, OptionNumber, codeString } from '../../firmware/coap/message';
-import { ContentFormat, decodePayload } from '../../firmware/formats';
-import { resolveType } from '../../firmware/lwm2m/resolver';
+import { ContentFormat, createFormats } from '../../firmware/formats';
 import { formatPath, parsePath } from '../../firmware/model/path';
 import type { DatagramTransport } from '../../firmware/platform/ports';
 import { toHex } from '../../firmware/util/hex';
 import { utf8Decode } from '../../firmware/util/utf8';
 import type { LwM2MServer, ServerEvent, OperationResult } from '../../host/lwm2m-server';
+
+/** Test payloads in the default codecs, typed by the built-in definitions. */
+const formats = createFormats();
 
 /** One CoAP message as a server saw it, normalised. */
 export interface WireEntry { at: string; type: number; code: string; options: Array<[number, string]>; payload: string }
@@ -81,7 +83,7 @@ function maskedPayload(payload: Uint8Array, contentFormat: number | undefined, p
   if (path === undefined || contentFormat === undefined || payload.length === 0) return toHex(payload);
   if (!(CURRENT_TIME.startsWith(path) || path === CURRENT_TIME)) return toHex(payload);
   const p = parsePath(path);
-  const dec = p ? decodePayload(contentFormat, payload, p, resolveType) : undefined;
+  const dec = p ? formats.decode(contentFormat, payload, p) : undefined;
   if (!dec?.ok) return toHex(payload);
   return JSON.stringify(dec.value.records.map((r) => {
     const at = formatPath(r.path);

@@ -20,7 +20,6 @@ import { toHex } from '../../firmware/util/hex';
 import { BootstrapServer, type BootstrapEvent } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { PskStore } from '../../host/psk-store';
-import { installTlv } from '../../host/runtime';
 import { deviceManagementFlow, until } from './flow';
 import { LinFirmware, memoryPeaks } from './lin-run';
 import { buildLin, findSdk, type Sdk } from './sdk';
@@ -68,7 +67,6 @@ describe('firmware over coaps (DTLS PSK) on the Moddable Linux runtime with the 
     const found = findSdk();
     if ('missing' in found) throw new Error(found.missing);
     sdk = found;
-    installTlv(quiet);
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-coaps-'));
     const bsPlain = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     const bsSecure = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });

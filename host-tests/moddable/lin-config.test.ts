@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
-import { installTlv } from '../../host/runtime';
 import { until } from './flow';
 import { LinFirmware } from './lin-run';
 import { buildLin, findSdk, type Sdk } from './sdk';
@@ -28,7 +27,6 @@ describe('bad bootstrap configuration on the Moddable Linux runtime: a clear sto
     const found = findSdk();
     if ('missing' in found) throw new Error(found.missing);
     sdk = found;
-    installTlv(quiet);
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-config-'));
   });
 

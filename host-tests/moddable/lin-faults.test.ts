@@ -21,7 +21,6 @@ import { toHex } from '../../firmware/util/hex';
 import { PskStore } from '../../host/psk-store';
 import { BootstrapServer, type BootstrapEvent } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
-import { installTlv } from '../../host/runtime';
 import { MemoryFlash } from '../support/memory-flash';
 import { sha256 } from '../update/support/images';
 import { FaultyLink, answerTo, isRequest } from './faulty-link';
@@ -119,7 +118,6 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     const found = findSdk();
     if ('missing' in found) throw new Error(found.missing);
     sdk = found;
-    installTlv(quiet);
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-faults-'));
     bsSock = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     srvSock = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
@@ -422,7 +420,6 @@ describe('the firmware over coaps under faults on the Moddable Linux runtime', f
     const found = findSdk();
     if ('missing' in found) throw new Error(found.missing);
     sdk = found;
-    installTlv(quiet);
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-faults-coaps-'));
     for (let i = 0; i < 4; i++) sockets.push(await openUdp({ address: '127.0.0.1', port: 0, log: quiet }));
     const [bsPlain, bsSecure, srvPlain, srvSecure] = sockets as [UdpTransport, UdpTransport, UdpTransport, UdpTransport];

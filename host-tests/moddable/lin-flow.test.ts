@@ -22,7 +22,6 @@ import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type Udp
 import { DEVICE_COAP_BOUNDS } from '../../firmware/platform/moddable/device-config';
 import { BootstrapServer, type BootstrapEvent } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
-import { installTlv } from '../../host/runtime';
 import { MemoryFlash } from '../support/memory-flash';
 import { resourceValue, startLeshanServer, stopAllJava, type LeshanServerHandle } from '../interop/leshan/harness';
 import { WireRecorder, deviceManagementFlow, until, type WireEntry } from './flow';
@@ -67,7 +66,6 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     const found = findSdk();
     if ('missing' in found) throw new Error(found.missing);
     sdk = found;
-    installTlv(quiet);
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-flash-'));
     bsUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     srvUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });

@@ -23,7 +23,6 @@ import { toHex } from '../../firmware/util/hex';
 import { BootstrapServer, type BootstrapEvent } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
 import { PskStore } from '../../host/psk-store';
-import { installTlv } from '../../host/runtime';
 import { until } from './flow';
 import { LinDevice } from './lin-device';
 import { memoryPeaks } from './lin-run';
@@ -59,7 +58,6 @@ describe('Queue Mode with deep sleep on the Moddable Linux runtime (coaps with a
     const found = findSdk();
     if ('missing' in found) throw new Error(found.missing);
     sdk = found;
-    installTlv(quiet);
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-sleep-'));
     for (let i = 0; i < 2; i++) {
       const plain = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });

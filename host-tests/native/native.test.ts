@@ -13,8 +13,9 @@ import { readFileSync } from 'node:fs';
 import { buildAllNative, formatSizes, type NativeBuild } from '../../build/c-test/native-checks';
 import { boundsScript, makeScript, replayInWasm, TLV_DEVICE_WASM_URL } from './tlv-script';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
-import { getTlvBackend, setTlvBackend } from '../../firmware/codec/backend';
-import { ContentFormat, decodePayload, encodePayload } from '../../firmware/formats';
+import { ContentFormat } from '../../firmware/formats';
+import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatsOn } from '../support/formats';
 import { TLV_TOO_LARGE, TLV_TOO_MANY } from '../../firmware/codec/tlv-constants';
 import { DEVICE_MAX_REASSEMBLY_SIZE } from '../../firmware/platform/moddable/device-config';
 import { Code } from '../../firmware/coap/message';
@@ -98,22 +99,19 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
     ]);
   });
 
-  it('answers a TLV over the device bound with 4.13 through the formats layer (the backend the device installs)', () => {
-    const previous = getTlvBackend();
-    setTlvBackend(loadTlvWasm(deviceWasm));
-    try {
+  it('answers a TLV over the device bound with 4.13 through the formats layer (the backend the device uses)', () => {
+    const formats = formatsOn({ tlv: loadTlvWasm(deviceWasm) });
+    {
       const at = { objectId: 9999, instanceId: 0 };
       const tlv = (n: number) => Uint8Array.from([0xd0, 0x05, n >> 8, n & 0xff, ...new Uint8Array(n)]);
       const max = loadTlvWasm(deviceWasm).maxPayload;
-      const ok = decodePayload(ContentFormat.TLV, tlv(max - 4), at, () => ({ type: 'opaque', multiple: false }));
+      const ok = formats.decode(ContentFormat.TLV, tlv(max - 4), at, () => ({ type: 'opaque', multiple: false }));
       assert.ok(ok.ok, `${max}-byte TLV decodes`);
-      const big = decodePayload(ContentFormat.TLV, tlv(max - 3), at, () => ({ type: 'opaque', multiple: false }));
-      assert.ok(!big.ok && big.code === REQUEST_ENTITY_TOO_LARGE, JSON.stringify(big));
-      const enc = encodePayload(ContentFormat.TLV, at, [{ path: { ...at, resourceId: 5 }, value: new Uint8Array(max - 3) }],
+      const big = formats.decode(ContentFormat.TLV, tlv(max - 3), at, () => ({ type: 'opaque', multiple: false }));
+      assert.ok(!big.ok && formatErrorCode(big.kind) === REQUEST_ENTITY_TOO_LARGE, JSON.stringify(big));
+      const enc = formats.encode(ContentFormat.TLV, at, [{ path: { ...at, resourceId: 5 }, value: new Uint8Array(max - 3) }],
         () => ({ type: 'opaque', multiple: false }));
-      assert.ok(!enc.ok && enc.code === REQUEST_ENTITY_TOO_LARGE, JSON.stringify(enc));
-    } finally {
-      setTlvBackend(previous);
+      assert.ok(!enc.ok && formatErrorCode(enc.kind) === REQUEST_ENTITY_TOO_LARGE, JSON.stringify(enc));
     }
   });
 

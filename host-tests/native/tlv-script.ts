@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { TlvBackend } from '../../firmware/codec/backend';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
-import { getTlvBackend, setTlvBackend } from '../../firmware/codec/backend';
-import { ContentFormat, decodePayload, encodePayload, defaultResolver } from '../../firmware/formats';
+import { builtinResolver as defaultResolver, ContentFormat } from '../../firmware/formats';
+import { formatsOn } from '../support/formats';
 import type { ResourceRecord, TypeResolver } from '../../firmware/formats';
 import type { DataType, Path, Value } from '../../firmware/model';
 import { ENTRY_WORDS, E_TYPE, C_DATA, C_LENGTH } from '../../firmware/codec/tlv-constants';
@@ -88,14 +88,13 @@ function prng(seed: number): () => number {
  *  (recorded over build/out/tlv.wasm or the given module, whose bounds the script then fits). */
 export function makeScript(wasm?: Uint8Array): string[] {
   const script: string[] = [];
-  const previous = getTlvBackend();
   const backend = loadTlvWasm(wasm);
-  setTlvBackend(recordingBackend(backend, script));
-  try {
+  const formats = formatsOn({ tlv: recordingBackend(backend, script) });
+  {
     for (const [payload, at] of [[DEVICE, base(3, 0)], [DEVICE_WITH_INSTANCE, base(3)], [ACL, base(2)], [SERVER, base(1)]] as const) {
-      const d = decodePayload(TLV, unhex(payload), at, defaultResolver);
+      const d = formats.decode(TLV, unhex(payload), at, defaultResolver);
       assert.ok(d.ok, `spec example decodes at ${JSON.stringify(at)}`);
-      const e = encodePayload(TLV, at, d.value.records, defaultResolver);
+      const e = formats.encode(TLV, at, d.value.records, defaultResolver);
       assert.ok(e.ok);
       assert.equal(Buffer.from(e.value).toString('hex').toUpperCase(), payload, 'spec example re-encodes byte for byte');
     }
@@ -112,9 +111,9 @@ export function makeScript(wasm?: Uint8Array): string[] {
       [rec(100, 'a', 0), rec(100, 'b', 65534), rec(101, -5, 7), rec(103, 1.5, 1)],
     ];
     for (const records of limits) {
-      const e = encodePayload(TLV, base(9999, 0), records, resolver);
+      const e = formats.encode(TLV, base(9999, 0), records, resolver);
       assert.ok(e.ok, JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
-      assert.ok(decodePayload(TLV, e.value, base(9999, 0), resolver).ok);
+      assert.ok(formats.decode(TLV, e.value, base(9999, 0), resolver).ok);
     }
     // Seeded mutations: decode through formats (structure + values) at the depths the spec allows.
     const rnd = prng(0x7c0d);
@@ -129,10 +128,8 @@ export function makeScript(wasm?: Uint8Array): string[] {
         else if (r < 0.8) b.splice(j, 1);
         else b.length = j;
       }
-      decodePayload(TLV, Uint8Array.from(b), at, defaultResolver);
+      formats.decode(TLV, Uint8Array.from(b), at, defaultResolver);
     }
-  } finally {
-    setTlvBackend(previous);
   }
   return script;
 }

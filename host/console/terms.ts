@@ -1,6 +1,7 @@
 // CoAP response-code and Content-Format names, so the prompt, the console API
-// and the page say "4.05 Method Not Allowed (senml-json)" rather than bare numbers.
-// Plain data: the page bundle imports it too.
+// and the page say "4.05 Method Not Allowed (senml-json)" rather than bare numbers. The format names
+// come from the content-format registry (firmware/formats/registry.ts).
+import { ContentFormat, FORMAT_ENTRIES } from '../../firmware/formats';
 
 /** RFC 7252 §12.1.2 and RFC 7959 / 8132 response codes, by their "c.dd" text. */
 const CODE_NAMES: Record<string, string> = {
@@ -24,16 +25,14 @@ export function isSuccess(code: string): boolean {
 }
 
 /** The Content-Formats a request can ask for, by the names the prompt and the API take (LwM2M Core §7.2). */
-export const FORMAT_IDS: Readonly<Record<string, number>> = Object.freeze({
-  'tlv': 11542, 'senml-json': 110, 'senml-cbor': 112, 'json': 11543, 'text': 0, 'opaque': 42, 'cbor': 60,
-});
+export const FORMAT_IDS: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(FORMAT_ENTRIES.map((e) => [e.word, e.id])));
 
 /** Formats a composite operation can carry (SenML only, Transport §6.4.6). */
-export const COMPOSITE_FORMATS: readonly string[] = Object.freeze(['senml-cbor', 'senml-json']);
+export const COMPOSITE_FORMATS: readonly string[] = Object.freeze(FORMAT_ENTRIES.filter((e) => e.shape === 'composite').map((e) => e.word));
 
 const FORMAT_NAMES: Record<number, string> = {
-  ...Object.fromEntries(Object.entries(FORMAT_IDS).map(([n, id]) => [id, n])),
-  40: 'link-format', 1542: 'tlv (1.0)', 1543: 'json (1.0)',
+  ...Object.fromEntries(FORMAT_ENTRIES.flatMap((e) => [[e.id, e.word], ...e.aliases.map((a) => [a, `${e.word} (1.0)`])])),
+  [ContentFormat.LINK_FORMAT]: 'link-format',
 };
 
 /** "senml-json" for 110; "format 1234" for one without a name; undefined when there was none. */

@@ -1,10 +1,9 @@
-// Node CBOR codec: the npm package cbor-x behind the core's CborCodec seam (formats/cbor-codec.ts).
+// Node CBOR codec: the npm package cbor-x behind the core's CborCodec port (formats/cbor-codec.ts).
 // Configured for plain RFC 8949 output: no record/structure extension, no tag 64 on byte strings,
 // no tag 259 on maps, preferred-size map heads for plain objects; maps decode as Map (integer SenML
 // labels survive) and 64-bit integers as bigint (cbor-x's default without int64AsNumber).
 import { Decoder, Encoder } from 'cbor-x';
 import type { CborCodec } from '../../formats/cbor-codec';
-import { setCborCodec } from '../../formats/cbor-codec';
 
 export function createCborXCodec(): CborCodec {
   const decoder = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
@@ -22,13 +21,4 @@ export function createCborXCodec(): CborCodec {
       return decoder.decode(b);
     },
   };
-}
-
-let codec: CborCodec | undefined;
-
-/** Installs the cbor-x codec for SenML CBOR (content format 112) and composite path lists. */
-export function installCborX(): CborCodec {
-  codec ??= createCborXCodec();
-  setCborCodec(codec);
-  return codec;
 }

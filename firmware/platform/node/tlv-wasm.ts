@@ -1,10 +1,9 @@
 // Node TLV backend: the AssemblyScript codec compiled to build/out/tlv.wasm (npm run build),
-// loaded synchronously so the client can install it before anything decodes. The boundary
+// loaded synchronously so a formats instance can be created with it before anything decodes. The boundary
 // adapter is the one the device (wasm2c) and XS (wasm2js) use too.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TlvBackend } from '../../codec/backend';
-import { setTlvBackend } from '../../codec/backend';
 import { TlvLinearBackend, type TlvLinearExports } from '../../codec/tlv-linear';
 
 export const TLV_WASM_URL = new URL('../../../build/out/tlv.wasm', import.meta.url);
@@ -24,11 +23,4 @@ export function loadTlvWasm(bytes?: Uint8Array): TlvBackend {
   const x = new WA.Instance(new WA.Module(code), {}).exports as unknown as WasmExports;
   // The memory is fixed at one page (no memory.grow), so views made once never detach.
   return new TlvLinearBackend('wasm', { ...x, memory: () => x.memory.buffer });
-}
-
-/** Loads the wasm codec and makes it the backend formats/tlv uses. */
-export function installNodeTlv(): TlvBackend {
-  const b = loadTlvWasm();
-  setTlvBackend(b);
-  return b;
 }

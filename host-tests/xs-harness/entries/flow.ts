@@ -6,14 +6,13 @@ import {
   emitEvent, installXsHost, jsonBytes as json, openXsUdp, parseJsonBytes as parse, registerCall,
   xsLogger, xsRandom, xsTimers,
 } from '../port/host';
-import { installWasm2jsTlv } from '../port/tlv';
+import { createWasm2jsTlv } from '../port/tlv';
 import type { LwM2MClient } from '../../../firmware/lwm2m/client';
 import { assembleDevice } from '../../../firmware/lwm2m/device-assembly';
 import type { Logger } from '../../../firmware/platform/ports';
 import { flowClientOptions, snapshotTree } from '../../lwm2m/flow-scenario';
 
 installXsHost();
-installWasm2jsTlv(tlvJs);
 
 let client: LwM2MClient | null = null;
 
@@ -31,7 +30,7 @@ registerCall('start', (p) => {
   verbose = !!o.verbose;
   const transport = openXsUdp({ address: '127.0.0.1' });
   const { wallClock, ...options } = flowClientOptions(o.endpointName, o.bsUri);
-  client = assembleDevice({ transport, timers: xsTimers, random: xsRandom, log, wallClock }, {
+  client = assembleDevice({ transport, timers: xsTimers, random: xsRandom, log, wallClock, tlv: createWasm2jsTlv(tlvJs) }, {
     ...options,
     onEvent: (e) => emitEvent('client', json(e)),
   }).client;

@@ -3,9 +3,8 @@
 import * as tlvJs from 'xs:tlv-wasm2js';
 import { installXsHost, jsonBytes as json, parseJsonBytes as parse, registerCall } from '../port/host';
 import { createWasm2jsTlv } from '../port/tlv';
-import { setTlvBackend } from '../../../firmware/codec/backend';
 import { TlvTs } from '../../../firmware/codec/tlv-ts';
-import { decodePayload, encodePayload, defaultResolver } from '../../../firmware/formats';
+import { createFormats } from '../../../firmware/formats';
 import { replay } from '../../codec/tlv-replay';
 import { describeFormats, type FormatsCase } from '../../codec/tlv-cases';
 
@@ -15,6 +14,5 @@ registerCall('replay', (p) => json(replay(tlvJs, parse<string[]>(p))));
 
 registerCall('formats', (p) => {
   const { backend, cases } = parse<{ backend: 'wasm2js' | 'ts'; cases: FormatsCase[] }>(p);
-  setTlvBackend(backend === 'wasm2js' ? createWasm2jsTlv(tlvJs) : new TlvTs());
-  return json(describeFormats(cases, decodePayload, encodePayload, defaultResolver));
+  return json(describeFormats(cases, createFormats({ tlv: backend === 'wasm2js' ? createWasm2jsTlv(tlvJs) : new TlvTs() })));
 });

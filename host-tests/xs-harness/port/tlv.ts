@@ -1,7 +1,7 @@
 // The TLV backend for the core in XS on the host. XS has no WebAssembly, so
 // the same tlv.wasm arrives as JavaScript (binaryen wasm2js); the bundle
 // passes its exports in. Same adapter as the device's native C.
-import { setTlvBackend, type TlvBackend } from '../../../firmware/codec/backend';
+import type { TlvBackend } from '../../../firmware/codec/backend';
 import { TlvLinearBackend } from '../../../firmware/codec/tlv-linear';
 
 export interface Wasm2jsTlvExports {
@@ -23,10 +23,4 @@ export function createWasm2jsTlv(x: Wasm2jsTlvExports): TlvBackend {
     decodeValues: (count) => x.decodeValues(count),
     encode: (count, limit) => x.encode(count, limit),
   });
-}
-
-export function installWasm2jsTlv(x: Wasm2jsTlvExports): TlvBackend {
-  const b = createWasm2jsTlv(x);
-  setTlvBackend(b);
-  return b;
 }
