@@ -8,6 +8,7 @@
 import { Code, OptionNumber, type CoapMessage, type CoapOption } from './message';
 import { encodeBlock, getBlock, getSize1, szxToSize, uintOption, type BlockValue } from './options';
 import { EMPTY } from './compose';
+import { toHex } from '../util/hex';
 import type { ResponseSpec } from './api';
 import type { ClientExchange, ServerExchange } from './exchange';
 import type { StackContext } from './stack-context';
@@ -55,8 +56,7 @@ export function requestKey(peerKey: string, m: CoapMessage): string {
   let k = `${peerKey}|${m.code}`;
   for (const o of m.options) {
     if (BLOCK_OPTIONS.has(o.number)) continue;
-    k += `|${o.number}:`;
-    for (let i = 0; i < o.value.length; i++) k += o.value[i].toString(16).padStart(2, '0');
+    k += `|${o.number}:${toHex(o.value)}`;
   }
   return k;
 }

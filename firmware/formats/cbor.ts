@@ -15,7 +15,7 @@
 //
 // One file for both directions on purpose: they share the limits, the head
 // encoding and the module-level cursor state that keeps the codec allocation-free.
-import { utf8DecodeStrict } from '../util/utf8';
+import { utf8DecodeStrict, utf8Length } from '../util/utf8';
 
 export type CborValue = number | bigint | string | boolean | null | Uint8Array | CborValue[] | Map<number | string, CborValue>;
 
@@ -261,17 +261,6 @@ function bigHeadSize(n: bigint): number {
   return n < 0x100000000n ? headSize(Number(n)) : 9;
 }
 
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n++;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
-    else n += 3;   // BMP, or a lone surrogate written as U+FFFD (as utf8Encode does)
-  }
-  return n;
-}
 
 function isFloat32(x: number): boolean {
   return Math.fround(x) === x || x !== x;   // NaN: float32 quiet NaN

@@ -21,6 +21,7 @@
 
 import type { Flash, Logger } from '../platform/ports';
 import { silentLogger } from '../platform/ports';
+import { bytesEqual } from '../util/bytes';
 import {
   ALIGN, FORMAT_VERSION, MAX_VALUE_LENGTH, RECORD_HEADER_SIZE, RECORD_OVERHEAD, SECTOR_HEADER_SIZE,
   ENTRY_HEADER_SIZE, align, encodeRecord, encodeSectorHeader, entrySize, forEachEntry,
@@ -487,8 +488,7 @@ export class RecordStore {
     const len = loc % LOC;
     if (len !== value.length) return false;
     const cur = this.read((loc - len) / LOC, len);
-    for (let i = 0; i < len; i++) if (cur[i] !== value[i]) return false;
-    return true;
+    return bytesEqual(cur, value);
   }
 
   private isBlank(s: number): boolean {
