@@ -31,7 +31,7 @@ export interface BootstrapContext {
 
 const BOOTSTRAP_READABLE = new Set<number>([OBJ.SERVER, OBJ.ACCESS_CONTROL]);
 
-export class BootstrapSession {
+export class BootstrapSequence {
   readonly working: ObjectTree;
   /** Set by a 2.04 Bootstrap-Finish; the caller commits it. */
   finished: ObjectTree | undefined;

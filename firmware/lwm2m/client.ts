@@ -16,16 +16,16 @@ import { factoryTree, type ClientEvent, type ClientOptions } from './client-conf
 import { CoapEndpoint } from '../coap/endpoint';
 import { Code, codeString, methodName } from '../coap/message';
 import { exchangeLifetime, maxTransmitWait, resolveParams } from '../coap/params';
-import { createFormats, encodeLinkFormat, FORMAT_ENTRIES, type ContentFormats, type Link } from '../formats/index';
+import { createFormats, type ContentFormats } from '../formats/index';
 import { parsePath } from '../model/path';
 import type { Path, Value } from '../model/types';
-import { accountSecurity, bootstrapAccount, serverAccounts } from './accounts';
+import { bootstrapAccount, serverAccounts } from './accounts';
 import { DtlsMux } from '../dtls/mux';
 import { FirmwareUpdate } from './firmware-update';
 import { firmwareObject } from './fw-object';
 import type { ApplyLimits } from './apply';
 import { BootstrapJobs } from './bootstrap-jobs';
-import { BootstrapSession } from './bootstrap-interface';
+import { BootstrapSequence } from './bootstrap-interface';
 import { transition, type Accounts, type ClientAction, type ClientInput, type ClientState } from './client-states';
 import type { ConsistencyOptions } from './consistency';
 import { deviceObject, installDevice } from './device-object';
@@ -41,10 +41,12 @@ import type { Registration } from './registration';
 import { RegisterForms } from './register-forms';
 import { ServerSet, samePeer, type ServerSetReport } from './server-set';
 import { QueueLink } from './queue-mode';
-import { SleepKeeper, type Resumption } from './sleep-keeper';
-import { configFingerprint, type KeptPeer } from './sleep-state';
+import { SleepKeeper } from './sleep-keeper';
+import { resumeAfterSleep, retainForSleep, type SleepingParts } from './sleep-retention';
 import { servesPeer } from './own-peers';
-import { isIpLiteral, type ServerUri } from './server-uri';
+import type { ServerUri } from './server-uri';
+import { packagePeer, resolvePeer, securePeer } from './peers';
+import { objectLinks } from './object-links';
 import { utf8Decode } from '../util/utf8';
 
 export type { ClientState } from './client-states';
@@ -53,8 +55,6 @@ export type * from './object-api';
 
 /** How long a Read waits for a handler's asynchronous value by default, ms (ClientOptions.readTimeout). */
 export const DEFAULT_READ_TIMEOUT = 2000;
-/** Registration payload content formats (Core §6.2.1 `ct` on the root link): every format of the registry. */
-const SUPPORTED_FORMATS = FORMAT_ENTRIES.map((e) => e.id).join(' ');
 /** Default bounds of what a Write or Create may add. */
 const DEFAULT_LIMITS: ApplyLimits = Object.freeze({ maxInstancesPerObject: 8, maxResourceInstances: 16 });
 
@@ -65,8 +65,8 @@ export class LwM2MClient {
   state: ClientState = 'stopped';
   /** The running configuration and object data. */
   running = new ObjectTree();
-  private session: BootstrapSession | undefined;
-  private sessionOrigin: 'client' | 'server' = 'client';
+  private sequence: BootstrapSequence | undefined;
+  private sequenceOrigin: 'client' | 'server' = 'client';
   private bsPeer: Peer | undefined;
   /** Set by the Bootstrap-Request Trigger: a failed bootstrap then returns to the running accounts. */
   private fallbackToRegistration = false;
@@ -83,7 +83,7 @@ export class LwM2MClient {
   readonly firmware: FirmwareUpdate | undefined;
   /** Queue Mode's radio (ClientOptions.queueMode): undefined when the client always listens. */
   readonly queue: QueueLink | undefined;
-  /** Queue Mode with retained memory: the session kept across deep sleeps. */
+  /** Queue Mode with retained memory: the registrations, observations and DTLS sessions kept across deep sleeps. */
   private readonly keeper: SleepKeeper | undefined;
   /** The objects served: the client's own (0, 1, 2, 3, and 5 with firmware) and the application's (ClientOptions.objects). */
   readonly objects: ObjectRegistry;
@@ -102,7 +102,7 @@ export class LwM2MClient {
       nextWake: () => minDefined(this.servers.nextUpdateIn(), this.dm.reporting.nextDueIn()),
       woke: () => { this.keeper?.awake(); this.dm.reporting.flush(); },
       changed: (on) => this.emit({ type: 'radio', on }),
-      sleeping: (next) => this.retainSession(next),
+      sleeping: (next) => this.retainForSleep(next),
     }, o.queueMode.power) : undefined;
     const link = this.queue ?? o.transport;
     this.secure = o.dtls ? new DtlsMux({ ...o.dtls, transport: link, timers: o.timers, random: o.random, log: o.log }) : undefined;
@@ -112,7 +112,7 @@ export class LwM2MClient {
     this.firmware = o.firmware ? new FirmwareUpdate({
       tree: () => this.running, changed: (p) => this.dm.notifyChanged(p), log: o.log, timers: o.timers, endpoint: this.endpoint,
       runningVersion: () => o.device?.firmwareVersion ?? '', dtls: this.secure !== undefined,
-      peerFor: (uri, ssid) => this.packagePeer(uri, ssid),
+      peerFor: (uri, ssid) => packagePeer(this.running, this.secure, o.resolveHost, uri, ssid),
     }, o.firmware) : undefined;
     this.servers = new ServerSet({
       endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
@@ -133,7 +133,7 @@ export class LwM2MClient {
       sequenceTimeout: o.bootstrapSequenceTimeout !== undefined ? o.bootstrapSequenceTimeout * 1000 : exchangeLifetime(params),
     }, (job) => {
       if (job === 'request') void this.dispatch({ type: 'bootstrap-due' });
-      else if (job === 'sequence') this.abortSession('no Bootstrap-Finish in time');
+      else if (job === 'sequence') this.abortSequence('no Bootstrap-Finish in time');
       else this.purgeBootstrapAccount();
     });
     this.dm = new DeviceManagement({
@@ -241,7 +241,7 @@ export class LwM2MClient {
     this.epoch++;
     this.servers.abandon();
     this.jobs.cancelAll();
-    this.session = undefined;
+    this.sequence = undefined;
     this.endpoint.close();
     this.dm.reporting?.cancelAll();
     this.secure?.abandon();
@@ -260,7 +260,7 @@ export class LwM2MClient {
     this.servers.abandon();
     this.jobs.cancelAll();
     this.dm.reporting?.cancelAll();
-    this.session = undefined;
+    this.sequence = undefined;
     this.endpoint.close();
     this.secure?.detach();
     this.queue?.stop();
@@ -295,7 +295,7 @@ export class LwM2MClient {
     this.servers.abandon();
     this.jobs.cancelAll();
     this.dm.reporting?.cancelAll();
-    this.session = undefined;
+    this.sequence = undefined;
     this.secure?.closeSessions();
     this.setState('stopped');
   }
@@ -361,7 +361,7 @@ export class LwM2MClient {
       case 'shut-down':
         this.jobs.cancelAll();
         this.dm.reporting?.cancelAll();
-        this.session = undefined;
+        this.sequence = undefined;
         return undefined;
     }
   }
@@ -371,7 +371,7 @@ export class LwM2MClient {
   private route(req: IncomingRequest): ResponseSpec | null | Promise<ResponseSpec> {
     if (this.state === 'stopped') return null;
     const fromBs = this.bsPeer !== undefined && samePeer(req.peer, this.bsPeer);
-    if (this.session) {
+    if (this.sequence) {
       // During bootstrap only the Bootstrap-Server is served (Core §5.2.7).
       if (!fromBs) {
         this.o.log.debug(`client: ignored ${methodName(req.method)} /${req.path.join('/')} from ${req.peer.address}:${req.peer.port} during bootstrap`);
@@ -386,7 +386,7 @@ export class LwM2MClient {
       const opening = opensSequence(req);
       if (opening !== true) return opening;
       this.o.log.info('client: server-initiated bootstrap');
-      this.openSession('server');
+      this.openSequence('server');
       return this.bootstrapRequest(req);
     }
     const reg = this.servers.registeredFor(req.peer);
@@ -399,13 +399,13 @@ export class LwM2MClient {
   }
 
   private bootstrapRequest(req: IncomingRequest): ResponseSpec {
-    const s = this.session!;
+    const s = this.sequence!;
     this.jobs.armSequenceTimeout();
     const res = s.handle(req);
     this.emit({ type: 'bootstrap-operation', method: req.method === Code.POST ? 'FINISH' : methodName(req.method), path: '/' + req.path.join('/'), code: codeString(res.code) });
     if (s.finished) {
       // Commit once the 2.04 is on its way: the server then knows the configuration is taken.
-      return { ...res, sent: () => { if (this.session === s) void this.dispatch({ type: 'finish-sent' }); } };
+      return { ...res, sent: () => { if (this.sequence === s) void this.dispatch({ type: 'finish-sent' }); } };
     }
     if (req.method === Code.POST && res.code === Code.NOT_ACCEPTABLE) {
       this.emit({ type: 'bootstrap-finished', ok: false, diagnostic: utf8Decode(res.payload ?? new Uint8Array(0)) });
@@ -431,32 +431,32 @@ export class LwM2MClient {
     if (!peer) { this.bootstrapFailed(`cannot resolve ${acct.uri.host}`, 'client'); return; }
     if (!this.securePeer(peer, acct.securityInstance, acct.uri)) { this.bootstrapFailed('the Bootstrap-Server Account cannot be used', 'client'); return; }
     this.bsPeer = peer;
-    const session = this.openSession('client');
+    const sequence = this.openSequence('client');
     const uri = `${acct.uri.scheme}://${acct.uri.host}:${acct.uri.port}`;
     this.emit({ type: 'bootstrap-request', uri });
     const failure = await this.jobs.request(peer, uri);
-    if (this.session !== session || failure === undefined) return;
+    if (this.sequence !== sequence || failure === undefined) return;
     // No answer, but the server may already be writing (its 2.04 lost): keep going then.
-    if (failure.startsWith('Bootstrap-Request failed') && session.requests > 0) return;
-    this.abortSession(failure);
+    if (failure.startsWith('Bootstrap-Request failed') && sequence.requests > 0) return;
+    this.abortSequence(failure);
   }
 
-  private openSession(origin: 'client' | 'server'): BootstrapSession {
-    this.sessionOrigin = origin;
-    this.session = new BootstrapSession(this.running, { log: this.o.log, objects: this.objects, formats: this.formats, consistency: this.consistency, limits: this.limits });
+  private openSequence(origin: 'client' | 'server'): BootstrapSequence {
+    this.sequenceOrigin = origin;
+    this.sequence = new BootstrapSequence(this.running, { log: this.o.log, objects: this.objects, formats: this.formats, consistency: this.consistency, limits: this.limits });
     void this.dispatch({ type: 'sequence-opened', origin });
-    return this.session;
+    return this.sequence;
   }
 
   /** Drops the working copy: the running configuration is untouched. */
-  private abortSession(reason: string): void {
-    if (!this.session) return;
-    this.session = undefined;
+  private abortSequence(reason: string): void {
+    if (!this.sequence) return;
+    this.sequence = undefined;
     this.jobs.cancelSequenceTimeout();
     const kept = serverAccounts(this.running).length > 0 ? 'the running configuration is kept' : 'no configuration yet';
     this.o.log.warn(`client: bootstrap aborted: ${reason}; ${kept}`);
     this.emit({ type: 'bootstrap-aborted', reason });
-    this.bootstrapFailed(reason, this.sessionOrigin);
+    this.bootstrapFailed(reason, this.sequenceOrigin);
   }
 
   private bootstrapFailed(reason: string, origin: 'client' | 'server'): void {
@@ -464,8 +464,8 @@ export class LwM2MClient {
   }
 
   private commitBootstrap(): void {
-    const config = this.session?.finished;
-    this.session = undefined;
+    const config = this.sequence?.finished;
+    this.sequence = undefined;
     this.jobs.cancelSequenceTimeout();
     if (!config) return;
     installDevice(config, this.o.device ?? {});
@@ -517,61 +517,23 @@ export class LwM2MClient {
     // Peers of accounts that are gone stop being secured (and their sessions end).
     this.secure?.retain(this.bsPeer ? [...resolved.map((r) => r.peer), this.bsPeer] : resolved.map((r) => r.peer));
     const kept = this.keeper?.claim();
-    if (kept && this.resumeSession(resolved, kept)) return;
+    if (kept && this.keeper && resumeAfterSleep(this.sleepingParts(this.keeper), resolved, kept)) return;
     this.servers.start(resolved);
   }
 
   // ---------------------------------------------------------- deep sleep
 
-  /**
-   * The radio goes off: what a deep sleep keeps goes to the retained memory (sleep-state.ts). Only a client
-   * registered with every server keeps anything; otherwise the next boot registers again.
-   */
-  private retainSession(nextWakeMs: number | undefined): boolean {
-    if (!this.keeper || this.state !== 'registered' || this.session) return false;
-    const registrations = this.servers.keep();
-    if (!registrations) return false;
-    const peers: KeptPeer[] = [];
-    for (const r of this.servers.registered) {
-      const dtls = this.secure?.keep(r.peer.address, r.peer.port);
-      if (dtls) peers.push({ ssid: r.ssid, address: r.peer.address, port: r.peer.port, dtls });
-    }
-    const { mid, observeSeq } = this.endpoint.counters;
-    const ok = this.keeper.retain({
-      fingerprint: configFingerprint(this.running, this.o.endpointName), nextWakeMs, mid, observeSeq, registrations,
-      observations: this.dm.reporting.keep((rel) => this.endpoint.keepRelation(rel)), peers,
-    });
-    for (const p of peers) { p.dtls.resumable?.masterSecret.fill(0); p.dtls.session?.keyBlock.fill(0); }
-    return ok;
+  /** The radio goes off (Queue Mode with retained memory): what a deep sleep keeps goes there (sleep-retention.ts). */
+  private retainForSleep(nextWakeMs: number | undefined): boolean {
+    if (!this.keeper || this.state !== 'registered' || this.sequence) return false;
+    return retainForSleep(this.sleepingParts(this.keeper), nextWakeMs);
   }
 
-  /**
-   * After a deep sleep: the registrations, observations and DTLS sessions the retained memory kept, for the
-   * servers of this configuration; false (nothing changed but the CoAP counters) when they do not all fit.
-   */
-  private resumeSession(resolved: Array<{ account: ReturnType<typeof serverAccounts>[number]; peer: Peer }>, kept: Resumption): boolean {
-    const { state, sleptMs } = kept;
-    // Whatever happens next, no Message ID or Observe sequence number of before the sleep is used again.
-    this.endpoint.counters = { mid: state.mid, observeSeq: state.observeSeq };
-    for (const p of state.peers) {
-      if (resolved.some((r) => r.account.ssid === p.ssid && r.peer.address === p.address && r.peer.port === p.port)) {
-        this.secure?.resumeKept(p.address, p.port, p.dtls, sleptMs);
-      }
-      p.dtls.resumable?.masterSecret.fill(0);
-      p.dtls.session?.keyBlock.fill(0);
-    }
-    if (!this.servers.resume(resolved, state.registrations, sleptMs)) {
-      this.o.log.info('client: the kept registrations do not match the servers; registering again');
-      return false;
-    }
-    const observations = this.dm.reporting.resume(state.observations, (ssid, k) => {
-      const reg = this.servers.registered.find((r) => r.ssid === ssid);
-      return reg ? this.endpoint.resumeRelation(reg.peer, k) : null;
-    }, sleptMs);
-    const planned = state.nextWakeMs === undefined ? '' : ` (planned ${Math.round(state.nextWakeMs / 1000)} s)`;
-    this.o.log.info(`client: awake after ${Math.round(sleptMs / 1000)} s of deep sleep${planned}: ${state.registrations.length} registration(s) and ${observations} observation(s) kept`);
-    this.queue?.wake('awake after a deep sleep');
-    return true;
+  private sleepingParts(keeper: SleepKeeper): SleepingParts {
+    return {
+      keeper, servers: this.servers, secure: this.secure, endpoint: this.endpoint, reporting: this.dm.reporting,
+      queue: this.queue, running: this.running, endpointName: this.o.endpointName, log: this.o.log,
+    };
   }
 
   /** De-registers from every server at once; an event for each that was registered. */
@@ -588,17 +550,7 @@ export class LwM2MClient {
   }
 
   /** Registration payload (Core §6.2.1): root link, then objects and instances; never the Security object. */
-  objectLinks(): string {
-    const links: Link[] = [{ target: '/', attrs: [['rt', 'oma.lwm2m'], ['ct', SUPPORTED_FORMATS]] }];
-    for (const oid of [...this.supported].sort((a, b) => a - b)) {
-      if (oid === OBJ.SECURITY) continue;
-      const version = this.objects.def(oid)?.version ?? '1.0';
-      const iids = this.running.instanceIds(oid);
-      if (version !== '1.0' || iids.length === 0) links.push({ target: `/${oid}`, attrs: version !== '1.0' ? [['ver', version]] : [] });
-      for (const iid of iids) links.push({ target: `/${oid}/${iid}`, attrs: [] });
-    }
-    return encodeLinkFormat(links);
-  }
+  objectLinks(): string { return objectLinks(this.objects, this.running); }
 
   // --------------------------------------------------- application data (DM)
 
@@ -644,40 +596,12 @@ export class LwM2MClient {
     }
   }
 
-  // --------------------------------------------------------------- helpers
+  // --------------------------------------------------------------- peers
 
-  private async resolve(uri: ServerUri): Promise<Peer | undefined> {
-    if (isIpLiteral(uri.host)) return { address: uri.host, port: uri.port };
-    if (uri.host === 'localhost' && !this.o.resolveHost) return { address: '127.0.0.1', port: uri.port };
-    const address = await this.o.resolveHost?.(uri.host);
-    return address ? { address, port: uri.port } : undefined;
-  }
+  private resolve(uri: ServerUri): Promise<Peer | undefined> { return resolvePeer(uri, this.o.resolveHost); }
 
-  /** Where a Package URI's file is fetched from: coaps with the PSK of the server that wrote the URI. */
-  private async packagePeer(uri: ServerUri, ssid: number): Promise<Peer | string> {
-    const peer = await this.resolve(uri);
-    if (!peer) return `cannot resolve ${uri.host}`;
-    if (!uri.secure) return this.secure?.isSecured(peer.address, peer.port) ? `${uri.host}:${uri.port} speaks coaps` : peer;
-    const acct = serverAccounts(this.running).find((a) => a.ssid === ssid);
-    const sec = acct ? accountSecurity(this.running, acct.securityInstance) : undefined;
-    if (!this.secure || sec?.kind !== 'psk') return `no PSK of ssid=${ssid} to fetch a coaps Package URI with`;
-    this.secure.secure(peer.address, peer.port, sec);
-    return peer;
-  }
-
-  /**
-   * A coaps:// account's peer speaks DTLS with the account's PSK from now on;
-   * a coap:// one stays plain. False, with a log line (never the key), when
-   * the account cannot be used: a security mode or credentials this client lacks.
-   */
   private securePeer(peer: Peer, securityInstance: number, uri: ServerUri): boolean {
-    const sec = accountSecurity(this.running, securityInstance);
-    if (sec.kind === 'nosec') { this.secure?.release(peer.address, peer.port); return true; }
-    const what = `${uri.scheme}://${uri.host}:${uri.port} (/0/${securityInstance})`;
-    if (sec.kind === 'unusable') { this.o.log.error(`client: ${what}: ${sec.reason}`); return false; }
-    if (!this.secure) { this.o.log.error(`client: ${what} needs DTLS, which this client was built without`); return false; }
-    this.secure.secure(peer.address, peer.port, sec);
-    return true;
+    return securePeer(this.running, this.secure, this.o.log, peer, securityInstance, uri);
   }
 
   private setState(s: ClientState): void {

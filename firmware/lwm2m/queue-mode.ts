@@ -18,7 +18,7 @@ import type { DatagramTransport, Logger, RetainedMemory, TimerHandle, Timers } f
 export interface RadioPower {
   /**
    * Radio off; `nextWakeMs` (from now) is when the client next needs it, when known (a deep sleep's timer).
-   * `retained`: the client's session is in the retained memory (QueueModeOptions.retained), so the platform may
+   * `retained`: the client's registrations, observations and DTLS sessions are in the retained memory (QueueModeOptions.retained), so the platform may
    * deep-sleep: the next boot takes it up without a Register. Without it, a deep sleep would cost a Register.
    */
   off(nextWakeMs: number | undefined, retained: boolean): void;
@@ -32,7 +32,7 @@ export interface QueueModeOptions {
   /** The platform's radio; without it the link only stops delivering what arrives (Node). */
   power?: RadioPower;
   /**
-   * Where the session survives a deep sleep (RTC memory; sleep-state.ts): written at each radio-off, read once at
+   * Where that state survives a deep sleep (RTC memory; sleep-state.ts): written at each radio-off, read once at
    * boot. Without it every boot registers again.
    */
   retained?: RetainedMemory;

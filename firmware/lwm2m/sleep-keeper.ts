@@ -53,13 +53,13 @@ export class SleepKeeper {
   retain(state: SleepState): boolean {
     const bytes = encodeSleepState(state, this.retained.capacity);
     if (bytes === undefined) {
-      this.log.warn(`sleep: the session does not fit the ${this.retained.capacity} bytes of retained memory; the next wake registers again`);
+      this.log.warn(`sleep: the sleeping state does not fit the ${this.retained.capacity} bytes of retained memory; the next wake registers again`);
       return false;
     }
     const ok = this.retained.write(bytes);
     bytes.fill(0);
-    if (!ok) this.log.warn('sleep: the retained memory refused the session; the next wake registers again');
-    else this.log.debug(`sleep: session kept in retained memory (${bytes.length} bytes)`);
+    if (!ok) this.log.warn('sleep: the retained memory refused the sleeping state; the next wake registers again');
+    else this.log.debug(`sleep: state kept in retained memory (${bytes.length} bytes)`);
     this.written = ok;
     return ok;
   }

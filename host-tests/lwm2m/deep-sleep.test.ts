@@ -75,7 +75,7 @@ async function untilAsleep(d: Device): Promise<void> {
   await d.h.expect(() => d.offs.length > n, 'the radio to go off', 400_000);
 }
 
-describe('deep sleep: the session kept in retained memory across sleeps (virtual time)', function () {
+describe('deep sleep: registrations, observations and DTLS sessions kept in retained memory across sleeps (virtual time)', function () {
   let d: Device;
   afterEach(async () => { await d?.h.close(); });
 
