@@ -1,4 +1,4 @@
-// The content formats as Node runs them: TLV on the wasm codec (build/out/tlv.wasm, npm run build:wasm),
+// The content formats as Node runs them: TLV on the wasm codec (build/out/tlv.wasm, npm run build),
 // falling back to the TypeScript codec when it is not built, and CBOR through cbor-x.
 import { createFormats, type ContentFormats, type TypeResolver } from '../../formats/index';
 import type { TlvBackend } from '../../codec/backend';
