@@ -9,17 +9,17 @@
 //     startDevice(config, { objects: [t.spec] });
 //     t.set(21.5);
 //   }
-import { assembleDevice, mountStore } from './lwm2m/device-assembly';
-import { ESP_CHIP_ID, esp32ImageFormat, hostImageFormat } from './lwm2m/fw-image';
+import { assembleDevice, mountStore } from './lwm2m/engine/device-assembly';
+import { ESP_CHIP_ID, esp32ImageFormat, hostImageFormat } from './lwm2m/firmware-update/image';
 import { RecordStore } from './store/record-store';
 import { startDevice as startPlatform, type DeviceApp, type DeviceApplication, type DeviceDeps } from './platform/moddable/app';
 import { TlvLinearBackend } from './codec/tlv-linear';
 import * as nativeTlv from './platform/moddable/tlv-native';
 import { utf8Encode } from './util/utf8';
 
-export { sensorObject, outputObject, pushButtonObject, IPSO } from './lwm2m/ipso-objects';
-export type { Sensor, SensorOptions, OutputOptions, PushButton, PushButtonOptions } from './lwm2m/ipso-objects';
-export type { ObjectSpec, ObjectHandler, InstanceSpec, ReadRequest, WriteRequest, ExecuteRequest, CreateRequest, DeleteRequest, Refusal } from './lwm2m/object-api';
+export { sensorObject, outputObject, pushButtonObject, IPSO } from './lwm2m/objects/ipso-objects';
+export type { Sensor, SensorOptions, OutputOptions, PushButton, PushButtonOptions } from './lwm2m/objects/ipso-objects';
+export type { ObjectSpec, ObjectHandler, InstanceSpec, ReadRequest, WriteRequest, ExecuteRequest, CreateRequest, DeleteRequest, Refusal } from './lwm2m/objects/object-api';
 export type { DeviceApp, DeviceApplication, DeviceDeps } from './platform/moddable/app';
 /** The device's wall clock (SNTP once the network is up), for sensor and button timestamps. */
 export { systemClock } from './platform/moddable/clock';

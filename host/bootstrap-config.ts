@@ -8,12 +8,12 @@
 // show key material.
 import { MIN_PSK_KEY_BYTES } from './psk-key';
 import { createFormats, formatByWord, type ResourceRecord } from '../firmware/formats';
-import { checkConsistency } from '../firmware/lwm2m/consistency';
-import { OBJ, SECURITY_MODE } from '../firmware/lwm2m/ids';
-import { ObjectTree } from '../firmware/lwm2m/object-tree';
+import { checkConsistency } from '../firmware/lwm2m/bootstrap/consistency';
+import { OBJ, SECURITY_MODE } from '../firmware/lwm2m/engine/ids';
+import { ObjectTree } from '../firmware/lwm2m/objects/object-tree';
 import { hostObjectDef as getObjectDef, hostObjectIds as registeredObjectIds, hostResolveType as resolveType, hostResourceDef as getResourceDef } from './models';
 import { parsePath } from '../firmware/model/path';
-import { serverAccountRecords, bootstrapAccountRecords } from '../firmware/lwm2m/account-records';
+import { serverAccountRecords, bootstrapAccountRecords } from '../firmware/lwm2m/bootstrap/account-records';
 import { utf8Encode } from '../firmware/util/utf8';
 import { fromHex } from '../firmware/util/hex';
 import type { Value } from '../firmware/model/types';

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileRegistrationStore } from './registration-store';
-import { makeHostImage } from '../firmware/lwm2m/fw-image';
+import { makeHostImage } from '../firmware/lwm2m/firmware-update/image';
 import { consoleLogger, logTime, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import { coapTracer } from './coap-trace';
 import type { LogLevel, Logger } from '../firmware/platform/ports';

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LwM2MClient } from '../firmware/lwm2m/client';
-import { makeHostImage } from '../firmware/lwm2m/fw-image';
+import type { LwM2MClient } from '../firmware/lwm2m/engine/client';
+import { makeHostImage } from '../firmware/lwm2m/firmware-update/image';
 import { ContentFormat } from '../firmware/formats';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp } from '../firmware/platform/node';
 import type { Logger } from '../firmware/platform/ports';

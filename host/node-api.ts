@@ -3,13 +3,13 @@
 // startNodeDevice), the object seam to serve the application's own objects,
 // the ready IPSO handlers, definitions from DDF tables, and the host servers.
 export { startNodeClient, startNodeDevice, type NodeClientOptions, type NodeDevice, type NodeDeviceOptions } from './runtime';
-export { LwM2MClient, DEFAULT_READ_TIMEOUT, type ClientEvent, type ClientOptions, type ClientState } from '../firmware/lwm2m/client';
+export { LwM2MClient, DEFAULT_READ_TIMEOUT, type ClientEvent, type ClientOptions, type ClientState } from '../firmware/lwm2m/engine/client';
 export type {
   ObjectSpec, ObjectHandler, InstanceSpec, Refusal, ReadRequest, ReadValue, WriteRequest, WriteOutcome,
   ExecuteRequest, ExecuteArgument, ExecuteResult, CreateRequest, DeleteRequest,
-} from '../firmware/lwm2m/object-api';
-export type { ResourceValue } from '../firmware/lwm2m/object-tree';
-export { sensorObject, outputObject, pushButtonObject, IPSO, type Sensor, type SensorOptions, type OutputOptions, type PushButton, type PushButtonOptions } from '../firmware/lwm2m/ipso-objects';
+} from '../firmware/lwm2m/objects/object-api';
+export type { ResourceValue } from '../firmware/lwm2m/objects/object-tree';
+export { sensorObject, outputObject, pushButtonObject, IPSO, type Sensor, type SensorOptions, type OutputOptions, type PushButton, type PushButtonOptions } from '../firmware/lwm2m/objects/ipso-objects';
 export { objectDefs, getObjectDef, type ObjectRow, type ResourceRow } from '../firmware/model/objects';
 export type { ObjectDef, ResourceDef, Value, Objlnk, Path, DataType } from '../firmware/model/types';
 export { ContentFormat, createFormats, FORMAT_ENTRIES, type ContentFormats, type FormatEntry } from '../firmware/formats';

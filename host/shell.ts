@@ -10,7 +10,7 @@ import { codeName, formatName, FORMAT_IDS } from './console/terms';
 import { checkPath, parseTyped, pathLabel, showRecords } from './console/typed-values';
 import { freeInstanceId } from './console/device-objects';
 import { readFileSync } from 'node:fs';
-import { hostImageFormat } from '../firmware/lwm2m/fw-image';
+import { hostImageFormat } from '../firmware/lwm2m/firmware-update/image';
 import { splitWords } from './words';
 import type { LwM2MServer, OperationResult, ServerEvent } from './lwm2m-server';
 import { fwResultText, fwStateText, updateFirmware, type FirmwareUpdateEvent } from './firmware-update-job';

@@ -101,7 +101,7 @@ interface FlightEntry {
 export interface PeerAddress { address: string; port: number }
 
 /**
- * An established client session as a deep sleep keeps it (the device's retained memory, lwm2m/sleep-state.ts):
+ * An established client session as a deep sleep keeps it (the device's retained memory, lwm2m/queue-mode/sleep-state.ts):
  * the keys of epoch 1 as their key block, the next write sequence_number, the replay window, the CIDs. With them
  * the woken device sends protected records at once, no handshake (the server finds the session by its CID).
  * Secret: never logged; the owner wipes it.

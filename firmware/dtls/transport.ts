@@ -39,7 +39,7 @@ export type { DtlsStats } from './stats';
 export type { KeptSession, RetransmitPolicy } from './connection';
 
 /**
- * What a client keeps of its DTLS state with one server across a deep sleep (lwm2m/sleep-state.ts): the session
+ * What a client keeps of its DTLS state with one server across a deep sleep (lwm2m/queue-mode/sleep-state.ts): the session
  * for an abbreviated handshake (RFC 5246 §7.3), and, when the server gave us a Connection ID (RFC 9146), the
  * session itself, whose records go at once after the wake. Secret: never logged.
  */

@@ -10,7 +10,7 @@ export const ContentFormat = Object.freeze({
 
 /**
  * Why a payload did not decode or records did not encode, in the formats' own terms; the request
- * layer turns a kind into a CoAP code once (lwm2m/refusal.ts formatErrorCode).
+ * layer turns a kind into a CoAP code once (lwm2m/engine/refusal.ts formatErrorCode).
  * - 'unsupported': the format is not one this client reads, or cannot carry this resource (decode)
  * - 'not-acceptable': the format cannot carry these records (encode)
  * - 'malformed': the payload does not parse as the format

@@ -66,7 +66,7 @@ export interface Flash {
 /**
  * A few bytes that survive a deep sleep but not a power loss: RTC memory on an ESP32 (RTC_DATA_ATTR), a file on
  * the Linux runtime, memory on Node. A queue-mode client keeps its session there while it sleeps
- * (lwm2m/sleep-state.ts), so a wake touches no flash.
+ * (lwm2m/queue-mode/sleep-state.ts), so a wake touches no flash.
  */
 export interface RetainedMemory {
   /** The most bytes write() takes. */

@@ -2,7 +2,7 @@
 // bytes per step, median of 20 runs.
 import { decodeMessage } from '../../firmware/coap/message';
 import { getUriPath } from '../../firmware/coap/options';
-import { LwM2MClient } from '../../firmware/lwm2m/client';
+import { LwM2MClient } from '../../firmware/lwm2m/engine/client';
 import { nodeRandom, nodeTimers, nodeWallClock, openUdp } from '../../firmware/platform/node';
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';

@@ -9,8 +9,8 @@
 // coaps with resumption (an abbreviated handshake); and, for comparison, coaps
 // with no retained memory, where every wake registers again after a full
 // handshake. `npm run bench sleep`.
-import { storePersistence } from '../../firmware/lwm2m/persistence';
-import type { ClientOptions } from '../../firmware/lwm2m/client';
+import { storePersistence } from '../../firmware/lwm2m/engine/persistence';
+import type { ClientOptions } from '../../firmware/lwm2m/engine/client';
 import { maxTransmitWait, resolveParams } from '../../firmware/coap/params';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { MemoryRetainedMemory } from '../../firmware/platform/node/retained-memory';

@@ -14,8 +14,8 @@ import type { Flash } from '../../firmware/platform/ports';
 import { RecordStore } from '../../firmware/store/record-store';
 import type { Change } from '../../firmware/store/record-store';
 import { MemoryFlash } from '../support/memory-flash';
-import { factoryTree } from '../../firmware/lwm2m/client-config';
-import { storePersistence } from '../../firmware/lwm2m/persistence';
+import { factoryTree } from '../../firmware/lwm2m/engine/client-options';
+import { storePersistence } from '../../firmware/lwm2m/engine/persistence';
 import { silentLogger } from '../../firmware/platform/ports';
 import { bootstrapResult, registrationUpdate, totalSize } from '../store/helpers';
 

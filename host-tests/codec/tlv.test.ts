@@ -4,7 +4,7 @@ import type { TlvBackend } from '../../firmware/codec/backend';
 import * as K from '../../firmware/codec/tlv-constants';
 import { TlvTs, TLV_MAX_PAYLOAD, TLV_MAX_ENTRIES } from '../../firmware/codec/tlv-ts';
 import { builtinResolver as defaultResolver, ContentFormat } from '../../firmware/formats/index';
-import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatErrorCode } from '../../firmware/lwm2m/engine/refusal';
 import { formatsOn } from '../support/formats';
 import type { ResourceRecord, TypeResolver } from '../../firmware/formats/index';
 import type { DataType, Path, Value } from '../../firmware/model/index';

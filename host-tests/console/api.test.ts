@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BootstrapConfig } from '../../host/bootstrap-server';
-import type { LwM2MClient } from '../../firmware/lwm2m/client';
+import type { LwM2MClient } from '../../firmware/lwm2m/engine/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';

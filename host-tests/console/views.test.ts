@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import type { LwM2MClient } from '../../firmware/lwm2m/client';
+import type { LwM2MClient } from '../../firmware/lwm2m/engine/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';

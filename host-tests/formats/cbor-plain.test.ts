@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { builtinResolver as defaultResolver, ContentFormat, createFormats, type ResourceRecord } from '../../firmware/formats/index';
 import { formatsOn } from '../support/formats';
-import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatErrorCode } from '../../firmware/lwm2m/engine/refusal';
 import { parsePath } from '../../firmware/model/path';
 import type { Path, Value } from '../../firmware/model/types';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';

@@ -7,10 +7,10 @@ import { builtinCborCodec } from '../../firmware/formats/cbor-codec';
 import type { CborCodec } from '../../firmware/formats/cbor-codec';
 import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 import { builtinResolver, createFormats } from '../../firmware/formats/index';
-import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatErrorCode } from '../../firmware/lwm2m/engine/refusal';
 import { formatsOn } from '../support/formats';
 import type { ResourceRecord } from '../../firmware/formats/index';
-import { parsePathList } from '../../firmware/lwm2m/composite';
+import { parsePathList } from '../../firmware/lwm2m/dm/composite-paths';
 import type { Value } from '../../firmware/model/index';
 import { prng, mutate, toHex, hex } from '../codec/helpers';
 import { M, APPENDIX_A, APPENDIX_A_REFUSED, RFC8428_PACK, RFC8428_VALUE, LWM2M_DEVICE, LWM2M_SECURITY, COMPOSITE_PATHS,

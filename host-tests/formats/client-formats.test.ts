@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { builtinCborCodec, type CborCodec } from '../../firmware/formats/cbor-codec';
 import { ContentFormat, createFormats } from '../../firmware/formats/index';
 import { objectDefs, type ObjectRow } from '../../firmware/model';
-import type { ObjectSpec } from '../../firmware/lwm2m/object-api';
+import type { ObjectSpec } from '../../firmware/lwm2m/objects/object-api';
 import { openDm, values } from '../dm/helpers';
 import type { Rig } from '../support/rig';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { builtinResolver, COMPOSITE_FORMATS, ContentFormat, createFormats, FORMAT_ENTRIES, formatByWord, formatEntry,
   encodeLinkFormat, parseLinkFormat } from '../../firmware/formats/index';
-import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatErrorCode } from '../../firmware/lwm2m/engine/refusal';
 import { Code } from '../../firmware/coap/message';
 import { TlvTs } from '../../firmware/codec/tlv-ts';
 import { formatsOn } from '../support/formats';

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 
-import type { ClientEvent, LwM2MClient } from '../../firmware/lwm2m/client';
+import type { ClientEvent, LwM2MClient } from '../../firmware/lwm2m/engine/client';
 import { startNodeClient } from '../../host/runtime';
 import { silentLogger } from '../../firmware/platform/ports';
 import { LESHAN_VERSION, ensureLeshan, resourceValue, startLeshanServer, stopAllJava, type LeshanServerHandle } from './leshan/harness';

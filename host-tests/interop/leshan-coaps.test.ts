@@ -10,7 +10,7 @@
 // Needs Java 17 + Maven (Leshan fetched by interop/fetch-leshan.sh); a summary table is printed.
 import assert from 'node:assert/strict';
 
-import type { LwM2MClient, ClientEvent } from '../../firmware/lwm2m/client';
+import type { LwM2MClient, ClientEvent } from '../../firmware/lwm2m/engine/client';
 import { ContentFormat } from '../../firmware/formats';
 import { nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';

@@ -6,7 +6,7 @@
 // and answered once the client's Registration Update has woken it; a value
 // that changed while the client slept is notified to Leshan after that wake.
 import assert from 'node:assert/strict';
-import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/client';
+import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/engine/client';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { ensureLeshan, startLeshanServer, stopAllJava, type LeshanEventStream, type LeshanServerHandle } from './leshan/harness';
 

@@ -5,9 +5,9 @@
 // A summary table (step, pass/fail, content format) is printed at the end.
 import assert from 'node:assert/strict';
 
-import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/client';
+import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/engine/client';
 import { ContentFormat } from '../../firmware/formats';
-import { FORM_FULL } from '../../firmware/lwm2m/register-fallback';
+import { FORM_FULL } from '../../firmware/lwm2m/registration/register-fallback';
 import { consoleLogger, nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';
@@ -117,7 +117,7 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
         const reg = await server.rest.waitForRegistration(EP, 30_000);
         assert.equal(reg.endpoint, EP);
         assert.ok(reg.objectLinks.some((l) => l.url === '/3/0'), JSON.stringify(reg.objectLinks));
-        // Leshan reads a list in ct: the first, full form of Register is taken (register-fallback.ts).
+        // Leshan reads a list in ct: the first, full form of Register is taken (registration/register-fallback.ts).
         assert.equal(reg.lwM2mVersion, '1.1');
         assert.match(reg.objectLinks.find((l) => l.url === '/')?.attributes?.ct ?? '', /110 112 11542 11543/, JSON.stringify(reg.objectLinks[0]));
         assert.equal(client!.registeredServers[0]?.registerForm, FORM_FULL);

@@ -2,11 +2,11 @@
 // restart too: kept in the store beside the configuration, bounded, and
 // dropped with the server account they belong to.
 import assert from 'node:assert/strict';
-import { AttributeKeeper } from '../../firmware/lwm2m/attribute-keeping';
-import { decodeAttributeRecord, encodeAttributeRecord } from '../../firmware/lwm2m/attribute-records';
-import { AttributeStore, entrySize, type AttributeEntry } from '../../firmware/lwm2m/attributes';
-import { factoryTree } from '../../firmware/lwm2m/client-config';
-import { ATTRIBUTES_KEY, storePersistence } from '../../firmware/lwm2m/persistence';
+import { AttributeKeeper } from '../../firmware/lwm2m/reporting/attribute-keeping';
+import { decodeAttributeRecord, encodeAttributeRecord } from '../../firmware/lwm2m/reporting/attribute-records';
+import { AttributeStore, entrySize, type AttributeEntry } from '../../firmware/lwm2m/reporting/attributes';
+import { factoryTree } from '../../firmware/lwm2m/engine/client-options';
+import { ATTRIBUTES_KEY, storePersistence } from '../../firmware/lwm2m/engine/persistence';
 import { silentLogger } from '../../firmware/platform/ports';
 import { RecordStore } from '../../firmware/store/record-store';
 import { MemoryFlash } from '../support/memory-flash';

@@ -6,9 +6,9 @@
 // configuration as a whole). A bootstrap that writes the configuration the
 // device already has costs no flash write.
 import assert from 'node:assert/strict';
-import { encodeAttributeRecord } from '../../firmware/lwm2m/attribute-records';
-import { factoryTree } from '../../firmware/lwm2m/client-config';
-import { ATTRIBUTES_KEY, MANIFEST_KEY, storePersistence } from '../../firmware/lwm2m/persistence';
+import { encodeAttributeRecord } from '../../firmware/lwm2m/reporting/attribute-records';
+import { factoryTree } from '../../firmware/lwm2m/engine/client-options';
+import { ATTRIBUTES_KEY, MANIFEST_KEY, storePersistence } from '../../firmware/lwm2m/engine/persistence';
 import type { Flash } from '../../firmware/platform/ports';
 import { silentLogger } from '../../firmware/platform/ports';
 import { ENTRY_HEADER_SIZE, RECORD_OVERHEAD } from '../../firmware/store/layout';

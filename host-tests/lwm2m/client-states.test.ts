@@ -1,7 +1,7 @@
 // The client's state table on its own, without a network: each edge, its
 // guards, its actions and the clause it cites.
 import assert from 'node:assert/strict';
-import { TRANSITIONS, transition, type Accounts, type ClientInput, type ClientState } from '../../firmware/lwm2m/client-states';
+import { TRANSITIONS, transition, type Accounts, type ClientInput, type ClientState } from '../../firmware/lwm2m/engine/client-states';
 
 const NONE: Accounts = { servers: false, bootstrap: false };
 const SERVERS: Accounts = { servers: true, bootstrap: true };
@@ -13,7 +13,7 @@ function go(state: ClientState, input: ClientInput): [ClientState, string[]] | u
   return t && [t.to, [...t.actions]];
 }
 
-describe('client state table (client-states.ts)', () => {
+describe('client state table (engine/client-states.ts)', () => {
   it('starts by registering with a server account, else bootstraps after Client Hold Off Time, else has nothing to do', () => {
     assert.deepEqual(go('stopped', { type: 'connect', accounts: SERVERS }), ['registering', ['start-registrations']]);
     assert.deepEqual(go('stopped', { type: 'connect', accounts: BS_ONLY }), ['bootstrap-pending', ['schedule-bootstrap']]);

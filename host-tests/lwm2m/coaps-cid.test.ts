@@ -6,7 +6,7 @@
 // same change costs a handshake (the old behaviour).
 import assert from 'node:assert/strict';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
-import type { ClientOptions } from '../../firmware/lwm2m/client-config';
+import type { ClientOptions } from '../../firmware/lwm2m/engine/client-options';
 import { openRig, type Rig } from '../support/rig';
 import { RebindingSocket } from '../dtls/nat';
 

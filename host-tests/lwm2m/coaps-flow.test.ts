@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { Code, encodeMessage, Type } from '../../firmware/coap/message';
 import { ContentFormat, createFormats } from '../../firmware/formats';
-import { OBJ, SEC } from '../../firmware/lwm2m/ids';
-import { accountSecurity } from '../../firmware/lwm2m/accounts';
+import { OBJ, SEC } from '../../firmware/lwm2m/engine/ids';
+import { accountSecurity } from '../../firmware/lwm2m/registration/accounts';
 import type { Logger } from '../../firmware/platform/ports';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { toHex } from '../../firmware/util/hex';

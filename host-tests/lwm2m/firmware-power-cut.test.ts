@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { Code } from '../../firmware/coap/message';
 import { ContentFormat } from '../../firmware/formats';
-import { FW_STATE } from '../../firmware/lwm2m/firmware-update';
-import { UPDATE_RESULT } from '../../firmware/lwm2m/fw-image';
+import { FW_STATE } from '../../firmware/lwm2m/firmware-update/update';
+import { UPDATE_RESULT } from '../../firmware/lwm2m/firmware-update/image';
 import { FaultFlash, PowerCut } from '../support/memory-flash';
 import { FACTORY_VERSION, fileServer, image, openFota, type Fota } from '../support/fota';
 

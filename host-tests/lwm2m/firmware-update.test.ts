@@ -4,8 +4,8 @@
 // in-memory network (clean and lossy), and loopback UDP.
 import assert from 'node:assert/strict';
 import { ContentFormat } from '../../firmware/formats';
-import { FW_STATE } from '../../firmware/lwm2m/firmware-update';
-import { UPDATE_RESULT } from '../../firmware/lwm2m/fw-image';
+import { FW_STATE } from '../../firmware/lwm2m/firmware-update/update';
+import { UPDATE_RESULT } from '../../firmware/lwm2m/firmware-update/image';
 import type { Logger } from '../../firmware/platform/ports';
 import { toHex } from '../../firmware/util/hex';
 import { FACTORY_VERSION, fileServer, image, openFota, pushResumable, sha256, type Fota } from '../support/fota';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { bundleForXs } from '../xs-harness/bundle';
 import { XsHost } from '../xs-harness/bridge';
 import { flowClientOptions, snapshotTree } from './flow-scenario';
-import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/client';
+import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/engine/client';
 import { decodeMessage, OptionNumber } from '../../firmware/coap/message';
 import { openUdp, nodeRandom, nodeTimers } from '../../firmware/platform/node';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';

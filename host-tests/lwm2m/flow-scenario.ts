@@ -1,7 +1,7 @@
 // Pieces of the LwM2M flow comparison that run identically in V8 and XS:
 // the client options both runs use, and a JSON snapshot of the object tree.
-import type { ClientOptions } from '../../firmware/lwm2m/client';
-import type { ObjectTree } from '../../firmware/lwm2m/object-tree';
+import type { ClientOptions } from '../../firmware/lwm2m/engine/client';
+import type { ObjectTree } from '../../firmware/lwm2m/objects/object-tree';
 import { toHex } from '../../firmware/util/hex';
 
 /** Fixed wall clock and device identity, so Current Time and friends match across engines. */

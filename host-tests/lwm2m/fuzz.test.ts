@@ -9,7 +9,7 @@ import { Code, encodeMessage, OptionNumber, Type, type CoapOption } from '../../
 import { stringOption, uintOption } from '../../firmware/coap/options';
 import { ContentFormat, createFormats } from '../../firmware/formats/index';
 import { getObjectDef } from '../../firmware/model/objects';
-import type { ObjectTree } from '../../firmware/lwm2m/object-tree';
+import type { ObjectTree } from '../../firmware/lwm2m/objects/object-tree';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { SeededRandom } from '../support/seeded-random';
 import { openRig, type Rig } from '../support/rig';

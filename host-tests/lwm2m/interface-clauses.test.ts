@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { RequestOptions } from '../../firmware/coap/api';
 import { Code } from '../../firmware/coap/message';
 import { ContentFormat, createFormats } from '../../firmware/formats/index';
-import { OBJ } from '../../firmware/lwm2m/ids';
+import { OBJ } from '../../firmware/lwm2m/engine/ids';
 import { utf8Decode, utf8Encode } from '../../firmware/util/utf8';
 import { accountRecords } from '../../host/bootstrap-server';
 import { openRig, type Rig } from '../support/rig';

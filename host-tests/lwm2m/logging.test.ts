@@ -10,7 +10,7 @@ import { ContentFormat, createFormats } from '../../firmware/formats';
 import { toHex } from '../../firmware/util/hex';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { describeDatagram } from '../../host/coap-trace';
-import { serverAccountRecords } from '../../firmware/lwm2m/account-records';
+import { serverAccountRecords } from '../../firmware/lwm2m/bootstrap/account-records';
 import { ManagedProcess } from '../support/managed-process';
 
 /** Test payloads in the default codecs, typed by the built-in definitions. */

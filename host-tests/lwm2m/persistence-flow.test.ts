@@ -3,8 +3,8 @@
 // bootstrapping; a damaged image is detected and the client bootstraps
 // instead of running on garbage.
 import assert from 'node:assert/strict';
-import { storePersistence } from '../../firmware/lwm2m/persistence';
-import { OBJ } from '../../firmware/lwm2m/ids';
+import { storePersistence } from '../../firmware/lwm2m/engine/persistence';
+import { OBJ } from '../../firmware/lwm2m/engine/ids';
 import { silentLogger } from '../../firmware/platform/ports';
 import { RecordStore } from '../../firmware/store/record-store';
 import { MemoryFlash } from '../support/memory-flash';

@@ -2,7 +2,7 @@
 // loopback: every mistake gets one clear line (never a stack trace), results
 // carry names, codes and the format that came back, and nothing bad is sent.
 import assert from 'node:assert/strict';
-import type { LwM2MClient } from '../../firmware/lwm2m/client';
+import type { LwM2MClient } from '../../firmware/lwm2m/engine/client';
 import { nodeRandom, nodeTimers, openUdp } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { LwM2MServer, type ServerEvent } from '../../host/lwm2m-server';

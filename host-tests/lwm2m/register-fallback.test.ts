@@ -1,7 +1,7 @@
 // Registering with servers that refuse part of what a 1.1 Register says
 // (Core §6.2.1): a list in the root link's `ct`, an unknown `ct` value, or
 // `lwm2m=1.1` itself. The client steps down to plainer forms at once
-// (register-fallback.ts) and keeps the form the server took. Servers here are
+// (registration/register-fallback.ts) and keeps the form the server took. Servers here are
 // hand-driven endpoints on the in-memory network, in virtual time.
 import assert from 'node:assert/strict';
 import { CoapEndpoint, type IncomingRequest, type ResponseSpec } from '../../firmware/coap/endpoint';
@@ -9,7 +9,7 @@ import { Code } from '../../firmware/coap/message';
 import { ContentFormat } from '../../firmware/formats/index';
 import {
   FORM_1_0, FORM_FULL, FORM_NO_ROOT, FORM_ONE_CT, bindingQuery, formLinks, formVersion, nextForm,
-} from '../../firmware/lwm2m/register-fallback';
+} from '../../firmware/lwm2m/registration/register-fallback';
 import { silentLogger } from '../../firmware/platform/ports';
 import { utf8Decode } from '../../firmware/util/utf8';
 import { openRig, type Rig } from '../support/rig';
@@ -17,7 +17,7 @@ import { openRig, type Rig } from '../support/rig';
 const CLIENT_LINKS = '</>;rt="oma.lwm2m";ct="0 42 60 110 112 11542 11543",</1>;ver=1.1,</1/0>,</3/0>';
 const OBJECTS = '</1>;ver=1.1,</1/0>,</3/0>';
 
-describe('Register forms (register-fallback.ts)', () => {
+describe('Register forms (registration/register-fallback.ts)', () => {
   it('a 4.00 steps down one form, a 4.12 goes to LwM2M 1.0, nothing follows the 1.0 form or other codes', () => {
     assert.equal(nextForm(FORM_FULL, Code.BAD_REQUEST, CLIENT_LINKS), FORM_ONE_CT);
     assert.equal(nextForm(FORM_ONE_CT, Code.BAD_REQUEST, CLIENT_LINKS), FORM_NO_ROOT);

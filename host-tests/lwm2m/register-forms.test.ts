@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { CoapEndpoint, type IncomingRequest, type ResponseSpec } from '../../firmware/coap/endpoint';
 import { Code } from '../../firmware/coap/message';
-import { storePersistence } from '../../firmware/lwm2m/persistence';
-import { FORM_1_0, FORM_FULL, FORM_NO_ROOT, FORM_ONE_CT } from '../../firmware/lwm2m/register-fallback';
-import { MAX_REMEMBERED, RegisterForms, decodeRegisterForms, encodeRegisterForms } from '../../firmware/lwm2m/register-forms';
-import { parseServerUri } from '../../firmware/lwm2m/server-uri';
+import { storePersistence } from '../../firmware/lwm2m/engine/persistence';
+import { FORM_1_0, FORM_FULL, FORM_NO_ROOT, FORM_ONE_CT } from '../../firmware/lwm2m/registration/register-fallback';
+import { MAX_REMEMBERED, RegisterForms, decodeRegisterForms, encodeRegisterForms } from '../../firmware/lwm2m/registration/register-forms';
+import { parseServerUri } from '../../firmware/lwm2m/registration/server-uri';
 import { silentLogger } from '../../firmware/platform/ports';
 import { RecordStore } from '../../firmware/store/record-store';
 import { utf8Decode } from '../../firmware/util/utf8';

@@ -5,7 +5,7 @@ import { CoapEndpoint } from '../../firmware/coap/endpoint';
 import { Code } from '../../firmware/coap/message';
 import { CoapTimeoutError } from '../../firmware/coap/errors';
 import { ContentFormat } from '../../firmware/formats/index';
-import { OBJ } from '../../firmware/lwm2m/ids';
+import { OBJ } from '../../firmware/lwm2m/engine/ids';
 import { silentLogger } from '../../firmware/platform/ports';
 import { utf8Encode } from '../../firmware/util/utf8';
 import { openRig, type Rig, type RigKind } from '../support/rig';

@@ -1,11 +1,11 @@
-// The retained form of a sleeping client's session (firmware/lwm2m/sleep-state.ts)
+// The retained form of a sleeping client's session (firmware/lwm2m/queue-mode/sleep-state.ts)
 // and the DTLS replay window's saved form: what goes in comes back, a damaged
 // or foreign state is refused, a state over the capacity is not written, and
 // the fingerprint follows the configuration.
 import assert from 'node:assert/strict';
 import { ReplayWindow } from '../../firmware/dtls/replay-window';
-import { factoryTree } from '../../firmware/lwm2m/client-config';
-import { configFingerprint, decodeSleepState, encodeSleepState, type SleepState } from '../../firmware/lwm2m/sleep-state';
+import { factoryTree } from '../../firmware/lwm2m/engine/client-options';
+import { configFingerprint, decodeSleepState, encodeSleepState, type SleepState } from '../../firmware/lwm2m/queue-mode/sleep-state';
 
 function sample(): SleepState {
   return {

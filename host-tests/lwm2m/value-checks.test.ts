@@ -1,6 +1,6 @@
 // The range a DDF gives a resource (RangeEnumeration), checked before a Write is stored.
 import assert from 'node:assert/strict';
-import { rangeProblem } from '../../firmware/lwm2m/value-checks';
+import { rangeProblem } from '../../firmware/lwm2m/objects/value-checks';
 import type { ResourceDef } from '../../firmware/model/types';
 
 const res = (type: ResourceDef['type'], rangeEnumeration?: string): ResourceDef =>

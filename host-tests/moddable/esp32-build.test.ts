@@ -34,7 +34,7 @@ describe('ESP32 board builds, JavaScript half (mcconfig -p esp32/<board> up to x
       const r = await buildEsp32JsHalf(sdk, b.platform.split('/')[1]!, { ssid: 'lab', password: 'secret', bootstrap: 'coap://192.168.1.10:5685' });
       const c = readFileSync(r.mcXsC, 'utf8');
       assert.match(c, /"embedded:network\/interface\/wifi"/, 'the SDK 8.2 Wi-Fi interface is in the image');
-      for (const m of ['lwm2m/client', 'coap/endpoint', 'store/record-store', 'platform/moddable/wifi']) {
+      for (const m of ['lwm2m/engine/client', 'coap/endpoint', 'store/record-store', 'platform/moddable/wifi']) {
         assert.match(c, new RegExp(`\\{ \\(txSlot\\*\\)&gxHeap\\[\\d+\\], \\{\\.ID = \\d+ /\\* ${m.replace('/', '\\/')} \\*/`), `${m} is preloaded`);
       }
       const notFrozen = r.linkerWarnings.filter((w) => /not frozen/.test(w));
@@ -47,7 +47,7 @@ describe('ESP32 board builds, JavaScript half (mcconfig -p esp32/<board> up to x
         { name: 'sensors', manifest: SENSORS_MANIFEST });
       const c = readFileSync(r.mcXsC, 'utf8');
       assert.match(c, /\{ NULL, \{\.ID = xsID_main, \.flag = 0x8a, \.kind = XS_REFERENCE_KIND\}/, 'the app\'s main is preloaded');
-      for (const m of ['xs-lwm2m', 'lwm2m/ipso-objects', 'lwm2m/client', 'platform/moddable/restart', 'embedded:io/digital']) {
+      for (const m of ['xs-lwm2m', 'lwm2m/objects/ipso-objects', 'lwm2m/engine/client', 'platform/moddable/restart', 'embedded:io/digital']) {
         assert.match(c, new RegExp(`\\{ \\(txSlot\\*\\)&gxHeap\\[\\d+\\], \\{\\.ID = \\d+ /\\* ${m.replace(/\//g, '\\/')} \\*/`), `${m} is preloaded`);
       }
       const notFrozen = r.linkerWarnings.filter((w) => /not frozen/.test(w));

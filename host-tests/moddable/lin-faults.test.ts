@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeHostImage } from '../../firmware/lwm2m/fw-image';
+import { makeHostImage } from '../../firmware/lwm2m/firmware-update/image';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { RecordStore } from '../../firmware/store/record-store';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';

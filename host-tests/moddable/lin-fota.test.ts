@@ -15,7 +15,7 @@ import { sha256 } from '../update/support/images';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeHostImage } from '../../firmware/lwm2m/fw-image';
+import { makeHostImage } from '../../firmware/lwm2m/firmware-update/image';
 import { Code } from '../../firmware/coap/message';
 import { utf8Decode } from '../../firmware/util/utf8';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';

@@ -14,7 +14,7 @@ import { buildAllNative, formatSizes, type NativeBuild } from '../../build/c-tes
 import { boundsScript, makeScript, replayInWasm, TLV_DEVICE_WASM_URL } from './tlv-script';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
 import { ContentFormat } from '../../firmware/formats';
-import { formatErrorCode } from '../../firmware/lwm2m/refusal';
+import { formatErrorCode } from '../../firmware/lwm2m/engine/refusal';
 import { formatsOn } from '../support/formats';
 import { TLV_TOO_LARGE, TLV_TOO_MANY } from '../../firmware/codec/tlv-constants';
 import { DEVICE_MAX_REASSEMBLY_SIZE } from '../../firmware/platform/moddable/device-config';

@@ -10,9 +10,9 @@ import type { Change } from '../../firmware/store/record-store';
 import { FaultFlash, MemoryFlash, PowerCut } from '../support/memory-flash';
 import type { FaultPlan } from '../support/memory-flash';
 import { applyChanges, bootstrapResult, REG_STATE_KEY, registrationUpdate, snapshot, totalSize } from './helpers';
-import { encodeAttributeRecord } from '../../firmware/lwm2m/attribute-records';
-import { factoryTree } from '../../firmware/lwm2m/client-config';
-import { ATTRIBUTES_KEY, configurationChanges, MANIFEST_KEY, storePersistence } from '../../firmware/lwm2m/persistence';
+import { encodeAttributeRecord } from '../../firmware/lwm2m/reporting/attribute-records';
+import { factoryTree } from '../../firmware/lwm2m/engine/client-options';
+import { ATTRIBUTES_KEY, configurationChanges, MANIFEST_KEY, storePersistence } from '../../firmware/lwm2m/engine/persistence';
 import { silentLogger } from '../../firmware/platform/ports';
 import type { Snapshot } from './helpers';
 

@@ -3,7 +3,7 @@
 // slot the client sees is made anew at each boot (MemorySlot over it).
 // It records the largest write, so a test can bound what the client holds.
 import type { FirmwareSlot } from '../../firmware/platform/ports';
-import { hostImageFormat } from '../../firmware/lwm2m/fw-image';
+import { hostImageFormat } from '../../firmware/lwm2m/firmware-update/image';
 
 /** What the flash holds across resets. */
 export class SlotFlash {

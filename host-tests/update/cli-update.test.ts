@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrailerCheck, hostImageFormat } from '../../firmware/lwm2m/fw-image';
+import { TrailerCheck, hostImageFormat } from '../../firmware/lwm2m/firmware-update/image';
 import { nodeSha256Stream } from '../../firmware/platform/node/crypto';
 
 const bin = fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileSlot } from '../../firmware/platform/node/file-slot';
-import { hostImageFormat } from '../../firmware/lwm2m/fw-image';
+import { hostImageFormat } from '../../firmware/lwm2m/firmware-update/image';
 import { testImage } from './support/images';
 
 const V1 = testImage('1.0.0', 8000);

@@ -22,8 +22,8 @@
 // the client runs without /5 (one line says why).
 import type { Flash, Logger, Random, Timers, WallClock, DatagramTransport } from '../ports';
 import type { DtlsCrypto } from '../../dtls/crypto';
-import type { ObjectSpec } from '../../lwm2m/object-api';
-import type { ImageFormat } from '../../lwm2m/fw-image';
+import type { ObjectSpec } from '../../lwm2m/objects/object-api';
+import type { ImageFormat } from '../../lwm2m/firmware-update/image';
 import { ModdableUdpTransport, errorText } from './udp-transport';
 import { ModdableTimers } from './timers';
 import { ModdableFlash } from './flash';
@@ -40,7 +40,7 @@ import { openDeviceSleep, type DeviceSleep } from './deep-sleep-port';
 import { DEVICE_COAP_BOUNDS, bootstrapHostName, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
 import type { BootstrapPsk, DeviceIdentity, DeviceSettings } from './device-config';
 
-/** What the firmware needs from the client engine (firmware/lwm2m/client). */
+/** What the firmware needs from the client engine (firmware/lwm2m/engine/client). */
 export interface DeviceClient {
   start(): void;
   stop(): Promise<void>;

@@ -1,5 +1,5 @@
 // Queue Mode's deep sleep on the device: when the client turns the
-// radio off with its session in retained memory (lwm2m/sleep-state.ts), the
+// radio off with its session in retained memory (lwm2m/queue-mode/sleep-state.ts), the
 // device deep-sleeps until the client next needs the radio — the timer, and
 // the wake GPIO if the build names one — and boots again from there: RTC
 // memory on an ESP32 (esp32/deep-sleep.c), the process ended and started

@@ -25,7 +25,7 @@
 import OTA from 'ota';
 import * as OtaBoot from 'ota-boot';
 import type { FirmwareSlot, Logger, Timers } from '../ports';
-import type { HashStream, ImageFormat } from '../../lwm2m/fw-image';
+import type { HashStream, ImageFormat } from '../../lwm2m/firmware-update/image';
 import { errorText } from './udp-transport';
 
 /** esp_ota_img_states_t (ESP-IDF esp_flash_partitions.h); -1: the running partition has none (factory). */

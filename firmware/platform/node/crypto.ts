@@ -4,7 +4,7 @@
 // at the boundary, as the UDP port does.
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import type { AesBlockCipher, Ccm8, DtlsCrypto } from '../../dtls/crypto';
-import type { HashStream } from '../../lwm2m/fw-image';
+import type { HashStream } from '../../lwm2m/firmware-update/image';
 
 const CCM_TAG = 8;
 

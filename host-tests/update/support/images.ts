@@ -1,7 +1,7 @@
 // Host images for the update tests: a body of deterministic bytes under the
 // xs-lwm2m host-image header, SHA-256 by node:crypto.
 import { createHash } from 'node:crypto';
-import { makeHostImage } from '../../../firmware/lwm2m/fw-image';
+import { makeHostImage } from '../../../firmware/lwm2m/firmware-update/image';
 
 export const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(d).digest());
 

@@ -7,8 +7,8 @@ import {
   xsLogger, xsRandom, xsTimers,
 } from '../port/host';
 import { createWasm2jsTlv } from '../port/tlv';
-import type { LwM2MClient } from '../../../firmware/lwm2m/client';
-import { assembleDevice } from '../../../firmware/lwm2m/device-assembly';
+import type { LwM2MClient } from '../../../firmware/lwm2m/engine/client';
+import { assembleDevice } from '../../../firmware/lwm2m/engine/device-assembly';
 import type { Logger } from '../../../firmware/platform/ports';
 import { flowClientOptions, snapshotTree } from '../../lwm2m/flow-scenario';
 

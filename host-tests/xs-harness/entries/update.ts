@@ -10,8 +10,8 @@ import {
 } from '../port/host';
 import { createWasm2jsTlv } from '../port/tlv';
 import { createFormats } from '../../../firmware/formats/index';
-import { LwM2MClient } from '../../../firmware/lwm2m/client';
-import { hostImageFormat, type HashStream } from '../../../firmware/lwm2m/fw-image';
+import { LwM2MClient } from '../../../firmware/lwm2m/engine/client';
+import { hostImageFormat, type HashStream } from '../../../firmware/lwm2m/firmware-update/image';
 import type { FirmwareSlot, Logger } from '../../../firmware/platform/ports';
 
 installXsHost();
