@@ -1,13 +1,11 @@
 // Object definitions, built once from the generated compact table when the
 // module loads: on the device that is at build time (preload), so the
 // definitions live in flash, frozen, and cost no RAM.
-import type { DataType, ObjectDef, Operations, ResourceDef } from './types';
+import type { ObjectDef, ObjectRow, ResourceDef } from './types';
 import { OBJECT_ROWS } from './objects.generated';
 
-/** [id, name, operations, multiple 0|1, mandatory 0|1, type, rangeEnumeration?, units?] */
-export type ResourceRow = [number, string, Operations, 0 | 1, 0 | 1, DataType, string?, string?];
-/** [id, name, objectVersion, lwm2mVersion, urn, multiple 0|1, mandatory 0|1, resources] */
-export type ObjectRow = [number, string, string, string, string, 0 | 1, 0 | 1, ResourceRow[]];
+// The table's row shapes (ObjectRow, ResourceRow) are in types.ts, where the generated table takes them from.
+export type { ObjectRow, ResourceRow } from './types';
 
 /** Definitions from a compact table: the built-in one, or a project's own (build/gen-objects.ts --out). */
 export function objectDefs(table: readonly ObjectRow[]): Map<number, ObjectDef> {

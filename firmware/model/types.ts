@@ -35,3 +35,9 @@ export type Value = number | bigint | string | boolean | Uint8Array | Objlnk | n
 
 /** A (possibly partial) LwM2M path; a deeper id is only set when all shallower ones are. */
 export interface Path { objectId?: number; instanceId?: number; resourceId?: number; resourceInstanceId?: number }
+
+// The compact table build/gen-objects.ts generates from DDF files (model/objects.generated.ts, or a project's own):
+/** [id, name, operations, multiple 0|1, mandatory 0|1, type, rangeEnumeration?, units?] */
+export type ResourceRow = [number, string, Operations, 0 | 1, 0 | 1, DataType, string?, string?];
+/** [id, name, objectVersion, lwm2mVersion, urn, multiple 0|1, mandatory 0|1, resources] */
+export type ObjectRow = [number, string, string, string, string, 0 | 1, 0 | 1, ResourceRow[]];
