@@ -98,6 +98,13 @@ const codeText = (c: number) => `${c >> 5}.${String(c & 31).padStart(2, '0')}`;
 async function ours(peer: RawPeer): Promise<{ row: string[]; payload: Uint8Array }> {
   installTlv(silentLogger); // the Node runtime's TLV codec (wasm), as host/runtime.ts installs it
   const t = await openUdp({ address: '127.0.0.1', port: 0 });
+  if (process.env.SERVE) {
+    let t0 = 0n; const serve: number[] = []; (globalThis as any).serve = serve;
+    const send = t.send.bind(t);
+    t.send = (d, a, p) => { if (t0) serve.push(Number(process.hrtime.bigint() - t0) / 1e3); t0 = 0n; send(d, a, p); };
+    queueMicrotask(() => {});
+    setTimeout(() => { const rx = t.onReceive!; t.onReceive = (d, a, p) => { t0 = process.hrtime.bigint(); rx(d, a, p); }; }, 0);
+  }
   const client = new LwM2MClient({
     endpointName: 'bench-read', transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
     factory: { servers: [{ uri: `coap://127.0.0.1:${peer.port}`, ssid: 1, lifetime: 3000 }] },
@@ -110,6 +117,7 @@ async function ours(peer: RawPeer): Promise<{ row: string[]; payload: Uint8Array
   }
   try {
     const r = await timedReads(peer, t.port);
+    if (process.env.SERVE) { const all = (globalThis as any).serve as number[]; for (let k = 0; k + 250 <= all.length; k += 250) { const w = all.slice(k, k + 250).sort((a, b) => a - b); const rt = r.times.slice(Math.max(0, k - 200), k + 50).sort((a, b) => a - b); console.log(`window ${k}: serve median ${q(w, 0.5).toFixed(1)} us p99 ${q(w, 0.99).toFixed(1)}${k >= 200 ? ` rtt median ${q(rt, 0.5).toFixed(3)}` : ''}`); } const s = ((globalThis as any).serve as number[]).slice(-N).sort((a, b) => a - b); console.log(`serve us median ${q(s, 0.5).toFixed(1)} p99 ${q(s, 0.99).toFixed(1)}`); }
     return { row: row('xs-lwm2m LwM2MClient (Node)', r), payload: r.payload };
   } finally {
     await Promise.race([client.stop(), new Promise((r) => setTimeout(r, 200))]);
@@ -140,7 +148,7 @@ async function libcoap(peer: RawPeer, body: Uint8Array): Promise<string[] | stri
     for (let i = 0; i < 50 && created === 0; i++) {
       const answer = await Promise.race([
         peer.request(port, 0x03, [0xb1, 0x33, 0x01, 0x30, 0x12, 0x2d, 0x16], body),
-        new Promise<undefined>((r) => setTimeout(r, 100)),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
       ]);
       if (answer) created = answer[1]!;
     }
