@@ -36,10 +36,11 @@ function answer(scope: DmScope, path: Path, req: IncomingRequest, records: Resou
 interface PendingRead { path: Path; promise: Promise<ReadValue> }
 
 /** The records, the live values still coming, and the instances read (those the server may see). */
-type LiveRecords = { ok: true; records: ResourceRecord[]; pending: PendingRead[]; iids: readonly number[] } | Refused;
+type LiveRecords = { ok: true; records: ResourceRecord[]; pending: readonly PendingRead[]; iids: readonly number[] } | Refused;
 
-const NONE: PendingRead[] = [];
-const NO_IIDS: readonly number[] = [];
+// Frozen: preloaded on the device, they stay in flash.
+const NONE: readonly PendingRead[] = Object.freeze([]);
+const NO_IIDS: readonly number[] = Object.freeze([]);
 
 /**
  * Records readable at `path` by `ssid` (any server when undefined), or why not.
@@ -118,7 +119,7 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
   return { ok: true, records: out.records, pending: out.pending, iids };
 }
 
-interface Gather { records: ResourceRecord[]; pending: PendingRead[]; ordered: boolean }
+interface Gather { records: ResourceRecord[]; pending: readonly PendingRead[]; ordered: boolean }
 
 /** The records of one resource: its live value when the handler gives one, else the stored one. */
 function gather(
@@ -133,8 +134,9 @@ function gather(
     if (got.kind === 'value') { value = got.value; single = false; }
     else if (got.kind === 'pending') {
       if (wait) {
-        if (out.pending === NONE) out.pending = [];
-        out.pending.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, promise: got.promise });
+        const pending = out.pending === NONE ? [] : out.pending as PendingRead[];
+        pending.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, promise: got.promise });
+        out.pending = pending;
       } else if (got.last !== undefined) { value = got.last; single = false; }
     }
   }
@@ -167,7 +169,7 @@ function emptyResource(scope: DmScope, path: Path, records: ResourceRecord[]): R
 }
 
 /** Waits for the live values still coming, up to the read bound; 5.03 past it, 5.00 on a failure. */
-function awaitLive(scope: DmScope, records: ResourceRecord[], pending: PendingRead[]): Promise<{ ok: true; records: ResourceRecord[] } | Refused> {
+function awaitLive(scope: DmScope, records: ResourceRecord[], pending: readonly PendingRead[]): Promise<{ ok: true; records: ResourceRecord[] } | Refused> {
   const { ctx } = scope;
   const where = pending.map((p) => formatPath(p.path)).join(', ');
   return new Promise((resolve) => {

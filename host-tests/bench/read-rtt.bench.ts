@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { LwM2MClient } from '../../firmware/lwm2m/client';
-import { nodeRandom, nodeTimers, nodeWallClock, openUdp } from '../../firmware/platform/node';
+import { nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { silentLogger } from '../../firmware/platform/ports';
 import { installTlv } from '../../host/runtime';
 
@@ -98,18 +98,13 @@ const codeText = (c: number) => `${c >> 5}.${String(c & 31).padStart(2, '0')}`;
 async function ours(peer: RawPeer): Promise<{ row: string[]; payload: Uint8Array }> {
   installTlv(silentLogger); // the Node runtime's TLV codec (wasm), as host/runtime.ts installs it
   const t = await openUdp({ address: '127.0.0.1', port: 0 });
-  if (process.env.SERVE) {
-    let t0 = 0n; const serve: number[] = []; (globalThis as any).serve = serve;
-    const send = t.send.bind(t);
-    t.send = (d, a, p) => { if (t0) serve.push(Number(process.hrtime.bigint() - t0) / 1e3); t0 = 0n; send(d, a, p); };
-    queueMicrotask(() => {});
-    setTimeout(() => { const rx = t.onReceive!; t.onReceive = (d, a, p) => { t0 = process.hrtime.bigint(); rx(d, a, p); }; }, 0);
-  }
+  const clock = new ServiceClock(t);
   const client = new LwM2MClient({
     endpointName: 'bench-read', transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
     factory: { servers: [{ uri: `coap://127.0.0.1:${peer.port}`, ssid: 1, lifetime: 3000 }] },
   });
   client.start();
+  clock.attach();
   const end = Date.now() + 10_000;
   while (!peer.registered || client.state !== 'registered') {
     if (Date.now() > end) throw new Error(`no registration (state ${client.state})`);
@@ -117,17 +112,41 @@ async function ours(peer: RawPeer): Promise<{ row: string[]; payload: Uint8Array
   }
   try {
     const r = await timedReads(peer, t.port);
-    if (process.env.SERVE) { const all = (globalThis as any).serve as number[]; for (let k = 0; k + 250 <= all.length; k += 250) { const w = all.slice(k, k + 250).sort((a, b) => a - b); const rt = r.times.slice(Math.max(0, k - 200), k + 50).sort((a, b) => a - b); console.log(`window ${k}: serve median ${q(w, 0.5).toFixed(1)} us p99 ${q(w, 0.99).toFixed(1)}${k >= 200 ? ` rtt median ${q(rt, 0.5).toFixed(3)}` : ''}`); } const s = ((globalThis as any).serve as number[]).slice(-N).sort((a, b) => a - b); console.log(`serve us median ${q(s, 0.5).toFixed(1)} p99 ${q(s, 0.99).toFixed(1)}`); }
-    return { row: row('xs-lwm2m LwM2MClient (Node)', r), payload: r.payload };
+    const serve = clock.times.slice(-N).sort((a, b) => a - b);
+    return { row: row('xs-lwm2m LwM2MClient (Node)', r, `${q(serve, 0.5).toFixed(1)} / ${q(serve, 0.99).toFixed(1)}`), payload: r.payload };
   } finally {
     await Promise.race([client.stop(), new Promise((r) => setTimeout(r, 200))]);
     t.close();
   }
 }
 
-function row(name: string, r: Timed): string[] {
+function row(name: string, r: Timed, serve = ''): string[] {
   const s = [...r.times].sort((a, b) => a - b);
-  return [name, codeText(r.code), String(r.bytes), q(s, 0.5).toFixed(3), q(s, 0.99).toFixed(3), s[s.length - 1]!.toFixed(3)];
+  return [name, codeText(r.code), String(r.bytes), q(s, 0.5).toFixed(3), q(s, 0.99).toFixed(3), s[s.length - 1]!.toFixed(3), serve];
+}
+
+/**
+ * Time inside the client per request: from the datagram handed up by the UDP port to the answer handed
+ * down to it (what the client itself costs of the round trip; the rest is the loopback and the event loop).
+ */
+class ServiceClock {
+  readonly times: number[] = [];
+  private started = 0n;
+
+  constructor(private readonly t: UdpTransport) {
+    const send = t.send.bind(t);
+    t.send = (d, a, p) => {
+      if (this.started !== 0n) this.times.push(Number(process.hrtime.bigint() - this.started) / 1e3);
+      this.started = 0n;
+      send(d, a, p);
+    };
+  }
+
+  /** Wraps the receive handler the client installed (it does at start). */
+  attach(): void {
+    const rx = this.t.onReceive!;
+    this.t.onReceive = (d, a, p) => { this.started = process.hrtime.bigint(); rx(d, a, p); };
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -168,9 +187,9 @@ async function main(): Promise<void> {
   const peer = await RawPeer.open();
   try {
     const mine = await ours(peer);
-    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms'], mine.row];
+    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'], mine.row];
     const c = await libcoap(peer, mine.payload);
-    if (typeof c === 'string') console.log(`(no C row: ${c})`); else rows.push(c);
+    if (typeof c === 'string') console.log(`(no C row: ${c})`); else rows.push([...c, '']);
     console.log(`${N} sequential Confirmable GET /3/0, Accept TLV, from a raw UDP peer on loopback; round trip per request (${WARMUP} warm-up requests excluded)`);
     table(rows);
   } finally {
