@@ -220,11 +220,13 @@ export class Blockwise {
    * The block of a response at `offset` (§2.4), keeping the whole body for
    * follow-up requests while blocks remain. Returns the spec to send (with
    * Block2/Size2 options added), or null when offset is beyond the body.
+   * `key`: the body's key, or the request it answers (its key is then built only when a body is kept or dropped).
    */
-  slice(spec: ResponseSpec, offset: number, szx: number, asked: boolean, bodyKey: string, peer: string): ResponseSpec | null {
+  slice(spec: ResponseSpec, offset: number, szx: number, asked: boolean, key: string | CoapMessage, peer: string): ResponseSpec | null {
     const body = spec.payload ?? EMPTY;
     const size = szxToSize(szx);
     if (!asked && body.length <= size) return spec;
+    const bodyKey = typeof key === 'string' ? key : requestKey(peer, key);
     if (offset > 0 && offset >= body.length) return null;
     const end = Math.min(offset + size, body.length);
     const more = end < body.length;

@@ -34,8 +34,20 @@ export function findOption(m: { options: CoapOption[] }, number: number): CoapOp
 
 export function getStrings(m: { options: CoapOption[] }, number: number): string[] {
   const out: string[] = [];
-  for (const o of m.options) if (o.number === number) out.push(utf8Decode(o.value));
+  for (const o of m.options) if (o.number === number) out.push(optionText(o.value));
   return out;
+}
+
+/** An option's text: the usual short ASCII one ("3", "0", "rd") without the general decoder's buffers. */
+function optionText(v: Uint8Array): string {
+  if (v.length > 8) return utf8Decode(v);
+  let s = '';
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (c >= 0x80) return utf8Decode(v);
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 function getUintOpt(m: { options: CoapOption[] }, number: number): number | undefined {

@@ -8,7 +8,6 @@
 import { Code, OptionNumber, Type, encodeMessage, type CoapMessage, type CoapOption } from './message';
 import { encodeBlock, findOption, firstBadCriticalOption, getBlock } from './options';
 import { responseMessage } from './compose';
-import { requestKey } from './blockwise';
 import type { DeadlineOwner, Due } from './deadlines';
 import { ServerExchange, type ObservedRelation } from './exchange';
 import type { DedupEntry } from './dedup';
@@ -122,7 +121,7 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
     }
     const b2 = sx.block2;
     const offset = b2 ? b2.num * b2.size : 0;
-    const blocked = this.blockwise.slice(spec, offset, this.blockwise.responseSzx(b2), !!b2, requestKey(sx.peerKey, sx.message), sx.peerKey);
+    const blocked = this.blockwise.slice(spec, offset, this.blockwise.responseSzx(b2), !!b2, sx.message, sx.peerKey);
     if (!blocked) { this.sendDirect(sx.message, sx.peer, { code: Code.BAD_OPTION }, sx.entry); return; }
     this.send(sx, blocked, extra, sx.relation);
   }

@@ -17,7 +17,8 @@ const ACO = Object.freeze({ OBJECT_ID: 0, INSTANCE_ID: 1, ACL: 2, OWNER: 3 } as 
 
 /** The single-server rule: checks apply only with more than one LwM2M Server Account. */
 export function aclEnforced(tree: ObjectTree): boolean {
-  return tree.instanceIds(OBJ.SERVER).length > 1;
+  // Asked on every request: counts the instances without listing them.
+  return (tree.instances(OBJ.SERVER)?.size ?? 0) > 1;
 }
 
 /** The Access Control instance id that governs /oid/iid, or undefined. */

@@ -8,7 +8,6 @@ import { COMPOSITE_FORMATS, formatEntry, PREFERRED_FORMAT, type ResourceRecord }
 import { formatPath } from '../../model/path';
 import type { Path } from '../../model/types';
 import { ACL } from './access-control';
-import { collectRecords } from '../objects/apply';
 import { denied, fail, visibleInstances, type DmScope } from './scope';
 import type { ReadValue } from '../objects/object-api';
 import { isMultiple, type ResourceValue } from '../objects/object-tree';
@@ -18,22 +17,29 @@ import { formatErrorCode } from '../engine/refusal';
 
 
 export function read(scope: DmScope, path: Path, req: IncomingRequest, ssid: number): ResponseSpec | Promise<ResponseSpec> {
-  const got = readRecords(scope, path, ssid, true);
+  // DeviceManagement.handle has checked the object (visible, served): what is left is decided once here.
+  const got = readServed(scope, path, ssid, true);
   if (!got.ok) return fail(scope, got.code, got.reason, req);
-  const answer = (records: ResourceRecord[]): ResponseSpec => {
-    const empty = emptyResource(scope, path, records);
-    if (empty) return fail(scope, empty.code, empty.reason, req);
-    const enc = encodeRecords(scope, path, records, req.accept, ssid);
-    return enc.ok ? enc.spec : fail(scope, enc.code, enc.reason, req);
-  };
-  if (got.pending.length === 0) return answer(got.records);
-  return awaitLive(scope, got.records, got.pending).then((r) => (r.ok ? answer(r.records) : fail(scope, r.code, r.reason, req)));
+  if (got.pending.length === 0) return answer(scope, path, req, got.records, got.iids);
+  return awaitLive(scope, got.records, got.pending).then((r) => (r.ok ? answer(scope, path, req, r.records, got.iids) : fail(scope, r.code, r.reason, req)));
+}
+
+function answer(scope: DmScope, path: Path, req: IncomingRequest, records: ResourceRecord[], iids: readonly number[]): ResponseSpec {
+  const empty = emptyResource(scope, path, records);
+  if (empty) return fail(scope, empty.code, empty.reason, req);
+  const enc = encodeRecords(scope, path, records, req.accept, iids);
+  return enc.ok ? enc.spec : fail(scope, enc.code, enc.reason, req);
 }
 
 /** A live value a handler is still producing (objects/object-registry.ts). */
 interface PendingRead { path: Path; promise: Promise<ReadValue> }
 
-type LiveRecords = { ok: true; records: ResourceRecord[]; pending: PendingRead[] } | Refused;
+/** The records, the live values still coming, and the instances read (those the server may see). */
+type LiveRecords = { ok: true; records: ResourceRecord[]; pending: readonly PendingRead[]; iids: readonly number[] } | Refused;
+
+// Frozen: preloaded on the device, they stay in flash.
+const NONE: readonly PendingRead[] = Object.freeze([]);
+const NO_IIDS: readonly number[] = Object.freeze([]);
 
 /**
  * Records readable at `path` by `ssid` (any server when undefined), or why not.
@@ -41,56 +47,116 @@ type LiveRecords = { ok: true; records: ResourceRecord[]; pending: PendingRead[]
  * returned as pending (a Read waits for them), otherwise their last answer is used.
  */
 export function readRecords(scope: DmScope, path: Path, ssid?: number, wait = false): LiveRecords {
-  const { ctx } = scope;
-  const objects = ctx.objects;
-  const tree = ctx.tree();
+  const objects = scope.ctx.objects;
   if (path.objectId === undefined) {
     // Root (Read-Composite "/"): every readable object, never Security.
     const records: ResourceRecord[] = [];
     for (const oid of [...objects.supported].sort((a, b) => a - b)) {
       if (objects.hidden(oid)) continue;
-      const got = readRecords(scope, { objectId: oid }, ssid);
-      if (got.ok) records.push(...got.records);
+      const got = readServed(scope, { objectId: oid }, ssid, false);
+      if (got.ok) for (let i = 0; i < got.records.length; i++) records.push(got.records[i]!);
     }
-    return { ok: true, records, pending: [] };
+    return { ok: true, records, pending: NONE, iids: NO_IIDS };
   }
   if (objects.hidden(path.objectId)) return { ok: false, code: Code.UNAUTHORIZED, reason: `object /${path.objectId} is not accessible` };
-  const def = objects.def(path.objectId);
-  if (!def || !objects.supported.has(path.objectId)) return { ok: false, code: Code.NOT_FOUND, reason: 'object not supported' };
-  if (path.instanceId !== undefined && !tree.getInstance(path.objectId, path.instanceId))
-    return { ok: false, code: Code.NOT_FOUND, reason: 'instance not found' };
-  if (path.instanceId !== undefined && ssid !== undefined) {
-    const d = denied(scope, ssid, path.objectId, path.instanceId, ACL.READ);
+  if (!objects.supported.has(path.objectId)) return { ok: false, code: Code.NOT_FOUND, reason: 'object not supported' };
+  return readServed(scope, path, ssid, wait);
+}
+
+/**
+ * readRecords for an object known to be served and visible: instance, access
+ * control and resource decided once each, then one pass over the instances
+ * that gathers stored and live values in order (no sort unless a definition
+ * or a multiple resource lists its ids out of order).
+ */
+function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: boolean): LiveRecords {
+  const { ctx } = scope;
+  const objects = ctx.objects;
+  const tree = ctx.tree();
+  const oid = path.objectId!;
+  const def = objects.def(oid);
+  if (!def) return { ok: false, code: Code.NOT_FOUND, reason: 'object not supported' };
+  const iid = path.instanceId;
+  if (iid !== undefined && !tree.getInstance(oid, iid)) return { ok: false, code: Code.NOT_FOUND, reason: 'instance not found' };
+  if (iid !== undefined && ssid !== undefined) {
+    const d = denied(scope, ssid, oid, iid, ACL.READ);
     if (d) return d;
   }
-  if (path.resourceId !== undefined) {
-    const rdef = def.resources.get(path.resourceId);
+  const rid = path.resourceId;
+  if (rid !== undefined) {
+    const rdef = def.resources.get(rid);
     if (!rdef) return { ok: false, code: Code.NOT_FOUND, reason: 'resource not defined' };
     if (!rdef.operations.includes('R')) return { ok: false, code: Code.METHOD_NOT_ALLOWED, reason: 'resource not readable' };
   }
-  const readable = (oid: number, rid: number) => objects.resource(oid, rid)?.operations.includes('R') ?? false;
-  const iids = path.instanceId !== undefined ? [path.instanceId]
-    : ssid !== undefined ? visibleInstances(scope, path.objectId, ssid) : tree.instanceIds(path.objectId);
-  const records: ResourceRecord[] = [];
-  for (const iid of iids) records.push(...collectRecords(tree, { ...path, instanceId: iid }, readable));
-  const pending: PendingRead[] = [];
-  if (objects.handler(path.objectId)?.read) {
-    const rids = path.resourceId !== undefined ? [path.resourceId] : [...def.resources.values()].filter((r) => r.operations.includes('R')).map((r) => r.id);
-    for (const iid of iids) {
-      for (const rid of rids) {
-        const at: Path = { objectId: path.objectId, instanceId: iid, resourceId: rid };
-        const live = objects.read(path.objectId, iid, rid, ssid);
-        if (live.kind === 'failed') return { ok: false, code: Code.INTERNAL_SERVER_ERROR, reason: live.reason };
-        if (live.kind === 'value') overlay(records, at, live.value, path.resourceInstanceId);
-        else if (live.kind === 'pending') {
-          if (wait) pending.push({ path: at, promise: live.promise });
-          else if (live.last !== undefined) overlay(records, at, live.last, path.resourceInstanceId);
-        }
-      }
+  const iids = iid !== undefined ? [iid] : ssid !== undefined ? visibleInstances(scope, oid, ssid) : tree.instanceIds(oid);
+  const handler = objects.handler(oid);
+  const live = handler?.read !== undefined;
+  const riid = path.resourceInstanceId;
+  const out: Gather = { records: [], pending: NONE, ordered: true };
+  for (let i = 0; i < iids.length; i++) {
+    const at = iids[i]!;
+    const inst = tree.getInstance(oid, at);
+    // A handler answers for instances the tree does not hold; the stored values need the instance.
+    if (!inst && !live) continue;
+    let last = -1;
+    if (rid !== undefined) {
+      const failed = gather(scope, out, oid, at, rid, inst?.get(rid), live, ssid, wait, riid);
+      if (failed) return failed;
+      continue;
     }
-    sortRecords(records);
+    for (const r of def.resources.values()) {
+      if (!r.operations.includes('R')) continue;
+      const stored = inst?.get(r.id);
+      if (stored === undefined && !live) continue;
+      if (r.id < last) out.ordered = false;
+      last = r.id;
+      const failed = gather(scope, out, oid, at, r.id, stored, live, ssid, wait, undefined);
+      if (failed) return failed;
+    }
   }
-  return { ok: true, records, pending };
+  if (!out.ordered) sortRecords(out.records);
+  return { ok: true, records: out.records, pending: out.pending, iids };
+}
+
+interface Gather { records: ResourceRecord[]; pending: readonly PendingRead[]; ordered: boolean }
+
+/** The records of one resource: its live value when the handler gives one, else the stored one. */
+function gather(
+  scope: DmScope, out: Gather, oid: number, iid: number, rid: number, stored: ResourceValue | undefined,
+  live: boolean, ssid: number | undefined, wait: boolean, riid: number | undefined,
+): Refused | undefined {
+  let value = stored;
+  let single = true; // a live single value is left out when one resource instance is asked for
+  if (live) {
+    const got = scope.ctx.objects.read(oid, iid, rid, ssid);
+    if (got.kind === 'failed') return { ok: false, code: Code.INTERNAL_SERVER_ERROR, reason: got.reason };
+    if (got.kind === 'value') { value = got.value; single = false; }
+    else if (got.kind === 'pending') {
+      if (wait) {
+        const pending = out.pending === NONE ? [] : out.pending as PendingRead[];
+        pending.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, promise: got.promise });
+        out.pending = pending;
+      } else if (got.last !== undefined) { value = got.last; single = false; }
+    }
+  }
+  if (value === undefined) return undefined;
+  const records = out.records;
+  if (!isMultiple(value)) {
+    if (single || riid === undefined) records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, value });
+    return undefined;
+  }
+  if (riid !== undefined) {
+    const x = value.get(riid);
+    if (x !== undefined) records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: riid }, value: x });
+    return undefined;
+  }
+  let last = -1;
+  for (const [k, x] of value) {
+    if (k < last) out.ordered = false;
+    last = k;
+    records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: k }, value: x });
+  }
+  return undefined;
 }
 
 /** A Read of one resource that has no value (neither stored nor live) is 4.04; an empty multiple resource is not. */
@@ -102,7 +168,7 @@ function emptyResource(scope: DmScope, path: Path, records: ResourceRecord[]): R
 }
 
 /** Waits for the live values still coming, up to the read bound; 5.03 past it, 5.00 on a failure. */
-function awaitLive(scope: DmScope, records: ResourceRecord[], pending: PendingRead[]): Promise<{ ok: true; records: ResourceRecord[] } | Refused> {
+function awaitLive(scope: DmScope, records: ResourceRecord[], pending: readonly PendingRead[]): Promise<{ ok: true; records: ResourceRecord[] } | Refused> {
   const { ctx } = scope;
   const where = pending.map((p) => formatPath(p.path)).join(', ');
   return new Promise((resolve) => {
@@ -148,14 +214,20 @@ function sortRecords(records: ResourceRecord[]): void {
     || (a.path.resourceInstanceId ?? -1) - (b.path.resourceInstanceId ?? -1));
 }
 
-/** A 2.05 with `records` in `accept`, or the default format for the path; 4.06 for a format the client cannot answer in. */
-export function encodeRecords(scope: DmScope, path: Path, records: ResourceRecord[], accept: number | undefined, ssid?: number): EncodeResult {
+/**
+ * A 2.05 with `records` in `accept`, or the default format for the path; 4.06 for a format the client cannot answer in.
+ * `iids`: the instances an object-level answer lists (those the Read gathered; every instance when not given).
+ */
+export function encodeRecords(scope: DmScope, path: Path, records: ResourceRecord[], accept: number | undefined, iids?: readonly number[]): EncodeResult {
   const format = accept ?? defaultFormat(path, records);
   if (!formatEntry(format)) return { ok: false, code: Code.NOT_ACCEPTABLE, reason: `cannot answer in format ${format}` };
-  const tree = scope.ctx.tree();
-  const instances = path.instanceId === undefined && path.objectId !== undefined
-    ? (ssid !== undefined ? visibleInstances(scope, path.objectId, ssid) : tree.instanceIds(path.objectId)).map((i) => ({ objectId: path.objectId!, instanceId: i }))
-    : undefined;
+  let instances: Array<{ objectId: number; instanceId: number }> | undefined;
+  if (path.instanceId === undefined && path.objectId !== undefined) {
+    const oid = path.objectId;
+    const ids = iids ?? scope.ctx.tree().instanceIds(oid);
+    instances = [];
+    for (let i = 0; i < ids.length; i++) instances.push({ objectId: oid, instanceId: ids[i]! });
+  }
   const enc = scope.ctx.formats.encode(format, path, records, instances ? { instances } : undefined);
   if (!enc.ok) return { ok: false, code: formatErrorCode(enc.kind), reason: enc.reason };
   return { ok: true, spec: { code: Code.CONTENT, contentFormat: format, payload: enc.value } };

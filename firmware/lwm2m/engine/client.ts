@@ -43,7 +43,7 @@ import { ServerSet, samePeer, type ServerSetReport } from '../registration/serve
 import { QueueLink } from '../queue-mode/queue-link';
 import { SleepKeeper } from '../queue-mode/sleep-keeper';
 import { resumeAfterSleep, retainForSleep, type SleepingParts } from '../queue-mode/sleep-retention';
-import { servesPeer } from './own-peers';
+import { registeredServer } from './own-peers';
 import type { ServerUri } from '../registration/server-uri';
 import { packagePeer, resolvePeer, securePeer } from './peers';
 import { objectLinks } from '../registration/object-links';
@@ -68,6 +68,9 @@ export class LwM2MClient {
   private sequence: BootstrapSequence | undefined;
   private sequenceOrigin: 'client' | 'server' = 'client';
   private bsPeer: Peer | undefined;
+  /** The peer of the last request datagram the CoAP stack admitted (serves()), and the Registration it is. */
+  private admittedPeer: Peer | undefined;
+  private admittedReg: Registration | undefined;
   /** Set by the Bootstrap-Request Trigger: a failed bootstrap then returns to the running accounts. */
   private fallbackToRegistration = false;
   /** Counts the inputs the table acted on; see the note at the top. */
@@ -189,7 +192,13 @@ export class LwM2MClient {
   }
 
   /** Whether requests from `peer` are served at all; the CoAP stack asks before it decodes one (engine/own-peers.ts). */
-  serves(peer: Peer): boolean { return servesPeer(peer, this.bsPeer, this.servers); }
+  serves(peer: Peer): boolean {
+    // The server is identified here once; route() takes the answer for the same datagram's request.
+    const reg = registeredServer(peer, this.servers);
+    this.admittedPeer = peer;
+    this.admittedReg = reg;
+    return reg !== undefined || (this.bsPeer !== undefined && samePeer(peer, this.bsPeer));
+  }
 
   /** The servers that hold a Registration of this client now. */
   get registeredServers(): Registration[] { return this.servers.registered; }
@@ -389,7 +398,7 @@ export class LwM2MClient {
       this.openSequence('server');
       return this.bootstrapRequest(req);
     }
-    const reg = this.servers.registeredFor(req.peer);
+    const reg = req.peer === this.admittedPeer ? this.admittedReg : registeredServer(req.peer, this.servers);
     if (!reg) {
       // Before its Registration is acknowledged a server is ignored (Core §5.4).
       this.o.log.debug(`client: ignored ${methodName(req.method)} /${req.path.join('/')} from an unregistered peer ${req.peer.address}:${req.peer.port}`);

@@ -7,14 +7,14 @@
 // bootstrap sequence only the Bootstrap-Server) to what gets through.
 import type { Peer } from '../../coap/api';
 import { samePeer, type ServerSet } from '../registration/server-set';
+import type { Registration } from '../registration/registration';
 
-/** Whether `peer` is the Bootstrap-Server or a server that holds a Registration. Runs for every request datagram: allocates nothing. */
-export function servesPeer(peer: Peer, bootstrapServer: Peer | undefined, servers: ServerSet): boolean {
-  if (bootstrapServer !== undefined && samePeer(peer, bootstrapServer)) return true;
+/** The server holding a Registration that `peer` is, if any (the client routes the request it admitted to it). */
+export function registeredServer(peer: Peer, servers: ServerSet): Registration | undefined {
   const regs = servers.all;
   for (let i = 0; i < regs.length; i++) {
-    const r = regs[i];
-    if (r.state === 'registered' && samePeer(peer, r.peer)) return true;
+    const r = regs[i]!;
+    if (r.state === 'registered' && samePeer(peer, r.peer)) return r;
   }
-  return false;
+  return undefined;
 }

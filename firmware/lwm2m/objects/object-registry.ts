@@ -20,6 +20,9 @@ export type LiveRead =
   | { kind: 'pending'; promise: Promise<ReadValue>; last: ReadValue }
   | { kind: 'failed'; reason: string };
 
+/** The stored value stands (one object for every such answer). */
+const STORED: LiveRead = Object.freeze({ kind: 'stored' });
+
 export interface RegistryHost {
   log: Logger;
   /** A value a handler answered asynchronously differs from its last answer: observations re-evaluate. */
@@ -118,32 +121,37 @@ export class ObjectRegistry {
   /** The handler's value of a readable resource; never throws. */
   read(objectId: number, instanceId: number, resourceId: number, ssid: number | undefined): LiveRead {
     const h = this.handler(objectId);
-    if (!h?.read) return { kind: 'stored' };
-    const key = `${objectId}/${instanceId}/${resourceId}`;
-    const joining = this.inFlight.get(key);
-    if (joining) return { kind: 'pending', promise: joining, last: this.lastAsync.get(key) };
+    if (!h?.read) return STORED;
+    // The key names an asynchronous read only: a synchronous answer (the usual one) builds no string.
+    let key: string | undefined;
+    if (this.inFlight.size > 0) {
+      key = `${objectId}/${instanceId}/${resourceId}`;
+      const joining = this.inFlight.get(key);
+      if (joining) return { kind: 'pending', promise: joining, last: this.lastAsync.get(key) };
+    }
     let got: ReadValue | Promise<ReadValue>;
     try {
       got = h.read({ instanceId, resourceId, ssid });
     } catch (e) {
-      return this.failed(key, e);
+      return this.failed(`${objectId}/${instanceId}/${resourceId}`, e);
     }
-    if (!isPromise(got)) return got === undefined ? { kind: 'stored' } : { kind: 'value', value: got };
+    if (!isPromise(got)) return got === undefined ? STORED : { kind: 'value', value: got };
+    const k = key ?? `${objectId}/${instanceId}/${resourceId}`;
     const promise = got.then((v) => {
-      this.inFlight.delete(key);
+      this.inFlight.delete(k);
       if (v === undefined) return v;
-      const before = this.lastAsync.get(key);
-      this.lastAsync.set(key, v);
+      const before = this.lastAsync.get(k);
+      this.lastAsync.set(k, v);
       if (before !== undefined && !sameValue(before, v)) this.host.changed({ objectId, instanceId, resourceId });
       return v;
     }, (e: unknown) => {
-      this.inFlight.delete(key);
+      this.inFlight.delete(k);
       throw e;
     });
-    this.inFlight.set(key, promise);
+    this.inFlight.set(k, promise);
     // A rejection nobody waits for (a notification's read) must not surface as unhandled.
     promise.catch(() => undefined);
-    return { kind: 'pending', promise, last: this.lastAsync.get(key) };
+    return { kind: 'pending', promise, last: this.lastAsync.get(k) };
   }
 
   /** Stop waiting for a read that did not answer in time (a late answer still updates the last value). */

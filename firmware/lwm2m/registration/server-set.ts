@@ -57,12 +57,6 @@ export class ServerSet implements RegistrationEvents {
   /** The servers that hold a Registration now. */
   get registered(): Registration[] { return this.regs.filter((r) => r.state === 'registered'); }
 
-  /** The registered server a request comes from, if any. */
-  registeredFor(peer: Peer): Registration | undefined {
-    const reg = this.regs.find((r) => samePeer(peer, r.peer));
-    return reg?.state === 'registered' ? reg : undefined;
-  }
-
   byServerInstance(iid: number | undefined): Registration | undefined {
     return this.regs.find((r) => r.account.serverInstance === iid);
   }

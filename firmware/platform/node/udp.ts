@@ -1,7 +1,8 @@
 // Node datagram port over node:dgram (IPv4 and IPv6). Received Buffers are
 // copied into plain Uint8Arrays so the core never sees a Buffer.
 import * as dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { DatagramTransport, Logger } from '../ports';
 
 export interface UdpOptions {
@@ -15,10 +16,25 @@ export interface UdpOptions {
 
 export type UdpTransport = DatagramTransport & { readonly port: number; readonly address: string };
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The core sends to IP literals only (it resolves names itself, client.ts): dgram's default
+ * lookup still defers every send by a tick through dns.lookup; an IP literal goes at once.
+ */
+function literalLookup(host: string, options: LookupOneOptions | number, cb: LookupCallback): void {
+  const family = isIP(host);
+  if (family !== 0) { cb(null, host, family); return; }
+  dnsLookup(host, typeof options === 'number' ? { family: options } : options, cb);
+}
+
 export function openUdp(opts: UdpOptions = {}): Promise<UdpTransport> {
   const address = opts.address ?? '0.0.0.0';
   const v6 = isIPv6(address);
-  const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && address !== '::' ? true : undefined });
+  const socket = dgram.createSocket({
+    type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && address !== '::' ? true : undefined,
+    lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+  });
   let closed = false;
   // dgram.send resolves the address asynchronously: a socket closed at once
   // would lose the last datagrams (a De-register, a close_notify). close()

@@ -1,0 +1,204 @@
+// Round trip of a Read as a server feels it: a raw UDP peer on loopback (a
+// plain node:dgram socket that encodes its few messages by hand) registers a
+// Node client (it answers the client's Register with 2.01 itself), then sends
+// sequential Confirmable GETs of /3/0 with Accept TLV (11542) and times each
+// piggybacked answer. Beside it, the same peer against libcoap's C server
+// (coap-server-notls, a resource /3/0 created by a PUT) when it is installed.
+// Run: npm run bench read   (READ_RTT_N=… changes the count, default 500)
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { assembleDevice } from '../../firmware/lwm2m/engine/device-assembly';
+import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
+import { nodeTlv } from '../../firmware/platform/node/formats';
+import { nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
+import { silentLogger } from '../../firmware/platform/ports';
+
+const N = Number(process.env.READ_RTT_N ?? 500);
+const WARMUP = 200;
+const COAP_SERVER = '/usr/bin/coap-server-notls';
+
+/** A raw CoAP peer: one socket, messages built byte by byte (RFC 7252 §3). */
+class RawPeer {
+  readonly socket = dgram.createSocket('udp4');
+  private mid = 0x1000;
+  private waiting: ((d: Buffer) => void) | undefined;
+  private waitMid = -1;
+  /** Answers a Confirmable POST (the client's Register) with 2.01 Location /rd/1. */
+  registered = false;
+
+  static async open(): Promise<RawPeer> {
+    const p = new RawPeer();
+    await new Promise<void>((r) => p.socket.bind(0, '127.0.0.1', r));
+    p.socket.on('message', (d, rinfo) => p.receive(d, rinfo.address, rinfo.port));
+    return p;
+  }
+
+  get port(): number { return this.socket.address().port; }
+
+  private receive(d: Buffer, address: string, port: number): void {
+    const type = (d[0]! >> 4) & 3;
+    const tkl = d[0]! & 15;
+    const code = d[1]!;
+    const mid = (d[2]! << 8) | d[3]!;
+    if (type === 0 && code === 0x02) {
+      // ACK 2.01, same MID and token, Location-Path "rd" (option 8), "1".
+      const token = d.subarray(4, 4 + tkl);
+      const out = Buffer.concat([Buffer.from([0x60 | tkl, 0x41, d[2]!, d[3]!]), token, Buffer.from([0x82, 0x72, 0x64, 0x01, 0x31])]);
+      this.socket.send(out, port, address);
+      this.registered = true;
+      return;
+    }
+    if (type === 2 && mid === this.waitMid && this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w(d);
+    }
+  }
+
+  /** A Confirmable request (token 4 bytes) to address:port; resolves with the piggybacked answer. */
+  request(port: number, code: number, options: number[], payload?: Uint8Array): Promise<Buffer> {
+    const mid = (this.mid = (this.mid + 1) & 0xffff);
+    const head = [0x44, code, mid >> 8, mid & 0xff, 0xa1, 0xb2, mid >> 8, mid & 0xff, ...options];
+    const msg = payload ? Buffer.concat([Buffer.from(head), Buffer.from([0xff]), payload]) : Buffer.from(head);
+    this.waitMid = mid;
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.send(msg, port, '127.0.0.1');
+    });
+  }
+
+  close(): void { this.socket.close(); }
+}
+
+/** Uri-Path 3, 0 (option 11), Accept 11542 (option 17: delta 6, 2 bytes). */
+const GET_3_0_TLV = [0xb1, 0x33, 0x01, 0x30, 0x62, 0x2d, 0x16];
+
+interface Timed { times: number[]; code: number; bytes: number; payload: Uint8Array }
+
+async function timedReads(peer: RawPeer, port: number): Promise<Timed> {
+  const times: number[] = [];
+  let code = 0;
+  let bytes = 0;
+  let payload = new Uint8Array(0);
+  for (let i = 0; i < WARMUP + N; i++) {
+    const t0 = process.hrtime.bigint();
+    const d = await peer.request(port, 0x01, GET_3_0_TLV);
+    const dt = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (i >= WARMUP) times.push(dt);
+    code = d[1]!;
+    bytes = d.length;
+    if (i === 0) { const at = d.indexOf(0xff, 4 + (d[0]! & 15)); payload = at < 0 ? payload : Uint8Array.from(d.subarray(at + 1)); }
+  }
+  return { times, code, bytes, payload };
+}
+
+const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+const codeText = (c: number) => `${c >> 5}.${String(c & 31).padStart(2, '0')}`;
+
+async function ours(peer: RawPeer): Promise<{ row: string[]; payload: Uint8Array }> {
+  const t = await openUdp({ address: '127.0.0.1', port: 0 });
+  const clock = new ServiceClock(t);
+  // The Node runtime's codecs (wasm TLV, cbor-x), as host/runtime.ts assembles a device.
+  const { client } = assembleDevice({
+    transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
+    tlv: nodeTlv(silentLogger), cbor: createCborXCodec(),
+  }, {
+    endpointName: 'bench-read',
+    factory: { servers: [{ uri: `coap://127.0.0.1:${peer.port}`, ssid: 1, lifetime: 3000 }] },
+  });
+  client.start();
+  clock.attach();
+  const end = Date.now() + 10_000;
+  while (!peer.registered || client.state !== 'registered') {
+    if (Date.now() > end) throw new Error(`no registration (state ${client.state})`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  try {
+    const r = await timedReads(peer, t.port);
+    const serve = clock.times.slice(-N).sort((a, b) => a - b);
+    return { row: row('xs-lwm2m LwM2MClient (Node)', r, `${q(serve, 0.5).toFixed(1)} / ${q(serve, 0.99).toFixed(1)}`), payload: r.payload };
+  } finally {
+    await Promise.race([client.stop(), new Promise((r) => setTimeout(r, 200))]);
+    t.close();
+  }
+}
+
+function row(name: string, r: Timed, serve = ''): string[] {
+  const s = [...r.times].sort((a, b) => a - b);
+  return [name, codeText(r.code), String(r.bytes), q(s, 0.5).toFixed(3), q(s, 0.99).toFixed(3), s[s.length - 1]!.toFixed(3), serve];
+}
+
+/**
+ * Time inside the client per request: from the datagram handed up by the UDP port to the answer handed
+ * down to it (what the client itself costs of the round trip; the rest is the loopback and the event loop).
+ */
+class ServiceClock {
+  readonly times: number[] = [];
+  private started = 0n;
+
+  constructor(private readonly t: UdpTransport) {
+    const send = t.send.bind(t);
+    t.send = (d, a, p) => {
+      if (this.started !== 0n) this.times.push(Number(process.hrtime.bigint() - this.started) / 1e3);
+      this.started = 0n;
+      send(d, a, p);
+    };
+  }
+
+  /** Wraps the receive handler the client installed (it does at start). */
+  attach(): void {
+    const rx = this.t.onReceive!;
+    this.t.onReceive = (d, a, p) => { this.started = process.hrtime.bigint(); rx(d, a, p); };
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const p = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+async function libcoap(peer: RawPeer, body: Uint8Array): Promise<string[] | string> {
+  if (!existsSync(COAP_SERVER)) return `${COAP_SERVER} not installed (Debian: libcoap3-bin)`;
+  const port = await freePort();
+  const proc: ChildProcess = spawn(COAP_SERVER, ['-A', '127.0.0.1', '-p', String(port), '-d', '4', '-v', '0'], { stdio: 'ignore' });
+  try {
+    // Create /3/0 with the TLV body our client answered (PUT, Content-Format 11542: option 12, delta 1 after 11).
+    let created = 0;
+    for (let i = 0; i < 50 && created === 0; i++) {
+      const answer = await Promise.race([
+        peer.request(port, 0x03, [0xb1, 0x33, 0x01, 0x30, 0x12, 0x2d, 0x16], body),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+      ]);
+      if (answer) created = answer[1]!;
+    }
+    if (created >> 5 !== 2) return `libcoap did not take the PUT of /3/0 (${created ? codeText(created) : 'no answer'})`;
+    return row(`libcoap ${COAP_SERVER.split('/').pop()} (C)`, await timedReads(peer, port));
+  } finally {
+    proc.kill('SIGTERM');
+  }
+}
+
+function table(rows: string[][]): void {
+  const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) console.log(r.map((s, c) => (c === 0 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join('  '));
+}
+
+async function main(): Promise<void> {
+  const peer = await RawPeer.open();
+  try {
+    const mine = await ours(peer);
+    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'], mine.row];
+    const c = await libcoap(peer, mine.payload);
+    if (typeof c === 'string') console.log(`(no C row: ${c})`); else rows.push([...c, '']);
+    console.log(`${N} sequential Confirmable GET /3/0, Accept TLV, from a raw UDP peer on loopback; round trip per request (${WARMUP} warm-up requests excluded)`);
+    table(rows);
+  } finally {
+    peer.close();
+  }
+}
+
+await main();
