@@ -67,9 +67,9 @@ export const PREFERRED_FORMAT = Object.freeze({
 });
 
 /** What a resolver answers for resource `resourceId` of `def`: the one way a resource's type is found. */
-export function resourceType(def: ObjectDef | undefined, resourceId: number): { type: DataType; multiple: boolean } | undefined {
-  const r = def?.resources.get(resourceId);
-  return r ? { type: r.type, multiple: r.multiple } : undefined;
+export function resourceType(def: ObjectDef | undefined, resourceId: number): { readonly type: DataType; readonly multiple: boolean } | undefined {
+  // The definition itself has both fields: no object per lookup (an encode looks up every record).
+  return def?.resources.get(resourceId);
 }
 
 /** A type resolver over a lookup of object definitions. */

@@ -1,7 +1,7 @@
 // LwM2M TLV (11542, Core §7.4.3) on top of the formats instance's TlvBackend (wasm, native or pure TS).
 import type { DataType, Path, Value, Objlnk } from '../model/types';
 import { pathDepth } from '../model/path';
-import { coerceValue, normaliseInteger } from '../model/value';
+import { coerceValue, isCanonical, normaliseInteger } from '../model/value';
 import { utf8DecodeStrict } from '../util/utf8';
 import {
   ENTRY_WORDS, E_KIND, E_ID, E_PARENT, E_OFFSET, E_LENGTH, E_TYPE, E_LO, E_HI,
@@ -144,6 +144,48 @@ export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeRe
   const depth = pathDepth(base);
   if (depth === 0) return fail('not-acceptable', 'TLV cannot carry several objects');
   const o = base.objectId!;
+  for (let i = 0; i < records.length; i++) {
+    const p = records[i]!.path;
+    if (p.objectId !== o || p.instanceId === undefined || p.resourceId === undefined) return fail('internal', 'record outside the request path');
+    if ((base.instanceId !== undefined && base.instanceId !== p.instanceId) ||
+        (base.resourceId !== undefined && base.resourceId !== p.resourceId) ||
+        (base.resourceInstanceId !== undefined && base.resourceInstanceId !== p.resourceInstanceId)) return fail('internal', 'record outside the request path');
+  }
+  const w = new TlvWriter(codecs, o, depth, resolve);
+  // A Read's records come in path order (dm/read.ts): written as they come, with no grouping tables.
+  const e = streamable(records, o, base, opts) ? w.stream(records) : w.grouped(groups(records, o, base, opts));
+  if (e !== undefined) return fail(e.startsWith('too') || e.startsWith('payload') ? 'too-large' : 'internal', e);
+  const out = codecs.tlv.encode(w.n);
+  if (typeof out === 'number') return fail(out === TLV_TOO_LARGE ? 'too-large' : 'internal', tlvErrorText(out));
+  return { ok: true, value: out };
+}
+
+/**
+ * Whether the records can be written in the order they come: by instance, then resource, then resource
+ * instance, each path once, a resource either single or multiple, and no empty instance or multiple
+ * resource asked for beyond them (EncodeOptions).
+ */
+function streamable(records: ResourceRecord[], o: number, base: Path, opts: EncodeOptions | undefined): boolean {
+  if (opts?.multipleResources !== undefined && opts.multipleResources.length > 0) return false;
+  for (let i = 1; i < records.length; i++) {
+    const a = records[i - 1]!.path, b = records[i]!.path;
+    if (a.instanceId! !== b.instanceId!) { if (a.instanceId! > b.instanceId!) return false; continue; }
+    if (a.resourceId! !== b.resourceId!) { if (a.resourceId! > b.resourceId!) return false; continue; }
+    if (a.resourceInstanceId === undefined || b.resourceInstanceId === undefined || a.resourceInstanceId >= b.resourceInstanceId) return false;
+  }
+  if (opts?.instances) {
+    for (const i of opts.instances) {
+      if (i.objectId !== o || (base.instanceId !== undefined && base.instanceId !== i.instanceId)) continue;
+      let found = false;
+      for (let k = 0; k < records.length && !found; k++) found = records[k]!.path.instanceId === i.instanceId;
+      if (!found) return false;
+    }
+  }
+  return true;
+}
+
+/** Records grouped by instance and resource, in order of first appearance, with the empty ones asked for. */
+function groups(records: ResourceRecord[], o: number, base: Path, opts: EncodeOptions | undefined): Map<number, InstGroup> {
   const insts = new Map<number, InstGroup>();
   const inst = (iid: number): InstGroup => {
     let g = insts.get(iid);
@@ -152,13 +194,9 @@ export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeRe
   };
   for (const r of records) {
     const p = r.path;
-    if (p.objectId !== o || p.instanceId === undefined || p.resourceId === undefined) return fail('internal', 'record outside the request path');
-    if ((base.instanceId !== undefined && base.instanceId !== p.instanceId) ||
-        (base.resourceId !== undefined && base.resourceId !== p.resourceId) ||
-        (base.resourceInstanceId !== undefined && base.resourceInstanceId !== p.resourceInstanceId)) return fail('internal', 'record outside the request path');
-    const g = inst(p.instanceId);
-    let rg = g.resources.get(p.resourceId);
-    if (!rg) { rg = { id: p.resourceId }; g.resources.set(p.resourceId, rg); }
+    const g = inst(p.instanceId!);
+    let rg = g.resources.get(p.resourceId!);
+    if (!rg) { rg = { id: p.resourceId! }; g.resources.set(p.resourceId!, rg); }
     if (p.resourceInstanceId !== undefined) (rg.instances ??= []).push(r);
     else rg.single = r;
   }
@@ -171,74 +209,138 @@ export function encodeTlv(base: Path, records: ResourceRecord[], resolve: TypeRe
     if (!rg) g.resources.set(m.resourceId, { id: m.resourceId, instances: [] });
     else rg.instances ??= [];
   }
-  if (depth >= 2 && insts.size > 1) return fail('internal', 'several instances under an instance path');
+  return insts;
+}
 
-  const be = codecs.tlv;
-  const t = be.table, f64 = be.tableF64, data = be.data;
-  let n = 0, dpos = 0;
-  const cmd = (op: number, kind: number, id: number): number => {
-    if (n >= be.maxEntries) return -1;
-    const c = n++ * ENTRY_WORDS;
+/** Fills the backend's command table (codec/tlv-constants.ts) for one payload; errors are returned as text. */
+class TlvWriter {
+  n = 0;
+  private dpos = 0;
+  private readonly be: FormatCodecs['tlv'];
+
+  constructor(codecs: FormatCodecs, private readonly o: number, private readonly depth: number, private readonly resolve: TypeResolver) {
+    this.be = codecs.tlv;
+  }
+
+  /** Records in path order (streamable()). */
+  stream(records: ResourceRecord[]): string | undefined {
+    const depth = this.depth;
+    let iid = -1, rid = -1, multiple = false;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const p = r.path;
+      if (p.instanceId! !== iid) {
+        if (multiple && !this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+        multiple = false;
+        if (iid !== -1) {
+          if (depth >= 2) return 'several instances under an instance path';
+          if (!this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+        }
+        iid = p.instanceId!;
+        rid = -1;
+        if (depth === 1 && !this.cmd(OP_BEGIN, KIND_OBJECT_INSTANCE, iid)) return 'too many TLV entries';
+      }
+      if (p.resourceInstanceId === undefined) {
+        if (multiple && !this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+        multiple = false;
+        rid = p.resourceId!;
+        const e = this.leaf(KIND_RESOURCE, rid, rid, r);
+        if (e !== undefined) return e;
+        continue;
+      }
+      if (p.resourceId! !== rid) {
+        if (multiple && !this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+        rid = p.resourceId!;
+        multiple = depth !== 4;
+        if (multiple && !this.cmd(OP_BEGIN, KIND_MULTIPLE_RESOURCE, rid)) return 'too many TLV entries';
+      }
+      const e = this.leaf(KIND_RESOURCE_INSTANCE, p.resourceInstanceId, rid, r);
+      if (e !== undefined) return e;
+    }
+    if (multiple && !this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+    if (depth === 1 && iid !== -1 && !this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+    return undefined;
+  }
+
+  /** Any records, grouped first (groups()). */
+  grouped(insts: Map<number, InstGroup>): string | undefined {
+    const depth = this.depth;
+    if (depth >= 2 && insts.size > 1) return 'several instances under an instance path';
+    for (const g of insts.values()) {
+      if (depth === 1 && !this.cmd(OP_BEGIN, KIND_OBJECT_INSTANCE, g.id)) return 'too many TLV entries';
+      for (const rg of g.resources.values()) {
+        const e = this.resource(rg);
+        if (e !== undefined) return e;
+      }
+      if (depth === 1 && !this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+    }
+    return undefined;
+  }
+
+  private resource(rg: ResGroup): string | undefined {
+    if (!rg.instances) return this.leaf(KIND_RESOURCE, rg.id, rg.id, rg.single!);
+    const wrap = this.depth !== 4;
+    if (wrap && !this.cmd(OP_BEGIN, KIND_MULTIPLE_RESOURCE, rg.id)) return 'too many TLV entries';
+    for (const ri of rg.instances) {
+      const e = this.leaf(KIND_RESOURCE_INSTANCE, ri.path.resourceInstanceId!, rg.id, ri);
+      if (e !== undefined) return e;
+    }
+    if (wrap && !this.cmd(OP_END, 0, 0)) return 'too many TLV entries';
+    return undefined;
+  }
+
+  /** One command; false when the table is full. */
+  private cmd(op: number, kind: number, id: number): boolean {
+    return this.entry(op, kind, id) >= 0;
+  }
+
+  private entry(op: number, kind: number, id: number): number {
+    const be = this.be;
+    if (this.n >= be.maxEntries) return -1;
+    const t = be.table;
+    const c = this.n++ * ENTRY_WORDS;
     t[c + C_OP] = op; t[c + C_KIND] = kind; t[c + C_ID] = id; t[c + C_TYPE] = T_NONE;
     t[c + C_DATA] = 0; t[c + C_LENGTH] = 0; t[c + C_LO] = 0; t[c + C_HI] = 0;
     return c;
-  };
-  const leaf = (kind: number, id: number, rid: number, r: ResourceRecord): string | undefined => {
-    const c = cmd(OP_LEAF, kind, id);
+  }
+
+  private leaf(kind: number, id: number, rid: number, r: ResourceRecord): string | undefined {
+    const c = this.entry(OP_LEAF, kind, id);
     if (c < 0) return 'too many TLV entries';
-    const def = r.unknown ? undefined : safeResolve(resolve, o, rid);
+    const def = r.unknown ? undefined : safeResolve(this.resolve, this.o, rid);
     const type = def ? def.type : inferType(r.value);
-    const cv = coerceValue(type, r.value);
-    if (!cv.ok) return `${rid}: ${cv.reason}`;
-    const v = cv.value;
+    let v = r.value;
+    if (!isCanonical(type, v)) {
+      const cv = coerceValue(type, v);
+      if (!cv.ok) return `${rid}: ${cv.reason}`;
+      v = cv.value;
+    }
     const code = TYPE_CODE[type];
+    const be = this.be;
+    const t = be.table;
     t[c + C_TYPE] = code;
     switch (code) {
       case T_INTEGER: case T_TIME: case T_UNSIGNED:
         if (typeof v === 'bigint') { t[c + C_LO] = Number(BigInt.asIntN(32, v)); t[c + C_HI] = Number(BigInt.asIntN(32, v >> 32n)); }
         else { const x = v as number; const hi = Math.floor(x / TWO32); t[c + C_LO] = (x - hi * TWO32) | 0; t[c + C_HI] = hi | 0; }
         break;
-      case T_FLOAT: f64[(c >> 3) * 4 + 3] = v as number; break;
+      case T_FLOAT: be.tableF64[(c >> 3) * 4 + 3] = v as number; break;
       case T_BOOLEAN: t[c + C_LO] = v ? 1 : 0; break;
       case T_OBJLNK: t[c + C_LO] = ((v as Objlnk).objectId << 16) | (v as Objlnk).instanceId; break;
       case T_NONE: break;
       case T_STRING: case T_CORELNK: {
-        const end = writeUtf8(v as string, data, dpos);
+        const end = writeUtf8(v as string, be.data, this.dpos);
         if (end < 0) return 'payload too large';
-        t[c + C_DATA] = dpos; t[c + C_LENGTH] = end - dpos; dpos = end;
+        t[c + C_DATA] = this.dpos; t[c + C_LENGTH] = end - this.dpos; this.dpos = end;
         break;
       }
       default: {
         const bytes = v as Uint8Array;
-        if (dpos + bytes.length > data.length) return 'payload too large';
-        data.set(bytes, dpos);
-        t[c + C_TYPE] = T_OPAQUE; t[c + C_DATA] = dpos; t[c + C_LENGTH] = bytes.length; dpos += bytes.length;
+        if (this.dpos + bytes.length > be.data.length) return 'payload too large';
+        be.data.set(bytes, this.dpos);
+        t[c + C_TYPE] = T_OPAQUE; t[c + C_DATA] = this.dpos; t[c + C_LENGTH] = bytes.length; this.dpos += bytes.length;
       }
     }
     return undefined;
-  };
-  const resource = (rg: ResGroup): string | undefined => {
-    if (rg.instances) {
-      if (depth === 4) {
-        for (const ri of rg.instances) { const e = leaf(KIND_RESOURCE_INSTANCE, ri.path.resourceInstanceId!, rg.id, ri); if (e) return e; }
-        return undefined;
-      }
-      if (cmd(OP_BEGIN, KIND_MULTIPLE_RESOURCE, rg.id) < 0) return 'too many TLV entries';
-      for (const ri of rg.instances) { const e = leaf(KIND_RESOURCE_INSTANCE, ri.path.resourceInstanceId!, rg.id, ri); if (e) return e; }
-      if (cmd(OP_END, 0, 0) < 0) return 'too many TLV entries';
-      return undefined;
-    }
-    return leaf(KIND_RESOURCE, rg.id, rg.id, rg.single!);
-  };
-  for (const g of insts.values()) {
-    if (depth === 1 && cmd(OP_BEGIN, KIND_OBJECT_INSTANCE, g.id) < 0) return fail('too-large', 'too many TLV entries');
-    for (const rg of g.resources.values()) {
-      const e = resource(rg);
-      if (e) return fail(e.startsWith('too') || e.startsWith('payload') ? 'too-large' : 'internal', e);
-    }
-    if (depth === 1 && cmd(OP_END, 0, 0) < 0) return fail('too-large', 'too many TLV entries');
   }
-  const out = be.encode(n);
-  if (typeof out === 'number') return fail(out === TLV_TOO_LARGE ? 'too-large' : 'internal', tlvErrorText(out));
-  return { ok: true, value: out };
 }

@@ -45,6 +45,21 @@ export function formatObjlnk(o: Objlnk): string {
 
 /** Check/normalise a value against a resource type: {ok:true,value} | {ok:false,reason}. Accepts the JS value
  *  of the type, and for scalar types also its text form ('12', '1.5', '0'/'1', '3:0'). */
+/**
+ * Whether `v` is already the value coerceValue would give for `type` (the common case on the way out: a
+ * stored string, a safe integer, a float, a boolean), so an encoder can skip the conversion and its result object.
+ */
+export function isCanonical(type: DataType, v: unknown): boolean {
+  switch (type) {
+    case 'string': case 'corelnk': return typeof v === 'string';
+    case 'integer': case 'time': return typeof v === 'number' && Number.isSafeInteger(v);
+    case 'unsigned': return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    case 'float': return typeof v === 'number';
+    case 'boolean': return typeof v === 'boolean';
+    default: return false;
+  }
+}
+
 export function coerceValue(type: DataType, v: unknown): CoerceResult {
   switch (type) {
     case 'string':

@@ -2,17 +2,16 @@
 // plain node:dgram socket that encodes its few messages by hand) registers a
 // Node client (it answers the client's Register with 2.01 itself), then sends
 // sequential Confirmable GETs of /3/0 with Accept TLV (11542) and times each
-// piggybacked answer. Beside it, the same peer against libcoap's C server
-// (coap-server-notls, a resource /3/0 created by a PUT) when it is installed.
+// piggybacked answer. The client runs in a process of its own, as a device
+// does (read-rtt-client.ts), and, for comparison, inside the peer's process
+// (one event loop for both). Beside it, the same peer against libcoap's C
+// server (coap-server-notls, a resource /3/0 created by a PUT) when it is installed.
 // Run: npm run bench read   (READ_RTT_N=… changes the count, default 500)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { assembleDevice } from '../../firmware/lwm2m/engine/device-assembly';
-import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
-import { nodeTlv } from '../../firmware/platform/node/formats';
-import { nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
-import { silentLogger } from '../../firmware/platform/ports';
+import { fileURLToPath } from 'node:url';
+import { benchClient } from './read-rtt-client';
 
 const N = Number(process.env.READ_RTT_N ?? 500);
 const WARMUP = 200;
@@ -96,61 +95,53 @@ async function timedReads(peer: RawPeer, port: number): Promise<Timed> {
 const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 const codeText = (c: number) => `${c >> 5}.${String(c & 31).padStart(2, '0')}`;
 
-async function ours(peer: RawPeer): Promise<{ row: string[]; payload: Uint8Array }> {
-  const t = await openUdp({ address: '127.0.0.1', port: 0 });
-  const clock = new ServiceClock(t);
-  // The Node runtime's codecs (wasm TLV, cbor-x), as host/runtime.ts assembles a device.
-  const { client } = assembleDevice({
-    transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
-    tlv: nodeTlv(silentLogger), cbor: createCborXCodec(),
-  }, {
-    endpointName: 'bench-read',
-    factory: { servers: [{ uri: `coap://127.0.0.1:${peer.port}`, ssid: 1, lifetime: 3000 }] },
-  });
-  client.start();
-  clock.attach();
+/** Our client inside the peer's process: the peer's work and the client's share one event loop. */
+async function oursInProcess(peer: RawPeer): Promise<{ row: string[]; payload: Uint8Array }> {
+  const c = await benchClient(peer.port);
   const end = Date.now() + 10_000;
-  while (!peer.registered || client.state !== 'registered') {
-    if (Date.now() > end) throw new Error(`no registration (state ${client.state})`);
+  while (!peer.registered || !c.registered()) {
+    if (Date.now() > end) throw new Error('no registration');
     await new Promise((r) => setTimeout(r, 5));
   }
   try {
-    const r = await timedReads(peer, t.port);
-    const serve = clock.times.slice(-N).sort((a, b) => a - b);
-    return { row: row('xs-lwm2m LwM2MClient (Node)', r, `${q(serve, 0.5).toFixed(1)} / ${q(serve, 0.99).toFixed(1)}`), payload: r.payload };
+    const r = await timedReads(peer, c.port);
+    return { row: row('xs-lwm2m (Node), in the peer\'s process', r, serveCell(c.clock.times)), payload: r.payload };
   } finally {
-    await Promise.race([client.stop(), new Promise((r) => setTimeout(r, 200))]);
-    t.close();
+    await c.stop();
   }
+}
+
+/** Our client in a process of its own, as a device is to its server. */
+async function oursOwnProcess(peer: RawPeer): Promise<string[]> {
+  peer.registered = false;
+  const child = fork(fileURLToPath(new URL('./read-rtt-client.ts', import.meta.url)), [String(peer.port)], {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(type: string) => new Promise<T>((resolve, reject) => {
+    const on = (m: { type: string } & T) => { if (m.type === type) { child.off('message', on); resolve(m); } };
+    child.on('message', on);
+    child.once('exit', (code) => reject(new Error(`bench client exited (${code})`)));
+  });
+  try {
+    const ready = await next<{ registered: boolean; port: number }>('ready');
+    if (!ready.registered || !peer.registered) throw new Error('the bench client did not register');
+    const r = await timedReads(peer, ready.port);
+    child.send({ type: 'times' });
+    const { times } = await next<{ times: number[] }>('times');
+    return row('xs-lwm2m (Node), its own process', r, serveCell(times));
+  } finally {
+    child.send({ type: 'stop' });
+  }
+}
+
+function serveCell(all: number[]): string {
+  const serve = all.slice(-N).sort((a, b) => a - b);
+  return `${q(serve, 0.5).toFixed(1)} / ${q(serve, 0.99).toFixed(1)}`;
 }
 
 function row(name: string, r: Timed, serve = ''): string[] {
   const s = [...r.times].sort((a, b) => a - b);
   return [name, codeText(r.code), String(r.bytes), q(s, 0.5).toFixed(3), q(s, 0.99).toFixed(3), s[s.length - 1]!.toFixed(3), serve];
-}
-
-/**
- * Time inside the client per request: from the datagram handed up by the UDP port to the answer handed
- * down to it (what the client itself costs of the round trip; the rest is the loopback and the event loop).
- */
-class ServiceClock {
-  readonly times: number[] = [];
-  private started = 0n;
-
-  constructor(private readonly t: UdpTransport) {
-    const send = t.send.bind(t);
-    t.send = (d, a, p) => {
-      if (this.started !== 0n) this.times.push(Number(process.hrtime.bigint() - this.started) / 1e3);
-      this.started = 0n;
-      send(d, a, p);
-    };
-  }
-
-  /** Wraps the receive handler the client installed (it does at start). */
-  attach(): void {
-    const rx = this.t.onReceive!;
-    this.t.onReceive = (d, a, p) => { this.started = process.hrtime.bigint(); rx(d, a, p); };
-  }
 }
 
 async function freePort(): Promise<number> {
@@ -190,8 +181,9 @@ function table(rows: string[][]): void {
 async function main(): Promise<void> {
   const peer = await RawPeer.open();
   try {
-    const mine = await ours(peer);
-    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'], mine.row];
+    const own = await oursOwnProcess(peer);
+    const mine = await oursInProcess(peer);
+    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'], own, mine.row];
     const c = await libcoap(peer, mine.payload);
     if (typeof c === 'string') console.log(`(no C row: ${c})`); else rows.push([...c, '']);
     console.log(`${N} sequential Confirmable GET /3/0, Accept TLV, from a raw UDP peer on loopback; round trip per request (${WARMUP} warm-up requests excluded)`);

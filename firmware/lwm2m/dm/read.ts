@@ -91,6 +91,8 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
   const iids = iid !== undefined ? [iid] : ssid !== undefined ? visibleInstances(scope, oid, ssid) : tree.instanceIds(oid);
   const handler = objects.handler(oid);
   const live = handler?.read !== undefined;
+  // Resources the handler does not produce are read from the tree without asking it (ObjectHandler.liveResources).
+  const liveIds = handler?.liveResources;
   const riid = path.resourceInstanceId;
   const out: Gather = { records: [], pending: NONE, ordered: true };
   for (let i = 0; i < iids.length; i++) {
@@ -100,17 +102,19 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
     if (!inst && !live) continue;
     let last = -1;
     if (rid !== undefined) {
-      const failed = gather(scope, out, oid, at, rid, inst?.get(rid), live, ssid, wait, riid);
+      const asks = live && (liveIds === undefined || liveIds.includes(rid));
+      const failed = gather(scope, out, oid, at, rid, inst?.get(rid), asks, ssid, wait, riid);
       if (failed) return failed;
       continue;
     }
     for (const r of def.resources.values()) {
       if (!r.operations.includes('R')) continue;
       const stored = inst?.get(r.id);
-      if (stored === undefined && !live) continue;
+      const asks = live && (liveIds === undefined || liveIds.includes(r.id));
+      if (stored === undefined && !asks) continue;
       if (r.id < last) out.ordered = false;
       last = r.id;
-      const failed = gather(scope, out, oid, at, r.id, stored, live, ssid, wait, undefined);
+      const failed = gather(scope, out, oid, at, r.id, stored, asks, ssid, wait, undefined);
       if (failed) return failed;
     }
   }

@@ -71,11 +71,17 @@ export function deviceObject(host: DeviceHost): ObjectSpec {
 
 // A class, not an object of closures: its methods are preloaded into flash with the module, so on the device
 // each client pays for one small instance instead of a closure per method.
+/** The Device resources read() produces. */
+const LIVE: readonly number[] = Object.freeze([DEV.CURRENT_TIME, DEV.MEMORY_FREE]);
+
 class DeviceHandler implements ObjectHandler {
   /** Seconds added to the wall clock after a server wrote Current Time. */
   private offset = 0;
 
   constructor(private readonly host: DeviceHost) {}
+
+  /** Current Time and Memory Free are live; the rest is stored (installDevice). A getter: on the prototype, in flash. */
+  get liveResources(): readonly number[] { return LIVE; }
 
   read({ instanceId, resourceId }: ReadRequest): ReadValue {
     if (instanceId !== 0) return undefined;

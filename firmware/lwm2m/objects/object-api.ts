@@ -66,6 +66,11 @@ export interface ObjectHandler {
    * throw or a rejection is 5.00.
    */
   read?(r: ReadRequest): ReadValue | Promise<ReadValue>;
+  /**
+   * The resources `read` gives values of; the others are served from the stored values without asking it
+   * (a Read of the whole Device object asks for 2 resources, not 23). Undefined: it is asked for every one.
+   */
+  readonly liveResources?: readonly number[];
   /** After every check passed; a Refusal changes nothing. */
   write?(w: WriteRequest): WriteOutcome;
   /** An executable resource of the definition; a bare number is the response code. */

@@ -122,6 +122,8 @@ export class ObjectRegistry {
   read(objectId: number, instanceId: number, resourceId: number, ssid: number | undefined): LiveRead {
     const h = this.handler(objectId);
     if (!h?.read) return STORED;
+    const live = h.liveResources;
+    if (live !== undefined && !live.includes(resourceId)) return STORED;
     // The key names an asynchronous read only: a synchronous answer (the usual one) builds no string.
     let key: string | undefined;
     if (this.inFlight.size > 0) {
