@@ -7,7 +7,8 @@ import { nodeRandom, nodeTimers, nodeWallClock, openUdp } from '../../firmware/p
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
-import { createNodeFormats } from '../../firmware/platform/node/formats';
+import { nodeTlv } from '../../firmware/platform/node/formats';
+import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 
 const RUNS = 20;
 const STEPS = ['Bootstrap-Request', 'Delete /', 'Write /0', 'Write /1', 'Discover /', 'Finish', 'Register'] as const;
@@ -63,7 +64,7 @@ async function once(): Promise<Sample> {
   const t0 = performance.now();
   const done = new Promise<void>((resolve) => {
     const client = new LwM2MClient({
-      endpointName: 'bench', transport: cT, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, formats: createNodeFormats(),
+      endpointName: 'bench', transport: cT, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, tlv: nodeTlv(), cbor: createCborXCodec(),
       factory: { bootstrap: { uri: `coap://127.0.0.1:${bsT.port}` } },
       onEvent: (e) => {
         if (e.type === 'registered') {

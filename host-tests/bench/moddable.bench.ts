@@ -26,7 +26,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, decodeMessage, OptionNumber } from '../../firmware/coap/message';
 import { ContentFormat, createFormats } from '../../firmware/formats';
-import { createNodeFormats } from '../../firmware/platform/node/formats';
+import { nodeTlv } from '../../firmware/platform/node/formats';
+import { createCborXCodec } from '../../firmware/platform/node/cbor-x';
 import { LwM2MClient } from '../../firmware/lwm2m/engine/client';
 import { storePersistence } from '../../firmware/lwm2m/engine/persistence';
 import { nodeRandom, nodeTimers, nodeWallClock, openUdp, type UdpTransport } from '../../firmware/platform/node';
@@ -271,7 +272,7 @@ async function v8OnNode(): Promise<Record<string, { median: number; n: number }>
   const udp: UdpTransport = await openUdp({ address: '127.0.0.1', port: 0 });
   const timer = new ServeTimer(udp as DatagramTransport, { now: () => Number(process.hrtime.bigint() / 1000n), describe });
   const client = new LwM2MClient({
-    endpointName: EP, transport: timer, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, formats: createNodeFormats(),
+    endpointName: EP, transport: timer, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, tlv: nodeTlv(), cbor: createCborXCodec(),
     factory: { bootstrap: { uri: s.bsUri } },
     persistence: storePersistence(RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: silentLogger }), silentLogger),
   });

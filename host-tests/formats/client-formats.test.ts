@@ -2,7 +2,7 @@
 // with the client's own object definitions (the one resolver), over loopback UDP with the project's server.
 import assert from 'node:assert/strict';
 import { builtinCborCodec, type CborCodec } from '../../firmware/formats/cbor-codec';
-import { ContentFormat, createFormats } from '../../firmware/formats/index';
+import { ContentFormat } from '../../firmware/formats/index';
 import { objectDefs, type ObjectRow } from '../../firmware/model';
 import type { ObjectSpec } from '../../firmware/lwm2m/objects/object-api';
 import { openDm, values } from '../dm/helpers';
@@ -23,7 +23,7 @@ describe('formats: the client runs on the formats instance it was given', functi
 
   beforeEach(async () => {
     calls.length = 0;
-    h = await openDm({ kind: 'udp', client: { formats: createFormats({ cbor: spy }), objects: [VALVE] } });
+    h = await openDm({ kind: 'udp', client: { cbor: spy, objects: [VALVE] } });
   });
   afterEach(async () => { await h.close(); });
 

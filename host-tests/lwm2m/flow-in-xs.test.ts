@@ -11,7 +11,6 @@ import { LwM2MClient, type ClientEvent } from '../../firmware/lwm2m/engine/clien
 import { decodeMessage, OptionNumber } from '../../firmware/coap/message';
 import { openUdp, nodeRandom, nodeTimers } from '../../firmware/platform/node';
 import { loadTlvWasm } from '../../firmware/platform/node/tlv-wasm';
-import { createFormats } from '../../firmware/formats';
 import { silentLogger, type DatagramTransport } from '../../firmware/platform/ports';
 import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer, type OperationResult } from '../../host/lwm2m-server';
@@ -103,7 +102,7 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
     const t = await openUdp({ address: '127.0.0.1', port: 0 });
     const client = new LwM2MClient({
       ...flowClientOptions(EP, bsUri), transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger,
-      formats: createFormats({ tlv: loadTlvWasm() }),   // the codecs XS has: the same tlv.wasm, the built-in CBOR
+      tlv: loadTlvWasm(),   // the codecs XS has: the same tlv.wasm, the built-in CBOR
       onEvent: (e: ClientEvent) => events.push(e.type === 'state' ? `state ${e.state}` : e.type),
     });
     try {

@@ -203,13 +203,13 @@ export class Rig {
       }
       : { bootstrap: { uri: this.bsUri, psk: this.o.coaps ? { identity, key: RIG_BS_PSK_KEY } : undefined } };
     // A test's options may replace any port (its own transport, persistence, slot …): they go in as ports.
-    const { transport, timers, random, log, wallClock, persistence, dtls, firmware, resolveHost, formats, ...options } = { ...this.o.client, ...extra };
+    const { transport, timers, random, log, wallClock, persistence, dtls, firmware, resolveHost, tlv, cbor, ...options } = { ...this.o.client, ...extra };
     const crypto = dtls?.crypto ?? (this.o.coaps ? nodeCrypto : undefined);
     return assembleDevice({
       transport: transport ?? this.clientTransport, timers: timers ?? this.timers, random: random ?? this.random,
       log: log ?? this.o.log ?? silentLogger, wallClock: wallClock ?? { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
       store: persistence ?? this.o.persistence, dtlsCrypto: crypto, firmware, resolveHost,
-      ...(formats === undefined ? {} : { tlv: formats.tlv, cbor: formats.cbor }),
+      ...(tlv === undefined ? {} : { tlv }), ...(cbor === undefined ? {} : { cbor }),
     }, {
       endpointName: this.endpointName, factory,
       device: this.o.device?.(this) ?? { manufacturer: 'Test', modelNumber: 'rig', serialNumber: 'S1', firmwareVersion: '1.0' },

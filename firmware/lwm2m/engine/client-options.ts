@@ -2,7 +2,8 @@
 // it (ClientEvent), and the factory configuration it starts from when nothing
 // is stored.
 import type { EndpointOptions } from '../../coap/api';
-import type { ContentFormats, ResourceRecord } from '../../formats/index';
+import type { CborCodec, ResourceRecord } from '../../formats/index';
+import type { TlvBackend } from '../../codec/backend';
 import type { DatagramTransport, Logger, Random, Timers, WallClock } from '../../platform/ports';
 import type { DtlsCrypto } from '../../dtls/crypto';
 import type { RetransmitPolicy } from '../../dtls/transport';
@@ -93,9 +94,13 @@ export interface ClientOptions {
    * A bare id serves a built-in definition from values the application sets (setValue).
    */
   objects?: ReadonlyArray<number | ObjectSpec>;
-  /** The content formats with the platform's codecs (formats/registry.ts createFormats); default: the
-   *  TypeScript TLV and the built-in CBOR codec. Resources are typed with the client's object definitions. */
-  formats?: ContentFormats;
+  /**
+   * The TLV codec the content formats run on (a port: wasm on Node, the wasm2c C on the device); default: the
+   * TypeScript one. Resources are typed with the client's own object definitions.
+   */
+  tlv?: TlvBackend;
+  /** The CBOR codec under SenML CBOR and CBOR (a port: cbor-x on Node); default: the core's own. */
+  cbor?: CborCodec;
   /** How long a Read waits for a handler's asynchronous value before 5.03, ms; default 2000. */
   readTimeout?: number;
   /**

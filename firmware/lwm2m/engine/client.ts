@@ -125,7 +125,7 @@ export class LwM2MClient {
     });
     this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm?.notifyChanged(p) });
     this.supported = this.objects.supported;
-    this.formats = (o.formats ?? createFormats()).withResolver(this.objects.resolveType);
+    this.formats = createFormats({ tlv: o.tlv, cbor: o.cbor, resolve: this.objects.resolveType });
     // A Block1 body its object's handler takes block by block (a firmware Package) is never reassembled in RAM.
     this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && this.dm.streamsBody(path);
     this.consistency = { supportedObjects: this.supported, definition: (oid) => this.objects.def(oid), supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };

@@ -9,7 +9,7 @@ import type { DatagramTransport, Flash, Logger, Random, Timers, WallClock } from
 import type { DtlsCrypto } from '../../dtls/crypto';
 import { RecordStore } from '../../store/record-store';
 import type { TlvBackend } from '../../codec/backend';
-import { createFormats, type CborCodec } from '../../formats/index';
+import type { CborCodec } from '../../formats/index';
 import { LwM2MClient } from './client';
 import type { ClientDtlsOptions, ClientOptions, ConfigPersistence } from './client-options';
 import type { FirmwareUpdateOptions } from '../firmware-update/update';
@@ -49,7 +49,7 @@ export interface DevicePorts {
 
 /** What the device is: its identity, factory configuration, objects and bounds (the ports excluded). */
 export type DeviceOptions = Omit<ClientOptions, 'transport' | 'timers' | 'random' | 'log' | 'wallClock' | 'persistence'
-  | 'dtls' | 'firmware' | 'resolveHost' | 'formats'> & { dtls?: Omit<ClientDtlsOptions, 'crypto'> };
+  | 'dtls' | 'firmware' | 'resolveHost' | 'tlv' | 'cbor'> & { dtls?: Omit<ClientDtlsOptions, 'crypto'> };
 
 export interface Device {
   readonly client: LwM2MClient;
@@ -86,8 +86,9 @@ export function assembleDevice(ports: DevicePorts, options: DeviceOptions): Devi
     ...(ports.dtlsCrypto === undefined ? {} : { dtls: { ...dtls, crypto: ports.dtlsCrypto } }),
     ...(firmware === undefined ? {} : { firmware }),
     ...(ports.resolveHost === undefined ? {} : { resolveHost: ports.resolveHost }),
-    // The client types resources with its own definitions (ObjectRegistry) on these codecs.
-    formats: createFormats({ tlv: ports.tlv, cbor: ports.cbor }),
+    // The client makes its content formats over these codecs, typing resources with its own definitions.
+    ...(ports.tlv === undefined ? {} : { tlv: ports.tlv }),
+    ...(ports.cbor === undefined ? {} : { cbor: ports.cbor }),
     ...(ports.release === undefined ? {} : { onStopped: ports.release }),
   });
   return { client, store };

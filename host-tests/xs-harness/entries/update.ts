@@ -9,7 +9,6 @@ import {
   emitEvent, installXsHost, jsonBytes as json, openXsUdp, parseJsonBytes as parse, registerCall, xsLogger, xsRandom, xsTimers,
 } from '../port/host';
 import { createWasm2jsTlv } from '../port/tlv';
-import { createFormats } from '../../../firmware/formats/index';
 import { LwM2MClient } from '../../../firmware/lwm2m/engine/client';
 import { hostImageFormat, type HashStream } from '../../../firmware/lwm2m/firmware-update/image';
 import type { FirmwareSlot, Logger } from '../../../firmware/platform/ports';
@@ -50,7 +49,7 @@ registerCall('start', (p) => {
   const pending = { load: () => undefined, save: () => true };
   client = new LwM2MClient({
     endpointName: o.endpointName, transport: openXsUdp({ address: '127.0.0.1' }), timers: xsTimers, random: xsRandom, log: quiet,
-    formats: createFormats({ tlv: createWasm2jsTlv(tlvJs) }),
+    tlv: createWasm2jsTlv(tlvJs),
     factory: { servers: [{ uri: o.serverUri, ssid: 1, lifetime: 300 }] },
     device: { manufacturer: 'xs-lwm2m', modelNumber: 'xs', serialNumber: 'S1', firmwareVersion: '1.0.0' },
     firmware: { slot, format: hostImageFormat, sha256: nobleSha256, store: pending },
