@@ -81,7 +81,6 @@ export class LwM2MClient {
   /** The servers' Write-Attributes, kept in the store across restarts. */
   private readonly attributeKeeper: AttributeKeeper;
   private readonly limits: ApplyLimits;
-  private readonly consistency: ConsistencyOptions;
   /** Object 5, when ClientOptions.firmware says where images go. */
   readonly firmware: FirmwareUpdate | undefined;
   /** Queue Mode's radio (ClientOptions.queueMode): undefined when the client always listens. */
@@ -92,7 +91,6 @@ export class LwM2MClient {
   readonly objects: ObjectRegistry;
   /** The content formats, typing resources with `objects`' definitions. */
   readonly formats: ContentFormats;
-  private readonly supported: ReadonlySet<number>;
   /** The Register form each strict server took, kept in the store across restarts. */
   private readonly registerForms: RegisterForms;
 
@@ -124,11 +122,9 @@ export class LwM2MClient {
       report: (r) => this.serverReport(r),
     });
     this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm?.notifyChanged(p) });
-    this.supported = this.objects.supported;
     this.formats = createFormats({ tlv: o.tlv, cbor: o.cbor, resolve: this.objects.resolveType });
     // A Block1 body its object's handler takes block by block (a firmware Package) is never reassembled in RAM.
     this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && this.dm.streamsBody(path);
-    this.consistency = { supportedObjects: this.supported, definition: (oid) => this.objects.def(oid), supportedSecurityModes: new Set(o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]) };
     this.endpoint.admission = this; // serves(): the stack takes requests from the client's own peers only
     this.jobs = new BootstrapJobs({
       endpoint: this.endpoint, timers: o.timers, random: o.random, log: o.log, endpointName: o.endpointName,
@@ -450,9 +446,18 @@ export class LwM2MClient {
     this.abortSequence(failure);
   }
 
+  /** What Bootstrap-Finish checks the configuration against (Core §5.2.5); made per sequence, not kept. */
+  private consistencyOptions(): ConsistencyOptions {
+    return {
+      supportedObjects: this.objects.supported,
+      definition: (oid) => this.objects.def(oid),
+      supportedSecurityModes: new Set(this.o.dtls ? [SECURITY_MODE.PSK, SECURITY_MODE.NOSEC] : [SECURITY_MODE.NOSEC]),
+    };
+  }
+
   private openSequence(origin: 'client' | 'server'): BootstrapSequence {
     this.sequenceOrigin = origin;
-    this.sequence = new BootstrapSequence(this.running, { log: this.o.log, objects: this.objects, formats: this.formats, consistency: this.consistency, limits: this.limits });
+    this.sequence = new BootstrapSequence(this.running, { log: this.o.log, objects: this.objects, formats: this.formats, consistency: this.consistencyOptions(), limits: this.limits });
     void this.dispatch({ type: 'sequence-opened', origin });
     return this.sequence;
   }
