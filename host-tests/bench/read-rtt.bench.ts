@@ -134,6 +134,17 @@ async function oursOwnProcess(peer: RawPeer): Promise<string[]> {
   }
 }
 
+/** The floor for a Node process: an echo that answers every GET with a fixed 73-byte ACK and does nothing else. */
+async function nodeEcho(peer: RawPeer): Promise<string[]> {
+  const child = fork(fileURLToPath(new URL('./read-rtt-echo.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m: { port: number }) => resolve(m)));
+    return row('Node echo, no work (the floor of a Node process)', await timedReads(peer, port));
+  } finally {
+    child.send({ type: 'stop' });
+  }
+}
+
 function serveCell(all: number[]): string {
   const serve = all.slice(-N).sort((a, b) => a - b);
   return `${q(serve, 0.5).toFixed(1)} / ${q(serve, 0.99).toFixed(1)}`;
@@ -183,7 +194,8 @@ async function main(): Promise<void> {
   try {
     const own = await oursOwnProcess(peer);
     const mine = await oursInProcess(peer);
-    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'], own, mine.row];
+    const echo = await nodeEcho(peer);
+    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'], own, mine.row, [...echo, '']];
     const c = await libcoap(peer, mine.payload);
     if (typeof c === 'string') console.log(`(no C row: ${c})`); else rows.push([...c, '']);
     console.log(`${N} sequential Confirmable GET /3/0, Accept TLV, from a raw UDP peer on loopback; round trip per request (${WARMUP} warm-up requests excluded)`);

@@ -48,10 +48,7 @@ export function openUdp(opts: UdpOptions = {}): Promise<UdpTransport> {
     send(data: Uint8Array, to: string, port: number): void {
       if (closed) return;
       inFlight++;
-      socket.send(data, port, to, (err) => {
-        if (err) opts.log?.warn(`udp: send to ${to}:${port} failed: ${err.message}`);
-        if (--inFlight === 0 && closeWhenIdle) socket.close();
-      });
+      socket.send(data, port, to, sent);
     },
     close(): void {
       if (closed) return;
@@ -60,6 +57,11 @@ export function openUdp(opts: UdpOptions = {}): Promise<UdpTransport> {
       if (inFlight === 0) socket.close();
       else closeWhenIdle = true;
     },
+  };
+  // One completion callback for every send (no closure per datagram on the hot path).
+  const sent = (err: Error | null): void => {
+    if (err) opts.log?.warn(`udp: send failed: ${err.message}`);
+    if (--inFlight === 0 && closeWhenIdle) socket.close();
   };
   socket.on('message', (msg, rinfo) => {
     const cb = transport.onReceive;
