@@ -42,6 +42,8 @@ await build({
 });
 if (existsSync(WASM)) copyFileSync(WASM, join(DIST, 'tlv.wasm'));
 else console.warn('build:lib: build/out/tlv.wasm missing (npm run build); the package falls back to the TypeScript TLV codec');
-const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.lib.json')], { stdio: 'inherit' });
+const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.lib.json')], {
+  stdio: 'inherit',
+});
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 console.log('build:lib: dist/index.js, dist/tlv.wasm, dist/types/');

@@ -8,7 +8,12 @@ import { Code, codeString } from '../firmware/coap/message';
 import { ContentFormat, formatByWord, type ContentFormats, type ResourceRecord } from '../firmware/formats';
 import { createNodeFormats } from '../firmware/platform/node/formats';
 import type { Path, Value } from '../firmware/model/types';
-import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from '../firmware/lwm2m/bootstrap/account-records';
+import {
+  bootstrapAccountRecords,
+  serverAccountRecords,
+  type BootstrapAccountSpec,
+  type ServerAccountSpec,
+} from '../firmware/lwm2m/bootstrap/account-records';
 import { OBJ } from '../firmware/lwm2m/engine/ids';
 import { parsePath } from '../firmware/model/path';
 import { hostResolveType as resolveType } from './models';
@@ -58,7 +63,17 @@ export type BootstrapEvent =
   | { type: 'request'; endpoint: string; peer: Peer; code?: string }
   /** One request of the sequence and the client's answer; `reason` is the text of an error answer,
    *  `peer` where it went, `contentFormat` that of the payload sent. */
-  | { type: 'step'; endpoint: string; operation: string; path: string; code: string; detail?: string; reason?: string; peer?: Peer; contentFormat?: number }
+  | {
+      type: 'step';
+      endpoint: string;
+      operation: string;
+      path: string;
+      code: string;
+      detail?: string;
+      reason?: string;
+      peer?: Peer;
+      contentFormat?: number;
+    }
   | { type: 'finished'; endpoint: string; ok: boolean; diagnostic?: string };
 
 export interface BootstrapServerOptions {
@@ -80,7 +95,6 @@ export interface BootstrapServerOptions {
   onConfigured?: (config: BootstrapConfig) => void;
 }
 
-
 export class BootstrapServer {
   readonly endpoint: CoapEndpoint;
   /** The coaps endpoint and its DTLS transport, when `coaps` was given. */
@@ -100,13 +114,26 @@ export class BootstrapServer {
     this.endpoint.onRequest = (req) => this.bootstrapRequest(req, false);
     if (o.coaps) {
       this.dtls = new DtlsTransport({
-        transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
+        transport: o.coaps.transport,
+        crypto: o.coaps.crypto,
+        timers: o.timers,
+        random: o.random,
+        log: o.log,
+        mtu: o.coaps.mtu,
         server: {
-          pskKey: (identity) => pskKeyOf(this.current, identity), connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength,
+          pskKey: (identity) => pskKeyOf(this.current, identity),
+          connectionId: o.coaps.connectionId,
+          connectionIdLength: o.coaps.connectionIdLength,
           requireExtendedMasterSecret: o.coaps.requireExtendedMasterSecret,
         },
       });
-      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
+      this.secureEndpoint = new CoapEndpoint({
+        transport: identifyingDtls(this.dtls),
+        timers: o.timers,
+        random: o.random,
+        log: o.log,
+        trace: o.trace,
+      });
       this.secureEndpoint.onRequest = (req) => this.bootstrapRequest(req, true);
     }
   }
@@ -130,7 +157,9 @@ export class BootstrapServer {
     this.emit({ type: 'request', endpoint: ep, peer: req.peer, code: codeString(Code.CHANGED) });
     o.log.info(`bootstrap-server: Bootstrap-Request from ${ep} (${req.peer.address}:${req.peer.port}${secure ? ', coaps' : ''})`);
     // Start writing once our 2.04 is on its way.
-    o.timers.setTimeout(() => { void this.provision(req.peer, ep, secure); }, 0);
+    o.timers.setTimeout(() => {
+      void this.provision(req.peer, ep, secure);
+    }, 0);
     return { code: Code.CHANGED };
   }
 
@@ -143,7 +172,11 @@ export class BootstrapServer {
   configure(config: BootstrapConfig): void {
     validateConfig(config);
     this.current = config;
-    try { this.o.onConfigured?.(config); } catch (e) { this.o.log.error(`bootstrap-server: the new configuration was not saved: ${(e as Error).message}`); }
+    try {
+      this.o.onConfigured?.(config);
+    } catch (e) {
+      this.o.log.error(`bootstrap-server: the new configuration was not saved: ${(e as Error).message}`);
+    }
   }
 
   configFor(ep: string): EndpointConfig | undefined {
@@ -170,7 +203,10 @@ export class BootstrapServer {
     try {
       for (let round = 1; round <= 2; round++) {
         const outcome = await this.sequence(via, peer, ep, cfg, round > 1 || this.current.deleteFirst !== false);
-        if (outcome.ok) { this.emit({ type: 'finished', endpoint: ep, ok: true }); return true; }
+        if (outcome.ok) {
+          this.emit({ type: 'finished', endpoint: ep, ok: true });
+          return true;
+        }
         if (!outcome.retry || round === 2) {
           this.emit({ type: 'finished', endpoint: ep, ok: false, diagnostic: outcome.diagnostic });
           this.o.log.error(`bootstrap-server: ${ep} failed: ${outcome.diagnostic}`);
@@ -184,15 +220,32 @@ export class BootstrapServer {
     }
   }
 
-  private async sequence(via: CoapEndpoint, peer: Peer, ep: string, cfg: EndpointConfig, deleteFirst: boolean):
-    Promise<{ ok: true } | { ok: false; retry: boolean; diagnostic: string }> {
+  private async sequence(
+    via: CoapEndpoint,
+    peer: Peer,
+    ep: string,
+    cfg: EndpointConfig,
+    deleteFirst: boolean,
+  ): Promise<{ ok: true } | { ok: false; retry: boolean; diagnostic: string }> {
     const format = formatByWord(this.current.format ?? 'tlv')!.id;
-    const step = async (operation: string, method: number, path: string, extra: { contentFormat?: number; payload?: Uint8Array; accept?: number } = {}) => {
+    const step = async (
+      operation: string,
+      method: number,
+      path: string,
+      extra: { contentFormat?: number; payload?: Uint8Array; accept?: number } = {},
+    ) => {
       const res = await via.request(peer, { method, path: segments(path), ...extra });
       const text = res.payload.length ? utf8Decode(res.payload) : undefined;
       this.emit({
-        type: 'step', endpoint: ep, operation, path, code: codeString(res.code), detail: operation === 'Discover' ? text : undefined,
-        reason: res.code >= Code.BAD_REQUEST ? text : undefined, peer, contentFormat: extra.contentFormat,
+        type: 'step',
+        endpoint: ep,
+        operation,
+        path,
+        code: codeString(res.code),
+        detail: operation === 'Discover' ? text : undefined,
+        reason: res.code >= Code.BAD_REQUEST ? text : undefined,
+        peer,
+        contentFormat: extra.contentFormat,
       });
       return { res, text };
     };
@@ -206,7 +259,8 @@ export class BootstrapServer {
         const enc = this.formats.encode(format, base, records);
         if (!enc.ok) return { ok: false, retry: false, diagnostic: `cannot encode /${objectId}: ${enc.reason}` };
         const { res, text } = await step('Write', Code.PUT, `/${objectId}`, { contentFormat: format, payload: enc.value });
-        if (res.code !== Code.CHANGED) return { ok: false, retry: false, diagnostic: `Write /${objectId} answered ${codeString(res.code)} ${text ?? ''}`.trim() };
+        if (res.code !== Code.CHANGED)
+          return { ok: false, retry: false, diagnostic: `Write /${objectId} answered ${codeString(res.code)} ${text ?? ''}`.trim() };
       }
       for (const w of cfg.writes ?? []) {
         const p = parsePath(w.path);
@@ -221,7 +275,11 @@ export class BootstrapServer {
       if (this.current.discover !== false) await step('Discover', Code.GET, '/', { accept: ContentFormat.LINK_FORMAT });
       const { res, text } = await step('Finish', Code.POST, '/bs');
       if (res.code === Code.CHANGED) return { ok: true };
-      return { ok: false, retry: res.code === Code.NOT_ACCEPTABLE, diagnostic: `Finish answered ${codeString(res.code)}${text ? ': ' + text : ''}` };
+      return {
+        ok: false,
+        retry: res.code === Code.NOT_ACCEPTABLE,
+        diagnostic: `Finish answered ${codeString(res.code)}${text ? ': ' + text : ''}`,
+      };
     } catch (e) {
       return { ok: false, retry: false, diagnostic: (e as Error).message };
     }
@@ -231,8 +289,18 @@ export class BootstrapServer {
   readonly listeners = new Set<(e: BootstrapEvent) => void>();
 
   private emit(e: BootstrapEvent): void {
-    try { this.o.onEvent?.(e); } catch { /* observer bug */ }
-    for (const l of this.listeners) { try { l(e); } catch { /* observer bug */ } }
+    try {
+      this.o.onEvent?.(e);
+    } catch {
+      /* observer bug */
+    }
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* observer bug */
+      }
+    }
   }
 
   close(): void {
@@ -259,8 +327,11 @@ const SECRET_KEY_PATH = /^\/0\/\d+\/5(\/|$)/;
 
 /** A PSK server account, or an extra write of a Secret Key: the sequence would send key material. */
 export function carriesKeyMaterial(cfg: EndpointConfig): boolean {
-  return cfg.servers.some((s) => s.securityMode === 'psk') || (cfg.writes ?? []).some((w) => SECRET_KEY_PATH.test(w.path))
-    || cfg.bootstrap?.uri.startsWith('coaps:') === true;
+  return (
+    cfg.servers.some((s) => s.securityMode === 'psk') ||
+    (cfg.writes ?? []).some((w) => SECRET_KEY_PATH.test(w.path)) ||
+    cfg.bootstrap?.uri.startsWith('coaps:') === true
+  );
 }
 
 /** The key of a PSK identity in the configuration (validateConfig keeps an identity to one key). */
@@ -272,7 +343,10 @@ function pskKeyOf(c: BootstrapConfig, identity: Uint8Array): Uint8Array | null {
 
 /** The Security (/0) and Server (/1) instances for an endpoint, as records per object. */
 export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceRecord[]]> {
-  const bsPsk = cfg.bootstrap?.uri.startsWith('coaps:') && cfg.psk ? { identity: utf8Encode(cfg.psk.identity), key: fromHex(cfg.psk.keyHex) } : undefined;
+  const bsPsk =
+    cfg.bootstrap?.uri.startsWith('coaps:') && cfg.psk
+      ? { identity: utf8Encode(cfg.psk.identity), key: fromHex(cfg.psk.keyHex) }
+      : undefined;
   const sec: ResourceRecord[] = cfg.bootstrap ? bootstrapAccountRecords(0, { ...cfg.bootstrap, psk: bsPsk }) : [];
   const srv: ResourceRecord[] = [];
   cfg.servers.forEach((s, n) => {
@@ -282,7 +356,10 @@ export function accountRecords(cfg: EndpointConfig): Array<[number, ResourceReco
     sec.push(...r.security);
     srv.push(...r.server);
   });
-  return [[OBJ.SECURITY, sec], [OBJ.SERVER, srv]];
+  return [
+    [OBJ.SECURITY, sec],
+    [OBJ.SERVER, srv],
+  ];
 }
 
 /** Throws with every problem of the configuration, one per line, each naming its field (never key material). */
@@ -291,4 +368,3 @@ export function validateConfig(c: BootstrapConfig): void {
   if (problems.length === 1) throw new Error(`bootstrap config: ${problems[0]}`);
   if (problems.length > 1) throw new Error(`bootstrap config: ${problems.length} problems:\n  ${problems.join('\n  ')}`);
 }
-

@@ -25,7 +25,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       --once exits 0 after the server has read /3/0; otherwise the web console runs
       (http://127.0.0.1:8080/, or a free port when 8080 is taken; --http 0 picks one).
       --timeout: how long the console waits for the device to answer an operation (default 5 s).`,
-    options: { once: 'switch', coaps: 'switch', update: 'optional', verbose: 'switch', http: 'optional', 'http-address': 'value', timeout: 'value' },
+    options: {
+      once: 'switch',
+      coaps: 'switch',
+      update: 'optional',
+      verbose: 'switch',
+      http: 'optional',
+      'http-address': 'value',
+      timeout: 'value',
+    },
   },
   client: {
     usage: `client --bootstrap <coap[s]://host:port> --endpoint <name> [--psk-identity <id> --psk-key-file <file>]
@@ -41,7 +49,20 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       slots in <dir>; Update restarts the client on the new one, /3/0/3 its version.
       --queue-mode registers with Q and turns its radio off 93 s after its last message, until it has
       something to send (its Update, a notification due): the server queues what it has for it.`,
-    options: { bootstrap: 'value', server: 'value', endpoint: 'value', 'psk-identity': 'value', 'psk-key-file': 'value', 'psk-key': 'value', state: 'value', 'reset-state': 'switch', firmware: 'value', 'queue-mode': 'switch', port: 'value', log: 'value' },
+    options: {
+      bootstrap: 'value',
+      server: 'value',
+      endpoint: 'value',
+      'psk-identity': 'value',
+      'psk-key-file': 'value',
+      'psk-key': 'value',
+      state: 'value',
+      'reset-state': 'switch',
+      firmware: 'value',
+      'queue-mode': 'switch',
+      port: 'value',
+      log: 'value',
+    },
   },
   'bootstrap-server': {
     usage: `bootstrap-server --config <file.json> [--port <n>] [--coaps-port <n>] [--address <ip>] ${LOG}
@@ -53,8 +74,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       --require-ems refuses DTLS clients without the extended master secret (RFC 7627).
       --models <dir>: the OMA DDF files there (a vendor's objects) are known beside the built-in ones.`,
     options: {
-      config: 'value', port: 'value', 'coaps-port': 'value', address: 'value', log: 'value', provision: 'value', 'require-ems': 'switch',
-      http: 'optional', 'http-address': 'value', models: 'value',
+      config: 'value',
+      port: 'value',
+      'coaps-port': 'value',
+      address: 'value',
+      log: 'value',
+      provision: 'value',
+      'require-ems': 'switch',
+      http: 'optional',
+      'http-address': 'value',
+      models: 'value',
     },
   },
   server: {
@@ -74,8 +103,17 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       --models <dir>: the OMA DDF files there (a vendor's objects, as Leshan's -m) give the prompt
       and the console their names, types and units, and type their values on the wire.`,
     options: {
-      port: 'value', 'coaps-port': 'value', 'psk-file': 'value', 'require-ems': 'switch', address: 'value', log: 'value',
-      http: 'optional', 'http-address': 'value', timeout: 'value', state: 'value', models: 'value',
+      port: 'value',
+      'coaps-port': 'value',
+      'psk-file': 'value',
+      'require-ems': 'switch',
+      address: 'value',
+      log: 'value',
+      http: 'optional',
+      'http-address': 'value',
+      timeout: 'value',
+      state: 'value',
+      models: 'value',
     },
   },
   image: {
@@ -89,7 +127,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 
 export const USAGE = `usage: xs-lwm2m <command> [options]     (xs-lwm2m <command> --help, xs-lwm2m --version)
 
-${Object.values(COMMANDS).map((c) => '  ' + c.usage).join('\n')}
+${Object.values(COMMANDS)
+  .map((c) => '  ' + c.usage)
+  .join('\n')}
 
   The web console listens on 127.0.0.1 only, unless --http-address names another address
   (it can write to devices).
@@ -101,15 +141,17 @@ export function commandUsage(cmd: string): string {
 
 /** A command line that cannot run: exit 2 with this message. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) { super(message); }
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
 }
 
 export type Options = Map<string, string | true>;
 
-export type Parsed =
-  | { kind: 'usage' | 'version' }
-  | { kind: 'help'; command: string }
-  | { kind: 'run'; command: string; options: Options };
+export type Parsed = { kind: 'usage' | 'version' } | { kind: 'help'; command: string } | { kind: 'run'; command: string; options: Options };
 
 export function parseCommandLine(argv: readonly string[]): Parsed {
   const [cmd, ...rest] = argv;
@@ -131,7 +173,10 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     const kind = spec.options[name];
     if (!kind) {
       const owner = Object.keys(COMMANDS).filter((c) => COMMANDS[c].options[name]);
-      throw new UsageError(owner.length ? `--${name} is an option of ${owner.join(' and ')}, not of ${cmd}` : `unknown option --${name} for ${cmd}`, cmd);
+      throw new UsageError(
+        owner.length ? `--${name} is an option of ${owner.join(' and ')}, not of ${cmd}` : `unknown option --${name} for ${cmd}`,
+        cmd,
+      );
     }
     if (options.has(name)) throw new UsageError(`--${name} given twice`, cmd);
     const next = rest[i + 1];

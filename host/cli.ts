@@ -43,8 +43,13 @@ function cannotRun(msg: string): never {
 }
 
 class Args {
-  constructor(readonly command: string, private readonly o: Options) {}
-  has(key: string): boolean { return this.o.has(key); }
+  constructor(
+    readonly command: string,
+    private readonly o: Options,
+  ) {}
+  has(key: string): boolean {
+    return this.o.has(key);
+  }
   str(key: string): string | undefined {
     const v = this.o.get(key);
     return v === true ? undefined : v;
@@ -72,18 +77,28 @@ class Args {
     if (!['error', 'warn', 'info', 'debug'].includes(v)) this.fail('--log must be error, warn, info or debug');
     return v as LogLevel;
   }
-  fail(msg: string): never { usageError(new UsageError(msg, this.command)); }
+  fail(msg: string): never {
+    usageError(new UsageError(msg, this.command));
+  }
 }
 
 /** Binds, or explains a port that is taken: by whom it likely is and which option picks another. */
-async function bind<T>(what: Promise<T>, desc: { proto: 'UDP' | 'TCP'; port: number; address: string; owner: string; option: string }): Promise<T> {
+async function bind<T>(
+  what: Promise<T>,
+  desc: { proto: 'UDP' | 'TCP'; port: number; address: string; owner: string; option: string },
+): Promise<T> {
   try {
     return await what;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') cannotRun(`${desc.proto} port ${desc.port} on ${desc.address} is already in use, most likely by ${desc.owner}; stop it, or pick another port with ${desc.option} <n>`);
-    if (code === 'EACCES') cannotRun(`no permission to use ${desc.proto} port ${desc.port} on ${desc.address}; pick a port above 1023 with ${desc.option} <n>`);
-    if (code === 'EADDRNOTAVAIL') cannotRun(`${desc.address} is not an address of this machine (${desc.option === '--port' ? '--address' : '--http-address'})`);
+    if (code === 'EADDRINUSE')
+      cannotRun(
+        `${desc.proto} port ${desc.port} on ${desc.address} is already in use, most likely by ${desc.owner}; stop it, or pick another port with ${desc.option} <n>`,
+      );
+    if (code === 'EACCES')
+      cannotRun(`no permission to use ${desc.proto} port ${desc.port} on ${desc.address}; pick a port above 1023 with ${desc.option} <n>`);
+    if (code === 'EADDRNOTAVAIL')
+      cannotRun(`${desc.address} is not an address of this machine (${desc.option === '--port' ? '--address' : '--http-address'})`);
     throw e;
   }
 }
@@ -96,7 +111,12 @@ const SERVER_CONSOLE_PORT = 8080;
 const BOOTSTRAP_CONSOLE_PORT = 8081;
 
 /** Where the web console is to listen: read (and checked) before anything is bound. */
-interface ConsoleChoice { port: number; address: string; asked: boolean; always: boolean }
+interface ConsoleChoice {
+  port: number;
+  address: string;
+  asked: boolean;
+  always: boolean;
+}
 
 /** The console --http / --http-address ask for (or `always`, for the demo); undefined when none. */
 function consoleChoice(a: Args, dfltPort: number, always = false): ConsoleChoice | undefined {
@@ -119,14 +139,18 @@ async function webConsole(c: ConsoleChoice | undefined, parts: Omit<ConsoleOptio
 
 function onSignal(fn: () => Promise<void>): void {
   let stopping = false;
-  const h = () => { if (stopping) process.exit(130); stopping = true; void fn().then(() => process.exit(0)); };
+  const h = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void fn().then(() => process.exit(0));
+  };
   process.on('SIGINT', h);
   process.on('SIGTERM', h);
 }
 
 async function demo(a: Args): Promise<void> {
   const once = a.has('once');
-  const how = a.has('update') ? a.str('update') ?? 'push' : undefined;
+  const how = a.has('update') ? (a.str('update') ?? 'push') : undefined;
   if (how !== undefined && how !== 'push' && how !== 'pull') a.fail(`--update takes push or pull, not "${how}"`);
   // --once is for CI: no console unless asked for.
   const http = consoleChoice(a, SERVER_CONSOLE_PORT, !once);
@@ -135,12 +159,21 @@ async function demo(a: Args): Promise<void> {
   if (web) {
     process.stdout.write(`web console: ${web.url}\n`);
     const stop = demo.stop;
-    demo.stop = async () => { await web.close(); await stop(); };
+    demo.stop = async () => {
+      await web.close();
+      await stop();
+    };
   }
-  const timer = setTimeout(() => { process.stderr.write(`xs-lwm2m demo: ${how ? 'not updated' : 'no registration'} within 30 s\n`); void demo.stop().then(() => process.exit(1)); }, 30_000);
+  const timer = setTimeout(() => {
+    process.stderr.write(`xs-lwm2m demo: ${how ? 'not updated' : 'no registration'} within 30 s\n`);
+    void demo.stop().then(() => process.exit(1));
+  }, 30_000);
   const ok = await demo.done;
   clearTimeout(timer);
-  if (once) { await demo.stop(); process.exit(ok ? 0 : 1); }
+  if (once) {
+    await demo.stop();
+    process.exit(ok ? 0 : 1);
+  }
   process.stdout.write('running; Ctrl-C de-registers and exits\n');
   onSignal(demo.stop);
 }
@@ -150,26 +183,47 @@ async function client(a: Args): Promise<void> {
   const bootstrapUri = a.str('bootstrap');
   const serverUri = a.str('server');
   if (!bootstrapUri && !serverUri) a.fail('client needs --bootstrap <uri> or --server <uri>');
-  for (const u of [bootstrapUri, serverUri]) if (u && !/^coaps?:\/\/(\[[0-9a-fA-F:.]+\]|[^/:]+)(:\d+)?\/?$/.test(u)) a.fail(`"${u}" is not a coap:// or coaps:// URI`);
-  const psk = clientPsk(a, [bootstrapUri, serverUri].some((u) => u?.startsWith('coaps:')));
+  for (const u of [bootstrapUri, serverUri])
+    if (u && !/^coaps?:\/\/(\[[0-9a-fA-F:.]+\]|[^/:]+)(:\d+)?\/?$/.test(u)) a.fail(`"${u}" is not a coap:// or coaps:// URI`);
+  const psk = clientPsk(
+    a,
+    [bootstrapUri, serverUri].some((u) => u?.startsWith('coaps:')),
+  );
   const port = a.port('port', 0);
   const fwDir = a.str('firmware');
   const stateDir = a.str('state');
   if (a.has('reset-state') && stateDir === undefined) a.fail('--reset-state goes with --state <dir>');
   const started = startNodeDevice({
-    endpointName, bootstrapUri, serverUri, psk, stateDir, resetState: a.has('reset-state'), port, logLevel: a.level(),
+    endpointName,
+    bootstrapUri,
+    serverUri,
+    psk,
+    stateDir,
+    resetState: a.has('reset-state'),
+    port,
+    logLevel: a.level(),
     ...(fwDir !== undefined ? { firmware: { dir: fwDir } } : {}),
     // Queue Mode: the Node client "sleeps" in its process (nothing received is delivered) between what it sends.
     ...(a.has('queue-mode') ? { extra: { queueMode: {} } } : {}),
   }).catch((e: unknown) => {
-    if (e instanceof StateInUseError) cannotRun(`--state ${e.dir} is in use by another xs-lwm2m client (pid ${e.pid}); stop it, or give this one another --state directory`);
-    if (e instanceof StateConflictError) badInput(`--state ${e.message}: give this command line another --state directory, or add --reset-state to drop what ${e.dir} holds and start from this one`);
+    if (e instanceof StateInUseError)
+      cannotRun(
+        `--state ${e.dir} is in use by another xs-lwm2m client (pid ${e.pid}); stop it, or give this one another --state directory`,
+      );
+    if (e instanceof StateConflictError)
+      badInput(
+        `--state ${e.message}: give this command line another --state directory, or add --reset-state to drop what ${e.dir} holds and start from this one`,
+      );
     throw e;
   });
   const device = await bind(started, { proto: 'UDP', port, address: '0.0.0.0', owner: 'another xs-lwm2m client', option: '--port' });
   onSignal(async () => {
     const n = device.client.registeredServers.length;
-    process.stdout.write(n ? `stopping: de-registering from ${n} server${n > 1 ? 's' : ''} (waiting ${DEREGISTER_TIMEOUT_MS / 1000} s at most; Ctrl-C again exits at once)\n` : 'stopping\n');
+    process.stdout.write(
+      n
+        ? `stopping: de-registering from ${n} server${n > 1 ? 's' : ''} (waiting ${DEREGISTER_TIMEOUT_MS / 1000} s at most; Ctrl-C again exits at once)\n`
+        : 'stopping\n',
+    );
     await device.stop();
     process.stdout.write('stopped\n');
   });
@@ -182,19 +236,31 @@ const KEY_SOURCES = `--psk-key-file <file> or ${PSK_KEY_ENV}`;
  * coaps:// URI, neither without one; at least 16 bytes; the key never echoed, and never taken from the command line.
  */
 function clientPsk(a: Args, coaps: boolean): { identity: string; key: Uint8Array } | undefined {
-  if (a.has('psk-key')) a.fail(`--psk-key would put the key in the process list, where anyone on this machine can read it: give it with ${KEY_SOURCES}`);
-  const identity = a.str('psk-identity'), file = a.str('psk-key-file'), env = process.env[PSK_KEY_ENV];
+  if (a.has('psk-key'))
+    a.fail(`--psk-key would put the key in the process list, where anyone on this machine can read it: give it with ${KEY_SOURCES}`);
+  const identity = a.str('psk-identity'),
+    file = a.str('psk-key-file'),
+    env = process.env[PSK_KEY_ENV];
   if (!coaps) {
     if (identity !== undefined || file !== undefined) a.fail('--psk-identity and --psk-key-file are for a coaps:// URI');
     return undefined;
   }
-  if (identity === undefined || (file === undefined && env === undefined)) a.fail(`a coaps:// URI needs --psk-identity <text> and the key, with ${KEY_SOURCES}`);
+  if (identity === undefined || (file === undefined && env === undefined))
+    a.fail(`a coaps:// URI needs --psk-identity <text> and the key, with ${KEY_SOURCES}`);
   if (file !== undefined && env !== undefined) a.fail(`the key is given twice: --psk-key-file and ${PSK_KEY_ENV}; give one`);
   let text: string;
   if (file !== undefined) {
-    try { text = readFileSync(file, 'utf8'); } catch (e) { a.fail(`cannot read --psk-key-file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`); }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      a.fail(`cannot read --psk-key-file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
   } else text = env!;
-  try { return { identity, key: parsePskHex(text, file !== undefined ? `--psk-key-file ${file}` : PSK_KEY_ENV) }; } catch (e) { a.fail((e as Error).message); }
+  try {
+    return { identity, key: parsePskHex(text, file !== undefined ? `--psk-key-file ${file}` : PSK_KEY_ENV) };
+  } catch (e) {
+    a.fail((e as Error).message);
+  }
 }
 
 /** The server's PSK file: { "<endpoint>": { "identity": …, "keyHex": … } }; the console's changes are written back to it. */
@@ -206,7 +272,9 @@ function pskFile(a: Args): PskStore {
     const j = JSON.parse(readFileSync(file, 'utf8')) as Record<string, PskJson>;
     if (!j || typeof j !== 'object' || Array.isArray(j)) throw new Error('want an object of endpoint names');
     for (const [ep, cred] of Object.entries(j)) store.setJson(ep, cred);
-  } catch (e) { a.fail(`cannot use ${file}: ${(e as Error).message}`); }
+  } catch (e) {
+    a.fail(`cannot use ${file}: ${(e as Error).message}`);
+  }
   store.onChange = () => writeWhole(file, JSON.stringify(store.toFileJson(), null, 2) + '\n', 0o600);
   return store;
 }
@@ -221,13 +289,16 @@ function writeWhole(file: string, text: string, mode?: number): void {
 /** The --config file, checked whole: every problem on its own line, no usage text (exit 2). */
 function loadBootstrapConfig(file: string): BootstrapConfig {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
     badInput(`cannot use ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   const parsed = parseJsonText(text);
   if (!parsed.ok) badInput(`cannot use ${file}: ${parsed.reason}`);
   const problems = configProblems(parsed.value);
-  if (problems.length) badInput(`cannot use ${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`}`);
+  if (problems.length)
+    badInput(`cannot use ${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`}`);
   return parsed.value as BootstrapConfig;
 }
 
@@ -236,7 +307,11 @@ function extraModels(a: Args): void {
   const dir = a.str('models');
   if (dir === undefined) return;
   let models;
-  try { models = loadModels([dir]); } catch (e) { badInput(`cannot use --models ${dir}: ${(e as Error).message}`); }
+  try {
+    models = loadModels([dir]);
+  } catch (e) {
+    badInput(`cannot use --models ${dir}: ${(e as Error).message}`);
+  }
   if (models.size === 0) badInput(`--models ${dir}: no DDF file (*.xml) there`);
   useModels(models);
 }
@@ -246,42 +321,72 @@ async function bootstrapServer(a: Args): Promise<void> {
   const file = a.need('config', 'bootstrap-server needs --config <file.json>');
   const config = loadBootstrapConfig(file);
   const target = a.str('provision');
-  const m = target === undefined ? undefined : /^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target) ?? a.fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`);
+  const m =
+    target === undefined
+      ? undefined
+      : (/^(.+)@(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$/.exec(target) ?? a.fail(`--provision wants <endpoint>@<ip>:<port>, not "${target}"`));
   const log = consoleLogger(a.level(), 'bootstrap-server');
-  const port = a.port('port', 5685), coapsPort = a.port('coaps-port', 5686), address = a.str('address') ?? '0.0.0.0';
+  const port = a.port('port', 5685),
+    coapsPort = a.port('coaps-port', 5686),
+    address = a.str('address') ?? '0.0.0.0';
   const http = consoleChoice(a, BOOTSTRAP_CONSOLE_PORT);
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log }), { proto: 'UDP', port, address, owner, option: '--port' });
-  const secure = await bind(openUdp({ port: coapsPort, address, log }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
+  const secure = await bind(openUdp({ port: coapsPort, address, log }), {
+    proto: 'UDP',
+    port: coapsPort,
+    address,
+    owner,
+    option: '--coaps-port',
+  });
   const bs = new BootstrapServer({
-    transport, timers: nodeTimers, random: nodeRandom, log, config,
+    transport,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log,
+    config,
     coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') },
     ...(a.level() === 'debug' ? { trace: coapTracer(log) } : {}),
     // A change made in the console is written back to --config (keys included: it is the operator's own file).
-    onConfigured: (c) => { writeWhole(file, JSON.stringify(c, null, 2) + '\n'); log.info(`configuration changed; ${file} rewritten`); },
+    onConfigured: (c) => {
+      writeWhole(file, JSON.stringify(c, null, 2) + '\n');
+      log.info(`configuration changed; ${file} rewritten`);
+    },
     onEvent: (e) => {
       if (e.type === 'step') log.info(`${e.endpoint}: ${e.operation} ${e.path} → ${e.code}`);
       if (e.type === 'finished') log.info(`${e.endpoint}: ${e.ok ? 'bootstrap finished' : 'bootstrap FAILED: ' + e.diagnostic}`);
     },
   });
-  log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps) for ${Object.keys(config.endpoints).join(', ')}`);
+  log.info(
+    `listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps) for ${Object.keys(config.endpoints).join(', ')}`,
+  );
   const web = await webConsole(http, { bootstrap: bs, log });
   if (web) log.info(`web console: ${web.url}`);
-  if (m) void bs.provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1]).then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
-  onSignal(async () => { await web?.close(); bs.close(); });
+  if (m)
+    void bs
+      .provision({ address: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) }, m[1])
+      .then((ok) => log.info(`server-initiated bootstrap of ${m[1]}: ${ok ? 'done' : 'failed'}`));
+  onSignal(async () => {
+    await web?.close();
+    bs.close();
+  });
 }
 
 /** consoleLogger's "12:03:04.567 [prefix] I message" lines, drawn above the prompt instead of into it. */
 function promptLogger(level: LogLevel, prefix: string, say: (line: string) => void): Logger {
   const rank = ['error', 'warn', 'info', 'debug'].indexOf(level);
-  const line = (r: number, tag: string) => (m: string) => { if (rank >= r) say(`${logTime()} [${prefix}] ${tag} ${m}`); };
+  const line = (r: number, tag: string) => (m: string) => {
+    if (rank >= r) say(`${logTime()} [${prefix}] ${tag} ${m}`);
+  };
   return { error: line(0, 'E'), warn: line(1, 'W'), info: line(2, 'I'), debug: line(3, 'D') };
 }
 
 async function server(a: Args): Promise<void> {
   extraModels(a);
   const level = a.level();
-  const port = a.port('port', 5683), coapsPort = a.port('coaps-port', 5684), address = a.str('address') ?? '0.0.0.0';
+  const port = a.port('port', 5683),
+    coapsPort = a.port('coaps-port', 5684),
+    address = a.str('address') ?? '0.0.0.0';
   const psk = pskFile(a);
   const http = consoleChoice(a, SERVER_CONSOLE_PORT);
   const requestTimeoutMs = a.timeoutMs();
@@ -294,27 +399,56 @@ async function server(a: Args): Promise<void> {
       mkdirSync(stateDir, { recursive: true });
       unlock = lockState(stateDir);
     } catch (e) {
-      if (e instanceof StateInUseError) cannotRun(`--state ${e.dir} is in use by another xs-lwm2m process (pid ${e.pid}); stop it, or give this server another --state directory`);
+      if (e instanceof StateInUseError)
+        cannotRun(
+          `--state ${e.dir} is in use by another xs-lwm2m process (pid ${e.pid}); stop it, or give this server another --state directory`,
+        );
       cannotRun(`--state ${stateDir}: ${(e as Error).message}`);
     }
   }
   const owner = 'another xs-lwm2m server or bootstrap-server';
   const transport = await bind(openUdp({ port, address, log: early }), { proto: 'UDP', port, address, owner, option: '--port' });
-  const secure = await bind(openUdp({ port: coapsPort, address, log: early }), { proto: 'UDP', port: coapsPort, address, owner, option: '--coaps-port' });
-  let say = (line: string): void => { process.stdout.write(line + '\n'); };
+  const secure = await bind(openUdp({ port: coapsPort, address, log: early }), {
+    proto: 'UDP',
+    port: coapsPort,
+    address,
+    owner,
+    option: '--coaps-port',
+  });
+  let say = (line: string): void => {
+    process.stdout.write(line + '\n');
+  };
   const log = promptLogger(level, 'server', (line) => say(line));
   const server = new LwM2MServer({
-    transport, timers: nodeTimers, random: nodeRandom, log, psk,
-    coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') }, requestTimeoutMs,
+    transport,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log,
+    psk,
+    coaps: { transport: secure, crypto: nodeCrypto, requireExtendedMasterSecret: a.has('require-ems') },
+    requestTimeoutMs,
     ...(stateDir !== undefined ? { registrations: fileRegistrationStore(join(stateDir, 'registrations.json'), log) } : {}),
     ...(level === 'debug' ? { trace: coapTracer(log) } : {}),
   });
-  log.info(`listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${psk.size ? `, PSK for ${psk.list().map((e) => e.endpoint).join(', ')}` : ''})`);
+  log.info(
+    `listening on ${transport.address}:${transport.port} (coap) and ${secure.port} (coaps${
+      psk.size
+        ? `, PSK for ${psk
+            .list()
+            .map((e) => e.endpoint)
+            .join(', ')}`
+        : ''
+    })`,
+  );
   const web = await webConsole(http, { server, log });
   if (web) log.info(`web console: ${web.url}`);
   const shell = startShell(server, (s) => process.stdout.write(s + '\n'));
   say = shell.say;
-  onSignal(async () => { await web?.close(); server.close(); unlock(); });
+  onSignal(async () => {
+    await web?.close();
+    server.close();
+    unlock();
+  });
 }
 
 /** `image`: a host image from a body file, for the Firmware Update of a Node client. */
@@ -323,27 +457,60 @@ async function image(a: Args): Promise<void> {
   const input = a.need('in', 'image needs --in <body file>');
   const output = a.need('out', 'image needs --out <file>');
   const name = a.str('name') ?? (a.has('name') ? a.fail('--name needs a value') : 'xs-lwm2m');
-  for (const [opt, v] of [['name', name], ['version', version]] as const) {
+  for (const [opt, v] of [
+    ['name', name],
+    ['version', version],
+  ] as const) {
     if (!/^[\x20-\x7e]{1,32}$/.test(v)) a.fail(`--${opt} must be 1 to 32 printable ASCII characters, not ${JSON.stringify(v)}`);
   }
   let body: Uint8Array;
-  try { body = new Uint8Array(readFileSync(input)); } catch (e) { cannotRun(`cannot read ${input}: ${(e as Error).message}`); }
+  try {
+    body = new Uint8Array(readFileSync(input));
+  } catch (e) {
+    cannotRun(`cannot read ${input}: ${(e as Error).message}`);
+  }
   const img = makeHostImage(name, version, body, (d) => nodeCrypto.sha256(d));
-  try { writeFileSync(output, img); } catch (e) { cannotRun(`cannot write ${output}: ${(e as Error).message}`); }
-  process.stdout.write(`${output}: host image ${JSON.stringify(name)} version ${JSON.stringify(version)}, ${img.length} bytes (body ${body.length}), SHA-256 ${toHex(nodeCrypto.sha256(img))}\n`);
+  try {
+    writeFileSync(output, img);
+  } catch (e) {
+    cannotRun(`cannot write ${output}: ${(e as Error).message}`);
+  }
+  process.stdout.write(
+    `${output}: host image ${JSON.stringify(name)} version ${JSON.stringify(version)}, ${img.length} bytes (body ${body.length}), SHA-256 ${toHex(nodeCrypto.sha256(img))}\n`,
+  );
 }
 
 async function main(): Promise<void> {
   let parsed;
-  try { parsed = parseCommandLine(process.argv.slice(2)); } catch (e) { if (e instanceof UsageError) usageError(e); throw e; }
+  try {
+    parsed = parseCommandLine(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) usageError(e);
+    throw e;
+  }
   switch (parsed.kind) {
-    case 'usage': process.stdout.write(USAGE); return;
-    case 'version': process.stdout.write(`xs-lwm2m ${VERSION}\n`); return;
-    case 'help': process.stdout.write(commandUsage(parsed.command)); return;
+    case 'usage':
+      process.stdout.write(USAGE);
+      return;
+    case 'version':
+      process.stdout.write(`xs-lwm2m ${VERSION}\n`);
+      return;
+    case 'help':
+      process.stdout.write(commandUsage(parsed.command));
+      return;
   }
   const a = new Args(parsed.command, parsed.options);
-  const run: Record<keyof typeof COMMANDS, (a: Args) => Promise<void>> = { demo, client, 'bootstrap-server': bootstrapServer, server, image };
+  const run: Record<keyof typeof COMMANDS, (a: Args) => Promise<void>> = {
+    demo,
+    client,
+    'bootstrap-server': bootstrapServer,
+    server,
+    image,
+  };
   await run[parsed.command](a);
 }
 
-main().catch((e) => { process.stderr.write(`xs-lwm2m: ${(e as Error).message}\n`); process.exit(1); });
+main().catch((e) => {
+  process.stderr.write(`xs-lwm2m: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -37,7 +37,10 @@ export function describeDatagram(direction: 'in' | 'out', datagram: Uint8Array, 
   if (accept !== undefined) parts.push(`accept=${formatName(accept)}`);
   const observe = getObserve(m);
   if (observe !== undefined) parts.push(`observe=${observe}`);
-  for (const [name, n] of [['block1', OptionNumber.BLOCK1], ['block2', OptionNumber.BLOCK2]] as const) {
+  for (const [name, n] of [
+    ['block1', OptionNumber.BLOCK1],
+    ['block2', OptionNumber.BLOCK2],
+  ] as const) {
     const b = getBlock(m, n);
     if (b) parts.push(`${name}=${b.num}${b.more ? '+' : ''}/${b.size}`);
   }
@@ -46,7 +49,11 @@ export function describeDatagram(direction: 'in' | 'out', datagram: Uint8Array, 
   if (m.payload.length) {
     const showable = ct === LINK_FORMAT || (m.code >= 128 && (ct === undefined || ct === 0));
     const text = showable ? utf8Decode(m.payload) : '';
-    parts.push(showable ? `${m.payload.length} bytes: ${text.length > MAX_SHOWN ? text.slice(0, MAX_SHOWN) + '…' : text}` : `${m.payload.length} bytes`);
+    parts.push(
+      showable
+        ? `${m.payload.length} bytes: ${text.length > MAX_SHOWN ? text.slice(0, MAX_SHOWN) + '…' : text}`
+        : `${m.payload.length} bytes`,
+    );
   }
   if (m.type === Type.RST) parts.push('(reset)');
   return parts.join(' ');

@@ -63,20 +63,32 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   const bsDtlsUdp = o.coaps ? await openUdp({ address: '127.0.0.1', log: quiet }) : undefined;
   const serverUri = serverDtlsUdp ? `coaps://127.0.0.1:${serverDtlsUdp.port}` : `coap://127.0.0.1:${serverUdp.port}`;
   const bsUri = bsDtlsUdp ? `coaps://127.0.0.1:${bsDtlsUdp.port}` : `coap://127.0.0.1:${bsUdp.port}`;
-  const bsKey = nodeRandom.bytes(16), serverKey = nodeRandom.bytes(16);
+  const bsKey = nodeRandom.bytes(16),
+    serverKey = nodeRandom.bytes(16);
   const psk = new PskStore();
   if (o.coaps) psk.set(ep, ep, serverKey);
-  out(`xs-lwm2m demo — Bootstrap-Server ${bsUri}, LwM2M Server ${serverUri}, endpoint "${ep}"${o.coaps ? ` (DTLS 1.2, PSK identity "${ep}")` : ''}`);
+  out(
+    `xs-lwm2m demo — Bootstrap-Server ${bsUri}, LwM2M Server ${serverUri}, endpoint "${ep}"${o.coaps ? ` (DTLS 1.2, PSK identity "${ep}")` : ''}`,
+  );
 
   let resolveDone!: (ok: boolean) => void;
-  const done = new Promise<boolean>((r) => { resolveDone = r; });
+  const done = new Promise<boolean>((r) => {
+    resolveDone = r;
+  });
 
   const server = new LwM2MServer({
-    transport: serverUdp, timers: nodeTimers, random: nodeRandom, log: quiet, psk, requestTimeoutMs: o.requestTimeoutMs,
+    transport: serverUdp,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: quiet,
+    psk,
+    requestTimeoutMs: o.requestTimeoutMs,
     coaps: serverDtlsUdp ? { transport: serverDtlsUdp, crypto: nodeCrypto } : undefined,
     onEvent: (e) => {
       if (e.type === 'registered') {
-        out(`${at()}  server     registered ${e.reg.endpoint} at /rd/${e.reg.id} (lifetime ${e.reg.lifetime} s, binding ${e.reg.binding}, lwm2m ${e.reg.lwm2mVersion}${e.reg.secure ? ', over DTLS' : ''})`);
+        out(
+          `${at()}  server     registered ${e.reg.endpoint} at /rd/${e.reg.id} (lifetime ${e.reg.lifetime} s, binding ${e.reg.binding}, lwm2m ${e.reg.lwm2mVersion}${e.reg.secure ? ', over DTLS' : ''})`,
+        );
         out(`${at()}  server     objects: ${e.reg.links.map((l) => `<${l.target}>`).join(',')}`);
         // After our 2.01 has gone out: the client ignores DM requests until it has it.
         setTimeout(() => void readDevice(), 20);
@@ -88,9 +100,15 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
     ? { uri: serverUri, ssid: SSID, lifetime: 60, securityMode: 'psk' as const, pskIdentity: ep, pskKeyHex: toHex(serverKey) }
     : { uri: serverUri, ssid: SSID, lifetime: 60 };
   const bs = new BootstrapServer({
-    transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
+    transport: bsUdp,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: quiet,
     coaps: bsDtlsUdp ? { transport: bsDtlsUdp, crypto: nodeCrypto } : undefined,
-    config: { format: 'tlv', endpoints: { [ep]: { servers: [account], ...(o.coaps ? { psk: { identity: ep, keyHex: toHex(bsKey) } } : {}) } } },
+    config: {
+      format: 'tlv',
+      endpoints: { [ep]: { servers: [account], ...(o.coaps ? { psk: { identity: ep, keyHex: toHex(bsKey) } } : {}) } },
+    },
     onEvent: (e) => {
       if (e.type === 'request') out(`${at()}  bootstrap  Bootstrap-Request from ${e.endpoint}`);
       else if (e.type === 'step') {
@@ -103,7 +121,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   let device: NodeDevice | undefined;
   let readOnce = false;
   const readDevice = async () => {
-    if (readOnce) return;   // the registration after a firmware restart is the update's to follow
+    if (readOnce) return; // the registration after a firmware restart is the update's to follow
     readOnce = true;
     try {
       const r = await server.read(ep, '/3/0', ContentFormat.TLV);
@@ -119,17 +137,33 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   const updateDevice = async (method: 'push' | 'pull'): Promise<boolean> => {
     const body = new Uint8Array(DEMO_IMAGE_BODY).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
     const image = makeHostImage('xs-lwm2m-demo', DEMO_UPDATE_VERSION, body, (d) => nodeCrypto.sha256(d));
-    out(`${at()}  server     Firmware Update: ${method} of host image "xs-lwm2m-demo" ${DEMO_UPDATE_VERSION} (${image.length} bytes), running ${NODE_FACTORY_VERSION}`);
+    out(
+      `${at()}  server     Firmware Update: ${method} of host image "xs-lwm2m-demo" ${DEMO_UPDATE_VERSION} (${image.length} bytes), running ${NODE_FACTORY_VERSION}`,
+    );
     const tell = (e: FirmwareUpdateEvent) => {
       const line = (t: string) => out(`${at()}  server     ${t}`);
       switch (e.type) {
-        case 'start': line(method === 'push' ? 'Write /5/0/0 Package, Block1 octet-stream …' : `Write /5/0/1 Package URI ${e.uri}`); break;
-        case 'delivered': line(`Write ${method === 'push' ? '/5/0/0' : '/5/0/1'} → ${codeName(e.code)}`); break;
-        case 'state': line(`State = ${fwStateText(e.state)}`); break;
-        case 'result': line(`Update Result = ${fwResultText(e.result)}`); break;
-        case 'executed': line(`Execute /5/0/2 Update → ${codeName(e.code)}`); break;
-        case 'registered': line(`${ep} registered again`); break;
-        case 'version': line(`Read /3/0/3 Firmware Version → ${JSON.stringify(e.version)}`); break;
+        case 'start':
+          line(method === 'push' ? 'Write /5/0/0 Package, Block1 octet-stream …' : `Write /5/0/1 Package URI ${e.uri}`);
+          break;
+        case 'delivered':
+          line(`Write ${method === 'push' ? '/5/0/0' : '/5/0/1'} → ${codeName(e.code)}`);
+          break;
+        case 'state':
+          line(`State = ${fwStateText(e.state)}`);
+          break;
+        case 'result':
+          line(`Update Result = ${fwResultText(e.result)}`);
+          break;
+        case 'executed':
+          line(`Execute /5/0/2 Update → ${codeName(e.code)}`);
+          break;
+        case 'registered':
+          line(`${ep} registered again`);
+          break;
+        case 'version':
+          line(`Read /3/0/3 Firmware Version → ${JSON.stringify(e.version)}`);
+          break;
       }
     };
     const r = await updateFirmware(server, ep, image, { method, name: 'xs-lwm2m-demo.img', onEvent: tell });
@@ -140,26 +174,48 @@ export async function runDemo(o: DemoOptions = {}): Promise<Demo> {
   // With --update the client takes firmware updates: host images into a slot in a temporary directory…
   const fwDir = o.update ? mkdtempSync(join(tmpdir(), 'xs-lwm2m-demo-fw-')) : undefined;
   device = await startNodeDevice({
-    endpointName: ep, bootstrapUri: bsUri, log: quiet, psk: o.coaps ? { identity: ep, key: bsKey } : undefined,
+    endpointName: ep,
+    bootstrapUri: bsUri,
+    log: quiet,
+    psk: o.coaps ? { identity: ep, key: bsKey } : undefined,
     // …and keeps what it learnt at bootstrap in a store beside it, so the restart registers from "flash".
     ...(fwDir ? { firmware: { dir: join(fwDir, 'firmware') }, stateDir: join(fwDir, 'state') } : {}),
-    onRestart: (_c, boot, version) => out(`${at()}  client     restarted (no De-register) into firmware ${version}, ${boot === 'trial' ? 'on trial until it registers' : boot}`),
+    onRestart: (_c, boot, version) =>
+      out(
+        `${at()}  client     restarted (no De-register) into firmware ${version}, ${boot === 'trial' ? 'on trial until it registers' : boot}`,
+      ),
     onEvent: (e) => {
       switch (e.type) {
-        case 'state': out(`${at()}  client     state → ${e.state}`); break;
-        case 'bootstrap-request': out(`${at()}  client     Bootstrap-Request to ${e.uri}`); break;
-        case 'bootstrap-finished': out(`${at()}  client     consistency check: ${e.ok ? 'consistent, committed' : `inconsistent (${e.diagnostic})`}`); break;
-        case 'bootstrap-aborted': out(`${at()}  client     bootstrap aborted: ${e.reason}`); break;
-        case 'registered': out(`${at()}  client     registered with ssid ${e.ssid} at ${e.location}`); break;
-        case 'registration-failed': out(`${at()}  client     registration to ssid ${e.ssid} failed`); break;
-        default: break;
+        case 'state':
+          out(`${at()}  client     state → ${e.state}`);
+          break;
+        case 'bootstrap-request':
+          out(`${at()}  client     Bootstrap-Request to ${e.uri}`);
+          break;
+        case 'bootstrap-finished':
+          out(`${at()}  client     consistency check: ${e.ok ? 'consistent, committed' : `inconsistent (${e.diagnostic})`}`);
+          break;
+        case 'bootstrap-aborted':
+          out(`${at()}  client     bootstrap aborted: ${e.reason}`);
+          break;
+        case 'registered':
+          out(`${at()}  client     registered with ssid ${e.ssid} at ${e.location}`);
+          break;
+        case 'registration-failed':
+          out(`${at()}  client     registration to ssid ${e.ssid} failed`);
+          break;
+        default:
+          break;
       }
     },
   });
 
   let stopSupply = () => {};
   const dev = device;
-  if (!o.once) void done.then((ok) => { if (ok) stopSupply = simulateSupply(() => dev.client); });
+  if (!o.once)
+    void done.then((ok) => {
+      if (ok) stopSupply = simulateSupply(() => dev.client);
+    });
 
   const stop = async () => {
     stopSupply();

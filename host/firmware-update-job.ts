@@ -55,12 +55,24 @@ export interface FirmwareUpdateOutcome {
  * then read /3/0/3. Every step is told through onEvent; failures end it
  * with a one-line reason (never a throw for what the device answers).
  */
-export async function updateFirmware(server: LwM2MServer, ep: string, image: Uint8Array, o: FirmwareUpdateOptions = {}): Promise<FirmwareUpdateOutcome> {
+export async function updateFirmware(
+  server: LwM2MServer,
+  ep: string,
+  image: Uint8Array,
+  o: FirmwareUpdateOptions = {},
+): Promise<FirmwareUpdateOutcome> {
   const method = o.method ?? 'push';
-  const tell = (e: FirmwareUpdateEvent) => { try { o.onEvent?.(e); } catch { /* observer bug */ } };
+  const tell = (e: FirmwareUpdateEvent) => {
+    try {
+      o.onEvent?.(e);
+    } catch {
+      /* observer bug */
+    }
+  };
   const reg = server.clients.get(ep);
   if (!reg) return { ok: false, result: 0, reason: `${ep} is not registered` };
-  if (!reg.links.some((l) => /^\/5(\/0)?$/.test(l.target))) return { ok: false, result: 0, reason: `${ep} has no Firmware Update object (/5/0)` };
+  if (!reg.links.some((l) => /^\/5(\/0)?$/.test(l.target)))
+    return { ok: false, result: 0, reason: `${ep} has no Firmware Update object (/5/0)` };
 
   const fw = new FirmwareWatch(server, ep, server.timers, tell);
   let name: string | undefined;
@@ -73,7 +85,12 @@ export async function updateFirmware(server: LwM2MServer, ep: string, image: Uin
     tell({ type: 'start', method, bytes: image.length, uri });
     const first = await fw.observe();
     if (first) return { ok: false, result: fw.result, reason: first };
-    if (fw.state !== 0) return { ok: false, result: fw.result, reason: `State is ${fwStateText(fw.state)}: cancel it first (execute ${ep} /5/0/10, or write an empty Package URI)` };
+    if (fw.state !== 0)
+      return {
+        ok: false,
+        result: fw.result,
+        reason: `State is ${fwStateText(fw.state)}: cancel it first (execute ${ep} /5/0/10, or write an empty Package URI)`,
+      };
 
     // Delivery.
     const downloadDeadline = server.timers.now() + (o.downloadTimeoutMs ?? 600_000);
@@ -84,26 +101,50 @@ export async function updateFirmware(server: LwM2MServer, ep: string, image: Uin
     tell({ type: 'delivered', code: delivered.code, text: delivered.text });
     if (delivered.code !== '2.04') {
       await fw.settle(300);
-      return { ok: false, result: fw.result, reason: `${method === 'push' ? 'the Write of Package' : 'the Write of Package URI'} was answered ${delivered.code}${delivered.text ? `: ${delivered.text}` : ''}${fw.seq > mark && fw.result > 1 ? `; Update Result = ${fwResultText(fw.result)}` : ''}` };
+      return {
+        ok: false,
+        result: fw.result,
+        reason: `${method === 'push' ? 'the Write of Package' : 'the Write of Package URI'} was answered ${delivered.code}${delivered.text ? `: ${delivered.text}` : ''}${fw.seq > mark && fw.result > 1 ? `; Update Result = ${fwResultText(fw.result)}` : ''}`,
+      };
     }
     // A failure is an Idle with a result told after the delivery began (the one before may be an old failure's).
     // It also ends when the device goes back to Idle whatever the result (a cancel leaves 0), or its
     // registration ends or is replaced (a restart: the observations went with it).
-    const downloaded = await fw.until(() => fw.state === 2 || (fw.seq > mark && fw.state === 0 && (fw.result > 1 || fw.leftDownloading)) || fw.gone !== undefined,
-      downloadDeadline - server.timers.now());
-    if (fw.gone !== undefined) return { ok: false, result: fw.result, reason: `${fw.gone} during the download (State was ${fwStateText(fw.state)})` };
-    if (!downloaded) return { ok: false, result: fw.result, reason: `no Downloaded state within ${Math.round((o.downloadTimeoutMs ?? 600_000) / 1000)} s (State ${fwStateText(fw.state)})` };
-    if ((fw.state as number) !== 2 && fw.result <= 1) return { ok: false, result: fw.result, reason: `the download stopped: State is ${fwStateText(fw.state)}, Update Result ${fwResultText(fw.result)} (cancelled on the device?)` };
-    if ((fw.state as number) !== 2) return { ok: false, result: fw.result, reason: `download failed, Update Result = ${fwResultText(fw.result)}` };
+    const downloaded = await fw.until(
+      () => fw.state === 2 || (fw.seq > mark && fw.state === 0 && (fw.result > 1 || fw.leftDownloading)) || fw.gone !== undefined,
+      downloadDeadline - server.timers.now(),
+    );
+    if (fw.gone !== undefined)
+      return { ok: false, result: fw.result, reason: `${fw.gone} during the download (State was ${fwStateText(fw.state)})` };
+    if (!downloaded)
+      return {
+        ok: false,
+        result: fw.result,
+        reason: `no Downloaded state within ${Math.round((o.downloadTimeoutMs ?? 600_000) / 1000)} s (State ${fwStateText(fw.state)})`,
+      };
+    if ((fw.state as number) !== 2 && fw.result <= 1)
+      return {
+        ok: false,
+        result: fw.result,
+        reason: `the download stopped: State is ${fwStateText(fw.state)}, Update Result ${fwResultText(fw.result)} (cancelled on the device?)`,
+      };
+    if ((fw.state as number) !== 2)
+      return { ok: false, result: fw.result, reason: `download failed, Update Result = ${fwResultText(fw.result)}` };
 
     // Update: the client restarts into the new image and registers again.
     const restartDeadline = server.timers.now() + (o.restartTimeoutMs ?? 120_000);
     fw.expectRestart();
     const ex = await server.execute(ep, '/5/0/2');
     tell({ type: 'executed', code: ex.code, text: ex.text });
-    if (ex.code !== '2.04') return { ok: false, result: fw.result, reason: `Update was answered ${ex.code}${ex.text ? `: ${ex.text}` : ''}` };
+    if (ex.code !== '2.04')
+      return { ok: false, result: fw.result, reason: `Update was answered ${ex.code}${ex.text ? `: ${ex.text}` : ''}` };
     const back = await fw.until(() => fw.registeredAgain || fw.result > 1, restartDeadline - server.timers.now());
-    if (!back) return { ok: false, result: fw.result, reason: `${ep} did not register again within ${Math.round((o.restartTimeoutMs ?? 120_000) / 1000)} s of Update` };
+    if (!back)
+      return {
+        ok: false,
+        result: fw.result,
+        reason: `${ep} did not register again within ${Math.round((o.restartTimeoutMs ?? 120_000) / 1000)} s of Update`,
+      };
     if (!fw.registeredAgain) return { ok: false, result: fw.result, reason: `update failed, Update Result = ${fwResultText(fw.result)}` };
     tell({ type: 'registered' });
     // Its DM requests are served once our 2.01 has reached it.
@@ -112,7 +153,12 @@ export async function updateFirmware(server: LwM2MServer, ep: string, image: Uin
     const again = await fw.observe();
     if (again) return { ok: false, result: fw.result, reason: again };
     const reported = await fw.until(() => fw.state === 0 && fw.result !== 0, restartDeadline - server.timers.now());
-    if (!reported) return { ok: false, result: fw.result, reason: `no Update Result after the restart (State ${fwStateText(fw.state)}, Update Result ${fwResultText(fw.result)})` };
+    if (!reported)
+      return {
+        ok: false,
+        result: fw.result,
+        reason: `no Update Result after the restart (State ${fwStateText(fw.state)}, Update Result ${fwResultText(fw.result)})`,
+      };
     if (fw.result !== 1) return { ok: false, result: fw.result, reason: `update failed, Update Result = ${fwResultText(fw.result)}` };
     const v = await server.read(ep, '/3/0/3', ContentFormat.TEXT);
     const rec = v.records?.[0]?.value;
@@ -146,8 +192,12 @@ class FirmwareWatch {
   private wake: (() => void) | null = null;
   private readonly listener: (e: ServerEvent) => void;
 
-  constructor(private readonly server: LwM2MServer, private readonly ep: string, private readonly timers: Timers,
-    private readonly tell: (e: FirmwareUpdateEvent) => void) {
+  constructor(
+    private readonly server: LwM2MServer,
+    private readonly ep: string,
+    private readonly timers: Timers,
+    private readonly tell: (e: FirmwareUpdateEvent) => void,
+  ) {
     this.listener = (e) => {
       if (e.reg.endpoint !== this.ep) return;
       if (e.type === 'registered') {
@@ -162,7 +212,10 @@ class FirmwareWatch {
 
   /** Observes /5/0/3 and /5/0/5 (the first values count as changes); a reason when it could not. */
   async observe(): Promise<string | undefined> {
-    for (const [path, apply] of [['/5/0/3', (n: number) => this.setState(n)], ['/5/0/5', (n: number) => this.setResult(n)]] as const) {
+    for (const [path, apply] of [
+      ['/5/0/3', (n: number) => this.setState(n)],
+      ['/5/0/5', (n: number) => this.setResult(n)],
+    ] as const) {
       const take = (r: OperationResult) => {
         const v = r.records?.[0]?.value;
         if (typeof v !== 'number' && typeof v !== 'bigint') return;
@@ -178,7 +231,10 @@ class FirmwareWatch {
   }
 
   private setState(n: number): void {
-    if (n === this.state) { this.wake?.(); return; }
+    if (n === this.state) {
+      this.wake?.();
+      return;
+    }
     if (this.state === 1) this.leftDownloading = true;
     this.state = n;
     this.tell({ type: 'state', state: n });
@@ -186,7 +242,10 @@ class FirmwareWatch {
   }
 
   private setResult(n: number): void {
-    if (n === this.result) { this.wake?.(); return; }
+    if (n === this.result) {
+      this.wake?.();
+      return;
+    }
     this.result = n;
     this.tell({ type: 'result', result: n });
     this.wake?.();
@@ -202,13 +261,27 @@ class FirmwareWatch {
   until(pred: () => boolean, ms: number): Promise<boolean> {
     if (pred()) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      const timer = this.timers.setTimeout(() => { this.wake = null; resolve(pred()); }, Math.max(0, ms));
-      this.wake = () => { if (pred()) { this.timers.clearTimeout(timer); this.wake = null; resolve(true); } };
+      const timer = this.timers.setTimeout(
+        () => {
+          this.wake = null;
+          resolve(pred());
+        },
+        Math.max(0, ms),
+      );
+      this.wake = () => {
+        if (pred()) {
+          this.timers.clearTimeout(timer);
+          this.wake = null;
+          resolve(true);
+        }
+      };
     });
   }
 
   /** A short wait for a last notification (a failure's Update Result). */
-  settle(ms: number): Promise<boolean> { return this.until(() => false, ms); }
+  settle(ms: number): Promise<boolean> {
+    return this.until(() => false, ms);
+  }
 
   /** The observations were of a registration that is gone: forget them (their next notification gets RST). */
   forget(): void {

@@ -2,7 +2,15 @@
 // update, de-register) and the Device Management / Information Reporting
 // operations to drive a device, and files served for Firmware Update pulls
 // (the update sequence itself: firmware-update-job.ts). Node only.
-import type { ClientObservation, CoapResponse, EndpointOptions, IncomingRequest, Peer, RequestOptions, ResponseSpec } from '../firmware/coap/api';
+import type {
+  ClientObservation,
+  CoapResponse,
+  EndpointOptions,
+  IncomingRequest,
+  Peer,
+  RequestOptions,
+  ResponseSpec,
+} from '../firmware/coap/api';
 import { CoapEndpoint } from '../firmware/coap/endpoint';
 import { Code, OptionNumber, codeString, methodName } from '../firmware/coap/message';
 import { CoapTimeoutError } from '../firmware/coap/errors';
@@ -168,7 +176,9 @@ export class LwM2MServer {
   constructor(private readonly o: LwM2MServerOptions) {
     this.formats = o.formats ?? createNodeFormats({ resolve: modelResolver(o.models), log: o.log });
     this.presence = new Presence({
-      timers: o.timers, awakeMs: o.queueMode?.awakeMs ?? QUEUE_AWAKE_MS, maxQueued: o.queueMode?.maxQueued ?? QUEUE_MAX,
+      timers: o.timers,
+      awakeMs: o.queueMode?.awakeMs ?? QUEUE_AWAKE_MS,
+      maxQueued: o.queueMode?.maxQueued ?? QUEUE_MAX,
       expiryMs: o.queueMode?.expiryMs ?? QUEUE_EXPIRY_MS,
       changed: (ep, awake) => {
         const reg = this.clients.get(ep);
@@ -187,16 +197,29 @@ export class LwM2MServer {
     this.hearFrom(o.transport);
     if (o.coaps) {
       this.dtls = new DtlsTransport({
-        transport: o.coaps.transport, crypto: o.coaps.crypto, timers: o.timers, random: o.random, log: o.log, mtu: o.coaps.mtu,
+        transport: o.coaps.transport,
+        crypto: o.coaps.crypto,
+        timers: o.timers,
+        random: o.random,
+        log: o.log,
+        mtu: o.coaps.mtu,
         // A registered client keeps its session: room for every client the server takes, and a few handshaking.
-        maxSessions: (o.maxClients ?? DEFAULT_MAX_CLIENTS) + MAX_HANDSHAKES, maxHandshakes: MAX_HANDSHAKES,
+        maxSessions: (o.maxClients ?? DEFAULT_MAX_CLIENTS) + MAX_HANDSHAKES,
+        maxHandshakes: MAX_HANDSHAKES,
         server: {
           pskKey: (identity) => this.psk.forIdentity(identity)?.key ?? null,
-          connectionId: o.coaps.connectionId, connectionIdLength: o.coaps.connectionIdLength,
+          connectionId: o.coaps.connectionId,
+          connectionIdLength: o.coaps.connectionIdLength,
           requireExtendedMasterSecret: o.coaps.requireExtendedMasterSecret,
         },
       });
-      this.secureEndpoint = new CoapEndpoint({ transport: identifyingDtls(this.dtls), timers: o.timers, random: o.random, log: o.log, trace: o.trace });
+      this.secureEndpoint = new CoapEndpoint({
+        transport: identifyingDtls(this.dtls),
+        timers: o.timers,
+        random: o.random,
+        log: o.log,
+        trace: o.trace,
+      });
       this.secureEndpoint.onRequest = (req) => this.handle(req, true);
       this.hearFrom(o.coaps.transport);
     }
@@ -208,7 +231,10 @@ export class LwM2MServer {
     const inner = t.onReceive;
     t.onReceive = (data, address, port) => {
       for (const reg of this.clients.values()) {
-        if (reg.queueMode && reg.peer.port === port && reg.peer.address === address) { this.presence.heard(reg.endpoint); break; }
+        if (reg.queueMode && reg.peer.port === port && reg.peer.address === address) {
+          this.presence.heard(reg.endpoint);
+          break;
+        }
       }
       inner?.(data, address, port);
     };
@@ -216,22 +242,37 @@ export class LwM2MServer {
 
   // ------------------------------------------------------------ kept registrations
 
-  private wall(): number { return (this.o.wallClock ?? Date.now)(); }
+  private wall(): number {
+    return (this.o.wallClock ?? Date.now)();
+  }
 
   /** The stored registrations whose lifetime has not run out, as if they had just been made or updated. */
   private restore(): void {
     const store = this.o.registrations;
     if (!store) return;
-    const now = this.o.timers.now(), wall = this.wall();
-    let kept = 0, expired = 0;
+    const now = this.o.timers.now(),
+      wall = this.wall();
+    let kept = 0,
+      expired = 0;
     for (const r of store.load()) {
       const left = r.lastUpdate + r.lifetime * 1000 + EXPIRY_GRACE_MS - wall;
       const links = parseLinkFormat(r.links);
-      if (left <= 0 || !links || this.clients.has(r.endpoint) || this.byId.has(r.id)) { expired++; continue; }
+      if (left <= 0 || !links || this.clients.has(r.endpoint) || this.byId.has(r.id)) {
+        expired++;
+        continue;
+      }
       const reg: ClientRegistration = {
-        endpoint: r.endpoint, id: r.id, peer: { address: r.address, port: r.port }, lifetime: r.lifetime, binding: r.binding,
-        lwm2mVersion: r.lwm2mVersion, links, registeredAt: now - (wall - r.registeredAt), lastUpdate: now - (wall - r.lastUpdate),
-        updates: r.updates, secure: false,
+        endpoint: r.endpoint,
+        id: r.id,
+        peer: { address: r.address, port: r.port },
+        lifetime: r.lifetime,
+        binding: r.binding,
+        lwm2mVersion: r.lwm2mVersion,
+        links,
+        registeredAt: now - (wall - r.registeredAt),
+        lastUpdate: now - (wall - r.lastUpdate),
+        updates: r.updates,
+        secure: false,
       };
       this.clients.set(reg.endpoint, reg);
       this.byId.set(reg.id, reg);
@@ -240,7 +281,10 @@ export class LwM2MServer {
       if (Number.isInteger(n) && n >= this.nextId) this.nextId = n + 1;
       kept++;
     }
-    if (kept || expired) this.o.log.info(`server: ${kept} registration${kept === 1 ? '' : 's'} restored from ${store.where}${expired ? ` (${expired} expired meanwhile)` : ''}`);
+    if (kept || expired)
+      this.o.log.info(
+        `server: ${kept} registration${kept === 1 ? '' : 's'} restored from ${store.where}${expired ? ` (${expired} expired meanwhile)` : ''}`,
+      );
     if (expired) this.persist();
   }
 
@@ -248,29 +292,46 @@ export class LwM2MServer {
   private persist(): void {
     const store = this.o.registrations;
     if (!store) return;
-    const now = this.o.timers.now(), wall = this.wall();
-    const all: SavedRegistration[] = [...this.clients.values()].filter((r) => !r.secure).map((r) => ({
-      endpoint: r.endpoint, id: r.id, address: r.peer.address, port: r.peer.port, lifetime: r.lifetime, binding: r.binding,
-      lwm2mVersion: r.lwm2mVersion, links: encodeLinkFormat(r.links), registeredAt: wall - (now - r.registeredAt),
-      lastUpdate: wall - (now - r.lastUpdate), updates: r.updates,
-    }));
+    const now = this.o.timers.now(),
+      wall = this.wall();
+    const all: SavedRegistration[] = [...this.clients.values()]
+      .filter((r) => !r.secure)
+      .map((r) => ({
+        endpoint: r.endpoint,
+        id: r.id,
+        address: r.peer.address,
+        port: r.peer.port,
+        lifetime: r.lifetime,
+        binding: r.binding,
+        lwm2mVersion: r.lwm2mVersion,
+        links: encodeLinkFormat(r.links),
+        registeredAt: wall - (now - r.registeredAt),
+        lastUpdate: wall - (now - r.lastUpdate),
+        updates: r.updates,
+      }));
     store.save(all);
   }
 
   private handle(req: IncomingRequest, secure: boolean): ResponseSpec {
     if (req.path[0] === FILE_PATH) return this.serve(req);
-    if (req.path[0] === 'dp' && req.path.length === 1 && req.method === Code.POST) return this.dataPush(req.peer, secure, req.contentFormat, req.payload);
+    if (req.path[0] === 'dp' && req.path.length === 1 && req.method === Code.POST)
+      return this.dataPush(req.peer, secure, req.contentFormat, req.payload);
     if (req.path[0] !== 'rd') return { code: Code.NOT_FOUND };
     if (req.method === Code.POST && req.path.length === 1) return this.register(req.peer, secure, req.query, req.payload);
     const reg = this.byId.get(req.path[1]);
     if (!reg || req.path.length !== 2) return { code: Code.NOT_FOUND };
     // Update and De-register come over the registration's own security context.
     if (reg.secure !== secure || (secure && reg.peer.identity !== req.peer.identity)) {
-      this.o.log.warn(`server: ${methodName(req.method)} /rd/${reg.id} (${reg.endpoint}) refused: not over its registration's ${reg.secure ? 'DTLS session' : 'coap:// link'}`);
+      this.o.log.warn(
+        `server: ${methodName(req.method)} /rd/${reg.id} (${reg.endpoint}) refused: not over its registration's ${reg.secure ? 'DTLS session' : 'coap:// link'}`,
+      );
       return { code: Code.FORBIDDEN };
     }
     if (req.method === Code.POST) return this.update(reg, req.peer, req.query, req.payload);
-    if (req.method === Code.DELETE) { this.remove(reg, false); return { code: Code.DELETED }; }
+    if (req.method === Code.DELETE) {
+      this.remove(reg, false);
+      return { code: Code.DELETED };
+    }
     return { code: Code.METHOD_NOT_ALLOWED };
   }
 
@@ -298,9 +359,17 @@ export class LwM2MServer {
     if (this.clients.size >= (this.o.maxClients ?? DEFAULT_MAX_CLIENTS)) return { code: Code.SERVICE_UNAVAILABLE };
     const now = this.o.timers.now();
     const reg: ClientRegistration = {
-      endpoint: ep, id: String(this.nextId++), peer, lifetime: Number(q.get('lt') ?? 86400),
-      binding: q.get('b') ?? 'U', lwm2mVersion: q.get('lwm2m') ?? '1.0', links,
-      registeredAt: now, lastUpdate: now, updates: 0, secure,
+      endpoint: ep,
+      id: String(this.nextId++),
+      peer,
+      lifetime: Number(q.get('lt') ?? 86400),
+      binding: q.get('b') ?? 'U',
+      lwm2mVersion: q.get('lwm2m') ?? '1.0',
+      links,
+      registeredAt: now,
+      lastUpdate: now,
+      updates: 0,
+      secure,
       ...(secure ? { pskIdentity: identityText(peer.identity) } : {}),
       // 1.1 says Queue Mode with a `Q` parameter; 1.0 inside the binding (b=UQ).
       queueMode: q.has('Q') || (q.get('b') ?? '').includes('Q'),
@@ -308,7 +377,9 @@ export class LwM2MServer {
     this.clients.set(ep, reg);
     this.byId.set(reg.id, reg);
     this.armExpiry(reg);
-    this.o.log.info(`server: registered ${ep} (lt=${reg.lifetime}, lwm2m=${reg.lwm2mVersion}${secure ? `, coaps, PSK identity ${JSON.stringify(reg.pskIdentity)}` : ''}) at /rd/${reg.id}`);
+    this.o.log.info(
+      `server: registered ${ep} (lt=${reg.lifetime}, lwm2m=${reg.lwm2mVersion}${secure ? `, coaps, PSK identity ${JSON.stringify(reg.pskIdentity)}` : ''}) at /rd/${reg.id}`,
+    );
     this.persist();
     this.emit({ type: 'registered', reg, ...(old ? { replaced: old } : {}) });
     if (reg.queueMode) this.presence.heard(ep);
@@ -363,7 +434,9 @@ export class LwM2MServer {
   }
 
   /** Stops serving a file (true when it was served). */
-  unserveFile(name: string): boolean { return this.files.delete(fileName(name)); }
+  unserveFile(name: string): boolean {
+    return this.files.delete(fileName(name));
+  }
 
   /** The URI of a served file as `forEndpoint` reaches it (see serveFile). */
   async fileUri(name: string, forEndpoint?: string): Promise<string> {
@@ -371,8 +444,8 @@ export class LwM2MServer {
     if (forEndpoint !== undefined && !reg) throw new Error(`${forEndpoint} is not registered`);
     const secure = reg?.secure ?? false;
     const port = secure
-      ? this.o.advertise?.coapsPort ?? transportPort(this.o.coaps?.transport)
-      : this.o.advertise?.port ?? transportPort(this.o.transport);
+      ? (this.o.advertise?.coapsPort ?? transportPort(this.o.coaps?.transport))
+      : (this.o.advertise?.port ?? transportPort(this.o.transport));
     if (port === undefined) throw new Error('the server does not know its own port (advertise.port)');
     let address = this.o.advertise?.address ?? boundAddress(secure ? this.o.coaps?.transport : this.o.transport);
     if (address === undefined) address = reg ? await localAddressToward(reg.peer.address) : '127.0.0.1';
@@ -395,7 +468,10 @@ export class LwM2MServer {
   private armExpiry(reg: ClientRegistration, ms = reg.lifetime * 1000 + EXPIRY_GRACE_MS): void {
     const t = this.expiry.get(reg.id);
     if (t !== undefined) this.o.timers.clearTimeout(t);
-    this.expiry.set(reg.id, this.o.timers.setTimeout(() => this.remove(reg, true), ms));
+    this.expiry.set(
+      reg.id,
+      this.o.timers.setTimeout(() => this.remove(reg, true), ms),
+    );
   }
 
   private remove(reg: ClientRegistration, expired: boolean, replaced = false): void {
@@ -416,8 +492,18 @@ export class LwM2MServer {
   readonly listeners = new Set<(e: ServerEvent) => void>();
 
   private emit(e: ServerEvent): void {
-    try { this.o.onEvent?.(e); } catch { /* observer bug */ }
-    for (const l of this.listeners) { try { l(e); } catch { /* observer bug */ } }
+    try {
+      this.o.onEvent?.(e);
+    } catch {
+      /* observer bug */
+    }
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* observer bug */
+      }
+    }
   }
 
   private target(ep: string): Peer {
@@ -432,13 +518,19 @@ export class LwM2MServer {
   }
 
   /** The server's clock (ms), which registrations and the presence of queue-mode clients are on. */
-  now(): number { return this.o.timers.now(); }
+  now(): number {
+    return this.o.timers.now();
+  }
 
   /** The server's timers, for what runs on its clock (a firmware-update job). */
-  get timers(): Timers { return this.o.timers; }
+  get timers(): Timers {
+    return this.o.timers;
+  }
 
   /** The bound on each DM request (LwM2MServerOptions.requestTimeoutMs), undefined for CoAP's own. */
-  get requestTimeoutMs(): number | undefined { return this.o.requestTimeoutMs; }
+  get requestTimeoutMs(): number | undefined {
+    return this.o.requestTimeoutMs;
+  }
 
   /** One DM request to a registered client, within requestTimeoutMs; a timeout names the device and the operation. */
   private async ask(ep: string, what: string, req: RequestOptions): Promise<CoapResponse> {
@@ -446,17 +538,26 @@ export class LwM2MServer {
     return this.whenAwake(ep, what, async () => {
       try {
         return await this.via(ep).request(this.target(ep), timeout !== undefined ? { ...req, timeout } : req);
-      } catch (e) { throw this.unanswered(e, ep, what); }
+      } catch (e) {
+        throw this.unanswered(e, ep, what);
+      }
     });
   }
 
-  private async askObserve(ep: string, what: string, req: RequestOptions, onNotify: (res: CoapResponse) => void): Promise<ClientObservation> {
+  private async askObserve(
+    ep: string,
+    what: string,
+    req: RequestOptions,
+    onNotify: (res: CoapResponse) => void,
+  ): Promise<ClientObservation> {
     const timeout = this.o.requestTimeoutMs;
     return this.whenAwake(ep, what, async () => {
       try {
         // The timeout rides along in the request, so a Cancel (GET Observe=1) is bounded too.
         return await this.via(ep).observe(this.target(ep), timeout !== undefined ? { ...req, timeout } : req, onNotify);
-      } catch (e) { throw this.unanswered(e, ep, what); }
+      } catch (e) {
+        throw this.unanswered(e, ep, what);
+      }
     });
   }
 
@@ -487,18 +588,31 @@ export class LwM2MServer {
   async discover(ep: string, path: string): Promise<OperationResult & { links?: Link[] }> {
     const res = await this.ask(ep, `Discover ${path}`, { method: Code.GET, path: segments(path), accept: ContentFormat.LINK_FORMAT });
     const text = utf8Decode(res.payload);
-    return { code: codeString(res.code), contentFormat: res.contentFormat, text, links: res.code === Code.CONTENT ? parseLinkFormat(text) : undefined };
+    return {
+      code: codeString(res.code),
+      contentFormat: res.contentFormat,
+      text,
+      links: res.code === Code.CONTENT ? parseLinkFormat(text) : undefined,
+    };
   }
 
   /** Write one resource value, or records under an instance (PUT replace, or POST partial update). */
-  async write(ep: string, path: string, value: Value | ResourceRecord[], opts: { format?: number; replace?: boolean } = {}): Promise<OperationResult> {
+  async write(
+    ep: string,
+    path: string,
+    value: Value | ResourceRecord[],
+    opts: { format?: number; replace?: boolean } = {},
+  ): Promise<OperationResult> {
     const p = mustPath(path);
     const format = opts.format ?? ContentFormat.TLV;
     const records: ResourceRecord[] = Array.isArray(value) ? value : [{ path: p, value }];
     const enc = this.formats.encode(format, p, records);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
     const res = await this.ask(ep, `Write ${path}`, {
-      method: opts.replace === false ? Code.POST : Code.PUT, path: segments(path), contentFormat: format, payload: enc.value,
+      method: opts.replace === false ? Code.POST : Code.PUT,
+      path: segments(path),
+      contentFormat: format,
+      payload: enc.value,
     });
     return this.result(res, path);
   }
@@ -511,7 +625,11 @@ export class LwM2MServer {
    * over a lossy link survives a lost block instead of starting over. The client
    * may ask for smaller blocks (a smaller SZX in its 2.31); the push follows.
    */
-  async writePackage(ep: string, image: Uint8Array, o: { szx?: number; attempts?: number; onProgress?: (sent: number) => void } = {}): Promise<OperationResult> {
+  async writePackage(
+    ep: string,
+    image: Uint8Array,
+    o: { szx?: number; attempts?: number; onProgress?: (sent: number) => void } = {},
+  ): Promise<OperationResult> {
     let szx = Math.min(Math.max(o.szx ?? 6, 0), 6);
     const attempts = o.attempts ?? PACKAGE_BLOCK_ATTEMPTS;
     let offset = 0;
@@ -523,8 +641,11 @@ export class LwM2MServer {
       for (let attempt = 1; ; attempt++) {
         try {
           res = await this.via(ep).request(this.target(ep), {
-            method: Code.PUT, path: ['5', '0', '0'], contentFormat: ContentFormat.OPAQUE,
-            payload: image.subarray(offset, offset + size), block1: { num, szx, more, size1: image.length },
+            method: Code.PUT,
+            path: ['5', '0', '0'],
+            contentFormat: ContentFormat.OPAQUE,
+            payload: image.subarray(offset, offset + size),
+            block1: { num, szx, more, size1: image.length },
           });
           break;
         } catch (e) {
@@ -544,15 +665,29 @@ export class LwM2MServer {
   }
 
   async execute(ep: string, path: string, args = ''): Promise<OperationResult> {
-    const res = await this.ask(ep, `Execute ${path}`, { method: Code.POST, path: segments(path), ...(args ? { payload: utf8Encode(args), contentFormat: ContentFormat.TEXT } : {}) });
+    const res = await this.ask(ep, `Execute ${path}`, {
+      method: Code.POST,
+      path: segments(path),
+      ...(args ? { payload: utf8Encode(args), contentFormat: ContentFormat.TEXT } : {}),
+    });
     return this.result(res, path);
   }
 
-  async create(ep: string, objectPath: string, records: ResourceRecord[], format: number = ContentFormat.TLV): Promise<OperationResult & { location?: string }> {
+  async create(
+    ep: string,
+    objectPath: string,
+    records: ResourceRecord[],
+    format: number = ContentFormat.TLV,
+  ): Promise<OperationResult & { location?: string }> {
     const p = mustPath(objectPath);
     const enc = this.formats.encode(format, p, records);
     if (!enc.ok) throw new Error(`cannot encode: ${enc.reason}`);
-    const res = await this.ask(ep, `Create ${objectPath}`, { method: Code.POST, path: segments(objectPath), contentFormat: format, payload: enc.value });
+    const res = await this.ask(ep, `Create ${objectPath}`, {
+      method: Code.POST,
+      path: segments(objectPath),
+      contentFormat: format,
+      payload: enc.value,
+    });
     return { ...this.result(res, objectPath), location: res.locationPath.length ? '/' + res.locationPath.join('/') : undefined };
   }
 
@@ -569,15 +704,34 @@ export class LwM2MServer {
   }
 
   /** Observe; `cancel()` sends GET Observe=1, `cancel({ passive: true })` forgets it and RSTs the next notification. */
-  async observe(ep: string, path: string, onNotify: (r: OperationResult) => void, accept: number = ContentFormat.TLV):
-    Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
-    const obs = await this.askObserve(ep, `Observe ${path}`, { method: Code.GET, path: segments(path), accept }, (res) => onNotify(this.result(res, path)));
-    return { first: this.result(obs.response, path), cancel: (opts) => obs.cancel(opts).catch((e: unknown) => { throw this.unanswered(e, ep, `Cancel of the observation of ${path}`); }), observation: obs };
+  async observe(
+    ep: string,
+    path: string,
+    onNotify: (r: OperationResult) => void,
+    accept: number = ContentFormat.TLV,
+  ): Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
+    const obs = await this.askObserve(ep, `Observe ${path}`, { method: Code.GET, path: segments(path), accept }, (res) =>
+      onNotify(this.result(res, path)),
+    );
+    return {
+      first: this.result(obs.response, path),
+      cancel: (opts) =>
+        obs.cancel(opts).catch((e: unknown) => {
+          throw this.unanswered(e, ep, `Cancel of the observation of ${path}`);
+        }),
+      observation: obs,
+    };
   }
 
   /** Read-Composite: FETCH on the root with a SenML list of paths (Transport §6.4.6). */
   async readComposite(ep: string, paths: string[], format: number = ContentFormat.SENML_CBOR): Promise<OperationResult> {
-    const res = await this.ask(ep, `Read-Composite ${paths.join(' ')}`, { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) });
+    const res = await this.ask(ep, `Read-Composite ${paths.join(' ')}`, {
+      method: Code.FETCH,
+      path: [],
+      contentFormat: format,
+      accept: format,
+      payload: pathList(paths, format),
+    });
     return this.result(res, '/');
   }
 
@@ -590,11 +744,26 @@ export class LwM2MServer {
   }
 
   /** Observe-Composite: FETCH Observe=0 with a list of paths; notifications carry all of them. */
-  async observeComposite(ep: string, paths: string[], onNotify: (r: OperationResult) => void, format: number = ContentFormat.SENML_CBOR):
-    Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
-    const obs = await this.askObserve(ep, `Observe-Composite ${paths.join(' ')}`, { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) },
-      (res) => onNotify(this.result(res, '/')));
-    return { first: this.result(obs.response, '/'), cancel: (opts) => obs.cancel(opts).catch((e: unknown) => { throw this.unanswered(e, ep, 'Cancel of the composite observation'); }), observation: obs };
+  async observeComposite(
+    ep: string,
+    paths: string[],
+    onNotify: (r: OperationResult) => void,
+    format: number = ContentFormat.SENML_CBOR,
+  ): Promise<{ first: OperationResult; cancel(opts?: { passive?: boolean }): Promise<void>; observation: ClientObservation | undefined }> {
+    const obs = await this.askObserve(
+      ep,
+      `Observe-Composite ${paths.join(' ')}`,
+      { method: Code.FETCH, path: [], contentFormat: format, accept: format, payload: pathList(paths, format) },
+      (res) => onNotify(this.result(res, '/')),
+    );
+    return {
+      first: this.result(obs.response, '/'),
+      cancel: (opts) =>
+        obs.cancel(opts).catch((e: unknown) => {
+          throw this.unanswered(e, ep, 'Cancel of the composite observation');
+        }),
+      observation: obs,
+    };
   }
 
   private result(res: CoapResponse, path: string): OperationResult {
@@ -641,10 +810,21 @@ export function localAddressToward(peer: string): Promise<string> {
     const v6 = isIPv6(peer);
     const s = createSocket(v6 ? 'udp6' : 'udp4');
     const fallback = v6 ? '::1' : '127.0.0.1';
-    s.once('error', () => { try { s.close(); } catch { /* closed */ } resolve(fallback); });
+    s.once('error', () => {
+      try {
+        s.close();
+      } catch {
+        /* closed */
+      }
+      resolve(fallback);
+    });
     s.connect(9, peer, () => {
       let a = fallback;
-      try { a = s.address().address; } catch { /* keep the fallback */ }
+      try {
+        a = s.address().address;
+      } catch {
+        /* keep the fallback */
+      }
       s.close();
       resolve(a);
     });
@@ -655,7 +835,8 @@ export function parseQuery(query: string[]): Map<string, string> {
   const m = new Map<string, string>();
   for (const q of query) {
     const i = q.indexOf('=');
-    if (i < 0) m.set(q, ''); else m.set(q.slice(0, i), q.slice(i + 1));
+    if (i < 0) m.set(q, '');
+    else m.set(q.slice(0, i), q.slice(i + 1));
   }
   return m;
 }

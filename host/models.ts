@@ -15,10 +15,30 @@ export function loadModels(paths: readonly string[]): Map<number, ObjectDef> {
   const rows: ObjectRow[] = [];
   for (const file of ddfPaths(paths)) {
     let o: DdfObject;
-    try { o = parseDdf(readFileSync(file, 'utf8')); } catch (e) { throw new Error(`${file}: ${(e as Error).message}`); }
-    rows.push([o.id, o.name, o.version, o.lwm2mVersion, o.urn, o.multiple ? 1 : 0, o.mandatory ? 1 : 0,
-      o.resources.map((r) => [r.id, r.name, r.operations as Operations, r.multiple ? 1 : 0, r.mandatory ? 1 : 0, r.type as DataType,
-        r.rangeEnumeration || undefined, r.units || undefined])]);
+    try {
+      o = parseDdf(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+    rows.push([
+      o.id,
+      o.name,
+      o.version,
+      o.lwm2mVersion,
+      o.urn,
+      o.multiple ? 1 : 0,
+      o.mandatory ? 1 : 0,
+      o.resources.map((r) => [
+        r.id,
+        r.name,
+        r.operations as Operations,
+        r.multiple ? 1 : 0,
+        r.mandatory ? 1 : 0,
+        r.type as DataType,
+        r.rangeEnumeration || undefined,
+        r.units || undefined,
+      ]),
+    ]);
   }
   return objectDefs(rows);
 }

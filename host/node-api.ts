@@ -5,11 +5,32 @@
 export { startNodeClient, startNodeDevice, type NodeClientOptions, type NodeDevice, type NodeDeviceOptions } from './runtime';
 export { LwM2MClient, DEFAULT_READ_TIMEOUT, type ClientEvent, type ClientOptions, type ClientState } from '../firmware/lwm2m/engine/client';
 export type {
-  ObjectSpec, ObjectHandler, InstanceSpec, Refusal, ReadRequest, ReadValue, WriteRequest, WriteOutcome,
-  ExecuteRequest, ExecuteArgument, ExecuteResult, CreateRequest, DeleteRequest,
+  ObjectSpec,
+  ObjectHandler,
+  InstanceSpec,
+  Refusal,
+  ReadRequest,
+  ReadValue,
+  WriteRequest,
+  WriteOutcome,
+  ExecuteRequest,
+  ExecuteArgument,
+  ExecuteResult,
+  CreateRequest,
+  DeleteRequest,
 } from '../firmware/lwm2m/objects/object-api';
 export type { ResourceValue } from '../firmware/lwm2m/objects/object-tree';
-export { sensorObject, outputObject, pushButtonObject, IPSO, type Sensor, type SensorOptions, type OutputOptions, type PushButton, type PushButtonOptions } from '../firmware/lwm2m/objects/ipso-objects';
+export {
+  sensorObject,
+  outputObject,
+  pushButtonObject,
+  IPSO,
+  type Sensor,
+  type SensorOptions,
+  type OutputOptions,
+  type PushButton,
+  type PushButtonOptions,
+} from '../firmware/lwm2m/objects/ipso-objects';
 export { objectDefs, getObjectDef, type ObjectRow, type ResourceRow } from '../firmware/model/objects';
 export type { ObjectDef, ResourceDef, Value, Objlnk, Path, DataType } from '../firmware/model/types';
 export { ContentFormat, createFormats, FORMAT_ENTRIES, type ContentFormats, type FormatEntry } from '../firmware/formats';

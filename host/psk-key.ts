@@ -19,6 +19,7 @@ export function parsePskHex(text: string, source: string): Uint8Array {
 
 /** The key itself, if it is long enough; throws naming `source`. */
 export function checkPskLength(key: Uint8Array, source: string): Uint8Array {
-  if (key.length < MIN_PSK_KEY_BYTES) throw new Error(`${source}: the key is ${key.length} bytes; a PSK needs at least ${MIN_PSK_KEY_BYTES} (128 bits)`);
+  if (key.length < MIN_PSK_KEY_BYTES)
+    throw new Error(`${source}: the key is ${key.length} bytes; a PSK needs at least ${MIN_PSK_KEY_BYTES} (128 bits)`);
   return key;
 }

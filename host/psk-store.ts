@@ -8,10 +8,17 @@ import { fromHex, parseHex, toHex } from '../firmware/util/hex';
 import { checkPskLength } from './psk-key';
 import { utf8Decode, utf8Encode } from '../firmware/util/utf8';
 
-export interface PskEntry { endpoint: string; identity: string; key: Uint8Array }
+export interface PskEntry {
+  endpoint: string;
+  identity: string;
+  key: Uint8Array;
+}
 
 /** A credential as a JSON file or the console gives it: key as hex. */
-export interface PskJson { identity: string; keyHex: string }
+export interface PskJson {
+  identity: string;
+  keyHex: string;
+}
 
 /** The PSK identity a Peer carries (pskIdentityTag) as text, for logs and the console. */
 export function identityText(tag: string | undefined): string | undefined {
@@ -32,7 +39,8 @@ export class PskStore {
     if (key.length === 0) throw new Error(`psk: key missing for ${endpoint}`);
     const tag = pskIdentityTag(utf8Encode(identity));
     const other = this.byTag.get(tag);
-    if (other && other.endpoint !== endpoint) throw new Error(`psk: identity ${JSON.stringify(identity)} already belongs to ${other.endpoint}`);
+    if (other && other.endpoint !== endpoint)
+      throw new Error(`psk: identity ${JSON.stringify(identity)} already belongs to ${other.endpoint}`);
     this.forget(endpoint);
     const e: PskEntry = { endpoint, identity, key: key.slice() };
     this.byEndpoint.set(endpoint, e);
@@ -42,7 +50,8 @@ export class PskStore {
 
   /** From the JSON form ({ identity, keyHex }); throws naming the field, never echoing the key. */
   setJson(endpoint: string, j: PskJson): void {
-    if (!j || typeof j.identity !== 'string' || typeof j.keyHex !== 'string') throw new Error(`psk: ${endpoint} needs "identity" and "keyHex"`);
+    if (!j || typeof j.identity !== 'string' || typeof j.keyHex !== 'string')
+      throw new Error(`psk: ${endpoint} needs "identity" and "keyHex"`);
     const key = parseHex(j.keyHex);
     if (key === undefined) throw new Error(`psk: ${endpoint}: keyHex must be an even number of hex digits`);
     this.set(endpoint, j.identity, checkPskLength(key, `psk: ${endpoint}`));
@@ -67,18 +76,26 @@ export class PskStore {
     return Object.fromEntries([...this.byEndpoint.values()].map((e) => [e.endpoint, { identity: e.identity, keyHex: toHex(e.key) }]));
   }
 
-  forEndpoint(endpoint: string): PskEntry | undefined { return this.byEndpoint.get(endpoint); }
+  forEndpoint(endpoint: string): PskEntry | undefined {
+    return this.byEndpoint.get(endpoint);
+  }
 
   /** By the identity bytes a DTLS client presented. */
-  forIdentity(identity: Uint8Array): PskEntry | undefined { return this.byTag.get(pskIdentityTag(identity)); }
+  forIdentity(identity: Uint8Array): PskEntry | undefined {
+    return this.byTag.get(pskIdentityTag(identity));
+  }
 
   /** By the identity a Peer carries. */
-  forTag(tag: string | undefined): PskEntry | undefined { return tag === undefined ? undefined : this.byTag.get(tag); }
+  forTag(tag: string | undefined): PskEntry | undefined {
+    return tag === undefined ? undefined : this.byTag.get(tag);
+  }
 
   /** Endpoints and identities: never keys. */
   list(): Array<{ endpoint: string; identity: string }> {
     return [...this.byEndpoint.values()].map((e) => ({ endpoint: e.endpoint, identity: e.identity }));
   }
 
-  get size(): number { return this.byEndpoint.size; }
+  get size(): number {
+    return this.byEndpoint.size;
+  }
 }

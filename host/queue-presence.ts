@@ -22,11 +22,25 @@ export interface PresenceOptions {
 }
 
 /** An operation waiting for its client, as the prompt and the console list it. */
-export interface QueuedOperation { what: string; since: number }
+export interface QueuedOperation {
+  what: string;
+  since: number;
+}
 
-interface Waiter { what: string; since: number; start(): void; fail(e: Error): void; timer: TimerHandle | undefined }
+interface Waiter {
+  what: string;
+  since: number;
+  start(): void;
+  fail(e: Error): void;
+  timer: TimerHandle | undefined;
+}
 
-interface Lane { waiting: Waiter[]; busy: boolean; awakeUntil: number; sleepTimer: TimerHandle | undefined }
+interface Lane {
+  waiting: Waiter[];
+  busy: boolean;
+  awakeUntil: number;
+  sleepTimer: TimerHandle | undefined;
+}
 
 export class Presence {
   // Bound: one lane per registered queue-mode client (forget() drops it), each with maxQueued waiters at most.
@@ -40,7 +54,10 @@ export class Presence {
     const wasAwake = this.isAwake(endpoint);
     lane.awakeUntil = this.o.timers.now() + this.o.awakeMs;
     if (lane.sleepTimer !== undefined) this.o.timers.clearTimeout(lane.sleepTimer);
-    lane.sleepTimer = this.o.timers.setTimeout(() => { lane.sleepTimer = undefined; this.o.changed(endpoint, false); }, this.o.awakeMs);
+    lane.sleepTimer = this.o.timers.setTimeout(() => {
+      lane.sleepTimer = undefined;
+      this.o.changed(endpoint, false);
+    }, this.o.awakeMs);
     if (!wasAwake) this.o.changed(endpoint, true);
     this.pump(endpoint);
   }
@@ -61,9 +78,17 @@ export class Presence {
     }
     return new Promise<T>((resolve, reject) => {
       const w: Waiter = {
-        what, since: this.o.timers.now(), timer: undefined, fail: reject,
+        what,
+        since: this.o.timers.now(),
+        timer: undefined,
+        fail: reject,
         start: () => {
-          op().then(resolve, reject).finally(() => { lane.busy = false; this.pump(endpoint); });
+          op()
+            .then(resolve, reject)
+            .finally(() => {
+              lane.busy = false;
+              this.pump(endpoint);
+            });
         },
       };
       w.timer = this.o.timers.setTimeout(() => {
@@ -104,7 +129,10 @@ export class Presence {
 
   private lane(endpoint: string): Lane {
     let lane = this.lanes.get(endpoint);
-    if (!lane) { lane = { waiting: [], busy: false, awakeUntil: 0, sleepTimer: undefined }; this.lanes.set(endpoint, lane); }
+    if (!lane) {
+      lane = { waiting: [], busy: false, awakeUntil: 0, sleepTimer: undefined };
+      this.lanes.set(endpoint, lane);
+    }
     return lane;
   }
 }

@@ -39,8 +39,16 @@ export function fileRegistrationStore(path: string, log: Logger): RegistrationSt
       try {
         const j = JSON.parse(readFileSync(path, 'utf8')) as { version?: number; registrations?: SavedRegistration[] };
         if (j.version !== VERSION || !Array.isArray(j.registrations)) throw new Error('not a registration file of this version');
-        return j.registrations.filter((r) => typeof r?.endpoint === 'string' && typeof r.id === 'string' && typeof r.address === 'string'
-          && Number.isInteger(r.port) && Number.isFinite(r.lifetime) && typeof r.links === 'string' && Number.isFinite(r.lastUpdate));
+        return j.registrations.filter(
+          (r) =>
+            typeof r?.endpoint === 'string' &&
+            typeof r.id === 'string' &&
+            typeof r.address === 'string' &&
+            Number.isInteger(r.port) &&
+            Number.isFinite(r.lifetime) &&
+            typeof r.links === 'string' &&
+            Number.isFinite(r.lastUpdate),
+        );
       } catch (e) {
         log.error(`server: ${path} cannot be read (${(e as Error).message}); starting without stored registrations`);
         return [];

@@ -19,7 +19,11 @@ import { coapTracer } from './coap-trace';
 import { checkStateSetup, lockState } from './state-dir';
 
 export async function resolveHost(host: string): Promise<string | undefined> {
-  try { return (await lookup(host)).address; } catch { return undefined; }
+  try {
+    return (await lookup(host)).address;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface NodeClientOptions {
@@ -110,8 +114,16 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     if (!existsSync(o.stateDir)) mkdirSync(o.stateDir, { recursive: true });
     unlock = lockState(o.stateDir);
     try {
-      checkStateSetup(o.stateDir, STORE_FILE, { endpoint: o.endpointName, bootstrap: o.bootstrapUri, server: o.serverUri }, o.resetState ?? false);
-    } catch (e) { unlock(); throw e; }
+      checkStateSetup(
+        o.stateDir,
+        STORE_FILE,
+        { endpoint: o.endpointName, bootstrap: o.bootstrapUri, server: o.serverUri },
+        o.resetState ?? false,
+      );
+    } catch (e) {
+      unlock();
+      throw e;
+    }
   }
   let current!: Booted;
   let restarts = 0;
@@ -131,7 +143,11 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
       current = await boot(o, log, restart);
       restarts++;
       log.info(`runtime: running firmware ${current.version}${current.slot ? ` (boot ${current.slot.boot})` : ''}`);
-      try { o.onRestart?.(current.client, current.slot?.boot ?? 'normal', current.version); } catch { /* observer bug */ }
+      try {
+        o.onRestart?.(current.client, current.slot?.boot ?? 'normal', current.version);
+      } catch {
+        /* observer bug */
+      }
       const w = waiting;
       waiting = [];
       for (const f of w) f(current.client);
@@ -139,17 +155,34 @@ export async function startNodeDevice(o: NodeDeviceOptions): Promise<NodeDevice>
     restarting.catch((e: Error) => log.error(`runtime: restart failed: ${e.message}`));
   };
 
-  try { current = await boot(o, log, restart); } catch (e) { unlock(); throw e; }
+  try {
+    current = await boot(o, log, restart);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   return {
-    get client() { return current.client; },
-    get version() { return current.version; },
-    get slot() { return current.slot; },
-    get restarts() { return restarts; },
+    get client() {
+      return current.client;
+    },
+    get version() {
+      return current.version;
+    },
+    get slot() {
+      return current.slot;
+    },
+    get restarts() {
+      return restarts;
+    },
     nextRestart: () => new Promise<LwM2MClient>((r) => waiting.push(r)),
     stop: async () => {
       stopped = true;
       await restarting?.catch(() => {});
-      try { await current.client.stop(); } finally { unlock(); }
+      try {
+        await current.client.stop();
+      } finally {
+        unlock();
+      }
     },
   };
 }
@@ -192,7 +225,9 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
     }
     // The pending update lives in the configuration's store, or in one of its own beside the slot.
     firmware = {
-      slot, format: hostImageFormat, sha256: nodeSha256Stream,
+      slot,
+      format: hostImageFormat,
+      sha256: nodeSha256Stream,
       ...(store ? {} : { pendingStore: flash(fw.dir, 'pending-update.bin') }),
       ...(fw.blockSzx !== undefined ? { blockSzx: fw.blockSzx } : {}),
     };
@@ -203,35 +238,53 @@ async function boot(o: NodeDeviceOptions, log: Logger, restart: () => void): Pro
     for (const f of flashes) f.close();
   };
   const psk = o.psk ? { identity: utf8Encode(o.psk.identity), key: o.psk.key } : undefined;
-  const { client } = assembleDevice({
-    transport, timers: nodeTimers, random: nodeRandom, log, wallClock: nodeWallClock, store, dtlsCrypto: nodeCrypto,
-    firmware, resolveHost,
-    // TLV on the wasm codec when built (npm run build), SenML CBOR through cbor-x (the device keeps the built-in codec).
-    tlv: nodeTlv(log), cbor: createCborXCodec(),
-    // The socket and the store are ours, not the client's: released once it has de-registered.
-    release,
-  }, {
-    endpointName: o.endpointName,
-    factory: {
-      bootstrap: o.bootstrapUri ? { uri: o.bootstrapUri, psk: o.bootstrapUri.startsWith('coaps:') ? psk : undefined } : undefined,
-      servers: o.serverUri ? [{ uri: o.serverUri, ssid: 1, lifetime: 300, psk: o.serverUri.startsWith('coaps:') ? psk : undefined }] : undefined,
+  const { client } = assembleDevice(
+    {
+      transport,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log,
+      wallClock: nodeWallClock,
+      store,
+      dtlsCrypto: nodeCrypto,
+      firmware,
+      resolveHost,
+      // TLV on the wasm codec when built (npm run build), SenML CBOR through cbor-x (the device keeps the built-in codec).
+      tlv: nodeTlv(log),
+      cbor: createCborXCodec(),
+      // The socket and the store are ours, not the client's: released once it has de-registered.
+      release,
     },
-    deregisterTimeoutMs: o.deregisterTimeoutMs ?? DEREGISTER_TIMEOUT_MS,
-    device: {
-      manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: hostname(), firmwareVersion: version,
-      softwareVersion: `node ${process.version}`, deviceType: 'laptop', powerSources: [5],
-      memoryTotalKiB: Math.round(process.memoryUsage().rss / 1024),
-      memoryFreeKiB: () => Math.round((process.memoryUsage().heapTotal - process.memoryUsage().heapUsed) / 1024),
-      ...o.device,
-      // Reboot and Factory Reset (/3/0/4, /3/0/5) restart the client in this process, as a reset would.
-      reboot: restart,
+    {
+      endpointName: o.endpointName,
+      factory: {
+        bootstrap: o.bootstrapUri ? { uri: o.bootstrapUri, psk: o.bootstrapUri.startsWith('coaps:') ? psk : undefined } : undefined,
+        servers: o.serverUri
+          ? [{ uri: o.serverUri, ssid: 1, lifetime: 300, psk: o.serverUri.startsWith('coaps:') ? psk : undefined }]
+          : undefined,
+      },
+      deregisterTimeoutMs: o.deregisterTimeoutMs ?? DEREGISTER_TIMEOUT_MS,
+      device: {
+        manufacturer: 'xs-lwm2m',
+        modelNumber: 'host',
+        serialNumber: hostname(),
+        firmwareVersion: version,
+        softwareVersion: `node ${process.version}`,
+        deviceType: 'laptop',
+        powerSources: [5],
+        memoryTotalKiB: Math.round(process.memoryUsage().rss / 1024),
+        memoryFreeKiB: () => Math.round((process.memoryUsage().heapTotal - process.memoryUsage().heapUsed) / 1024),
+        ...o.device,
+        // Reboot and Factory Reset (/3/0/4, /3/0/5) restart the client in this process, as a reset would.
+        reboot: restart,
+      },
+      objects: o.objects,
+      onEvent: o.onEvent,
+      ...o.extra,
+      // --log debug: every CoAP message in and out (above DTLS), beside what the layers log.
+      ...(o.logLevel === 'debug' ? { coap: { ...o.extra?.coap, trace: coapTracer(log) } } : {}),
     },
-    objects: o.objects,
-    onEvent: o.onEvent,
-    ...o.extra,
-    // --log debug: every CoAP message in and out (above DTLS), beside what the layers log.
-    ...(o.logLevel === 'debug' ? { coap: { ...o.extra?.coap, trace: coapTracer(log) } } : {}),
-  });
+  );
   client.start();
   return { client, slot, version, release };
 }

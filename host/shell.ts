@@ -79,7 +79,11 @@ function assignments(base: Path, items: string[]): ResourceRecord[] {
 }
 
 /** `raw`: the rest of the line after the first argument, as typed (Execute arguments keep their quotes). */
-interface Command { args: string; min: number; run(ep: string, args: string[], raw: string): Promise<void> }
+interface Command {
+  args: string;
+  min: number;
+  run(ep: string, args: string[], raw: string): Promise<void>;
+}
 
 export interface Shell {
   /** Print a line that did not come from a command (a log line), redrawing the prompt under it. */
@@ -89,7 +93,12 @@ export interface Shell {
 
 export function startShell(server: LwM2MServer, out: (s: string) => void, opts: ShellOptions = {}): Shell {
   const output = opts.output ?? process.stdout;
-  const rl = createInterface({ input: opts.input ?? process.stdin, output, prompt: 'lwm2m> ', ...(opts.terminal !== undefined ? { terminal: opts.terminal } : {}) });
+  const rl = createInterface({
+    input: opts.input ?? process.stdin,
+    output,
+    prompt: 'lwm2m> ',
+    ...(opts.terminal !== undefined ? { terminal: opts.terminal } : {}),
+  });
   const terminal = (rl as unknown as { terminal: boolean }).terminal;
   const observations = new Map<string, (opts?: { passive?: boolean }) => Promise<void>>();
   let busy = 0;
@@ -97,7 +106,10 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   // A line that arrives while the prompt waits (notify, send, registration) is
   // drawn above the prompt, which is redrawn with what was typed so far.
   const say = (text: string) => {
-    if (!terminal || busy > 0) { out(text); return; }
+    if (!terminal || busy > 0) {
+      out(text);
+      return;
+    }
     clearLine(output, 0);
     cursorTo(output, 0);
     out(text);
@@ -106,11 +118,22 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   const listener = (e: ServerEvent) => {
     if (e.type === 'send') say(`send from ${e.reg.endpoint} (${formatName(e.contentFormat)}):\n${showRecords(e.records)}`);
     // Observations end with the registration (a new Register or its end): forget them, so they can be made again.
-    const ended = e.type === 'deregistered' ? (e.expired ? 'expired' : 'de-registered') : e.type === 'registered' && e.replaced ? 'registered again' : undefined;
+    const ended =
+      e.type === 'deregistered'
+        ? e.expired
+          ? 'expired'
+          : 'de-registered'
+        : e.type === 'registered' && e.replaced
+          ? 'registered again'
+          : undefined;
     if (!ended) return;
     const keys = [...observations.keys()].filter((k) => k.startsWith(`${e.reg.endpoint} `));
-    for (const k of keys) { void observations.get(k)!({ passive: true }).catch(() => {}); observations.delete(k); }
-    if (keys.length) say(`${e.reg.endpoint} ${ended}: its observations ended (${keys.map((k) => k.slice(e.reg.endpoint.length + 1)).join(', ')})`);
+    for (const k of keys) {
+      void observations.get(k)!({ passive: true }).catch(() => {});
+      observations.delete(k);
+    }
+    if (keys.length)
+      say(`${e.reg.endpoint} ${ended}: its observations ended (${keys.map((k) => k.slice(e.reg.endpoint.length + 1)).join(', ')})`);
   };
   server.listeners.add(listener);
 
@@ -118,11 +141,17 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   const print = (r: OperationResult, prefix = '', write = out) => {
     const shown = r.records ? ` (${formatName(r.contentFormat)})` : '';
     const reason = r.text && !r.records ? `: ${r.text}` : '';
-    const undecoded = r.code === '2.05' && !r.records && r.payload?.length ? ` (${r.payload.length} bytes of ${formatName(r.contentFormat) ?? 'no format'} that did not decode)` : '';
+    const undecoded =
+      r.code === '2.05' && !r.records && r.payload?.length
+        ? ` (${r.payload.length} bytes of ${formatName(r.contentFormat) ?? 'no format'} that did not decode)`
+        : '';
     write(prefix + codeName(r.code) + shown + reason + undecoded + (r.records?.length ? '\n' + showRecords(r.records) : ''));
   };
   const path = (text: string) => check(checkPath(text));
-  const composite = (args: string[]) => ({ items: args.filter((a) => a !== '--senml-json'), format: args.includes('--senml-json') ? FORMAT_IDS['senml-json'] : FORMAT_IDS['senml-cbor'] });
+  const composite = (args: string[]) => ({
+    items: args.filter((a) => a !== '--senml-json'),
+    format: args.includes('--senml-json') ? FORMAT_IDS['senml-json'] : FORMAT_IDS['senml-cbor'],
+  });
   const forget = async (key: string, passive: boolean) => {
     const c = observations.get(key);
     if (!c) throw new UsageError(`no observation of ${key}`);
@@ -132,112 +161,200 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   };
 
   const commands: Record<string, Command> = {
-    'read': { args: `<ep> <path> [${FORMATS}]`, min: 1, run: async (ep, [p, f]) => print(await server.read(ep, formatPath(path(p)), format(f))) },
-    'discover': { args: '<ep> <path>', min: 1, run: async (ep, [p]) => {
-      const r = await server.discover(ep, formatPath(path(p)));
-      out(codeName(r.code) + (r.links ? '' : r.text ? `: ${r.text}` : ''));
-      for (const l of r.links ?? []) {
-        const lp = checkPath(l.target);
-        out(`<${l.target}>${l.attrs.map(([k, v]) => `;${k}${v === undefined ? '' : '=' + v}`).join('')}${lp.ok ? '  ' + pathLabel(lp.value).slice(l.target.length + 1) : ''}`);
-      }
-    } },
-    'write': { args: '<ep> <path> <value> | <ep> </o/i> <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
-      const target = path(p);
-      // One word is the value as typed ("" an empty string); several unquoted words are one text with spaces.
-      if (target.resourceId !== undefined) print(await server.write(ep, formatPath(target), check(parseTyped(target, rest.length === 1 ? rest[0] : rest.join(' ')))));
-      else if (target.instanceId !== undefined) print(await server.write(ep, formatPath(target), assignments(target, rest), { replace: false }));
-      else throw new UsageError('write names a resource (/o/i/r) or an instance (/o/i)');
-    } },
-    'execute': { args: '<ep> <path> [arguments]', min: 1, run: async (ep, [p], raw) => {
-      const target = path(p);
-      if (target.resourceId === undefined) throw new UsageError('execute names a resource, e.g. /1/0/8');
-      print(await server.execute(ep, formatPath(target), raw));
-    } },
-    'create': { args: '<ep> </o>[/i] <rid>=<value> ...', min: 2, run: async (ep, [p, ...rest]) => {
-      const target = path(p);
-      if (target.objectId === undefined || target.resourceId !== undefined) throw new UsageError('create names an object (/o) or a new instance (/o/i)');
-      const instanceId = target.instanceId ?? freeInstanceId(server.clients.get(ep), target.objectId);
-      const r = await server.create(ep, `/${target.objectId}`, assignments({ objectId: target.objectId, instanceId }, rest));
-      print(r);
-      if (r.location) out(`created ${r.location}`);
-    } },
-    'delete': { args: '<ep> </o/i>', min: 1, run: async (ep, [p]) => print(await server.delete(ep, formatPath(path(p)))) },
-    'attributes': { args: '<ep> <path> <name>=<n> ...', min: 2, run: async (ep, [p, ...rest]) => {
-      const attrs: Record<string, string | null> = {};
-      for (const kv of rest) {
-        const [k, v] = kv.split('=');
-        if (!/^[a-z]+$/.test(k) || (v !== undefined && v === '')) throw new UsageError(`"${kv}" is not <name>=<number> or <name>`);
-        attrs[k] = v ?? null;
-      }
-      print(await server.writeAttributes(ep, formatPath(path(p)), attrs));
-    } },
-    'observe': { args: `<ep> <path> [${FORMATS}]`, min: 1, run: async (ep, [p, f]) => {
-      const key = `${ep} ${formatPath(path(p))}`;
-      if (observations.has(key)) throw new UsageError(`already observing ${key}`);
-      const target = formatPath(path(p));
-      const o = await server.observe(ep, target, (r) => print(r, `notify ${target} from ${ep}: `, say), format(f));
-      if (o.first.code === '2.05') observations.set(key, o.cancel);
-      print(o.first);
-    } },
-    'cancel': { args: '<ep> <path> [passive]', min: 1, run: (ep, [p, mode]) => forget(`${ep} ${formatPath(path(p))}`, mode === 'passive') },
-    'read-composite': { args: '<ep> <path> <path> ... [--senml-json]', min: 1, run: async (ep, args) => {
-      const c = composite(args);
-      print(await server.readComposite(ep, c.items.map((p) => formatPath(path(p))), c.format));
-    } },
-    'write-composite': { args: '<ep> </o/i/r>=<value> ... [--senml-json]', min: 1, run: async (ep, args) => {
-      const c = composite(args);
-      const records = c.items.map((kv) => {
-        const eq = kv.indexOf('=');
-        const p = path(eq > 0 ? kv.slice(0, eq) : kv);
-        if (eq < 0 || p.resourceId === undefined) throw new UsageError(`"${kv}" is not </o/i/r>=<value>`);
-        return { path: p, value: check(parseTyped(p, kv.slice(eq + 1))) };
-      });
-      print(await server.writeComposite(ep, records, c.format));
-    } },
-    'observe-composite': { args: '<ep> <path> <path> ... [--senml-json]', min: 1, run: async (ep, args) => {
-      const c = composite(args);
-      const paths = c.items.map((p) => formatPath(path(p)));
-      if (observations.has(`${ep} composite`)) throw new UsageError(`already observing a composite of ${ep}; cancel-composite first`);
-      const o = await server.observeComposite(ep, paths, (r) => print(r, `notify ${paths.join(',')} from ${ep}: `, say), c.format);
-      if (o.first.code === '2.05') observations.set(`${ep} composite`, o.cancel);
-      print(o.first);
-    } },
-    'cancel-composite': { args: '<ep> [passive]', min: 0, run: (ep, [mode]) => forget(`${ep} composite`, mode === 'passive') },
-    'update': { args: '<ep> <file> [push|pull]', min: 1, run: async (ep, [file, how, ...extra]) => {
-      if (how !== undefined && how !== 'push' && how !== 'pull') throw new UsageError(`"${how}" is not push or pull`);
-      if (extra.length) throw new UsageError(`usage: update <ep> <file> [push|pull]`);
-      let image: Uint8Array;
-      try { image = new Uint8Array(readFileSync(file)); } catch (e) {
-        throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-      if (image.length === 0) throw new UsageError(`${file} is empty`);
-      const method = how ?? 'push';
-      const head = hostImageFormat.inspect(image.subarray(0, hostImageFormat.headerLength));
-      const what = `${image.length} bytes${head.ok ? `, host image ${JSON.stringify(head.info.name)} version ${JSON.stringify(head.info.version)}` : ''}`;
-      const tell = (e: FirmwareUpdateEvent) => {
-        switch (e.type) {
-          case 'start': out(e.method === 'push' ? `update ${ep}: pushing ${file} (${what}) to /5/0/0` : `update ${ep}: serving ${file} (${what}); Package URI ${e.uri}`); break;
-          case 'delivered': out(`update ${ep}: Write ${method === 'push' ? '/5/0/0 Package' : '/5/0/1 Package URI'} → ${codeName(e.code)}${e.text ? `: ${e.text}` : ''}`); break;
-          case 'state': out(`update ${ep}: State = ${fwStateText(e.state)}`); break;
-          case 'result': out(`update ${ep}: Update Result = ${fwResultText(e.result)}`); break;
-          case 'executed': out(`update ${ep}: Execute /5/0/2 Update → ${codeName(e.code)}${e.text ? `: ${e.text}` : ''}`); break;
-          case 'registered': out(`update ${ep}: registered again`); break;
-          case 'version': out(`update ${ep}: /3/0/3 Firmware Version = ${JSON.stringify(e.version)}`); break;
+    read: {
+      args: `<ep> <path> [${FORMATS}]`,
+      min: 1,
+      run: async (ep, [p, f]) => print(await server.read(ep, formatPath(path(p)), format(f))),
+    },
+    discover: {
+      args: '<ep> <path>',
+      min: 1,
+      run: async (ep, [p]) => {
+        const r = await server.discover(ep, formatPath(path(p)));
+        out(codeName(r.code) + (r.links ? '' : r.text ? `: ${r.text}` : ''));
+        for (const l of r.links ?? []) {
+          const lp = checkPath(l.target);
+          out(
+            `<${l.target}>${l.attrs.map(([k, v]) => `;${k}${v === undefined ? '' : '=' + v}`).join('')}${lp.ok ? '  ' + pathLabel(lp.value).slice(l.target.length + 1) : ''}`,
+          );
         }
-      };
-      const r = await updateFirmware(server, ep, image, { method, name: file, onEvent: tell });
-      out(r.ok ? `update ${ep}: done, ${fwResultText(r.result)}` : `update ${ep}: failed: ${r.reason}`);
-    } },
+      },
+    },
+    write: {
+      args: '<ep> <path> <value> | <ep> </o/i> <rid>=<value> ...',
+      min: 2,
+      run: async (ep, [p, ...rest]) => {
+        const target = path(p);
+        // One word is the value as typed ("" an empty string); several unquoted words are one text with spaces.
+        if (target.resourceId !== undefined)
+          print(await server.write(ep, formatPath(target), check(parseTyped(target, rest.length === 1 ? rest[0] : rest.join(' ')))));
+        else if (target.instanceId !== undefined)
+          print(await server.write(ep, formatPath(target), assignments(target, rest), { replace: false }));
+        else throw new UsageError('write names a resource (/o/i/r) or an instance (/o/i)');
+      },
+    },
+    execute: {
+      args: '<ep> <path> [arguments]',
+      min: 1,
+      run: async (ep, [p], raw) => {
+        const target = path(p);
+        if (target.resourceId === undefined) throw new UsageError('execute names a resource, e.g. /1/0/8');
+        print(await server.execute(ep, formatPath(target), raw));
+      },
+    },
+    create: {
+      args: '<ep> </o>[/i] <rid>=<value> ...',
+      min: 2,
+      run: async (ep, [p, ...rest]) => {
+        const target = path(p);
+        if (target.objectId === undefined || target.resourceId !== undefined)
+          throw new UsageError('create names an object (/o) or a new instance (/o/i)');
+        const instanceId = target.instanceId ?? freeInstanceId(server.clients.get(ep), target.objectId);
+        const r = await server.create(ep, `/${target.objectId}`, assignments({ objectId: target.objectId, instanceId }, rest));
+        print(r);
+        if (r.location) out(`created ${r.location}`);
+      },
+    },
+    delete: { args: '<ep> </o/i>', min: 1, run: async (ep, [p]) => print(await server.delete(ep, formatPath(path(p)))) },
+    attributes: {
+      args: '<ep> <path> <name>=<n> ...',
+      min: 2,
+      run: async (ep, [p, ...rest]) => {
+        const attrs: Record<string, string | null> = {};
+        for (const kv of rest) {
+          const [k, v] = kv.split('=');
+          if (!/^[a-z]+$/.test(k) || (v !== undefined && v === '')) throw new UsageError(`"${kv}" is not <name>=<number> or <name>`);
+          attrs[k] = v ?? null;
+        }
+        print(await server.writeAttributes(ep, formatPath(path(p)), attrs));
+      },
+    },
+    observe: {
+      args: `<ep> <path> [${FORMATS}]`,
+      min: 1,
+      run: async (ep, [p, f]) => {
+        const key = `${ep} ${formatPath(path(p))}`;
+        if (observations.has(key)) throw new UsageError(`already observing ${key}`);
+        const target = formatPath(path(p));
+        const o = await server.observe(ep, target, (r) => print(r, `notify ${target} from ${ep}: `, say), format(f));
+        if (o.first.code === '2.05') observations.set(key, o.cancel);
+        print(o.first);
+      },
+    },
+    cancel: { args: '<ep> <path> [passive]', min: 1, run: (ep, [p, mode]) => forget(`${ep} ${formatPath(path(p))}`, mode === 'passive') },
+    'read-composite': {
+      args: '<ep> <path> <path> ... [--senml-json]',
+      min: 1,
+      run: async (ep, args) => {
+        const c = composite(args);
+        print(
+          await server.readComposite(
+            ep,
+            c.items.map((p) => formatPath(path(p))),
+            c.format,
+          ),
+        );
+      },
+    },
+    'write-composite': {
+      args: '<ep> </o/i/r>=<value> ... [--senml-json]',
+      min: 1,
+      run: async (ep, args) => {
+        const c = composite(args);
+        const records = c.items.map((kv) => {
+          const eq = kv.indexOf('=');
+          const p = path(eq > 0 ? kv.slice(0, eq) : kv);
+          if (eq < 0 || p.resourceId === undefined) throw new UsageError(`"${kv}" is not </o/i/r>=<value>`);
+          return { path: p, value: check(parseTyped(p, kv.slice(eq + 1))) };
+        });
+        print(await server.writeComposite(ep, records, c.format));
+      },
+    },
+    'observe-composite': {
+      args: '<ep> <path> <path> ... [--senml-json]',
+      min: 1,
+      run: async (ep, args) => {
+        const c = composite(args);
+        const paths = c.items.map((p) => formatPath(path(p)));
+        if (observations.has(`${ep} composite`)) throw new UsageError(`already observing a composite of ${ep}; cancel-composite first`);
+        const o = await server.observeComposite(ep, paths, (r) => print(r, `notify ${paths.join(',')} from ${ep}: `, say), c.format);
+        if (o.first.code === '2.05') observations.set(`${ep} composite`, o.cancel);
+        print(o.first);
+      },
+    },
+    'cancel-composite': { args: '<ep> [passive]', min: 0, run: (ep, [mode]) => forget(`${ep} composite`, mode === 'passive') },
+    update: {
+      args: '<ep> <file> [push|pull]',
+      min: 1,
+      run: async (ep, [file, how, ...extra]) => {
+        if (how !== undefined && how !== 'push' && how !== 'pull') throw new UsageError(`"${how}" is not push or pull`);
+        if (extra.length) throw new UsageError(`usage: update <ep> <file> [push|pull]`);
+        let image: Uint8Array;
+        try {
+          image = new Uint8Array(readFileSync(file));
+        } catch (e) {
+          throw new UsageError(
+            `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)}`,
+          );
+        }
+        if (image.length === 0) throw new UsageError(`${file} is empty`);
+        const method = how ?? 'push';
+        const head = hostImageFormat.inspect(image.subarray(0, hostImageFormat.headerLength));
+        const what = `${image.length} bytes${head.ok ? `, host image ${JSON.stringify(head.info.name)} version ${JSON.stringify(head.info.version)}` : ''}`;
+        const tell = (e: FirmwareUpdateEvent) => {
+          switch (e.type) {
+            case 'start':
+              out(
+                e.method === 'push'
+                  ? `update ${ep}: pushing ${file} (${what}) to /5/0/0`
+                  : `update ${ep}: serving ${file} (${what}); Package URI ${e.uri}`,
+              );
+              break;
+            case 'delivered':
+              out(
+                `update ${ep}: Write ${method === 'push' ? '/5/0/0 Package' : '/5/0/1 Package URI'} → ${codeName(e.code)}${e.text ? `: ${e.text}` : ''}`,
+              );
+              break;
+            case 'state':
+              out(`update ${ep}: State = ${fwStateText(e.state)}`);
+              break;
+            case 'result':
+              out(`update ${ep}: Update Result = ${fwResultText(e.result)}`);
+              break;
+            case 'executed':
+              out(`update ${ep}: Execute /5/0/2 Update → ${codeName(e.code)}${e.text ? `: ${e.text}` : ''}`);
+              break;
+            case 'registered':
+              out(`update ${ep}: registered again`);
+              break;
+            case 'version':
+              out(`update ${ep}: /3/0/3 Firmware Version = ${JSON.stringify(e.version)}`);
+              break;
+          }
+        };
+        const r = await updateFirmware(server, ep, image, { method, name: file, onEvent: tell });
+        out(r.ok ? `update ${ep}: done, ${fwResultText(r.result)}` : `update ${ep}: failed: ${r.reason}`);
+      },
+    },
   };
 
   const list = () => {
     if (server.clients.size === 0) out('no client is registered');
     for (const c of server.clients.values()) {
-      out(`${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lifetime ${c.lifetime} s  binding ${c.binding}  lwm2m ${c.lwm2mVersion}${c.secure ? `  coaps (PSK identity "${c.pskIdentity ?? ''}")` : ''}`);
-      out(`  ${c.links.filter((l) => l.target !== '/').map((l) => `<${l.target}>`).join(',')}`);
+      out(
+        `${c.endpoint}  ${c.peer.address}:${c.peer.port}  /rd/${c.id}  lifetime ${c.lifetime} s  binding ${c.binding}  lwm2m ${c.lwm2mVersion}${c.secure ? `  coaps (PSK identity "${c.pskIdentity ?? ''}")` : ''}`,
+      );
+      out(
+        `  ${c.links
+          .filter((l) => l.target !== '/')
+          .map((l) => `<${l.target}>`)
+          .join(',')}`,
+      );
       if (c.queueMode) {
         const queued = server.presence.queued(c.endpoint);
-        out(`  Queue Mode: ${server.presence.isAwake(c.endpoint) ? 'awake' : 'asleep'}${queued.length ? `; waiting for it: ${queued.map((q) => q.what).join(', ')}` : ''}`);
+        out(
+          `  Queue Mode: ${server.presence.isAwake(c.endpoint) ? 'awake' : 'asleep'}${queued.length ? `; waiting for it: ${queued.map((q) => q.what).join(', ')}` : ''}`,
+        );
       }
     }
   };
@@ -248,9 +365,19 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
     const [cmd, ep, ...args] = split.words;
     if (cmd === undefined) return;
     const raw = split.starts.length > 3 ? line.slice(split.starts[3]).trim() : '';
-    if (cmd === 'help') { out(HELP); return; }
-    if (cmd === 'quit' || cmd === 'exit') { quit(); rl.close(); return; }
-    if (cmd === 'list') { list(); return; }
+    if (cmd === 'help') {
+      out(HELP);
+      return;
+    }
+    if (cmd === 'quit' || cmd === 'exit') {
+      quit();
+      rl.close();
+      return;
+    }
+    if (cmd === 'list') {
+      list();
+      return;
+    }
     const c = commands[cmd];
     if (!c) throw new UsageError(`unknown command "${cmd}"; try help`);
     if (!ep || args.length < c.min) throw new UsageError(`usage: ${cmd} ${c.args}`);
@@ -296,14 +423,28 @@ export function startShell(server: LwM2MServer, out: (s: string) => void, opts: 
   rl.on('line', (line) => {
     busy++;
     const [cmd, ep] = line.trim().split(/\s+/);
-    const waiting = cmd && ep && cmd !== 'update' && commands[cmd] && server.clients.has(ep) ? setTimeout(() => {
-      const t = server.requestTimeoutMs;
-      out(`waiting for ${ep} to answer ${line.trim()}${t !== undefined ? ` (up to ${t / 1000} s)` : ''} …`);
-    }, pendingNotice) : undefined;
+    const waiting =
+      cmd && ep && cmd !== 'update' && commands[cmd] && server.clients.has(ep)
+        ? setTimeout(() => {
+            const t = server.requestTimeoutMs;
+            out(`waiting for ${ep} to answer ${line.trim()}${t !== undefined ? ` (up to ${t / 1000} s)` : ''} …`);
+          }, pendingNotice)
+        : undefined;
     run(line)
       .catch((e) => out(e instanceof UsageError ? e.message : `error: ${(e as Error).message}`))
-      .finally(() => { clearTimeout(waiting); busy--; if (!rlClosed) rl.prompt(); });
+      .finally(() => {
+        clearTimeout(waiting);
+        busy--;
+        if (!rlClosed) rl.prompt();
+      });
   });
   rl.prompt();
-  return { say, close: () => { closing = true; server.listeners.delete(listener); rl.close(); } };
+  return {
+    say,
+    close: () => {
+      closing = true;
+      server.listeners.delete(listener);
+      rl.close();
+    },
+  };
 }

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 /** The directory belongs to a client that is running. */
 export class StateInUseError extends Error {
   override readonly name = 'StateInUseError';
-  constructor(readonly dir: string, readonly pid: number) {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
     super(`${dir} is in use by another xs-lwm2m process (pid ${pid})`);
   }
 }
@@ -16,15 +19,24 @@ export class StateInUseError extends Error {
 /** What the command line says differs from what the directory was set up with. */
 export class StateConflictError extends Error {
   override readonly name = 'StateConflictError';
-  constructor(readonly dir: string, readonly stored: StateSetup, readonly given: StateSetup) {
+  constructor(
+    readonly dir: string,
+    readonly stored: StateSetup,
+    readonly given: StateSetup,
+  ) {
     super(`${dir} holds the configuration of ${describe(stored)}, not of ${describe(given)}`);
   }
 }
 
 /** What a state directory was set up from: the factory side of the command line (never a key). */
-export interface StateSetup { endpoint: string; bootstrap?: string; server?: string }
+export interface StateSetup {
+  endpoint: string;
+  bootstrap?: string;
+  server?: string;
+}
 
-const describe = (s: StateSetup) => [`--endpoint ${s.endpoint}`, s.bootstrap && `--bootstrap ${s.bootstrap}`, s.server && `--server ${s.server}`].filter(Boolean).join(' ');
+const describe = (s: StateSetup) =>
+  [`--endpoint ${s.endpoint}`, s.bootstrap && `--bootstrap ${s.bootstrap}`, s.server && `--server ${s.server}`].filter(Boolean).join(' ');
 
 const LOCK = 'lock';
 const SETUP = 'command-line.json';
@@ -32,7 +44,12 @@ const SETUP = 'command-line.json';
 const held = new Set<string>();
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Takes the directory's lock, or throws StateInUseError; a lock left by a process that is gone is taken over. */
@@ -49,13 +66,17 @@ export function lockState(dir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
       const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new StateInUseError(dir, pid);
-      rmSync(path, { force: true });   // stale: its owner is gone
+      rmSync(path, { force: true }); // stale: its owner is gone
     }
   }
   held.add(path);
   const release = () => {
     if (!held.delete(path)) return;
-    try { if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) rmSync(path, { force: true }); } catch { /* gone already */ }
+    try {
+      if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) rmSync(path, { force: true });
+    } catch {
+      /* gone already */
+    }
     process.off('exit', release);
   };
   process.on('exit', release);
@@ -72,7 +93,11 @@ export function checkStateSetup(dir: string, store: string, given: StateSetup, r
   if (reset) rmSync(join(dir, store), { force: true });
   else if (existsSync(join(dir, store)) && existsSync(setupPath)) {
     let stored: StateSetup | undefined;
-    try { stored = JSON.parse(readFileSync(setupPath, 'utf8')) as StateSetup; } catch { stored = undefined; }
+    try {
+      stored = JSON.parse(readFileSync(setupPath, 'utf8')) as StateSetup;
+    } catch {
+      stored = undefined;
+    }
     if (stored && (stored.endpoint !== given.endpoint || stored.bootstrap !== given.bootstrap || stored.server !== given.server)) {
       throw new StateConflictError(dir, stored, given);
     }

@@ -32,8 +32,15 @@ export function splitWords(line: string): Words | { error: string } {
         for (;;) {
           if (i >= line.length) return { error: 'unterminated " quote' };
           const d = line[i]!;
-          if (d === '"') { i++; break; }
-          if (d === '\\' && i + 1 < line.length && (line[i + 1] === '"' || line[i + 1] === '\\')) { w += line[i + 1]; i += 2; continue; }
+          if (d === '"') {
+            i++;
+            break;
+          }
+          if (d === '\\' && i + 1 < line.length && (line[i + 1] === '"' || line[i + 1] === '\\')) {
+            w += line[i + 1];
+            i += 2;
+            continue;
+          }
           w += d;
           i++;
         }

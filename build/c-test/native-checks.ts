@@ -28,12 +28,28 @@ const INCLUDES = [`-I${C_OUT}`, `-I${MODDABLE_DIR}`];
  */
 export const GENERATED_ONLY = ['-Wno-unused-value', '-Wno-unused-function', '-Wno-unused-parameter'];
 
-export interface Target { name: string; cc: string; pre: string[]; opt: string; size: string }
+export interface Target {
+  name: string;
+  cc: string;
+  pre: string[];
+  opt: string;
+  size: string;
+}
 
 export const HOST: Target = { name: 'host', cc: 'gcc', pre: [], opt: '-O2', size: 'size' };
-export const XTENSA: Target = { name: 'xtensa-lx106', cc: XTENSA_GCC, pre: [`--specs=${XTENSA_SPECS}`], opt: '-Os', size: 'xtensa-lx106-elf-size' };
+export const XTENSA: Target = {
+  name: 'xtensa-lx106',
+  cc: XTENSA_GCC,
+  pre: [`--specs=${XTENSA_SPECS}`],
+  opt: '-Os',
+  size: 'xtensa-lx106-elf-size',
+};
 
-export interface Unit { name: string; src: string; extra: string[] }
+export interface Unit {
+  name: string;
+  src: string;
+  extra: string[];
+}
 
 export const UNITS: Unit[] = [
   { name: 'tlv', src: join(C_OUT, 'tlv.c'), extra: GENERATED_ONLY },
@@ -71,18 +87,46 @@ export function buildVectorRunner(): string {
   mkdirSync(OBJ_DIR, { recursive: true });
   const tlvObj = objectPath(HOST, UNITS[0]);
   const rtObj = objectPath(HOST, UNITS[1]);
-  run('gcc', [...STRICT, '-O2', ...DEFINES, ...INCLUDES, join(ROOT, 'build/c-test/tlv_vectors.c'), tlvObj, rtObj, '-lm', '-o', VECTORS_BIN]);
+  run('gcc', [
+    ...STRICT,
+    '-O2',
+    ...DEFINES,
+    ...INCLUDES,
+    join(ROOT, 'build/c-test/tlv_vectors.c'),
+    tlvObj,
+    rtObj,
+    '-lm',
+    '-o',
+    VECTORS_BIN,
+  ]);
   return VECTORS_BIN;
 }
 
 /** Links the XS-binding harness: tlv-native.c over the codec, with the few XS C calls it makes. */
 export function buildBindingHarness(): string {
   const objs = UNITS.map((u) => objectPath(HOST, u));
-  run('gcc', [...STRICT, '-O2', ...DEFINES, ...INCLUDES, `-I${XS_INCLUDES}`, join(ROOT, 'build/c-test/tlv_native_harness.c'), ...objs, '-lm', '-o', HARNESS_BIN]);
+  run('gcc', [
+    ...STRICT,
+    '-O2',
+    ...DEFINES,
+    ...INCLUDES,
+    `-I${XS_INCLUDES}`,
+    join(ROOT, 'build/c-test/tlv_native_harness.c'),
+    ...objs,
+    '-lm',
+    '-o',
+    HARNESS_BIN,
+  ]);
   return HARNESS_BIN;
 }
 
-export interface SizeRow { target: string; unit: string; text: number; data: number; bss: number }
+export interface SizeRow {
+  target: string;
+  unit: string;
+  text: number;
+  data: number;
+  bss: number;
+}
 
 /** Berkeley sizes of each object (text includes the codec's read-only data segments). */
 export function sizes(t: Target): SizeRow[] {
@@ -95,7 +139,13 @@ export function sizes(t: Target): SizeRow[] {
 }
 
 /** Everything the native test needs; throws BuildError with an install hint when a tool is missing. */
-export interface NativeBuild { vectors: string; harness: string; sizes: SizeRow[]; wasm2cVersion: string; layout: DeviceLayout }
+export interface NativeBuild {
+  vectors: string;
+  harness: string;
+  sizes: SizeRow[];
+  wasm2cVersion: string;
+  layout: DeviceLayout;
+}
 
 export function buildAllNative(): NativeBuild {
   requireTool('gcc', 'install gcc (apt-get install -y gcc)');
@@ -113,7 +163,9 @@ export function buildAllNative(): NativeBuild {
 export function formatSizes(rows: SizeRow[]): string {
   const lines = ['target        unit              text    data     bss'];
   for (const r of rows) {
-    lines.push(`${r.target.padEnd(14)}${r.unit.padEnd(16)}${String(r.text).padStart(6)}  ${String(r.data).padStart(6)}  ${String(r.bss).padStart(6)}`);
+    lines.push(
+      `${r.target.padEnd(14)}${r.unit.padEnd(16)}${String(r.text).padStart(6)}  ${String(r.data).padStart(6)}  ${String(r.bss).padStart(6)}`,
+    );
   }
   return lines.join('\n');
 }
@@ -122,7 +174,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     const r = buildAllNative();
     console.log(`wasm2c ${r.wasm2cVersion}; host vector runner: ${r.vectors}`);
-    console.log(`device codec: ${r.layout.maxPayload} B payload, ${r.layout.maxEntries} entries, linear memory ${r.layout.memoryBytes} B (TLV_RT_MEMORY_BYTES)`);
+    console.log(
+      `device codec: ${r.layout.maxPayload} B payload, ${r.layout.maxEntries} entries, linear memory ${r.layout.memoryBytes} B (TLV_RT_MEMORY_BYTES)`,
+    );
     console.log(formatSizes(r.sizes));
   } catch (e) {
     console.error((e as Error).message);

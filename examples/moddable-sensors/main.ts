@@ -48,7 +48,9 @@ export function application(): DeviceApplication {
 
   const temperature = sensorObject({ id: 3303, units: 'Cel', range: [-40, 125], clock: systemClock });
   let step = 0;
-  const sample = () => { temperature.set(simulatedTemperature(step++)); };
+  const sample = () => {
+    temperature.set(simulatedTemperature(step++));
+  };
   sample();
   Timer.repeat(sample, Math.max(1, c.sampleSeconds ?? 10) * 1000);
 

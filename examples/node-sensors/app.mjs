@@ -15,7 +15,18 @@ const device = await startNodeDevice({ endpointName, bootstrapUri, stateDir, obj
 
 // A reading every 5 s (a real device reads its sensor here); Enter presses the button.
 let t = 21;
-const timer = setInterval(() => { t += (Math.random() - 0.5) / 2; temperature.set(Math.round(t * 100) / 100); }, 5000);
+const timer = setInterval(() => {
+  t += (Math.random() - 0.5) / 2;
+  temperature.set(Math.round(t * 100) / 100);
+}, 5000);
 temperature.set(t);
-process.stdin.on('data', () => { button.input(true); button.input(false); console.log(`button: ${button.count()} presses`); });
-process.on('SIGINT', async () => { clearInterval(timer); await device.stop(); process.exit(0); });
+process.stdin.on('data', () => {
+  button.input(true);
+  button.input(false);
+  console.log(`button: ${button.count()} presses`);
+});
+process.on('SIGINT', async () => {
+  clearInterval(timer);
+  await device.stop();
+  process.exit(0);
+});

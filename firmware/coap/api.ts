@@ -9,7 +9,11 @@ import type { DatagramTransport, Logger, Random, Timers } from '../platform/port
  * the transport vouches for (the PSK identity of a DTLS session), absent on
  * plain UDP; matching always uses address and port.
  */
-export interface Peer { address: string; port: number; identity?: string }
+export interface Peer {
+  address: string;
+  port: number;
+  identity?: string;
+}
 
 /**
  * Which peers the application serves. The stack asks before it decodes a

@@ -40,12 +40,15 @@ export interface BlockReply {
 
 /** What a response block means for the request that asked for it. */
 export type ClientBlockOutcome =
-  | { kind: 'next-block' }
-  | { kind: 'complete'; first: CoapMessage; payload: Uint8Array }
-  | { kind: 'failed'; reason: string };
+  { kind: 'next-block' } | { kind: 'complete'; first: CoapMessage; payload: Uint8Array } | { kind: 'failed'; reason: string };
 
-const BLOCK_OPTIONS = new Set<number>([OptionNumber.BLOCK1, OptionNumber.BLOCK2, OptionNumber.SIZE1,
-  OptionNumber.SIZE2, OptionNumber.OBSERVE]);
+const BLOCK_OPTIONS = new Set<number>([
+  OptionNumber.BLOCK1,
+  OptionNumber.BLOCK2,
+  OptionNumber.SIZE1,
+  OptionNumber.SIZE2,
+  OptionNumber.OBSERVE,
+]);
 
 /**
  * Token- and MID-independent key of a request: peer, method and every option
@@ -68,13 +71,23 @@ export function requestKey(peerKey: string, m: CoapMessage): string {
 export class SessionTable<T extends Session> {
   private readonly map = new Map<string, T>();
 
-  constructor(readonly capacity: number, readonly timeout: number, private readonly shares: PeerShares, private readonly table: number) {}
+  constructor(
+    readonly capacity: number,
+    readonly timeout: number,
+    private readonly shares: PeerShares,
+    private readonly table: number,
+  ) {}
 
-  get size(): number { return this.map.size; }
+  get size(): number {
+    return this.map.size;
+  }
 
   get(key: string, now: number): T | undefined {
     const e = this.map.get(key);
-    if (e && e.expires <= now) { this.remove(key, e); return undefined; }
+    if (e && e.expires <= now) {
+      this.remove(key, e);
+      return undefined;
+    }
     return e;
   }
 
@@ -101,7 +114,9 @@ export class SessionTable<T extends Session> {
     return true;
   }
 
-  touch(value: T, now: number): void { value.expires = now + this.timeout; }
+  touch(value: T, now: number): void {
+    value.expires = now + this.timeout;
+  }
 
   delete(key: string): void {
     const e = this.map.get(key);
@@ -123,7 +138,10 @@ export function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(total);
   let p = 0;
-  for (const x of parts) { out.set(x, p); p += x.length; }
+  for (const x of parts) {
+    out.set(x, p);
+    p += x.length;
+  }
   return out;
 }
 
@@ -156,7 +174,10 @@ export class Blockwise {
    */
   receiveRequestBody(sx: ServerExchange, b1: BlockValue | undefined): BlockReply | null {
     const msg = sx.message;
-    if (!b1) { sx.payload = msg.payload.slice(); return null; }
+    if (!b1) {
+      sx.payload = msg.payload.slice();
+      return null;
+    }
     const streams = this.ctx.streamsBody;
     if (streams !== null && streams(sx.path, msg.code)) {
       // Handed up as it comes: no session, no reassembly bound (the application bounds the stream).
@@ -200,7 +221,10 @@ export class Blockwise {
       // Answer at our SZX when it is smaller; NUM names the block in that size (§2.5, Figure 4).
       const szx = Math.min(b1.szx, blockSzx);
       const num = offset / szxToSize(szx);
-      return { spec: { code: Code.CONTINUE, options: [{ number: OptionNumber.BLOCK1, value: encodeBlock(num, true, szx) }] }, direct: true };
+      return {
+        spec: { code: Code.CONTINUE, options: [{ number: OptionNumber.BLOCK1, value: encodeBlock(num, true, szx) }] },
+        direct: true,
+      };
     }
     this.block1Sessions.delete(key);
     sx.payload = concat(s.parts, s.received);
@@ -284,7 +308,8 @@ export class Blockwise {
 
   /** Whether this response asks for the next Block1 block (2.31 Continue, §2.3); moves on to it. */
   continueBlock1(ex: ClientExchange, msg: CoapMessage): boolean {
-    if (ex.req.block1 || ex.b2Next || ex.b1Len === 0 || ex.b1Offset + ex.b1Len >= ex.body.length || msg.code !== Code.CONTINUE) return false;
+    if (ex.req.block1 || ex.b2Next || ex.b1Len === 0 || ex.b1Offset + ex.b1Len >= ex.body.length || msg.code !== Code.CONTINUE)
+      return false;
     const b1 = getBlock(msg, OptionNumber.BLOCK1);
     if (b1 && b1.szx < ex.b1Szx) ex.b1Szx = b1.szx;
     ex.b1Offset += ex.b1Len;
@@ -299,7 +324,8 @@ export class Blockwise {
     if (ex.req.block2) return { kind: 'complete', first: msg, payload: msg.payload.slice() };
     if (b2 && (b2.more || ex.parts !== null)) {
       if (b2.num * b2.size !== ex.received) return { kind: 'failed', reason: 'Block2 response out of order' };
-      if (ex.received + msg.payload.length > this.ctx.limits.maxReassemblySize) return { kind: 'failed', reason: 'response body exceeds maxReassemblySize' };
+      if (ex.received + msg.payload.length > this.ctx.limits.maxReassemblySize)
+        return { kind: 'failed', reason: 'response body exceeds maxReassemblySize' };
       if (!ex.first) ex.first = msg;
       (ex.parts ??= []).push(msg.payload.slice());
       ex.received += msg.payload.length;

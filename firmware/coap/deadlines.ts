@@ -29,7 +29,9 @@ export class Deadlines {
     this.tick = () => this.run();
   }
 
-  get size(): number { return this.items.size; }
+  get size(): number {
+    return this.items.size;
+  }
 
   /** `owner.expired(item)` `delay` ms from now (replacing an earlier schedule). */
   schedule(item: Due, delay: number, owner: DeadlineOwner): void {
@@ -38,7 +40,10 @@ export class Deadlines {
 
   /** `owner.expired(item)` at the monotonic time `due` (Infinity unschedules it). */
   at(item: Due, due: number, owner: DeadlineOwner): void {
-    if (due === Infinity) { this.cancel(item); return; }
+    if (due === Infinity) {
+      this.cancel(item);
+      return;
+    }
     item.due = due;
     item.dueOwner = owner;
     this.items.add(item);

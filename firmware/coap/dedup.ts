@@ -22,7 +22,9 @@ export interface DedupEntry {
   readonly peer: string;
 }
 
-function processing(e: DedupEntry): boolean { return e.processing; }
+function processing(e: DedupEntry): boolean {
+  return e.processing;
+}
 
 export class DedupCache {
   /** In insertion order, which is expiry order for entries of one lifetime. */
@@ -30,21 +32,32 @@ export class DedupCache {
   /** Live entries given up to make room. */
   evicted = 0;
 
-  constructor(readonly capacity: number, private readonly shares: PeerShares) {}
+  constructor(
+    readonly capacity: number,
+    private readonly shares: PeerShares,
+  ) {}
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** Live entry for key, or undefined (an expired entry is removed). */
   get(key: string, now: number): DedupEntry | undefined {
     const e = this.entries.get(key);
-    if (e && e.expires <= now) { this.remove(key, e); return undefined; }
+    if (e && e.expires <= now) {
+      this.remove(key, e);
+      return undefined;
+    }
     return e;
   }
 
   /** New entry of `peer`, or null when no entry that could make room is finished. */
   add(key: string, peer: string, now: number, lifetime: number): DedupEntry | null {
     if (this.shares.atShare(peer, DEDUP, this.capacity)) {
-      if (!this.evict(peer, now)) { this.shares.refused(); return null; }
+      if (!this.evict(peer, now)) {
+        this.shares.refused();
+        return null;
+      }
     } else if (this.entries.size >= this.capacity) {
       this.purge(now);
       if (this.entries.size >= this.capacity && !this.evict(null, now)) return null;

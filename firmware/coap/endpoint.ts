@@ -29,13 +29,36 @@ import { StackContext } from './stack-context';
 import { BLOCK1, BLOCK2, CONS, DEDUP, RELATIONS, peerShare } from './fair-share';
 import type { TransmissionParameters } from './params';
 import type {
-  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, KeptRelation, ObserveRelation, Peer, PeerAdmission, RequestHandler,
-  RequestOptions, TableOccupancy, TableUse,
+  ClientObservation,
+  CoapResponse,
+  EndpointOptions,
+  EndpointStats,
+  KeptRelation,
+  ObserveRelation,
+  Peer,
+  PeerAdmission,
+  RequestHandler,
+  RequestOptions,
+  TableOccupancy,
+  TableUse,
 } from './api';
 
 export type {
-  ClientObservation, CoapResponse, EndpointOptions, EndpointStats, IncomingRequest, KeptRelation, ObserveCancelReason,
-  ObserveRelation, Peer, PeerAdmission, RequestHandler, RequestOptions, ResponseSpec, TableOccupancy, TableUse,
+  ClientObservation,
+  CoapResponse,
+  EndpointOptions,
+  EndpointStats,
+  IncomingRequest,
+  KeptRelation,
+  ObserveCancelReason,
+  ObserveRelation,
+  Peer,
+  PeerAdmission,
+  RequestHandler,
+  RequestOptions,
+  ResponseSpec,
+  TableOccupancy,
+  TableUse,
 } from './api';
 export { CoapCapacityError, CoapError, CoapResetError, CoapTimeoutError } from './errors';
 
@@ -49,7 +72,7 @@ export class CoapEndpoint {
   private readonly responder: Responder;
 
   constructor(opts: EndpointOptions) {
-    const ctx = this.ctx = new StackContext(opts);
+    const ctx = (this.ctx = new StackContext(opts));
     this.reliability = new Reliability(ctx);
     this.matcher = new Matcher(ctx, this.reliability);
     this.blockwise = new Blockwise(ctx);
@@ -65,28 +88,46 @@ export class CoapEndpoint {
   }
 
   /** Handles the requests we receive; without one they are answered 4.04. */
-  get onRequest(): RequestHandler | null { return this.responder.handler; }
-  set onRequest(h: RequestHandler | null) { this.responder.handler = h; }
+  get onRequest(): RequestHandler | null {
+    return this.responder.handler;
+  }
+  set onRequest(h: RequestHandler | null) {
+    this.responder.handler = h;
+  }
 
   /** The peers whose requests are served; null (the default): every peer. */
-  get admission(): PeerAdmission | null { return this.matcher.admission; }
-  set admission(a: PeerAdmission | null) { this.matcher.admission = a; }
+  get admission(): PeerAdmission | null {
+    return this.matcher.admission;
+  }
+  set admission(a: PeerAdmission | null) {
+    this.matcher.admission = a;
+  }
 
   /**
    * Requests whose Block1 body is handed up block by block instead of
    * reassembled (IncomingRequest.block1): a firmware image written to a
    * Package resource, bounded by where it goes rather than by the RAM here.
    */
-  get streamsBody(): ((path: string[], method: number) => boolean) | null { return this.ctx.streamsBody; }
-  set streamsBody(f: ((path: string[], method: number) => boolean) | null) { this.ctx.streamsBody = f; }
+  get streamsBody(): ((path: string[], method: number) => boolean) | null {
+    return this.ctx.streamsBody;
+  }
+  set streamsBody(f: ((path: string[], method: number) => boolean) | null) {
+    this.ctx.streamsBody = f;
+  }
 
-  get stats(): EndpointStats { return this.ctx.stats; }
+  get stats(): EndpointStats {
+    return this.ctx.stats;
+  }
 
   /** The bounded tables now, with their peaks (a snapshot, for diagnostics and tests). */
   get occupancy(): TableOccupancy {
     const { shares, limits } = this.ctx;
     const use = (table: number, size: number, capacity: number): TableUse => ({
-      size, peak: shares.peak(table), peakPerPeer: shares.peakHeld(table), capacity, share: peerShare(capacity),
+      size,
+      peak: shares.peak(table),
+      peakPerPeer: shares.peakHeld(table),
+      capacity,
+      share: peerShare(capacity),
     });
     const queued = this.requests.queued();
     const sessions = this.blockwise.sessions;
@@ -96,13 +137,19 @@ export class CoapEndpoint {
       block2: use(BLOCK2, sessions.block2, limits.maxBlockSessions),
       relations: use(RELATIONS, this.observeLayer.relationCount, limits.maxObservations),
       cons: use(CONS, this.reliability.pending, limits.maxPendingExchanges),
-      inProgress: this.responder.running, queued: queued.all, queuedPerPeer: queued.most,
+      inProgress: this.responder.running,
+      queued: queued.all,
+      queuedPerPeer: queued.most,
     };
   }
-  get params(): TransmissionParameters { return this.ctx.params; }
+  get params(): TransmissionParameters {
+    return this.ctx.params;
+  }
 
   /** Number of server-side observe relations. */
-  get observationCount(): number { return this.observeLayer.relationCount; }
+  get observationCount(): number {
+    return this.observeLayer.relationCount;
+  }
 
   request(peer: Peer, req: RequestOptions): Promise<CoapResponse> {
     return this.requests.request(peer, req, null, null);
@@ -126,10 +173,14 @@ export class CoapEndpoint {
   }
 
   /** A server-side relation as a deep sleep keeps it (KeptRelation); null for one that has ended. */
-  keepRelation(rel: ObserveRelation): KeptRelation | null { return this.observeLayer.keep(rel); }
+  keepRelation(rel: ObserveRelation): KeptRelation | null {
+    return this.observeLayer.keep(rel);
+  }
 
   /** After a deep sleep, a relation keep() gave, toward the same peer; null when the table has no room. */
-  resumeRelation(peer: Peer, kept: KeptRelation): ObserveRelation | null { return this.observeLayer.resume(peer, kept); }
+  resumeRelation(peer: Peer, kept: KeptRelation): ObserveRelation | null {
+    return this.observeLayer.resume(peer, kept);
+  }
 
   /** Cancels pending exchanges and relations (rejecting their promises) and stops every timer; idempotent. */
   close(): void {

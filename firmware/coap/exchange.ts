@@ -145,6 +145,7 @@ export class ServerExchange implements IncomingRequest, Due {
     this.observe = getObserve(message);
   }
 
-  acceptObserve(): ObserveRelation | null { return this.acceptor.accept(this); }
+  acceptObserve(): ObserveRelation | null {
+    return this.acceptor.accept(this);
+  }
 }
-

@@ -31,11 +31,17 @@ export class PeerShares {
   constructor(private readonly stats: EndpointStats) {}
 
   /** Entries in `table` now. */
-  used(table: number): number { return this.tallies[table]; }
+  used(table: number): number {
+    return this.tallies[table];
+  }
   /** The most entries `table` ever had. */
-  peak(table: number): number { return this.tallies[TABLES + table]; }
+  peak(table: number): number {
+    return this.tallies[TABLES + table];
+  }
   /** The most entries of `table` one peer ever held. */
-  peakHeld(table: number): number { return this.tallies[2 * TABLES + table]; }
+  peakHeld(table: number): number {
+    return this.tallies[2 * TABLES + table];
+  }
 
   count(peer: string, table: number): number {
     const h = this.held.get(peer);
@@ -48,11 +54,16 @@ export class PeerShares {
   }
 
   /** An entry was refused because its peer holds its share. */
-  refused(): void { this.stats.overShare++; }
+  refused(): void {
+    this.stats.overShare++;
+  }
 
   take(peer: string, table: number): void {
     let h = this.held.get(peer);
-    if (h === undefined) { h = new Array<number>(TABLES).fill(0); this.held.set(peer, h); }
+    if (h === undefined) {
+      h = new Array<number>(TABLES).fill(0);
+      this.held.set(peer, h);
+    }
     const t = this.tallies;
     const n = ++h[table];
     if (n > t[2 * TABLES + table]) t[2 * TABLES + table] = n;
@@ -87,7 +98,11 @@ export class PeerShares {
  * one that `busy` says is still in use. Undefined when none may go.
  */
 export function victim<T extends { readonly peer: string }>(
-  entries: Map<string, T>, shares: PeerShares, table: number, busy: ((e: T) => boolean) | null, only: string | null,
+  entries: Map<string, T>,
+  shares: PeerShares,
+  table: number,
+  busy: ((e: T) => boolean) | null,
+  only: string | null,
 ): string | undefined {
   let best: string | undefined;
   let most = 0;
@@ -98,7 +113,10 @@ export function victim<T extends { readonly peer: string }>(
       continue;
     }
     const n = shares.count(e.peer, table);
-    if (n > most) { most = n; best = k; }
+    if (n > most) {
+      most = n;
+      best = k;
+    }
   }
   return best;
 }

@@ -22,7 +22,10 @@ export abstract class RequestResponseLayer {
   protected readonly reliability: Reliability;
   protected readonly matcher: Matcher;
 
-  constructor(protected readonly ctx: StackContext, lower: LowerLayers) {
+  constructor(
+    protected readonly ctx: StackContext,
+    lower: LowerLayers,
+  ) {
     ({ observe: this.observe, blockwise: this.blockwise, reliability: this.reliability, matcher: this.matcher } = lower);
   }
 }

@@ -43,7 +43,10 @@ export class Matcher {
   /** Our requests in flight and our observations, by peer#token (bounds: NSTART and the queue, maxClientObservations). */
   private readonly tokens = new Map<string, TokenOwner>();
 
-  constructor(private readonly ctx: StackContext, private readonly reliability: Reliability) {
+  constructor(
+    private readonly ctx: StackContext,
+    private readonly reliability: Reliability,
+  ) {
     this.dedup = new DedupCache(ctx.limits.dedupCapacity, ctx.shares);
   }
 
@@ -55,7 +58,11 @@ export class Matcher {
       const t = this.ctx.random.bytes(this.ctx.limits.tokenLength);
       const h = toHex(t);
       let clash = false;
-      for (const k of this.tokens.keys()) if (k.endsWith(`#${h}`)) { clash = true; break; }
+      for (const k of this.tokens.keys())
+        if (k.endsWith(`#${h}`)) {
+          clash = true;
+          break;
+        }
       if (!clash) return t;
     }
   }
@@ -104,7 +111,10 @@ export class Matcher {
     stats.received++;
     try {
       const admission = this.admission;
-      if (admission !== null && isRequestDatagram(data) && !admission.serves(peer)) { stats.notServed++; return; }
+      if (admission !== null && isRequestDatagram(data) && !admission.serves(peer)) {
+        stats.notServed++;
+        return;
+      }
       this.dispatch(data, peer);
     } catch (e) {
       // A bug, not peer input: never let it escape into the transport.
@@ -126,7 +136,8 @@ export class Matcher {
     const msg = d.message;
     const from = peerKey(peer);
     if (msg.type === Type.ACK || msg.type === Type.RST) this.reliability.onAckOrReset(msg, from);
-    else if (msg.code === Code.EMPTY) this.sendEmpty(Type.RST, msg.messageId, peer); // CoAP ping (§4.3)
+    else if (msg.code === Code.EMPTY)
+      this.sendEmpty(Type.RST, msg.messageId, peer); // CoAP ping (§4.3)
     else if (isRequestCode(msg.code)) this.request(msg, peer, from);
     else if (isResponseCode(msg.code)) this.response(msg, peer, from);
     else this.ctx.stats.dropped++;
@@ -159,10 +170,18 @@ export class Matcher {
     stats.dedupEvicted = this.dedup.evicted;
     if (!entry) {
       stats.dedupFull++;
-      if (!con) { stats.dropped++; return; }
+      if (!con) {
+        stats.dropped++;
+        return;
+      }
       const wait = Math.max(1, Math.ceil((this.dedup.earliestExpiry() - now) / 1000));
-      const refusal = responseMessage(Type.ACK, msg.messageId, msg.token,
-        { code: Code.SERVICE_UNAVAILABLE, options: [uintOption(OptionNumber.MAX_AGE, wait)] }, []);
+      const refusal = responseMessage(
+        Type.ACK,
+        msg.messageId,
+        msg.token,
+        { code: Code.SERVICE_UNAVAILABLE, options: [uintOption(OptionNumber.MAX_AGE, wait)] },
+        [],
+      );
       this.ctx.send(encodeMessage(refusal), peer);
       return;
     }
@@ -198,7 +217,10 @@ export class Matcher {
     if (con) {
       // §5.2.2: the separate response (or notification) is acknowledged at once.
       const ack = this.sendEmpty(Type.ACK, msg.messageId, peer);
-      if (entry) { entry.reply = ack; entry.acked = true; }
+      if (entry) {
+        entry.reply = ack;
+        entry.acked = true;
+      }
     }
     this.clientSide?.receiveResponse(owner, msg, peer);
   }

@@ -7,22 +7,65 @@
 export const Type = Object.freeze({ CON: 0, NON: 1, ACK: 2, RST: 3 } as const);
 
 export const Code = Object.freeze({
-  EMPTY: 0, GET: 1, POST: 2, PUT: 3, DELETE: 4, FETCH: 5, PATCH: 6, IPATCH: 7,
-  CREATED: 65 /* 2.01 */, DELETED: 66, VALID: 67, CHANGED: 68, CONTENT: 69, CONTINUE: 95 /* 2.31 */,
-  BAD_REQUEST: 128, UNAUTHORIZED: 129, BAD_OPTION: 130, FORBIDDEN: 131, NOT_FOUND: 132,
-  METHOD_NOT_ALLOWED: 133, NOT_ACCEPTABLE: 134, REQUEST_ENTITY_INCOMPLETE: 136, PRECONDITION_FAILED: 140,
-  REQUEST_ENTITY_TOO_LARGE: 141, UNSUPPORTED_CONTENT_FORMAT: 143, INTERNAL_SERVER_ERROR: 160,
-  NOT_IMPLEMENTED: 161, BAD_GATEWAY: 162, SERVICE_UNAVAILABLE: 163, GATEWAY_TIMEOUT: 164,
+  EMPTY: 0,
+  GET: 1,
+  POST: 2,
+  PUT: 3,
+  DELETE: 4,
+  FETCH: 5,
+  PATCH: 6,
+  IPATCH: 7,
+  CREATED: 65 /* 2.01 */,
+  DELETED: 66,
+  VALID: 67,
+  CHANGED: 68,
+  CONTENT: 69,
+  CONTINUE: 95 /* 2.31 */,
+  BAD_REQUEST: 128,
+  UNAUTHORIZED: 129,
+  BAD_OPTION: 130,
+  FORBIDDEN: 131,
+  NOT_FOUND: 132,
+  METHOD_NOT_ALLOWED: 133,
+  NOT_ACCEPTABLE: 134,
+  REQUEST_ENTITY_INCOMPLETE: 136,
+  PRECONDITION_FAILED: 140,
+  REQUEST_ENTITY_TOO_LARGE: 141,
+  UNSUPPORTED_CONTENT_FORMAT: 143,
+  INTERNAL_SERVER_ERROR: 160,
+  NOT_IMPLEMENTED: 161,
+  BAD_GATEWAY: 162,
+  SERVICE_UNAVAILABLE: 163,
+  GATEWAY_TIMEOUT: 164,
   PROXYING_NOT_SUPPORTED: 165,
 } as const);
 
 export const OptionNumber = Object.freeze({
-  IF_MATCH: 1, URI_HOST: 3, ETAG: 4, IF_NONE_MATCH: 5, OBSERVE: 6, URI_PORT: 7,
-  LOCATION_PATH: 8, URI_PATH: 11, CONTENT_FORMAT: 12, MAX_AGE: 14, URI_QUERY: 15, ACCEPT: 17,
-  LOCATION_QUERY: 20, BLOCK2: 23, BLOCK1: 27, SIZE2: 28, PROXY_URI: 35, PROXY_SCHEME: 39, SIZE1: 60,
+  IF_MATCH: 1,
+  URI_HOST: 3,
+  ETAG: 4,
+  IF_NONE_MATCH: 5,
+  OBSERVE: 6,
+  URI_PORT: 7,
+  LOCATION_PATH: 8,
+  URI_PATH: 11,
+  CONTENT_FORMAT: 12,
+  MAX_AGE: 14,
+  URI_QUERY: 15,
+  ACCEPT: 17,
+  LOCATION_QUERY: 20,
+  BLOCK2: 23,
+  BLOCK1: 27,
+  SIZE2: 28,
+  PROXY_URI: 35,
+  PROXY_SCHEME: 39,
+  SIZE1: 60,
 } as const);
 
-export interface CoapOption { number: number; value: Uint8Array }
+export interface CoapOption {
+  number: number;
+  value: Uint8Array;
+}
 
 export interface CoapMessage {
   type: number;
@@ -37,15 +80,15 @@ export interface CoapMessage {
 export type DecodeResult =
   | { ok: true; message: CoapMessage }
   | {
-    ok: false;
-    error: string;
-    /** Present when the fixed header was readable and Version was 1: enough to send a RST. */
-    type?: number;
-    messageId?: number;
-    code?: number;
-    /** Present when the token itself was readable (TKL 0–8 and enough bytes). */
-    token?: Uint8Array;
-  };
+      ok: false;
+      error: string;
+      /** Present when the fixed header was readable and Version was 1: enough to send a RST. */
+      type?: number;
+      messageId?: number;
+      code?: number;
+      /** Present when the token itself was readable (TKL 0–8 and enough bytes). */
+      token?: Uint8Array;
+    };
 
 /** The maximum token length (RFC 7252 §3: TKL 9–15 are reserved). */
 export const MAX_TOKEN_LENGTH = 8;
@@ -63,13 +106,23 @@ export function methodName(m: number): string {
   return ['EMPTY', 'GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'PATCH', 'iPATCH'][m] ?? `method ${m}`;
 }
 
-export function isRequestCode(code: number): boolean { return code >= 1 && code < 32; }
-export function isResponseCode(code: number): boolean { return code >= 64 && code < 192; }
-export function isSuccessCode(code: number): boolean { return code >= 64 && code < 96; }
+export function isRequestCode(code: number): boolean {
+  return code >= 1 && code < 32;
+}
+export function isResponseCode(code: number): boolean {
+  return code >= 64 && code < 192;
+}
+export function isSuccessCode(code: number): boolean {
+  return code >= 64 && code < 96;
+}
 
-function nibble(v: number): number { return v < 13 ? v : v < 269 ? 13 : 14; }
+function nibble(v: number): number {
+  return v < 13 ? v : v < 269 ? 13 : 14;
+}
 
-function extLength(v: number): number { return v < 13 ? 0 : v < 269 ? 1 : 2; }
+function extLength(v: number): number {
+  return v < 13 ? 0 : v < 269 ? 1 : 2;
+}
 
 /** Encoded size of a message, so callers can size buffers and check MTU bounds. */
 export function encodedLength(m: CoapMessage): number {
@@ -94,7 +147,10 @@ export function encodeMessage(m: CoapMessage): Uint8Array {
   if (m.token.length > MAX_TOKEN_LENGTH) throw new RangeError('token longer than 8 bytes');
   let options = m.options;
   for (let i = 1; i < options.length; i++) {
-    if (options[i].number < options[i - 1].number) { options = sortOptions(options); break; }
+    if (options[i].number < options[i - 1].number) {
+      options = sortOptions(options);
+      break;
+    }
   }
   const out = new Uint8Array(encodedLength({ ...m, options }));
   out[0] = 0x40 | ((m.type & 3) << 4) | m.token.length;
@@ -123,14 +179,18 @@ export function encodeMessage(m: CoapMessage): Uint8Array {
 }
 
 function writeExt(out: Uint8Array, p: number, v: number): number {
-  if (v >= 269) { const x = v - 269; out[p++] = x >> 8; out[p++] = x & 0xff; }
-  else if (v >= 13) out[p++] = v - 13;
+  if (v >= 269) {
+    const x = v - 269;
+    out[p++] = x >> 8;
+    out[p++] = x & 0xff;
+  } else if (v >= 13) out[p++] = v - 13;
   return p;
 }
 
 /** Stable sort by option number (repeats keep their relative order). */
 export function sortOptions(options: CoapOption[]): CoapOption[] {
-  return options.map((o, i) => ({ o, i }))
+  return options
+    .map((o, i) => ({ o, i }))
     .sort((a, b) => a.o.number - b.o.number || a.i - b.i)
     .map((x) => x.o);
 }
@@ -147,8 +207,7 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
   const tkl = b0 & 15;
   const code = bytes[1];
   const messageId = (bytes[2] << 8) | bytes[3];
-  const fail = (error: string, token?: Uint8Array): DecodeResult =>
-    ({ ok: false, error, type, messageId, code, token });
+  const fail = (error: string, token?: Uint8Array): DecodeResult => ({ ok: false, error, type, messageId, code, token });
   if (tkl > MAX_TOKEN_LENGTH) return fail(`reserved token length ${tkl}`);
   if (bytes.length < 4 + tkl) return fail('truncated token');
   const token = bytes.subarray(4, 4 + tkl);
@@ -177,15 +236,21 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
     let len = h & 15;
     if (delta === 15) return fail('option delta nibble 15', token);
     if (len === 15) return fail('option length nibble 15', token);
-    if (delta === 13) { if (p >= bytes.length) return fail('truncated option delta', token); delta = bytes[p++] + 13; }
-    else if (delta === 14) {
+    if (delta === 13) {
+      if (p >= bytes.length) return fail('truncated option delta', token);
+      delta = bytes[p++] + 13;
+    } else if (delta === 14) {
       if (p + 1 >= bytes.length) return fail('truncated option delta', token);
-      delta = ((bytes[p] << 8) | bytes[p + 1]) + 269; p += 2;
+      delta = ((bytes[p] << 8) | bytes[p + 1]) + 269;
+      p += 2;
     }
-    if (len === 13) { if (p >= bytes.length) return fail('truncated option length', token); len = bytes[p++] + 13; }
-    else if (len === 14) {
+    if (len === 13) {
+      if (p >= bytes.length) return fail('truncated option length', token);
+      len = bytes[p++] + 13;
+    } else if (len === 14) {
       if (p + 1 >= bytes.length) return fail('truncated option length', token);
-      len = ((bytes[p] << 8) | bytes[p + 1]) + 269; p += 2;
+      len = ((bytes[p] << 8) | bytes[p + 1]) + 269;
+      p += 2;
     }
     number += delta;
     if (number > 65535) return fail('option number above 65535', token);

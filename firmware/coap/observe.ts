@@ -17,7 +17,14 @@ import { RELATIONS } from './fair-share';
 import type { Reliability } from './reliability';
 import type { StackContext } from './stack-context';
 import type {
-  ClientExchange, ObservationRecord, ObservedRelation, ObserveAcceptor, Outgoing, OutgoingOwner, OutgoingSubject, ServerExchange,
+  ClientExchange,
+  ObservationRecord,
+  ObservedRelation,
+  ObserveAcceptor,
+  Outgoing,
+  OutgoingOwner,
+  OutgoingSubject,
+  ServerExchange,
 } from './exchange';
 import type { CoapResponse, KeptRelation, ObserveCancelReason, ObserveRelation, Peer, ResponseSpec } from './api';
 import { peerKey } from './transport';
@@ -56,7 +63,9 @@ class Relation implements ObservedRelation {
     return this.layer.notify(this, res, opts?.confirmable === true);
   }
 
-  cancel(): void { this.layer.end(this, 'local'); }
+  cancel(): void {
+    this.layer.end(this, 'local');
+  }
 }
 
 export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
@@ -76,11 +85,17 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     this.seq = ctx.observeSeqStart;
   }
 
-  get relationCount(): number { return this.relations.size; }
+  get relationCount(): number {
+    return this.relations.size;
+  }
 
   /** The last Observe sequence number handed out (kept across a deep sleep: the next notification must be newer). */
-  get sequence(): number { return this.seq; }
-  set sequence(v: number) { this.seq = v & OBSERVE_SEQ_MASK; }
+  get sequence(): number {
+    return this.seq;
+  }
+  set sequence(v: number) {
+    this.seq = v & OBSERVE_SEQ_MASK;
+  }
 
   /** A live relation as a deep sleep keeps it; null for one that is not ours or has ended. */
   keep(rel: ObserveRelation): KeptRelation | null {
@@ -94,13 +109,16 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     const pk = peerKey(peer);
     const key = `${pk}#${toHex(k.token)}`;
     const { shares, limits } = this.ctx;
-    if (this.relations.has(key) || this.relations.size >= limits.maxObservations || shares.atShare(pk, RELATIONS, limits.maxObservations)) return null;
+    if (this.relations.has(key) || this.relations.size >= limits.maxObservations || shares.atShare(pk, RELATIONS, limits.maxObservations))
+      return null;
     const rel = new Relation(this, peer, k.token.slice(), key, pk, pk + k.request, k.szx);
     this.relations.set(key, rel);
     shares.take(pk, RELATIONS);
     return rel;
   }
-  get clientObservationCount(): number { return this.observationCount; }
+  get clientObservationCount(): number {
+    return this.observationCount;
+  }
 
   // ------------------------------------------------------------ server
 
@@ -168,7 +186,10 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     prevSettle?.resolve();
     return new Promise<void>((resolve, reject) => {
       const out = this.reliability.sendCon(rel.peer, msg, this, rel, prev ?? undefined);
-      if (!out) { reject(new CoapCapacityError('too many pending exchanges')); return; }
+      if (!out) {
+        reject(new CoapCapacityError('too many pending exchanges'));
+        return;
+      }
       rel.con = out;
       rel.settle = { resolve, reject };
       // The relation ends now; the error notification itself is still retransmitted until ACKed.
@@ -188,7 +209,10 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
       this.ctx.shares.release(rel.peerKey, RELATIONS);
     }
     if (!keepInFlight) {
-      if (rel.con) { this.reliability.drop(rel.con); rel.con = null; }
+      if (rel.con) {
+        this.reliability.drop(rel.con);
+        rel.con = null;
+      }
       const s = rel.settle;
       rel.settle = null;
       if (s && reason === 'closed') s.reject(new CoapError('endpoint closed'));
@@ -213,7 +237,11 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     const rel = subject as ObservedRelation | null;
     if (!rel) return;
     let s: ObservedRelation['settle'] = null;
-    if (out && out === rel.con) { s = rel.settle; rel.settle = null; rel.con = null; }
+    if (out && out === rel.con) {
+      s = rel.settle;
+      rel.settle = null;
+      rel.con = null;
+    }
     this.end(rel, 'reset');
     s?.reject(new CoapResetError('notification reset by peer'));
   }
@@ -222,7 +250,11 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     const rel = out.subject as ObservedRelation | null;
     if (!rel) return;
     let s: ObservedRelation['settle'] = null;
-    if (rel.con === out) { s = rel.settle; rel.settle = null; rel.con = null; }
+    if (rel.con === out) {
+      s = rel.settle;
+      rel.settle = null;
+      rel.con = null;
+    }
     this.end(rel, 'timeout');
     s?.reject(new CoapTimeoutError('confirmable notification not acknowledged'));
   }
@@ -240,8 +272,14 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     const seq = getObserve(msg);
     if (seq === undefined || !isSuccessCode(msg.code)) return;
     ex.observation = {
-      kind: 'observation', key: `${ex.peerKey}#${ex.tokenHex}`, peer: ex.peer, token: ex.token, req: ex.req,
-      lastSeq: seq, lastTime: this.ctx.timers.now(), onNotify: ex.onNotify,
+      kind: 'observation',
+      key: `${ex.peerKey}#${ex.tokenHex}`,
+      peer: ex.peer,
+      token: ex.token,
+      req: ex.req,
+      lastSeq: seq,
+      lastTime: this.ctx.timers.now(),
+      onNotify: ex.onNotify,
     };
   }
 
@@ -288,7 +326,9 @@ export class ObserveLayer implements ObserveAcceptor, OutgoingOwner {
     const b2 = getBlock(msg, OptionNumber.BLOCK2);
     if (b2 && b2.more && b2.num === 0 && this.fetcher) {
       this.fetcher.fetchRest(obs, msg, peer).then(
-        (res) => { if (this.matcher.owner(obs.key) === obs && obs.lastSeq === seq) obs.onNotify(res); },
+        (res) => {
+          if (this.matcher.owner(obs.key) === obs && obs.lastSeq === seq) obs.onNotify(res);
+        },
         (e: Error) => this.ctx.log.warn(`coap: fetching notification body failed: ${e.message}`),
       );
       return;

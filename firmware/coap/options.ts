@@ -24,8 +24,12 @@ export function decodeUint(b: Uint8Array): number | undefined {
   return v;
 }
 
-export function uintOption(number: number, v: number): CoapOption { return { number, value: encodeUint(v) }; }
-export function stringOption(number: number, s: string): CoapOption { return { number, value: utf8Encode(s) }; }
+export function uintOption(number: number, v: number): CoapOption {
+  return { number, value: encodeUint(v) };
+}
+export function stringOption(number: number, s: string): CoapOption {
+  return { number, value: utf8Encode(s) };
+}
 
 export function findOption(m: { options: CoapOption[] }, number: number): CoapOption | undefined {
   for (const o of m.options) if (o.number === number) return o;
@@ -55,12 +59,24 @@ function getUintOpt(m: { options: CoapOption[] }, number: number): number | unde
   return o ? decodeUint(o.value) : undefined;
 }
 
-export function getUriPath(m: CoapMessage): string[] { return getStrings(m, OptionNumber.URI_PATH); }
-export function getUriQuery(m: CoapMessage): string[] { return getStrings(m, OptionNumber.URI_QUERY); }
-export function getLocationPath(m: CoapMessage): string[] { return getStrings(m, OptionNumber.LOCATION_PATH); }
-export function getContentFormat(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.CONTENT_FORMAT); }
-export function getAccept(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.ACCEPT); }
-export function getSize1(m: CoapMessage): number | undefined { return getUintOpt(m, OptionNumber.SIZE1); }
+export function getUriPath(m: CoapMessage): string[] {
+  return getStrings(m, OptionNumber.URI_PATH);
+}
+export function getUriQuery(m: CoapMessage): string[] {
+  return getStrings(m, OptionNumber.URI_QUERY);
+}
+export function getLocationPath(m: CoapMessage): string[] {
+  return getStrings(m, OptionNumber.LOCATION_PATH);
+}
+export function getContentFormat(m: CoapMessage): number | undefined {
+  return getUintOpt(m, OptionNumber.CONTENT_FORMAT);
+}
+export function getAccept(m: CoapMessage): number | undefined {
+  return getUintOpt(m, OptionNumber.ACCEPT);
+}
+export function getSize1(m: CoapMessage): number | undefined {
+  return getUintOpt(m, OptionNumber.SIZE1);
+}
 
 /** Observe value (RFC 7641: 0–3 bytes, 24-bit); undefined when absent or longer than 3 bytes. */
 export function getObserve(m: CoapMessage): number | undefined {
@@ -104,32 +120,36 @@ export function getBlock(m: CoapMessage, number: 23 | 27): BlockValue | null | u
   return b && b.szx < 7 ? b : null;
 }
 
-export function szxToSize(szx: number): number { return 1 << (szx + 4); }
+export function szxToSize(szx: number): number {
+  return 1 << (szx + 4);
+}
 
 /** Options this stack recognises, with their value length ranges (RFC 7252 §5.10, 7959, 7641). */
 const KNOWN: { [n: number]: [min: number, max: number, repeatable: boolean] } = deepFreeze({
-  1: [0, 8, true],     // If-Match
-  3: [1, 255, false],  // Uri-Host
-  4: [1, 8, true],     // ETag
-  5: [0, 0, false],    // If-None-Match
-  6: [0, 3, false],    // Observe
-  7: [0, 2, false],    // Uri-Port
-  8: [0, 255, true],   // Location-Path
-  11: [0, 255, true],  // Uri-Path
-  12: [0, 2, false],   // Content-Format
-  14: [0, 4, false],   // Max-Age
-  15: [0, 255, true],  // Uri-Query
-  17: [0, 2, false],   // Accept
-  20: [0, 255, true],  // Location-Query
-  23: [0, 3, false],   // Block2
-  27: [0, 3, false],   // Block1
-  28: [0, 4, false],   // Size2
+  1: [0, 8, true], // If-Match
+  3: [1, 255, false], // Uri-Host
+  4: [1, 8, true], // ETag
+  5: [0, 0, false], // If-None-Match
+  6: [0, 3, false], // Observe
+  7: [0, 2, false], // Uri-Port
+  8: [0, 255, true], // Location-Path
+  11: [0, 255, true], // Uri-Path
+  12: [0, 2, false], // Content-Format
+  14: [0, 4, false], // Max-Age
+  15: [0, 255, true], // Uri-Query
+  17: [0, 2, false], // Accept
+  20: [0, 255, true], // Location-Query
+  23: [0, 3, false], // Block2
+  27: [0, 3, false], // Block1
+  28: [0, 4, false], // Size2
   35: [1, 1034, false], // Proxy-Uri
   39: [1, 255, false], // Proxy-Scheme
-  60: [0, 4, false],   // Size1
+  60: [0, 4, false], // Size1
 });
 
-export function isCritical(number: number): boolean { return (number & 1) === 1; }
+export function isCritical(number: number): boolean {
+  return (number & 1) === 1;
+}
 
 /**
  * First critical option that is unrecognised (RFC 7252 §5.4.1), has a value

@@ -17,7 +17,6 @@ import type { Peer } from './api';
 /** Bound on remembered NON message IDs we sent (so a RST to them can be matched). */
 export const NON_MID_MEMORY = 32;
 
-
 export class Reliability implements DeadlineOwner {
   /** Our CON messages awaiting ACK, by peer#MID (bound: maxPendingExchanges, half of them per peer). */
   private readonly outgoing = new Map<string, Outgoing>();
@@ -50,10 +49,17 @@ export class Reliability implements DeadlineOwner {
     }
     const bytes = encodeMessage(msg);
     const out: Outgoing = {
-      key: `${pk}#${msg.messageId}`, peerKey: pk, peer, messageId: msg.messageId, bytes,
+      key: `${pk}#${msg.messageId}`,
+      peerKey: pk,
+      peer,
+      messageId: msg.messageId,
+      bytes,
       retransmits: carry ? carry.retransmits : 0,
       timeout: carry ? carry.timeout : this.initialTimeout(),
-      due: Infinity, dueOwner: null, owner, subject,
+      due: Infinity,
+      dueOwner: null,
+      owner,
+      subject,
     };
     this.outgoing.set(out.key, out);
     shares.take(pk, CONS);
@@ -85,7 +91,9 @@ export class Reliability implements DeadlineOwner {
   }
 
   /** CON messages awaiting their ACK. */
-  get pending(): number { return this.outgoing.size; }
+  get pending(): number {
+    return this.outgoing.size;
+  }
 
   /** An ACK or RST from `peerKey`: settles the CON (or NON) it answers. */
   onAckOrReset(msg: CoapMessage, fromKey: string): void {
@@ -110,7 +118,10 @@ export class Reliability implements DeadlineOwner {
       stats.dropped++;
       return;
     }
-    if (!out) { stats.dropped++; return; }
+    if (!out) {
+      stats.dropped++;
+      return;
+    }
     // §5.4.1: a piggybacked response with an unrecognised critical option is rejected (silently: it is an ACK).
     if (msg.code !== Code.EMPTY && firstBadCriticalOption(msg) >= 0) {
       stats.badOptions++;

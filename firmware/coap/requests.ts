@@ -17,10 +17,15 @@ import type { StackContext } from './stack-context';
 import type { ClientExchange, ObservationRecord, Outgoing, OutgoingOwner, OutgoingSubject, TokenOwner } from './exchange';
 import type { ClientObservation, CoapResponse, Peer, RequestOptions } from './api';
 
-interface PeerQueue { active: number; waiting: ClientExchange[] }
+interface PeerQueue {
+  active: number;
+  waiting: ClientExchange[];
+}
 
 /** Placeholder until the request's promise hands over its own resolve/reject. */
-function settleLater(): void { /* replaced before anything settles */ }
+function settleLater(): void {
+  /* replaced before anything settles */
+}
 
 export class Requests extends RequestResponseLayer implements OutgoingOwner, RestFetcher, DeadlineOwner {
   /** NSTART bookkeeping per peer (bound: maxQueuedRequests waiting per peer). */
@@ -40,9 +45,15 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     }
     const ex = this.newExchange(peer, token ?? this.matcher.newToken(), req, options, req.payload ?? EMPTY);
     ex.onNotify = onNotify;
-    const p = new Promise<CoapResponse>((resolve, reject) => { ex.resolve = resolve; ex.reject = reject; });
+    const p = new Promise<CoapResponse>((resolve, reject) => {
+      ex.resolve = resolve;
+      ex.reject = reject;
+    });
     let q = this.queues.get(ex.peerKey);
-    if (!q) { q = { active: 0, waiting: [] }; this.queues.set(ex.peerKey, q); }
+    if (!q) {
+      q = { active: 0, waiting: [] };
+      this.queues.set(ex.peerKey, q);
+    }
     if (q.active < this.ctx.params.nstart) {
       q.active++;
       this.begin(ex);
@@ -75,7 +86,10 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
 
   /** A CON/NON response or notification the matcher matched to a token of ours. */
   receiveResponse(owner: TokenOwner, msg: CoapMessage, peer: Peer): void {
-    if (owner.kind === 'observation') { this.observe.receiveNotification(owner, msg, peer); return; }
+    if (owner.kind === 'observation') {
+      this.observe.receiveNotification(owner, msg, peer);
+      return;
+    }
     if (owner.done) return;
     this.reliability.drop(owner.con); // the response implies the ACK we missed
     owner.con = null;
@@ -88,7 +102,10 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     const ex = out.subject as ClientExchange;
     if (ex.done || ex.con !== out) return;
     ex.con = null;
-    if (msg.code === Code.EMPTY) { this.awaitResponse(ex); return; } // a separate response follows (§5.2.2)
+    if (msg.code === Code.EMPTY) {
+      this.awaitResponse(ex);
+      return;
+    } // a separate response follows (§5.2.2)
     this.respond(ex, msg);
   }
 
@@ -132,7 +149,10 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
   /** Fails every request in flight or queued ('endpoint closed'). */
   close(): void {
     for (const q of this.queues.values()) {
-      for (const ex of q.waiting) { ex.done = true; ex.reject(new CoapError('endpoint closed')); }
+      for (const ex of q.waiting) {
+        ex.done = true;
+        ex.reject(new CoapError('endpoint closed'));
+      }
     }
     this.queues.clear();
     for (const owner of this.matcher.owners()) {
@@ -144,16 +164,42 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
 
   private newExchange(peer: Peer, token: Uint8Array, req: RequestOptions, options: CoapOption[], body: Uint8Array): ClientExchange {
     return {
-      kind: 'request', peer, peerKey: peerKey(peer), token, tokenHex: toHex(token), req, options, body,
-      messageId: -1, con: null, due: Infinity, dueOwner: null, deadline: Infinity, responseDue: Infinity,
-      b1Offset: 0, b1Len: 0, b1Szx: this.ctx.limits.blockSzx, parts: null, received: 0, first: null, b2Next: req.block2 ? { num: req.block2.num, szx: req.block2.szx } : null,
-      onNotify: null, observation: null, started: false, done: false, resolve: settleLater, reject: settleLater,
+      kind: 'request',
+      peer,
+      peerKey: peerKey(peer),
+      token,
+      tokenHex: toHex(token),
+      req,
+      options,
+      body,
+      messageId: -1,
+      con: null,
+      due: Infinity,
+      dueOwner: null,
+      deadline: Infinity,
+      responseDue: Infinity,
+      b1Offset: 0,
+      b1Len: 0,
+      b1Szx: this.ctx.limits.blockSzx,
+      parts: null,
+      received: 0,
+      first: null,
+      b2Next: req.block2 ? { num: req.block2.num, szx: req.block2.szx } : null,
+      onNotify: null,
+      observation: null,
+      started: false,
+      done: false,
+      resolve: settleLater,
+      reject: settleLater,
     };
   }
 
   private begin(ex: ClientExchange): void {
     ex.started = true;
-    if (!this.matcher.claim(`${ex.peerKey}#${ex.tokenHex}`, ex)) { this.fail(ex, new CoapError('token in use')); return; }
+    if (!this.matcher.claim(`${ex.peerKey}#${ex.tokenHex}`, ex)) {
+      this.fail(ex, new CoapError('token in use'));
+      return;
+    }
     if (ex.req.timeout !== undefined) {
       ex.deadline = this.ctx.timers.now() + ex.req.timeout;
       this.ctx.deadlines.at(ex, ex.deadline, this);
@@ -166,7 +212,12 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     const { options, payload } = this.blockwise.requestBlock(ex);
     const confirmable = ex.req.confirmable !== false;
     const msg: CoapMessage = {
-      type: confirmable ? Type.CON : Type.NON, code: ex.req.method, messageId: this.ctx.newMid(), token: ex.token, options, payload,
+      type: confirmable ? Type.CON : Type.NON,
+      code: ex.req.method,
+      messageId: this.ctx.newMid(),
+      token: ex.token,
+      options,
+      payload,
     };
     ex.messageId = msg.messageId;
     try {
@@ -195,7 +246,10 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
   expired(item: Due): void {
     const ex = item as ClientExchange;
     const now = this.ctx.timers.now();
-    if (ex.deadline <= now) { this.fail(ex, new CoapTimeoutError('request deadline passed')); return; }
+    if (ex.deadline <= now) {
+      this.fail(ex, new CoapTimeoutError('request deadline passed'));
+      return;
+    }
     if (ex.responseDue <= now) {
       this.ctx.stats.timeouts++;
       this.fail(ex, new CoapTimeoutError('no response within the response timeout'));
@@ -208,10 +262,16 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
   private respond(ex: ClientExchange, msg: CoapMessage): void {
     ex.responseDue = Infinity;
     this.rearm(ex);
-    if (this.blockwise.continueBlock1(ex, msg)) { this.sendBlock(ex); return; }
+    if (this.blockwise.continueBlock1(ex, msg)) {
+      this.sendBlock(ex);
+      return;
+    }
     this.observe.registered(ex, msg);
     const outcome = this.blockwise.collect(ex, msg);
-    if (outcome.kind === 'failed') { this.fail(ex, new CoapError(outcome.reason)); return; }
+    if (outcome.kind === 'failed') {
+      this.fail(ex, new CoapError(outcome.reason));
+      return;
+    }
     if (outcome.kind === 'next-block') {
       // The follow-ups of an Observe registration must not look like a re-registration: a fresh token.
       if (ex.observation) this.retoken(ex);
@@ -256,7 +316,10 @@ export class Requests extends RequestResponseLayer implements OutgoingOwner, Res
     if (!q) return;
     q.active--;
     const next = q.waiting.shift();
-    if (next) { q.active++; this.begin(next); }
+    if (next) {
+      q.active++;
+      this.begin(next);
+    }
     if (q.active === 0 && q.waiting.length === 0) this.queues.delete(ex.peerKey);
   }
 }

@@ -41,7 +41,10 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
     }
     const b1 = getBlock(msg, OptionNumber.BLOCK1);
     const b2 = getBlock(msg, OptionNumber.BLOCK2);
-    if (b1 === null || b2 === null) { this.respond(sx, { code: Code.BAD_REQUEST }); return; }
+    if (b1 === null || b2 === null) {
+      this.respond(sx, { code: Code.BAD_REQUEST });
+      return;
+    }
     sx.block2 = b2;
     const reply = this.blockwise.receiveRequestBody(sx, b1);
     if (reply) {
@@ -50,13 +53,18 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
       return;
     }
     const cached = this.blockwise.cachedBlock(sx);
-    if (cached) { this.respond(sx, cached); return; }
+    if (cached) {
+      this.respond(sx, cached);
+      return;
+    }
     if (sx.observe === 1) this.observe.deregister(sx);
     this.run(sx);
   }
 
   /** Requests whose handler is still running. */
-  get running(): number { return this.inProgress.size; }
+  get running(): number {
+    return this.inProgress.size;
+  }
 
   close(): void {
     this.inProgress.clear();
@@ -64,7 +72,10 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
 
   private run(sx: ServerExchange): void {
     const handler = this.handler;
-    if (!handler) { this.respond(sx, { code: Code.NOT_FOUND }); return; }
+    if (!handler) {
+      this.respond(sx, { code: Code.NOT_FOUND });
+      return;
+    }
     const stats = this.ctx.stats;
     stats.handlerRuns++;
     let result: ResponseSpec | null | PromiseLike<ResponseSpec | null>;
@@ -76,7 +87,10 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
       this.respond(sx, { code: Code.INTERNAL_SERVER_ERROR });
       return;
     }
-    if (!isThenable(result)) { this.respond(sx, result); return; }
+    if (!isThenable(result)) {
+      this.respond(sx, result);
+      return;
+    }
     this.inProgress.add(sx);
     if (sx.message.type === Type.CON) this.ctx.deadlines.schedule(sx, this.ctx.limits.separateResponseDelay, this);
     result.then(
@@ -117,12 +131,16 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
       // A streamed body: each block's answer echoes its Block1; success before the last block means "go on" (§2.3).
       const success = spec.code >= Code.CREATED && spec.code < Code.BAD_REQUEST;
       if (streamed.more && success) spec = { ...spec, code: Code.CONTINUE, payload: undefined, contentFormat: undefined };
-      if (success || spec.code === Code.CONTINUE) extra.push({ number: OptionNumber.BLOCK1, value: encodeBlock(streamed.num, streamed.more, streamed.szx) });
+      if (success || spec.code === Code.CONTINUE)
+        extra.push({ number: OptionNumber.BLOCK1, value: encodeBlock(streamed.num, streamed.more, streamed.szx) });
     }
     const b2 = sx.block2;
     const offset = b2 ? b2.num * b2.size : 0;
     const blocked = this.blockwise.slice(spec, offset, this.blockwise.responseSzx(b2), !!b2, sx.message, sx.peerKey);
-    if (!blocked) { this.sendDirect(sx.message, sx.peer, { code: Code.BAD_OPTION }, sx.entry); return; }
+    if (!blocked) {
+      this.sendDirect(sx.message, sx.peer, { code: Code.BAD_OPTION }, sx.entry);
+      return;
+    }
     this.send(sx, blocked, extra, sx.relation);
   }
 
@@ -131,7 +149,10 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
     const con = req.type === Type.CON;
     const bytes = encodeMessage(responseMessage(con ? Type.ACK : Type.NON, con ? req.messageId : this.ctx.newMid(), req.token, spec, []));
     entry.processing = false;
-    if (con) { entry.reply = bytes; entry.acked = true; }
+    if (con) {
+      entry.reply = bytes;
+      entry.acked = true;
+    }
     this.ctx.send(bytes, peer);
   }
 

@@ -28,10 +28,30 @@ export interface StackLimits {
 
 export function newStats(): EndpointStats {
   return {
-    received: 0, sent: 0, retransmissions: 0, duplicates: 0, dropped: 0, formatErrors: 0, resetsSent: 0,
-    resetsReceived: 0, badOptions: 0, timeouts: 0, handlerRuns: 0, handlerErrors: 0, separateResponses: 0,
-    dedupFull: 0, dedupEvicted: 0, queueFull: 0, exchangesFull: 0, blockSessionsFull: 0, observeRejected: 0,
-    notificationsSent: 0, notificationsReceived: 0, staleNotifications: 0, notServed: 0, overShare: 0,
+    received: 0,
+    sent: 0,
+    retransmissions: 0,
+    duplicates: 0,
+    dropped: 0,
+    formatErrors: 0,
+    resetsSent: 0,
+    resetsReceived: 0,
+    badOptions: 0,
+    timeouts: 0,
+    handlerRuns: 0,
+    handlerErrors: 0,
+    separateResponses: 0,
+    dedupFull: 0,
+    dedupEvicted: 0,
+    queueFull: 0,
+    exchangesFull: 0,
+    blockSessionsFull: 0,
+    observeRejected: 0,
+    notificationsSent: 0,
+    notificationsReceived: 0,
+    staleNotifications: 0,
+    notServed: 0,
+    overShare: 0,
   };
 }
 
@@ -92,8 +112,12 @@ export class StackContext {
   }
 
   /** The last Message ID handed out; set after a deep sleep so that none is used twice within EXCHANGE_LIFETIME (§4.4). */
-  get lastMid(): number { return this.mid; }
-  set lastMid(v: number) { this.mid = v & 0xffff; }
+  get lastMid(): number {
+    return this.mid;
+  }
+  set lastMid(v: number) {
+    this.mid = v & 0xffff;
+  }
 
   /** The next Message ID (§4.4: sequential from a random start). */
   newMid(): number {
@@ -103,6 +127,10 @@ export class StackContext {
 
   /** Runs a callback of someone else's; its failure is logged, never passed on. */
   safe(f: () => void): void {
-    try { f(); } catch (e) { this.log.error(`coap: callback threw: ${(e as Error).message}`); }
+    try {
+      f();
+    } catch (e) {
+      this.log.error(`coap: callback threw: ${(e as Error).message}`);
+    }
   }
 }

@@ -31,12 +31,17 @@ export class TransportSeam {
   /** Starts delivering datagrams, each with its sender as a Peer. */
   listen(deliver: (data: Uint8Array, peer: Peer) => void): void {
     const t = this.transport;
-    const onDatagram = this.trace ? (data: Uint8Array, peer: Peer) => { this.traced('in', data, peer); deliver(data, peer); } : deliver;
+    const onDatagram = this.trace
+      ? (data: Uint8Array, peer: Peer) => {
+          this.traced('in', data, peer);
+          deliver(data, peer);
+        }
+      : deliver;
     t.onReceive = identifies(t)
       ? (data, address, port) => {
-        const identity = t.identityOf(address, port);
-        onDatagram(data, identity === undefined ? { address, port } : { address, port, identity });
-      }
+          const identity = t.identityOf(address, port);
+          onDatagram(data, identity === undefined ? { address, port } : { address, port, identity });
+        }
       : (data, address, port) => onDatagram(data, { address, port });
   }
 
@@ -52,12 +57,20 @@ export class TransportSeam {
 
   /** A tracer that throws does not take the datagram with it. */
   private traced(direction: 'in' | 'out', data: Uint8Array, peer: Peer): void {
-    try { this.trace!(direction, data, peer); } catch { /* the trace is for people; the stack goes on */ }
+    try {
+      this.trace!(direction, data, peer);
+    } catch {
+      /* the trace is for people; the stack goes on */
+    }
   }
 
   /** A confirmable message to this peer went unanswered to the end (RFC 7252 §4.2): tell the transport. */
   unresponsive(peer: Peer): void {
-    try { this.transport.peerUnresponsive?.(peer.address, peer.port); } catch (e) { this.log.warn(`coap: transport: ${(e as Error).message}`); }
+    try {
+      this.transport.peerUnresponsive?.(peer.address, peer.port);
+    } catch (e) {
+      this.log.warn(`coap: transport: ${(e as Error).message}`);
+    }
   }
 
   /** Stops delivering; the transport itself belongs to whoever opened it. */

@@ -8,8 +8,12 @@ import { ENTRY_WORDS, TLV_TOO_LARGE } from './tlv-constants';
 export interface TlvLinearExports {
   /** The codec's linear memory; fixed size, so views made once stay valid. */
   memory(): ArrayBuffer;
-  inPtr(): number; tablePtr(): number; outPtr(): number;
-  maxPayload(): number; maxEntries(): number; errorIndex(): number;
+  inPtr(): number;
+  tablePtr(): number;
+  outPtr(): number;
+  maxPayload(): number;
+  maxEntries(): number;
+  errorIndex(): number;
   decode(len: number, topKinds: number): number;
   decodeValues(count: number): number;
   encode(count: number, dataLimit: number): number;
@@ -26,20 +30,25 @@ export class TlvLinearBackend implements TlvBackend {
   private readonly mem: Uint8Array;
   private readonly outEnd: number;
 
-  constructor(readonly name: string, private readonly x: TlvLinearExports) {
+  constructor(
+    readonly name: string,
+    private readonly x: TlvLinearExports,
+  ) {
     const buf = x.memory();
     this.maxPayload = x.maxPayload();
     this.maxEntries = x.maxEntries();
     this.maxData = this.maxPayload;
     this.table = new Int32Array(buf, x.tablePtr(), this.maxEntries * ENTRY_WORDS);
-    this.tableF64 = new Float64Array(buf, x.tablePtr(), this.maxEntries * ENTRY_WORDS / 2);
+    this.tableF64 = new Float64Array(buf, x.tablePtr(), (this.maxEntries * ENTRY_WORDS) / 2);
     this.input = new Uint8Array(buf, x.inPtr(), this.maxPayload);
-    this.data = this.input;   // encode reads string/opaque bytes from the input region
+    this.data = this.input; // encode reads string/opaque bytes from the input region
     this.mem = new Uint8Array(buf);
     this.outEnd = x.outPtr() + this.maxPayload;
   }
 
-  get errorIndex(): number { return this.x.errorIndex(); }
+  get errorIndex(): number {
+    return this.x.errorIndex();
+  }
 
   decode(payload: Uint8Array, topKinds: number): number {
     if (payload.length > this.maxPayload) return TLV_TOO_LARGE;

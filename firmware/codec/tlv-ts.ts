@@ -2,12 +2,50 @@
 // the AssemblyScript build is measured against. Same algorithm and limits as assembly/tlv.ts.
 import type { TlvBackend } from './backend';
 import {
-  ENTRY_WORDS, E_KIND, E_ID, E_PARENT, E_OFFSET, E_LENGTH, E_TYPE, E_LO, E_HI,
-  C_OP, C_KIND, C_ID, C_TYPE, C_DATA, C_LENGTH, C_LO, C_HI, OP_BEGIN, OP_END, OP_LEAF,
-  KIND_OBJECT_INSTANCE, KIND_MULTIPLE_RESOURCE, KIND_RESOURCE, KIND_RESOURCE_INSTANCE,
-  T_INTEGER, T_TIME, T_UNSIGNED, T_FLOAT, T_BOOLEAN, T_OBJLNK, T_STRING, T_OPAQUE, T_CORELNK, T_RAW, T_NONE,
-  TLV_TRUNCATED, TLV_OVERLONG, TLV_NESTING, TLV_WIDTH, TLV_BOOLEAN, TLV_TOO_MANY, TLV_TOO_LARGE,
-  TLV_BAD_COMMAND, TLV_LENGTH,
+  ENTRY_WORDS,
+  E_KIND,
+  E_ID,
+  E_PARENT,
+  E_OFFSET,
+  E_LENGTH,
+  E_TYPE,
+  E_LO,
+  E_HI,
+  C_OP,
+  C_KIND,
+  C_ID,
+  C_TYPE,
+  C_DATA,
+  C_LENGTH,
+  C_LO,
+  C_HI,
+  OP_BEGIN,
+  OP_END,
+  OP_LEAF,
+  KIND_OBJECT_INSTANCE,
+  KIND_MULTIPLE_RESOURCE,
+  KIND_RESOURCE,
+  KIND_RESOURCE_INSTANCE,
+  T_INTEGER,
+  T_TIME,
+  T_UNSIGNED,
+  T_FLOAT,
+  T_BOOLEAN,
+  T_OBJLNK,
+  T_STRING,
+  T_OPAQUE,
+  T_CORELNK,
+  T_RAW,
+  T_NONE,
+  TLV_TRUNCATED,
+  TLV_OVERLONG,
+  TLV_NESTING,
+  TLV_WIDTH,
+  TLV_BOOLEAN,
+  TLV_TOO_MANY,
+  TLV_TOO_LARGE,
+  TLV_BAD_COMMAND,
+  TLV_LENGTH,
 } from './tlv-constants';
 
 /** Default bounds, equal to the Node/XS wasm build's (assembly/bounds.ts). The device's native
@@ -15,7 +53,7 @@ import {
 export const TLV_MAX_PAYLOAD = 16384;
 export const TLV_MAX_ENTRIES = 768;
 export const TLV_MAX_DATA = 16384;
-const MAX_DEPTH = 3;   // object instance > multiple resource > resource instance
+const MAX_DEPTH = 3; // object instance > multiple resource > resource instance
 
 /** Which children each kind may hold: bitmask of (1 << kind). Leaves hold nothing. */
 export function allowedChildren(kind: number): number {
@@ -55,8 +93,13 @@ export class TlvTs implements TlvBackend {
     const len = payload.length;
     if (len > this.maxPayload) return TLV_TOO_LARGE;
     this.payload = payload;
-    const t = this.table, ends = this.ends, parents = this.parents;
-    let pos = 0, depth = 0, n = 0, allowed = topKinds;
+    const t = this.table,
+      ends = this.ends,
+      parents = this.parents;
+    let pos = 0,
+      depth = 0,
+      n = 0,
+      allowed = topKinds;
     for (;;) {
       while (depth > 0 && pos === ends[depth - 1]) {
         depth--;
@@ -82,10 +125,18 @@ export class TlvTs implements TlvBackend {
       if (h + vlen > limit) return limit === len ? TLV_TRUNCATED : TLV_OVERLONG;
       if (n >= this.maxEntries) return TLV_TOO_MANY;
       const e = n * ENTRY_WORDS;
-      t[e + E_KIND] = kind; t[e + E_ID] = id; t[e + E_PARENT] = depth === 0 ? -1 : parents[depth - 1];
-      t[e + E_OFFSET] = h; t[e + E_LENGTH] = vlen; t[e + E_TYPE] = T_RAW; t[e + E_LO] = 0; t[e + E_HI] = 0;
+      t[e + E_KIND] = kind;
+      t[e + E_ID] = id;
+      t[e + E_PARENT] = depth === 0 ? -1 : parents[depth - 1];
+      t[e + E_OFFSET] = h;
+      t[e + E_LENGTH] = vlen;
+      t[e + E_TYPE] = T_RAW;
+      t[e + E_LO] = 0;
+      t[e + E_HI] = 0;
       if (kind === KIND_OBJECT_INSTANCE || kind === KIND_MULTIPLE_RESOURCE) {
-        ends[depth] = h + vlen; parents[depth] = n; depth++;
+        ends[depth] = h + vlen;
+        parents[depth] = n;
+        depth++;
         allowed = allowedChildren(kind);
         pos = h;
       } else pos = h + vlen;
@@ -94,18 +145,27 @@ export class TlvTs implements TlvBackend {
   }
 
   decodeValues(count: number): number {
-    const t = this.table, b = this.payload;
+    const t = this.table,
+      b = this.payload;
     this.errorIndex = -1;
     for (let i = 0; i < count; i++) {
       const e = i * ENTRY_WORDS;
       const kind = t[e + E_KIND];
       if (kind !== KIND_RESOURCE && kind !== KIND_RESOURCE_INSTANCE) continue;
-      const type = t[e + E_TYPE], off = t[e + E_OFFSET], len = t[e + E_LENGTH];
+      const type = t[e + E_TYPE],
+        off = t[e + E_OFFSET],
+        len = t[e + E_LENGTH];
       let r = 0;
       switch (type) {
-        case T_INTEGER: case T_TIME: case T_UNSIGNED: {
-          if (len !== 1 && len !== 2 && len !== 4 && len !== 8) { r = TLV_WIDTH; break; }
-          let hi = 0, lo = 0;
+        case T_INTEGER:
+        case T_TIME:
+        case T_UNSIGNED: {
+          if (len !== 1 && len !== 2 && len !== 4 && len !== 8) {
+            r = TLV_WIDTH;
+            break;
+          }
+          let hi = 0,
+            lo = 0;
           if (len === 8) {
             hi = (b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3];
             lo = (b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7];
@@ -119,33 +179,54 @@ export class TlvTs implements TlvBackend {
               hi = lo < 0 ? -1 : 0;
             }
           }
-          t[e + E_LO] = lo; t[e + E_HI] = hi;
+          t[e + E_LO] = lo;
+          t[e + E_HI] = hi;
           break;
         }
         case T_FLOAT: {
-          if (len !== 4 && len !== 8) { r = TLV_WIDTH; break; }
+          if (len !== 4 && len !== 8) {
+            r = TLV_WIDTH;
+            break;
+          }
           const dv = new DataView(b.buffer, b.byteOffset + off, len);
           this.tableF64[i * 4 + 3] = len === 4 ? dv.getFloat32(0) : dv.getFloat64(0);
           break;
         }
         case T_BOOLEAN:
-          if (len !== 1) { r = TLV_WIDTH; break; }
-          if (b[off] > 1) { r = TLV_BOOLEAN; break; }
-          t[e + E_LO] = b[off]; t[e + E_HI] = 0;
+          if (len !== 1) {
+            r = TLV_WIDTH;
+            break;
+          }
+          if (b[off] > 1) {
+            r = TLV_BOOLEAN;
+            break;
+          }
+          t[e + E_LO] = b[off];
+          t[e + E_HI] = 0;
           break;
         case T_OBJLNK:
-          if (len !== 4) { r = TLV_WIDTH; break; }
-          t[e + E_LO] = (b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]; t[e + E_HI] = 0;
+          if (len !== 4) {
+            r = TLV_WIDTH;
+            break;
+          }
+          t[e + E_LO] = (b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3];
+          t[e + E_HI] = 0;
           break;
         case T_NONE:
           if (len !== 0) r = TLV_WIDTH;
           break;
-        case T_STRING: case T_OPAQUE: case T_CORELNK: case T_RAW:
+        case T_STRING:
+        case T_OPAQUE:
+        case T_CORELNK:
+        case T_RAW:
           break;
         default:
           r = TLV_BAD_COMMAND;
       }
-      if (r !== 0) { this.errorIndex = i; return r; }
+      if (r !== 0) {
+        this.errorIndex = i;
+        return r;
+      }
     }
     return 0;
   }
@@ -153,10 +234,15 @@ export class TlvTs implements TlvBackend {
   encode(count: number): Uint8Array | number {
     if (count > this.maxEntries || count < 0) return TLV_TOO_MANY;
     // Written back to front: a container's length is known when its BEGIN is reached.
-    const t = this.table, out = this.out, dv = this.view, stack = this.ends;
-    let pos = this.maxPayload, depth = 0;
+    const t = this.table,
+      out = this.out,
+      dv = this.view,
+      stack = this.ends;
+    let pos = this.maxPayload,
+      depth = 0;
     for (let i = count - 1; i >= 0; i--) {
-      const c = i * ENTRY_WORDS, op = t[c + C_OP];
+      const c = i * ENTRY_WORDS,
+        op = t[c + C_OP];
       if (op === OP_END) {
         if (depth >= MAX_DEPTH) return TLV_BAD_COMMAND;
         stack[depth++] = pos;
@@ -167,17 +253,23 @@ export class TlvTs implements TlvBackend {
         if (depth === 0) return TLV_BAD_COMMAND;
         vlen = stack[--depth] - pos;
       } else if (op === OP_LEAF) {
-        const type = t[c + C_TYPE], lo = t[c + C_LO], hi = t[c + C_HI];
+        const type = t[c + C_TYPE],
+          lo = t[c + C_LO],
+          hi = t[c + C_HI];
         switch (type) {
-          case T_INTEGER: case T_TIME: case T_UNSIGNED: {
+          case T_INTEGER:
+          case T_TIME:
+          case T_UNSIGNED: {
             // Smallest of 1/2/4/8 bytes that holds the value; unsigned values above int64 max use 8.
             // Unsigned also keeps the top bit clear below 8 bytes, so 1.0 peers reading it as signed agree.
-            const fits = type === T_UNSIGNED ? hi === 0 && lo >= 0 : hi === (lo >> 31);
+            const fits = type === T_UNSIGNED ? hi === 0 && lo >= 0 : hi === lo >> 31;
             vlen = !fits ? 8 : lo >= -128 && lo <= 127 ? 1 : lo >= -32768 && lo <= 32767 ? 2 : 4;
             if (pos - vlen < 0) return TLV_TOO_LARGE;
             pos -= vlen;
-            if (vlen === 8) { dv.setInt32(pos, hi); dv.setInt32(pos + 4, lo); }
-            else if (vlen === 4) dv.setInt32(pos, lo);
+            if (vlen === 8) {
+              dv.setInt32(pos, hi);
+              dv.setInt32(pos + 4, lo);
+            } else if (vlen === 4) dv.setInt32(pos, lo);
             else if (vlen === 2) dv.setInt16(pos, lo);
             else out[pos] = lo;
             break;
@@ -187,7 +279,8 @@ export class TlvTs implements TlvBackend {
             vlen = Math.fround(v) === v ? 4 : 8;
             if (pos - vlen < 0) return TLV_TOO_LARGE;
             pos -= vlen;
-            if (vlen === 4) dv.setFloat32(pos, v); else dv.setFloat64(pos, v);
+            if (vlen === 4) dv.setFloat32(pos, v);
+            else dv.setFloat64(pos, v);
             break;
           }
           case T_BOOLEAN:
@@ -215,7 +308,8 @@ export class TlvTs implements TlvBackend {
         }
       } else return TLV_BAD_COMMAND;
       // Header in front of the value.
-      const kind = t[c + C_KIND], id = t[c + C_ID];
+      const kind = t[c + C_KIND],
+        id = t[c + C_ID];
       if (vlen > 0xffffff) return TLV_LENGTH;
       if (id < 0 || id > 0xffff || kind < 0 || kind > 3) return TLV_BAD_COMMAND;
       const lenBytes = vlen < 8 ? 0 : vlen < 0x100 ? 1 : vlen < 0x10000 ? 2 : 3;

@@ -74,6 +74,9 @@ export function ccmOpen(aes: AesBlockCipher, nonce: Uint8Array, aad: Uint8Array,
   const t = cbcMac(aes, nonce, aad, plain, tagLength);
   const expected = new Uint8Array(tagLength);
   for (let j = 0; j < tagLength; j++) expected[j] = t[j] ^ s0[j];
-  if (!constantTimeEqual(expected, sealed.subarray(n))) { plain.fill(0); return null; }
+  if (!constantTimeEqual(expected, sealed.subarray(n))) {
+    plain.fill(0);
+    return null;
+  }
   return plain;
 }

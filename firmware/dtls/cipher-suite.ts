@@ -20,7 +20,14 @@ export interface RecordProtection {
   readonly overhead: number;
   seal(type: number, epoch: number, sequenceNumber: number, version: number, plaintext: Uint8Array, cid?: Uint8Array | null): Uint8Array;
   /** The plaintext, or null when the record does not authenticate (or decodes to more than 2^14 bytes). */
-  open(type: number, epoch: number, sequenceNumber: number, version: number, fragment: Uint8Array, cid?: Uint8Array | null): Uint8Array | null;
+  open(
+    type: number,
+    epoch: number,
+    sequenceNumber: number,
+    version: number,
+    fragment: Uint8Array,
+    cid?: Uint8Array | null,
+  ): Uint8Array | null;
 }
 
 export interface SuiteDefinition {
@@ -47,7 +54,11 @@ class Ccm8Protection implements RecordProtection {
   readonly overhead = CCM8_EXPLICIT_NONCE + CCM8_TAG;
   private readonly aes: AesBlockCipher | null;
 
-  constructor(private readonly crypto: DtlsCrypto, private readonly key: Uint8Array, private readonly salt: Uint8Array) {
+  constructor(
+    private readonly crypto: DtlsCrypto,
+    private readonly key: Uint8Array,
+    private readonly salt: Uint8Array,
+  ) {
     this.aes = crypto.ccm8 ? null : crypto.aes128(key);
   }
 
@@ -89,13 +100,19 @@ const SHA256_BLOCK = 64;
 /** The most padding TLS allows (RFC 5246 §6.2.3.2): padding_length is one byte. */
 const MAX_PADDING = 255;
 
-function sha256Blocks(n: number): number { return Math.floor((n + 8) / SHA256_BLOCK) + 1; }
+function sha256Blocks(n: number): number {
+  return Math.floor((n + 8) / SHA256_BLOCK) + 1;
+}
 
 /** 1 when v is negative, else 0 (v a 32-bit integer), without a branch. */
-function negative(v: number): number { return (v >>> 31) & 1; }
+function negative(v: number): number {
+  return (v >>> 31) & 1;
+}
 
 /** 1 when v is not 0, else 0 (v a 32-bit integer), without a branch. */
-function nonZero(v: number): number { return negative(v | -v); }
+function nonZero(v: number): number {
+  return negative(v | -v);
+}
 
 /**
  * Zeros hashed to even out the MAC's cost (see CbcSha256Protection.open): at most the blocks 256 bytes of padding can
@@ -119,8 +136,12 @@ const EVENER_LENGTH = (Math.ceil((MAX_PADDING + 1) / SHA256_BLOCK) + 2) * SHA256
 class CbcSha256Protection implements RecordProtection {
   readonly overhead = BLOCK + SHA256_LENGTH + BLOCK;
 
-  constructor(private readonly crypto: DtlsCrypto, private readonly random: Random,
-              private readonly macKey: Uint8Array, private readonly key: Uint8Array) {}
+  constructor(
+    private readonly crypto: DtlsCrypto,
+    private readonly random: Random,
+    private readonly macKey: Uint8Array,
+    private readonly key: Uint8Array,
+  ) {}
 
   private mac(ad: Uint8Array, content: Uint8Array): Uint8Array {
     return this.crypto.hmacSha256(this.macKey, ad, content);
@@ -154,7 +175,7 @@ class CbcSha256Protection implements RecordProtection {
     // Every byte of the padding equals padding_length; a fixed window, each byte looked at the same way.
     const window = Math.min(MAX_PADDING + 1, block.length);
     for (let k = 0; k < window; k++) {
-      const inPadding = negative(k - padding - 1);   // k <= padding
+      const inPadding = negative(k - padding - 1); // k <= padding
       bad |= inPadding & nonZero(block[last - k] ^ padding);
     }
     // A bad padding is taken as none: the MAC is computed over the longest content and fails.
@@ -181,7 +202,11 @@ class CbcSha256Protection implements RecordProtection {
   }
 }
 
-interface WriteKeys { macKey: Uint8Array; key: Uint8Array; iv: Uint8Array }
+interface WriteKeys {
+  macKey: Uint8Array;
+  key: Uint8Array;
+  iv: Uint8Array;
+}
 
 /**
  * One direction's share of the key block, laid out as RFC 5246 §6.3 says:
@@ -197,20 +222,41 @@ function writeKeys(kb: Uint8Array, client: boolean, macLength: number, keyLength
 }
 
 /** A suite from its key sizes (the key block is 2 × their sum, RFC 5246 §6.3) and how it protects records. */
-function suite(id: number, name: string, macLength: number, keyLength: number, ivLength: number,
-               make: (crypto: DtlsCrypto, random: Random, keys: WriteKeys) => RecordProtection): SuiteDefinition {
+function suite(
+  id: number,
+  name: string,
+  macLength: number,
+  keyLength: number,
+  ivLength: number,
+  make: (crypto: DtlsCrypto, random: Random, keys: WriteKeys) => RecordProtection,
+): SuiteDefinition {
   return Object.freeze({
-    id, name, keyBlockLength: 2 * (macLength + keyLength + ivLength),
-    protection: (crypto: DtlsCrypto, random: Random, kb: Uint8Array, client: boolean) => make(crypto, random, writeKeys(kb, client, macLength, keyLength, ivLength)),
+    id,
+    name,
+    keyBlockLength: 2 * (macLength + keyLength + ivLength),
+    protection: (crypto: DtlsCrypto, random: Random, kb: Uint8Array, client: boolean) =>
+      make(crypto, random, writeKeys(kb, client, macLength, keyLength, ivLength)),
   });
 }
 
-const CCM_8 = suite(CipherSuite.TLS_PSK_WITH_AES_128_CCM_8, 'TLS_PSK_WITH_AES_128_CCM_8', 0, 16, 4,
-  (crypto, _random, k) => new Ccm8Protection(crypto, k.key, k.iv));
+const CCM_8 = suite(
+  CipherSuite.TLS_PSK_WITH_AES_128_CCM_8,
+  'TLS_PSK_WITH_AES_128_CCM_8',
+  0,
+  16,
+  4,
+  (crypto, _random, k) => new Ccm8Protection(crypto, k.key, k.iv),
+);
 
 // CBC in TLS 1.2 sends an explicit IV with each record, so none comes from the key block.
-const CBC_SHA256 = suite(CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256, 'TLS_PSK_WITH_AES_128_CBC_SHA256', 32, 16, 0,
-  (crypto, random, k) => new CbcSha256Protection(crypto, random, k.macKey, k.key));
+const CBC_SHA256 = suite(
+  CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256,
+  'TLS_PSK_WITH_AES_128_CBC_SHA256',
+  32,
+  16,
+  0,
+  (crypto, random, k) => new CbcSha256Protection(crypto, random, k.macKey, k.key),
+);
 
 /** Our preference order: CCM_8 first (mandatory in LwM2M and RFC 7925, and smaller records). */
 export const SUPPORTED_SUITES: readonly SuiteDefinition[] = Object.freeze([CCM_8, CBC_SHA256]);

@@ -15,7 +15,13 @@ import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, RANDOM_LENGTH
 import { bytesEqual } from './bytes';
 import { suiteById } from './cipher-suite';
 import {
-  decodeEmpty, decodeHelloVerifyRequest, decodePskVector, decodeServerHello, encodeClientHello, encodePskVector, findExtension,
+  decodeEmpty,
+  decodeHelloVerifyRequest,
+  decodePskVector,
+  decodeServerHello,
+  encodeClientHello,
+  encodePskVector,
+  findExtension,
   type Extension,
 } from './handshake-messages';
 import { decodeConnectionIdExtension, encodeConnectionIdExtension, maxCidLengthFor } from './connection-id';
@@ -40,10 +46,14 @@ export class ClientHandshake extends HandshakeBase {
    * `cid`: the CID we offer, which the server is to put in its records to us; an empty one asks for none (the server's own
    * CID is what lets it find us after a NAT rebinding). Null offers no connection_id at all.
    */
-  constructor(conn: Connection, private readonly suites: readonly number[],
-              private readonly credentials: (hint: Uint8Array | null) => PskCredentials | null,
-              resume: ResumableSession | null, private readonly cid: Uint8Array | null = null,
-              private readonly requireExtendedMasterSecret = false) {
+  constructor(
+    conn: Connection,
+    private readonly suites: readonly number[],
+    private readonly credentials: (hint: Uint8Array | null) => PskCredentials | null,
+    resume: ResumableSession | null,
+    private readonly cid: Uint8Array | null = null,
+    private readonly requireExtendedMasterSecret = false,
+  ) {
     super(conn, true);
     this.state = 'wait_server_hello';
     this.clientRandom = conn.host.random.bytes(RANDOM_LENGTH);
@@ -52,7 +62,9 @@ export class ClientHandshake extends HandshakeBase {
     conn.offeredResumption = resume !== null;
   }
 
-  start(): void { this.sendClientHello(); }
+  start(): void {
+    this.sendClientHello();
+  }
 
   private sendClientHello(): void {
     const extensions: Extension[] = [
@@ -61,8 +73,13 @@ export class ClientHandshake extends HandshakeBase {
     ];
     if (this.cid !== null) extensions.push({ type: ExtensionType.connection_id, data: encodeConnectionIdExtension(this.cid) });
     const body = encodeClientHello({
-      clientVersion: DTLS_1_2, random: this.clientRandom, sessionId: this.resume?.sessionId ?? new Uint8Array(0),
-      cookie: this.cookie, cipherSuites: [...this.suites], compressionMethods: Uint8Array.of(0), extensions,
+      clientVersion: DTLS_1_2,
+      random: this.clientRandom,
+      sessionId: this.resume?.sessionId ?? new Uint8Array(0),
+      cookie: this.cookie,
+      cipherSuites: [...this.suites],
+      compressionMethods: Uint8Array.of(0),
+      extensions,
     });
     this.conn.beginFlight();
     this.conn.queueHandshake(HandshakeType.client_hello, body);
@@ -87,7 +104,10 @@ export class ClientHandshake extends HandshakeBase {
   /** RFC 6347 §4.2.1: send the ClientHello again with the cookie; neither hello nor the request enter the transcript. */
   private onHelloVerifyRequest(m: HandshakeMessage): void {
     const hvr = decodeHelloVerifyRequest(m.body);
-    if (++this.helloVerifyRequests > MAX_HELLO_VERIFY_REQUESTS) { this.conn.fail(AlertDescription.unexpected_message); return; }
+    if (++this.helloVerifyRequests > MAX_HELLO_VERIFY_REQUESTS) {
+      this.conn.fail(AlertDescription.unexpected_message);
+      return;
+    }
     this.cookie = hvr.cookie.slice();
     this.conn.transcript = [];
     this.sendClientHello();
@@ -96,15 +116,27 @@ export class ClientHandshake extends HandshakeBase {
   private onServerHello(m: HandshakeMessage): void {
     const sh = decodeServerHello(m.body);
     this.conn.transcribe(m);
-    if (sh.serverVersion !== DTLS_1_2) { this.conn.fail(AlertDescription.protocol_version); return; }
+    if (sh.serverVersion !== DTLS_1_2) {
+      this.conn.fail(AlertDescription.protocol_version);
+      return;
+    }
     const suite = suiteById(sh.cipherSuite);
-    if (!suite || !this.suites.includes(sh.cipherSuite) || sh.compressionMethod !== 0) { this.conn.fail(AlertDescription.illegal_parameter); return; }
+    if (!suite || !this.suites.includes(sh.cipherSuite) || sh.compressionMethod !== 0) {
+      this.conn.fail(AlertDescription.illegal_parameter);
+      return;
+    }
     const reneg = findExtension(sh.extensions, ExtensionType.renegotiation_info);
-    if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) {
+      this.conn.fail(AlertDescription.handshake_failure);
+      return;
+    }
     for (const e of sh.extensions) {
       // A server may only answer extensions we offered (RFC 5246 §7.4.1.4).
-      if (e.type !== ExtensionType.extended_master_secret && e.type !== ExtensionType.renegotiation_info
-        && !(e.type === ExtensionType.connection_id && this.cid !== null)) {
+      if (
+        e.type !== ExtensionType.extended_master_secret &&
+        e.type !== ExtensionType.renegotiation_info &&
+        !(e.type === ExtensionType.connection_id && this.cid !== null)
+      ) {
         this.conn.fail(AlertDescription.unsupported_extension);
         return;
       }
@@ -126,7 +158,10 @@ export class ClientHandshake extends HandshakeBase {
     this.sessionId = sh.sessionId.slice();
     this.extendedMaster = findExtension(sh.extensions, ExtensionType.extended_master_secret) !== undefined;
     // RFC 7627 §5.2: a client that requires it aborts with handshake_failure when the server does not use it.
-    if (!this.extendedMaster && this.requireExtendedMasterSecret) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    if (!this.extendedMaster && this.requireExtendedMasterSecret) {
+      this.conn.fail(AlertDescription.handshake_failure);
+      return;
+    }
     const r = this.resume;
     if (r && r.sessionId.length > 0 && bytesEqual(sh.sessionId, r.sessionId)) {
       // Resumption: same suite, and the extended master secret as the session had it (RFC 7627 §5.3).
@@ -150,7 +185,10 @@ export class ClientHandshake extends HandshakeBase {
     decodeEmpty(m.body);
     this.conn.transcribe(m);
     const creds = this.credentials(this.hint);
-    if (!creds) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    if (!creds) {
+      this.conn.fail(AlertDescription.handshake_failure);
+      return;
+    }
     this.identity = creds.identity.slice();
     this.conn.beginFlight();
     this.conn.queueHandshake(HandshakeType.client_key_exchange, encodePskVector(this.identity));

@@ -27,7 +27,10 @@ export function decodeConnectionIdExtension(data: Uint8Array): Uint8Array {
  * flight would leave no room. A peer that asks for a longer one is declined (server) or refused (client).
  */
 export function maxCidLengthFor(mtu: number): number {
-  return Math.min(MAX_CID_LENGTH, mtu - (RECORD_HEADER_LENGTH + 1 + MAX_PROTECTION_OVERHEAD + HANDSHAKE_HEADER_LENGTH + VERIFY_DATA_LENGTH));
+  return Math.min(
+    MAX_CID_LENGTH,
+    mtu - (RECORD_HEADER_LENGTH + 1 + MAX_PROTECTION_OVERHEAD + HANDSHAKE_HEADER_LENGTH + VERIFY_DATA_LENGTH),
+  );
 }
 
 /** DTLSInnerPlaintext: content, then the real ContentType; we add no zero padding (§4 makes it optional). */
@@ -63,7 +66,9 @@ export class CidTable<T> {
     if (!Number.isInteger(length) || length < 0 || length > MAX_CID_LENGTH) throw new RangeError(`dtls: connection ID length ${length}`);
   }
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** A fresh random CID unique in the table, bound to `owner`; an empty CID when length is 0; null if none was found. */
   issue(random: Random, owner: T): Uint8Array | null {
@@ -78,7 +83,9 @@ export class CidTable<T> {
     return null;
   }
 
-  find(cid: Uint8Array): T | undefined { return this.entries.get(toHex(cid)); }
+  find(cid: Uint8Array): T | undefined {
+    return this.entries.get(toHex(cid));
+  }
 
   /** Binds a CID issued before (a session kept across a deep sleep); false when it has another length or is taken. */
   claim(cid: Uint8Array, owner: T): boolean {

@@ -17,8 +17,15 @@ import type { DtlsStats } from './stats';
 import type { RecordProtection, SuiteDefinition } from './cipher-suite';
 import type { ResumableSession } from './session-cache';
 import {
-  AlertDescription, AlertLevel, ContentType, DTLS_1_2, HANDSHAKE_HEADER_LENGTH, HandshakeType, MAX_PLAINTEXT_LENGTH,
-  MAX_SEQUENCE_NUMBER, RECORD_HEADER_LENGTH,
+  AlertDescription,
+  AlertLevel,
+  ContentType,
+  DTLS_1_2,
+  HANDSHAKE_HEADER_LENGTH,
+  HandshakeType,
+  MAX_PLAINTEXT_LENGTH,
+  MAX_SEQUENCE_NUMBER,
+  RECORD_HEADER_LENGTH,
 } from './constants';
 import { concat } from './bytes';
 import { encodeRecord, type DtlsRecord } from './record';
@@ -37,7 +44,8 @@ export interface RetransmitPolicy {
 /** How an association ended. */
 export interface SessionEnd {
   /** `abandoned`: dropped without a word, the device deep-sleeps or loses power (DtlsTransport.abandon). */
-  reason: 'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted' | 'abandoned';
+  reason:
+    'timeout' | 'peer_alert' | 'local_alert' | 'close_notify' | 'local_close' | 'replaced' | 'evicted' | 'sequence_exhausted' | 'abandoned';
   /** AlertDescription received or sent, for the alert reasons. */
   alert?: number;
   /** True when it ended before the handshake completed. */
@@ -98,7 +106,10 @@ interface FlightEntry {
 }
 
 /** Where a datagram came from. */
-export interface PeerAddress { address: string; port: number }
+export interface PeerAddress {
+  address: string;
+  port: number;
+}
 
 /**
  * An established client session as a deep sleep keeps it (the device's retained memory, lwm2m/queue-mode/sleep-state.ts):
@@ -205,8 +216,15 @@ export class Connection {
    */
   private sendBudget: number | null = null;
 
-  constructor(readonly host: ConnectionHost, public address: string, public port: number, readonly role: 'client' | 'server',
-              firstReceiveSeq = 0, firstSendSeq = 0, firstWriteSequenceNumber = 0) {
+  constructor(
+    readonly host: ConnectionHost,
+    public address: string,
+    public port: number,
+    readonly role: 'client' | 'server',
+    firstReceiveSeq = 0,
+    firstSendSeq = 0,
+    firstWriteSequenceNumber = 0,
+  ) {
     this.reassembler = new HandshakeReassembler(firstReceiveSeq, REASSEMBLY_LIMITS[role]);
     this.nextSendSeq = firstSendSeq;
     this.writeSeq[0] = firstWriteSequenceNumber;
@@ -214,7 +232,9 @@ export class Connection {
     this.lastActivity = host.timers.now();
   }
 
-  private get policy(): RetransmitPolicy { return this.role === 'server' ? this.host.serverRetransmit : this.host.retransmit; }
+  private get policy(): RetransmitPolicy {
+    return this.role === 'server' ? this.host.serverRetransmit : this.host.retransmit;
+  }
 
   // ---- driven by the handshake role ----
 
@@ -223,7 +243,9 @@ export class Connection {
     this.transcript.push(encodeHandshakeFragment(m.msgType, m.messageSeq, m.body));
   }
 
-  transcriptHash(): Uint8Array { return this.host.crypto.sha256(...this.transcript); }
+  transcriptHash(): Uint8Array {
+    return this.host.crypto.sha256(...this.transcript);
+  }
 
   /** Starts a new outgoing flight: the previous one is acknowledged by the peer's reply (§4.2.4). */
   beginFlight(): void {
@@ -270,13 +292,24 @@ export class Connection {
   keep(): KeptSession | null {
     if (!this.isEstablished || this.ended || this.keyBlock === null) return null;
     return {
-      cipherSuite: this.cipherSuite, keyBlock: this.keyBlock.slice(), writeSequenceNumber: this.writeSeq[1],
-      readWindow: this.replay[1].save(), readCid: this.readCid?.slice() ?? null, writeCid: this.writeCid?.slice() ?? null,
+      cipherSuite: this.cipherSuite,
+      keyBlock: this.keyBlock.slice(),
+      writeSequenceNumber: this.writeSeq[1],
+      readWindow: this.replay[1].save(),
+      readCid: this.readCid?.slice() ?? null,
+      writeCid: this.writeCid?.slice() ?? null,
     };
   }
 
   /** A client association established from what keep() gave before a deep sleep: it sends and reads epoch 1 at once. */
-  static resumeKept(host: ConnectionHost, address: string, port: number, k: KeptSession, suite: SuiteDefinition, identity: Uint8Array): Connection | null {
+  static resumeKept(
+    host: ConnectionHost,
+    address: string,
+    port: number,
+    k: KeptSession,
+    suite: SuiteDefinition,
+    identity: Uint8Array,
+  ): Connection | null {
     const c = new Connection(host, address, port, 'client');
     if (!c.replay[1].load(k.readWindow) || k.keyBlock.length !== suite.keyBlockLength) return null;
     c.setPendingKeys(suite, k.keyBlock.slice());
@@ -291,7 +324,9 @@ export class Connection {
     return c;
   }
 
-  activateRead(): void { this.readEpoch = 1; }
+  activateRead(): void {
+    this.readEpoch = 1;
+  }
 
   /**
    * Sends the flight; a flight that expects an answer is retransmitted on the timer, the last flight only when the peer
@@ -320,7 +355,10 @@ export class Connection {
     this.isEstablished = true;
     this.identity = s.identity;
     this.cipherSuite = s.cipherSuite;
-    if (this.timer !== null) { this.cancelTimer(); this.flight = []; }
+    if (this.timer !== null) {
+      this.cancelTimer();
+      this.flight = [];
+    }
     this.transcript = [];
     this.reassembler.clear();
     this.host.established(this, s);
@@ -341,8 +379,14 @@ export class Connection {
 
   /** Application data: sent now when established, queued (bounded) while the handshake runs. */
   send(data: Uint8Array): void {
-    if (this.ended) { this.host.stats.sendDrops++; return; }
-    if (this.isEstablished) { this.sendApplicationData(data); return; }
+    if (this.ended) {
+      this.host.stats.sendDrops++;
+      return;
+    }
+    if (this.isEstablished) {
+      this.sendApplicationData(data);
+      return;
+    }
     if (this.queue.length >= this.host.maxQueuedDatagrams || this.queuedBytes + data.length > this.host.maxQueuedBytes) {
       this.host.stats.sendDrops++;
       return;
@@ -367,7 +411,10 @@ export class Connection {
   receiveRecord(rec: DtlsRecord, from: PeerAddress | null = null): void {
     if (this.ended) return;
     const s = this.host.stats;
-    if (rec.epoch > 1) { s.badEpoch++; return; }
+    if (rec.epoch > 1) {
+      s.badEpoch++;
+      return;
+    }
     if (rec.epoch > this.readEpoch) {
       // Kept only while the peer's ChangeCipherSpec is due: earlier, it is a late record of a previous session.
       if (this.futureRecord === null && this.handshake?.awaitingChangeCipherSpec && rec.fragment.length <= MAX_EARLY_RECORD_LENGTH) {
@@ -377,13 +424,22 @@ export class Connection {
       return;
     }
     // After the peer's ChangeCipherSpec only its retransmitted handshake messages may still come in epoch 0.
-    if (rec.epoch < this.readEpoch && rec.type !== ContentType.handshake) { s.badEpoch++; return; }
+    if (rec.epoch < this.readEpoch && rec.type !== ContentType.handshake) {
+      s.badEpoch++;
+      return;
+    }
     // RFC 9146 §3: once protected, a direction with a CID uses tls12_cid records only, one without never does.
     const withCid = rec.cid !== null;
-    if (rec.epoch === 1 && withCid !== (this.readCid !== null)) { s.unexpected++; return; }
+    if (rec.epoch === 1 && withCid !== (this.readCid !== null)) {
+      s.unexpected++;
+      return;
+    }
     const sameAddress = from === null || (from.address === this.address && from.port === this.port);
     const window = this.replay[rec.epoch];
-    if (!window.check(rec.sequenceNumber)) { s.replayed++; return; }
+    if (!window.check(rec.sequenceNumber)) {
+      s.replayed++;
+      return;
+    }
     let plaintext = rec.fragment;
     let type = rec.type;
     if (rec.epoch === 1) {
@@ -393,13 +449,17 @@ export class Connection {
         // Silently dropped (RFC 6347 §4.1.2.7), except a handshake record in place of the peer's Finished: then our keys differ from
         // the peer's, which with PSK means the keys do not match; a fatal bad_record_mac ends it (§4.1.2.7 allows it). A CID
         // record hides its type: from the peer's address, it is taken for that Finished; from elsewhere, anyone could have sent it.
-        if ((withCid ? sameAddress : rec.type === ContentType.handshake) && this.handshake?.awaitingFinished) this.fail(AlertDescription.bad_record_mac);
+        if ((withCid ? sameAddress : rec.type === ContentType.handshake) && this.handshake?.awaitingFinished)
+          this.fail(AlertDescription.bad_record_mac);
         return;
       }
       plaintext = opened;
       if (withCid) {
         const inner = decodeInnerPlaintext(opened);
-        if (inner === null) { s.unexpected++; return; }
+        if (inner === null) {
+          s.unexpected++;
+          return;
+        }
         type = inner.type;
         plaintext = inner.content;
       }
@@ -415,10 +475,18 @@ export class Connection {
       if (from !== null) this.followPeer(from, sameAddress, newest);
     }
     switch (type) {
-      case ContentType.handshake: this.receiveHandshake(rec.epoch, plaintext); break;
-      case ContentType.change_cipher_spec: this.receiveChangeCipherSpec(plaintext); break;
-      case ContentType.alert: this.receiveAlert(plaintext); break;
-      default: this.receiveApplicationData(rec.epoch, plaintext); break;
+      case ContentType.handshake:
+        this.receiveHandshake(rec.epoch, plaintext);
+        break;
+      case ContentType.change_cipher_spec:
+        this.receiveChangeCipherSpec(plaintext);
+        break;
+      case ContentType.alert:
+        this.receiveAlert(plaintext);
+        break;
+      default:
+        this.receiveApplicationData(rec.epoch, plaintext);
+        break;
     }
   }
 
@@ -432,9 +500,13 @@ export class Connection {
   }
 
   /** What the peer's unauthenticated records make us hold: partial handshake messages and one early record (≤ 2 KiB, reassembly.ts). */
-  get handshakeBufferBytes(): number { return this.reassembler.bufferedBytes + (this.futureRecord?.fragment.length ?? 0); }
+  get handshakeBufferBytes(): number {
+    return this.reassembler.bufferedBytes + (this.futureRecord?.fragment.length ?? 0);
+  }
 
-  get pendingBytes(): number { return this.handshakeBufferBytes + this.queuedBytes; }
+  get pendingBytes(): number {
+    return this.handshakeBufferBytes + this.queuedBytes;
+  }
 
   // ---- internals ----
 
@@ -456,7 +528,10 @@ export class Connection {
   /** Every datagram of this association leaves here: to an address being proved, only within its budget. */
   private emit(bytes: Uint8Array): void {
     if (this.sendBudget !== null) {
-      if (bytes.length > this.sendBudget) { this.host.stats.amplificationDrops++; return; }
+      if (bytes.length > this.sendBudget) {
+        this.host.stats.amplificationDrops++;
+        return;
+      }
       this.sendBudget -= bytes.length;
     }
     this.host.sendDatagram(this, bytes);
@@ -465,16 +540,27 @@ export class Connection {
   private receiveHandshake(epoch: number, plaintext: Uint8Array): void {
     const s = this.host.stats;
     let fragments;
-    try { fragments = parseHandshakeFragments(plaintext); } catch { s.unexpected++; return; }
+    try {
+      fragments = parseHandshakeFragments(plaintext);
+    } catch {
+      s.unexpected++;
+      return;
+    }
     for (const f of fragments) {
       if (this.isEstablished && f.msgType === (this.role === 'client' ? HandshakeType.hello_request : HandshakeType.client_hello)) {
         this.refuseRenegotiation(epoch);
         continue;
       }
       // Finished is the one handshake message of epoch 1; anything else there, or a Finished in clear, is not ours.
-      if ((f.msgType === HandshakeType.finished) !== (epoch === 1)) { s.unexpected++; continue; }
+      if ((f.msgType === HandshakeType.finished) !== (epoch === 1)) {
+        s.unexpected++;
+        continue;
+      }
       const isNew = f.messageSeq >= this.reassembler.nextSeq;
-      if (isNew && (this.handshake === null || epoch < this.readEpoch)) { s.unexpected++; continue; }
+      if (isNew && (this.handshake === null || epoch < this.readEpoch)) {
+        s.unexpected++;
+        continue;
+      }
       const r = this.reassembler.add(f);
       if (r === 'old') {
         if (f.messageSeq === this.peerFlightEndSeq && f.fragmentOffset === 0 && this.flight.length > 0) this.resendFlight(epoch);
@@ -492,7 +578,10 @@ export class Connection {
    */
   private refuseRenegotiation(epoch: number): void {
     const serial = this.host.inbound.serial;
-    if (epoch !== 1 || this.refusedFor === serial) { this.host.stats.unexpected++; return; }
+    if (epoch !== 1 || this.refusedFor === serial) {
+      this.host.stats.unexpected++;
+      return;
+    }
     this.refusedFor = serial;
     this.sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
   }
@@ -505,11 +594,13 @@ export class Connection {
   private resendFlight(epoch: number): void {
     const s = this.host.stats;
     const inbound = this.host.inbound;
-    if (this.timer === null && epoch !== 1) { s.unexpected++; return; }
+    if (this.timer === null && epoch !== 1) {
+      s.unexpected++;
+      return;
+    }
     if (this.resentFor === inbound.serial) return;
     this.resentFor = inbound.serial;
-    if (this.host.timers.now() - this.flightSentAt < this.policy.initialMs / 2
-      || this.flightBytes > MAX_RESEND_FACTOR * inbound.bytes) {
+    if (this.host.timers.now() - this.flightSentAt < this.policy.initialMs / 2 || this.flightBytes > MAX_RESEND_FACTOR * inbound.bytes) {
       s.resendsWithheld++;
       return;
     }
@@ -524,7 +615,10 @@ export class Connection {
   }
 
   private receiveAlert(plaintext: Uint8Array): void {
-    if (plaintext.length !== 2) { this.host.stats.unexpected++; return; }
+    if (plaintext.length !== 2) {
+      this.host.stats.unexpected++;
+      return;
+    }
     this.host.stats.alertsReceived++;
     const [level, description] = plaintext;
     if (description === AlertDescription.close_notify) {
@@ -538,7 +632,10 @@ export class Connection {
   }
 
   private receiveApplicationData(epoch: number, plaintext: Uint8Array): void {
-    if (!this.isEstablished || epoch !== 1) { this.host.stats.unexpected++; return; }
+    if (!this.isEstablished || epoch !== 1) {
+      this.host.stats.unexpected++;
+      return;
+    }
     // The peer is past its Finished: our last flight will not be asked for again.
     if (this.timer === null) this.flight = [];
     this.host.deliver(this, plaintext);
@@ -546,7 +643,10 @@ export class Connection {
 
   private sendApplicationData(data: Uint8Array): void {
     // With a CID the real type byte shares the 2^14 (RFC 9146 §4).
-    if (data.length > MAX_PLAINTEXT_LENGTH - (this.writeCid ? 1 : 0)) { this.host.stats.sendDrops++; return; }
+    if (data.length > MAX_PLAINTEXT_LENGTH - (this.writeCid ? 1 : 0)) {
+      this.host.stats.sendDrops++;
+      return;
+    }
     const record = this.protect(ContentType.application_data, 1, data);
     if (record) this.emit(record);
   }
@@ -602,13 +702,20 @@ export class Connection {
     };
     for (const e of this.flight) {
       if (this.ended) return;
-      if (e.msgType === CCS) { push(this.protect(ContentType.change_cipher_spec, e.epoch, e.body)); continue; }
+      if (e.msgType === CCS) {
+        push(this.protect(ContentType.change_cipher_spec, e.epoch, e.body));
+        continue;
+      }
       const p = this.writeProtection[e.epoch];
-      const overhead = RECORD_HEADER_LENGTH + HANDSHAKE_HEADER_LENGTH + (p ? p.overhead + (this.writeCid ? this.writeCid.length + 1 : 0) : 0);
+      const overhead =
+        RECORD_HEADER_LENGTH + HANDSHAKE_HEADER_LENGTH + (p ? p.overhead + (this.writeCid ? this.writeCid.length + 1 : 0) : 0);
       let offset = 0;
       do {
         let room = mtu - size - overhead;
-        if (room < e.body.length - offset && room < MIN_FRAGMENT) { flush(); room = mtu - overhead; }
+        if (room < e.body.length - offset && room < MIN_FRAGMENT) {
+          flush();
+          room = mtu - overhead;
+        }
         const n = Math.min(e.body.length - offset, room);
         push(this.protect(ContentType.handshake, e.epoch, encodeHandshakeFragment(e.msgType, e.messageSeq, e.body, offset, n)));
         offset += n;
@@ -616,7 +723,10 @@ export class Connection {
     }
     for (const d of carried ?? []) {
       if (this.ended) return;
-      if (d.length > MAX_PLAINTEXT_LENGTH - (this.writeCid ? 1 : 0)) { this.host.stats.sendDrops++; continue; }
+      if (d.length > MAX_PLAINTEXT_LENGTH - (this.writeCid ? 1 : 0)) {
+        this.host.stats.sendDrops++;
+        continue;
+      }
       push(this.protect(ContentType.application_data, 1, d));
     }
     flush();
@@ -628,7 +738,10 @@ export class Connection {
   }
 
   private cancelTimer(): void {
-    if (this.timer !== null) { this.host.timers.clearTimeout(this.timer); this.timer = null; }
+    if (this.timer !== null) {
+      this.host.timers.clearTimeout(this.timer);
+      this.timer = null;
+    }
   }
 
   /** RFC 6347 §4.2.4.1: on expiry, double the timer (up to its cap) and send the flight again; give up after the bound. */
@@ -636,7 +749,11 @@ export class Connection {
     this.timer = null;
     if (this.ended) return;
     if (this.retransmits >= this.policy.maxRetransmits) {
-      this.end({ reason: 'timeout', duringHandshake: !this.isEstablished, finishedUnanswered: this.handshake?.awaitingChangeCipherSpec === true });
+      this.end({
+        reason: 'timeout',
+        duringHandshake: !this.isEstablished,
+        finishedUnanswered: this.handshake?.awaitingChangeCipherSpec === true,
+      });
       return;
     }
     this.retransmits++;

@@ -60,8 +60,8 @@ export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 /** ExtensionType values we act on; others are parsed and ignored (RFC 5246 §7.4.1.4). */
 export const ExtensionType = deepFreeze({
   extended_master_secret: 0x0017, // RFC 7627; RFC 7925 §16 requires it
-  renegotiation_info: 0xff01,     // RFC 5746
-  connection_id: 54,              // RFC 9146 §3 (53 was the drafts' codepoint; not spoken)
+  renegotiation_info: 0xff01, // RFC 5746
+  connection_id: 54, // RFC 9146 §3 (53 was the drafts' codepoint; not spoken)
 });
 
 /** A CID is opaque cid<0..2^8-1> (RFC 9146 §3). */

@@ -23,8 +23,12 @@ export class CookieJar {
   private previous: Uint8Array | null = null;
   private since: number;
 
-  constructor(private readonly crypto: DtlsCrypto, private readonly random: Random,
-    private readonly timers: Pick<Timers, 'now'>, private readonly lifetimeMs = DEFAULT_COOKIE_SECRET_LIFETIME_MS) {
+  constructor(
+    private readonly crypto: DtlsCrypto,
+    private readonly random: Random,
+    private readonly timers: Pick<Timers, 'now'>,
+    private readonly lifetimeMs = DEFAULT_COOKIE_SECRET_LIFETIME_MS,
+  ) {
     this.secret = random.bytes(SECRET_LENGTH);
     this.since = timers.now();
   }
@@ -52,8 +56,7 @@ export class CookieJar {
   }
 
   private mac(secret: Uint8Array, address: string, port: number, ch: ClientHello): Uint8Array {
-    const w = new Writer(96).vector(1, utf8Encode(address)).u16(port).u16(ch.clientVersion).bytes(ch.random)
-      .vector(1, ch.sessionId);
+    const w = new Writer(96).vector(1, utf8Encode(address)).u16(port).u16(ch.clientVersion).bytes(ch.random).vector(1, ch.sessionId);
     w.u16(ch.cipherSuites.length);
     for (const s of ch.cipherSuites) w.u16(s);
     w.vector(1, ch.compressionMethods);

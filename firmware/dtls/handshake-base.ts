@@ -26,10 +26,17 @@ export abstract class HandshakeBase implements HandshakeRole {
   protected pskCheck: Uint8Array = new Uint8Array(0);
   protected createdAt = 0;
 
-  constructor(protected readonly conn: Connection, private readonly isClient: boolean) {}
+  constructor(
+    protected readonly conn: Connection,
+    private readonly isClient: boolean,
+  ) {}
 
-  get awaitingChangeCipherSpec(): boolean { return this.state === 'wait_change_cipher_spec'; }
-  get awaitingFinished(): boolean { return this.state === 'wait_finished'; }
+  get awaitingChangeCipherSpec(): boolean {
+    return this.state === 'wait_change_cipher_spec';
+  }
+  get awaitingFinished(): boolean {
+    return this.state === 'wait_finished';
+  }
 
   handle(m: HandshakeMessage): void {
     try {
@@ -65,18 +72,27 @@ export abstract class HandshakeBase implements HandshakeRole {
 
   protected installKeys(): void {
     const suite = this.suite!;
-    this.conn.setPendingKeys(suite, keyBlock(this.conn.host.crypto, this.master!, this.clientRandom, this.serverRandom, suite.keyBlockLength));
+    this.conn.setPendingKeys(
+      suite,
+      keyBlock(this.conn.host.crypto, this.master!, this.clientRandom, this.serverRandom, suite.keyBlockLength),
+    );
   }
 
   protected queueFinished(): void {
     this.conn.queueChangeCipherSpec();
-    this.conn.queueHandshake(HandshakeType.finished, verifyData(this.conn.host.crypto, this.master!, this.isClient, this.conn.transcriptHash()));
+    this.conn.queueHandshake(
+      HandshakeType.finished,
+      verifyData(this.conn.host.crypto, this.master!, this.isClient, this.conn.transcriptHash()),
+    );
   }
 
   /** The peer's Finished: verified, then our own if ours is the last flight (client when resuming, server otherwise), then established. */
   private onFinished(m: HandshakeMessage): void {
     const expected = verifyData(this.conn.host.crypto, this.master!, !this.isClient, this.conn.transcriptHash());
-    if (!constantTimeEqual(expected, decodeFinished(m.body))) { this.conn.fail(AlertDescription.decrypt_error); return; }
+    if (!constantTimeEqual(expected, decodeFinished(m.body))) {
+      this.conn.fail(AlertDescription.decrypt_error);
+      return;
+    }
     this.conn.transcribe(m);
     if (this.isClient === this.resumed) {
       // Ours is the last flight: resent only when the peer repeats its own (RFC 6347 §4.2.4). A client (resuming) has
@@ -90,12 +106,18 @@ export abstract class HandshakeBase implements HandshakeRole {
       identity: this.identity,
       cipherSuite: suite.id,
       resumed: this.resumed,
-      session: this.sessionId.length > 0
-        ? {
-          sessionId: this.sessionId, masterSecret: this.master!, cipherSuite: suite.id, extendedMasterSecret: this.extendedMaster,
-          identity: this.identity, pskCheck: this.pskCheck, createdAt: this.createdAt,
-        }
-        : null,
+      session:
+        this.sessionId.length > 0
+          ? {
+              sessionId: this.sessionId,
+              masterSecret: this.master!,
+              cipherSuite: suite.id,
+              extendedMasterSecret: this.extendedMaster,
+              identity: this.identity,
+              pskCheck: this.pskCheck,
+              createdAt: this.createdAt,
+            }
+          : null,
     });
   }
 }

@@ -34,18 +34,34 @@ export function parseHandshakeFragments(plaintext: Uint8Array): HandshakeFragmen
 }
 
 /** Header + fragment of `body[offset, offset+count)`. With the whole body, this is also the form hashed into the transcript (§4.2.6). */
-export function encodeHandshakeFragment(msgType: number, messageSeq: number, body: Uint8Array, offset = 0, count = body.length): Uint8Array {
+export function encodeHandshakeFragment(
+  msgType: number,
+  messageSeq: number,
+  body: Uint8Array,
+  offset = 0,
+  count = body.length,
+): Uint8Array {
   const out = new Uint8Array(HANDSHAKE_HEADER_LENGTH + count);
   out[0] = msgType;
-  out[1] = body.length >>> 16; out[2] = (body.length >>> 8) & 0xff; out[3] = body.length & 0xff;
-  out[4] = messageSeq >>> 8; out[5] = messageSeq & 0xff;
-  out[6] = offset >>> 16; out[7] = (offset >>> 8) & 0xff; out[8] = offset & 0xff;
-  out[9] = count >>> 16; out[10] = (count >>> 8) & 0xff; out[11] = count & 0xff;
+  out[1] = body.length >>> 16;
+  out[2] = (body.length >>> 8) & 0xff;
+  out[3] = body.length & 0xff;
+  out[4] = messageSeq >>> 8;
+  out[5] = messageSeq & 0xff;
+  out[6] = offset >>> 16;
+  out[7] = (offset >>> 8) & 0xff;
+  out[8] = offset & 0xff;
+  out[9] = count >>> 16;
+  out[10] = (count >>> 8) & 0xff;
+  out[11] = count & 0xff;
   out.set(body.subarray(offset, offset + count), HANDSHAKE_HEADER_LENGTH);
   return out;
 }
 
-export interface Extension { type: number; data: Uint8Array }
+export interface Extension {
+  type: number;
+  data: Uint8Array;
+}
 
 /**
  * Most extensions a hello may carry. A ClientHello is decoded before its cookie is checked, so this bounds what a

@@ -15,7 +15,10 @@ import { DtlsTransport, type KeptDtls, type RetransmitPolicy } from './transport
 import { bytesEqual } from './bytes';
 import { toHex } from '../util/hex';
 
-export interface PskCredentials { identity: Uint8Array; key: Uint8Array }
+export interface PskCredentials {
+  identity: Uint8Array;
+  key: Uint8Array;
+}
 
 export interface DtlsMuxOptions {
   /** The socket (UDP). The mux takes its onReceive; close() closes it. */
@@ -39,7 +42,9 @@ export interface DtlsMuxOptions {
 /** A Bootstrap-Server and a few LwM2M Servers. */
 export const DEFAULT_MAX_SECURED_PEERS = 4;
 
-function key(address: string, port: number): string { return `${address}/${port}`; }
+function key(address: string, port: number): string {
+  return `${address}/${port}`;
+}
 
 export class DtlsMux implements DatagramTransport {
   onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
@@ -60,11 +65,21 @@ export class DtlsMux implements DatagramTransport {
     const below = this.below;
     this.inner = { onReceive: null, send: (d, a, p) => below.send(d, a, p), close: () => {} };
     this.dtls = new DtlsTransport({
-      transport: this.inner, crypto: o.crypto, timers: o.timers, random: o.random, log: o.log,
-      mtu: o.mtu, retransmit: o.retransmit, maxSessions: this.maxPeers, maxHandshakes: this.maxPeers,
+      transport: this.inner,
+      crypto: o.crypto,
+      timers: o.timers,
+      random: o.random,
+      log: o.log,
+      mtu: o.mtu,
+      retransmit: o.retransmit,
+      maxSessions: this.maxPeers,
+      maxHandshakes: this.maxPeers,
       client: {
-        psk: (peer) => this.secured.get(key(peer.address, peer.port)) ?? null, resumableSessions: this.maxPeers,
-        connectionId: o.connectionId, connectionIdLength: o.connectionIdLength, requireExtendedMasterSecret: o.requireExtendedMasterSecret,
+        psk: (peer) => this.secured.get(key(peer.address, peer.port)) ?? null,
+        resumableSessions: this.maxPeers,
+        connectionId: o.connectionId,
+        connectionIdLength: o.connectionIdLength,
+        requireExtendedMasterSecret: o.requireExtendedMasterSecret,
       },
     });
     this.dtls.onReceive = (d, a, p) => this.onReceive?.(d, a, p);
@@ -109,11 +124,16 @@ export class DtlsMux implements DatagramTransport {
   retain(peers: ReadonlyArray<{ address: string; port: number }>): void {
     const keep = new Set(peers.map((p) => key(p.address, p.port)));
     for (const k of [...this.secured.keys()]) {
-      if (!keep.has(k)) { const [a, p] = splitKey(k); this.release(a, p); }
+      if (!keep.has(k)) {
+        const [a, p] = splitKey(k);
+        this.release(a, p);
+      }
     }
   }
 
-  isSecured(address: string, port: number): boolean { return this.secured.has(key(address, port)); }
+  isSecured(address: string, port: number): boolean {
+    return this.secured.has(key(address, port));
+  }
 
   /** Ends a secured peer's session with close_notify; the session stays resumable (abbreviated handshake next time). */
   closeSession(address: string, port: number): void {
@@ -200,10 +220,16 @@ export function pskIdentityTag(identity: Uint8Array): string {
  * A DtlsTransport as the CoAP stack's IdentifyingTransport: each request's
  * Peer names the PSK identity of the session it came over (pskIdentityTag).
  */
-export function identifyingDtls(dtls: DtlsTransport): DatagramTransport & { identityOf(address: string, port: number): string | undefined } {
+export function identifyingDtls(
+  dtls: DtlsTransport,
+): DatagramTransport & { identityOf(address: string, port: number): string | undefined } {
   return {
-    get onReceive() { return dtls.onReceive; },
-    set onReceive(f) { dtls.onReceive = f; },
+    get onReceive() {
+      return dtls.onReceive;
+    },
+    set onReceive(f) {
+      dtls.onReceive = f;
+    },
     send: (d, a, p) => dtls.send(d, a, p),
     close: () => dtls.close(),
     identityOf(address, port) {

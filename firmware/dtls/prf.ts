@@ -13,7 +13,14 @@ const LABEL_CLIENT_FINISHED = utf8Encode('client finished');
 const LABEL_SERVER_FINISHED = utf8Encode('server finished');
 
 /** P_SHA256(secret, label + seed) truncated to `length` bytes (RFC 5246 §5). */
-export function prf(crypto: DtlsCrypto, secret: Uint8Array, label: Uint8Array, seed: Uint8Array, length: number, seed2?: Uint8Array): Uint8Array {
+export function prf(
+  crypto: DtlsCrypto,
+  secret: Uint8Array,
+  label: Uint8Array,
+  seed: Uint8Array,
+  length: number,
+  seed2?: Uint8Array,
+): Uint8Array {
   const out = new Uint8Array(length);
   const tail = seed2 ?? new Uint8Array(0);
   // A(1) = HMAC(secret, label + seed); output block i = HMAC(secret, A(i) + label + seed).
@@ -32,8 +39,10 @@ export function prf(crypto: DtlsCrypto, secret: Uint8Array, label: Uint8Array, s
 export function pskPremasterSecret(psk: Uint8Array): Uint8Array {
   const n = psk.length;
   const out = new Uint8Array(4 + 2 * n);
-  out[0] = n >>> 8; out[1] = n & 0xff;
-  out[2 + n] = n >>> 8; out[3 + n] = n & 0xff;
+  out[0] = n >>> 8;
+  out[1] = n & 0xff;
+  out[2 + n] = n >>> 8;
+  out[3 + n] = n & 0xff;
   out.set(psk, 4 + n);
   return out;
 }
@@ -49,7 +58,13 @@ export function extendedMasterSecret(crypto: DtlsCrypto, premaster: Uint8Array, 
 }
 
 /** key_block = PRF(master_secret, "key expansion", server_random + client_random) (RFC 5246 §6.3). */
-export function keyBlock(crypto: DtlsCrypto, master: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array, length: number): Uint8Array {
+export function keyBlock(
+  crypto: DtlsCrypto,
+  master: Uint8Array,
+  clientRandom: Uint8Array,
+  serverRandom: Uint8Array,
+  length: number,
+): Uint8Array {
   return prf(crypto, master, LABEL_KEY_EXPANSION, serverRandom, length, clientRandom);
 }
 

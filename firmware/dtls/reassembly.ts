@@ -29,7 +29,11 @@ export const REASSEMBLY_LIMITS: Readonly<Record<'client' | 'server', ReassemblyL
   server: Object.freeze({ maxMessageLength: 2 + 512, maxBytes: 1792 }),
 });
 
-export interface HandshakeMessage { msgType: number; messageSeq: number; body: Uint8Array }
+export interface HandshakeMessage {
+  msgType: number;
+  messageSeq: number;
+  body: Uint8Array;
+}
 
 interface Partial {
   msgType: number;
@@ -47,7 +51,12 @@ export class HandshakeReassembler {
   private readonly pending = new Map<number, Partial>();
   private held = 0;
 
-  constructor(firstSeq = 0, private readonly limits: ReassemblyLimits = REASSEMBLY_LIMITS.client) { this.nextSeq = firstSeq; }
+  constructor(
+    firstSeq = 0,
+    private readonly limits: ReassemblyLimits = REASSEMBLY_LIMITS.client,
+  ) {
+    this.nextSeq = firstSeq;
+  }
 
   /** 'old' for a message already handed out (a retransmission), 'dropped' for one past the bounds or inconsistent. */
   add(f: HandshakeFragment): AddResult {
@@ -84,7 +93,9 @@ export class HandshakeReassembler {
   }
 
   /** Bytes held in partial messages: bodies and bitmaps. */
-  get bufferedBytes(): number { return this.held; }
+  get bufferedBytes(): number {
+    return this.held;
+  }
 
   clear(): void {
     this.pending.clear();
@@ -92,4 +103,6 @@ export class HandshakeReassembler {
   }
 }
 
-function bitmapLength(n: number): number { return (n + 7) >>> 3; }
+function bitmapLength(n: number): number {
+  return (n + 7) >>> 3;
+}

@@ -22,8 +22,9 @@ export interface DtlsRecord {
 export type RecordReject = 'truncated' | 'bad_content_type' | 'bad_version' | 'record_overflow';
 
 function knownType(t: number): boolean {
-  return t === ContentType.change_cipher_spec || t === ContentType.alert
-    || t === ContentType.handshake || t === ContentType.application_data;
+  return (
+    t === ContentType.change_cipher_spec || t === ContentType.alert || t === ContentType.handshake || t === ContentType.application_data
+  );
 }
 
 /**
@@ -67,8 +68,16 @@ export function isDtlsRecordVersion(version: number): boolean {
 }
 
 /** Writes one record header (with `cid` after the sequence_number when given, RFC 9146 §4) + fragment at `out[offset]`; returns the new offset. */
-export function writeRecord(out: Uint8Array, offset: number, type: number, epoch: number, sequenceNumber: number, fragment: Uint8Array,
-                            version = DTLS_1_2, cid: Uint8Array | null = null): number {
+export function writeRecord(
+  out: Uint8Array,
+  offset: number,
+  type: number,
+  epoch: number,
+  sequenceNumber: number,
+  fragment: Uint8Array,
+  version = DTLS_1_2,
+  cid: Uint8Array | null = null,
+): number {
   out[offset] = type;
   out[offset + 1] = version >>> 8;
   out[offset + 2] = version & 0xff;
@@ -76,14 +85,24 @@ export function writeRecord(out: Uint8Array, offset: number, type: number, epoch
   out[offset + 4] = epoch & 0xff;
   writeSequenceNumber(out, offset + 5, sequenceNumber);
   let o = offset + 11;
-  if (cid !== null) { out.set(cid, o); o += cid.length; }
+  if (cid !== null) {
+    out.set(cid, o);
+    o += cid.length;
+  }
   out[o] = fragment.length >>> 8;
   out[o + 1] = fragment.length & 0xff;
   out.set(fragment, o + 2);
   return o + 2 + fragment.length;
 }
 
-export function encodeRecord(type: number, epoch: number, sequenceNumber: number, fragment: Uint8Array, version = DTLS_1_2, cid: Uint8Array | null = null): Uint8Array {
+export function encodeRecord(
+  type: number,
+  epoch: number,
+  sequenceNumber: number,
+  fragment: Uint8Array,
+  version = DTLS_1_2,
+  cid: Uint8Array | null = null,
+): Uint8Array {
   const out = new Uint8Array(RECORD_HEADER_LENGTH + (cid?.length ?? 0) + fragment.length);
   writeRecord(out, 0, type, epoch, sequenceNumber, fragment, version, cid);
   return out;
@@ -108,7 +127,14 @@ export function writeSequenceNumber(out: Uint8Array, offset: number, seq: number
  * With a CID, the RFC 9146 §5.1/§5.3 form instead (then `type` is tls12_cid
  * and `length` that of the DTLSInnerPlaintext).
  */
-export function additionalData(epoch: number, sequenceNumber: number, type: number, version: number, length: number, cid: Uint8Array | null = null): Uint8Array {
+export function additionalData(
+  epoch: number,
+  sequenceNumber: number,
+  type: number,
+  version: number,
+  length: number,
+  cid: Uint8Array | null = null,
+): Uint8Array {
   if (cid !== null) return cidAdditionalData(epoch, sequenceNumber, version, length, cid);
   const ad = new Uint8Array(13);
   ad[0] = epoch >>> 8;

@@ -20,7 +20,9 @@ export class ReplayWindow {
   }
 
   /** True when `seq` is above every sequence_number marked so far (RFC 9146 §6: only such a record may move the peer's address). */
-  isNewest(seq: number): boolean { return seq > this.top; }
+  isNewest(seq: number): boolean {
+    return seq > this.top;
+  }
 
   /** Record `seq` as received; call only after the record authenticated. */
   mark(seq: number): void {

@@ -9,9 +9,25 @@
 import type { HandshakeMessage } from './reassembly';
 import type { Connection } from './connection';
 import { madeWithKey, type ResumableSession } from './session-cache';
-import { AlertDescription, DTLS_1_2, ExtensionType, HandshakeType, MAX_SESSION_ID_LENGTH, RANDOM_LENGTH, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from './constants';
+import {
+  AlertDescription,
+  DTLS_1_2,
+  ExtensionType,
+  HandshakeType,
+  MAX_SESSION_ID_LENGTH,
+  RANDOM_LENGTH,
+  TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+} from './constants';
 import { suiteById } from './cipher-suite';
-import { decodePskVector, encodePskVector, encodeServerHello, findExtension, offersDtls12, type ClientHello, type Extension } from './handshake-messages';
+import {
+  decodePskVector,
+  encodePskVector,
+  encodeServerHello,
+  findExtension,
+  offersDtls12,
+  type ClientHello,
+  type Extension,
+} from './handshake-messages';
 import { decodeConnectionIdExtension, encodeConnectionIdExtension, maxCidLengthFor } from './connection-id';
 import { DecodeError } from './bytes';
 import { HandshakeBase } from './handshake-base';
@@ -37,7 +53,10 @@ export interface ServerHandshakeOptions {
 const UNKNOWN_IDENTITY_KEY_LENGTH = 16;
 
 export class ServerHandshake extends HandshakeBase {
-  constructor(conn: Connection, private readonly opts: ServerHandshakeOptions) {
+  constructor(
+    conn: Connection,
+    private readonly opts: ServerHandshakeOptions,
+  ) {
     super(conn, false);
     this.state = 'wait_client_key_exchange';
     this.serverRandom = conn.host.random.bytes(RANDOM_LENGTH);
@@ -48,12 +67,24 @@ export class ServerHandshake extends HandshakeBase {
     this.conn.transcribe(m);
     this.clientRandom = ch.random.slice();
     this.conn.clientRandom = this.clientRandom;
-    if (!offersDtls12(ch.clientVersion)) { this.conn.fail(AlertDescription.protocol_version); return; }
-    if (!ch.compressionMethods.includes(0)) { this.conn.fail(AlertDescription.illegal_parameter); return; }
+    if (!offersDtls12(ch.clientVersion)) {
+      this.conn.fail(AlertDescription.protocol_version);
+      return;
+    }
+    if (!ch.compressionMethods.includes(0)) {
+      this.conn.fail(AlertDescription.illegal_parameter);
+      return;
+    }
     const reneg = findExtension(ch.extensions, ExtensionType.renegotiation_info);
-    if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    if (reneg && !(reneg.data.length === 1 && reneg.data[0] === 0)) {
+      this.conn.fail(AlertDescription.handshake_failure);
+      return;
+    }
     const offersEms = findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
-    if (!offersEms && this.opts.requireExtendedMasterSecret) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    if (!offersEms && this.opts.requireExtendedMasterSecret) {
+      this.conn.fail(AlertDescription.handshake_failure);
+      return;
+    }
     const extensions: Extension[] = [];
     // RFC 5746 §3.6: answer renegotiation_info (or its SCSV) with an empty one; we never renegotiate.
     if (reneg || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) {
@@ -65,14 +96,22 @@ export class ServerHandshake extends HandshakeBase {
     // RFC 7627 §5.3: and only if the extended master secret is used exactly as it was.
     // And only while the identity still has the key the session was made with (not withdrawn, not changed).
     const currentKey = cached ? this.opts.keyFor(cached.identity) : null;
-    if (cached && ch.cipherSuites.includes(cached.cipherSuite) && cached.extendedMasterSecret === offersEms
-      && currentKey !== null && madeWithKey(this.conn.host.crypto, cached, currentKey)) {
+    if (
+      cached &&
+      ch.cipherSuites.includes(cached.cipherSuite) &&
+      cached.extendedMasterSecret === offersEms &&
+      currentKey !== null &&
+      madeWithKey(this.conn.host.crypto, cached, currentKey)
+    ) {
       this.resumeSession(cached, extensions);
       return;
     }
     const id = this.opts.suites.find((s) => ch.cipherSuites.includes(s));
     const suite = id === undefined ? undefined : suiteById(id);
-    if (!suite) { this.conn.fail(AlertDescription.handshake_failure); return; }
+    if (!suite) {
+      this.conn.fail(AlertDescription.handshake_failure);
+      return;
+    }
     this.suite = suite;
     this.extendedMaster = offersEms;
     if (offersEms) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
@@ -93,7 +132,9 @@ export class ServerHandshake extends HandshakeBase {
     const offer = findExtension(ch.extensions, ExtensionType.connection_id);
     if (!offer || !this.opts.issueConnectionId) return true;
     let peerCid: Uint8Array;
-    try { peerCid = decodeConnectionIdExtension(offer.data); } catch (e) {
+    try {
+      peerCid = decodeConnectionIdExtension(offer.data);
+    } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.conn.fail(AlertDescription.decode_error);
       return false;
@@ -112,8 +153,12 @@ export class ServerHandshake extends HandshakeBase {
 
   private serverHello(extensions: Extension[]): Uint8Array {
     return encodeServerHello({
-      serverVersion: DTLS_1_2, random: this.serverRandom, sessionId: this.sessionId,
-      cipherSuite: this.suite!.id, compressionMethod: 0, extensions,
+      serverVersion: DTLS_1_2,
+      random: this.serverRandom,
+      sessionId: this.sessionId,
+      cipherSuite: this.suite!.id,
+      compressionMethod: 0,
+      extensions,
     });
   }
 

@@ -37,10 +37,15 @@ export function madeWithKey(crypto: DtlsCrypto, s: ResumableSession, psk: Uint8A
 export class SessionCache {
   private readonly entries = new Map<string, ResumableSession>();
 
-  constructor(readonly capacity: number, private readonly lifetimeMs = DEFAULT_SESSION_LIFETIME_MS,
-              private readonly now: () => number = () => 0) {}
+  constructor(
+    readonly capacity: number,
+    private readonly lifetimeMs = DEFAULT_SESSION_LIFETIME_MS,
+    private readonly now: () => number = () => 0,
+  ) {}
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** The entry, unless it is past its lifetime (then it is forgotten). */
   get(key: string): ResumableSession | undefined {

@@ -26,11 +26,25 @@ import { isDtlsRecordVersion, parseRecords, encodeRecord, type DtlsRecord } from
 import { SUPPORTED_SUITES, suiteById } from './cipher-suite';
 import { CookieJar } from './cookie';
 import { DEFAULT_SESSION_LIFETIME_MS, SessionCache, madeWithKey, pskFingerprint, type ResumableSession } from './session-cache';
-import { Connection, type ConnectionHost, type EstablishedSession, type KeptSession, type RetransmitPolicy, type SessionEnd } from './connection';
+import {
+  Connection,
+  type ConnectionHost,
+  type EstablishedSession,
+  type KeptSession,
+  type RetransmitPolicy,
+  type SessionEnd,
+} from './connection';
 import { CidTable } from './connection-id';
 import { ClientHandshake, type PskCredentials } from './client-handshake';
 import { ServerHandshake } from './server-handshake';
-import { decodeClientHello, encodeHandshakeFragment, encodeHelloVerifyRequest, parseHandshakeFragments, type ClientHello, type HandshakeFragment } from './handshake-messages';
+import {
+  decodeClientHello,
+  encodeHandshakeFragment,
+  encodeHelloVerifyRequest,
+  parseHandshakeFragments,
+  type ClientHello,
+  type HandshakeFragment,
+} from './handshake-messages';
 import { toHex } from '../util/hex';
 import { utf8Decode, utf8Encode } from '../util/utf8';
 
@@ -45,7 +59,10 @@ export type { KeptSession, RetransmitPolicy } from './connection';
  */
 export interface KeptDtls {
   resumable: {
-    sessionId: Uint8Array; masterSecret: Uint8Array; cipherSuite: number; extendedMasterSecret: boolean;
+    sessionId: Uint8Array;
+    masterSecret: Uint8Array;
+    cipherSuite: number;
+    extendedMasterSecret: boolean;
     /** ms since its full handshake (its lifetime runs on across the sleep). */
     age: number;
   } | null;
@@ -85,7 +102,10 @@ export const DEFAULT_STALE_AFTER_MS = 300_000;
 /** Server role: bytes of the CID each client puts in its records to us (RFC 9146; random, unique among our sessions). */
 export const DEFAULT_SERVER_CID_LENGTH = 6;
 
-export interface DtlsPeer { address: string; port: number }
+export interface DtlsPeer {
+  address: string;
+  port: number;
+}
 
 export interface DtlsClientOptions {
   /** The identity and key for a server (chosen by its address and port, and the psk_identity_hint it sent, if any); null refuses. */
@@ -176,12 +196,16 @@ export interface DtlsSessionEnd extends DtlsPeer {
 const ALERT_NAMES = Object.freeze(Object.fromEntries(Object.entries(AlertDescription).map(([k, v]) => [v, k])) as Record<number, string>);
 
 function alertName(a: number | undefined): string | undefined {
-  return a === undefined ? undefined : ALERT_NAMES[a] ?? `alert ${a}`;
+  return a === undefined ? undefined : (ALERT_NAMES[a] ?? `alert ${a}`);
 }
 
-function asBytes(v: Uint8Array | string): Uint8Array { return typeof v === 'string' ? utf8Encode(v) : v; }
+function asBytes(v: Uint8Array | string): Uint8Array {
+  return typeof v === 'string' ? utf8Encode(v) : v;
+}
 
-function peerKey(address: string, port: number): string { return `${address}/${port}`; }
+function peerKey(address: string, port: number): string {
+  return `${address}/${port}`;
+}
 
 function suitesOrDefault(list: readonly number[] | undefined): number[] {
   const ids = list ?? SUPPORTED_SUITES.map((s) => s.id);
@@ -242,10 +266,16 @@ export class DtlsTransport implements DatagramTransport {
     this.clientSuites = opts.client ? suitesOrDefault(opts.client.cipherSuites) : [];
     this.serverSuites = opts.server ? suitesOrDefault(opts.server.cipherSuites) : [];
     const now = (): number => opts.timers.now();
-    this.resumable = new SessionCache(opts.client ? opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS : 0,
-      opts.client?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS, now);
-    this.sessionCache = new SessionCache(opts.server ? opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE : 0,
-      opts.server?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS, now);
+    this.resumable = new SessionCache(
+      opts.client ? (opts.client.resumableSessions ?? DEFAULT_RESUMABLE_SESSIONS) : 0,
+      opts.client?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS,
+      now,
+    );
+    this.sessionCache = new SessionCache(
+      opts.server ? (opts.server.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE) : 0,
+      opts.server?.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS,
+      now,
+    );
     this.cookies = opts.server ? new CookieJar(opts.crypto, opts.random, opts.timers, opts.server.cookieSecretLifetimeMs) : null;
     this.identityHint = opts.server?.identityHint !== undefined ? asBytes(opts.server.identityHint) : null;
     this.clientCid = opts.client?.connectionId !== false;
@@ -253,10 +283,11 @@ export class DtlsTransport implements DatagramTransport {
     this.serverCid = opts.server?.connectionId !== false;
     const serverCidLength = opts.server?.connectionIdLength ?? DEFAULT_SERVER_CID_LENGTH;
     if (opts.server && opts.client && this.clientCidLength > 0 && this.clientCidLength !== serverCidLength) {
-      throw new RangeError('dtls: in both roles, the client\'s connectionIdLength is 0 or the server\'s');
+      throw new RangeError("dtls: in both roles, the client's connectionIdLength is 0 or the server's");
     }
     this.cids = new CidTable(opts.server ? (this.serverCid ? serverCidLength : 0) : this.clientCidLength);
-    if (opts.server && this.clientCidLength > 0 && !this.serverCid) throw new RangeError('dtls: a client CID needs the server role\'s CIDs on');
+    if (opts.server && this.clientCidLength > 0 && !this.serverCid)
+      throw new RangeError("dtls: a client CID needs the server role's CIDs on");
     const stats = this.stats;
     this.host = {
       crypto: opts.crypto,
@@ -285,8 +316,11 @@ export class DtlsTransport implements DatagramTransport {
     if (this.closed) return;
     let conn = this.connections.get(peerKey(address, port));
     if (!conn) {
-      conn = this.opts.client ? this.startClient(address, port) ?? undefined : undefined;
-      if (!conn) { this.stats.sendDrops++; return; }
+      conn = this.opts.client ? (this.startClient(address, port) ?? undefined) : undefined;
+      if (!conn) {
+        this.stats.sendDrops++;
+        return;
+      }
     }
     conn.send(data);
   }
@@ -330,10 +364,15 @@ export class DtlsTransport implements DatagramTransport {
     const conn = this.connections.get(key);
     const session = conn && conn.role === 'client' && conn.writeCid !== null ? conn.keep() : null;
     if (!r && !session) return null;
-    const resumable = r ? {
-      sessionId: r.sessionId.slice(), masterSecret: r.masterSecret.slice(), cipherSuite: r.cipherSuite,
-      extendedMasterSecret: r.extendedMasterSecret, age: Math.max(0, this.opts.timers.now() - r.createdAt),
-    } : null;
+    const resumable = r
+      ? {
+          sessionId: r.sessionId.slice(),
+          masterSecret: r.masterSecret.slice(),
+          cipherSuite: r.cipherSuite,
+          extendedMasterSecret: r.extendedMasterSecret,
+          age: Math.max(0, this.opts.timers.now() - r.createdAt),
+        }
+      : null;
     return { resumable, session };
   }
 
@@ -349,9 +388,13 @@ export class DtlsTransport implements DatagramTransport {
     const r = kept.resumable;
     if (r && suiteById(r.cipherSuite)) {
       this.resumable.set(key, {
-        sessionId: r.sessionId.slice(), masterSecret: r.masterSecret.slice(), cipherSuite: r.cipherSuite,
-        extendedMasterSecret: r.extendedMasterSecret, identity: credentials.identity.slice(),
-        pskCheck: pskFingerprint(this.opts.crypto, credentials.key), createdAt: now - r.age - sleptMs,
+        sessionId: r.sessionId.slice(),
+        masterSecret: r.masterSecret.slice(),
+        cipherSuite: r.cipherSuite,
+        extendedMasterSecret: r.extendedMasterSecret,
+        identity: credentials.identity.slice(),
+        pskCheck: pskFingerprint(this.opts.crypto, credentials.key),
+        createdAt: now - r.age - sleptMs,
       });
     }
     const k = kept.session;
@@ -391,8 +434,12 @@ export class DtlsTransport implements DatagramTransport {
   }
 
   /** Associations in the table (established and handshaking), and those handshaking. */
-  get sessionCount(): number { return this.connections.size; }
-  get handshakeCount(): number { return this.handshaking; }
+  get sessionCount(): number {
+    return this.connections.size;
+  }
+  get handshakeCount(): number {
+    return this.handshaking;
+  }
   /** The most any one association holds of what its peer sent unauthenticated (partial handshake messages, an early record). */
   get largestHandshakeBuffer(): number {
     let n = 0;
@@ -440,7 +487,10 @@ export class DtlsTransport implements DatagramTransport {
         const conn = this.connections.get(key);
         const hello = this.opts.server && rec.epoch === 0 && rec.type === ContentType.handshake ? this.peekClientHello(rec) : null;
         // Another {254, x} than 1.0 and 1.2 is for a ClientHello only (record.ts).
-        if (!isDtlsRecordVersion(rec.version) && !hello) { s.badVersion++; continue; }
+        if (!isDtlsRecordVersion(rec.version) && !hello) {
+          s.badVersion++;
+          continue;
+        }
         if (hello && !(conn && conn.role === 'server' && conn.clientRandom && bytesEqual(conn.clientRandom, hello.ch.random))) {
           this.onClientHello(rec, hello.fragment, hello.ch, address, port, conn);
         } else if (conn) {
@@ -476,7 +526,14 @@ export class DtlsTransport implements DatagramTransport {
     }
   }
 
-  private onClientHello(rec: DtlsRecord, f: HandshakeFragment, ch: ClientHello, address: string, port: number, existing: Connection | undefined): void {
+  private onClientHello(
+    rec: DtlsRecord,
+    f: HandshakeFragment,
+    ch: ClientHello,
+    address: string,
+    port: number,
+    existing: Connection | undefined,
+  ): void {
     const s = this.stats;
     if (!this.cookies!.verify(address, port, ch)) {
       if (ch.cookie.length > 0) s.badCookies++;
@@ -484,8 +541,11 @@ export class DtlsTransport implements DatagramTransport {
       if (this.cookieSentFor === this.inbound.serial) return;
       this.cookieSentFor = this.inbound.serial;
       // Stateless reply: same message_seq and record sequence_number as the ClientHello, version 1.0 (§4.2.1).
-      const hvr = encodeHandshakeFragment(HandshakeType.hello_verify_request, f.messageSeq,
-        encodeHelloVerifyRequest(DTLS_1_0, this.cookies!.make(address, port, ch)));
+      const hvr = encodeHandshakeFragment(
+        HandshakeType.hello_verify_request,
+        f.messageSeq,
+        encodeHelloVerifyRequest(DTLS_1_0, this.cookies!.make(address, port, ch)),
+      );
       s.helloVerifyRequests++;
       s.recordsOut++;
       this.transmit(encodeRecord(ContentType.handshake, 0, rec.sequenceNumber, hvr, DTLS_1_0), address, port);
@@ -494,7 +554,10 @@ export class DtlsTransport implements DatagramTransport {
     // A new handshake from a peer with a session (a client that restarted): the valid cookie proved the
     // address, so the old association gives way (RFC 6347 §4.2.8).
     if (existing) existing.drop('replaced');
-    if (!this.makeRoom(address)) { s.tableFull++; return; }
+    if (!this.makeRoom(address)) {
+      s.tableFull++;
+      return;
+    }
     const conn = new Connection(this.host, address, port, 'server', f.messageSeq + 1, f.messageSeq, rec.sequenceNumber + 1);
     const server = this.opts.server!;
     const hs = new ServerHandshake(conn, {
@@ -528,7 +591,10 @@ export class DtlsTransport implements DatagramTransport {
       own++;
       if (!ownOldest || c.lastActivity < ownOldest.lastActivity) ownOldest = c;
     }
-    if (ownOldest && own >= this.maxHandshakesPerAddress) { this.evict(ownOldest); return true; }
+    if (ownOldest && own >= this.maxHandshakesPerAddress) {
+      this.evict(ownOldest);
+      return true;
+    }
     if (this.handshaking >= this.maxHandshakes) {
       if (!oldest) return false;
       this.evict(oldest);
@@ -539,9 +605,13 @@ export class DtlsTransport implements DatagramTransport {
     const now = this.opts.timers.now();
     let stale: Connection | null = null;
     for (const c of this.connections.values()) {
-      if (c.isEstablished && c.role === 'server' && now - c.lastActivity >= staleAfter && (!stale || c.lastActivity < stale.lastActivity)) stale = c;
+      if (c.isEstablished && c.role === 'server' && now - c.lastActivity >= staleAfter && (!stale || c.lastActivity < stale.lastActivity))
+        stale = c;
     }
-    if (stale) { stale.close(); return true; }
+    if (stale) {
+      stale.close();
+      return true;
+    }
     if (!oldest) return false;
     this.evict(oldest);
     return true;
@@ -554,17 +624,26 @@ export class DtlsTransport implements DatagramTransport {
   }
 
   private startClient(address: string, port: number): Connection | null {
-    if (this.handshaking >= this.maxHandshakes || this.connections.size >= this.maxSessions) { this.stats.tableFull++; return null; }
+    if (this.handshaking >= this.maxHandshakes || this.connections.size >= this.maxSessions) {
+      this.stats.tableFull++;
+      return null;
+    }
     const client = this.opts.client!;
     const conn = new Connection(this.host, address, port, 'client');
     // Our CID (if we want one) is in the table from the start: the server's first record with it may be its Finished.
-    const cid = !this.clientCid ? null : this.clientCidLength === 0 ? new Uint8Array(0) : this.issueCid(conn) ?? new Uint8Array(0);
+    const cid = !this.clientCid ? null : this.clientCidLength === 0 ? new Uint8Array(0) : (this.issueCid(conn) ?? new Uint8Array(0));
     const credentials = (hint: Uint8Array | null): PskCredentials | null => {
       const c = this.ask('psk', () => client.psk({ address, port, hint }));
       return c ? { identity: asBytes(c.identity), key: c.key } : null;
     };
-    const hs = new ClientHandshake(conn, this.clientSuites, credentials, this.resumableWith(address, port, credentials), cid,
-      client.requireExtendedMasterSecret === true);
+    const hs = new ClientHandshake(
+      conn,
+      this.clientSuites,
+      credentials,
+      this.resumableWith(address, port, credentials),
+      cid,
+      client.requireExtendedMasterSecret === true,
+    );
     this.adopt(conn, hs);
     hs.start();
     return conn;
@@ -598,7 +677,9 @@ export class DtlsTransport implements DatagramTransport {
     const other = this.connections.get(to);
     if (other && other !== conn) {
       this.stats.cidMovesRefused++;
-      this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} not moved to ${address}:${port}: another session holds that address`);
+      this.log.info(
+        `dtls: ${conn.role} session with ${conn.address}:${conn.port} not moved to ${address}:${port}: another session holds that address`,
+      );
       return;
     }
     const fromKey = peerKey(conn.address, conn.port);
@@ -620,9 +701,16 @@ export class DtlsTransport implements DatagramTransport {
 
   private info(conn: Connection, resumed: boolean): DtlsSessionInfo {
     return {
-      address: conn.address, port: conn.port, role: conn.role, identity: (conn.identity ?? new Uint8Array(0)).slice(),
-      cipherSuite: conn.cipherSuite, cipherSuiteName: suiteById(conn.cipherSuite)?.name ?? '', resumed,
-      connectionId: conn.cidNegotiated ? { receive: conn.readCid ? toHex(conn.readCid) : '', send: conn.writeCid ? toHex(conn.writeCid) : '' } : null,
+      address: conn.address,
+      port: conn.port,
+      role: conn.role,
+      identity: (conn.identity ?? new Uint8Array(0)).slice(),
+      cipherSuite: conn.cipherSuite,
+      cipherSuiteName: suiteById(conn.cipherSuite)?.name ?? '',
+      resumed,
+      connectionId: conn.cidNegotiated
+        ? { receive: conn.readCid ? toHex(conn.readCid) : '', send: conn.writeCid ? toHex(conn.writeCid) : '' }
+        : null,
     };
   }
 
@@ -636,7 +724,9 @@ export class DtlsTransport implements DatagramTransport {
     }
     const info = this.info(conn, s.resumed);
     const cid = conn.readCid || conn.writeCid ? ', connection ID' : '';
-    this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} up (${info.cipherSuiteName}, identity ${JSON.stringify(utf8Decode(info.identity))}${s.resumed ? ', resumed' : ''}${cid})`);
+    this.log.info(
+      `dtls: ${conn.role} session with ${conn.address}:${conn.port} up (${info.cipherSuiteName}, identity ${JSON.stringify(utf8Decode(info.identity))}${s.resumed ? ', resumed' : ''}${cid})`,
+    );
     this.emit(this.onHandshakeDone, info);
   }
 
@@ -649,17 +739,29 @@ export class DtlsTransport implements DatagramTransport {
       if (conn.role === 'client' && (conn.isEstablished || conn.offeredResumption)) this.resumable.forget(key);
       if (conn.role === 'server' && conn.sessionId) this.sessionCache.forget(toHex(conn.sessionId));
     }
-    const end: DtlsSessionEnd = { address: conn.address, port: conn.port, role: conn.role, reason: e.reason, alert: e.alert, alertName: alertName(e.alert) };
+    const end: DtlsSessionEnd = {
+      address: conn.address,
+      port: conn.port,
+      role: conn.role,
+      reason: e.reason,
+      alert: e.alert,
+      alertName: alertName(e.alert),
+    };
     const what = `${e.reason}${end.alertName ? ` (${end.alertName})` : ''}`;
     if (e.duringHandshake) {
       this.handshaking--;
       this.stats.handshakesFailed++;
       // Servers that drop a Finished they cannot verify (Scandium does) leave only a timeout: say what it likely means.
-      const hint = e.finishedUnanswered && conn.role === 'client' ? ': the server never answered our Finished (wrong PSK or identity?)'
-        : conn.unknownIdentity ? `: PSK identity ${JSON.stringify(utf8Decode(conn.identity ?? new Uint8Array(0)))} is unknown here` : '';
+      const hint =
+        e.finishedUnanswered && conn.role === 'client'
+          ? ': the server never answered our Finished (wrong PSK or identity?)'
+          : conn.unknownIdentity
+            ? `: PSK identity ${JSON.stringify(utf8Decode(conn.identity ?? new Uint8Array(0)))} is unknown here`
+            : '';
       // An eviction is routine under load (and a flood of them under attack): not a warning each.
       const line = `dtls: ${conn.role} handshake with ${conn.address}:${conn.port} failed: ${what}${hint}`;
-      if (e.reason === 'evicted' || e.reason === 'abandoned') this.log.debug(line); else this.log.warn(line);
+      if (e.reason === 'evicted' || e.reason === 'abandoned') this.log.debug(line);
+      else this.log.warn(line);
       this.emit(this.onHandshakeFailed, end);
     } else {
       this.log.info(`dtls: ${conn.role} session with ${conn.address}:${conn.port} closed: ${what}`);
@@ -684,14 +786,20 @@ export class DtlsTransport implements DatagramTransport {
     for (let i = 0; i < box.length; i += 3) {
       const cb = this.onReceive;
       if (!cb || this.closed) break;
-      try { cb(box[i] as Uint8Array, box[i + 1] as string, box[i + 2] as number); } catch (e) { this.log.error(`dtls: onReceive threw: ${(e as Error)?.message}`); }
+      try {
+        cb(box[i] as Uint8Array, box[i + 1] as string, box[i + 2] as number);
+      } catch (e) {
+        this.log.error(`dtls: onReceive threw: ${(e as Error)?.message}`);
+      }
     }
     box.length = 0;
   }
 
   /** An application callback that throws counts as "no key": the handshake fails cleanly instead of stopping half-way. */
   private ask<T>(what: string, f: () => T | null): T | null {
-    try { return f(); } catch (e) {
+    try {
+      return f();
+    } catch (e) {
       this.log.error(`dtls: the ${what} callback threw: ${(e as Error)?.name}`);
       return null;
     }
@@ -699,6 +807,10 @@ export class DtlsTransport implements DatagramTransport {
 
   private emit<T>(cb: ((arg: T) => void) | null, arg: T): void {
     if (!cb) return;
-    try { cb(arg); } catch (e) { this.log.error(`dtls: event handler threw: ${(e as Error)?.message}`); }
+    try {
+      cb(arg);
+    } catch (e) {
+      this.log.error(`dtls: event handler threw: ${(e as Error)?.message}`);
+    }
   }
 }

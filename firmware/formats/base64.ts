@@ -2,7 +2,10 @@
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const REV = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++) { REV[STD.charCodeAt(i)] = i; REV[URL.charCodeAt(i)] = i; }
+for (let i = 0; i < 64; i++) {
+  REV[STD.charCodeAt(i)] = i;
+  REV[URL.charCodeAt(i)] = i;
+}
 
 export function base64Encode(b: Uint8Array, url = false): string {
   const a = url ? URL : STD;
@@ -27,14 +30,19 @@ export function base64Decode(s: string): Uint8Array | undefined {
   if (end % 4 === 0 && end > 0 && s.charCodeAt(end - 1) === 61) end -= s.charCodeAt(end - 2) === 61 ? 2 : 1;
   if (end % 4 === 1) return undefined;
   const out = new Uint8Array((end * 3) >> 2);
-  let acc = 0, bits = 0, o = 0;
+  let acc = 0,
+    bits = 0,
+    o = 0;
   for (let i = 0; i < end; i++) {
     const c = s.charCodeAt(i);
     const v = c < 128 ? REV[c] : -1;
     if (v < 0) return undefined;
     acc = (acc << 6) | v;
     bits += 6;
-    if (bits >= 8) { bits -= 8; out[o++] = (acc >> bits) & 0xff; }
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
   }
   return out;
 }

@@ -34,25 +34,50 @@ function fromCbor(type: DataType, v: unknown, tagged: boolean): FormatResult<Val
   const isInt = typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
   let ok: boolean;
   switch (type) {
-    case 'integer': case 'unsigned': case 'time': ok = isInt; break;
-    case 'float': ok = typeof v === 'number' || typeof v === 'bigint'; break;
-    case 'boolean': ok = typeof v === 'boolean'; break;
-    case 'string': case 'corelnk': case 'objlnk': ok = typeof v === 'string'; break;
-    case 'opaque': ok = v instanceof Uint8Array; if (ok) v = (v as Uint8Array).slice(); break;   // never a view of the datagram
-    default: ok = false;
+    case 'integer':
+    case 'unsigned':
+    case 'time':
+      ok = isInt;
+      break;
+    case 'float':
+      ok = typeof v === 'number' || typeof v === 'bigint';
+      break;
+    case 'boolean':
+      ok = typeof v === 'boolean';
+      break;
+    case 'string':
+    case 'corelnk':
+    case 'objlnk':
+      ok = typeof v === 'string';
+      break;
+    case 'opaque':
+      ok = v instanceof Uint8Array;
+      if (ok) v = (v as Uint8Array).slice();
+      break; // never a view of the datagram
+    default:
+      ok = false;
   }
   if (!ok) return fail('type-mismatch', `CBOR item is not a ${type}`);
   const c = coerceValue(type, v);
   return c.ok ? c : fail('type-mismatch', c.reason);
 }
 
-export function decodeCborPlain(payload: Uint8Array, base: Path, resolve: TypeResolver, codecs: FormatCodecs): FormatResult<DecodedPayload> {
+export function decodeCborPlain(
+  payload: Uint8Array,
+  base: Path,
+  resolve: TypeResolver,
+  codecs: FormatCodecs,
+): FormatResult<DecodedPayload> {
   const st = singleTarget(base, resolve, 'unsupported');
   if (!st.ok) return st;
   const def = st.value;
   const tagged = payload.length > 0 && payload[0] === TAG_EPOCH;
   let item: unknown;
-  try { item = codecs.cbor.decode(tagged ? payload.subarray(1) : payload); } catch { return fail('malformed', 'CBOR does not decode'); }
+  try {
+    item = codecs.cbor.decode(tagged ? payload.subarray(1) : payload);
+  } catch {
+    return fail('malformed', 'CBOR does not decode');
+  }
   let value: Value;
   let unknown = false;
   if (def) {
@@ -73,7 +98,8 @@ function encodeFloat(v: number): Uint8Array {
   const out = new Uint8Array(single ? 5 : 9);
   const dv = new DataView(out.buffer);
   out[0] = single ? 0xfa : 0xfb;
-  if (single) dv.setFloat32(1, v); else dv.setFloat64(1, v);
+  if (single) dv.setFloat32(1, v);
+  else dv.setFloat64(1, v);
   return out;
 }
 
@@ -84,9 +110,14 @@ function withTag(head: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encodeCborPlain(base: Path, records: ResourceRecord[], resolve: TypeResolver, codecs: FormatCodecs): FormatResult<Uint8Array> {
+export function encodeCborPlain(
+  base: Path,
+  records: ResourceRecord[],
+  resolve: TypeResolver,
+  codecs: FormatCodecs,
+): FormatResult<Uint8Array> {
   const st = singleTarget(base, resolve, 'not-acceptable');
-  if (!st.ok) return fail('not-acceptable', st.reason);   // an answer in 60 for a wider target is 4.06
+  if (!st.ok) return fail('not-acceptable', st.reason); // an answer in 60 for a wider target is 4.06
   if (records.length !== 1) return fail('not-acceptable', 'plain CBOR carries exactly one value');
   const rec = records[0];
   const type = st.value && !rec.unknown ? st.value.type : inferType(rec.value);
@@ -96,11 +127,16 @@ export function encodeCborPlain(base: Path, records: ResourceRecord[], resolve: 
   try {
     const codec = codecs.cbor;
     switch (type) {
-      case 'float': return { ok: true, value: encodeFloat(v as number) };
-      case 'time': return { ok: true, value: withTag(TAG_EPOCH, codec.encode(v)) };
-      case 'objlnk': return { ok: true, value: codec.encode(formatObjlnk(v as Objlnk)) };
-      case 'none': return fail('not-acceptable', 'resource has no value');
-      default: return { ok: true, value: codec.encode(v) };
+      case 'float':
+        return { ok: true, value: encodeFloat(v as number) };
+      case 'time':
+        return { ok: true, value: withTag(TAG_EPOCH, codec.encode(v)) };
+      case 'objlnk':
+        return { ok: true, value: codec.encode(formatObjlnk(v as Objlnk)) };
+      case 'none':
+        return fail('not-acceptable', 'resource has no value');
+      default:
+        return { ok: true, value: codec.encode(v) };
     }
   } catch {
     return fail('internal', 'CBOR encode failed');

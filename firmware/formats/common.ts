@@ -41,7 +41,9 @@ export class PayloadBuilder {
 }
 
 export function makePath(o: number, i: number, r: number, ri?: number): Path {
-  return ri === undefined ? { objectId: o, instanceId: i, resourceId: r } : { objectId: o, instanceId: i, resourceId: r, resourceInstanceId: ri };
+  return ri === undefined
+    ? { objectId: o, instanceId: i, resourceId: r }
+    : { objectId: o, instanceId: i, resourceId: r, resourceInstanceId: ri };
 }
 
 /** The decoded payload of a single-value format (text, opaque, plain CBOR): one record at `base`. */
@@ -55,5 +57,9 @@ export function singleValuePayload(base: Path, value: Value, unknown: boolean): 
 
 /** Resolve, tolerating resolvers that throw (errors are values at this edge). */
 export function safeResolve(resolve: TypeResolver, o: number, r: number): { type: DataType; multiple: boolean } | undefined {
-  try { return resolve(o, r); } catch { return undefined; }
+  try {
+    return resolve(o, r);
+  } catch {
+    return undefined;
+  }
 }

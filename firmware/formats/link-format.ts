@@ -39,7 +39,9 @@ export function parseLinkFormat(s: string): Link[] | undefined {
   const links: Link[] = [];
   let i = 0;
   const n = s.length;
-  const ws = () => { while (i < n && (s[i] === ' ' || s[i] === '\n' || s[i] === '\r' || s[i] === '\t')) i++; };
+  const ws = () => {
+    while (i < n && (s[i] === ' ' || s[i] === '\n' || s[i] === '\r' || s[i] === '\t')) i++;
+  };
   ws();
   if (i === n) return links;
   // Bound: a link per 3 characters at most, so the loop always advances.
@@ -57,7 +59,10 @@ export function parseLinkFormat(s: string): Link[] | undefined {
       while (i < n && s[i] !== '=' && s[i] !== ';' && s[i] !== ',') i++;
       const name = s.slice(start, i).trim();
       if (name === '' || !/^[A-Za-z0-9!#$&+\-.^_`|~*]+$/.test(name)) return undefined;
-      if (s[i] !== '=') { attrs.push([name, undefined]); continue; }
+      if (s[i] !== '=') {
+        attrs.push([name, undefined]);
+        continue;
+      }
       i++;
       if (s[i] === '"') {
         let v = '';
@@ -66,7 +71,10 @@ export function parseLinkFormat(s: string): Link[] | undefined {
           if (i >= n) return undefined;
           const c = s[i++];
           if (c === '"') break;
-          if (c === '\\') { if (i >= n) return undefined; v += s[i++]; } else v += c;
+          if (c === '\\') {
+            if (i >= n) return undefined;
+            v += s[i++];
+          } else v += c;
         }
         attrs.push([name, v]);
       } else {

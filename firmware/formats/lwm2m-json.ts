@@ -13,7 +13,11 @@ import { formatPath } from '../model/path';
 export function decodeLwm2mJson(payload: Uint8Array, base: Path, resolve: TypeResolver): FormatResult<DecodedPayload> {
   const s = utf8DecodeStrict(payload);
   let j: unknown;
-  try { j = s === undefined ? undefined : JSON.parse(s); } catch { j = undefined; }
+  try {
+    j = s === undefined ? undefined : JSON.parse(s);
+  } catch {
+    j = undefined;
+  }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) return fail('malformed', 'LwM2M JSON is not an object');
   const top = j as Record<string, unknown>;
   const bn = top.bn === undefined ? formatPath(base) + '/' : top.bn;
@@ -25,9 +29,18 @@ export function decodeLwm2mJson(payload: Uint8Array, base: Path, resolve: TypeRe
     if (x.n !== undefined && typeof x.n !== 'string') return fail('malformed', 'LwM2M JSON n is not a string');
     const r: SenmlRecord = { bn: pack.length === 0 ? bn : undefined, n: x.n as string | undefined };
     if (r.bn === undefined) delete r.bn;
-    if (x.v !== undefined) { if (typeof x.v !== 'number') return fail('malformed', 'v is not a number'); r.v = x.v; }
-    if (x.bv !== undefined) { if (typeof x.bv !== 'boolean') return fail('malformed', 'bv is not a boolean'); r.vb = x.bv; }
-    if (x.ov !== undefined) { if (typeof x.ov !== 'string') return fail('malformed', 'ov is not a string'); r.vlo = x.ov; }
+    if (x.v !== undefined) {
+      if (typeof x.v !== 'number') return fail('malformed', 'v is not a number');
+      r.v = x.v;
+    }
+    if (x.bv !== undefined) {
+      if (typeof x.bv !== 'boolean') return fail('malformed', 'bv is not a boolean');
+      r.vb = x.bv;
+    }
+    if (x.ov !== undefined) {
+      if (typeof x.ov !== 'string') return fail('malformed', 'ov is not a string');
+      r.vlo = x.ov;
+    }
     if (x.sv !== undefined) {
       if (typeof x.sv !== 'string') return fail('malformed', 'sv is not a string');
       const p = parsePath(bn + (x.n ?? ''));

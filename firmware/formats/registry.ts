@@ -31,18 +31,87 @@ export interface FormatEntry {
   readonly mediaType: string;
   readonly shape: FormatShape;
   decode(payload: Uint8Array, base: Path, resolve: TypeResolver, codecs: FormatCodecs): FormatResult<DecodedPayload>;
-  encode(base: Path, records: ResourceRecord[], resolve: TypeResolver, codecs: FormatCodecs, opts?: EncodeOptions): FormatResult<Uint8Array>;
+  encode(
+    base: Path,
+    records: ResourceRecord[],
+    resolve: TypeResolver,
+    codecs: FormatCodecs,
+    opts?: EncodeOptions,
+  ): FormatResult<Uint8Array>;
 }
 
 /** Every format the client reads and writes, in the order its Register lists them in `ct` (Core §6.2.1). */
 export const FORMAT_ENTRIES: readonly FormatEntry[] = deepFreeze([
-  { id: ContentFormat.TEXT, aliases: [], name: 'Plain Text', word: 'text', mediaType: 'text/plain;charset=utf-8', shape: 'single-value', decode: decodeText, encode: encodeText },
-  { id: ContentFormat.OPAQUE, aliases: [], name: 'Opaque', word: 'opaque', mediaType: 'application/octet-stream', shape: 'single-value', decode: decodeOpaque, encode: encodeOpaque },
-  { id: ContentFormat.CBOR, aliases: [], name: 'CBOR', word: 'cbor', mediaType: 'application/cbor', shape: 'single-value', decode: decodeCborPlain, encode: encodeCborPlain },
-  { id: ContentFormat.SENML_JSON, aliases: [], name: 'SenML JSON', word: 'senml-json', mediaType: 'application/senml+json', shape: 'composite', decode: decodeSenmlJson, encode: encodeSenmlJson },
-  { id: ContentFormat.SENML_CBOR, aliases: [], name: 'SenML CBOR', word: 'senml-cbor', mediaType: 'application/senml+cbor', shape: 'composite', decode: decodeSenmlCbor, encode: encodeSenmlCbor },
-  { id: ContentFormat.TLV, aliases: [ContentFormat.OLD_TLV], name: 'TLV', word: 'tlv', mediaType: 'application/vnd.oma.lwm2m+tlv', shape: 'object', decode: decodeTlv, encode: encodeTlv },
-  { id: ContentFormat.LWM2M_JSON, aliases: [ContentFormat.OLD_JSON], name: 'LwM2M JSON', word: 'json', mediaType: 'application/vnd.oma.lwm2m+json', shape: 'object', decode: decodeLwm2mJson, encode: encodeLwm2mJson },
+  {
+    id: ContentFormat.TEXT,
+    aliases: [],
+    name: 'Plain Text',
+    word: 'text',
+    mediaType: 'text/plain;charset=utf-8',
+    shape: 'single-value',
+    decode: decodeText,
+    encode: encodeText,
+  },
+  {
+    id: ContentFormat.OPAQUE,
+    aliases: [],
+    name: 'Opaque',
+    word: 'opaque',
+    mediaType: 'application/octet-stream',
+    shape: 'single-value',
+    decode: decodeOpaque,
+    encode: encodeOpaque,
+  },
+  {
+    id: ContentFormat.CBOR,
+    aliases: [],
+    name: 'CBOR',
+    word: 'cbor',
+    mediaType: 'application/cbor',
+    shape: 'single-value',
+    decode: decodeCborPlain,
+    encode: encodeCborPlain,
+  },
+  {
+    id: ContentFormat.SENML_JSON,
+    aliases: [],
+    name: 'SenML JSON',
+    word: 'senml-json',
+    mediaType: 'application/senml+json',
+    shape: 'composite',
+    decode: decodeSenmlJson,
+    encode: encodeSenmlJson,
+  },
+  {
+    id: ContentFormat.SENML_CBOR,
+    aliases: [],
+    name: 'SenML CBOR',
+    word: 'senml-cbor',
+    mediaType: 'application/senml+cbor',
+    shape: 'composite',
+    decode: decodeSenmlCbor,
+    encode: encodeSenmlCbor,
+  },
+  {
+    id: ContentFormat.TLV,
+    aliases: [ContentFormat.OLD_TLV],
+    name: 'TLV',
+    word: 'tlv',
+    mediaType: 'application/vnd.oma.lwm2m+tlv',
+    shape: 'object',
+    decode: decodeTlv,
+    encode: encodeTlv,
+  },
+  {
+    id: ContentFormat.LWM2M_JSON,
+    aliases: [ContentFormat.OLD_JSON],
+    name: 'LwM2M JSON',
+    word: 'json',
+    mediaType: 'application/vnd.oma.lwm2m+json',
+    shape: 'object',
+    decode: decodeLwm2mJson,
+    encode: encodeLwm2mJson,
+  },
 ] as FormatEntry[]);
 
 const BY_ID: ReadonlyMap<number, FormatEntry> = new Map(FORMAT_ENTRIES.flatMap((e) => [e.id, ...e.aliases].map((id) => [id, e] as const)));
@@ -63,11 +132,17 @@ export const COMPOSITE_FORMATS: ReadonlySet<number> = new Set(FORMAT_ENTRIES.fil
 /** The format an answer takes when the request had no Accept (Core §7.4): one value as text (opaque as
  *  octets), a tree as TLV, several objects as SenML CBOR. */
 export const PREFERRED_FORMAT = Object.freeze({
-  value: ContentFormat.TEXT as number, opaque: ContentFormat.OPAQUE as number, tree: ContentFormat.TLV as number, composite: ContentFormat.SENML_CBOR as number,
+  value: ContentFormat.TEXT as number,
+  opaque: ContentFormat.OPAQUE as number,
+  tree: ContentFormat.TLV as number,
+  composite: ContentFormat.SENML_CBOR as number,
 });
 
 /** What a resolver answers for resource `resourceId` of `def`: the one way a resource's type is found. */
-export function resourceType(def: ObjectDef | undefined, resourceId: number): { readonly type: DataType; readonly multiple: boolean } | undefined {
+export function resourceType(
+  def: ObjectDef | undefined,
+  resourceId: number,
+): { readonly type: DataType; readonly multiple: boolean } | undefined {
   // The definition itself has both fields: no object per lookup (an encode looks up every record).
   return def?.resources.get(resourceId);
 }
@@ -94,15 +169,25 @@ export interface FormatPorts {
 export class ContentFormats implements FormatCodecs {
   private given: TlvBackend | undefined;
 
-  constructor(tlv: TlvBackend | undefined, readonly cbor: CborCodec, readonly resolve: TypeResolver) {
+  constructor(
+    tlv: TlvBackend | undefined,
+    readonly cbor: CborCodec,
+    readonly resolve: TypeResolver,
+  ) {
     this.given = tlv;
   }
 
   /** The TLV backend given, else a pure TypeScript one made on first use. */
-  get tlv(): TlvBackend { return (this.given ??= new TlvTs()); }
+  get tlv(): TlvBackend {
+    return (this.given ??= new TlvTs());
+  }
   // Getters, not fields: the tables are shared (preloaded on the device).
-  get entries(): readonly FormatEntry[] { return FORMAT_ENTRIES; }
-  get composite(): ReadonlySet<number> { return COMPOSITE_FORMATS; }
+  get entries(): readonly FormatEntry[] {
+    return FORMAT_ENTRIES;
+  }
+  get composite(): ReadonlySet<number> {
+    return COMPOSITE_FORMATS;
+  }
 
   /** The same codecs typing resources with `resolve` (a client's own object definitions). */
   withResolver(resolve: TypeResolver): ContentFormats {
@@ -125,7 +210,7 @@ export class ContentFormats implements FormatCodecs {
     try {
       return e.decode(payload, base, this.resolve, this);
     } catch {
-      return fail('malformed', 'payload does not decode');   // last line of defence; fuzzing keeps it unused
+      return fail('malformed', 'payload does not decode'); // last line of defence; fuzzing keeps it unused
     }
   }
 

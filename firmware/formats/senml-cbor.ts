@@ -6,29 +6,46 @@ import type { DecodedPayload, FormatCodecs, FormatResult, ResourceRecord, TypeRe
 import { fail } from './types';
 import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
 
-const BN = -2, BT = -3, N = 0, V = 2, VS = 3, VB = 4, T = 6, VD = 8;
+const BN = -2,
+  BT = -3,
+  N = 0,
+  V = 2,
+  VS = 3,
+  VB = 4,
+  T = 6,
+  VD = 8;
 
 function fromMap(m: unknown): SenmlRecord | string {
   if (!(m instanceof Map)) return 'SenML CBOR entry is not a map';
   const r: SenmlRecord = {};
   for (const [k, v] of m as Map<unknown, unknown>) {
     switch (k) {
-      case BN: case N: case VS: case 'vlo':
+      case BN:
+      case N:
+      case VS:
+      case 'vlo':
         if (typeof v !== 'string') return 'SenML CBOR text field is not text';
-        if (k === BN) r.bn = v; else if (k === N) r.n = v; else if (k === VS) r.vs = v; else r.vlo = v;
+        if (k === BN) r.bn = v;
+        else if (k === N) r.n = v;
+        else if (k === VS) r.vs = v;
+        else r.vlo = v;
         break;
-      case BT: case T:
+      case BT:
+      case T:
         if (typeof v !== 'number' && typeof v !== 'bigint') return 'SenML CBOR time is not a number';
-        break;   // times are ignored for writes
+        break; // times are ignored for writes
       case V:
         if (typeof v !== 'number' && typeof v !== 'bigint') return 'SenML CBOR v is not a number';
-        r.v = v; break;
+        r.v = v;
+        break;
       case VB:
         if (typeof v !== 'boolean') return 'SenML CBOR vb is not a boolean';
-        r.vb = v; break;
+        r.vb = v;
+        break;
       case VD:
         if (!(v instanceof Uint8Array)) return 'SenML CBOR vd is not a byte string';
-        r.vd = new Uint8Array(v); break;   // plain copy, not a view into the datagram
+        r.vd = new Uint8Array(v);
+        break; // plain copy, not a view into the datagram
       default:
         if (typeof k === 'string' && k.endsWith('_')) return `SenML field ${k} must be understood`;
     }
@@ -36,9 +53,18 @@ function fromMap(m: unknown): SenmlRecord | string {
   return r;
 }
 
-export function decodeSenmlCbor(payload: Uint8Array, base: Path, resolve: TypeResolver, codecs: FormatCodecs): FormatResult<DecodedPayload> {
+export function decodeSenmlCbor(
+  payload: Uint8Array,
+  base: Path,
+  resolve: TypeResolver,
+  codecs: FormatCodecs,
+): FormatResult<DecodedPayload> {
   let j: unknown;
-  try { j = codecs.cbor.decode(payload); } catch { return fail('malformed', 'SenML CBOR does not decode'); }
+  try {
+    j = codecs.cbor.decode(payload);
+  } catch {
+    return fail('malformed', 'SenML CBOR does not decode');
+  }
   if (!Array.isArray(j)) return fail('malformed', 'SenML CBOR is not an array');
   const pack: SenmlRecord[] = [];
   for (const e of j) {
@@ -49,7 +75,12 @@ export function decodeSenmlCbor(payload: Uint8Array, base: Path, resolve: TypeRe
   return senmlToRecords(pack, base, resolve);
 }
 
-export function encodeSenmlCbor(base: Path, records: ResourceRecord[], resolve: TypeResolver, codecs: FormatCodecs): FormatResult<Uint8Array> {
+export function encodeSenmlCbor(
+  base: Path,
+  records: ResourceRecord[],
+  resolve: TypeResolver,
+  codecs: FormatCodecs,
+): FormatResult<Uint8Array> {
   const p = recordsToSenml(base, records, resolve);
   if (!p.ok) return p;
   const arr = p.value.map((r) => {

@@ -9,7 +9,11 @@ import { type SenmlRecord, senmlToRecords, recordsToSenml } from './senml';
 function parseJson(payload: Uint8Array): unknown {
   const s = utf8DecodeStrict(payload);
   if (s === undefined) return undefined;
-  try { return JSON.parse(s); } catch { return undefined; }
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Validates one parsed JSON entry into a SenmlRecord, or returns a reason. */
@@ -19,22 +23,31 @@ function fromJson(e: unknown): SenmlRecord | string {
   for (const k of Object.keys(e)) {
     const v = (e as Record<string, unknown>)[k];
     switch (k) {
-      case 'bn': case 'n': case 'vs': case 'vlo':
+      case 'bn':
+      case 'n':
+      case 'vs':
+      case 'vlo':
         if (typeof v !== 'string') return `SenML ${k} is not a string`;
-        r[k] = v; break;
-      case 'bt': case 't': case 'v':
+        r[k] = v;
+        break;
+      case 'bt':
+      case 't':
+      case 'v':
         if (typeof v !== 'number') return `SenML ${k} is not a number`;
-        r[k] = v; break;
+        r[k] = v;
+        break;
       case 'vb':
         if (typeof v !== 'boolean') return 'SenML vb is not a boolean';
-        r.vb = v; break;
+        r.vb = v;
+        break;
       case 'vd': {
         const d = typeof v === 'string' ? base64Decode(v) : undefined;
         if (!d) return 'SenML vd is not base64';
-        r.vd = d; break;
+        r.vd = d;
+        break;
       }
       default:
-        if (k.endsWith('_')) return `SenML field ${k} must be understood`;   // RFC 8428 §4.4
+        if (k.endsWith('_')) return `SenML field ${k} must be understood`; // RFC 8428 §4.4
     }
   }
   return r;
@@ -62,7 +75,7 @@ export function encodeSenmlJson(base: Path, records: ResourceRecord[], resolve: 
     if (r.n !== undefined) f.push(`"n":${JSON.stringify(r.n)}`);
     if (r.v !== undefined) {
       if (typeof r.v === 'number' && !Number.isFinite(r.v)) return fail('internal', 'SenML JSON cannot carry NaN or Infinity');
-      f.push(`"v":${String(r.v)}`);   // bigint digits written exactly
+      f.push(`"v":${String(r.v)}`); // bigint digits written exactly
     }
     if (r.vs !== undefined) f.push(`"vs":${JSON.stringify(r.vs)}`);
     if (r.vb !== undefined) f.push(`"vb":${r.vb}`);

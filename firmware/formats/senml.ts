@@ -9,8 +9,15 @@ import { inferType } from './infer';
 
 /** One SenML pack entry with the fields LwM2M uses; number fields may be bigint (CBOR). */
 export interface SenmlRecord {
-  bn?: string; n?: string; bt?: number; t?: number;
-  v?: number | bigint; vs?: string; vb?: boolean; vd?: Uint8Array; vlo?: string;
+  bn?: string;
+  n?: string;
+  bt?: number;
+  t?: number;
+  v?: number | bigint;
+  vs?: string;
+  vb?: boolean;
+  vd?: Uint8Array;
+  vlo?: string;
 }
 
 /** Bound on pack entries per payload (a Bootstrap-Write of a few instances needs well under this). */
@@ -27,17 +34,43 @@ export function senmlToRecords(pack: SenmlRecord[], base: Path, resolve: TypeRes
     if (!p) return fail('malformed', 'bad SenML name');
     const d = pathDepth(p);
     if (d < 3) return fail('malformed', 'SenML record without a resource path');
-    const o = p.objectId!, i = p.instanceId!, rid = p.resourceId!, ri = p.resourceInstanceId;
+    const o = p.objectId!,
+      i = p.instanceId!,
+      rid = p.resourceId!,
+      ri = p.resourceInstanceId;
     if (!underBase(base, o, i, rid, ri)) return fail('outside-base', 'SenML record outside the request path');
-    let raw: unknown, kind: 'v' | 'vs' | 'vb' | 'vd' | 'vlo' | undefined, count = 0;
-    if (r.v !== undefined) { raw = r.v; kind = 'v'; count++; }
-    if (r.vs !== undefined) { raw = r.vs; kind = 'vs'; count++; }
-    if (r.vb !== undefined) { raw = r.vb; kind = 'vb'; count++; }
-    if (r.vd !== undefined) { raw = r.vd; kind = 'vd'; count++; }
-    if (r.vlo !== undefined) { raw = r.vlo; kind = 'vlo'; count++; }
+    let raw: unknown,
+      kind: 'v' | 'vs' | 'vb' | 'vd' | 'vlo' | undefined,
+      count = 0;
+    if (r.v !== undefined) {
+      raw = r.v;
+      kind = 'v';
+      count++;
+    }
+    if (r.vs !== undefined) {
+      raw = r.vs;
+      kind = 'vs';
+      count++;
+    }
+    if (r.vb !== undefined) {
+      raw = r.vb;
+      kind = 'vb';
+      count++;
+    }
+    if (r.vd !== undefined) {
+      raw = r.vd;
+      kind = 'vd';
+      count++;
+    }
+    if (r.vlo !== undefined) {
+      raw = r.vlo;
+      kind = 'vlo';
+      count++;
+    }
     if (count !== 1) return fail('malformed', count === 0 ? 'SenML record without value' : 'SenML record with several values');
     const def = safeResolve(resolve, o, rid);
-    if (def && def.multiple !== (ri !== undefined)) return fail('type-mismatch', `resource ${rid} ${def.multiple ? 'is' : 'is not'} multiple`);
+    if (def && def.multiple !== (ri !== undefined))
+      return fail('type-mismatch', `resource ${rid} ${def.multiple ? 'is' : 'is not'} multiple`);
     let value: Value;
     if (kind === 'vlo') {
       const l = parseObjlnk(raw as string);
@@ -47,11 +80,16 @@ export function senmlToRecords(pack: SenmlRecord[], base: Path, resolve: TypeRes
     if (!def) value = raw as Value;
     else {
       const t = def.type;
-      const okKind = kind === 'v' ? t === 'integer' || t === 'unsigned' || t === 'float' || t === 'time'
-        : kind === 'vs' ? t === 'string' || t === 'corelnk'
-        : kind === 'vb' ? t === 'boolean'
-        : kind === 'vd' ? t === 'opaque'
-        : t === 'objlnk';
+      const okKind =
+        kind === 'v'
+          ? t === 'integer' || t === 'unsigned' || t === 'float' || t === 'time'
+          : kind === 'vs'
+            ? t === 'string' || t === 'corelnk'
+            : kind === 'vb'
+              ? t === 'boolean'
+              : kind === 'vd'
+                ? t === 'opaque'
+                : t === 'objlnk';
       if (!okKind) return fail('type-mismatch', `SenML ${kind} does not fit resource ${rid}`);
       const c = coerceValue(t, raw);
       if (!c.ok) return fail('type-mismatch', c.reason);
@@ -83,12 +121,25 @@ export function recordsToSenml(base: Path, records: ResourceRecord[], resolve: T
     if (!c.ok) return fail('internal', c.reason);
     const v = c.value;
     switch (type) {
-      case 'integer': case 'unsigned': case 'time': case 'float': s.v = v as number | bigint; break;
-      case 'boolean': s.vb = v as boolean; break;
-      case 'opaque': s.vd = v as Uint8Array; break;
-      case 'objlnk': s.vlo = formatObjlnk(v as Objlnk); break;
-      case 'none': break;
-      default: s.vs = v as string;
+      case 'integer':
+      case 'unsigned':
+      case 'time':
+      case 'float':
+        s.v = v as number | bigint;
+        break;
+      case 'boolean':
+        s.vb = v as boolean;
+        break;
+      case 'opaque':
+        s.vd = v as Uint8Array;
+        break;
+      case 'objlnk':
+        s.vlo = formatObjlnk(v as Objlnk);
+        break;
+      case 'none':
+        break;
+      default:
+        s.vs = v as string;
     }
     pack.push(s);
   }

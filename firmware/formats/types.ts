@@ -4,8 +4,16 @@ import type { TlvBackend } from '../codec/backend';
 import type { CborCodec } from './cbor-codec';
 
 export const ContentFormat = Object.freeze({
-  TEXT: 0, LINK_FORMAT: 40, OPAQUE: 42, CBOR: 60, SENML_JSON: 110, SENML_CBOR: 112,
-  TLV: 11542, LWM2M_JSON: 11543, OLD_TLV: 1542, OLD_JSON: 1543,
+  TEXT: 0,
+  LINK_FORMAT: 40,
+  OPAQUE: 42,
+  CBOR: 60,
+  SENML_JSON: 110,
+  SENML_CBOR: 112,
+  TLV: 11542,
+  LWM2M_JSON: 11543,
+  OLD_TLV: 1542,
+  OLD_JSON: 1543,
 } as const);
 
 /**
@@ -29,8 +37,15 @@ export interface ResourceRecord {
   unknown?: boolean;
 }
 
-export interface InstanceRef { objectId: number; instanceId: number }
-export interface MultipleResourceRef { objectId: number; instanceId: number; resourceId: number }
+export interface InstanceRef {
+  objectId: number;
+  instanceId: number;
+}
+export interface MultipleResourceRef {
+  objectId: number;
+  instanceId: number;
+  resourceId: number;
+}
 
 export interface DecodedPayload {
   records: ResourceRecord[];

@@ -23,7 +23,7 @@ function parseId(s: string): number | undefined {
 export function parsePath(p: string | string[]): Path | undefined {
   let segs: string[];
   if (typeof p === 'string') {
-    if (p.charCodeAt(0) !== 47) return undefined;       // must start with '/'
+    if (p.charCodeAt(0) !== 47) return undefined; // must start with '/'
     if (p === '/') return {};
     segs = p.slice(1).split('/');
   } else segs = p;
@@ -70,7 +70,8 @@ export function formatPath(p: Path): string {
 
 /** True when `inner` equals `outer` or lies below it. */
 export function pathStartsWith(inner: Path, outer: Path): boolean {
-  const o = pathIds(outer), i = pathIds(inner);
+  const o = pathIds(outer),
+    i = pathIds(inner);
   if (i.length < o.length) return false;
   for (let k = 0; k < o.length; k++) if (o[k] !== i[k]) return false;
   return true;

@@ -27,14 +27,22 @@ export interface ObjectDef {
 }
 
 /** Object link value: 65535:65535 is the "null" link (Core Appendix C). */
-export interface Objlnk { objectId: number; instanceId: number }
+export interface Objlnk {
+  objectId: number;
+  instanceId: number;
+}
 
 /** Integer/Unsigned/Time: number when Number.isSafeInteger, else bigint (int64 / uint64 range).
  *  Float: number. Opaque: Uint8Array. String/Corelnk: string. None: null. */
 export type Value = number | bigint | string | boolean | Uint8Array | Objlnk | null;
 
 /** A (possibly partial) LwM2M path; a deeper id is only set when all shallower ones are. */
-export interface Path { objectId?: number; instanceId?: number; resourceId?: number; resourceInstanceId?: number }
+export interface Path {
+  objectId?: number;
+  instanceId?: number;
+  resourceId?: number;
+  resourceInstanceId?: number;
+}
 
 // The compact table build/gen-objects.ts generates from DDF files (model/objects.generated.ts, or a project's own):
 /** [id, name, operations, multiple 0|1, mandatory 0|1, type, rangeEnumeration?, units?] */

@@ -25,8 +25,13 @@ function toBigInt(v: unknown): bigint | undefined {
 const FLOAT_RE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 
 function isObjlnk(v: unknown): v is Objlnk {
-  return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) &&
-    typeof (v as Objlnk).objectId === 'number' && typeof (v as Objlnk).instanceId === 'number';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !(v instanceof Uint8Array) &&
+    typeof (v as Objlnk).objectId === 'number' &&
+    typeof (v as Objlnk).instanceId === 'number'
+  );
 }
 
 const isU16 = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
@@ -35,7 +40,8 @@ const isU16 = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
 export function parseObjlnk(s: string): Objlnk | undefined {
   const m = /^([0-9]{1,5}):([0-9]{1,5})$/.exec(s);
   if (!m) return undefined;
-  const objectId = Number(m[1]), instanceId = Number(m[2]);
+  const objectId = Number(m[1]),
+    instanceId = Number(m[2]);
   return isU16(objectId) && isU16(instanceId) ? { objectId, instanceId } : undefined;
 }
 
@@ -51,12 +57,20 @@ export function formatObjlnk(o: Objlnk): string {
  */
 export function isCanonical(type: DataType, v: unknown): boolean {
   switch (type) {
-    case 'string': case 'corelnk': return typeof v === 'string';
-    case 'integer': case 'time': return typeof v === 'number' && Number.isSafeInteger(v);
-    case 'unsigned': return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-    case 'float': return typeof v === 'number';
-    case 'boolean': return typeof v === 'boolean';
-    default: return false;
+    case 'string':
+    case 'corelnk':
+      return typeof v === 'string';
+    case 'integer':
+    case 'time':
+      return typeof v === 'number' && Number.isSafeInteger(v);
+    case 'unsigned':
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    case 'float':
+      return typeof v === 'number';
+    case 'boolean':
+      return typeof v === 'boolean';
+    default:
+      return false;
   }
 }
 

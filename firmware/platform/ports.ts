@@ -56,8 +56,8 @@ export interface Logger {
  * sector to 0xFF, a write can only clear bits.
  */
 export interface Flash {
-  readonly blockSize: number;   // sector size in bytes (4096 on ESP32)
-  readonly byteLength: number;  // partition size
+  readonly blockSize: number; // sector size in bytes (4096 on ESP32)
+  readonly byteLength: number; // partition size
   erase(sector: number): void;
   read(offset: number, length: number): Uint8Array;
   write(offset: number, data: Uint8Array): void;
@@ -84,7 +84,10 @@ export interface RetainedMemory {
 
 /** A logger that drops everything, for tests that do not look at logs. */
 export const silentLogger: Logger = Object.freeze({
-  error() {}, warn() {}, info() {}, debug() {},
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
 });
 
 /**

@@ -91,7 +91,10 @@ export function encodeRecord(seq: number, entries: readonly Entry[]): Uint8Array
     v.setUint32(o, e.key >>> 0, true);
     v.setUint16(o + 4, e.value ? e.value.length : TOMBSTONE, true);
     o += ENTRY_HEADER_SIZE;
-    if (e.value) { b.set(e.value, o); o += e.value.length; }
+    if (e.value) {
+      b.set(e.value, o);
+      o += e.value.length;
+    }
   }
   v.setUint32(o, crc32(b, 0, o), true);
   return b;
@@ -129,7 +132,9 @@ export function recordCommitted(buf: Uint8Array, off: number, h: RecordHeader): 
  * not parse into whole entries (only possible through a bug, since the CRC matched).
  */
 export function forEachEntry(
-  buf: Uint8Array, off: number, h: RecordHeader,
+  buf: Uint8Array,
+  off: number,
+  h: RecordHeader,
   visit: (key: number, valueOffset: number, length: number) => void,
 ): boolean {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.length);
@@ -148,7 +153,10 @@ export function forEachEntry(
     const len = v.getUint16(o + 4, true);
     o += ENTRY_HEADER_SIZE;
     if (len === TOMBSTONE) visit(key, o, -1);
-    else { visit(key, o, len); o += len; }
+    else {
+      visit(key, o, len);
+      o += len;
+    }
   }
   return true;
 }

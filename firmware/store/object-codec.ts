@@ -22,13 +22,13 @@ export const OBJECT_CODEC_VERSION = 1;
 const T_NULL = 0;
 const T_FALSE = 1;
 const T_TRUE = 2;
-const T_UINT = 3;     // non-negative safe integer: uv
-const T_NINT = 4;     // negative safe integer: uv of -n
-const T_FLOAT = 5;    // float64 LE
-const T_BIGINT = 6;   // u8 sign (0 +, 1 -), uv byte count, magnitude LE
-const T_STRING = 7;   // uv length, UTF-8
-const T_OPAQUE = 8;   // uv length, bytes
-const T_OBJLNK = 9;   // u16 objectId, u16 instanceId (LE)
+const T_UINT = 3; // non-negative safe integer: uv
+const T_NINT = 4; // negative safe integer: uv of -n
+const T_FLOAT = 5; // float64 LE
+const T_BIGINT = 6; // u8 sign (0 +, 1 -), uv byte count, magnitude LE
+const T_STRING = 7; // uv length, UTF-8
+const T_OPAQUE = 8; // uv length, bytes
+const T_OBJLNK = 9; // u16 objectId, u16 instanceId (LE)
 const T_MULTI = 10;
 
 class Writer {
@@ -67,9 +67,14 @@ class Writer {
 }
 
 function isObjlnk(v: unknown): v is { objectId: number; instanceId: number } {
-  return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && !(v instanceof Map) &&
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !(v instanceof Uint8Array) &&
+    !(v instanceof Map) &&
     typeof (v as { objectId: unknown }).objectId === 'number' &&
-    typeof (v as { instanceId: unknown }).instanceId === 'number';
+    typeof (v as { instanceId: unknown }).instanceId === 'number'
+  );
 }
 
 function isU16(n: number): boolean {
@@ -113,8 +118,10 @@ function writeValue(w: Writer, v: Value): void {
   } else if (isObjlnk(v)) {
     if (!isU16(v.objectId) || !isU16(v.instanceId)) throw new RangeError('objlnk ids must be 0..65535');
     w.u8(T_OBJLNK);
-    w.u8(v.objectId & 0xff); w.u8(v.objectId >> 8);
-    w.u8(v.instanceId & 0xff); w.u8(v.instanceId >> 8);
+    w.u8(v.objectId & 0xff);
+    w.u8(v.objectId >> 8);
+    w.u8(v.instanceId & 0xff);
+    w.u8(v.instanceId >> 8);
   } else {
     throw new TypeError('not an LwM2M value');
   }
@@ -156,7 +163,10 @@ class Damaged extends Error {
 
 class Reader {
   pos = 0;
-  constructor(readonly buf: Uint8Array, readonly end: number) {}
+  constructor(
+    readonly buf: Uint8Array,
+    readonly end: number,
+  ) {}
 
   u8(): number {
     if (this.pos >= this.end) throw new Damaged();
@@ -188,10 +198,14 @@ class Reader {
 
 function readValue(r: Reader, tag: number): Value {
   switch (tag) {
-    case T_NULL: return null;
-    case T_FALSE: return false;
-    case T_TRUE: return true;
-    case T_UINT: return r.uv();
+    case T_NULL:
+      return null;
+    case T_FALSE:
+      return false;
+    case T_TRUE:
+      return true;
+    case T_UINT:
+      return r.uv();
     case T_NINT: {
       const n = r.uv();
       if (n === 0) throw new Damaged(); // -0 is written as float
@@ -215,12 +229,14 @@ function readValue(r: Reader, tag: number): Value {
       if (s === undefined) throw new Damaged();
       return s;
     }
-    case T_OPAQUE: return r.take(r.uv());
+    case T_OPAQUE:
+      return r.take(r.uv());
     case T_OBJLNK: {
       const b = r.take(4);
       return { objectId: b[0] | (b[1] << 8), instanceId: b[2] | (b[3] << 8) };
     }
-    default: throw new Damaged();
+    default:
+      throw new Damaged();
   }
 }
 

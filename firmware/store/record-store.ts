@@ -23,24 +23,37 @@ import type { Flash, Logger } from '../platform/ports';
 import { silentLogger } from '../platform/ports';
 import { bytesEqual } from '../util/bytes';
 import {
-  ALIGN, FORMAT_VERSION, MAX_VALUE_LENGTH, RECORD_HEADER_SIZE, RECORD_OVERHEAD, SECTOR_HEADER_SIZE,
-  ENTRY_HEADER_SIZE, align, encodeRecord, encodeSectorHeader, entrySize, forEachEntry,
-  parseRecordHeader, parseSectorHeader, recordCommitted, recordSize,
+  ALIGN,
+  FORMAT_VERSION,
+  MAX_VALUE_LENGTH,
+  RECORD_HEADER_SIZE,
+  RECORD_OVERHEAD,
+  SECTOR_HEADER_SIZE,
+  ENTRY_HEADER_SIZE,
+  align,
+  encodeRecord,
+  encodeSectorHeader,
+  entrySize,
+  forEachEntry,
+  parseRecordHeader,
+  parseSectorHeader,
+  recordCommitted,
+  recordSize,
 } from './layout';
 import type { Entry } from './layout';
 
 export { FORMAT_VERSION } from './layout';
 
 export interface Change {
-  key: number;                // uint32
-  value: Uint8Array | null;   // null deletes
+  key: number; // uint32
+  value: Uint8Array | null; // null deletes
 }
 
 export type CommitError =
-  | 'full'       // the live data plus this transaction does not fit the partition
-  | 'too-large'  // one transaction must fit one sector; a value at most 65534 bytes
-  | 'invalid'    // a key that is not a uint32, a value that is not a Uint8Array
-  | 'flash';     // the flash failed; nothing of this transaction is visible
+  | 'full' // the live data plus this transaction does not fit the partition
+  | 'too-large' // one transaction must fit one sector; a value at most 65534 bytes
+  | 'invalid' // a key that is not a uint32, a value that is not a Uint8Array
+  | 'flash'; // the flash failed; nothing of this transaction is visible
 
 export type CommitResult = { ok: true } | { ok: false; error: CommitError; detail: string };
 
@@ -80,9 +93,9 @@ export interface MountOptions {
 }
 
 // Sector states kept in RAM.
-const BLANK = 0;   // erased, ready to open
-const DIRTY = 1;   // not in the log, not erased: erased before reuse
-const LOG = 2;     // valid header of the current format: part of the log
+const BLANK = 0; // erased, ready to open
+const DIRTY = 1; // not in the log, not erased: erased before reuse
+const LOG = 2; // valid header of the current format: part of the log
 
 const LOC = 0x10000; // index value = flash offset * LOC + length
 
@@ -99,8 +112,15 @@ const OK: CommitResult = Object.freeze({ ok: true });
 export class RecordStore {
   readonly formatVersion = FORMAT_VERSION;
   readonly stats: StoreStats = {
-    commits: 0, rejected: 0, full: 0, bytesWritten: 0, erases: 0, compactions: 0,
-    formats: 0, tornRecords: 0, garbageBytes: 0,
+    commits: 0,
+    rejected: 0,
+    full: 0,
+    bytesWritten: 0,
+    erases: 0,
+    compactions: 0,
+    formats: 0,
+    tornRecords: 0,
+    garbageBytes: 0,
   };
   /** Largest transaction body (sum of entry sizes) a single commit can carry. */
   readonly maxTransactionBytes: number;
@@ -110,7 +130,7 @@ export class RecordStore {
   private readonly cap: number; // record bytes per sector
   private readonly state: Uint8Array;
   private readonly sectorSeq: number[];
-  private readonly usedEnd: number[];      // absolute end of the used area of a LOG sector
+  private readonly usedEnd: number[]; // absolute end of the used area of a LOG sector
   private readonly hasRecords: Uint8Array; // a LOG sector holds at least one committed record
   private readonly index = new Map<number, number>();
   private head = 0;
@@ -119,7 +139,10 @@ export class RecordStore {
   private nextSectorSeq = 1;
   private needsRescan = false;
 
-  private constructor(private readonly flash: Flash, private readonly log: Logger) {
+  private constructor(
+    private readonly flash: Flash,
+    private readonly log: Logger,
+  ) {
     const bs = flash.blockSize;
     if (!(bs >= 64 && bs <= 0x10000 && bs % ALIGN === 0)) throw new RangeError('store: unsupported flash block size');
     this.bs = bs;
@@ -166,7 +189,10 @@ export class RecordStore {
     let free = 0;
     for (let s = 0; s < this.n; s++) if (this.state[s] !== LOG) free++;
     return {
-      keys: this.index.size, liveBytes, sectors: this.n, freeSectors: free,
+      keys: this.index.size,
+      liveBytes,
+      sectors: this.n,
+      freeSectors: free,
       headRoom: Math.max(0, this.sectorEnd(this.head) - this.cursor - RECORD_OVERHEAD),
     };
   }
@@ -182,7 +208,8 @@ export class RecordStore {
         return this.reject('invalid', 'key must be a uint32');
       }
       if (c.value !== null && !(c.value instanceof Uint8Array)) return this.reject('invalid', 'value must be a Uint8Array or null');
-      if (c.value && c.value.length > MAX_VALUE_LENGTH) return this.reject('too-large', `value of key ${c.key} exceeds ${MAX_VALUE_LENGTH} bytes`);
+      if (c.value && c.value.length > MAX_VALUE_LENGTH)
+        return this.reject('too-large', `value of key ${c.key} exceeds ${MAX_VALUE_LENGTH} bytes`);
       pending.delete(c.key);
       pending.set(c.key, c.value);
     }
@@ -206,7 +233,9 @@ export class RecordStore {
         this.stats.full++;
         return this.reject('full', 'live data would exceed the partition');
       }
-      const placed = this.append(entries, () => { committed = true; });
+      const placed = this.append(entries, () => {
+        committed = true;
+      });
       if (!placed) {
         this.stats.full++;
         return this.reject('full', 'no sector can take the transaction after compaction');

@@ -12,9 +12,19 @@ export function utf8Encode(s: string): Uint8Array {
     let c = ch.codePointAt(0)!;
     if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate (3 bytes, as counted above)
     if (c < 0x80) out[o++] = c;
-    else if (c < 0x800) { out[o++] = 0xc0 | (c >> 6); out[o++] = 0x80 | (c & 63); }
-    else if (c < 0x10000) { out[o++] = 0xe0 | (c >> 12); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63); }
-    else { out[o++] = 0xf0 | (c >> 18); out[o++] = 0x80 | ((c >> 12) & 63); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63); }
+    else if (c < 0x800) {
+      out[o++] = 0xc0 | (c >> 6);
+      out[o++] = 0x80 | (c & 63);
+    } else if (c < 0x10000) {
+      out[o++] = 0xe0 | (c >> 12);
+      out[o++] = 0x80 | ((c >> 6) & 63);
+      out[o++] = 0x80 | (c & 63);
+    } else {
+      out[o++] = 0xf0 | (c >> 18);
+      out[o++] = 0x80 | ((c >> 12) & 63);
+      out[o++] = 0x80 | ((c >> 6) & 63);
+      out[o++] = 0x80 | (c & 63);
+    }
   }
   return out;
 }
@@ -43,8 +53,14 @@ export function utf8DecodeStrict(b: Uint8Array, start = 0, end = b.length): stri
       if (cp < 0x10000 || cp > 0x10ffff) return undefined;
     } else return undefined;
     if (cp < 0x10000) units.push(cp);
-    else { cp -= 0x10000; units.push(0xd800 | (cp >> 10), 0xdc00 | (cp & 0x3ff)); }
-    if (units.length >= CHUNK) { parts.push(String.fromCharCode(...units)); units.length = 0; }
+    else {
+      cp -= 0x10000;
+      units.push(0xd800 | (cp >> 10), 0xdc00 | (cp & 0x3ff));
+    }
+    if (units.length >= CHUNK) {
+      parts.push(String.fromCharCode(...units));
+      units.length = 0;
+    }
   }
   if (units.length) parts.push(String.fromCharCode(...units));
   return parts.length === 1 ? parts[0] : parts.join('');

@@ -21,7 +21,13 @@ import { CLIENT, KEY, SERVER, established, makeRig } from '../dtls/helpers';
 
 function table(rows: string[][]): void {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  for (const r of rows) console.log(r.map((s, c) => (c === 0 ? s.padEnd(w[c]) : s.padStart(w[c]))).join('  ').trimEnd());
+  for (const r of rows)
+    console.log(
+      r
+        .map((s, c) => (c === 0 ? s.padEnd(w[c]) : s.padStart(w[c])))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,20 +37,41 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A transport that lets only its first `n` sends out: a client that goes silent after its ClientHello with the cookie. */
 function silentAfter(inner: DatagramTransport, n: number): DatagramTransport {
   let sent = 0;
-  const t: DatagramTransport = { onReceive: null, send(d, a, p) { if (sent++ < n) inner.send(d, a, p); }, close() { inner.close(); } };
+  const t: DatagramTransport = {
+    onReceive: null,
+    send(d, a, p) {
+      if (sent++ < n) inner.send(d, a, p);
+    },
+    close() {
+      inner.close();
+    },
+  };
   inner.onReceive = (d, a, p) => t.onReceive?.(d, a, p);
   return t;
 }
 
-async function handshakeUnderAttack(attackers: string[], legit: string): Promise<{ ms: number | null; started: number; held: number; evicted: number }> {
+async function handshakeUnderAttack(
+  attackers: string[],
+  legit: string,
+): Promise<{ ms: number | null; started: number; held: number; evicted: number }> {
   const serverUdp = await openUdp({ address: '127.0.0.1' });
-  const server = new DtlsTransport({ transport: serverUdp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, server: { pskKey: () => KEY } });
+  const server = new DtlsTransport({
+    transport: serverUdp,
+    timers: nodeTimers,
+    random: nodeRandom,
+    crypto: nodeCrypto,
+    server: { pskKey: () => KEY },
+  });
   const peers: DtlsTransport[] = [];
   try {
     for (const address of attackers) {
       const t = new DtlsTransport({
-        transport: silentAfter(await openUdp({ address }), 2), timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto,
-        client: { psk: () => ({ identity: 'stranger', key: KEY }) }, retransmit: { maxRetransmits: 0 },
+        transport: silentAfter(await openUdp({ address }), 2),
+        timers: nodeTimers,
+        random: nodeRandom,
+        crypto: nodeCrypto,
+        client: { psk: () => ({ identity: 'stranger', key: KEY }) },
+        retransmit: { maxRetransmits: 0 },
       });
       peers.push(t);
       t.connect('127.0.0.1', serverUdp.port);
@@ -54,12 +81,17 @@ async function handshakeUnderAttack(attackers: string[], legit: string): Promise
     const held = server.handshakeCount;
     const started = server.stats.handshakesStarted;
     const client = new DtlsTransport({
-      transport: await openUdp({ address: legit }), timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto,
+      transport: await openUdp({ address: legit }),
+      timers: nodeTimers,
+      random: nodeRandom,
+      crypto: nodeCrypto,
       client: { psk: () => ({ identity: 'node-1', key: KEY }) },
     });
     peers.push(client);
     let done = false;
-    client.onHandshakeDone = () => { done = true; };
+    client.onHandshakeDone = () => {
+      done = true;
+    };
     const t0 = performance.now();
     client.connect('127.0.0.1', serverUdp.port);
     const deadline = Date.now() + 10_000;
@@ -74,21 +106,35 @@ async function handshakeUnderAttack(attackers: string[], legit: string): Promise
 async function loopbackAliasesWork(): Promise<boolean> {
   const s = dgram.createSocket('udp4');
   return new Promise((resolve) => {
-    s.once('error', () => { s.close(); resolve(false); });
-    s.bind(0, '127.0.0.2', () => { s.close(); resolve(true); });
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
+    s.bind(0, '127.0.0.2', () => {
+      s.close();
+      resolve(true);
+    });
   });
 }
 
 async function attackFigures(): Promise<void> {
-  const rows = [['attack, then one new client (real time, loopback)', 'cookie-verified half-open', 'held', 'evicted', 'client handshake ms']];
+  const rows = [
+    ['attack, then one new client (real time, loopback)', 'cookie-verified half-open', 'held', 'evicted', 'client handshake ms'],
+  ];
   const oneHost = Array.from({ length: 50 }, () => '127.0.0.1');
   const aliases = await loopbackAliasesWork();
   const cases: Array<[string, string[], string]> = [
     ['50 half-open from one host; client from the same host', oneHost, '127.0.0.1'],
-    ...(aliases ? [
-      ['50 half-open from one host; client from another', oneHost, '127.0.0.201'] as [string, string[], string],
-      ['1 half-open from each of 50 hosts; client from another', Array.from({ length: 50 }, (_, i) => `127.0.1.${i + 1}`), '127.0.0.201'] as [string, string[], string],
-    ] : []),
+    ...(aliases
+      ? [
+          ['50 half-open from one host; client from another', oneHost, '127.0.0.201'] as [string, string[], string],
+          [
+            '1 half-open from each of 50 hosts; client from another',
+            Array.from({ length: 50 }, (_, i) => `127.0.1.${i + 1}`),
+            '127.0.0.201',
+          ] as [string, string[], string],
+        ]
+      : []),
   ];
   for (const [what, attackers, legit] of cases) {
     const r = await handshakeUnderAttack(attackers, legit);
@@ -96,7 +142,9 @@ async function attackFigures(): Promise<void> {
   }
   console.log('');
   table(rows);
-  console.log(`(default tables: ${DEFAULT_MAX_HANDSHAKES} pending handshakes, ${DEFAULT_MAX_HANDSHAKES_PER_ADDRESS} per address; "held": pending when the client started;`);
+  console.log(
+    `(default tables: ${DEFAULT_MAX_HANDSHAKES} pending handshakes, ${DEFAULT_MAX_HANDSHAKES_PER_ADDRESS} per address; "held": pending when the client started;`,
+  );
   console.log(' "evicted" counts the client\'s own eviction of a half-open one; the bound asked for is < 2000 ms; before, a full table');
   console.log(' refused every new handshake until the pending ones timed out after 63 s)');
   if (!aliases) console.log(' (127.0.0.2 and up cannot be bound here: the other-host rows were left out)');
@@ -105,8 +153,15 @@ async function attackFigures(): Promise<void> {
 // ---------------------------------------------------------------- 2. bytes back per datagram
 
 function hello(extensions: Extension[] = [], cookie = new Uint8Array(0), random = new Uint8Array(32).fill(3)): Uint8Array {
-  return encodeClientHello({ clientVersion: 0xfefd, random, sessionId: new Uint8Array(0), cookie, cipherSuites: [0xc0a8, 0x00ae],
-    compressionMethods: Uint8Array.of(0), extensions });
+  return encodeClientHello({
+    clientVersion: 0xfefd,
+    random,
+    sessionId: new Uint8Array(0),
+    cookie,
+    cipherSuites: [0xc0a8, 0x00ae],
+    compressionMethods: Uint8Array.of(0),
+    extensions,
+  });
 }
 
 function helloRecord(ch: Uint8Array, seq = 0, version = 0xfefd): Uint8Array {
@@ -115,7 +170,10 @@ function helloRecord(ch: Uint8Array, seq = 0, version = 0xfefd): Uint8Array {
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((o, p) => { out.set(p, o); return o + p.length; }, 0);
+  parts.reduce((o, p) => {
+    out.set(p, o);
+    return o + p.length;
+  }, 0);
   return out;
 }
 
@@ -134,7 +192,12 @@ function repeats(msgType: number, seq: number, count: number, firstRecordSeq: nu
 async function amplificationFigures(): Promise<void> {
   const rows = [['datagram from an address with no session', 'N bytes', 'datagrams back', 'bytes back', 'bytes back / N']];
   const sent: number[] = [];
-  const rig = makeRig({ dropFromServer: (d) => { sent.push(d.length); return false; } });
+  const rig = makeRig({
+    dropFromServer: (d) => {
+      sent.push(d.length);
+      return false;
+    },
+  });
   await established(rig);
   const stranger = { address: '10.66.0.1', port: 4000 };
   const rnd = new SeededRandom(22);
@@ -142,10 +205,18 @@ async function amplificationFigures(): Promise<void> {
     ['ClientHello, smallest', helloRecord(hello()), stranger],
     ['ClientHello, record version {254, 0}', helloRecord(hello(), 1, 0xfe00), stranger],
     ['ClientHello with a wrong cookie', helloRecord(hello([], new Uint8Array(16).fill(9)), 2), stranger],
-    ['ClientHello, 32 extensions', helloRecord(hello(Array.from({ length: 32 }, (_, i) => ({ type: 0x1000 + i, data: new Uint8Array(0) }))), 3), stranger],
+    [
+      'ClientHello, 32 extensions',
+      helloRecord(hello(Array.from({ length: 32 }, (_, i) => ({ type: 0x1000 + i, data: new Uint8Array(0) }))), 3),
+      stranger,
+    ],
     ['20 ClientHellos in one datagram', concat(Array.from({ length: 20 }, (_, i) => helloRecord(hello(), 10 + i))), stranger],
     ['5,200 handshake fragments (62 KB)', repeats(HandshakeType.client_hello, 0, 5200, 100), stranger],
-    ['a fragmented ClientHello', encodeRecord(ContentType.handshake, 0, 40, encodeHandshakeFragment(HandshakeType.client_hello, 0, hello(), 0, 20)), stranger],
+    [
+      'a fragmented ClientHello',
+      encodeRecord(ContentType.handshake, 0, 40, encodeHandshakeFragment(HandshakeType.client_hello, 0, hello(), 0, 20)),
+      stranger,
+    ],
     ['epoch-1 garbage', encodeRecord(ContentType.application_data, 1, 5, rnd.bytes(200)), stranger],
     ['an alert in clear', encodeRecord(ContentType.alert, 0, 6, Uint8Array.of(2, 40)), stranger],
     ['random bytes', rnd.bytes(300), stranger],
@@ -159,7 +230,13 @@ async function amplificationFigures(): Promise<void> {
     rows.push([what, String(d.length), String(back.length), String(bytes), (bytes / d.length).toFixed(2)]);
   }
   // From the address of a half-open handshake (verified by its cookie, but anyone can put it on a datagram).
-  const half = makeRig({ dropFromClient: (_d, n) => n >= 2, dropFromServer: (d) => { sent.push(d.length); return false; } });
+  const half = makeRig({
+    dropFromClient: (_d, n) => n >= 2,
+    dropFromServer: (d) => {
+      sent.push(d.length);
+      return false;
+    },
+  });
   half.client.connect(SERVER.address, SERVER.port);
   await half.clock.advance(600);
   const spoofed: Array<[string, Uint8Array]> = [
@@ -167,7 +244,7 @@ async function amplificationFigures(): Promise<void> {
     ['repeat of its last message, 20 fragments', repeats(HandshakeType.client_hello, 1, 20, 901)],
     ['repeat, 5,200 fragments (62 KB)', repeats(HandshakeType.client_hello, 1, 5200, 910)],
   ];
-  rows.push(['spoofed as a half-open handshake\'s client', '', '', '', '']);
+  rows.push(["spoofed as a half-open handshake's client", '', '', '', '']);
   for (const [what, d] of spoofed) {
     await half.clock.advance(600);
     const before = sent.length;
@@ -178,8 +255,15 @@ async function amplificationFigures(): Promise<void> {
   }
   console.log('');
   table(rows);
-  const worst = Math.max(...rows.slice(1).filter((r) => r[1] !== '').map((r) => Number(r[4])));
-  console.log(`largest ratio: ${worst.toFixed(2)} (the bound is 3; the audit measured 5,201 datagrams, 681 KB, for such a 62 KB datagram before)`);
+  const worst = Math.max(
+    ...rows
+      .slice(1)
+      .filter((r) => r[1] !== '')
+      .map((r) => Number(r[4])),
+  );
+  console.log(
+    `largest ratio: ${worst.toFixed(2)} (the bound is 3; the audit measured 5,201 datagrams, 681 KB, for such a 62 KB datagram before)`,
+  );
 }
 
 // ---------------------------------------------------------------- 3. reassembly memory per association
@@ -193,8 +277,12 @@ function bomb(rnd: SeededRandom, firstSeq: number, recordSeq: number): Uint8Arra
     const f = encodeHandshakeFragment([2, 3, 12, 14, 16, 20][rnd.int(6)], firstSeq + rnd.int(5), new Uint8Array(length), 0, 0);
     const frag = new Uint8Array(f.length + count);
     frag.set(f);
-    frag[6] = offset >>> 16; frag[7] = (offset >>> 8) & 0xff; frag[8] = offset & 0xff;
-    frag[9] = count >>> 16; frag[10] = (count >>> 8) & 0xff; frag[11] = count & 0xff;
+    frag[6] = offset >>> 16;
+    frag[7] = (offset >>> 8) & 0xff;
+    frag[8] = offset & 0xff;
+    frag[9] = count >>> 16;
+    frag[10] = (count >>> 8) & 0xff;
+    frag[11] = count & 0xff;
     parts.push(frag);
   }
   return encodeRecord(ContentType.handshake, 0, recordSeq, concat(parts));
@@ -208,22 +296,31 @@ async function reassemblyFigures(): Promise<void> {
   await client.clock.advance(10);
   let peak = 0;
   const rnd = new SeededRandom(7);
-  for (let i = 0; i < 2000; i++) { client.clientUdp.inject(bomb(rnd, 1, 100 + i), SERVER); peak = Math.max(peak, client.client.largestHandshakeBuffer); }
+  for (let i = 0; i < 2000; i++) {
+    client.clientUdp.inject(bomb(rnd, 1, 100 + i), SERVER);
+    peak = Math.max(peak, client.client.largestHandshakeBuffer);
+  }
   // An early epoch-1 record too, while its ChangeCipherSpec is due.
   const early = makeRig({ dropFromServer: (d, n) => n >= 2 && d[0] === ContentType.change_cipher_spec });
   early.client.connect(SERVER.address, SERVER.port);
   await early.clock.advance(10);
   early.clientUdp.inject(encodeRecord(ContentType.handshake, 1, 50, new Uint8Array(200)), SERVER);
   let earlyPeak = 0;
-  for (let i = 0; i < 2000; i++) { early.clientUdp.inject(bomb(rnd, 4, 200 + i), SERVER); earlyPeak = Math.max(earlyPeak, early.client.largestHandshakeBuffer); }
-  rows.push(['client role (the device), waiting for the server\'s flight', String(peak), '2048']);
+  for (let i = 0; i < 2000; i++) {
+    early.clientUdp.inject(bomb(rnd, 4, 200 + i), SERVER);
+    earlyPeak = Math.max(earlyPeak, early.client.largestHandshakeBuffer);
+  }
+  rows.push(["client role (the device), waiting for the server's flight", String(peak), '2048']);
   rows.push(['client role, waiting for Finished, with an early record', String(earlyPeak), '2048']);
   // Server role: waiting for the ClientKeyExchange.
   const server = makeRig({ dropFromClient: (_d, n) => n >= 2 });
   server.client.connect(SERVER.address, SERVER.port);
   await server.clock.advance(10);
   peak = 0;
-  for (let i = 0; i < 2000; i++) { server.serverUdp.inject(bomb(rnd, 2, 100 + i), CLIENT); peak = Math.max(peak, server.server.largestHandshakeBuffer); }
+  for (let i = 0; i < 2000; i++) {
+    server.serverUdp.inject(bomb(rnd, 2, 100 + i), CLIENT);
+    peak = Math.max(peak, server.server.largestHandshakeBuffer);
+  }
   rows.push(['server role, waiting for the ClientKeyExchange', String(peak), '2048']);
   console.log('');
   table(rows);

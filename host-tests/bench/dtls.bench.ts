@@ -33,14 +33,24 @@ import { bundleForXs } from '../xs-harness/bundle';
 import { XsHost } from '../xs-harness/bridge';
 import { heapPoint, type HeapPoint } from '../xs-harness/heap';
 
-const PORTS: Array<[string, DtlsCrypto]> = [['node:crypto', nodeCrypto], ['node AES + core CCM', nodeCryptoBlockOnly], ['noble (XS port)', xsHostCrypto]];
+const PORTS: Array<[string, DtlsCrypto]> = [
+  ['node:crypto', nodeCrypto],
+  ['node AES + core CCM', nodeCryptoBlockOnly],
+  ['noble (XS port)', xsHostCrypto],
+];
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 
 /** Prints rows as columns: the first `left` columns (and the last, with lastLeft) left-aligned, the rest right-aligned. */
 function table(rows: string[][], left = 1, lastLeft = false): void {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   const leftAligned = (c: number, n: number) => c < left || (lastLeft && c === n - 1);
-  for (const r of rows) console.log(r.map((s, c) => (leftAligned(c, r.length) ? (s ?? '').padEnd(w[c]) : (s ?? '').padStart(w[c]))).join('  ').trimEnd());
+  for (const r of rows)
+    console.log(
+      r
+        .map((s, c) => (leftAligned(c, r.length) ? (s ?? '').padEnd(w[c]) : (s ?? '').padStart(w[c])))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,11 +67,23 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
 /** Counts what crosses a transport (both directions). */
 function counted(t: DatagramTransport): DatagramTransport & { datagrams: number; bytes: number } {
   const c = {
-    datagrams: 0, bytes: 0, onReceive: null as DatagramTransport['onReceive'],
-    send(d: Uint8Array, a: string, p: number) { c.datagrams++; c.bytes += d.length; t.send(d, a, p); },
-    close() { t.close(); },
+    datagrams: 0,
+    bytes: 0,
+    onReceive: null as DatagramTransport['onReceive'],
+    send(d: Uint8Array, a: string, p: number) {
+      c.datagrams++;
+      c.bytes += d.length;
+      t.send(d, a, p);
+    },
+    close() {
+      t.close();
+    },
   };
-  t.onReceive = (d, a, p) => { c.datagrams++; c.bytes += d.length; c.onReceive?.(d, a, p); };
+  t.onReceive = (d, a, p) => {
+    c.datagrams++;
+    c.bytes += d.length;
+    c.onReceive?.(d, a, p);
+  };
   return c;
 }
 
@@ -69,12 +91,24 @@ async function handshakes(name: string, crypto: DtlsCrypto, resumed: boolean, n:
   const serverUdp = await openUdp({ address: '127.0.0.1' });
   const server = new DtlsTransport({ transport: serverUdp, timers: nodeTimers, random: nodeRandom, crypto, server: { pskKey: () => KEY } });
   const wire = counted(await openUdp({ address: '127.0.0.1' }));
-  const client = new DtlsTransport({ transport: wire, timers: nodeTimers, random: nodeRandom, crypto, client: { psk: () => ({ identity: 'bench', key: KEY }) } });
+  const client = new DtlsTransport({
+    transport: wire,
+    timers: nodeTimers,
+    random: nodeRandom,
+    crypto,
+    client: { psk: () => ({ identity: 'bench', key: KEY }) },
+  });
   let done = 0;
   let closed = 0;
-  client.onHandshakeDone = () => { done++; };
-  server.onSessionClosed = () => { closed++; };
-  const wait = async (pred: () => boolean): Promise<void> => { while (!pred()) await new Promise((r) => setImmediate(r)); };
+  client.onHandshakeDone = () => {
+    done++;
+  };
+  server.onSessionClosed = () => {
+    closed++;
+  };
+  const wait = async (pred: () => boolean): Promise<void> => {
+    while (!pred()) await new Promise((r) => setImmediate(r));
+  };
   // A first handshake leaves a session to resume.
   client.connect('127.0.0.1', serverUdp.port);
   await wait(() => done === 1);
@@ -94,7 +128,10 @@ async function handshakes(name: string, crypto: DtlsCrypto, resumed: boolean, n:
     datagrams += wire.datagrams - d0;
     bytes += wire.bytes - b0;
   }
-  if (print) console.log(`${`${resumed ? 'resumed' : 'full'} handshake, ${name}`.padEnd(44)} ${(total / n).toFixed(2).padStart(8)} ms  ${(datagrams / n).toFixed(0).padStart(3)} datagrams  ${(bytes / n).toFixed(0).padStart(5)} bytes`);
+  if (print)
+    console.log(
+      `${`${resumed ? 'resumed' : 'full'} handshake, ${name}`.padEnd(44)} ${(total / n).toFixed(2).padStart(8)} ms  ${(datagrams / n).toFixed(0).padStart(3)} datagrams  ${(bytes / n).toFixed(0).padStart(5)} bytes`,
+    );
   client.close();
   server.close();
 }
@@ -111,7 +148,11 @@ function records(name: string, crypto: DtlsCrypto, n: number): void {
       if (!r.open(ContentType.application_data, 1, seq, DTLS_1_2, sealed)) throw new Error('record did not open');
     }
     const ms = performance.now() - t0;
-    console.log(`${`100 B record seal+open, ${suite.name.replace('TLS_PSK_WITH_', '')}, ${name}`.padEnd(64)} ${Math.round(n / (ms / 1000)).toLocaleString('en').padStart(10)} /s`);
+    console.log(
+      `${`100 B record seal+open, ${suite.name.replace('TLS_PSK_WITH_', '')}, ${name}`.padEnd(64)} ${Math.round(n / (ms / 1000))
+        .toLocaleString('en')
+        .padStart(10)} /s`,
+    );
   }
 }
 
@@ -125,7 +166,14 @@ function recordSizes(cidLength: number): void {
       const pt = new Uint8Array(len);
       const plain = encodeRecord(ContentType.application_data, 1, 1, w.seal(ContentType.application_data, 1, 1, DTLS_1_2, pt)).length;
       const inner = encodeInnerPlaintext(pt, ContentType.application_data);
-      const withCid = encodeRecord(ContentType.tls12_cid, 1, 1, w.seal(ContentType.tls12_cid, 1, 1, DTLS_1_2, inner, cid), DTLS_1_2, cid).length;
+      const withCid = encodeRecord(
+        ContentType.tls12_cid,
+        1,
+        1,
+        w.seal(ContentType.tls12_cid, 1, 1, DTLS_1_2, inner, cid),
+        DTLS_1_2,
+        cid,
+      ).length;
       rows.push([suite.name.replace('TLS_PSK_WITH_', ''), String(len), String(plain), String(withCid), `+${withCid - plain}`]);
     }
   }
@@ -168,7 +216,8 @@ function dissect(d: Uint8Array, fromClient: boolean, t: number): WireDatagram {
         out.clientHelloSessionId = sid;
         out.opensHandshake = d[body + 35 + sidLen] === 0; // cookie length
       }
-      if (msg === HandshakeType.server_hello) out.serverHello = { sessionId: sid, suite: (d[body + 35 + sidLen] << 8) | d[body + 36 + sidLen] };
+      if (msg === HandshakeType.server_hello)
+        out.serverHello = { sessionId: sid, suite: (d[body + 35 + sidLen] << 8) | d[body + 36 + sidLen] };
     }
     o += header + len;
   }
@@ -273,8 +322,12 @@ function hasBinary(bin: string): boolean {
 
 function coapClientRun(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('coap-client-openssl', ['-k', COAP_KEY, '-u', COAP_IDENTITY, '-B', '5', `coaps://127.0.0.1:${port}/`],
-      { timeout: 10_000 }, (err, _out, stderr) => (err ? reject(new Error(`coap-client-openssl: ${err.message} ${stderr}`)) : resolve()));
+    execFile(
+      'coap-client-openssl',
+      ['-k', COAP_KEY, '-u', COAP_IDENTITY, '-B', '5', `coaps://127.0.0.1:${port}/`],
+      { timeout: 10_000 },
+      (err, _out, stderr) => (err ? reject(new Error(`coap-client-openssl: ${err.message} ${stderr}`)) : resolve()),
+    );
   });
 }
 
@@ -284,12 +337,18 @@ async function ourGet(ep: CoapEndpoint, port: number): Promise<void> {
   if (res.code !== Code.CONTENT) throw new Error(`our client: GET / answered ${res.code}`);
 }
 
-interface OurClient { dtls: DtlsTransport; ep: CoapEndpoint }
+interface OurClient {
+  dtls: DtlsTransport;
+  ep: CoapEndpoint;
+}
 
 async function ourClient(): Promise<OurClient> {
   const udp = await openUdp({ address: '127.0.0.1' });
   const dtls = new DtlsTransport({
-    transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto,
+    transport: udp,
+    timers: nodeTimers,
+    random: nodeRandom,
+    crypto: nodeCrypto,
     client: { psk: () => ({ identity: COAP_IDENTITY, key: utf8Encode(COAP_KEY) }) },
   });
   const ep = new CoapEndpoint({ transport: dtls, timers: nodeTimers, random: nodeRandom, log: silentLogger });
@@ -305,7 +364,12 @@ async function closeOur(c: OurClient, port: number): Promise<void> {
   c.dtls.close();
 }
 
-interface Row { client: string; kind: string; f: HandshakeFigures[]; note?: string }
+interface Row {
+  client: string;
+  kind: string;
+  f: HandshakeFigures[];
+  note?: string;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -315,7 +379,11 @@ function median(xs: number[]): number {
 function suiteName(id: number): string {
   const ours = suiteById(id);
   if (ours) return ours.name.replace('TLS_', '');
-  const known: Record<number, string> = { 0xccac: 'ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256', 0xc0a8: 'PSK_WITH_AES_128_CCM_8', 0xc037: 'ECDHE_PSK_WITH_AES_128_CBC_SHA256' };
+  const known: Record<number, string> = {
+    0xccac: 'ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256',
+    0xc0a8: 'PSK_WITH_AES_128_CCM_8',
+    0xc037: 'ECDHE_PSK_WITH_AES_128_CBC_SHA256',
+  };
   return known[id] ?? `0x${id.toString(16).padStart(4, '0')}`;
 }
 
@@ -338,7 +406,9 @@ async function sideBySide(serverName: string, serverPort: number, n: number): Pr
     const resumed: HandshakeFigures[] = [];
     const c = await ourClient();
     let serverClosed = 0;
-    c.dtls.onSessionClosed = () => { serverClosed++; };
+    c.dtls.onSessionClosed = () => {
+      serverClosed++;
+    };
     await ourGet(c.ep, relay.port);
     for (let i = 0; i < n; i++) {
       c.dtls.closeSession('127.0.0.1', relay.port);
@@ -357,7 +427,9 @@ async function sideBySide(serverName: string, serverPort: number, n: number): Pr
     }
     rows.push({ client: 'coap-client-openssl (libcoap 4.3.1)', kind: 'full', f: lib });
     rows.push({
-      client: 'coap-client-openssl (libcoap 4.3.1)', kind: 'resumed', f: [],
+      client: 'coap-client-openssl (libcoap 4.3.1)',
+      kind: 'resumed',
+      f: [],
       note: 'no figure: each run is one process with one session and keeps none for the next; it has no option to resume',
     });
   } finally {
@@ -370,12 +442,17 @@ async function sideBySide(serverName: string, serverPort: number, n: number): Pr
 function printSideBySide(rows: Array<Row & { server?: string }>, n: number): void {
   const out = [['server', 'client', 'handshake', 'ms p50', 'ms mean', 'datagrams', 'bytes', 'ClientHello B', 'suite chosen / note']];
   for (const r of rows) {
-    if (r.f.length === 0) { out.push([r.server ?? '', r.client, r.kind, '—', '—', '—', '—', '—', r.note ?? '']); continue; }
+    if (r.f.length === 0) {
+      out.push([r.server ?? '', r.client, r.kind, '—', '—', '—', '—', '—', r.note ?? '']);
+      continue;
+    }
     const resumedAll = r.f.every((f) => f.resumed);
     const suites = [...new Set(r.f.map((f) => suiteName(f.suite)))].join(', ');
     const kind = r.kind === 'resumed' && !resumedAll ? `resumed? (${r.f.filter((f) => f.resumed).length}/${r.f.length})` : r.kind;
     out.push([
-      r.server ?? '', r.client, kind,
+      r.server ?? '',
+      r.client,
+      kind,
       median(r.f.map((f) => f.ms)).toFixed(2),
       (r.f.reduce((a, f) => a + f.ms, 0) / r.f.length).toFixed(2),
       median(r.f.map((f) => f.datagrams)).toFixed(0),
@@ -386,13 +463,15 @@ function printSideBySide(rows: Array<Row & { server?: string }>, n: number): voi
   }
   console.log(`\nDTLS 1.2 PSK handshakes side by side (${n} runs each, loopback, through one counting UDP relay)`);
   table(out, 3, true);
-  console.log('ms: first ClientHello → the client\'s first application_data record (its CoAP GET), at the relay;');
+  console.log("ms: first ClientHello → the client's first application_data record (its CoAP GET), at the relay;");
   console.log('datagrams/bytes: those carrying handshake, ChangeCipherSpec or alert records, both directions, record headers included.');
 }
 
 async function libcoapSideBySide(n: number): Promise<void> {
   if (!hasBinary('coap-client-openssl') || !hasBinary('coap-server-openssl')) {
-    console.log('\nDTLS side by side with libcoap: skipped (coap-client-openssl / coap-server-openssl not found; apt-get install libcoap3-bin)');
+    console.log(
+      '\nDTLS side by side with libcoap: skipped (coap-client-openssl / coap-server-openssl not found; apt-get install libcoap3-bin)',
+    );
     return;
   }
   const rows: Array<Row & { server?: string }> = [];
@@ -404,20 +483,23 @@ async function libcoapSideBySide(n: number): Promise<void> {
   const server = spawn('coap-server-openssl', ['-A', '127.0.0.1', '-p', String(base), '-k', COAP_KEY, '-v', '0'], { stdio: 'ignore' });
   try {
     await sleep(300);
-    rows.push(...await sideBySide('coap-server-openssl', base + 1, n));
+    rows.push(...(await sideBySide('coap-server-openssl', base + 1, n)));
   } finally {
     server.kill('SIGKILL');
   }
   // B. our DtlsTransport server under our CoapEndpoint.
   const udp = await openUdp({ address: '127.0.0.1' });
   const dtls = new DtlsTransport({
-    transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto,
+    transport: udp,
+    timers: nodeTimers,
+    random: nodeRandom,
+    crypto: nodeCrypto,
     server: { pskKey: (id) => (utf8Decode(id) === COAP_IDENTITY ? utf8Encode(COAP_KEY) : null) },
   });
   const ep = new CoapEndpoint({ transport: dtls, timers: nodeTimers, random: nodeRandom, log: silentLogger });
   ep.onRequest = () => ({ code: Code.CONTENT, contentFormat: 0, payload: utf8Encode('hello from xs-lwm2m') });
   try {
-    rows.push(...await sideBySide('ours (DtlsTransport)', udp.port, n));
+    rows.push(...(await sideBySide('ours (DtlsTransport)', udp.port, n)));
   } finally {
     ep.close();
     dtls.close();
@@ -426,7 +508,6 @@ async function libcoapSideBySide(n: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------- 3. XS heap per session
-
 
 async function xsSessionHeap(n: number): Promise<void> {
   const perSession: string[][] = [['per established session (N = ' + n + ')', 'slots', 'x16 B', 'chunk B']];
@@ -446,8 +527,14 @@ async function xsSessionHeapRound(n: number, withCid: boolean, perSession: strin
   const point = async (label: string, from?: HeapPoint): Promise<HeapPoint> => {
     const p = await heapPoint(host.worker, dir);
     const ref = from ?? prev;
-    rows.push([label, String(p.slots), String(p.slots * 16), String(p.chunkBytes),
-      ref ? String(p.slots - ref.slots) : '', ref ? String(p.chunkBytes - ref.chunkBytes) : '']);
+    rows.push([
+      label,
+      String(p.slots),
+      String(p.slots * 16),
+      String(p.chunkBytes),
+      ref ? String(p.slots - ref.slots) : '',
+      ref ? String(p.chunkBytes - ref.chunkBytes) : '',
+    ]);
     prev = p;
     return p;
   };
@@ -461,7 +548,13 @@ async function xsSessionHeapRound(n: number, withCid: boolean, perSession: strin
     const servers: Array<{ dtls: DtlsTransport; port: number }> = [];
     for (let i = 0; i < n; i++) {
       const udp = await openUdp({ address: '127.0.0.1' });
-      const dtls = new DtlsTransport({ transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, server: { pskKey: () => KEY, connectionId: withCid } });
+      const dtls = new DtlsTransport({
+        transport: udp,
+        timers: nodeTimers,
+        random: nodeRandom,
+        crypto: nodeCrypto,
+        server: { pskKey: () => KEY, connectionId: withCid },
+      });
       dtls.onReceive = (d, a, p) => dtls.send(d, a, p); // echo
       nodePeers.push(dtls);
       servers.push({ dtls, port: udp.port });
@@ -473,7 +566,12 @@ async function xsSessionHeapRound(n: number, withCid: boolean, perSession: strin
       await point(`client: ${i + 1} session${i ? 's' : ''} established${tag}`);
     }
     const cN = prev!;
-    perSession.push([`client role${tag}`, ((cN.slots - c0.slots) / n).toFixed(0), ((cN.slots - c0.slots) * 16 / n).toFixed(0), ((cN.chunkBytes - c0.chunkBytes) / n).toFixed(0)]);
+    perSession.push([
+      `client role${tag}`,
+      ((cN.slots - c0.slots) / n).toFixed(0),
+      (((cN.slots - c0.slots) * 16) / n).toFixed(0),
+      ((cN.chunkBytes - c0.chunkBytes) / n).toFixed(0),
+    ]);
     for (let i = 0; i < n; i++) {
       await host.callJson('closeSession', { id: cid, port: servers[i].port });
       await host.waitEvent('client-closed');
@@ -485,7 +583,13 @@ async function xsSessionHeapRound(n: number, withCid: boolean, perSession: strin
     const s0 = await point(`server transport, no session${tag}`);
     for (let i = 0; i < n; i++) {
       const udp = await openUdp({ address: '127.0.0.1' });
-      const dtls = new DtlsTransport({ transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, client: { psk: () => ({ identity: 'xs-bench', key: KEY }), connectionId: withCid } });
+      const dtls = new DtlsTransport({
+        transport: udp,
+        timers: nodeTimers,
+        random: nodeRandom,
+        crypto: nodeCrypto,
+        client: { psk: () => ({ identity: 'xs-bench', key: KEY }), connectionId: withCid },
+      });
       nodePeers.push(dtls);
       dtls.send(utf8Encode('ping'), '127.0.0.1', sport);
       await host.waitEvent('server-done');
@@ -493,7 +597,12 @@ async function xsSessionHeapRound(n: number, withCid: boolean, perSession: strin
       await point(`server: ${i + 1} session${i ? 's' : ''} established${tag}`);
     }
     const sN = prev!;
-    perSession.push([`server role${tag}`, ((sN.slots - s0.slots) / n).toFixed(0), ((sN.slots - s0.slots) * 16 / n).toFixed(0), ((sN.chunkBytes - s0.chunkBytes) / n).toFixed(0)]);
+    perSession.push([
+      `server role${tag}`,
+      ((sN.slots - s0.slots) / n).toFixed(0),
+      (((sN.slots - s0.slots) * 16) / n).toFixed(0),
+      ((sN.chunkBytes - s0.chunkBytes) / n).toFixed(0),
+    ]);
     for (const p of nodePeers.slice(n)) p.closeSession('127.0.0.1', sport); // close() would lose the close_notify
     for (let i = 0; i < n; i++) await host.waitEvent('server-closed');
     await point('server: all closed (session cache kept)', s0);
@@ -504,7 +613,7 @@ async function xsSessionHeapRound(n: number, withCid: boolean, perSession: strin
   }
   console.log('');
   table(rows);
-  console.log('(the engine\'s own counts: slots are 32 B in 64-bit xsnap and 16 B on the ESP32; chunk bytes are xsnap\'s, whose');
+  console.log("(the engine's own counts: slots are 32 B in 64-bit xsnap and 16 B on the ESP32; chunk bytes are xsnap's, whose");
   console.log(' chunk headers and pointers are 64-bit, so the device needs no more than that; Δ is against the row before,');
   console.log(' or for "closed" against the transport with no session)');
 }

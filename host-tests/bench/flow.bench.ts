@@ -19,15 +19,31 @@ function stepOf(data: Uint8Array): Step | undefined {
   if (!m.ok || m.message.code < 1 || m.message.code > 7) return undefined;
   const path = '/' + getUriPath(m.message).join('/');
   switch (m.message.code) {
-    case 2: return path === '/bs' ? (m.message.options.some((o) => o.number === 15) ? 'Bootstrap-Request' : 'Finish') : path === '/rd' ? 'Register' : undefined;
-    case 3: return path === '/0' ? 'Write /0' : path === '/1' ? 'Write /1' : undefined;
-    case 4: return path === '/' ? 'Delete /' : undefined;
-    case 1: return path === '/' ? 'Discover /' : undefined;
-    default: return undefined;
+    case 2:
+      return path === '/bs'
+        ? m.message.options.some((o) => o.number === 15)
+          ? 'Bootstrap-Request'
+          : 'Finish'
+        : path === '/rd'
+          ? 'Register'
+          : undefined;
+    case 3:
+      return path === '/0' ? 'Write /0' : path === '/1' ? 'Write /1' : undefined;
+    case 4:
+      return path === '/' ? 'Delete /' : undefined;
+    case 1:
+      return path === '/' ? 'Discover /' : undefined;
+    default:
+      return undefined;
   }
 }
 
-interface Sample { ms: Map<Step, number>; datagrams: Map<Step, number>; bytes: Map<Step, number>; total: number }
+interface Sample {
+  ms: Map<Step, number>;
+  datagrams: Map<Step, number>;
+  bytes: Map<Step, number>;
+  total: number;
+}
 
 async function once(): Promise<Sample> {
   const s: Sample = { ms: new Map(), datagrams: new Map(), bytes: new Map(), total: 0 };
@@ -37,7 +53,10 @@ async function once(): Promise<Sample> {
   const tap = <T extends DatagramTransport>(t: T): T => {
     const send = t.send.bind(t);
     t.send = (data, address, port) => {
-      if (frozen) { send(data, address, port); return; }
+      if (frozen) {
+        send(data, address, port);
+        return;
+      }
       const st = stepOf(data);
       const now = performance.now();
       if (st && st !== current) {
@@ -58,13 +77,23 @@ async function once(): Promise<Sample> {
   const cT = tap(await openUdp({ address: '127.0.0.1' }));
   const server = new LwM2MServer({ transport: srvT, timers: nodeTimers, random: nodeRandom, log: silentLogger });
   const bs = new BootstrapServer({
-    transport: bsT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    transport: bsT,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
     config: { format: 'tlv', endpoints: { bench: { servers: [{ uri: `coap://127.0.0.1:${srvT.port}`, ssid: 101, lifetime: 300 }] } } },
   });
   const t0 = performance.now();
   const done = new Promise<void>((resolve) => {
     const client = new LwM2MClient({
-      endpointName: 'bench', transport: cT, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, tlv: nodeTlv(), cbor: createCborXCodec(),
+      endpointName: 'bench',
+      transport: cT,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      wallClock: nodeWallClock,
+      tlv: nodeTlv(),
+      cbor: createCborXCodec(),
       factory: { bootstrap: { uri: `coap://127.0.0.1:${bsT.port}` } },
       onEvent: (e) => {
         if (e.type === 'registered') {
@@ -82,17 +111,24 @@ async function once(): Promise<Sample> {
     client.start();
   });
   await done;
-  server.close(); bs.close(); cT.close();
+  server.close();
+  bs.close();
+  cT.close();
   return s;
 }
 
-const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); return a[a.length >> 1]; };
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a[a.length >> 1];
+};
 
 export default async function run(): Promise<void> {
   await once(); // warm-up (JIT, wasm instantiation)
   const samples: Sample[] = [];
   for (let i = 0; i < RUNS; i++) samples.push(await once());
-  console.log(`bootstrap + registration on loopback UDP, median of ${RUNS} runs (xs-lwm2m client, Bootstrap-Server and LwM2M Server in one Node process)`);
+  console.log(
+    `bootstrap + registration on loopback UDP, median of ${RUNS} runs (xs-lwm2m client, Bootstrap-Server and LwM2M Server in one Node process)`,
+  );
   console.log('step                 time ms  datagrams  bytes');
   for (const st of STEPS) {
     const ms = median(samples.map((x) => x.ms.get(st) ?? 0));
@@ -102,7 +138,11 @@ export default async function run(): Promise<void> {
   }
   const dgs = samples.map((x) => [...x.datagrams.values()].reduce((a, b) => a + b, 0));
   const bys = samples.map((x) => [...x.bytes.values()].reduce((a, b) => a + b, 0));
-  console.log(`${'total'.padEnd(20)} ${median(samples.map((x) => x.total)).toFixed(2).padStart(7)}  ${String(median(dgs)).padStart(9)}  ${String(median(bys)).padStart(5)}`);
+  console.log(
+    `${'total'.padEnd(20)} ${median(samples.map((x) => x.total))
+      .toFixed(2)
+      .padStart(7)}  ${String(median(dgs)).padStart(9)}  ${String(median(bys)).padStart(5)}`,
+  );
 }
 
 await run();
@@ -111,7 +151,11 @@ await run();
 // The same flow measured at our servers (Bootstrap-Request received → Register
 // received), for our client and for Eclipse Leshan's client, side by side.
 
-interface PeerSample { ms: number; datagrams: number; bytes: number }
+interface PeerSample {
+  ms: number;
+  datagrams: number;
+  bytes: number;
+}
 
 async function serverSideRun(startClient: (bsUri: string) => Promise<() => Promise<void>>): Promise<PeerSample> {
   let datagrams = 0;
@@ -120,12 +164,21 @@ async function serverSideRun(startClient: (bsUri: string) => Promise<() => Promi
   let tReg = 0;
   const count = <T extends DatagramTransport>(t: T): T => {
     const send = t.send.bind(t);
-    t.send = (data, address, port) => { if (!tReg) { datagrams++; bytes += data.length; } send(data, address, port); };
+    t.send = (data, address, port) => {
+      if (!tReg) {
+        datagrams++;
+        bytes += data.length;
+      }
+      send(data, address, port);
+    };
     const wrapRx = () => {
       const rx = t.onReceive;
       t.onReceive = (data, address, port) => {
         if (!tReq && stepOf(data) === 'Bootstrap-Request') tReq = performance.now();
-        if (!tReg && tReq) { datagrams++; bytes += data.length; }
+        if (!tReg && tReq) {
+          datagrams++;
+          bytes += data.length;
+        }
         rx?.(data, address, port);
       };
     };
@@ -135,27 +188,57 @@ async function serverSideRun(startClient: (bsUri: string) => Promise<() => Promi
   const srvT = count(await openUdp({ address: '127.0.0.1' }));
   const bsT = count(await openUdp({ address: '127.0.0.1' }));
   let registered!: () => void;
-  const done = new Promise<void>((r) => { registered = r; });
+  const done = new Promise<void>((r) => {
+    registered = r;
+  });
   const server = new LwM2MServer({
-    transport: srvT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
-    onEvent: (e) => { if (e.type === 'registered') { tReg = performance.now(); registered(); } },
+    transport: srvT,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
+    onEvent: (e) => {
+      if (e.type === 'registered') {
+        tReg = performance.now();
+        registered();
+      }
+    },
   });
   const bs = new BootstrapServer({
-    transport: bsT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    transport: bsT,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
     config: { format: 'tlv', endpoints: { '*': { servers: [{ uri: `coap://127.0.0.1:${srvT.port}`, ssid: 101, lifetime: 300 }] } } },
   });
   await new Promise((r) => setTimeout(r, 0)); // let the rx taps wrap the handlers the endpoints installed
   const stop = await startClient(`coap://127.0.0.1:${bsT.port}`);
   const timeout = new Promise<void>((_, rej) => setTimeout(() => rej(new Error('no registration in 30 s')), 30_000));
-  try { await Promise.race([done, timeout]); } finally { await stop(); server.close(); bs.close(); }
+  try {
+    await Promise.race([done, timeout]);
+  } finally {
+    await stop();
+    server.close();
+    bs.close();
+  }
   return { ms: tReg - tReq, datagrams, bytes };
 }
 
 async function ours(bsUri: string): Promise<() => Promise<void>> {
   const t = await openUdp({ address: '127.0.0.1' });
-  const c = new LwM2MClient({ endpointName: 'bench-xs', transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, factory: { bootstrap: { uri: bsUri } } });
+  const c = new LwM2MClient({
+    endpointName: 'bench-xs',
+    transport: t,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
+    wallClock: nodeWallClock,
+    factory: { bootstrap: { uri: bsUri } },
+  });
   c.start();
-  return async () => { await c.stop(); t.close(); };
+  return async () => {
+    await c.stop();
+    t.close();
+  };
 }
 
 async function peerTable(): Promise<void> {
@@ -170,10 +253,14 @@ async function peerTable(): Promise<void> {
     if (!existsSync(h.LESHAN_DIR)) throw new Error('Leshan not fetched (npm run interop:fetch)');
     const le: PeerSample[] = [];
     for (let i = 0; i < 5; i++) {
-      le.push(await serverSideRun(async (bsUri) => {
-        const c = await h.startLeshanClient({ endpoint: `bench-leshan-${i}`, uri: bsUri, bootstrap: true });
-        return async () => { await c.proc.stop(); };
-      }));
+      le.push(
+        await serverSideRun(async (bsUri) => {
+          const c = await h.startLeshanClient({ endpoint: `bench-leshan-${i}`, uri: bsUri, bootstrap: true });
+          return async () => {
+            await c.proc.stop();
+          };
+        }),
+      );
     }
     rows.push([`Leshan ${h.LESHAN_VERSION} client (JVM)`, le]);
     note = '(Leshan: median of 5 runs, JVM start excluded: the clock starts when its Bootstrap-Request arrives)';
@@ -183,7 +270,11 @@ async function peerTable(): Promise<void> {
   console.log('\nthe same flow measured at our Bootstrap-Server and LwM2M Server: Bootstrap-Request received → Register received');
   console.log('client                          time ms  datagrams  bytes');
   for (const [name, s] of rows) {
-    console.log(`${name.padEnd(30)} ${median(s.map((x) => x.ms)).toFixed(2).padStart(8)}  ${String(median(s.map((x) => x.datagrams))).padStart(9)}  ${String(median(s.map((x) => x.bytes))).padStart(5)}`);
+    console.log(
+      `${name.padEnd(30)} ${median(s.map((x) => x.ms))
+        .toFixed(2)
+        .padStart(8)}  ${String(median(s.map((x) => x.datagrams))).padStart(9)}  ${String(median(s.map((x) => x.bytes))).padStart(5)}`,
+    );
   }
   console.log(note);
 }

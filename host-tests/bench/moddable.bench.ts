@@ -68,7 +68,10 @@ const pct = (a: number, b: number) => `${Math.round((100 * a) / b)} %`;
 function describe(data: Uint8Array): string | undefined {
   const d = decodeMessage(data);
   if (!d.ok) return undefined;
-  return requestKind(d.message.code, d.message.options.filter((o) => o.number === OptionNumber.URI_PATH).map((o) => utf8Decode(o.value)));
+  return requestKind(
+    d.message.code,
+    d.message.options.filter((o) => o.number === OptionNumber.URI_PATH).map((o) => utf8Decode(o.value)),
+  );
 }
 
 interface Servers {
@@ -93,26 +96,53 @@ async function startServers(coaps = false): Promise<Servers> {
   const psk = new PskStore();
   if (coaps) psk.set(EP, SRV_PSK.identity, SRV_PSK.key);
   const server = new LwM2MServer({
-    transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger, psk,
+    transport: srvUdp,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
+    psk,
     coaps: srvSecure ? { transport: srvSecure, crypto: nodeCrypto } : undefined,
   });
   const config: EndpointConfig = srvSecure
     ? {
-      psk: { identity: BS_PSK.identity, keyHex: toHex(BS_PSK.key) },
-      servers: [{ uri: `coaps://127.0.0.1:${srvSecure.port}`, ssid: 101, lifetime: 300, securityMode: 'psk', pskIdentity: SRV_PSK.identity, pskKeyHex: toHex(SRV_PSK.key) }],
-    }
+        psk: { identity: BS_PSK.identity, keyHex: toHex(BS_PSK.key) },
+        servers: [
+          {
+            uri: `coaps://127.0.0.1:${srvSecure.port}`,
+            ssid: 101,
+            lifetime: 300,
+            securityMode: 'psk',
+            pskIdentity: SRV_PSK.identity,
+            pskKeyHex: toHex(SRV_PSK.key),
+          },
+        ],
+      }
     : { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] };
   let peer: Peer | undefined;
   const bs = new BootstrapServer({
-    transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    transport: bsUdp,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
     coaps: bsSecure ? { transport: bsSecure, crypto: nodeCrypto } : undefined,
     config: { format: 'tlv', endpoints: { [EP]: config } },
-    onEvent: (e) => { if (e.type === 'request') peer = e.peer; },
+    onEvent: (e) => {
+      if (e.type === 'request') peer = e.peer;
+    },
   });
   return {
-    server, bs, config, bsUri: bsSecure ? `coaps://127.0.0.1:${bsSecure.port}` : `coap://127.0.0.1:${bsUdp.port}`,
-    clientPeer: () => { if (!peer) throw new Error('no Bootstrap-Request seen'); return peer; },
-    close: () => { server.close(); bs.close(); },
+    server,
+    bs,
+    config,
+    bsUri: bsSecure ? `coaps://127.0.0.1:${bsSecure.port}` : `coap://127.0.0.1:${bsUdp.port}`,
+    clientPeer: () => {
+      if (!peer) throw new Error('no Bootstrap-Request seen');
+      return peer;
+    },
+    close: () => {
+      server.close();
+      bs.close();
+    },
   };
 }
 
@@ -156,9 +186,14 @@ async function xsOnLin(sdk: Sdk, coaps = false): Promise<LinRun> {
   const s = await startServers(coaps);
   const flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-bench-'));
   const { so } = await buildLin(sdk, {
-    name: coaps ? 'lin-probe-coaps' : 'lin-probe', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
+    name: coaps ? 'lin-probe-coaps' : 'lin-probe',
+    mode: 'instrument',
+    manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
     config: {
-      endpoint: EP, bootstrap: s.bsUri, flashDirectory: `${flashDir}/`, logLevel: 'info',
+      endpoint: EP,
+      bootstrap: s.bsUri,
+      flashDirectory: `${flashDir}/`,
+      logLevel: 'info',
       ...(coaps ? { pskIdentity: BS_PSK.identity, pskKey: toHex(BS_PSK.key) } : {}),
     },
   });
@@ -172,7 +207,9 @@ async function xsOnLin(sdk: Sdk, coaps = false): Promise<LinRun> {
     for (let i = 0; i < 10; i++) await s.server.read(EP, '/3/0', ContentFormat.TLV);
     await s.server.writeAttributes(EP, '/3/0/13', { pmin: 1, pmax: 1 });
     let notes = 0;
-    const obs = await s.server.observe(EP, '/3/0/13', () => { notes++; });
+    const obs = await s.server.observe(EP, '/3/0/13', () => {
+      notes++;
+    });
     await new Promise((r) => setTimeout(r, OBSERVE_SECONDS * 1000));
     await obs.cancel();
     if (notes < OBSERVE_SECONDS / 2) throw new Error(`only ${notes} notifications in ${OBSERVE_SECONDS} s`);
@@ -180,7 +217,13 @@ async function xsOnLin(sdk: Sdk, coaps = false): Promise<LinRun> {
     await new Promise((r) => setTimeout(r, 1500)); // the Update, then one more instruments sample
     // The probe answers plain CoAP on the firmware's port (below DTLS), from the server's plain socket.
     const peer = s.server.clients.get(EP)!.peer;
-    const report = async () => JSON.parse(utf8Decode((await s.server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] })).payload));
+    const report = async () =>
+      JSON.parse(
+        utf8Decode(
+          (await s.server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] }))
+            .payload,
+        ),
+      );
     const { live } = await report();
     console.log(`(${coaps ? 'coaps' : 'coap'}: live slot peak at a send while handling: ${live.slotPeakAt})`);
     const samples = fw.instruments();
@@ -196,7 +239,12 @@ async function xsOnLin(sdk: Sdk, coaps = false): Promise<LinRun> {
     if (errors.length > 0) throw new Error(`XS reported: ${errors.join(' | ')}`);
     return { peaks, registrationPeaks, live, times, registeredAfterMs };
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${fw.proc.grep(/^(?!instruments)/).slice(-40).join("\n")}`);
+    throw new Error(
+      `${(e as Error).message}\n${fw.proc
+        .grep(/^(?!instruments)/)
+        .slice(-40)
+        .join('\n')}`,
+    );
   } finally {
     await fw.stop('SIGKILL');
     s.close();
@@ -218,7 +266,9 @@ async function sensorsOnLin(sdk: Sdk): Promise<AppRun> {
   const s = await startServers();
   const flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-bench-sensors-'));
   const { so } = await buildLin(sdk, {
-    name: 'lin-probe-sensors', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest-sensors.json'),
+    name: 'lin-probe-sensors',
+    mode: 'instrument',
+    manifest: join(REPO, 'host-tests/moddable/probe/manifest-sensors.json'),
     config: { endpoint: EP, bootstrap: s.bsUri, flashDirectory: `${flashDir}/`, logLevel: 'info', sampleSeconds: 1 },
   });
   const fw = LinFirmware.start(sdk, so, 'lin-probe (moddable-sensors)');
@@ -234,7 +284,9 @@ async function sensorsOnLin(sdk: Sdk): Promise<AppRun> {
     ok('Discover /3303/0', (await s.server.discover(EP, '/3303/0')).code, '2.05');
     ok('Write-Attributes /3303/0/5700', (await s.server.writeAttributes(EP, '/3303/0/5700', { pmin: 1, pmax: 5, st: 0.4 })).code, '2.04');
     let notes = 0;
-    const obs = await s.server.observe(EP, '/3303/0/5700', () => { notes++; });
+    const obs = await s.server.observe(EP, '/3303/0/5700', () => {
+      notes++;
+    });
     const seconds = Math.min(OBSERVE_SECONDS, 30);
     for (let i = 0; i < seconds; i++) {
       // Beside the notifications: an LED Write and a button press or release every second.
@@ -254,12 +306,22 @@ async function sensorsOnLin(sdk: Sdk): Promise<AppRun> {
     for (let i = 0; i < 4; i++) ok('Delete /19/i', (await s.server.delete(EP, `/19/${i}`)).code, '2.02');
     await new Promise((r) => setTimeout(r, 1200)); // one more instruments sample
     const peer = s.server.clients.get(EP)!.peer;
-    const { live } = JSON.parse(utf8Decode((await s.server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] })).payload));
+    const { live } = JSON.parse(
+      utf8Decode(
+        (await s.server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] }))
+          .payload,
+      ),
+    );
     const errors = fw.xsErrors();
     if (errors.length > 0) throw new Error(`XS reported: ${errors.join(' | ')}`);
     return { live, peaks: memoryPeaks(fw.instruments()), steps };
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${fw.proc.grep(/^(?!instruments)/).slice(-40).join('\n')}`);
+    throw new Error(
+      `${(e as Error).message}\n${fw.proc
+        .grep(/^(?!instruments)/)
+        .slice(-40)
+        .join('\n')}`,
+    );
   } finally {
     await fw.stop('SIGKILL');
     s.close();
@@ -272,9 +334,19 @@ async function v8OnNode(): Promise<Record<string, { median: number; n: number }>
   const udp: UdpTransport = await openUdp({ address: '127.0.0.1', port: 0 });
   const timer = new ServeTimer(udp as DatagramTransport, { now: () => Number(process.hrtime.bigint() / 1000n), describe });
   const client = new LwM2MClient({
-    endpointName: EP, transport: timer, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock, tlv: nodeTlv(), cbor: createCborXCodec(),
+    endpointName: EP,
+    transport: timer,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
+    wallClock: nodeWallClock,
+    tlv: nodeTlv(),
+    cbor: createCborXCodec(),
     factory: { bootstrap: { uri: s.bsUri } },
-    persistence: storePersistence(RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: silentLogger }), silentLogger),
+    persistence: storePersistence(
+      RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: silentLogger }),
+      silentLogger,
+    ),
   });
   try {
     client.start();
@@ -307,18 +379,42 @@ async function reference(sdk: Sdk): Promise<void> {
   const q = secure.peaks;
   const slots = (bytes: number) => bytes / HOST_SLOT_BYTES;
   console.log(`Moddable SDK ${sdk.version}: the firmware on the Linux runtime, ESP32 board creation limits (instrumented release build)`);
-  console.log(`XS machine along bootstrap → register → 10 Reads → ${OBSERVE_SECONDS} s Observe (pmin = pmax = 1) → Update, over coap:// and over coaps:// (DTLS PSK)`);
+  console.log(
+    `XS machine along bootstrap → register → 10 Reads → ${OBSERVE_SECONDS} s Observe (pmin = pmax = 1) → Update, over coap:// and over coaps:// (DTLS PSK)`,
+  );
   table([
     ['', 'coap://', 'coaps://', 'limit', 'coaps share'],
-    [`slot heap, live after GC (${lin.live.samples} / ${secure.live.samples} samples)`, `${slots(lin.live.slotBytes)} slots`, `${slots(secure.live.slotBytes)} slots`, `${p.slotLimit} slots`, pct(slots(secure.live.slotBytes), q.slotLimit)],
+    [
+      `slot heap, live after GC (${lin.live.samples} / ${secure.live.samples} samples)`,
+      `${slots(lin.live.slotBytes)} slots`,
+      `${slots(secure.live.slotBytes)} slots`,
+      `${p.slotLimit} slots`,
+      pct(slots(secure.live.slotBytes), q.slotLimit),
+    ],
     ['slot heap, in use incl. garbage', `${p.slots} slots`, `${q.slots} slots`, `${p.slotLimit} slots`, pct(q.slots, q.slotLimit)],
-    ['chunk heap, live after GC (64-bit host bytes)', `${lin.live.chunkBytes} B`, `${secure.live.chunkBytes} B`, `${p.chunkLimit} B`, pct(secure.live.chunkBytes, q.chunkLimit)],
+    [
+      'chunk heap, live after GC (64-bit host bytes)',
+      `${lin.live.chunkBytes} B`,
+      `${secure.live.chunkBytes} B`,
+      `${p.chunkLimit} B`,
+      pct(secure.live.chunkBytes, q.chunkLimit),
+    ],
     ['stack', `${p.stack} slots`, `${q.stack} slots`, `${p.stackLimit} slots`, pct(q.stack, q.stackLimit)],
-    ['stack, up to the registration (coaps: both handshakes)', `${lin.registrationPeaks.stack} slots`, `${secure.registrationPeaks.stack} slots`, `${p.stackLimit} slots`, pct(secure.registrationPeaks.stack, q.stackLimit)],
+    [
+      'stack, up to the registration (coaps: both handshakes)',
+      `${lin.registrationPeaks.stack} slots`,
+      `${secure.registrationPeaks.stack} slots`,
+      `${p.stackLimit} slots`,
+      pct(secure.registrationPeaks.stack, q.stackLimit),
+    ],
     ['registered after start (lin Wi-Fi simulation included)', `${lin.registeredAfterMs} ms`, `${secure.registeredAfterMs} ms`, '', ''],
   ]);
-  console.log(`modules loaded at run time: ${p.modulesLoaded} / ${q.modulesLoaded}; garbage collections: ${p.garbageCollections} / ${q.garbageCollections}`);
-  console.log(`coaps: a DTLS session costs the device about ${slots(secure.live.slotBytes - lin.live.slotBytes)} slots and ${secure.live.chunkBytes - lin.live.chunkBytes} B of chunk heap at the live peak (64-bit host bytes: an upper bound for the 32-bit device)`);
+  console.log(
+    `modules loaded at run time: ${p.modulesLoaded} / ${q.modulesLoaded}; garbage collections: ${p.garbageCollections} / ${q.garbageCollections}`,
+  );
+  console.log(
+    `coaps: a DTLS session costs the device about ${slots(secure.live.slotBytes - lin.live.slotBytes)} slots and ${secure.live.chunkBytes - lin.live.chunkBytes} B of chunk heap at the live peak (64-bit host bytes: an upper bound for the 32-bit device)`,
+  );
   console.log('\ntime to serve a request inside the client, median µs (min–max)');
   const cell = (t: { median: number; min?: number; max?: number; n: number } | undefined) =>
     t ? `${Math.round(t.median)} (${Math.round(t.min ?? 0)}–${Math.round(t.max ?? 0)}, n=${t.n})` : '-';
@@ -330,22 +426,41 @@ async function reference(sdk: Sdk): Promise<void> {
   const esp = await buildEsp32JsHalf(sdk, 'nodemcu', { ssid: 'lab', password: 'secret' });
   const c = readFileSync(esp.mcXsC, 'utf8');
   const define = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(c)?.[1] ?? NaN);
-  console.log(`\nESP32 image (esp32/nodemcu, JavaScript half): mc.xs.c ${esp.bytes} B; preloaded into flash: ${define('mxHeapCount')} slots `
-    + `(${define('mxHeapCount') * 16} B at 16 B a slot), ${define('mxKeysCount')} keys; aliasable in RAM: ${define('mxAliasCount')} pointers `
-    + `(${define('mxAliasCount') * 4} B)`);
+  console.log(
+    `\nESP32 image (esp32/nodemcu, JavaScript half): mc.xs.c ${esp.bytes} B; preloaded into flash: ${define('mxHeapCount')} slots ` +
+      `(${define('mxHeapCount') * 16} B at 16 B a slot), ${define('mxKeysCount')} keys; aliasable in RAM: ${define('mxAliasCount')} pointers ` +
+      `(${define('mxAliasCount') * 4} B)`,
+  );
 }
 
 async function exampleApp(sdk: Sdk): Promise<void> {
   const slots = (bytes: number) => bytes / HOST_SLOT_BYTES;
   const app = await sensorsOnLin(sdk);
   const a = app.peaks;
-  const within = (used: number, limit: number) => (used <= APP_BUDGET * limit ? `ok (≤ ${APP_BUDGET * 100} %)` : `OVER ${APP_BUDGET * 100} %`);
-  console.log(`\nthe example app (examples/moddable-sensors: 3303, 3311, 3347, 19 on the library), same runtime and limits, instrumented release`);
-  console.log(`along bootstrap → register → 10 Reads of /3303/0, Discover → Observe /3303/0/5700 (pmin 1, pmax 5, st 0.4) for ${Math.min(OBSERVE_SECONDS, 30)} s with an LED Write and a button edge every second → Create 4 × /19 (64 B each), Read, Delete`);
+  const within = (used: number, limit: number) =>
+    used <= APP_BUDGET * limit ? `ok (≤ ${APP_BUDGET * 100} %)` : `OVER ${APP_BUDGET * 100} %`;
+  console.log(
+    `\nthe example app (examples/moddable-sensors: 3303, 3311, 3347, 19 on the library), same runtime and limits, instrumented release`,
+  );
+  console.log(
+    `along bootstrap → register → 10 Reads of /3303/0, Discover → Observe /3303/0/5700 (pmin 1, pmax 5, st 0.4) for ${Math.min(OBSERVE_SECONDS, 30)} s with an LED Write and a button edge every second → Create 4 × /19 (64 B each), Read, Delete`,
+  );
   table([
     ['', 'peak', 'limit', 'share', 'budget'],
-    [`slot heap, live after GC (${app.live.samples} samples; peak at ${app.live.slotPeakAt})`, `${slots(app.live.slotBytes)} slots`, `${a.slotLimit} slots`, pct(slots(app.live.slotBytes), a.slotLimit), within(slots(app.live.slotBytes), a.slotLimit)],
-    ['chunk heap, live after GC (64-bit host bytes)', `${app.live.chunkBytes} B`, `${a.chunkLimit} B`, pct(app.live.chunkBytes, a.chunkLimit), within(app.live.chunkBytes, a.chunkLimit)],
+    [
+      `slot heap, live after GC (${app.live.samples} samples; peak at ${app.live.slotPeakAt})`,
+      `${slots(app.live.slotBytes)} slots`,
+      `${a.slotLimit} slots`,
+      pct(slots(app.live.slotBytes), a.slotLimit),
+      within(slots(app.live.slotBytes), a.slotLimit),
+    ],
+    [
+      'chunk heap, live after GC (64-bit host bytes)',
+      `${app.live.chunkBytes} B`,
+      `${a.chunkLimit} B`,
+      pct(app.live.chunkBytes, a.chunkLimit),
+      within(app.live.chunkBytes, a.chunkLimit),
+    ],
     ['stack', `${a.stack} slots`, `${a.stackLimit} slots`, pct(a.stack, a.stackLimit), within(a.stack, a.stackLimit)],
   ]);
   console.log(`modules loaded at run time: ${a.modulesLoaded}; garbage collections: ${a.garbageCollections}`);

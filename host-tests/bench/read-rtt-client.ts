@@ -25,22 +25,35 @@ export class ServiceClock {
   /** Wraps the receive handler the client installed (it does at start). */
   attach(): void {
     const rx = this.t.onReceive!;
-    this.t.onReceive = (d, a, p) => { this.started = process.hrtime.bigint(); rx(d, a, p); };
+    this.t.onReceive = (d, a, p) => {
+      this.started = process.hrtime.bigint();
+      rx(d, a, p);
+    };
   }
 }
 
 /** A client of the bench, registered with the peer at `peerPort`. */
-export async function benchClient(peerPort: number): Promise<{ clock: ServiceClock; port: number; registered: () => boolean; stop: () => Promise<void> }> {
+export async function benchClient(
+  peerPort: number,
+): Promise<{ clock: ServiceClock; port: number; registered: () => boolean; stop: () => Promise<void> }> {
   const t = await openUdp({ address: '127.0.0.1', port: 0 });
   const clock = new ServiceClock(t);
   // The Node runtime's codecs (wasm TLV, cbor-x), as host/runtime.ts assembles a device.
-  const { client } = assembleDevice({
-    transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger, wallClock: nodeWallClock,
-    tlv: nodeTlv(silentLogger), cbor: createCborXCodec(),
-  }, {
-    endpointName: 'bench-read',
-    factory: { servers: [{ uri: `coap://127.0.0.1:${peerPort}`, ssid: 1, lifetime: 3000 }] },
-  });
+  const { client } = assembleDevice(
+    {
+      transport: t,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      wallClock: nodeWallClock,
+      tlv: nodeTlv(silentLogger),
+      cbor: createCborXCodec(),
+    },
+    {
+      endpointName: 'bench-read',
+      factory: { servers: [{ uri: `coap://127.0.0.1:${peerPort}`, ssid: 1, lifetime: 3000 }] },
+    },
+  );
   client.start();
   clock.attach();
   return {

@@ -33,7 +33,9 @@ class RawPeer {
     return p;
   }
 
-  get port(): number { return this.socket.address().port; }
+  get port(): number {
+    return this.socket.address().port;
+  }
 
   private receive(d: Buffer, address: string, port: number): void {
     const type = (d[0]! >> 4) & 3;
@@ -67,13 +69,20 @@ class RawPeer {
     });
   }
 
-  close(): void { this.socket.close(); }
+  close(): void {
+    this.socket.close();
+  }
 }
 
 /** Uri-Path 3, 0 (option 11), Accept 11542 (option 17: delta 6, 2 bytes). */
 const GET_3_0_TLV = [0xb1, 0x33, 0x01, 0x30, 0x62, 0x2d, 0x16];
 
-interface Timed { times: number[]; code: number; bytes: number; payload: Uint8Array }
+interface Timed {
+  times: number[];
+  code: number;
+  bytes: number;
+  payload: Uint8Array;
+}
 
 async function timedReads(peer: RawPeer, port: number): Promise<Timed> {
   const times: number[] = [];
@@ -87,7 +96,10 @@ async function timedReads(peer: RawPeer, port: number): Promise<Timed> {
     if (i >= WARMUP) times.push(dt);
     code = d[1]!;
     bytes = d.length;
-    if (i === 0) { const at = d.indexOf(0xff, 4 + (d[0]! & 15)); payload = at < 0 ? payload : Uint8Array.from(d.subarray(at + 1)); }
+    if (i === 0) {
+      const at = d.indexOf(0xff, 4 + (d[0]! & 15));
+      payload = at < 0 ? payload : Uint8Array.from(d.subarray(at + 1));
+    }
   }
   return { times, code, bytes, payload };
 }
@@ -105,7 +117,7 @@ async function oursInProcess(peer: RawPeer): Promise<{ row: string[]; payload: U
   }
   try {
     const r = await timedReads(peer, c.port);
-    return { row: row('xs-lwm2m (Node), in the peer\'s process', r, serveCell(c.clock.times)), payload: r.payload };
+    return { row: row("xs-lwm2m (Node), in the peer's process", r, serveCell(c.clock.times)), payload: r.payload };
   } finally {
     await c.stop();
   }
@@ -115,13 +127,20 @@ async function oursInProcess(peer: RawPeer): Promise<{ row: string[]; payload: U
 async function oursOwnProcess(peer: RawPeer): Promise<string[]> {
   peer.registered = false;
   const child = fork(fileURLToPath(new URL('./read-rtt-client.ts', import.meta.url)), [String(peer.port)], {
-    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const next = <T>(type: string) => new Promise<T>((resolve, reject) => {
-    const on = (m: { type: string } & T) => { if (m.type === type) { child.off('message', on); resolve(m); } };
-    child.on('message', on);
-    child.once('exit', (code) => reject(new Error(`bench client exited (${code})`)));
-  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const on = (m: { type: string } & T) => {
+        if (m.type === type) {
+          child.off('message', on);
+          resolve(m);
+        }
+      };
+      child.on('message', on);
+      child.once('exit', (code) => reject(new Error(`bench client exited (${code})`)));
+    });
   try {
     const ready = await next<{ registered: boolean; port: number }>('ready');
     if (!ready.registered || !peer.registered) throw new Error('the bench client did not register');
@@ -136,7 +155,9 @@ async function oursOwnProcess(peer: RawPeer): Promise<string[]> {
 
 /** The floor for a Node process: an echo that answers every GET with a fixed 73-byte ACK and does nothing else. */
 async function nodeEcho(peer: RawPeer): Promise<string[]> {
-  const child = fork(fileURLToPath(new URL('./read-rtt-echo.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./read-rtt-echo.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   try {
     const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m: { port: number }) => resolve(m)));
     return row('Node echo, no work (the floor of a Node process)', await timedReads(peer, port));
@@ -195,10 +216,18 @@ async function main(): Promise<void> {
     const own = await oursOwnProcess(peer);
     const mine = await oursInProcess(peer);
     const echo = await nodeEcho(peer);
-    const rows = [['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'], own, mine.row, [...echo, '']];
+    const rows = [
+      ['answering peer', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99'],
+      own,
+      mine.row,
+      [...echo, ''],
+    ];
     const c = await libcoap(peer, mine.payload);
-    if (typeof c === 'string') console.log(`(no C row: ${c})`); else rows.push([...c, '']);
-    console.log(`${N} sequential Confirmable GET /3/0, Accept TLV, from a raw UDP peer on loopback; round trip per request (${WARMUP} warm-up requests excluded)`);
+    if (typeof c === 'string') console.log(`(no C row: ${c})`);
+    else rows.push([...c, '']);
+    console.log(
+      `${N} sequential Confirmable GET /3/0, Accept TLV, from a raw UDP peer on loopback; round trip per request (${WARMUP} warm-up requests excluded)`,
+    );
     table(rows);
   } finally {
     peer.close();

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv[2];
-for (const f of readdirSync(dir).filter((n) => n.endsWith('.bench.ts')).sort()) {
+for (const f of readdirSync(dir)
+  .filter((n) => n.endsWith('.bench.ts'))
+  .sort()) {
   if (only && !f.includes(only)) continue;
   console.log(`\n== ${f}`);
   await import(new URL(f, import.meta.url).href);

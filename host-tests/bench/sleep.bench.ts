@@ -22,7 +22,12 @@ import { openRig, type Rig } from '../support/rig';
 
 const WAKES = 10;
 
-interface Variant { name: string; coaps: boolean; cid: boolean; retained: boolean }
+interface Variant {
+  name: string;
+  coaps: boolean;
+  cid: boolean;
+  retained: boolean;
+}
 const VARIANTS: Variant[] = [
   { name: 'coap', coaps: false, cid: false, retained: true },
   { name: 'coaps + CID', coaps: true, cid: true, retained: true },
@@ -30,10 +35,20 @@ const VARIANTS: Variant[] = [
   { name: 'coaps, nothing retained', coaps: true, cid: true, retained: false },
 ];
 
-interface Wake { out: number; in: number; bytesOut: number; bytesIn: number; awakeMs: number }
+interface Wake {
+  out: number;
+  in: number;
+  bytesOut: number;
+  bytesIn: number;
+  awakeMs: number;
+}
 
 /** pmax undefined: no observation, each wake sends the Update alone. */
-interface Scenario { awakeMs: number; lifetime: number; pmax: number | undefined }
+interface Scenario {
+  awakeMs: number;
+  lifetime: number;
+  pmax: number | undefined;
+}
 
 async function run(v: Variant, sc: Scenario): Promise<Wake[]> {
   const { awakeMs } = sc;
@@ -47,8 +62,16 @@ async function run(v: Variant, sc: Scenario): Promise<Wake[]> {
   const boot = (): Partial<ClientOptions> => ({
     persistence: storePersistence(RecordStore.mount(flash), silentLogger),
     queueMode: {
-      awakeMs, retained: v.retained ? retained : undefined,
-      power: { off: (next) => { offs++; offAt = h!.timers.now(); nextWake = next ?? 0; }, on: () => {} },
+      awakeMs,
+      retained: v.retained ? retained : undefined,
+      power: {
+        off: (next) => {
+          offs++;
+          offAt = h!.timers.now();
+          nextWake = next ?? 0;
+        },
+        on: () => {},
+      },
     },
     ...(v.coaps ? { dtls: { crypto: nodeCrypto, connectionId: v.cid } } : {}),
   });
@@ -64,14 +87,29 @@ async function run(v: Variant, sc: Scenario): Promise<Wake[]> {
   await rig.advance(20);
   if (sc.pmax !== undefined) {
     const wa = await rig.settle(rig.server.writeAttributes(rig.endpointName, '/3/0/0', { pmin: 0, pmax: sc.pmax }));
-    const o = await rig.settle(rig.server.observe(rig.endpointName, '/3/0/0', () => { notified++; }, ContentFormat.TEXT));
+    const o = await rig.settle(
+      rig.server.observe(
+        rig.endpointName,
+        '/3/0/0',
+        () => {
+          notified++;
+        },
+        ContentFormat.TEXT,
+      ),
+    );
     if (wa.code !== '2.04' || o.first.code !== '2.05') throw new Error(`observe /3/0/0: ${wa.code} ${o.first.code}`);
   }
   const counted = { out: 0, in: 0, bytesOut: 0, bytesIn: 0 };
   const prev = rig.net!.onSend;
   rig.net!.onSend = (d) => {
-    if (d.from === rig.clientAddr) { counted.out++; counted.bytesOut += d.data.length; }
-    if (d.to === rig.clientAddr) { counted.in++; counted.bytesIn += d.data.length; }
+    if (d.from === rig.clientAddr) {
+      counted.out++;
+      counted.bytesOut += d.data.length;
+    }
+    if (d.to === rig.clientAddr) {
+      counted.in++;
+      counted.bytesIn += d.data.length;
+    }
     prev?.(d);
   };
   await rig.expect(() => offs >= 1, 'the first radio-off', 400_000);
@@ -90,7 +128,7 @@ async function run(v: Variant, sc: Scenario): Promise<Wake[]> {
 }
 
 function row(name: string, w: Wake[]): string {
-  const avg = (f: (x: Wake) => number) => (w.reduce((a, x) => a + f(x), 0) / w.length);
+  const avg = (f: (x: Wake) => number) => w.reduce((a, x) => a + f(x), 0) / w.length;
   const max = (f: (x: Wake) => number) => Math.max(...w.map(f));
   const fmt = (f: (x: Wake) => number, digits = 1) => `${avg(f).toFixed(digits)} (max ${max(f)})`;
   return `${name.padEnd(26)} ${fmt((x) => x.out).padEnd(14)} ${fmt((x) => x.in).padEnd(14)} ${fmt((x) => x.bytesOut, 0).padEnd(16)} ${fmt((x) => x.bytesIn, 0).padEnd(16)} ${(avg((x) => x.awakeMs) / 1000).toFixed(2)} s`;
@@ -98,11 +136,21 @@ function row(name: string, w: Wake[]): string {
 
 const mtw = maxTransmitWait(resolveParams(undefined));
 // The default window (MAX_TRANSMIT_WAIT) with the Update alone; then lin-sleep.test.ts's case: lifetime 60 s, pmax 30 s, a 2 s window.
-const SCENARIOS: Scenario[] = [{ awakeMs: mtw, lifetime: 600, pmax: undefined }, { awakeMs: 2000, lifetime: 60, pmax: 30 }];
+const SCENARIOS: Scenario[] = [
+  { awakeMs: mtw, lifetime: 600, pmax: undefined },
+  { awakeMs: 2000, lifetime: 60, pmax: 30 },
+];
 for (const sc of SCENARIOS) {
-  const what = sc.pmax === undefined ? 'no observation: each wake sends the Update' : `one observation with pmax ${sc.pmax} s: each wake sends the Update and a notification`;
-  console.log(`\nPer wake (${WAKES} wakes; lifetime ${sc.lifetime} s, ${what}; listening window ${sc.awakeMs / 1000} s${sc.awakeMs === mtw ? ' (MAX_TRANSMIT_WAIT)' : ''})`);
-  console.log(`${'variant'.padEnd(26)} ${'datagrams out'.padEnd(14)} ${'datagrams in'.padEnd(14)} ${'bytes out'.padEnd(16)} ${'bytes in'.padEnd(16)} time awake`);
+  const what =
+    sc.pmax === undefined
+      ? 'no observation: each wake sends the Update'
+      : `one observation with pmax ${sc.pmax} s: each wake sends the Update and a notification`;
+  console.log(
+    `\nPer wake (${WAKES} wakes; lifetime ${sc.lifetime} s, ${what}; listening window ${sc.awakeMs / 1000} s${sc.awakeMs === mtw ? ' (MAX_TRANSMIT_WAIT)' : ''})`,
+  );
+  console.log(
+    `${'variant'.padEnd(26)} ${'datagrams out'.padEnd(14)} ${'datagrams in'.padEnd(14)} ${'bytes out'.padEnd(16)} ${'bytes in'.padEnd(16)} time awake`,
+  );
   for (const v of VARIANTS) {
     const w = await run(v, sc);
     console.log(row(v.name, w));

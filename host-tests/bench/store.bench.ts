@@ -24,7 +24,16 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-interface Row { flash: string; commit: string; n: number; payload: number; bytes: number; erases: number; medianMs: number; maxMs: number }
+interface Row {
+  flash: string;
+  commit: string;
+  n: number;
+  payload: number;
+  bytes: number;
+  erases: number;
+  medianMs: number;
+  maxMs: number;
+}
 
 function measure(flashName: string, make: () => Flash, label: string, n: number, changes: (i: number) => Change[]): Row {
   const flash = make();
@@ -44,9 +53,14 @@ function measure(flashName: string, make: () => Flash, label: string, n: number,
     if (!r.ok) throw new Error(`commit failed: ${r.error}`);
   }
   return {
-    flash: flashName, commit: label, n, payload,
-    bytes: (store.stats.bytesWritten - b0) / n, erases: (store.stats.erases - e0) / n,
-    medianMs: median(times), maxMs: Math.max(...times),
+    flash: flashName,
+    commit: label,
+    n,
+    payload,
+    bytes: (store.stats.bytesWritten - b0) / n,
+    erases: (store.stats.erases - e0) / n,
+    medianMs: median(times),
+    maxMs: Math.max(...times),
   };
 }
 
@@ -89,9 +103,14 @@ function measureSave(label: string, n: number, changed: boolean): Row {
     times.push(performance.now() - t);
   }
   return {
-    flash: 'memory', commit: label, n, payload: 0,
-    bytes: (store.stats.bytesWritten - b0) / n, erases: (store.stats.erases - e0) / n,
-    medianMs: median(times), maxMs: Math.max(...times),
+    flash: 'memory',
+    commit: label,
+    n,
+    payload: 0,
+    bytes: (store.stats.bytesWritten - b0) / n,
+    erases: (store.stats.erases - e0) / n,
+    medianMs: median(times),
+    maxMs: Math.max(...times),
   };
 }
 
@@ -100,7 +119,14 @@ async function bench(): Promise<void> {
   const opened: FileFlash[] = [];
   const flashes: Array<[string, () => Flash]> = [
     ['memory', () => new MemoryFlash()],
-    ['file', () => { const f = new FileFlash(join(dir, `p${opened.length}.bin`)); opened.push(f); return f; }],
+    [
+      'file',
+      () => {
+        const f = new FileFlash(join(dir, `p${opened.length}.bin`));
+        opened.push(f);
+        return f;
+      },
+    ],
   ];
   try {
     const rows: Row[] = [];
@@ -112,8 +138,10 @@ async function bench(): Promise<void> {
     rows.push(measureSave('configuration, 1 inst', 2000, true));
     console.log('flash   commit                 commits  payload B  flash B/commit  erases/commit  median ms  max ms');
     for (const r of rows) {
-      console.log(`${r.flash.padEnd(7)} ${r.commit.padEnd(22)} ${String(r.n).padStart(7)} ${String(r.payload).padStart(10)} ` +
-        `${r.bytes.toFixed(0).padStart(15)} ${r.erases.toFixed(3).padStart(14)} ${r.medianMs.toFixed(3).padStart(10)} ${r.maxMs.toFixed(2).padStart(7)}`);
+      console.log(
+        `${r.flash.padEnd(7)} ${r.commit.padEnd(22)} ${String(r.n).padStart(7)} ${String(r.payload).padStart(10)} ` +
+          `${r.bytes.toFixed(0).padStart(15)} ${r.erases.toFixed(3).padStart(14)} ${r.medianMs.toFixed(3).padStart(10)} ${r.maxMs.toFixed(2).padStart(7)}`,
+      );
     }
     for (const [name, make] of flashes) {
       console.log(`mount of a used 16 KB partition (${name}): median ${mountTime(make).toFixed(3)} ms`);

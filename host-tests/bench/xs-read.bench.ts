@@ -23,7 +23,9 @@ try {
     const out = dec<{ bytes: number; code: number }>(await host.call('reads', enc({ count: BATCH })));
     const m = host.meter!;
     if (out.code !== 0x45) throw new Error(`Read /3/0 answered ${out.code >> 5}.${String(out.code & 31).padStart(2, '0')}`);
-    rows.push(`batch ${run + 1}: ${Math.round(m.compute / BATCH)} compute units and ${Math.round(m.allocate / BATCH)} B allocated per Read (answer ${out.bytes} B)`);
+    rows.push(
+      `batch ${run + 1}: ${Math.round(m.compute / BATCH)} compute units and ${Math.round(m.allocate / BATCH)} B allocated per Read (answer ${out.bytes} B)`,
+    );
   }
   if (process.env.XS_READ_PARTS) {
     for (const name of ['nothing', 'decode', 'gather', 'read', 'encode', 'encode-js', 'respond']) {

@@ -43,7 +43,10 @@ async function main(): Promise<void> {
   const srvT = await openUdp({ address: '127.0.0.1', port: 0 });
   const server = new LwM2MServer({ transport: srvT, timers: nodeTimers, random: nodeRandom, log: silentLogger });
   const bs = new BootstrapServer({
-    transport: bsT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+    transport: bsT,
+    timers: nodeTimers,
+    random: nodeRandom,
+    log: silentLogger,
     config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvT.port}`, ssid: 101, lifetime: 300 }] } } },
   });
   const host = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/flow.ts', { minify: true })).code });
@@ -85,8 +88,10 @@ async function main(): Promise<void> {
   const u = await XsHost.start({ script: (await bundleForXs('host-tests/xs-harness/entries/utf8-bench.ts')).code });
   try {
     const res = await u.callJson<Array<{ n: number; enc: number; dec: number }>>('utf8', [256, 1024, 4096, 16384]);
-    table([['core utf8 helpers in XS (host)', 'chars', 'utf8Encode ms', 'utf8Decode ms'],
-      ...res.map((r) => ['', String(r.n), r.enc.toFixed(2), r.dec.toFixed(2)])]);
+    table([
+      ['core utf8 helpers in XS (host)', 'chars', 'utf8Encode ms', 'utf8Decode ms'],
+      ...res.map((r) => ['', String(r.n), r.enc.toFixed(2), r.dec.toFixed(2)]),
+    ]);
   } finally {
     await u.close();
   }
@@ -94,5 +99,7 @@ async function main(): Promise<void> {
 
 // The runner imports this file (it runs on import); a runner that also calls the default export gets the same run.
 let ran: Promise<void> | undefined;
-export default function xsBench(): Promise<void> { return (ran ??= main()); }
+export default function xsBench(): Promise<void> {
+  return (ran ??= main());
+}
 await xsBench();

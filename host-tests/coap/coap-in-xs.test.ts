@@ -24,25 +24,46 @@ function built(): string[] {
   const long = new Uint8Array(300).fill(0x61);
   return [
     // token, Uri-Path segments, Uri-Query, Content-Format, Observe (0-length uint)
-    toHex(encodeMessage({ type: Type.CON, code: Code.POST, messageId: 0x1234, token: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
-      options: [
-        { number: OptionNumber.OBSERVE, value: new Uint8Array(0) },
-        { number: OptionNumber.URI_PATH, value: utf8Encode('rd') },
-        { number: OptionNumber.CONTENT_FORMAT, value: Uint8Array.of(40) },
-        { number: OptionNumber.URI_QUERY, value: utf8Encode('ep=node1') },
-        { number: OptionNumber.URI_QUERY, value: utf8Encode('lt=300') },
-      ], payload: utf8Encode('</1/0>,</3/0>') })),
+    toHex(
+      encodeMessage({
+        type: Type.CON,
+        code: Code.POST,
+        messageId: 0x1234,
+        token: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+        options: [
+          { number: OptionNumber.OBSERVE, value: new Uint8Array(0) },
+          { number: OptionNumber.URI_PATH, value: utf8Encode('rd') },
+          { number: OptionNumber.CONTENT_FORMAT, value: Uint8Array.of(40) },
+          { number: OptionNumber.URI_QUERY, value: utf8Encode('ep=node1') },
+          { number: OptionNumber.URI_QUERY, value: utf8Encode('lt=300') },
+        ],
+        payload: utf8Encode('</1/0>,</3/0>'),
+      }),
+    ),
     // extended delta (13 and 14 forms: Size1 = 60, then 300) and extended length (14 form)
-    toHex(encodeMessage({ type: Type.NON, code: Code.CONTENT, messageId: 0xffff, token: Uint8Array.of(9),
-      options: [
-        { number: OptionNumber.BLOCK2, value: Uint8Array.of(0x1e) },
-        { number: OptionNumber.SIZE1, value: Uint8Array.of(4, 0) },
-        { number: 400, value: long },
-      ], payload: Uint8Array.of(0xff, 0) })),
+    toHex(
+      encodeMessage({
+        type: Type.NON,
+        code: Code.CONTENT,
+        messageId: 0xffff,
+        token: Uint8Array.of(9),
+        options: [
+          { number: OptionNumber.BLOCK2, value: Uint8Array.of(0x1e) },
+          { number: OptionNumber.SIZE1, value: Uint8Array.of(4, 0) },
+          { number: 400, value: long },
+        ],
+        payload: Uint8Array.of(0xff, 0),
+      }),
+    ),
     // RST, empty ACK
-    '70000001', '60000002',
+    '70000001',
+    '60000002',
     // known-bad: version 2, TKL 9, payload marker with no payload, nibble 15, reserved class 1
-    '80010001', '49010001', '40010001ff', '40010001f0', '40200001',
+    '80010001',
+    '49010001',
+    '40010001ff',
+    '40010001f0',
+    '40200001',
   ];
 }
 
@@ -99,7 +120,10 @@ describe('CoAP in XS (real engine on the host)', function () {
       };
       ({ port: xsPort } = await host.callJson<{ port: number }>('start', { blockSzx: 6 }));
     });
-    after(() => { node?.close(); nodeUdp?.close(); });
+    after(() => {
+      node?.close();
+      nodeUdp?.close();
+    });
 
     async function xsRequest(req: object): Promise<{ code: number; payload: string; error?: string }> {
       const done = host.waitEvent('response', 15000);
@@ -149,7 +173,10 @@ describe('CoAP in XS (real engine on the host)', function () {
         assert.deepEqual(JSON.parse(utf8Decode(await sent)), { n });
       }
       for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(seen.map((r) => utf8Decode(r.payload)), ['n=1', 'n=2', 'n=3']);
+      assert.deepEqual(
+        seen.map((r) => utf8Decode(r.payload)),
+        ['n=1', 'n=2', 'n=3'],
+      );
       await obs.cancel();
       const st = await host.callJson<{ observations: number; cancelReason: string }>('stats');
       assert.equal(st.observations, 0);
@@ -166,4 +193,3 @@ describe('CoAP in XS (real engine on the host)', function () {
     });
   });
 });
-

@@ -1,16 +1,30 @@
 import assert from 'node:assert/strict';
+import { Code, OptionNumber, Type, codeString, decodeMessage, encodeMessage, type CoapMessage } from '../../firmware/coap/message';
 import {
-  Code, OptionNumber, Type, codeString, decodeMessage, encodeMessage, type CoapMessage,
-} from '../../firmware/coap/message';
-import {
-  decodeBlock, decodeUint, encodeBlock, encodeUint, firstBadCriticalOption, getBlock, getContentFormat,
-  getObserve, getUriPath, getUriQuery, stringOption, uintOption,
+  decodeBlock,
+  decodeUint,
+  encodeBlock,
+  encodeUint,
+  firstBadCriticalOption,
+  getBlock,
+  getContentFormat,
+  getObserve,
+  getUriPath,
+  getUriQuery,
+  stringOption,
+  uintOption,
 } from '../../firmware/coap/options';
 import { isFreshNotification } from '../../firmware/coap/observe';
 import { DEFAULT_PARAMS, exchangeLifetime, maxTransmitWait, nonLifetime } from '../../firmware/coap/params';
 import { SeededRandom } from '../support/seeded-random';
 
-const b = (hex: string): Uint8Array => new Uint8Array(hex.replace(/\s+/g, '').match(/../g)!.map((x) => parseInt(x, 16)));
+const b = (hex: string): Uint8Array =>
+  new Uint8Array(
+    hex
+      .replace(/\s+/g, '')
+      .match(/../g)!
+      .map((x) => parseInt(x, 16)),
+  );
 const hex = (u: Uint8Array): string => Array.from(u, (x) => x.toString(16).padStart(2, '0')).join('');
 
 function msg(p: Partial<CoapMessage>): CoapMessage {
@@ -59,7 +73,14 @@ describe('coap codec', () => {
   });
 
   it('uses the 13 and 14 extended forms for option delta and length', () => {
-    const cases: [number, number][] = [[12, 12], [13, 13], [268, 268], [269, 269], [1000, 1034], [65000, 300]];
+    const cases: [number, number][] = [
+      [12, 12],
+      [13, 13],
+      [268, 268],
+      [269, 269],
+      [1000, 1034],
+      [65000, 300],
+    ];
     for (const [num, len] of cases) {
       const value = new Uint8Array(len).fill(0x61);
       const m = msg({ options: [{ number: num, value }] });
@@ -77,13 +98,20 @@ describe('coap codec', () => {
   });
 
   it('keeps repeated options in order and sorts mixed options stably', () => {
-    const m = msg({ options: [
-      stringOption(OptionNumber.URI_QUERY, 'ep=a'), stringOption(OptionNumber.URI_PATH, 'rd'),
-      stringOption(OptionNumber.URI_QUERY, 'lt=300'), uintOption(OptionNumber.CONTENT_FORMAT, 40),
-      stringOption(OptionNumber.URI_PATH, 'x'),
-    ] });
+    const m = msg({
+      options: [
+        stringOption(OptionNumber.URI_QUERY, 'ep=a'),
+        stringOption(OptionNumber.URI_PATH, 'rd'),
+        stringOption(OptionNumber.URI_QUERY, 'lt=300'),
+        uintOption(OptionNumber.CONTENT_FORMAT, 40),
+        stringOption(OptionNumber.URI_PATH, 'x'),
+      ],
+    });
     const d = decodeOk(encodeMessage(m));
-    assert.deepEqual(d.options.map((o) => o.number), [11, 11, 12, 15, 15]);
+    assert.deepEqual(
+      d.options.map((o) => o.number),
+      [11, 11, 12, 15, 15],
+    );
     assert.deepEqual(getUriPath(d), ['rd', 'x']);
     assert.deepEqual(getUriQuery(d), ['ep=a', 'lt=300']);
     assert.equal(getContentFormat(d), 40);
@@ -193,8 +221,21 @@ describe('coap codec', () => {
   it('never throws on thousands of seeded mutations and truncations of valid messages', () => {
     const rnd = new SeededRandom(7252);
     const seeds: Uint8Array[] = [
-      encodeMessage(msg({ token: b('0102030405060708'), options: [stringOption(11, 'rd'), stringOption(15, 'ep=x'), uintOption(27, 0x0e)], payload: new Uint8Array(40) })),
-      encodeMessage(msg({ type: Type.ACK, code: Code.CONTENT, options: [uintOption(6, 77), uintOption(12, 11542), { number: 300, value: new Uint8Array(280) }], payload: b('01') })),
+      encodeMessage(
+        msg({
+          token: b('0102030405060708'),
+          options: [stringOption(11, 'rd'), stringOption(15, 'ep=x'), uintOption(27, 0x0e)],
+          payload: new Uint8Array(40),
+        }),
+      ),
+      encodeMessage(
+        msg({
+          type: Type.ACK,
+          code: Code.CONTENT,
+          options: [uintOption(6, 77), uintOption(12, 11542), { number: 300, value: new Uint8Array(280) }],
+          payload: b('01'),
+        }),
+      ),
       b('40017d34bb74656d7065726174757265'),
       b('60007d34'),
     ];
@@ -206,7 +247,13 @@ describe('coap codec', () => {
       if (kind === 0) m = m.subarray(0, rnd.int(m.length + 1));
       else if (kind === 1) for (let k = 0; k <= rnd.int(4); k++) m[rnd.int(m.length)] = rnd.int(256);
       else if (kind === 2) m[rnd.int(m.length)] ^= 1 << rnd.int(8);
-      else { const extra = rnd.bytes(rnd.int(8)); const n = new Uint8Array(m.length + extra.length); n.set(m); n.set(extra, m.length); m = n; }
+      else {
+        const extra = rnd.bytes(rnd.int(8));
+        const n = new Uint8Array(m.length + extra.length);
+        n.set(m);
+        n.set(extra, m.length);
+        m = n;
+      }
       const d = decodeMessage(m);
       if (d.ok) {
         ok++;

@@ -9,7 +9,7 @@ import { CLIENT, SERVER, message, world } from './helpers';
 const text = (s: string): Uint8Array => utf8Encode(s);
 
 describe('coap endpoint: message and request/response layers', () => {
-  it('calls the response\'s sent hook once it has gone out (piggybacked or separate), not before', async () => {
+  it("calls the response's sent hook once it has gone out (piggybacked or separate), not before", async () => {
     const w = world();
     const server = w.endpoint(SERVER.address, SERVER.port);
     const raw = w.raw(CLIENT.address, CLIENT.port);
@@ -17,18 +17,30 @@ describe('coap endpoint: message and request/response layers', () => {
     let release: () => void = () => undefined;
     server.onRequest = (req) => {
       if (req.path[0] === 'now') return { code: Code.CHANGED, sent: () => sentAt.push(['now', w.net.trace.length]) };
-      return new Promise<ResponseSpec>((resolve) => { release = () => resolve({ code: Code.CHANGED, sent: () => sentAt.push(['later', w.net.trace.length]) }); });
+      return new Promise<ResponseSpec>((resolve) => {
+        release = () => resolve({ code: Code.CHANGED, sent: () => sentAt.push(['later', w.net.trace.length]) });
+      });
     };
     raw.send(SERVER, message({ messageId: 1, options: [stringOption(OptionNumber.URI_PATH, 'now')] }));
     await w.clock.advance(100);
     raw.send(SERVER, message({ messageId: 2, options: [stringOption(OptionNumber.URI_PATH, 'later')] }));
     await w.clock.advance(1500); // the empty ACK goes out, no hook yet
-    assert.deepEqual(sentAt.map((x) => x[0]), ['now']);
+    assert.deepEqual(
+      sentAt.map((x) => x[0]),
+      ['now'],
+    );
     release();
     await w.clock.advance(10);
-    assert.deepEqual(sentAt.map((x) => x[0]), ['now', 'later']);
+    assert.deepEqual(
+      sentAt.map((x) => x[0]),
+      ['now', 'later'],
+    );
     const codes = raw.take().map((m) => [m.type, m.code]);
-    assert.deepEqual(codes, [[Type.ACK, Code.CHANGED], [Type.ACK, Code.EMPTY], [Type.CON, Code.CHANGED]]);
+    assert.deepEqual(codes, [
+      [Type.ACK, Code.CHANGED],
+      [Type.ACK, Code.EMPTY],
+      [Type.CON, Code.CHANGED],
+    ]);
     assert.ok(sentAt[0]![1] >= 2 && sentAt[1]![1] > sentAt[0]![1], 'each hook ran after its response was handed to the transport');
   });
 
@@ -36,14 +48,23 @@ describe('coap endpoint: message and request/response layers', () => {
     const w = world();
     const server = w.endpoint(SERVER.address, SERVER.port);
     const client = w.endpoint(CLIENT.address, CLIENT.port);
-    server.onRequest = (req) => ({ code: Code.CONTENT, contentFormat: 0, payload: text(`hello ${req.path.join('/')}?${req.query.join('&')}`) });
+    server.onRequest = (req) => ({
+      code: Code.CONTENT,
+      contentFormat: 0,
+      payload: text(`hello ${req.path.join('/')}?${req.query.join('&')}`),
+    });
     let res: CoapResponse | undefined;
-    client.request(SERVER, { method: Code.GET, path: ['a', 'b'], query: ['x=1'] }).then((r) => { res = r; });
+    client.request(SERVER, { method: Code.GET, path: ['a', 'b'], query: ['x=1'] }).then((r) => {
+      res = r;
+    });
     await w.clock.runUntil(() => res !== undefined, 1000);
     assert.equal(res!.code, Code.CONTENT);
     assert.equal(res!.contentFormat, 0);
     assert.equal(utf8Decode(res!.payload), 'hello a/b?x=1');
-    const types = w.net.trace.map((d) => { const m = decodeMessage(d.data); return m.ok ? m.message.type : -1; });
+    const types = w.net.trace.map((d) => {
+      const m = decodeMessage(d.data);
+      return m.ok ? m.message.type : -1;
+    });
     assert.deepEqual(types, [Type.CON, Type.ACK]);
   });
 
@@ -51,9 +72,10 @@ describe('coap endpoint: message and request/response layers', () => {
     const w = world();
     const server = w.endpoint(SERVER.address, SERVER.port, { separateResponseDelay: 1000 });
     const client = w.raw(CLIENT.address, CLIENT.port);
-    server.onRequest = () => new Promise<ResponseSpec>((resolve) => {
-      w.clock.setTimeout(() => resolve({ code: Code.CHANGED, payload: text('done') }), 3000);
-    });
+    server.onRequest = () =>
+      new Promise<ResponseSpec>((resolve) => {
+        w.clock.setTimeout(() => resolve({ code: Code.CHANGED, payload: text('done') }), 3000);
+      });
     client.send(SERVER, message({ code: Code.POST, messageId: 77, token: text('tk') }));
     await w.clock.advance(1004); // request arrives at 5 ms, the empty ACK leaves at 1005 ms
     assert.equal(client.received.length, 0);
@@ -83,9 +105,14 @@ describe('coap endpoint: message and request/response layers', () => {
     const w = world();
     const server = w.endpoint(SERVER.address, SERVER.port, { separateResponseDelay: 500 });
     const client = w.endpoint(CLIENT.address, CLIENT.port);
-    server.onRequest = () => new Promise((resolve) => { w.clock.setTimeout(() => resolve({ code: Code.CONTENT, payload: text('late') }), 5000); });
+    server.onRequest = () =>
+      new Promise((resolve) => {
+        w.clock.setTimeout(() => resolve({ code: Code.CONTENT, payload: text('late') }), 5000);
+      });
     let res: CoapResponse | undefined;
-    client.request(SERVER, { method: Code.GET, path: ['slow'] }).then((r) => { res = r; });
+    client.request(SERVER, { method: Code.GET, path: ['slow'] }).then((r) => {
+      res = r;
+    });
     await w.clock.runUntil(() => res !== undefined, 10_000);
     assert.equal(utf8Decode(res!.payload), 'late');
     await w.clock.advance(100_000);
@@ -111,7 +138,10 @@ describe('coap endpoint: message and request/response layers', () => {
     assert.deepEqual(done, [0]);
     got = server.take();
     assert.equal(got.length, 1);
-    assert.deepEqual(got[0].options.filter((o) => o.number === OptionNumber.URI_PATH).map((o) => utf8Decode(o.value)), ['r1']);
+    assert.deepEqual(
+      got[0].options.filter((o) => o.number === OptionNumber.URI_PATH).map((o) => utf8Decode(o.value)),
+      ['r1'],
+    );
     server.send(CLIENT, message({ type: Type.ACK, code: Code.CONTENT, messageId: got[0].messageId, token: got[0].token }));
     await w.clock.advance(100);
     got = server.take();
@@ -127,13 +157,19 @@ describe('coap endpoint: message and request/response layers', () => {
       const client = w.endpoint(CLIENT.address, CLIENT.port);
       let err: unknown;
       let at = -1;
-      client.request({ address: '10.9.9.9', port: 5683 }, { method: Code.GET }).catch((e) => { err = e; at = w.clock.now(); });
+      client.request({ address: '10.9.9.9', port: 5683 }, { method: Code.GET }).catch((e) => {
+        err = e;
+        at = w.clock.now();
+      });
       await w.clock.runUntil(() => err !== undefined, 200_000);
       const times = w.net.trace.map((d) => d.at);
       assert.equal(times.length, 5, 'one transmission + MAX_RETRANSMIT 4');
       const T = times[1];
       assert.ok(T >= 2000 && T <= 3000, `initial timeout ${T} within the random-factor window`);
-      assert.deepEqual(times, [0, T, 3 * T, 7 * T, 15 * T].map((x) => x));
+      assert.deepEqual(
+        times,
+        [0, T, 3 * T, 7 * T, 15 * T].map((x) => x),
+      );
       assert.ok(err instanceof CoapTimeoutError);
       assert.equal(at, 31 * T);
       assert.equal(client.stats.retransmissions, 4);
@@ -144,9 +180,14 @@ describe('coap endpoint: message and request/response layers', () => {
     const w = world(9);
     const client = w.endpoint(CLIENT.address, CLIENT.port, { params: { ackTimeout: 1000, ackRandomFactor: 1, maxRetransmit: 2 } });
     let err: unknown;
-    client.request({ address: '10.9.9.9', port: 5683 }, { method: Code.GET }).catch((e) => { err = e; });
+    client.request({ address: '10.9.9.9', port: 5683 }, { method: Code.GET }).catch((e) => {
+      err = e;
+    });
     await w.clock.runUntil(() => err !== undefined, 100_000);
-    assert.deepEqual(w.net.trace.map((d) => d.at), [0, 1000, 3000]);
+    assert.deepEqual(
+      w.net.trace.map((d) => d.at),
+      [0, 1000, 3000],
+    );
     assert.equal(w.clock.now(), 7000);
   });
 
@@ -155,13 +196,17 @@ describe('coap endpoint: message and request/response layers', () => {
     const server = w.raw(SERVER.address, SERVER.port);
     const client = w.endpoint(CLIENT.address, CLIENT.port, { responseTimeout: 20_000 });
     let e1: unknown;
-    client.request(SERVER, { method: Code.GET }).catch((e) => { e1 = e; });
+    client.request(SERVER, { method: Code.GET }).catch((e) => {
+      e1 = e;
+    });
     await w.clock.advance(10);
     server.send(CLIENT, message({ type: Type.RST, code: Code.EMPTY, messageId: server.take()[0].messageId }));
     await w.clock.advance(10);
     assert.ok(e1 instanceof CoapResetError);
     let e2: unknown;
-    client.request(SERVER, { method: Code.GET }).catch((e) => { e2 = e; });
+    client.request(SERVER, { method: Code.GET }).catch((e) => {
+      e2 = e;
+    });
     await w.clock.advance(10);
     server.send(CLIENT, message({ type: Type.ACK, code: Code.EMPTY, messageId: server.take()[0].messageId }));
     await w.clock.advance(19_000);
@@ -170,12 +215,16 @@ describe('coap endpoint: message and request/response layers', () => {
     assert.ok(e2 instanceof CoapTimeoutError);
     // NON request without any response
     let e3: unknown;
-    client.request(SERVER, { method: Code.GET, confirmable: false }).catch((e) => { e3 = e; });
+    client.request(SERVER, { method: Code.GET, confirmable: false }).catch((e) => {
+      e3 = e;
+    });
     await w.clock.advance(20_100);
     assert.ok(e3 instanceof CoapTimeoutError);
     // per-request deadline
     let e4: unknown;
-    client.request(SERVER, { method: Code.GET, timeout: 500 }).catch((e) => { e4 = e; });
+    client.request(SERVER, { method: Code.GET, timeout: 500 }).catch((e) => {
+      e4 = e;
+    });
     await w.clock.advance(600);
     assert.ok(e4 instanceof CoapTimeoutError);
   });
@@ -211,7 +260,10 @@ describe('coap endpoint: message and request/response layers', () => {
     const server = w.endpoint(SERVER.address, SERVER.port);
     const client = w.raw(CLIENT.address, CLIENT.port);
     let runs = 0;
-    server.onRequest = () => { runs++; return { code: Code.CONTENT }; };
+    server.onRequest = () => {
+      runs++;
+      return { code: Code.CONTENT };
+    };
     const req = message({ type: Type.NON, messageId: 5, token: text('n') });
     client.send(SERVER, req);
     client.send(SERVER, req);
@@ -231,7 +283,12 @@ describe('coap endpoint: message and request/response layers', () => {
     const server = w.endpoint(SERVER.address, SERVER.port, { separateResponseDelay: 1500 });
     const client = w.raw(CLIENT.address, CLIENT.port);
     let runs = 0;
-    server.onRequest = () => { runs++; return new Promise((r) => { w.clock.setTimeout(() => r({ code: Code.CHANGED }), 4000); }); };
+    server.onRequest = () => {
+      runs++;
+      return new Promise((r) => {
+        w.clock.setTimeout(() => r({ code: Code.CHANGED }), 4000);
+      });
+    };
     const req = message({ code: Code.PUT, messageId: 99, token: text('d') });
     client.send(SERVER, req);
     await w.clock.advance(500);
@@ -252,7 +309,10 @@ describe('coap endpoint: message and request/response layers', () => {
     const server = w.endpoint(SERVER.address, SERVER.port);
     const client = w.raw(CLIENT.address, CLIENT.port);
     let runs = 0;
-    server.onRequest = () => { runs++; return null; };
+    server.onRequest = () => {
+      runs++;
+      return null;
+    };
     const req = message({ messageId: 3 });
     client.send(SERVER, req);
     client.send(SERVER, req);
@@ -312,7 +372,13 @@ describe('coap endpoint: message and request/response layers', () => {
       client.send(SERVER, new Uint8Array([0x80, 0x01, 0x12, 0x38])); // version 2
       await w.clock.advance(100);
       const got = client.take();
-      assert.deepEqual(got.map((m) => [m.type, m.code, m.messageId]), [[Type.RST, 0, 0x1234], [Type.RST, 0, 0x1236]]);
+      assert.deepEqual(
+        got.map((m) => [m.type, m.code, m.messageId]),
+        [
+          [Type.RST, 0, 0x1234],
+          [Type.RST, 0, 0x1236],
+        ],
+      );
       assert.equal(server.stats.formatErrors, 5);
     });
 
@@ -321,17 +387,25 @@ describe('coap endpoint: message and request/response layers', () => {
       const server = w.endpoint(SERVER.address, SERVER.port);
       const client = w.raw(CLIENT.address, CLIENT.port);
       let runs = 0;
-      server.onRequest = () => { runs++; return { code: Code.CONTENT }; };
+      server.onRequest = () => {
+        runs++;
+        return { code: Code.CONTENT };
+      };
       client.send(SERVER, message({ messageId: 1, token: text('a'), options: [{ number: 2049, value: text('x') }] }));
       client.send(SERVER, message({ messageId: 2, token: text('b'), options: [{ number: 2048, value: text('x') }] }));
       client.send(SERVER, message({ type: Type.NON, messageId: 3, token: text('c'), options: [{ number: 9, value: text('x') }] }));
       client.send(SERVER, message({ messageId: 4, token: text('d'), options: [stringOption(OptionNumber.PROXY_URI, 'coap://x/')] }));
       await w.clock.advance(100);
       const got = client.take();
-      assert.deepEqual(got.map((m) => [m.type, m.code, utf8Decode(m.token)]), [
-        [Type.ACK, Code.BAD_OPTION, 'a'], [Type.ACK, Code.CONTENT, 'b'], [Type.NON, Code.BAD_OPTION, 'c'],
-        [Type.ACK, Code.PROXYING_NOT_SUPPORTED, 'd'],
-      ]);
+      assert.deepEqual(
+        got.map((m) => [m.type, m.code, utf8Decode(m.token)]),
+        [
+          [Type.ACK, Code.BAD_OPTION, 'a'],
+          [Type.ACK, Code.CONTENT, 'b'],
+          [Type.NON, Code.BAD_OPTION, 'c'],
+          [Type.ACK, Code.PROXYING_NOT_SUPPORTED, 'd'],
+        ],
+      );
       assert.equal(runs, 1);
     });
 
@@ -340,14 +414,25 @@ describe('coap endpoint: message and request/response layers', () => {
       const server = w.raw(SERVER.address, SERVER.port);
       const client = w.endpoint(CLIENT.address, CLIENT.port, { responseTimeout: 5000 });
       let err: unknown;
-      client.request(SERVER, { method: Code.GET }).catch((e) => { err = e; });
+      client.request(SERVER, { method: Code.GET }).catch((e) => {
+        err = e;
+      });
       await w.clock.advance(10);
       const [req] = server.take();
       server.send(CLIENT, message({ type: Type.ACK, code: Code.EMPTY, messageId: req.messageId }));
-      server.send(CLIENT, message({ type: Type.CON, code: Code.CONTENT, messageId: 500, token: req.token, options: [{ number: 9, value: text('z') }] }));
+      server.send(
+        CLIENT,
+        message({ type: Type.CON, code: Code.CONTENT, messageId: 500, token: req.token, options: [{ number: 9, value: text('z') }] }),
+      );
       server.send(CLIENT, message({ type: Type.CON, code: Code.EMPTY, messageId: 501 }));
       await w.clock.advance(10);
-      assert.deepEqual(server.take().map((m) => [m.type, m.messageId]), [[Type.RST, 500], [Type.RST, 501]]);
+      assert.deepEqual(
+        server.take().map((m) => [m.type, m.messageId]),
+        [
+          [Type.RST, 500],
+          [Type.RST, 501],
+        ],
+      );
       await w.clock.advance(6000);
       assert.ok(err instanceof CoapTimeoutError);
     });
@@ -358,7 +443,10 @@ describe('coap endpoint: message and request/response layers', () => {
       const server = w.raw(SERVER.address, SERVER.port);
       server.send(CLIENT, message({ type: Type.CON, code: Code.CONTENT, messageId: 8, token: text('zz') }));
       await w.clock.advance(10);
-      assert.deepEqual(server.take().map((m) => [m.type, m.messageId]), [[Type.RST, 8]]);
+      assert.deepEqual(
+        server.take().map((m) => [m.type, m.messageId]),
+        [[Type.RST, 8]],
+      );
     });
   });
 
@@ -372,13 +460,32 @@ describe('coap endpoint: message and request/response layers', () => {
     server.onRequest = (req) => {
       runs++;
       if (req.observe === 0) req.acceptObserve();
-      return runs % 3 === 0 ? new Promise((r) => { w.clock.setTimeout(() => r({ code: Code.CONTENT, payload: new Uint8Array(100) }), 1500); })
+      return runs % 3 === 0
+        ? new Promise((r) => {
+            w.clock.setTimeout(() => r({ code: Code.CONTENT, payload: new Uint8Array(100) }), 1500);
+          })
         : { code: Code.CONTENT, payload: new Uint8Array(runs % 70) };
     };
     const rnd = new SeededRandom(4711);
     const seeds = [
-      encodeMessage(message({ messageId: 1, token: text('abcd'), options: [stringOption(11, 'x'), { number: 27, value: new Uint8Array([0x09]) }], payload: new Uint8Array(32) })),
-      encodeMessage(message({ messageId: 2, token: text('ob'), options: [{ number: 6, value: new Uint8Array(0) }, { number: 23, value: new Uint8Array([0x11]) }] })),
+      encodeMessage(
+        message({
+          messageId: 1,
+          token: text('abcd'),
+          options: [stringOption(11, 'x'), { number: 27, value: new Uint8Array([0x09]) }],
+          payload: new Uint8Array(32),
+        }),
+      ),
+      encodeMessage(
+        message({
+          messageId: 2,
+          token: text('ob'),
+          options: [
+            { number: 6, value: new Uint8Array(0) },
+            { number: 23, value: new Uint8Array([0x11]) },
+          ],
+        }),
+      ),
       encodeMessage(message({ type: Type.ACK, code: Code.CONTENT, messageId: 3, token: text('q') })),
       encodeMessage(message({ type: Type.RST, code: 0, messageId: 4 })),
     ];
@@ -397,7 +504,9 @@ describe('coap endpoint: message and request/response layers', () => {
     // still healthy: a clean request gets its answer
     const client = w.endpoint('10.0.0.3', 1234);
     let res: CoapResponse | undefined;
-    client.request(SERVER, { method: Code.GET, path: ['ok'] }).then((r) => { res = r; });
+    client.request(SERVER, { method: Code.GET, path: ['ok'] }).then((r) => {
+      res = r;
+    });
     await w.clock.runUntil(() => res !== undefined, 10_000);
     assert.equal(res!.code, Code.CONTENT);
   });
@@ -408,10 +517,16 @@ describe('coap endpoint: message and request/response layers', () => {
       const server = w.endpoint(SERVER.address, SERVER.port, { dedupCapacity: 3 });
       const client = w.raw(CLIENT.address, CLIENT.port);
       let runs = 0;
-      server.onRequest = () => { runs++; return { code: Code.CONTENT }; };
+      server.onRequest = () => {
+        runs++;
+        return { code: Code.CONTENT };
+      };
       for (let i = 0; i < 10; i++) client.send(SERVER, message({ messageId: 10 + i }));
       await w.clock.advance(100);
-      assert.deepEqual(client.take().map((m) => m.code), Array(10).fill(Code.CONTENT));
+      assert.deepEqual(
+        client.take().map((m) => m.code),
+        Array(10).fill(Code.CONTENT),
+      );
       assert.equal(server.stats.dedupEvicted, 8, 'one peer keeps at most 2 of the 3 entries (its share)');
       assert.equal(server.stats.dedupFull, 0);
       client.send(SERVER, message({ messageId: 19 }));
@@ -429,7 +544,10 @@ describe('coap endpoint: message and request/response layers', () => {
       const client = w.raw(CLIENT.address, CLIENT.port);
       const other = w.raw('10.0.0.3', 40000);
       const pending: Array<(r: ResponseSpec) => void> = [];
-      server.onRequest = () => new Promise<ResponseSpec>((resolve) => { pending.push(resolve); });
+      server.onRequest = () =>
+        new Promise<ResponseSpec>((resolve) => {
+          pending.push(resolve);
+        });
       // The first peer: two exchanges in the handler (its share of 3), the third refused; the second peer's second finds the cache full.
       for (let i = 0; i < 3; i++) client.send(SERVER, message({ messageId: 10 + i }));
       await w.clock.advance(100);

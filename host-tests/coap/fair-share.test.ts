@@ -22,8 +22,11 @@ const OTHER = { address: '10.0.0.3', port: 40000 };
 function occupancy(ep: CoapEndpoint): TableOccupancy {
   const o = ep.occupancy;
   const shares = (ep as unknown as { ctx: { shares: PeerShares } }).ctx.shares;
-  assert.deepEqual([0, 1, 2, 3, 4].map((t) => shares.used(t)), [o.dedup.size, o.block1.size, o.block2.size, o.relations.size, o.cons.size],
-    'what the shares count is what the tables hold');
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((t) => shares.used(t)),
+    [o.dedup.size, o.block1.size, o.block2.size, o.relations.size, o.cons.size],
+    'what the shares count is what the tables hold',
+  );
   return o;
 }
 
@@ -35,10 +38,15 @@ describe('fair shares of the bounded tables (fair-share.ts)', () => {
   it('counts per peer and table, forgets a peer that holds nothing, and keeps the peaks', () => {
     const stats = newStats();
     const s = new PeerShares(stats);
-    s.take('a', 0); s.take('a', 0); s.take('b', 0); s.take('a', 3);
+    s.take('a', 0);
+    s.take('a', 0);
+    s.take('b', 0);
+    s.take('a', 3);
     assert.equal(s.count('a', 0), 2);
     assert.ok(s.atShare('a', 0, 4) && !s.atShare('b', 0, 4));
-    s.release('a', 0); s.release('a', 0); s.release('a', 0);
+    s.release('a', 0);
+    s.release('a', 0);
+    s.release('a', 0);
     assert.equal(s.count('a', 0), 0, 'never below zero');
     assert.deepEqual([s.used(0), s.peak(0), s.peakHeld(0), s.used(3)], [1, 3, 2, 1]);
     s.release('a', 3);
@@ -52,7 +60,13 @@ describe('fair shares of the bounded tables (fair-share.ts)', () => {
   it('picks the oldest entry of the peer that holds most, never a busy one, or the oldest of one peer', () => {
     const s = new PeerShares(newStats());
     const entries = new Map<string, { peer: string; busy: boolean }>();
-    for (const [k, peer, busy] of [['1', 'a', false], ['2', 'b', true], ['3', 'b', false], ['4', 'b', false], ['5', 'a', false]] as const) {
+    for (const [k, peer, busy] of [
+      ['1', 'a', false],
+      ['2', 'b', true],
+      ['3', 'b', false],
+      ['4', 'b', false],
+      ['5', 'a', false],
+    ] as const) {
       entries.set(k, { peer, busy });
       s.take(peer, 0);
     }
@@ -69,9 +83,17 @@ describe('coap endpoint: the peers an application serves (PeerAdmission)', () =>
     const w = world();
     const server = w.endpoint(SERVER.address, SERVER.port);
     const asked: Peer[] = [];
-    server.admission = { serves: (p) => { asked.push(p); return p.address === CLIENT.address && p.port === CLIENT.port; } };
+    server.admission = {
+      serves: (p) => {
+        asked.push(p);
+        return p.address === CLIENT.address && p.port === CLIENT.port;
+      },
+    };
     let runs = 0;
-    server.onRequest = () => { runs++; return { code: Code.CONTENT }; };
+    server.onRequest = () => {
+      runs++;
+      return { code: Code.CONTENT };
+    };
     return { w, server, asked, runs: () => runs, client: w.raw(CLIENT.address, CLIENT.port), stranger: w.raw(OTHER.address, OTHER.port) };
   }
 
@@ -84,14 +106,20 @@ describe('coap endpoint: the peers an application serves (PeerAdmission)', () =>
     client.send(SERVER, message({ messageId: 1 }));
     await w.clock.advance(50);
     assert.deepEqual(stranger.take(), []);
-    assert.deepEqual(client.take().map((m) => m.code), [Code.CONTENT]);
+    assert.deepEqual(
+      client.take().map((m) => m.code),
+      [Code.CONTENT],
+    );
     assert.equal(runs(), 1);
     assert.equal(server.stats.notServed, 4);
     assert.equal(server.stats.formatErrors, 0, 'never decoded');
     const o = occupancy(server);
     assert.equal(o.dedup.size, 1);
     assert.equal(o.block1.peak, 0);
-    assert.deepEqual(asked.map((p) => `${p.address}:${p.port}`), [...Array(4).fill('10.0.0.3:40000'), '10.0.0.2:40000']);
+    assert.deepEqual(
+      asked.map((p) => `${p.address}:${p.port}`),
+      [...Array(4).fill('10.0.0.3:40000'), '10.0.0.2:40000'],
+    );
   });
 
   it('still takes responses, ACKs, RSTs and pings from peers it does not serve: they answer what we sent', async () => {
@@ -104,7 +132,13 @@ describe('coap endpoint: the peers an application serves (PeerAdmission)', () =>
     stranger.send(SERVER, message({ code: Code.CONTENT, messageId: 78, token: new Uint8Array([9]) })); // a response nobody asked for
     await w.clock.advance(10);
     assert.equal((await got).code, Code.CONTENT);
-    assert.deepEqual(stranger.take().map((m) => [m.type, m.messageId]), [[Type.RST, 77], [Type.RST, 78]]);
+    assert.deepEqual(
+      stranger.take().map((m) => [m.type, m.messageId]),
+      [
+        [Type.RST, 77],
+        [Type.RST, 78],
+      ],
+    );
     assert.equal(server.stats.notServed, 0);
     assert.equal(occupancy(server).dedup.size, 0, 'a rejected response takes no dedup entry');
   });
@@ -114,7 +148,10 @@ describe('coap endpoint: the peers an application serves (PeerAdmission)', () =>
     server.admission = null;
     stranger.send(SERVER, message({ messageId: 5 }));
     await w.clock.advance(10);
-    assert.deepEqual(stranger.take().map((m) => m.code), [Code.CONTENT]);
+    assert.deepEqual(
+      stranger.take().map((m) => m.code),
+      [Code.CONTENT],
+    );
   });
 });
 
@@ -125,16 +162,26 @@ describe('coap endpoint: no peer takes more than its share', () => {
     const quiet = w.raw(CLIENT.address, CLIENT.port);
     const loud = w.raw(OTHER.address, OTHER.port);
     let runs = 0;
-    server.onRequest = () => { runs++; return { code: Code.CONTENT }; };
+    server.onRequest = () => {
+      runs++;
+      return { code: Code.CONTENT };
+    };
     for (let i = 0; i < 3; i++) quiet.send(SERVER, message({ messageId: 100 + i }));
     for (let i = 0; i < 500; i++) loud.send(SERVER, message({ messageId: i }));
     await w.clock.advance(50);
-    assert.equal(loud.take().filter((m) => m.code === Code.CONTENT).length, 500, 'the loud peer is served too: its oldest exchanges make room');
+    assert.equal(
+      loud.take().filter((m) => m.code === Code.CONTENT).length,
+      500,
+      'the loud peer is served too: its oldest exchanges make room',
+    );
     const first = quiet.take();
     for (let i = 0; i < 3; i++) quiet.send(SERVER, message({ messageId: 100 + i }));
     await w.clock.advance(50);
-    assert.equal(runs, 503, 'the quiet peer\'s duplicates were answered from the cache');
-    assert.deepEqual(quiet.take().map((m) => toHex(encodeMessage(m))), first.map((m) => toHex(encodeMessage(m))));
+    assert.equal(runs, 503, "the quiet peer's duplicates were answered from the cache");
+    assert.deepEqual(
+      quiet.take().map((m) => toHex(encodeMessage(m))),
+      first.map((m) => toHex(encodeMessage(m))),
+    );
     const o = occupancy(server);
     assert.deepEqual([o.dedup.size, o.dedup.peakPerPeer, o.dedup.share], [7, 4, 4]);
     assert.equal(server.stats.dedupFull, 0);
@@ -147,7 +194,10 @@ describe('coap endpoint: no peer takes more than its share', () => {
     const b = w.raw(OTHER.address, OTHER.port);
     const c = w.raw('10.0.0.4', 40000);
     let runs = 0;
-    server.onRequest = () => { runs++; return { code: Code.CONTENT }; };
+    server.onRequest = () => {
+      runs++;
+      return { code: Code.CONTENT };
+    };
     a.send(SERVER, message({ messageId: 1 }));
     a.send(SERVER, message({ messageId: 2 }));
     b.send(SERVER, message({ messageId: 1 }));
@@ -157,9 +207,14 @@ describe('coap endpoint: no peer takes more than its share', () => {
     await w.clock.advance(10);
     assert.equal(runs, 5);
     // a held most (2): its oldest went; b's one exchange is still cached.
-    for (const [peer, mid] of [[b, 1], [a, 2], [a, 1]] as Array<[RawPeer, number]>) peer.send(SERVER, message({ messageId: mid }));
+    for (const [peer, mid] of [
+      [b, 1],
+      [a, 2],
+      [a, 1],
+    ] as Array<[RawPeer, number]>)
+      peer.send(SERVER, message({ messageId: mid }));
     await w.clock.advance(10);
-    assert.equal(runs, 6, 'only a\'s oldest exchange ran again');
+    assert.equal(runs, 6, "only a's oldest exchange ran again");
     assert.equal(server.stats.dedupEvicted, 2);
   });
 
@@ -169,37 +224,59 @@ describe('coap endpoint: no peer takes more than its share', () => {
     const a = w.raw(CLIENT.address, CLIENT.port);
     const b = w.raw(OTHER.address, OTHER.port);
     const bodies: string[] = [];
-    server.onRequest = (req) => { bodies.push(`${req.path[0]}:${req.payload.length}`); return { code: Code.CHANGED }; };
+    server.onRequest = (req) => {
+      bodies.push(`${req.path[0]}:${req.payload.length}`);
+      return { code: Code.CHANGED };
+    };
     let mid = 1;
-    const start = (from: RawPeer, name: string) => from.send(SERVER, message({ code: Code.PUT, messageId: mid++, options: [path(name), block1(0, true, 0)], payload: bytesOf(16) }));
-    const finish = (from: RawPeer, name: string) => from.send(SERVER, message({ code: Code.PUT, messageId: mid++, options: [path(name), block1(1, false, 0)], payload: bytesOf(4) }));
+    const start = (from: RawPeer, name: string) =>
+      from.send(SERVER, message({ code: Code.PUT, messageId: mid++, options: [path(name), block1(0, true, 0)], payload: bytesOf(16) }));
+    const finish = (from: RawPeer, name: string) =>
+      from.send(SERVER, message({ code: Code.PUT, messageId: mid++, options: [path(name), block1(1, false, 0)], payload: bytesOf(4) }));
     for (const name of ['a1', 'a2', 'a3']) start(a, name);
     start(b, 'b1');
     start(b, 'b2');
     await w.clock.advance(10);
-    assert.deepEqual(a.take().map((m) => m.code), [Code.CONTINUE, Code.CONTINUE, Code.CONTINUE]);
-    assert.deepEqual(b.take().map((m) => m.code), [Code.CONTINUE, Code.CONTINUE]);
+    assert.deepEqual(
+      a.take().map((m) => m.code),
+      [Code.CONTINUE, Code.CONTINUE, Code.CONTINUE],
+    );
+    assert.deepEqual(
+      b.take().map((m) => m.code),
+      [Code.CONTINUE, Code.CONTINUE],
+    );
     for (const name of ['a1', 'a2', 'a3']) finish(a, name);
     finish(b, 'b1');
     finish(b, 'b2');
     await w.clock.advance(10);
-    assert.deepEqual(a.take().map((m) => m.code), [Code.REQUEST_ENTITY_INCOMPLETE, Code.CHANGED, Code.CHANGED], 'a1 was given up for a3');
-    assert.deepEqual(b.take().map((m) => m.code), [Code.CHANGED, Code.CHANGED]);
+    assert.deepEqual(
+      a.take().map((m) => m.code),
+      [Code.REQUEST_ENTITY_INCOMPLETE, Code.CHANGED, Code.CHANGED],
+      'a1 was given up for a3',
+    );
+    assert.deepEqual(
+      b.take().map((m) => m.code),
+      [Code.CHANGED, Code.CHANGED],
+    );
     assert.deepEqual(bodies, ['a2:20', 'a3:20', 'b1:20', 'b2:20']);
     const o = occupancy(server);
     assert.deepEqual([o.block1.size, o.block1.peak, o.block1.peakPerPeer], [0, 4, 2]);
     assert.equal(server.stats.blockSessionsFull, 0);
   });
 
-  it('Block2 bodies: a peer at its share gives up its own oldest; another peer\'s body stays for its follow-up', async () => {
+  it("Block2 bodies: a peer at its share gives up its own oldest; another peer's body stays for its follow-up", async () => {
     const w = world();
     const server = w.endpoint(SERVER.address, SERVER.port, { maxBlockSessions: 4, blockSzx: 0 });
     const a = w.raw(CLIENT.address, CLIENT.port);
     const b = w.raw(OTHER.address, OTHER.port);
     const runs: string[] = [];
-    server.onRequest = (req) => { runs.push(req.path[0]); return { code: Code.CONTENT, payload: bytesOf(40) }; };
+    server.onRequest = (req) => {
+      runs.push(req.path[0]);
+      return { code: Code.CONTENT, payload: bytesOf(40) };
+    };
     let mid = 1;
-    const get = (from: RawPeer, name: string, num: number) => from.send(SERVER, message({ messageId: mid++, options: [path(name), block2(num, false, 0)] }));
+    const get = (from: RawPeer, name: string, num: number) =>
+      from.send(SERVER, message({ messageId: mid++, options: [path(name), block2(num, false, 0)] }));
     get(b, 'b', 0);
     for (let i = 0; i < 10; i++) get(a, `a${i}`, 0);
     await w.clock.advance(10);
@@ -207,13 +284,17 @@ describe('coap endpoint: no peer takes more than its share', () => {
     get(a, 'a9', 1);
     get(a, 'a0', 1);
     await w.clock.advance(10);
-    assert.deepEqual(runs, ['b', ...Array.from({ length: 10 }, (_, i) => `a${i}`), 'a0'], 'b\'s and a9\'s follow-ups came from the kept bodies; a0\'s was given up');
+    assert.deepEqual(
+      runs,
+      ['b', ...Array.from({ length: 10 }, (_, i) => `a${i}`), 'a0'],
+      "b's and a9's follow-ups came from the kept bodies; a0's was given up",
+    );
     const o = occupancy(server);
     assert.equal(o.block2.peakPerPeer, 2);
     assert.ok(o.block2.peak <= 4);
   });
 
-  it('a stranger\'s 20,000 mutated requests at an endpoint that serves everyone: the other peer is never refused and keeps its cached answers', async () => {
+  it("a stranger's 20,000 mutated requests at an endpoint that serves everyone: the other peer is never refused and keeps its cached answers", async () => {
     const w = world(3);
     const server = w.endpoint(SERVER.address, SERVER.port, { dedupCapacity: 32, maxBlockSessions: 2, maxObservations: 4 });
     const real = w.raw(CLIENT.address, CLIENT.port);
@@ -225,8 +306,18 @@ describe('coap endpoint: no peer takes more than its share', () => {
     };
     const seeds = [
       message({ messageId: 0x1234, token: fromHex('a1b2'), options: [path('big')] }),
-      message({ messageId: 0x1234, token: fromHex('a1b3'), options: [{ number: OptionNumber.OBSERVE, value: new Uint8Array(0) }, path('o')] }),
-      message({ code: Code.PUT, messageId: 0x1234, token: fromHex('a1b4'), options: [path('x'), block1(0, true, 0)], payload: bytesOf(16) }),
+      message({
+        messageId: 0x1234,
+        token: fromHex('a1b3'),
+        options: [{ number: OptionNumber.OBSERVE, value: new Uint8Array(0) }, path('o')],
+      }),
+      message({
+        code: Code.PUT,
+        messageId: 0x1234,
+        token: fromHex('a1b4'),
+        options: [path('x'), block1(0, true, 0)],
+        payload: bytesOf(16),
+      }),
       message({ type: Type.NON, messageId: 0x1234, options: [path('n')] }),
     ].map((m) => toHex(encodeMessage(m)));
     const flood = mutations(seeds, 20_000, 9).map(fromHex);

@@ -20,10 +20,17 @@ export function world(seed = 1, link: LinkConditions = {}): World {
   const rnd = new SeededRandom(seed);
   const net = new MemoryNetwork({ clock, random: new SeededRandom(seed * 31 + 7), delay: [5, 5], ...link });
   return {
-    clock, rnd, net,
-    endpoint: (address, port, opts = {}) => new CoapEndpoint({
-      transport: net.bind(address, port), timers: clock, random: new SeededRandom(rnd.int(1 << 30)), log: silentLogger, ...opts,
-    }),
+    clock,
+    rnd,
+    net,
+    endpoint: (address, port, opts = {}) =>
+      new CoapEndpoint({
+        transport: net.bind(address, port),
+        timers: clock,
+        random: new SeededRandom(rnd.int(1 << 30)),
+        log: silentLogger,
+        ...opts,
+      }),
     raw: (address, port) => new RawPeer(net, address, port),
   };
 }
@@ -33,7 +40,11 @@ export class RawPeer {
   readonly received: { msg: CoapMessage; from: string; port: number }[] = [];
   readonly transport;
 
-  constructor(net: MemoryNetwork, readonly address: string, readonly port: number) {
+  constructor(
+    net: MemoryNetwork,
+    readonly address: string,
+    readonly port: number,
+  ) {
     this.transport = net.bind(address, port);
     this.transport.onReceive = (data, from, p) => {
       const d = decodeMessage(data);

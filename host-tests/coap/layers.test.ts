@@ -34,7 +34,9 @@ class Wire implements DatagramTransport {
     this.sent.push(d.message);
     this.times.push(this.clock.now());
   }
-  deliver(m: CoapMessage, from: Peer = PEER): void { this.onReceive?.(encodeMessage(m), from.address, from.port); }
+  deliver(m: CoapMessage, from: Peer = PEER): void {
+    this.onReceive?.(encodeMessage(m), from.address, from.port);
+  }
   close(): void {}
 }
 
@@ -50,9 +52,15 @@ function stack(opts: { dedupCapacity?: number } = {}) {
 
 class Owner implements OutgoingOwner {
   readonly events: string[] = [];
-  acked(out: Outgoing, msg: CoapMessage): void { this.events.push(`ack ${out.messageId} ${msg.code}`); }
-  reset(_s: OutgoingSubject, out: Outgoing | null): void { this.events.push(`reset ${out ? out.messageId : 'non'}`); }
-  timedOut(out: Outgoing): void { this.events.push(`timeout ${out.messageId}`); }
+  acked(out: Outgoing, msg: CoapMessage): void {
+    this.events.push(`ack ${out.messageId} ${msg.code}`);
+  }
+  reset(_s: OutgoingSubject, out: Outgoing | null): void {
+    this.events.push(`reset ${out ? out.messageId : 'non'}`);
+  }
+  timedOut(out: Outgoing): void {
+    this.events.push(`timeout ${out.messageId}`);
+  }
 }
 
 describe('CoAP layers, one by one', () => {
@@ -65,7 +73,9 @@ describe('CoAP layers, one by one', () => {
       const fired: string[] = [];
       const owner = { expired: (r: { name?: string }) => fired.push(`${r.name}@${clock.now()}`) } as unknown as DeadlineOwner;
       const d = new Deadlines(clock);
-      const a = item('a'), b = item('b'), c = item('c');
+      const a = item('a'),
+        b = item('b'),
+        c = item('c');
       d.schedule(a, 300, owner);
       d.schedule(b, 100, owner);
       d.schedule(c, 200, owner);
@@ -81,7 +91,11 @@ describe('CoAP layers, one by one', () => {
       const clock = new VirtualClock();
       let n = 0;
       const d = new Deadlines(clock);
-      const owner: DeadlineOwner = { expired: (x) => { if (++n < 3) d.schedule(x, 50, owner); } };
+      const owner: DeadlineOwner = {
+        expired: (x) => {
+          if (++n < 3) d.schedule(x, 50, owner);
+        },
+      };
       d.schedule(item('r'), 50, owner);
       await clock.advance(1000);
       assert.equal(n, 3);
@@ -99,18 +113,33 @@ describe('CoAP layers, one by one', () => {
       const plain: DatagramTransport = { onReceive: null, send() {}, close() {} };
       new TransportSeam(plain, stats, silentLogger).listen((_d, p) => got.push(p));
       plain.onReceive!(new Uint8Array(1), '10.0.0.1', 1);
-      const secure = { onReceive: null as DatagramTransport['onReceive'], send() {}, close() {}, identityOf: (a: string) => (a === '10.0.0.2' ? 'node-7' : undefined) };
+      const secure = {
+        onReceive: null as DatagramTransport['onReceive'],
+        send() {},
+        close() {},
+        identityOf: (a: string) => (a === '10.0.0.2' ? 'node-7' : undefined),
+      };
       new TransportSeam(secure, stats, silentLogger).listen((_d, p) => got.push(p));
       secure.onReceive!(new Uint8Array(1), '10.0.0.2', 2);
       secure.onReceive!(new Uint8Array(1), '10.0.0.3', 3);
-      assert.deepEqual(got, [{ address: '10.0.0.1', port: 1 }, { address: '10.0.0.2', port: 2, identity: 'node-7' }, { address: '10.0.0.3', port: 3 }]);
+      assert.deepEqual(got, [
+        { address: '10.0.0.1', port: 1 },
+        { address: '10.0.0.2', port: 2, identity: 'node-7' },
+        { address: '10.0.0.3', port: 3 },
+      ]);
     });
 
     it('counts a send that throws and logs it instead of passing it on', () => {
       const stats = newStats();
       const lines: string[] = [];
       const log = { ...silentLogger, warn: (m: string) => lines.push(m) };
-      const broken: DatagramTransport = { onReceive: null, send() { throw new Error('no route'); }, close() {} };
+      const broken: DatagramTransport = {
+        onReceive: null,
+        send() {
+          throw new Error('no route');
+        },
+        close() {},
+      };
       new TransportSeam(broken, stats, log).send(new Uint8Array(4), PEER);
       assert.equal(stats.sent, 1);
       assert.match(lines[0]!, /send to 10\.0\.0\.9:5683 failed: no route/);
@@ -150,7 +179,8 @@ describe('CoAP layers, one by one', () => {
       reliability.nonOwners = { request: requests, relation: relations };
       const aRequest = { kind: 'request' } as unknown as ClientExchange;
       const aRelation = {} as unknown as ObservedRelation;
-      for (let mid = 100; mid < 100 + NON_MID_MEMORY + 1; mid++) reliability.sendNon(PEER, message({ type: Type.NON, messageId: mid }), mid % 2 ? aRequest : aRelation);
+      for (let mid = 100; mid < 100 + NON_MID_MEMORY + 1; mid++)
+        reliability.sendNon(PEER, message({ type: Type.NON, messageId: mid }), mid % 2 ? aRequest : aRelation);
       wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 100 }));
       wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 100 + NON_MID_MEMORY }));
       wire.deliver(message({ type: Type.RST, code: Code.EMPTY, messageId: 101 }));
@@ -160,7 +190,13 @@ describe('CoAP layers, one by one', () => {
 
     it('refuses a CON beyond maxPendingExchanges, and one to a peer that has half of them already', () => {
       const clock = new VirtualClock();
-      const ctx = new StackContext({ transport: new Wire(clock), timers: clock, random: new SeededRandom(1), log: silentLogger, maxPendingExchanges: 4 });
+      const ctx = new StackContext({
+        transport: new Wire(clock),
+        timers: clock,
+        random: new SeededRandom(1),
+        log: silentLogger,
+        maxPendingExchanges: 4,
+      });
       const r = new Reliability(ctx);
       const owner = new Owner();
       const other: Peer = { address: '10.0.0.10', port: 5683 };
@@ -187,7 +223,12 @@ describe('CoAP layers, one by one', () => {
       const { wire, matcher } = stack();
       const up: number[] = [];
       matcher.serverSide = {
-        receiveRequest: (msg, _p, _k, entry) => { up.push(msg.messageId); entry.reply = new Uint8Array([0x60, 0x45, 0, msg.messageId]); entry.acked = true; entry.processing = false; },
+        receiveRequest: (msg, _p, _k, entry) => {
+          up.push(msg.messageId);
+          entry.reply = new Uint8Array([0x60, 0x45, 0, msg.messageId]);
+          entry.acked = true;
+          entry.processing = false;
+        },
       };
       matcher.clientSide = { receiveResponse: () => assert.fail('no response expected') };
       wire.deliver(message({ messageId: 5 }));
@@ -208,7 +249,13 @@ describe('CoAP layers, one by one', () => {
       wire.deliver(message({ type: Type.CON, code: Code.CONTENT, messageId: 30, token }));
       wire.deliver(message({ type: Type.CON, code: Code.CONTENT, messageId: 31, token: new Uint8Array([9, 9]) }));
       assert.deepEqual(got, ['observation 69']);
-      assert.deepEqual(wire.sent.map((m) => [m.type, m.messageId]), [[Type.ACK, 30], [Type.RST, 31]]);
+      assert.deepEqual(
+        wire.sent.map((m) => [m.type, m.messageId]),
+        [
+          [Type.ACK, 30],
+          [Type.RST, 31],
+        ],
+      );
     });
 
     it('keeps a token key for one owner until that owner releases it', () => {
@@ -228,7 +275,13 @@ describe('CoAP layers, one by one', () => {
       wire.onReceive!(new Uint8Array([0x40, 0x01, 0x00, 0x07, 0xff]), PEER.address, PEER.port); // CON, payload marker without payload
       wire.onReceive!(new Uint8Array([0x50, 0x01, 0x00, 0x08, 0xff]), PEER.address, PEER.port); // the same as NON
       wire.deliver(message({ code: Code.EMPTY, messageId: 11 }));
-      assert.deepEqual(wire.sent.map((m) => [m.type, m.messageId]), [[Type.RST, 7], [Type.RST, 11]]);
+      assert.deepEqual(
+        wire.sent.map((m) => [m.type, m.messageId]),
+        [
+          [Type.RST, 7],
+          [Type.RST, 11],
+        ],
+      );
       assert.equal(ctx.stats.formatErrors, 2);
     });
   });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import {
-  CoapResetError, CoapTimeoutError, type ClientObservation, type CoapResponse, type ObserveCancelReason, type ObserveRelation,
+  CoapResetError,
+  CoapTimeoutError,
+  type ClientObservation,
+  type CoapResponse,
+  type ObserveCancelReason,
+  type ObserveRelation,
 } from '../../firmware/coap/endpoint';
 import { Code, OptionNumber, Type, decodeMessage, type CoapMessage } from '../../firmware/coap/message';
 import { getBlock, getObserve, uintOption } from '../../firmware/coap/options';
@@ -20,19 +25,41 @@ async function observed(seed = 1, serverOpts = {}) {
   server.onRequest = (req) => {
     if (req.observe === 0) {
       const rel = req.acceptObserve();
-      if (rel) { relations.push(rel); rel.onCancel = (r) => cancels.push(r); }
+      if (rel) {
+        relations.push(rel);
+        rel.onCancel = (r) => cancels.push(r);
+      }
     }
     return { code: Code.CONTENT, contentFormat: 0, payload: text(value) };
   };
   const notes: CoapResponse[] = [];
   let obs: ClientObservation | undefined;
-  client.observe(SERVER, { method: Code.GET, path: ['t'] }, (r) => notes.push(r)).then((o) => { obs = o; });
+  client
+    .observe(SERVER, { method: Code.GET, path: ['t'] }, (r) => notes.push(r))
+    .then((o) => {
+      obs = o;
+    });
   await w.clock.runUntil(() => obs !== undefined, 10_000);
-  return { w, server, client, relations, cancels, notes, obs: obs!, set: (v: string) => { value = v; } };
+  return {
+    w,
+    server,
+    client,
+    relations,
+    cancels,
+    notes,
+    obs: obs!,
+    set: (v: string) => {
+      value = v;
+    },
+  };
 }
 
 function traced(w: ReturnType<typeof world>): CoapMessage[] {
-  return w.net.trace.map((d) => { const m = decodeMessage(d.data); if (!m.ok) throw new Error(m.error); return m.message; });
+  return w.net.trace.map((d) => {
+    const m = decodeMessage(d.data);
+    if (!m.ok) throw new Error(m.error);
+    return m.message;
+  });
 }
 
 describe('coap endpoint: observe (RFC 7641)', () => {
@@ -47,17 +74,24 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     const p = relations[0].notify({ code: Code.CONTENT, payload: text('v2') }, { confirmable: true });
     await w.clock.advance(50);
     await p;
-    assert.deepEqual(notes.map((n) => utf8Decode(n.payload)), ['v1', 'v2']);
+    assert.deepEqual(
+      notes.map((n) => utf8Decode(n.payload)),
+      ['v1', 'v2'],
+    );
     const seqs = [seq0, ...notes.map((n) => n.observe!)];
     for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[i - 1] + 1) & 0xffffff);
-    const types = traced(w).filter((m) => m.code === Code.CONTENT).map((m) => m.type);
+    const types = traced(w)
+      .filter((m) => m.code === Code.CONTENT)
+      .map((m) => m.type);
     assert.deepEqual(types, [Type.ACK, Type.NON, Type.CON]);
   });
 
   it('deregisters with GET Observe=1 on the same token', async () => {
     const { w, server, relations, cancels, obs } = await observed();
     let done = false;
-    obs.cancel().then(() => { done = true; });
+    obs.cancel().then(() => {
+      done = true;
+    });
     await w.clock.runUntil(() => done, 10_000);
     assert.deepEqual(cancels, ['deregister']);
     assert.equal(relations[0].active, false);
@@ -81,7 +115,9 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     const { w, relations, cancels, obs } = await observed();
     await obs.cancel({ passive: true });
     let err: unknown;
-    relations[0].notify({ code: Code.CONTENT }, { confirmable: true }).catch((e) => { err = e; });
+    relations[0].notify({ code: Code.CONTENT }, { confirmable: true }).catch((e) => {
+      err = e;
+    });
     await w.clock.advance(50);
     assert.ok(err instanceof CoapResetError);
     assert.deepEqual(cancels, ['reset']);
@@ -91,7 +127,9 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     const { w, relations, cancels, client } = await observed();
     client.close();
     let err: unknown;
-    relations[0].notify({ code: Code.CONTENT }, { confirmable: true }).catch((e) => { err = e; });
+    relations[0].notify({ code: Code.CONTENT }, { confirmable: true }).catch((e) => {
+      err = e;
+    });
     await w.clock.runUntil(() => err !== undefined, 200_000);
     assert.ok(err instanceof CoapTimeoutError);
     assert.deepEqual(cancels, ['timeout']);
@@ -102,10 +140,15 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     const { w, relations, client } = await observed();
     client.close();
     const settled: string[] = [];
-    relations[0].notify({ code: Code.CONTENT, payload: text('a') }, { confirmable: true }).then(() => settled.push('a'), () => settled.push('a failed'));
+    relations[0].notify({ code: Code.CONTENT, payload: text('a') }, { confirmable: true }).then(
+      () => settled.push('a'),
+      () => settled.push('a failed'),
+    );
     await w.clock.advance(10_000); // two retransmissions of 'a' so far
     let err: unknown;
-    relations[0].notify({ code: Code.CONTENT, payload: text('b') }, { confirmable: true }).catch((e) => { err = e; });
+    relations[0].notify({ code: Code.CONTENT, payload: text('b') }, { confirmable: true }).catch((e) => {
+      err = e;
+    });
     await w.clock.advance(10);
     assert.deepEqual(settled, ['a']);
     await w.clock.runUntil(() => err !== undefined, 200_000);
@@ -113,7 +156,10 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     const cons = traced(w).filter((m) => m.type === Type.CON && m.code === Code.CONTENT);
     // a: sent + 2 retransmissions; b: sent at once, then only the 2 retransmissions left of MAX_RETRANSMIT 4
     assert.equal(cons.length, 6);
-    assert.deepEqual(cons.map((m) => utf8Decode(m.payload)), ['a', 'a', 'a', 'b', 'b', 'b']);
+    assert.deepEqual(
+      cons.map((m) => utf8Decode(m.payload)),
+      ['a', 'a', 'a', 'b', 'b', 'b'],
+    );
   });
 
   it('ends the relation with a non-2.xx notification', async () => {
@@ -131,13 +177,31 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     const client = w.endpoint(CLIENT.address, CLIENT.port);
     const notes: string[] = [];
     let obs: ClientObservation | undefined;
-    client.observe(SERVER, { method: Code.GET, path: ['t'] }, (r) => notes.push(utf8Decode(r.payload))).then((o) => { obs = o; });
+    client
+      .observe(SERVER, { method: Code.GET, path: ['t'] }, (r) => notes.push(utf8Decode(r.payload)))
+      .then((o) => {
+        obs = o;
+      });
     await w.clock.advance(10);
     const [reg] = raw.take();
-    raw.send(CLIENT, message({ type: Type.ACK, code: Code.CONTENT, messageId: reg.messageId, token: reg.token, options: [uintOption(6, 10)], payload: text('10') }));
+    raw.send(
+      CLIENT,
+      message({
+        type: Type.ACK,
+        code: Code.CONTENT,
+        messageId: reg.messageId,
+        token: reg.token,
+        options: [uintOption(6, 10)],
+        payload: text('10'),
+      }),
+    );
     await w.clock.advance(10);
     assert.ok(obs);
-    const note = (mid: number, seq: number, type: number = Type.NON) => raw.send(CLIENT, message({ type, code: Code.CONTENT, messageId: mid, token: reg.token, options: [uintOption(6, seq)], payload: text(String(seq)) }));
+    const note = (mid: number, seq: number, type: number = Type.NON) =>
+      raw.send(
+        CLIENT,
+        message({ type, code: Code.CONTENT, messageId: mid, token: reg.token, options: [uintOption(6, seq)], payload: text(String(seq)) }),
+      );
     note(100, 12);
     note(101, 11); // older: dropped
     note(102, 13, Type.CON);
@@ -172,15 +236,22 @@ describe('coap endpoint: observe (RFC 7641)', () => {
     const other = w.raw('10.0.0.3', 40000);
     const third = w.raw('10.0.0.4', 40000);
     const accepted: (ObserveRelation | null)[] = [];
-    server.onRequest = (req) => { accepted.push(req.acceptObserve()); return { code: Code.CONTENT }; };
-    const register = (from: typeof raw, i: number) => from.send(SERVER, message({ messageId: i, token: new Uint8Array([i]), options: [uintOption(6, 0)] }));
+    server.onRequest = (req) => {
+      accepted.push(req.acceptObserve());
+      return { code: Code.CONTENT };
+    };
+    const register = (from: typeof raw, i: number) =>
+      from.send(SERVER, message({ messageId: i, token: new Uint8Array([i]), options: [uintOption(6, 0)] }));
     for (let i = 0; i < 3; i++) register(raw, i);
     await w.clock.advance(20);
     for (let i = 3; i < 5; i++) register(other, i);
     await w.clock.advance(20);
     register(third, 5);
     await w.clock.advance(20);
-    assert.deepEqual(accepted.map((r) => r !== null), [true, true, false, true, true, false]);
+    assert.deepEqual(
+      accepted.map((r) => r !== null),
+      [true, true, false, true, true, false],
+    );
     const res = raw.take();
     assert.equal(getObserve(res[0]) !== undefined, true);
     assert.equal(getObserve(res[2]), undefined, 'a refused registration is a plain response');

@@ -27,8 +27,14 @@ describe('coap endpoint: streamed bodies', () => {
     const res = await p;
     assert.equal(res.code, Code.CHANGED);
     assert.equal(blocks.length, 10);
-    assert.deepEqual(blocks.map((b) => b.offset), [0, 1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192, 9216]);
-    assert.deepEqual(blocks.map((b) => b.more), [true, true, true, true, true, true, true, true, true, false]);
+    assert.deepEqual(
+      blocks.map((b) => b.offset),
+      [0, 1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192, 9216],
+    );
+    assert.deepEqual(
+      blocks.map((b) => b.more),
+      [true, true, true, true, true, true, true, true, true, false],
+    );
     assert.equal(blocks[9]!.length, 10_000 - 9216);
     assert.deepEqual(received, [...image]);
     assert.equal(server.occupancy.block1.peak, 0, 'no reassembly session was opened');
@@ -56,7 +62,11 @@ describe('coap endpoint: streamed bodies', () => {
     const client = w.endpoint(CLIENT.address, CLIENT.port, { maxReassemblySize: 1024 });
     const file = bytesOf(5000);
     server.onRequest = () => ({ code: Code.CONTENT, contentFormat: 42, payload: file });
-    for (const [num, more, from, to] of [[2, true, 2048, 3072], [4, false, 4096, 5000], [0, true, 0, 1024]] as const) {
+    for (const [num, more, from, to] of [
+      [2, true, 2048, 3072],
+      [4, false, 4096, 5000],
+      [0, true, 0, 1024],
+    ] as const) {
       const p = client.request(SERVER, { method: Code.GET, path: ['fw'], block2: { num, szx: 6 } });
       await w.clock.advance(1_000);
       const res = await p;

@@ -17,13 +17,17 @@ export function describeDecode(hex: string): unknown {
   try {
     const r = decodeMessage(fromHex(hex));
     if (!r.ok) {
-      return { ok: false, error: r.error, type: r.type, messageId: r.messageId, code: r.code,
-        token: r.token ? toHex(r.token) : undefined };
+      return { ok: false, error: r.error, type: r.type, messageId: r.messageId, code: r.code, token: r.token ? toHex(r.token) : undefined };
     }
     const m = r.message;
     return {
-      ok: true, type: m.type, code: m.code, messageId: m.messageId, token: toHex(m.token),
-      options: m.options.map((o) => [o.number, toHex(o.value)]), payload: toHex(m.payload),
+      ok: true,
+      type: m.type,
+      code: m.code,
+      messageId: m.messageId,
+      token: toHex(m.token),
+      options: m.options.map((o) => [o.number, toHex(o.value)]),
+      payload: toHex(m.payload),
       reencoded: toHex(encodeMessage(m)),
     };
   } catch (e) {

@@ -14,7 +14,14 @@ export const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCa
 /** xorshift32: deterministic fuzzing. */
 export function prng(seed: number): () => number {
   let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
 }
 
 export function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
@@ -26,8 +33,19 @@ export function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
     if (r < 0.4 && b.length) b[i] = Math.floor(rnd() * 256);
     else if (r < 0.55 && b.length) b[i] ^= 1 << Math.floor(rnd() * 8);
     else if (r < 0.7) b = b.slice(0, i);
-    else if (r < 0.85) { const n = new Uint8Array(b.length + 1); n.set(b.subarray(0, i)); n[i] = Math.floor(rnd() * 256); n.set(b.subarray(i), i + 1); b = n; }
-    else { const j = Math.floor(rnd() * Math.max(1, b.length)); const n = new Uint8Array(b.length + (j - 0)); n.set(b); n.set(b.subarray(0, j), b.length); b = n; }
+    else if (r < 0.85) {
+      const n = new Uint8Array(b.length + 1);
+      n.set(b.subarray(0, i));
+      n[i] = Math.floor(rnd() * 256);
+      n.set(b.subarray(i), i + 1);
+      b = n;
+    } else {
+      const j = Math.floor(rnd() * Math.max(1, b.length));
+      const n = new Uint8Array(b.length + (j - 0));
+      n.set(b);
+      n.set(b.subarray(0, j), b.length);
+      b = n;
+    }
   }
   return b;
 }

@@ -4,7 +4,11 @@ import type { ContentFormats } from '../../firmware/formats';
 import type { Path } from '../../firmware/model';
 import { fromHex, toHex } from '../../firmware/util/hex';
 
-export interface FormatsCase { format: number; payload: string; base: Path }
+export interface FormatsCase {
+  format: number;
+  payload: string;
+  base: Path;
+}
 
 function plain(v: unknown): unknown {
   if (typeof v === 'bigint') return `${v}n`;

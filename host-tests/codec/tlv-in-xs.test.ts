@@ -20,7 +20,14 @@ function cases(): FormatsCase[] {
     { format: ContentFormat.TLV, payload: SERVER, base: base(1) },
   ];
   let x = 0x5eed;
-  const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+  const rnd = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
   // The same Device instance in the other formats (SenML CBOR goes through cbor-x in XS).
   const formats = createFormats();
   const device = formats.decode(ContentFormat.TLV, Buffer.from(DEVICE, 'hex'), base(3, 0));
@@ -35,7 +42,10 @@ function cases(): FormatsCase[] {
     const c = spec[i % spec.length];
     const b = c.payload.match(/../g)!;
     const j = Math.floor(rnd() * b.length);
-    if (rnd() < 0.7) b[j] = Math.floor(rnd() * 256).toString(16).padStart(2, '0');
+    if (rnd() < 0.7)
+      b[j] = Math.floor(rnd() * 256)
+        .toString(16)
+        .padStart(2, '0');
     else b.length = j;
     out.push({ ...c, payload: b.join('') });
   }
@@ -69,7 +79,10 @@ describe('TLV in XS (wasm2js build of tlv.wasm)', function () {
       assert.deepEqual(inXs, inV8);
       const first = inXs[0] as { encoded: { ok: boolean; value: string } };
       assert.equal(first.encoded.value, `hex:${DEVICE.toLowerCase()}`);
-      assert.ok(inV8.some((r) => (r as { ok?: boolean }).ok === false), 'some mutations are rejected');
+      assert.ok(
+        inV8.some((r) => (r as { ok?: boolean }).ok === false),
+        'some mutations are rejected',
+      );
     });
   }
 });

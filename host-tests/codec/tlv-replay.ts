@@ -36,7 +36,11 @@ export function replay(x: Wasm2jsTlvExports, script: string[]): string[] {
     } else if (f[0] === 'V') {
       const count = Number(f[1]);
       const shown = Math.min(count, x.maxEntries());
-      if (f[2] !== '-') f[2].split(',').slice(0, shown).forEach((t, i) => dv.setInt32(table + i * ENTRY_BYTES + E_TYPE * 4, Number(t), true));
+      if (f[2] !== '-')
+        f[2]
+          .split(',')
+          .slice(0, shown)
+          .forEach((t, i) => dv.setInt32(table + i * ENTRY_BYTES + E_TYPE * 4, Number(t), true));
       const ret = x.decodeValues(count);
       out.push(`V ${ret} ${x.errorIndex()} ${hex(mem.subarray(table, table + shown * ENTRY_BYTES))}`);
     } else if (f[0] === 'E') {

@@ -25,7 +25,11 @@ const EP = 'api-1';
 const KEY = '00112233445566778899aabbccddeeff';
 const BS_KEY = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
 
-interface Reply { status: number; body: string; json: () => unknown }
+interface Reply {
+  status: number;
+  body: string;
+  json: () => unknown;
+}
 
 /** One HTTP exchange with the console (node:http, so the Host header can be anything). */
 function http(web: WebConsole, method: string, path: string, o: { body?: string; type?: string; host?: string } = {}): Promise<Reply> {
@@ -34,7 +38,12 @@ function http(web: WebConsole, method: string, path: string, o: { body?: string;
     if (o.type ?? (o.body !== undefined ? 'application/json' : undefined)) headers['content-type'] = o.type ?? 'application/json';
     const req = request({ host: '127.0.0.1', port: web.port, method, path, headers }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode!, body, json: () => JSON.parse(body) }));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => resolve({ status: res.statusCode!, body, json: () => JSON.parse(body) }));
     });
     req.on('error', reject);
     req.end(o.body);
@@ -42,7 +51,11 @@ function http(web: WebConsole, method: string, path: string, o: { body?: string;
 }
 
 /** The named server-sent events of /api/events, as they arrive. */
-function follow(web: WebConsole): { events: Array<{ event: string; data: unknown }>; until(pred: (e: { event: string; data: unknown }) => boolean): Promise<void>; close(): void } {
+function follow(web: WebConsole): {
+  events: Array<{ event: string; data: unknown }>;
+  until(pred: (e: { event: string; data: unknown }) => boolean): Promise<void>;
+  close(): void;
+} {
   const events: Array<{ event: string; data: unknown }> = [];
   const waiters: Array<() => void> = [];
   let buf = '';
@@ -63,11 +76,17 @@ function follow(web: WebConsole): { events: Array<{ event: string; data: unknown
   req.end();
   return {
     events,
-    until: (pred) => new Promise<void>((resolve) => {
-      const check = () => { if (events.some(pred)) { waiters.splice(waiters.indexOf(check), 1); resolve(); } };
-      waiters.push(check);
-      check();
-    }),
+    until: (pred) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (events.some(pred)) {
+            waiters.splice(waiters.indexOf(check), 1);
+            resolve();
+          }
+        };
+        waiters.push(check);
+        check();
+      }),
     close: () => req.destroy(),
   };
 }
@@ -86,7 +105,10 @@ describe('web console HTTP API', function () {
     const bsUdp = await openUdp({ address: '127.0.0.1', log: silentLogger });
     server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     bs = new BootstrapServer({
-      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+      transport: bsUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
       config: {
         endpoints: {
           [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 120 }] },
@@ -119,11 +141,13 @@ describe('web console HTTP API', function () {
   it('follows a bootstrap and a registration as server-sent events', async () => {
     const sessions = (await http(web, 'GET', '/api/bootstrap/sessions')).json() as SessionJson[];
     assert.equal(sessions.length, 1);
-    assert.deepEqual(sessions[0].messages.map((m) => `${m.operation} ${m.path} ${m.code}`),
-      [`Bootstrap-Request /bs?ep=${EP} 2.04`, 'Delete / 2.02', 'Write /0 2.04', 'Write /1 2.04', 'Discover / 2.05', 'Finish /bs 2.04']);
+    assert.deepEqual(
+      sessions[0].messages.map((m) => `${m.operation} ${m.path} ${m.code}`),
+      [`Bootstrap-Request /bs?ep=${EP} 2.04`, 'Delete / 2.02', 'Write /0 2.04', 'Write /1 2.04', 'Discover / 2.05', 'Finish /bs 2.04'],
+    );
     assert.equal(sessions[0].ok, true);
     const sse = follow(web);
-    await post('write', { path: '/1/0/1', value: 90 });   // a lifetime change makes the client send an Update
+    await post('write', { path: '/1/0/1', value: 90 }); // a lifetime change makes the client send an Update
     await sse.until((e) => e.event === 'device' && (e.data as DeviceJson).lifetime === 90);
     sse.close();
     const d = (await http(web, 'GET', `/api/devices/${EP}`)).json() as DeviceJson;
@@ -134,45 +158,117 @@ describe('web console HTTP API', function () {
     const sse = follow(web);
     const bad = await startNodeClient({ endpointName: 'bad-1', bootstrapUri: `coap://127.0.0.1:${bsPort}`, log: silentLogger });
     try {
-      await sse.until((e) => e.event === 'bootstrap' && (e.data as SessionJson).endpoint === 'bad-1' && (e.data as SessionJson).ok === false);
+      await sse.until(
+        (e) => e.event === 'bootstrap' && (e.data as SessionJson).endpoint === 'bad-1' && (e.data as SessionJson).ok === false,
+      );
     } finally {
       sse.close();
       await bad.stop();
     }
     const s = ((await http(web, 'GET', '/api/bootstrap/sessions')).json() as SessionJson[]).find((x) => x.endpoint === 'bad-1')!;
     const finishes = s.messages.filter((m) => m.operation === 'Finish');
-    assert.deepEqual(finishes.map((m) => m.status), ['4.06 Not Acceptable', '4.06 Not Acceptable'], 'refused, deleted and tried once more');
-    assert.ok(finishes[0].reason, 'the client\'s diagnostic on the 4.06');
+    assert.deepEqual(
+      finishes.map((m) => m.status),
+      ['4.06 Not Acceptable', '4.06 Not Acceptable'],
+      'refused, deleted and tried once more',
+    );
+    assert.ok(finishes[0].reason, "the client's diagnostic on the 4.06");
     assert.equal(s.diagnostic, `Finish answered 4.06: ${finishes[1].reason}`);
   });
 
   it('runs an operation and answers with the code, its name, the format and named values', async () => {
     const r = await post('read', { path: '/3/0/0', format: 'senml-json' });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json(), { code: '2.05', status: '2.05 Content', ok: true, format: 'senml-json', records: [{ path: '/3/0/0', value: 'xs-lwm2m', name: 'Manufacturer', type: 'string' }] });
+    assert.deepEqual(r.json(), {
+      code: '2.05',
+      status: '2.05 Content',
+      ok: true,
+      format: 'senml-json',
+      records: [{ path: '/3/0/0', value: 'xs-lwm2m', name: 'Manufacturer', type: 'string' }],
+    });
     const refused = (await post('execute', { path: '/3/0/0' })).json() as ResultJson;
     assert.equal(refused.status, '4.05 Method Not Allowed');
     assert.equal(refused.ok, false);
-    assert.ok(refused.reason, 'the client\'s reason text');
+    assert.ok(refused.reason, "the client's reason text");
     const power = (await post('read', { path: '/3/0/6' })).json() as ResultJson;
-    assert.deepEqual(power.records?.map((x) => [x.path, x.value, x.label]), [['/3/0/6/0', 5, 'USB']], 'an enumeration comes with its name');
+    assert.deepEqual(
+      power.records?.map((x) => [x.path, x.value, x.label]),
+      [['/3/0/6/0', 5, 'USB']],
+      'an enumeration comes with its name',
+    );
   });
 
   for (const [what, method, path, opts, status, reason] of [
     ['a body that is not JSON', 'POST', `/api/devices/${EP}/read`, { body: '{bad' }, 400, /^body is not JSON/],
     ['a JSON body that is not an object', 'POST', `/api/devices/${EP}/read`, { body: '[1]' }, 400, /^body must be a JSON object$/],
     ['another Content-Type', 'POST', `/api/devices/${EP}/read`, { body: '{"path":"/3/0"}', type: 'text/plain' }, 415, /application\/json/],
-    ['a body over 64 KiB', 'POST', `/api/devices/${EP}/read`, { body: JSON.stringify({ path: 'x'.repeat(70_000) }) }, 413, /larger than 65536 bytes/],
+    [
+      'a body over 64 KiB',
+      'POST',
+      `/api/devices/${EP}/read`,
+      { body: JSON.stringify({ path: 'x'.repeat(70_000) }) },
+      413,
+      /larger than 65536 bytes/,
+    ],
     ['no path', 'POST', `/api/devices/${EP}/read`, { body: '{}' }, 400, /^"path" is missing$/],
     ['a path of the wrong type', 'POST', `/api/devices/${EP}/read`, { body: '{"path":3}' }, 400, /^"path" must be a string$/],
     ['a bad path', 'POST', `/api/devices/${EP}/read`, { body: '{"path":"/3/x"}' }, 400, /^bad path "\/3\/x"/],
-    ['an unknown format', 'POST', `/api/devices/${EP}/read`, { body: '{"path":"/3/0","format":"xml"}' }, 400, /^"format" must be one of text, opaque, cbor, senml-json, senml-cbor, tlv, json$/],
-    ['a value not of the resource type', 'POST', `/api/devices/${EP}/write`, { body: '{"path":"/1/0/1","value":"abc"}' }, 400, /Lifetime is an Integer/],
-    ['a value of the wrong JSON type', 'POST', `/api/devices/${EP}/write`, { body: '{"path":"/1/0/1","value":[1]}' }, 400, /must be text, a number or a boolean/],
-    ['a resource id that is not one', 'POST', `/api/devices/${EP}/write`, { body: '{"path":"/1/0","values":{"x":1}}' }, 400, /"x" in "values" is not a resource id/],
-    ['Write-Composite with a composite format only', 'POST', `/api/devices/${EP}/write-composite`, { body: '{"values":{"/3/0/14":"+01:00"},"format":"tlv"}' }, 400, /"format" must be one of senml-json, senml-cbor/],
-    ['composite paths that are not a list', 'POST', `/api/devices/${EP}/read-composite`, { body: '{"paths":"/3/0"}' }, 400, /"paths" must be an array/],
-    ['an attribute that is not a number', 'POST', `/api/devices/${EP}/attributes`, { body: '{"path":"/3/0/13","attributes":{"pmin":"soon"}}' }, 400, /attribute pmin must be a number/],
+    [
+      'an unknown format',
+      'POST',
+      `/api/devices/${EP}/read`,
+      { body: '{"path":"/3/0","format":"xml"}' },
+      400,
+      /^"format" must be one of text, opaque, cbor, senml-json, senml-cbor, tlv, json$/,
+    ],
+    [
+      'a value not of the resource type',
+      'POST',
+      `/api/devices/${EP}/write`,
+      { body: '{"path":"/1/0/1","value":"abc"}' },
+      400,
+      /Lifetime is an Integer/,
+    ],
+    [
+      'a value of the wrong JSON type',
+      'POST',
+      `/api/devices/${EP}/write`,
+      { body: '{"path":"/1/0/1","value":[1]}' },
+      400,
+      /must be text, a number or a boolean/,
+    ],
+    [
+      'a resource id that is not one',
+      'POST',
+      `/api/devices/${EP}/write`,
+      { body: '{"path":"/1/0","values":{"x":1}}' },
+      400,
+      /"x" in "values" is not a resource id/,
+    ],
+    [
+      'Write-Composite with a composite format only',
+      'POST',
+      `/api/devices/${EP}/write-composite`,
+      { body: '{"values":{"/3/0/14":"+01:00"},"format":"tlv"}' },
+      400,
+      /"format" must be one of senml-json, senml-cbor/,
+    ],
+    [
+      'composite paths that are not a list',
+      'POST',
+      `/api/devices/${EP}/read-composite`,
+      { body: '{"paths":"/3/0"}' },
+      400,
+      /"paths" must be an array/,
+    ],
+    [
+      'an attribute that is not a number',
+      'POST',
+      `/api/devices/${EP}/attributes`,
+      { body: '{"path":"/3/0/13","attributes":{"pmin":"soon"}}' },
+      400,
+      /attribute pmin must be a number/,
+    ],
     ['Execute on an instance', 'POST', `/api/devices/${EP}/execute`, { body: '{"path":"/3/0"}' }, 400, /Execute names a resource/],
     ['an unknown operation', 'POST', `/api/devices/${EP}/frob`, { body: '{}' }, 404, /no operation "frob"/],
     ['a device that is not registered', 'POST', '/api/devices/nobody/read', { body: '{"path":"/3/0"}' }, 404, /nobody is not registered/],
@@ -202,7 +298,10 @@ describe('web console HTTP API', function () {
     assert.equal(result.code, '2.05');
     const again = await post('observe', { path: '/3/0/14' });
     assert.equal(again.status, 409);
-    assert.match((again.json() as { error: string }).error, new RegExp(`already observing /3/0/14 on ${EP} \\(observation ${observation.id}\\)`));
+    assert.match(
+      (again.json() as { error: string }).error,
+      new RegExp(`already observing /3/0/14 on ${EP} \\(observation ${observation.id}\\)`),
+    );
     const sse = follow(web);
     await post('write', { path: '/3/0/14', value: '+03:00' });
     await sse.until((e) => e.event === 'notify' && JSON.stringify(e.data).includes('+03:00'));
@@ -217,7 +316,7 @@ describe('web console HTTP API', function () {
     for (const r of [all, one]) {
       assert.equal(r.status, 200);
       assert.doesNotMatch(r.body, new RegExp(KEY, 'i'), 'the key never leaves the process');
-      assert.doesNotMatch(r.body, new RegExp(BS_KEY, 'i'), 'nor the endpoint\'s own');
+      assert.doesNotMatch(r.body, new RegExp(BS_KEY, 'i'), "nor the endpoint's own");
       assert.match(r.body, /node-identity/);
     }
     const c = one.json() as EndpointConfigJson;
@@ -225,7 +324,7 @@ describe('web console HTTP API', function () {
     assert.equal(c.writes.find((w) => w.path === '/0/1/5')?.value, '(hidden)');
     assert.equal(c.writes.find((w) => w.path === '/0/1/3')?.value, `0x${Buffer.from('node-identity').toString('hex')}`);
     assert.deepEqual(c.config.writes, [{ path: '/0/1/5', value: '(hidden)' }]);
-    assert.equal(((await http(web, 'GET', `/api/bootstrap/config/any-other`)).status), 404);
+    assert.equal((await http(web, 'GET', `/api/bootstrap/config/any-other`)).status, 404);
   });
 
   it('edits a Bootstrap-Server entry: checked as a --config file, keys the console never showed kept', async () => {
@@ -239,7 +338,9 @@ describe('web console HTTP API', function () {
     assert.equal(entry.servers[0].lifetime, 900);
     assert.equal(entry.servers[0].pskKeyHex, KEY, 'the key it had is kept');
     assert.equal(entry.writes?.[0].value, KEY, 'the hidden secret write is kept');
-    const bad = await http(web, 'PUT', '/api/bootstrap/config/psk-node', { body: JSON.stringify({ ...edited, servers: [{ ...edited.servers[0], lifetime: -3, bindng: 'U' }] }) });
+    const bad = await http(web, 'PUT', '/api/bootstrap/config/psk-node', {
+      body: JSON.stringify({ ...edited, servers: [{ ...edited.servers[0], lifetime: -3, bindng: 'U' }] }),
+    });
     assert.equal(bad.status, 400);
     const error = (bad.json() as { error: string }).error;
     assert.match(error, /2 problems:/);
@@ -285,10 +386,22 @@ describe('web console HTTP API', function () {
     ['bootstrap-server', ['--config', fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url))], false, true],
   ] as Array<[string, string[], boolean, boolean]>) {
     it(`xs-lwm2m ${cmd} --http prints the console URL and serves its half`, async () => {
-      const p = new ManagedProcess(cmd, process.execPath, [fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url)), cmd, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0', ...extra]);
+      const p = new ManagedProcess(cmd, process.execPath, [
+        fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url)),
+        cmd,
+        '--port',
+        '0',
+        '--coaps-port',
+        '0',
+        '--address',
+        '127.0.0.1',
+        '--http',
+        '0',
+        ...extra,
+      ]);
       try {
         const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
-        const info = await (await fetch(`${url}api/info`)).json() as InfoJson;
+        const info = (await (await fetch(`${url}api/info`)).json()) as InfoJson;
         assert.deepEqual([info.server, info.bootstrap], [server, bootstrap]);
         assert.equal((await fetch(url)).headers.get('content-type'), 'text/html; charset=utf-8');
       } finally {
@@ -302,15 +415,41 @@ describe('web console: changes written back to the files the tools were started 
   this.timeout(30_000);
   const bin = fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url));
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-console-files-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-console-files-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const put = (url: string, path: string, body: unknown) => fetch(`${url}api/${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const put = (url: string, path: string, body: unknown) =>
+    fetch(`${url}api/${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('bootstrap-server --config: an entry saved in the console is in the file, with the keys it had', async () => {
     const file = join(dir, 'bootstrap.json');
     // An entry that writes keys has its own psk: keys go only to an endpoint DTLS authenticated.
-    writeFileSync(file, JSON.stringify({ endpoints: { n1: { psk: { identity: 'n1', keyHex: KEY }, servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 1, securityMode: 'psk', pskIdentity: 'n1', pskKeyHex: KEY }] } } }));
-    const p = new ManagedProcess('bs', process.execPath, [bin, 'bootstrap-server', '--config', file, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0']);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        endpoints: {
+          n1: {
+            psk: { identity: 'n1', keyHex: KEY },
+            servers: [{ uri: 'coaps://192.0.2.1:5684', ssid: 1, securityMode: 'psk', pskIdentity: 'n1', pskKeyHex: KEY }],
+          },
+        },
+      }),
+    );
+    const p = new ManagedProcess('bs', process.execPath, [
+      bin,
+      'bootstrap-server',
+      '--config',
+      file,
+      '--port',
+      '0',
+      '--coaps-port',
+      '0',
+      '--address',
+      '127.0.0.1',
+      '--http',
+      '0',
+    ]);
     try {
       const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
       const r = await put(url, 'bootstrap/config/n2', { servers: [{ uri: 'coap://192.0.2.2:5683', ssid: 2, lifetime: 60 }] });
@@ -327,12 +466,28 @@ describe('web console: changes written back to the files the tools were started 
   it('server --psk-file: a PSK added in the console is in the file', async () => {
     const file = join(dir, 'psk.json');
     writeFileSync(file, JSON.stringify({ a1: { identity: 'a1', keyHex: KEY } }));
-    const p = new ManagedProcess('server', process.execPath, [bin, 'server', '--psk-file', file, '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', '0']);
+    const p = new ManagedProcess('server', process.execPath, [
+      bin,
+      'server',
+      '--psk-file',
+      file,
+      '--port',
+      '0',
+      '--coaps-port',
+      '0',
+      '--address',
+      '127.0.0.1',
+      '--http',
+      '0',
+    ]);
     try {
       const url = (await p.waitForLine(/web console: (http:\/\/127\.0\.0\.1:\d+\/)/, 20_000))[1];
       // Keys are at least 16 bytes.
       assert.equal((await put(url, 'security/b2', { identity: 'b2', keyHex: '0102030405060708090a0b0c0d0e0f10' })).status, 200);
-      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { a1: { identity: 'a1', keyHex: KEY }, b2: { identity: 'b2', keyHex: '0102030405060708090a0b0c0d0e0f10' } });
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
+        a1: { identity: 'a1', keyHex: KEY },
+        b2: { identity: 'b2', keyHex: '0102030405060708090a0b0c0d0e0f10' },
+      });
       assert.equal(statSync(file).mode & 0o077, 0, 'keys: readable by its owner only');
     } finally {
       await p.stop(5000, 'SIGINT');
@@ -349,11 +504,21 @@ describe('web console HTTP API: a device registered over coaps', function () {
     const psk = new PskStore();
     const key = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
     psk.set('dtls-1', 'dtls-identity', key);
-    const server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, psk, coaps: { transport: dtlsUdp, crypto: nodeCrypto } });
+    const server = new LwM2MServer({
+      transport: udp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      psk,
+      coaps: { transport: dtlsUdp, crypto: nodeCrypto },
+    });
     const web = await startConsole({ server, port: 0 });
     const sse = follow(web);
     const client = await startNodeClient({
-      endpointName: 'dtls-1', serverUri: `coaps://127.0.0.1:${dtlsUdp.port}`, psk: { identity: 'dtls-identity', key }, log: silentLogger,
+      endpointName: 'dtls-1',
+      serverUri: `coaps://127.0.0.1:${dtlsUdp.port}`,
+      psk: { identity: 'dtls-identity', key },
+      log: silentLogger,
     });
     try {
       await sse.until((e) => e.event === 'device' && (e.data as DeviceJson).registered);
@@ -386,10 +551,17 @@ describe('web console HTTP API: a device that registers again', function () {
     let second: LwM2MClient | undefined;
     const post = (op: string, body: unknown) => http(web, 'POST', `/api/devices/again-1/${op}`, { body: JSON.stringify(body) });
     try {
-      await new Promise<void>((r) => { const t = setInterval(() => { if (server.clients.has('again-1')) { clearInterval(t); r(); } }, 10); });
-      await new Promise((r) => setTimeout(r, 50));   // our 2.01 reaches the client before the first DM request
+      await new Promise<void>((r) => {
+        const t = setInterval(() => {
+          if (server.clients.has('again-1')) {
+            clearInterval(t);
+            r();
+          }
+        }, 10);
+      });
+      await new Promise((r) => setTimeout(r, 50)); // our 2.01 reaches the client before the first DM request
       const o1 = (await post('observe', { path: '/3/0/14' })).json() as { observation: ObservationJson };
-      first.halt();   // a reset: no De-register; the device comes back with a new Register
+      first.halt(); // a reset: no De-register; the device comes back with a new Register
       await first.stop();
       second = await startNodeClient({ endpointName: 'again-1', serverUri: uri, log: silentLogger });
       await sse.until((e) => e.event === 'observation-ended' && (e.data as { id: string }).id === o1.observation.id);

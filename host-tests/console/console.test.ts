@@ -23,8 +23,12 @@ describe('web console of the demo (headless Chromium)', function () {
   const shot = (name: string) => page.screenshot({ path: `${shots}${name}.png` });
   /** What the device holds, asked through the API rather than the page. */
   const deviceValue = async (path: string) => {
-    const res = await fetch(`${url}api/devices/${EP}/read`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
-    const r = await res.json() as ResultJson;
+    const res = await fetch(`${url}api/devices/${EP}/read`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path }),
+    });
+    const r = (await res.json()) as ResultJson;
     assert.equal(r.code, '2.05');
     return r.records![0].value;
   };
@@ -42,7 +46,7 @@ describe('web console of the demo (headless Chromium)', function () {
 
   after(async () => {
     await browser?.close();
-    await demo?.stop(5000, 'SIGINT');   // the demo de-registers on SIGINT
+    await demo?.stop(5000, 'SIGINT'); // the demo de-registers on SIGINT
   });
 
   it('the demo client appears in Devices, registered', async () => {
@@ -50,10 +54,10 @@ describe('web console of the demo (headless Chromium)', function () {
     await page.waitForSelector('body[data-ready]');
     const item = page.locator(`#device-list [data-endpoint="${EP}"]`);
     await item.waitFor();
-    assert.match(await item.textContent() ?? '', /xs-lwm2m-demo127\.0\.0\.1:\d+/);
+    assert.match((await item.textContent()) ?? '', /xs-lwm2m-demo127\.0\.0\.1:\d+/);
     await untilText(page, '#device-state', /^registered$/);
-    assert.match(await page.locator('#registration').textContent() ?? '', /Lifetime60 s.*BindingU.*LwM2M1\.1/);
-    assert.match(await page.locator('#history').textContent() ?? '', /registered — from 127\.0\.0\.1:\d+, lifetime 60 s/);
+    assert.match((await page.locator('#registration').textContent()) ?? '', /Lifetime60 s.*BindingU.*LwM2M1\.1/);
+    assert.match((await page.locator('#history').textContent()) ?? '', /registered — from 127\.0\.0\.1:\d+, lifetime 60 s/);
     await shot('devices');
   });
 
@@ -62,8 +66,8 @@ describe('web console of the demo (headless Chromium)', function () {
     await untilText(page, `${row('/3/0/0')} td.value`, /^xs-lwm2m$/);
     assert.equal(await page.locator(`${row('/3/0/0')} td.name`).textContent(), 'Manufacturer');
     assert.equal(await page.locator(`${row('/3/0/17')} td.value`).textContent(), 'laptop');
-    assert.match(await page.locator(`${row('/3/0/13')} td.value`).textContent() ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+\)$/);
-    assert.match(await page.locator('#op-log li').first().textContent() ?? '', /Read \/3\/0 → 2\.05 Content\(?tlv/);
+    assert.match((await page.locator(`${row('/3/0/13')} td.value`).textContent()) ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+\)$/);
+    assert.match((await page.locator('#op-log li').first().textContent()) ?? '', /Read \/3\/0 → 2\.05 Content\(?tlv/);
     await page.selectOption('#format', 'senml-json');
     await page.click(`${row('/3/0/1')} [data-op="read"]`);
     await untilText(page, '#op-log li:first-child', /Read \/3\/0\/1 as senml-json → 2\.05 Content\(?senml-json/);
@@ -76,7 +80,7 @@ describe('web console of the demo (headless Chromium)', function () {
     await page.fill(`${row('/3/0/14')} input.write-value`, '+05:30');
     await page.click(`${row('/3/0/14')} [data-op="write"]`);
     await untilText(page, `${row('/3/0/14')} td.value`, /^\+05:30$/);
-    assert.ok(await page.locator('#op-log li', { hasText: 'Write /3/0/14 = +05:30 → 2.04 Changed' }).count() === 1);
+    assert.ok((await page.locator('#op-log li', { hasText: 'Write /3/0/14 = +05:30 → 2.04 Changed' }).count()) === 1);
     assert.equal(await deviceValue('/3/0/14'), '+05:30');
   });
 
@@ -93,7 +97,7 @@ describe('web console of the demo (headless Chromium)', function () {
     await shot('write-error');
   });
 
-  it('an error answer from the client shows its CoAP code and the client\'s reason', async () => {
+  it("an error answer from the client shows its CoAP code and the client's reason", async () => {
     await page.click(`${row('/3/0/13')} [data-op="attributes"]`);
     assert.equal(await page.inputValue('#form-attributes input[name=path]'), '/3/0/13');
     await page.fill('#form-attributes input[name=values]', 'pmin=-1');
@@ -117,19 +121,30 @@ describe('web console of the demo (headless Chromium)', function () {
     const before = await untilAtLeast(page, '.observation .plot', 'data-points', 3);
     await untilAtLeast(page, '.observation .plot', 'data-points', before + 1);
     assert.equal(await page.locator('.observation .plot canvas').count(), 1, 'uPlot drew the values');
-    assert.match(await page.locator('.observation header').textContent() ?? '', /xs-lwm2m-demo \/3\/0\/7/);
+    assert.match((await page.locator('.observation header').textContent()) ?? '', /xs-lwm2m-demo \/3\/0\/7/);
     await untilText(page, '#sends li', /xs-lwm2m-demo senml-cbor\/3\/0\/7\/0 Power Source Voltage = \d+/, 30_000);
     await shot('live');
   });
 
-  it('the bootstrap sequence diagram lists the messages of the demo\'s bootstrap with their codes', async () => {
+  it("the bootstrap sequence diagram lists the messages of the demo's bootstrap with their codes", async () => {
     await page.goto(`${url}#/bootstrap`);
     await page.locator('svg.sequence').waitFor();
     assert.deepEqual(await page.locator('svg.sequence text.message').allTextContents(), [
-      `Bootstrap-Request /bs?ep=${EP}  (POST)`, 'Delete /  (DELETE)', 'Write /0  (PUT, tlv)', 'Write /1  (PUT, tlv)', 'Discover /  (GET)', 'Finish /bs  (POST)',
+      `Bootstrap-Request /bs?ep=${EP}  (POST)`,
+      'Delete /  (DELETE)',
+      'Write /0  (PUT, tlv)',
+      'Write /1  (PUT, tlv)',
+      'Discover /  (GET)',
+      'Finish /bs  (POST)',
     ]);
-    assert.deepEqual(await page.locator('svg.sequence text.reply').allTextContents(),
-      ['2.04 Changed', '2.02 Deleted', '2.04 Changed', '2.04 Changed', '2.05 Content', '2.04 Changed']);
+    assert.deepEqual(await page.locator('svg.sequence text.reply').allTextContents(), [
+      '2.04 Changed',
+      '2.02 Deleted',
+      '2.04 Changed',
+      '2.04 Changed',
+      '2.05 Content',
+      '2.04 Changed',
+    ]);
     assert.equal(await page.locator('svg.sequence .outcome-text').textContent(), 'Bootstrap finished: configuration accepted');
     const config = await untilText(page, '#config', /coap:\/\/127\.0\.0\.1:\d+101/);
     assert.match(config, /Secret Key\(hidden\)/);

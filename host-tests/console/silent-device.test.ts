@@ -33,9 +33,15 @@ describe('web console: a device that does not answer', function () {
   });
 
   it('the API answers 504 within the bound, naming the device and the operation', async () => {
-    const res = await fetch(`${web.url}api/devices/dead-1/read`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":"/3/0/0"}' });
+    const res = await fetch(`${web.url}api/devices/dead-1/read`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"path":"/3/0/0"}',
+    });
     assert.equal(res.status, 504);
-    assert.deepEqual(await res.json(), { error: `the device did not answer: no answer from dead-1 to Read /3/0/0 within ${TIMEOUT_MS / 1000} s` });
+    assert.deepEqual(await res.json(), {
+      error: `the device did not answer: no answer from dead-1 to Read /3/0/0 within ${TIMEOUT_MS / 1000} s`,
+    });
   });
 
   for (const width of [1024, 1280]) {

@@ -39,11 +39,18 @@ describe('web console views at laptop widths (headless Chromium)', function () {
     const bsUdp = await openUdp({ address: '127.0.0.1', log: silentLogger });
     server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger, requestTimeoutMs: 5000 });
     bs = new BootstrapServer({
-      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+      transport: bsUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
       config: { endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 120 }] } } },
     });
     web = await startConsole({ server, bootstrap: bs, port: 0 });
-    const registered = new Promise<void>((r) => server.listeners.add((e) => { if (e.type === 'registered' && e.reg.endpoint === EP) r(); }));
+    const registered = new Promise<void>((r) =>
+      server.listeners.add((e) => {
+        if (e.type === 'registered' && e.reg.endpoint === EP) r();
+      }),
+    );
     client = await startNodeClient({ endpointName: EP, bootstrapUri: `coap://127.0.0.1:${bsUdp.port}`, log: silentLogger });
     await registered;
     devices = await SilentDevices.open(srvUdp.port);
@@ -72,14 +79,16 @@ describe('web console views at laptop widths (headless Chromium)', function () {
         browser = await openBrowser({ width, height: 800 });
         page = browser.page;
       });
-      after(async () => { await browser?.close(); });
+      after(async () => {
+        await browser?.close();
+      });
 
-      it('the resource table fits its column: every row\'s buttons within the page, nothing to scroll sideways', async () => {
+      it("the resource table fits its column: every row's buttons within the page, nothing to scroll sideways", async () => {
         await open(`#/devices/${EP}`);
         await page.click('.instance[data-path="/3/0"] > header [data-op="read"]');
         await untilText(page, 'tr[data-path="/3/0/0"] td.value', /^xs-lwm2m$/);
         // Measured in the page (this program has no DOM types: the function is given as text).
-        const m = await page.evaluate(`(() => {
+        const m = (await page.evaluate(`(() => {
           const slot = document.getElementById('tree-slot');
           const buttons = [...document.querySelectorAll('.instance[data-path="/3/0"] tr[data-path] td.actions button')];
           return {
@@ -88,7 +97,7 @@ describe('web console views at laptop widths (headless Chromium)', function () {
             right: Math.max(...buttons.map((b) => b.getBoundingClientRect().right)),
             rows: buttons.length,
           };
-        })()`) as { page: number; slot: number; right: number; rows: number };
+        })()`)) as { page: number; slot: number; right: number; rows: number };
         assert.ok(m.rows > 10);
         assert.ok(m.page <= 0, `the page scrolls sideways by ${m.page} px`);
         assert.ok(m.slot <= 1, `the object tree is ${m.slot} px wider than its column`);
@@ -103,7 +112,10 @@ describe('web console views at laptop widths (headless Chromium)', function () {
         assert.equal(await page.locator('#device-list li').count(), MANY + 1);
         await page.fill('#device-search', 'dev-4');
         await untilText(page, '#device-count', /· 10 shown$/);
-        assert.deepEqual(await page.locator('#device-list li strong').allTextContents(), Array.from({ length: 10 }, (_, i) => `dev-4${i}`));
+        assert.deepEqual(
+          await page.locator('#device-list li strong').allTextContents(),
+          Array.from({ length: 10 }, (_, i) => `dev-4${i}`),
+        );
         await page.fill('#device-search', 'nothing-like-it');
         await untilText(page, '#device-list', /no device matches "nothing-like-it"/);
         await page.fill('#device-search', '');
@@ -123,7 +135,7 @@ describe('web console views at laptop widths (headless Chromium)', function () {
         await page.reload();
         await page.waitForSelector('body[data-ready]');
         await untilText(page, '#op-log li:first-child', /Read \/3\/0\/14 → 2\.05 Content/);
-        assert.ok(await page.locator('#op-log li', { hasText: 'Read /3/0 → 2.05 Content' }).count() >= 1, 'the older result too');
+        assert.ok((await page.locator('#op-log li', { hasText: 'Read /3/0 → 2.05 Content' }).count()) >= 1, 'the older result too');
         assert.equal(await page.locator('tr[data-path="/3/0/0"] td.value').textContent(), 'xs-lwm2m', 'the values read before the reload');
       });
 
@@ -147,7 +159,10 @@ describe('web console views at laptop widths (headless Chromium)', function () {
         const time = page.locator('.observation', { hasText: '/3/0/13' }).locator('.plot');
         await time.locator('canvas').waitFor();
         const timeLabels = (await time.getAttribute('data-time-labels'))!.split('|');
-        assert.ok(timeLabels.length > 0 && timeLabels.every((l) => /^\d\d:\d\d:\d\d$/.test(l)), `Current Time labels ${timeLabels.join(', ')}`);
+        assert.ok(
+          timeLabels.length > 0 && timeLabels.every((l) => /^\d\d:\d\d:\d\d$/.test(l)),
+          `Current Time labels ${timeLabels.join(', ')}`,
+        );
         assert.equal(await time.getAttribute('data-y-labels'), null, 'no axis of plain numbers for a Time');
         await shot('live');
         for (let n = await page.locator('.observation').count(); n > 0; n--) {
@@ -178,7 +193,7 @@ describe('web console views at laptop widths (headless Chromium)', function () {
         assert.equal(server.psk.forEndpoint('psk-9'), undefined);
       });
 
-      it('Bootstrap: an entry edited — refused with the configuration check\'s reasons, then saved and used', async () => {
+      it("Bootstrap: an entry edited — refused with the configuration check's reasons, then saved and used", async () => {
         await open('#/bootstrap');
         await page.locator(`#config-entries [data-entry="${EP}"]`).click();
         await untilText(page, '#config', /Entry used for views-1/);
@@ -208,7 +223,10 @@ describe('web console views at laptop widths (headless Chromium)', function () {
         await untilText(page, '#config', /Deleted the entry for new-1\./);
         assert.equal(bs.config.endpoints['new-1'], undefined);
         // Back as it was, for the other width.
-        bs.configure({ ...bs.config, endpoints: { ...bs.config.endpoints, [EP]: { servers: [{ ...bs.config.endpoints[EP].servers[0], lifetime: 120 }] } } });
+        bs.configure({
+          ...bs.config,
+          endpoints: { ...bs.config.endpoints, [EP]: { servers: [{ ...bs.config.endpoints[EP].servers[0], lifetime: 120 }] } },
+        });
       });
     });
   }

@@ -14,11 +14,27 @@ import { readFileSync } from 'node:fs';
  * `crypt` is modules/crypt/digest (Digest, BlockCipher, Mode in C), for the DTLS crypto port.
  */
 export const MODDABLE_MODULES = new Set([
-  'timer', 'time', 'flash', 'embedded:network/interface/wifi', 'net', 'sntp', 'socket', 'mc/config', 'instrumentation', 'debug',
-  'preference', 'Resource', 'system', 'embedded:io/socket/udp', 'embedded:io/socket/tcp', 'embedded:io/digital',
-  'embedded:provider/builtin', 'crypt',
+  'timer',
+  'time',
+  'flash',
+  'embedded:network/interface/wifi',
+  'net',
+  'sntp',
+  'socket',
+  'mc/config',
+  'instrumentation',
+  'debug',
+  'preference',
+  'Resource',
+  'system',
+  'embedded:io/socket/udp',
+  'embedded:io/socket/tcp',
+  'embedded:io/digital',
+  'embedded:provider/builtin',
+  'crypt',
   // Firmware Update: the SDK's ESP32 module and ours (esp32/ota-boot.c), shims on lin (boards/lin).
-  'ota', 'ota-boot',
+  'ota',
+  'ota-boot',
   // Random bytes: the hardware RNG on ESP32 (esp32/entropy.ts), getrandom(2) on lin (platform/lin/entropy).
   'entropy',
   // Queue Mode's deep sleep and retained memory: ours over ESP-IDF (esp32/deep-sleep.c), a shim on lin.
@@ -58,7 +74,10 @@ export function resolveOnDevice(referrer: string, specifier: string): { target: 
   if (name.startsWith('./') || name.startsWith('../')) {
     let up = 0;
     let rest = name.startsWith('./') ? name.slice(2) : name;
-    while (!name.startsWith('./') && rest.startsWith('../')) { up++; rest = rest.slice(3); }
+    while (!name.startsWith('./') && rest.startsWith('../')) {
+      up++;
+      rest = rest.slice(3);
+    }
     if (rest.split('/').some((seg) => seg === '.' || seg === '..' || seg === '')) {
       return { problem: `"${specifier}": XS on the device resolves './x' and leading '../' only (no './../', no 'a/../b')` };
     }

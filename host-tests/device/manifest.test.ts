@@ -7,8 +7,15 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import {
-  REPO, asList, isExternal, isGenerated, manifestIncludes, manifestModules, readJson,
-  type Json, type ModuleFile,
+  REPO,
+  asList,
+  isExternal,
+  isGenerated,
+  manifestIncludes,
+  manifestModules,
+  readJson,
+  type Json,
+  type ModuleFile,
 } from '../../build/manifest-model';
 import { MODDABLE_MODULES, importsOfFile, resolveOnDevice } from './device-imports';
 import { BOARDS } from './boards';
@@ -72,7 +79,7 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
     assert.equal(String(ts.module).toUpperCase(), 'ES2022');
     assert.deepEqual(ts.lib, ['ES2022'], 'no DOM lib on the device');
     assert.equal(manifest.creation, undefined, 'creation belongs to the board fragments (the main manifest would override them)');
-    assert.equal(obj(manifest.modules, 'modules').main, undefined, 'main is the app\'s, not the library\'s');
+    assert.equal(obj(manifest.modules, 'modules').main, undefined, "main is the app's, not the library's");
     assert.equal(manifest.build, undefined, 'the app names itself (build.NAME)');
   });
 
@@ -84,7 +91,8 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
       '$(MODDABLE)/modules/io/manifest.json',
       '$(MODDABLE)/modules/files/flash/manifest.json',
       '$(MODDABLE)/modules/crypt/digest/manifest.json',
-    ]) assert.ok(includes.includes(needed), `missing include ${needed}`);
+    ])
+      assert.ok(includes.includes(needed), `missing include ${needed}`);
   });
 
   it('selects a board fragment per platform, exact subplatforms before the esp32/* fallback', () => {
@@ -103,7 +111,8 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
   });
 
   it('every local include exists ($(VAR) paths are SDK paths and are skipped)', () => {
-    const missing = [LIBRARY, ...APPS].flatMap((m) => manifestIncludes(m))
+    const missing = [LIBRARY, ...APPS]
+      .flatMap((m) => manifestIncludes(m))
       .filter((i) => !isExternal(i.path) && !existsSync(i.path))
       .map((i) => `${i.platform ?? 'top'}: ${rel(i.path)}`);
     assert.deepEqual(missing, []);
@@ -114,12 +123,17 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
     assert.deepEqual(missing.map(rel), []);
     assert.ok(files.length > 0);
     const modules = obj(manifest.modules, 'modules');
-    const generated = Object.values(modules).flatMap((v) => asList(v))
+    const generated = Object.values(modules)
+      .flatMap((v) => asList(v))
       .filter((s) => !isExternal(s) && isGenerated(resolve(REPO, s.replace(/\/\*$/, ''))));
     if (generated.length > 0) {
-      const ignore = readFileSync(join(REPO, '.gitignore'), 'utf8').split('\n').map((l) => l.trim());
-      assert.ok(ignore.includes('build/out/') || ignore.includes('build/out') || ignore.includes('/build/out/'),
-        '.gitignore must list build/out/ since the manifest points into it');
+      const ignore = readFileSync(join(REPO, '.gitignore'), 'utf8')
+        .split('\n')
+        .map((l) => l.trim());
+      assert.ok(
+        ignore.includes('build/out/') || ignore.includes('build/out') || ignore.includes('/build/out/'),
+        '.gitignore must list build/out/ since the manifest points into it',
+      );
     }
   });
 
@@ -152,14 +166,18 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
     const unmapped = expected.filter((p) => !sources.has(p)).map(rel);
     assert.deepEqual(unmapped, [], 'source files the device build would not contain (subfolders need their own modules entry)');
     const esp32 = readJson(join(REPO, 'firmware/platform/moddable/esp32/manifest.json'));
-    const esp32Modules = Object.values(obj(esp32.modules, 'modules')).map((m) => join(REPO, 'firmware/platform/moddable/esp32', `${String(m)}.ts`));
+    const esp32Modules = Object.values(obj(esp32.modules, 'modules')).map((m) =>
+      join(REPO, 'firmware/platform/moddable/esp32', `${String(m)}.ts`),
+    );
     for (const f of walkTs(join(REPO, 'firmware/platform/moddable/esp32'), () => false)) {
       assert.ok(esp32Modules.includes(f), `${rel(f)} is mapped by esp32/manifest.json`);
     }
     // Module names mirror the firmware/ tree, which is what makes relative imports line up.
     for (const f of files) {
       if (!f.source.startsWith(join(REPO, 'firmware') + '/') || f.ext !== '.ts') continue;
-      const mirrored = rel(f.source).replace(/^firmware\//, '').replace(/\.ts$/, '');
+      const mirrored = rel(f.source)
+        .replace(/^firmware\//, '')
+        .replace(/\.ts$/, '');
       assert.equal(f.target, mirrored, `${rel(f.source)} must be module "${mirrored}"`);
     }
   });
@@ -175,7 +193,8 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
   });
 
   for (const app of APPS) {
-    it(`every runtime import resolves to a module of the firmware under XS device rules (${rel(app)})`, () => importsResolve(appModules(app).files));
+    it(`every runtime import resolves to a module of the firmware under XS device rules (${rel(app)})`, () =>
+      importsResolve(appModules(app).files));
   }
 
   function importsResolve(files: ModuleFile[]): void {
@@ -196,9 +215,11 @@ describe('device manifest: the library fragment (manifest_lwm2m.json)', () => {
         if (available.has(r.target)) continue;
         if (isPort && MODDABLE_MODULES.has(r.target)) continue;
         const isDir = available.has(`${r.target}/index`);
-        problems.push(`${where} "${imp.specifier}" → module "${r.target}" is not in the firmware`
-          + (isDir ? ` (directory import: write "${imp.specifier}/index"; XS has no index lookup)` : '')
-          + (!isPort && MODDABLE_MODULES.has(r.target) ? ' (SDK modules only in firmware/platform/moddable)' : ''));
+        problems.push(
+          `${where} "${imp.specifier}" → module "${r.target}" is not in the firmware` +
+            (isDir ? ` (directory import: write "${imp.specifier}/index"; XS has no index lookup)` : '') +
+            (!isPort && MODDABLE_MODULES.has(r.target) ? ' (SDK modules only in firmware/platform/moddable)' : ''),
+        );
       }
     }
     assert.deepEqual(problems, [], `\n  ${problems.join('\n  ')}\n`);
@@ -211,14 +232,19 @@ describe('device manifest: apps on the library (the reference firmware, examples
       const m = readJson(app);
 
       it('includes the library fragment, maps and preloads its own main, names itself', () => {
-        const includes = manifestIncludes(app).filter((i) => i.platform === null).map((i) => i.path);
+        const includes = manifestIncludes(app)
+          .filter((i) => i.platform === null)
+          .map((i) => i.path);
         assert.ok(includes.includes(LIBRARY), `includes ${rel(LIBRARY)} (got ${includes.map(rel).join(', ')})`);
         assert.ok(typeof obj(m.build, 'build').NAME === 'string', 'build.NAME');
         const own = manifestModules(app);
         assert.deepEqual(own.missing.map(rel), []);
-        assert.deepEqual(own.files.filter((f) => f.ext === '.ts').map((f) => f.target), ['main']);
+        assert.deepEqual(
+          own.files.filter((f) => f.ext === '.ts').map((f) => f.target),
+          ['main'],
+        );
         assert.deepEqual(asList(m.preload), ['main'], 'the app preloads its own module (the library preloads its)');
-        assert.equal(m.creation, undefined, 'creation stays the boards\'');
+        assert.equal(m.creation, undefined, "creation stays the boards'");
       });
     });
   }
@@ -245,11 +271,19 @@ describe('device manifest: preload and the Linux runtime (lin)', () => {
     const preload = new Set(asList(manifest.preload));
     const { files } = manifestModules(LIBRARY);
     const modules = [...new Set(files.filter((f) => f.ext === '.ts' || f.ext === '.js').map((f) => f.target))];
-    assert.deepEqual(modules.filter((m) => !preload.has(m)).sort(), [], "library modules missing from \"preload\" (npx tsx build/sync-preload.ts)");
-    assert.deepEqual([...preload].filter((m) => !modules.includes(m)), [], 'preload names that are no module of the firmware');
+    assert.deepEqual(
+      modules.filter((m) => !preload.has(m)).sort(),
+      [],
+      'library modules missing from "preload" (npx tsx build/sync-preload.ts)',
+    );
+    assert.deepEqual(
+      [...preload].filter((m) => !modules.includes(m)),
+      [],
+      'preload names that are no module of the firmware',
+    );
   });
 
-  it('runs on the SDK\'s Linux runtime as the generic ESP32 board: same creation limits, partition size and config', () => {
+  it("runs on the SDK's Linux runtime as the generic ESP32 board: same creation limits, partition size and config", () => {
     const platforms = obj(manifest.platforms, 'platforms');
     const keys = Object.keys(platforms);
     assert.ok(keys.indexOf('lin') >= 0 && keys.indexOf('lin') < keys.indexOf('...'), 'a lin platform before the catch-all');
@@ -263,7 +297,16 @@ describe('device manifest: preload and the Linux runtime (lin)', () => {
       assert.equal(size, csv.find((x) => x.name === name)?.size, `lin flash "${name}" has the ESP32 partition's size`);
     }
     const shims = obj(lin.modules, 'modules');
-    assert.deepEqual(Object.keys(shims).sort(), ['deep-sleep', 'embedded:io/digital', 'embedded:network/interface/wifi', 'entropy', 'flash', 'lin-exit', 'ota', 'ota-boot']);
+    assert.deepEqual(Object.keys(shims).sort(), [
+      'deep-sleep',
+      'embedded:io/digital',
+      'embedded:network/interface/wifi',
+      'entropy',
+      'flash',
+      'lin-exit',
+      'ota',
+      'ota-boot',
+    ]);
     for (const source of Object.values(shims)) {
       const base = resolve(REPO, 'boards/lin', String(source));
       assert.ok(existsSync(`${base}.ts`) || existsSync(`${base}.js`), `${String(source)}.ts or .js`);
@@ -343,28 +386,31 @@ describe('partition CSV parser (the checker itself)', () => {
   });
 
   it('skips comments and places empty offsets with ESP-IDF alignment (app 64K, data 4K)', () => {
-    const parts = parsePartitionCsv([
-      '# Name, Type, SubType, Offset, Size',
-      'nvs, data, nvs, , 0x5000',
-      '',
-      'app0, app, factory, , 1M',
-      'store, data, 0x99, , 8K,',
-    ].join('\n'));
-    assert.deepEqual(parts.map((p) => [p.name, p.offset, p.size]), [
-      ['nvs', 0x9000, 0x5000],
-      ['app0', 0x10000, 0x100000],
-      ['store', 0x110000, 0x2000],
-    ]);
+    const parts = parsePartitionCsv(
+      ['# Name, Type, SubType, Offset, Size', 'nvs, data, nvs, , 0x5000', '', 'app0, app, factory, , 1M', 'store, data, 0x99, , 8K,'].join(
+        '\n',
+      ),
+    );
+    assert.deepEqual(
+      parts.map((p) => [p.name, p.offset, p.size]),
+      [
+        ['nvs', 0x9000, 0x5000],
+        ['app0', 0x10000, 0x100000],
+        ['store', 0x110000, 0x2000],
+      ],
+    );
     assert.ok(parts.every((p) => p.offsetWasAuto));
   });
 
   it('flags overlaps, misalignment, odd sizes and overflow', () => {
-    const parts = parsePartitionCsv([
-      'a, data, nvs, 0x9000, 0x6000',
-      'b, data, 0x99, 0xe000, 0x1000',
-      'c, app, factory, 0x18000, 0x100000',
-      'd, data, 0x99, 0x3ff000, 0x1800',
-    ].join('\n'));
+    const parts = parsePartitionCsv(
+      [
+        'a, data, nvs, 0x9000, 0x6000',
+        'b, data, 0x99, 0xe000, 0x1000',
+        'c, app, factory, 0x18000, 0x100000',
+        'd, data, 0x99, 0x3ff000, 0x1800',
+      ].join('\n'),
+    );
     const problems = checkPartitions(parts, FLASH_4MB).join('\n');
     assert.match(problems, /a and b overlap/);
     assert.match(problems, /c: offset 0x18000 not 64K aligned/);
@@ -377,8 +423,15 @@ describe('partition CSV parser (the checker itself)', () => {
 // folder exists without being wired into the library.
 describe('device boards are all wired', () => {
   it('every boards/<name>/ is reachable from manifest_lwm2m.json', () => {
-    const wired = new Set(manifestIncludes(LIBRARY).map((i) => i.path).filter((p) => !isExternal(p)).map((p) => dirname(p)));
-    const folders = readdirSync(join(REPO, 'boards')).map((n) => join(REPO, 'boards', n)).filter((p) => statSync(p).isDirectory());
+    const wired = new Set(
+      manifestIncludes(LIBRARY)
+        .map((i) => i.path)
+        .filter((p) => !isExternal(p))
+        .map((p) => dirname(p)),
+    );
+    const folders = readdirSync(join(REPO, 'boards'))
+      .map((n) => join(REPO, 'boards', n))
+      .filter((p) => statSync(p).isDirectory());
     assert.deepEqual(folders.filter((f) => !wired.has(f)).map(rel), []);
   });
 });

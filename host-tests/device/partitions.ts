@@ -70,7 +70,8 @@ export function checkPartitions(parts: Partition[], flashSize: number): string[]
     if (p.offset % align !== 0) problems.push(`${p.name}: offset 0x${p.offset.toString(16)} not ${align / 1024}K aligned`);
     if (p.size <= 0 || p.size % DATA_ALIGN !== 0) problems.push(`${p.name}: size 0x${p.size.toString(16)} not a positive multiple of 4K`);
     if (p.offset < PARTITION_TABLE_OFFSET + PARTITION_TABLE_SIZE) problems.push(`${p.name}: overlaps the bootloader/partition table`);
-    if (p.offset + p.size > flashSize) problems.push(`${p.name}: ends at 0x${(p.offset + p.size).toString(16)}, beyond flash 0x${flashSize.toString(16)}`);
+    if (p.offset + p.size > flashSize)
+      problems.push(`${p.name}: ends at 0x${(p.offset + p.size).toString(16)}, beyond flash 0x${flashSize.toString(16)}`);
   }
   const sorted = [...parts].sort((a, b) => a.offset - b.offset);
   for (let i = 1; i < sorted.length; i++) {

@@ -2,8 +2,17 @@
 // the trace logger, the tick counter wrap, the random port, bootstrap URI checks.
 import { strict as assert } from 'node:assert';
 import {
-  DEFAULT_BOOTSTRAP_URI, MAX_PSK_IDENTITY_BYTES, MAX_PSK_KEY_BYTES, bootstrapHostName, checkBootstrapSecurity, checkBootstrapUri, describeSettings,
-  endpointFromMac, parseLogLevel, readDeviceSettings, readPsk,
+  DEFAULT_BOOTSTRAP_URI,
+  MAX_PSK_IDENTITY_BYTES,
+  MAX_PSK_KEY_BYTES,
+  bootstrapHostName,
+  checkBootstrapSecurity,
+  checkBootstrapUri,
+  describeSettings,
+  endpointFromMac,
+  parseLogLevel,
+  readDeviceSettings,
+  readPsk,
 } from '../../firmware/platform/moddable/device-config';
 import { createTraceLogger } from '../../firmware/platform/moddable/log';
 import { TICK_WRAP, tickDelta } from '../../firmware/platform/moddable/ticks';
@@ -23,10 +32,17 @@ describe('device settings (mc/config → DeviceSettings)', () => {
   });
 
   it('uses the configured endpoint, bootstrap URI and identity', () => {
-    const s = readDeviceSettings({
-      endpoint: 'node-7', bootstrap: 'coap://10.0.0.2:5685', manufacturer: 'ACME', model: 'esp32c3-devkitm',
-      firmwareVersion: '1.2.3', serialNumber: 'SN1',
-    }, 'a4d18cdbc020');
+    const s = readDeviceSettings(
+      {
+        endpoint: 'node-7',
+        bootstrap: 'coap://10.0.0.2:5685',
+        manufacturer: 'ACME',
+        model: 'esp32c3-devkitm',
+        firmwareVersion: '1.2.3',
+        serialNumber: 'SN1',
+      },
+      'a4d18cdbc020',
+    );
     assert.equal(s.endpointName, 'node-7');
     assert.equal(s.bootstrapUri, 'coap://10.0.0.2:5685');
     assert.deepEqual(s.device, { manufacturer: 'ACME', modelNumber: 'esp32c3-devkitm', serialNumber: 'SN1', firmwareVersion: '1.2.3' });
@@ -140,7 +156,11 @@ describe('device settings: the bootstrap PSK (pskIdentity= text, pskKey= hex)', 
       noKey(describeSettings(s), String(key));
     }
     const long = readPsk('é'.repeat(MAX_PSK_IDENTITY_BYTES / 2 + 1), KEY_HEX);
-    assert.match(long.pskProblem ?? '', new RegExp(`pskIdentity= is ${MAX_PSK_IDENTITY_BYTES + 2} bytes long`), 'identity length counts UTF-8 bytes');
+    assert.match(
+      long.pskProblem ?? '',
+      new RegExp(`pskIdentity= is ${MAX_PSK_IDENTITY_BYTES + 2} bytes long`),
+      'identity length counts UTF-8 bytes',
+    );
     assert.equal(readPsk('é'.repeat(MAX_PSK_IDENTITY_BYTES / 2), KEY_HEX).pskProblem, undefined);
   });
 
@@ -216,9 +236,12 @@ describe('random port', () => {
     assert.ok(f >= 0 && f < 1);
   });
 
-  it('takes every byte from the board\'s entropy module (on lin: getrandom), floats from 53 of its bits', () => {
+  it("takes every byte from the board's entropy module (on lin: getrandom), floats from 53 of its bits", () => {
     let calls = 0;
-    const r = randomFrom((buffer) => { calls++; new Uint8Array(buffer).fill(0xff); });
+    const r = randomFrom((buffer) => {
+      calls++;
+      new Uint8Array(buffer).fill(0xff);
+    });
     assert.deepEqual([...r.bytes(5)], [0xff, 0xff, 0xff, 0xff, 0xff]);
     assert.equal(r.float(), 1 - 2 ** -53, 'all ones: the largest double below 1');
     assert.equal(calls, 2);

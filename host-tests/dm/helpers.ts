@@ -12,12 +12,23 @@ export const DM_ENDPOINT = 'dm-node';
 /** A registered client with the Device identity the DM tests read back; Reboot counts in rig.rebooted. */
 export function openDm(o: Pick<RigOptions, 'kind' | 'servers' | 'defaults' | 'client'>): Promise<Rig> {
   return openRig({
-    ...o, bootstrap: 'factory', registered: true, endpointName: DM_ENDPOINT,
+    ...o,
+    bootstrap: 'factory',
+    registered: true,
+    endpointName: DM_ENDPOINT,
     // The timing tests (reporting) were written against this network: keep it.
-    seed: 11, netSeed: 12, delay: [1, 3],
+    seed: 11,
+    netSeed: 12,
+    delay: [1, 3],
     device: (rig) => ({
-      manufacturer: 'xs-lwm2m', modelNumber: 'dm-test', serialNumber: 'S-1', firmwareVersion: '1.2.3', powerSources: [1, 5],
-      reboot: () => { rig.rebooted++; },
+      manufacturer: 'xs-lwm2m',
+      modelNumber: 'dm-test',
+      serialNumber: 'S-1',
+      firmwareVersion: '1.2.3',
+      powerSources: [1, 5],
+      reboot: () => {
+        rig.rebooted++;
+      },
     }),
   });
 }

@@ -22,22 +22,33 @@ import { linkList, rec, values } from './helpers';
 
 /** A vendor object as build/gen-objects.ts --out writes it from a DDF. */
 const VENDOR_ROWS: ObjectRow[] = [
-  [32769, 'Pump', '1.0', '1.1', 'urn:oma:lwm2m:x:32769', 1, 0, [
-    [0, 'Flow', 'R', 0, 1, 'float', '', 'l/min'],
-    [1, 'Limit', 'RW', 0, 0, 'integer', '0..1000'],
-    [2, 'Flush', 'E', 0, 0, 'none'],
-    [3, 'Label', 'RW', 0, 0, 'string', '0..8 bytes'],
-    [4, 'Pressure', 'R', 0, 0, 'float', '', 'bar'],
-  ]],
+  [
+    32769,
+    'Pump',
+    '1.0',
+    '1.1',
+    'urn:oma:lwm2m:x:32769',
+    1,
+    0,
+    [
+      [0, 'Flow', 'R', 0, 1, 'float', '', 'l/min'],
+      [1, 'Limit', 'RW', 0, 0, 'integer', '0..1000'],
+      [2, 'Flush', 'E', 0, 0, 'none'],
+      [3, 'Label', 'RW', 0, 0, 'string', '0..8 bytes'],
+      [4, 'Pressure', 'R', 0, 0, 'float', '', 'bar'],
+    ],
+  ],
 ];
 const VENDOR = objectDefs(VENDOR_ROWS).get(32769)!;
 
 function recordingLog(lines: string[]): Logger {
-  const add = (level: string) => (m: string) => { lines.push(`${level} ${m}`); };
+  const add = (level: string) => (m: string) => {
+    lines.push(`${level} ${m}`);
+  };
   return { error: add('E'), warn: add('W'), info: () => {}, debug: () => {} };
 }
 
-describe('dm: the application\'s own objects (object seam)', function () {
+describe("dm: the application's own objects (object seam)", function () {
   let h: Rig;
   const ep = () => h.endpointName;
   const logs: string[] = [];
@@ -52,7 +63,10 @@ describe('dm: the application\'s own objects (object seam)', function () {
   const button = pushButtonObject();
 
   const pump: ObjectSpec = {
-    id: 32769, definition: VENDOR, instances: [{ id: 0, values: { 1: 100 } }], maxInstances: 2,
+    id: 32769,
+    definition: VENDOR,
+    instances: [{ id: 0, values: { 1: 100 } }],
+    maxInstances: 2,
     handler: {
       read({ instanceId, resourceId }): ReadValue | Promise<ReadValue> {
         if (resourceId === 0) return 1.5 + instanceId;
@@ -67,8 +81,12 @@ describe('dm: the application\'s own objects (object seam)', function () {
         if (v.get(3) === 'locked') return { code: 0x86 /* 4.06 */, reason: 'label locked' };
         for (const [rid, x] of v) writes.push([instanceId, rid, x]);
       },
-      execute({ instanceId, args }) { executed.push({ iid: instanceId, args }); },
-      create({ instanceId }) { created.push(instanceId); },
+      execute({ instanceId, args }) {
+        executed.push({ iid: instanceId, args });
+      },
+      create({ instanceId }) {
+        created.push(instanceId);
+      },
       delete({ instanceId }) {
         if (instanceId === 0) return { code: 0x85, reason: 'the first pump stays' };
         deleted.push(instanceId);
@@ -79,7 +97,12 @@ describe('dm: the application\'s own objects (object seam)', function () {
 
   before(async () => {
     h = await openRig({
-      kind: 'memory', bootstrap: 'factory', registered: true, endpointName: 'objects-1', log: recordingLog(logs), models: new Map([[32769, VENDOR]]),
+      kind: 'memory',
+      bootstrap: 'factory',
+      registered: true,
+      endpointName: 'objects-1',
+      log: recordingLog(logs),
+      models: new Map([[32769, VENDOR]]),
       client: {
         readTimeout: 2000,
         objects: [
@@ -90,10 +113,17 @@ describe('dm: the application\'s own objects (object seam)', function () {
         ],
       },
     });
-    setTimeoutVirtual = (f, ms) => { h.timers.setTimeout(f, ms); };
+    setTimeoutVirtual = (f, ms) => {
+      h.timers.setTimeout(f, ms);
+    };
   });
-  after(async () => { await h?.close(); });
-  beforeEach(() => { logs.length = 0; writes.length = 0; });
+  after(async () => {
+    await h?.close();
+  });
+  beforeEach(() => {
+    logs.length = 0;
+    writes.length = 0;
+  });
 
   it('registers the application objects with their instances and versions', () => {
     const reg = h.server.clients.get(ep())!;
@@ -108,7 +138,12 @@ describe('dm: the application\'s own objects (object seam)', function () {
     const r = await h.settle(h.server.read(ep(), '/3303/0', ContentFormat.SENML_CBOR));
     assert.equal(r.code, '2.05');
     assert.deepEqual(values(r), {
-      '/3303/0/5601': 19, '/3303/0/5602': 21.5, '/3303/0/5603': -40, '/3303/0/5604': 125, '/3303/0/5700': 20.25, '/3303/0/5701': 'Cel',
+      '/3303/0/5601': 19,
+      '/3303/0/5602': 21.5,
+      '/3303/0/5603': -40,
+      '/3303/0/5604': 125,
+      '/3303/0/5700': 20.25,
+      '/3303/0/5701': 'Cel',
     });
     assert.equal((await h.settle(h.server.execute(ep(), '/3303/0/5605'))).code, '2.04');
     const after = values(await h.settle(h.server.read(ep(), '/3303/0', ContentFormat.SENML_CBOR)));
@@ -118,7 +153,16 @@ describe('dm: the application\'s own objects (object seam)', function () {
 
   it('Discover /3303/0 lists the resources the sensor serves, its executable included, and no others', async () => {
     const l = linkList((await h.settle(h.server.discover(ep(), '/3303/0'))).links);
-    assert.deepEqual(l, ['/3303/0', '/3303/0/5601', '/3303/0/5602', '/3303/0/5603', '/3303/0/5604', '/3303/0/5605', '/3303/0/5700', '/3303/0/5701']);
+    assert.deepEqual(l, [
+      '/3303/0',
+      '/3303/0/5601',
+      '/3303/0/5602',
+      '/3303/0/5603',
+      '/3303/0/5604',
+      '/3303/0/5605',
+      '/3303/0/5700',
+      '/3303/0/5701',
+    ]);
   });
 
   it('notifies an observer of the sensor value as its attributes allow (pmin, pmax, st)', async () => {
@@ -143,7 +187,14 @@ describe('dm: the application\'s own objects (object seam)', function () {
   });
 
   it('answers a Write of the wrong type or out of range 4.00 with the reason, a read-only resource 4.05; nothing changes', async () => {
-    const bad = await h.settle(h.server.request(ep(), { method: Code.PUT, path: ['3311', '0', '5851'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('bright') }));
+    const bad = await h.settle(
+      h.server.request(ep(), {
+        method: Code.PUT,
+        path: ['3311', '0', '5851'],
+        contentFormat: ContentFormat.TEXT,
+        payload: utf8Encode('bright'),
+      }),
+    );
     assert.equal(bad.code, '4.00');
     assert.ok((bad.text ?? '').length > 0, 'with the reason');
     const range = await h.settle(h.server.write(ep(), '/3311/0/5851', 150, { format: ContentFormat.TEXT }));
@@ -156,11 +207,16 @@ describe('dm: the application\'s own objects (object seam)', function () {
     assert.equal(ro.code, '4.05');
     assert.deepEqual(writes, [], 'the application heard of none of them');
     assert.equal(values(await h.settle(h.server.read(ep(), '/3311/0/5851', ContentFormat.TEXT)))['/3311/0/5851'], 0);
-    assert.ok(logs.some((l) => /4\.00 .*150 outside/.test(l)), 'one log line says why');
+    assert.ok(
+      logs.some((l) => /4\.00 .*150 outside/.test(l)),
+      'one log line says why',
+    );
   });
 
   it('lets the handler refuse a Write (its code and reason), and stores nothing of it', async () => {
-    const w = await h.settle(h.server.write(ep(), '/32769/0', [rec('/32769/0/1', 5), rec('/32769/0/3', 'locked')], { format: ContentFormat.SENML_CBOR }));
+    const w = await h.settle(
+      h.server.write(ep(), '/32769/0', [rec('/32769/0/1', 5), rec('/32769/0/3', 'locked')], { format: ContentFormat.SENML_CBOR }),
+    );
     assert.equal(w.code, '4.06');
     assert.equal(w.text, 'label locked');
     assert.equal(values(await h.settle(h.server.read(ep(), '/32769/0/1', ContentFormat.TEXT)))['/32769/0/1'], 100);
@@ -170,7 +226,7 @@ describe('dm: the application\'s own objects (object seam)', function () {
     pressure = 'throw';
     const r = await h.settle(h.server.read(ep(), '/32769/0/4', ContentFormat.TEXT));
     assert.equal(r.code, '5.00');
-    assert.equal(logs.filter((l) => /sensor bus stuck/.test(l)).length, 1, 'the handler\'s message, once, in the log');
+    assert.equal(logs.filter((l) => /sensor bus stuck/.test(l)).length, 1, "the handler's message, once, in the log");
     assert.equal(r.text, 'read handler of /32769/0/4 failed', 'not in the answer');
     assert.equal((await h.settle(h.server.read(ep(), '/3/0'))).code, '2.05');
     pressure = 'now';
@@ -215,21 +271,43 @@ describe('dm: the application\'s own objects (object seam)', function () {
     assert.equal((await h.settle(h.server.delete(ep(), '/32769/1'))).code, '2.02');
     assert.deepEqual(deleted, [1]);
     assert.equal((await h.settle(h.server.read(ep(), '/32769/1'))).code, '4.04');
-    assert.equal((await h.settle(h.server.create(ep(), '/3303', [rec('/3303/1/5700', 1)]))).code, '5.03', 'the sensor has its one instance');
+    assert.equal(
+      (await h.settle(h.server.create(ep(), '/3303', [rec('/3303/1/5700', 1)]))).code,
+      '5.03',
+      'the sensor has its one instance',
+    );
   });
 
   it('refuses through a DM Write what Bootstrap-Finish refuses: Lifetime ≤ 0, a Binding without U, a UTC Offset that is not ISO 8601', async () => {
-    const w = (path: string, v: string | number) => h.settle(h.server.request(ep(), {
-      method: Code.PUT, path: path.split('/').slice(1), contentFormat: ContentFormat.TEXT, payload: utf8Encode(String(v)) }));
+    const w = (path: string, v: string | number) =>
+      h.settle(
+        h.server.request(ep(), {
+          method: Code.PUT,
+          path: path.split('/').slice(1),
+          contentFormat: ContentFormat.TEXT,
+          payload: utf8Encode(String(v)),
+        }),
+      );
     const lifetime = values(await h.settle(h.server.read(ep(), '/1/0/1', ContentFormat.TEXT)))['/1/0/1'];
-    for (const [path, v, why] of [['/1/0/1', -5, /must be > 0/], ['/1/0/1', 0, /must be > 0/], ['/1/0/7', 'XYZ', /bad binding/], ['/1/0/7', 'S', /no UDP/],
-      ['/3/0/14', 'hello', /UTC Offset/], ['/3/0/14', '+25:00', /UTC Offset/]] as const) {
+    for (const [path, v, why] of [
+      ['/1/0/1', -5, /must be > 0/],
+      ['/1/0/1', 0, /must be > 0/],
+      ['/1/0/7', 'XYZ', /bad binding/],
+      ['/1/0/7', 'S', /no UDP/],
+      ['/3/0/14', 'hello', /UTC Offset/],
+      ['/3/0/14', '+25:00', /UTC Offset/],
+    ] as const) {
       const r = await w(path, v);
       assert.equal(r.code, '4.00', `${path} ${v}`);
       assert.match(r.text ?? '', why);
     }
     assert.equal(values(await h.settle(h.server.read(ep(), '/1/0/1', ContentFormat.TEXT)))['/1/0/1'], lifetime, 'unchanged');
-    for (const [path, v] of [['/1/0/7', 'UQ'], ['/3/0/14', '+02'], ['/3/0/14', '-05:30'], ['/3/0/14', 'Z']] as const) {
+    for (const [path, v] of [
+      ['/1/0/7', 'UQ'],
+      ['/3/0/14', '+02'],
+      ['/3/0/14', '-05:30'],
+      ['/3/0/14', 'Z'],
+    ] as const) {
       assert.equal((await w(path, v)).code, '2.04', `${path} ${v}`);
     }
     assert.equal((await w('/1/0/7', 'U')).code, '2.04');
@@ -247,11 +325,18 @@ describe('dm: the application\'s own objects (object seam)', function () {
 
 describe('dm: Reboot and Factory Reset on a platform without a restart of its own (in-process)', function () {
   let h: Rig;
-  afterEach(async () => { await h?.close(); });
+  afterEach(async () => {
+    await h?.close();
+  });
 
   async function openWithStore(): Promise<Rig> {
     const store = RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), {});
-    return openRig({ kind: 'memory', registered: true, endpointName: 'reboot-1', persistence: storePersistence(store, { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} }) });
+    return openRig({
+      kind: 'memory',
+      registered: true,
+      endpointName: 'reboot-1',
+      persistence: storePersistence(store, { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} }),
+    });
   }
 
   const registrations = () => h.serverEvents[0]!.filter((e) => e.type === 'registered').length;
@@ -276,6 +361,10 @@ describe('dm: Reboot and Factory Reset on a platform without a restart of its ow
     await h.clock!.runUntil(() => registrations() > regs, 120_000);
     assert.equal(bootstraps(), bs + 1, 'bootstrapped again');
     assert.equal(registrations(), regs + 1);
-    assert.equal(values(await h.settle(h.server.read(h.endpointName, '/3/0/14', ContentFormat.TEXT)))['/3/0/14'], '+00:00', 'back to the factory value');
+    assert.equal(
+      values(await h.settle(h.server.read(h.endpointName, '/3/0/14', ContentFormat.TEXT)))['/3/0/14'],
+      '+00:00',
+      'back to the factory value',
+    );
   });
 });

@@ -8,17 +8,23 @@ import { utf8Encode } from '../../firmware/util/utf8';
 import { linkList, openDm, P, rec, values } from './helpers';
 import type { Rig } from '../support/rig';
 
-
-
 describe('dm: Device Management operations over loopback UDP', function () {
   let h: Rig;
   const ep = () => h.endpointName;
 
-  beforeEach(async () => { h = await openDm({ kind: 'udp', client: { objects: [6] } }); });
-  afterEach(async () => { await h.close(); });
+  beforeEach(async () => {
+    h = await openDm({ kind: 'udp', client: { objects: [6] } });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
 
   it('LightweightM2M-1.1-int-201: Querying basic information in Plain Text format', async () => {
-    for (const [p, v] of [['/3/0/0', 'xs-lwm2m'], ['/3/0/1', 'dm-test'], ['/3/0/2', 'S-1']]) {
+    for (const [p, v] of [
+      ['/3/0/0', 'xs-lwm2m'],
+      ['/3/0/1', 'dm-test'],
+      ['/3/0/2', 'S-1'],
+    ]) {
       const r = await h.server.read(ep(), p, ContentFormat.TEXT);
       assert.equal(r.code, '2.05');
       assert.equal(r.contentFormat, ContentFormat.TEXT);
@@ -45,7 +51,11 @@ describe('dm: Device Management operations over loopback UDP', function () {
   });
 
   it('LightweightM2M-1.1-int-205: Setting basic information in Plain Text format', async () => {
-    for (const [p, v] of [['/1/0/2', 101], ['/1/0/3', 1010], ['/1/0/5', 2000]] as const) {
+    for (const [p, v] of [
+      ['/1/0/2', 101],
+      ['/1/0/3', 1010],
+      ['/1/0/5', 2000],
+    ] as const) {
       assert.equal((await h.server.write(ep(), p, v, { format: ContentFormat.TEXT })).code, '2.04');
       const r = await h.server.read(ep(), p, ContentFormat.TEXT);
       assert.equal(r.text, String(v));
@@ -54,7 +64,11 @@ describe('dm: Device Management operations over loopback UDP', function () {
     const v = values(await h.server.read(ep(), '/1/0', ContentFormat.TLV));
     assert.deepEqual([v['/1/0/2'], v['/1/0/3'], v['/1/0/5']], [101, 1010, 2000]);
     // Step 3: back to the configuration values.
-    for (const [p, x] of [['/1/0/2', 1], ['/1/0/3', 10], ['/1/0/5', 86400]] as const) {
+    for (const [p, x] of [
+      ['/1/0/2', 1],
+      ['/1/0/3', 10],
+      ['/1/0/5', 86400],
+    ] as const) {
       assert.equal((await h.server.write(ep(), p, x, { format: ContentFormat.TEXT })).code, '2.04');
     }
     const w = values(await h.server.read(ep(), '/1/0', ContentFormat.TLV));
@@ -62,7 +76,11 @@ describe('dm: Device Management operations over loopback UDP', function () {
   });
 
   it('LightweightM2M-1.1-int-211: Querying basic information in CBOR format', async () => {
-    for (const [p, v, hex] of [['/1/0/0', 101, '1865'], ['/1/0/6', false, 'f4'], ['/1/0/7', 'U', '6155']] as const) {
+    for (const [p, v, hex] of [
+      ['/1/0/0', 101, '1865'],
+      ['/1/0/6', false, 'f4'],
+      ['/1/0/7', 'U', '6155'],
+    ] as const) {
       const r = await h.server.read(ep(), p, ContentFormat.CBOR);
       assert.equal(r.code, '2.05', p);
       assert.equal(r.contentFormat, ContentFormat.CBOR);
@@ -76,7 +94,11 @@ describe('dm: Device Management operations over loopback UDP', function () {
   });
 
   it('LightweightM2M-1.1-int-212: Setting basic information in CBOR format', async () => {
-    for (const [p, v] of [['/1/0/2', 101], ['/1/0/3', 1010], ['/1/0/6', true]] as const) {
+    for (const [p, v] of [
+      ['/1/0/2', 101],
+      ['/1/0/3', 1010],
+      ['/1/0/6', true],
+    ] as const) {
       assert.equal((await h.server.write(ep(), p, v, { format: ContentFormat.CBOR })).code, '2.04', p);
     }
     // Read /1/0 in the format the client prefers (no Accept).
@@ -88,20 +110,38 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.deepEqual([v['/1/0/2'], v['/1/0/3'], v['/1/0/6']], [101, 1010, true]);
     // A payload in 60 for a whole instance is refused (4.15), a wrong CBOR type is 4.00, nothing changes.
     const peer = h.server.clients.get(ep())!.peer;
-    let r = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.CBOR, payload: Uint8Array.of(0x01) });
+    let r = await h.server.endpoint.request(peer, {
+      method: Code.PUT,
+      path: ['1', '0'],
+      contentFormat: ContentFormat.CBOR,
+      payload: Uint8Array.of(0x01),
+    });
     assert.equal(r.code, Code.UNSUPPORTED_CONTENT_FORMAT);
-    r = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '6'], contentFormat: ContentFormat.CBOR, payload: Uint8Array.of(0x61, 0x55) });
+    r = await h.server.endpoint.request(peer, {
+      method: Code.PUT,
+      path: ['1', '0', '6'],
+      contentFormat: ContentFormat.CBOR,
+      payload: Uint8Array.of(0x61, 0x55),
+    });
     assert.equal(r.code, Code.BAD_REQUEST);
     assert.equal(values(await h.server.read(ep(), '/1/0/6', ContentFormat.CBOR))['/1/0/6'], true);
   });
 
   it('LightweightM2M-1.1-int-215: Setting basic information in TLV format (partial update, then replace)', async () => {
-    const upd = await h.server.write(ep(), '/1/0', [rec('/1/0/2', 101), rec('/1/0/3', 1010), rec('/1/0/5', 2000), rec('/1/0/6', true), rec('/1/0/7', 'U')], { format: ContentFormat.TLV, replace: false });
+    const upd = await h.server.write(
+      ep(),
+      '/1/0',
+      [rec('/1/0/2', 101), rec('/1/0/3', 1010), rec('/1/0/5', 2000), rec('/1/0/6', true), rec('/1/0/7', 'U')],
+      { format: ContentFormat.TLV, replace: false },
+    );
     assert.equal(upd.code, '2.04');
     let v = values(await h.server.read(ep(), '/1/0'));
     assert.deepEqual([v['/1/0/2'], v['/1/0/3'], v['/1/0/5'], v['/1/0/6'], v['/1/0/1']], [101, 1010, 2000, true, 3000]);
     // Replace: writable resources not sent go away, the read-only Short Server ID stays.
-    const rep = await h.server.write(ep(), '/1/0', [rec('/1/0/1', 3000), rec('/1/0/6', false), rec('/1/0/7', 'U')], { format: ContentFormat.TLV, replace: true });
+    const rep = await h.server.write(ep(), '/1/0', [rec('/1/0/1', 3000), rec('/1/0/6', false), rec('/1/0/7', 'U')], {
+      format: ContentFormat.TLV,
+      replace: true,
+    });
     assert.equal(rep.code, '2.04');
     v = values(await h.server.read(ep(), '/1/0'));
     assert.equal(v['/1/0/0'], 101);
@@ -111,7 +151,10 @@ describe('dm: Device Management operations over loopback UDP', function () {
   });
 
   it('LightweightM2M-1.1-int-220: Setting basic information in JSON format', async () => {
-    const r = await h.server.write(ep(), '/1/0', [rec('/1/0/2', 7), rec('/1/0/6', true)], { format: ContentFormat.LWM2M_JSON, replace: false });
+    const r = await h.server.write(ep(), '/1/0', [rec('/1/0/2', 7), rec('/1/0/6', true)], {
+      format: ContentFormat.LWM2M_JSON,
+      replace: false,
+    });
     assert.equal(r.code, '2.04');
     const v = values(await h.server.read(ep(), '/1/0', ContentFormat.LWM2M_JSON));
     assert.equal(v['/1/0/2'], 7);
@@ -177,15 +220,20 @@ describe('dm: Device Management operations over loopback UDP', function () {
 
   it('LightweightM2M-1.1-int-228: Write on Resource Instance (also on the ACL multiple resource /2/0/2)', async () => {
     // An Access Control instance as a bootstrap would leave it: /2/0/2 is a writable multiple resource.
-    h.client.running.set(2, 0, 0, 3); h.client.running.set(2, 0, 1, 0);
-    h.client.running.set(2, 0, 2, new Map([[101, 1]])); h.client.running.set(2, 0, 3, 101);
+    h.client.running.set(2, 0, 0, 3);
+    h.client.running.set(2, 0, 1, 0);
+    h.client.running.set(2, 0, 2, new Map([[101, 1]]));
+    h.client.running.set(2, 0, 3, 101);
     assert.equal((await h.server.write(ep(), '/2/0/2/101', 7, { format: ContentFormat.TEXT })).code, '2.04');
     assert.equal((await h.server.read(ep(), '/2/0/2/101', ContentFormat.TEXT)).text, '7');
     assert.equal((await h.server.write(ep(), '/2/0/2/0', 1, { format: ContentFormat.TLV })).code, '2.04');
     assert.deepEqual(values(await h.server.read(ep(), '/2/0/2')), { '/2/0/2/0': 1, '/2/0/2/101': 7 });
   });
 
-  for (const [name, fmt] of [['SenML JSON', ContentFormat.SENML_JSON], ['SenML CBOR', ContentFormat.SENML_CBOR]] as const) {
+  for (const [name, fmt] of [
+    ['SenML JSON', ContentFormat.SENML_JSON],
+    ['SenML CBOR', ContentFormat.SENML_CBOR],
+  ] as const) {
     it(`LightweightM2M-1.1-int-229: Read-Composite Operation (${name})`, async () => {
       const r = await h.server.readComposite(ep(), ['/3', '/1/0'], fmt);
       assert.equal(r.code, '2.05');
@@ -198,8 +246,14 @@ describe('dm: Device Management operations over loopback UDP', function () {
     });
 
     it(`LightweightM2M-1.1-int-230: Write-Composite Operation (/1/0 and the ACL /2/0/2, ${name})`, async () => {
-      h.client.running.set(2, 0, 0, 3); h.client.running.set(2, 0, 1, 0); h.client.running.set(2, 0, 3, 101);
-      const r = await h.server.writeComposite(ep(), [rec('/1/0/1', 60), rec('/1/0/6', true), rec('/2/0/2/0', 1), rec('/2/0/2/101', 31)], fmt);
+      h.client.running.set(2, 0, 0, 3);
+      h.client.running.set(2, 0, 1, 0);
+      h.client.running.set(2, 0, 3, 101);
+      const r = await h.server.writeComposite(
+        ep(),
+        [rec('/1/0/1', 60), rec('/1/0/6', true), rec('/2/0/2/0', 1), rec('/2/0/2/101', 31)],
+        fmt,
+      );
       assert.equal(r.code, '2.04');
       const v = values(await h.server.read(ep(), '/1/0'));
       assert.equal(v['/1/0/1'], 60);
@@ -228,9 +282,15 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.equal(values(await h.server.read(ep(), '/3/0/11/0', ContentFormat.SENML_CBOR))['/3/0/11/0'], 0);
   });
 
-  for (const [id, name, fmt] of [['233', 'SenML CBOR', ContentFormat.SENML_CBOR], ['234', 'SenML JSON', ContentFormat.SENML_JSON]] as const) {
+  for (const [id, name, fmt] of [
+    ['233', 'SenML CBOR', ContentFormat.SENML_CBOR],
+    ['234', 'SenML JSON', ContentFormat.SENML_JSON],
+  ] as const) {
     it(`LightweightM2M-1.1-int-${id}: Setting basic information in ${name} format (Server object part)`, async () => {
-      assert.equal((await h.server.write(ep(), '/1/0', [rec('/1/0/1', 61), rec('/1/0/6', true)], { format: fmt, replace: false })).code, '2.04');
+      assert.equal(
+        (await h.server.write(ep(), '/1/0', [rec('/1/0/1', 61), rec('/1/0/6', true)], { format: fmt, replace: false })).code,
+        '2.04',
+      );
       const v = values(await h.server.read(ep(), '/1/0', fmt));
       assert.equal(v['/1/0/1'], 61);
       assert.equal(v['/1/0/6'], true);
@@ -258,7 +318,10 @@ describe('dm: Device Management operations over loopback UDP', function () {
   });
 
   it('LightweightM2M-1.1-int-237: Read on Object without specifying Content-Type (TLV by default)', async () => {
-    for (const [o, rid, v] of [['1', 0, 101], ['3', 0, 'xs-lwm2m']] as const) {
+    for (const [o, rid, v] of [
+      ['1', 0, 101],
+      ['3', 0, 'xs-lwm2m'],
+    ] as const) {
       const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, { method: Code.GET, path: [o] });
       assert.equal(res.code, Code.CONTENT);
       assert.equal(res.contentFormat, ContentFormat.TLV);
@@ -304,15 +367,45 @@ describe('dm: Device Management operations over loopback UDP', function () {
 
   it('LightweightM2M-1.1-int-260: Discover Command (C.4: object version, dim, executables, attributes at each level)', async () => {
     // C.4: battery resources on top of C.3.
-    assert.ok(h.client.setValue('/3/0/7', new Map([[0, 0], [1, 0]])));
-    assert.ok(h.client.setValue('/3/0/8', new Map([[0, 0], [1, 0]])));
+    assert.ok(
+      h.client.setValue(
+        '/3/0/7',
+        new Map([
+          [0, 0],
+          [1, 0],
+        ]),
+      ),
+    );
+    assert.ok(
+      h.client.setValue(
+        '/3/0/8',
+        new Map([
+          [0, 0],
+          [1, 0],
+        ]),
+      ),
+    );
     assert.ok(h.client.setValue('/3/0/9', 0));
     // 1: every instantiated resource, executables included (Reboot), dim on multiple resources.
     let d = await h.server.discover(ep(), '/3');
     assert.equal(d.code, '2.05');
     let l = linkList(d.links);
     assert.equal(l[0], '/3;ver=1.1');
-    for (const t of ['/3/0', '/3/0/0', '/3/0/1', '/3/0/2', '/3/0/3', '/3/0/4', '/3/0/5', '/3/0/6;dim=2', '/3/0/7;dim=2', '/3/0/8;dim=2', '/3/0/9', '/3/0/11;dim=1', '/3/0/16'])
+    for (const t of [
+      '/3/0',
+      '/3/0/0',
+      '/3/0/1',
+      '/3/0/2',
+      '/3/0/3',
+      '/3/0/4',
+      '/3/0/5',
+      '/3/0/6;dim=2',
+      '/3/0/7;dim=2',
+      '/3/0/8;dim=2',
+      '/3/0/9',
+      '/3/0/11;dim=1',
+      '/3/0/16',
+    ])
       assert.ok(l.includes(t), `${t} in ${l.join(',')}`);
     // 2-3: attributes on /3 show at /3 only; Discover /3/0 starts at the instance, nothing inherited there.
     assert.equal((await h.server.writeAttributes(ep(), '/3', { pmin: 10, pmax: 200 })).code, '2.04');
@@ -333,7 +426,11 @@ describe('dm: Device Management operations over loopback UDP', function () {
 
   it('Discover lists the executable resources the client can run, and no others', async () => {
     const l = linkList((await h.server.discover(ep(), '/1/0')).links);
-    assert.deepEqual(l.filter((x) => ['/1/0/4', '/1/0/8', '/1/0/9'].includes(x)), ['/1/0/4', '/1/0/8'], 'no Bootstrap-Request Trigger without a Bootstrap-Server Account');
+    assert.deepEqual(
+      l.filter((x) => ['/1/0/4', '/1/0/8', '/1/0/9'].includes(x)),
+      ['/1/0/4', '/1/0/8'],
+      'no Bootstrap-Request Trigger without a Bootstrap-Server Account',
+    );
     assert.equal((await h.server.execute(ep(), '/1/0/9')).code, '4.05');
     // Reboot and Factory Reset run on every platform (in-process where the platform has no restart of its own).
     const d = linkList((await h.server.discover(ep(), '/3/0')).links);
@@ -381,13 +478,19 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.equal(c.location, '/6/0');
     assert.equal(values(await h.server.read(ep(), '/6/0/0'))['/6/0/0'], 52.5);
     assert.ok(h.server.clients.get(ep()) !== undefined);
-    assert.equal((await h.server.create(ep(), '/6', [rec('/6/0/0', 1), rec('/6/0/1', 1), rec('/6/0/5', 1)])).code, '4.00', 'single-instance object already has one');
+    assert.equal(
+      (await h.server.create(ep(), '/6', [rec('/6/0/0', 1), rec('/6/0/1', 1), rec('/6/0/5', 1)])).code,
+      '4.00',
+      'single-instance object already has one',
+    );
     assert.equal((await h.server.delete(ep(), '/6/0')).code, '2.02');
     assert.equal((await h.server.read(ep(), '/6/0')).code, '4.04');
     assert.equal((await h.server.delete(ep(), '/6/0')).code, '4.04');
     // Client-chosen: the payload names only resources, no instance.
     const res = await h.server.endpoint.request(h.server.clients.get(ep())!.peer, {
-      method: Code.POST, path: ['6'], contentFormat: ContentFormat.SENML_JSON,
+      method: Code.POST,
+      path: ['6'],
+      contentFormat: ContentFormat.SENML_JSON,
       payload: utf8Encode('[{"bn":"/6/0/","n":"0","v":1.5},{"n":"1","v":2.5},{"n":"5","v":17}]'),
     });
     assert.equal(res.code, Code.CREATED);
@@ -419,33 +522,59 @@ describe('dm: Device Management operations over loopback UDP', function () {
     assert.equal((await h.server.delete(ep(), '/3/0')).code, '4.05', 'Delete the Device instance');
     assert.equal((await h.server.read(ep(), '/3/0', ContentFormat.LINK_FORMAT + 1)).code, '4.06', 'unknown Accept');
     assert.equal((await h.server.read(ep(), '/3/0', ContentFormat.TEXT)).code, '4.06', 'instance in plain text');
-    let res = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '1'], contentFormat: ContentFormat.TLV, payload: Uint8Array.of(0xff, 0x01) });
+    let res = await h.server.endpoint.request(peer, {
+      method: Code.PUT,
+      path: ['1', '0', '1'],
+      contentFormat: ContentFormat.TLV,
+      payload: Uint8Array.of(0xff, 0x01),
+    });
     assert.equal(res.code, Code.BAD_REQUEST, 'undecodable TLV');
-    res = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '1'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('abc') });
+    res = await h.server.endpoint.request(peer, {
+      method: Code.PUT,
+      path: ['1', '0', '1'],
+      contentFormat: ContentFormat.TEXT,
+      payload: utf8Encode('abc'),
+    });
     assert.equal(res.code, Code.BAD_REQUEST, 'not an integer');
     res = await h.server.endpoint.request(peer, { method: Code.PUT, path: ['1', '0', '1'], contentFormat: 9999, payload: utf8Encode('1') });
     assert.equal(res.code, Code.UNSUPPORTED_CONTENT_FORMAT);
-    res = await h.server.endpoint.request(peer, { method: Code.IPATCH, path: [], contentFormat: ContentFormat.TLV, payload: Uint8Array.of(1) });
+    res = await h.server.endpoint.request(peer, {
+      method: Code.IPATCH,
+      path: [],
+      contentFormat: ContentFormat.TLV,
+      payload: Uint8Array.of(1),
+    });
     assert.equal(res.code, Code.UNSUPPORTED_CONTENT_FORMAT, 'Write-Composite needs SenML');
-    res = await h.server.endpoint.request(peer, { method: Code.FETCH, path: [], contentFormat: ContentFormat.SENML_JSON, accept: ContentFormat.TLV, payload: utf8Encode('[{"n":"/3/0/0"}]') });
+    res = await h.server.endpoint.request(peer, {
+      method: Code.FETCH,
+      path: [],
+      contentFormat: ContentFormat.SENML_JSON,
+      accept: ContentFormat.TLV,
+      payload: utf8Encode('[{"n":"/3/0/0"}]'),
+    });
     assert.equal(res.code, Code.NOT_ACCEPTABLE, 'Read-Composite answered in TLV');
-    res = await h.server.endpoint.request(peer, { method: Code.FETCH, path: [], contentFormat: ContentFormat.SENML_JSON, payload: utf8Encode('{"n":1}') });
+    res = await h.server.endpoint.request(peer, {
+      method: Code.FETCH,
+      path: [],
+      contentFormat: ContentFormat.SENML_JSON,
+      payload: utf8Encode('{"n":1}'),
+    });
     assert.equal(res.code, Code.BAD_REQUEST, 'bad path list');
   });
 
   it('Write-Attributes rejects bad values and combinations with 4.00', async () => {
     const bad: Array<[string, Record<string, number | string | null>]> = [
-      ['/3/0/9', { lt: 10, gt: 5 }],      // lt ≥ gt
+      ['/3/0/9', { lt: 10, gt: 5 }], // lt ≥ gt
       ['/3/0/9', { lt: 1, gt: 5, st: 2 }], // lt + 2·st ≥ gt
       ['/3/0/9', { st: -1 }],
       ['/3/0/9', { pmin: 20, pmax: 10 }],
       ['/3/0/9', { epmin: 20, epmax: 10 }],
-      ['/3/0/0', { gt: 5 }],              // non-numeric resource
-      ['/3/0', { gt: 5 }],                // gt above resource level
-      ['/3/0/9', { foo: 1 }],             // unknown attribute
-      ['/3/0/9', { pmin: 'abc' }],        // not a number
+      ['/3/0/0', { gt: 5 }], // non-numeric resource
+      ['/3/0', { gt: 5 }], // gt above resource level
+      ['/3/0/9', { foo: 1 }], // unknown attribute
+      ['/3/0/9', { pmin: 'abc' }], // not a number
       ['/3/0/9', { pmin: -1 }],
-      ['/3/0/9', { dim: 2 }],             // read-only attribute
+      ['/3/0/9', { dim: 2 }], // read-only attribute
     ];
     for (const [p, a] of bad) assert.equal((await h.server.writeAttributes(ep(), p, a)).code, '4.00', `${p} ${JSON.stringify(a)}`);
     // A combination is checked against what is already attached at that level.

@@ -8,7 +8,6 @@ import { ContentFormat } from '../../firmware/formats';
 import { linkList, openDm, rec, values } from './helpers';
 import type { Rig } from '../support/rig';
 
-
 /** C.12: /16/0/0/0..3. */
 const C12 = ['Host Device ID #1', 'Host Device Manufacturer #1', 'Host Device Model #1', 'Host Device Software Version #1'];
 
@@ -23,7 +22,9 @@ describe('dm: ETS cases on the Portfolio object (C.12) over loopback UDP', funct
     h.client.networkChanged();
     assert.ok(await h.until(() => h.server.clients.get(ep())!.links.some((l) => l.target === '/16/0'), 3000));
   });
-  afterEach(async () => { await h.close(); });
+  afterEach(async () => {
+    await h.close();
+  });
 
   const lifetimeSeen = (lt: number) => h.until(() => h.server.clients.get(ep())?.lifetime === lt, 3000);
 
@@ -40,23 +41,46 @@ describe('dm: ETS cases on the Portfolio object (C.12) over loopback UDP', funct
     assert.deepEqual([all['/16/0/0/0'], all['/16/0/0/2'], all['/16/0/0/3']], [C12[0], C12[2], C12[3]]);
   });
 
-  for (const [name, fmt] of [['SenML CBOR', ContentFormat.SENML_CBOR], ['SenML JSON', ContentFormat.SENML_JSON]] as const) {
+  for (const [name, fmt] of [
+    ['SenML CBOR', ContentFormat.SENML_CBOR],
+    ['SenML JSON', ContentFormat.SENML_JSON],
+  ] as const) {
     it(`LightweightM2M-1.1-int-230: Write-Composite Operation (/1/0 and /16/0/0 in one iPATCH, ${name})`, async () => {
-      const r = await h.server.writeComposite(ep(), [rec('/1/0/1', 61), rec('/1/0/6', true),
-        rec('/16/0/0/0', 'aa'), rec('/16/0/0/1', 'bb'), rec('/16/0/0/2', 'cc'), rec('/16/0/0/3', 'dd')], fmt);
+      const r = await h.server.writeComposite(
+        ep(),
+        [
+          rec('/1/0/1', 61),
+          rec('/1/0/6', true),
+          rec('/16/0/0/0', 'aa'),
+          rec('/16/0/0/1', 'bb'),
+          rec('/16/0/0/2', 'cc'),
+          rec('/16/0/0/3', 'dd'),
+        ],
+        fmt,
+      );
       assert.equal(r.code, '2.04');
       assert.ok(await lifetimeSeen(61), 'an Update carries the new lifetime');
       const s = values(await h.server.read(ep(), '/1/0', fmt));
       assert.deepEqual([s['/1/0/1'], s['/1/0/6']], [61, true]);
-      assert.deepEqual(values(await h.server.read(ep(), '/16', fmt)),
-        { '/16/0/0/0': 'aa', '/16/0/0/1': 'bb', '/16/0/0/2': 'cc', '/16/0/0/3': 'dd' });
+      assert.deepEqual(values(await h.server.read(ep(), '/16', fmt)), {
+        '/16/0/0/0': 'aa',
+        '/16/0/0/1': 'bb',
+        '/16/0/0/2': 'cc',
+        '/16/0/0/3': 'dd',
+      });
     });
   }
 
-  for (const [id, name, fmt] of [['233', 'SenML CBOR', ContentFormat.SENML_CBOR], ['234', 'SenML JSON', ContentFormat.SENML_JSON]] as const) {
+  for (const [id, name, fmt] of [
+    ['233', 'SenML CBOR', ContentFormat.SENML_CBOR],
+    ['234', 'SenML JSON', ContentFormat.SENML_JSON],
+  ] as const) {
     it(`LightweightM2M-1.1-int-${id}: Setting basic information in ${name} format (/1/0 and /16/0/0/0)`, async () => {
       // 1-2: partial update of the Server instance, an Update with the new lifetime, then Read /1.
-      assert.equal((await h.server.write(ep(), '/1/0', [rec('/1/0/1', 61), rec('/1/0/6', true)], { format: fmt, replace: false })).code, '2.04');
+      assert.equal(
+        (await h.server.write(ep(), '/1/0', [rec('/1/0/1', 61), rec('/1/0/6', true)], { format: fmt, replace: false })).code,
+        '2.04',
+      );
       assert.ok(await lifetimeSeen(61));
       const s = values(await h.server.read(ep(), '/1', fmt));
       assert.deepEqual([s['/1/0/1'], s['/1/0/6']], [61, true]);
@@ -76,7 +100,12 @@ describe('dm: ETS cases on the Portfolio object (C.12) over loopback UDP', funct
     assert.equal(d.code, '2.05');
     assert.ok(linkList(d.links).includes('/16/0/0;dim=4'), linkList(d.links).join(','));
     // 1630-SetOfValues: instance 1 with Identity 0 = "Host Device ID #2", 1 = "Host Device Model #2".
-    const c = await h.server.create(ep(), '/16', [rec('/16/1/0/0', 'Host Device ID #2'), rec('/16/1/0/1', 'Host Device Model #2')], ContentFormat.TLV);
+    const c = await h.server.create(
+      ep(),
+      '/16',
+      [rec('/16/1/0/0', 'Host Device ID #2'), rec('/16/1/0/1', 'Host Device Model #2')],
+      ContentFormat.TLV,
+    );
     assert.equal(c.code, '2.01');
     assert.equal(c.location, '/16/1');
     d = await h.server.discover(ep(), '/16/1');
@@ -106,6 +135,9 @@ describe('dm: ETS cases on the Portfolio object (C.12) over loopback UDP', funct
     assert.deepEqual(linkList(d.links), ['/16'], 'the object stays, without instances');
     assert.equal((await h.server.read(ep(), '/16/0')).code, '4.04');
     assert.ok(await h.until(() => !h.server.clients.get(ep())!.links.some((l) => l.target.startsWith('/16/')), 3000));
-    assert.ok(h.server.clients.get(ep())!.links.some((l) => l.target === '/16'), 'the client still registers /16');
+    assert.ok(
+      h.server.clients.get(ep())!.links.some((l) => l.target === '/16'),
+      'the client still registers /16',
+    );
   });
 });

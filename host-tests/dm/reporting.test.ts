@@ -10,8 +10,11 @@ import type { OperationResult } from '../../host/lwm2m-server';
 import { openDm, values } from './helpers';
 import type { Rig } from '../support/rig';
 
-interface Note { at: number; code: string; v: Record<string, unknown> }
-
+interface Note {
+  at: number;
+  code: string;
+  v: Record<string, unknown>;
+}
 
 describe('dm: Information Reporting (virtual time)', function () {
   let h: Rig;
@@ -20,22 +23,34 @@ describe('dm: Information Reporting (virtual time)', function () {
 
   async function observe(path: string, format: number = ContentFormat.SENML_CBOR) {
     const notes: Note[] = [];
-    const o = await h.settle(h.server.observe(ep(), path, (r: OperationResult) => notes.push({ at: t(), code: r.code, v: values(r.records) }), format));
+    const o = await h.settle(
+      h.server.observe(ep(), path, (r: OperationResult) => notes.push({ at: t(), code: r.code, v: values(r.records) }), format),
+    );
     return { notes, first: o.first, cancel: o.cancel, t0: t() };
   }
 
   async function observeComposite(paths: string[], format: number = ContentFormat.SENML_CBOR) {
     const notes: Note[] = [];
-    const o = await h.settle(h.server.observeComposite(ep(), paths, (r) => notes.push({ at: t(), code: r.code, v: values(r.records) }), format));
+    const o = await h.settle(
+      h.server.observeComposite(ep(), paths, (r) => notes.push({ at: t(), code: r.code, v: values(r.records) }), format),
+    );
     return { notes, first: o.first, cancel: o.cancel, t0: t() };
   }
 
-  afterEach(async () => { await h.close(); });
+  afterEach(async () => {
+    await h.close();
+  });
 
   describe('single server, defaults pmin 0 / no pmax', () => {
     beforeEach(async () => {
       h = await openDm({ kind: 'memory', client: { objects: [6] } });
-      h.client.setValue('/3/0/7', new Map([[0, 3300], [1, 5000]]));
+      h.client.setValue(
+        '/3/0/7',
+        new Map([
+          [0, 3300],
+          [1, 5000],
+        ]),
+      );
       h.client.setValue('/3/0/9', 50);
     });
 
@@ -60,11 +75,11 @@ describe('dm: Information Reporting (virtual time)', function () {
       assert.equal(o.notes.length, 2, JSON.stringify(o.notes.map((n) => n.at - o.t0)));
       await h.advance(300);
       assert.equal(o.notes.length, 3);
-      assert.ok(Math.abs(o.notes[2].at - o.notes[1].at - 10_000) < 10, "pmax 10 s after the last one");
+      assert.ok(Math.abs(o.notes[2].at - o.notes[1].at - 10_000) < 10, 'pmax 10 s after the last one');
       // Observe sequence numbers increase.
       const seqs = h.notifications().map((w) => getObserve(w.message)!);
       assert.equal(seqs.length, 3);
-      for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], `seq ${seqs.join(" ")}`);
+      for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], `seq ${seqs.join(' ')}`);
       await h.settle(o.cancel());
     });
 
@@ -79,7 +94,10 @@ describe('dm: Information Reporting (virtual time)', function () {
       h.client.setValue('/3/0/7/0', 3000);
       await h.advance(100);
       assert.equal(h.client.management.reporting!.count, 1, 'the RST to the next notification ended it');
-      assert.deepEqual(h.client.management.reporting!.list().map((x) => x.paths), [['/3/0/9']]);
+      assert.deepEqual(
+        h.client.management.reporting!.list().map((x) => x.paths),
+        [['/3/0/9']],
+      );
       h.client.setValue('/3/0/9', 40);
       await h.advance(100);
       assert.equal(b.notes.at(-1)!.v['/3/0/9'], 40);
@@ -93,7 +111,10 @@ describe('dm: Information Reporting (virtual time)', function () {
       const a = await observe('/3/0/7');
       await observe('/3/0/9');
       await h.settle(a.cancel());
-      assert.deepEqual(h.client.management.reporting!.list().map((x) => x.paths), [['/3/0/9']]);
+      assert.deepEqual(
+        h.client.management.reporting!.list().map((x) => x.paths),
+        [['/3/0/9']],
+      );
       const before = h.notifications().length;
       h.client.setValue('/3/0/7/0', 1);
       await h.advance(1000);
@@ -114,7 +135,18 @@ describe('dm: Information Reporting (virtual time)', function () {
       await h.advance(100);
       assert.equal(ri.notes.at(-1)!.v['/3/0/7/1'], 4900);
       // Create then delete an instance under observation.
-      assert.equal((await h.settle(h.server.create(ep(), '/6', [{ path: { objectId: 6, instanceId: 0, resourceId: 0 }, value: 1 }, { path: { objectId: 6, instanceId: 0, resourceId: 1 }, value: 2 }, { path: { objectId: 6, instanceId: 0, resourceId: 5 }, value: 3 }]))).code, '2.01');
+      assert.equal(
+        (
+          await h.settle(
+            h.server.create(ep(), '/6', [
+              { path: { objectId: 6, instanceId: 0, resourceId: 0 }, value: 1 },
+              { path: { objectId: 6, instanceId: 0, resourceId: 1 }, value: 2 },
+              { path: { objectId: 6, instanceId: 0, resourceId: 5 }, value: 3 },
+            ]),
+          )
+        ).code,
+        '2.01',
+      );
       const loc = await observe('/6/0');
       assert.equal((await h.settle(h.server.delete(ep(), '/6/0'))).code, '2.02');
       await h.advance(5000);
@@ -126,19 +158,34 @@ describe('dm: Information Reporting (virtual time)', function () {
       assert.equal((await h.settle(h.server.writeAttributes(ep(), '/3/0/9', { gt: 60, lt: 20 }))).code, '2.04');
       const o = await observe('/3/0/9');
       const seen = () => o.notes.map((n) => n.v['/3/0/9']);
-      for (const v of [55, 59, 61, 70, 65, 25, 19, 15, 21]) { h.client.setValue('/3/0/9', v); await h.advance(50); }
+      for (const v of [55, 59, 61, 70, 65, 25, 19, 15, 21]) {
+        h.client.setValue('/3/0/9', v);
+        await h.advance(50);
+      }
       // Judged against the value last sent: 61 → 25 crosses gt on the way down.
       assert.deepEqual(seen(), [61, 25, 19, 21]);
       const types = h.notifications().map((w) => w.message.type);
-      assert.ok(types.every((x) => x === Type.CON), 'crossings are important → CON');
+      assert.ok(
+        types.every((x) => x === Type.CON),
+        'crossings are important → CON',
+      );
     });
 
     it('st: a notification when the value moved by at least st since the last one sent', async () => {
       assert.equal((await h.settle(h.server.writeAttributes(ep(), '/3/0/9', { st: 5 }))).code, '2.04');
       const o = await observe('/3/0/9');
-      for (const v of [52, 54, 55, 57, 59, 60, 49]) { h.client.setValue('/3/0/9', v); await h.advance(50); }
-      assert.deepEqual(o.notes.map((n) => n.v['/3/0/9']), [55, 60, 49]);
-      assert.ok(h.notifications().every((w) => w.message.type === Type.NON), 'st alone is not important → NON');
+      for (const v of [52, 54, 55, 57, 59, 60, 49]) {
+        h.client.setValue('/3/0/9', v);
+        await h.advance(50);
+      }
+      assert.deepEqual(
+        o.notes.map((n) => n.v['/3/0/9']),
+        [55, 60, 49],
+      );
+      assert.ok(
+        h.notifications().every((w) => w.message.type === Type.NON),
+        'st alone is not important → NON',
+      );
     });
 
     it('attribute inheritance drives timing: pmin on the object, pmax on the instance', async () => {
@@ -170,13 +217,19 @@ describe('dm: Information Reporting (virtual time)', function () {
       await h.advance(9900);
       assert.equal(o.notes.length, 0);
       await h.advance(200);
-      assert.deepEqual(o.notes.map((x) => x.v['/3/0/9']), [2]);
+      assert.deepEqual(
+        o.notes.map((x) => x.v['/3/0/9']),
+        [2],
+      );
       await h.settle(h.server.writeAttributes(ep(), '/3/0/9', { epmin: 3, epmax: null }));
       h.client.setValue('/3/0/9', 3);
       await h.advance(100);
       assert.equal(o.notes.length, 1, 'epmin: not evaluated again yet');
       await h.advance(3000);
-      assert.deepEqual(o.notes.map((x) => x.v['/3/0/9']), [2, 3]);
+      assert.deepEqual(
+        o.notes.map((x) => x.v['/3/0/9']),
+        [2, 3],
+      );
     });
 
     it('Device Current Time ticks: a notification on /3/0/13 every pmin (1 s without one)', async () => {
@@ -261,7 +314,9 @@ describe('dm: Information Reporting (virtual time)', function () {
   });
 
   describe('Configuration C.1 (Default Minimum/Maximum Period 0)', () => {
-    beforeEach(async () => { h = await openDm({ kind: 'memory', client: { objects: [6, 16] }, defaults: [{ pmin: 0, pmax: 0 }] }); });
+    beforeEach(async () => {
+      h = await openDm({ kind: 'memory', client: { objects: [6, 16] }, defaults: [{ pmin: 0, pmax: 0 }] });
+    });
 
     it('LightweightM2M-1.1-int-304: Observe-Composite Operation (pmin 30, pmax 45 on /1/0/1)', async () => {
       await h.settle(h.server.writeAttributes(ep(), '/1/0/1', { pmin: 30, pmax: 45 }));
@@ -282,7 +337,13 @@ describe('dm: Information Reporting (virtual time)', function () {
       await h.advance(45_100);
       assert.equal(o.notes.length, 1);
       const t1 = t();
-      const c = await h.settle(h.server.create(ep(), '/6', [{ path: { objectId: 6, instanceId: 0, resourceId: 0 }, value: 1.5 }, { path: { objectId: 6, instanceId: 0, resourceId: 1 }, value: 2.5 }, { path: { objectId: 6, instanceId: 0, resourceId: 5 }, value: 9 }]));
+      const c = await h.settle(
+        h.server.create(ep(), '/6', [
+          { path: { objectId: 6, instanceId: 0, resourceId: 0 }, value: 1.5 },
+          { path: { objectId: 6, instanceId: 0, resourceId: 1 }, value: 2.5 },
+          { path: { objectId: 6, instanceId: 0, resourceId: 5 }, value: 9 },
+        ]),
+      );
       assert.equal(c.code, '2.01');
       await h.until(() => o.notes.length === 2, 60_000);
       assert.ok(t() - t1 >= 29_000 && t() - t1 <= 31_000, `after pmin: ${t() - t1}`);
@@ -290,7 +351,13 @@ describe('dm: Information Reporting (virtual time)', function () {
     });
 
     it('LightweightM2M-1.1-int-309: Observe-Composite and Deleting Object Instance (Location /6 beside /3/0/16)', async () => {
-      await h.settle(h.server.create(ep(), '/6', [{ path: { objectId: 6, instanceId: 0, resourceId: 0 }, value: 1.5 }, { path: { objectId: 6, instanceId: 0, resourceId: 1 }, value: 2.5 }, { path: { objectId: 6, instanceId: 0, resourceId: 5 }, value: 9 }]));
+      await h.settle(
+        h.server.create(ep(), '/6', [
+          { path: { objectId: 6, instanceId: 0, resourceId: 0 }, value: 1.5 },
+          { path: { objectId: 6, instanceId: 0, resourceId: 1 }, value: 2.5 },
+          { path: { objectId: 6, instanceId: 0, resourceId: 5 }, value: 9 },
+        ]),
+      );
       await h.settle(h.server.writeAttributes(ep(), '/6/0', { pmin: 30, pmax: 45 }));
       const o = await observeComposite(['/6/0', '/3/0/16']);
       assert.equal(values(o.first.records)['/6/0/0'], 1.5);
@@ -301,21 +368,34 @@ describe('dm: Information Reporting (virtual time)', function () {
     });
 
     // int-308/309 as the ETS writes them: Portfolio (/16) instances created and deleted under an Observe-Composite.
-    const identity = (iid: number, v: string[]) => v.map((x, i) => ({ path: { objectId: 16, instanceId: iid, resourceId: 0, resourceInstanceId: i }, value: x }));
+    const identity = (iid: number, v: string[]) =>
+      v.map((x, i) => ({ path: { objectId: 16, instanceId: iid, resourceId: 0, resourceInstanceId: i }, value: x }));
 
     it('LightweightM2M-1.1-int-308: Observe-Composite and Creating Object Instance (Portfolio /16)', async () => {
       assert.equal((await h.settle(h.server.create(ep(), '/16', identity(0, ['aa', 'bb', 'cc', 'dd'])))).code, '2.01');
       assert.equal((await h.settle(h.server.writeAttributes(ep(), '/16/0', { pmin: 30, pmax: 45 }))).code, '2.04');
       const o = await observeComposite(['/16/0', '/16/1']);
-      assert.deepEqual(Object.keys(values(o.first.records)), ['/16/0/0/0', '/16/0/0/1', '/16/0/0/2', '/16/0/0/3'], 'only instance 0 exists');
+      assert.deepEqual(
+        Object.keys(values(o.first.records)),
+        ['/16/0/0/0', '/16/0/0/1', '/16/0/0/2', '/16/0/0/3'],
+        'only instance 0 exists',
+      );
       await h.until(() => o.notes.length === 1, 60_000);
       assert.ok(t() - o.t0 >= 29_000 && t() - o.t0 <= 45_100, `first notification after ${t() - o.t0} ms`);
       const t1 = t();
       assert.equal((await h.settle(h.server.create(ep(), '/16', identity(1, ['11', '22', '33', '44'])))).code, '2.01');
       await h.until(() => o.notes.length === 2, 60_000);
       assert.ok(t() - t1 <= 45_100, `second notification ${t() - t1} ms after the create`);
-      assert.deepEqual(o.notes[1].v, { '/16/0/0/0': 'aa', '/16/0/0/1': 'bb', '/16/0/0/2': 'cc', '/16/0/0/3': 'dd',
-        '/16/1/0/0': '11', '/16/1/0/1': '22', '/16/1/0/2': '33', '/16/1/0/3': '44' });
+      assert.deepEqual(o.notes[1].v, {
+        '/16/0/0/0': 'aa',
+        '/16/0/0/1': 'bb',
+        '/16/0/0/2': 'cc',
+        '/16/0/0/3': 'dd',
+        '/16/1/0/0': '11',
+        '/16/1/0/1': '22',
+        '/16/1/0/2': '33',
+        '/16/1/0/3': '44',
+      });
       await h.settle(o.cancel());
     });
 

@@ -28,19 +28,30 @@ function protectedRecord(t: DtlsTransport, peer: { address: string; port: number
 }
 
 /** Bytes each side sends, datagram by datagram. */
-function sentLog(): { server: number[]; client: number[] } { return { server: [], client: [] }; }
+function sentLog(): { server: number[]; client: number[] } {
+  return { server: [], client: [] };
+}
 
 describe('dtls: no amplification, no reflection', () => {
-  it('a 62 KB datagram of 5,200 repeats of the client\'s last message makes a half-open server resend its flight once, within 3 × its size', async () => {
+  it("a 62 KB datagram of 5,200 repeats of the client's last message makes a half-open server resend its flight once, within 3 × its size", async () => {
     const sent = sentLog();
-    const rig = makeRig({ dropFromClient: (_d, n) => n >= 2, dropFromServer: (d) => { sent.server.push(d.length); return false; } });
+    const rig = makeRig({
+      dropFromClient: (_d, n) => n >= 2,
+      dropFromServer: (d) => {
+        sent.server.push(d.length);
+        return false;
+      },
+    });
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.advance(600);
     const before = sent.server.length;
     // Four records of 1,300 fragments each (a record holds at most 2^14 bytes).
     const records = [0, 1, 2, 3].map((i) => repeatedFragments(HandshakeType.client_hello, 1, 1300, 900 + i));
     const attack = new Uint8Array(records.reduce((n, r) => n + r.length, 0));
-    records.reduce((o, r) => { attack.set(r, o); return o + r.length; }, 0);
+    records.reduce((o, r) => {
+      attack.set(r, o);
+      return o + r.length;
+    }, 0);
     assert.ok(attack.length > 62_000);
     rig.serverUdp.inject(attack, CLIENT);
     const answer = sent.server.slice(before);
@@ -51,7 +62,13 @@ describe('dtls: no amplification, no reflection', () => {
 
   it('a datagram smaller than a third of our flight gets nothing back; a second one within 500 ms neither', async () => {
     const sent = sentLog();
-    const rig = makeRig({ dropFromClient: (_d, n) => n >= 2, dropFromServer: (d) => { sent.server.push(d.length); return false; } });
+    const rig = makeRig({
+      dropFromClient: (_d, n) => n >= 2,
+      dropFromServer: (d) => {
+        sent.server.push(d.length);
+        return false;
+      },
+    });
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.advance(600);
     const before = sent.server.length;
@@ -68,10 +85,16 @@ describe('dtls: no amplification, no reflection', () => {
     assert.equal(rig.server.stats.resendsWithheld, 2);
   });
 
-  it('a client waiting for the server\'s Finished resends flight 5 at most once for a spoofed 1,453-byte datagram of ServerHelloDone repeats', async () => {
+  it("a client waiting for the server's Finished resends flight 5 at most once for a spoofed 1,453-byte datagram of ServerHelloDone repeats", async () => {
     const sent = sentLog();
     // The server's last flight (CCS + Finished) never arrives: the client waits with flight 5 on its timer.
-    const rig = makeRig({ dropFromServer: (d) => parseRecords(d).records[0]?.type === ContentType.change_cipher_spec, dropFromClient: (d) => { sent.client.push(d.length); return false; } });
+    const rig = makeRig({
+      dropFromServer: (d) => parseRecords(d).records[0]?.type === ContentType.change_cipher_spec,
+      dropFromClient: (d) => {
+        sent.client.push(d.length);
+        return false;
+      },
+    });
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.advance(600);
     const before = sent.client.length;
@@ -82,13 +105,16 @@ describe('dtls: no amplification, no reflection', () => {
     assert.equal(sent.client.length - before, 1);
   });
 
-  it('our last flight goes again only for the peer\'s authenticated Finished, not for an epoch-0 fragment that names its message_seq', async () => {
+  it("our last flight goes again only for the peer's authenticated Finished, not for an epoch-0 fragment that names its message_seq", async () => {
     const sent = sentLog();
     let finals = 0;
     const rig = makeRig({
-      dropFromServer: (d) => { sent.server.push(d.length); return parseRecords(d).records[0]?.type === ContentType.change_cipher_spec && finals++ === 0; },
+      dropFromServer: (d) => {
+        sent.server.push(d.length);
+        return parseRecords(d).records[0]?.type === ContentType.change_cipher_spec && finals++ === 0;
+      },
     });
-    await established(rig);   // the client got the server's last flight the second time (the first was lost)
+    await established(rig); // the client got the server's last flight the second time (the first was lost)
     const before = sent.server.length;
     await rig.clock.advance(1000);
     // The client's Finished is message 3 (ClientHello 0 and 1, ClientKeyExchange 2).
@@ -117,10 +143,20 @@ describe('dtls: no amplification, no reflection', () => {
   it('a ClientHello over an established session (renegotiation) is refused with no_renegotiation by the server', async () => {
     const rig = makeRig();
     await established(rig);
-    const ch = encodeClientHello({ clientVersion: 0xfefd, random: new Uint8Array(32), sessionId: new Uint8Array(0), cookie: new Uint8Array(0),
-      cipherSuites: [0xc0a8], compressionMethods: Uint8Array.of(0), extensions: [] });
+    const ch = encodeClientHello({
+      clientVersion: 0xfefd,
+      random: new Uint8Array(32),
+      sessionId: new Uint8Array(0),
+      cookie: new Uint8Array(0),
+      cipherSuites: [0xc0a8],
+      compressionMethods: Uint8Array.of(0),
+      extensions: [],
+    });
     const alerts = rig.server.stats.alertsSent;
-    rig.serverUdp.inject(protectedRecord(rig.client, SERVER, ContentType.handshake, encodeHandshakeFragment(HandshakeType.client_hello, 4, ch)), CLIENT);
+    rig.serverUdp.inject(
+      protectedRecord(rig.client, SERVER, ContentType.handshake, encodeHandshakeFragment(HandshakeType.client_hello, 4, ch)),
+      CLIENT,
+    );
     assert.equal(rig.server.stats.alertsSent, alerts + 1);
     await rig.clock.advance(10);
     assert.equal(rig.client.stats.alertsReceived, 1);
@@ -129,9 +165,21 @@ describe('dtls: no amplification, no reflection', () => {
 
   it('many ClientHellos in one datagram from a stranger: one HelloVerifyRequest, smaller than the datagram', async () => {
     const sent = sentLog();
-    const rig = makeRig({ dropFromServer: (d) => { sent.server.push(d.length); return false; } });
-    const ch = encodeClientHello({ clientVersion: 0xfefd, random: new Uint8Array(32).fill(7), sessionId: new Uint8Array(0), cookie: new Uint8Array(0),
-      cipherSuites: [0xc0a8], compressionMethods: Uint8Array.of(0), extensions: [] });
+    const rig = makeRig({
+      dropFromServer: (d) => {
+        sent.server.push(d.length);
+        return false;
+      },
+    });
+    const ch = encodeClientHello({
+      clientVersion: 0xfefd,
+      random: new Uint8Array(32).fill(7),
+      sessionId: new Uint8Array(0),
+      cookie: new Uint8Array(0),
+      cipherSuites: [0xc0a8],
+      compressionMethods: Uint8Array.of(0),
+      extensions: [],
+    });
     const rec = encodeRecord(ContentType.handshake, 0, 0, encodeHandshakeFragment(HandshakeType.client_hello, 0, ch));
     const datagram = new Uint8Array(rec.length * 20);
     for (let i = 0; i < 20; i++) datagram.set(rec, i * rec.length);

@@ -21,10 +21,21 @@ function counting(inner: DtlsCrypto): DtlsCrypto & { work(): string; reset(): vo
   let calls = 0;
   return {
     ...inner,
-    sha256: (...d) => { calls++; compressions += blocks(total(d)); return inner.sha256(...d); },
-    hmacSha256: (k, ...d) => { calls++; compressions += blocks(64 + total(d)) + blocks(64 + 32); return inner.hmacSha256(k, ...d); },
+    sha256: (...d) => {
+      calls++;
+      compressions += blocks(total(d));
+      return inner.sha256(...d);
+    },
+    hmacSha256: (k, ...d) => {
+      calls++;
+      compressions += blocks(64 + total(d)) + blocks(64 + 32);
+      return inner.hmacSha256(k, ...d);
+    },
     work: () => `${compressions} blocks in ${calls} calls`,
-    reset: () => { compressions = 0; calls = 0; },
+    reset: () => {
+      compressions = 0;
+      calls = 0;
+    },
   };
 }
 
@@ -54,7 +65,10 @@ function record(blockLength: number, padding: number, spoil: 'none' | 'padding' 
 }
 
 describe('dtls: CBC record check in constant work (Lucky Thirteen)', () => {
-  for (const [name, port] of [['node', nodeCrypto], ['noble (xs-host, the device\'s JavaScript HMAC)', xsHostCrypto]] as const) {
+  for (const [name, port] of [
+    ['node', nodeCrypto],
+    ["noble (xs-host, the device's JavaScript HMAC)", xsHostCrypto],
+  ] as const) {
     it(`${name}: 320-byte records with padding 0, 15, 63, 255, bad padding bytes, a too-long padding_length or a bad MAC cost the same`, () => {
       const crypto = counting(port);
       const r = SUITE.protection(crypto, new SeededRandom(1), KEY_BLOCK.slice(), true);

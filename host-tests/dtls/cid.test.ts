@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { CipherSuite, ContentType, DTLS_1_2, ExtensionType, HandshakeType } from '../../firmware/dtls/constants';
 import { additionalData, encodeRecord, parseRecords } from '../../firmware/dtls/record';
-import { decodeConnectionIdExtension, decodeInnerPlaintext, encodeConnectionIdExtension, encodeInnerPlaintext } from '../../firmware/dtls/connection-id';
+import {
+  decodeConnectionIdExtension,
+  decodeInnerPlaintext,
+  encodeConnectionIdExtension,
+  encodeInnerPlaintext,
+} from '../../firmware/dtls/connection-id';
 import { decodeClientHello, decodeServerHello, findExtension, parseHandshakeFragments } from '../../firmware/dtls/handshake-messages';
 import { DEFAULT_SERVER_CID_LENGTH, DtlsTransport } from '../../firmware/dtls/transport';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
@@ -20,7 +25,9 @@ const AT_NEW_PORT = { address: CLIENT.address, port: NEW_PORT };
 /** Content types of the records in datagrams one side sent after `from` (CIDs parsed at `cidLength`). */
 function typesSent(rig: Rig, fromServer: boolean, from = 0, cidLength = DEFAULT_SERVER_CID_LENGTH): number[] {
   const server = `${SERVER.address}/${SERVER.port}`;
-  return rig.net.trace.slice(from).filter((d) => (d.from === server) === fromServer)
+  return rig.net.trace
+    .slice(from)
+    .filter((d) => (d.from === server) === fromServer)
     .flatMap((d) => parseRecords(d.data, cidLength).records.map((r) => r.type));
 }
 
@@ -85,7 +92,10 @@ describe('dtls: Connection ID (RFC 9146)', () => {
 
     it('additional data (§5): 8 × ff, tls12_cid, cid_length, tls12_cid, version, epoch, sequence_number, cid, inner length', () => {
       const ad = additionalData(1, 0x0a0b0c, ContentType.tls12_cid, DTLS_1_2, 0x0123, fromHex('c0ffee'));
-      assert.equal(toHex(ad), 'ffffffffffffffff' + '19' + '03' + '19' + 'fefd' + '0001' + '000000 0a0b0c'.replace(' ', '') + 'c0ffee' + '0123');
+      assert.equal(
+        toHex(ad),
+        'ffffffffffffffff' + '19' + '03' + '19' + 'fefd' + '0001' + '000000 0a0b0c'.replace(' ', '') + 'c0ffee' + '0123',
+      );
       assert.equal(toHex(additionalData(1, 5, ContentType.application_data, DTLS_1_2, 3)), '0001000000000005' + '17' + 'fefd' + '0003');
     });
 
@@ -109,7 +119,10 @@ describe('dtls: Connection ID (RFC 9146)', () => {
           const rig = makeRig({ crypto, client: { cipherSuites: [suite] } });
           await established(rig);
           const cids = helloCids(rig);
-          assert.deepEqual(cids.clientHello.map((c) => c && toHex(c)), ['', '']);
+          assert.deepEqual(
+            cids.clientHello.map((c) => c && toHex(c)),
+            ['', ''],
+          );
           assert.equal(cids.serverHello.length, 1);
           assert.equal(cids.serverHello[0]!.length, DEFAULT_SERVER_CID_LENGTH);
           const given = toHex(cids.serverHello[0]!);
@@ -152,7 +165,10 @@ describe('dtls: Connection ID (RFC 9146)', () => {
         const rig = makeRig(o);
         await established(rig);
         const cids = helloCids(rig);
-        assert.deepEqual(cids.clientHello.map((c) => c !== null), [offered, offered]);
+        assert.deepEqual(
+          cids.clientHello.map((c) => c !== null),
+          [offered, offered],
+        );
         assert.deepEqual(cids.serverHello, [null]);
         assert.equal(rig.c.done[0].connectionId, null);
         assert.equal(rig.s.done[0].connectionId, null);
@@ -212,8 +228,11 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       assertClean(rig);
     });
 
-    it('with a client CID too, and the CBC suite: the same, and the server\'s records carry the client\'s CID', async () => {
-      const rig = makeRig({ client: { connectionIdLength: 5, cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256] }, server: { connectionIdLength: 8 } });
+    it("with a client CID too, and the CBC suite: the same, and the server's records carry the client's CID", async () => {
+      const rig = makeRig({
+        client: { connectionIdLength: 5, cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256] },
+        server: { connectionIdLength: 8 },
+      });
       await established(rig);
       rig.clientSocket.rebind(NEW_PORT);
       await exchange(rig, AT_NEW_PORT);
@@ -247,7 +266,10 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       // A second client at the address the first will move to (a NAT reusing the mapping, or a replay aimed at it).
       const socket = rig.net.bind(CLIENT.address, NEW_PORT);
       const other = new DtlsTransport({
-        transport: socket, timers: rig.clock, random: new SeededRandom(99), crypto: nodeCrypto,
+        transport: socket,
+        timers: rig.clock,
+        random: new SeededRandom(99),
+        crypto: nodeCrypto,
         client: { psk: () => ({ identity: 'node-1', key: fromHex('7365637265742d6b65792d3132333435') }) },
       });
       other.connect(SERVER.address, SERVER.port);
@@ -257,7 +279,11 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       rig.clientSocket.rebind(NEW_PORT);
       sendText(rig.client, 'from the taken address', SERVER);
       await rig.clock.runUntil(() => rig.s.data.length === 1, 1000);
-      assert.deepEqual(rig.s.data[0], { text: 'from the taken address', ...CLIENT }, 'authenticated, so delivered, under the session\'s address');
+      assert.deepEqual(
+        rig.s.data[0],
+        { text: 'from the taken address', ...CLIENT },
+        "authenticated, so delivered, under the session's address",
+      );
       assert.equal(rig.server.sessionCount, 2, 'the other session is still there');
       assert.deepEqual(rig.s.closed, []);
       assert.equal(rig.server.stats.peerAddressChanges, 0);
@@ -348,7 +374,7 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       const { rig, withheld } = await withRecords();
       rig.serverUdp.inject(withheld, ELSEWHERE);
       assert.equal(rig.s.data.at(-1)?.text, 'withheld');
-      assert.equal(rig.s.data.at(-1)?.port, CLIENT.port, 'seen as the session\'s peer');
+      assert.equal(rig.s.data.at(-1)?.port, CLIENT.port, "seen as the session's peer");
       assertUnmoved(rig);
       await exchange(rig);
     });
@@ -357,7 +383,7 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       const { rig, withheld } = await withRecords();
       const out = rig.server.stats.datagramsOut;
       const other = withheld.slice();
-      other[11] ^= 0xff;   // the first CID byte
+      other[11] ^= 0xff; // the first CID byte
       rig.serverUdp.inject(other, ELSEWHERE);
       rig.serverUdp.inject(other, CLIENT);
       assert.equal(rig.server.stats.unknownCid, 2);
@@ -366,7 +392,7 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       assertUnmoved(rig);
     });
 
-    it('a plain record where the CID format was negotiated: dropped (the client\'s records must carry the CID)', async () => {
+    it("a plain record where the CID format was negotiated: dropped (the client's records must carry the CID)", async () => {
       const { rig } = await withRecords();
       rig.serverUdp.inject(encodeRecord(ContentType.application_data, 1, 999, new Uint8Array(40)), CLIENT);
       assert.equal(rig.server.stats.unexpected, 1);
@@ -374,7 +400,7 @@ describe('dtls: Connection ID (RFC 9146)', () => {
       await exchange(rig);
     });
 
-    it('fuzz: 4000 mutated CID records from the session\'s and other addresses: no exception, no move, the session unharmed', async () => {
+    it("fuzz: 4000 mutated CID records from the session's and other addresses: no exception, no move, the session unharmed", async () => {
       const { rig, seen, withheld } = await withRecords();
       const rnd = new SeededRandom(2024);
       const corpus = [seen, withheld];
@@ -384,13 +410,27 @@ describe('dtls: Connection ID (RFC 9146)', () => {
         let d: Uint8Array = b;
         for (let e = 0; e < edits; e++) {
           switch (rnd.int(7)) {
-            case 0: b[rnd.int(b.length)] ^= 1 << rnd.int(8); break;
-            case 1: b[5 + rnd.int(6)] = rnd.int(256); break;                       // sequence_number
-            case 2: b[11 + rnd.int(DEFAULT_SERVER_CID_LENGTH)] = rnd.int(256); break;  // the CID
-            case 3: b[17 + rnd.int(2)] = rnd.int(256); break;                      // length
-            case 4: b[3 + rnd.int(2)] = rnd.int(3); break;                         // epoch
-            case 5: d = b.subarray(0, rnd.int(b.length + 1)); break;
-            default: b[rnd.int(b.length)] = rnd.int(256); break;
+            case 0:
+              b[rnd.int(b.length)] ^= 1 << rnd.int(8);
+              break;
+            case 1:
+              b[5 + rnd.int(6)] = rnd.int(256);
+              break; // sequence_number
+            case 2:
+              b[11 + rnd.int(DEFAULT_SERVER_CID_LENGTH)] = rnd.int(256);
+              break; // the CID
+            case 3:
+              b[17 + rnd.int(2)] = rnd.int(256);
+              break; // length
+            case 4:
+              b[3 + rnd.int(2)] = rnd.int(3);
+              break; // epoch
+            case 5:
+              d = b.subarray(0, rnd.int(b.length + 1));
+              break;
+            default:
+              b[rnd.int(b.length)] = rnd.int(256);
+              break;
           }
         }
         rig.serverUdp.inject(d, rnd.int(2) ? CLIENT : { address: `10.7.${rnd.int(4)}.${rnd.int(255)}`, port: 1 + rnd.int(65535) });

@@ -11,15 +11,22 @@ const LIFETIME = 300_000;
 
 function hello(cookie: Uint8Array = new Uint8Array(0), randomByte = 1): ClientHello {
   return {
-    clientVersion: 0xfefd, random: new Uint8Array(32).fill(randomByte), sessionId: new Uint8Array(0), cookie,
-    cipherSuites: [0xc0a8], compressionMethods: Uint8Array.of(0), extensions: [],
+    clientVersion: 0xfefd,
+    random: new Uint8Array(32).fill(randomByte),
+    sessionId: new Uint8Array(0),
+    cookie,
+    cipherSuites: [0xc0a8],
+    compressionMethods: Uint8Array.of(0),
+    extensions: [],
   };
 }
 
 describe('dtls HelloVerifyRequest cookies', () => {
   let t = 0;
   const clock = { now: () => t };
-  beforeEach(() => { t = 0; });
+  beforeEach(() => {
+    t = 0;
+  });
 
   it('a cookie opens a handshake only for the peer and the hello it was made for', () => {
     const jar = new CookieJar(nodeCrypto, new SeededRandom(1), clock, LIFETIME);
@@ -37,11 +44,11 @@ describe('dtls HelloVerifyRequest cookies', () => {
     const old = jar.make('10.0.0.1', 5684, hello());
     t = LIFETIME - 1;
     assert.equal(jar.verify('10.0.0.1', 5684, hello(old)), true, 'within its lifetime');
-    t = LIFETIME + 1;   // first change: `old` is the previous secret's
+    t = LIFETIME + 1; // first change: `old` is the previous secret's
     const fresh = jar.make('10.0.0.1', 5684, hello());
     assert.notDeepEqual([...fresh], [...old], 'a new secret makes other cookies');
     assert.equal(jar.verify('10.0.0.1', 5684, hello(old)), true, 'a client caught between its two hellos');
-    t = 2 * LIFETIME + 2;   // second change
+    t = 2 * LIFETIME + 2; // second change
     assert.equal(jar.verify('10.0.0.1', 5684, hello(old)), false, 'two secrets ago: a replayed cookie stops working');
     assert.equal(jar.verify('10.0.0.1', 5684, hello(fresh)), true);
     assert.equal(jar.verify('10.0.0.1', 5684, hello(jar.make('10.0.0.1', 5684, hello()))), true);

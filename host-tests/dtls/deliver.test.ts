@@ -5,10 +5,18 @@ import assert from 'node:assert/strict';
 import { CLIENT, SERVER, established, makeRig, sendText } from './helpers';
 
 describe('dtls: handing application data up', () => {
-  it('two records in one datagram reach onReceive in order, each from the top of the datagram\'s handling', async () => {
+  it("two records in one datagram reach onReceive in order, each from the top of the datagram's handling", async () => {
     const captured: Uint8Array[] = [];
     let capture = false;
-    const rig = makeRig({ dropFromClient: (d) => { if (capture) { captured.push(d.slice()); return true; } return false; } });
+    const rig = makeRig({
+      dropFromClient: (d) => {
+        if (capture) {
+          captured.push(d.slice());
+          return true;
+        }
+        return false;
+      },
+    });
     await established(rig);
     capture = true;
     sendText(rig.client, 'first', SERVER);
@@ -19,7 +27,11 @@ describe('dtls: handing application data up', () => {
     const stacks: string[] = [];
     const texts: string[] = [];
     const up = rig.server.onReceive!;
-    rig.server.onReceive = (d, a, p) => { stacks.push(new Error().stack ?? ''); texts.push(new TextDecoder().decode(d)); up(d, a, p); };
+    rig.server.onReceive = (d, a, p) => {
+      stacks.push(new Error().stack ?? '');
+      texts.push(new TextDecoder().decode(d));
+      up(d, a, p);
+    };
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 100;
     try {

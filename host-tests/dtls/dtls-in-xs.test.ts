@@ -32,9 +32,15 @@ describe('DTLS in XS (real engine on the host, noble crypto port)', function () 
   });
 
   it('computes the PRF, CCM_8 and SHA-256 known answers exactly as node:crypto does', async () => {
-    const ccm = { key: '000102030405060708090a0b0c0d0e0f', nonce: '101112131415161718191a1b', aad: '0000000000000001170303000b', pt: toHex(utf8Encode('hello in XS')) };
+    const ccm = {
+      key: '000102030405060708090a0b0c0d0e0f',
+      nonce: '101112131415161718191a1b',
+      aad: '0000000000000001170303000b',
+      pt: toHex(utf8Encode('hello in XS')),
+    };
     const r = await host.callJson<{ prf: string; ccm: string; sha256: string }>('vectors', {
-      prf: { secret: '9bbe436ba940f017b17652849a71db35', label: 'test label', seed: 'a0ba9f936cda311827a6f796ffd5198c' }, ccm,
+      prf: { secret: '9bbe436ba940f017b17652849a71db35', label: 'test label', seed: 'a0ba9f936cda311827a6f796ffd5198c' },
+      ccm,
     });
     assert.equal(r.prf.slice(0, 32), 'e3f229ba727be17b8d122620557cd453');
     assert.equal(r.ccm, toHex(nodeCrypto.ccm8!.seal(fromHex(ccm.key), fromHex(ccm.nonce), fromHex(ccm.aad), fromHex(ccm.pt))));
@@ -45,7 +51,10 @@ describe('DTLS in XS (real engine on the host, noble crypto port)', function () 
   for (const suite of [CipherSuite.TLS_PSK_WITH_AES_128_CCM_8, CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256]) {
     it(`XS client against a Node server with 0x${suite.toString(16)}: data both ways`, async () => {
       const node = await loopbackDtls({ server: { pskKey: (id) => (utf8Decode(id) === IDENTITY ? KEY : null) } });
-      node.dtls.onReceive = (d, a, p) => { node.seen.data.push({ text: utf8Decode(d), address: a, port: p }); node.dtls.send(utf8Encode(`echo:${utf8Decode(d)}`), a, p); };
+      node.dtls.onReceive = (d, a, p) => {
+        node.seen.data.push({ text: utf8Decode(d), address: a, port: p });
+        node.dtls.send(utf8Encode(`echo:${utf8Decode(d)}`), a, p);
+      };
       try {
         const { id } = await host.callJson<{ id: number }>('client', { identity: IDENTITY, key: toHex(KEY), suites: [suite] });
         await host.callJson('send', { id, port: node.port, text: 'hello from XS' });

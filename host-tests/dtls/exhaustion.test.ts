@@ -16,8 +16,12 @@ function silentAfter(inner: DatagramTransport, n: number): DatagramTransport {
   let sent = 0;
   const t: DatagramTransport = {
     onReceive: null,
-    send(d, a, p) { if (sent++ < n) inner.send(d, a, p); },
-    close() { inner.close(); },
+    send(d, a, p) {
+      if (sent++ < n) inner.send(d, a, p);
+    },
+    close() {
+      inner.close();
+    },
   };
   inner.onReceive = (d, a, p) => t.onReceive?.(d, a, p);
   return t;
@@ -26,8 +30,12 @@ function silentAfter(inner: DatagramTransport, n: number): DatagramTransport {
 /** Opens a cookie-verified handshake from address:port and leaves it half-open. */
 function halfOpen(rig: Rig, address: string, port: number): DtlsTransport {
   const t = new DtlsTransport({
-    transport: silentAfter(rig.net.bind(address, port), 2), timers: rig.clock, random: rig.random, crypto: nodeCrypto,
-    client: { psk: () => ({ identity: 'stranger', key: KEY }) }, retransmit: { maxRetransmits: 0 },
+    transport: silentAfter(rig.net.bind(address, port), 2),
+    timers: rig.clock,
+    random: rig.random,
+    crypto: nodeCrypto,
+    client: { psk: () => ({ identity: 'stranger', key: KEY }) },
+    retransmit: { maxRetransmits: 0 },
   });
   t.connect(SERVER.address, SERVER.port);
   return t;
@@ -37,7 +45,10 @@ function halfOpen(rig: Rig, address: string, port: number): DtlsTransport {
 async function legitimate(rig: Rig, address: string, port: number): Promise<number | null> {
   const o = new Observed();
   const t = new DtlsTransport({
-    transport: rig.net.bind(address, port), timers: rig.clock, random: rig.random, crypto: nodeCrypto,
+    transport: rig.net.bind(address, port),
+    timers: rig.clock,
+    random: rig.random,
+    crypto: nodeCrypto,
     client: { psk: () => ({ identity: 'node-1', key: KEY }) },
   });
   o.attach(t);
@@ -50,7 +61,10 @@ async function legitimate(rig: Rig, address: string, port: number): Promise<numb
 describe('dtls: a handshake table strangers cannot fill', () => {
   it('50 cookie-verified half-open handshakes from one host: it holds at most its share, a client from elsewhere completes in < 2 s', async () => {
     const rig = makeRig();
-    for (let i = 0; i < 50; i++) { halfOpen(rig, '10.6.6.6', 20000 + i); await rig.clock.advance(10); }
+    for (let i = 0; i < 50; i++) {
+      halfOpen(rig, '10.6.6.6', 20000 + i);
+      await rig.clock.advance(10);
+    }
     assert.equal(rig.server.stats.handshakesStarted, 50, 'each of the 50 passed the cookie check and opened a handshake');
     assert.equal(rig.server.handshakeCount, DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, 'the host keeps its share, no more');
     assert.equal(rig.server.stats.handshakesEvicted, 50 - DEFAULT_MAX_HANDSHAKES_PER_ADDRESS);
@@ -61,19 +75,25 @@ describe('dtls: a handshake table strangers cannot fill', () => {
 
   it('a client on the attacking host itself (another port) completes in < 2 s too', async () => {
     const rig = makeRig();
-    for (let i = 0; i < 50; i++) { halfOpen(rig, '10.6.6.6', 20000 + i); await rig.clock.advance(10); }
+    for (let i = 0; i < 50; i++) {
+      halfOpen(rig, '10.6.6.6', 20000 + i);
+      await rig.clock.advance(10);
+    }
     const ms = await legitimate(rig, '10.6.6.6', 30000);
     assert.ok(ms !== null && ms < 2000, `handshake took ${ms} ms`);
   });
 
   it('50 hosts with one half-open handshake each: every slot taken, the oldest gives way, a new client completes in < 2 s', async () => {
     const rig = makeRig();
-    for (let i = 0; i < 50; i++) { halfOpen(rig, `10.7.0.${i + 1}`, 20000); await rig.clock.advance(10); }
+    for (let i = 0; i < 50; i++) {
+      halfOpen(rig, `10.7.0.${i + 1}`, 20000);
+      await rig.clock.advance(10);
+    }
     assert.equal(rig.server.handshakeCount, DEFAULT_MAX_HANDSHAKES);
     assert.equal(rig.server.stats.handshakesEvicted, 50 - DEFAULT_MAX_HANDSHAKES);
     const ms = await legitimate(rig, '10.0.0.9', 40001);
     assert.ok(ms !== null && ms < 2000, `handshake took ${ms} ms`);
-    assert.equal(rig.server.handshakeCount, DEFAULT_MAX_HANDSHAKES - 1, 'the client\'s handshake took the oldest one\'s slot');
+    assert.equal(rig.server.handshakeCount, DEFAULT_MAX_HANDSHAKES - 1, "the client's handshake took the oldest one's slot");
   });
 
   it('half-open handshakes are gone 15 s after their flight: the table is empty again without any newcomer', async () => {

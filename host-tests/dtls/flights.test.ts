@@ -21,7 +21,7 @@ function isFinal(d: Uint8Array): boolean {
 describe('dtls flights, timers and bounds', () => {
   it('retransmits the ClientHello at 1 s, 2 s, 4 s, 8 s, 16 s after each other, then gives up (timeout) at 63 s', async () => {
     const rig = makeRig();
-    rig.serverUdp.onReceive = null;   // the server is deaf
+    rig.serverUdp.onReceive = null; // the server is deaf
     sendText(rig.client, 'lost', SERVER);
     await rig.clock.runUntil(() => rig.c.failed.length === 1, 120_000);
     const sent = rig.net.trace.filter((d) => d.from === `${CLIENT.address}/${CLIENT.port}`).map((d) => d.at);
@@ -40,17 +40,23 @@ describe('dtls flights, timers and bounds', () => {
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.c.failed.length === 1, 120_000);
     const sent = rig.net.trace.map((d) => d.at);
-    assert.deepEqual(sent.slice(1).map((t, i) => t - sent[i]), [500, 1000, 2000, 2000, 2000, 2000]);
+    assert.deepEqual(
+      sent.slice(1).map((t, i) => t - sent[i]),
+      [500, 1000, 2000, 2000, 2000, 2000],
+    );
   });
 
   it('a server whose client vanished after ClientHello resends its flight at 1, 2, 4, 8 s, gives up at 15 s and frees the slot', async () => {
-    const rig = makeRig({ dropFromClient: (_d, n) => n >= 2 });   // ClientHello, ClientHello+cookie, then silence
+    const rig = makeRig({ dropFromClient: (_d, n) => n >= 2 }); // ClientHello, ClientHello+cookie, then silence
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.s.failed.length === 1, 120_000);
     assert.equal(rig.s.failed[0].reason, 'timeout');
     const flights = rig.net.trace.filter((d) => d.from === `${SERVER.address}/${SERVER.port}`).map((d) => d.at);
     // HelloVerifyRequest, then the ServerHello flight and its 3 retransmissions.
-    assert.deepEqual(flights.slice(2).map((t) => t - flights[1]), [1000, 3000, 7000]);
+    assert.deepEqual(
+      flights.slice(2).map((t) => t - flights[1]),
+      [1000, 3000, 7000],
+    );
     assert.equal(rig.clock.now() - flights[1], 15_000, 'a half-open handshake holds its slot 15 s, not 63 s');
     assert.equal(rig.server.stats.retransmissions, 3);
     assert.equal(rig.server.sessionCount, 0);
@@ -59,16 +65,16 @@ describe('dtls flights, timers and bounds', () => {
 
   it('a lost last flight (server CCS+Finished): the client resends its flight at 1 s, the server answers with its last flight again', async () => {
     let dropped = 0;
-    const rig = makeRig({ dropFromServer: (d) => (isFinal(d) && dropped++ === 0) });
+    const rig = makeRig({ dropFromServer: (d) => isFinal(d) && dropped++ === 0 });
     await established(rig);
     assert.equal(dropped, 2, 'the second copy went through');
     assert.equal(rig.client.stats.retransmissions, 1);
-    assert.equal(rig.server.stats.retransmissions, 1, 'the server resent on seeing the client\'s Finished again');
+    assert.equal(rig.server.stats.retransmissions, 1, "the server resent on seeing the client's Finished again");
     assert.equal(rig.clock.now() >= 1000 && rig.clock.now() < 2000, true);
   });
 
-  it('a lost ServerHello flight is resent on the server\'s timer and on the client\'s repeated ClientHello', async () => {
-    const rig = makeRig({ dropFromServer: (_d, n) => n === 1 });   // 0: HelloVerifyRequest, 1: ServerHello…Done
+  it("a lost ServerHello flight is resent on the server's timer and on the client's repeated ClientHello", async () => {
+    const rig = makeRig({ dropFromServer: (_d, n) => n === 1 }); // 0: HelloVerifyRequest, 1: ServerHello…Done
     await established(rig);
     assert.equal(rig.client.stats.retransmissions >= 1, true);
     assert.equal(rig.server.stats.retransmissions >= 1, true);
@@ -77,9 +83,15 @@ describe('dtls flights, timers and bounds', () => {
   it('a small MTU fragments handshake messages; datagrams stay within it; duplicates and reordering are reassembled', async () => {
     const longIdentity = 'urn:imei:' + '0123456789'.repeat(20);
     const rig = makeRig({
-      mtu: 128, clientIdentity: longIdentity, serverKeys: new Map([[longIdentity, utf8Encode('k'.repeat(32))]]),
-      clientKey: utf8Encode('k'.repeat(32)), server: { identityHint: 'hint-'.repeat(60) },
-      duplicate: 0.2, reorder: 0.3, delay: [1, 20], seed: 3,
+      mtu: 128,
+      clientIdentity: longIdentity,
+      serverKeys: new Map([[longIdentity, utf8Encode('k'.repeat(32))]]),
+      clientKey: utf8Encode('k'.repeat(32)),
+      server: { identityHint: 'hint-'.repeat(60) },
+      duplicate: 0.2,
+      reorder: 0.3,
+      delay: [1, 20],
+      seed: 3,
     });
     await established(rig, 60_000);
     let fragments = 0;
@@ -100,12 +112,20 @@ describe('dtls flights, timers and bounds', () => {
   it('30 % loss, 10 % duplication and reordering: 20 seeded runs all complete, data gets through on retry', async () => {
     for (let seed = 1; seed <= 20; seed++) {
       const rig = makeRig({
-        seed, loss: 0.3, duplicate: 0.1, reorder: 0.2, delay: [1, 50],
-        client: { retransmit: { maxRetransmits: 10, maxMs: 8000 } }, server: { retransmit: { maxRetransmits: 10, maxMs: 8000 } },
+        seed,
+        loss: 0.3,
+        duplicate: 0.1,
+        reorder: 0.2,
+        delay: [1, 50],
+        client: { retransmit: { maxRetransmits: 10, maxMs: 8000 } },
+        server: { retransmit: { maxRetransmits: 10, maxMs: 8000 } },
       });
       await established(rig, 300_000);
       // Application data is not reliable in DTLS (CoAP retransmits above it): send until one arrives.
-      for (let i = 0; i < 20 && rig.s.data.length === 0; i++) { sendText(rig.client, `ping ${i}`, SERVER); await rig.clock.advance(200); }
+      for (let i = 0; i < 20 && rig.s.data.length === 0; i++) {
+        sendText(rig.client, `ping ${i}`, SERVER);
+        await rig.clock.advance(200);
+      }
       assert.ok(rig.s.data.length > 0, `seed ${seed}: data`);
       for (const t of [rig.client, rig.server]) {
         assert.equal(t.stats.authFailures + t.stats.internalErrors, 0, `seed ${seed}: ${JSON.stringify(t.stats)}`);
@@ -119,7 +139,10 @@ describe('dtls flights, timers and bounds', () => {
     rig.client.send(new Uint8Array(5000), SERVER.address, SERVER.port);
     assert.equal(rig.client.stats.sendDrops, 5);
     await rig.clock.runUntil(() => rig.s.data.length === 8, 10_000);
-    assert.deepEqual(rig.s.data.map((d) => d.text), ['q0', 'q1', 'q2', 'q3', 'q4', 'q5', 'q6', 'q7']);
+    assert.deepEqual(
+      rig.s.data.map((d) => d.text),
+      ['q0', 'q1', 'q2', 'q3', 'q4', 'q5', 'q6', 'q7'],
+    );
   });
 
   it('a server with maxHandshakes 2 and maxSessions 3 keeps to them under many clients (cookie exchange first)', async () => {
@@ -128,8 +151,16 @@ describe('dtls flights, timers and bounds', () => {
     for (let i = 0; i < 6; i++) {
       const o = new Observed();
       const t = new DtlsTransport({
-        transport: rig.net.bind('10.0.1.' + i, 5000), timers: rig.clock, random: rig.random, crypto: nodeCrypto,
-        client: { psk: () => ({ identity: 'node-1', key: Uint8Array.from([0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x31, 0x32, 0x33, 0x34, 0x35]) }) },
+        transport: rig.net.bind('10.0.1.' + i, 5000),
+        timers: rig.clock,
+        random: rig.random,
+        crypto: nodeCrypto,
+        client: {
+          psk: () => ({
+            identity: 'node-1',
+            key: Uint8Array.from([0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x31, 0x32, 0x33, 0x34, 0x35]),
+          }),
+        },
         retransmit: { maxRetransmits: 1 },
       });
       o.attach(t);
@@ -156,8 +187,16 @@ describe('dtls flights, timers and bounds', () => {
     rig.clientUdp.onReceive = null;
     const o = new Observed();
     const restarted = new DtlsTransport({
-      transport: rig.clientUdp, timers: rig.clock, random: rig.random, crypto: nodeCrypto,
-      client: { psk: () => ({ identity: 'node-1', key: Uint8Array.from([0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x31, 0x32, 0x33, 0x34, 0x35]) }) },
+      transport: rig.clientUdp,
+      timers: rig.clock,
+      random: rig.random,
+      crypto: nodeCrypto,
+      client: {
+        psk: () => ({
+          identity: 'node-1',
+          key: Uint8Array.from([0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x31, 0x32, 0x33, 0x34, 0x35]),
+        }),
+      },
     });
     o.attach(restarted);
     sendText(restarted, 'after reboot', SERVER);
@@ -170,8 +209,12 @@ describe('dtls flights, timers and bounds', () => {
   it('a duplicated ClientHello+cookie after the session is up does not disturb it', async () => {
     const rig = makeRig();
     await established(rig);
-    const hello2 = rig.net.trace.find((d, i) => i > 0 && d.from === `${CLIENT.address}/${CLIENT.port}`
-      && parseRecords(d.data).records[0]?.fragment[0] === HandshakeType.client_hello)!;
+    const hello2 = rig.net.trace.find(
+      (d, i) =>
+        i > 0 &&
+        d.from === `${CLIENT.address}/${CLIENT.port}` &&
+        parseRecords(d.data).records[0]?.fragment[0] === HandshakeType.client_hello,
+    )!;
     assert.ok(hello2.data.length > 13 + HANDSHAKE_HEADER_LENGTH);
     rig.serverUdp.inject(hello2.data, CLIENT);
     await rig.clock.advance(100);

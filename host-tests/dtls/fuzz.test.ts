@@ -6,9 +6,7 @@ import assert from 'node:assert/strict';
 import { ContentType } from '../../firmware/dtls/constants';
 import { encodeRecord } from '../../firmware/dtls/record';
 import { encodeHandshakeFragment } from '../../firmware/dtls/handshake-messages';
-import {
-  DEFAULT_MAX_HANDSHAKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_SESSIONS, DtlsTransport,
-} from '../../firmware/dtls/transport';
+import { DEFAULT_MAX_HANDSHAKES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_SESSIONS, DtlsTransport } from '../../firmware/dtls/transport';
 import { nodeCrypto } from '../../firmware/platform/node/crypto';
 import { SeededRandom } from '../support/seeded-random';
 import { CLIENT, KEY, SERVER, established, makeRig, sendText, type Rig } from './helpers';
@@ -31,8 +29,12 @@ function fuzzDatagram(rnd: SeededRandom, corpus: Uint8Array[]): Uint8Array {
     const hs = encodeHandshakeFragment([1, 2, 3, 12, 14, 16, 20, rnd.int(256)][rnd.int(8)], rnd.int(8), new Uint8Array(len), 0, 0);
     const frag = new Uint8Array(hs.length + body.length);
     frag.set(hs);
-    frag[6] = off >>> 16; frag[7] = (off >>> 8) & 0xff; frag[8] = off & 0xff;
-    frag[9] = body.length >>> 16; frag[10] = (body.length >>> 8) & 0xff; frag[11] = body.length & 0xff;
+    frag[6] = off >>> 16;
+    frag[7] = (off >>> 8) & 0xff;
+    frag[8] = off & 0xff;
+    frag[9] = body.length >>> 16;
+    frag[10] = (body.length >>> 8) & 0xff;
+    frag[11] = body.length & 0xff;
     frag.set(body, hs.length);
     return encodeRecord(ContentType.handshake, rnd.int(2), rnd.int(1 << 20), frag);
   }
@@ -41,11 +43,24 @@ function fuzzDatagram(rnd: SeededRandom, corpus: Uint8Array[]): Uint8Array {
   const edits = 1 + rnd.int(4);
   for (let i = 0; i < edits; i++) {
     switch (rnd.int(5)) {
-      case 0: if (b.length) b[rnd.int(b.length)] ^= 1 << rnd.int(8); break;
-      case 1: if (b.length) b[rnd.int(b.length)] = rnd.int(256); break;
-      case 2: return b.subarray(0, rnd.int(b.length + 1));
-      case 3: { const extra = rnd.bytes(rnd.int(40)); const c = new Uint8Array(b.length + extra.length); c.set(b); c.set(extra, b.length); return c; }
-      default: if (b.length > 13) b[5 + rnd.int(6)] = rnd.int(256); break;   // sequence_number
+      case 0:
+        if (b.length) b[rnd.int(b.length)] ^= 1 << rnd.int(8);
+        break;
+      case 1:
+        if (b.length) b[rnd.int(b.length)] = rnd.int(256);
+        break;
+      case 2:
+        return b.subarray(0, rnd.int(b.length + 1));
+      case 3: {
+        const extra = rnd.bytes(rnd.int(40));
+        const c = new Uint8Array(b.length + extra.length);
+        c.set(b);
+        c.set(extra, b.length);
+        return c;
+      }
+      default:
+        if (b.length > 13) b[5 + rnd.int(6)] = rnd.int(256);
+        break; // sequence_number
     }
   }
   return b;
@@ -53,7 +68,10 @@ function fuzzDatagram(rnd: SeededRandom, corpus: Uint8Array[]): Uint8Array {
 
 function assertBounded(t: DtlsTransport, what: string): void {
   assert.equal(t.stats.internalErrors, 0, `${what}: internal errors`);
-  assert.ok(t.sessionCount <= DEFAULT_MAX_SESSIONS && t.handshakeCount <= DEFAULT_MAX_HANDSHAKES, `${what}: ${t.sessionCount} sessions, ${t.handshakeCount} handshakes`);
+  assert.ok(
+    t.sessionCount <= DEFAULT_MAX_SESSIONS && t.handshakeCount <= DEFAULT_MAX_HANDSHAKES,
+    `${what}: ${t.sessionCount} sessions, ${t.handshakeCount} handshakes`,
+  );
   // Per association: 2 KiB of what the peer sent (partial handshake messages, one early record), the pre-handshake queue.
   assert.ok(t.largestHandshakeBuffer <= 2048, `${what}: ${t.largestHandshakeBuffer} bytes of handshake buffers in one association`);
   assert.ok(t.pendingBytes <= t.sessionCount * (2048 + DEFAULT_MAX_QUEUED_BYTES), `${what}: ${t.pendingBytes} bytes pending`);
@@ -90,7 +108,10 @@ describe('dtls fuzz', function () {
       }
     }
     const st = rig.server.stats;
-    assert.ok(st.badRecords + st.badVersion + st.badEpoch + st.replayed + st.authFailures + st.noSession + st.unexpected > 4000, JSON.stringify(st));
+    assert.ok(
+      st.badRecords + st.badVersion + st.badEpoch + st.replayed + st.authFailures + st.noSession + st.unexpected > 4000,
+      JSON.stringify(st),
+    );
     assert.ok(st.helloVerifyRequests > 0, 'mutated ClientHellos got cookies, not state');
     assert.equal(rig.s.closed.length + rig.c.closed.length, 0, 'no fuzzed datagram ended the session');
   });
@@ -103,8 +124,12 @@ describe('dtls fuzz', function () {
     const others: DtlsTransport[] = [];
     for (let i = 0; i < 10; i++) {
       const t = new DtlsTransport({
-        transport: rig.net.bind(`10.8.0.${i}`, 7000), timers: rig.clock, random: rig.random, crypto: nodeCrypto,
-        client: { psk: () => ({ identity: 'node-1', key: KEY }) }, retransmit: { maxRetransmits: 2 },
+        transport: rig.net.bind(`10.8.0.${i}`, 7000),
+        timers: rig.clock,
+        random: rig.random,
+        crypto: nodeCrypto,
+        client: { psk: () => ({ identity: 'node-1', key: KEY }) },
+        retransmit: { maxRetransmits: 2 },
       });
       others.push(t);
       t.connect(SERVER.address, SERVER.port);

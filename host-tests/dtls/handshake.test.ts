@@ -9,7 +9,9 @@ import { CLIENT, IDENTITY, KEY, PORTS, SERVER, makeRig, sendText } from './helpe
 
 /** Handshake message types in the epoch-0 records of a datagram (for flight assertions). */
 function handshakeTypes(data: Uint8Array): number[] {
-  return parseRecords(data).records.filter((r) => r.type === ContentType.handshake && r.epoch === 0).map((r) => r.fragment[0]);
+  return parseRecords(data)
+    .records.filter((r) => r.type === ContentType.handshake && r.epoch === 0)
+    .map((r) => r.fragment[0]);
 }
 
 describe('dtls: our client and our server in virtual time', () => {
@@ -42,15 +44,22 @@ describe('dtls: our client and our server in virtual time', () => {
     const rig = makeRig();
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.c.done.length === 1, 10_000);
-    const flights = rig.net.trace.map((d) => ({ from: d.from, types: handshakeTypes(d.data), records: parseRecords(d.data, 6).records.map((r) => r.type) }));
-    assert.deepEqual(flights.map((f) => f.types), [
-      [HandshakeType.client_hello],
-      [HandshakeType.hello_verify_request],
-      [HandshakeType.client_hello],
-      [HandshakeType.server_hello, HandshakeType.server_hello_done],
-      [HandshakeType.client_key_exchange],
-      [],
-    ]);
+    const flights = rig.net.trace.map((d) => ({
+      from: d.from,
+      types: handshakeTypes(d.data),
+      records: parseRecords(d.data, 6).records.map((r) => r.type),
+    }));
+    assert.deepEqual(
+      flights.map((f) => f.types),
+      [
+        [HandshakeType.client_hello],
+        [HandshakeType.hello_verify_request],
+        [HandshakeType.client_hello],
+        [HandshakeType.server_hello, HandshakeType.server_hello_done],
+        [HandshakeType.client_key_exchange],
+        [],
+      ],
+    );
     // The server gave the client a CID (RFC 9146): its Finished goes in a tls12_cid record; the client asked for none back.
     assert.deepEqual(flights[4].records, [ContentType.handshake, ContentType.change_cipher_spec, ContentType.tls12_cid]);
     assert.deepEqual(flights[5].records, [ContentType.change_cipher_spec, ContentType.handshake]);
@@ -60,7 +69,10 @@ describe('dtls: our client and our server in virtual time', () => {
     // Rewrites the record version of every ClientHello record the client sends, as mbedTLS writes it.
     const rig = makeRig({
       dropFromClient: (d) => {
-        if (d[0] === ContentType.handshake && d[3] === 0 && d[4] === 0 && d[13] === HandshakeType.client_hello) { d[1] = 254; d[2] = 0; }
+        if (d[0] === ContentType.handshake && d[3] === 0 && d[4] === 0 && d[13] === HandshakeType.client_hello) {
+          d[1] = 254;
+          d[2] = 0;
+        }
         return false;
       },
     });
@@ -75,7 +87,10 @@ describe('dtls: our client and our server in virtual time', () => {
     const rig = makeRig({
       dropFromClient: (d) => {
         // The ClientKeyExchange flight (its first record) with {254, 0}: the server never takes it.
-        if (d[0] === ContentType.handshake && d[3] === 0 && d[4] === 0 && d[13] === HandshakeType.client_key_exchange) { d[1] = 254; d[2] = 0; }
+        if (d[0] === ContentType.handshake && d[3] === 0 && d[4] === 0 && d[13] === HandshakeType.client_key_exchange) {
+          d[1] = 254;
+          d[2] = 0;
+        }
         return false;
       },
       client: { retransmit: { maxRetransmits: 1 } },
@@ -87,7 +102,7 @@ describe('dtls: our client and our server in virtual time', () => {
     assert.deepEqual(parseRecords(encodeRecord(ContentType.application_data, 1, 1, Uint8Array.of(0), 0xfe00)).reject, 'bad_version');
   });
 
-  it('sends the identity hint in ServerKeyExchange when configured, and the client\'s callback sees it', async () => {
+  it("sends the identity hint in ServerKeyExchange when configured, and the client's callback sees it", async () => {
     const rig = makeRig({ server: { identityHint: 'lwm2m-server' } });
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.c.done.length === 1, 10_000);
@@ -95,12 +110,17 @@ describe('dtls: our client and our server in virtual time', () => {
   });
 
   it('the server picks its preferred suite among those offered; no common suite fails with handshake_failure', async () => {
-    const rig = makeRig({ server: { cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256, CipherSuite.TLS_PSK_WITH_AES_128_CCM_8] } });
+    const rig = makeRig({
+      server: { cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256, CipherSuite.TLS_PSK_WITH_AES_128_CCM_8] },
+    });
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.c.done.length === 1, 10_000);
     assert.equal(rig.c.done[0].cipherSuite, CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256);
 
-    const none = makeRig({ server: { cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256] }, client: { cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CCM_8] } });
+    const none = makeRig({
+      server: { cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256] },
+      client: { cipherSuites: [CipherSuite.TLS_PSK_WITH_AES_128_CCM_8] },
+    });
     none.client.connect(SERVER.address, SERVER.port);
     await none.clock.runUntil(() => none.c.failed.length === 1, 10_000);
     assert.equal(none.c.failed[0].reason, 'peer_alert');
@@ -135,15 +155,28 @@ describe('dtls: our client and our server in virtual time', () => {
     sendText(rig.client, 'never delivered', SERVER);
     await rig.clock.runUntil(() => rig.c.failed.length === 1, 120_000);
     assert.equal(rig.c.failed[0].reason, 'timeout');
-    assert.match(rig.c.logs.join('\n'), /handshake with 10\.0\.0\.1:5684 failed: timeout: the server never answered our Finished \(wrong PSK or identity\?\)/);
+    assert.match(
+      rig.c.logs.join('\n'),
+      /handshake with 10\.0\.0\.1:5684 failed: timeout: the server never answered our Finished \(wrong PSK or identity\?\)/,
+    );
   });
 
   it('an unknown identity fails exactly as a wrong key does: same datagrams, same sizes, same times, bad_record_mac', async () => {
-    const wire = async (o: { clientIdentity?: string; clientKey?: Uint8Array }): Promise<{ trace: string; alerts: string[]; serverLog: string[] }> => {
+    const wire = async (o: {
+      clientIdentity?: string;
+      clientKey?: Uint8Array;
+    }): Promise<{ trace: string; alerts: string[]; serverLog: string[] }> => {
       const rig = makeRig({ seed: 3, ...o });
       rig.client.connect(SERVER.address, SERVER.port);
       await rig.clock.runUntil(() => rig.c.failed.length === 1 && rig.s.failed.length === 1, 10_000);
-      const trace = rig.net.trace.map((d) => `${d.at} ${d.from} ${d.data.length} ${parseRecords(d.data, 6).records.map((r) => r.type).join(',')}`).join('\n');
+      const trace = rig.net.trace
+        .map(
+          (d) =>
+            `${d.at} ${d.from} ${d.data.length} ${parseRecords(d.data, 6)
+              .records.map((r) => r.type)
+              .join(',')}`,
+        )
+        .join('\n');
       return { trace, alerts: [rig.c.failed[0].alertName!, rig.s.failed[0].alertName!], serverLog: rig.s.logs };
     };
     // "node-9" is as long as the known "node-1", so the ClientKeyExchange is the same size.
@@ -200,9 +233,15 @@ describe('dtls: our client and our server in virtual time', () => {
   });
 
   it('callbacks that throw (psk, pskKey, onReceive, events) fail the handshake or are logged; nothing escapes', async () => {
-    const explode = (): never => { throw new Error('application bug'); };
+    const explode = (): never => {
+      throw new Error('application bug');
+    };
     // The rig's pskKey looks the identity up in this map: make the lookup throw.
-    const rig = makeRig({ serverKeys: new (class extends Map<string, Uint8Array> { override get = explode })() });
+    const rig = makeRig({
+      serverKeys: new (class extends Map<string, Uint8Array> {
+        override get = explode;
+      })(),
+    });
     rig.client.connect(SERVER.address, SERVER.port);
     await rig.clock.runUntil(() => rig.c.failed.length === 1, 10_000);
     assert.equal(rig.c.failed[0].alertName, 'bad_record_mac', 'taken as an unknown identity');

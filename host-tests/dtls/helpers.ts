@@ -41,8 +41,10 @@ export class Observed {
   }
 
   readonly log: Logger = {
-    error: (m) => this.logs.push(`E ${m}`), warn: (m) => this.logs.push(`W ${m}`),
-    info: (m) => this.logs.push(`I ${m}`), debug: (m) => this.logs.push(`D ${m}`),
+    error: (m) => this.logs.push(`E ${m}`),
+    warn: (m) => this.logs.push(`W ${m}`),
+    info: (m) => this.logs.push(`I ${m}`),
+    debug: (m) => this.logs.push(`D ${m}`),
   };
 }
 
@@ -55,9 +57,20 @@ export interface RigOptions extends LinkConditions {
   clientIdentity?: string;
   /** Identities the server knows (default IDENTITY → KEY). */
   serverKeys?: Map<string, Uint8Array>;
-  client?: Partial<DtlsTransportOptions> & { cipherSuites?: number[]; connectionId?: boolean; connectionIdLength?: number; sessionLifetimeMs?: number; requireExtendedMasterSecret?: boolean };
+  client?: Partial<DtlsTransportOptions> & {
+    cipherSuites?: number[];
+    connectionId?: boolean;
+    connectionIdLength?: number;
+    sessionLifetimeMs?: number;
+    requireExtendedMasterSecret?: boolean;
+  };
   server?: Partial<DtlsTransportOptions> & {
-    cipherSuites?: number[]; sessionCacheSize?: number; identityHint?: string; connectionId?: boolean; connectionIdLength?: number; sessionLifetimeMs?: number;
+    cipherSuites?: number[];
+    sessionCacheSize?: number;
+    identityHint?: string;
+    connectionId?: boolean;
+    connectionIdLength?: number;
+    sessionLifetimeMs?: number;
     requireExtendedMasterSecret?: boolean;
   };
   /** Drop the n-th (0-based) datagram a side sends when this says so (targeted loss). */
@@ -66,15 +79,23 @@ export interface RigOptions extends LinkConditions {
 }
 
 /** The network transport of one side, with an optional targeted drop; `inject` delivers raw bytes as if from a peer. */
-export interface RawSide extends DatagramTransport { inject(data: Uint8Array, from: { address: string; port: number }): void }
+export interface RawSide extends DatagramTransport {
+  inject(data: Uint8Array, from: { address: string; port: number }): void;
+}
 
 function filtered(inner: DatagramTransport, drop?: (data: Uint8Array, n: number) => boolean): RawSide {
   let n = 0;
   const side: RawSide = {
     onReceive: null,
-    send(data, address, port) { if (!drop?.(data, n++)) inner.send(data, address, port); },
-    close() { inner.close(); },
-    inject(data, from) { side.onReceive?.(data, from.address, from.port); },
+    send(data, address, port) {
+      if (!drop?.(data, n++)) inner.send(data, address, port);
+    },
+    close() {
+      inner.close();
+    },
+    inject(data, from) {
+      side.onReceive?.(data, from.address, from.port);
+    },
   };
   inner.onReceive = (d, a, p) => side.onReceive?.(d, a, p);
   return side;
@@ -106,33 +127,61 @@ export function makeRig(o: RigOptions = {}): Rig {
   const hints: Array<string | null> = [];
   const keys = o.serverKeys ?? new Map([[IDENTITY, KEY]]);
   const {
-    cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength,
-    sessionLifetimeMs: serverLifetime, requireExtendedMasterSecret: serverEms, ...serverRest
+    cipherSuites: serverSuites,
+    sessionCacheSize,
+    identityHint,
+    connectionId: serverCid,
+    connectionIdLength: serverCidLength,
+    sessionLifetimeMs: serverLifetime,
+    requireExtendedMasterSecret: serverEms,
+    ...serverRest
   } = o.server ?? {};
   const {
-    cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, sessionLifetimeMs: clientLifetime,
-    requireExtendedMasterSecret: clientEms, ...clientRest
+    cipherSuites: clientSuites,
+    connectionId: clientCid,
+    connectionIdLength: clientCidLength,
+    sessionLifetimeMs: clientLifetime,
+    requireExtendedMasterSecret: clientEms,
+    ...clientRest
   } = o.client ?? {};
   const serverUdp = filtered(net.bind(SERVER.address, SERVER.port), o.dropFromServer);
   const clientSocket = new RebindingSocket(net, CLIENT.address, CLIENT.port);
   const clientUdp = filtered(clientSocket, o.dropFromClient);
   const server = new DtlsTransport({
-    transport: serverUdp, timers: clock, random, crypto, log: s.log, mtu: o.mtu,
+    transport: serverUdp,
+    timers: clock,
+    random,
+    crypto,
+    log: s.log,
+    mtu: o.mtu,
     server: {
       pskKey: (identity) => keys.get(utf8Decode(identity)) ?? null,
-      cipherSuites: serverSuites, sessionCacheSize, identityHint, connectionId: serverCid, connectionIdLength: serverCidLength,
-      sessionLifetimeMs: serverLifetime, requireExtendedMasterSecret: serverEms,
+      cipherSuites: serverSuites,
+      sessionCacheSize,
+      identityHint,
+      connectionId: serverCid,
+      connectionIdLength: serverCidLength,
+      sessionLifetimeMs: serverLifetime,
+      requireExtendedMasterSecret: serverEms,
     },
     ...serverRest,
   });
   const client = new DtlsTransport({
-    transport: clientUdp, timers: clock, random, crypto, log: c.log, mtu: o.mtu,
+    transport: clientUdp,
+    timers: clock,
+    random,
+    crypto,
+    log: c.log,
+    mtu: o.mtu,
     client: {
       psk: ({ hint }) => {
         hints.push(hint ? utf8Decode(hint) : null);
         return { identity: o.clientIdentity ?? IDENTITY, key: o.clientKey ?? KEY };
       },
-      cipherSuites: clientSuites, connectionId: clientCid, connectionIdLength: clientCidLength, sessionLifetimeMs: clientLifetime,
+      cipherSuites: clientSuites,
+      connectionId: clientCid,
+      connectionIdLength: clientCidLength,
+      sessionLifetimeMs: clientLifetime,
       requireExtendedMasterSecret: clientEms,
     },
     ...clientRest,
@@ -146,7 +195,8 @@ export function makeRig(o: RigOptions = {}): Rig {
 export async function established(rig: Rig, maxMs = 10_000): Promise<void> {
   rig.client.connect(SERVER.address, SERVER.port);
   const ok = await rig.clock.runUntil(() => rig.c.done.length > 0 && rig.s.done.length > 0, maxMs);
-  if (!ok) throw new Error(`handshake did not complete: client ${JSON.stringify(rig.client.stats)} server ${JSON.stringify(rig.server.stats)}`);
+  if (!ok)
+    throw new Error(`handshake did not complete: client ${JSON.stringify(rig.client.stats)} server ${JSON.stringify(rig.server.stats)}`);
 }
 
 export function sendText(t: DtlsTransport, text: string, to: { address: string; port: number }): void {

@@ -8,7 +8,11 @@ export class RebindingSocket implements DatagramTransport {
   onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
   private inner: DatagramTransport;
 
-  constructor(private readonly net: MemoryNetwork, readonly address: string, public port: number) {
+  constructor(
+    private readonly net: MemoryNetwork,
+    readonly address: string,
+    public port: number,
+  ) {
     this.inner = this.open();
   }
 
@@ -19,9 +23,13 @@ export class RebindingSocket implements DatagramTransport {
     this.inner = this.open();
   }
 
-  send(data: Uint8Array, address: string, port: number): void { this.inner.send(data, address, port); }
+  send(data: Uint8Array, address: string, port: number): void {
+    this.inner.send(data, address, port);
+  }
 
-  close(): void { this.inner.close(); }
+  close(): void {
+    this.inner.close();
+  }
 
   private open(): DatagramTransport {
     const t = this.net.bind(this.address, this.port);

@@ -20,13 +20,18 @@ export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
 const LINES_KEPT = 500;
 const live = new Set<ChildProcess>();
-process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 export class PeerProcess {
   readonly child: ChildProcess;
@@ -37,7 +42,10 @@ export class PeerProcess {
   /** Every line as it comes (after it is kept). */
   onLine: ((line: string) => void) | null = null;
 
-  constructor(readonly command: string, readonly args: string[]) {
+  constructor(
+    readonly command: string,
+    readonly args: string[],
+  ) {
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const onData = (d: Buffer): void => {
       const parts = (this.partial + d.toString('utf8')).split('\n');
@@ -46,15 +54,27 @@ export class PeerProcess {
     };
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
-    this.child.stdin!.on('error', () => { /* the peer quit first */ });
+    this.child.stdin!.on('error', () => {
+      /* the peer quit first */
+    });
     live.add(this.child);
-    this.child.once('exit', () => { this.exited = true; live.delete(this.child); if (this.partial) this.push(this.partial); });
+    this.child.once('exit', () => {
+      this.exited = true;
+      live.delete(this.child);
+      if (this.partial) this.push(this.partial);
+    });
   }
 
   private push(line: string): void {
     this.lines.push(line);
     if (this.lines.length > LINES_KEPT) this.lines.shift();
-    this.waiters = this.waiters.filter((w) => { if (w.re.test(line)) { w.resolve(line); return false; } return true; });
+    this.waiters = this.waiters.filter((w) => {
+      if (w.re.test(line)) {
+        w.resolve(line);
+        return false;
+      }
+      return true;
+    });
     this.onLine?.(line);
   }
 
@@ -63,22 +83,37 @@ export class PeerProcess {
     const seen = this.lines.find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.command}: no line matching ${re} within ${timeoutMs} ms; output:\n${this.lines.join('\n')}`)), timeoutMs);
-      this.waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      const timer = setTimeout(
+        () => reject(new Error(`${this.command}: no line matching ${re} within ${timeoutMs} ms; output:\n${this.lines.join('\n')}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
     });
   }
 
-  write(text: string): void { if (!this.exited) this.child.stdin!.write(text); }
+  write(text: string): void {
+    if (!this.exited) this.child.stdin!.write(text);
+  }
 
   stop(): Promise<void> {
     if (this.exited) return Promise.resolve();
-    return new Promise((resolve) => { this.child.once('exit', () => resolve()); this.child.kill('SIGKILL'); });
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGKILL');
+    });
   }
 }
 
 /** Our DtlsTransport on a real loopback UDP socket, events recorded. */
-export async function loopbackDtls(opts: Omit<DtlsTransportOptions, 'transport' | 'timers' | 'random' | 'crypto'>):
-  Promise<{ dtls: DtlsTransport; port: number; seen: Observed }> {
+export async function loopbackDtls(
+  opts: Omit<DtlsTransportOptions, 'transport' | 'timers' | 'random' | 'crypto'>,
+): Promise<{ dtls: DtlsTransport; port: number; seen: Observed }> {
   const udp = await openUdp({ address: '127.0.0.1' });
   const seen = new Observed();
   const dtls = new DtlsTransport({ transport: udp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, log: seen.log, ...opts });

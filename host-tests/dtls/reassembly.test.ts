@@ -27,12 +27,19 @@ function bomb(rnd: SeededRandom, firstSeq: number, recordSeq: number): Uint8Arra
     const f = encodeHandshakeFragment([2, 3, 12, 14, 16, 20][rnd.int(6)], firstSeq + rnd.int(5), new Uint8Array(length), 0, 0);
     const withBody = new Uint8Array(f.length + count);
     withBody.set(f);
-    withBody[6] = offset >>> 16; withBody[7] = (offset >>> 8) & 0xff; withBody[8] = offset & 0xff;
-    withBody[9] = count >>> 16; withBody[10] = (count >>> 8) & 0xff; withBody[11] = count & 0xff;
+    withBody[6] = offset >>> 16;
+    withBody[7] = (offset >>> 8) & 0xff;
+    withBody[8] = offset & 0xff;
+    withBody[9] = count >>> 16;
+    withBody[10] = (count >>> 8) & 0xff;
+    withBody[11] = count & 0xff;
     parts.push(withBody);
   }
   const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((o, p) => { body.set(p, o); return o + p.length; }, 0);
+  parts.reduce((o, p) => {
+    body.set(p, o);
+    return o + p.length;
+  }, 0);
   return encodeRecord(ContentType.handshake, 0, recordSeq, body);
 }
 

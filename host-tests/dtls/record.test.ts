@@ -14,8 +14,13 @@ describe('dtls record layer', () => {
       const b = encodeRecord(ContentType.application_data, 1, 2 ** 48 - 1, Uint8Array.of(9));
       const { records, reject } = parseRecords(Uint8Array.from([...a, ...b]));
       assert.equal(reject, null);
-      assert.deepEqual(records.map((r) => [r.type, r.version, r.epoch, r.sequenceNumber, [...r.fragment]]),
-        [[22, DTLS_1_2, 0, 5, [1, 2, 3]], [23, DTLS_1_2, 1, 2 ** 48 - 1, [9]]]);
+      assert.deepEqual(
+        records.map((r) => [r.type, r.version, r.epoch, r.sequenceNumber, [...r.fragment]]),
+        [
+          [22, DTLS_1_2, 0, 5, [1, 2, 3]],
+          [23, DTLS_1_2, 1, 2 ** 48 - 1, [9]],
+        ],
+      );
     });
 
     it('rejects: truncated header, length past the end, unknown type, other versions, record_overflow; keeps the records before', () => {
@@ -27,21 +32,36 @@ describe('dtls record layer', () => {
         ['content type 19', encodeRecord(19, 0, 1, Uint8Array.of(0)), 'bad_content_type'],
         ['TLS 1.2 version', encodeRecord(ContentType.handshake, 0, 1, Uint8Array.of(0), 0x0303), 'bad_version'],
         ['DTLS 1.0 at epoch 1', encodeRecord(ContentType.application_data, 1, 1, Uint8Array.of(0), DTLS_1_0), 'bad_version'],
-        ['length over 2^14+2048', (() => { const r = encodeRecord(ContentType.application_data, 1, 1, new Uint8Array(MAX_CIPHERTEXT_LENGTH + 1)); return r; })(), 'record_overflow'],
+        [
+          'length over 2^14+2048',
+          (() => {
+            const r = encodeRecord(ContentType.application_data, 1, 1, new Uint8Array(MAX_CIPHERTEXT_LENGTH + 1));
+            return r;
+          })(),
+          'record_overflow',
+        ],
       ];
       for (const [name, bad, reason] of cases) {
         const { records, reject } = parseRecords(Uint8Array.from([...good, ...bad]));
         assert.equal(reject, reason, name);
         assert.equal(records.length, 1, `${name}: the good record before it is kept`);
       }
-      assert.equal(parseRecords(encodeRecord(ContentType.handshake, 0, 1, Uint8Array.of(0), DTLS_1_0)).reject, null, 'DTLS 1.0 is fine at epoch 0');
+      assert.equal(
+        parseRecords(encodeRecord(ContentType.handshake, 0, 1, Uint8Array.of(0), DTLS_1_0)).reject,
+        null,
+        'DTLS 1.0 is fine at epoch 0',
+      );
     });
   });
 
   describe('replay window (RFC 6347 §4.1.2.6)', () => {
     it('accepts each new number once, out of order within 64, refuses older ones', () => {
       const w = new ReplayWindow();
-      const accept = (n: number): boolean => { const ok = w.check(n); if (ok) w.mark(n); return ok; };
+      const accept = (n: number): boolean => {
+        const ok = w.check(n);
+        if (ok) w.mark(n);
+        return ok;
+      };
       assert.equal(accept(0), true);
       assert.equal(accept(0), false);
       assert.equal(accept(10), true);
@@ -72,7 +92,10 @@ describe('dtls record layer', () => {
 
     it('agrees with a set-based model on 20000 random sequences', () => {
       let s = 12345;
-      const rnd = (n: number): number => { s = (s * 1103515245 + 12345) & 0x7fffffff; return s % n; };
+      const rnd = (n: number): number => {
+        s = (s * 1103515245 + 12345) & 0x7fffffff;
+        return s % n;
+      };
       const w = new ReplayWindow();
       const seen = new Set<number>();
       let top = -1;
@@ -80,7 +103,11 @@ describe('dtls record layer', () => {
         const n = Math.max(0, top + rnd(80) - 70);
         const expected = n > top || (top - n < REPLAY_WINDOW_SIZE && !seen.has(n));
         assert.equal(w.check(n), expected, `step ${i}: ${n} (top ${top})`);
-        if (expected) { w.mark(n); seen.add(n); top = Math.max(top, n); }
+        if (expected) {
+          w.mark(n);
+          seen.add(n);
+          top = Math.max(top, n);
+        }
       }
     });
   });
@@ -108,8 +135,14 @@ describe('dtls record layer', () => {
       rig.serverUdp.onReceive = receiver;
     });
 
-    function inject(bytes: Uint8Array): void { rig.serverUdp.inject(bytes, CLIENT); }
-    function mutate(f: (b: Uint8Array) => void, from = unseen): Uint8Array { const b = from.slice(); f(b); return b; }
+    function inject(bytes: Uint8Array): void {
+      rig.serverUdp.inject(bytes, CLIENT);
+    }
+    function mutate(f: (b: Uint8Array) => void, from = unseen): Uint8Array {
+      const b = from.slice();
+      f(b);
+      return b;
+    }
     async function stillWorks(): Promise<void> {
       sendText(rig.client, 'after', SERVER);
       sendText(rig.server, 'back', CLIENT);
@@ -127,11 +160,31 @@ describe('dtls record layer', () => {
     });
 
     it('a flipped ciphertext bit, a changed sequence_number, type or length-preserving header edit: authFailures', async () => {
-      inject(mutate((b) => { b[b.length - 3] ^= 0x10; }));                  // the tag
-      inject(mutate((b) => { b[b.length - 10] ^= 0x01; }));                 // the ciphertext
-      inject(mutate((b) => { b[10] ^= 0x40; }));                            // sequence_number (in the AAD)
-      inject(mutate((b) => { b[0] = ContentType.alert; }));                 // type (in the AAD)
-      inject(mutate((b) => { b[13] ^= 0x01; }));                            // the explicit nonce
+      inject(
+        mutate((b) => {
+          b[b.length - 3] ^= 0x10;
+        }),
+      ); // the tag
+      inject(
+        mutate((b) => {
+          b[b.length - 10] ^= 0x01;
+        }),
+      ); // the ciphertext
+      inject(
+        mutate((b) => {
+          b[10] ^= 0x40;
+        }),
+      ); // sequence_number (in the AAD)
+      inject(
+        mutate((b) => {
+          b[0] = ContentType.alert;
+        }),
+      ); // type (in the AAD)
+      inject(
+        mutate((b) => {
+          b[13] ^= 0x01;
+        }),
+      ); // the explicit nonce
       assert.equal(rig.server.stats.authFailures, 5);
       assert.equal(rig.server.stats.replayed, 0);
       assert.equal(rig.s.data.length, 1);
@@ -142,10 +195,19 @@ describe('dtls record layer', () => {
     });
 
     it('bad version, epoch 2, epoch 0 data or alert after the handshake, truncation: dropped and counted', async () => {
-      inject(mutate((b) => { b[1] = 0x03; b[2] = 0x03; }));
-      inject(mutate((b) => { b[4] = 2; }));
+      inject(
+        mutate((b) => {
+          b[1] = 0x03;
+          b[2] = 0x03;
+        }),
+      );
+      inject(
+        mutate((b) => {
+          b[4] = 2;
+        }),
+      );
       inject(encodeRecord(ContentType.application_data, 0, 99, Uint8Array.of(1, 2, 3)));
-      inject(encodeRecord(ContentType.alert, 0, 100, Uint8Array.of(2, 40)));   // an unauthenticated fatal alert
+      inject(encodeRecord(ContentType.alert, 0, 100, Uint8Array.of(2, 40))); // an unauthenticated fatal alert
       inject(captured.subarray(0, captured.length - 1));
       inject(new Uint8Array(0));
       const st = rig.server.stats;
@@ -159,11 +221,13 @@ describe('dtls record layer', () => {
 
     it('records from an address with no session, and a non-ClientHello at epoch 0: noSession', async () => {
       rig.serverUdp.inject(captured, { address: '10.9.9.9', port: 1 });
-      rig.serverUdp.inject(encodeRecord(ContentType.handshake, 0, 0, Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), { address: '10.9.9.9', port: 1 });
+      rig.serverUdp.inject(encodeRecord(ContentType.handshake, 0, 0, Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), {
+        address: '10.9.9.9',
+        port: 1,
+      });
       assert.equal(rig.server.stats.noSession, 2);
       assert.equal(rig.server.sessionCount, 1);
       await stillWorks();
     });
-
   });
 });

@@ -29,7 +29,7 @@ describe('dtls: resumption bound to the key and a lifetime', () => {
     assert.equal(rig.client.stats.handshakesResumed + rig.server.stats.handshakesResumed, 0);
   });
 
-  it('only the server\'s key changed: it does not resume the session the client offers (and the full handshake fails)', async () => {
+  it("only the server's key changed: it does not resume the session the client offers (and the full handshake fails)", async () => {
     const serverKey = KEY.slice();
     const rig = makeRig({ serverKeys: new Map([[IDENTITY, serverKey]]) });
     await sessionThenClose(rig, 'one');
@@ -41,13 +41,13 @@ describe('dtls: resumption bound to the key and a lifetime', () => {
     assert.equal(rig.c.failed[0].alertName, 'bad_record_mac');
   });
 
-  it('a session is resumed within its lifetime, not after it (both roles\' sessionLifetimeMs)', async () => {
+  it("a session is resumed within its lifetime, not after it (both roles' sessionLifetimeMs)", async () => {
     const rig = makeRig({ server: { sessionLifetimeMs: 60_000 }, client: { sessionLifetimeMs: 600_000 } });
     await sessionThenClose(rig, 'one');
     await rig.clock.advance(30_000);
     await sessionThenClose(rig, 'two');
-    assert.equal(rig.s.done[1].resumed, true, 'within the server\'s lifetime');
-    await rig.clock.advance(30_000);   // 60 s after the full handshake: the server's lifetime is over
+    assert.equal(rig.s.done[1].resumed, true, "within the server's lifetime");
+    await rig.clock.advance(30_000); // 60 s after the full handshake: the server's lifetime is over
     await sessionThenClose(rig, 'three');
     assert.equal(rig.s.done[2].resumed, false, 'the server refused the old session; a full handshake followed');
 

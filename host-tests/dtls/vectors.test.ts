@@ -15,22 +15,35 @@ import { SeededRandom } from '../support/seeded-random';
 // RFC 3610 §8, packet vectors #1, #2 (M = 8) and #7 (M = 10): 8-byte header as AAD.
 const KEY_3610 = 'c0c1c2c3c4c5c6c7c8c9cacbcccdcecf';
 const RFC3610 = [
-  { name: '#1', nonce: '00000003020100a0a1a2a3a4a5', M: 8,
+  {
+    name: '#1',
+    nonce: '00000003020100a0a1a2a3a4a5',
+    M: 8,
     input: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e',
-    output: '0001020304050607588c979a61c663d2f066d0c2c0f989806d5f6b61dac38417e8d12cfdf926e0' },
-  { name: '#2', nonce: '00000004030201a0a1a2a3a4a5', M: 8,
+    output: '0001020304050607588c979a61c663d2f066d0c2c0f989806d5f6b61dac38417e8d12cfdf926e0',
+  },
+  {
+    name: '#2',
+    nonce: '00000004030201a0a1a2a3a4a5',
+    M: 8,
     input: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
-    output: '000102030405060772c91a36e135f8cf291ca894085c87e3cc15c439c9e43a3ba091d56e10400916' },
-  { name: '#7', nonce: '00000009080706a0a1a2a3a4a5', M: 10,
+    output: '000102030405060772c91a36e135f8cf291ca894085c87e3cc15c439c9e43a3ba091d56e10400916',
+  },
+  {
+    name: '#7',
+    nonce: '00000009080706a0a1a2a3a4a5',
+    M: 10,
     input: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e',
-    output: '00010203040506070135d1b2c95f41d5d1d4fec185d166b8094e999dfed96c048c56602c97acbb7490' },
+    output: '00010203040506070135d1b2c95f41d5d1d4fec185d166b8094e999dfed96c048c56602c97acbb7490',
+  },
 ];
 
 // The TLS 1.2 PRF (SHA-256) vector from the IETF TLS list, also what `openssl kdf TLS1-PRF` gives.
 const PRF_SECRET = '9bbe436ba940f017b17652849a71db35';
 const PRF_SEED = 'a0ba9f936cda311827a6f796ffd5198c';
-const PRF_OUT = 'e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab'
-  + '4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff70187347b66';
+const PRF_OUT =
+  'e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab' +
+  '4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff70187347b66';
 
 describe('dtls crypto vectors', () => {
   for (const { name, crypto } of PORTS) {
@@ -39,12 +52,18 @@ describe('dtls crypto vectors', () => {
         assert.equal(toHex(prf(crypto, fromHex(PRF_SECRET), utf8Encode('test label'), fromHex(PRF_SEED), 100)), PRF_OUT);
         // The two-part seed form used for the key block gives the same bytes.
         const seed = fromHex(PRF_SEED);
-        assert.equal(toHex(prf(crypto, fromHex(PRF_SECRET), utf8Encode('test label'), seed.subarray(0, 5), 100, seed.subarray(5))), PRF_OUT);
+        assert.equal(
+          toHex(prf(crypto, fromHex(PRF_SECRET), utf8Encode('test label'), seed.subarray(0, 5), 100, seed.subarray(5))),
+          PRF_OUT,
+        );
       });
 
       it('SHA-256 (FIPS 180-2 "abc") and HMAC-SHA-256 (RFC 4231 case 2), also over split input', () => {
         assert.equal(toHex(crypto.sha256(utf8Encode('abc'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-        assert.equal(toHex(crypto.sha256(utf8Encode('a'), utf8Encode(''), utf8Encode('bc'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+        assert.equal(
+          toHex(crypto.sha256(utf8Encode('a'), utf8Encode(''), utf8Encode('bc'))),
+          'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+        );
         const mac = '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843';
         assert.equal(toHex(crypto.hmacSha256(utf8Encode('Jefe'), utf8Encode('what do ya want for nothing?'))), mac);
         assert.equal(toHex(crypto.hmacSha256(utf8Encode('Jefe'), utf8Encode('what do ya '), utf8Encode('want for nothing?'))), mac);
@@ -82,7 +101,7 @@ describe('dtls crypto vectors', () => {
     });
   }
 
-  it('CCM_8 with the 12-byte TLS nonce: the core over each port\'s block function equals node:crypto\'s native CCM', () => {
+  it("CCM_8 with the 12-byte TLS nonce: the core over each port's block function equals node:crypto's native CCM", () => {
     const rnd = new SeededRandom(0xcc8);
     const native = nodeCrypto.ccm8!;
     for (let i = 0; i < 200; i++) {

@@ -30,7 +30,10 @@ export function describeRaw(inputs: string[]): unknown[] {
   });
 }
 
-export interface SenmlCase { payload: string; base: Path }
+export interface SenmlCase {
+  payload: string;
+  base: Path;
+}
 
 /** SenML CBOR through a formats instance (and its CBOR codec): decode, then re-encode. */
 export function describeSenml(cases: SenmlCase[], formats: ContentFormats): unknown[] {

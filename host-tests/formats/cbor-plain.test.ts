@@ -23,44 +23,57 @@ function dec(path: string, h: string) {
   return formats.decode(CBOR, hex(h), P(path), defaultResolver);
 }
 
-for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCodec()]] as const) {
+for (const [name, codec] of [
+  ['built-in', undefined],
+  ['cbor-x', createCborXCodec()],
+] as const) {
   describe(`formats: plain CBOR (60) over the ${name} codec`, () => {
-    before(() => { formats = formatsOn({ cbor: codec }); });
+    before(() => {
+      formats = formatsOn({ cbor: codec });
+    });
 
     it('is a supported format', () => assert.ok(createFormats().isSupported(CBOR)));
 
     it('encodes each LwM2M data type with its CBOR major type', () => {
       const cases: Array<[string, Value, string]> = [
-        ['/1/0/0', 1, '01'],                                 // Integer: major 0
+        ['/1/0/0', 1, '01'], // Integer: major 0
         ['/1/0/1', 86400, '1a00015180'],
-        ['/3/0/14', '+02:00', '662b30323a3030'],            // String: major 3 (text)
-        ['/1/0/6', false, 'f4'],                             // Boolean: simple 20/21
+        ['/3/0/14', '+02:00', '662b30323a3030'], // String: major 3 (text)
+        ['/1/0/6', false, 'f4'], // Boolean: simple 20/21
         ['/1/0/6', true, 'f5'],
         ['/1/0/7', 'U', '6155'],
-        ['/6/0/0', 52.5, 'fa42520000'],                      // Float: major 7, float32 when exact
-        ['/6/0/0', 1, 'fa3f800000'],                         // a whole float stays a float
-        ['/6/0/1', 13.37, 'fb402abd70a3d70a3d'],             // float64 when float32 is not exact
+        ['/6/0/0', 52.5, 'fa42520000'], // Float: major 7, float32 when exact
+        ['/6/0/0', 1, 'fa3f800000'], // a whole float stays a float
+        ['/6/0/1', 13.37, 'fb402abd70a3d70a3d'], // float64 when float32 is not exact
         ['/3/0/13', 1367491215, 'c11a5182428f'], // Time: tag 1 on epoch seconds
-        ['/0/0/3', Uint8Array.of(1, 2, 3), '43010203'],      // Opaque: major 2
-        ['/1/0/4', null, ''],                                 // executable: no value (checked below)
+        ['/0/0/3', Uint8Array.of(1, 2, 3), '43010203'], // Opaque: major 2
+        ['/1/0/4', null, ''], // executable: no value (checked below)
       ];
       for (const [p, v, h] of cases) {
         const r = enc(p, v);
-        if (p === '/1/0/4') { assert.ok(!r.ok && r.kind === 'not-acceptable', 'an executable has no value to answer'); continue; }
+        if (p === '/1/0/4') {
+          assert.ok(!r.ok && r.kind === 'not-acceptable', 'an executable has no value to answer');
+          continue;
+        }
         assert.ok(r.ok, `${p}: ${r.ok ? '' : r.reason}`);
         assert.equal(toHex(r.value), h, p);
       }
       const neg = enc('/3/0/10', -5);
-      assert.ok(neg.ok); assert.equal(toHex(neg.value), '24');   // Integer: major 1
+      assert.ok(neg.ok);
+      assert.equal(toHex(neg.value), '24'); // Integer: major 1
     });
 
     it('encodes a resource instance (/3/0/11/0) and an Objlnk as "oid:iid" text', () => {
       const ri = enc('/3/0/11/0', 0);
-      assert.ok(ri.ok); assert.equal(toHex(ri.value), '00');
+      assert.ok(ri.ok);
+      assert.equal(toHex(ri.value), '00');
       // None of objects 0-7 has an Objlnk resource: the mapping is checked through a resolver.
-      const r = formats.encode(CBOR, P('/9/0/1'), [{ path: P('/9/0/1'), value: { objectId: 21, instanceId: 0 } }],
-        () => ({ type: 'objlnk', multiple: false }));
-      assert.ok(r.ok); assert.equal(toHex(r.value), '6432313a30');
+      const r = formats.encode(CBOR, P('/9/0/1'), [{ path: P('/9/0/1'), value: { objectId: 21, instanceId: 0 } }], () => ({
+        type: 'objlnk',
+        multiple: false,
+      }));
+      assert.ok(r.ok);
+      assert.equal(toHex(r.value), '6432313a30');
     });
 
     it('decodes each type back to the LwM2M value', () => {
@@ -70,10 +83,10 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
         ['/1/0/6', 'f5', true],
         ['/1/0/7', '6155', 'U'],
         ['/6/0/0', 'fa42520000', 52.5],
-        ['/6/0/0', 'f93e00', 1.5],                           // float16 is valid CBOR too
-        ['/6/0/0', '02', 2],                                  // an integer item for a Float resource
-        ['/3/0/13', 'c11a5182428f', 1367491215],             // tagged Time
-        ['/3/0/13', '1a5182428f', 1367491215],               // untagged Time
+        ['/6/0/0', 'f93e00', 1.5], // float16 is valid CBOR too
+        ['/6/0/0', '02', 2], // an integer item for a Float resource
+        ['/3/0/13', 'c11a5182428f', 1367491215], // tagged Time
+        ['/3/0/13', '1a5182428f', 1367491215], // untagged Time
         ['/3/0/11/0', '00', 0],
       ];
       for (const [p, h, v] of cases) {
@@ -84,11 +97,18 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
         assert.deepEqual(r.value.records[0].value, v, `${p} ${h}`);
       }
       const o = dec('/0/0/3', '43010203');
-      assert.ok(o.ok); assert.deepEqual([...(o.value.records[0].value as Uint8Array)], [1, 2, 3]);
+      assert.ok(o.ok);
+      assert.deepEqual([...(o.value.records[0].value as Uint8Array)], [1, 2, 3]);
     });
 
     it('round-trips through encode and decode', () => {
-      for (const [p, v] of [['/1/0/1', 63], ['/1/0/6', true], ['/3/0/15', 'Europe/Paris'], ['/6/0/0', -33.875], ['/3/0/13', 1700000000]] as const) {
+      for (const [p, v] of [
+        ['/1/0/1', 63],
+        ['/1/0/6', true],
+        ['/3/0/15', 'Europe/Paris'],
+        ['/6/0/0', -33.875],
+        ['/3/0/13', 1700000000],
+      ] as const) {
         const e = enc(p, v);
         assert.ok(e.ok);
         const d = formats.decode(CBOR, e.value, P(p), defaultResolver);
@@ -102,7 +122,15 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
         const d = dec(p, '01');
         assert.ok(!d.ok && d.kind === 'unsupported', `decode at ${p}`);
       }
-      const inst = formats.encode(CBOR, P('/1/0'), [{ path: P('/1/0/0'), value: 1 }, { path: P('/1/0/1'), value: 2 }], defaultResolver);
+      const inst = formats.encode(
+        CBOR,
+        P('/1/0'),
+        [
+          { path: P('/1/0/0'), value: 1 },
+          { path: P('/1/0/1'), value: 2 },
+        ],
+        defaultResolver,
+      );
       assert.ok(!inst.ok && inst.kind === 'not-acceptable');
       const multi = formats.encode(CBOR, P('/3/0/11'), [{ path: P('/3/0/11/0'), value: 0 }], defaultResolver);
       assert.ok(!multi.ok && multi.kind === 'not-acceptable');
@@ -111,16 +139,16 @@ for (const [name, codec] of [['built-in', undefined], ['cbor-x', createCborXCode
 
     it('refuses a CBOR item of the wrong type, a stray tag and malformed CBOR with 4.00', () => {
       const bad: Array<[string, string]> = [
-        ['/1/0/6', '01'],          // integer for a Boolean
-        ['/1/0/1', '6131'],        // text for an Integer
-        ['/1/0/1', 'fa3fc00000'],  // 1.5 for an Integer
-        ['/1/0/7', '4155'],        // bytes for a String
-        ['/0/0/3', '6155'],        // text for Opaque
-        ['/1/0/1', 'c101'],        // tag 1 on a non-Time resource
-        ['/1/0/1', '1a0001'],      // truncated
-        ['/1/0/1', '0101'],        // trailing bytes
-        ['/1/0/1', ''],            // nothing
-        ['/1/0/1', 'f6'],          // null
+        ['/1/0/6', '01'], // integer for a Boolean
+        ['/1/0/1', '6131'], // text for an Integer
+        ['/1/0/1', 'fa3fc00000'], // 1.5 for an Integer
+        ['/1/0/7', '4155'], // bytes for a String
+        ['/0/0/3', '6155'], // text for Opaque
+        ['/1/0/1', 'c101'], // tag 1 on a non-Time resource
+        ['/1/0/1', '1a0001'], // truncated
+        ['/1/0/1', '0101'], // trailing bytes
+        ['/1/0/1', ''], // nothing
+        ['/1/0/1', 'f6'], // null
         ['/1/0/1', '3bffffffffffffffff'], // below int64
       ];
       for (const [p, h] of bad) {

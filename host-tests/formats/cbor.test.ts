@@ -13,8 +13,17 @@ import type { ResourceRecord } from '../../firmware/formats/index';
 import { parsePathList } from '../../firmware/lwm2m/dm/composite-paths';
 import type { Value } from '../../firmware/model/index';
 import { prng, mutate, toHex, hex } from '../codec/helpers';
-import { M, APPENDIX_A, APPENDIX_A_REFUSED, RFC8428_PACK, RFC8428_VALUE, LWM2M_DEVICE, LWM2M_SECURITY, COMPOSITE_PATHS,
-  randomPack } from './cbor-vectors';
+import {
+  M,
+  APPENDIX_A,
+  APPENDIX_A_REFUSED,
+  RFC8428_PACK,
+  RFC8428_VALUE,
+  LWM2M_DEVICE,
+  LWM2M_SECURITY,
+  COMPOSITE_PATHS,
+  randomPack,
+} from './cbor-vectors';
 
 const R = builtinResolver;
 const cborx = createCborXCodec();
@@ -75,7 +84,11 @@ describe('CBOR (built-in): RFC 8949 Appendix A', () => {
     for (const [, h] of APPENDIX_A) {
       const mine = dec(h);
       let theirs: unknown;
-      try { theirs = cborxDecode(hex(h)); } catch { continue; }   // cbor-x refuses indefinite strings
+      try {
+        theirs = cborxDecode(hex(h));
+      } catch {
+        continue;
+      } // cbor-x refuses indefinite strings
       assert.deepEqual(norm(mine), norm(theirs), h);
     }
   });
@@ -91,30 +104,59 @@ describe('CBOR (built-in): strictness and bounds', () => {
   });
 
   it('rejects reserved additional information 28-30 on every major type', () => {
-    for (let major = 0; major < 8; major++) for (const ai of [28, 29, 30]) {
-      assert.match(decErr(new Uint8Array([(major << 5) | ai, 0, 0, 0, 0, 0, 0, 0, 0])), /reserved/);
-    }
+    for (let major = 0; major < 8; major++)
+      for (const ai of [28, 29, 30]) {
+        assert.match(decErr(new Uint8Array([(major << 5) | ai, 0, 0, 0, 0, 0, 0, 0, 0])), /reserved/);
+      }
   });
 
   it('rejects the malformed shapes of RFC 8949 Appendix F', () => {
     for (const h of [
-      '1f', '3f', 'df',                   // indefinite length on integers and tags
-      'ff', '81ff', '8200ff', 'a1ff', 'a1ff00', 'a100ff', 'a20000ff',   // break outside an indefinite item
-      '5f00ff', '5f21ff', '5f6100ff', '5f5f4100ffff', '7f4100ff', '7f7f6100ffff',   // bad chunks
-      '9f', '9f0102', 'bf', 'bf01020102', '819f', '8181', '5f4100', 'a1', 'a20102a0',   // unclosed
-      '62c3', '61ff', '62c0ae', '63eda080', '7f61c3ff',    // invalid UTF-8 (cut, stray, overlong, surrogate, chunk)
-      'f818', 'f81f',                                      // two-byte simple values
-      'bf00', '5f',
-    ]) decErr(h);
+      '1f',
+      '3f',
+      'df', // indefinite length on integers and tags
+      'ff',
+      '81ff',
+      '8200ff',
+      'a1ff',
+      'a1ff00',
+      'a100ff',
+      'a20000ff', // break outside an indefinite item
+      '5f00ff',
+      '5f21ff',
+      '5f6100ff',
+      '5f5f4100ffff',
+      '7f4100ff',
+      '7f7f6100ffff', // bad chunks
+      '9f',
+      '9f0102',
+      'bf',
+      'bf01020102',
+      '819f',
+      '8181',
+      '5f4100',
+      'a1',
+      'a20102a0', // unclosed
+      '62c3',
+      '61ff',
+      '62c0ae',
+      '63eda080',
+      '7f61c3ff', // invalid UTF-8 (cut, stray, overlong, surrogate, chunk)
+      'f818',
+      'f81f', // two-byte simple values
+      'bf00',
+      '5f',
+    ])
+      decErr(h);
   });
 
   it('map keys: integers and text only, no duplicates', () => {
-    assert.match(decErr('a14100f6'), /key/);      // byte string key
+    assert.match(decErr('a14100f6'), /key/); // byte string key
     assert.match(decErr('a18000f6'.slice(0, 6)), /key|truncated/);
-    assert.match(decErr('a1f4f6'), /key/);        // boolean key
+    assert.match(decErr('a1f4f6'), /key/); // boolean key
     assert.match(decErr('a1fa3fc0000001'), /key/); // float keys, even integral ones
     assert.match(decErr('a1f93c0001'), /key/);
-    assert.match(decErr('a11b002000000000000001'), /key/);   // integer key beyond the safe range
+    assert.match(decErr('a11b002000000000000001'), /key/); // integer key beyond the safe range
     assert.match(decErr('a2010201 03'.replace(' ', '')), /duplicate/);
     assert.match(decErr('a2616101616102'), /duplicate/);
     assert.deepEqual(dec('a2016161200f'), M([1, 'a'], [-1, 15]));
@@ -124,17 +166,21 @@ describe('CBOR (built-in): strictness and bounds', () => {
     const nest = (d: number) => new Uint8Array([...Array(d).fill(0x81), 0x00]);
     assert.ok(decodeCbor(nest(CBOR_DEFAULT_LIMITS.maxDepth)).ok);
     assert.match(decErr(nest(CBOR_DEFAULT_LIMITS.maxDepth + 1)), /nesting/);
-    assert.match(decErr(new Uint8Array(100000).fill(0x9f)), /nesting/);   // deep indefinite arrays: no stack overflow
+    assert.match(decErr(new Uint8Array(100000).fill(0x9f)), /nesting/); // deep indefinite arrays: no stack overflow
     assert.match(decErr(nest(3), { maxDepth: 2 }), /nesting/);
     // Counts larger than the bytes left are refused up front (a 5-byte input claiming 2^32-1 entries).
     assert.match(decErr('9affffffff'), /truncated/);
     assert.match(decErr('bbffffffffffffffff'), /truncated/);
     assert.match(decErr('5bffffffffffffffff'), /truncated/);
     // 20000 one-byte items inside an indefinite array: stopped at maxItems.
-    const many = new Uint8Array(20002); many.fill(0x80); many[0] = 0x9f; many[20001] = 0xff;
+    const many = new Uint8Array(20002);
+    many.fill(0x80);
+    many[0] = 0x9f;
+    many[20001] = 0xff;
     assert.match(decErr(many), /more than 8192 data items/);
     assert.ok(decodeCbor(many, { maxItems: 20001 }).ok);
-    const arr = hex('99ffff'); assert.match(decErr(new Uint8Array([...arr, ...new Uint8Array(0xffff)])), /more than/);
+    const arr = hex('99ffff');
+    assert.match(decErr(new Uint8Array([...arr, ...new Uint8Array(0xffff)])), /more than/);
   });
 
   it('byte strings are copies, not views of the input', () => {
@@ -151,22 +197,23 @@ describe('CBOR (built-in): strictness and bounds', () => {
     assert.equal(dec('1b0020000000000000'), 2n ** 53n);
     assert.equal(dec('3b001ffffffffffffe'), -Number.MAX_SAFE_INTEGER);
     assert.equal(dec('3b001fffffffffffff'), -(2n ** 53n));
-    assert.equal(dec('1b0000000000000001'), 1);   // non-preferred heads are accepted
+    assert.equal(dec('1b0000000000000001'), 1); // non-preferred heads are accepted
   });
 
   it('encoder: shortest heads, safe integers as integers, 64-bit bigints, errors as values', () => {
     assert.equal(enc(2n ** 32n - 1n), '1affffffff');
     assert.equal(enc(5n), '05');
     assert.equal(enc(-(2n ** 63n)), '3b7fffffffffffffff');
-    assert.equal(enc(2 ** 53), 'fa5a000000');            // beyond the safe range: an exact float, not an integer
+    assert.equal(enc(2 ** 53), 'fa5a000000'); // beyond the safe range: an exact float, not an integer
     assert.equal(enc(0.1), 'fb3fb999999999999a');
     assert.equal(enc({ a: 1 }), 'a1616101');
-    assert.equal(enc('\ud800'), '63efbfbd');            // lone surrogate → U+FFFD, as utf8Encode does
+    assert.equal(enc('\ud800'), '63efbfbd'); // lone surrogate → U+FFFD, as utf8Encode does
     for (const bad of [2n ** 64n, -(2n ** 64n) - 1n, undefined, () => 1, Symbol('x'), new Date(0), M([1.5, 1]), new Map([[true, 1]])]) {
       const r = encodeCbor(bad);
       assert.equal(r.ok, false, String(bad));
     }
-    const cyc: unknown[] = []; cyc.push(cyc);
+    const cyc: unknown[] = [];
+    cyc.push(cyc);
     assert.match((encodeCbor(cyc) as { error: string }).error, /nesting/);
     assert.match((encodeCbor(new Uint8Array(70000)) as { error: string }).error, /above 65536/);
     assert.ok(encodeCbor(new Uint8Array(70000), { maxBytes: 70010 }).ok);
@@ -211,19 +258,41 @@ describe('SenML CBOR shapes: built-in codec and cbor-x agree', () => {
         assert.deepEqual(d.value.records[6], { path: { objectId: 3, instanceId: 0, resourceId: 13 }, value: 1367491215 });
         const s = formats.decode(112, cborx.encode(LWM2M_SECURITY), { objectId: 0, instanceId: 1 }, R);
         assert.ok(s.ok, s.ok ? '' : s.reason);
-        assert.deepEqual(s.value.records.map((r) => r.value),
-          ['coaps://lwm2m.example.com:5684', false, 0, new Uint8Array([0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74]), new Uint8Array(16).fill(0xa5), 101, 2n ** 53n]);
+        assert.deepEqual(
+          s.value.records.map((r) => r.value),
+          [
+            'coaps://lwm2m.example.com:5684',
+            false,
+            0,
+            new Uint8Array([0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74]),
+            new Uint8Array(16).fill(0xa5),
+            101,
+            2n ** 53n,
+          ],
+        );
       });
 
       it('parses a SenML CBOR composite path list', () => {
         const p = parsePathList(112, builtinCborCodec.encode(COMPOSITE_PATHS), codec);
-        assert.deepEqual(p, { ok: true, paths: [{ objectId: 3, instanceId: 0, resourceId: 0 }, { objectId: 1, instanceId: 0 }, { objectId: 3, instanceId: 0, resourceId: 9 }] });
+        assert.deepEqual(p, {
+          ok: true,
+          paths: [
+            { objectId: 3, instanceId: 0, resourceId: 0 },
+            { objectId: 1, instanceId: 0 },
+            { objectId: 3, instanceId: 0, resourceId: 9 },
+          ],
+        });
         assert.equal(parsePathList(112, hex('ff'), codec).ok, false);
       });
 
       it('SenML CBOR output decodes to the same records with the other codec', () => {
         const recs: ResourceRecord[] = LWM2M_DEVICE.map((m, i) => ({
-          path: { objectId: 3, instanceId: 0, resourceId: Number(String(m.get(0)).split('/')[0]), ...(String(m.get(0)).includes('/') ? { resourceInstanceId: Number(String(m.get(0)).split('/')[1]) } : {}) },
+          path: {
+            objectId: 3,
+            instanceId: 0,
+            resourceId: Number(String(m.get(0)).split('/')[0]),
+            ...(String(m.get(0)).includes('/') ? { resourceInstanceId: Number(String(m.get(0)).split('/')[1]) } : {}),
+          },
           value: (m.get(2) ?? m.get(3)) as Value,
         }));
         const e = formats.encode(112, { objectId: 3, instanceId: 0 }, recs, R);
@@ -243,7 +312,10 @@ describe('SenML CBOR shapes: built-in codec and cbor-x agree', () => {
           const j = k % 3;
           const d = formats.decode(112, mutate(bases[j], rnd), paths[j], R);
           if (d.ok) ok++;
-          else { assert.equal(formatErrorCode(d.kind), 128); assert.notEqual(d.reason, 'payload does not decode'); }
+          else {
+            assert.equal(formatErrorCode(d.kind), 128);
+            assert.notEqual(d.reason, 'payload does not decode');
+          }
           parsePathList(112, mutate(bases[j], rnd), codec);
         }
         assert.ok(ok > 0, 'some mutations still decode');
@@ -269,13 +341,17 @@ describe('CBOR codec port', () => {
 describe('CBOR (built-in): seeded fuzzing of the raw decoder', () => {
   it('20000 random and mutated inputs: a result value every time, bounded by the limits', () => {
     const rnd = prng(8949);
-    const seeds: Uint8Array[] = APPENDIX_A.map(([, h]): Uint8Array => hex(h)).concat([hex(RFC8428_PACK), builtinCborCodec.encode(LWM2M_SECURITY)]);
+    const seeds: Uint8Array[] = APPENDIX_A.map(([, h]): Uint8Array => hex(h)).concat([
+      hex(RFC8428_PACK),
+      builtinCborCodec.encode(LWM2M_SECURITY),
+    ]);
     let ok = 0;
     for (let k = 0; k < 20000; k++) {
-      const b = k % 4 === 0
-        ? Uint8Array.from({ length: 1 + Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256))
-        : mutate(seeds[k % seeds.length], rnd);
-      const r = decodeCbor(b);   // throws would fail the test
+      const b =
+        k % 4 === 0
+          ? Uint8Array.from({ length: 1 + Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256))
+          : mutate(seeds[k % seeds.length], rnd);
+      const r = decodeCbor(b); // throws would fail the test
       if (r.ok) {
         ok++;
         // Anything that decodes re-encodes (definite lengths) and decodes to the same value.

@@ -28,7 +28,12 @@ describe('interop: CoAP over DTLS (PSK) with libcoap (coap-server-openssl / coap
     const server = new PeerProcess('coap-server-openssl', ['-A', '127.0.0.1', '-p', String(port), '-k', KEY, '-h', 'xs-hint', '-v', '4']);
     const hints: string[] = [];
     const { dtls, seen } = await loopbackDtls({
-      client: { psk: ({ hint }) => { hints.push(hint ? utf8Decode(hint) : ''); return { identity: IDENTITY, key: utf8Encode(KEY) }; } },
+      client: {
+        psk: ({ hint }) => {
+          hints.push(hint ? utf8Decode(hint) : '');
+          return { identity: IDENTITY, key: utf8Encode(KEY) };
+        },
+      },
     });
     const ep = new CoapEndpoint({ transport: dtls, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     try {
@@ -56,8 +61,12 @@ describe('interop: CoAP over DTLS (PSK) with libcoap (coap-server-openssl / coap
     };
     try {
       const out = await new Promise<string>((resolve, reject) => {
-        execFile('coap-client-openssl', ['-k', KEY, '-u', IDENTITY, '-B', '5', `coaps://127.0.0.1:${port}/rd/node`],
-          { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+        execFile(
+          'coap-client-openssl',
+          ['-k', KEY, '-u', IDENTITY, '-B', '5', `coaps://127.0.0.1:${port}/rd/node`],
+          { timeout: 10_000 },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        );
       });
       assert.equal(out.trim(), `hello ${IDENTITY} at /rd/node`);
       assert.equal(seen.done.length, 1);

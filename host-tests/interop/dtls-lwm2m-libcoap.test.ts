@@ -21,14 +21,36 @@ const IDENTITY = 'libcoap-node-1-id';
 const KEY = 'libcoap-psk-0123';
 
 /** coap-client-openssl's answer: its verbose output prints each PDU (`v:1 t:ACK c:2.01 … [ Location-Path:rd, … ]`). */
-interface Answer { code: string | undefined; locationPath: string[]; out: string }
+interface Answer {
+  code: string | undefined;
+  locationPath: string[];
+  out: string;
+}
 
 function coapClient(port: number, identity: string, key: string, ep: string): Promise<Answer> {
-  const args = ['-m', 'post', '-k', key, '-u', identity, '-t', '40', '-B', '5', '-v', '6', '-e', '</1/0>,</3/0>',
-    `coaps://127.0.0.1:${port}/rd?ep=${ep}&lt=60&lwm2m=1.1&b=U`];
+  const args = [
+    '-m',
+    'post',
+    '-k',
+    key,
+    '-u',
+    identity,
+    '-t',
+    '40',
+    '-B',
+    '5',
+    '-v',
+    '6',
+    '-e',
+    '</1/0>,</3/0>',
+    `coaps://127.0.0.1:${port}/rd?ep=${ep}&lt=60&lwm2m=1.1&b=U`,
+  ];
   return new Promise((resolve, reject) => {
     execFile('coap-client-openssl', args, { timeout: 15_000 }, (err, stdout, stderr) => {
-      if (err && (err as { killed?: boolean }).killed) { reject(new Error(`coap-client-openssl did not finish: ${stdout}${stderr}`)); return; }
+      if (err && (err as { killed?: boolean }).killed) {
+        reject(new Error(`coap-client-openssl did not finish: ${stdout}${stderr}`));
+        return;
+      }
       const out = `${stdout}${stderr}`;
       const ack = /t:ACK c:(\d\.\d\d)[^\n]*?\[([^\]]*)\]/.exec(out);
       const locationPath = ack ? [...ack[2].matchAll(/Location-Path:([^,\s]+)/g)].map((m) => m[1]) : [];
@@ -43,7 +65,10 @@ describe('interop: LwM2M Registration over coaps from libcoap (coap-client-opens
   let coaps: UdpTransport;
   const lines: string[] = [];
   const log: Logger = {
-    error: (m) => lines.push(`E ${m}`), warn: (m) => lines.push(`W ${m}`), info: (m) => lines.push(`I ${m}`), debug: (m) => lines.push(`D ${m}`),
+    error: (m) => lines.push(`E ${m}`),
+    warn: (m) => lines.push(`W ${m}`),
+    info: (m) => lines.push(`I ${m}`),
+    debug: (m) => lines.push(`D ${m}`),
   };
 
   before(async () => {
@@ -53,20 +78,25 @@ describe('interop: LwM2M Registration over coaps from libcoap (coap-client-opens
     psk.set('other-node', 'other-node-id', utf8Encode('another-key-4567'));
     coaps = await openUdp({ address: '127.0.0.1' });
     server = new LwM2MServer({
-      transport: await openUdp({ address: '127.0.0.1' }), coaps: { transport: coaps, crypto: nodeCrypto }, psk,
-      timers: nodeTimers, random: nodeRandom, log,
+      transport: await openUdp({ address: '127.0.0.1' }),
+      coaps: { transport: coaps, crypto: nodeCrypto },
+      psk,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log,
     });
   });
 
   after(() => {
     server?.close();
     const keys = [KEY, 'another-key-4567'];
-    for (const l of lines) for (const k of keys) {
-      assert.ok(!l.includes(k) && !l.toLowerCase().includes(toHex(utf8Encode(k))), `a key in a log line: ${l}`);
-    }
+    for (const l of lines)
+      for (const k of keys) {
+        assert.ok(!l.includes(k) && !l.toLowerCase().includes(toHex(utf8Encode(k))), `a key in a log line: ${l}`);
+      }
   });
 
-  it('the endpoint\'s own PSK identity registers: 2.01 with Location-Path rd/…, a coaps registration with that identity', async () => {
+  it("the endpoint's own PSK identity registers: 2.01 with Location-Path rd/…, a coaps registration with that identity", async () => {
     const a = await coapClient(coaps.port, IDENTITY, KEY, EP);
     assert.equal(a.code, '2.01', a.out);
     assert.equal(a.locationPath[0], 'rd', a.out);
@@ -74,7 +104,10 @@ describe('interop: LwM2M Registration over coaps from libcoap (coap-client-opens
     assert.ok(reg, 'registered');
     assert.equal(reg.secure, true);
     assert.equal(reg.pskIdentity, IDENTITY);
-    assert.deepEqual(reg.links.map((l) => l.target), ['/1/0', '/3/0']);
+    assert.deepEqual(
+      reg.links.map((l) => l.target),
+      ['/1/0', '/3/0'],
+    );
     assert.equal(`rd/${reg.id}`, a.locationPath.join('/'));
   });
 
@@ -85,7 +118,14 @@ describe('interop: LwM2M Registration over coaps from libcoap (coap-client-opens
     assert.match(a.out, /bad record mac/i);
     assert.equal(server.clients.has('nobody'), false);
     assert.equal(server.dtls!.stats.handshakesFailed, failed + 1);
-    assert.ok(lines.some((l) => /server handshake with 127\.0\.0\.1:\d+ failed: local_alert \(bad_record_mac\): PSK identity "nobody-knows-me" is unknown here/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) =>
+        /server handshake with 127\.0\.0\.1:\d+ failed: local_alert \(bad_record_mac\): PSK identity "nobody-knows-me" is unknown here/.test(
+          l,
+        ),
+      ),
+      lines.join('\n'),
+    );
   });
 
   it('the right identity with a wrong key: the handshake fails (bad_record_mac), nothing registers', async () => {
@@ -96,10 +136,13 @@ describe('interop: LwM2M Registration over coaps from libcoap (coap-client-opens
     assert.equal(server.clients.get(EP)?.id, before, 'the registration is the one made with the right key');
   });
 
-  it('another endpoint\'s identity: the handshake completes, the Register gets 4.03', async () => {
+  it("another endpoint's identity: the handshake completes, the Register gets 4.03", async () => {
     const a = await coapClient(coaps.port, 'other-node-id', 'another-key-4567', EP);
     assert.equal(a.code, '4.03', a.out);
     assert.equal(server.clients.get(EP)?.pskIdentity, IDENTITY);
-    assert.ok(lines.some((l) => l.includes(`registration of ${EP}`) && l.includes('refused')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(`registration of ${EP}`) && l.includes('refused')),
+      lines.join('\n'),
+    );
   });
 });

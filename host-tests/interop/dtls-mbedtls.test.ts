@@ -50,17 +50,33 @@ class MbedtlsClient implements DatagramTransport {
   onReceive: DatagramTransport['onReceive'] = null;
   readonly proc: PeerProcess;
 
-  constructor(bin: string, readonly port: number, identity: string, key: Uint8Array, extra: string[] = []) {
+  constructor(
+    bin: string,
+    readonly port: number,
+    identity: string,
+    key: Uint8Array,
+    extra: string[] = [],
+  ) {
     this.proc = new PeerProcess(bin, ['127.0.0.1', String(port), identity, toHex(key), ...extra]);
-    this.proc.onLine = (l) => { if (l.startsWith('recv ')) this.onReceive?.(fromHex(l.slice(5)), '127.0.0.1', port); };
+    this.proc.onLine = (l) => {
+      if (l.startsWith('recv ')) this.onReceive?.(fromHex(l.slice(5)), '127.0.0.1', port);
+    };
   }
 
-  send(data: Uint8Array): void { this.proc.write(`send ${toHex(data)}\n`); }
-  close(): void { this.proc.write('quit\n'); }
+  send(data: Uint8Array): void {
+    this.proc.write(`send ${toHex(data)}\n`);
+  }
+  close(): void {
+    this.proc.write('quit\n');
+  }
 
   /** The `connected <suite> resumed=<0|1>` line of the n-th handshake (1-based). */
   async handshake(n: number): Promise<{ suite: string; resumed: boolean }> {
-    await until(() => this.proc.lines.filter((l) => l.startsWith('connected ') || l.startsWith('error ')).length >= n, 10_000, `mbedTLS handshake ${n}`);
+    await until(
+      () => this.proc.lines.filter((l) => l.startsWith('connected ') || l.startsWith('error ')).length >= n,
+      10_000,
+      `mbedTLS handshake ${n}`,
+    );
     const line = this.proc.lines.filter((l) => l.startsWith('connected ') || l.startsWith('error '))[n - 1];
     const m = /^connected (\S+) resumed=([01])$/.exec(line);
     if (!m) throw new Error(`mbedTLS client: ${line}\n${this.proc.lines.join('\n')}`);
@@ -68,7 +84,9 @@ class MbedtlsClient implements DatagramTransport {
   }
 
   /** close_notify, then a new socket and a handshake offering the session. */
-  reconnect(): void { this.proc.write('reconnect\n'); }
+  reconnect(): void {
+    this.proc.write('reconnect\n');
+  }
 }
 
 /** A CoAP endpoint over the mbedTLS client: what an LwM2M client on mbedTLS sends and answers. */
@@ -101,8 +119,12 @@ async function helloTap(target: number): Promise<{ port: number; versions: strin
     s.send(m, target, '127.0.0.1');
   });
   return {
-    port: front.address().port, versions,
-    close: () => { front.close(); for (const s of up.values()) s.close(); },
+    port: front.address().port,
+    versions,
+    close: () => {
+      front.close();
+      for (const s of up.values()) s.close();
+    },
   };
 }
 
@@ -115,7 +137,9 @@ describe('interop: DTLS 1.2 PSK with mbedTLS (libmbedtls-dev)', function () {
   let peers: MbedtlsPeers;
   const procs: PeerProcess[] = [];
   const closers: Array<() => void> = [];
-  before(() => { peers = buildMbedtlsPeers(); });
+  before(() => {
+    peers = buildMbedtlsPeers();
+  });
   afterEach(async () => {
     for (const c of closers.splice(0)) c();
     await Promise.all(procs.splice(0).map((p) => p.stop()));
@@ -150,20 +174,30 @@ describe('interop: DTLS 1.2 PSK with mbedTLS (libmbedtls-dev)', function () {
       psk.set('mbedtls-ep', IDENTITY, KEY);
       const coaps = await openUdp({ address: '127.0.0.1' });
       const server = new LwM2MServer({
-        transport: await openUdp({ address: '127.0.0.1' }), coaps: { transport: coaps, crypto: nodeCrypto }, psk,
-        timers: nodeTimers, random: nodeRandom, log: quiet,
+        transport: await openUdp({ address: '127.0.0.1' }),
+        coaps: { transport: coaps, crypto: nodeCrypto },
+        psk,
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: quiet,
       });
       closers.push(() => server.close());
       const client = new MbedtlsClient(peers.client, coaps.port, IDENTITY, KEY, ['--suite', suite.peer]);
       procs.push(client.proc);
-      const ep = coapOver(client, (req) => (req.method === Code.GET && req.path.join('/') === '3/0/0'
-        ? { code: Code.CONTENT, contentFormat: ContentFormat.TEXT, payload: utf8Encode('mbedTLS client') } : { code: Code.NOT_FOUND }));
+      const ep = coapOver(client, (req) =>
+        req.method === Code.GET && req.path.join('/') === '3/0/0'
+          ? { code: Code.CONTENT, contentFormat: ContentFormat.TEXT, payload: utf8Encode('mbedTLS client') }
+          : { code: Code.NOT_FOUND },
+      );
       closers.push(() => ep.close());
       assert.deepEqual(await client.handshake(1), { suite: suite.mbedtls, resumed: false });
 
       const reg = await request(ep, coaps.port, {
-        method: Code.POST, path: ['rd'], query: ['ep=mbedtls-ep', 'lt=300', 'lwm2m=1.1', 'b=U'],
-        contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode('</1/0>,</3/0>'),
+        method: Code.POST,
+        path: ['rd'],
+        query: ['ep=mbedtls-ep', 'lt=300', 'lwm2m=1.1', 'b=U'],
+        contentFormat: ContentFormat.LINK_FORMAT,
+        payload: utf8Encode('</1/0>,</3/0>'),
       });
       assert.equal(codeString(reg.code), '2.01');
       assert.equal(server.clients.get('mbedtls-ep')?.pskIdentity, IDENTITY);
@@ -192,19 +226,41 @@ describe('interop: DTLS 1.2 PSK with mbedTLS (libmbedtls-dev)', function () {
     const psk = new PskStore();
     psk.set(EP, SRV_IDENTITY, SRV_KEY);
     const server = new LwM2MServer({
-      transport: await openUdp({ address: '127.0.0.1' }), coaps: { transport: srvCoaps, crypto: nodeCrypto }, psk,
-      timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: await openUdp({ address: '127.0.0.1' }),
+      coaps: { transport: srvCoaps, crypto: nodeCrypto },
+      psk,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
     });
     closers.push(() => server.close());
     const bsCoaps = await openUdp({ address: '127.0.0.1' });
     const events: BootstrapEvent[] = [];
     const bs = new BootstrapServer({
-      transport: await openUdp({ address: '127.0.0.1' }), coaps: { transport: bsCoaps, crypto: nodeCrypto },
-      timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => events.push(e),
-      config: { format: 'tlv', endpoints: { [EP]: {
-        psk: { identity: BS_IDENTITY, keyHex: toHex(KEY) },
-        servers: [{ uri: `coaps://127.0.0.1:${srvCoaps.port}`, ssid: 101, lifetime: 300, securityMode: 'psk', pskIdentity: SRV_IDENTITY, pskKeyHex: toHex(SRV_KEY) }],
-      } } },
+      transport: await openUdp({ address: '127.0.0.1' }),
+      coaps: { transport: bsCoaps, crypto: nodeCrypto },
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => events.push(e),
+      config: {
+        format: 'tlv',
+        endpoints: {
+          [EP]: {
+            psk: { identity: BS_IDENTITY, keyHex: toHex(KEY) },
+            servers: [
+              {
+                uri: `coaps://127.0.0.1:${srvCoaps.port}`,
+                ssid: 101,
+                lifetime: 300,
+                securityMode: 'psk',
+                pskIdentity: SRV_IDENTITY,
+                pskKeyHex: toHex(SRV_KEY),
+              },
+            ],
+          },
+        },
+      },
     });
     closers.push(() => bs.close());
     const tap = await helloTap(bsCoaps.port);
@@ -224,7 +280,12 @@ describe('interop: DTLS 1.2 PSK with mbedTLS (libmbedtls-dev)', function () {
         return { code: Code.CHANGED };
       }
       if (req.method === Code.PUT) return { code: Code.CHANGED };
-      if (req.method === Code.GET) return { code: Code.CONTENT, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode('lwm2m="1.1",</0/1>,</1/0>;ssid=101,</3/0>') };
+      if (req.method === Code.GET)
+        return {
+          code: Code.CONTENT,
+          contentFormat: ContentFormat.LINK_FORMAT,
+          payload: utf8Encode('lwm2m="1.1",</0/1>,</1/0>;ssid=101,</3/0>'),
+        };
       if (req.method === Code.POST && path === '/bs') return { code: Code.CHANGED };
       return { code: Code.NOT_FOUND };
     };
@@ -252,8 +313,11 @@ describe('interop: DTLS 1.2 PSK with mbedTLS (libmbedtls-dev)', function () {
     closers.push(() => srvEp.close());
     assert.equal((await srvClient.handshake(1)).resumed, false);
     const reg = await request(srvEp, srvCoaps.port, {
-      method: Code.POST, path: ['rd'], query: [`ep=${EP}`, 'lt=300', 'lwm2m=1.1', 'b=U'],
-      contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode('</1/0>,</3/0>'),
+      method: Code.POST,
+      path: ['rd'],
+      query: [`ep=${EP}`, 'lt=300', 'lwm2m=1.1', 'b=U'],
+      contentFormat: ContentFormat.LINK_FORMAT,
+      payload: utf8Encode('</1/0>,</3/0>'),
     });
     assert.equal(codeString(reg.code), '2.01');
 

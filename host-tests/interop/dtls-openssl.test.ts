@@ -26,13 +26,27 @@ describe('interop: DTLS 1.2 PSK with OpenSSL', function () {
     requireBinary('openssl', 'openssl');
     dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-dtls-'));
   });
-  afterEach(async () => { await Promise.all(procs.splice(0).map((p) => p.stop())); });
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.stop()));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   async function sServer(cipher: string, key = KEY): Promise<{ proc: PeerProcess; port: number }> {
     const port = await freePort();
-    const proc = new PeerProcess('openssl', ['s_server', '-dtls1_2', '-listen', '-nocert', '-accept', `127.0.0.1:${port}`,
-      '-psk', toHex(key), '-psk_identity', IDENTITY, '-cipher', cipher]);
+    const proc = new PeerProcess('openssl', [
+      's_server',
+      '-dtls1_2',
+      '-listen',
+      '-nocert',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-psk',
+      toHex(key),
+      '-psk_identity',
+      IDENTITY,
+      '-cipher',
+      cipher,
+    ]);
     procs.push(proc);
     await proc.waitForLine(/^ACCEPT/, 5000);
     return { proc, port };
@@ -67,11 +81,26 @@ describe('interop: DTLS 1.2 PSK with OpenSSL', function () {
       const { dtls, port, seen } = await loopbackDtls({
         server: { pskKey: (id) => (utf8Decode(id) === IDENTITY ? KEY : null), cipherSuites: [suite.id] },
       });
-      dtls.onReceive = (d, a, p) => { seen.data.push({ text: utf8Decode(d), address: a, port: p }); dtls.send(utf8Encode(`echo:${utf8Decode(d)}`), a, p); };
+      dtls.onReceive = (d, a, p) => {
+        seen.data.push({ text: utf8Decode(d), address: a, port: p });
+        dtls.send(utf8Encode(`echo:${utf8Decode(d)}`), a, p);
+      };
       const sess = join(dir, `sess-${suite.id}.pem`);
       try {
-        const first = new PeerProcess('openssl', ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, '-psk', toHex(KEY),
-          '-psk_identity', IDENTITY, '-cipher', suite.openssl, '-sess_out', sess]);
+        const first = new PeerProcess('openssl', [
+          's_client',
+          '-dtls1_2',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-psk',
+          toHex(KEY),
+          '-psk_identity',
+          IDENTITY,
+          '-cipher',
+          suite.openssl,
+          '-sess_out',
+          sess,
+        ]);
         procs.push(first);
         await first.waitForLine(/Cipher is/, 5000);
         first.write('ping\n');
@@ -81,8 +110,20 @@ describe('interop: DTLS 1.2 PSK with OpenSSL', function () {
         assert.equal(utf8Decode(dtls.identityOf('127.0.0.1', seen.done[0].port)!), IDENTITY);
         await first.stop();
 
-        const second = new PeerProcess('openssl', ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, '-psk', toHex(KEY),
-          '-psk_identity', IDENTITY, '-cipher', suite.openssl, '-sess_in', sess]);
+        const second = new PeerProcess('openssl', [
+          's_client',
+          '-dtls1_2',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-psk',
+          toHex(KEY),
+          '-psk_identity',
+          IDENTITY,
+          '-cipher',
+          suite.openssl,
+          '-sess_in',
+          sess,
+        ]);
         procs.push(second);
         await second.waitForLine(/^Reused, /, 5000);
         second.write('pong\n');
@@ -117,8 +158,16 @@ describe('interop: DTLS 1.2 PSK with OpenSSL', function () {
   it('s_client with a wrong key against our server: we answer with a fatal alert', async () => {
     const { dtls, port, seen } = await loopbackDtls({ server: { pskKey: () => KEY } });
     try {
-      const p = new PeerProcess('openssl', ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, '-psk', toHex(Uint8Array.from(KEY, (b) => b ^ 1)),
-        '-psk_identity', IDENTITY]);
+      const p = new PeerProcess('openssl', [
+        's_client',
+        '-dtls1_2',
+        '-connect',
+        `127.0.0.1:${port}`,
+        '-psk',
+        toHex(Uint8Array.from(KEY, (b) => b ^ 1)),
+        '-psk_identity',
+        IDENTITY,
+      ]);
       procs.push(p);
       await until(() => seen.failed.length === 1, 8000, 'our server to fail the handshake');
       assert.equal(seen.failed[0].reason, 'local_alert');

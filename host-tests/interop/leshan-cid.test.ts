@@ -36,8 +36,12 @@ class NatRelay {
 
   constructor(private readonly target: { address: string; port: number }) {}
 
-  get insidePort(): number { return this.inside.address().port; }
-  get outsidePort(): number { return this.outside.address().port; }
+  get insidePort(): number {
+    return this.inside.address().port;
+  }
+  get outsidePort(): number {
+    return this.outside.address().port;
+  }
 
   async open(): Promise<this> {
     this.inside = await bound();
@@ -53,7 +57,9 @@ class NatRelay {
   async rebind(): Promise<void> {
     const old = this.outside;
     this.outside = await bound();
-    this.outside.on('message', (m) => { if (this.client) this.inside.send(m, this.client.port, this.client.address); });
+    this.outside.on('message', (m) => {
+      if (this.client) this.inside.send(m, this.client.port, this.client.address);
+    });
     old?.close();
   }
 
@@ -100,7 +106,11 @@ describe(`Leshan ${LESHAN_VERSION} over coaps: our RFC 9146 Connection ID offer 
       await server.rest.setPsk(EP, PSK.identity, PSK.key);
       relay = await new NatRelay({ address: server.host, port: server.coapsPort }).open();
       client = await startNodeClient({
-        endpointName: EP, serverUri: `coaps://127.0.0.1:${relay.insidePort}`, psk: PSK, log: silentLogger, onEvent: (e) => events.push(e),
+        endpointName: EP,
+        serverUri: `coaps://127.0.0.1:${relay.insidePort}`,
+        psk: PSK,
+        log: silentLogger,
+        onEvent: (e) => events.push(e),
       });
       const reg = await server.rest.waitForRegistration(EP, 30_000);
       assert.equal(reg.secure, true);

@@ -40,7 +40,9 @@ const printSummary = () => summary.print(`Leshan ${LESHAN_VERSION} over coaps (D
 
 /** Every line our client or servers log, to read what they say and to look for keys. */
 function recordingLogger(prefix: string, into: string[]): Logger {
-  const put = (lvl: string) => (m: string) => { into.push(`${prefix} ${lvl} ${m}`); };
+  const put = (lvl: string) => (m: string) => {
+    into.push(`${prefix} ${lvl} ${m}`);
+  };
   return { error: put('E'), warn: put('W'), info: put('I'), debug: put('D') };
 }
 
@@ -99,19 +101,34 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
     it('bootstraps over coaps with its PSK: Delete /, Writes of the coaps PSK accounts, Finish', async () => {
       await summary.step('our client: bootstrap over coaps from Leshan', async () => {
         await server.rest.setPsk(EP, SERVER_PSK.identity, SERVER_PSK.key);
-        await bs.rest.setConfig(EP, bootstrapConfig({
-          serverUri: server.coapsUri, serverPsk: SERVER_PSK, shortServerId: 123, lifetime: 120, contentFormat: 'TLV',
-          bootstrapServerUri: bs.coapsUri!, bootstrapPsk: BS_PSK,
-        }));
+        await bs.rest.setConfig(
+          EP,
+          bootstrapConfig({
+            serverUri: server.coapsUri,
+            serverPsk: SERVER_PSK,
+            shortServerId: 123,
+            lifetime: 120,
+            contentFormat: 'TLV',
+            bootstrapServerUri: bs.coapsUri!,
+            bootstrapPsk: BS_PSK,
+          }),
+        );
         client = await startNodeClient({
-          endpointName: EP, bootstrapUri: bs.coapsUri!, psk: BS_PSK,
-          log: recordingLogger('client', lines), onEvent: (e) => events.push(e),
+          endpointName: EP,
+          bootstrapUri: bs.coapsUri!,
+          psk: BS_PSK,
+          log: recordingLogger('client', lines),
+          onEvent: (e) => events.push(e),
         });
         clients.push(client);
         const session = await bs.rest.waitForSession(EP, 30_000);
         const dtls = client.secure!.dtls.stats;
         assert.ok(dtls.handshakesCompleted >= 1, 'a DTLS handshake with the bootstrap server');
-        return session.filter((e) => e.event === 'response').map((e) => e.detail!.replace(/Bootstrap|Request/g, '')).join('; ').slice(0, 100);
+        return session
+          .filter((e) => e.event === 'response')
+          .map((e) => e.detail!.replace(/Bootstrap|Request/g, ''))
+          .join('; ')
+          .slice(0, 100);
       });
     });
 
@@ -119,7 +136,10 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
       await summary.step('our client: register over coaps to Leshan', async () => {
         const reg = await server.rest.waitForRegistration(EP, 30_000);
         assert.equal(reg.secure, true, 'Leshan saw the registration over DTLS');
-        assert.ok(reg.objectLinks.some((l) => l.url === '/3/0'), JSON.stringify(reg.objectLinks));
+        assert.ok(
+          reg.objectLinks.some((l) => l.url === '/3/0'),
+          JSON.stringify(reg.objectLinks),
+        );
         assert.ok(events.some((e) => e.type === 'registered'));
         const dtls = client.secure!.dtls.stats;
         return `secure ${reg.secure}, lwm2m ${reg.lwM2mVersion}; our DTLS: ${dtls.handshakesCompleted} handshakes, ${dtls.handshakesFailed} failed`;
@@ -148,7 +168,10 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
       await summary.step('our client, wrong PSK at Leshan: not registered', async () => {
         await server.rest.setPsk(EP, OURS.identity, key16(4));
         const client = await startNodeClient({
-          endpointName: EP, serverUri: server.coapsUri, psk: OURS, log: recordingLogger('client', lines),
+          endpointName: EP,
+          serverUri: server.coapsUri,
+          psk: OURS,
+          log: recordingLogger('client', lines),
           // 3 transmissions of a flight (0.5 + 1 + 2 s) instead of 6 (63 s): a silent peer fails fast
           extra: { dtls: { crypto: nodeCrypto, retransmit: { initialMs: 500, maxRetransmits: 2 } } },
         });
@@ -157,7 +180,9 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
         await until(() => failed().length > 0, 30_000, 'a failed DTLS handshake in the client log');
         assert.equal(await server.rest.getClient(EP), undefined, 'Leshan has no registration');
         assert.equal(client.registeredServers.length, 0);
-        return failed()[0]!.replace(/^client \w /, '').slice(0, 100);
+        return failed()[0]!
+          .replace(/^client \w /, '')
+          .slice(0, 100);
       });
     });
   });
@@ -183,37 +208,64 @@ describe(`Leshan ${LESHAN_VERSION} interop over coaps (DTLS 1.2 PSK)`, function 
 
     it('bootstraps over coaps from ours, registers over coaps to ours, which reads /3/0 (TLV)', async function () {
       this.timeout(60_000);
-      const open = async () => { const s = await openUdp({ address: '127.0.0.1' }); sockets.push(s); return s; };
+      const open = async () => {
+        const s = await openUdp({ address: '127.0.0.1' });
+        sockets.push(s);
+        return s;
+      };
       const [srvUdp, srvCoaps, bsUdp, bsCoaps] = [await open(), await open(), await open(), await open()];
       const psk = new PskStore();
       psk.set(EP, SERVER_PSK.identity, SERVER_PSK.key);
       ourServer = new LwM2MServer({
-        transport: srvUdp, coaps: { transport: srvCoaps, crypto: nodeCrypto }, psk,
-        timers: nodeTimers, random: nodeRandom, log: recordingLogger('server', lines), onEvent: (e) => serverEvents.push(e),
+        transport: srvUdp,
+        coaps: { transport: srvCoaps, crypto: nodeCrypto },
+        psk,
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: recordingLogger('server', lines),
+        onEvent: (e) => serverEvents.push(e),
       });
       const bsEvents: string[] = [];
       ourBs = new BootstrapServer({
-        transport: bsUdp, coaps: { transport: bsCoaps, crypto: nodeCrypto },
-        timers: nodeTimers, random: nodeRandom, log: recordingLogger('bs', lines),
+        transport: bsUdp,
+        coaps: { transport: bsCoaps, crypto: nodeCrypto },
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: recordingLogger('bs', lines),
         config: {
           format: 'tlv',
           endpoints: {
             [EP]: {
               psk: { identity: BS_PSK.identity, keyHex: toHex(BS_PSK.key) },
-              servers: [{
-                uri: `coaps://127.0.0.1:${srvCoaps.port}`, ssid: 101, lifetime: 60,
-                securityMode: 'psk', pskIdentity: SERVER_PSK.identity, pskKeyHex: toHex(SERVER_PSK.key),
-              }],
+              servers: [
+                {
+                  uri: `coaps://127.0.0.1:${srvCoaps.port}`,
+                  ssid: 101,
+                  lifetime: 60,
+                  securityMode: 'psk',
+                  pskIdentity: SERVER_PSK.identity,
+                  pskKeyHex: toHex(SERVER_PSK.key),
+                },
+              ],
             },
           },
         },
-        onEvent: (e) => bsEvents.push(e.type === 'step' ? `${e.operation} ${e.path} ${e.code}` : e.type === 'finished' ? `finished ${e.ok} ${e.diagnostic ?? ''}` : 'request'),
+        onEvent: (e) =>
+          bsEvents.push(
+            e.type === 'step'
+              ? `${e.operation} ${e.path} ${e.code}`
+              : e.type === 'finished'
+                ? `finished ${e.ok} ${e.diagnostic ?? ''}`
+                : 'request',
+          ),
       });
 
       await summary.step('Leshan client: bootstrap over coaps from ours', async () => {
         leshan = await startLeshanClient({ endpoint: EP, uri: `coaps://127.0.0.1:${bsCoaps.port}`, bootstrap: true, psk: BS_PSK });
         await leshan.waitForEvent('bootstrap-success', 30_000).catch((e: Error) => {
-          throw new Error(`${e.message}\nour bootstrap server: ${bsEvents.join(' | ')}\n${lines.filter((l) => l.startsWith('bs')).join('\n')}`);
+          throw new Error(
+            `${e.message}\nour bootstrap server: ${bsEvents.join(' | ')}\n${lines.filter((l) => l.startsWith('bs')).join('\n')}`,
+          );
         });
         assert.ok(ourBs!.dtls!.stats.handshakesCompleted >= 1);
         return bsEvents.join('; ').slice(0, 100);

@@ -50,7 +50,10 @@ describe(`Leshan ${LESHAN_VERSION} harness: Leshan client against Leshan bootstr
     const saved = process.env.JAVA;
     process.env.JAVA = '/nonexistent/bin/java';
     try {
-      assert.throws(() => checkJavaFresh(), (e: unknown) => e instanceof JavaMissingError && /Java 17\+/.test(e.message));
+      assert.throws(
+        () => checkJavaFresh(),
+        (e: unknown) => e instanceof JavaMissingError && /Java 17\+/.test(e.message),
+      );
     } finally {
       if (saved === undefined) delete process.env.JAVA;
       else process.env.JAVA = saved;
@@ -67,7 +70,10 @@ describe(`Leshan ${LESHAN_VERSION} harness: Leshan client against Leshan bootstr
 
     const sent = session.filter((e) => e.event === 'request').map((e) => e.detail);
     assert.ok(sent.includes('BootstrapDeleteRequest /'), `Delete '/' sent: ${sent.join(' | ')}`);
-    assert.ok(sent.some((d) => /^BootstrapWriteRequest \/0\/\d+$/.test(d ?? '')), 'Security instance written');
+    assert.ok(
+      sent.some((d) => /^BootstrapWriteRequest \/0\/\d+$/.test(d ?? '')),
+      'Security instance written',
+    );
     assert.ok(sent.includes('BootstrapWriteRequest /1/0'), 'Server instance written');
     assert.equal(sent.at(-1), 'BootstrapFinishRequest null', 'Finish is last');
     assert.ok(!session.some((e) => e.event === 'responseError' || e.event === 'requestFailure'), JSON.stringify(session));
@@ -77,7 +83,10 @@ describe(`Leshan ${LESHAN_VERSION} harness: Leshan client against Leshan bootstr
     const reg = await server.rest.waitForRegistration(EP, 30_000);
     assert.equal(reg.endpoint, EP);
     assert.equal(reg.lifetime, 300);
-    assert.ok(reg.objectLinks.some((l) => l.url === '/3/0'), 'Device instance announced');
+    assert.ok(
+      reg.objectLinks.some((l) => l.url === '/3/0'),
+      'Device instance announced',
+    );
     const registration = await events!.waitFor('REGISTRATION', 10_000, () => true, true);
     assert.equal((registration.data as { endpoint: string }).endpoint, EP);
   });

@@ -12,12 +12,19 @@ import { join } from 'node:path';
 import { consoleLogger, nodeRandom, nodeTimers, openUdp, type UdpTransport } from '../../firmware/platform/node';
 import { BootstrapServer, type BootstrapEvent } from '../../host/bootstrap-server';
 import { ManagedProcess } from '../support/managed-process';
-import { ensureLeshan, resourceValue, startLeshanServer, stopAllJava, type LeshanEventStream, type LeshanServerHandle } from './leshan/harness';
+import {
+  ensureLeshan,
+  resourceValue,
+  startLeshanServer,
+  stopAllJava,
+  type LeshanEventStream,
+  type LeshanServerHandle,
+} from './leshan/harness';
 
 const EP = 'xs-lwm2m-objects';
 const quiet = consoleLogger('error');
 
-describe('Leshan drives the application\'s own objects (Node example on the npm package)', function () {
+describe("Leshan drives the application's own objects (Node example on the npm package)", function () {
   this.timeout(60_000);
   let leshan: LeshanServerHandle;
   let events: LeshanEventStream;
@@ -37,11 +44,22 @@ describe('Leshan drives the application\'s own objects (Node example on the npm 
     stateDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-leshan-objects-'));
     bsUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     bs = new BootstrapServer({
-      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => bsEvents.push(e),
+      transport: bsUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => bsEvents.push(e),
       config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: leshan.coapUri, ssid: 1, lifetime: 120 }] } } },
     });
-    app = new ManagedProcess('node example', process.execPath, ['examples/node-sensors/app.mjs', `coap://127.0.0.1:${bsUdp.port}`, EP, stateDir]);
-    await leshan.rest.waitForRegistration(EP, 30_000).catch((e: Error) => { throw new Error(`${e.message}\n${app.log(40)}`); });
+    app = new ManagedProcess('node example', process.execPath, [
+      'examples/node-sensors/app.mjs',
+      `coap://127.0.0.1:${bsUdp.port}`,
+      EP,
+      stateDir,
+    ]);
+    await leshan.rest.waitForRegistration(EP, 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${app.log(40)}`);
+    });
   });
 
   after(async function () {
@@ -73,7 +91,7 @@ describe('Leshan drives the application\'s own objects (Node example on the npm 
     await leshan.rest.cancelObservation(EP, '/3303/0/5700');
   });
 
-  it('writes /3311/0/5850 and the app\'s callback switches the light', async () => {
+  it("writes /3311/0/5850 and the app's callback switches the light", async () => {
     const w = await leshan.rest.writeResource(EP, '/3311/0/5850', true, { format: 'TLV' });
     assert.equal(w.code, '2.04', `${w.status} ${w.errormessage ?? ''}`);
     await app.waitForLine(/^light: on/, 5000);
@@ -86,7 +104,17 @@ describe('Leshan drives the application\'s own objects (Node example on the npm 
     assert.equal(d.code, '2.05', `${d.status} ${d.errormessage ?? ''}`);
     const urls = (d.objectLinks ?? []).map((l) => l.url);
     // 5518 Timestamp too: the example gives the sensor a clock.
-    assert.deepEqual(urls, ['/3303/0', '/3303/0/5518', '/3303/0/5601', '/3303/0/5602', '/3303/0/5603', '/3303/0/5604', '/3303/0/5605', '/3303/0/5700', '/3303/0/5701']);
+    assert.deepEqual(urls, [
+      '/3303/0',
+      '/3303/0/5518',
+      '/3303/0/5601',
+      '/3303/0/5602',
+      '/3303/0/5603',
+      '/3303/0/5604',
+      '/3303/0/5605',
+      '/3303/0/5700',
+      '/3303/0/5701',
+    ]);
   });
 
   it('creates and deletes an instance of an application object (/3341)', async () => {

@@ -37,11 +37,18 @@ describe('Queue Mode with Leshan: a sleeping client is reached after its next wa
     events = await leshan.rest.events(EP);
     udp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     client = new LwM2MClient({
-      endpointName: EP, transport: udp, timers: nodeTimers, random: nodeRandom, log: consoleLogger(process.env.QUEUE_LOG ? 'debug' : 'error'), wallClock: nodeWallClock,
+      endpointName: EP,
+      transport: udp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: consoleLogger(process.env.QUEUE_LOG ? 'debug' : 'error'),
+      wallClock: nodeWallClock,
       factory: { servers: [{ uri: leshan.coapUri, ssid: 1, lifetime: LIFETIME }] },
       device: { manufacturer: 'xs-lwm2m', modelNumber: 'queue', serialNumber: 'Q1', firmwareVersion: '0.1.0' },
       queueMode: {},
-      onEvent: (e: ClientEvent) => { if (e.type === 'radio') radio.push({ at: Date.now(), on: e.on }); },
+      onEvent: (e: ClientEvent) => {
+        if (e.type === 'radio') radio.push({ at: Date.now(), on: e.on });
+      },
     });
     client.start();
     await leshan.rest.waitForRegistration(EP, 30_000);
@@ -57,7 +64,7 @@ describe('Queue Mode with Leshan: a sleeping client is reached after its next wa
   });
 
   it('registers in queue mode', async () => {
-    const reg = await leshan.rest.getClient(EP) as unknown as Record<string, unknown>;
+    const reg = (await leshan.rest.getClient(EP)) as unknown as Record<string, unknown>;
     assert.equal(reg.queuemode ?? reg.queueMode, true, JSON.stringify(reg));
   });
 
@@ -66,7 +73,10 @@ describe('Queue Mode with Leshan: a sleeping client is reached after its next wa
     assert.equal(o.code, '2.05', `${o.status} ${o.errormessage ?? ''}`);
     await until(() => radio.at(-1)?.on === false, 120_000, 'the radio to go off');
     const sleptAt = Date.now();
-    const asleep = await leshan.rest.read(EP, '/3/0/0', { format: 'TEXT' }).then((r) => `${r.code} ${r.errormessage ?? ''}`, (e: Error) => e.message);
+    const asleep = await leshan.rest.read(EP, '/3/0/0', { format: 'TEXT' }).then(
+      (r) => `${r.code} ${r.errormessage ?? ''}`,
+      (e: Error) => e.message,
+    );
     assert.match(asleep, /sleeping/i, 'Leshan itself refuses a request to a sleeping client');
     const before = events.ofType('NOTIFICATION').length;
     client.setValue('/3/0/9', 42);

@@ -42,7 +42,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Our client's lines, kept for a failure's message. */
 function recordingLogger(into: string[]): Logger {
-  const put = (lvl: string) => (m: string) => { into.push(`${lvl} ${m}`); };
+  const put = (lvl: string) => (m: string) => {
+    into.push(`${lvl} ${m}`);
+  };
   return { error: put('E'), warn: put('W'), info: put('I'), debug: () => {} };
 }
 
@@ -91,7 +93,8 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
     for (;;) {
       const v = await read(path);
       if (pred(v)) return v;
-      if (Date.now() > deadline) throw new Error(`${path} still ${JSON.stringify(v)} after ${ms} ms; client log:\n${clientLog.slice(-15).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`${path} still ${JSON.stringify(v)} after ${ms} ms; client log:\n${clientLog.slice(-15).join('\n')}`);
       await sleep(100);
     }
   };
@@ -134,11 +137,17 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
   it('our client registers at Leshan with /5/0 and the factory version', async () => {
     await summary.step('register with /5/0', async () => {
       device = await startNodeDevice({
-        endpointName: EP, serverUri: leshan.coapUri, log: recordingLogger(clientLog), stateDir: join(dir, 'state'),
+        endpointName: EP,
+        serverUri: leshan.coapUri,
+        log: recordingLogger(clientLog),
+        stateDir: join(dir, 'state'),
         firmware: { dir: join(dir, 'fw'), capacity: 512 * KiB },
       });
       const reg = await leshan.rest.waitForRegistration(EP, 30_000);
-      assert.ok(reg.objectLinks.some((l) => l.url === '/5/0'), JSON.stringify(reg.objectLinks));
+      assert.ok(
+        reg.objectLinks.some((l) => l.url === '/5/0'),
+        JSON.stringify(reg.objectLinks),
+      );
       assert.equal(await read('/3/0/3'), '0.1.0');
       const protocols = (await leshan.rest.read(EP, '/5/0/8', { format: 'SENML_CBOR' })).content;
       assert.deepEqual(protocols?.values, { 0: 0, 1: 1 }, 'Protocol Support: CoAP, CoAPS');
@@ -160,12 +169,20 @@ describe(`interop: Leshan ${LESHAN_VERSION} updates our client's firmware by Pac
     await summary.step('push of Package by Leshan', async () => {
       const img = testImage('4.0.0', 256 * KiB);
       const hex = Buffer.from(img).toString('hex');
-      const note = await leshanUpdate(() => leshan.rest.write(EP, '/5/0/0', { id: 0, value: hex, kind: 'singleResource', type: 'opaque' } as never, { format: 'OPAQUE', timeoutS: 60 }), '/5/0/0', '4.0.0');
+      const note = await leshanUpdate(
+        () =>
+          leshan.rest.write(EP, '/5/0/0', { id: 0, value: hex, kind: 'singleResource', type: 'opaque' } as never, {
+            format: 'OPAQUE',
+            timeoutS: 60,
+          }),
+        '/5/0/0',
+        '4.0.0',
+      );
       return `${img.length} bytes pushed; ${note.replace(/^downloaded/, 'written')}`;
     });
   });
 
-  it('Leshan writes a Package URI of libcoap\'s coap-server-notls and executes Update: Update Result 1, /3/0/3 3.0.0', async function () {
+  it("Leshan writes a Package URI of libcoap's coap-server-notls and executes Update: Update Result 1, /3/0/3 3.0.0", async function () {
     if (!hasBinary('coap-server-notls') || !hasBinary('coap-client-notls')) {
       summary.skip('pull from coap-server-notls', 'libcoap3-bin not installed');
       this.skip();

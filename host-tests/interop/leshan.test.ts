@@ -40,7 +40,14 @@ async function step(name: string, format: string, body: () => Promise<string | v
     const note = (await body()) ?? '';
     summary.push({ step: name, ok: true, format, note });
   } catch (e) {
-    summary.push({ step: name, ok: false, format, note: String((e as Error).message).split('\n')[0]!.slice(0, 100) });
+    summary.push({
+      step: name,
+      ok: false,
+      format,
+      note: String((e as Error).message)
+        .split('\n')[0]!
+        .slice(0, 100),
+    });
     throw e;
   }
 }
@@ -96,19 +103,30 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
 
     it('bootstraps from the Leshan bootstrap server (Delete /, Security + Server, Finish)', async () => {
       await step('bootstrap from Leshan', 'TLV', async () => {
-        await bs.rest.setConfig(EP, bootstrapConfig({ serverUri: server.coapUri, shortServerId: 123, lifetime: 120, contentFormat: 'TLV' }));
+        await bs.rest.setConfig(
+          EP,
+          bootstrapConfig({ serverUri: server.coapUri, shortServerId: 123, lifetime: 120, contentFormat: 'TLV' }),
+        );
         // as host/runtime.ts startNodeClient, but keeping the socket so the test can close it
         clientUdp = await openUdp({ port: 0, address: '127.0.0.1', log: quiet });
         client = new LwM2MClient({
-          endpointName: EP, transport: clientUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
-          wallClock: nodeWallClock, resolveHost,
+          endpointName: EP,
+          transport: clientUdp,
+          timers: nodeTimers,
+          random: nodeRandom,
+          log: quiet,
+          wallClock: nodeWallClock,
+          resolveHost,
           factory: { bootstrap: { uri: bs.coapUri } },
           device: { manufacturer: 'xs-lwm2m', modelNumber: 'host', serialNumber: 'interop-0001', firmwareVersion: '0.1.0' },
           onEvent: (e) => clientEvents.push(e),
         });
         client.start();
         const session = await bs.rest.waitForSession(EP, 30_000);
-        return session.filter((e) => e.event === 'response').map((e) => e.detail!.replace(/Bootstrap|Request/g, '')).join('; ');
+        return session
+          .filter((e) => e.event === 'response')
+          .map((e) => e.detail!.replace(/Bootstrap|Request/g, ''))
+          .join('; ');
       });
     });
 
@@ -116,10 +134,17 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
       await step('register to Leshan', 'LINK', async () => {
         const reg = await server.rest.waitForRegistration(EP, 30_000);
         assert.equal(reg.endpoint, EP);
-        assert.ok(reg.objectLinks.some((l) => l.url === '/3/0'), JSON.stringify(reg.objectLinks));
+        assert.ok(
+          reg.objectLinks.some((l) => l.url === '/3/0'),
+          JSON.stringify(reg.objectLinks),
+        );
         // Leshan reads a list in ct: the first, full form of Register is taken (registration/register-fallback.ts).
         assert.equal(reg.lwM2mVersion, '1.1');
-        assert.match(reg.objectLinks.find((l) => l.url === '/')?.attributes?.ct ?? '', /110 112 11542 11543/, JSON.stringify(reg.objectLinks[0]));
+        assert.match(
+          reg.objectLinks.find((l) => l.url === '/')?.attributes?.ct ?? '',
+          /110 112 11542 11543/,
+          JSON.stringify(reg.objectLinks[0]),
+        );
         assert.equal(client!.registeredServers[0]?.registerForm, FORM_FULL);
         return `lwm2m ${reg.lwM2mVersion}, binding ${reg.bindingMode}, lifetime ${reg.lifetime}`;
       });
@@ -231,12 +256,28 @@ describe(`Leshan ${LESHAN_VERSION} interop`, function () {
       sockets.push(serverUdp, bsUdp);
       const serverUri = `coap://127.0.0.1:${serverUdp.port}`;
       const bsUri = `coap://127.0.0.1:${bsUdp.port}`;
-      server = new LwM2MServer({ transport: serverUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => serverEvents.push(e) });
+      server = new LwM2MServer({
+        transport: serverUdp,
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: quiet,
+        onEvent: (e) => serverEvents.push(e),
+      });
       const bsEvents: string[] = [];
       bs = new BootstrapServer({
-        transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
+        transport: bsUdp,
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: quiet,
         config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: serverUri, ssid: 101, lifetime: 60 }] } } },
-        onEvent: (e) => bsEvents.push(e.type === 'step' ? `${e.operation} ${e.path} ${e.code}` : e.type === 'finished' ? `finished ${e.ok} ${e.diagnostic ?? ''}` : 'request'),
+        onEvent: (e) =>
+          bsEvents.push(
+            e.type === 'step'
+              ? `${e.operation} ${e.path} ${e.code}`
+              : e.type === 'finished'
+                ? `finished ${e.ok} ${e.diagnostic ?? ''}`
+                : 'request',
+          ),
       });
 
       let leshan: Awaited<ReturnType<typeof startLeshanClient>> | undefined;

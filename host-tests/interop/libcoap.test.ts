@@ -26,7 +26,10 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
@@ -65,14 +68,22 @@ describe('interop with libcoap (coap-server-notls / coap-client-notls)', functio
       port = await freePort();
       server = spawn(SERVER_BIN, ['-A', '127.0.0.1', '-p', String(port), '-v', '0'], { stdio: 'ignore' });
       const transport = await openUdp({ address: '127.0.0.1' });
-      ep = new CoapEndpoint({ transport, timers: nodeTimers, random: nodeRandom, log: consoleLogger('warn', 'coap'), params: { ackTimeout: 500 } });
+      ep = new CoapEndpoint({
+        transport,
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: consoleLogger('warn', 'coap'),
+        params: { ackTimeout: 500 },
+      });
       peer = { address: '127.0.0.1', port };
       // wait until the server answers
       for (let i = 0; i < 40; i++) {
         try {
           const r = await ep.request(peer, { method: Code.GET, path: [], timeout: 400 });
           if (r.code === Code.CONTENT) return;
-        } catch { /* not up yet */ }
+        } catch {
+          /* not up yet */
+        }
         await sleep(100);
       }
       throw new Error('coap-server-notls did not come up');
@@ -140,7 +151,10 @@ describe('interop with libcoap (coap-server-notls / coap-client-notls)', functio
       ep.onRequest = (req) => {
         const path = req.path.join('/');
         if (path === 'big' && req.method === Code.GET) return { code: Code.CONTENT, contentFormat: 0, payload: big };
-        if (path === 'up' && req.method === Code.PUT) { uploaded = req.payload; return { code: Code.CHANGED }; }
+        if (path === 'up' && req.method === Code.PUT) {
+          uploaded = req.payload;
+          return { code: Code.CHANGED };
+        }
         if (path === 'obs' && req.method === Code.GET) {
           if (req.observe === 0) {
             const rel = req.acceptObserve();
@@ -153,7 +167,10 @@ describe('interop with libcoap (coap-server-notls / coap-client-notls)', functio
       ticker = setInterval(() => {
         tick++;
         for (const rel of relations) {
-          if (rel.active) rel.notify({ code: Code.CONTENT, contentFormat: 0, payload: utf8Encode(`tick ${tick}\n`) }, { confirmable: tick % 3 === 0 }).catch(() => {});
+          if (rel.active)
+            rel
+              .notify({ code: Code.CONTENT, contentFormat: 0, payload: utf8Encode(`tick ${tick}\n`) }, { confirmable: tick % 3 === 0 })
+              .catch(() => {});
         }
       }, 300);
     });
@@ -188,7 +205,12 @@ describe('interop with libcoap (coap-server-notls / coap-client-notls)', functio
     it('coap-client observes our resource (-s) and receives several notifications', async () => {
       const r = await runClient(['-m', 'get', '-s', '3', `${base}/obs`], 15_000);
       assert.equal(r.code, 0, r.stderr);
-      const ticks = new Set(r.stdout.split(/\s*(?=tick )/).map((s) => s.trim()).filter((s) => s.startsWith('tick')));
+      const ticks = new Set(
+        r.stdout
+          .split(/\s*(?=tick )/)
+          .map((s) => s.trim())
+          .filter((s) => s.startsWith('tick')),
+      );
       assert.ok(ticks.size >= 4, `distinct notifications seen: ${[...ticks].join(', ')}`);
       assert.equal(relations.length, 1);
       await sleep(1000);

@@ -1,7 +1,12 @@
 // The table an interop suite prints at its end: each step, pass or fail, how
 // long it took and a note (the step's own answer, or the first line of its failure).
 
-interface Row { step: string; status: 'pass' | 'FAIL' | 'skip'; ms: number; note: string }
+interface Row {
+  step: string;
+  status: 'pass' | 'FAIL' | 'skip';
+  ms: number;
+  note: string;
+}
 
 export class StepSummary {
   private readonly rows: Row[] = [];
@@ -13,7 +18,14 @@ export class StepSummary {
       const note = (await body()) ?? '';
       this.rows.push({ step: name, status: 'pass', ms: Date.now() - t0, note });
     } catch (e) {
-      this.rows.push({ step: name, status: 'FAIL', ms: Date.now() - t0, note: String((e as Error).message).split('\n')[0]!.slice(0, 100) });
+      this.rows.push({
+        step: name,
+        status: 'FAIL',
+        ms: Date.now() - t0,
+        note: String((e as Error).message)
+          .split('\n')[0]!
+          .slice(0, 100),
+      });
       throw e;
     }
   }

@@ -17,7 +17,9 @@ const EP = 'node-1';
 describe('notification attributes kept across restarts', () => {
   describe('in the flow', () => {
     let rig: Rig;
-    afterEach(async () => { await rig?.close(); });
+    afterEach(async () => {
+      await rig?.close();
+    });
 
     it('attributes a server set are there after a reboot, and a removal is stored too', async () => {
       const flash = new MemoryFlash({ byteLength: 16384, blockSize: 4096 });
@@ -65,7 +67,8 @@ describe('notification attributes kept across restarts', () => {
       assert.equal(b.length, 1 + entries.reduce((n, e) => n + entrySize(e.path, e.attrs), 0));
       assert.deepEqual(decodeAttributeRecord(b), entries);
       assert.equal(decodeAttributeRecord(b.subarray(0, b.length - 3)), undefined, 'truncated');
-      const other = b.slice(); other[0] = 9;
+      const other = b.slice();
+      other[0] = 9;
       assert.equal(decodeAttributeRecord(other), undefined, 'another version');
     });
 
@@ -80,7 +83,7 @@ describe('notification attributes kept across restarts', () => {
       assert.deepEqual(decodeAttributeRecord(store.get(ATTRIBUTES_KEY)!), entries.slice(0, 2));
     });
 
-    it('a new configuration without a server drops its attributes; with none left the record is deleted in the configuration\'s commit', () => {
+    it("a new configuration without a server drops its attributes; with none left the record is deleted in the configuration's commit", () => {
       const store = RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }));
       const persistence = storePersistence(store, silentLogger);
       const attrs = new AttributeStore(64, 1024);
@@ -101,7 +104,10 @@ describe('notification attributes kept across restarts', () => {
 
     it('the stored form is bounded: a set that would pass maxBytes is refused as full, the others stay', () => {
       const attrs = new AttributeStore(64, 1 + 2 * entrySize({ objectId: 3, instanceId: 0, resourceId: 1 }, { pmin: 1, pmax: 2 }));
-      for (const rid of [1, 2]) assert.ok(attrs.apply(101, { objectId: 3, instanceId: 0, resourceId: rid }, { set: { pmin: 1, pmax: 2 }, remove: [] }, undefined).ok);
+      for (const rid of [1, 2])
+        assert.ok(
+          attrs.apply(101, { objectId: 3, instanceId: 0, resourceId: rid }, { set: { pmin: 1, pmax: 2 }, remove: [] }, undefined).ok,
+        );
       const r = attrs.apply(101, { objectId: 3, instanceId: 0, resourceId: 3 }, { set: { pmin: 1 }, remove: [] }, undefined);
       assert.equal(r.ok, false);
       assert.ok('full' in r && r.full);

@@ -43,9 +43,17 @@ class SwitchFlash implements Flash {
     return f;
   }
 
-  erase(sector: number): void { this.erases++; this.inner.erase(sector); }
-  read(offset: number, length: number): Uint8Array { return this.inner.read(offset, length); }
-  write(offset: number, data: Uint8Array): void { this.writes.push(data.length); this.inner.write(offset, data); }
+  erase(sector: number): void {
+    this.erases++;
+    this.inner.erase(sector);
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.inner.read(offset, length);
+  }
+  write(offset: number, data: Uint8Array): void {
+    this.writes.push(data.length);
+    this.inner.write(offset, data);
+  }
 }
 
 /** What the store holds: every key and value, as a remount after a reboot sees it. */
@@ -54,7 +62,10 @@ const stored = (mem: MemoryFlash) => JSON.stringify(snapshot(RecordStore.mount(m
 describe('bootstrap commit: configuration and attributes together', function () {
   this.timeout(120_000);
   let rig: Rig | undefined;
-  afterEach(async () => { await rig?.close(); rig = undefined; });
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
 
   /**
    * Bootstraps with two server accounts (101, 102), lets each server set attributes on its own
@@ -63,8 +74,16 @@ describe('bootstrap commit: configuration and attributes together', function () 
    * cuts the power during that second bootstrap's store writes. Returns the store before it, the
    * store after it (as a reboot reads it), and the writes and erases made.
    */
-  async function rebootstrap(plan: FaultPlan | undefined, dropSecond: boolean): Promise<{
-    before: string; after: string; writes: number[]; erases: number; cut: boolean; mem: MemoryFlash;
+  async function rebootstrap(
+    plan: FaultPlan | undefined,
+    dropSecond: boolean,
+  ): Promise<{
+    before: string;
+    after: string;
+    writes: number[];
+    erases: number;
+    cut: boolean;
+    mem: MemoryFlash;
   }> {
     const mem = new MemoryFlash({ byteLength: 16384, blockSize: 4096 });
     const flash = new SwitchFlash(mem);
@@ -80,13 +99,15 @@ describe('bootstrap commit: configuration and attributes together', function () 
     const ff = flash.arm(plan ?? {});
     assert.equal((await r.settle(r.servers[0].execute(EP, '/1/0/9')))?.code, '2.04');
     await r.expect(() => r.count('bootstrap-finished') === 2, 'the second Bootstrap-Finish', 20_000);
-    if (!plan) await r.expect(() => r.servers[0].clients.has(EP) && r.client.state === 'registered', 'registration after the bootstrap', 20_000);
+    if (!plan)
+      await r.expect(() => r.servers[0].clients.has(EP) && r.client.state === 'registered', 'registration after the bootstrap', 20_000);
     return { before, after: stored(mem), writes: flash.writes, erases: flash.erases, cut: ff.cut, mem };
   }
 
   it('a power cut at any write of the commit leaves the old configuration with its attributes or the new one with its own', async () => {
     const dry = await rebootstrap(undefined, true);
-    await rig!.close(); rig = undefined;
+    await rig!.close();
+    rig = undefined;
     assert.notEqual(dry.after, dry.before, 'the new configuration and attributes were stored');
     const after = RecordStore.mount(dry.mem.clone());
     const config = storePersistence(after, silentLogger).load()!;
@@ -100,11 +121,14 @@ describe('bootstrap commit: configuration and attributes together', function () 
     for (let e = 0; e < dry.erases; e++) plans.push({ cutAtErase: e, eraseDamage: 'partial', seed: e + 1 });
     for (const plan of plans) {
       const run = await rebootstrap(plan, true);
-      await rig!.close(); rig = undefined;
+      await rig!.close();
+      rig = undefined;
       assert.ok(run.cut, `the planned cut happened (${JSON.stringify(plan)})`);
       assert.equal(run.before, dry.before, 'every run starts from the same store');
-      assert.ok(run.after === dry.before || run.after === dry.after,
-        `cut ${JSON.stringify(plan)}: the store holds neither the old pair nor the new one:\n${difference(run.after, dry)}`);
+      assert.ok(
+        run.after === dry.before || run.after === dry.after,
+        `cut ${JSON.stringify(plan)}: the store holds neither the old pair nor the new one:\n${difference(run.after, dry)}`,
+      );
     }
   });
 
@@ -117,7 +141,11 @@ describe('bootstrap commit: configuration and attributes together', function () 
     const r = rig!;
     await r.reboot({ persistence: storePersistence(RecordStore.mount(run.mem), silentLogger) });
     r.client.start();
-    await r.expect(() => r.client.registeredServers.length === 2 && r.client.state === 'registered', 'registration after the reboot', 20_000);
+    await r.expect(
+      () => r.client.registeredServers.length === 2 && r.client.state === 'registered',
+      'registration after the reboot',
+      20_000,
+    );
     await r.advance(50);
     const d = await r.settle(r.servers[1].discover(EP, '/1/1'));
     assert.match(d!.text!, /<\/1\/1>;pmax=300/);
@@ -125,9 +153,14 @@ describe('bootstrap commit: configuration and attributes together', function () 
 });
 
 describe('persistence: what a configuration commit writes', () => {
-  const tree = (lifetime: number) => factoryTree({ bootstrap: { uri: 'coap://10.0.0.1:5683' }, servers: [
-    { uri: 'coap://10.0.0.2:5683', ssid: 101, lifetime }, { uri: 'coap://10.0.0.3:5683', ssid: 102 },
-  ] });
+  const tree = (lifetime: number) =>
+    factoryTree({
+      bootstrap: { uri: 'coap://10.0.0.1:5683' },
+      servers: [
+        { uri: 'coap://10.0.0.2:5683', ssid: 101, lifetime },
+        { uri: 'coap://10.0.0.3:5683', ssid: 102 },
+      ],
+    });
 
   it('the same configuration and attributes again write nothing; one changed instance writes that record alone', () => {
     const mem = new MemoryFlash({ byteLength: 16384, blockSize: 4096 });
@@ -150,8 +183,9 @@ describe('persistence: what a configuration commit writes', () => {
 function difference(got: string, dry: { before: string; after: string }): string {
   const keys = (s: string) => new Map((JSON.parse(s) as Array<[number, string]>).map(([k, v]) => [k, v]));
   const g = keys(got);
-  const diff = (other: Map<number, string>) => [...new Set([...g.keys(), ...other.keys()])]
-    .filter((k) => g.get(k) !== other.get(k))
-    .map((k) => k === ATTRIBUTES_KEY ? 'attributes' : k === MANIFEST_KEY ? 'manifest' : `/${k >>> 16}/${k & 0xffff}`);
+  const diff = (other: Map<number, string>) =>
+    [...new Set([...g.keys(), ...other.keys()])]
+      .filter((k) => g.get(k) !== other.get(k))
+      .map((k) => (k === ATTRIBUTES_KEY ? 'attributes' : k === MANIFEST_KEY ? 'manifest' : `/${k >>> 16}/${k & 0xffff}`));
   return `differs from the old store in ${diff(keys(dry.before)).join(', ')}; from the new in ${diff(keys(dry.after)).join(', ')}`;
 }

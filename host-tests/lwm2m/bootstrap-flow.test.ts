@@ -25,12 +25,18 @@ function snapshot(t: ObjectTree): string {
   return JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-const KIND_NAMES: Record<RigKind, string> = { udp: 'loopback UDP', memory: 'in-memory network, virtual time', lossy: 'in-memory network, 30 % loss, 10 % duplication, virtual time' };
+const KIND_NAMES: Record<RigKind, string> = {
+  udp: 'loopback UDP',
+  memory: 'in-memory network, virtual time',
+  lossy: 'in-memory network, 30 % loss, 10 % duplication, virtual time',
+};
 
 for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
   describe(`bootstrap flows (${KIND_NAMES[kind]})`, function () {
     let rig: Rig;
-    afterEach(async () => { await rig?.close(); });
+    afterEach(async () => {
+      await rig?.close();
+    });
 
     it('LightweightM2M-1.1-int-0: Request → Writes /0 /1 → Discover / → Finish, exact sequence and Discover payload', async () => {
       rig = await openRig({ kind });
@@ -41,10 +47,14 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       const seq = rig.requests((w) => w.to === bs || w.from === bs);
       assert.deepEqual(seq, ['POST /bs?ep=node-1', 'PUT /0', 'PUT /1', 'GET /', 'POST /bs']);
       const steps = rig.bsEvents.filter((e) => e.type === 'step');
-      assert.deepEqual(steps.map((e) => e.type === 'step' && `${e.operation} ${e.code}`), ['Write 2.04', 'Write 2.04', 'Discover 2.05', 'Finish 2.04']);
+      assert.deepEqual(
+        steps.map((e) => e.type === 'step' && `${e.operation} ${e.code}`),
+        ['Write 2.04', 'Write 2.04', 'Discover 2.05', 'Finish 2.04'],
+      );
       const discover = steps[2].type === 'step' ? steps[2].detail : '';
       const v = (o: number) => getObjectDef(o)!.version;
-      const expected = `</>;lwm2m="1.1",</0>;ver=${v(0)},</0/0>;uri="${rig.bsUri}",</0/1>;ssid=101;uri="${rig.serverUris[0]}",` +
+      const expected =
+        `</>;lwm2m="1.1",</0>;ver=${v(0)},</0/0>;uri="${rig.bsUri}",</0/1>;ssid=101;uri="${rig.serverUris[0]}",` +
         `</1>;ver=${v(1)},</1/0>;ssid=101,</2>;ver=${v(2)},</3>;ver=${v(3)},</3/0>`;
       assert.equal(discover, expected);
       // Then the client registers to the server it was given.
@@ -56,7 +66,10 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
         rig = await openRig({ kind, servers: 2 });
         rig.bs!.config.format = format;
         rig.client.start();
-        assert.ok(await rig.until(() => rig.client.registeredServers.length === 2, 10_000), `registered ${rig.client.registeredServers.length}`);
+        assert.ok(
+          await rig.until(() => rig.client.registeredServers.length === 2, 10_000),
+          `registered ${rig.client.registeredServers.length}`,
+        );
         const t = rig.client.running;
         assert.deepEqual(t.instanceIds(OBJ.SECURITY), [0, 1, 2]);
         assert.deepEqual(t.instanceIds(OBJ.SERVER), [0, 1]);
@@ -66,7 +79,10 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
         assert.equal(rig.serverEvents[0][0].type, 'registered');
         assert.equal(rig.serverEvents[1][0].type, 'registered');
         const puts = rig.wire.filter((w) => w.message.code === Code.PUT);
-        assert.ok(puts.every((w) => w.message.options.some((o) => o.number === 12)), 'writes carry Content-Format');
+        assert.ok(
+          puts.every((w) => w.message.options.some((o) => o.number === 12)),
+          'writes carry Content-Format',
+        );
       });
     }
 
@@ -92,7 +108,14 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       for (const [oid, records] of accountRecords({ servers: [{ uri: rig.serverUris[0], ssid: 101, lifetime: 300 }] })) {
         const enc = formats.encode(ContentFormat.TLV, { objectId: oid }, records);
         assert.ok(enc.ok);
-        const r = await rig.settle(c.request(peer, { method: Code.PUT, path: [String(oid)], contentFormat: ContentFormat.TLV, payload: enc.ok ? enc.value : undefined }));
+        const r = await rig.settle(
+          c.request(peer, {
+            method: Code.PUT,
+            path: [String(oid)],
+            contentFormat: ContentFormat.TLV,
+            payload: enc.ok ? enc.value : undefined,
+          }),
+        );
         assert.equal(r?.code, Code.CHANGED);
       }
       assert.equal((await rig.settle(c.request(peer, { method: Code.POST, path: ['bs'] })))?.code, Code.CHANGED);
@@ -105,7 +128,9 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
 
     it('LightweightM2M-1.1-int-9: an inconsistent set is answered 4.06 and the previous configuration stays running', async () => {
       rig = await openRig({ kind, bootstrap: 'manual' });
-      rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 1, lifetime: 300 }] } });
+      rig.client = rig.newClient({
+        factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 1, lifetime: 300 }] },
+      });
       rig.client.start();
       assert.ok(await rig.until(() => rig.client.state === 'registered', 10_000));
       const before = snapshot(rig.client.running);
@@ -119,7 +144,19 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
         { path: { objectId: 1, instanceId: 0, resourceId: 7 }, value: 'U' },
       ]);
       assert.ok(srv.ok);
-      assert.equal((await rig.settle(c.request(peer, { method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.TLV, payload: srv.ok ? srv.value : undefined })))?.code, Code.CHANGED);
+      assert.equal(
+        (
+          await rig.settle(
+            c.request(peer, {
+              method: Code.PUT,
+              path: ['1', '0'],
+              contentFormat: ContentFormat.TLV,
+              payload: srv.ok ? srv.value : undefined,
+            }),
+          )
+        )?.code,
+        Code.CHANGED,
+      );
       const fin = await rig.settle(c.request(peer, { method: Code.POST, path: ['bs'] }));
       assert.equal(fin?.code, Code.NOT_ACCEPTABLE);
       assert.match(utf8Decode(fin!.payload), /no LwM2M Server Account/);
@@ -129,7 +166,14 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       assert.equal((await rig.settle(c.request(peer, { method: Code.DELETE, path: [] })))?.code, Code.DELETED);
       for (const [oid, records] of accountRecords({ servers: [{ uri: rig.serverUris[0], ssid: 101, lifetime: 120 }] })) {
         const enc = formats.encode(ContentFormat.SENML_JSON, { objectId: oid }, records);
-        const r = await rig.settle(c.request(peer, { method: Code.PUT, path: [String(oid)], contentFormat: ContentFormat.SENML_JSON, payload: enc.ok ? enc.value : undefined }));
+        const r = await rig.settle(
+          c.request(peer, {
+            method: Code.PUT,
+            path: [String(oid)],
+            contentFormat: ContentFormat.SENML_JSON,
+            payload: enc.ok ? enc.value : undefined,
+          }),
+        );
         assert.equal(r?.code, Code.CHANGED);
       }
       assert.equal((await rig.settle(c.request(peer, { method: Code.POST, path: ['bs'] })))?.code, Code.CHANGED);
@@ -147,7 +191,10 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
       const finished = rig.bsEvents.find((e) => e.type === 'finished');
       assert.ok(finished && finished.type === 'finished' && !finished.ok);
       const finishes = rig.bsEvents.filter((e) => e.type === 'step' && e.operation === 'Finish');
-      assert.deepEqual(finishes.map((e) => e.type === 'step' && e.code), ['4.06', '4.06']);
+      assert.deepEqual(
+        finishes.map((e) => e.type === 'step' && e.code),
+        ['4.06', '4.06'],
+      );
       assert.equal(rig.client.running.instanceIds(OBJ.SERVER).length, 0);
       assert.equal(rig.client.state, 'bootstrapping');
     });
@@ -156,13 +203,18 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
 
 describe('bootstrap interface answers', () => {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   async function session() {
     rig = await openRig({ kind: 'memory', bootstrap: 'manual' });
     rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri } } });
     let requested = false;
-    rig.setManualHandler((req) => { requested = req.path[0] === 'bs'; return { code: Code.CHANGED }; });
+    rig.setManualHandler((req) => {
+      requested = req.path[0] === 'bs';
+      return { code: Code.CHANGED };
+    });
     rig.client.start();
     assert.ok(await rig.until(() => requested));
     const peer = { address: rig.clientTransport.address, port: rig.clientTransport.port };
@@ -172,8 +224,15 @@ describe('bootstrap interface answers', () => {
 
   it('LightweightM2M-1.1-int-8: Bootstrap-Read is limited to /1 and /2', async () => {
     const send = await session();
-    const write = formats.encode(ContentFormat.TLV, { objectId: 1 }, accountRecords({ servers: [{ uri: 'coap://127.0.0.5', ssid: 5, lifetime: 99 }] })[1][1]);
-    assert.equal((await send({ method: Code.PUT, path: ['1'], contentFormat: ContentFormat.TLV, payload: write.ok ? write.value : undefined }))?.code, Code.CHANGED);
+    const write = formats.encode(
+      ContentFormat.TLV,
+      { objectId: 1 },
+      accountRecords({ servers: [{ uri: 'coap://127.0.0.5', ssid: 5, lifetime: 99 }] })[1][1],
+    );
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['1'], contentFormat: ContentFormat.TLV, payload: write.ok ? write.value : undefined }))?.code,
+      Code.CHANGED,
+    );
     const r1 = await send({ method: Code.GET, path: ['1'], accept: ContentFormat.TLV });
     assert.equal(r1?.code, Code.CONTENT);
     const dec = formats.decode(ContentFormat.TLV, r1!.payload, { objectId: 1 });
@@ -188,12 +247,47 @@ describe('bootstrap interface answers', () => {
 
   it('answers 4.00 / 4.15 / 4.05 for bad Bootstrap-Writes and leaves the working copy alone', async () => {
     const send = await session();
-    assert.equal((await send({ method: Code.PUT, path: ['1', '0'], contentFormat: 9999, payload: utf8Encode('x') }))?.code, Code.UNSUPPORTED_CONTENT_FORMAT);
-    assert.equal((await send({ method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.TLV, payload: Uint8Array.of(0xc8, 0x00, 0x09, 1) }))?.code, Code.BAD_REQUEST);
-    assert.equal((await send({ method: Code.PUT, path: ['1', 'x'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code, Code.BAD_REQUEST);
-    assert.equal((await send({ method: Code.PUT, path: ['1', '0', '1', '0'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code, Code.BAD_REQUEST);
-    assert.equal((await send({ method: Code.PUT, path: ['1', '0', '1'], query: ['ver=2.0'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code, Code.BAD_REQUEST);
-    assert.equal((await send({ method: Code.PUT, path: ['1', '0', '1'], query: ['ver=1.1'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('60') }))?.code, Code.CHANGED);
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['1', '0'], contentFormat: 9999, payload: utf8Encode('x') }))?.code,
+      Code.UNSUPPORTED_CONTENT_FORMAT,
+    );
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.TLV, payload: Uint8Array.of(0xc8, 0x00, 0x09, 1) }))
+        ?.code,
+      Code.BAD_REQUEST,
+    );
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['1', 'x'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code,
+      Code.BAD_REQUEST,
+    );
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['1', '0', '1', '0'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code,
+      Code.BAD_REQUEST,
+    );
+    assert.equal(
+      (
+        await send({
+          method: Code.PUT,
+          path: ['1', '0', '1'],
+          query: ['ver=2.0'],
+          contentFormat: ContentFormat.TEXT,
+          payload: utf8Encode('1'),
+        })
+      )?.code,
+      Code.BAD_REQUEST,
+    );
+    assert.equal(
+      (
+        await send({
+          method: Code.PUT,
+          path: ['1', '0', '1'],
+          query: ['ver=1.1'],
+          contentFormat: ContentFormat.TEXT,
+          payload: utf8Encode('60'),
+        })
+      )?.code,
+      Code.CHANGED,
+    );
     assert.equal((await send({ method: Code.POST, path: ['1', '0', '8'] }))?.code, Code.METHOD_NOT_ALLOWED);
     assert.equal((await send({ method: Code.DELETE, path: ['1', '0', '1'] }))?.code, Code.BAD_REQUEST);
     assert.equal((await send({ method: Code.GET, path: ['3', '0'], accept: ContentFormat.LINK_FORMAT }))?.code, Code.BAD_REQUEST);

@@ -49,23 +49,34 @@ describe('xs-lwm2m CLI', () => {
       await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
       try {
         const taken = String(sock.address().port);
-        const extra = owner === 'bootstrap-server' ? ['--config', fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url))] : [];
+        const extra =
+          owner === 'bootstrap-server' ? ['--config', fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url))] : [];
         const r = run(owner, '--port', taken, '--address', '127.0.0.1', ...extra);
         assert.equal(r.status, 1, r.stderr);
-        assert.equal(r.stderr, `xs-lwm2m: UDP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m server or bootstrap-server; stop it, or pick another port with --port <n>\n`);
+        assert.equal(
+          r.stderr,
+          `xs-lwm2m: UDP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m server or bootstrap-server; stop it, or pick another port with --port <n>\n`,
+        );
         const s = run(owner, '--port', '0', '--coaps-port', taken, '--address', '127.0.0.1', ...extra);
         assert.equal(s.status, 1, s.stderr);
-        assert.equal(s.stderr, `xs-lwm2m: UDP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m server or bootstrap-server; stop it, or pick another port with --coaps-port <n>\n`);
+        assert.equal(
+          s.stderr,
+          `xs-lwm2m: UDP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m server or bootstrap-server; stop it, or pick another port with --coaps-port <n>\n`,
+        );
       } finally {
         sock.close();
       }
     });
   }
 
-  describe('the client\'s PSK: from a file or the environment, never the command line, at least 16 bytes', () => {
+  describe("the client's PSK: from a file or the environment, never the command line, at least 16 bytes", () => {
     const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-cli-key-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
-    const keyFile = (name: string, text: string): string => { const f = join(dir, name); writeFileSync(f, text); return f; };
+    const keyFile = (name: string, text: string): string => {
+      const f = join(dir, name);
+      writeFileSync(f, text);
+      return f;
+    };
     const coaps = ['client', '--endpoint', 'a', '--bootstrap', 'coaps://127.0.0.1:9', '--psk-identity', 'a'];
     const withEnv = (env: Record<string, string>, ...args: string[]) =>
       spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 5000, env: { ...process.env, ...env } });
@@ -73,7 +84,10 @@ describe('xs-lwm2m CLI', () => {
     it('--psk-key is refused (exit 2): it would put the key in the process list; the message never echoes it', () => {
       const r = run(...coaps, '--psk-key', '000102030405060708090a0b0c0d0e0f');
       assert.equal(r.status, 2);
-      assert.match(r.stderr, /--psk-key would put the key in the process list, where anyone on this machine can read it: give it with --psk-key-file <file> or XS_LWM2M_PSK_KEY_HEX/);
+      assert.match(
+        r.stderr,
+        /--psk-key would put the key in the process list, where anyone on this machine can read it: give it with --psk-key-file <file> or XS_LWM2M_PSK_KEY_HEX/,
+      );
       assert.ok(!r.stderr.includes('000102030405060708090a0b0c0d0e0f'));
     });
 
@@ -102,12 +116,17 @@ describe('xs-lwm2m CLI', () => {
       }
     });
 
-    it('the server\'s --psk-file and the Bootstrap-Server\'s configuration refuse keys shorter than 16 bytes', () => {
+    it("the server's --psk-file and the Bootstrap-Server's configuration refuse keys shorter than 16 bytes", () => {
       const psk = keyFile('psk.json', JSON.stringify({ 'node-1': { identity: 'node-1', keyHex: '0011223344' } }));
       const r = run('server', '--psk-file', psk, '--port', '0', '--coaps-port', '0');
       assert.equal(r.status, 2);
       assert.match(r.stderr, /psk: node-1: the key is 5 bytes; a PSK needs at least 16/);
-      const cfg = keyFile('bs.json', JSON.stringify({ endpoints: { 'node-1': { psk: { identity: 'node-1', keyHex: '0011' }, servers: [{ uri: 'coap://127.0.0.1:5683', ssid: 1 }] } } }));
+      const cfg = keyFile(
+        'bs.json',
+        JSON.stringify({
+          endpoints: { 'node-1': { psk: { identity: 'node-1', keyHex: '0011' }, servers: [{ uri: 'coap://127.0.0.1:5683', ssid: 1 }] } },
+        }),
+      );
       const b = run('bootstrap-server', '--config', cfg, '--port', '0', '--coaps-port', '0');
       assert.equal(b.status, 2);
       assert.match(b.stderr, /endpoints\["node-1"\]\.psk\.keyHex: the key is 2 bytes; a PSK needs at least 16/);
@@ -121,11 +140,17 @@ describe('xs-lwm2m CLI', () => {
     before(async () => {
       for (const port of [5683, 5684, 5685, 5686]) {
         const sock = createSocket('udp4');
-        const ok = await new Promise<boolean>((r) => { sock.once('error', () => r(false)); sock.bind(port, '0.0.0.0', () => r(true)); });
-        if (ok) held.push(sock); else sock.close();
+        const ok = await new Promise<boolean>((r) => {
+          sock.once('error', () => r(false));
+          sock.bind(port, '0.0.0.0', () => r(true));
+        });
+        if (ok) held.push(sock);
+        else sock.close();
       }
     });
-    after(() => { for (const s of held) s.close(); });
+    after(() => {
+      for (const s of held) s.close();
+    });
 
     const config = fileURLToPath(new URL('../../examples/bootstrap.json', import.meta.url));
     for (const [args, msg] of [
@@ -149,10 +174,19 @@ describe('xs-lwm2m CLI', () => {
     [['client'], /client needs --endpoint/],
     [['client', '--endpoint', 'a'], /needs --bootstrap <uri> or --server <uri>/],
     [['client', '--endpoint', 'a', '--bootstrap', 'http://x'], /"http:\/\/x" is not a coap:\/\/ or coaps:\/\/ URI/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x:5684'], /a coaps:\/\/ URI needs --psk-identity <text> and the key, with --psk-key-file <file> or XS_LWM2M_PSK_KEY_HEX/],
+    [
+      ['client', '--endpoint', 'a', '--bootstrap', 'coaps://x:5684'],
+      /a coaps:\/\/ URI needs --psk-identity <text> and the key, with --psk-key-file <file> or XS_LWM2M_PSK_KEY_HEX/,
+    ],
     [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a'], /needs --psk-identity <text> and the key/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coap://x', '--psk-identity', 'a', '--psk-key-file', 'k'], /--psk-identity and --psk-key-file are for a coaps:\/\/ URI/],
-    [['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a', '--psk-key-file', '/nonexistent'], /cannot read --psk-key-file \/nonexistent: ENOENT/],
+    [
+      ['client', '--endpoint', 'a', '--bootstrap', 'coap://x', '--psk-identity', 'a', '--psk-key-file', 'k'],
+      /--psk-identity and --psk-key-file are for a coaps:\/\/ URI/,
+    ],
+    [
+      ['client', '--endpoint', 'a', '--bootstrap', 'coaps://x', '--psk-identity', 'a', '--psk-key-file', '/nonexistent'],
+      /cannot read --psk-key-file \/nonexistent: ENOENT/,
+    ],
     [['server', '--psk-file', '/nonexistent.json'], /cannot use \/nonexistent\.json/],
     [['server', '--coaps-port', 'x'], /--coaps-port must be 0\.\.65535/],
     [['server', '--port', '70000'], /--port must be 0\.\.65535/],
@@ -188,7 +222,10 @@ describe('xs-lwm2m CLI', () => {
       const taken = (tcp.address() as { port: number }).port;
       const r = run('server', '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1', '--http', String(taken));
       assert.equal(r.status, 1, r.stderr);
-      assert.equal(r.stderr, `xs-lwm2m: TCP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m console (server, bootstrap-server or demo); stop it, or pick another port with --http <n>\n`);
+      assert.equal(
+        r.stderr,
+        `xs-lwm2m: TCP port ${taken} on 127.0.0.1 is already in use, most likely by another xs-lwm2m console (server, bootstrap-server or demo); stop it, or pick another port with --http <n>\n`,
+      );
     } finally {
       tcp.close();
     }
@@ -198,8 +235,16 @@ describe('xs-lwm2m CLI', () => {
     const r = run('demo', '--once');
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /web console/, '--once starts no console unless asked');
-    for (const line of [/Bootstrap-Request from xs-lwm2m-demo/, /Delete\s+\/\s+→ 2\.02/, /Write\s+\/0\s+→ 2\.04/, /Finish\s+\/bs\s+→ 2\.04/,
-      /consistency check: consistent, committed/, /registered xs-lwm2m-demo at \/rd\//, /Read \/3\/0 → 2\.05 Content/, /\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"/]) {
+    for (const line of [
+      /Bootstrap-Request from xs-lwm2m-demo/,
+      /Delete\s+\/\s+→ 2\.02/,
+      /Write\s+\/0\s+→ 2\.04/,
+      /Finish\s+\/bs\s+→ 2\.04/,
+      /consistency check: consistent, committed/,
+      /registered xs-lwm2m-demo at \/rd\//,
+      /Read \/3\/0 → 2\.05 Content/,
+      /\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"/,
+    ]) {
       assert.match(r.stdout, line);
     }
   });
@@ -207,8 +252,12 @@ describe('xs-lwm2m CLI', () => {
   it('demo --once --coaps bootstraps and registers over DTLS with PSK, reads /3/0 and exits 0; no key printed', () => {
     const r = run('demo', '--once', '--coaps');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /Bootstrap-Server coaps:\/\/127\.0\.0\.1:\d+, LwM2M Server coaps:\/\/127\.0\.0\.1:\d+, endpoint "xs-lwm2m-demo" \(DTLS 1\.2, PSK identity "xs-lwm2m-demo"\)/);
-    for (const line of [/Finish\s+\/bs\s+→ 2\.04/, /registered xs-lwm2m-demo at \/rd\/1 .*over DTLS\)/, /Read \/3\/0 → 2\.05 Content/]) assert.match(r.stdout, line);
+    assert.match(
+      r.stdout,
+      /Bootstrap-Server coaps:\/\/127\.0\.0\.1:\d+, LwM2M Server coaps:\/\/127\.0\.0\.1:\d+, endpoint "xs-lwm2m-demo" \(DTLS 1\.2, PSK identity "xs-lwm2m-demo"\)/,
+    );
+    for (const line of [/Finish\s+\/bs\s+→ 2\.04/, /registered xs-lwm2m-demo at \/rd\/1 .*over DTLS\)/, /Read \/3\/0 → 2\.05 Content/])
+      assert.match(r.stdout, line);
     // The Discover line shows the accounts' URIs, never their keys: no 32-hex-digit run anywhere.
     assert.doesNotMatch(r.stdout + r.stderr, /[0-9a-f]{32}/i);
   });

@@ -6,7 +6,15 @@ import { TRANSITIONS, transition, type Accounts, type ClientInput, type ClientSt
 const NONE: Accounts = { servers: false, bootstrap: false };
 const SERVERS: Accounts = { servers: true, bootstrap: true };
 const BS_ONLY: Accounts = { servers: false, bootstrap: true };
-const ALL_STATES: ClientState[] = ['stopped', 'bootstrap-pending', 'bootstrapping', 'registering', 'registered', 'registration-failed', 'no-bootstrap-server'];
+const ALL_STATES: ClientState[] = [
+  'stopped',
+  'bootstrap-pending',
+  'bootstrapping',
+  'registering',
+  'registered',
+  'registration-failed',
+  'no-bootstrap-server',
+];
 
 function go(state: ClientState, input: ClientInput): [ClientState, string[]] | undefined {
   const t = transition(state, input);
@@ -20,9 +28,12 @@ describe('client state table (engine/client-states.ts)', () => {
     assert.deepEqual(go('stopped', { type: 'connect', accounts: NONE }), ['no-bootstrap-server', []]);
   });
 
-  it('sends the Bootstrap-Request when the wait is over, opens the sequence, commits once Finish\'s 2.04 is sent, then registers', () => {
+  it("sends the Bootstrap-Request when the wait is over, opens the sequence, commits once Finish's 2.04 is sent, then registers", () => {
     assert.deepEqual(go('bootstrap-pending', { type: 'bootstrap-due' }), ['bootstrap-pending', ['request-bootstrap']]);
-    assert.deepEqual(go('bootstrap-pending', { type: 'sequence-opened', origin: 'client' }), ['bootstrapping', ['abandon-registrations', 'arm-sequence-timeout']]);
+    assert.deepEqual(go('bootstrap-pending', { type: 'sequence-opened', origin: 'client' }), [
+      'bootstrapping',
+      ['abandon-registrations', 'arm-sequence-timeout'],
+    ]);
     assert.deepEqual(go('bootstrapping', { type: 'finish-sent' }), ['registering', ['commit', 'start-registrations']]);
     assert.deepEqual(go('registering', { type: 'server-registered' }), ['registered', []]);
   });
@@ -34,19 +45,41 @@ describe('client state table (engine/client-states.ts)', () => {
   });
 
   it('after a failed bootstrap: back to the running accounts when the server started it or the trigger allows it, else retry with a longer back-off', () => {
-    const failed = (origin: 'client' | 'server', fallback: boolean, accounts: Accounts): ClientInput => ({ type: 'bootstrap-failed', origin, fallback, accounts, reason: 'x' });
+    const failed = (origin: 'client' | 'server', fallback: boolean, accounts: Accounts): ClientInput => ({
+      type: 'bootstrap-failed',
+      origin,
+      fallback,
+      accounts,
+      reason: 'x',
+    });
     assert.deepEqual(go('bootstrapping', failed('server', false, SERVERS)), ['registering', ['start-registrations']]);
     assert.deepEqual(go('bootstrapping', failed('client', true, SERVERS)), ['registering', ['end-fallback', 'start-registrations']]);
     assert.deepEqual(go('bootstrapping', failed('client', false, SERVERS)), ['bootstrap-pending', ['count-attempt', 'schedule-bootstrap']]);
-    assert.deepEqual(go('bootstrap-pending', failed('client', false, BS_ONLY)), ['bootstrap-pending', ['count-attempt', 'schedule-bootstrap']]);
-    assert.deepEqual(go('bootstrapping', failed('server', false, BS_ONLY)), ['bootstrap-pending', ['count-attempt', 'schedule-bootstrap']], 'nothing to fall back on');
+    assert.deepEqual(go('bootstrap-pending', failed('client', false, BS_ONLY)), [
+      'bootstrap-pending',
+      ['count-attempt', 'schedule-bootstrap'],
+    ]);
+    assert.deepEqual(
+      go('bootstrapping', failed('server', false, BS_ONLY)),
+      ['bootstrap-pending', ['count-attempt', 'schedule-bootstrap']],
+      'nothing to fall back on',
+    );
     assert.deepEqual(go('bootstrapping', failed('client', false, NONE)), ['no-bootstrap-server', []]);
   });
 
   it('falls back to bootstrap when every registration failed and /1/x/16 allows it; stops trying otherwise', () => {
-    assert.deepEqual(go('registering', { type: 'registrations-failed', fallbackAllowed: true, accounts: SERVERS }), ['bootstrap-pending', ['abandon-registrations', 'schedule-bootstrap']]);
-    assert.deepEqual(go('registered', { type: 'registrations-failed', fallbackAllowed: false, accounts: SERVERS }), ['registration-failed', []]);
-    assert.deepEqual(go('registering', { type: 'registrations-failed', fallbackAllowed: true, accounts: { servers: true, bootstrap: false } }), ['registration-failed', []]);
+    assert.deepEqual(go('registering', { type: 'registrations-failed', fallbackAllowed: true, accounts: SERVERS }), [
+      'bootstrap-pending',
+      ['abandon-registrations', 'schedule-bootstrap'],
+    ]);
+    assert.deepEqual(go('registered', { type: 'registrations-failed', fallbackAllowed: false, accounts: SERVERS }), [
+      'registration-failed',
+      [],
+    ]);
+    assert.deepEqual(
+      go('registering', { type: 'registrations-failed', fallbackAllowed: true, accounts: { servers: true, bootstrap: false } }),
+      ['registration-failed', []],
+    );
   });
 
   it('the Bootstrap-Request Trigger de-registers, then bootstraps at once', () => {
@@ -57,7 +90,10 @@ describe('client state table (engine/client-states.ts)', () => {
   it('a network change updates the servers, or starts over after everything failed, and does nothing while stopped', () => {
     assert.deepEqual(go('registered', { type: 'network-changed', accounts: SERVERS }), ['registered', ['update-all']]);
     assert.deepEqual(go('registration-failed', { type: 'network-changed', accounts: SERVERS }), ['registering', ['start-registrations']]);
-    assert.deepEqual(go('no-bootstrap-server', { type: 'network-changed', accounts: BS_ONLY }), ['bootstrap-pending', ['schedule-bootstrap']]);
+    assert.deepEqual(go('no-bootstrap-server', { type: 'network-changed', accounts: BS_ONLY }), [
+      'bootstrap-pending',
+      ['schedule-bootstrap'],
+    ]);
     assert.equal(go('stopped', { type: 'network-changed', accounts: SERVERS }), undefined);
     assert.equal(go('bootstrapping', { type: 'network-changed', accounts: SERVERS }), undefined);
   });

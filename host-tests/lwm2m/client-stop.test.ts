@@ -13,16 +13,31 @@ describe('xs-lwm2m client: Ctrl-C after its server has gone', function () {
   let server: VanishingServer;
   let client: ManagedProcess | undefined;
 
-  before(async () => { server = await VanishingServer.open(); });
-  after(async () => { await client?.stop(2000, 'SIGKILL'); server.close(); });
+  before(async () => {
+    server = await VanishingServer.open();
+  });
+  after(async () => {
+    await client?.stop(2000, 'SIGKILL');
+    server.close();
+  });
 
   it('tells what it waits for, gives up after 5 s and exits 0', async () => {
-    client = new ManagedProcess('client', process.execPath, [bin, 'client', '--server', `coap://127.0.0.1:${server.port}`, '--endpoint', 'stop-1']);
+    client = new ManagedProcess('client', process.execPath, [
+      bin,
+      'client',
+      '--server',
+      `coap://127.0.0.1:${server.port}`,
+      '--endpoint',
+      'stop-1',
+    ]);
     await client.waitForLine(/registration: registered ssid=1 at \/rd\/1/, 20_000);
     process.kill(client.pid!, 'SIGINT');
     await client.waitForLine(/^stopping: de-registering from 1 server \(waiting 5 s at most; Ctrl-C again exits at once\)$/, 5_000);
     await client.waitForLine(/registration: de-registering from ssid=1 127\.0\.0\.1:\d+/, 5_000);
-    await client.waitForLine(/registration: de-register ssid=1 failed: no answer within 5 s; the server drops the registration when its lifetime ends/, 15_000);
+    await client.waitForLine(
+      /registration: de-register ssid=1 failed: no answer within 5 s; the server drops the registration when its lifetime ends/,
+      15_000,
+    );
     await client.waitForLine(/^stopped$/, 5_000);
     await client.exited;
     assert.equal(client.exitCode, 0, client.log());

@@ -21,7 +21,9 @@ const formats = createFormats();
 /** Every log line, to look for secrets and for what the client says. */
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const put = (tag: string) => (m: string) => { lines.push(`${tag} ${m}`); };
+  const put = (tag: string) => (m: string) => {
+    lines.push(`${tag} ${m}`);
+  };
   return { lines, error: put('E'), warn: put('W'), info: put('I'), debug: put('D') };
 }
 
@@ -37,12 +39,18 @@ function assertNoKeys(lines: string[], keys: Uint8Array[]): void {
   }
 }
 
-const KIND_NAMES: Record<RigKind, string> = { udp: 'loopback UDP', memory: 'in-memory network, virtual time', lossy: 'in-memory network, 30 % loss, 10 % duplication, virtual time' };
+const KIND_NAMES: Record<RigKind, string> = {
+  udp: 'loopback UDP',
+  memory: 'in-memory network, virtual time',
+  lossy: 'in-memory network, 30 % loss, 10 % duplication, virtual time',
+};
 
 for (const kind of ['udp', 'memory'] as RigKind[]) {
   describe(`coaps: bootstrap and registration over DTLS with PSK (${KIND_NAMES[kind]})`, function () {
     let rig: Rig;
-    afterEach(async () => { await rig?.close(); });
+    afterEach(async () => {
+      await rig?.close();
+    });
 
     it('LightweightM2M-1.1-int-1 over coaps: Bootstrap-Request, Writes, Finish and Register each over DTLS; the server reads /3/0', async () => {
       const log = recordingLogger();
@@ -57,7 +65,9 @@ for (const kind of ['udp', 'memory'] as RigKind[]) {
       assert.equal(reg.secure, true);
       assert.equal(reg.pskIdentity, 'node-1');
       // The committed Security instance is a coaps PSK account with the key the Bootstrap-Server wrote.
-      const acct = rig.client.running.instanceIds(OBJ.SECURITY).find((i) => rig.client.running.value(OBJ.SECURITY, i, SEC.SHORT_SERVER_ID) === 101)!;
+      const acct = rig.client.running
+        .instanceIds(OBJ.SECURITY)
+        .find((i) => rig.client.running.value(OBJ.SECURITY, i, SEC.SHORT_SERVER_ID) === 101)!;
       const sec = accountSecurity(rig.client.running, acct);
       assert.equal(sec.kind, 'psk');
       assert.deepEqual(sec.kind === 'psk' && [...sec.key], [...rigServerPskKey(0)]);
@@ -86,11 +96,19 @@ for (const kind of ['udp', 'memory'] as RigKind[]) {
 
 describe('coaps in virtual time: resumption, refusals, secrets', function () {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   it('after a network change the client resumes its session (abbreviated handshake) and its Update gets through', async () => {
     // Without a Connection ID (a CID session is kept instead: coaps-cid.test.ts).
-    rig = await openRig({ kind: 'memory', coaps: true, registered: true, bootstrap: 'factory', client: { dtls: { crypto: nodeCrypto, connectionId: false } } });
+    rig = await openRig({
+      kind: 'memory',
+      coaps: true,
+      registered: true,
+      bootstrap: 'factory',
+      client: { dtls: { crypto: nodeCrypto, connectionId: false } },
+    });
     const st = rig.client.secure!.dtls.stats;
     assert.equal(st.handshakesCompleted, 1);
     assert.equal(st.handshakesResumed, 0);
@@ -113,13 +131,21 @@ describe('coaps in virtual time: resumption, refusals, secrets', function () {
     const psk = new PskStore();
     psk.set('node-1', 'node-1', rigServerPskKey(0));
     const fresh = new LwM2MServer({
-      transport: rig.net!.bind(address!, 5683), timers: rig.timers, random: rig.random, log: silentLogger, psk, onEvent: (e) => events.push(e),
+      transport: rig.net!.bind(address!, 5683),
+      timers: rig.timers,
+      random: rig.random,
+      log: silentLogger,
+      psk,
+      onEvent: (e) => events.push(e),
       coaps: { transport: rig.net!.bind(address!, Number(port)), crypto: nodeCrypto },
     });
     try {
       rig.client.registeredServers[0]!.triggerUpdate();
       await rig.expect(() => events.some((e) => e.type === 'registered'), 'a new Registration at the restarted server', 600_000);
-      assert.ok(fresh.dtls!.stats.noSession + fresh.dtls!.stats.unknownCid > 0, 'the Update on the old session was dropped by the new server');
+      assert.ok(
+        fresh.dtls!.stats.noSession + fresh.dtls!.stats.unknownCid > 0,
+        'the Update on the old session was dropped by the new server',
+      );
       assert.equal(fresh.clients.get('node-1')?.secure, true);
     } finally {
       fresh.close();
@@ -136,7 +162,10 @@ describe('coaps in virtual time: resumption, refusals, secrets', function () {
     assert.equal(rig.client.registeredServers.length, 0);
     assert.equal(rig.server.clients.size, 0);
     assert.ok(rig.client.secure!.dtls.stats.handshakesFailed >= 1);
-    assert.ok(log.lines.some((l) => /dtls: client handshake with 127\.0\.0\.3:5684 failed: .*alert/.test(l)), log.lines.filter((l) => l.includes('dtls')).join('\n'));
+    assert.ok(
+      log.lines.some((l) => /dtls: client handshake with 127\.0\.0\.3:5684 failed: .*alert/.test(l)),
+      log.lines.filter((l) => l.includes('dtls')).join('\n'),
+    );
     assertNoKeys(log.lines, [wrong, rigServerPskKey(0)]);
   });
 
@@ -162,14 +191,24 @@ describe('coaps in virtual time: resumption, refusals, secrets', function () {
     assert.ok(answers.length >= 1, 'the Register was answered 4.03');
   });
 
-  it('a plaintext request from a secured server\'s address is dropped by DTLS, never served', async () => {
+  it("a plaintext request from a secured server's address is dropped by DTLS, never served", async () => {
     rig = await openRig({ kind: 'memory', coaps: true, registered: true, bootstrap: 'factory' });
     const [address, port] = rig.serverAddr[0]!.split('/');
     const sent: Uint8Array[] = [];
     const send = rig.clientTransport.send.bind(rig.clientTransport);
-    rig.clientTransport.send = (d, a, p) => { sent.push(d); send(d, a, p); };
+    rig.clientTransport.send = (d, a, p) => {
+      sent.push(d);
+      send(d, a, p);
+    };
     const dropsBefore = rig.client.secure!.dtls.stats.badRecords;
-    const get = encodeMessage({ type: Type.CON, code: Code.GET, messageId: 4242, token: Uint8Array.of(1, 2), options: [{ number: 11, value: utf8Encode('3') }], payload: new Uint8Array(0) });
+    const get = encodeMessage({
+      type: Type.CON,
+      code: Code.GET,
+      messageId: 4242,
+      token: Uint8Array.of(1, 2),
+      options: [{ number: 11, value: utf8Encode('3') }],
+      payload: new Uint8Array(0),
+    });
     rig.clientTransport.onReceive!(get, address!, Number(port));
     await rig.advance(100);
     assert.equal(sent.length, 0, 'no answer to the plaintext request');
@@ -189,7 +228,10 @@ describe('coaps in virtual time: resumption, refusals, secrets', function () {
   });
 
   it('without DTLS a coaps account is inconsistent at Bootstrap-Finish (4.06 naming the mode); RPK is refused with DTLS too', async () => {
-    for (const [dtls, mode, expect] of [[false, 0, 'security mode 0 (PSK) not supported (3 (NoSec) only)'], [true, 1, 'security mode 1 (RPK) not supported (0 (PSK), 3 (NoSec) only)']] as const) {
+    for (const [dtls, mode, expect] of [
+      [false, 0, 'security mode 0 (PSK) not supported (3 (NoSec) only)'],
+      [true, 1, 'security mode 1 (RPK) not supported (0 (PSK), 3 (NoSec) only)'],
+    ] as const) {
       rig = await openRig({ kind: 'memory', bootstrap: 'manual', client: dtls ? { dtls: { crypto: nodeCrypto } } : {} });
       let finish = '';
       const writes = [
@@ -212,7 +254,12 @@ describe('coaps in virtual time: resumption, refusals, secrets', function () {
           const put = async (oid: number, recs: typeof writes) => {
             const enc = formats.encode(ContentFormat.TLV, { objectId: oid }, recs);
             assert.ok(enc.ok);
-            return rig.manualBs!.request(peer, { method: Code.PUT, path: [String(oid)], contentFormat: ContentFormat.TLV, payload: enc.value });
+            return rig.manualBs!.request(peer, {
+              method: Code.PUT,
+              path: [String(oid)],
+              contentFormat: ContentFormat.TLV,
+              payload: enc.value,
+            });
           };
           await put(0, writes);
           await put(1, srv as typeof writes);

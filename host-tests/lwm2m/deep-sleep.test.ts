@@ -50,7 +50,8 @@ async function openDevice(o: { coaps?: boolean; cid?: boolean } = {}): Promise<D
     return {
       persistence: storePersistence(store, silentLogger),
       queueMode: {
-        awakeMs: AWAKE_MS, retained: retainedRef.r,
+        awakeMs: AWAKE_MS,
+        retained: retainedRef.r,
         power: { off: (next, kept) => offs.push({ at: h!.timers.now(), next, retained: kept }), on: () => {} },
       },
       ...(o.coaps && o.cid === false ? { dtls: { crypto: nodeCrypto, connectionId: false } } : {}),
@@ -77,7 +78,9 @@ async function untilAsleep(d: Device): Promise<void> {
 
 describe('deep sleep: registrations, observations and DTLS sessions kept in retained memory across sleeps (virtual time)', function () {
   let d: Device;
-  afterEach(async () => { await d?.h.close(); });
+  afterEach(async () => {
+    await d?.h.close();
+  });
 
   it('ten sleep/wake cycles: an Update when due and never a Register, the observation and its last values kept, Message IDs moving on, no flash write', async () => {
     d = await openDevice();
@@ -92,7 +95,10 @@ describe('deep sleep: registrations, observations and DTLS sessions kept in reta
     const commits = d.commits();
     const mids = new Set(sentBy(d, 0).map((w) => w.message.messageId));
     /** Message IDs are sequential (RFC 7252 §4.4): the first of a wake follows the last before the sleep. */
-    const ownMids = (from: number, to = Infinity) => sentBy(d, from).filter((w) => w.at < to && w.message.type < 2).map((w) => w.message.messageId);
+    const ownMids = (from: number, to = Infinity) =>
+      sentBy(d, from)
+        .filter((w) => w.at < to && w.message.type < 2)
+        .map((w) => w.message.messageId);
     let updates = 0;
     for (let cycle = 1; cycle <= 10; cycle++) {
       const off = d.offs.at(-1)!;
@@ -123,7 +129,10 @@ describe('deep sleep: registrations, observations and DTLS sessions kept in reta
     assert.ok(seen.length >= 5, `a notification at least every pmax (${seen.length})`);
     assert.equal(h.client.management.reporting.count, 1, 'the observation is there after ten wakes');
     const seqs = h.notifications().map((w) => getObserve(w.message)!);
-    assert.ok(seqs.length >= 5 && seqs.every((v, i) => i === 0 || v === seqs[i - 1]! + 1), `Observe numbers go on across the sleeps: ${seqs.join(' ')}`);
+    assert.ok(
+      seqs.length >= 5 && seqs.every((v, i) => i === 0 || v === seqs[i - 1]! + 1),
+      `Observe numbers go on across the sleeps: ${seqs.join(' ')}`,
+    );
     assert.equal(d.commits() - commits, 0, 'no store commit in ten wakes');
     assert.equal(d.flash.writes + d.flash.eraseCounts.reduce((a, b) => a + b, 0) - flashWrites, 0, 'no flash write or erase in ten wakes');
   });
@@ -134,32 +143,48 @@ describe('deep sleep: registrations, observations and DTLS sessions kept in reta
     assert.equal((await h.settle(h.server.writeAttributes(ep(d), '/3/0/9', { pmin: 0, pmax: 600, st: 10 }))).code, '2.04');
     h.client.setValue('/3/0/9', 50);
     const seen: Array<{ v: unknown; at: number }> = [];
-    await h.settle(h.server.observe(ep(d), '/3/0/9', (r) => seen.push({ v: r.records?.[0]?.value, at: h.timers.now() }), ContentFormat.TEXT));
+    await h.settle(
+      h.server.observe(ep(d), '/3/0/9', (r) => seen.push({ v: r.records?.[0]?.value, at: h.timers.now() }), ContentFormat.TEXT),
+    );
     await untilAsleep(d);
     // Wake for the Registration Update; the value moved by 4 (not notified), then by 12 from what the server saw.
     await h.deepSleep(d.offs.at(-1)!.next!, d.boot());
     h.client.setValue('/3/0/9', 54);
     await h.advance(1000);
-    assert.deepEqual(seen.map((s) => s.v), [], '54 is within st=10 of the 50 the server saw');
+    assert.deepEqual(
+      seen.map((s) => s.v),
+      [],
+      '54 is within st=10 of the 50 the server saw',
+    );
     h.client.setValue('/3/0/9', 62);
     await h.advance(1000);
-    assert.deepEqual(seen.map((s) => s.v), [62], '62 is 12 from the 50 the server saw');
+    assert.deepEqual(
+      seen.map((s) => s.v),
+      [62],
+      '62 is 12 from the 50 the server saw',
+    );
   });
 
   it('over coaps with a Connection ID: a wake sends protected records at once, no handshake, and at most 2 datagrams each way', async () => {
     d = await openDevice({ coaps: true });
     const { h } = d;
     const dtls = h.server.dtls!;
-    assert.ok(h.client.secure!.dtls.sessionInfo(h.serverUris[0]!.split('//')[1]!.split(':')[0]!, Number(h.serverUris[0]!.split(':').at(-1)))?.connectionId?.send, 'the server gave a CID');
+    assert.ok(
+      h.client.secure!.dtls.sessionInfo(h.serverUris[0]!.split('//')[1]!.split(':')[0]!, Number(h.serverUris[0]!.split(':').at(-1)))
+        ?.connectionId?.send,
+      'the server gave a CID',
+    );
     await untilAsleep(d);
     const started = dtls.stats.handshakesStarted;
     let raw = 0;
     for (let cycle = 1; cycle <= 4; cycle++) {
       const next = d.offs.at(-1)!.next!;
-      const inBefore = dtls.stats.datagramsIn, outBefore = dtls.stats.datagramsOut;
+      const inBefore = dtls.stats.datagramsIn,
+        outBefore = dtls.stats.datagramsOut;
       await h.deepSleep(next, d.boot());
       await untilAsleep(d);
-      const inN = dtls.stats.datagramsIn - inBefore, outN = dtls.stats.datagramsOut - outBefore;
+      const inN = dtls.stats.datagramsIn - inBefore,
+        outN = dtls.stats.datagramsOut - outBefore;
       assert.ok(inN >= 1 && inN <= 2 && outN <= 2, `cycle ${cycle}: ${inN} datagrams to the server, ${outN} back`);
       raw += inN;
     }
@@ -197,7 +222,10 @@ describe('deep sleep: registrations, observations and DTLS sessions kept in reta
     await h.deepSleep(d.offs.at(-1)!.next!, d.boot());
     await h.expect(() => h.count('registered') === 2, 'a new Register', 60_000);
     const reqs = requestsOf(d, wokeAt);
-    assert.ok(reqs.some((r) => r.startsWith('POST /rd?')), reqs.join(', '));
+    assert.ok(
+      reqs.some((r) => r.startsWith('POST /rd?')),
+      reqs.join(', '),
+    );
     assert.ok(!reqs.some((r) => r.startsWith('POST /bs')), 'the flash store had the configuration');
     assert.equal(h.count('resumed'), 0);
   });
@@ -227,10 +255,15 @@ describe('deep sleep: registrations, observations and DTLS sessions kept in reta
     d = await openDevice();
     const { h } = d;
     await untilAsleep(d);
-    const reg = h.wire.find((w) => w.from === h.clientAddr && w.message.options.some((x) => x.number === OptionNumber.URI_PATH && utf8Decode(x.value) === 'rd'));
+    const reg = h.wire.find(
+      (w) => w.from === h.clientAddr && w.message.options.some((x) => x.number === OptionNumber.URI_PATH && utf8Decode(x.value) === 'rd'),
+    );
     assert.ok(reg!.message.options.some((x) => x.number === OptionNumber.URI_QUERY && utf8Decode(x.value) === 'Q'));
     // The same client without retained memory: radio-off says "not retained".
-    await h.deepSleep(d.offs.at(-1)!.next!, { ...d.boot(), queueMode: { awakeMs: AWAKE_MS, power: { off: (next, kept) => d.offs.push({ at: 0, next, retained: kept }), on: () => {} } } });
+    await h.deepSleep(d.offs.at(-1)!.next!, {
+      ...d.boot(),
+      queueMode: { awakeMs: AWAKE_MS, power: { off: (next, kept) => d.offs.push({ at: 0, next, retained: kept }), on: () => {} } },
+    });
     await untilAsleep(d);
     assert.equal(d.offs.at(-1)!.retained, false);
   });

@@ -19,7 +19,6 @@ import { BootstrapServer } from '../../host/bootstrap-server';
 import { LwM2MServer } from '../../host/lwm2m-server';
 import { utf8Decode } from '../../firmware/util/utf8';
 
-
 const realPause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Moves virtual time in steps, letting XS and real loopback UDP catch up between them, until `done()` or `limitMs`. */
@@ -58,15 +57,24 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
     const dir = mkdtempSync(join(tmpdir(), 'xs-errors-'));
     try {
       const entry = join(dir, 'entry.ts');
-      const imports = [join(REPO_ROOT, 'host-tests/xs-harness/entries/error-classes.ts'), ...coreModules()]
-        .map((p) => `import ${JSON.stringify(relative(dir, p).replace(/\\/g, '/'))};`);
+      const imports = [join(REPO_ROOT, 'host-tests/xs-harness/entries/error-classes.ts'), ...coreModules()].map(
+        (p) => `import ${JSON.stringify(relative(dir, p).replace(/\\/g, '/'))};`,
+      );
       writeFileSync(entry, `${imports.join('\n')}\n`);
       const host = await XsHost.start({ script: (await bundleForXs(entry)).code });
       try {
         const r = await host.callJson<{ frozen: boolean; classes: Array<Record<string, unknown>> }>('errorClasses');
         assert.equal(r.frozen, true, 'the harness froze the built-ins');
         const names = r.classes.map((c) => c.class).sort();
-        for (const known of ['CoapCapacityError', 'CoapError', 'CoapResetError', 'CoapTimeoutError', 'Damaged', 'DecodeError', 'FlashFault']) {
+        for (const known of [
+          'CoapCapacityError',
+          'CoapError',
+          'CoapResetError',
+          'CoapTimeoutError',
+          'Damaged',
+          'DecodeError',
+          'FlashFault',
+        ]) {
           assert.ok(names.includes(known), `${known} reached (found ${names.join(', ')})`);
         }
         for (const c of r.classes) {
@@ -93,8 +101,11 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
     before(async () => {
       clock = new ManualTimers();
       host = await XsHost.start({
-        script: (await bundleForXs('host-tests/xs-harness/entries/coap.ts')).code, timers: clock,
-        onEvent: (n, p) => { if (n === 'response') responses.push(JSON.parse(utf8Decode(p))); },
+        script: (await bundleForXs('host-tests/xs-harness/entries/coap.ts')).code,
+        timers: clock,
+        onEvent: (n, p) => {
+          if (n === 'response') responses.push(JSON.parse(utf8Decode(p)));
+        },
       });
       peer = dgram.createSocket('udp4');
       await new Promise<void>((r) => peer.bind(0, '127.0.0.1', r));
@@ -105,11 +116,25 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
         const mid = d.message.messageId;
         seen.push(mid);
         if (mid === seen[0]) return;
-        peer.send(encodeMessage({ type: Type.RST, code: Code.EMPTY, messageId: mid, token: new Uint8Array(0), options: [], payload: new Uint8Array(0) }), from.port, from.address);
+        peer.send(
+          encodeMessage({
+            type: Type.RST,
+            code: Code.EMPTY,
+            messageId: mid,
+            token: new Uint8Array(0),
+            options: [],
+            payload: new Uint8Array(0),
+          }),
+          from.port,
+          from.address,
+        );
       });
       await host.callJson('start', { maxQueuedRequests: 1 });
     });
-    after(async () => { peer?.close(); await host?.close(); });
+    after(async () => {
+      peer?.close();
+      await host?.close();
+    });
 
     it('rejects with CoapCapacityError when the queue is full, CoapTimeoutError after MAX_RETRANSMIT, CoapResetError on a Reset; the endpoint carries on', async () => {
       const port = (peer.address() as { port: number }).port;
@@ -117,7 +142,10 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
       for (let i = 0; i < 3; i++) ids.push((await host.callJson<{ id: number }>('request', { port, method: Code.GET, path: ['x'] })).id);
       await host.settled();
       // NSTART 1: one in flight, one queued, the third refused at once.
-      assert.deepEqual(responses.map((r) => r.id), [ids[2]]);
+      assert.deepEqual(
+        responses.map((r) => r.id),
+        [ids[2]],
+      );
       assert.match(responses[0].error!, /^CoapCapacityError: request queue full/);
 
       const timedOut = await runVirtual(host, clock, 100_000, () => responses.length >= 2, 500);
@@ -134,20 +162,28 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
       assert.equal(responses[2].id, ids[1]);
       assert.match(responses[2].error!, /^CoapResetError: request reset by peer/);
       assert.deepEqual(host.errors, []);
-      assert.deepEqual(host.errorLogs.filter((l) => /callback threw/.test(l)), []);
+      assert.deepEqual(
+        host.errorLogs.filter((l) => /callback threw/.test(l)),
+        [],
+      );
     });
   });
 
   describe('the LwM2M client inside XS while its Bootstrap-Server is absent, then appears', () => {
     const EP = 'xs-absent-bs';
     const closers: Array<() => void | Promise<void>> = [];
-    after(async () => { for (const c of closers.reverse()) await c(); });
+    after(async () => {
+      for (const c of closers.reverse()) await c();
+    });
 
     it('times out the Bootstrap-Request, backs off, asks again, then bootstraps and registers once the Bootstrap-Server answers', async () => {
       // The Bootstrap-Server's socket exists from the start; nothing answers on it until the server is attached.
       const bsT = await openUdp({ address: '127.0.0.1', port: 0 });
       const srvT = await openUdp({ address: '127.0.0.1', port: 0 });
-      closers.push(() => bsT.close(), () => srvT.close());
+      closers.push(
+        () => bsT.close(),
+        () => srvT.close(),
+      );
       const requests: Array<{ mid: number; at: number }> = [];
       const clock = new ManualTimers();
       bsT.onReceive = (data) => {
@@ -158,7 +194,8 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
       closers.push(() => server.close());
       const states: Array<{ state: string; at: number }> = [];
       const host = await XsHost.start({
-        script: (await bundleForXs('host-tests/xs-harness/entries/flow.ts')).code, timers: clock,
+        script: (await bundleForXs('host-tests/xs-harness/entries/flow.ts')).code,
+        timers: clock,
         onEvent: (name, p) => {
           if (name !== 'client') return;
           const e = JSON.parse(utf8Decode(p)) as { type: string; state?: string };
@@ -180,7 +217,10 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
       assert.ok(second.at - lastRetransmission.at >= 5_000, 'not before the back-off');
 
       const bs = new BootstrapServer({
-        transport: bsT, timers: nodeTimers, random: nodeRandom, log: silentLogger,
+        transport: bsT,
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: silentLogger,
         config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvT.port}`, ssid: 101, lifetime: 300 }] } } },
       });
       closers.push(() => bs.close());
@@ -188,11 +228,17 @@ describe('failure paths in XS with the built-ins frozen (as preload leaves them 
       const registered = await runVirtual(host, clock, 300_000, () => server.clients.has(EP), 250);
       assert.ok(registered, `registered (states: ${JSON.stringify(states)})`);
       // The next request after the Bootstrap-Server appeared is at most one back-off (20 s, then 40 s) plus 93 s away.
-      assert.ok(clock.t - appearedAt <= 93_000 + 40_000 + 5_000, `registered ${clock.t - appearedAt} ms after the Bootstrap-Server appeared`);
+      assert.ok(
+        clock.t - appearedAt <= 93_000 + 40_000 + 5_000,
+        `registered ${clock.t - appearedAt} ms after the Bootstrap-Server appeared`,
+      );
       const st = await host.callJson<{ state: string }>('state');
       assert.equal(st.state, 'registered');
       assert.deepEqual(host.errors, []);
-      assert.deepEqual(host.errorLogs.filter((l) => /callback threw|not writable/.test(l)), []);
+      assert.deepEqual(
+        host.errorLogs.filter((l) => /callback threw|not writable/.test(l)),
+        [],
+      );
     });
   });
 });

@@ -72,8 +72,10 @@ describe('firmware update: a power cut at any point', function () {
     assert.equal(f.state, FW_STATE.DOWNLOADING);
     await f.reset();
     await registered(f);
-    assert.deepEqual({ state: f.state, result: f.result, version: f.flash.runningVersion },
-      { state: FW_STATE.IDLE, result: UPDATE_RESULT.CONNECTION_LOST, version: FACTORY_VERSION });
+    assert.deepEqual(
+      { state: f.state, result: f.result, version: f.flash.runningVersion },
+      { state: FW_STATE.IDLE, result: UPDATE_RESULT.CONNECTION_LOST, version: FACTORY_VERSION },
+    );
     // Reported once: the note is gone, and the next boot starts from Update Result 0.
     await f.reset();
     await registered(f);
@@ -86,9 +88,15 @@ describe('firmware update: a power cut at any point', function () {
     const f = await openFota();
     const img = image(NEW, 30_000);
     // The first Block1 blocks of a push, then the power goes.
-    const first = await f.rig.settle(f.rig.server.endpoint.request(f.rig.server.clients.get(EP)!.peer, {
-      method: Code.PUT, path: ['5', '0', '0'], contentFormat: ContentFormat.OPAQUE, payload: img.subarray(0, 1024), block1: { num: 0, more: true, szx: 6 },
-    }));
+    const first = await f.rig.settle(
+      f.rig.server.endpoint.request(f.rig.server.clients.get(EP)!.peer, {
+        method: Code.PUT,
+        path: ['5', '0', '0'],
+        contentFormat: ContentFormat.OPAQUE,
+        payload: img.subarray(0, 1024),
+        block1: { num: 0, more: true, szx: 6 },
+      }),
+    );
     assert.equal(first.code, Code.CONTINUE);
     assert.equal(f.state, FW_STATE.DOWNLOADING);
     await f.reset();
@@ -99,7 +107,9 @@ describe('firmware update: a power cut at any point', function () {
 
   it('after the pending update is stored, before the boot partition is switched: old firmware, Update Result 8', async () => {
     const { f } = await downloaded(undefined);
-    f.slot.activate = () => { throw new PowerCut('power cut before otadata'); };
+    f.slot.activate = () => {
+      throw new PowerCut('power cut before otadata');
+    };
     await f.rig.settle(f.rig.server.execute(EP, '/5/0/2'));
     const end = await afterCut(f);
     assert.deepEqual(end, { version: FACTORY_VERSION, result: UPDATE_RESULT.UPDATE_FAILED, state: FW_STATE.IDLE });
@@ -130,7 +140,7 @@ describe('firmware update: a power cut at any point', function () {
     await f.rig.close();
   });
 
-  it('during the store writes of the new image\'s first boot (clearing the pending update), at every byte: new firmware, Update Result 1', async () => {
+  it("during the store writes of the new image's first boot (clearing the pending update), at every byte: new firmware, Update Result 1", async () => {
     /** Up to the restart into the new image; its first boot's store is `fault`. */
     const restartInto = async (fault: (f: Fota) => FaultFlash) => {
       const { f } = await downloaded(undefined);

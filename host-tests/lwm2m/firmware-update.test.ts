@@ -16,7 +16,9 @@ const EP = 'node-1';
 
 function recording(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const put = (m: string) => { lines.push(m); };
+  const put = (m: string) => {
+    lines.push(m);
+  };
   return { lines, error: put, warn: put, info: put, debug: () => {} };
 }
 
@@ -40,19 +42,30 @@ async function updateAndRestart(f: Fota): Promise<void> {
   await f.rig.advance(50);
 }
 
-const KINDS: Array<[RigKind, string]> = [['memory', 'virtual time'], ['lossy', 'virtual time, 30 % loss, 10 % duplication'], ['udp', 'loopback UDP']];
+const KINDS: Array<[RigKind, string]> = [
+  ['memory', 'virtual time'],
+  ['lossy', 'virtual time, 30 % loss, 10 % duplication'],
+  ['udp', 'loopback UDP'],
+];
 
 for (const [kind, name] of KINDS) {
   describe(`firmware update of a 256 KiB image (${name})`, function () {
     this.timeout(120_000);
     let f: Fota;
-    afterEach(async () => { await f?.rig.close(); });
+    afterEach(async () => {
+      await f?.rig.close();
+    });
 
     it('push: Package written with Block1 streams into the slot; Update; the new image reports Update Result 1 and its version', async () => {
       f = await openFota({ kind, seed: 3 });
       const img = image('2.0.0', KIB256);
       const seen: number[] = [];
-      const obs = await f.rig.settle(f.rig.server.observe(EP, '/5/0/3', (r) => { const v = r.records?.[0]?.value; if (typeof v === 'number') seen.push(v); }));
+      const obs = await f.rig.settle(
+        f.rig.server.observe(EP, '/5/0/3', (r) => {
+          const v = r.records?.[0]?.value;
+          if (typeof v === 'number') seen.push(v);
+        }),
+      );
       assert.equal(obs.first.code, '2.05');
       // On the lossy link a whole-body Block1 write fails as soon as one block loses all its retransmissions: resume per block.
       const code = kind === 'lossy' ? await f.rig.settle(pushResumable(f, EP, img), 14_400_000) : (await push(f, img)).code;
@@ -98,7 +111,9 @@ for (const [kind, name] of KINDS) {
 describe('firmware update: pull resumes, fails and checks', function () {
   this.timeout(60_000);
   let f: Fota;
-  afterEach(async () => { await f?.rig.close(); });
+  afterEach(async () => {
+    await f?.rig.close();
+  });
 
   it('the connection drops mid-download for two minutes: the client asks again for the same block and completes', async () => {
     const log = recording();
@@ -137,7 +152,7 @@ describe('firmware update: pull resumes, fails and checks', function () {
     files.close();
   });
 
-  it('Update Result 5: the image\'s own SHA-256 trailer does not match (push), and a #sha256= in the Package URI that does not (pull)', async () => {
+  it("Update Result 5: the image's own SHA-256 trailer does not match (push), and a #sha256= in the Package URI that does not (pull)", async () => {
     f = await openFota();
     const bad = image('2.3.0', 40_000);
     bad[20_000] ^= 1;
@@ -150,7 +165,11 @@ describe('firmware update: pull resumes, fails and checks', function () {
     const files = await fileServer(f.rig, { 'fw.img': good });
     const wrongDigest = toHex(sha256(image('other', 40_000)));
     await writeUri(f, `${files.uri('fw.img')}#sha256=${wrongDigest}`);
-    await f.rig.expect(() => f.result === UPDATE_RESULT.INTEGRITY_FAILURE && f.state === FW_STATE.IDLE, 'Update Result 5 on the pull', 600_000);
+    await f.rig.expect(
+      () => f.result === UPDATE_RESULT.INTEGRITY_FAILURE && f.state === FW_STATE.IDLE,
+      'Update Result 5 on the pull',
+      600_000,
+    );
     // The right digest: Downloaded.
     await writeUri(f, `${files.uri('fw.img')}#sha256=${toHex(sha256(good))}`);
     await f.rig.expect(() => f.state === FW_STATE.DOWNLOADED, 'Downloaded with the right digest', 600_000);
@@ -169,7 +188,11 @@ describe('firmware update: pull resumes, fails and checks', function () {
     assert.equal(f.result, UPDATE_RESULT.NOT_ENOUGH_FLASH);
     const files = await fileServer(f.rig, { 'big.img': big });
     await writeUri(f, files.uri('big.img'));
-    await f.rig.expect(() => f.result === UPDATE_RESULT.NOT_ENOUGH_FLASH && f.state === FW_STATE.IDLE, 'Update Result 2 on the pull', 60_000);
+    await f.rig.expect(
+      () => f.result === UPDATE_RESULT.NOT_ENOUGH_FLASH && f.state === FW_STATE.IDLE,
+      'Update Result 2 on the pull',
+      60_000,
+    );
     assert.equal(files.gets, 1, 'one block asked for, then it stopped');
     files.close();
   });
@@ -182,7 +205,11 @@ describe('firmware update: pull resumes, fails and checks', function () {
     assert.equal(f.result, UPDATE_RESULT.UNSUPPORTED_PACKAGE);
     const files = await fileServer(f.rig, { 'junk.bin': junk });
     await writeUri(f, files.uri('junk.bin'));
-    await f.rig.expect(() => f.result === UPDATE_RESULT.UNSUPPORTED_PACKAGE && f.state === FW_STATE.IDLE, 'Update Result 6 on the pull', 60_000);
+    await f.rig.expect(
+      () => f.result === UPDATE_RESULT.UNSUPPORTED_PACKAGE && f.state === FW_STATE.IDLE,
+      'Update Result 6 on the pull',
+      60_000,
+    );
     files.close();
   });
 
@@ -208,14 +235,20 @@ describe('firmware update: pull resumes, fails and checks', function () {
       assert.equal(f.state, FW_STATE.IDLE);
     }
     const r = await f.rig.settle(f.rig.server.read(EP, '/5/0/8'));
-    assert.deepEqual(r.records?.map((x) => x.value), [0], 'Protocol Support: CoAP only');
+    assert.deepEqual(
+      r.records?.map((x) => x.value),
+      [0],
+      'Protocol Support: CoAP only',
+    );
   });
 
-  it('Update Result 3: the client\'s bounded tables cannot take the download (out of RAM)', async () => {
+  it("Update Result 3: the client's bounded tables cannot take the download (out of RAM)", async () => {
     f = await openFota({ client: { coap: { maxQueuedRequests: 0, params: { nstart: 1 } } } as never });
     const files = await fileServer(f.rig, { 'fw.img': image('2.4.0', 8000) });
     // Another request to the same peer holds the one NSTART slot: the download's request finds the queue full.
-    const blocker = f.rig.client.endpoint.request({ address: '127.0.0.9', port: 5683 }, { method: 1, path: ['slow'] }).catch(() => undefined);
+    const blocker = f.rig.client.endpoint
+      .request({ address: '127.0.0.9', port: 5683 }, { method: 1, path: ['slow'] })
+      .catch(() => undefined);
     f.rig.net!.setLink({ loss: 1 }, f.rig.clientAddr, '127.0.0.9/5683');
     await writeUri(f, files.uri('fw.img'));
     await f.rig.expect(() => f.result === UPDATE_RESULT.OUT_OF_RAM, 'Update Result 3', 60_000);
@@ -228,7 +261,9 @@ describe('firmware update: pull resumes, fails and checks', function () {
 describe('firmware update: the state machine', function () {
   this.timeout(60_000);
   let f: Fota;
-  afterEach(async () => { await f?.rig.close(); });
+  afterEach(async () => {
+    await f?.rig.close();
+  });
 
   it('empty Package and empty Package URI reset Downloading and Downloaded to Idle with Update Result 0', async () => {
     f = await openFota();
@@ -304,7 +339,12 @@ describe('firmware update: the state machine', function () {
   it('State and Update Result notify an observer at each change; PkgName and PkgVersion come from the image', async () => {
     f = await openFota();
     const results: number[] = [];
-    await f.rig.settle(f.rig.server.observe(EP, '/5/0/5', (r) => { const v = r.records?.[0]?.value; if (typeof v === 'number') results.push(v); }));
+    await f.rig.settle(
+      f.rig.server.observe(EP, '/5/0/5', (r) => {
+        const v = r.records?.[0]?.value;
+        if (typeof v === 'number') results.push(v);
+      }),
+    );
     await push(f, new Uint8Array(3000).fill(1));
     await f.rig.advance(2000);
     assert.deepEqual(results, [UPDATE_RESULT.UNSUPPORTED_PACKAGE]);
@@ -322,7 +362,12 @@ describe('firmware update: the state machine', function () {
     // A network that keeps the order of datagrams (a jittered one may deliver the 0 after the 6, which the observer then drops as stale).
     f = await openFota({ delay: [2, 2] });
     const results: number[] = [];
-    await f.rig.settle(f.rig.server.observe(EP, '/5/0/5', (r) => { const v = r.records?.[0]?.value; if (typeof v === 'number') results.push(v); }));
+    await f.rig.settle(
+      f.rig.server.observe(EP, '/5/0/5', (r) => {
+        const v = r.records?.[0]?.value;
+        if (typeof v === 'number') results.push(v);
+      }),
+    );
     const junk = new Uint8Array(3000).fill(1);
     await push(f, junk);
     await f.rig.advance(2000);

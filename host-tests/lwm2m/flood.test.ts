@@ -24,7 +24,10 @@ async function registered(coap?: typeof DEVICE_COAP_BOUNDS) {
   rig.servers[0].close();
   const transport = rig.net!.bind(SERVER_ADDRESS, 5683);
   const server = new CoapEndpoint({ transport, timers: rig.clock!, random: rig.random, log: silentLogger, maxClientObservations: 32 });
-  server.onRequest = (req) => (req.path[0] === 'rd' ? { code: req.path.length === 1 ? Code.CREATED : Code.CHANGED, locationPath: ['rd', 'f'] } : { code: Code.NOT_FOUND });
+  server.onRequest = (req) =>
+    req.path[0] === 'rd'
+      ? { code: req.path.length === 1 ? Code.CREATED : Code.CHANGED, locationPath: ['rd', 'f'] }
+      : { code: Code.NOT_FOUND };
   rig.client = rig.newClient({ factory: { servers: [{ uri: `coap://${SERVER_ADDRESS}:5683`, ssid: 5, lifetime: 3000 }] } });
   rig.client.start();
   await rig.expect(() => rig.client.state === 'registered', 'registration');
@@ -47,9 +50,14 @@ function assertWithinBounds(o: TableOccupancy): void {
 describe('the client under load (in-memory network, virtual time)', function () {
   this.timeout(120_000);
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
-  for (const [label, coap] of [['default bounds', undefined], ['device bounds', DEVICE_COAP_BOUNDS]] as const) {
+  for (const [label, coap] of [
+    ['default bounds', undefined],
+    ['device bounds', DEVICE_COAP_BOUNDS],
+  ] as const) {
     it(`its LwM2M Server reads /3/0 in TLV 1,000 times in a row: all 2.05; duplicates of recent ones get the cached answer (${label})`, async () => {
       const s = await registered(coap);
       rig = s.rig;
@@ -72,7 +80,9 @@ describe('the client under load (in-memory network, virtual time)', function () 
       const share = ep.occupancy.dedup.share;
       for (const mid of mids.slice(-share)) {
         const request = readsTook.find((w) => w.message.messageId === mid)!.message;
-        const answer = rig.wire.find((w) => w.from === rig.clientAddr && w.message.type === Type.ACK && w.message.messageId === mid)!.message;
+        const answer = rig.wire.find(
+          (w) => w.from === rig.clientAddr && w.message.type === Type.ACK && w.message.messageId === mid,
+        )!.message;
         const before = rig.wire.length;
         s.transport.send(encodeMessage(request), s.client.address, s.client.port);
         await rig.advance(20);
@@ -92,10 +102,17 @@ describe('the client under load (in-memory network, virtual time)', function () 
     rig = s.rig;
     const codes: Array<[number, boolean]> = [];
     for (let i = 0; i < 17; i++) {
-      const o = await rig.settle(s.server.observe(s.client, { method: Code.GET, path: ['3', '0', '13'], accept: ContentFormat.TLV }, () => {}), 1000);
+      const o = await rig.settle(
+        s.server.observe(s.client, { method: Code.GET, path: ['3', '0', '13'], accept: ContentFormat.TLV }, () => {}),
+        1000,
+      );
       codes.push([o.response.code, o.response.observe !== undefined]);
     }
-    assert.deepEqual(codes, [...Array(16).fill([Code.CONTENT, true]), [Code.SERVICE_UNAVAILABLE, false]], 'the 17th: beyond Information Reporting\'s bound');
+    assert.deepEqual(
+      codes,
+      [...Array(16).fill([Code.CONTENT, true]), [Code.SERVICE_UNAVAILABLE, false]],
+      "the 17th: beyond Information Reporting's bound",
+    );
     const relations = rig.client.endpoint.occupancy.relations;
     assert.deepEqual([relations.size, relations.share, relations.capacity], [16, 16, 32]);
     assert.equal(rig.client.endpoint.stats.overShare, 0);
@@ -114,7 +131,12 @@ describe('the client under load (in-memory network, virtual time)', function () 
       request(Type.CON, Code.GET, [uintOption(6, 0), ...path('3', '0', '13')]),
       request(Type.CON, Code.PUT, [...path('1', '0', '1'), uintOption(12, ContentFormat.TEXT)], utf8Encode('5')),
       request(Type.CON, Code.POST, path('1', '0', '8')),
-      request(Type.CON, Code.PUT, [...path('3', '0', '14'), uintOption(12, ContentFormat.TEXT), { number: 27, value: encodeBlock(0, true, 0) }], new Uint8Array(16)),
+      request(
+        Type.CON,
+        Code.PUT,
+        [...path('3', '0', '14'), uintOption(12, ContentFormat.TEXT), { number: 27, value: encodeBlock(0, true, 0) }],
+        new Uint8Array(16),
+      ),
       request(Type.CON, Code.DELETE, path('0')),
       request(Type.CON, Code.POST, [...path('bs'), stringOption(15, 'ep=node-1')]),
       request(Type.CON, Code.GET, [{ number: 23, value: encodeBlock(1, false, 2) }, ...path('3', '0')]),
@@ -126,7 +148,9 @@ describe('the client under load (in-memory network, virtual time)', function () 
 
     const during: number[] = [];
     let stop = false;
-    const reader = (async () => { while (!stop) during.push((await s.read()).code); })();
+    const reader = (async () => {
+      while (!stop) during.push((await s.read()).code);
+    })();
     const runsBefore = ep.stats.handlerRuns;
     const to = rig.clientTransport;
     for (let i = 0; i < flood.length; i += 20) {
@@ -142,15 +166,22 @@ describe('the client under load (in-memory network, virtual time)', function () 
     assert.ok(during.length >= 100, `${during.length} reads during the flood`);
     assert.deepEqual([...new Set(during)], [Code.CONTENT], 'every read during the flood');
     assert.deepEqual([...new Set(after)], [Code.CONTENT], 'every read after it');
-    assert.equal(ep.stats.handlerRuns - runsBefore, during.length + after.length, 'only the server\'s requests reached the client');
+    assert.equal(ep.stats.handlerRuns - runsBefore, during.length + after.length, "only the server's requests reached the client");
     const toStranger = rig.wire.filter((w) => w.from === rig.clientAddr && w.to === `${STRANGER.address}/${STRANGER.port}`);
-    assert.deepEqual(toStranger.filter((w) => w.message.code >= 64 && w.message.code < 96), [], 'no 2.xx to the stranger');
-    assert.ok(toStranger.every((w) => w.message.type === Type.RST), 'the stranger hears RSTs at most (to responses nobody asked for)');
+    assert.deepEqual(
+      toStranger.filter((w) => w.message.code >= 64 && w.message.code < 96),
+      [],
+      'no 2.xx to the stranger',
+    );
+    assert.ok(
+      toStranger.every((w) => w.message.type === Type.RST),
+      'the stranger hears RSTs at most (to responses nobody asked for)',
+    );
     const intact = 2000;
     assert.ok(ep.stats.notServed >= intact, `${ep.stats.notServed} requests dropped unread`);
     const o = ep.occupancy;
     assertWithinBounds(o);
-    assert.equal(o.dedup.peakPerPeer, o.dedup.share, 'the server\'s own reads filled its share, nothing else');
+    assert.equal(o.dedup.peakPerPeer, o.dedup.share, "the server's own reads filled its share, nothing else");
     assert.equal(o.block1.peak + o.block2.peak + o.relations.peak, 0, 'the stranger opened no session and no relation');
     assert.ok(rig.clock!.pending < 20, `${rig.clock!.pending} timers`);
     assert.equal(rig.client.state, 'registered');

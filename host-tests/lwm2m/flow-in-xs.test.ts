@@ -20,7 +20,13 @@ const EP = 'xs-flow';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** One CoAP message as seen by a server, without what legitimately differs between runs. */
-interface WireEntry { at: string; type: number; code: number; options: Array<[number, string]>; payload: string }
+interface WireEntry {
+  at: string;
+  type: number;
+  code: number;
+  options: Array<[number, string]>;
+  payload: string;
+}
 
 function normalise(at: string, data: Uint8Array): WireEntry {
   const d = decodeMessage(data);
@@ -45,14 +51,27 @@ function normalise(at: string, data: Uint8Array): WireEntry {
 function tap(t: DatagramTransport, name: string, wire: () => WireEntry[]): DatagramTransport {
   const proxy: DatagramTransport = {
     onReceive: null,
-    send(data, address, port) { wire().push(normalise(`${name}>`, data)); t.send(data, address, port); },
-    close() { t.close(); },
+    send(data, address, port) {
+      wire().push(normalise(`${name}>`, data));
+      t.send(data, address, port);
+    },
+    close() {
+      t.close();
+    },
   };
-  t.onReceive = (data, address, port) => { wire().push(normalise(`${name}<`, data)); proxy.onReceive?.(data, address, port); };
+  t.onReceive = (data, address, port) => {
+    wire().push(normalise(`${name}<`, data));
+    proxy.onReceive?.(data, address, port);
+  };
   return proxy;
 }
 
-interface RunResult { wire: WireEntry[]; reads: Record<string, unknown>; tree: unknown; events: string[] }
+interface RunResult {
+  wire: WireEntry[];
+  reads: Record<string, unknown>;
+  tree: unknown;
+  events: string[];
+}
 
 async function until(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -62,9 +81,12 @@ async function until(pred: () => boolean | Promise<boolean>, ms: number, what: s
   }
 }
 
-const plainRecords = (r: OperationResult) => JSON.parse(JSON.stringify(
-  { code: r.code, contentFormat: r.contentFormat, records: r.records },
-  (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `hex:${hex(v)}` : v)));
+const plainRecords = (r: OperationResult) =>
+  JSON.parse(
+    JSON.stringify({ code: r.code, contentFormat: r.contentFormat, records: r.records }, (_k, v) =>
+      typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `hex:${hex(v)}` : v,
+    ),
+  );
 
 describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over loopback UDP)', function () {
   this.timeout(30000);
@@ -81,12 +103,20 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
     bsUri = `coap://127.0.0.1:${bsT.port}`;
     server = new LwM2MServer({ transport: tap(srvT, 'srv', () => wire), timers: nodeTimers, random: nodeRandom, log: silentLogger });
     bs = new BootstrapServer({
-      transport: tap(bsT, 'bs', () => wire), timers: nodeTimers, random: nodeRandom, log: silentLogger,
+      transport: tap(bsT, 'bs', () => wire),
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
       config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvT.port}`, ssid: 101, lifetime: 300 }] } } },
     });
-    closers.push(() => server.close(), () => bs.close());
+    closers.push(
+      () => server.close(),
+      () => bs.close(),
+    );
   });
-  after(() => { for (const c of closers.reverse()) c(); });
+  after(() => {
+    for (const c of closers.reverse()) c();
+  });
 
   async function serverSide(events: () => string[]): Promise<Pick<RunResult, 'reads'>> {
     await until(() => server.clients.has(EP), 10000, 'registration');
@@ -101,8 +131,12 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
     const events: string[] = [];
     const t = await openUdp({ address: '127.0.0.1', port: 0 });
     const client = new LwM2MClient({
-      ...flowClientOptions(EP, bsUri), transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger,
-      tlv: loadTlvWasm(),   // the codecs XS has: the same tlv.wasm, the built-in CBOR
+      ...flowClientOptions(EP, bsUri),
+      transport: t,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      tlv: loadTlvWasm(), // the codecs XS has: the same tlv.wasm, the built-in CBOR
       onEvent: (e: ClientEvent) => events.push(e.type === 'state' ? `state ${e.state}` : e.type),
     });
     try {
@@ -114,7 +148,7 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
       await until(() => !server.clients.has(EP), 5000, 'de-registration');
       results.node = { wire, reads, tree: JSON.parse(JSON.stringify(tree)), events };
     } finally {
-      t.close();   // LwM2MClient.stop() closes its CoAP endpoint, not the socket
+      t.close(); // LwM2MClient.stop() closes its CoAP endpoint, not the socket
     }
     assert.equal((results.node.reads['/3/0'] as { code: string }).code, '2.05');
   });
@@ -147,13 +181,14 @@ describe('LwM2M flow in XS vs Node (bootstrap, register, Read, de-register over 
     } finally {
       await host.close();
     }
-    const node = results.node!, xs = results.xs;
+    const node = results.node!,
+      xs = results.xs;
     assert.deepEqual(xs.events, node.events);
     assert.deepEqual(xs.reads, node.reads);
     assert.deepEqual(xs.tree, node.tree);
     assert.equal(xs.wire.length, node.wire.length, 'same number of messages');
     assert.deepEqual(xs.wire, node.wire);
-    console.log(`      ${node.wire.length} messages compared; events: ${node.events.join(", ")}`);
+    console.log(`      ${node.wire.length} messages compared; events: ${node.events.join(', ')}`);
     // The flow is what we think it is.
     const requests = node.wire.filter((w) => w.code >= 1 && w.code <= 7 && w.at.endsWith('<')).length;
     assert.ok(requests >= 3, `client sent ${requests} requests`);

@@ -7,8 +7,10 @@ import { toHex } from '../../firmware/util/hex';
 /** Fixed wall clock and device identity, so Current Time and friends match across engines. */
 export const FLOW_EPOCH = 1_700_000_000;
 
-export function flowClientOptions(endpointName: string, bsUri: string): Pick<ClientOptions,
-  'endpointName' | 'factory' | 'device' | 'wallClock'> {
+export function flowClientOptions(
+  endpointName: string,
+  bsUri: string,
+): Pick<ClientOptions, 'endpointName' | 'factory' | 'device' | 'wallClock'> {
   return {
     endpointName,
     factory: { bootstrap: { uri: bsUri } },

@@ -18,13 +18,51 @@ import { openRig, type Rig } from '../support/rig';
 const formats = createFormats();
 
 const METHODS = [Code.GET, Code.GET, Code.POST, Code.PUT, Code.PUT, Code.DELETE, Code.FETCH, Code.IPATCH, 0x1f];
-const SEGMENTS = ['bs', 'rd', 'dp', '0', '0', '1', '1', '2', '3', '4', '5', '6', '9999', '65535', '65536', 'x', '', '-1', '1.5', '7', '10', '13'];
+const SEGMENTS = [
+  'bs',
+  'rd',
+  'dp',
+  '0',
+  '0',
+  '1',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '9999',
+  '65535',
+  '65536',
+  'x',
+  '',
+  '-1',
+  '1.5',
+  '7',
+  '10',
+  '13',
+];
 const QUERIES = ['ep=node-1', 'ver=1.1', 'ver=2.0', 'ver=x', 'pmin=1', 'pmax=5', 'gt=3', 'lt=1', 'st=-1', 'epmin=2', 'b=U', 'Q', ''];
-const FORMATS = [undefined, ContentFormat.TEXT, ContentFormat.LINK_FORMAT, ContentFormat.OPAQUE, ContentFormat.CBOR, ContentFormat.SENML_JSON,
-  ContentFormat.SENML_CBOR, ContentFormat.TLV, ContentFormat.LWM2M_JSON, 9999];
+const FORMATS = [
+  undefined,
+  ContentFormat.TEXT,
+  ContentFormat.LINK_FORMAT,
+  ContentFormat.OPAQUE,
+  ContentFormat.CBOR,
+  ContentFormat.SENML_JSON,
+  ContentFormat.SENML_CBOR,
+  ContentFormat.TLV,
+  ContentFormat.LWM2M_JSON,
+  9999,
+];
 const GAP_MS = 1500;
 
-interface Source { name: string; address: string; port: number; mayChangeConfig: 'never' | 'finish' | 'dm' }
+interface Source {
+  name: string;
+  address: string;
+  port: number;
+  mayChangeConfig: 'never' | 'finish' | 'dm';
+}
 
 function snapshot(t: ObjectTree): string {
   const out: string[] = [];
@@ -33,7 +71,9 @@ function snapshot(t: ObjectTree): string {
     if (oid === 3) continue;
     for (const [iid, res] of [...insts].sort((a, b) => a[0] - b[0])) {
       for (const [rid, v] of [...res].sort((a, b) => a[0] - b[0])) {
-        out.push(`/${oid}/${iid}/${rid}=${JSON.stringify(v instanceof Map ? [...v] : v instanceof Uint8Array ? [...v] : v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`);
+        out.push(
+          `/${oid}/${iid}/${rid}=${JSON.stringify(v instanceof Map ? [...v] : v instanceof Uint8Array ? [...v] : v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`,
+        );
       }
     }
   }
@@ -43,7 +83,11 @@ function snapshot(t: ObjectTree): string {
 function randomPayload(r: SeededRandom, format: number | undefined, path: string[]): Uint8Array {
   const pick = r.int(6);
   if (pick === 0) return new Uint8Array(0);
-  if (pick === 1) { const b = new Uint8Array(r.int(64)); for (let i = 0; i < b.length; i++) b[i] = r.int(256); return b; }
+  if (pick === 1) {
+    const b = new Uint8Array(r.int(64));
+    for (let i = 0; i < b.length; i++) b[i] = r.int(256);
+    return b;
+  }
   if (pick === 2) return utf8Encode(String(r.int(100000) - 50000));
   // A well-formed payload of the request's format for a random instance of a known object.
   const oid = [0, 1, 2, 3][r.int(4)];
@@ -71,7 +115,14 @@ function randomRequest(r: SeededRandom, mid: number): Uint8Array {
   options.sort((a, b) => a.number - b.number);
   const token = new Uint8Array(r.int(9));
   for (let i = 0; i < token.length; i++) token[i] = r.int(256);
-  return encodeMessage({ type: r.int(4) === 0 ? Type.NON : Type.CON, code: method, messageId: mid & 0xffff, token, options, payload: randomPayload(r, format, path) });
+  return encodeMessage({
+    type: r.int(4) === 0 ? Type.NON : Type.CON,
+    code: method,
+    messageId: mid & 0xffff,
+    token,
+    options,
+    payload: randomPayload(r, format, path),
+  });
 }
 
 async function fuzz(rig: Rig, sources: Source[], count: number, seed: number): Promise<{ answers: number; codes: Map<number, number> }> {
@@ -81,9 +132,16 @@ async function fuzz(rig: Rig, sources: Source[], count: number, seed: number): P
   rig.client.endpoint.onRequest = (req) => {
     try {
       const out = onRequest(req);
-      if (out instanceof Promise) return out.catch((e) => { errors.push(e); throw e; });
+      if (out instanceof Promise)
+        return out.catch((e) => {
+          errors.push(e);
+          throw e;
+        });
       return out;
-    } catch (e) { errors.push(e); throw e; }
+    } catch (e) {
+      errors.push(e);
+      throw e;
+    }
   };
   const unhandled = (e: unknown) => errors.push(e);
   process.on('unhandledRejection', unhandled);
@@ -100,10 +158,17 @@ async function fuzz(rig: Rig, sources: Source[], count: number, seed: number): P
       const after = snapshot(rig.client.running);
       if (before !== after) {
         const finished = rig.events.filter((e) => e.type === 'bootstrap-finished' && e.ok).length > finishes;
-        assert.ok(src.mayChangeConfig === 'dm' || (src.mayChangeConfig === 'finish' && finished),
-          `request ${n} from ${src.name} changed the running configuration without a Finish or DM right`);
+        assert.ok(
+          src.mayChangeConfig === 'dm' || (src.mayChangeConfig === 'finish' && finished),
+          `request ${n} from ${src.name} changed the running configuration without a Finish or DM right`,
+        );
       }
-      assert.ok(['bootstrap-pending', 'bootstrapping', 'registering', 'registered', 'registration-failed', 'no-bootstrap-server'].includes(rig.client.state), rig.client.state);
+      assert.ok(
+        ['bootstrap-pending', 'bootstrapping', 'registering', 'registered', 'registration-failed', 'no-bootstrap-server'].includes(
+          rig.client.state,
+        ),
+        rig.client.state,
+      );
       // Bounds: every object the client keeps has a definition, instances per object are capped.
       for (const [oid, insts] of rig.client.running.objects) {
         assert.ok(getObjectDef(oid) !== undefined && insts.size <= 8, `/${oid} has ${insts.size} instances`);
@@ -125,7 +190,9 @@ async function fuzz(rig: Rig, sources: Source[], count: number, seed: number): P
 describe('fuzz: random well-formed CoAP requests against the client (in-memory network, virtual time)', function () {
   this.timeout(60_000);
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   it('while bootstrapping: 3000 requests from a stranger and the Bootstrap-Server', async () => {
     rig = await openRig({ kind: 'memory', bootstrap: 'manual' });
@@ -133,10 +200,15 @@ describe('fuzz: random well-formed CoAP requests against the client (in-memory n
     rig.setManualHandler((req) => (req.path[0] === 'bs' ? { code: Code.CHANGED } : null));
     rig.client.start();
     assert.ok(await rig.until(() => rig.client.state === 'bootstrapping'));
-    const stats = await fuzz(rig, [
-      { name: 'stranger', address: '127.0.0.50', port: 5683, mayChangeConfig: 'never' },
-      { name: 'Bootstrap-Server', address: rig.bsPeer.address, port: rig.bsPeer.port, mayChangeConfig: 'finish' },
-    ], 3000, 11);
+    const stats = await fuzz(
+      rig,
+      [
+        { name: 'stranger', address: '127.0.0.50', port: 5683, mayChangeConfig: 'never' },
+        { name: 'Bootstrap-Server', address: rig.bsPeer.address, port: rig.bsPeer.port, mayChangeConfig: 'finish' },
+      ],
+      3000,
+      11,
+    );
     // The Bootstrap-Server's half was answered (the stranger's never was), with success and error codes.
     assert.ok(stats.answers > 1000 && stats.answers < 1700, `${stats.answers} answers`);
     assert.ok((stats.codes.get(Code.CHANGED) ?? 0) + (stats.codes.get(Code.DELETED) ?? 0) > 10);
@@ -154,7 +226,12 @@ describe('fuzz: random well-formed CoAP requests against the client (in-memory n
     assert.ok(dm.answers > 900, `${dm.answers} DM answers`);
     assert.ok((dm.codes.get(Code.CONTENT) ?? 0) > 5, 'some reads succeeded');
     assert.ok(rig.client.state === 'registered' || rig.client.state === 'registering', rig.client.state);
-    await fuzz(rig, [stranger, server, { name: 'Bootstrap-Server', address: rig.bsPeer.address, port: rig.bsPeer.port, mayChangeConfig: 'finish' }], 1000, 13);
+    await fuzz(
+      rig,
+      [stranger, server, { name: 'Bootstrap-Server', address: rig.bsPeer.address, port: rig.bsPeer.port, mayChangeConfig: 'finish' }],
+      1000,
+      13,
+    );
     // Left alone, the client settles back: an open bootstrap sequence times out (EXCHANGE_LIFETIME)
     // and the registrations resume, or a new configuration bootstraps again.
     assert.ok(await rig.until(() => rig.client.state === 'registered', 4 * 3600_000), `state ${rig.client.state}`);

@@ -18,14 +18,19 @@ const serverKey = (rig: Rig, i: number) => rig.serverUris[i].slice('coap://'.len
 
 describe('Bootstrap interface, clause by clause', () => {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   // A client-initiated sequence driven by hand; returns a sender to the client.
   async function session(): Promise<(r: RequestOptions) => Promise<{ code: number; payload: Uint8Array } | undefined>> {
     rig = await openRig({ kind: 'memory', bootstrap: 'manual' });
     rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri } } });
     let requested = false;
-    rig.setManualHandler((req) => { requested ||= req.path[0] === 'bs'; return { code: Code.CHANGED }; });
+    rig.setManualHandler((req) => {
+      requested ||= req.path[0] === 'bs';
+      return { code: Code.CHANGED };
+    });
     rig.client.start();
     assert.ok(await rig.until(() => requested && rig.client.state === 'bootstrapping'));
     return (r) => rig.settle(rig.manualBs!.request(peerOf(rig), r));
@@ -44,7 +49,10 @@ describe('Bootstrap interface, clause by clause', () => {
     await writeAccount(send);
     // /1/0/99 is no resource of the Server object: ignored, not stored, not an inconsistency.
     const senml = `[{"bn":"/1/0/","n":"1","v":120},{"n":"99","v":5},{"n":"98","vs":"x"}]`;
-    assert.equal((await send({ method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.SENML_JSON, payload: utf8Encode(senml) }))?.code, Code.CHANGED);
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['1', '0'], contentFormat: ContentFormat.SENML_JSON, payload: utf8Encode(senml) }))?.code,
+      Code.CHANGED,
+    );
     const fin = await send({ method: Code.POST, path: ['bs'] });
     assert.equal(fin?.code, Code.CHANGED, fin && utf8Decode(fin.payload));
     assert.ok(await rig.until(() => rig.client.state === 'registered', 10_000));
@@ -55,9 +63,25 @@ describe('Bootstrap interface, clause by clause', () => {
 
   it('Transport §6.3 codes: Bootstrap-Write to an object or a resource the client has no definition for is 4.00 and changes nothing', async () => {
     const send = await session();
-    assert.equal((await send({ method: Code.PUT, path: ['9999', '0', '1'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code, Code.BAD_REQUEST);
-    assert.equal((await send({ method: Code.PUT, path: ['9999'], contentFormat: ContentFormat.SENML_JSON, payload: utf8Encode('[{"n":"/9999/0/1","v":1}]') }))?.code, Code.BAD_REQUEST);
-    assert.equal((await send({ method: Code.PUT, path: ['1', '0', '99'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code, Code.BAD_REQUEST);
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['9999', '0', '1'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code,
+      Code.BAD_REQUEST,
+    );
+    assert.equal(
+      (
+        await send({
+          method: Code.PUT,
+          path: ['9999'],
+          contentFormat: ContentFormat.SENML_JSON,
+          payload: utf8Encode('[{"n":"/9999/0/1","v":1}]'),
+        })
+      )?.code,
+      Code.BAD_REQUEST,
+    );
+    assert.equal(
+      (await send({ method: Code.PUT, path: ['1', '0', '99'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('1') }))?.code,
+      Code.BAD_REQUEST,
+    );
     const d = await send({ method: Code.GET, path: [], accept: ContentFormat.LINK_FORMAT });
     assert.doesNotMatch(utf8Decode(d!.payload), /9999|<\/1\/0>/);
   });
@@ -76,7 +100,9 @@ describe('Bootstrap interface, clause by clause', () => {
 
   it('Core §5.2.3.2: outside a sequence, a Bootstrap-Finish (4.00) or a non-bootstrap request (4.05) from the Bootstrap-Server leaves the registrations alone', async () => {
     rig = await openRig({ kind: 'memory', bootstrap: 'manual' });
-    rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 1, lifetime: 300 }] } });
+    rig.client = rig.newClient({
+      factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 1, lifetime: 300 }] },
+    });
     rig.setManualHandler(() => ({ code: Code.CHANGED }));
     rig.client.start();
     assert.ok(await rig.until(() => rig.client.state === 'registered'));
@@ -96,13 +122,21 @@ describe('Bootstrap interface, clause by clause', () => {
     assert.equal((await rig.settle(rig.servers[0].execute('node-1', '/1/0/9')))?.code, '2.04');
     assert.ok(await rig.until(() => rig.count('bootstrap-finished') === 2 && rig.client.state === 'registered', 20_000));
     const seq = rig.requests().filter((r) => /^(POST \/bs\?|DELETE \/rd|POST \/rd\?)/.test(r));
-    assert.deepEqual(seq, ['POST /bs?ep=node-1', 'POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U', 'DELETE /rd/1', 'POST /bs?ep=node-1', 'POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U']);
+    assert.deepEqual(seq, [
+      'POST /bs?ep=node-1',
+      'POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U',
+      'DELETE /rd/1',
+      'POST /bs?ep=node-1',
+      'POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U',
+    ]);
     assert.ok(rig.has('deregistered'));
   });
 
   it('a triggered bootstrap that fails (Bootstrap-Server answers 4.00) returns to the running server accounts instead of leaving the device unmanaged', async () => {
     rig = await openRig({ kind: 'memory', bootstrap: 'manual' });
-    rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 1, lifetime: 300 }] } });
+    rig.client = rig.newClient({
+      factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 1, lifetime: 300 }] },
+    });
     rig.setManualHandler(() => ({ code: Code.BAD_REQUEST }));
     rig.client.start();
     assert.ok(await rig.until(() => rig.client.state === 'registered'));
@@ -116,13 +150,17 @@ describe('Bootstrap interface, clause by clause', () => {
 
 describe('Registration interface, clause by clause', () => {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   it('Core §E.2 /1/x/13 + /1/x/14: servers register in Registration Priority Order, each Initial Registration Delay after the previous one registered', async () => {
     rig = await openRig({ kind: 'memory', servers: 2 });
     rig.bs!.config.endpoints['node-1'].writes = [
-      { path: '/1/0/13', value: 2 }, { path: '/1/0/14', value: 30 },
-      { path: '/1/1/13', value: 1 }, { path: '/1/1/14', value: 5 },
+      { path: '/1/0/13', value: 2 },
+      { path: '/1/0/14', value: 30 },
+      { path: '/1/1/13', value: 1 },
+      { path: '/1/1/14', value: 5 },
     ];
     rig.client.start();
     assert.ok(await rig.until(() => rig.client.registeredServers.length === 2, 120_000));
@@ -131,16 +169,30 @@ describe('Registration interface, clause by clause', () => {
     const ack = (i: number) => rig.wire.find((w) => w.from === serverKey(rig, i) && w.message.code === Code.CREATED)!;
     assert.ok(reg(1).at < reg(0).at, 'priority 1 (ssid 102) first');
     assert.ok(reg(1).at - finishAt >= 5_000 && reg(1).at - finishAt < 5_100, `first Register ${reg(1).at - finishAt} ms after Finish`);
-    assert.ok(reg(0).at - ack(1).at >= 30_000 && reg(0).at - ack(1).at < 30_100, `second Register ${reg(0).at - ack(1).at} ms after the first 2.01`);
+    assert.ok(
+      reg(0).at - ack(1).at >= 30_000 && reg(0).at - ack(1).at < 30_100,
+      `second Register ${reg(0).at - ack(1).at} ms after the first 2.01`,
+    );
   });
 
   for (const block of [true, false]) {
     it(`Core §E.2 /1/x/15 = ${block}: a failed registration ${block ? 'blocks' : 'does not block'} the servers after it in the order`, async () => {
       rig = await openRig({ kind: 'memory', servers: 2 });
       const cfg = rig.bs!.config.endpoints['node-1'];
-      cfg.servers[0] = { uri: 'coap://127.0.0.99:5683', ssid: 101, lifetime: 300, communicationRetryCount: 1, communicationSequenceRetryCount: 1, bootstrapOnRegistrationFailure: false };
+      cfg.servers[0] = {
+        uri: 'coap://127.0.0.99:5683',
+        ssid: 101,
+        lifetime: 300,
+        communicationRetryCount: 1,
+        communicationSequenceRetryCount: 1,
+        bootstrapOnRegistrationFailure: false,
+      };
       cfg.servers[1].bootstrapOnRegistrationFailure = false;
-      cfg.writes = [{ path: '/1/0/13', value: 1 }, { path: '/1/0/15', value: block }, { path: '/1/1/13', value: 2 }];
+      cfg.writes = [
+        { path: '/1/0/13', value: 1 },
+        { path: '/1/0/15', value: block },
+        { path: '/1/1/13', value: 2 },
+      ];
       rig.client.start();
       assert.ok(await rig.until(() => rig.count('registration-failed') >= 1, 200_000));
       await rig.advance(120_000);
@@ -148,11 +200,17 @@ describe('Registration interface, clause by clause', () => {
       if (block) {
         assert.deepEqual(toSecond, [], 'blocked: never attempted');
         assert.equal(rig.client.state, 'registration-failed');
-        assert.deepEqual(rig.events.filter((e) => e.type === 'registration-failed').map((e) => e.type === 'registration-failed' && e.ssid), [101, 102]);
+        assert.deepEqual(
+          rig.events.filter((e) => e.type === 'registration-failed').map((e) => e.type === 'registration-failed' && e.ssid),
+          [101, 102],
+        );
       } else {
         assert.deepEqual(toSecond, ['POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U']);
         assert.equal(rig.client.state, 'registered');
-        assert.deepEqual(rig.client.registeredServers.map((r) => r.ssid), [102]);
+        assert.deepEqual(
+          rig.client.registeredServers.map((r) => r.ssid),
+          [102],
+        );
       }
     });
   }

@@ -33,16 +33,19 @@ const PUMP_DDF = `<?xml version="1.0" encoding="utf-8"?>
 </LWM2M>
 `;
 
-describe('host tools with a vendor\'s DDF files (--models)', function () {
+describe("host tools with a vendor's DDF files (--models)", function () {
   this.timeout(30_000);
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-models-'));
     writeFileSync(join(dir, '32769.xml'), PUMP_DDF);
   });
-  after(() => { useModels(new Map()); rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    useModels(new Map());
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('loads the DDF files of a folder; the prompt\'s values, labels and the console\'s definitions use them', () => {
+  it("loads the DDF files of a folder; the prompt's values, labels and the console's definitions use them", () => {
     assert.equal(hostObjectDef(32769), undefined, 'unknown before');
     assert.match((parseTyped({ objectId: 32769, instanceId: 0, resourceId: 1 }, '5') as { reason: string }).reason, /no definition here/);
     const models = loadModels([dir]);
@@ -61,7 +64,10 @@ describe('host tools with a vendor\'s DDF files (--models)', function () {
     const bad = mkdtempSync(join(tmpdir(), 'xs-lwm2m-models-bad-'));
     try {
       writeFileSync(join(bad, 'notes.xml'), '<html></html>');
-      const r = spawnSync(process.execPath, [bin, 'server', '--models', bad, '--port', '0', '--coaps-port', '0'], { encoding: 'utf8', timeout: 10_000 });
+      const r = spawnSync(process.execPath, [bin, 'server', '--models', bad, '--port', '0', '--coaps-port', '0'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /cannot use --models .*notes\.xml: not a DDF/);
     } finally {
@@ -70,7 +76,9 @@ describe('host tools with a vendor\'s DDF files (--models)', function () {
   });
 
   it('server --models: the web console lists the vendor object with its names and units', async () => {
-    const p = spawn(process.execPath, [bin, 'server', '--models', dir, '--port', '0', '--coaps-port', '0', '--http', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [bin, 'server', '--models', dir, '--port', '0', '--coaps-port', '0', '--http', '0'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -78,15 +86,28 @@ describe('host tools with a vendor\'s DDF files (--models)', function () {
         const take = (d: Buffer) => {
           out += d.toString();
           const m = /web console: (http:\/\/\S+)/.exec(out);
-          if (m) { clearTimeout(t); resolve(m[1]!.replace(/\/$/, '')); }
+          if (m) {
+            clearTimeout(t);
+            resolve(m[1]!.replace(/\/$/, ''));
+          }
         };
         p.stdout.on('data', take);
         p.stderr.on('data', take);
       });
-      const defs = await (await fetch(`${url}/api/objects`)).json() as Array<{ id: number; name: string; resources: Array<{ id: number; name: string; units?: string }> }>;
+      const defs = (await (await fetch(`${url}/api/objects`)).json()) as Array<{
+        id: number;
+        name: string;
+        resources: Array<{ id: number; name: string; units?: string }>;
+      }>;
       const pump = defs.find((o) => o.id === 32769);
       assert.equal(pump?.name, 'Pump');
-      assert.deepEqual(pump?.resources.map((r) => [r.id, r.name, r.units]), [[0, 'Flow', 'l/min'], [1, 'Limit', undefined]]);
+      assert.deepEqual(
+        pump?.resources.map((r) => [r.id, r.name, r.units]),
+        [
+          [0, 'Flow', 'l/min'],
+          [1, 'Limit', undefined],
+        ],
+      );
     } finally {
       p.kill('SIGTERM');
     }

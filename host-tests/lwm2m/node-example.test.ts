@@ -39,12 +39,27 @@ describe('the Node example app on the npm package (plain node, own objects, Rebo
     stateDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-node-example-'));
     bsUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     srvUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
-    server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => serverEvents.push(e) });
+    server = new LwM2MServer({
+      transport: srvUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => serverEvents.push(e),
+    });
     bs = new BootstrapServer({
-      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => bsEvents.push(e),
+      transport: bsUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => bsEvents.push(e),
       config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 1, lifetime: 300 }] } } },
     });
-    app = new ManagedProcess('node example', process.execPath, ['examples/node-sensors/app.mjs', `coap://127.0.0.1:${bsUdp.port}`, EP, stateDir]);
+    app = new ManagedProcess('node example', process.execPath, [
+      'examples/node-sensors/app.mjs',
+      `coap://127.0.0.1:${bsUdp.port}`,
+      EP,
+      stateDir,
+    ]);
   });
 
   after(async () => {
@@ -57,7 +72,12 @@ describe('the Node example app on the npm package (plain node, own objects, Rebo
   });
 
   it('bootstraps, registers its objects and serves them: a live temperature, a light whose Write reaches the app', async () => {
-    await until(() => server.clients.has(EP), 20_000, 'registration', () => app.log(40));
+    await until(
+      () => server.clients.has(EP),
+      20_000,
+      'registration',
+      () => app.log(40),
+    );
     const links = server.clients.get(EP)!.links.map((l) => l.target);
     for (const t of ['/3303/0', '/3311/0', '/3347/0', '/3341']) assert.ok(links.includes(t), `${t} in ${links.join(',')}`);
     const t = await server.read(EP, '/3303/0/5700', ContentFormat.TEXT);
@@ -76,7 +96,12 @@ describe('the Node example app on the npm package (plain node, own objects, Rebo
   it('Reboot (/3/0/4): restarts in its process and registers again from its state directory, no bootstrap', async () => {
     const [regs, bss] = [registrations(), bootstraps()];
     assert.equal((await server.execute(EP, '/3/0/4')).code, '2.04');
-    await until(() => registrations() > regs, 20_000, 're-registration', () => app.log(40));
+    await until(
+      () => registrations() > regs,
+      20_000,
+      're-registration',
+      () => app.log(40),
+    );
     assert.equal(bootstraps(), bss, 'no Bootstrap-Request after Reboot');
     assert.equal((await server.read(EP, '/3303/0/5700', ContentFormat.TEXT)).code, '2.05');
   });
@@ -84,7 +109,12 @@ describe('the Node example app on the npm package (plain node, own objects, Rebo
   it('Factory Reset (/3/0/5): forgets its configuration, bootstraps again and registers', async () => {
     const [regs, bss] = [registrations(), bootstraps()];
     assert.equal((await server.execute(EP, '/3/0/5')).code, '2.04');
-    await until(() => registrations() > regs, 30_000, 're-registration after Factory Reset', () => app.log(40));
+    await until(
+      () => registrations() > regs,
+      30_000,
+      're-registration after Factory Reset',
+      () => app.log(40),
+    );
     assert.equal(bootstraps(), bss + 1, 'one Bootstrap-Request');
   });
 });

@@ -12,7 +12,9 @@ import { openRig, type Rig } from '../support/rig';
 
 describe('persistence flow (bootstrap result in the flash store)', () => {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   async function bootstrapOnce(flash: MemoryFlash): Promise<Rig> {
     const r = await openRig({ kind: 'memory', persistence: storePersistence(RecordStore.mount(flash), silentLogger) });

@@ -79,9 +79,13 @@ describe('xs-lwm2m server: how it ends', function () {
   const bin = fileURLToPath(new URL('../../bin/xs-lwm2m.js', import.meta.url));
 
   it('a script piped into the prompt runs, and its quit closes the server with exit 0', async () => {
-    const child = spawn(process.execPath, [bin, 'server', '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'server', '--port', '0', '--coaps-port', '0', '--address', '127.0.0.1'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     child.stdin.end('list\nquit\n');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     assert.equal(code, 0, out);

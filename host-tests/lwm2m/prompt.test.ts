@@ -29,10 +29,16 @@ describe('server prompt (driven through its input stream)', () => {
     const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
     server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     let registered!: () => void;
-    const done = new Promise<void>((r) => { registered = r; });
+    const done = new Promise<void>((r) => {
+      registered = r;
+    });
     client = await startNodeClient({
-      endpointName: EP, serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger,
-      onEvent: (e) => { if (e.type === 'registered') registered(); },
+      endpointName: EP,
+      serverUri: `coap://127.0.0.1:${udp.port}`,
+      log: silentLogger,
+      onEvent: (e) => {
+        if (e.type === 'registered') registered();
+      },
     });
     await done;
     shell = prompt.start(server);
@@ -54,8 +60,21 @@ describe('server prompt (driven through its input stream)', () => {
     assert.deepEqual(await cmd('frob ep /3/0'), ['unknown command "frob"; try help']);
   });
 
-  for (const c of ['read', 'write', 'execute', 'create', 'delete', 'discover', 'attributes', 'observe', 'cancel',
-    'read-composite', 'write-composite', 'observe-composite', 'cancel-composite']) {
+  for (const c of [
+    'read',
+    'write',
+    'execute',
+    'create',
+    'delete',
+    'discover',
+    'attributes',
+    'observe',
+    'cancel',
+    'read-composite',
+    'write-composite',
+    'observe-composite',
+    'cancel-composite',
+  ]) {
     it(`gives "${c}" without its arguments one usage line`, async () => {
       const out = await cmd(c);
       assert.equal(out.length, 1, out.join('\n'));
@@ -76,7 +95,10 @@ describe('server prompt (driven through its input stream)', () => {
   it('reads a path typed without its leading slash, with resource names and the code by name', async () => {
     const out = await cmd(`read ${EP} 3/0`);
     assert.equal(out[0], '2.05 Content (tlv)');
-    assert.ok(out.some((l) => /^\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"$/.test(l)), out.join('\n'));
+    assert.ok(
+      out.some((l) => /^\/3\/0\/0 Manufacturer\s+= "xs-lwm2m"$/.test(l)),
+      out.join('\n'),
+    );
   });
 
   it('shows which format came back', async () => {
@@ -86,7 +108,9 @@ describe('server prompt (driven through its input stream)', () => {
   });
 
   it('refuses an unknown format instead of falling back to TLV', async () => {
-    assert.deepEqual(await cmd(`read ${EP} /3/0 xml`), ['unknown format "xml": use one of text, opaque, cbor, senml-json, senml-cbor, tlv, json']);
+    assert.deepEqual(await cmd(`read ${EP} /3/0 xml`), [
+      'unknown format "xml": use one of text, opaque, cbor, senml-json, senml-cbor, tlv, json',
+    ]);
   });
 
   it('shows a Time as a date beside its seconds, and units after numbers', async () => {
@@ -97,7 +121,9 @@ describe('server prompt (driven through its input stream)', () => {
 
   it('refuses a value that is not of the resource type with one line, and sends nothing', async () => {
     assert.deepEqual(await cmd(`write ${EP} /1/0/1 abc`), ['/1/0/1 Lifetime is an Integer (64-bit signed); "abc" is not one']);
-    assert.deepEqual(await cmd(`write ${EP} /1/0/6 maybe`), ['/1/0/6 Notification Storing When Disabled or Offline is a Boolean (true, false, 1 or 0); "maybe" is not one']);
+    assert.deepEqual(await cmd(`write ${EP} /1/0/6 maybe`), [
+      '/1/0/6 Notification Storing When Disabled or Offline is a Boolean (true, false, 1 or 0); "maybe" is not one',
+    ]);
     assert.deepEqual(await cmd(`write ${EP} /1/0 1=abc`), ['/1/0/1 Lifetime is an Integer (64-bit signed); "abc" is not one']);
     assert.deepEqual(await cmd(`write-composite ${EP} /1/0/1=1.5`), ['/1/0/1 Lifetime is an Integer (64-bit signed); "1.5" is not one']);
     assert.match((await cmd(`read ${EP} /1/0/1`))[1], /= 300 s$/);
@@ -108,7 +134,7 @@ describe('server prompt (driven through its input stream)', () => {
     assert.match((await cmd(`read ${EP} /1/0/6`))[1], /= false$/);
   });
 
-  it('shows the code by name and the client\'s reason when an Execute is refused', async () => {
+  it("shows the code by name and the client's reason when an Execute is refused", async () => {
     const out = await cmd(`execute ${EP} /3/0/0`);
     assert.equal(out.length, 1);
     assert.match(out[0], /^4\.05 Method Not Allowed/);
@@ -139,7 +165,9 @@ describe('server prompt (driven through its input stream)', () => {
     assert.match((await cmd(`read ${EP} /3/0/15`))[1], /= "Europe\/Berlin"$/);
     assert.deepEqual(await cmd(`write ${EP} /3/0/15 ""`), ['2.04 Changed']);
     assert.match((await cmd(`read ${EP} /3/0/15`))[1], /^\/3\/0\/15 Timezone = ""$/);
-    assert.deepEqual(await cmd(`write ${EP} /3/0/15 "Europe/Paris`), ['unterminated " quote: put a value with spaces in "…", an empty one as ""']);
+    assert.deepEqual(await cmd(`write ${EP} /3/0/15 "Europe/Paris`), [
+      'unterminated " quote: put a value with spaces in "…", an empty one as ""',
+    ]);
     assert.match((await cmd(`read ${EP} /3/0/15`))[1], /= ""$/, 'nothing was sent');
     assert.deepEqual(await cmd(`write ${EP} /3/0 15="Europe/Rome" 14=+01:00`), ['2.04 Changed']);
     assert.match((await cmd(`read ${EP} /3/0/15`))[1], /= "Europe\/Rome"$/);
@@ -147,11 +175,16 @@ describe('server prompt (driven through its input stream)', () => {
 
   it('names an enumerated value beside its number', async () => {
     const out = await cmd(`read ${EP} /3/0/6`);
-    assert.ok(out.some((l) => /^\/3\/0\/6\/0 Available Power Sources\s+= USB \(5\)$/.test(l)), out.join('\n'));
+    assert.ok(
+      out.some((l) => /^\/3\/0\/6\/0 Available Power Sources\s+= USB \(5\)$/.test(l)),
+      out.join('\n'),
+    );
   });
 
   it('refuses a bad path with the shape it wants', async () => {
-    assert.deepEqual(await cmd(`read ${EP} /3/x`), ['bad path "/3/x": want /object/instance/resource[/instance], ids 0..65534, e.g. /3/0/0']);
+    assert.deepEqual(await cmd(`read ${EP} /3/x`), [
+      'bad path "/3/x": want /object/instance/resource[/instance], ids 0..65534, e.g. /3/0/0',
+    ]);
   });
 
   it('quit ends the prompt', async () => {
@@ -173,10 +206,17 @@ describe('server prompt and a client with Firmware Update', () => {
     const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
     server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     let registered!: () => void;
-    const done = new Promise<void>((r) => { registered = r; });
+    const done = new Promise<void>((r) => {
+      registered = r;
+    });
     device = await startNodeDevice({
-      endpointName: FW, serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger, firmware: { dir },
-      onEvent: (e) => { if (e.type === 'registered') registered(); },
+      endpointName: FW,
+      serverUri: `coap://127.0.0.1:${udp.port}`,
+      log: silentLogger,
+      firmware: { dir },
+      onEvent: (e) => {
+        if (e.type === 'registered') registered();
+      },
     });
     await done;
     prompt.start(server);
@@ -213,17 +253,27 @@ describe('server prompt and a device that stopped answering', () => {
     await prompt.until(() => prompt.prompts === 1);
   });
 
-  after(() => { devices?.close(); server?.close(); });
+  after(() => {
+    devices?.close();
+    server?.close();
+  });
 
   it('says it is waiting, then names the device and the operation that got no answer within the bound', async () => {
     const out = await cmd('read dead-1 /3/0/0');
-    assert.deepEqual(out, ['waiting for dead-1 to answer read dead-1 /3/0/0 (up to 0.4 s) …', 'error: no answer from dead-1 to Read /3/0/0 within 0.4 s']);
+    assert.deepEqual(out, [
+      'waiting for dead-1 to answer read dead-1 /3/0/0 (up to 0.4 s) …',
+      'error: no answer from dead-1 to Read /3/0/0 within 0.4 s',
+    ]);
   });
 
   it('the same for a Write and an Observe; the prompt goes on', async () => {
     assert.equal((await cmd('write dead-1 /3/0/14 +01:00')).at(-1), 'error: no answer from dead-1 to Write /3/0/14 within 0.4 s');
     assert.equal((await cmd('observe dead-1 /3/0/13')).at(-1), 'error: no answer from dead-1 to Observe /3/0/13 within 0.4 s');
-    assert.deepEqual(await cmd('observe dead-1 /3/0/13').then((l) => l.at(-1)), 'error: no answer from dead-1 to Observe /3/0/13 within 0.4 s', 'no observation was left behind');
+    assert.deepEqual(
+      await cmd('observe dead-1 /3/0/13').then((l) => l.at(-1)),
+      'error: no answer from dead-1 to Observe /3/0/13 within 0.4 s',
+      'no observation was left behind',
+    );
     assert.match((await cmd('list'))[0], /^dead-1 /);
   });
 });
@@ -234,10 +284,16 @@ describe('server prompt and a device that registers again', () => {
   const prompt = new PromptDriver();
   const cmd = (line: string) => prompt.cmd(line);
   const clients: LwM2MClient[] = [];
-  const registeredAnew = (ep: string) => new Promise<void>((resolve) => {
-    const l = (e: ServerEvent) => { if (e.type === 'registered' && e.reg.endpoint === ep) { server.listeners.delete(l); setTimeout(resolve, 50); } };
-    server.listeners.add(l);
-  });
+  const registeredAnew = (ep: string) =>
+    new Promise<void>((resolve) => {
+      const l = (e: ServerEvent) => {
+        if (e.type === 'registered' && e.reg.endpoint === ep) {
+          server.listeners.delete(l);
+          setTimeout(resolve, 50);
+        }
+      };
+      server.listeners.add(l);
+    });
 
   before(async () => {
     const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
@@ -251,14 +307,17 @@ describe('server prompt and a device that registers again', () => {
   });
 
   after(async () => {
-    for (const c of clients) { c.halt(); await c.stop(); }
+    for (const c of clients) {
+      c.halt();
+      await c.stop();
+    }
     server.close();
   });
 
   it('says its observations ended, and the same path can be observed again', async () => {
     assert.equal((await cmd('observe again-2 /3/0/14'))[0], '2.05 Content (tlv)');
     const back = registeredAnew('again-2');
-    clients[0].halt();   // a reset: no De-register
+    clients[0].halt(); // a reset: no De-register
     clients.push(await startNodeClient({ endpointName: 'again-2', serverUri: uri, log: silentLogger }));
     await back;
     await prompt.until(() => prompt.lines.includes('again-2 registered again: its observations ended (/3/0/14)'));

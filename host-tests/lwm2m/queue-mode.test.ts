@@ -24,20 +24,35 @@ describe('queue mode (client): radio off after a listening window, woken by what
     radio.length = 0;
     offs.length = 0;
     h = await openRig({
-      kind: 'memory', registered: true,
+      kind: 'memory',
+      registered: true,
       client: {
         queueMode: {
           awakeMs: AWAKE_MS,
-          power: { off: (next) => { offs.push(next); radio.push({ at: h.timers.now(), on: false }); }, on: () => { radio.push({ at: h.timers.now(), on: true }); } },
+          power: {
+            off: (next) => {
+              offs.push(next);
+              radio.push({ at: h.timers.now(), on: false });
+            },
+            on: () => {
+              radio.push({ at: h.timers.now(), on: true });
+            },
+          },
         },
       },
     });
   });
-  afterEach(async () => { await h.close(); });
+  afterEach(async () => {
+    await h.close();
+  });
 
   it('registers with Q (Core 1.1 §6.2.1) and turns the radio off one listening window after the last message', async () => {
-    const register = h.wire.find((w) => w.from === h.clientAddr && w.message.code === 2
-      && w.message.options.some((o) => o.number === OptionNumber.URI_PATH && utf8Decode(o.value) === 'rd'));
+    const register = h.wire.find(
+      (w) =>
+        w.from === h.clientAddr &&
+        w.message.code === 2 &&
+        w.message.options.some((o) => o.number === OptionNumber.URI_PATH && utf8Decode(o.value) === 'rd'),
+    );
     const query = register!.message.options.filter((o) => o.number === OptionNumber.URI_QUERY).map((o) => utf8Decode(o.value));
     assert.ok(query.includes('Q'), query.join('&'));
     assert.ok(query.includes('b=U'));
@@ -45,14 +60,23 @@ describe('queue mode (client): radio off after a listening window, woken by what
     await h.advance(AWAKE_MS + 100);
     assert.equal(radio.length, 1);
     assert.equal(radio[0]!.on, false);
-    assert.ok(radio[0]!.at - lastSent >= AWAKE_MS && radio[0]!.at - lastSent < AWAKE_MS + 50, `off ${radio[0]!.at - lastSent} ms after the last send`);
+    assert.ok(
+      radio[0]!.at - lastSent >= AWAKE_MS && radio[0]!.at - lastSent < AWAKE_MS + 50,
+      `off ${radio[0]!.at - lastSent} ms after the last send`,
+    );
     // The platform learns when the radio is next needed: the Registration Update (lifetime 300 s, sent 93 s early).
-    assert.ok(offs[0] !== undefined && Math.abs(offs[0] - ((RIG_LIFETIME - 93) * 1000 - (radio[0]!.at - lastSent))) < 1000, `next wake in ${offs[0]} ms`);
+    assert.ok(
+      offs[0] !== undefined && Math.abs(offs[0] - ((RIG_LIFETIME - 93) * 1000 - (radio[0]!.at - lastSent))) < 1000,
+      `next wake in ${offs[0]} ms`,
+    );
   });
 
   it('hears nothing while the radio is off: a request then goes unanswered', async () => {
     await h.advance(AWAKE_MS + 100);
-    const read = h.server.read(ep(), '/3/0/0', ContentFormat.TEXT).then(() => 'answered', () => 'unanswered');
+    const read = h.server.read(ep(), '/3/0/0', ContentFormat.TEXT).then(
+      () => 'answered',
+      () => 'unanswered',
+    );
     await h.advance(100_000);
     assert.equal(await read, 'unanswered');
     assert.ok(h.client.queue!.stats.droppedWhileOff > 0);
@@ -63,12 +87,18 @@ describe('queue mode (client): radio off after a listening window, woken by what
     const updatesBefore = h.serverEvents[0]!.filter((e) => e.type === 'updated').length;
     const updated = () => h.serverEvents[0]!.filter((e) => e.type === 'updated').length > updatesBefore;
     assert.ok(await h.clock!.runUntil(updated, (RIG_LIFETIME - 93) * 1000));
-    assert.deepEqual(radio.map((r) => r.on), [false, true]);
+    assert.deepEqual(
+      radio.map((r) => r.on),
+      [false, true],
+    );
     // While it listens, the server's request is answered.
     const r = await h.settle(h.server.read(ep(), '/3/0/0', ContentFormat.TEXT));
     assert.equal(r.text, 'Test');
     await h.advance(AWAKE_MS + 100);
-    assert.deepEqual(radio.map((x) => x.on), [false, true, false]);
+    assert.deepEqual(
+      radio.map((x) => x.on),
+      [false, true, false],
+    );
   });
 
   it('keeps a changed value for the next wake (the newest one), and wakes for a pmax that is due', async () => {
@@ -116,7 +146,13 @@ describe('queue mode (client): the radio events reach the application', () => {
     try {
       await h.advance(AWAKE_MS + 100);
       h.client.wake('test');
-      assert.deepEqual(h.events.filter((e) => e.type === 'radio'), [{ type: 'radio', on: false }, { type: 'radio', on: true }]);
+      assert.deepEqual(
+        h.events.filter((e) => e.type === 'radio'),
+        [
+          { type: 'radio', on: false },
+          { type: 'radio', on: true },
+        ],
+      );
     } finally {
       await h.close();
     }

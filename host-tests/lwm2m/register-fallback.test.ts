@@ -8,7 +8,14 @@ import { CoapEndpoint, type IncomingRequest, type ResponseSpec } from '../../fir
 import { Code } from '../../firmware/coap/message';
 import { ContentFormat } from '../../firmware/formats/index';
 import {
-  FORM_1_0, FORM_FULL, FORM_NO_ROOT, FORM_ONE_CT, bindingQuery, formLinks, formVersion, nextForm,
+  FORM_1_0,
+  FORM_FULL,
+  FORM_NO_ROOT,
+  FORM_ONE_CT,
+  bindingQuery,
+  formLinks,
+  formVersion,
+  nextForm,
 } from '../../firmware/lwm2m/registration/register-fallback';
 import { silentLogger } from '../../firmware/platform/ports';
 import { utf8Decode } from '../../firmware/util/utf8';
@@ -47,7 +54,11 @@ describe('Register forms (registration/register-fallback.ts)', () => {
   });
 });
 
-interface Register { at: number; query: string[]; payload: string }
+interface Register {
+  at: number;
+  query: string[];
+  payload: string;
+}
 
 /**
  * A hand-driven LwM2M Server in place of the rig's first server, that decides
@@ -84,9 +95,17 @@ const lwm2mOf = (r: Register) => r.query.find((q) => q.startsWith('lwm2m='));
 
 describe('registration with strict servers (in-memory network, virtual time)', () => {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
-  async function start(server: { uri?: string; binding?: string; retry?: Partial<Record<'communicationRetryCount' | 'communicationRetryTimer' | 'communicationSequenceRetryCount', number>> } = {}) {
+  async function start(
+    server: {
+      uri?: string;
+      binding?: string;
+      retry?: Partial<Record<'communicationRetryCount' | 'communicationRetryTimer' | 'communicationSequenceRetryCount', number>>;
+    } = {},
+  ) {
     rig.client = rig.newClient({
       factory: { servers: [{ uri: 'coap://127.0.0.60:5683', ssid: 7, lifetime: 300, binding: server.binding, ...server.retry }] },
     });
@@ -103,7 +122,11 @@ describe('registration with strict servers (in-memory network, virtual time)', (
     const [full, one] = s.registers;
     assert.match(full.payload, /^<\/>;rt="oma\.lwm2m";ct="0 42 60 110 112 11542 11543",/);
     assert.ok(one.payload.startsWith('</>;rt="oma.lwm2m";ct=110,'), one.payload);
-    assert.equal(one.payload.slice(one.payload.indexOf(',')), full.payload.slice(full.payload.indexOf('",') + 1), 'the objects are the same');
+    assert.equal(
+      one.payload.slice(one.payload.indexOf(',')),
+      full.payload.slice(full.payload.indexOf('",') + 1),
+      'the objects are the same',
+    );
     assert.deepEqual(one.query, full.query, 'still lwm2m=1.1');
     assert.equal(lwm2mOf(one), 'lwm2m=1.1');
     assert.ok(one.at - full.at < 50, `fallback sent at once (${one.at - full.at} ms)`);
@@ -136,8 +159,10 @@ describe('registration with strict servers (in-memory network, virtual time)', (
     await start();
     await rig.expect(() => rig.client.state === 'registered', 'registration');
     assert.deepEqual(s.registers.map(lwm2mOf), ['lwm2m=1.1', 'lwm2m=1.1', 'lwm2m=1.1', 'lwm2m=1.0']);
-    assert.deepEqual(s.registers.map((r) => r.payload.split(',')[0]),
-      ['</>;rt="oma.lwm2m";ct="0 42 60 110 112 11542 11543"', '</>;rt="oma.lwm2m";ct=110', '</1>;ver=1.1', '</1>;ver=1.1']);
+    assert.deepEqual(
+      s.registers.map((r) => r.payload.split(',')[0]),
+      ['</>;rt="oma.lwm2m";ct="0 42 60 110 112 11542 11543"', '</>;rt="oma.lwm2m";ct=110', '</1>;ver=1.1', '</1>;ver=1.1'],
+    );
     assert.ok(s.registers[3].at - s.registers[0].at < 100, 'no retry timer in between');
     assert.equal(rig.count('registration-failed'), 0);
   });

@@ -17,7 +17,11 @@ import { utf8Decode } from '../../firmware/util/utf8';
 import { MemoryFlash } from '../support/memory-flash';
 import { openRig, type Rig } from '../support/rig';
 
-interface Register { query: string[]; payload: string; code: number }
+interface Register {
+  query: string[];
+  payload: string;
+  code: number;
+}
 
 /** A server that takes one `ct` value only, as Wakaama's does: the full form gets 4.00. */
 function wakaamaLike(rig: Rig, address = '127.0.0.60') {
@@ -36,14 +40,22 @@ function wakaamaLike(rig: Rig, address = '127.0.0.60') {
     registers.push({ query: req.query, payload, code });
     return code === Code.CREATED ? { code, locationPath: ['rd', 'w1'] } : { code };
   };
-  return { registers, takeOnlyTheFullForm: () => { onlyFull = true; }, close: () => ep.close() };
+  return {
+    registers,
+    takeOnlyTheFullForm: () => {
+      onlyFull = true;
+    },
+    close: () => ep.close(),
+  };
 }
 
 const store = (flash: MemoryFlash) => storePersistence(RecordStore.mount(flash, { log: silentLogger }), silentLogger);
 
 describe('Register forms kept across restarts', () => {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   async function boot(flash: MemoryFlash, uri = 'coap://127.0.0.60:5683') {
     rig.client?.halt();
@@ -58,9 +70,17 @@ describe('Register forms kept across restarts', () => {
     const flash = new MemoryFlash({ byteLength: 16384 });
     const s = wakaamaLike(rig);
     await boot(flash);
-    assert.deepEqual(s.registers.map((r) => r.code), [Code.BAD_REQUEST, Code.CREATED], 'the first boot finds the form');
+    assert.deepEqual(
+      s.registers.map((r) => r.code),
+      [Code.BAD_REQUEST, Code.CREATED],
+      'the first boot finds the form',
+    );
     await boot(flash);
-    assert.deepEqual(s.registers.slice(2).map((r) => r.code), [Code.CREATED], 'the second boot sends it at once');
+    assert.deepEqual(
+      s.registers.slice(2).map((r) => r.code),
+      [Code.CREATED],
+      'the second boot sends it at once',
+    );
     assert.ok(s.registers[2].payload.startsWith('</>;rt="oma.lwm2m";ct=110,'), s.registers[2].payload);
     assert.equal(rig.client.registeredServers[0].registerForm, FORM_ONE_CT);
   });
@@ -72,7 +92,10 @@ describe('Register forms kept across restarts', () => {
     await boot(flash);
     const other = wakaamaLike(rig, '127.0.0.61');
     await boot(flash, 'coap://127.0.0.61:5683');
-    assert.deepEqual(other.registers.map((r) => r.code), [Code.BAD_REQUEST, Code.CREATED]);
+    assert.deepEqual(
+      other.registers.map((r) => r.code),
+      [Code.BAD_REQUEST, Code.CREATED],
+    );
     assert.equal(s.registers.length, 2);
   });
 
@@ -85,13 +108,20 @@ describe('Register forms kept across restarts', () => {
     const from = s.registers.length;
     await boot(flash);
     const codes = s.registers.slice(from).map((r) => [r.code, r.payload.split(',')[0]]);
-    assert.deepEqual(codes.map(([c]) => c), [Code.BAD_REQUEST, Code.BAD_REQUEST, Code.BAD_REQUEST, Code.CREATED]);
+    assert.deepEqual(
+      codes.map(([c]) => c),
+      [Code.BAD_REQUEST, Code.BAD_REQUEST, Code.BAD_REQUEST, Code.CREATED],
+    );
     assert.equal(codes[0][1], '</>;rt="oma.lwm2m";ct=110', 'the remembered form first');
     assert.match(String(codes[3][1]), /^<\/>;rt="oma\.lwm2m";ct="0 42/, 'then, at the next attempt, the full one');
     assert.equal(rig.client.registeredServers[0].registerForm, FORM_FULL);
     const again = s.registers.length;
     await boot(flash);
-    assert.deepEqual(s.registers.slice(again).map((r) => r.code), [Code.CREATED], 'the full form is what this server takes now');
+    assert.deepEqual(
+      s.registers.slice(again).map((r) => r.code),
+      [Code.CREATED],
+      'the full form is what this server takes now',
+    );
   });
 });
 
@@ -99,18 +129,33 @@ describe('Register forms record', () => {
   const uri = (n: number) => parseServerUri(`coap://192.0.2.${n}:5683`)!;
 
   it('round-trips, and a damaged record reads as none', () => {
-    const entries = [{ ssid: 1, uri: 'coap://192.0.2.1:5683', form: FORM_ONE_CT }, { ssid: 65534, uri: 'coaps://[2001:db8::1]:5684', form: FORM_1_0 }];
+    const entries = [
+      { ssid: 1, uri: 'coap://192.0.2.1:5683', form: FORM_ONE_CT },
+      { ssid: 65534, uri: 'coaps://[2001:db8::1]:5684', form: FORM_1_0 },
+    ];
     const b = encodeRegisterForms(entries);
     assert.deepEqual(decodeRegisterForms(b), entries);
     assert.equal(decodeRegisterForms(b.subarray(0, b.length - 1)), undefined);
     assert.equal(decodeRegisterForms(Uint8Array.of(9, 0)), undefined);
-    const bad = b.slice(); bad[4] = 9;
+    const bad = b.slice();
+    bad[4] = 9;
     assert.equal(decodeRegisterForms(bad), undefined, 'no such form');
   });
 
   it('keeps at most MAX_REMEMBERED servers, the most recent, and forgets servers the configuration no longer has', () => {
     let saved: Uint8Array | null = null;
-    const forms = new RegisterForms({ load: () => undefined, save: () => true, loadRegisterForms: () => saved ?? undefined, saveRegisterForms: (r) => { saved = r; return true; } }, silentLogger);
+    const forms = new RegisterForms(
+      {
+        load: () => undefined,
+        save: () => true,
+        loadRegisterForms: () => saved ?? undefined,
+        saveRegisterForms: (r) => {
+          saved = r;
+          return true;
+        },
+      },
+      silentLogger,
+    );
     for (let n = 1; n <= MAX_REMEMBERED + 2; n++) forms.accepted(n, uri(n), FORM_NO_ROOT);
     assert.equal(decodeRegisterForms(saved!)!.length, MAX_REMEMBERED);
     assert.equal(forms.formFor(1, uri(1)), FORM_FULL, 'the oldest went');

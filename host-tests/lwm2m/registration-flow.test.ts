@@ -14,7 +14,9 @@ const peerOf = (rig: Rig) => ({ address: rig.clientTransport.address, port: rig.
 
 describe('registration flows (in-memory network, virtual time)', () => {
   let rig: Rig;
-  afterEach(async () => { await rig?.close(); });
+  afterEach(async () => {
+    await rig?.close();
+  });
 
   it('LightweightM2M-1.1-int-101/102: Register carries ep, lt, lwm2m=1.1, b=U and the object list; Update at max(lt/2, lt − 93 s)', async () => {
     rig = await openRig({ kind: 'memory' });
@@ -24,7 +26,10 @@ describe('registration flows (in-memory network, virtual time)', () => {
     const srv = `${rig.serverUris[0].slice(7).replace(':', '/')}`;
     const reg = rig.wire.find((w) => w.to === srv && w.message.code === Code.POST);
     assert.ok(reg);
-    assert.deepEqual(rig.requests((w) => w.to === srv), ['POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U']);
+    assert.deepEqual(
+      rig.requests((w) => w.to === srv),
+      ['POST /rd?ep=node-1&lt=300&lwm2m=1.1&b=U'],
+    );
     const payload = new TextDecoder().decode(reg.message.payload);
     assert.match(payload, /^<\/>;rt="oma\.lwm2m";ct="0 42 60 110 112 11542 11543",<\/1>;ver=1\.1,<\/1\/0>,/);
     assert.doesNotMatch(payload, /<\/0/, 'the Security object is never listed');
@@ -63,7 +68,14 @@ describe('registration flows (in-memory network, virtual time)', () => {
     rig = await openRig({ kind: 'memory' });
     const cfg = rig.bs!.config.endpoints['node-1'];
     const good = cfg.servers[0].uri;
-    cfg.servers[0] = { uri: 'coap://127.0.0.99:5683', ssid: 101, lifetime: 300, communicationRetryCount: 2, communicationRetryTimer: 30, communicationSequenceRetryCount: 1 };
+    cfg.servers[0] = {
+      uri: 'coap://127.0.0.99:5683',
+      ssid: 101,
+      lifetime: 300,
+      communicationRetryCount: 2,
+      communicationRetryTimer: 30,
+      communicationSequenceRetryCount: 1,
+    };
     rig.client.start();
     assert.ok(await rig.until(() => rig.count('bootstrap-finished') === 1, 10_000));
     cfg.servers[0] = { uri: good, ssid: 101, lifetime: 300 };
@@ -83,7 +95,10 @@ describe('registration flows (in-memory network, virtual time)', () => {
     rig = await openRig({ kind: 'memory', bootstrap: 'manual', client: { bootstrapRetry: { initialDelay: 10, maxDelay: 300 } } });
     rig.client = rig.newClient();
     const times: number[] = [];
-    rig.setManualHandler((req) => { if (req.path[0] === 'bs') times.push(rig.clock!.now()); return { code: Code.BAD_REQUEST }; });
+    rig.setManualHandler((req) => {
+      if (req.path[0] === 'bs') times.push(rig.clock!.now());
+      return { code: Code.BAD_REQUEST };
+    });
     rig.client.start();
     await rig.advance(3 * 3600_000);
     const gaps = times.slice(1).map((t, i) => (t - times[i]) / 1000);
@@ -92,7 +107,7 @@ describe('registration flows (in-memory network, virtual time)', () => {
       const base = Math.min(300, 10 * 2 ** i);
       assert.ok(g >= base * 0.5 - 0.1 && g <= base + 0.1, `gap ${i}: ${g} s not in [${base / 2}, ${base}]`);
     });
-    assert.ok(times.length < 3 * 3600 / 150 + 8, `${times.length} requests in 3 h`);
+    assert.ok(times.length < (3 * 3600) / 150 + 8, `${times.length} requests in 3 h`);
     assert.equal(rig.client.state, 'bootstrap-pending');
   });
 
@@ -130,10 +145,25 @@ describe('registration flows (in-memory network, virtual time)', () => {
     rig.setManualHandler(() => ({ code: Code.CHANGED }));
     rig.client.start();
     assert.ok(await rig.until(() => rig.client.state === 'bootstrapping'));
-    const foreign = new CoapEndpoint({ transport: rig.net!.bind('127.0.0.50', 5683), timers: rig.clock!, random: rig.random, log: silentLogger, params: { maxRetransmit: 1 } });
-    const p = foreign.request(peerOf(rig), { method: Code.PUT, path: ['1', '0', '1'], contentFormat: ContentFormat.TEXT, payload: utf8Encode('5') });
+    const foreign = new CoapEndpoint({
+      transport: rig.net!.bind('127.0.0.50', 5683),
+      timers: rig.clock!,
+      random: rig.random,
+      log: silentLogger,
+      params: { maxRetransmit: 1 },
+    });
+    const p = foreign.request(peerOf(rig), {
+      method: Code.PUT,
+      path: ['1', '0', '1'],
+      contentFormat: ContentFormat.TEXT,
+      payload: utf8Encode('5'),
+    });
     let err: unknown;
-    await rig.settle(p.catch((e) => { err = e; }));
+    await rig.settle(
+      p.catch((e) => {
+        err = e;
+      }),
+    );
     assert.ok(err instanceof CoapTimeoutError, 'no answer at all');
     const g = await rig.settle(foreign.request(peerOf(rig), { method: Code.GET, path: ['3', '0'] }).catch((e) => e));
     assert.ok(g instanceof CoapTimeoutError);
@@ -148,11 +178,22 @@ describe('registration flows (in-memory network, virtual time)', () => {
     rig = await openRig({ kind: 'memory', bootstrap: 'none' });
     // A hand-driven LwM2M Server that holds back its 2.01.
     rig.servers[0].close();
-    const ep = new CoapEndpoint({ transport: rig.net!.bind('127.0.0.60', 5683), timers: rig.clock!, random: rig.random, log: silentLogger, params: { maxRetransmit: 1 } });
+    const ep = new CoapEndpoint({
+      transport: rig.net!.bind('127.0.0.60', 5683),
+      timers: rig.clock!,
+      random: rig.random,
+      log: silentLogger,
+      params: { maxRetransmit: 1 },
+    });
     let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
     ep.onRequest = async (req) => {
-      if (req.path[0] === 'rd' && req.method === Code.POST) { await held; return { code: Code.CREATED, locationPath: ['rd', 'x'] }; }
+      if (req.path[0] === 'rd' && req.method === Code.POST) {
+        await held;
+        return { code: Code.CREATED, locationPath: ['rd', 'x'] };
+      }
       return { code: Code.CHANGED };
     };
     rig.client = rig.newClient({ factory: { servers: [{ uri: 'coap://127.0.0.60:5683', ssid: 9, lifetime: 300 }] } });
@@ -184,7 +225,9 @@ describe('registration flows (in-memory network, virtual time)', () => {
 for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
   describe(`registration flows (${kind})`, () => {
     let rig: Rig;
-    afterEach(async () => { await rig?.close(); });
+    afterEach(async () => {
+      await rig?.close();
+    });
 
     it('LightweightM2M-1.1-int-103: De-register on stop', async () => {
       rig = await openRig({ kind });
@@ -211,7 +254,9 @@ for (const kind of ['udp', 'memory', 'lossy'] as RigKind[]) {
 
     it('LightweightM2M-1.1-int-6: a usable server account means register without bootstrap; none means bootstrap', async () => {
       rig = await openRig({ kind });
-      rig.client = rig.newClient({ factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 3, lifetime: 300 }] } });
+      rig.client = rig.newClient({
+        factory: { bootstrap: { uri: rig.bsUri }, servers: [{ uri: rig.serverUris[0], ssid: 3, lifetime: 300 }] },
+      });
       rig.client.start();
       assert.ok(await rig.until(() => rig.client.state === 'registered'));
       assert.equal(rig.requests().filter((r) => r.startsWith('POST /bs')).length, 0, 'no Bootstrap-Request');

@@ -19,12 +19,15 @@ describe('queue mode (server): requests wait for a sleeping client', function ()
 
   beforeEach(async () => {
     h = await openRig({
-      kind: 'memory', registered: true,
+      kind: 'memory',
+      registered: true,
       client: { queueMode: { awakeMs: AWAKE_MS } },
       serverQueue: { awakeMs: AWAKE_MS, maxQueued: 3, expiryMs: 600_000 },
     });
   });
-  afterEach(async () => { await h.close(); });
+  afterEach(async () => {
+    await h.close();
+  });
 
   it('knows the client registered in Queue Mode, and when it takes it to sleep', async () => {
     const reg = h.server.clients.get(ep())!;
@@ -40,11 +43,18 @@ describe('queue mode (server): requests wait for a sleeping client', function ()
     await h.advance(AWAKE_MS + 100);
     const asleepAt = h.timers.now();
     const results: string[] = [];
-    const read = h.server.read(ep(), '/3/0/0', ContentFormat.TEXT).then((r) => { results.push(`read ${r.code} ${r.text}`); });
-    const write = h.server.write(ep(), '/3/0/14', '+01:00', { format: ContentFormat.TEXT }).then((r) => { results.push(`write ${r.code}`); });
+    const read = h.server.read(ep(), '/3/0/0', ContentFormat.TEXT).then((r) => {
+      results.push(`read ${r.code} ${r.text}`);
+    });
+    const write = h.server.write(ep(), '/3/0/14', '+01:00', { format: ContentFormat.TEXT }).then((r) => {
+      results.push(`write ${r.code}`);
+    });
     await h.advance(10_000);
     assert.equal(toClientSince(asleepAt).length, 0, 'nothing sent to a sleeping client');
-    assert.deepEqual(h.server.presence.queued(ep()).map((q) => q.what), ['Read /3/0/0', 'Write /3/0/14']);
+    assert.deepEqual(
+      h.server.presence.queued(ep()).map((q) => q.what),
+      ['Read /3/0/0', 'Write /3/0/14'],
+    );
     // The Registration Update (lifetime 300 s, 93 s early) wakes it; the queue goes, in order.
     await h.clock!.runUntil(() => results.length === 2, RIG_LIFETIME * 1000);
     await Promise.all([read, write]);
@@ -55,12 +65,18 @@ describe('queue mode (server): requests wait for a sleeping client', function ()
   it('bounds the queue (past it: refused at once), and drops an operation its client did not wake for in time', async () => {
     await h.close();
     h = await openRig({
-      kind: 'memory', registered: true,
+      kind: 'memory',
+      registered: true,
       client: { queueMode: { awakeMs: AWAKE_MS } },
       serverQueue: { awakeMs: AWAKE_MS, maxQueued: 2, expiryMs: 30_000 },
     });
     await h.advance(AWAKE_MS + 100);
-    const outcomes = ['/3/0/0', '/3/0/1', '/3/0/2'].map((p) => h.server.read(ep(), p, ContentFormat.TEXT).then(() => 'answered', (e: Error) => e.message));
+    const outcomes = ['/3/0/0', '/3/0/1', '/3/0/2'].map((p) =>
+      h.server.read(ep(), p, ContentFormat.TEXT).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      ),
+    );
     await h.advance(100);
     assert.match(await outcomes[2]!, /is asleep and 2 operations already wait for it; Read \/3\/0\/2 not queued/);
     await h.advance(31_000);
@@ -78,7 +94,11 @@ describe('queue mode (server): requests wait for a sleeping client', function ()
       assert.equal(d.history.at(-1)?.event, 'asleep');
       const read = h.server.read(ep(), '/3/0/0', ContentFormat.TEXT);
       await h.advance(10);
-      assert.deepEqual(log.get(ep())!.queued?.map((q) => q.what), ['Read /3/0/0'], 'the record lists the queued operation at once');
+      assert.deepEqual(
+        log.get(ep())!.queued?.map((q) => q.what),
+        ['Read /3/0/0'],
+        'the record lists the queued operation at once',
+      );
       await h.clock!.runUntil(() => log.get(ep())!.awake === true, RIG_LIFETIME * 1000);
       d = log.get(ep())!;
       const woke = d.history.filter((x) => x.event === 'awake').at(-1);

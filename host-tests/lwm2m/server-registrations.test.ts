@@ -27,19 +27,34 @@ import { openRig, type Rig } from '../support/rig';
 const WALL_EPOCH = Date.UTC(2026, 4, 1);
 
 function memoryStore(): RegistrationStore & { saved: SavedRegistration[] } {
-  const s = { saved: [] as SavedRegistration[], where: 'memory', load: () => s.saved.map((r) => ({ ...r })), save: (all: SavedRegistration[]) => { s.saved = all.map((r) => ({ ...r })); } };
+  const s = {
+    saved: [] as SavedRegistration[],
+    where: 'memory',
+    load: () => s.saved.map((r) => ({ ...r })),
+    save: (all: SavedRegistration[]) => {
+      s.saved = all.map((r) => ({ ...r }));
+    },
+  };
   return s;
 }
 
 describe('LwM2M Server restarted with its registrations (in-memory network, virtual time)', () => {
   let rig: Rig;
   const made: LwM2MServer[] = [];
-  afterEach(async () => { for (const s of made.splice(0)) s.close(); await rig?.close(); });
+  afterEach(async () => {
+    for (const s of made.splice(0)) s.close();
+    await rig?.close();
+  });
 
   function server(store: RegistrationStore, events: ServerEvent[]): LwM2MServer {
     const s = new LwM2MServer({
-      transport: rig.net!.bind('127.0.0.60', 5683), timers: rig.clock!, random: rig.random, log: silentLogger,
-      registrations: store, wallClock: () => WALL_EPOCH + rig.clock!.now(), onEvent: (e) => events.push(e),
+      transport: rig.net!.bind('127.0.0.60', 5683),
+      timers: rig.clock!,
+      random: rig.random,
+      log: silentLogger,
+      registrations: store,
+      wallClock: () => WALL_EPOCH + rig.clock!.now(),
+      onEvent: (e) => events.push(e),
     });
     made.push(s);
     return s;
@@ -56,10 +71,10 @@ describe('LwM2M Server restarted with its registrations (in-memory network, virt
     await rig.expect(() => a.clients.has('node-1'), 'registration');
     assert.equal(store.saved.length, 1);
     await rig.advance(30_000);
-    a.close();                                      // the server goes down …
+    a.close(); // the server goes down …
     await rig.advance(30_000);
     const after: ServerEvent[] = [];
-    const b = server(store, after);                 // … and comes back
+    const b = server(store, after); // … and comes back
     assert.deepEqual([...b.clients.keys()], ['node-1'], 'restored at once');
     const r = await rig.settle(b.read('node-1', '/3/0/0'));
     assert.equal(r.code, '2.05', 'a Read works before the device sent anything');
@@ -75,14 +90,42 @@ describe('LwM2M Server restarted with its registrations (in-memory network, virt
     const store = memoryStore();
     const wall = WALL_EPOCH + rig.clock!.now();
     store.saved = [
-      { endpoint: 'old-1', id: '4', address: '127.0.0.1', port: 1, lifetime: 60, binding: 'U', lwm2mVersion: '1.1', links: '</3/0>', registeredAt: wall - 200_000, lastUpdate: wall - 75_000, updates: 0 },
-      { endpoint: 'fresh-1', id: '5', address: '127.0.0.1', port: 2, lifetime: 60, binding: 'U', lwm2mVersion: '1.1', links: '</3/0>', registeredAt: wall - 200_000, lastUpdate: wall - 20_000, updates: 3 },
+      {
+        endpoint: 'old-1',
+        id: '4',
+        address: '127.0.0.1',
+        port: 1,
+        lifetime: 60,
+        binding: 'U',
+        lwm2mVersion: '1.1',
+        links: '</3/0>',
+        registeredAt: wall - 200_000,
+        lastUpdate: wall - 75_000,
+        updates: 0,
+      },
+      {
+        endpoint: 'fresh-1',
+        id: '5',
+        address: '127.0.0.1',
+        port: 2,
+        lifetime: 60,
+        binding: 'U',
+        lwm2mVersion: '1.1',
+        links: '</3/0>',
+        registeredAt: wall - 200_000,
+        lastUpdate: wall - 20_000,
+        updates: 3,
+      },
     ];
     const events: ServerEvent[] = [];
     const b = server(store, events);
     assert.deepEqual([...b.clients.keys()], ['fresh-1']);
     assert.equal(b.clients.get('fresh-1')!.updates, 3);
-    assert.deepEqual(store.saved.map((r) => r.endpoint), ['fresh-1'], 'the expired one is dropped from the store');
+    assert.deepEqual(
+      store.saved.map((r) => r.endpoint),
+      ['fresh-1'],
+      'the expired one is dropped from the store',
+    );
     // Its remaining lifetime (60 s + 10 s grace − 20 s) runs on from the restart.
     await rig.advance(49_000);
     assert.ok(b.clients.has('fresh-1'));
@@ -99,13 +142,32 @@ describe('registrations on a real socket', function () {
     const dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-regs-'));
     const path = join(dir, 'registrations.json');
     const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
-    const a = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, registrations: fileRegistrationStore(path, silentLogger) });
+    const a = new LwM2MServer({
+      transport: udp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      registrations: fileRegistrationStore(path, silentLogger),
+    });
     const client = await startNodeClient({ endpointName: 'file-1', serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger });
     try {
-      await new Promise<void>((r) => { const t = setInterval(() => { if (a.clients.has('file-1')) { clearInterval(t); r(); } }, 20); });
+      await new Promise<void>((r) => {
+        const t = setInterval(() => {
+          if (a.clients.has('file-1')) {
+            clearInterval(t);
+            r();
+          }
+        }, 20);
+      });
       a.close();
       const udp2 = await openUdp({ address: '127.0.0.1', port: udp.port, log: silentLogger });
-      const b = new LwM2MServer({ transport: udp2, timers: nodeTimers, random: nodeRandom, log: silentLogger, registrations: fileRegistrationStore(path, silentLogger) });
+      const b = new LwM2MServer({
+        transport: udp2,
+        timers: nodeTimers,
+        random: nodeRandom,
+        log: silentLogger,
+        registrations: fileRegistrationStore(path, silentLogger),
+      });
       try {
         assert.ok(b.clients.has('file-1'));
         assert.equal((await b.read('file-1', '/3/0/0')).code, '2.05');
@@ -129,20 +191,28 @@ describe('a registration replaced by a new Register', function () {
     const server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     const events: ServerEvent[] = [];
     server.listeners.add((e) => events.push(e));
-    const waitFor = (pred: () => boolean) => new Promise<void>((r) => { const t = setInterval(() => { if (pred()) { clearInterval(t); r(); } }, 10); });
+    const waitFor = (pred: () => boolean) =>
+      new Promise<void>((r) => {
+        const t = setInterval(() => {
+          if (pred()) {
+            clearInterval(t);
+            r();
+          }
+        }, 10);
+      });
     const first = await startNodeClient({ endpointName: 'again-1', serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger });
     let second: Awaited<ReturnType<typeof startNodeClient>> | undefined;
     try {
       await waitFor(() => server.clients.has('again-1'));
       const old = server.clients.get('again-1')!;
-      first.halt();   // a reset: no De-register
+      first.halt(); // a reset: no De-register
       second = await startNodeClient({ endpointName: 'again-1', serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger });
       await waitFor(() => server.clients.get('again-1') !== old && server.clients.has('again-1'));
       const e = events.find((x) => x.type === 'registered' && x.replaced);
       assert.ok(e && e.type === 'registered' && e.replaced === old, 'the event names the registration it replaced');
     } finally {
       first.halt();
-      await first.stop();          // a halted client only releases its socket
+      await first.stop(); // a halted client only releases its socket
       await second?.stop();
       server.close();
     }
@@ -159,27 +229,58 @@ async function scriptedFirmwareDevice(serverPort: number, ep: string) {
   const coap = new CoapEndpoint({ transport: t, timers: nodeTimers, random: nodeRandom, log: silentLogger });
   const server = { address: '127.0.0.1', port: serverPort };
   const relations = new Map<string, ObserveRelation>();
-  let state = 0, result = 0;
+  let state = 0,
+    result = 0;
   let gotUri: () => void = () => {};
-  const uriWritten = new Promise<void>((r) => { gotUri = r; });
+  const uriWritten = new Promise<void>((r) => {
+    gotUri = r;
+  });
   const value = (n: number): ResponseSpec => ({ code: Code.CONTENT, contentFormat: ContentFormat.TEXT, payload: utf8Encode(String(n)) });
   coap.onRequest = (req: IncomingRequest): ResponseSpec => {
     const path = '/' + req.path.join('/');
     if (req.method === Code.GET && (path === '/5/0/3' || path === '/5/0/5')) {
-      if (req.observe === 0) { const rel = req.acceptObserve(); if (rel) relations.set(path, rel); }
+      if (req.observe === 0) {
+        const rel = req.acceptObserve();
+        if (rel) relations.set(path, rel);
+      }
       return value(path === '/5/0/3' ? state : result);
     }
-    if (req.method === Code.PUT && path === '/5/0/1') { gotUri(); return { code: Code.CHANGED }; }
+    if (req.method === Code.PUT && path === '/5/0/1') {
+      gotUri();
+      return { code: Code.CHANGED };
+    }
     return { code: Code.NOT_FOUND };
   };
-  const register = () => coap.request(server, { method: Code.POST, path: ['rd'], query: [`ep=${ep}`, 'lt=300', 'lwm2m=1.1', 'b=U'], contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode('</1/0>,</3/0>,</5/0>') });
+  const register = () =>
+    coap.request(server, {
+      method: Code.POST,
+      path: ['rd'],
+      query: [`ep=${ep}`, 'lt=300', 'lwm2m=1.1', 'b=U'],
+      contentFormat: ContentFormat.LINK_FORMAT,
+      payload: utf8Encode('</1/0>,</3/0>,</5/0>'),
+    });
   await register();
   return {
     uriWritten,
-    setState: (n: number) => { state = n; void relations.get('/5/0/3')?.notify(value(n)).catch(() => {}); },
-    setResult: (n: number) => { result = n; void relations.get('/5/0/5')?.notify(value(n)).catch(() => {}); },
+    setState: (n: number) => {
+      state = n;
+      void relations
+        .get('/5/0/3')
+        ?.notify(value(n))
+        .catch(() => {});
+    },
+    setResult: (n: number) => {
+      result = n;
+      void relations
+        .get('/5/0/5')
+        ?.notify(value(n))
+        .catch(() => {});
+    },
     register,
-    close: () => { coap.close(); t.close(); },
+    close: () => {
+      coap.close();
+      t.close();
+    },
   };
 }
 
@@ -188,7 +289,13 @@ describe('update … pull and a device that stops on the way', function () {
   let server: LwM2MServer;
   beforeEach(async () => {
     const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
-    server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, advertise: { address: '127.0.0.1' } });
+    server = new LwM2MServer({
+      transport: udp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      advertise: { address: '127.0.0.1' },
+    });
   });
   afterEach(() => server.close());
   const port = () => (server as unknown as { o: { transport: { port: number } } }).o.transport.port;

@@ -9,26 +9,62 @@ import { configFingerprint, decodeSleepState, encodeSleepState, type SleepState 
 
 function sample(): SleepState {
   return {
-    fingerprint: 0xdeadbeef, nextWakeMs: 29_500, mid: 0xfffe, observeSeq: 0xabcdef,
+    fingerprint: 0xdeadbeef,
+    nextWakeMs: 29_500,
+    mid: 0xfffe,
+    observeSeq: 0xabcdef,
     registrations: [{ ssid: 101, location: ['rd', '17'], lifetime: 60, binding: 'UQ', linksCrc: 0x12345678, form: 0, updateIn: 30_000 }],
-    observations: [{
-      ssid: 101, relation: { token: Uint8Array.of(1, 2, 3, 4), szx: 6, request: '|1|11:33|11:30|11:39|17:00' },
-      paths: ['/3303/0/5700', '/3/0'], composite: true, format: 112,
-      last: [['/3303/0/5700', 21.5], ['/3/0/9', 87], ['/3/0/1', 'rig'], ['/3/0/16', null], ['/19/0/0/0', Uint8Array.of(9, 8)],
-        ['/3/0/13', 2n ** 60n], ['/3/0/99', { objectId: 3, instanceId: 0 }], ['/3311/0/5850', true]],
-      sentAgo: 12_000, conAgo: 90_000, evalAgo: 1_000, dirty: true,
-    }],
-    peers: [{
-      ssid: 101, address: '192.168.1.10', port: 5684,
-      dtls: {
-        resumable: { sessionId: new Uint8Array(32).fill(7), masterSecret: new Uint8Array(48).fill(9), cipherSuite: 0xc0a8, extendedMasterSecret: true, age: 3_600_000 },
-        session: { cipherSuite: 0xc0a8, keyBlock: new Uint8Array(40).fill(3), writeSequenceNumber: 2 ** 40 + 5, readWindow: new ReplayWindow().save(), readCid: null, writeCid: Uint8Array.of(1, 2, 3, 4, 5, 6) },
+    observations: [
+      {
+        ssid: 101,
+        relation: { token: Uint8Array.of(1, 2, 3, 4), szx: 6, request: '|1|11:33|11:30|11:39|17:00' },
+        paths: ['/3303/0/5700', '/3/0'],
+        composite: true,
+        format: 112,
+        last: [
+          ['/3303/0/5700', 21.5],
+          ['/3/0/9', 87],
+          ['/3/0/1', 'rig'],
+          ['/3/0/16', null],
+          ['/19/0/0/0', Uint8Array.of(9, 8)],
+          ['/3/0/13', 2n ** 60n],
+          ['/3/0/99', { objectId: 3, instanceId: 0 }],
+          ['/3311/0/5850', true],
+        ],
+        sentAgo: 12_000,
+        conAgo: 90_000,
+        evalAgo: 1_000,
+        dirty: true,
       },
-    }],
+    ],
+    peers: [
+      {
+        ssid: 101,
+        address: '192.168.1.10',
+        port: 5684,
+        dtls: {
+          resumable: {
+            sessionId: new Uint8Array(32).fill(7),
+            masterSecret: new Uint8Array(48).fill(9),
+            cipherSuite: 0xc0a8,
+            extendedMasterSecret: true,
+            age: 3_600_000,
+          },
+          session: {
+            cipherSuite: 0xc0a8,
+            keyBlock: new Uint8Array(40).fill(3),
+            writeSequenceNumber: 2 ** 40 + 5,
+            readWindow: new ReplayWindow().save(),
+            readCid: null,
+            writeCid: Uint8Array.of(1, 2, 3, 4, 5, 6),
+          },
+        },
+      },
+    ],
   };
 }
 
-describe('sleep state: the retained form of a sleeping client\'s session', () => {
+describe("sleep state: the retained form of a sleeping client's session", () => {
   it('comes back as it went in, every kind of value included, in a few hundred bytes', () => {
     const s = sample();
     const bytes = encodeSleepState(s, 2048)!;
@@ -48,7 +84,7 @@ describe('sleep state: the retained form of a sleeping client\'s session', () =>
     assert.equal(decodeSleepState(new Uint8Array(0)), undefined);
   });
 
-  it('is not written over the retained memory\'s capacity', () => {
+  it("is not written over the retained memory's capacity", () => {
     const n = encodeSleepState(sample(), 2048)!.length;
     assert.equal(encodeSleepState(sample(), n - 1), undefined);
     assert.ok(encodeSleepState(sample(), n));
@@ -66,7 +102,10 @@ describe('sleep state: the retained form of a sleeping client\'s session', () =>
   it('has a fingerprint that follows the Security and Server instances and the endpoint name', () => {
     const a = factoryTree({ servers: [{ uri: 'coap://10.0.0.1:5683', ssid: 101, lifetime: 60 }] });
     const b = factoryTree({ servers: [{ uri: 'coap://10.0.0.1:5683', ssid: 101, lifetime: 61 }] });
-    assert.equal(configFingerprint(a, 'ep'), configFingerprint(factoryTree({ servers: [{ uri: 'coap://10.0.0.1:5683', ssid: 101, lifetime: 60 }] }), 'ep'));
+    assert.equal(
+      configFingerprint(a, 'ep'),
+      configFingerprint(factoryTree({ servers: [{ uri: 'coap://10.0.0.1:5683', ssid: 101, lifetime: 60 }] }), 'ep'),
+    );
     assert.notEqual(configFingerprint(a, 'ep'), configFingerprint(b, 'ep'));
     assert.notEqual(configFingerprint(a, 'ep'), configFingerprint(a, 'ep2'));
   });

@@ -25,11 +25,20 @@ describe('client --state directory', function () {
   let dir: string;
   const started: NodeDevice[] = [];
 
-  const registered = (ep: string) => new Promise<void>((resolve) => {
-    if (server.clients.has(ep)) { resolve(); return; }
-    const l = (e: { type: string; reg: { endpoint: string } }) => { if (e.type === 'registered' && e.reg.endpoint === ep) { server.listeners.delete(l); resolve(); } };
-    server.listeners.add(l);
-  });
+  const registered = (ep: string) =>
+    new Promise<void>((resolve) => {
+      if (server.clients.has(ep)) {
+        resolve();
+        return;
+      }
+      const l = (e: { type: string; reg: { endpoint: string } }) => {
+        if (e.type === 'registered' && e.reg.endpoint === ep) {
+          server.listeners.delete(l);
+          resolve();
+        }
+      };
+      server.listeners.add(l);
+    });
   const start = async (endpointName: string, extra: { resetState?: boolean; log?: Logger } = {}) => {
     const d = await startNodeDevice({ endpointName, serverUri: uri, stateDir: dir, log: extra.log ?? silentLogger, ...extra });
     started.push(d);
@@ -41,7 +50,9 @@ describe('client --state directory', function () {
     server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     uri = `coap://127.0.0.1:${udp.port}`;
   });
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-state-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-state-'));
+  });
   afterEach(async () => {
     for (const d of started.splice(0)) await d.stop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
@@ -59,13 +70,28 @@ describe('client --state directory', function () {
     assert.ok(again.client);
   });
 
-  it('xs-lwm2m client on a directory in use: exit 1 naming the owner\'s pid, and the first client keeps its registration', async () => {
-    const first = new ManagedProcess('first', process.execPath, [bin, 'client', '--server', uri, '--endpoint', 'state-cli', '--state', dir]);
+  it("xs-lwm2m client on a directory in use: exit 1 naming the owner's pid, and the first client keeps its registration", async () => {
+    const first = new ManagedProcess('first', process.execPath, [
+      bin,
+      'client',
+      '--server',
+      uri,
+      '--endpoint',
+      'state-cli',
+      '--state',
+      dir,
+    ]);
     try {
       await registered('state-cli');
-      const r = spawnSync(process.execPath, [bin, 'client', '--server', uri, '--endpoint', 'state-cli', '--state', dir], { encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(process.execPath, [bin, 'client', '--server', uri, '--endpoint', 'state-cli', '--state', dir], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       assert.equal(r.status, 1, r.stderr);
-      assert.equal(r.stderr, `xs-lwm2m: --state ${dir} is in use by another xs-lwm2m client (pid ${first.pid}); stop it, or give this one another --state directory\n`);
+      assert.equal(
+        r.stderr,
+        `xs-lwm2m: --state ${dir} is in use by another xs-lwm2m client (pid ${first.pid}); stop it, or give this one another --state directory\n`,
+      );
       assert.ok(server.clients.has('state-cli'), 'not de-registered by the refused one');
     } finally {
       await first.stop(10_000, 'SIGINT');
@@ -87,20 +113,38 @@ describe('client --state directory', function () {
     await registered('state-3');
     await first.stop();
     started.splice(0);
-    await assert.rejects(start('state-4'), (e: unknown) => e instanceof StateConflictError && /holds the configuration of --endpoint state-3 --server coap:\/\/127\.0\.0\.1:\d+, not of --endpoint state-4/.test((e as Error).message));
+    await assert.rejects(
+      start('state-4'),
+      (e: unknown) =>
+        e instanceof StateConflictError &&
+        /holds the configuration of --endpoint state-3 --server coap:\/\/127\.0\.0\.1:\d+, not of --endpoint state-4/.test(
+          (e as Error).message,
+        ),
+    );
     assert.equal(existsSync(join(dir, 'lock')), false, 'a refused start leaves no lock');
     const lines: string[] = [];
     const log: Logger = { error: (m) => lines.push(m), warn: (m) => lines.push(m), info: (m) => lines.push(m), debug: () => {} };
     await start('state-4', { resetState: true, log });
-    assert.ok(lines.some((l) => /client: state-4 starting from factory configuration/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /client: state-4 starting from factory configuration/.test(l)),
+      lines.join('\n'),
+    );
     await registered('state-4');
   });
 
   it('xs-lwm2m client with a command line the directory was not set up for: exit 2 naming both and --reset-state', async () => {
     writeFileSync(join(dir, 'lwm2m-store.bin'), new Uint8Array(16384).fill(0xff));
     writeFileSync(join(dir, 'command-line.json'), JSON.stringify({ endpoint: 'old-1', bootstrap: 'coap://192.0.2.1:5685' }));
-    const r = spawnSync(process.execPath, [bin, 'client', '--bootstrap', 'coap://192.0.2.9:5685', '--endpoint', 'new-1', '--state', dir], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [bin, 'client', '--bootstrap', 'coap://192.0.2.9:5685', '--endpoint', 'new-1', '--state', dir], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, new RegExp(`^xs-lwm2m: --state ${dir} holds the configuration of --endpoint old-1 --bootstrap coap://192\\.0\\.2\\.1:5685, not of --endpoint new-1 --bootstrap coap://192\\.0\\.2\\.9:5685: give this command line another --state directory, or add --reset-state`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^xs-lwm2m: --state ${dir} holds the configuration of --endpoint old-1 --bootstrap coap://192\\.0\\.2\\.1:5685, not of --endpoint new-1 --bootstrap coap://192\\.0\\.2\\.9:5685: give this command line another --state directory, or add --reset-state`,
+      ),
+    );
   });
 });

@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import { rangeProblem } from '../../firmware/lwm2m/objects/value-checks';
 import type { ResourceDef } from '../../firmware/model/types';
 
-const res = (type: ResourceDef['type'], rangeEnumeration?: string): ResourceDef =>
-  ({ id: 1, name: 'r', operations: 'RW', multiple: false, mandatory: false, type, rangeEnumeration });
+const res = (type: ResourceDef['type'], rangeEnumeration?: string): ResourceDef => ({
+  id: 1,
+  name: 'r',
+  operations: 'RW',
+  multiple: false,
+  mandatory: false,
+  type,
+  rangeEnumeration,
+});
 
 describe('value checks (DDF RangeEnumeration)', () => {
   it('bounds numbers by a..b, negative and fractional bounds included', () => {
@@ -31,7 +38,7 @@ describe('value checks (DDF RangeEnumeration)', () => {
     assert.match(rangeProblem(res('integer', '0,1,2'), 3)!, /not one of 0,1,2/);
   });
 
-  it('leaves alone what is not a checkable range: prose, a number\'s size in bytes, no range', () => {
+  it("leaves alone what is not a checkable range: prose, a number's size in bytes, no range", () => {
     assert.equal(rangeProblem(res('string', 'The possible values are those listed in the LwM2M Core Specification'), 'XYZ'), undefined);
     assert.equal(rangeProblem(res('integer', '1 bytes'), 200), undefined);
     assert.equal(rangeProblem(res('integer'), -5), undefined);

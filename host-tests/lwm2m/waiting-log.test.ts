@@ -7,7 +7,9 @@ import { openRig } from '../support/rig';
 
 function recording(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const put = (m: string) => { lines.push(m); };
+  const put = (m: string) => {
+    lines.push(m);
+  };
   return { lines, error: put, warn: put, info: put, debug: () => {} };
 }
 
@@ -19,7 +21,10 @@ describe('the client says what it does while a server is silent', () => {
       rig.client.start();
       await rig.advance(100_000);
       const again = log.lines.filter((l) => l.startsWith('client: no answer from the Bootstrap-Server yet; Bootstrap-Request sent again'));
-      assert.deepEqual(again.slice(0, 4).map((l) => /\((\d) of 4\)/.exec(l)?.[1]), ['1', '2', '3', '4']);
+      assert.deepEqual(
+        again.slice(0, 4).map((l) => /\((\d) of 4\)/.exec(l)?.[1]),
+        ['1', '2', '3', '4'],
+      );
       const i = log.lines.findIndex((l) => l.includes('bootstrap aborted: Bootstrap-Request failed'));
       assert.ok(i > log.lines.indexOf(again[3]!), 'the abort comes after the last retransmission');
       assert.match(log.lines[i + 1] ?? '', /bootstrap \(Bootstrap-Request failed: .*\) in \d+\.\d s, attempt 2/);
@@ -36,7 +41,10 @@ describe('the client says what it does while a server is silent', () => {
       rig.client.start();
       await rig.advance(100_000);
       const again = log.lines.filter((l) => l.startsWith('registration: no answer from ssid=101 yet; Register sent again'));
-      assert.deepEqual(again.slice(0, 4).map((l) => /\((\d) of 4\)/.exec(l)?.[1]), ['1', '2', '3', '4']);
+      assert.deepEqual(
+        again.slice(0, 4).map((l) => /\((\d) of 4\)/.exec(l)?.[1]),
+        ['1', '2', '3', '4'],
+      );
     } finally {
       await rig.close();
     }

@@ -29,9 +29,19 @@ const quiet = consoleLogger('error');
 const IDENTITY = 'lin-check';
 const KEY = fromHex('000102030405060708090a0b0c0d0e0f');
 
-interface Heap { slots: number; chunk: number }
+interface Heap {
+  slots: number;
+  chunk: number;
+}
 interface DtlsReport {
-  echo?: string; handshakeUs?: number; handshakeBusyUs?: number; echoUs?: number; suite?: number; reason?: string; alert?: string | null; error?: string;
+  echo?: string;
+  handshakeUs?: number;
+  handshakeBusyUs?: number;
+  echoUs?: number;
+  suite?: number;
+  reason?: string;
+  alert?: string | null;
+  error?: string;
   heaps: { before?: Heap; peak?: Heap; established?: Heap; closed?: Heap };
   sends: number;
 }
@@ -69,8 +79,14 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
     assert.ok(app, 'the check app said ready');
     const id = nextId++ & 0xffff;
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { waiting.delete(id); reject(new Error(`no answer to op ${op} in ${timeoutMs} ms\n${fw?.proc.log(30) ?? ''}`)); }, timeoutMs);
-      waiting.set(id, (a) => { clearTimeout(t); resolve(a); });
+      const t = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`no answer to op ${op} in ${timeoutMs} ms\n${fw?.proc.log(30) ?? ''}`));
+      }, timeoutMs);
+      waiting.set(id, (a) => {
+        clearTimeout(t);
+        resolve(a);
+      });
       oracle.send(encodeRequest({ id, op, fields }), app!.address, app!.port);
     });
   }
@@ -91,12 +107,17 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
     oracle.onReceive = (data, address, port) => {
       const a = decodeAnswer(data);
       if (a === undefined) return;
-      if (a.id === 0) { app ??= { address, port }; return; }
+      if (a.id === 0) {
+        app ??= { address, port };
+        return;
+      }
       waiting.get(a.id)?.(a);
       waiting.delete(a.id);
     };
     const { so } = await buildLin(sdk, {
-      name: 'lin-crypto-oracle', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
+      name: 'lin-crypto-oracle',
+      mode: 'instrument',
+      manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
       config: { oracle: `127.0.0.1:${oracle.port}`, flashDirectory: `${flashDir}/` },
     });
     fw = LinFirmware.start(sdk, so, 'lin-crypto-oracle');
@@ -119,7 +140,10 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
 
   it('SHA-256: FIPS 180-2 "abc", the empty string, input split in parts, and 1..1000 random bytes', async () => {
     assert.equal(await computed(Op.SHA256, [utf8Encode('abc')]), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    assert.equal(await computed(Op.SHA256, [utf8Encode('a'), new Uint8Array(0), utf8Encode('bc')]), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.equal(
+      await computed(Op.SHA256, [utf8Encode('a'), new Uint8Array(0), utf8Encode('bc')]),
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
     assert.equal(await computed(Op.SHA256, []), createHash('sha256').digest('hex'));
     for (const n of [1, 55, 56, 63, 64, 65, 119, 128, 1000, ...Array.from({ length: 20 }, () => 1 + rnd.int(1000))]) {
       const parts = [rnd.bytes(n), rnd.bytes(rnd.int(100))];
@@ -130,12 +154,21 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
   });
 
   it('HMAC-SHA-256: RFC 4231 cases 1, 2 and 6 (a 131-byte key), and keys of 0..200 bytes', async () => {
-    assert.equal(await computed(Op.HMAC_SHA256, [new Uint8Array(20).fill(0x0b), utf8Encode('Hi There')]),
-      'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7');
-    assert.equal(await computed(Op.HMAC_SHA256, [utf8Encode('Jefe'), utf8Encode('what do ya '), utf8Encode('want for nothing?')]),
-      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
-    assert.equal(await computed(Op.HMAC_SHA256, [new Uint8Array(131).fill(0xaa), utf8Encode('Test Using Larger Than Block-Size Key - Hash Key First')]),
-      '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54');
+    assert.equal(
+      await computed(Op.HMAC_SHA256, [new Uint8Array(20).fill(0x0b), utf8Encode('Hi There')]),
+      'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7',
+    );
+    assert.equal(
+      await computed(Op.HMAC_SHA256, [utf8Encode('Jefe'), utf8Encode('what do ya '), utf8Encode('want for nothing?')]),
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+    assert.equal(
+      await computed(Op.HMAC_SHA256, [
+        new Uint8Array(131).fill(0xaa),
+        utf8Encode('Test Using Larger Than Block-Size Key - Hash Key First'),
+      ]),
+      '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+    );
     for (const keyLength of [0, 1, 16, 32, 63, 64, 65, 100, 200]) {
       const key = rnd.bytes(keyLength);
       const parts = [rnd.bytes(rnd.int(300)), rnd.bytes(rnd.int(70))];
@@ -146,8 +179,10 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
   });
 
   it('AES-128 block: FIPS-197 C.1 and 50 random keys and blocks', async () => {
-    assert.equal(await computed(Op.AES128_BLOCK, [fromHex('000102030405060708090a0b0c0d0e0f'), fromHex('00112233445566778899aabbccddeeff')]),
-      '69c4e0d86a7b0430d8cdb78070b4c55a');
+    assert.equal(
+      await computed(Op.AES128_BLOCK, [fromHex('000102030405060708090a0b0c0d0e0f'), fromHex('00112233445566778899aabbccddeeff')]),
+      '69c4e0d86a7b0430d8cdb78070b4c55a',
+    );
     for (let i = 0; i < 50; i++) {
       const key = rnd.bytes(16);
       const block = rnd.bytes(16);
@@ -197,9 +232,12 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
     assert.equal(b.length, 8192);
     assert.equal(new Set(b).size, 256, 'every byte value occurs');
     let same = 0;
-    for (let i = 0; i + 3 < b.length; i += 4) if ((b[i]! & 1) === (b[i + 3]! >> 7)) same++;
+    for (let i = 0; i + 3 < b.length; i += 4) if ((b[i]! & 1) === b[i + 3]! >> 7) same++;
     const share = same / (b.length / 4);
-    assert.ok(share > 0.4 && share < 0.6, `bit 0 of a word's first byte equals bit 7 of its last in ${(100 * share).toFixed(1)} % of the words`);
+    assert.ok(
+      share > 0.4 && share < 0.6,
+      `bit 0 of a word's first byte equals bit 7 of its last in ${(100 * share).toFixed(1)} % of the words`,
+    );
   });
 
   describe('DtlsTransport client on the runtime against a Node DtlsTransport server', () => {
@@ -210,7 +248,11 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
     before(async () => {
       serverUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
       server = new DtlsTransport({
-        transport: serverUdp, timers: nodeTimers, random: nodeRandom, crypto: nodeCrypto, log: quiet,
+        transport: serverUdp,
+        timers: nodeTimers,
+        random: nodeRandom,
+        crypto: nodeCrypto,
+        log: quiet,
         server: { pskKey: (identity) => (utf8Decode(identity) === IDENTITY ? KEY : null) },
       });
       server.onReceive = (data, address, port) => server.send(utf8Encode(`echo ${utf8Decode(data)}`), address, port);
@@ -222,23 +264,35 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
         for (const [name, r] of reports) {
           const h = r.heaps;
           const slots = (x: Heap) => Math.round(x.slots / HOST_SLOT_BYTES);
-          const over = (x: Heap | undefined) => (x && h.before ? `${signed(slots(x) - slots(h.before))} slots, ${signed(x.chunk - h.before.chunk)} B chunk` : '?');
-          console.log(`      ${name}: handshake ${ms(r.handshakeUs)} elapsed (${r.sends} datagrams sent; the lin socket is polled every 20 ms), `
-            + `${ms(r.handshakeBusyUs)} in the DTLS code; echo ${ms(r.echoUs)}`);
-          console.log(`        live XS heap over the idle runtime (after a full GC): peak at a send ${over(h.peak)}; established ${over(h.established)}; after close ${over(h.closed)}`);
+          const over = (x: Heap | undefined) =>
+            x && h.before ? `${signed(slots(x) - slots(h.before))} slots, ${signed(x.chunk - h.before.chunk)} B chunk` : '?';
+          console.log(
+            `      ${name}: handshake ${ms(r.handshakeUs)} elapsed (${r.sends} datagrams sent; the lin socket is polled every 20 ms), ` +
+              `${ms(r.handshakeBusyUs)} in the DTLS code; echo ${ms(r.echoUs)}`,
+          );
+          console.log(
+            `        live XS heap over the idle runtime (after a full GC): peak at a send ${over(h.peak)}; established ${over(h.established)}; after close ${over(h.closed)}`,
+          );
         }
       }
     });
 
     async function run(suite: number, opts: { key?: Uint8Array; memory?: boolean } = {}): Promise<{ status: number; report: DtlsReport }> {
       const payload = utf8Encode(`hello over ${suite.toString(16)}`);
-      const a = await ask(Op.DTLS_CLIENT, [u16(serverUdp.port), utf8Encode(IDENTITY), opts.key ?? KEY, u16(suite), payload, Uint8Array.of(opts.memory ? 1 : 0)], 25_000);
+      const a = await ask(
+        Op.DTLS_CLIENT,
+        [u16(serverUdp.port), utf8Encode(IDENTITY), opts.key ?? KEY, u16(suite), payload, Uint8Array.of(opts.memory ? 1 : 0)],
+        25_000,
+      );
       const report = JSON.parse(utf8Decode(a.payload)) as DtlsReport;
       if (a.status === Status.ERROR) throw new Error(`DTLS run: ${report.error ?? '?'}`);
       return { status: a.status, report };
     }
 
-    for (const [name, suite] of [['TLS_PSK_WITH_AES_128_CCM_8', CipherSuite.TLS_PSK_WITH_AES_128_CCM_8], ['TLS_PSK_WITH_AES_128_CBC_SHA256', CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256]] as const) {
+    for (const [name, suite] of [
+      ['TLS_PSK_WITH_AES_128_CCM_8', CipherSuite.TLS_PSK_WITH_AES_128_CCM_8],
+      ['TLS_PSK_WITH_AES_128_CBC_SHA256', CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256],
+    ] as const) {
       it(`${name}: handshake, a datagram each way, close; the live heap after close is what it was before`, async () => {
         const memory = await run(suite, { memory: true });
         assert.equal(memory.status, Status.OK, JSON.stringify(memory.report));
@@ -248,8 +302,14 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
         reports.push([name, { ...timed.report, heaps: memory.report.heaps }]);
         const h = memory.report.heaps;
         // The session's objects are gone after close (a few slots of slack for what the runtime keeps of its own).
-        assert.ok(h.closed!.slots - h.before!.slots <= 16 * HOST_SLOT_BYTES, `after close: ${(h.closed!.slots - h.before!.slots) / HOST_SLOT_BYTES} slots more than before`);
-        assert.ok(h.closed!.chunk - h.before!.chunk <= 256, `after close: ${h.closed!.chunk - h.before!.chunk} B of chunk heap more than before`);
+        assert.ok(
+          h.closed!.slots - h.before!.slots <= 16 * HOST_SLOT_BYTES,
+          `after close: ${(h.closed!.slots - h.before!.slots) / HOST_SLOT_BYTES} slots more than before`,
+        );
+        assert.ok(
+          h.closed!.chunk - h.before!.chunk <= 256,
+          `after close: ${h.closed!.chunk - h.before!.chunk} B of chunk heap more than before`,
+        );
       });
     }
 
@@ -261,7 +321,10 @@ describe('DTLS crypto port and DTLS client on the Moddable Linux runtime (SDK cr
       const consoleText = fw!.proc.log(2000);
       for (const secret of [KEY, wrong]) assert.ok(!consoleText.includes(toHex(secret)), 'no key in the firmware console');
       // The one exception the runtime reports is the one the CBC check above provokes (and the port throws on purpose).
-      assert.deepEqual(fw!.xsErrors().filter((l) => !/RangeError: AES-CBC data is not a whole number of blocks/.test(l)), []);
+      assert.deepEqual(
+        fw!.xsErrors().filter((l) => !/RangeError: AES-CBC data is not a whole number of blocks/.test(l)),
+        [],
+      );
     });
   });
 });

@@ -31,27 +31,57 @@ describe('ESP32 board builds, JavaScript half (mcconfig -p esp32/<board> up to x
 
   for (const b of BOARDS) {
     it(`${b.platform}: links with every project module preloaded and the ECMA-419 Wi-Fi interface`, async () => {
-      const r = await buildEsp32JsHalf(sdk, b.platform.split('/')[1]!, { ssid: 'lab', password: 'secret', bootstrap: 'coap://192.168.1.10:5685' });
+      const r = await buildEsp32JsHalf(sdk, b.platform.split('/')[1]!, {
+        ssid: 'lab',
+        password: 'secret',
+        bootstrap: 'coap://192.168.1.10:5685',
+      });
       const c = readFileSync(r.mcXsC, 'utf8');
       assert.match(c, /"embedded:network\/interface\/wifi"/, 'the SDK 8.2 Wi-Fi interface is in the image');
       for (const m of ['lwm2m/engine/client', 'coap/endpoint', 'store/record-store', 'platform/moddable/wifi']) {
-        assert.match(c, new RegExp(`\\{ \\(txSlot\\*\\)&gxHeap\\[\\d+\\], \\{\\.ID = \\d+ /\\* ${m.replace('/', '\\/')} \\*/`), `${m} is preloaded`);
+        assert.match(
+          c,
+          new RegExp(`\\{ \\(txSlot\\*\\)&gxHeap\\[\\d+\\], \\{\\.ID = \\d+ /\\* ${m.replace('/', '\\/')} \\*/`),
+          `${m} is preloaded`,
+        );
       }
       const notFrozen = r.linkerWarnings.filter((w) => /not frozen/.test(w));
-      console.log(`      mc.xs.c ${r.bytes} bytes; ${aliasCount(r.mcXsC)} aliasable closures/objects; linker warnings: ${r.linkerWarnings.length} (${notFrozen.length} not frozen)`);
-      assert.deepEqual(notFrozen, [], 'every module-level constant object is frozen (a preloaded object written at run time would cost RAM or throw)');
+      console.log(
+        `      mc.xs.c ${r.bytes} bytes; ${aliasCount(r.mcXsC)} aliasable closures/objects; linker warnings: ${r.linkerWarnings.length} (${notFrozen.length} not frozen)`,
+      );
+      assert.deepEqual(
+        notFrozen,
+        [],
+        'every module-level constant object is frozen (a preloaded object written at run time would cost RAM or throw)',
+      );
     });
 
     it(`${b.platform}: the example app on the library (examples/moddable-sensors) links with its main and the library preloaded`, async () => {
-      const r = await buildEsp32JsHalf(sdk, b.platform.split('/')[1]!, { ssid: 'lab', password: 'secret', bootstrap: 'coap://192.168.1.10:5685' },
-        { name: 'sensors', manifest: SENSORS_MANIFEST });
+      const r = await buildEsp32JsHalf(
+        sdk,
+        b.platform.split('/')[1]!,
+        { ssid: 'lab', password: 'secret', bootstrap: 'coap://192.168.1.10:5685' },
+        { name: 'sensors', manifest: SENSORS_MANIFEST },
+      );
       const c = readFileSync(r.mcXsC, 'utf8');
-      assert.match(c, /\{ NULL, \{\.ID = xsID_main, \.flag = 0x8a, \.kind = XS_REFERENCE_KIND\}/, 'the app\'s main is preloaded');
-      for (const m of ['xs-lwm2m', 'lwm2m/objects/ipso-objects', 'lwm2m/engine/client', 'platform/moddable/restart', 'embedded:io/digital']) {
-        assert.match(c, new RegExp(`\\{ \\(txSlot\\*\\)&gxHeap\\[\\d+\\], \\{\\.ID = \\d+ /\\* ${m.replace(/\//g, '\\/')} \\*/`), `${m} is preloaded`);
+      assert.match(c, /\{ NULL, \{\.ID = xsID_main, \.flag = 0x8a, \.kind = XS_REFERENCE_KIND\}/, "the app's main is preloaded");
+      for (const m of [
+        'xs-lwm2m',
+        'lwm2m/objects/ipso-objects',
+        'lwm2m/engine/client',
+        'platform/moddable/restart',
+        'embedded:io/digital',
+      ]) {
+        assert.match(
+          c,
+          new RegExp(`\\{ \\(txSlot\\*\\)&gxHeap\\[\\d+\\], \\{\\.ID = \\d+ /\\* ${m.replace(/\//g, '\\/')} \\*/`),
+          `${m} is preloaded`,
+        );
       }
       const notFrozen = r.linkerWarnings.filter((w) => /not frozen/.test(w));
-      console.log(`      mc.xs.c ${r.bytes} bytes; ${aliasCount(r.mcXsC)} aliasable closures/objects; linker warnings: ${r.linkerWarnings.length} (${notFrozen.length} not frozen)`);
+      console.log(
+        `      mc.xs.c ${r.bytes} bytes; ${aliasCount(r.mcXsC)} aliasable closures/objects; linker warnings: ${r.linkerWarnings.length} (${notFrozen.length} not frozen)`,
+      );
       assert.deepEqual(notFrozen, []);
     });
   }

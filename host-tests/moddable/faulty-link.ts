@@ -70,9 +70,13 @@ export class FaultyLink {
     const link = this;
     this.transport = {
       onReceive: null,
-      send(data, address, port) { link.pass(describeDatagram('down', data), () => socket.send(data, address, port)); },
+      send(data, address, port) {
+        link.pass(describeDatagram('down', data), () => socket.send(data, address, port));
+      },
       // The socket outlives the server that used it: the next case puts a new server on it.
-      close() { link.transport.onReceive = null; },
+      close() {
+        link.transport.onReceive = null;
+      },
     };
     socket.onReceive = (data, address, port) => {
       this.pass(describeDatagram('up', data), () => this.transport.onReceive?.(data, address, port));
@@ -91,7 +95,9 @@ export class FaultyLink {
   /** Drops the next `count` datagrams that `match` picks; `done` resolves once they have been dropped. */
   drop(what: string, match: (d: Datagram) => boolean, count = 1): DropRule {
     let resolve!: () => void;
-    const done = new Promise<void>((r) => { resolve = r; });
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
     const rule: DropRule = { what, match, left: count, dropped: [], done, resolve };
     this.rules.push(rule);
     return rule;
@@ -110,7 +116,10 @@ export class FaultyLink {
   private pass(d: Datagram, forward: () => void): void {
     for (const t of this.taps) t(d);
     this.stats[d.dir]++;
-    if (this.down) { this.stats.dropped++; return; }
+    if (this.down) {
+      this.stats.dropped++;
+      return;
+    }
     const rule = this.rules.find((r) => r.left > 0 && r.match(d));
     if (rule) {
       rule.left--;
@@ -120,7 +129,10 @@ export class FaultyLink {
       return;
     }
     if (this.loss) {
-      if (this.loss.random() < this.loss.rate) { this.stats.dropped++; return; }
+      if (this.loss.random() < this.loss.rate) {
+        this.stats.dropped++;
+        return;
+      }
       if (this.loss.random() < this.loss.duplicate) {
         this.stats.duplicated++;
         setTimeout(forward, 1 + Math.floor(this.loss.random() * 50));
@@ -131,13 +143,16 @@ export class FaultyLink {
 }
 
 /** Rules' matchers: a request by method and path, and the answer to one. */
-export const isRequest = (dir: Direction, code: string, path: RegExp) => (d: Datagram) => d.dir === dir && d.code === code && path.test(d.path);
+export const isRequest = (dir: Direction, code: string, path: RegExp) => (d: Datagram) =>
+  d.dir === dir && d.code === code && path.test(d.path);
 /**
  * The piggybacked answer (an ACK) to the first request `request` picks going the other way:
  * a tap on `link` notes that request's message ID.
  */
 export function answerTo(link: FaultyLink, request: (d: Datagram) => boolean): (d: Datagram) => boolean {
   let asked: Datagram | undefined;
-  link.tap((d) => { if (asked === undefined && request(d)) asked = d; });
+  link.tap((d) => {
+    if (asked === undefined && request(d)) asked = d;
+  });
   return (d) => asked !== undefined && d.type === 2 && d.mid === asked.mid && d.dir !== asked.dir;
 }

@@ -19,7 +19,13 @@ import type { LwM2MServer, ServerEvent, OperationResult } from '../../host/lwm2m
 const formats = createFormats();
 
 /** One CoAP message as a server saw it, normalised. */
-export interface WireEntry { at: string; type: number; code: string; options: Array<[number, string]>; payload: string }
+export interface WireEntry {
+  at: string;
+  type: number;
+  code: string;
+  options: Array<[number, string]>;
+  payload: string;
+}
 
 const CURRENT_TIME = '/3/0/13';
 
@@ -36,10 +42,16 @@ export class WireRecorder {
   tap(t: DatagramTransport, name: string): DatagramTransport {
     const proxy: DatagramTransport = {
       onReceive: null,
-      send: (data, address, port) => { this.record(`${name}>`, data); t.send(data, address, port); },
+      send: (data, address, port) => {
+        this.record(`${name}>`, data);
+        t.send(data, address, port);
+      },
       close: () => t.close(),
     };
-    t.onReceive = (data, address, port) => { this.record(`${name}<`, data); proxy.onReceive?.(data, address, port); };
+    t.onReceive = (data, address, port) => {
+      this.record(`${name}<`, data);
+      proxy.onReceive?.(data, address, port);
+    };
     return proxy;
   }
 
@@ -85,10 +97,13 @@ function maskedPayload(payload: Uint8Array, contentFormat: number | undefined, p
   const p = parsePath(path);
   const dec = p ? formats.decode(contentFormat, payload, p) : undefined;
   if (!dec?.ok) return toHex(payload);
-  return JSON.stringify(dec.value.records.map((r) => {
-    const at = formatPath(r.path);
-    return [at, at === CURRENT_TIME ? 'T' : r.value];
-  }), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? toHex(v) : v));
+  return JSON.stringify(
+    dec.value.records.map((r) => {
+      const at = formatPath(r.path);
+      return [at, at === CURRENT_TIME ? 'T' : r.value];
+    }),
+    (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? toHex(v) : v),
+  );
 }
 
 export async function until(pred: () => boolean, ms: number, what: string, diagnostics: () => string = () => ''): Promise<void> {
@@ -111,7 +126,12 @@ export interface FlowOutcome {
  * Drives one registered client through the DM / reporting part of the flow.
  * `events` is the server's event log (registered, updated …).
  */
-export async function deviceManagementFlow(server: LwM2MServer, ep: string, events: ServerEvent[], expect: { manufacturer: string }): Promise<FlowOutcome> {
+export async function deviceManagementFlow(
+  server: LwM2MServer,
+  ep: string,
+  events: ServerEvent[],
+  expect: { manufacturer: string },
+): Promise<FlowOutcome> {
   const steps: Array<[string, string]> = [];
   const note = (name: string, r: OperationResult) => steps.push([name, `${r.code}${r.records ? ` ${r.records.length} records` : ''}`]);
 
@@ -125,7 +145,10 @@ export async function deviceManagementFlow(server: LwM2MServer, ep: string, even
   note('Read /3/0 SenML CBOR', cbor);
   assert.equal(cbor.code, '2.05', `Read /3/0 SenML CBOR: ${cbor.code} ${cbor.text ?? ''}`);
   assert.equal(cbor.contentFormat, ContentFormat.SENML_CBOR);
-  assert.deepEqual(cbor.records?.map((r) => r.path.resourceId), tlv.records?.map((r) => r.path.resourceId));
+  assert.deepEqual(
+    cbor.records?.map((r) => r.path.resourceId),
+    tlv.records?.map((r) => r.path.resourceId),
+  );
 
   const attrs = await server.writeAttributes(ep, '/3/0/14', { pmax: 300 });
   note('Write-Attributes /3/0/14 pmax=300', attrs);
@@ -153,7 +176,11 @@ export async function deviceManagementFlow(server: LwM2MServer, ep: string, even
   const x = await server.execute(ep, '/1/0/8');
   note('Execute /1/0/8', x);
   assert.equal(x.code, '2.04');
-  await until(() => events.filter((e) => e.type === 'updated' && e.reg.endpoint === ep).length > updatesBefore, 10000, 'the Registration Update');
+  await until(
+    () => events.filter((e) => e.type === 'updated' && e.reg.endpoint === ep).length > updatesBefore,
+    10000,
+    'the Registration Update',
+  );
   steps.push(['Update after /1/0/8', 'received']);
   return { steps, notifications };
 }

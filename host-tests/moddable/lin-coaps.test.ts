@@ -37,12 +37,25 @@ const quiet = consoleLogger('error');
 /** Counts what crosses a socket, and how much of it decodes as plain CoAP. */
 function counting(t: UdpTransport): DatagramTransport & { datagrams: number; plainCoap: number } {
   const c = {
-    onReceive: null as DatagramTransport['onReceive'], datagrams: 0, plainCoap: 0,
-    send(data: Uint8Array, address: string, port: number) { c.note(data); t.send(data, address, port); },
-    close() { t.close(); },
-    note(data: Uint8Array) { c.datagrams++; if (decodeMessage(data).ok) c.plainCoap++; },
+    onReceive: null as DatagramTransport['onReceive'],
+    datagrams: 0,
+    plainCoap: 0,
+    send(data: Uint8Array, address: string, port: number) {
+      c.note(data);
+      t.send(data, address, port);
+    },
+    close() {
+      t.close();
+    },
+    note(data: Uint8Array) {
+      c.datagrams++;
+      if (decodeMessage(data).ok) c.plainCoap++;
+    },
   };
-  t.onReceive = (data, address, port) => { c.note(data); c.onReceive?.(data, address, port); };
+  t.onReceive = (data, address, port) => {
+    c.note(data);
+    c.onReceive?.(data, address, port);
+  };
   return c;
 }
 
@@ -77,17 +90,35 @@ describe('firmware over coaps (DTLS PSK) on the Moddable Linux runtime with the 
     const psk = new PskStore();
     psk.set(EP, SRV_IDENTITY, SRV_KEY);
     server = new LwM2MServer({
-      transport: srvPlain, coaps: { transport: srvWire, crypto: nodeCrypto }, psk,
-      timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => serverEvents.push(e),
+      transport: srvPlain,
+      coaps: { transport: srvWire, crypto: nodeCrypto },
+      psk,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => serverEvents.push(e),
     });
     bs = new BootstrapServer({
-      transport: bsPlain, coaps: { transport: bsWire, crypto: nodeCrypto }, timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: bsPlain,
+      coaps: { transport: bsWire, crypto: nodeCrypto },
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
       config: {
         format: 'tlv',
         endpoints: {
           [EP]: {
             psk: { identity: BS_IDENTITY, keyHex: toHex(BS_KEY) },
-            servers: [{ uri: `coaps://127.0.0.1:${srvSecure.port}`, ssid: 101, lifetime: 300, securityMode: 'psk', pskIdentity: SRV_IDENTITY, pskKeyHex: toHex(SRV_KEY) }],
+            servers: [
+              {
+                uri: `coaps://127.0.0.1:${srvSecure.port}`,
+                ssid: 101,
+                lifetime: 300,
+                securityMode: 'psk',
+                pskIdentity: SRV_IDENTITY,
+                pskKeyHex: toHex(SRV_KEY),
+              },
+            ],
           },
         },
       },
@@ -96,9 +127,16 @@ describe('firmware over coaps (DTLS PSK) on the Moddable Linux runtime with the 
     ({ so } = await buildLin(sdk, {
       name: 'lin-coaps',
       config: {
-        endpoint: EP, bootstrap: `coaps://127.0.0.1:${bsSecure.port}`, pskIdentity: BS_IDENTITY, pskKey: toHex(BS_KEY),
-        flashDirectory: `${flashDir}/`, logLevel: 'info',
-        manufacturer: DEVICE.manufacturer, model: DEVICE.model, serialNumber: DEVICE.serialNumber, firmwareVersion: DEVICE.firmwareVersion,
+        endpoint: EP,
+        bootstrap: `coaps://127.0.0.1:${bsSecure.port}`,
+        pskIdentity: BS_IDENTITY,
+        pskKey: toHex(BS_KEY),
+        flashDirectory: `${flashDir}/`,
+        logLevel: 'info',
+        manufacturer: DEVICE.manufacturer,
+        model: DEVICE.model,
+        serialNumber: DEVICE.serialNumber,
+        firmwareVersion: DEVICE.firmwareVersion,
       },
     }));
   });
@@ -126,15 +164,21 @@ describe('firmware over coaps (DTLS PSK) on the Moddable Linux runtime with the 
     await new Promise((r) => setTimeout(r, 1200));
     registrationSamples = fw.instruments().length;
     const outcome = await deviceManagementFlow(server, EP, serverEvents, { manufacturer: DEVICE.manufacturer });
-    console.log(`      registered ${registeredAfterMs} ms after start (Wi-Fi simulation, two DTLS handshakes, bootstrap, register); `
-      + `${outcome.steps.map(([s, r]) => `${s}: ${r}`).join('; ')}`);
+    console.log(
+      `      registered ${registeredAfterMs} ms after start (Wi-Fi simulation, two DTLS handshakes, bootstrap, register); ` +
+        `${outcome.steps.map(([s, r]) => `${s}: ${r}`).join('; ')}`,
+    );
     assert.ok(bsWire.datagrams > 0 && srvWire.datagrams > 0);
     assert.equal(bsWire.plainCoap + srvWire.plainCoap, 0, 'no datagram on the coaps ports decodes as plain CoAP');
     const consoleText = fw.proc.log(2000);
     assert.match(consoleText, /boot: .*bootstrap=coaps:\/\/127\.0\.0\.1:\d+ pskIdentity="lin-coaps-bs"/);
     for (const k of [BS_KEY, SRV_KEY]) assert.ok(!consoleText.toLowerCase().includes(toHex(k)), 'no key in the firmware console');
     assert.deepEqual(fw.xsErrors(), [], 'XS reported no exception or abort');
-    assert.deepEqual(fw.logLines().filter((l) => /\] [EW] /.test(l)), [], 'no error or warning in the firmware log');
+    assert.deepEqual(
+      fw.logLines().filter((l) => /\] [EW] /.test(l)),
+      [],
+      'no error or warning in the firmware log',
+    );
   });
 
   it('runs within the ESP32 creation limits, every module preloaded, the stack peak within 75 % of its limit', async () => {
@@ -144,9 +188,12 @@ describe('firmware over coaps (DTLS PSK) on the Moddable Linux runtime with the 
     const peaks = memoryPeaks(samples);
     const handshakes = memoryPeaks(samples.slice(0, registrationSamples));
     const dm = memoryPeaks(samples.slice(registrationSamples));
-    const line = (p: typeof peaks) => `stack ${p.stack}/${p.stackLimit} slots, heaps in use (garbage included) up to ${p.slots}/${p.slotLimit} slots, ${p.chunkBytes}/${p.chunkLimit} B (64-bit host)`;
+    const line = (p: typeof peaks) =>
+      `stack ${p.stack}/${p.stackLimit} slots, heaps in use (garbage included) up to ${p.slots}/${p.slotLimit} slots, ${p.chunkBytes}/${p.chunkLimit} B (64-bit host)`;
     console.log(`      bootstrap + registration over coaps (two DTLS handshakes, ${handshakes.samples} s): ${line(handshakes)}`);
-    console.log(`      Read/Write/Observe/Execute over coaps (${dm.samples} s): ${line(dm)}; modules loaded at run time ${peaks.modulesLoaded}`);
+    console.log(
+      `      Read/Write/Observe/Execute over coaps (${dm.samples} s): ${line(dm)}; modules loaded at run time ${peaks.modulesLoaded}`,
+    );
     assert.equal(peaks.slotLimit, 4096 - 1);
     assert.equal(peaks.chunkLimit, 65536);
     assert.equal(peaks.stackLimit, 1024);
@@ -190,7 +237,11 @@ describe('firmware over coaps (DTLS PSK) on the Moddable Linux runtime with the 
       const line = await fw.waitForLog(/boot: bootstrap=coaps:\/\/.*/, 10_000);
       assert.match(line[0], /pskIdentity= is given without pskKey=; the LwM2M client is not started/);
       await new Promise((r) => setTimeout(r, 500));
-      assert.deepEqual(fw.logLines().filter((l) => /client: starting|wifi: /.test(l)), [], 'no client, no Wi-Fi');
+      assert.deepEqual(
+        fw.logLines().filter((l) => /client: starting|wifi: /.test(l)),
+        [],
+        'no client, no Wi-Fi',
+      );
       assert.deepEqual(fw.xsErrors(), []);
       await fw.stop();
     });

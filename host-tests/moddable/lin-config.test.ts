@@ -30,8 +30,13 @@ describe('bad bootstrap configuration on the Moddable Linux runtime: a clear sto
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-config-'));
   });
 
-  afterEach(async () => { await fw?.stop('SIGKILL'); fw = undefined; });
-  after(() => { if (flashDir) rmSync(flashDir, { recursive: true, force: true }); });
+  afterEach(async () => {
+    await fw?.stop('SIGKILL');
+    fw = undefined;
+  });
+  after(() => {
+    if (flashDir) rmSync(flashDir, { recursive: true, force: true });
+  });
 
   async function boot(config: Record<string, string>, name: string): Promise<LinFirmware> {
     const { so } = await buildLin(sdk, { name: 'lin-config', config: { flashDirectory: `${flashDir}/`, logLevel: 'info', ...config } });
@@ -44,14 +49,21 @@ describe('bad bootstrap configuration on the Moddable Linux runtime: a clear sto
     const [line] = await run.waitForLog(/\[lwm2m\] E boot: .*the LwM2M client is not started/, ms);
     assert.match(line, re);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual(run.logLines().filter((l) => /client: starting|Bootstrap-Request/.test(l)), [], 'no client started');
+    assert.deepEqual(
+      run.logLines().filter((l) => /client: starting|Bootstrap-Request/.test(l)),
+      [],
+      'no client started',
+    );
     assert.equal(run.proc.exitCode, null, 'the runtime stays up');
     assert.deepEqual(run.xsErrors(), []);
     return line;
   }
 
   it('a malformed bootstrap URI (coap//…)', async () => {
-    const line = await stops(await boot({ endpoint: EP, bootstrap: 'coap//127.0.0.1:5685' }, 'malformed URI'), /bootstrap=coap\/\/127\.0\.0\.1:5685: malformed: expected coap:\/\/<host>\[:port\]/);
+    const line = await stops(
+      await boot({ endpoint: EP, bootstrap: 'coap//127.0.0.1:5685' }, 'malformed URI'),
+      /bootstrap=coap\/\/127\.0\.0\.1:5685: malformed: expected coap:\/\/<host>\[:port\]/,
+    );
     console.log(`      ${line}`);
   });
 
@@ -60,8 +72,11 @@ describe('bad bootstrap configuration on the Moddable Linux runtime: a clear sto
   });
 
   it('a host name that does not resolve (RFC 6761 .invalid)', async () => {
-    const line = await stops(await boot({ endpoint: EP, bootstrap: 'coap://bootstrap.invalid:5685' }, 'unresolvable host'),
-      /the host "bootstrap\.invalid" cannot be resolved \(3 look-ups\)/, 60_000);
+    const line = await stops(
+      await boot({ endpoint: EP, bootstrap: 'coap://bootstrap.invalid:5685' }, 'unresolvable host'),
+      /the host "bootstrap\.invalid" cannot be resolved \(3 look-ups\)/,
+      60_000,
+    );
     console.log(`      ${line}`);
   });
 
@@ -74,13 +89,24 @@ describe('bad bootstrap configuration on the Moddable Linux runtime: a clear sto
     const srvUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     const server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: quiet });
     const bs = new BootstrapServer({
-      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: bsUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
       config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://localhost:${srvUdp.port}`, ssid: 101, lifetime: 300 }] } } },
     });
     try {
       const run = await boot({ endpoint: EP, bootstrap: `coap://localhost:${bsUdp.port}` }, 'localhost');
-      await until(() => server.clients.has(EP), 30_000, 'registration through localhost', () => run.proc.log(60));
-      assert.deepEqual(run.logLines().filter((l) => /\] E /.test(l)), []);
+      await until(
+        () => server.clients.has(EP),
+        30_000,
+        'registration through localhost',
+        () => run.proc.log(60),
+      );
+      assert.deepEqual(
+        run.logLines().filter((l) => /\] E /.test(l)),
+        [],
+      );
     } finally {
       server.close();
       bs.close();

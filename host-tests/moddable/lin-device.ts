@@ -27,12 +27,21 @@ export class LinDevice {
   private restarts = 0;
   private wakeTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly sdk: Sdk, private readonly so: string, private readonly name: string, private readonly flashDirectory?: string) {}
+  constructor(
+    private readonly sdk: Sdk,
+    private readonly so: string,
+    private readonly name: string,
+    private readonly flashDirectory?: string,
+  ) {}
 
-  get current(): LinFirmware { return this.runs[this.runs.length - 1]!; }
+  get current(): LinFirmware {
+    return this.runs[this.runs.length - 1]!;
+  }
 
   /** Asleep now: the last run ended in a deep sleep and the next has not started. */
-  get asleep(): boolean { return this.wakeTimer !== undefined; }
+  get asleep(): boolean {
+    return this.wakeTimer !== undefined;
+  }
 
   start(): void {
     const run = LinFirmware.start(this.sdk, this.so, `${this.name} #${this.runs.length + 1}`);
@@ -48,7 +57,10 @@ export class LinDevice {
         if (!Number.isFinite(ms)) return;
         this.restarts = 0;
         this.sleeps.push({ at: Date.now(), ms });
-        this.wakeTimer = setTimeout(() => { this.wakeTimer = undefined; this.start(); }, ms);
+        this.wakeTimer = setTimeout(() => {
+          this.wakeTimer = undefined;
+          this.start();
+        }, ms);
         return;
       }
       if ((code === EXIT_RESTART || code === EXIT_CRASH) && ++this.restarts < MAX_RESTARTS) this.start();
@@ -74,13 +86,22 @@ export class LinDevice {
   }
 
   /** Every firmware log line of every run, in order. */
-  logLines(): string[] { return this.runs.flatMap((r) => r.logLines()); }
-  log(): string { return this.runs.map((r, i) => `--- run ${i + 1}\n${r.proc.log(60)}`).join('\n'); }
-  xsErrors(): string[] { return this.runs.flatMap((r) => r.xsErrors()); }
+  logLines(): string[] {
+    return this.runs.flatMap((r) => r.logLines());
+  }
+  log(): string {
+    return this.runs.map((r, i) => `--- run ${i + 1}\n${r.proc.log(60)}`).join('\n');
+  }
+  xsErrors(): string[] {
+    return this.runs.flatMap((r) => r.xsErrors());
+  }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.wakeTimer !== undefined) { clearTimeout(this.wakeTimer); this.wakeTimer = undefined; }
+    if (this.wakeTimer !== undefined) {
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = undefined;
+    }
     await this.current?.stop();
   }
 }

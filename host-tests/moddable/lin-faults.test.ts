@@ -68,7 +68,11 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
   const bsRequests = () => bsEvents.filter((e) => e.type === 'request');
   const bsFinished = () => bsEvents.filter((e) => e.type === 'finished' && e.ok);
   const log = () => runs.map((r, i) => `--- run ${i + 1}\n${r.proc.log(60)}`).join('\n');
-  const start = (name: string) => { fw = LinFirmware.start(sdk, so, name); runs.push(fw); return fw; };
+  const start = (name: string) => {
+    fw = LinFirmware.start(sdk, so, name);
+    runs.push(fw);
+    return fw;
+  };
   const allLogLines = () => runs.flatMap((r) => r.logLines());
   const allXsErrors = () => runs.flatMap((r) => r.xsErrors());
 
@@ -85,12 +89,18 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     bsEvents = [];
     srvEvents = [];
     server = new LwM2MServer({
-      transport: srvLink.transport, timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: srvLink.transport,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
       advertise: { address: '127.0.0.1', port: srvSock.port },
       onEvent: (e) => srvEvents.push({ ...e, at: Date.now() }),
     });
     bs = new BootstrapServer({
-      transport: bsLink.transport, timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: bsLink.transport,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
       config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvSock.port}`, ssid: 101, lifetime }] } } },
       onEvent: (e) => bsEvents.push({ ...e, at: Date.now() }),
     });
@@ -162,9 +172,15 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     const at = await registered(200_000, 'bootstrap and registration after the Bootstrap-Server appeared');
     assert.equal(bsFinished().length, 1);
     const lines = allLogLines();
-    assert.ok(lines.some((l) => /bootstrap .*attempt 2/.test(l)), 'a second Bootstrap-Request was scheduled after the first timed out');
-    done('Bootstrap-Server absent for 100 s', `Bootstrap-Server up ${secs(appeared - t0)} after boot → registered ${secs(at - appeared)} later `
-      + `(${bsLink.stats.dropped} datagrams dropped while it was away)`);
+    assert.ok(
+      lines.some((l) => /bootstrap .*attempt 2/.test(l)),
+      'a second Bootstrap-Request was scheduled after the first timed out',
+    );
+    done(
+      'Bootstrap-Server absent for 100 s',
+      `Bootstrap-Server up ${secs(appeared - t0)} after boot → registered ${secs(at - appeared)} later ` +
+        `(${bsLink.stats.dropped} datagrams dropped while it was away)`,
+    );
   });
 
   it('a lost Bootstrap-Request: sent again (CoAP retransmission), bootstraps and registers', async () => {
@@ -191,7 +207,10 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     assert.equal(bsFinished().length, 1, 'the Bootstrap-Server saw the sequence end well (the Finish sent again got the same 2.04)');
     assert.equal(bsRequests().length, 1, 'one bootstrap');
     assert.equal(registrations().length, 1);
-    done('lost Bootstrap-Finish answer', `registered ${secs(at - lostAt)} after the 2.04 was lost; the Bootstrap-Server had its 2.04 ${secs(finishedAt - lostAt)} after`);
+    done(
+      'lost Bootstrap-Finish answer',
+      `registered ${secs(at - lostAt)} after the 2.04 was lost; the Bootstrap-Server had its 2.04 ${secs(finishedAt - lostAt)} after`,
+    );
   });
 
   it('a lost Register: sent again, registered', async () => {
@@ -230,14 +249,22 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     const [regs, upds] = [registrations().length, updates().length];
     // Core 1.1 §6.2.1.1 and the Server object's retry resources: an Update that fails leads to a Register again,
     // retried per Communication Retry Count / Timer (defaults 5, 60 s) and Sequence Delay Timer.
-    await until(() => registrations().length > regs || updates().length > upds, 200_000, 'an Update or Register after the server came back', log);
+    await until(
+      () => registrations().length > regs || updates().length > upds,
+      200_000,
+      'an Update or Register after the server came back',
+      log,
+    );
     const at = Date.now();
     await sleep(1000);
     assert.ok(server!.clients.has(EP), 'the server holds a registration');
     assert.equal((await server!.read(EP, '/3/0/0')).code, '2.05', 'and the device answers');
     const how = registrations().length > regs ? 'Register' : 'Update';
     const lostLines = allLogLines().filter((l) => /registration|Update|Register/i.test(l) && /\] [EW] /.test(l));
-    done('LwM2M Server down 60 s', `down ${secs(backAt - downAt)}, back → ${how} heard ${secs(at - backAt)} later (${srvLink.stats.dropped} datagrams dropped; the firmware logged ${lostLines.length} warnings/errors about it)`);
+    done(
+      'LwM2M Server down 60 s',
+      `down ${secs(backAt - downAt)}, back → ${how} heard ${secs(at - backAt)} later (${srvLink.stats.dropped} datagrams dropped; the firmware logged ${lostLines.length} warnings/errors about it)`,
+    );
   });
 
   it('30 % loss each way with 20 % duplicates over the whole bootstrap and registration (seeded): registered, bootstrapped once', async function () {
@@ -255,7 +282,10 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     const stats = { bs: { ...bsLink.stats }, srv: { ...srvLink.stats } };
     srvLink.lossy(0, 0, 1);
     assert.equal((await server!.read(EP, '/3/0/0')).code, '2.05', 'the device answers once the link is clean');
-    done('30 % loss + 20 % duplicates', `registered ${secs(at - t0)} after boot (clean run: a few s); bootstrap link dropped ${stats.bs.dropped} of ${stats.bs.up + stats.bs.down}, duplicated ${stats.bs.duplicated}; server link dropped ${stats.srv.dropped} of ${stats.srv.up + stats.srv.down}, duplicated ${stats.srv.duplicated}; ${bsRequests().length} Bootstrap-Request(s)`);
+    done(
+      '30 % loss + 20 % duplicates',
+      `registered ${secs(at - t0)} after boot (clean run: a few s); bootstrap link dropped ${stats.bs.dropped} of ${stats.bs.up + stats.bs.down}, duplicated ${stats.bs.duplicated}; server link dropped ${stats.srv.dropped} of ${stats.srv.up + stats.srv.down}, duplicated ${stats.srv.duplicated}; ${bsRequests().length} Bootstrap-Request(s)`,
+    );
   });
 
   it('the Wi-Fi access point gone for 10 s in the middle of the bootstrap: the firmware reconnects and ends registered', async function () {
@@ -263,7 +293,8 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     await fresh();
     let dropped = false;
     bsLink.tap((d) => {
-      if (!dropped && d.dir === 'down' && d.code === '0.03') { // the first Bootstrap-Write
+      if (!dropped && d.dir === 'down' && d.code === '0.03') {
+        // the first Bootstrap-Write
         dropped = true;
         apOff();
         bsLink.down = true; // the radio is gone: nothing reaches the server either
@@ -278,14 +309,22 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     const backAt = Date.now();
     await run.waitForLog(/wifi: up/, 70_000, false);
     const at = await registered(250_000, 'registration after the Wi-Fi came back');
-    done('Wi-Fi drop during bootstrap', `access point back → registered ${secs(at - backAt)} later (${bsRequests().length} Bootstrap-Request(s))`);
+    done(
+      'Wi-Fi drop during bootstrap',
+      `access point back → registered ${secs(at - backAt)} later (${bsRequests().length} Bootstrap-Request(s))`,
+    );
   });
 
   it('a power cut during the bootstrap commit: the next boot has the old (none) or the new configuration, and registers', async function () {
     this.timeout(200_000);
     await fresh();
     let armed = false; // one power cut: the next run's bootstrap goes through
-    bsLink.tap((d) => { if (!armed && d.dir === 'down' && d.code === '0.02' && d.path === '/bs') { armed = true; cutPowerAt(1); } }); // at Finish: the commit (one record, one write) stops halfway
+    bsLink.tap((d) => {
+      if (!armed && d.dir === 'down' && d.code === '0.02' && d.path === '/bs') {
+        armed = true;
+        cutPowerAt(1);
+      }
+    }); // at Finish: the commit (one record, one write) stops halfway
     const first = start('power cut during the bootstrap commit');
     await ended(first, EXIT_POWER_CUT);
     assert.ok(first.proc.grep(/^\[lin\] power cut while/).length === 1);
@@ -297,7 +336,10 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     const fromStore = second.logLines().some((l) => /stored configuration/.test(l)) && bsRequests().length === requests;
     const bootstrappedAgain = bsRequests().length > requests;
     assert.ok(fromStore !== bootstrappedAgain, 'either the new configuration was stored, or none and it bootstrapped again');
-    done('power cut during the bootstrap commit', `${first.proc.grep(/^\[lin\] power cut/)[0]!.slice(6)}; next boot → registered ${secs(at - t0)} later, ${fromStore ? 'from the stored (new) configuration' : 'after bootstrapping again (the old, empty store)'}`);
+    done(
+      'power cut during the bootstrap commit',
+      `${first.proc.grep(/^\[lin\] power cut/)[0]!.slice(6)}; next boot → registered ${secs(at - t0)} later, ${fromStore ? 'from the stored (new) configuration' : 'after bootstrapping again (the old, empty store)'}`,
+    );
   });
 
   it('a power cut during a Write of a stored resource: the next boot has the old or the new value, and registers from the store', async function () {
@@ -307,7 +349,12 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     await registered(30_000);
     const old = (await server!.read(EP, '/3/0/14')).records?.[0]?.value;
     let armed = false;
-    srvLink.tap((d) => { if (!armed && d.dir === 'down' && d.code === '0.03' && d.path === '/3/0/14') { armed = true; cutPowerAt(1); } });
+    srvLink.tap((d) => {
+      if (!armed && d.dir === 'down' && d.code === '0.03' && d.path === '/3/0/14') {
+        armed = true;
+        cutPowerAt(1);
+      }
+    });
     const run = fw!;
     void server!.write(EP, '/3/0/14', '+05:00').catch(() => undefined);
     await ended(run, EXIT_POWER_CUT);
@@ -319,7 +366,10 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     assert.equal(bsRequests().length, requests, 'registered from the stored configuration, no bootstrap');
     const now = (await server!.read(EP, '/3/0/14')).records?.[0]?.value;
     assert.ok(now === old || now === '+05:00', `UTC Offset ${String(now)}: the old ${String(old)} or the new +05:00`);
-    done('power cut during a Write', `${run.proc.grep(/^\[lin\] power cut/)[0]!.slice(6)}; next boot → registered ${secs(at - t0)} later from the store, /3/0/14 = ${JSON.stringify(now)} (${now === old ? 'old' : 'new'})`);
+    done(
+      'power cut during a Write',
+      `${run.proc.grep(/^\[lin\] power cut/)[0]!.slice(6)}; next boot → registered ${secs(at - t0)} later from the store, /3/0/14 = ${JSON.stringify(now)} (${now === old ? 'old' : 'new'})`,
+    );
   });
 
   it('a full flash: the configuration cannot be stored; the firmware says so, registers, and bootstraps again after a restart', async function () {
@@ -328,7 +378,9 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     // A store filled with records the firmware does not own, up to the last few bytes.
     const mem = new MemoryFlash({ byteLength: 16384, blockSize: 4096 });
     const store = RecordStore.mount(mem, { log: quiet });
-    for (let i = 0; store.commit([{ key: 0xffff_f000 + i, value: new Uint8Array(96).fill(i) }]).ok; i++) { /* fill */ }
+    for (let i = 0; store.commit([{ key: 0xffff_f000 + i, value: new Uint8Array(96).fill(i) }]).ok; i++) {
+      /* fill */
+    }
     writeFileSync(join(flashDir, 'xs-lwm2m-lwm2m.nor'), mem.image);
     const t0 = Date.now();
     const run = start('full flash');
@@ -340,7 +392,10 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     start('full flash, restarted');
     await registered(60_000);
     assert.equal(bsRequests().length, requests + 1, 'nothing was stored: it bootstraps again');
-    done('full flash', `registered ${secs(at - t0)} after boot with the configuration in RAM only ("store: commit failed (full)"); after a restart it bootstraps again`);
+    done(
+      'full flash',
+      `registered ${secs(at - t0)} after boot with the configuration in RAM only ("store: commit failed (full)"); after a restart it bootstraps again`,
+    );
   });
 
   describe('during a firmware download (Package URI through the faulty link)', () => {
@@ -350,7 +405,9 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
     const result = async () => (await server!.read(EP, '/5/0/5')).records?.[0]?.value;
     async function startPull(afterBlocks: number, then: () => void): Promise<void> {
       let blocks = 0;
-      srvLink.tap((d) => { if (d.dir === 'up' && d.code === '0.01' && d.path.startsWith('/fw/') && ++blocks === afterBlocks) then(); });
+      srvLink.tap((d) => {
+        if (d.dir === 'up' && d.code === '0.01' && d.path.startsWith('/fw/') && ++blocks === afterBlocks) then();
+      });
       const uri = `${await server!.serveFile('lin-faults.bin', image, EP)}#sha256=${Buffer.from(sha256(image)).toString('hex')}`;
       assert.equal((await server!.write(EP, '/5/0/1', uri)).code, '2.04');
     }
@@ -361,7 +418,11 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
       const run = start('Wi-Fi drop during a download');
       await registered(30_000);
       let droppedAt = 0;
-      await startPull(20, () => { apOff(); srvLink.down = true; droppedAt = Date.now(); });
+      await startPull(20, () => {
+        apOff();
+        srvLink.down = true;
+        droppedAt = Date.now();
+      });
       await until(() => droppedAt > 0, 60_000, '20 blocks', log);
       await run.waitForLog(/wifi: link lost/, 5000);
       await sleep(10_000);
@@ -376,7 +437,10 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
       const at = Date.now();
       assert.equal(await result(), 0);
       const askedAgain = run.logLines().filter((l) => /firmware: block at \d+ unanswered; asking again/.test(l)).length;
-      done('Wi-Fi drop during a download', `access point back → Downloaded ${secs(at - backAt)} later (${askedAgain === 0 ? 'CoAP\'s retransmission of the block request outlasted the drop' : `the block asked for again ${askedAgain} time(s)`})`);
+      done(
+        'Wi-Fi drop during a download',
+        `access point back → Downloaded ${secs(at - backAt)} later (${askedAgain === 0 ? "CoAP's retransmission of the block request outlasted the drop" : `the block asked for again ${askedAgain} time(s)`})`,
+      );
     });
 
     it('a power cut (kill): after the restart the server reads Idle and Update Result 4 (connection lost)', async function () {
@@ -385,7 +449,10 @@ describe('the firmware under faults on the Moddable Linux runtime with the ESP32
       const run = start('power cut during a download');
       await registered(30_000);
       let killed = false;
-      await startPull(20, () => { killed = true; void run.stop('SIGKILL'); });
+      await startPull(20, () => {
+        killed = true;
+        void run.stop('SIGKILL');
+      });
       await until(() => killed, 60_000, '20 blocks', log);
       await run.proc.exited;
       srvLink.reset();
@@ -427,24 +494,49 @@ describe('the firmware over coaps under faults on the Moddable Linux runtime', f
     const psk = new PskStore();
     psk.set(EP, SRV_IDENTITY, SRV_KEY);
     server = new LwM2MServer({
-      transport: srvPlain, coaps: { transport: srvSecure, crypto: nodeCrypto }, psk,
-      timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => srvEvents.push({ ...e, at: Date.now() }),
+      transport: srvPlain,
+      coaps: { transport: srvSecure, crypto: nodeCrypto },
+      psk,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => srvEvents.push({ ...e, at: Date.now() }),
     });
     bs = new BootstrapServer({
-      transport: bsPlain, coaps: { transport: bsLink.transport, crypto: nodeCrypto }, timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: bsPlain,
+      coaps: { transport: bsLink.transport, crypto: nodeCrypto },
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
       config: {
         format: 'tlv',
         endpoints: {
           [EP]: {
             psk: { identity: BS_IDENTITY, keyHex: toHex(BS_KEY) },
-            servers: [{ uri: `coaps://127.0.0.1:${srvSecure.port}`, ssid: 101, lifetime: 300, securityMode: 'psk', pskIdentity: SRV_IDENTITY, pskKeyHex: toHex(SRV_KEY) }],
+            servers: [
+              {
+                uri: `coaps://127.0.0.1:${srvSecure.port}`,
+                ssid: 101,
+                lifetime: 300,
+                securityMode: 'psk',
+                pskIdentity: SRV_IDENTITY,
+                pskKeyHex: toHex(SRV_KEY),
+              },
+            ],
           },
         },
       },
     });
     ({ so } = await buildLin(sdk, {
       name: 'lin-faults-coaps',
-      config: { endpoint: EP, bootstrap: `coaps://127.0.0.1:${bsSecure.port}`, pskIdentity: BS_IDENTITY, pskKey: toHex(BS_KEY), flashDirectory: `${flashDir}/`, logLevel: 'info' },
+      config: {
+        endpoint: EP,
+        bootstrap: `coaps://127.0.0.1:${bsSecure.port}`,
+        pskIdentity: BS_IDENTITY,
+        pskKey: toHex(BS_KEY),
+        flashDirectory: `${flashDir}/`,
+        logLevel: 'info',
+      },
     }));
   });
 
@@ -458,21 +550,39 @@ describe('the firmware over coaps under faults on the Moddable Linux runtime', f
     if (recovered.length > 0) console.log(`        ${recovered[recovered.length - 1]![0]}: ${recovered[recovered.length - 1]![1]}`);
   });
 
-  it('the Bootstrap-Server silent for 70 s from the first ClientHello (longer than the handshake\'s 63 s of flights): a new handshake once it answers, then bootstrap and registration over coaps', async function () {
+  it("the Bootstrap-Server silent for 70 s from the first ClientHello (longer than the handshake's 63 s of flights): a new handshake once it answers, then bootstrap and registration over coaps", async function () {
     this.timeout(400_000);
     let silentFrom = 0;
-    bsLink.tap((d) => { if (silentFrom === 0 && d.dir === 'up') { silentFrom = Date.now(); bsLink.down = true; } });
+    bsLink.tap((d) => {
+      if (silentFrom === 0 && d.dir === 'up') {
+        silentFrom = Date.now();
+        bsLink.down = true;
+      }
+    });
     fw = LinFirmware.start(sdk, so, 'DTLS peer silent');
-    await until(() => silentFrom > 0, 30_000, 'the first ClientHello', () => fw!.proc.log(60));
+    await until(
+      () => silentFrom > 0,
+      30_000,
+      'the first ClientHello',
+      () => fw!.proc.log(60),
+    );
     await sleep(70_000);
     bsLink.down = false;
     const backAt = Date.now();
-    await until(() => server.clients.has(EP), 200_000, 'registration over coaps after the Bootstrap-Server answered again', () => fw!.proc.log(80));
+    await until(
+      () => server.clients.has(EP),
+      200_000,
+      'registration over coaps after the Bootstrap-Server answered again',
+      () => fw!.proc.log(80),
+    );
     const at = srvEvents.find((e) => e.type === 'registered')!.at;
     assert.equal(server.clients.get(EP)!.secure, true);
     const lines = fw.logLines();
     assert.deepEqual(uncaught(fw.xsErrors()), []);
-    note('DTLS peer silent 70 s during the handshake', `silent ${secs(backAt - silentFrom)} from the first ClientHello → registered over coaps ${secs(at - backAt)} after it answered again `
-      + `(${lines.filter((l) => /\] [EW] /.test(l)).length} warnings/errors logged, e.g. ${JSON.stringify(lines.find((l) => /\] [EW] /.test(l)) ?? '')})`);
+    note(
+      'DTLS peer silent 70 s during the handshake',
+      `silent ${secs(backAt - silentFrom)} from the first ClientHello → registered over coaps ${secs(at - backAt)} after it answered again ` +
+        `(${lines.filter((l) => /\] [EW] /.test(l)).length} warnings/errors logged, e.g. ${JSON.stringify(lines.find((l) => /\] [EW] /.test(l)) ?? '')})`,
+    );
   });
 });

@@ -51,7 +51,8 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
   let firmware: LinFirmware | undefined;
 
   const bootstrapConfig = (serverUri: string) => ({
-    format: 'tlv' as const, endpoints: { [EP]: { servers: [{ uri: serverUri, ssid: 101, lifetime: 300 }] } },
+    format: 'tlv' as const,
+    endpoints: { [EP]: { servers: [{ uri: serverUri, ssid: 101, lifetime: 300 }] } },
   });
 
   function startFirmware(name: string): LinFirmware {
@@ -69,16 +70,32 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-flash-'));
     bsUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     srvUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
-    server = new LwM2MServer({ transport: wire.tap(srvUdp, 'srv'), timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => serverEvents.push(e) });
+    server = new LwM2MServer({
+      transport: wire.tap(srvUdp, 'srv'),
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => serverEvents.push(e),
+    });
     bs = new BootstrapServer({
-      transport: wire.tap(bsUdp, 'bs'), timers: nodeTimers, random: nodeRandom, log: quiet,
-      config: bootstrapConfig(`coap://127.0.0.1:${srvUdp.port}`), onEvent: (e) => bsEvents.push(e),
+      transport: wire.tap(bsUdp, 'bs'),
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      config: bootstrapConfig(`coap://127.0.0.1:${srvUdp.port}`),
+      onEvent: (e) => bsEvents.push(e),
     });
     ({ so } = await buildLin(sdk, {
       name: 'lin-test',
       config: {
-        endpoint: EP, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${flashDir}/`, logLevel: 'info',
-        manufacturer: DEVICE.manufacturer, model: DEVICE.modelNumber, serialNumber: DEVICE.serialNumber, firmwareVersion: DEVICE.firmwareVersion,
+        endpoint: EP,
+        bootstrap: `coap://127.0.0.1:${bsUdp.port}`,
+        flashDirectory: `${flashDir}/`,
+        logLevel: 'info',
+        manufacturer: DEVICE.manufacturer,
+        model: DEVICE.modelNumber,
+        serialNumber: DEVICE.serialNumber,
+        firmwareVersion: DEVICE.firmwareVersion,
       },
     }));
   });
@@ -97,12 +114,23 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     const udp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     const store = RecordStore.mount(new MemoryFlash({ byteLength: 16384, blockSize: 4096 }), { log: quiet });
     const client = new LwM2MClient({
-      endpointName: EP, transport: udp, timers: nodeTimers, random: nodeRandom, log: quiet, wallClock: nodeWallClock,
-      device: DEVICE, factory: { bootstrap: { uri: `coap://127.0.0.1:${bsUdp.port}` } },
+      endpointName: EP,
+      transport: udp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      wallClock: nodeWallClock,
+      device: DEVICE,
+      factory: { bootstrap: { uri: `coap://127.0.0.1:${bsUdp.port}` } },
       persistence: storePersistence(store, quiet),
       coap: DEVICE_COAP_BOUNDS,
       // The lin firmware has Firmware Update (/5) too, which its Register lists.
-      firmware: { slot: new FileSlot(join(flashDir, 'node-reference-slot'), { restart: () => {} }), format: hostImageFormat, sha256: nodeSha256Stream, store: pendingUpdateStore(store, quiet) },
+      firmware: {
+        slot: new FileSlot(join(flashDir, 'node-reference-slot'), { restart: () => {} }),
+        format: hostImageFormat,
+        sha256: nodeSha256Stream,
+        store: pendingUpdateStore(store, quiet),
+      },
     });
     try {
       client.start();
@@ -127,7 +155,11 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     const linWire = wire.entries;
     console.log(`      ${outcome.steps.map(([s, r]) => `${s}: ${r}`).join('; ')}`);
     assert.deepEqual(fw.xsErrors(), [], 'XS reported no exception or abort');
-    assert.deepEqual(fw.logLines().filter((l) => /\] [EW] /.test(l)), [], 'no error or warning in the firmware log');
+    assert.deepEqual(
+      fw.logLines().filter((l) => /\] [EW] /.test(l)),
+      [],
+      'no error or warning in the firmware log',
+    );
     assert.equal(linWire.length, reference.wire!.length, `same number of messages (lin ${linWire.length}, Node ${reference.wire!.length})`);
     assert.deepEqual(linWire, reference.wire);
     console.log(`      ${linWire.length} messages on the wire, identical to the Node client's`);
@@ -138,10 +170,12 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     await new Promise((r) => setTimeout(r, 1200)); // one more instruments sample after the last step
     const peaks = memoryPeaks(firmware.instruments());
     // Slot and chunk "used" include garbage not yet collected (their live peaks are measured by npm run bench moddable).
-    console.log(`      over ${peaks.samples} s: stack peak ${peaks.stack}/${peaks.stackLimit} slots; heaps in use (garbage included) up to `
-      + `${peaks.slots}/${peaks.slotLimit} slots, ${peaks.chunkBytes}/${peaks.chunkLimit} B (64-bit host); modules loaded at run time ${peaks.modulesLoaded}`);
+    console.log(
+      `      over ${peaks.samples} s: stack peak ${peaks.stack}/${peaks.stackLimit} slots; heaps in use (garbage included) up to ` +
+        `${peaks.slots}/${peaks.slotLimit} slots, ${peaks.chunkBytes}/${peaks.chunkLimit} B (64-bit host); modules loaded at run time ${peaks.modulesLoaded}`,
+    );
     assert.ok(peaks.samples >= 3, 'the debug build printed its instruments');
-    assert.equal(peaks.slotLimit, 4096 - 1, 'the lin build runs with the ESP32 board\'s slot heap (boards/esp32 creation)');
+    assert.equal(peaks.slotLimit, 4096 - 1, "the lin build runs with the ESP32 board's slot heap (boards/esp32 creation)");
     assert.equal(peaks.chunkLimit, 65536, 'and its chunk heap');
     assert.equal(peaks.stackLimit, 1024, 'and its stack');
     assert.equal(peaks.modulesLoaded, 0, 'every module of the firmware is preloaded (manifest preload)');
@@ -154,8 +188,12 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
     const bootstrapsBefore = bsEvents.filter((e) => e.type === 'request').length;
     const registrationsBefore = serverEvents.filter((e) => e.type === 'registered' && e.reg.endpoint === EP).length;
     const fw = startFirmware('lin-firmware (restarted)');
-    await until(() => serverEvents.filter((e) => e.type === 'registered' && e.reg.endpoint === EP).length > registrationsBefore,
-      30_000, 'the restarted firmware to register', firmwareLog);
+    await until(
+      () => serverEvents.filter((e) => e.type === 'registered' && e.reg.endpoint === EP).length > registrationsBefore,
+      30_000,
+      'the restarted firmware to register',
+      firmwareLog,
+    );
     assert.equal(bsEvents.filter((e) => e.type === 'request').length, bootstrapsBefore, 'no Bootstrap-Request after the restart');
     await fw.waitForLog(/client: .*stored configuration/, 1000).catch(() => undefined);
     const back = await server.read(EP, '/3/0/14');
@@ -190,7 +228,11 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
       await fw.waitForLog(/wifi: up/, 5000, false);
       await until(() => updates() > before, 10_000, 'the Update after the link came back', firmwareLog);
       const led = fw.logLines().filter((l) => l.startsWith('[lin] gpio'));
-      assert.deepEqual(led, ['[lin] gpio 2 = 0', '[lin] gpio 2 = 1', '[lin] gpio 2 = 0', '[lin] gpio 2 = 1'], 'status LED: off, registered, link lost, back');
+      assert.deepEqual(
+        led,
+        ['[lin] gpio 2 = 0', '[lin] gpio 2 = 1', '[lin] gpio 2 = 0', '[lin] gpio 2 = 1'],
+        'status LED: off, registered, link lost, back',
+      );
       assert.deepEqual(fw.xsErrors(), []);
       await fw.stop();
     });
@@ -211,7 +253,9 @@ describe('firmware on the Moddable Linux runtime with the ESP32 memory limits', 
       const fw = startFirmware('lin-firmware (Leshan)');
       const events = await leshan.rest.events(EP);
       try {
-        const reg = await leshan.rest.waitForRegistration(EP, 30_000).catch((e: Error) => { throw new Error(`${e.message}\n${firmwareLog()}`); });
+        const reg = await leshan.rest.waitForRegistration(EP, 30_000).catch((e: Error) => {
+          throw new Error(`${e.message}\n${firmwareLog()}`);
+        });
         assert.equal(reg.lwM2mVersion, '1.1');
         for (const format of ['TLV', 'SENML_CBOR'] as const) {
           const r = await leshan.rest.read(EP, '/3/0', { format });

@@ -35,7 +35,6 @@ const BROKEN_VERSION = '0.3.0-broken';
 const IMAGE_BODY = 160 * 1024;
 const quiet = consoleLogger('error');
 
-
 describe('Firmware Update of the firmware on the Moddable Linux runtime (file-backed app partitions, restart by the harness)', function () {
   this.timeout(120_000);
   let sdk: Sdk;
@@ -61,18 +60,28 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     bsUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     srvUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     server = new LwM2MServer({
-      transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: srvUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
       onEvent: (e) => serverEvents.push({ ...e, at: Date.now() }),
     });
     bs = new BootstrapServer({
-      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet,
+      transport: bsUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
       config: { format: 'tlv', endpoints: { [EP]: { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] } } },
     });
     ({ so } = await buildLin(sdk, {
       name: 'lin-fota',
       config: {
-        endpoint: EP, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${stateDir}/`, logLevel: 'info',
-        firmwareVersion: FACTORY_VERSION, simFailVersion: BROKEN_VERSION,
+        endpoint: EP,
+        bootstrap: `coap://127.0.0.1:${bsUdp.port}`,
+        flashDirectory: `${stateDir}/`,
+        logLevel: 'info',
+        firmwareVersion: FACTORY_VERSION,
+        simFailVersion: BROKEN_VERSION,
       },
     }));
   });
@@ -85,33 +94,48 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
-  const otadata = () => JSON.parse(readFileSync(join(stateDir, 'xs-lwm2m-otadata.json'), 'utf8')) as { boot: number | null; state: number[]; length: number[] };
+  const otadata = () =>
+    JSON.parse(readFileSync(join(stateDir, 'xs-lwm2m-otadata.json'), 'utf8')) as { boot: number | null; state: number[]; length: number[] };
 
   it('pulls a host image, restarts into it (the process ends, the harness starts it again), reports /3/0/3 from its header and Update Result 1, and confirms it', async function () {
     device = new LinDevice(sdk, so, 'lin-fota');
     device.start();
-    await until(() => server.clients.has(EP), 30_000, 'the lin firmware to register', () => device!.log());
+    await until(
+      () => server.clients.has(EP),
+      30_000,
+      'the lin firmware to register',
+      () => device!.log(),
+    );
     const v0 = await server.read(EP, '/3/0/3');
-    assert.equal(v0.records?.[0]?.value, FACTORY_VERSION, 'the factory firmware reports the build\'s firmwareVersion');
+    assert.equal(v0.records?.[0]?.value, FACTORY_VERSION, "the factory firmware reports the build's firmwareVersion");
 
     const image = makeHostImage('xs-lwm2m', NEW_VERSION, new Uint8Array(randomBytes(IMAGE_BODY)), sha256);
     const events: Array<FirmwareUpdateEvent & { at: number }> = [];
     const t0 = Date.now();
     const outcome = await updateFirmware(server, EP, image, {
-      method: 'pull', name: 'lin-0.2.0.bin', restartTimeoutMs: 60_000, onEvent: (e) => events.push({ ...e, at: Date.now() }),
+      method: 'pull',
+      name: 'lin-0.2.0.bin',
+      restartTimeoutMs: 60_000,
+      onEvent: (e) => events.push({ ...e, at: Date.now() }),
     });
     assert.ok(outcome.ok, `${outcome.reason}\n${device.log()}`);
     assert.equal(outcome.result, 1);
-    assert.equal(outcome.version, NEW_VERSION, '/3/0/3 after the restart is the new image\'s');
+    assert.equal(outcome.version, NEW_VERSION, "/3/0/3 after the restart is the new image's");
 
     // One reset: the first run ended with the restart status, the second one runs the image.
     assert.equal(device.runs.length, 2);
     assert.equal(device.ends[0]?.code, EXIT_RESTART);
     const first = device.runs[0]!;
-    assert.ok(first.logLines().some((l) => /firmware: downloaded xs-lwm2m 0\.2\.0/.test(l)), 'the first run downloaded it');
+    assert.ok(
+      first.logLines().some((l) => /firmware: downloaded xs-lwm2m 0\.2\.0/.test(l)),
+      'the first run downloaded it',
+    );
     const second = device.runs[1]!;
     assert.ok(second.proc.grep(/^\[lin\] bootloader: running ota_0/).length > 0, 'the next boot runs ota_0');
-    assert.ok(second.logLines().some((l) => /firmware: running 0\.2\.0, boot trial/.test(l)), 'on trial');
+    assert.ok(
+      second.logLines().some((l) => /firmware: running 0\.2\.0, boot trial/.test(l)),
+      'on trial',
+    );
     assert.ok(second.logLines().some((l) => /firmware: updated from 0\.1\.0 to 0\.2\.0/.test(l)));
     const d = otadata();
     assert.equal(d.boot, 0);
@@ -125,9 +149,13 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     const delivered = events.find((e) => e.type === 'delivered')!.at;
     const downloaded = events.find((e) => e.type === 'state' && e.state === 2)?.at ?? executed;
     const reRegistered = registrations()[registrations().length - 1]!.at;
-    console.log(`      image ${image.length} B pulled in ${downloaded - delivered} ms (${Math.round(image.length / 1024 / ((downloaded - delivered) / 1000))} KiB/s); `
-      + `Update → process ended ${device.ends[0]!.at - executed} ms → registered again ${reRegistered - device.ends[0]!.at} ms (lin restart: start of mcsim, boot, Wi-Fi sim, Register); whole update ${Date.now() - t0} ms`);
-    console.log(`      XS during the run that downloaded (debug build, 1 s samples): slots up to ${peaks.slots}/${peaks.slotLimit}, chunk ${peaks.chunkBytes}/${peaks.chunkLimit} B (64-bit host, garbage included), stack ${peaks.stack}/${peaks.stackLimit} slots, ${peaks.garbageCollections} GCs`);
+    console.log(
+      `      image ${image.length} B pulled in ${downloaded - delivered} ms (${Math.round(image.length / 1024 / ((downloaded - delivered) / 1000))} KiB/s); ` +
+        `Update → process ended ${device.ends[0]!.at - executed} ms → registered again ${reRegistered - device.ends[0]!.at} ms (lin restart: start of mcsim, boot, Wi-Fi sim, Register); whole update ${Date.now() - t0} ms`,
+    );
+    console.log(
+      `      XS during the run that downloaded (debug build, 1 s samples): slots up to ${peaks.slots}/${peaks.slotLimit}, chunk ${peaks.chunkBytes}/${peaks.chunkLimit} B (64-bit host, garbage included), stack ${peaks.stack}/${peaks.stackLimit} slots, ${peaks.garbageCollections} GCs`,
+    );
     assert.equal(peaks.modulesLoaded, 0, 'every module preloaded, the ota shims too');
     assert.ok(peaks.stack <= 0.75 * peaks.stackLimit, `stack peak ${peaks.stack}`);
   });
@@ -140,7 +168,10 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     assert.equal(outcome.ok, false, 'the update failed');
     assert.equal(outcome.result, 8, `${outcome.reason}\n${device.log()}`);
     // Update → reset (75); the trial crashes at start (70); the next boot rolls back.
-    assert.deepEqual(device.ends.slice(runsBefore - 1).map((e) => e.code), [EXIT_RESTART, EXIT_CRASH]);
+    assert.deepEqual(
+      device.ends.slice(runsBefore - 1).map((e) => e.code),
+      [EXIT_RESTART, EXIT_CRASH],
+    );
     const last = device.current;
     assert.ok(last.proc.grep(/^\[lin\] bootloader: ota_1 was not confirmed; rolled back/).length > 0);
     assert.ok(last.logLines().some((l) => /firmware: running 0\.2\.0, boot rolled-back/.test(l)));
@@ -159,15 +190,34 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
     const probeDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-fota-probe-'));
     try {
       const { so: probeSo } = await buildLin(sdk, {
-        name: 'lin-fota-probe', mode: 'instrument', manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
-        config: { endpoint: EP, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${probeDir}/`, logLevel: 'info', firmwareVersion: FACTORY_VERSION },
+        name: 'lin-fota-probe',
+        mode: 'instrument',
+        manifest: join(REPO, 'host-tests/moddable/probe/manifest.json'),
+        config: {
+          endpoint: EP,
+          bootstrap: `coap://127.0.0.1:${bsUdp.port}`,
+          flashDirectory: `${probeDir}/`,
+          logLevel: 'info',
+          firmwareVersion: FACTORY_VERSION,
+        },
       });
       const before = registrations().length;
       device = new LinDevice(sdk, probeSo, 'lin-fota-probe');
       device.start();
-      await until(() => registrations().length > before, 30_000, 'the probe firmware to register', () => device!.log());
+      await until(
+        () => registrations().length > before,
+        30_000,
+        'the probe firmware to register',
+        () => device!.log(),
+      );
       const peer = server.clients.get(EP)!.peer;
-      const report = async () => JSON.parse(utf8Decode((await server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] })).payload ?? new Uint8Array(0))) as { live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string } };
+      const report = async () =>
+        JSON.parse(
+          utf8Decode(
+            (await server.endpoint.request({ address: peer.address, port: peer.port }, { method: Code.GET, path: ['probe', 'report'] }))
+              .payload ?? new Uint8Array(0),
+          ),
+        ) as { live: { slotBytes: number; chunkBytes: number; samples: number; slotPeakAt: string } };
       const atRegistration = (await report()).live;
       const image = makeHostImage('xs-lwm2m', NEW_VERSION, new Uint8Array(randomBytes(IMAGE_BODY)), sha256);
       const uri = `${await server.serveFile('probe.bin', image, EP)}#sha256=${Buffer.from(sha256(image)).toString('hex')}`;
@@ -181,9 +231,11 @@ describe('Firmware Update of the firmware on the Moddable Linux runtime (file-ba
       }
       const atDownload = (await report()).live;
       const slots = (b: number) => Math.round(b / HOST_SLOT_BYTES);
-      console.log(`      live after GC, 64-bit host: at registration ${slots(atRegistration.slotBytes)} slots / ${atRegistration.chunkBytes} B chunk; `
-        + `through the ${image.length}-byte download (${atDownload.samples} samples, one per datagram sent) ${slots(atDownload.slotBytes)} slots / ${atDownload.chunkBytes} B chunk `
-        + `(peak at: ${atDownload.slotPeakAt}); limits 4095 slots / 65536 B`);
+      console.log(
+        `      live after GC, 64-bit host: at registration ${slots(atRegistration.slotBytes)} slots / ${atRegistration.chunkBytes} B chunk; ` +
+          `through the ${image.length}-byte download (${atDownload.samples} samples, one per datagram sent) ${slots(atDownload.slotBytes)} slots / ${atDownload.chunkBytes} B chunk ` +
+          `(peak at: ${atDownload.slotPeakAt}); limits 4095 slots / 65536 B`,
+      );
       assert.ok(slots(atDownload.slotBytes) < 4095 * 0.8, 'the live slot peak leaves a fifth of the heap');
       assert.ok(atDownload.chunkBytes < 65536 * 0.8, 'and of the chunk heap');
       assert.deepEqual(device.xsErrors(), []);

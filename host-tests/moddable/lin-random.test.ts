@@ -39,7 +39,11 @@ describe('random bytes of a coaps firmware on the Moddable Linux runtime', funct
     // Stands where the Bootstrap-Server's coaps port would be: it answers nothing and notes each ClientHello.
     bootstrapPort = await openUdp({ address: '127.0.0.1', port: 0, log: consoleLogger('error') });
     bootstrapPort.onReceive = (d) => {
-      if (d.length > RANDOM_AT + RANDOM_LENGTH && d[0] === ContentType.handshake && d[RECORD_HEADER_LENGTH] === HandshakeType.client_hello) {
+      if (
+        d.length > RANDOM_AT + RANDOM_LENGTH &&
+        d[0] === ContentType.handshake &&
+        d[RECORD_HEADER_LENGTH] === HandshakeType.client_hello
+      ) {
         randoms.push(toHex(d.subarray(RANDOM_AT, RANDOM_AT + RANDOM_LENGTH)));
       }
     };
@@ -48,8 +52,12 @@ describe('random bytes of a coaps firmware on the Moddable Linux runtime', funct
     ({ so } = await buildLin(sdk, {
       name: 'lin-random',
       config: {
-        endpoint: 'xs-lwm2m-lin-random', bootstrap: `coaps://127.0.0.1:${bootstrapPort.port}`, pskIdentity: 'lin-random', pskKey: toHex(KEY),
-        flashDirectory: `${flashDir}/`, logLevel: 'info',
+        endpoint: 'xs-lwm2m-lin-random',
+        bootstrap: `coaps://127.0.0.1:${bootstrapPort.port}`,
+        pskIdentity: 'lin-random',
+        pskKey: toHex(KEY),
+        flashDirectory: `${flashDir}/`,
+        logLevel: 'info',
       },
     }));
   });
@@ -67,7 +75,12 @@ describe('random bytes of a coaps firmware on the Moddable Linux runtime', funct
     const before = randoms.length;
     firmware = LinFirmware.start(sdk, so, `lin-firmware (random, run ${run})`);
     const fw = firmware;
-    await until(() => randoms.length > before, 30_000, `run ${run}'s first ClientHello`, () => fw.proc.log(60));
+    await until(
+      () => randoms.length > before,
+      30_000,
+      `run ${run}'s first ClientHello`,
+      () => fw.proc.log(60),
+    );
     await fw.stop('SIGKILL');
     firmware = undefined;
     return randoms[before];

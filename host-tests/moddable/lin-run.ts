@@ -44,14 +44,17 @@ export class LinFirmware {
     return this.proc.grep(/^instruments: /).map((l) => {
       const values = l.slice('instruments: '.length).split(',').map(Number);
       const s: InstrumentSample = {};
-      this.keys.forEach((k, i) => { s[k] = values[i] ?? NaN; });
+      this.keys.forEach((k, i) => {
+        s[k] = values[i] ?? NaN;
+      });
       return s;
     });
   }
 
   /** Errors the XS runtime reported (uncaught exceptions, aborts such as "memory full" or "stack overflow"). */
   xsErrors(): string[] {
-    return this.proc.grep(/exception|memory full|stack overflow|not enough memory|\(xs\)|# Slot allocation|# Chunk allocation|abort/i)
+    return this.proc
+      .grep(/exception|memory full|stack overflow|not enough memory|\(xs\)|# Slot allocation|# Chunk allocation|abort/i)
       .filter((l) => !l.startsWith('[lwm2m]'));
   }
 

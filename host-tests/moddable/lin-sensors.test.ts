@@ -60,18 +60,45 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     flashDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-sensors-'));
     bsUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
     srvUdp = await openUdp({ address: '127.0.0.1', port: 0, log: quiet });
-    server = new LwM2MServer({ transport: srvUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => serverEvents.push(e) });
+    server = new LwM2MServer({
+      transport: srvUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => serverEvents.push(e),
+    });
     bs = new BootstrapServer({
-      transport: bsUdp, timers: nodeTimers, random: nodeRandom, log: quiet, onEvent: (e) => bsEvents.push(e),
-      config: { format: 'tlv', endpoints: Object.fromEntries([EP, EP_NO_FOTA].map((ep) => [ep, { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] }])) },
+      transport: bsUdp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: quiet,
+      onEvent: (e) => bsEvents.push(e),
+      config: {
+        format: 'tlv',
+        endpoints: Object.fromEntries(
+          [EP, EP_NO_FOTA].map((ep) => [ep, { servers: [{ uri: `coap://127.0.0.1:${srvUdp.port}`, ssid: 101, lifetime: 300 }] }]),
+        ),
+      },
     });
     ({ so } = await buildLin(sdk, {
-      name: 'lin-sensors', manifest: SENSORS_MANIFEST,
-      config: { endpoint: EP, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${flashDir}/`, logLevel: 'info', sampleSeconds: 1 },
+      name: 'lin-sensors',
+      manifest: SENSORS_MANIFEST,
+      config: {
+        endpoint: EP,
+        bootstrap: `coap://127.0.0.1:${bsUdp.port}`,
+        flashDirectory: `${flashDir}/`,
+        logLevel: 'info',
+        sampleSeconds: 1,
+      },
     }));
     device = new LinDevice(sdk, so, 'lin-sensors');
     device.start();
-    await until(() => registrations() > 0, 30_000, 'the example app to register', () => device.log());
+    await until(
+      () => registrations() > 0,
+      30_000,
+      'the example app to register',
+      () => device.log(),
+    );
   });
 
   after(async function () {
@@ -82,15 +109,16 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     if (flashDir) rmSync(flashDir, { recursive: true, force: true });
   });
 
-  it('bootstraps once and registers its objects: 3303, 3311, 3347 and 19 beside the client\'s own', () => {
+  it("bootstraps once and registers its objects: 3303, 3311, 3347 and 19 beside the client's own", () => {
     assert.equal(bootstrapRequests(), 1);
     const reg = server.clients.get(EP)!;
     const objects = new Set(reg.links.map((l) => l.target.split('/')[1]));
-    for (const id of ['3', '3303', '3311', '3347', '19']) assert.ok(objects.has(id), `/${id} registered (${reg.links.map((l) => l.target).join(',')})`);
+    for (const id of ['3', '3303', '3311', '3347', '19'])
+      assert.ok(objects.has(id), `/${id} registered (${reg.links.map((l) => l.target).join(',')})`);
     assert.deepEqual(device.xsErrors(), []);
   });
 
-  it('serves the app\'s temperature: Read /3303/0/5700, units, min/max measured around it; Discover /3303/0 lists its resources', async () => {
+  it("serves the app's temperature: Read /3303/0/5700, units, min/max measured around it; Discover /3303/0 lists its resources", async () => {
     const v = await server.read(EP, '/3303/0/5700', ContentFormat.TEXT);
     assert.equal(v.code, '2.05', v.text);
     const t = number(v, '/3303/0/5700');
@@ -105,7 +133,8 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     const d = await server.discover(EP, '/3303/0');
     assert.equal(d.code, '2.05');
     const targets = (d.links ?? []).map((l) => l.target);
-    for (const rid of [5700, 5601, 5602, 5603, 5604, 5701, 5605]) assert.ok(targets.includes(`/3303/0/${rid}`), `Discover lists /3303/0/${rid}: ${targets.join(',')}`);
+    for (const rid of [5700, 5601, 5602, 5603, 5604, 5701, 5605])
+      assert.ok(targets.includes(`/3303/0/${rid}`), `Discover lists /3303/0/${rid}: ${targets.join(',')}`);
     assert.equal((await server.write(EP, '/3303/0/5700', 30.5)).code, '4.05', 'Sensor Value is read-only');
   });
 
@@ -118,7 +147,12 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     assert.equal(obs.first.code, '2.05');
     const first = number(obs.first, '/3303/0/5700');
     // The app feeds a reading every second, 0.5 °C apart: a notification comes every other reading at most.
-    await until(() => notified.length >= 2, 20_000, 'two notifications of the temperature', () => device.log());
+    await until(
+      () => notified.length >= 2,
+      20_000,
+      'two notifications of the temperature',
+      () => device.log(),
+    );
     await obs.cancel();
     const seen = [first, ...notified];
     for (let i = 1; i < seen.length; i++) {
@@ -133,13 +167,25 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     await run.waitForLog(new RegExp(`^\\[lin\\] gpio ${LED_GPIO} = 1`), 5000);
     await run.waitForLog(/^\[app\] light on/, 1000);
     assert.equal(values(await server.read(EP, '/3311/0/5850', ContentFormat.TEXT))['/3311/0/5850'], true);
-    const bad = await server.request(EP, { method: 3 /* PUT */, path: ['3311', '0', '5850'], contentFormat: ContentFormat.TEXT, payload: new TextEncoder().encode('maybe') });
+    const bad = await server.request(EP, {
+      method: 3 /* PUT */,
+      path: ['3311', '0', '5850'],
+      contentFormat: ContentFormat.TEXT,
+      payload: new TextEncoder().encode('maybe'),
+    });
     assert.equal(bad.code, '4.00', 'not a boolean');
     assert.equal(values(await server.read(EP, '/3311/0/5850', ContentFormat.TEXT))['/3311/0/5850'], true, 'unchanged');
     const off = await server.write(EP, '/3311/0/5850', false);
     assert.equal(off.code, '2.04');
-    await until(() => run.logLines().filter((l) => l === `[lin] gpio ${LED_GPIO} = 0`).length >= 2, 5000, 'the LED off again (after the one at start)');
-    assert.deepEqual(run.logLines().filter((l) => l.startsWith(`[lin] gpio ${LED_GPIO}`)), [`[lin] gpio ${LED_GPIO} = 0`, `[lin] gpio ${LED_GPIO} = 1`, `[lin] gpio ${LED_GPIO} = 0`]);
+    await until(
+      () => run.logLines().filter((l) => l === `[lin] gpio ${LED_GPIO} = 0`).length >= 2,
+      5000,
+      'the LED off again (after the one at start)',
+    );
+    assert.deepEqual(
+      run.logLines().filter((l) => l.startsWith(`[lin] gpio ${LED_GPIO}`)),
+      [`[lin] gpio ${LED_GPIO} = 0`, `[lin] gpio ${LED_GPIO} = 1`, `[lin] gpio ${LED_GPIO} = 0`],
+    );
   });
 
   it('counts a press of the BOOT button (Digital input, onReadable) and notifies an Observe of the counter', async () => {
@@ -175,7 +221,10 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     assert.equal((await server.delete(EP, made[1]!)).code, '2.02');
     assert.equal((await server.read(EP, made[1]!)).code, '4.04');
     const d = await server.discover(EP, '/19');
-    assert.deepEqual((d.links ?? []).map((l) => l.target).filter((t) => /^\/19\/\d+$/.test(t)), made.filter((_, i) => i !== 1));
+    assert.deepEqual(
+      (d.links ?? []).map((l) => l.target).filter((t) => /^\/19\/\d+$/.test(t)),
+      made.filter((_, i) => i !== 1),
+    );
   });
 
   it('Reboot (/3/0/4): 2.04, the process ends with the restart status, the next run registers again without a Bootstrap-Request', async function () {
@@ -185,11 +234,21 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     const requests = bootstrapRequests();
     const x = await server.execute(EP, '/3/0/4');
     assert.equal(x.code, '2.04', x.text);
-    await until(() => device.runs.length > runs, 15_000, 'the restart', () => device.log());
+    await until(
+      () => device.runs.length > runs,
+      15_000,
+      'the restart',
+      () => device.log(),
+    );
     assert.equal(device.ends[device.ends.length - 1]?.code, EXIT_RESTART);
     const rebooted = device.runs[runs - 1]!;
     assert.ok(rebooted.logLines().some((l) => /client: Reboot/.test(l)) && rebooted.proc.grep(/^\[lin\] restart/).length === 1);
-    await until(() => registrations() > regs, 30_000, 'the registration after Reboot', () => device.log());
+    await until(
+      () => registrations() > regs,
+      30_000,
+      'the registration after Reboot',
+      () => device.log(),
+    );
     assert.equal(bootstrapRequests(), requests, 'no Bootstrap-Request after a Reboot');
     assert.ok(device.current.logLines().some((l) => /starting from stored configuration/.test(l)));
     const t = await server.read(EP, '/3303/0/5700', ContentFormat.TEXT);
@@ -204,9 +263,19 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     const requests = bootstrapRequests();
     const x = await server.execute(EP, '/3/0/5');
     assert.equal(x.code, '2.04', x.text);
-    await until(() => device.runs.length > runs, 15_000, 'the restart', () => device.log());
+    await until(
+      () => device.runs.length > runs,
+      15_000,
+      'the restart',
+      () => device.log(),
+    );
     assert.equal(device.ends[device.ends.length - 1]?.code, EXIT_RESTART);
-    await until(() => registrations() > regs, 30_000, 'the registration after Factory Reset', () => device.log());
+    await until(
+      () => registrations() > regs,
+      30_000,
+      'the registration after Factory Reset',
+      () => device.log(),
+    );
     assert.equal(bootstrapRequests(), requests + 1, 'bootstrapped again');
     assert.ok(device.current.logLines().some((l) => /starting from factory configuration/.test(l)));
     assert.equal((await server.read(EP, '/3311/0/5850', ContentFormat.TEXT)).code, '2.05');
@@ -215,14 +284,20 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
 
   it('runs within the ESP32 creation limits, every module preloaded, the stack peak within 75 % of its limit', () => {
     const peaks = memoryPeaks(device.runs.flatMap((r) => r.instruments()));
-    console.log(`      ${device.runs.length} runs, ${peaks.samples} s: stack peak ${peaks.stack}/${peaks.stackLimit} slots; heaps in use (garbage included) up to `
-      + `${peaks.slots}/${peaks.slotLimit} slots, ${peaks.chunkBytes}/${peaks.chunkLimit} B (64-bit host); modules loaded at run time ${peaks.modulesLoaded}`);
+    console.log(
+      `      ${device.runs.length} runs, ${peaks.samples} s: stack peak ${peaks.stack}/${peaks.stackLimit} slots; heaps in use (garbage included) up to ` +
+        `${peaks.slots}/${peaks.slotLimit} slots, ${peaks.chunkBytes}/${peaks.chunkLimit} B (64-bit host); modules loaded at run time ${peaks.modulesLoaded}`,
+    );
     assert.ok(peaks.samples >= 3);
     assert.equal(peaks.slotLimit, 4096 - 1);
     assert.equal(peaks.stackLimit, 1024);
-    assert.equal(peaks.modulesLoaded, 0, 'the app\'s main and the library are preloaded');
+    assert.equal(peaks.modulesLoaded, 0, "the app's main and the library are preloaded");
     assert.ok(peaks.stack <= PEAK_SHARE * peaks.stackLimit, `stack peak ${peaks.stack} of ${peaks.stackLimit} slots`);
-    assert.deepEqual(device.logLines().filter((l) => /\] E /.test(l)), [], 'no error in the firmware log');
+    assert.deepEqual(
+      device.logLines().filter((l) => /\] E /.test(l)),
+      [],
+      'no error in the firmware log',
+    );
   });
 
   describe('built without Firmware Update (firmwareImage= empty)', function () {
@@ -234,8 +309,15 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
       await device?.stop();
       plainDir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-lin-sensors-nofota-'));
       const built = await buildLin(sdk, {
-        name: 'lin-sensors-nofota', manifest: SENSORS_MANIFEST,
-        config: { endpoint: EP_NO_FOTA, bootstrap: `coap://127.0.0.1:${bsUdp.port}`, flashDirectory: `${plainDir}/`, logLevel: 'info', firmwareImage: '' },
+        name: 'lin-sensors-nofota',
+        manifest: SENSORS_MANIFEST,
+        config: {
+          endpoint: EP_NO_FOTA,
+          bootstrap: `coap://127.0.0.1:${bsUdp.port}`,
+          flashDirectory: `${plainDir}/`,
+          logLevel: 'info',
+          firmwareImage: '',
+        },
       });
       plain = new LinDevice(sdk, built.so, 'lin-sensors (no /5)');
       plain.start();
@@ -250,13 +332,26 @@ describe('the example app (examples/moddable-sensors) on the Moddable Linux runt
     it('has no object 5, and Reboot still restarts the process, which registers again without bootstrapping', async function () {
       this.timeout(60_000);
       const regs = () => serverEvents.filter((e) => e.type === 'registered' && e.reg.endpoint === EP_NO_FOTA).length;
-      await until(() => regs() > 0, 30_000, 'the build without /5 to register', () => plain!.log());
+      await until(
+        () => regs() > 0,
+        30_000,
+        'the build without /5 to register',
+        () => plain!.log(),
+      );
       assert.ok(!server.clients.get(EP_NO_FOTA)!.links.some((l) => l.target.startsWith('/5')), 'no /5 registered');
       assert.ok(plain!.logLines().some((l) => /no firmwareImage= in this build/.test(l)));
       const requests = bsEvents.filter((e) => e.type === 'request' && e.endpoint === EP_NO_FOTA).length;
       assert.equal((await server.execute(EP_NO_FOTA, '/3/0/4')).code, '2.04');
-      await until(() => regs() > 1, 30_000, 'the registration after Reboot', () => plain!.log());
-      assert.deepEqual(plain!.ends.map((e) => e.code), [EXIT_RESTART]);
+      await until(
+        () => regs() > 1,
+        30_000,
+        'the registration after Reboot',
+        () => plain!.log(),
+      );
+      assert.deepEqual(
+        plain!.ends.map((e) => e.code),
+        [EXIT_RESTART],
+      );
       assert.equal(bsEvents.filter((e) => e.type === 'request' && e.endpoint === EP_NO_FOTA).length, requests, 'no Bootstrap-Request');
       assert.deepEqual(plain!.xsErrors(), []);
     });

@@ -26,7 +26,9 @@ export const SENSORS_MANIFEST = join(REPO, 'examples', 'moddable-sensors', 'mani
  */
 function appFolder(dir: string, holds: string): string | undefined {
   if (!existsSync(dir)) return undefined;
-  const found = readdirSync(dir).map((n) => join(dir, n)).filter((d) => existsSync(join(d, holds)));
+  const found = readdirSync(dir)
+    .map((n) => join(dir, n))
+    .filter((d) => existsSync(join(d, holds)));
   found.sort((a, b) => statSync(join(b, holds)).mtimeMs - statSync(join(a, holds)).mtimeMs);
   return found[0];
 }
@@ -46,7 +48,8 @@ export function findSdk(env: NodeJS.ProcessEnv = process.env): Sdk | { missing: 
   if (!root) return { missing: 'MODDABLE is not set (it names an installed Moddable SDK whose Linux tools are built)' };
   const bin = join(root, 'build', 'bin', 'lin', 'release');
   for (const tool of ['mcconfig', 'mcsim', 'xsl']) {
-    if (!existsSync(join(bin, tool))) return { missing: `${join(bin, tool)} not found: build the SDK's Linux tools (cd $MODDABLE/build/makefiles/lin && make)` };
+    if (!existsSync(join(bin, tool)))
+      return { missing: `${join(bin, tool)} not found: build the SDK's Linux tools (cd $MODDABLE/build/makefiles/lin && make)` };
   }
   if (spawnSync('sh', ['-c', `command -v ${XVFB_RUN}`]).status !== 0) {
     return { missing: `${XVFB_RUN} not found (Debian/Ubuntu: apt-get install xvfb xauth)` };
@@ -72,8 +75,12 @@ export function run(command: string, args: string[], options: { cwd?: string; en
   return new Promise((done) => {
     const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { output += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { output += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+    });
     child.once('error', (e) => done({ code: -1, output: `${output}\n${e.message}` }));
     child.once('close', (code) => done({ code, output }));
   });
@@ -86,9 +93,11 @@ export function configArgs(config: Record<string, string | number>): string[] {
 
 /** Lines of a build log worth showing (compiler chatter and wasm2c's unused helpers left out). */
 export function buildErrors(output: string): string {
-  return output.split('\n')
+  return output
+    .split('\n')
     .filter((l) => l.trim() !== '' && !/^# (cc|xsc|xsid|tsc|ld|xsl|mcrez)\b/.test(l) && !/wasm_|^\s*\d* \|/.test(l))
-    .slice(-60).join('\n');
+    .slice(-60)
+    .join('\n');
 }
 
 export interface LinBuild {
@@ -106,7 +115,10 @@ const MODE_FLAGS: Record<BuildMode, string[]> = { debug: ['-d'], instrument: ['-
  * `manifest` defaults to the project manifest. Debug and instrumented builds
  * print the XS instruments (heaps, stack) on stdout every second.
  */
-export async function buildLin(sdk: Sdk, o: { name: string; config: Record<string, string | number>; manifest?: string; mode?: BuildMode }): Promise<LinBuild> {
+export async function buildLin(
+  sdk: Sdk,
+  o: { name: string; config: Record<string, string | number>; manifest?: string; mode?: BuildMode },
+): Promise<LinBuild> {
   const outDir = join(OUT, o.name);
   mkdirSync(outDir, { recursive: true });
   const mode = o.mode ?? 'debug';
@@ -148,17 +160,25 @@ function espIdfStandIn(): string {
  * `app` builds another app's manifest (default: the reference firmware) into
  * build/out/moddable/esp32-<board>-<name>.
  */
-export async function buildEsp32JsHalf(sdk: Sdk, board: string, config: Record<string, string | number> = {},
-  app?: { name: string; manifest: string }): Promise<Esp32JsHalf> {
+export async function buildEsp32JsHalf(
+  sdk: Sdk,
+  board: string,
+  config: Record<string, string | number> = {},
+  app?: { name: string; manifest: string },
+): Promise<Esp32JsHalf> {
   const outDir = join(OUT, app === undefined ? `esp32-${board}` : `esp32-${board}-${app.name}`);
   mkdirSync(outDir, { recursive: true });
   const env = toolEnv(sdk, { IDF_PATH: espIdfStandIn() });
   const manifest = app?.manifest ?? join(REPO, 'manifest.json');
   // First pass writes the makefile, then stops where ESP-IDF's configure step would run.
-  const configure = await run(join(sdk.bin, 'mcconfig'), [manifest, '-m', '-p', `esp32/${board}`, '-o', outDir, ...configArgs(config)], { env });
-  const tmp = appFolder(join(outDir, 'tmp', 'esp32', board, 'release'), 'makefile') ?? join(outDir, 'tmp', 'esp32', board, 'release', '(none)');
+  const configure = await run(join(sdk.bin, 'mcconfig'), [manifest, '-m', '-p', `esp32/${board}`, '-o', outDir, ...configArgs(config)], {
+    env,
+  });
+  const tmp =
+    appFolder(join(outDir, 'tmp', 'esp32', board, 'release'), 'makefile') ?? join(outDir, 'tmp', 'esp32', board, 'release', '(none)');
   const makefile = join(tmp, 'makefile');
-  if (!existsSync(makefile)) throw new Error(`esp32/${board}: mcconfig wrote no makefile (exit ${configure.code}):\n${buildErrors(configure.output)}`);
+  if (!existsSync(makefile))
+    throw new Error(`esp32/${board}: mcconfig wrote no makefile (exit ${configure.code}):\n${buildErrors(configure.output)}`);
   const subclass = /^ESP32_SUBCLASS = (\S+)/m.exec(readFileSync(makefile, 'utf8'))?.[1] ?? 'esp32';
   const sdkconfig = join(tmp, `xsProj-${subclass}`, 'build', 'config', 'sdkconfig.h');
   mkdirSync(join(sdkconfig, '..'), { recursive: true });
@@ -166,10 +186,13 @@ export async function buildEsp32JsHalf(sdk: Sdk, board: string, config: Record<s
   const mcXsC = join(tmp, 'mc.xs.c');
   rmSync(mcXsC, { force: true }); // always link, so the linker's warnings are seen every time
   const link = await run('make', ['-f', makefile, mcXsC], { env });
-  if (link.code !== 0 || !existsSync(mcXsC)) throw new Error(`esp32/${board}: JavaScript half failed (exit ${link.code}):\n${buildErrors(link.output)}`);
+  if (link.code !== 0 || !existsSync(mcXsC))
+    throw new Error(`esp32/${board}: JavaScript half failed (exit ${link.code}):\n${buildErrors(link.output)}`);
   const output = `${configure.output}\n${link.output}`;
   return {
-    mcXsC, bytes: statSync(mcXsC).size, output,
+    mcXsC,
+    bytes: statSync(mcXsC).size,
+    output,
     linkerWarnings: output.split('\n').filter((l) => l.startsWith('### warning')),
   };
 }

@@ -12,7 +12,23 @@ describe('model: paths', () => {
   });
 
   it('rejects reserved ids, signs, empty segments, depth > 4 and non-decimal text', () => {
-    for (const p of ['', '3/0', '/65535', '/+3', '/-1', '/3//1', '/3/0/', '//', '/3/0/1/2/3', '/0x3', '/3a', '/1e2', '/03', '/ 3', '/99999999'])
+    for (const p of [
+      '',
+      '3/0',
+      '/65535',
+      '/+3',
+      '/-1',
+      '/3//1',
+      '/3/0/',
+      '//',
+      '/3/0/1/2/3',
+      '/0x3',
+      '/3a',
+      '/1e2',
+      '/03',
+      '/ 3',
+      '/99999999',
+    ])
       assert.equal(parsePath(p), undefined, p);
     assert.equal(parsePath(['3', '']), undefined);
     assert.equal(parsePath(['1', '2', '3', '4', '5']), undefined);
@@ -27,7 +43,11 @@ describe('model: paths', () => {
 });
 
 describe('model: coerceValue', () => {
-  const ok = (t: Parameters<typeof coerceValue>[0], v: unknown) => { const r = coerceValue(t, v); assert.ok(r.ok, `${t} ${String(v)}`); return r.value; };
+  const ok = (t: Parameters<typeof coerceValue>[0], v: unknown) => {
+    const r = coerceValue(t, v);
+    assert.ok(r.ok, `${t} ${String(v)}`);
+    return r.value;
+  };
   const bad = (t: Parameters<typeof coerceValue>[0], v: unknown) => assert.equal(coerceValue(t, v).ok, false, `${t} ${String(v)}`);
 
   it('normalises integers to number when safe, bigint beyond, within int64/uint64', () => {

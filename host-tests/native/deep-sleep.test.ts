@@ -21,7 +21,9 @@ const OUT = join(OBJ_DIR, 'deep-sleep');
 const CAUSE = { UNDEFINED: 0, EXT0: 2, EXT1: 3, TIMER: 4, GPIO: 7, UART: 8 } as const;
 
 function cc(t: Target, args: string[]): void {
-  const r = spawnSync(t.cc, [...t.pre, ...STRICT, t.opt, `-I${XS_INCLUDES}`, '-DXS_LWM2M_IDF_DECLS', `-I${ESP32_DIR}`, ...args], { encoding: 'utf8' });
+  const r = spawnSync(t.cc, [...t.pre, ...STRICT, t.opt, `-I${XS_INCLUDES}`, '-DXS_LWM2M_IDF_DECLS', `-I${ESP32_DIR}`, ...args], {
+    encoding: 'utf8',
+  });
   if (r.error) throw new BuildError(`${t.cc}: ${r.error.message}`);
   assert.equal(r.status, 0, `${t.cc} ${args.join(' ')}\n${r.stderr}`);
 }
@@ -57,15 +59,46 @@ describe('deep sleep native code: esp32/deep-sleep.c against our ESP-IDF declara
   };
 
   it('keeps a record of up to 2 KiB with the time since it was written, refuses one whose bytes changed, and clears it', () => {
-    const out = run(CAUSE.TIMER, 'capacity', 'read', 'age', 'write:300', 'read', 'clock:29500', 'age', 'write:2048', 'read', 'write:2049', 'write:0',
-      'read', 'corrupt:100', 'read', 'age', 'write:10', 'clear', 'read', 'age');
+    const out = run(
+      CAUSE.TIMER,
+      'capacity',
+      'read',
+      'age',
+      'write:300',
+      'read',
+      'clock:29500',
+      'age',
+      'write:2048',
+      'read',
+      'write:2049',
+      'write:0',
+      'read',
+      'corrupt:100',
+      'read',
+      'age',
+      'write:10',
+      'clear',
+      'read',
+      'age',
+    );
     assert.deepEqual(out, [
-      'capacity 2048', 'read undefined', 'age 0',
-      'write 1', 'read buffer 300 00 01 02 03', 'age 29500',
-      'write 1', 'read buffer 2048 00 01 02 03', 'write 0', 'write 0',
+      'capacity 2048',
+      'read undefined',
+      'age 0',
+      'write 1',
+      'read buffer 300 00 01 02 03',
+      'age 29500',
+      'write 1',
       'read buffer 2048 00 01 02 03',
-      'read undefined', 'age 0',
-      'write 1', 'clear undefined', 'read undefined', 'age 0',
+      'write 0',
+      'write 0',
+      'read buffer 2048 00 01 02 03',
+      'read undefined',
+      'age 0',
+      'write 1',
+      'clear undefined',
+      'read undefined',
+      'age 0',
     ]);
   });
 
@@ -81,9 +114,17 @@ describe('deep sleep native code: esp32/deep-sleep.c against our ESP-IDF declara
 
   it('arms the timer in µs and the GPIO the build names (with the pull toward its idle level), then sleeps', () => {
     assert.deepEqual(run(CAUSE.TIMER, 'sleep:29500:-1:0:0:0'), ['timer 29500000', 'deep-sleep 1']);
-    assert.deepEqual(run(CAUSE.TIMER, 'sleep:60000:0:0:0:0'), ['timer 60000000', 'ext0 0 0', 'pullup 0', 'deep-sleep 1'], 'the BOOT button to ground');
+    assert.deepEqual(
+      run(CAUSE.TIMER, 'sleep:60000:0:0:0:0'),
+      ['timer 60000000', 'ext0 0 0', 'pullup 0', 'deep-sleep 1'],
+      'the BOOT button to ground',
+    );
     assert.deepEqual(run(CAUSE.TIMER, 'sleep:0:33:1:0:0'), ['ext0 33 1', 'pulldown 33', 'deep-sleep 1'], 'no timer, a button to 3V3');
-    assert.deepEqual(run(CAUSE.TIMER, 'sleep:1000:-1:0:12884901888:1'), ['timer 1000000', 'ext1 300000000 1', 'deep-sleep 1'], 'ext1: GPIO 32 or 33 high');
+    assert.deepEqual(
+      run(CAUSE.TIMER, 'sleep:1000:-1:0:12884901888:1'),
+      ['timer 1000000', 'ext1 300000000 1', 'deep-sleep 1'],
+      'ext1: GPIO 32 or 33 high',
+    );
   });
 
   it('refuses a wake it cannot arm, and a negative time, before sleeping', () => {

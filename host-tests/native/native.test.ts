@@ -22,7 +22,7 @@ import { Code } from '../../firmware/coap/message';
 import type { CoapResponse } from '../../firmware/coap/endpoint';
 import { CLIENT, SERVER, bytesOf, world } from '../coap/helpers';
 
-const REQUEST_ENTITY_TOO_LARGE = 141;   // 4.13
+const REQUEST_ENTITY_TOO_LARGE = 141; // 4.13
 
 function runVectors(bin: string, script: string[]): string[] {
   const r = spawnSync(bin, [], { input: script.join('\n') + '\n', encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -33,7 +33,8 @@ function runVectors(bin: string, script: string[]): string[] {
 function assertSame(got: string[], expected: string[], script: string[]): void {
   assert.equal(got.length, expected.length);
   for (let i = 0; i < got.length; i++) {
-    if (got[i] !== expected[i]) assert.fail(`call ${i} (${script[i].slice(0, 60)}…): C ${got[i].slice(0, 80)} != wasm ${expected[i].slice(0, 80)}`);
+    if (got[i] !== expected[i])
+      assert.fail(`call ${i} (${script[i].slice(0, 60)}…): C ${got[i].slice(0, 80)} != wasm ${expected[i].slice(0, 80)}`);
   }
 }
 
@@ -53,8 +54,10 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
     assert.deepEqual(units('host'), ['tlv', 'wasm-rt-static', 'tlv-native']);
     assert.deepEqual(units('xtensa-lx106'), ['tlv', 'wasm-rt-static', 'tlv-native']);
     for (const r of built.sizes) assert.ok(r.text > 0, `${r.target} ${r.unit} has code`);
-    console.log(`      wasm2c ${built.wasm2cVersion}; device bounds ${built.layout.maxPayload} B / ${built.layout.maxEntries} entries, `
-      + `linear memory ${built.layout.memoryBytes} B\n${formatSizes(built.sizes).replace(/^/gm, '      ')}`);
+    console.log(
+      `      wasm2c ${built.wasm2cVersion}; device bounds ${built.layout.maxPayload} B / ${built.layout.maxEntries} entries, ` +
+        `linear memory ${built.layout.memoryBytes} B\n${formatSizes(built.sizes).replace(/^/gm, '      ')}`,
+    );
   });
 
   it('sizes the static linear memory to the module: __heap_base rounded to 16, far below the 64 KiB page', () => {
@@ -65,7 +68,10 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
     assert.ok(memoryBytes >= memoryEnd && memoryBytes - memoryEnd < 16);
     // IN + OUT + the entry table + the container stack, and little else.
     assert.ok(memoryEnd >= 2 * maxPayload + 32 * maxEntries + 24 && memoryEnd <= 2 * maxPayload + 32 * maxEntries + 64, `end ${memoryEnd}`);
-    assert.match(readFileSync(new URL('../../build/out/c/tlv-api.h', import.meta.url), 'utf8'), new RegExp(`#define TLV_RT_MEMORY_BYTES ${memoryBytes}\\b`));
+    assert.match(
+      readFileSync(new URL('../../build/out/c/tlv-api.h', import.meta.url), 'utf8'),
+      new RegExp(`#define TLV_RT_MEMORY_BYTES ${memoryBytes}\\b`),
+    );
     const rt = built.sizes.find((r) => r.target === 'xtensa-lx106' && r.unit === 'wasm-rt-static')!;
     assert.ok(rt.bss >= memoryBytes && rt.bss < memoryBytes + 256, `Xtensa .bss ${rt.bss}`);
   });
@@ -76,8 +82,14 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
     const expected = replayInWasm(script, deviceWasm);
     const got = runVectors(built.vectors, script);
     assertSame(got, expected, script);
-    assert.ok(expected.some((l) => l.startsWith('D -')), 'some mutations were rejected');
-    assert.ok(expected.some((l) => l.startsWith('E ') && !l.startsWith('E -')), 'some encodes succeeded');
+    assert.ok(
+      expected.some((l) => l.startsWith('D -')),
+      'some mutations were rejected',
+    );
+    assert.ok(
+      expected.some((l) => l.startsWith('E ') && !l.startsWith('E -')),
+      'some encodes succeeded',
+    );
     assert.ok(!got.some((l) => l.startsWith('T ')), 'no trap in C');
   });
 
@@ -89,13 +101,17 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
     assertSame(got, expected, script);
     const ret = got.map((l) => Number(l.split(' ')[1]));
     assert.deepEqual(ret, [
-      1,                        // decode: one resource, maxPayload (4096) bytes
-      1,                        // decode(maxPayload) of the same bytes, still in IN
-      TLV_TOO_LARGE,            // decode(maxPayload + 1): the codec's own length check
-      maxEntries, TLV_TOO_MANY, // maxEntries (256) / + 1 entries
-      0, TLV_TOO_MANY,          // decodeValues maxEntries / + 1
-      2 * maxEntries, TLV_TOO_MANY,   // encode maxEntries / + 1 commands (2-byte TLVs)
-      maxPayload, TLV_TOO_LARGE,      // encode output of maxPayload / + 1 bytes
+      1, // decode: one resource, maxPayload (4096) bytes
+      1, // decode(maxPayload) of the same bytes, still in IN
+      TLV_TOO_LARGE, // decode(maxPayload + 1): the codec's own length check
+      maxEntries,
+      TLV_TOO_MANY, // maxEntries (256) / + 1 entries
+      0,
+      TLV_TOO_MANY, // decodeValues maxEntries / + 1
+      2 * maxEntries,
+      TLV_TOO_MANY, // encode maxEntries / + 1 commands (2-byte TLVs)
+      maxPayload,
+      TLV_TOO_LARGE, // encode output of maxPayload / + 1 bytes
     ]);
   });
 
@@ -109,8 +125,10 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
       assert.ok(ok.ok, `${max}-byte TLV decodes`);
       const big = formats.decode(ContentFormat.TLV, tlv(max - 3), at, () => ({ type: 'opaque', multiple: false }));
       assert.ok(!big.ok && formatErrorCode(big.kind) === REQUEST_ENTITY_TOO_LARGE, JSON.stringify(big));
-      const enc = formats.encode(ContentFormat.TLV, at, [{ path: { ...at, resourceId: 5 }, value: new Uint8Array(max - 3) }],
-        () => ({ type: 'opaque', multiple: false }));
+      const enc = formats.encode(ContentFormat.TLV, at, [{ path: { ...at, resourceId: 5 }, value: new Uint8Array(max - 3) }], () => ({
+        type: 'opaque',
+        multiple: false,
+      }));
       assert.ok(!enc.ok && formatErrorCode(enc.kind) === REQUEST_ENTITY_TOO_LARGE, JSON.stringify(enc));
     }
   });
@@ -122,10 +140,15 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
     const device = w.endpoint(SERVER.address, SERVER.port, { maxReassemblySize: DEVICE_MAX_REASSEMBLY_SIZE });
     const server = w.endpoint(CLIENT.address, CLIENT.port);
     const got: number[] = [];
-    device.onRequest = (req) => { got.push(req.payload.length); return { code: Code.CHANGED }; };
+    device.onRequest = (req) => {
+      got.push(req.payload.length);
+      return { code: Code.CHANGED };
+    };
     const put = async (n: number): Promise<number> => {
       let res: CoapResponse | undefined;
-      server.request(SERVER, { method: Code.PUT, path: ['9999', '0'], payload: bytesOf(n) }).then((r) => { res = r; });
+      server.request(SERVER, { method: Code.PUT, path: ['9999', '0'], payload: bytesOf(n) }).then((r) => {
+        res = r;
+      });
       await w.clock.runUntil(() => res !== undefined, 60_000);
       return res!.code;
     };
@@ -138,7 +161,12 @@ describe('native TLV (wasm2c C of tlv-device.wasm)', function () {
   it('traps an access past the static memory as -100 through the XS binding, writes nothing, and keeps working', () => {
     const r = spawnSync(built.harness, [], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    const v = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+    const v = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]),
+    );
     assert.equal(Number(v.memory), built.layout.memoryBytes, 'the host buffer XS sees is TLV_RT_MEMORY_BYTES');
     assert.equal(Number(v.capacity), built.layout.memoryBytes);
     assert.equal(v.decode, '2');

@@ -51,17 +51,29 @@ describe('Firmware Update native code: esp32/ota-boot.c (against our ESP-IDF dec
       if (t === HOST) cc(t, ['-c', join(REPO, 'firmware/platform/lin/entropy.c'), '-o', join(dir, 'entropy.o')]);
       sizes.push(`${t.name} ota-boot ${textSize(t, join(dir, 'ota-boot.o'))} B text`);
     }
-    cc(HOST, ['-DXS_LWM2M_IDF_DECLS', `-I${ESP32_DIR}`, join(REPO, 'host-tests/native/ota-boot-harness.c'), join(ESP32_DIR, 'ota-boot.c'), '-o', harness]);
+    cc(HOST, [
+      '-DXS_LWM2M_IDF_DECLS',
+      `-I${ESP32_DIR}`,
+      join(REPO, 'host-tests/native/ota-boot-harness.c'),
+      join(ESP32_DIR, 'ota-boot.c'),
+      '-o',
+      harness,
+    ]);
     console.log(`      ${sizes.join('; ')}`);
   });
 
   const run = (...args: string[]) => {
     const r = spawnSync(harness, args, { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+    return Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]),
+    );
   };
 
-  it('tells a trial boot (PENDING_VERIFY), confirms it, and gives the next partition\'s size and the running header', () => {
+  it("tells a trial boot (PENDING_VERIFY), confirms it, and gives the next partition's size and the running header", () => {
     const v = run('ota_1', '1', '1', '0');
     assert.equal(v.runningState, '1');
     assert.equal(v.rolledBack, '0');

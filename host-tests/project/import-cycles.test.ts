@@ -41,17 +41,26 @@ export function importCycles(scope: string): string[][] {
   const cycles: string[][] = [];
   let next = 0;
   const visit = (v: string): void => {
-    index.set(v, next); low.set(v, next); next++;
-    stack.push(v); onStack.add(v);
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of graph.get(v) ?? []) {
       if (!graph.has(w)) continue;
-      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
     }
     if (low.get(v) !== index.get(v)) return;
     const c: string[] = [];
     let w: string;
-    do { w = stack.pop()!; onStack.delete(w); c.push(relative(FIRMWARE, w)); } while (w !== v);
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      c.push(relative(FIRMWARE, w));
+    } while (w !== v);
     if (c.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(c.sort());
   };
   for (const f of graph.keys()) if (!index.has(f)) visit(f);
@@ -65,7 +74,10 @@ describe('import cycles', () => {
       writeFileSync(join(dir, 'a.ts'), "import type { B } from './b';\nexport interface A { b: B }\n");
       writeFileSync(join(dir, 'b.ts'), "import type { A } from './a';\nexport interface B { a?: A }\n");
       writeFileSync(join(dir, 'c.ts'), "import type { A } from './a';\nexport type C = A;\n");
-      assert.deepEqual(importCycles(dir).map((c) => c.map((f) => f.slice(-4))), [['a.ts', 'b.ts']]);
+      assert.deepEqual(
+        importCycles(dir).map((c) => c.map((f) => f.slice(-4))),
+        [['a.ts', 'b.ts']],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

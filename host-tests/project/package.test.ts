@@ -10,7 +10,10 @@ const json = (file: string) => JSON.parse(readFileSync(new URL(file, root), 'utf
 type Version = [number, number, number];
 
 function parse(v: string): Version {
-  const [a = 0, b = 0, c = 0] = v.replace(/^v/, '').split('.').map((n) => Number.parseInt(n, 10));
+  const [a = 0, b = 0, c = 0] = v
+    .replace(/^v/, '')
+    .split('.')
+    .map((n) => Number.parseInt(n, 10));
   return [a, b, c];
 }
 const cmp = (a: Version, b: Version) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
@@ -21,24 +24,38 @@ function comparator(c: string, v: Version): boolean {
   const m = /^(\^|~|>=|<=|>|<|=)?\s*v?(\d+)(?:\.(\d+|x))?(?:\.(\d+|x))?$/.exec(c);
   if (!m) throw new Error(`engines range part not understood: "${c}"`);
   const [, op = '', maj, min, pat] = m;
-  const base = parse(`${maj}.${min === 'x' ? 0 : min ?? 0}.${pat === 'x' ? 0 : pat ?? 0}`);
+  const base = parse(`${maj}.${min === 'x' ? 0 : (min ?? 0)}.${pat === 'x' ? 0 : (pat ?? 0)}`);
   const d = cmp(v, base);
   switch (op) {
-    case '>=': return d >= 0;
-    case '>': return d > 0;
-    case '<=': return d <= 0;
-    case '<': return d < 0;
-    case '^': return d >= 0 && v[0] === base[0];
-    case '~': return d >= 0 && v[0] === base[0] && (min === undefined || v[1] === base[1]);
-    default:   // a bare (partial) version: that major, or that major.minor
-      return d >= 0 && v[0] === base[0] && (min === undefined || min === 'x' || v[1] === base[1]) && (pat === undefined || pat === 'x' || v[2] === base[2]);
+    case '>=':
+      return d >= 0;
+    case '>':
+      return d > 0;
+    case '<=':
+      return d <= 0;
+    case '<':
+      return d < 0;
+    case '^':
+      return d >= 0 && v[0] === base[0];
+    case '~':
+      return d >= 0 && v[0] === base[0] && (min === undefined || v[1] === base[1]);
+    default: // a bare (partial) version: that major, or that major.minor
+      return (
+        d >= 0 &&
+        v[0] === base[0] &&
+        (min === undefined || min === 'x' || v[1] === base[1]) &&
+        (pat === undefined || pat === 'x' || v[2] === base[2])
+      );
   }
 }
 
 function satisfies(range: string, version: string): boolean {
   const v = parse(version);
   return range.split('||').some((alt) => {
-    const parts = alt.trim().replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1').split(/\s+/);
+    const parts = alt
+      .trim()
+      .replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1')
+      .split(/\s+/);
     return parts.every((p) => comparator(p, v));
   });
 }
@@ -54,7 +71,9 @@ describe('package: install and licence', () => {
   });
 
   it('every package in the lockfile admits the lowest Node that engines promises (no EBADENGINE at npm install)', () => {
-    const lock = json('package-lock.json') as { packages: Record<string, { version?: string; engines?: { node?: string } | string[]; dev?: boolean }> };
+    const lock = json('package-lock.json') as {
+      packages: Record<string, { version?: string; engines?: { node?: string } | string[]; dev?: boolean }>;
+    };
     const refusing = Object.entries(lock.packages)
       .filter(([, p]) => p.engines && !Array.isArray(p.engines) && p.engines.node && !satisfies(p.engines.node, lowest!))
       .map(([where, p]) => `${where.replace(/^.*node_modules\//, '')}@${p.version} wants node ${(p.engines as { node: string }).node}`);

@@ -70,7 +70,9 @@ describe('store: flash ports and doubles', () => {
 
   describe('FileFlash (Node port)', () => {
     let dir = '';
-    beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-flash-')); });
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'xs-lwm2m-flash-'));
+    });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     it('creates a 0xFF-filled file of the given size and follows NOR rules', () => {

@@ -18,11 +18,11 @@ import type { Snapshot } from './helpers';
 
 interface Scenario {
   blockSize: number;
-  base: Uint8Array;            // image before the sequence
+  base: Uint8Array; // image before the sequence
   ops: Change[][];
-  states: string[];            // JSON of the state before op 0, after op 0, after op 1 …
-  bytes: number;               // bytes the sequence writes without a cut
-  erases: number;              // erases it does without a cut
+  states: string[]; // JSON of the state before op 0, after op 0, after op 1 …
+  bytes: number; // bytes the sequence writes without a cut
+  erases: number; // erases it does without a cut
   compactions: number;
 }
 
@@ -44,15 +44,20 @@ function prepare(geometry: { byteLength: number; blockSize: number }, build: (s:
     assert.deepEqual(snapshot(store), snaps[i + 1]);
   });
   return {
-    blockSize: geometry.blockSize, base, ops, states: snaps.map(key),
-    bytes: ff.bytesWritten, erases: ff.erases, compactions: store.stats.compactions,
+    blockSize: geometry.blockSize,
+    base,
+    ops,
+    states: snaps.map(key),
+    bytes: ff.bytesWritten,
+    erases: ff.erases,
+    compactions: store.stats.compactions,
   };
 }
 
 interface CutOutcome {
-  acked: number;       // commits answered ok before the cut
-  stateIndex: number;  // which state the remounted store holds
-  image: Uint8Array;   // the image right after the cut
+  acked: number; // commits answered ok before the cut
+  stateIndex: number; // which state the remounted store holds
+  image: Uint8Array; // the image right after the cut
 }
 
 /** probe: after the remount, also check that a further commit lands and survives another remount. */
@@ -79,8 +84,10 @@ function cutAndRemount(sc: Scenario, plan: FaultPlan, probe = true): CutOutcome 
   const store = RecordStore.mount(new FaultFlash(mem));
   const after = snapshot(store);
   const stateIndex = sc.states.indexOf(key(after));
-  assert.ok(stateIndex === acked || stateIndex === acked + 1,
-    `plan ${JSON.stringify(plan)}: acked ${acked} commits, state index ${stateIndex} (-1 = a mix or nothing)`);
+  assert.ok(
+    stateIndex === acked || stateIndex === acked + 1,
+    `plan ${JSON.stringify(plan)}: acked ${acked} commits, state index ${stateIndex} (-1 = a mix or nothing)`,
+  );
   if (probe) {
     // Still usable: another commit lands and survives a remount.
     const more = registrationUpdate(4242);
@@ -93,7 +100,9 @@ function cutAndRemount(sc: Scenario, plan: FaultPlan, probe = true): CutOutcome 
 /** Runs every cut; returns how many cuts ended in each state (index into sc.states). */
 function everyCut(sc: Scenario, garbleEvery = 1): number[] {
   const tally = sc.states.map(() => 0);
-  const count = (o: CutOutcome) => { tally[o.stateIndex]++; };
+  const count = (o: CutOutcome) => {
+    tally[o.stateIndex]++;
+  };
   // Every cut is remounted and checked; every third byte cut also gets the usability probe (time).
   for (let b = 0; b < sc.bytes; b++) {
     count(cutAndRemount(sc, { cutAtByte: b }, b % 3 === 0));
@@ -125,10 +134,14 @@ describe('store: power cut at every write byte and every erase', function () {
 
   it('bootstrap result then update, no compaction (16 KB, 4 sectors)', () => {
     assert.ok(totalSize(OPS[0]) >= 2000, 'the bootstrap result is about 2 KB');
-    const sc = prepare({ byteLength: 16384, blockSize: 4096 }, (s) => {
-      assert.ok(s.commit(bootstrapResult(0)).ok);
-      assert.ok(s.commit(registrationUpdate(0)).ok);
-    }, OPS);
+    const sc = prepare(
+      { byteLength: 16384, blockSize: 4096 },
+      (s) => {
+        assert.ok(s.commit(bootstrapResult(0)).ok);
+        assert.ok(s.commit(registrationUpdate(0)).ok);
+      },
+      OPS,
+    );
     assert.equal(sc.compactions, 0);
     const t = everyCut(sc);
     assert.equal(t[0] + t[1] + t[2], 2 * sc.bytes + 6 * sc.erases);
@@ -136,10 +149,14 @@ describe('store: power cut at every write byte and every erase', function () {
   });
 
   it('the bootstrap commit triggers compaction merged with the transaction (16 KB, 4 sectors)', () => {
-    const sc = prepare({ byteLength: 16384, blockSize: 4096 }, (s) => {
-      assert.ok(s.commit(bootstrapResult(0)).ok);
-      fillUntil(s, 2100);
-    }, OPS);
+    const sc = prepare(
+      { byteLength: 16384, blockSize: 4096 },
+      (s) => {
+        assert.ok(s.commit(bootstrapResult(0)).ok);
+        fillUntil(s, 2100);
+      },
+      OPS,
+    );
     assert.ok(sc.compactions >= 1, 'the sequence compacts');
     assert.ok(sc.erases >= 1, 'the sequence erases');
     const t = everyCut(sc);
@@ -147,29 +164,47 @@ describe('store: power cut at every write byte and every erase', function () {
   });
 
   it('compaction that cannot merge: plain copy, then a second compaction takes the transaction', () => {
-    const sc = prepare({ byteLength: 16384, blockSize: 4096 }, (s) => {
-      // A 3000-byte value alone in the oldest sector: it cannot share a sector with the bootstrap result.
-      assert.ok(s.commit([{ key: 0x7777, value: new Uint8Array(3000).fill(0x5a) }]).ok);
-      assert.ok(s.commit(bootstrapResult(0)).ok);
-      fillUntil(s, 2100);
-    }, OPS);
+    const sc = prepare(
+      { byteLength: 16384, blockSize: 4096 },
+      (s) => {
+        // A 3000-byte value alone in the oldest sector: it cannot share a sector with the bootstrap result.
+        assert.ok(s.commit([{ key: 0x7777, value: new Uint8Array(3000).fill(0x5a) }]).ok);
+        assert.ok(s.commit(bootstrapResult(0)).ok);
+        fillUntil(s, 2100);
+      },
+      OPS,
+    );
     assert.ok(sc.compactions >= 2, `two compactions (got ${sc.compactions})`);
     everyCut(sc, 2); // garbled variant on every other byte: this sequence writes twice as much
   });
 
   it('two-sector partition (8 KB): the bootstrap result replaces the old one through compaction', () => {
-    const sc = prepare({ byteLength: 8192, blockSize: 4096 }, (s) => {
-      assert.ok(s.commit(bootstrapResult(0)).ok);
-      fillUntil(s, 2100);
-    }, OPS);
+    const sc = prepare(
+      { byteLength: 8192, blockSize: 4096 },
+      (s) => {
+        assert.ok(s.commit(bootstrapResult(0)).ok);
+        fillUntil(s, 2100);
+      },
+      OPS,
+    );
     assert.ok(sc.compactions >= 1);
     everyCut(sc);
   });
 
   it('a bootstrap commit (configuration and attributes in one commit) under compaction: the old pair or the new pair', () => {
     // Old: servers 101 and 102 with an attribute set each; new: 101 alone, 102's attributes gone with its account.
-    const tree = (ssids: number[]) => factoryTree({ servers: ssids.map((ssid) => ({ uri: `coaps://lwm2m-${ssid}.example.net:5684`, ssid, psk: { identity: new Uint8Array(200).fill(ssid), key: new Uint8Array(32).fill(ssid) } })) });
-    const attrs = (ssids: number[]) => encodeAttributeRecord(ssids.map((ssid) => ({ ssid, path: { objectId: 1, instanceId: ssid - 101 }, attrs: { pmin: ssid, pmax: 600 } })));
+    const tree = (ssids: number[]) =>
+      factoryTree({
+        servers: ssids.map((ssid) => ({
+          uri: `coaps://lwm2m-${ssid}.example.net:5684`,
+          ssid,
+          psk: { identity: new Uint8Array(200).fill(ssid), key: new Uint8Array(32).fill(ssid) },
+        })),
+      });
+    const attrs = (ssids: number[]) =>
+      encodeAttributeRecord(
+        ssids.map((ssid) => ({ ssid, path: { objectId: 1, instanceId: ssid - 101 }, attrs: { pmin: ssid, pmax: 600 } })),
+      );
     const build = (s: RecordStore) => {
       assert.ok(storePersistence(s, silentLogger).save(tree([101, 102]), attrs([101, 102])));
       fillUntil(s, 40);
@@ -188,14 +223,23 @@ describe('store: power cut at every write byte and every erase', function () {
       assert.ok(storePersistence(s, silentLogger).save(tree(ssids), attrs(ssids)));
       return snapshot(s).filter(([k]) => k <= MANIFEST_KEY || k === ATTRIBUTES_KEY);
     });
-    sc.states.forEach((st, i) => assert.deepEqual((JSON.parse(st) as Snapshot).filter(([k]) => k !== REG_STATE_KEY), pairs[i]));
+    sc.states.forEach((st, i) =>
+      assert.deepEqual(
+        (JSON.parse(st) as Snapshot).filter(([k]) => k !== REG_STATE_KEY),
+        pairs[i],
+      ),
+    );
   });
 
   it('a second power cut during the recovery of the first changes nothing either', () => {
-    const sc = prepare({ byteLength: 16384, blockSize: 4096 }, (s) => {
-      assert.ok(s.commit(bootstrapResult(0)).ok);
-      fillUntil(s, 2100);
-    }, OPS);
+    const sc = prepare(
+      { byteLength: 16384, blockSize: 4096 },
+      (s) => {
+        assert.ok(s.commit(bootstrapResult(0)).ok);
+        fillUntil(s, 2100);
+      },
+      OPS,
+    );
     let recoveriesCut = 0;
     const firstCuts: FaultPlan[] = [];
     // First cuts: every fourth byte (all bytes are covered above) and every erase.

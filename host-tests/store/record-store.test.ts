@@ -22,8 +22,21 @@ describe('store: RecordStore basics', () => {
   it('commits, reads, deletes, and keeps everything across a remount', () => {
     const mem = new MemoryFlash();
     const s = RecordStore.mount(mem);
-    assert.deepEqual(s.commit([{ key: 1, value: bytes(10, 1) }, { key: 0xffffffff, value: bytes(3, 9) }, { key: 7, value: new Uint8Array(0) }]), { ok: true });
-    assert.deepEqual(s.commit([{ key: 1, value: bytes(5, 2) }, { key: 0xffffffff, value: null }]), { ok: true });
+    assert.deepEqual(
+      s.commit([
+        { key: 1, value: bytes(10, 1) },
+        { key: 0xffffffff, value: bytes(3, 9) },
+        { key: 7, value: new Uint8Array(0) },
+      ]),
+      { ok: true },
+    );
+    assert.deepEqual(
+      s.commit([
+        { key: 1, value: bytes(5, 2) },
+        { key: 0xffffffff, value: null },
+      ]),
+      { ok: true },
+    );
     assert.deepEqual(s.keys(), [1, 7]);
     assert.deepEqual(s.get(1), bytes(5, 2));
     assert.deepEqual(s.get(7), new Uint8Array(0));
@@ -38,10 +51,20 @@ describe('store: RecordStore basics', () => {
   it('takes the last change of a key given twice, and writes nothing for a commit that changes nothing', () => {
     const mem = new MemoryFlash();
     const s = RecordStore.mount(mem);
-    assert.ok(s.commit([{ key: 3, value: bytes(4, 1) }, { key: 3, value: bytes(4, 2) }]).ok);
+    assert.ok(
+      s.commit([
+        { key: 3, value: bytes(4, 1) },
+        { key: 3, value: bytes(4, 2) },
+      ]).ok,
+    );
     assert.deepEqual(s.get(3), bytes(4, 2));
     const written = mem.bytesWritten;
-    assert.ok(s.commit([{ key: 3, value: bytes(4, 2) }, { key: 99, value: null }]).ok);
+    assert.ok(
+      s.commit([
+        { key: 3, value: bytes(4, 2) },
+        { key: 99, value: null },
+      ]).ok,
+    );
     assert.ok(s.commit([]).ok);
     assert.equal(mem.bytesWritten, written);
   });
@@ -52,7 +75,10 @@ describe('store: RecordStore basics', () => {
     assert.ok(s.commit([{ key: 1, value: bytes(1, 1) }]).ok);
     const before = mem.image.slice();
     for (const key of [-1, 1.5, 2 ** 32, NaN]) {
-      const r = s.commit([{ key: 2, value: bytes(1, 2) }, { key, value: bytes(1, 1) }]);
+      const r = s.commit([
+        { key: 2, value: bytes(1, 2) },
+        { key, value: bytes(1, 1) },
+      ]);
       assert.equal(r.ok, false);
       assert.equal(!r.ok && r.error, 'invalid');
     }
@@ -67,7 +93,10 @@ describe('store: RecordStore basics', () => {
     const s = RecordStore.mount(mem);
     assert.ok(s.commit([{ key: 1, value: bytes(100, 1) }]).ok);
     const before = mem.image.slice();
-    const big: Change[] = [{ key: 2, value: bytes(2000, 2) }, { key: 3, value: bytes(2100, 3) }];
+    const big: Change[] = [
+      { key: 2, value: bytes(2000, 2) },
+      { key: 3, value: bytes(2100, 3) },
+    ];
     const r = s.commit(big);
     assert.equal(!r.ok && r.error, 'too-large');
     const r2 = s.commit([{ key: 4, value: bytes(70000, 4) }]);
@@ -95,7 +124,12 @@ describe('store: RecordStore basics', () => {
     assert.deepEqual(snapshot(s), before);
     assert.deepEqual(snapshot(RecordStore.mount(mem)), before);
     assert.ok(before.length >= 10, `about three sectors of live data (${before.length} KB)`);
-    assert.ok(s.commit([{ key: 0, value: null }, { key: 1, value: null }]).ok);
+    assert.ok(
+      s.commit([
+        { key: 0, value: null },
+        { key: 1, value: null },
+      ]).ok,
+    );
     assert.ok(s.commit([{ key: 1000, value: bytes(1000, 7) }]).ok);
     assert.deepEqual(snapshot(RecordStore.mount(mem)), snapshot(s));
   });
@@ -119,7 +153,12 @@ describe('store: RecordStore basics', () => {
   });
 
   it('stays consistent with a model under random commits and remounts, for 2, 3, 4 and 8 sectors', () => {
-    for (const [sectors, blockSize] of [[2, 4096], [3, 4096], [4, 4096], [8, 1024]]) {
+    for (const [sectors, blockSize] of [
+      [2, 4096],
+      [3, 4096],
+      [4, 4096],
+      [8, 1024],
+    ]) {
       const rnd = mulberry32(sectors * 77);
       const mem = new MemoryFlash({ byteLength: sectors * blockSize, blockSize });
       let s = RecordStore.mount(mem);
@@ -130,16 +169,27 @@ describe('store: RecordStore basics', () => {
         for (let j = 0; j < n; j++) {
           const key = Math.floor(rnd() * 24);
           const del = rnd() < 0.2;
-          changes.push({ key, value: del ? null : bytes(Math.floor(rnd() * blockSize / 12), Math.floor(rnd() * 256)) });
+          changes.push({ key, value: del ? null : bytes(Math.floor((rnd() * blockSize) / 12), Math.floor(rnd() * 256)) });
         }
         const r = s.commit(changes);
         if (r.ok) for (const c of changes) c.value ? model.set(c.key, hex(c.value)) : model.delete(c.key);
         else assert.ok(r.error === 'full' || r.error === 'too-large', r.error);
         if (rnd() < 0.05) s = RecordStore.mount(mem);
-        if (i % 50 === 0) assert.deepEqual(snapshot(s), [...model].sort((a, b) => a[0] - b[0]), `${sectors} sectors, step ${i}`);
+        if (i % 50 === 0)
+          assert.deepEqual(
+            snapshot(s),
+            [...model].sort((a, b) => a[0] - b[0]),
+            `${sectors} sectors, step ${i}`,
+          );
       }
-      assert.deepEqual(snapshot(RecordStore.mount(mem)), [...model].sort((a, b) => a[0] - b[0]));
-      assert.ok(mem.eraseCounts.every((c) => c > 0), `${sectors} sectors: every sector was compacted and erased (${mem.eraseCounts})`);
+      assert.deepEqual(
+        snapshot(RecordStore.mount(mem)),
+        [...model].sort((a, b) => a[0] - b[0]),
+      );
+      assert.ok(
+        mem.eraseCounts.every((c) => c > 0),
+        `${sectors} sectors: every sector was compacted and erased (${mem.eraseCounts})`,
+      );
     }
   });
 });
@@ -154,7 +204,10 @@ describe('store: format version', () => {
     let inLog = 0;
     for (let sec = 0; sec < 4; sec++) {
       const h = parseSectorHeader(mem.read(sec * 4096, 16));
-      if (h) { inLog++; assert.equal(h.version, FORMAT_VERSION); }
+      if (h) {
+        inLog++;
+        assert.equal(h.version, FORMAT_VERSION);
+      }
     }
     assert.equal(inLog, 3, 'three sectors in the log, one kept erased');
   });
@@ -167,7 +220,10 @@ describe('store: format version', () => {
     const s = RecordStore.mount(mem, { log });
     assert.equal(s.stats.formats, 1);
     assert.deepEqual(s.keys(), []);
-    assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes('format version 2')), log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => l.startsWith('warn') && l.includes('format version 2')),
+      log.lines.join('\n'),
+    );
     assert.equal(parseSectorHeader(mem.read(0, 16))?.version, FORMAT_VERSION);
   });
 

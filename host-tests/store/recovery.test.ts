@@ -33,7 +33,10 @@ describe('store: recovery', () => {
     assert.ok(s.commit([{ key: 1, value: bytes(50, 1) }]).ok);
     // Cut power 30 bytes into the next record: header whole, body torn.
     const torn = RecordStore.mount(new FaultFlash(mem, { cutAtByte: 30 }));
-    const r = torn.commit([{ key: 1, value: bytes(50, 2) }, { key: 2, value: bytes(50, 2) }]);
+    const r = torn.commit([
+      { key: 1, value: bytes(50, 2) },
+      { key: 2, value: bytes(50, 2) },
+    ]);
     assert.equal(!r.ok && r.error, 'flash');
     const log = capturingLogger();
     const again = RecordStore.mount(mem, { log });
@@ -54,8 +57,14 @@ describe('store: recovery', () => {
     const [[off, size]] = records(mem, 0);
     const end = align(off + size);
     const rnd = mulberry32(9);
-    mem.write(end, Uint8Array.from({ length: 5 }, () => Math.floor(rnd() * 255)));   // torn header
-    mem.write(end + 40, Uint8Array.from({ length: 100 }, () => Math.floor(rnd() * 255))); // garbage
+    mem.write(
+      end,
+      Uint8Array.from({ length: 5 }, () => Math.floor(rnd() * 255)),
+    ); // torn header
+    mem.write(
+      end + 40,
+      Uint8Array.from({ length: 100 }, () => Math.floor(rnd() * 255)),
+    ); // garbage
     const damaged = mem.image.slice(end, end + 140);
     const again = RecordStore.mount(mem);
     assert.ok(again.stats.garbageBytes > 0);
@@ -69,9 +78,19 @@ describe('store: recovery', () => {
   it('flipping any byte of a committed record rejects that transaction as a whole', () => {
     const mem = new MemoryFlash();
     const s = RecordStore.mount(mem);
-    assert.ok(s.commit([{ key: 1, value: bytes(20, 0x11) }, { key: 2, value: bytes(20, 0x22) }]).ok); // A
-    assert.ok(s.commit([{ key: 1, value: bytes(20, 0x33) }, { key: 3, value: bytes(20, 0x44) }]).ok); // B
-    assert.ok(s.commit([{ key: 4, value: bytes(20, 0x55) }]).ok);                                      // C
+    assert.ok(
+      s.commit([
+        { key: 1, value: bytes(20, 0x11) },
+        { key: 2, value: bytes(20, 0x22) },
+      ]).ok,
+    ); // A
+    assert.ok(
+      s.commit([
+        { key: 1, value: bytes(20, 0x33) },
+        { key: 3, value: bytes(20, 0x44) },
+      ]).ok,
+    ); // B
+    assert.ok(s.commit([{ key: 4, value: bytes(20, 0x55) }]).ok); // C
     const [, [bOff, bSize]] = records(mem, 0);
     const pristine = mem.image.slice();
     for (let i = 0; i < bSize; i++) {
@@ -106,9 +125,9 @@ describe('store: recovery', () => {
   it('a damaged sector header drops that sector only; the store mounts and keeps working', () => {
     const mem = new MemoryFlash();
     const s = RecordStore.mount(mem);
-    assert.ok(s.commit([{ key: 1, value: bytes(3000, 1) }]).ok);  // sector 0
-    assert.ok(s.commit([{ key: 2, value: bytes(3000, 2) }]).ok);  // sector 1
-    mem.image[4096 + 9] ^= 0x04;                                   // sector 1 header
+    assert.ok(s.commit([{ key: 1, value: bytes(3000, 1) }]).ok); // sector 0
+    assert.ok(s.commit([{ key: 2, value: bytes(3000, 2) }]).ok); // sector 1
+    mem.image[4096 + 9] ^= 0x04; // sector 1 header
     const st = RecordStore.mount(mem);
     assert.deepEqual(st.keys(), [1]);
     assert.ok(st.commit([{ key: 2, value: bytes(3000, 3) }]).ok);
@@ -136,11 +155,16 @@ describe('store: recovery', () => {
     assert.ok(s.commit([{ key: 1, value: bytes(10, 1) }]).ok);
     let fail = true;
     const flaky = {
-      blockSize: mem.blockSize, byteLength: mem.byteLength,
+      blockSize: mem.blockSize,
+      byteLength: mem.byteLength,
       erase: (n: number) => mem.erase(n),
       read: (o: number, l: number) => mem.read(o, l),
       write: (o: number, d: Uint8Array) => {
-        if (fail) { fail = false; mem.write(o, d.subarray(0, 7)); throw new Error('SPI timeout'); }
+        if (fail) {
+          fail = false;
+          mem.write(o, d.subarray(0, 7));
+          throw new Error('SPI timeout');
+        }
         mem.write(o, d);
       },
     };

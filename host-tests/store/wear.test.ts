@@ -32,7 +32,10 @@ describe('store: wear levelling', function () {
   });
 
   it('10 000 mixed updates spread erases on 2 and 8 sectors too', () => {
-    for (const [sectors, blockSize] of [[2, 4096], [8, 2048]]) {
+    for (const [sectors, blockSize] of [
+      [2, 4096],
+      [8, 2048],
+    ]) {
       const mem = new MemoryFlash({ byteLength: sectors * blockSize, blockSize });
       const s = RecordStore.mount(mem);
       assert.ok(s.commit([{ key: 1, value: new Uint8Array(blockSize / 3) }]).ok); // static data that compaction carries along

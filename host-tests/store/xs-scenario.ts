@@ -8,12 +8,23 @@ import type { Value } from '../../firmware/store/object-codec';
 import { FaultFlash, MemoryFlash, PowerCut } from '../support/memory-flash';
 import { toHex as hex } from '../../firmware/util/hex';
 
-
 function instance(gen: number): Map<number, Value | Map<number, Value>> {
   return new Map<number, Value | Map<number, Value>>([
-    [0, `coaps://server-${gen}.example:5684`], [1, gen % 2 === 0], [2, -gen], [3, gen / 7],
-    [4, (1n << 63n) + BigInt(gen)], [5, new Uint8Array(200 + (gen % 50)).fill(gen & 0xff)],
-    [6, { objectId: 1, instanceId: gen % 5 }], [7, null], [8, new Map<number, Value>([[0, 'ü東😀'], [3, -0]])],
+    [0, `coaps://server-${gen}.example:5684`],
+    [1, gen % 2 === 0],
+    [2, -gen],
+    [3, gen / 7],
+    [4, (1n << 63n) + BigInt(gen)],
+    [5, new Uint8Array(200 + (gen % 50)).fill(gen & 0xff)],
+    [6, { objectId: 1, instanceId: gen % 5 }],
+    [7, null],
+    [
+      8,
+      new Map<number, Value>([
+        [0, 'ü東😀'],
+        [3, -0],
+      ]),
+    ],
   ]);
 }
 
@@ -45,7 +56,10 @@ export function runScenario(): unknown {
     store = RecordStore.mount(mem);
     log.push(store.keys().length, store.stats.tornRecords);
   }
-  const decoded = store.keys().filter((k) => k !== 0xfffe0001).map((k) => [k, show(decodeInstance(store.get(k)!))]);
+  const decoded = store
+    .keys()
+    .filter((k) => k !== 0xfffe0001)
+    .map((k) => [k, show(decodeInstance(store.get(k)!))]);
   return {
     log,
     snapshot: store.keys().map((k) => [k, hex(store.get(k)!)]),

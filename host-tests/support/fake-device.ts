@@ -21,7 +21,11 @@ export class SilentDevices {
       if (!d.ok) return;
       const m = d.message;
       const w = this.waiting.get(m.messageId);
-      if (m.type === Type.ACK && w && m.code === Code.CREATED) { this.waiting.delete(m.messageId); w('/' + getLocationPath(m).join('/')); return; }
+      if (m.type === Type.ACK && w && m.code === Code.CREATED) {
+        this.waiting.delete(m.messageId);
+        w('/' + getLocationPath(m).join('/'));
+        return;
+      }
       if (m.type === Type.CON) this.unanswered++;
     });
   }
@@ -36,10 +40,18 @@ export class SilentDevices {
   register(endpoint: string, o: { lifetime?: number; links?: string } = {}): Promise<string> {
     const mid = this.mid++;
     const msg = encodeMessage({
-      type: Type.CON, code: Code.POST, messageId: mid, token: Uint8Array.of(mid >> 8, mid & 255),
-      options: [stringOption(OptionNumber.URI_PATH, 'rd'), uintOption(OptionNumber.CONTENT_FORMAT, ContentFormat.LINK_FORMAT),
-        stringOption(OptionNumber.URI_QUERY, `ep=${endpoint}`), stringOption(OptionNumber.URI_QUERY, `lt=${o.lifetime ?? 300}`),
-        stringOption(OptionNumber.URI_QUERY, 'lwm2m=1.1'), stringOption(OptionNumber.URI_QUERY, 'b=U')],
+      type: Type.CON,
+      code: Code.POST,
+      messageId: mid,
+      token: Uint8Array.of(mid >> 8, mid & 255),
+      options: [
+        stringOption(OptionNumber.URI_PATH, 'rd'),
+        uintOption(OptionNumber.CONTENT_FORMAT, ContentFormat.LINK_FORMAT),
+        stringOption(OptionNumber.URI_QUERY, `ep=${endpoint}`),
+        stringOption(OptionNumber.URI_QUERY, `lt=${o.lifetime ?? 300}`),
+        stringOption(OptionNumber.URI_QUERY, 'lwm2m=1.1'),
+        stringOption(OptionNumber.URI_QUERY, 'b=U'),
+      ],
       payload: utf8Encode(o.links ?? '</1/0>,</3/0>'),
     });
     return new Promise<string>((resolve) => {
@@ -48,7 +60,9 @@ export class SilentDevices {
     });
   }
 
-  close(): void { this.socket.close(); }
+  close(): void {
+    this.socket.close();
+  }
 }
 
 /**
@@ -68,11 +82,21 @@ export class VanishingServer {
       const d = decodeMessage(new Uint8Array(data));
       if (!d.ok) return;
       const m = d.message;
-      if (this.registered) { this.ignored++; this.wake(); return; }
+      if (this.registered) {
+        this.ignored++;
+        this.wake();
+        return;
+      }
       if (m.type !== Type.CON || m.code !== Code.POST) return;
       this.registered = true;
-      const ack = encodeMessage({ type: Type.ACK, code: Code.CREATED, messageId: m.messageId, token: m.token,
-        options: [stringOption(OptionNumber.LOCATION_PATH, 'rd'), stringOption(OptionNumber.LOCATION_PATH, '1')], payload: new Uint8Array(0) });
+      const ack = encodeMessage({
+        type: Type.ACK,
+        code: Code.CREATED,
+        messageId: m.messageId,
+        token: m.token,
+        options: [stringOption(OptionNumber.LOCATION_PATH, 'rd'), stringOption(OptionNumber.LOCATION_PATH, '1')],
+        payload: new Uint8Array(0),
+      });
       this.socket.send(ack, rinfo.port, rinfo.address);
       this.wake();
     });
@@ -84,7 +108,11 @@ export class VanishingServer {
     return s;
   }
 
-  get port(): number { return this.socket.address().port; }
+  get port(): number {
+    return this.socket.address().port;
+  }
 
-  close(): void { this.socket.close(); }
+  close(): void {
+    this.socket.close();
+  }
 }

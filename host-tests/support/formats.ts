@@ -1,6 +1,15 @@
 // Test access to the content formats with a resolver per call: one formats instance over the given
 // codecs (default: TypeScript TLV, built-in CBOR), typed by `resolve` (default: the built-in definitions).
-import { builtinResolver, createFormats, type CborCodec, type DecodedPayload, type EncodeOptions, type FormatResult, type ResourceRecord, type TypeResolver } from '../../firmware/formats/index';
+import {
+  builtinResolver,
+  createFormats,
+  type CborCodec,
+  type DecodedPayload,
+  type EncodeOptions,
+  type FormatResult,
+  type ResourceRecord,
+  type TypeResolver,
+} from '../../firmware/formats/index';
 import type { TlvBackend } from '../../firmware/codec/backend';
 import type { Path } from '../../firmware/model/types';
 

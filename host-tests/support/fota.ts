@@ -35,11 +35,16 @@ export class Fota {
   restartRequested = false;
   capacity = SLOT_CAPACITY;
 
-  constructor(readonly rig: Rig, private readonly log: Logger) {}
+  constructor(
+    readonly rig: Rig,
+    private readonly log: Logger,
+  ) {}
 
   /** ClientOptions for a boot: the slot as the bootloader left it, the store, the running version. */
   options(boot: MemorySlot['boot'] = 'normal', storeFlash: Flash = this.storeFlash): Partial<ClientOptions> {
-    this.slot = new MemorySlot(this.flash, this.capacity, boot, () => { this.restartRequested = true; });
+    this.slot = new MemorySlot(this.flash, this.capacity, boot, () => {
+      this.restartRequested = true;
+    });
     const store = pendingUpdateStore(RecordStore.mount(storeFlash, { log: this.log }), this.log);
     return {
       firmware: { slot: this.slot, format: hostImageFormat, sha256: nodeSha256Stream, store, downloadTimeoutMs: 7_200_000 },
@@ -57,8 +62,12 @@ export class Fota {
   }
 
   /** The client's /5/0 State and Update Result, and /3/0/3. */
-  get state(): number { return this.rig.client.running.get(5, 0, 3) as number; }
-  get result(): number { return this.rig.client.running.get(5, 0, 5) as number; }
+  get state(): number {
+    return this.rig.client.running.get(5, 0, 3) as number;
+  }
+  get result(): number {
+    return this.rig.client.running.get(5, 0, 5) as number;
+  }
 }
 
 /** A rig whose client has a Firmware Update object (factory accounts, registered). */
@@ -66,8 +75,16 @@ export async function openFota(o: Partial<RigOptions> = {}): Promise<Fota> {
   const log = o.log ?? silentLogger;
   let fota: Fota | undefined;
   const rig = await openRig({
-    kind: 'memory', bootstrap: 'factory', ...o, log,
-    device: () => ({ manufacturer: 'Test', modelNumber: 'rig', serialNumber: 'S1', firmwareVersion: fota?.flash.runningVersion ?? FACTORY_VERSION }),
+    kind: 'memory',
+    bootstrap: 'factory',
+    ...o,
+    log,
+    device: () => ({
+      manufacturer: 'Test',
+      modelNumber: 'rig',
+      serialNumber: 'S1',
+      firmwareVersion: fota?.flash.runningVersion ?? FACTORY_VERSION,
+    }),
   });
   fota = new Fota(rig, log);
   rig.client = rig.newClient(fota.options());
@@ -77,14 +94,27 @@ export async function openFota(o: Partial<RigOptions> = {}): Promise<Fota> {
   return fota;
 }
 
-export interface FileServer { endpoint: CoapEndpoint; uri: (name: string) => string; gets: number; close(): void }
+export interface FileServer {
+  endpoint: CoapEndpoint;
+  uri: (name: string) => string;
+  gets: number;
+  close(): void;
+}
 
 /** A CoAP file server on the rig's network (a firmware repository, RFC 7959 Block2). */
 export async function fileServer(rig: Rig, files: Record<string, Uint8Array>, address = '127.0.0.9', port = 5683): Promise<FileServer> {
   const t = rig.net ? rig.net.bind(address, port) : await openUdp({ address: '127.0.0.1' });
   const endpoint = new CoapEndpoint({ transport: t, timers: rig.timers, random: rig.random, log: silentLogger });
   // The endpoint does not own its transport: close() releases both (a real socket keeps Node alive).
-  const s = { endpoint, gets: 0, uri: (name: string) => `coap://${t.address}:${t.port}/fw/${name}`, close: () => { endpoint.close(); t.close(); } };
+  const s = {
+    endpoint,
+    gets: 0,
+    uri: (name: string) => `coap://${t.address}:${t.port}/fw/${name}`,
+    close: () => {
+      endpoint.close();
+      t.close();
+    },
+  };
   endpoint.onRequest = (req) => {
     if (req.method !== Code.GET || req.path[0] !== 'fw') return { code: Code.NOT_FOUND };
     s.gets++;

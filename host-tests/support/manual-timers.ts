@@ -6,9 +6,17 @@ import type { TimerHandle, Timers } from '../../firmware/platform/ports';
 export class ManualTimers implements Timers {
   private q: Array<{ at: number; cb: () => void; h: object }> = [];
   constructor(public t = 0) {}
-  now(): number { return this.t; }
-  setTimeout(cb: () => void, ms: number): TimerHandle { const h = {}; this.q.push({ at: this.t + ms, cb, h }); return h; }
-  clearTimeout(h: TimerHandle): void { this.q = this.q.filter((e) => e.h !== h); }
+  now(): number {
+    return this.t;
+  }
+  setTimeout(cb: () => void, ms: number): TimerHandle {
+    const h = {};
+    this.q.push({ at: this.t + ms, cb, h });
+    return h;
+  }
+  clearTimeout(h: TimerHandle): void {
+    this.q = this.q.filter((e) => e.h !== h);
+  }
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {

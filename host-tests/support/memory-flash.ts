@@ -93,7 +93,10 @@ export class FaultFlash implements Flash {
   cut = false;
   private rnd: () => number;
 
-  constructor(readonly mem: MemoryFlash, private readonly plan: FaultPlan = {}) {
+  constructor(
+    readonly mem: MemoryFlash,
+    private readonly plan: FaultPlan = {},
+  ) {
     this.blockSize = mem.blockSize;
     this.byteLength = mem.byteLength;
     this.eraseCounts = new Array<number>(mem.eraseCounts.length).fill(0);

@@ -20,13 +20,22 @@ export interface MemoryNetworkOptions extends LinkConditions {
   random: Random & { int?(n: number): number };
 }
 
-export interface Datagram { from: string; to: string; data: Uint8Array; at: number }
+export interface Datagram {
+  from: string;
+  to: string;
+  data: Uint8Array;
+  at: number;
+}
 
 class MemoryTransport implements DatagramTransport {
   onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
   closed = false;
 
-  constructor(private readonly net: MemoryNetwork, readonly address: string, readonly port: number) {}
+  constructor(
+    private readonly net: MemoryNetwork,
+    readonly address: string,
+    readonly port: number,
+  ) {}
 
   send(data: Uint8Array, address: string, port: number): void {
     if (this.closed) return;
@@ -87,20 +96,29 @@ export class MemoryNetwork {
     if (this.trace.length < this.traceLimit) this.trace.push(d);
     this.onSend?.(d);
     const c = this.links.get(`${from}>${to}`) ?? this.conditions;
-    if (this.random.float() < (c.loss ?? 0)) { this.stats.lost++; return; }
+    if (this.random.float() < (c.loss ?? 0)) {
+      this.stats.lost++;
+      return;
+    }
     const copies = this.random.float() < (c.duplicate ?? 0) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) {
       const [lo, hi] = c.delay ?? [1, 1];
       let delay = lo + this.random.float() * (hi - lo);
-      if (this.random.float() < (c.reorder ?? 0)) { delay += this.random.float() * hi * 4; this.stats.reordered++; }
+      if (this.random.float() < (c.reorder ?? 0)) {
+        delay += this.random.float() * hi * 4;
+        this.stats.reordered++;
+      }
       this.clock.setTimeout(() => this.deliver(src.address, src.port, to, data), delay);
     }
   }
 
   private deliver(fromAddr: string, fromPort: number, to: string, data: Uint8Array): void {
     const t = this.bound.get(to);
-    if (!t || !t.onReceive) { this.stats.vanished++; return; }
+    if (!t || !t.onReceive) {
+      this.stats.vanished++;
+      return;
+    }
     this.stats.delivered++;
     t.onReceive(data.slice(), fromAddr, fromPort);
   }

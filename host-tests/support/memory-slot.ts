@@ -29,7 +29,9 @@ export class SlotFlash {
     return r.ok ? r.info.version : '?';
   }
 
-  get runningVersion(): string { return this.versionOf(this.current); }
+  get runningVersion(): string {
+    return this.versionOf(this.current);
+  }
 
   /** A reset: the bootloader picks the image, rolling back an unconfirmed trial; returns how this boot came about. */
   reset(): FirmwareSlot['boot'] {
@@ -54,9 +56,18 @@ export class MemorySlot implements FirmwareSlot {
   private parts: Uint8Array[] | null = null;
   failActivate: string | undefined;
 
-  constructor(private readonly flash: SlotFlash, readonly capacity: number, readonly boot: FirmwareSlot['boot'], private readonly restart: () => void) {}
+  constructor(
+    private readonly flash: SlotFlash,
+    readonly capacity: number,
+    readonly boot: FirmwareSlot['boot'],
+    private readonly restart: () => void,
+  ) {}
 
-  open(): string | undefined { this.parts = []; this.flash.next = null; return undefined; }
+  open(): string | undefined {
+    this.parts = [];
+    this.flash.next = null;
+    return undefined;
+  }
 
   write(data: Uint8Array): string | undefined {
     if (!this.parts) return 'not open';
@@ -66,14 +77,20 @@ export class MemorySlot implements FirmwareSlot {
     return undefined;
   }
 
-  abort(): void { this.parts = null; this.flash.next = null; }
+  abort(): void {
+    this.parts = null;
+    this.flash.next = null;
+  }
 
   close(): string | undefined {
     if (!this.parts) return 'not open';
     const n = this.parts.reduce((a, p) => a + p.length, 0);
     const img = new Uint8Array(n);
     let o = 0;
-    for (const p of this.parts) { img.set(p, o); o += p.length; }
+    for (const p of this.parts) {
+      img.set(p, o);
+      o += p.length;
+    }
     this.flash.next = img;
     this.parts = null;
     return undefined;
@@ -88,5 +105,7 @@ export class MemorySlot implements FirmwareSlot {
     return undefined;
   }
 
-  confirm(): void { this.flash.onTrial = false; }
+  confirm(): void {
+    this.flash.onTrial = false;
+  }
 }

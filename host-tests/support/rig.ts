@@ -28,7 +28,12 @@ import { VirtualClock } from './virtual-clock';
 /** 'lossy' is the in-memory network with 30 % loss and 10 % duplication. */
 export type RigKind = 'memory' | 'lossy' | 'udp';
 
-export interface WireRecord { at: number; from: string; to: string; message: CoapMessage }
+export interface WireRecord {
+  at: number;
+  from: string;
+  to: string;
+  message: CoapMessage;
+}
 
 /** Where the virtual clock starts (ms): far enough from 0 that "before the start" is representable. */
 export const RIG_EPOCH_MS = 1_000_000;
@@ -40,7 +45,9 @@ export const FIRST_SSID = 101;
 export const RIG_LIFETIME = 300;
 /** With `coaps`: the client's PSK at the Bootstrap-Server, and at LwM2M Server n (identity: the endpoint name). */
 export const RIG_BS_PSK_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0xb0 + i);
-export function rigServerPskKey(n: number): Uint8Array { return Uint8Array.from({ length: 16 }, (_, i) => 0x10 * (n + 1) + i); }
+export function rigServerPskKey(n: number): Uint8Array {
+  return Uint8Array.from({ length: 16 }, (_, i) => 0x10 * (n + 1) + i);
+}
 
 export interface RigOptions {
   kind: RigKind;
@@ -105,31 +112,50 @@ export class Rig {
 
   constructor(readonly o: RigOptions) {}
 
-  get endpointName(): string { return this.o.endpointName ?? 'node-1'; }
+  get endpointName(): string {
+    return this.o.endpointName ?? 'node-1';
+  }
   /** The first LwM2M Server. */
-  get server(): LwM2MServer { return this.servers[0]!; }
+  get server(): LwM2MServer {
+    return this.servers[0]!;
+  }
   /** `address/port` of the client, as the wire records name it. */
-  get clientAddr(): string { return `${this.clientTransport.address}/${this.clientTransport.port}`; }
+  get clientAddr(): string {
+    return `${this.clientTransport.address}/${this.clientTransport.port}`;
+  }
 
   async open(): Promise<this> {
     const log = this.o.log ?? silentLogger;
-    if (this.o.kind === 'lossy') { this.o.loss ??= 0.3; this.o.duplicate ??= 0.1; }
+    if (this.o.kind === 'lossy') {
+      this.o.loss ??= 0.3;
+      this.o.duplicate ??= 0.1;
+    }
     if (this.o.kind !== 'udp') {
       const clock = new VirtualClock(RIG_EPOCH_MS);
       const net = new MemoryNetwork({
-        clock, random: new SeededRandom(this.o.netSeed ?? (this.o.seed ?? 7) + 1000),
-        loss: this.o.loss ?? 0, duplicate: this.o.duplicate ?? 0, delay: this.o.delay ?? [1, 5],
+        clock,
+        random: new SeededRandom(this.o.netSeed ?? (this.o.seed ?? 7) + 1000),
+        loss: this.o.loss ?? 0,
+        duplicate: this.o.duplicate ?? 0,
+        delay: this.o.delay ?? [1, 5],
       });
-      this.clock = clock; this.net = net; this.timers = clock; this.random = new SeededRandom(this.o.seed ?? 7);
+      this.clock = clock;
+      this.net = net;
+      this.timers = clock;
+      this.random = new SeededRandom(this.o.seed ?? 7);
       net.onSend = (d) => this.record(d.at, d.from, d.to, d.data);
       this.bind = async (address, port) => net.bind(address, port);
     } else {
-      this.timers = nodeTimers; this.random = nodeRandom;
+      this.timers = nodeTimers;
+      this.random = nodeRandom;
       this.bind = async (_address, port) => {
         // Fixed ports are for the in-memory network; on UDP only a rebind reuses one.
         const t = await openUdp({ address: '127.0.0.1', port: port === this.rebindPort ? port : 0 });
         const send = t.send.bind(t);
-        t.send = (data, address, p) => { this.record(Date.now(), `127.0.0.1/${t.port}`, `${address}/${p}`, data); send(data, address, p); };
+        t.send = (data, address, p) => {
+          this.record(Date.now(), `127.0.0.1/${t.port}`, `${address}/${p}`, data);
+          send(data, address, p);
+        };
         return t;
       };
     }
@@ -152,7 +178,14 @@ export class Rig {
       const psk = new PskStore();
       if (coaps) psk.set(this.endpointName, this.endpointName, rigServerPskKey(i));
       const s = new LwM2MServer({
-        transport: t, timers: this.timers, random: this.random, log, onEvent: (e) => events.push(e), psk, models: this.o.models, queueMode: this.o.serverQueue,
+        transport: t,
+        timers: this.timers,
+        random: this.random,
+        log,
+        onEvent: (e) => events.push(e),
+        psk,
+        models: this.o.models,
+        queueMode: this.o.serverQueue,
         coaps: secureT ? { transport: secureT, crypto: nodeCrypto } : undefined,
       });
       this.servers.push(s);
@@ -161,13 +194,21 @@ export class Rig {
     const bsCfg = this.o.bootstrap ?? this.defaultBootstrapConfig();
     if (bsCfg === 'manual') {
       this.manualBs = new CoapEndpoint({ transport: bsT, timers: this.timers, random: this.random, log });
-      this.closers.push(() => { this.manualBs!.close(); bsT.close(); });
+      this.closers.push(() => {
+        this.manualBs!.close();
+        bsT.close();
+      });
     } else if (bsCfg === 'none' || bsCfg === 'factory') {
       bsT.close();
       bsSecureT?.close();
     } else {
       this.bs = new BootstrapServer({
-        transport: bsT, timers: this.timers, random: this.random, log, config: bsCfg, onEvent: (e) => this.bsEvents.push(e),
+        transport: bsT,
+        timers: this.timers,
+        random: this.random,
+        log,
+        config: bsCfg,
+        onEvent: (e) => this.bsEvents.push(e),
         coaps: bsSecureT ? { transport: bsSecureT, crypto: nodeCrypto } : undefined,
       });
       this.closers.push(() => this.bs!.close());
@@ -180,13 +221,24 @@ export class Rig {
 
   defaultBootstrapConfig(): BootstrapConfig {
     const ep = this.endpointName;
-    if (!this.o.coaps) return { format: 'tlv', endpoints: { [ep]: { servers: this.serverUris.map((uri, i) => ({ uri, ssid: FIRST_SSID + i, lifetime: RIG_LIFETIME })) } } };
+    if (!this.o.coaps)
+      return {
+        format: 'tlv',
+        endpoints: { [ep]: { servers: this.serverUris.map((uri, i) => ({ uri, ssid: FIRST_SSID + i, lifetime: RIG_LIFETIME })) } },
+      };
     return {
       format: 'tlv',
       endpoints: {
         [ep]: {
           psk: { identity: ep, keyHex: toHex(RIG_BS_PSK_KEY) },
-          servers: this.serverUris.map((uri, i) => ({ uri, ssid: FIRST_SSID + i, lifetime: RIG_LIFETIME, securityMode: 'psk' as const, pskIdentity: ep, pskKeyHex: toHex(rigServerPskKey(i)) })),
+          servers: this.serverUris.map((uri, i) => ({
+            uri,
+            ssid: FIRST_SSID + i,
+            lifetime: RIG_LIFETIME,
+            securityMode: 'psk' as const,
+            pskIdentity: ep,
+            pskKeyHex: toHex(rigServerPskKey(i)),
+          })),
         },
       },
     };
@@ -194,29 +246,48 @@ export class Rig {
 
   newClient(extra: Partial<ClientOptions> = {}): LwM2MClient {
     const identity = utf8Encode(this.endpointName);
-    const factory = this.o.bootstrap === 'factory'
-      ? {
-        servers: this.serverUris.map((uri, i) => ({
-          uri, ssid: FIRST_SSID + i, lifetime: 3000, defaultMinPeriod: this.o.defaults?.[i]?.pmin, defaultMaxPeriod: this.o.defaults?.[i]?.pmax,
-          psk: this.o.coaps ? { identity, key: rigServerPskKey(i) } : undefined,
-        })),
-      }
-      : { bootstrap: { uri: this.bsUri, psk: this.o.coaps ? { identity, key: RIG_BS_PSK_KEY } : undefined } };
+    const factory =
+      this.o.bootstrap === 'factory'
+        ? {
+            servers: this.serverUris.map((uri, i) => ({
+              uri,
+              ssid: FIRST_SSID + i,
+              lifetime: 3000,
+              defaultMinPeriod: this.o.defaults?.[i]?.pmin,
+              defaultMaxPeriod: this.o.defaults?.[i]?.pmax,
+              psk: this.o.coaps ? { identity, key: rigServerPskKey(i) } : undefined,
+            })),
+          }
+        : { bootstrap: { uri: this.bsUri, psk: this.o.coaps ? { identity, key: RIG_BS_PSK_KEY } : undefined } };
     // A test's options may replace any port (its own transport, persistence, slot …): they go in as ports.
-    const { transport, timers, random, log, wallClock, persistence, dtls, firmware, resolveHost, tlv, cbor, ...options } = { ...this.o.client, ...extra };
+    const { transport, timers, random, log, wallClock, persistence, dtls, firmware, resolveHost, tlv, cbor, ...options } = {
+      ...this.o.client,
+      ...extra,
+    };
     const crypto = dtls?.crypto ?? (this.o.coaps ? nodeCrypto : undefined);
-    return assembleDevice({
-      transport: transport ?? this.clientTransport, timers: timers ?? this.timers, random: random ?? this.random,
-      log: log ?? this.o.log ?? silentLogger, wallClock: wallClock ?? { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
-      store: persistence ?? this.o.persistence, dtlsCrypto: crypto, firmware, resolveHost,
-      ...(tlv === undefined ? {} : { tlv }), ...(cbor === undefined ? {} : { cbor }),
-    }, {
-      endpointName: this.endpointName, factory,
-      device: this.o.device?.(this) ?? { manufacturer: 'Test', modelNumber: 'rig', serialNumber: 'S1', firmwareVersion: '1.0' },
-      onEvent: (e) => this.events.push(e),
-      ...options,
-      ...(dtls === undefined ? {} : { dtls }),
-    }).client;
+    return assembleDevice(
+      {
+        transport: transport ?? this.clientTransport,
+        timers: timers ?? this.timers,
+        random: random ?? this.random,
+        log: log ?? this.o.log ?? silentLogger,
+        wallClock: wallClock ?? { epochSeconds: () => Math.floor(this.timers.now() / 1000) },
+        store: persistence ?? this.o.persistence,
+        dtlsCrypto: crypto,
+        firmware,
+        resolveHost,
+        ...(tlv === undefined ? {} : { tlv }),
+        ...(cbor === undefined ? {} : { cbor }),
+      },
+      {
+        endpointName: this.endpointName,
+        factory,
+        device: this.o.device?.(this) ?? { manufacturer: 'Test', modelNumber: 'rig', serialNumber: 'S1', firmwareVersion: '1.0' },
+        onEvent: (e) => this.events.push(e),
+        ...options,
+        ...(dtls === undefined ? {} : { dtls }),
+      },
+    ).client;
   }
 
   /** Replace the client (same socket, after a clean stop), e.g. to "reboot" it. */
@@ -264,7 +335,9 @@ export class Rig {
     return this.client;
   }
 
-  setManualHandler(h: RequestHandler): void { this.manualBs!.onRequest = h; }
+  setManualHandler(h: RequestHandler): void {
+    this.manualBs!.onRequest = h;
+  }
 
   /** Wait (virtual or real time) until pred holds; false on timeout. */
   until(pred: () => boolean, maxMs = 5000): Promise<boolean> {
@@ -277,10 +350,16 @@ export class Rig {
     if (!(await this.until(pred, maxMs))) throw new Error(`${what} did not happen within ${maxMs} ms (client state ${this.client.state})`);
   }
 
-  advance(ms: number): Promise<void> { return letTimePass(this.clock, ms); }
+  advance(ms: number): Promise<void> {
+    return letTimePass(this.clock, ms);
+  }
 
-  has(type: ClientEvent['type']): boolean { return this.events.some((e) => e.type === type); }
-  count(type: ClientEvent['type']): number { return this.events.filter((e) => e.type === type).length; }
+  has(type: ClientEvent['type']): boolean {
+    return this.events.some((e) => e.type === type);
+  }
+  count(type: ClientEvent['type']): number {
+    return this.events.filter((e) => e.type === type).length;
+  }
 
   /** Requests on the wire, as "METHOD /path?query" strings in order, optionally between two endpoints. */
   requests(filter?: (w: WireRecord) => boolean): string[] {
@@ -301,7 +380,9 @@ export class Rig {
 
   /** Notifications (2.05 with Observe) the client sent on its own (not the first response, an ACK). */
   notifications(): WireRecord[] {
-    return this.wire.filter((w) => w.from === this.clientAddr && w.message.code === 69 && w.message.type !== 2 && getObserve(w.message) !== undefined);
+    return this.wire.filter(
+      (w) => w.from === this.clientAddr && w.message.code === 69 && w.message.type !== 2 && getObserve(w.message) !== undefined,
+    );
   }
 
   /** Awaits a promise whose progress needs (virtual) time to pass; throws its failure, or that it did not settle. */

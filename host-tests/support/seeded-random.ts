@@ -4,7 +4,9 @@ import type { Random } from '../../firmware/platform/ports';
 export class SeededRandom implements Random {
   private s: number;
 
-  constructor(seed = 1) { this.s = seed >>> 0; }
+  constructor(seed = 1) {
+    this.s = seed >>> 0;
+  }
 
   private next(): number {
     this.s = (this.s + 0x6d2b79f5) >>> 0;
@@ -14,10 +16,14 @@ export class SeededRandom implements Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  float(): number { return this.next(); }
+  float(): number {
+    return this.next();
+  }
 
   /** Uniform integer in [0, n). */
-  int(n: number): number { return Math.floor(this.next() * n); }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
 
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);

@@ -24,7 +24,16 @@ export async function settled<T>(clock: VirtualClock | undefined, p: Promise<T>,
   if (!clock) return p;
   let done = false;
   let out: { v?: T; e?: unknown } = {};
-  p.then((v) => { out = { v }; }, (e) => { out = { e }; }).finally(() => { done = true; });
+  p.then(
+    (v) => {
+      out = { v };
+    },
+    (e) => {
+      out = { e };
+    },
+  ).finally(() => {
+    done = true;
+  });
   await clock.runUntil(() => done, maxMs);
   if (!done) throw new Error('operation did not settle');
   if ('e' in out && out.e !== undefined) throw out.e;

@@ -3,7 +3,12 @@
 // so a 247 s EXCHANGE_LIFETIME runs in milliseconds and is deterministic.
 import type { TimerHandle, Timers } from '../../firmware/platform/ports';
 
-interface VTimer { id: number; due: number; seq: number; cb: () => void }
+interface VTimer {
+  id: number;
+  due: number;
+  seq: number;
+  cb: () => void;
+}
 
 /** Let every queued microtask (and the chains they start) run. */
 export function flushMicrotasks(): Promise<void> {
@@ -16,9 +21,13 @@ export class VirtualClock implements Timers {
   private nextId = 1;
   private readonly timers = new Map<number, VTimer>();
 
-  constructor(start = 0) { this.t = start; }
+  constructor(start = 0) {
+    this.t = start;
+  }
 
-  now(): number { return this.t; }
+  now(): number {
+    return this.t;
+  }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
@@ -26,10 +35,14 @@ export class VirtualClock implements Timers {
     return id;
   }
 
-  clearTimeout(handle: TimerHandle): void { this.timers.delete(handle as number); }
+  clearTimeout(handle: TimerHandle): void {
+    this.timers.delete(handle as number);
+  }
 
   /** Number of armed timers (leak checks). */
-  get pending(): number { return this.timers.size; }
+  get pending(): number {
+    return this.timers.size;
+  }
 
   private earliest(): VTimer | undefined {
     let best: VTimer | undefined;
@@ -54,7 +67,9 @@ export class VirtualClock implements Timers {
   /** Advance by ms, firing due timers in order. */
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;
-    while (await this.step(target)) { /* fire */ }
+    while (await this.step(target)) {
+      /* fire */
+    }
     this.t = Math.max(this.t, target);
     await flushMicrotasks();
   }

@@ -28,7 +28,10 @@ describe('xs-lwm2m image', function () {
     assert.equal(r.status, 0, r.stderr);
     const img = new Uint8Array(readFileSync(out));
     assert.equal(img.length, 12 + 7 + 5 + 100_000 + 32);
-    assert.equal(r.stdout, `${out}: host image "my-node" version "2.1.0", ${img.length} bytes (body 100000), SHA-256 ${createHash('sha256').update(img).digest('hex')}\n`);
+    assert.equal(
+      r.stdout,
+      `${out}: host image "my-node" version "2.1.0", ${img.length} bytes (body 100000), SHA-256 ${createHash('sha256').update(img).digest('hex')}\n`,
+    );
     const head = hostImageFormat.inspect(img.subarray(0, hostImageFormat.headerLength));
     assert.deepEqual(head, { ok: true, info: { name: 'my-node', version: '2.1.0', size: img.length } });
     assert.deepEqual(img.subarray(24, 24 + 100_000), body);
@@ -45,13 +48,22 @@ describe('xs-lwm2m image', function () {
   });
 
   it('refuses what it cannot build, with one line and exit 2 (usage) or 1 (files)', () => {
-    const body = join(dir, 'body.bin'), out = join(dir, 'x.img');
+    const body = join(dir, 'body.bin'),
+      out = join(dir, 'x.img');
     const cases: Array<[string[], number, RegExp]> = [
       [['image', '--in', body, '--out', out], 2, /^xs-lwm2m: image needs --version <v>\n/],
       [['image', '--version', '1', '--out', out], 2, /^xs-lwm2m: image needs --in <body file>\n/],
       [['image', '--version', '1', '--in', body], 2, /^xs-lwm2m: image needs --out <file>\n/],
-      [['image', '--version', 'x'.repeat(33), '--in', body, '--out', out], 2, /^xs-lwm2m: --version must be 1 to 32 printable ASCII characters, not "x{33}"\n/],
-      [['image', '--version', '1', '--name', 'naïve', '--in', body, '--out', out], 2, /^xs-lwm2m: --name must be 1 to 32 printable ASCII characters/],
+      [
+        ['image', '--version', 'x'.repeat(33), '--in', body, '--out', out],
+        2,
+        /^xs-lwm2m: --version must be 1 to 32 printable ASCII characters, not "x{33}"\n/,
+      ],
+      [
+        ['image', '--version', '1', '--name', 'naïve', '--in', body, '--out', out],
+        2,
+        /^xs-lwm2m: --name must be 1 to 32 printable ASCII characters/,
+      ],
       [['image', '--version', '1', '--in', join(dir, 'missing.bin'), '--out', out], 1, /^xs-lwm2m: cannot read .*missing\.bin: ENOENT/],
       [['image', '--version', '1', '--in', body, '--out', join(dir, 'no-dir', 'x.img')], 1, /^xs-lwm2m: cannot write .*x\.img: ENOENT/],
       [['image', '--version', '1', '--in', body, '--out', out, '--port', '5'], 2, /--port is an option of .*, not of image/],
@@ -79,11 +91,14 @@ describe('xs-lwm2m demo --update', function () {
       assert.equal(r.status, 0, r.stdout + r.stderr);
       const out = r.stdout;
       const steps = [
-        /Read \/3\/0 → 2\.05 Content/, /\/3\/0\/3 Firmware Version\s+= "0\.1\.0"/,
+        /Read \/3\/0 → 2\.05 Content/,
+        /\/3\/0\/3 Firmware Version\s+= "0\.1\.0"/,
         new RegExp(`Firmware Update: ${how} of host image "xs-lwm2m-demo" 0\\.2\\.0 \\(\\d+ bytes\\), running 0\\.1\\.0`),
         how === 'push' ? /Write \/5\/0\/0 → 2\.04 Changed/ : /Write \/5\/0\/1 → 2\.04 Changed/,
-        /State = Downloaded \(2\)/, /Execute \/5\/0\/2 Update → 2\.04 Changed/,
-        /Update Result = Firmware updated successfully \(1\)/, /Read \/3\/0\/3 Firmware Version → "0\.2\.0"/,
+        /State = Downloaded \(2\)/,
+        /Execute \/5\/0\/2 Update → 2\.04 Changed/,
+        /Update Result = Firmware updated successfully \(1\)/,
+        /Read \/3\/0\/3 Firmware Version → "0\.2\.0"/,
       ];
       let at = 0;
       for (const re of steps) {
@@ -93,8 +108,12 @@ describe('xs-lwm2m demo --update', function () {
       }
       // The client's restart comes between Downloaded and the result (its line may precede the Execute's 2.04).
       const restarted = out.search(/restarted \(no De-register\) into firmware 0\.2\.0, on trial until it registers/);
-      assert.ok(restarted > out.search(/State = Downloaded \(2\)/) && restarted < out.search(/Update Result = Firmware updated successfully/), out);
-      if (how === 'pull') assert.match(out, /Write \/5\/0\/1 Package URI coap:\/\/127\.0\.0\.1:\d+\/fw\/xs-lwm2m-demo\.img#sha256=[0-9a-f]{64}/);
+      assert.ok(
+        restarted > out.search(/State = Downloaded \(2\)/) && restarted < out.search(/Update Result = Firmware updated successfully/),
+        out,
+      );
+      if (how === 'pull')
+        assert.match(out, /Write \/5\/0\/1 Package URI coap:\/\/127\.0\.0\.1:\d+\/fw\/xs-lwm2m-demo\.img#sha256=[0-9a-f]{64}/);
       // The restart registers from what the client stored: no second bootstrap.
       assert.equal(out.match(/Bootstrap-Request from/g)?.length, 1, out);
       assert.equal(r.stderr, '');

@@ -33,15 +33,25 @@ describe('firmware update over coaps (DTLS PSK)', function () {
     const psk = new PskStore();
     psk.set(EP, EP, KEY);
     server = new LwM2MServer({
-      transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger, psk,
+      transport: udp,
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      psk,
       coaps: { transport: secure, crypto: nodeCrypto },
     });
     const registered = new Promise<void>((resolve) => {
-      server.listeners.add((e) => { if (e.type === 'registered' && e.reg.endpoint === EP) resolve(); });
+      server.listeners.add((e) => {
+        if (e.type === 'registered' && e.reg.endpoint === EP) resolve();
+      });
     });
     device = await startNodeDevice({
-      endpointName: EP, serverUri: `coaps://127.0.0.1:${coapsPort}`, psk: { identity: EP, key: KEY }, log: silentLogger,
-      stateDir: join(dir, 'state'), firmware: { dir: join(dir, 'fw'), capacity: 512 * KiB },
+      endpointName: EP,
+      serverUri: `coaps://127.0.0.1:${coapsPort}`,
+      psk: { identity: EP, key: KEY },
+      log: silentLogger,
+      stateDir: join(dir, 'state'),
+      firmware: { dir: join(dir, 'fw'), capacity: 512 * KiB },
     });
     await registered;
   });
@@ -52,17 +62,28 @@ describe('firmware update over coaps (DTLS PSK)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const [method, version] of [['pull', '5.0.0'], ['push', '6.0.0']] as const) {
+  for (const [method, version] of [
+    ['pull', '5.0.0'],
+    ['push', '6.0.0'],
+  ] as const) {
     it(`${method}: Update Result 1 and /3/0/3 ${version}, every exchange over the DTLS session`, async () => {
       const events: FirmwareUpdateEvent[] = [];
       const plainBefore = server.endpoint.stats.received;
-      const r = await updateFirmware(server, EP, testImage(version, 128 * KiB), { method, name: `fw-${version}.img`, onEvent: (e) => events.push(e) });
+      const r = await updateFirmware(server, EP, testImage(version, 128 * KiB), {
+        method,
+        name: `fw-${version}.img`,
+        onEvent: (e) => events.push(e),
+      });
       assert.ok(r.ok, r.reason);
       assert.equal(r.result, 1);
       assert.equal(r.version, version);
       assert.equal(device.version, version);
       const start = events.find((e) => e.type === 'start');
-      if (method === 'pull') assert.match(start && 'uri' in start ? start.uri ?? '' : '', new RegExp(`^coaps://127\\.0\\.0\\.1:${coapsPort}/fw/fw-${version}\\.img#sha256=[0-9a-f]{64}$`));
+      if (method === 'pull')
+        assert.match(
+          start && 'uri' in start ? (start.uri ?? '') : '',
+          new RegExp(`^coaps://127\\.0\\.0\\.1:${coapsPort}/fw/fw-${version}\\.img#sha256=[0-9a-f]{64}$`),
+        );
       assert.equal(server.endpoint.stats.received, plainBefore, 'nothing reached the plain coap port');
       assert.equal(server.clients.get(EP)?.secure, true, 'registered again over coaps');
     });

@@ -46,7 +46,9 @@ function running(slot: FileSlot): { version: string; whole: boolean } {
 const noRestart = { restart: () => {} };
 
 describe('file-backed firmware slot (Node)', () => {
-  after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('starts on the factory firmware, boot normal', () => {
     const slot = new FileSlot(freshDir(), noRestart);
@@ -59,7 +61,11 @@ describe('file-backed firmware slot (Node)', () => {
   it('activate names the new image current on trial and restarts; the next boot is its trial, confirm keeps it', () => {
     const dir = freshDir();
     let restarts = 0;
-    const slot = new FileSlot(dir, { restart: () => { restarts++; } });
+    const slot = new FileSlot(dir, {
+      restart: () => {
+        restarts++;
+      },
+    });
     assert.equal(install(slot, V1), undefined);
     assert.equal(restarts, 1);
     const booted = new FileSlot(dir, noRestart);
@@ -161,21 +167,32 @@ describe('file-backed firmware slot (Node)', () => {
     /** Installs V1 (confirmed), then V2 up to its first boot; `crash` may throw before any step of the V2 part. */
     function scenario(dir: string, crash: (step: string) => void): void {
       let live = false;
-      const beforeStep = (s: string) => { if (live) crash(s); };
+      const beforeStep = (s: string) => {
+        if (live) crash(s);
+      };
       assert.equal(install(new FileSlot(dir, { ...noRestart, beforeStep }), V1), undefined);
       new FileSlot(dir, { ...noRestart, beforeStep }).confirm();
       live = true;
       const slot = new FileSlot(dir, { ...noRestart, beforeStep });
       const e = install(slot, V2);
       if (e) throw new Error(e);
-      new FileSlot(dir, { ...noRestart, beforeStep });   // V2's trial boot
+      new FileSlot(dir, { ...noRestart, beforeStep }); // V2's trial boot
     }
 
     const steps: string[] = [];
     scenario(freshDir(), (s) => steps.push(s));
 
     it(`lists the steps of an update (${steps.length})`, () => {
-      assert.deepEqual([...new Set(steps)].sort(), ['fsync directory', 'fsync image', 'fsync record', 'open', 'rename record', 'restart', 'write', 'write record']);
+      assert.deepEqual([...new Set(steps)].sort(), [
+        'fsync directory',
+        'fsync image',
+        'fsync record',
+        'open',
+        'rename record',
+        'restart',
+        'write',
+        'write record',
+      ]);
     });
 
     it('stops before each step in turn (thrown): the next boot runs V1 or V2, whole, and V2 unconfirmed falls back to a whole V1', () => {
@@ -184,7 +201,11 @@ describe('file-backed firmware slot (Node)', () => {
         const dir = freshDir();
         // The slot turns a failing file-system call into an error text; the scenario stops there either way.
         let k = 0;
-        assert.throws(() => scenario(dir, () => { if (k++ === n) throw new Error(`crash before ${name}`); }));
+        assert.throws(() =>
+          scenario(dir, () => {
+            if (k++ === n) throw new Error(`crash before ${name}`);
+          }),
+        );
         const boot = new FileSlot(dir, noRestart);
         const r = running(boot);
         assert.ok(r.whole, `step ${n} (${name}): the running image is whole`);
@@ -201,8 +222,14 @@ describe('file-backed firmware slot (Node)', () => {
       // Up to the rename of the record V1 runs; from then on V2 is on trial (or already rolled back
       // when the crash came after its trial boot was recorded).
       const firstV2 = steps.indexOf('rename record') + 1;
-      assert.ok(seen.slice(0, firstV2).every((s) => s.endsWith('1.0.0/normal')), seen.join(' '));
-      assert.ok(seen.slice(firstV2).every((s) => /2\.0\.0\/trial|1\.0\.0\/rolled-back/.test(s)), seen.join(' '));
+      assert.ok(
+        seen.slice(0, firstV2).every((s) => s.endsWith('1.0.0/normal')),
+        seen.join(' '),
+      );
+      assert.ok(
+        seen.slice(firstV2).every((s) => /2\.0\.0\/trial|1\.0\.0\/rolled-back/.test(s)),
+        seen.join(' '),
+      );
     });
 
     const child = fileURLToPath(new URL('./support/slot-crash.ts', import.meta.url));
@@ -222,7 +249,8 @@ describe('file-backed firmware slot (Node)', () => {
         this.timeout(30_000);
         const dir = freshDir();
         const r = spawnSync(process.execPath, ['--import', 'tsx', child], {
-          env: { ...process.env, SLOT_DIR: dir, CRASH_STEP: step, CRASH_AT: String(at) }, encoding: 'utf8',
+          env: { ...process.env, SLOT_DIR: dir, CRASH_STEP: step, CRASH_AT: String(at) },
+          encoding: 'utf8',
         });
         assert.equal(r.signal, 'SIGKILL', `the child died at the step (status ${r.status}, ${r.stderr})`);
         const s = new FileSlot(dir, noRestart);

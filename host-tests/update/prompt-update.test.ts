@@ -29,11 +29,21 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
   const { lines } = prompt;
   const until = (pred: () => boolean) => prompt.until(pred);
   const cmd = (line: string) => prompt.cmd(line);
-  const file = (name: string, bytes: Uint8Array) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
-  const registered = () => new Promise<void>((resolve) => {
-    const l = (e: { type: string; reg?: { endpoint: string } }) => { if (e.type === 'registered' && e.reg?.endpoint === EP) { server.listeners.delete(l); resolve(); } };
-    server.listeners.add(l);
-  });
+  const file = (name: string, bytes: Uint8Array) => {
+    const p = join(dir, name);
+    writeFileSync(p, bytes);
+    return p;
+  };
+  const registered = () =>
+    new Promise<void>((resolve) => {
+      const l = (e: { type: string; reg?: { endpoint: string } }) => {
+        if (e.type === 'registered' && e.reg?.endpoint === EP) {
+          server.listeners.delete(l);
+          resolve();
+        }
+      };
+      server.listeners.add(l);
+    });
 
   before(async () => {
     const udp = await openUdp({ address: '127.0.0.1', log: silentLogger });
@@ -41,7 +51,10 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
     server = new LwM2MServer({ transport: udp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
     const first = registered();
     device = await startNodeDevice({
-      endpointName: EP, serverUri: `coap://127.0.0.1:${udp.port}`, log: silentLogger, stateDir: join(dir, 'state'),
+      endpointName: EP,
+      serverUri: `coap://127.0.0.1:${udp.port}`,
+      log: silentLogger,
+      stateDir: join(dir, 'state'),
       // 300 KiB slots; an image whose version is "no-boot" crashes before it registers.
       firmware: { dir: join(dir, 'fw'), capacity: 300 * KiB, starts: (info) => info.version !== 'no-boot' },
     });
@@ -71,13 +84,32 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
     const img = file('fw-2.0.0.img', testImage('2.0.0', 256 * KiB));
     const out = await cmd(`update ${EP} ${img}`);
     const at = (re: RegExp) => out.findIndex((l) => re.test(l));
-    assert.match(out[0], new RegExp(`^update ${EP}: pushing .*fw-2\\.0\\.0\\.img \\(262144 bytes, host image "xs-lwm2m-node" version "2\\.0\\.0"\\) to /5/0/0$`));
-    const order = [/State = Downloading \(1\)$/, /Write \/5\/0\/0 Package → 2\.04 Changed$/, /Execute \/5\/0\/2 Update → 2\.04 Changed$/, /registered again$/,
-      /Update Result = Firmware updated successfully \(1\)$/, /\/3\/0\/3 Firmware Version = "2\.0\.0"$/, /: done, Firmware updated successfully \(1\)$/];
+    assert.match(
+      out[0],
+      new RegExp(
+        `^update ${EP}: pushing .*fw-2\\.0\\.0\\.img \\(262144 bytes, host image "xs-lwm2m-node" version "2\\.0\\.0"\\) to /5/0/0$`,
+      ),
+    );
+    const order = [
+      /State = Downloading \(1\)$/,
+      /Write \/5\/0\/0 Package → 2\.04 Changed$/,
+      /Execute \/5\/0\/2 Update → 2\.04 Changed$/,
+      /registered again$/,
+      /Update Result = Firmware updated successfully \(1\)$/,
+      /\/3\/0\/3 Firmware Version = "2\.0\.0"$/,
+      /: done, Firmware updated successfully \(1\)$/,
+    ];
     const idx = order.map(at);
-    assert.ok(idx.every((i) => i >= 0), out.join('\n'));
+    assert.ok(
+      idx.every((i) => i >= 0),
+      out.join('\n'),
+    );
     assert.ok(at(/State = Downloaded \(2\)$/) >= 0, out.join('\n'));
-    assert.deepEqual([...idx].sort((a, b) => a - b), idx, `in this order:\n${out.join('\n')}`);
+    assert.deepEqual(
+      [...idx].sort((a, b) => a - b),
+      idx,
+      `in this order:\n${out.join('\n')}`,
+    );
     assert.equal(device.version, '2.0.0');
     assert.equal(device.restarts, 1);
     assert.equal(device.slot!.boot, 'trial', 'booted on trial…');
@@ -87,9 +119,20 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
   it('pull: serves the image here and writes its coap:// URI (with #sha256=) to /5/0/1; the client downloads it and ends on 1', async () => {
     const img = file('fw-3.0.0.img', testImage('3.0.0', 256 * KiB));
     const out = await cmd(`update ${EP} ${img} pull`);
-    assert.match(out[0], new RegExp(`^update ${EP}: serving .*fw-3\\.0\\.0\\.img \\(262144 bytes, host image "xs-lwm2m-node" version "3\\.0\\.0"\\); Package URI coap://127\\.0\\.0\\.1:${serverPort}/fw/fw-3\\.0\\.0\\.img#sha256=[0-9a-f]{64}$`));
-    assert.ok(out.some((l) => /Write \/5\/0\/1 Package URI → 2\.04 Changed$/.test(l)), out.join('\n'));
-    assert.ok(out.some((l) => /State = Downloaded \(2\)$/.test(l)), out.join('\n'));
+    assert.match(
+      out[0],
+      new RegExp(
+        `^update ${EP}: serving .*fw-3\\.0\\.0\\.img \\(262144 bytes, host image "xs-lwm2m-node" version "3\\.0\\.0"\\); Package URI coap://127\\.0\\.0\\.1:${serverPort}/fw/fw-3\\.0\\.0\\.img#sha256=[0-9a-f]{64}$`,
+      ),
+    );
+    assert.ok(
+      out.some((l) => /Write \/5\/0\/1 Package URI → 2\.04 Changed$/.test(l)),
+      out.join('\n'),
+    );
+    assert.ok(
+      out.some((l) => /State = Downloaded \(2\)$/.test(l)),
+      out.join('\n'),
+    );
     assert.equal(out.at(-1), `update ${EP}: done, Firmware updated successfully (1)`, out.join('\n'));
     assert.equal(device.version, '3.0.0');
     assert.equal((await server.read(EP, '/3/0/3')).records?.[0]?.value, '3.0.0');
@@ -119,7 +162,10 @@ describe('server prompt: update <ep> <file> [push|pull] with the Node client', f
 
   it('an image that does not start: the device rolls back to the running firmware and reports Update Result 8', async () => {
     const out = await cmd(`update ${EP} ${file('no-boot.img', testImage('no-boot', 32 * KiB))}`);
-    assert.ok(out.some((l) => /registered again$/.test(l)), out.join('\n'));
+    assert.ok(
+      out.some((l) => /registered again$/.test(l)),
+      out.join('\n'),
+    );
     assert.equal(out.at(-1), `update ${EP}: failed: update failed, Update Result = Firmware update failed (8)`, out.join('\n'));
     assert.equal(device.version, '3.0.0');
     assert.equal(device.slot!.boot, 'rolled-back');

@@ -19,17 +19,27 @@ describe('LwM2M Server: files served for pulls', () => {
     peerUdp = await openUdp({ address: '127.0.0.1', log: silentLogger });
     peer = new CoapEndpoint({ transport: peerUdp, timers: nodeTimers, random: nodeRandom, log: silentLogger });
   });
-  after(() => { peer.close(); peerUdp.close(); server.close(); });
+  after(() => {
+    peer.close();
+    peerUdp.close();
+    server.close();
+  });
 
   const at = () => ({ address: '127.0.0.1', port: udp.port });
 
-  it('names the route\'s local address when bound to a wildcard (loopback toward loopback)', async () => {
+  it("names the route's local address when bound to a wildcard (loopback toward loopback)", async () => {
     assert.equal(await localAddressToward('127.0.0.1'), '127.0.0.1');
     assert.equal(await server.serveFile('fw.img', file), `coap://127.0.0.1:${udp.port}/fw/fw.img`);
   });
 
   it('names --address (advertise) when given, and refuses an endpoint that is not registered', async () => {
-    const s = new LwM2MServer({ transport: { send() {}, onReceive: null, close() {} }, timers: nodeTimers, random: nodeRandom, log: silentLogger, advertise: { address: 'fd00::5', port: 5683 } });
+    const s = new LwM2MServer({
+      transport: { send() {}, onReceive: null, close() {} },
+      timers: nodeTimers,
+      random: nodeRandom,
+      log: silentLogger,
+      advertise: { address: 'fd00::5', port: 5683 },
+    });
     assert.equal(await s.serveFile('a b/../c.img', file), 'coap://[fd00::5]:5683/fw/c.img');
     await assert.rejects(s.fileUri('c.img', 'nobody'), /nobody is not registered/);
     s.close();
@@ -40,7 +50,12 @@ describe('LwM2M Server: files served for pulls', () => {
     assert.equal(whole.code, Code.CONTENT);
     assert.equal(whole.contentFormat, 42);
     assert.deepEqual(whole.payload, file);
-    for (const [num, szx] of [[0, 5], [3, 5], [9, 5], [4, 6]] as const) {
+    for (const [num, szx] of [
+      [0, 5],
+      [3, 5],
+      [9, 5],
+      [4, 6],
+    ] as const) {
       const size = 16 << szx;
       const r = await peer.request(at(), { method: Code.GET, path: ['fw', 'fw.img'], block2: { num, szx } });
       assert.deepEqual(r.payload, file.subarray(num * size, Math.min(file.length, (num + 1) * size)), `block ${num}/${size}`);
@@ -51,7 +66,10 @@ describe('LwM2M Server: files served for pulls', () => {
 
   it('4.04 for a name not served (and once unserved), 4.05 for other methods, 4.06 for another Accept', async () => {
     assert.equal((await peer.request(at(), { method: Code.GET, path: ['fw', 'other.img'] })).code, Code.NOT_FOUND);
-    assert.equal((await peer.request(at(), { method: Code.PUT, path: ['fw', 'fw.img'], payload: new Uint8Array(3) })).code, Code.METHOD_NOT_ALLOWED);
+    assert.equal(
+      (await peer.request(at(), { method: Code.PUT, path: ['fw', 'fw.img'], payload: new Uint8Array(3) })).code,
+      Code.METHOD_NOT_ALLOWED,
+    );
     assert.equal((await peer.request(at(), { method: Code.GET, path: ['fw', 'fw.img'], accept: 0 })).code, Code.NOT_ACCEPTABLE);
     assert.equal(server.unserveFile('fw.img'), true);
     assert.equal((await peer.request(at(), { method: Code.GET, path: ['fw', 'fw.img'] })).code, Code.NOT_FOUND);

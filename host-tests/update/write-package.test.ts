@@ -34,21 +34,33 @@ async function setup(o: { deviceSzx?: number; drop?: { num: number; times: numbe
     const b = m.ok && m.message.code === Code.PUT ? getBlock(m.message, OptionNumber.BLOCK1) : undefined;
     if (b) {
       requests.push({ num: b.num, szx: b.szx });
-      if (o.drop && b.num === o.drop.num && dropped < o.drop.times) { dropped++; return; }
+      if (o.drop && b.num === o.drop.num && dropped < o.drop.times) {
+        dropped++;
+        return;
+      }
     }
     filtered.onReceive?.(data, address, port);
   };
-  const device = new CoapEndpoint({ transport: filtered, timers: clock, random, log: silentLogger, blockSzx: o.deviceSzx ?? 6, maxReassemblySize: 65536,
+  const device = new CoapEndpoint({
+    transport: filtered,
+    timers: clock,
+    random,
+    log: silentLogger,
+    blockSzx: o.deviceSzx ?? 6,
+    maxReassemblySize: 65536,
     // Longer than a lost exchange (MAX_TRANSMIT_WAIT, 93 s) plus the pause: the body waits for the block sent again.
-    blockSessionTimeout: 300_000 });
+    blockSessionTimeout: 300_000,
+  });
   let body: Uint8Array | undefined;
   device.onRequest = (req) => {
     if (req.method !== Code.PUT || req.path.join('/') !== '5/0/0') return { code: Code.NOT_FOUND };
     body = req.payload.slice();
     return { code: Code.CHANGED };
   };
-  const registered = device.request({ address: '10.0.0.1', port: 5683 },
-    { method: Code.POST, path: ['rd'], query: [`ep=${EP}`, 'lt=86400', 'lwm2m=1.1'], payload: new TextEncoder().encode('</5/0>') });
+  const registered = device.request(
+    { address: '10.0.0.1', port: 5683 },
+    { method: Code.POST, path: ['rd'], query: [`ep=${EP}`, 'lt=86400', 'lwm2m=1.1'], payload: new TextEncoder().encode('</5/0>') },
+  );
   await clock.advance(10);
   assert.equal((await registered).code, Code.CREATED);
   return { clock, server, requests, body: () => body };
@@ -64,7 +76,10 @@ describe('LwM2M Server: writePackage (Firmware Update push, block by block)', ()
     await s.clock.advance(60_000);
     assert.equal((await done).code, '2.04');
     assert.deepEqual(s.requests[0], { num: 0, szx: 6 });
-    assert.ok(s.requests.slice(1).every((q) => q.szx === 4), 'every block after the first is 256 bytes');
+    assert.ok(
+      s.requests.slice(1).every((q) => q.szx === 4),
+      'every block after the first is 256 bytes',
+    );
     assert.equal(s.requests[1]!.num, 4, 'the second request starts at byte 1024: block 4 of 256');
     assert.deepEqual([...s.body()!], [...image]);
     assert.equal(sent.at(-1), image.length);
@@ -82,7 +97,10 @@ describe('LwM2M Server: writePackage (Firmware Update push, block by block)', ()
 
   it(`gives up after ${PACKAGE_BLOCK_ATTEMPTS} exchanges of one block went unanswered`, async () => {
     const s = await setup({ drop: { num: 2, times: 1_000 } });
-    const done = s.server.writePackage(EP, image).then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
+    const done = s.server.writePackage(EP, image).then(
+      () => 'resolved',
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
     await s.clock.advance(3_600_000);
     assert.match(await done, /^CoapTimeoutError/);
     assert.equal(s.requests.filter((q) => q.num === 2).length, PACKAGE_BLOCK_ATTEMPTS * 5);

@@ -11,7 +11,7 @@ describe('Node UDP port', () => {
     b.onReceive = (d) => got.push(d[0]!);
     for (let i = 0; i < 5; i++) a.send(Uint8Array.of(i), '127.0.0.1', b.port);
     a.close();
-    a.send(Uint8Array.of(99), '127.0.0.1', b.port);   // after close: dropped
+    a.send(Uint8Array.of(99), '127.0.0.1', b.port); // after close: dropped
     for (let t = 0; t < 100 && got.length < 5; t++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50));
     b.close();

@@ -21,8 +21,13 @@ describe('utf8', () => {
   });
 
   for (const [name, bytes] of [
-    ['overlong 2-byte', [0xc0, 0xaf]], ['overlong 3-byte', [0xe0, 0x80, 0xaf]], ['surrogate', [0xed, 0xa0, 0x80]],
-    ['truncated', [0xe2, 0x82]], ['stray continuation', [0x80]], ['above U+10FFFF', [0xf4, 0x90, 0x80, 0x80]], ['0xff', [0xff]],
+    ['overlong 2-byte', [0xc0, 0xaf]],
+    ['overlong 3-byte', [0xe0, 0x80, 0xaf]],
+    ['surrogate', [0xed, 0xa0, 0x80]],
+    ['truncated', [0xe2, 0x82]],
+    ['stray continuation', [0x80]],
+    ['above U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ['0xff', [0xff]],
   ] as Array<[string, number[]]>) {
     it(`rejects ${name} in strict mode and replaces it in lenient mode`, () => {
       assert.equal(utf8DecodeStrict(Uint8Array.from(bytes)), undefined);

@@ -26,7 +26,11 @@ export interface XsHostOptions {
   worker?: Omit<XsWorkerOptions, 'onQuery'>;
 }
 
-interface Socket { sock: dgram.Socket; address: string; port: number }
+interface Socket {
+  sock: dgram.Socket;
+  address: string;
+  port: number;
+}
 
 /** Bound on events kept for waitEvent() when nobody waits yet. */
 const MAX_BUFFERED_EVENTS = 256;
@@ -46,7 +50,9 @@ export class XsHost {
   /** Log lines from XS at error level (e.g. a core callback that threw). */
   readonly errorLogs: string[] = [];
   /** Meter report after the most recent turn. */
-  get meter(): MeterUsage | null { return this.worker.lastMeter; }
+  get meter(): MeterUsage | null {
+    return this.worker.lastMeter;
+  }
   readonly stats = { datagramsIn: 0, datagramsOut: 0, bytesIn: 0, bytesOut: 0, timersFired: 0 };
 
   private constructor(private readonly opts: XsHostOptions) {
@@ -94,7 +100,13 @@ export class XsHost {
         if (k >= 0) this.waiters.splice(k, 1);
         reject(new Error(`no XS event "${name}" within ${timeoutMs} ms`));
       }, timeoutMs);
-      const waiter = { name, resolve: (p: Uint8Array) => { clearTimeout(t); resolve(p); } };
+      const waiter = {
+        name,
+        resolve: (p: Uint8Array) => {
+          clearTimeout(t);
+          resolve(p);
+        },
+      };
       this.waiters.push(waiter);
     });
   }
@@ -105,7 +117,9 @@ export class XsHost {
   }
 
   /** Bound ports, by the socket id XS knows them by. */
-  get boundPorts(): number[] { return [...this.sockets.values()].map((s) => s.port); }
+  get boundPorts(): number[] {
+    return [...this.sockets.values()].map((s) => s.port);
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -120,7 +134,9 @@ export class XsHost {
   /** A turn Node starts by itself: failures are kept in `errors`, never thrown into Node's loop. */
   private turn(bytes: ArrayBuffer): void {
     if (this.closed) return;
-    this.worker.command(new Uint8Array(bytes)).catch((e: Error) => { if (!this.closed) this.errors.push(e); });
+    this.worker.command(new Uint8Array(bytes)).catch((e: Error) => {
+      if (!this.closed) this.errors.push(e);
+    });
   }
 
   private async onQuery(q: Uint8Array): Promise<Uint8Array> {
@@ -136,24 +152,32 @@ export class XsHost {
           this.stats.datagramsOut++;
           this.stats.bytesOut += data.length;
           // Errors (e.g. unreachable) are logged like the Node port does; the core never sees a throw.
-          s.sock.send(data, port, address, (err) => { if (err) this.opts.onLog?.('warn', `xs udp send: ${err.message}`); });
+          s.sock.send(data, port, address, (err) => {
+            if (err) this.opts.onLog?.('warn', `xs udp send: ${err.message}`);
+          });
         }
         return empty;
       }
       case FromXs.SET_TIMER: {
         const id = r.u32();
         const ms = r.f64();
-        this.xsTimers.set(id, this.timers.setTimeout(() => {
-          this.xsTimers.delete(id);
-          this.stats.timersFired++;
-          this.turn(new Writer(13).u8(ToXs.TIMER).f64(this.timers.now()).u32(id).finish());
-        }, ms));
+        this.xsTimers.set(
+          id,
+          this.timers.setTimeout(() => {
+            this.xsTimers.delete(id);
+            this.stats.timersFired++;
+            this.turn(new Writer(13).u8(ToXs.TIMER).f64(this.timers.now()).u32(id).finish());
+          }, ms),
+        );
         return empty;
       }
       case FromXs.CLEAR_TIMER: {
         const id = r.u32();
         const h = this.xsTimers.get(id);
-        if (h !== undefined) { this.timers.clearTimeout(h); this.xsTimers.delete(id); }
+        if (h !== undefined) {
+          this.timers.clearTimeout(h);
+          this.xsTimers.delete(id);
+        }
         return empty;
       }
       case FromXs.LOG: {
@@ -180,7 +204,10 @@ export class XsHost {
       case FromXs.CLOSE_UDP: {
         const id = r.u8();
         const s = this.sockets.get(id);
-        if (s) { s.sock.close(); this.sockets.delete(id); }
+        if (s) {
+          s.sock.close();
+          this.sockets.delete(id);
+        }
         return empty;
       }
       case FromXs.EVENT: {
@@ -202,7 +229,10 @@ export class XsHost {
 
   private bind(address: string, port: number): Promise<{ id: number; port: number }> {
     return new Promise((resolve, reject) => {
-      if (this.sockets.size >= 255) { reject(new Error('too many sockets')); return; }
+      if (this.sockets.size >= 255) {
+        reject(new Error('too many sockets'));
+        return;
+      }
       const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
       sock.once('error', reject);
       sock.bind(port, address, () => {
@@ -214,8 +244,16 @@ export class XsHost {
         sock.on('message', (msg, rinfo) => {
           this.stats.datagramsIn++;
           this.stats.bytesIn += msg.length;
-          this.turn(new Writer(16 + msg.length).u8(ToXs.DATAGRAM).f64(this.timers.now())
-            .u8(id).u16(rinfo.port).short(rinfo.address).bytes(msg).finish());
+          this.turn(
+            new Writer(16 + msg.length)
+              .u8(ToXs.DATAGRAM)
+              .f64(this.timers.now())
+              .u8(id)
+              .u16(rinfo.port)
+              .short(rinfo.address)
+              .bytes(msg)
+              .finish(),
+          );
         });
         resolve({ id, port: bound });
       });

@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
-export const XSNAP_WORKER = fileURLToPath(new URL(
-  '../../node_modules/@agoric/xsnap/xsnap-native/xsnap/build/bin/lin/release/xsnap-worker',
-  import.meta.url));
+export const XSNAP_WORKER = fileURLToPath(
+  new URL('../../node_modules/@agoric/xsnap/xsnap-native/xsnap/build/bin/lin/release/xsnap-worker', import.meta.url),
+);
 
 /** The meter report xsnap appends to every successful reply. */
 export interface MeterUsage {
@@ -57,9 +57,9 @@ export class XsError extends Error {
   override name = 'XsError';
 }
 
-const OK = 0x2e;      // '.'
-const ERROR = 0x21;   // '!'
-const QUERY = 0x3f;   // '?'
+const OK = 0x2e; // '.'
+const ERROR = 0x21; // '!'
+const QUERY = 0x3f; // '?'
 const METER_SEPARATOR = 0x01;
 
 const live = new Set<ChildProcess>();
@@ -68,14 +68,18 @@ function killAllOnExit(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // A test that forgets close() must not leave engines running after Node exits.
-  process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+  process.on('exit', () => {
+    for (const p of live) p.kill('SIGKILL');
+  });
 }
 
 /** Incremental netstring parser over a byte stream. */
 class NetstringReader {
   private buf = new Uint8Array(0);
-  constructor(private readonly onMessage: (m: Uint8Array) => void,
-              private readonly onError: (e: Error) => void) {}
+  constructor(
+    private readonly onMessage: (m: Uint8Array) => void,
+    private readonly onError: (e: Error) => void,
+  ) {}
 
   push(chunk: Uint8Array): void {
     const merged = new Uint8Array(this.buf.length + chunk.length);
@@ -91,12 +95,18 @@ class NetstringReader {
       let len = 0;
       for (let i = 0; i < colon; i++) {
         const d = this.buf[i] - 0x30;
-        if (d < 0 || d > 9) { this.onError(new XsError('xsnap protocol error: bad netstring length')); return; }
+        if (d < 0 || d > 9) {
+          this.onError(new XsError('xsnap protocol error: bad netstring length'));
+          return;
+        }
         len = len * 10 + d;
       }
       const end = colon + 1 + len;
       if (this.buf.length < end + 1) return;
-      if (this.buf[end] !== 0x2c) { this.onError(new XsError('xsnap protocol error: missing netstring comma')); return; }
+      if (this.buf[end] !== 0x2c) {
+        this.onError(new XsError('xsnap protocol error: missing netstring comma'));
+        return;
+      }
       const message = this.buf.slice(colon + 1, end);
       this.buf = this.buf.subarray(end + 1);
       this.onMessage(message);
@@ -147,10 +157,15 @@ export class XsWorker {
     this.toWorker = stdio[3];
     // A worker that dies mid-write would otherwise raise EPIPE as an unhandled error.
     this.toWorker.on('error', (e) => this.fail(new XsError(`xsnap pipe: ${e.message}`)));
-    const reader = new NetstringReader((m) => this.onMessage(m), (e) => this.fail(e));
+    const reader = new NetstringReader(
+      (m) => this.onMessage(m),
+      (e) => this.fail(e),
+    );
     stdio[4].on('data', (chunk: Uint8Array) => reader.push(chunk));
     let stderr = '';
-    stdio[2].on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000); });
+    stdio[2].on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
     if (opts.onPrint && stdio[1]) {
       const onPrint = opts.onPrint;
       let partial = '';
@@ -167,7 +182,9 @@ export class XsWorker {
   }
 
   /** True once the worker has exited or broke the protocol. */
-  get closed(): boolean { return this.failure !== null; }
+  get closed(): boolean {
+    return this.failure !== null;
+  }
 
   /** Evaluate a script in the engine's global scope. */
   evaluate(code: string): Promise<XsReply> {
@@ -194,11 +211,15 @@ export class XsWorker {
   }
 
   private call(frame: Uint8Array): Promise<XsReply> {
-    const run = (): Promise<XsReply> => new Promise<XsReply>((resolve, reject) => {
-      if (this.failure) { reject(this.failure); return; }
-      this.pending = { resolve, reject };
-      this.toWorker.write(frame);
-    });
+    const run = (): Promise<XsReply> =>
+      new Promise<XsReply>((resolve, reject) => {
+        if (this.failure) {
+          reject(this.failure);
+          return;
+        }
+        this.pending = { resolve, reject };
+        this.toWorker.write(frame);
+      });
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
@@ -206,16 +227,26 @@ export class XsWorker {
 
   private onMessage(m: Uint8Array): void {
     const p = this.pending;
-    if (m.length === 0) { this.fail(new XsError('xsnap protocol error: empty message')); return; }
+    if (m.length === 0) {
+      this.fail(new XsError('xsnap protocol error: empty message'));
+      return;
+    }
     if (m[0] === QUERY) {
       // The engine is blocked in issueCommand until it gets the `/` answer.
       Promise.resolve()
         .then(() => this.onQuery(m.subarray(1)))
-        .then((answer) => { if (!this.failure) this.toWorker.write(netstring(0x2f, answer)); },
-              (e: unknown) => this.fail(new XsError(`query handler failed: ${(e as Error)?.message ?? e}`)));
+        .then(
+          (answer) => {
+            if (!this.failure) this.toWorker.write(netstring(0x2f, answer));
+          },
+          (e: unknown) => this.fail(new XsError(`query handler failed: ${(e as Error)?.message ?? e}`)),
+        );
       return;
     }
-    if (!p) { this.fail(new XsError('xsnap protocol error: unsolicited message')); return; }
+    if (!p) {
+      this.fail(new XsError('xsnap protocol error: unsolicited message'));
+      return;
+    }
     this.pending = null;
     if (m[0] === OK) {
       const sep = m.indexOf(METER_SEPARATOR, 1);

@@ -23,7 +23,11 @@ describe('xs driver (xsnap-worker protocol)', () => {
   it('calls handleCommand and answers the queries it issues (synchronously for XS)', async () => {
     const seen: number[][] = [];
     w = new XsWorker({
-      onQuery: async (q) => { seen.push([...q]); await new Promise((r) => setTimeout(r, 5)); return new Uint8Array([q[0] * 2]); },
+      onQuery: async (q) => {
+        seen.push([...q]);
+        await new Promise((r) => setTimeout(r, 5));
+        return new Uint8Array([q[0] * 2]);
+      },
     });
     await w.evaluate(`globalThis.handleCommand = (ab) => {
       const a = new Uint8Array(issueCommand(new Uint8Array([21]).buffer));
@@ -46,7 +50,10 @@ describe('xs driver (xsnap-worker protocol)', () => {
     w = new XsWorker();
     await w.evaluate('globalThis.n = 0; globalThis.handleCommand = () => new Uint8Array([++globalThis.n]).buffer');
     const rs = await Promise.all([1, 2, 3, 4, 5].map(() => w.command(new Uint8Array(0))));
-    assert.deepEqual(rs.map((r) => r.reply[0]), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      rs.map((r) => r.reply[0]),
+      [1, 2, 3, 4, 5],
+    );
   });
 
   it('passes print() lines to onPrint', async () => {
@@ -77,11 +84,12 @@ describe('xs bundle', () => {
   });
 });
 
-
 describe('xs host port (xs-harness/port)', () => {
   let host: XsHost;
   let script: string;
-  before(async () => { script = (await bundleForXs('host-tests/xs-harness/entries/smoke.ts')).code; });
+  before(async () => {
+    script = (await bundleForXs('host-tests/xs-harness/entries/smoke.ts')).code;
+  });
   afterEach(() => host?.close());
 
   it('reports what the engine lacks (why the ports exist)', async () => {
@@ -118,8 +126,11 @@ describe('xs host port (xs-harness/port)', () => {
     const clock = new ManualTimers(1000);
     const fired: Array<{ d: number; at: number }> = [];
     host = await XsHost.start({
-      script, timers: clock,
-      onEvent: (n, p) => { if (n === 'fired') fired.push(JSON.parse(new TextDecoder().decode(p))); },
+      script,
+      timers: clock,
+      onEvent: (n, p) => {
+        if (n === 'fired') fired.push(JSON.parse(new TextDecoder().decode(p)));
+      },
     });
     await host.callJson('timers', [300, 100, 200]);
     clock.advance(150);
@@ -127,7 +138,11 @@ describe('xs host port (xs-harness/port)', () => {
     assert.deepEqual(fired, [{ d: 100, at: 100 }]);
     clock.advance(1000);
     await host.settled();
-    assert.deepEqual(fired, [{ d: 100, at: 100 }, { d: 200, at: 200 }, { d: 300, at: 300 }]);
+    assert.deepEqual(fired, [
+      { d: 100, at: 100 },
+      { d: 200, at: 200 },
+      { d: 300, at: 300 },
+    ]);
     assert.equal(host.stats.timersFired, 3);
   });
 
@@ -142,7 +157,7 @@ describe('xs host port (xs-harness/port)', () => {
 
   it('settles async calls within the turn and reports thrown errors', async () => {
     host = await XsHost.start({ script });
-    assert.deepEqual([...await host.call('async', new Uint8Array([1, 2, 3]))], [3, 2, 1]);
+    assert.deepEqual([...(await host.call('async', new Uint8Array([1, 2, 3])))], [3, 2, 1]);
     await assert.rejects(host.call('throws'), /RangeError: boom/);
     await assert.rejects(host.call('nothing'), /no call named nothing/);
   });

@@ -6,7 +6,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { XsWorker } from './driver';
 
-export interface HeapPoint { slots: number; chunkBytes: number }
+export interface HeapPoint {
+  slots: number;
+  chunkBytes: number;
+}
 
 /** Collects garbage, then reads the live heap; `dir` takes the snapshot file for a moment. */
 export async function heapPoint(worker: XsWorker, dir: string): Promise<HeapPoint> {

@@ -9,8 +9,12 @@ export async function loopbackUdp(): Promise<DatagramTransport & { port: number 
   const t: DatagramTransport & { port: number } = {
     port: sock.address().port,
     onReceive: null,
-    send(data, address, port) { sock.send(data, port, address); },
-    close() { sock.close(); },
+    send(data, address, port) {
+      sock.send(data, port, address);
+    },
+    close() {
+      sock.close();
+    },
   };
   sock.on('message', (m, r) => t.onReceive?.(new Uint8Array(m), r.address, r.port));
   return t;

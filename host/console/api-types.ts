@@ -13,10 +13,23 @@ export interface InfoJson {
 }
 
 export interface ResourceDefJson {
-  id: number; name: string; operations: string; multiple: boolean; mandatory: boolean; type: string; units?: string; range?: string;
+  id: number;
+  name: string;
+  operations: string;
+  multiple: boolean;
+  mandatory: boolean;
+  type: string;
+  units?: string;
+  range?: string;
 }
 export interface ObjectDefJson {
-  id: number; name: string; version: string; urn: string; multiple: boolean; mandatory: boolean; resources: ResourceDefJson[];
+  id: number;
+  name: string;
+  version: string;
+  urn: string;
+  multiple: boolean;
+  mandatory: boolean;
+  resources: ResourceDefJson[];
 }
 
 export interface RecordJson {
@@ -46,7 +59,10 @@ export interface ResultJson {
 }
 
 export interface DiscoverJson {
-  code: string; status: string; ok: boolean; reason?: string;
+  code: string;
+  status: string;
+  ok: boolean;
+  reason?: string;
   links?: Array<{ path: string; name?: string; attributes: Record<string, string | null> }>;
 }
 
@@ -57,7 +73,11 @@ export interface DeviceObjectJson {
   instances: number[];
 }
 
-export interface HistoryEntry { at: string; event: 'registered' | 'updated' | 'de-registered' | 'expired' | 'awake' | 'asleep'; detail: string }
+export interface HistoryEntry {
+  at: string;
+  event: 'registered' | 'updated' | 'de-registered' | 'expired' | 'awake' | 'asleep';
+  detail: string;
+}
 
 export interface DeviceJson {
   endpoint: string;
@@ -83,10 +103,18 @@ export interface DeviceJson {
   queued?: Array<{ what: string; since: string }>;
 }
 
-export interface SendJson { endpoint: string; at: string; format?: string; records: RecordJson[] }
+export interface SendJson {
+  endpoint: string;
+  at: string;
+  format?: string;
+  records: RecordJson[];
+}
 
 /** One notification's numeric values by resource path, at a wall-clock time in ms. */
-export interface Point { t: number; values: Record<string, number> }
+export interface Point {
+  t: number;
+  values: Record<string, number>;
+}
 
 export interface ObservationJson {
   id: string;
@@ -100,7 +128,13 @@ export interface ObservationJson {
   points: Point[];
 }
 
-export interface NotifyEvent { id: string; endpoint: string; at: string; result: ResultJson; point?: Point }
+export interface NotifyEvent {
+  id: string;
+  endpoint: string;
+  at: string;
+  result: ResultJson;
+  point?: Point;
+}
 
 export interface MessageJson {
   at: string;
@@ -138,10 +172,17 @@ export interface EndpointConfigJson {
   /** The configuration entry used: the endpoint's own, or "*". */
   matched: string;
   /** servers, bootstrap, writes as configured, without PSK keys. */
-  config: { servers: Array<Record<string, unknown>>; bootstrap?: Record<string, unknown>; writes?: Array<{ path: string; value: unknown }> };
+  config: {
+    servers: Array<Record<string, unknown>>;
+    bootstrap?: Record<string, unknown>;
+    writes?: Array<{ path: string; value: unknown }>;
+  };
   /** The resources a sequence writes, secrets shown as "(hidden)". */
   writes: RecordJson[];
 }
 
 /** A pre-shared key the LwM2M Server holds for an endpoint: its identity, never the key. */
-export interface PskEntryJson { endpoint: string; identity: string }
+export interface PskEntryJson {
+  endpoint: string;
+  identity: string;
+}

@@ -27,7 +27,10 @@ export function redact(cfg: EndpointConfig): EndpointConfig {
 export class BootstrapApi {
   readonly sessions: BootstrapSessions;
 
-  constructor(private readonly bs: BootstrapServer, stream: EventStream) {
+  constructor(
+    private readonly bs: BootstrapServer,
+    stream: EventStream,
+  ) {
     this.sessions = new BootstrapSessions(bs, stream);
   }
 
@@ -40,8 +43,12 @@ export class BootstrapApi {
     if (what === 'sessions' && ep === undefined) return this.sessions.sessions;
     if (what === 'config' && ep === undefined) {
       const c = this.bs.config;
-      return { format: c.format ?? 'tlv', discover: c.discover !== false, deleteFirst: c.deleteFirst !== false,
-        endpoints: Object.fromEntries(Object.entries(c.endpoints).map(([name, e]) => [name, redact(e)])) };
+      return {
+        format: c.format ?? 'tlv',
+        discover: c.discover !== false,
+        deleteFirst: c.deleteFirst !== false,
+        endpoints: Object.fromEntries(Object.entries(c.endpoints).map(([name, e]) => [name, redact(e)])),
+      };
     }
     if (what === 'config' && ep !== undefined) return this.endpointConfig(ep);
     return undefined;
@@ -58,7 +65,12 @@ export class BootstrapApi {
       if (p.ok && v.ok) writes.push(...recordsJson([{ path: p.value, value: v.value }]));
     }
     for (const w of writes) if (SECRET(w.path)) w.value = HIDDEN;
-    return { endpoint: ep, matched: this.bs.config.endpoints[ep] ? ep : '*', config: redact(cfg) as unknown as EndpointConfigJson['config'], writes };
+    return {
+      endpoint: ep,
+      matched: this.bs.config.endpoints[ep] ? ep : '*',
+      config: redact(cfg) as unknown as EndpointConfigJson['config'],
+      writes,
+    };
   }
 
   /**
@@ -88,7 +100,9 @@ export class BootstrapApi {
     return { deleted: ep };
   }
 
-  close(): void { this.sessions.close(); }
+  close(): void {
+    this.sessions.close();
+  }
 }
 
 const unset = (v: unknown) => v === undefined || v === HIDDEN;
@@ -97,7 +111,8 @@ const unset = (v: unknown) => v === undefined || v === HIDDEN;
 function withKeptKeys(entry: EndpointConfig, old: EndpointConfig | undefined): EndpointConfig {
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return entry;
   const out: EndpointConfig = { ...entry };
-  if (out.psk && typeof out.psk === 'object' && unset(out.psk.keyHex) && old?.psk && old.psk.identity === out.psk.identity) out.psk = { ...out.psk, keyHex: old.psk.keyHex };
+  if (out.psk && typeof out.psk === 'object' && unset(out.psk.keyHex) && old?.psk && old.psk.identity === out.psk.identity)
+    out.psk = { ...out.psk, keyHex: old.psk.keyHex };
   if (Array.isArray(out.servers)) {
     out.servers = out.servers.map((s) => {
       if (!s || typeof s !== 'object' || s.securityMode !== 'psk' || !unset(s.pskKeyHex)) return s;
@@ -106,7 +121,9 @@ function withKeptKeys(entry: EndpointConfig, old: EndpointConfig | undefined): E
     });
   }
   if (Array.isArray(out.writes)) {
-    out.writes = out.writes.map((w) => (w && SECRET(String(w.path)) && w.value === HIDDEN ? old?.writes?.find((o) => o.path === w.path) ?? w : w));
+    out.writes = out.writes.map((w) =>
+      w && SECRET(String(w.path)) && w.value === HIDDEN ? (old?.writes?.find((o) => o.path === w.path) ?? w) : w,
+    );
   }
   return out;
 }

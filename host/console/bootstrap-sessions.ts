@@ -21,7 +21,10 @@ export class BootstrapSessions {
   private readonly open = new Map<string, SessionJson>();
   private nextId = 1;
 
-  constructor(private readonly bs: BootstrapServer, private readonly stream: EventStream) {
+  constructor(
+    private readonly bs: BootstrapServer,
+    private readonly stream: EventStream,
+  ) {
     bs.listeners.add(this.onEvent);
   }
 
@@ -39,12 +42,28 @@ export class BootstrapSessions {
     if (e.type === 'request') {
       s = this.begin(e.endpoint, 'client', e.peer, at);
       const code = e.code ?? '2.04';
-      s.messages.push({ at, from: 'client', operation: 'Bootstrap-Request', method: 'POST', path: `/bs?ep=${e.endpoint}`, code, status: codeName(code) });
+      s.messages.push({
+        at,
+        from: 'client',
+        operation: 'Bootstrap-Request',
+        method: 'POST',
+        path: `/bs?ep=${e.endpoint}`,
+        code,
+        status: codeName(code),
+      });
     } else if (e.type === 'step') {
       s ??= this.begin(e.endpoint, 'server', e.peer, at);
       s.peer ??= peerText(e.peer);
       if (s.messages.length < MAX_MESSAGES) {
-        const m: MessageJson = { at, from: 'server', operation: e.operation, method: METHODS[e.operation] ?? '', path: e.path, code: e.code, status: codeName(e.code) };
+        const m: MessageJson = {
+          at,
+          from: 'server',
+          operation: e.operation,
+          method: METHODS[e.operation] ?? '',
+          path: e.path,
+          code: e.code,
+          status: codeName(e.code),
+        };
         if (e.contentFormat !== undefined) m.format = formatName(e.contentFormat);
         if (e.reason) m.reason = e.reason;
         if (e.detail) m.detail = e.detail;
@@ -60,5 +79,7 @@ export class BootstrapSessions {
     this.stream.publish('bootstrap', s);
   };
 
-  close(): void { this.bs.listeners.delete(this.onEvent); }
+  close(): void {
+    this.bs.listeners.delete(this.onEvent);
+  }
 }

@@ -74,7 +74,14 @@ export async function startConsole(o: ConsoleOptions): Promise<WebConsole> {
     }
     let answer: unknown;
     if (parts[0] === 'info' && parts.length === 1 && method === 'GET') {
-      const info: InfoJson = { name: 'xs-lwm2m', version: VERSION, server: !!serverApi, bootstrap: !!bootstrapApi, formats: Object.keys(FORMAT_IDS), compositeFormats: [...COMPOSITE_FORMATS] };
+      const info: InfoJson = {
+        name: 'xs-lwm2m',
+        version: VERSION,
+        server: !!serverApi,
+        bootstrap: !!bootstrapApi,
+        formats: Object.keys(FORMAT_IDS),
+        compositeFormats: [...COMPOSITE_FORMATS],
+      };
       answer = info;
     } else if (parts[0] === 'objects' && parts.length === 1 && method === 'GET') answer = objectDefsJson();
     else {
@@ -90,7 +97,12 @@ export async function startConsole(o: ConsoleOptions): Promise<WebConsole> {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'the page is read with GET');
     const asset = (await pageAssets()).get(url.pathname === '/index.html' ? '/' : url.pathname);
     if (!asset) throw new ApiError(404, `no such file ${url.pathname}`);
-    res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': asset.type,
+      'content-length': asset.body.length,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    });
     res.end(req.method === 'HEAD' ? undefined : asset.body);
   };
 
@@ -98,7 +110,8 @@ export async function startConsole(o: ConsoleOptions): Promise<WebConsole> {
     const host = req.headers.host ?? '';
     const hostname = host.replace(/:\d+$/, '');
     const run = async () => {
-      if (isLoopback(address) && !LOOPBACK_NAMES.has(hostname)) throw new ApiError(403, `the console answers requests to 127.0.0.1 or localhost, not to ${host || 'no Host'}`);
+      if (isLoopback(address) && !LOOPBACK_NAMES.has(hostname))
+        throw new ApiError(403, `the console answers requests to 127.0.0.1 or localhost, not to ${host || 'no Host'}`);
       const url = new URL(req.url ?? '/', 'http://console');
       await (url.pathname.startsWith('/api/') ? api(req, res, url) : page(req, res, url));
     };
@@ -113,7 +126,10 @@ export async function startConsole(o: ConsoleOptions): Promise<WebConsole> {
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(o.port, address, () => { http.off('error', reject); resolve(); });
+    http.listen(o.port, address, () => {
+      http.off('error', reject);
+      resolve();
+    });
   });
   const port = (http.address() as AddressInfo).port;
   const shown = address.includes(':') ? `[${address}]` : address === '0.0.0.0' ? '127.0.0.1' : address;
@@ -121,12 +137,13 @@ export async function startConsole(o: ConsoleOptions): Promise<WebConsole> {
     url: `http://${shown}:${port}/`,
     address,
     port,
-    close: () => new Promise<void>((resolve) => {
-      serverApi?.close();
-      bootstrapApi?.close();
-      stream.close();
-      http.close(() => resolve());
-      http.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        serverApi?.close();
+        bootstrapApi?.close();
+        stream.close();
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
   };
 }

@@ -19,13 +19,21 @@ export class DeviceLog {
   private readonly devices = new Map<string, DeviceJson>();
   readonly sends: SendJson[] = [];
 
-  constructor(private readonly server: LwM2MServer, private readonly stream: EventStream) {
-    for (const reg of server.clients.values()) this.devices.set(reg.endpoint, this.snapshot(reg, undefined, 'registered', 'before the console started'));
+  constructor(
+    private readonly server: LwM2MServer,
+    private readonly stream: EventStream,
+  ) {
+    for (const reg of server.clients.values())
+      this.devices.set(reg.endpoint, this.snapshot(reg, undefined, 'registered', 'before the console started'));
     server.listeners.add(this.onEvent);
   }
 
-  list(): DeviceJson[] { return [...this.devices.values()]; }
-  get(endpoint: string): DeviceJson | undefined { return this.devices.get(endpoint); }
+  list(): DeviceJson[] {
+    return [...this.devices.values()];
+  }
+  get(endpoint: string): DeviceJson | undefined {
+    return this.devices.get(endpoint);
+  }
 
   private readonly onEvent = (e: ServerEvent): void => {
     if (e.type === 'send') {
@@ -44,7 +52,13 @@ export class DeviceLog {
       return;
     }
     let d: DeviceJson;
-    if (e.type === 'registered') d = this.snapshot(e.reg, before, 'registered', `from ${e.reg.peer.address}:${e.reg.peer.port}, lifetime ${e.reg.lifetime} s, binding ${e.reg.binding}, lwm2m ${e.reg.lwm2mVersion}`);
+    if (e.type === 'registered')
+      d = this.snapshot(
+        e.reg,
+        before,
+        'registered',
+        `from ${e.reg.peer.address}:${e.reg.peer.port}, lifetime ${e.reg.lifetime} s, binding ${e.reg.binding}, lwm2m ${e.reg.lwm2mVersion}`,
+      );
     else if (e.type === 'updated') d = this.snapshot(e.reg, before, 'updated', before ? changes(before, e.reg) : '');
     else if (e.type === 'presence') {
       const queued = this.server.presence.queued(e.reg.endpoint).length;
@@ -52,10 +66,15 @@ export class DeviceLog {
       d.registeredAt = before?.registeredAt ?? d.registeredAt;
       d.lastUpdate = before?.lastUpdate ?? d.lastUpdate;
     } else {
-      d = this.snapshot(e.reg, before, e.expired ? 'expired' : 'de-registered', e.expired ? `no Update within the lifetime (${e.reg.lifetime} s)` : '');
+      d = this.snapshot(
+        e.reg,
+        before,
+        e.expired ? 'expired' : 'de-registered',
+        e.expired ? `no Update within the lifetime (${e.reg.lifetime} s)` : '',
+      );
       d.registered = false;
     }
-    this.devices.delete(d.endpoint);   // re-insert: the map's order is most recent last, the eviction order
+    this.devices.delete(d.endpoint); // re-insert: the map's order is most recent last, the eviction order
     this.devices.set(d.endpoint, d);
     for (const [ep, old] of this.devices) {
       if (this.devices.size <= MAX_DEVICES) break;
@@ -68,23 +87,38 @@ export class DeviceLog {
     const now = iso();
     const history = [...(before?.history ?? []), { at: now, event, detail }].slice(-MAX_HISTORY);
     return {
-      endpoint: reg.endpoint, registered: true, location: `/rd/${reg.id}`, address: reg.peer.address, port: reg.peer.port,
-      lifetime: reg.lifetime, binding: reg.binding, lwm2mVersion: reg.lwm2mVersion,
-      security: reg.secure ? 'coaps' : 'coap', ...(reg.pskIdentity !== undefined ? { pskIdentity: reg.pskIdentity } : {}),
-      registeredAt: event === 'registered' ? now : before?.registeredAt ?? now,
-      lastUpdate: now, updates: reg.updates, objects: deviceObjects(reg.links), history,
+      endpoint: reg.endpoint,
+      registered: true,
+      location: `/rd/${reg.id}`,
+      address: reg.peer.address,
+      port: reg.peer.port,
+      lifetime: reg.lifetime,
+      binding: reg.binding,
+      lwm2mVersion: reg.lwm2mVersion,
+      security: reg.secure ? 'coaps' : 'coap',
+      ...(reg.pskIdentity !== undefined ? { pskIdentity: reg.pskIdentity } : {}),
+      registeredAt: event === 'registered' ? now : (before?.registeredAt ?? now),
+      lastUpdate: now,
+      updates: reg.updates,
+      objects: deviceObjects(reg.links),
+      history,
       ...(reg.queueMode ? this.presenceJson(reg.endpoint) : {}),
     };
   }
 
   private presenceJson(ep: string): Pick<DeviceJson, 'queueMode' | 'awake' | 'queued'> {
     return {
-      queueMode: true, awake: this.server.presence.isAwake(ep),
-      queued: this.server.presence.queued(ep).map((q) => ({ what: q.what, since: new Date(Date.now() - (this.server.now() - q.since)).toISOString() })),
+      queueMode: true,
+      awake: this.server.presence.isAwake(ep),
+      queued: this.server.presence
+        .queued(ep)
+        .map((q) => ({ what: q.what, since: new Date(Date.now() - (this.server.now() - q.since)).toISOString() })),
     };
   }
 
-  close(): void { this.server.listeners.delete(this.onEvent); }
+  close(): void {
+    this.server.listeners.delete(this.onEvent);
+  }
 }
 
 /** What an Update changed, in words ("lifetime 60 → 120 s, objects"); "no change" for a plain Update. */

@@ -11,7 +11,10 @@ export function deviceObjects(links: readonly Link[]): DeviceObject[] {
     const p = parsePath(l.target);
     if (!p || p.objectId === undefined || p.resourceId !== undefined) continue;
     let o = byId.get(p.objectId);
-    if (!o) { o = { objectId: p.objectId, instances: [] }; byId.set(p.objectId, o); }
+    if (!o) {
+      o = { objectId: p.objectId, instances: [] };
+      byId.set(p.objectId, o);
+    }
     const ver = l.attrs.find(([k]) => k === 'ver')?.[1];
     if (ver !== undefined) o.version = ver;
     if (p.instanceId !== undefined && !o.instances.includes(p.instanceId)) o.instances.push(p.instanceId);

@@ -9,9 +9,13 @@ const KEEPALIVE_MS = 15_000;
 
 export class EventStream {
   private readonly open = new Set<ServerResponse>();
-  private readonly keepalive = setInterval(() => { for (const r of this.open) r.write(': keepalive\n\n'); }, KEEPALIVE_MS);
+  private readonly keepalive = setInterval(() => {
+    for (const r of this.open) r.write(': keepalive\n\n');
+  }, KEEPALIVE_MS);
 
-  constructor() { this.keepalive.unref(); }
+  constructor() {
+    this.keepalive.unref();
+  }
 
   attach(res: ServerResponse): boolean {
     if (this.open.size >= MAX_STREAMS) return false;

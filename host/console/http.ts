@@ -6,14 +6,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const MAX_BODY = 64 * 1024;
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export type Json = Record<string, unknown>;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -30,7 +39,11 @@ export async function readJson(req: IncomingMessage): Promise<Json> {
     chunks.push(c);
   }
   let body: unknown;
-  try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch (e) { throw new ApiError(400, `body is not JSON: ${(e as Error).message}`); }
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new ApiError(400, `body is not JSON: ${(e as Error).message}`);
+  }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'body must be a JSON object');
   return body as Json;
 }
@@ -42,7 +55,8 @@ export function field(body: Json, name: string, kind: 'string' | 'boolean' | 'ob
     if (required) throw new ApiError(400, `"${name}" is missing`);
     return undefined;
   }
-  const ok = kind === 'array' ? Array.isArray(v) : kind === 'object' ? v !== null && typeof v === 'object' && !Array.isArray(v) : typeof v === kind;
+  const ok =
+    kind === 'array' ? Array.isArray(v) : kind === 'object' ? v !== null && typeof v === 'object' && !Array.isArray(v) : typeof v === kind;
   if (!ok) throw new ApiError(400, `"${name}" must be ${kind === 'array' ? 'an array' : kind === 'object' ? 'an object' : `a ${kind}`}`);
   return v;
 }

@@ -20,23 +20,37 @@ function point(r: ResultJson): Point | undefined {
   return Object.keys(values).length ? { t: Date.now(), values } : undefined;
 }
 
-interface Held { json: ObservationJson; cancel(opts?: { passive?: boolean }): Promise<void> }
+interface Held {
+  json: ObservationJson;
+  cancel(opts?: { passive?: boolean }): Promise<void>;
+}
 
 export class Observations {
   private readonly held = new Map<string, Held>();
   private nextId = 1;
 
-  constructor(private readonly server: LwM2MServer, private readonly stream: EventStream) {
+  constructor(
+    private readonly server: LwM2MServer,
+    private readonly stream: EventStream,
+  ) {
     server.listeners.add(this.onEvent);
   }
 
-  list(): ObservationJson[] { return [...this.held.values()].map((h) => h.json); }
+  list(): ObservationJson[] {
+    return [...this.held.values()].map((h) => h.json);
+  }
 
   /** Observe one path, or several as one Observe-Composite; a refused Observe holds nothing. */
-  async start(endpoint: string, paths: string[], composite: boolean, format: number): Promise<{ observation?: ObservationJson; result: ResultJson }> {
+  async start(
+    endpoint: string,
+    paths: string[],
+    composite: boolean,
+    format: number,
+  ): Promise<{ observation?: ObservationJson; result: ResultJson }> {
     const same = [...this.held.values()].find((h) => h.json.endpoint === endpoint && h.json.paths.join() === paths.join());
     if (same) throw new ApiError(409, `already observing ${paths.join(', ')} on ${endpoint} (observation ${same.json.id})`);
-    if (this.held.size >= MAX_OBSERVATIONS) throw new ApiError(409, `the console holds ${MAX_OBSERVATIONS} observations at most; cancel one first`);
+    if (this.held.size >= MAX_OBSERVATIONS)
+      throw new ApiError(409, `the console holds ${MAX_OBSERVATIONS} observations at most; cancel one first`);
     const id = String(this.nextId++);
     let json: ObservationJson | undefined;
     const onNotify = (r: OperationResult) => {
@@ -45,7 +59,10 @@ export class Observations {
       const p = point(result);
       json.notifications++;
       json.last = result;
-      if (p) { json.points.push(p); if (json.points.length > MAX_POINTS) json.points.shift(); }
+      if (p) {
+        json.points.push(p);
+        if (json.points.length > MAX_POINTS) json.points.shift();
+      }
       const e: NotifyEvent = { id, endpoint, at: new Date().toISOString(), result, point: p };
       this.stream.publish('notify', e);
     };
@@ -55,7 +72,17 @@ export class Observations {
     const result = resultJson(o.first);
     if (!result.ok || !o.observation) return { result };
     const first = point(result);
-    json = { id, endpoint, paths, composite, format: formatName(format), startedAt: new Date().toISOString(), notifications: 0, last: result, points: first ? [first] : [] };
+    json = {
+      id,
+      endpoint,
+      paths,
+      composite,
+      format: formatName(format),
+      startedAt: new Date().toISOString(),
+      notifications: 0,
+      last: result,
+      points: first ? [first] : [],
+    };
     this.held.set(id, { json, cancel: o.cancel });
     this.stream.publish('observation', json);
     return { observation: json, result };

@@ -6,15 +6,25 @@ import { fileURLToPath } from 'node:url';
 
 const PAGE = fileURLToPath(new URL('./page/', import.meta.url));
 
-export interface Asset { type: string; body: Uint8Array }
+export interface Asset {
+  type: string;
+  body: Uint8Array;
+}
 
 let bundle: Promise<Map<string, Asset>> | undefined;
 
 async function build(): Promise<Map<string, Asset>> {
   const esbuild = await import('esbuild');
   const r = await esbuild.build({
-    entryPoints: { app: `${PAGE}main.ts` }, bundle: true, write: false, outdir: '/console', format: 'iife',
-    target: 'es2020', minify: true, legalComments: 'none', logLevel: 'silent',
+    entryPoints: { app: `${PAGE}main.ts` },
+    bundle: true,
+    write: false,
+    outdir: '/console',
+    format: 'iife',
+    target: 'es2020',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'silent',
   });
   const files = new Map<string, Asset>();
   for (const f of r.outputFiles) {
@@ -27,6 +37,9 @@ async function build(): Promise<Map<string, Asset>> {
 
 /** Starts the bundle (once); a failed build is retried on the next call. */
 export function pageAssets(): Promise<Map<string, Asset>> {
-  bundle ??= build().catch((e: unknown) => { bundle = undefined; throw e; });
+  bundle ??= build().catch((e: unknown) => {
+    bundle = undefined;
+    throw e;
+  });
   return bundle;
 }

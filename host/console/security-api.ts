@@ -9,7 +9,10 @@ import type { EventStream } from './event-stream';
 import type { PskEntryJson } from './api-types';
 
 export class SecurityApi {
-  constructor(private readonly psk: PskStore, private readonly stream: EventStream) {}
+  constructor(
+    private readonly psk: PskStore,
+    private readonly stream: EventStream,
+  ) {}
 
   async handle(method: string, parts: string[], body: () => Promise<Json>): Promise<unknown> {
     const [area, ep, ...more] = parts;
@@ -45,7 +48,11 @@ export class SecurityApi {
     throw new ApiError(405, `${method} is not for /api/security/<endpoint>: GET, PUT or DELETE`);
   }
 
-  private list(): PskEntryJson[] { return this.psk.list(); }
+  private list(): PskEntryJson[] {
+    return this.psk.list();
+  }
 
-  private changed(): void { this.stream.publish('security', this.list()); }
+  private changed(): void {
+    this.stream.publish('security', this.list());
+  }
 }

@@ -51,7 +51,10 @@ export class ServerApi {
   readonly devices: DeviceLog;
   readonly observations: Observations;
 
-  constructor(private readonly server: LwM2MServer, stream: EventStream) {
+  constructor(
+    private readonly server: LwM2MServer,
+    stream: EventStream,
+  ) {
     this.devices = new DeviceLog(server, stream);
     this.observations = new Observations(server, stream);
   }
@@ -105,18 +108,30 @@ export class ServerApi {
     },
     create: async (ep, b) => {
       const p = pathOf(b);
-      if (p.objectId === undefined || p.resourceId !== undefined) throw new ApiError(400, 'Create names an object (/o) or the new instance (/o/i)');
+      if (p.objectId === undefined || p.resourceId !== undefined)
+        throw new ApiError(400, 'Create names an object (/o) or the new instance (/o/i)');
       const instanceId = p.instanceId ?? freeInstanceId(this.server.clients.get(ep), p.objectId);
-      return resultJson(await this.server.create(ep, `/${p.objectId}`, instanceRecords({ objectId: p.objectId, instanceId }, b), formatOf(b)));
+      return resultJson(
+        await this.server.create(ep, `/${p.objectId}`, instanceRecords({ objectId: p.objectId, instanceId }, b), formatOf(b)),
+      );
     },
     delete: async (ep, b) => resultJson(await this.server.delete(ep, formatPath(pathOf(b)))),
     discover: async (ep, b) => {
       const r = await this.server.discover(ep, formatPath(pathOf(b)));
       const links = r.links?.map((l) => {
         const lp = checkPath(l.target);
-        return { path: l.target, name: lp.ok ? pathLabel(lp.value).slice(l.target.length + 1) || undefined : undefined, attributes: Object.fromEntries(l.attrs.map(([k, v]) => [k, v ?? null])) };
+        return {
+          path: l.target,
+          name: lp.ok ? pathLabel(lp.value).slice(l.target.length + 1) || undefined : undefined,
+          attributes: Object.fromEntries(l.attrs.map(([k, v]) => [k, v ?? null])),
+        };
       });
-      const out: DiscoverJson = { code: r.code, status: codeName(r.code), ok: isSuccess(r.code), ...(links ? { links } : { reason: r.text }) };
+      const out: DiscoverJson = {
+        code: r.code,
+        status: codeName(r.code),
+        ok: isSuccess(r.code),
+        ...(links ? { links } : { reason: r.text }),
+      };
       return out;
     },
     attributes: async (ep, b) => {
@@ -124,7 +139,8 @@ export class ServerApi {
       for (const [k, v] of Object.entries(field(b, 'attributes', 'object') as Json)) {
         if (!/^[a-z]{1,8}$/.test(k)) throw new ApiError(400, `"${k}" is not an attribute name`);
         const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-        if (n !== null && (typeof n !== 'number' || !Number.isFinite(n))) throw new ApiError(400, `attribute ${k} must be a number, or null to remove it`);
+        if (n !== null && (typeof n !== 'number' || !Number.isFinite(n)))
+          throw new ApiError(400, `attribute ${k} must be a number, or null to remove it`);
         attrs[k] = n;
       }
       return resultJson(await this.server.writeAttributes(ep, formatPath(pathOf(b)), attrs));
@@ -141,7 +157,8 @@ export class ServerApi {
       });
       return resultJson(await this.server.writeComposite(ep, records, formatOf(b, COMPOSITE_FORMATS)));
     },
-    'observe-composite': (ep, b) => this.observations.start(ep, pathsOf(b), true, formatOf(b, COMPOSITE_FORMATS) ?? FORMAT_IDS['senml-cbor']),
+    'observe-composite': (ep, b) =>
+      this.observations.start(ep, pathsOf(b), true, formatOf(b, COMPOSITE_FORMATS) ?? FORMAT_IDS['senml-cbor']),
   };
 
   close(): void {
@@ -150,4 +167,6 @@ export class ServerApi {
   }
 }
 
-function notFound(msg: string): never { throw new ApiError(404, msg); }
+function notFound(msg: string): never {
+  throw new ApiError(404, msg);
+}

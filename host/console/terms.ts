@@ -5,12 +5,31 @@ import { ContentFormat, FORMAT_ENTRIES } from '../../firmware/formats';
 
 /** RFC 7252 §12.1.2 and RFC 7959 / 8132 response codes, by their "c.dd" text. */
 const CODE_NAMES: Record<string, string> = {
-  '2.01': 'Created', '2.02': 'Deleted', '2.03': 'Valid', '2.04': 'Changed', '2.05': 'Content', '2.31': 'Continue',
-  '4.00': 'Bad Request', '4.01': 'Unauthorized', '4.02': 'Bad Option', '4.03': 'Forbidden', '4.04': 'Not Found',
-  '4.05': 'Method Not Allowed', '4.06': 'Not Acceptable', '4.08': 'Request Entity Incomplete', '4.09': 'Conflict',
-  '4.12': 'Precondition Failed', '4.13': 'Request Entity Too Large', '4.15': 'Unsupported Content-Format',
-  '4.22': 'Unprocessable Entity', '5.00': 'Internal Server Error', '5.01': 'Not Implemented', '5.02': 'Bad Gateway',
-  '5.03': 'Service Unavailable', '5.04': 'Gateway Timeout', '5.05': 'Proxying Not Supported',
+  '2.01': 'Created',
+  '2.02': 'Deleted',
+  '2.03': 'Valid',
+  '2.04': 'Changed',
+  '2.05': 'Content',
+  '2.31': 'Continue',
+  '4.00': 'Bad Request',
+  '4.01': 'Unauthorized',
+  '4.02': 'Bad Option',
+  '4.03': 'Forbidden',
+  '4.04': 'Not Found',
+  '4.05': 'Method Not Allowed',
+  '4.06': 'Not Acceptable',
+  '4.08': 'Request Entity Incomplete',
+  '4.09': 'Conflict',
+  '4.12': 'Precondition Failed',
+  '4.13': 'Request Entity Too Large',
+  '4.15': 'Unsupported Content-Format',
+  '4.22': 'Unprocessable Entity',
+  '5.00': 'Internal Server Error',
+  '5.01': 'Not Implemented',
+  '5.02': 'Bad Gateway',
+  '5.03': 'Service Unavailable',
+  '5.04': 'Gateway Timeout',
+  '5.05': 'Proxying Not Supported',
 };
 
 /** "2.05 Content"; an unlisted code keeps just its number. */

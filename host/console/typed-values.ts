@@ -29,19 +29,25 @@ export function pathLabel(p: Path): string {
   return name ? `${formatPath(p)} ${name.replace(/\s+/g, ' ')}` : formatPath(p);
 }
 
-const INT64_MIN = -(2n ** 63n), INT64_MAX = 2n ** 63n - 1n, UINT64_MAX = 2n ** 64n - 1n;
+const INT64_MIN = -(2n ** 63n),
+  INT64_MAX = 2n ** 63n - 1n,
+  UINT64_MAX = 2n ** 64n - 1n;
 
 /** Checks `input` (text from a form or the prompt, or a JSON number/boolean) against the resource's type. */
 export function parseTyped(p: Path, input: unknown): Checked<Value> {
-  if (p.objectId === undefined || p.resourceId === undefined) return bad(`${formatPath(p)} is not a resource; a value goes to /object/instance/resource`);
+  if (p.objectId === undefined || p.resourceId === undefined)
+    return bad(`${formatPath(p)} is not a resource; a value goes to /object/instance/resource`);
   const def = getResourceDef(p.objectId, p.resourceId);
   if (!def) return bad(`${formatPath(p)} has no definition here, so its type is unknown`);
-  if (typeof input !== 'string' && typeof input !== 'number' && typeof input !== 'boolean') return bad(`${pathLabel(p)}: the value must be text, a number or a boolean`);
+  if (typeof input !== 'string' && typeof input !== 'number' && typeof input !== 'boolean')
+    return bad(`${pathLabel(p)}: the value must be text, a number or a boolean`);
   const text = String(input).trim();
   const refuse = (what: string) => bad<Value>(`${pathLabel(p)} is ${what}; "${String(input)}" is not one`);
   switch (def.type) {
-    case 'integer': return integer(text, INT64_MIN, INT64_MAX) ?? refuse('an Integer (64-bit signed)');
-    case 'unsigned': return integer(text, 0n, UINT64_MAX) ?? refuse('an Unsigned Integer');
+    case 'integer':
+      return integer(text, INT64_MIN, INT64_MAX) ?? refuse('an Integer (64-bit signed)');
+    case 'unsigned':
+      return integer(text, 0n, UINT64_MAX) ?? refuse('an Unsigned Integer');
     case 'time': {
       const n = integer(text, INT64_MIN, INT64_MAX);
       if (n) return n;
@@ -60,17 +66,19 @@ export function parseTyped(p: Path, input: unknown): Checked<Value> {
     }
     case 'opaque': {
       const hex = text.replace(/^0x/i, '');
-      return /^([0-9a-fA-F]{2})*$/.test(hex)
-        ? { ok: true, value: fromHex(hex) }
-        : refuse('Opaque (hex bytes, e.g. 0x0a1b)');
+      return /^([0-9a-fA-F]{2})*$/.test(hex) ? { ok: true, value: fromHex(hex) } : refuse('Opaque (hex bytes, e.g. 0x0a1b)');
     }
     case 'objlnk': {
       const m = /^(\d{1,5}):(\d{1,5})$/.exec(text);
       const [o, i] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
-      return o <= 65535 && i <= 65535 ? { ok: true, value: { objectId: o, instanceId: i } } : refuse('an Object Link (object:instance, e.g. 3:0)');
+      return o <= 65535 && i <= 65535
+        ? { ok: true, value: { objectId: o, instanceId: i } }
+        : refuse('an Object Link (object:instance, e.g. 3:0)');
     }
-    case 'none': return bad(`${pathLabel(p)} is executable and holds no value`);
-    default: return { ok: true, value: String(input) };   // String, Corelnk: any text
+    case 'none':
+      return bad(`${pathLabel(p)} is executable and holds no value`);
+    default:
+      return { ok: true, value: String(input) }; // String, Corelnk: any text
   }
 }
 
@@ -89,7 +97,7 @@ export function typeOf(p: Path): DataType | undefined {
 /** A value as JSON: 64-bit integers beyond 2^53 as decimal text, Opaque as "0x…" hex, Object Links as "3:0". */
 export function jsonValue(v: Value): string | number | boolean | null {
   if (typeof v === 'bigint') return v.toString();
-  if (v !== null && typeof v === 'object') return showValue(v);   // the server's own "0x…" and "3:0"
+  if (v !== null && typeof v === 'object') return showValue(v); // the server's own "0x…" and "3:0"
   return v;
 }
 

@@ -6,7 +6,10 @@ import type { Value } from '../../model/types';
 import { OBJ, SEC, SECURITY_MODE, SRV } from '../engine/ids';
 
 /** Pre-Shared Key credentials (Security Mode 0): /0/x/3 identity, /0/x/5 key. */
-export interface PskSpec { identity: Uint8Array; key: Uint8Array }
+export interface PskSpec {
+  identity: Uint8Array;
+  key: Uint8Array;
+}
 
 export interface BootstrapAccountSpec {
   uri: string;
@@ -53,8 +56,11 @@ export function bootstrapAccountRecords(securityInstance: number, a: BootstrapAc
 }
 
 /** The Security instance and the Server instance of one LwM2M Server Account, paired by Short Server ID. */
-export function serverAccountRecords(securityInstance: number, serverInstance: number, s: ServerAccountSpec):
-  { security: ResourceRecord[]; server: ResourceRecord[] } {
+export function serverAccountRecords(
+  securityInstance: number,
+  serverInstance: number,
+  s: ServerAccountSpec,
+): { security: ResourceRecord[]; server: ResourceRecord[] } {
   const security: ResourceRecord[] = [];
   const server: ResourceRecord[] = [];
   const sec = resourcePutter(security, OBJ.SECURITY, securityInstance);
@@ -81,6 +87,12 @@ export function serverAccountRecords(securityInstance: number, serverInstance: n
 }
 
 // Optional resources left undefined are not written.
-function resourcePutter(out: ResourceRecord[], objectId: number, instanceId: number): (resourceId: number, value: Value | undefined) => void {
-  return (resourceId, value) => { if (value !== undefined) out.push({ path: { objectId, instanceId, resourceId }, value }); };
+function resourcePutter(
+  out: ResourceRecord[],
+  objectId: number,
+  instanceId: number,
+): (resourceId: number, value: Value | undefined) => void {
+  return (resourceId, value) => {
+    if (value !== undefined) out.push({ path: { objectId, instanceId, resourceId }, value });
+  };
 }

@@ -20,7 +20,9 @@ export const MAX_REPORTED_PROBLEMS = 4;
 /** Returns the problems found (empty when consistent), most important first. */
 export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): string[] {
   const problems: string[] = [];
-  const add = (p: string) => { problems.push(p); };
+  const add = (p: string) => {
+    problems.push(p);
+  };
 
   for (const oid of tree.objects.keys()) {
     if (!opts.supportedObjects.has(oid) && tree.instanceIds(oid).length > 0) add(`/${oid}: object not supported`);
@@ -33,21 +35,40 @@ export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): st
     const isBs = tree.value(OBJ.SECURITY, iid, SEC.BOOTSTRAP_SERVER);
     const uri = tree.value(OBJ.SECURITY, iid, SEC.URI);
     const mode = asNumber(tree.value(OBJ.SECURITY, iid, SEC.SECURITY_MODE));
-    if (typeof isBs !== 'boolean') { add(`${p}/1 missing`); continue; }
-    if (typeof uri !== 'string') { add(`${p}/0 missing`); continue; }
+    if (typeof isBs !== 'boolean') {
+      add(`${p}/1 missing`);
+      continue;
+    }
+    if (typeof uri !== 'string') {
+      add(`${p}/0 missing`);
+      continue;
+    }
     const parsed = parseServerUri(uri);
     if (!parsed) add(`${p}/0 bad URI`);
     if (mode === undefined) add(`${p}/2 missing`);
     else {
       if (parsed && parsed.secure !== (mode !== SECURITY_MODE.NOSEC)) add(`${p}: security mode ${mode} does not match ${parsed.scheme}`);
-      if (!opts.supportedSecurityModes.has(mode)) add(`${p}: security mode ${modeName(mode)} not supported (${[...opts.supportedSecurityModes].map(modeName).join(', ')} only)`);
-      if (mode === SECURITY_MODE.PSK && (!nonEmpty(tree.value(OBJ.SECURITY, iid, SEC.PUBLIC_KEY_OR_ID)) || !nonEmpty(tree.value(OBJ.SECURITY, iid, SEC.SECRET_KEY))))
+      if (!opts.supportedSecurityModes.has(mode))
+        add(`${p}: security mode ${modeName(mode)} not supported (${[...opts.supportedSecurityModes].map(modeName).join(', ')} only)`);
+      if (
+        mode === SECURITY_MODE.PSK &&
+        (!nonEmpty(tree.value(OBJ.SECURITY, iid, SEC.PUBLIC_KEY_OR_ID)) || !nonEmpty(tree.value(OBJ.SECURITY, iid, SEC.SECRET_KEY)))
+      )
         add(`${p}: PSK identity or key missing`);
     }
-    if (isBs) { bootstrapAccounts++; continue; }
+    if (isBs) {
+      bootstrapAccounts++;
+      continue;
+    }
     const ssid = asNumber(tree.value(OBJ.SECURITY, iid, SEC.SHORT_SERVER_ID));
-    if (ssid === undefined) { add(`${p}/10 missing`); continue; }
-    if (!validSsid(ssid)) { add(`${p}/10 out of range`); continue; }
+    if (ssid === undefined) {
+      add(`${p}/10 missing`);
+      continue;
+    }
+    if (!validSsid(ssid)) {
+      add(`${p}/10 out of range`);
+      continue;
+    }
     if (securityBySsid.has(ssid)) add(`${p}: duplicate ssid ${ssid}`);
     securityBySsid.set(ssid, iid);
   }
@@ -58,16 +79,28 @@ export function checkConsistency(tree: ObjectTree, opts: ConsistencyOptions): st
   for (const iid of tree.instanceIds(OBJ.SERVER)) {
     const p = `/1/${iid}`;
     const ssid = asNumber(tree.value(OBJ.SERVER, iid, SRV.SHORT_SERVER_ID));
-    if (ssid === undefined) { add(`${p}/0 missing`); continue; }
-    if (!validSsid(ssid)) { add(`${p}/0 out of range`); continue; }
+    if (ssid === undefined) {
+      add(`${p}/0 missing`);
+      continue;
+    }
+    if (!validSsid(ssid)) {
+      add(`${p}/0 out of range`);
+      continue;
+    }
     if (serverSsids.has(ssid)) add(`${p}: duplicate ssid ${ssid}`);
     serverSsids.add(ssid);
     const lifetime = tree.value(OBJ.SERVER, iid, SRV.LIFETIME);
     if (lifetime === undefined) add(`${p}/1 missing`);
-    else { const bad = lifetimeProblem(lifetime); if (bad) add(`${p}/1 ${bad}`); }
+    else {
+      const bad = lifetimeProblem(lifetime);
+      if (bad) add(`${p}/1 ${bad}`);
+    }
     const binding = tree.value(OBJ.SERVER, iid, SRV.BINDING);
     if (binding === undefined) add(`${p}/7 missing`);
-    else { const bad = bindingProblem(binding); if (bad) add(`${p}/7 ${bad}`); }
+    else {
+      const bad = bindingProblem(binding);
+      if (bad) add(`${p}/7 ${bad}`);
+    }
     if (!securityBySsid.has(ssid)) add(`${p}: no Security instance with ssid ${ssid}`);
     else accounts++;
   }
@@ -93,7 +126,13 @@ export function bindingProblem(v: Value): string | undefined {
   return v.includes('U') ? undefined : `binding ${v} has no UDP`;
 }
 
-const MODE_NAMES: Readonly<Record<number, string>> = Object.freeze({ 0: 'PSK', 1: 'RPK', 2: 'certificate', 3: 'NoSec', 4: 'certificate with EST' });
+const MODE_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  0: 'PSK',
+  1: 'RPK',
+  2: 'certificate',
+  3: 'NoSec',
+  4: 'certificate with EST',
+});
 
 function modeName(mode: number): string {
   return `${mode} (${MODE_NAMES[mode] ?? 'unknown'})`;

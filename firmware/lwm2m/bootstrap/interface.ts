@@ -4,7 +4,14 @@
 // 2.04 to Bootstrap-Finish, replaces the running configuration.
 import { Code } from '../../coap/message';
 import type { IncomingRequest, ResponseSpec } from '../../coap/api';
-import { ContentFormat, encodeLinkFormat, PREFERRED_FORMAT, type ContentFormats, type DecodedPayload, type Link } from '../../formats/index';
+import {
+  ContentFormat,
+  encodeLinkFormat,
+  PREFERRED_FORMAT,
+  type ContentFormats,
+  type DecodedPayload,
+  type Link,
+} from '../../formats/index';
 import { parsePath } from '../../model/path';
 import type { Path } from '../../model/types';
 import type { Logger } from '../../platform/ports';
@@ -37,7 +44,10 @@ export class BootstrapSequence {
   finished: ObjectTree | undefined;
   requests = 0;
 
-  constructor(running: ObjectTree, private readonly ctx: BootstrapContext) {
+  constructor(
+    running: ObjectTree,
+    private readonly ctx: BootstrapContext,
+  ) {
     this.working = running.clone();
   }
 
@@ -48,8 +58,10 @@ export class BootstrapSequence {
     const path = parsePath(req.path);
     if (!path) return fail(Code.BAD_REQUEST, 'bad URI', this.ctx.log, req);
     switch (req.method) {
-      case Code.PUT: return this.write(req, path);
-      case Code.DELETE: return this.delete(path, req);
+      case Code.PUT:
+        return this.write(req, path);
+      case Code.DELETE:
+        return this.delete(path, req);
       case Code.GET:
         if (req.observe !== undefined) return fail(Code.METHOD_NOT_ALLOWED, 'Observe is not a bootstrap operation', this.ctx.log, req);
         return req.accept === ContentFormat.LINK_FORMAT ? this.discover(path, req) : this.read(path, req);
@@ -80,7 +92,9 @@ export class BootstrapSequence {
     const value = withoutUnknownResources(decoded.value, def);
     const applied = applyDecoded(this.working, value, this.ctx.limits);
     if (!applied.ok) return fail(Code.REQUEST_ENTITY_TOO_LARGE, applied.reason, log, req);
-    log.info(`bootstrap: write /${req.path.join('/')} (${value.records.length} values, ${decoded.value.records.length - value.records.length} ignored)`);
+    log.info(
+      `bootstrap: write /${req.path.join('/')} (${value.records.length} values, ${decoded.value.records.length - value.records.length} ignored)`,
+    );
     return { code: Code.CHANGED };
   }
 
@@ -161,7 +175,8 @@ export class BootstrapSequence {
     const log = this.ctx.log;
     if (path.objectId === undefined || path.resourceId !== undefined)
       return fail(Code.BAD_REQUEST, 'Bootstrap-Read targets /o or /o/i', log, req);
-    if (!BOOTSTRAP_READABLE.has(path.objectId)) return fail(Code.METHOD_NOT_ALLOWED, `Bootstrap-Read of /${path.objectId} is not allowed`, log, req);
+    if (!BOOTSTRAP_READABLE.has(path.objectId))
+      return fail(Code.METHOD_NOT_ALLOWED, `Bootstrap-Read of /${path.objectId} is not allowed`, log, req);
     if (path.instanceId !== undefined && !this.working.getInstance(path.objectId, path.instanceId))
       return fail(Code.NOT_FOUND, `/${path.objectId}/${path.instanceId} not found`, log, req);
     const format = req.accept ?? PREFERRED_FORMAT.tree;

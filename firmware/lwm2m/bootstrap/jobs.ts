@@ -45,13 +45,19 @@ export class BootstrapJobs {
   private sequenceTimer: TimerHandle | undefined;
   private purgeTimer: TimerHandle | undefined;
 
-  constructor(private readonly o: BootstrapJobOptions, private readonly due: (job: BootstrapJob) => void) {}
+  constructor(
+    private readonly o: BootstrapJobOptions,
+    private readonly due: (job: BootstrapJob) => void,
+  ) {}
 
   /** Waits Client Hold Off Time (first attempt, unless `now`) or the back-off; returns the delay in seconds. */
   scheduleRequest(account: BootstrapAccount, now: boolean): number {
     this.cancelWait();
     const delay = now ? 0 : this.attempts === 0 ? account.clientHoldOffTime : this.backoff(this.attempts);
-    this.waitTimer = this.o.timers.setTimeout(() => { this.waitTimer = undefined; this.due('request'); }, delay * 1000);
+    this.waitTimer = this.o.timers.setTimeout(() => {
+      this.waitTimer = undefined;
+      this.due('request');
+    }, delay * 1000);
     return delay;
   }
 
@@ -62,8 +68,13 @@ export class BootstrapJobs {
     this.o.log.info(`client: Bootstrap-Request to ${uri}`);
     try {
       const res = await this.o.endpoint.request(peer, {
-        method: Code.POST, path: ['bs'], query,
-        onRetransmit: (n, max, wait) => this.o.log.info(`client: no answer from the Bootstrap-Server yet; Bootstrap-Request sent again (${n} of ${max}), waiting ${Math.round(wait / 1000)} s`),
+        method: Code.POST,
+        path: ['bs'],
+        query,
+        onRetransmit: (n, max, wait) =>
+          this.o.log.info(
+            `client: no answer from the Bootstrap-Server yet; Bootstrap-Request sent again (${n} of ${max}), waiting ${Math.round(wait / 1000)} s`,
+          ),
       });
       return res.code === Code.CHANGED ? undefined : `Bootstrap-Request answered ${codeString(res.code)}`;
     } catch (e) {
@@ -74,22 +85,34 @@ export class BootstrapJobs {
   /** (Re)starts the sequence time-out; every request of the Bootstrap-Server restarts it. */
   armSequenceTimeout(): void {
     this.cancelSequenceTimeout();
-    this.sequenceTimer = this.o.timers.setTimeout(() => { this.sequenceTimer = undefined; this.due('sequence'); }, this.o.sequenceTimeout);
+    this.sequenceTimer = this.o.timers.setTimeout(() => {
+      this.sequenceTimer = undefined;
+      this.due('sequence');
+    }, this.o.sequenceTimeout);
   }
 
   cancelSequenceTimeout(): void {
-    if (this.sequenceTimer !== undefined) { this.o.timers.clearTimeout(this.sequenceTimer); this.sequenceTimer = undefined; }
+    if (this.sequenceTimer !== undefined) {
+      this.o.timers.clearTimeout(this.sequenceTimer);
+      this.sequenceTimer = undefined;
+    }
   }
 
   /** Purges the Bootstrap-Server Account `accountTimeout` seconds from now (0: never). */
   schedulePurge(accountTimeout: number): void {
     this.cancelPurge();
     if (accountTimeout <= 0) return;
-    this.purgeTimer = this.o.timers.setTimeout(() => { this.purgeTimer = undefined; this.due('purge'); }, accountTimeout * 1000);
+    this.purgeTimer = this.o.timers.setTimeout(() => {
+      this.purgeTimer = undefined;
+      this.due('purge');
+    }, accountTimeout * 1000);
   }
 
   cancelWait(): void {
-    if (this.waitTimer !== undefined) { this.o.timers.clearTimeout(this.waitTimer); this.waitTimer = undefined; }
+    if (this.waitTimer !== undefined) {
+      this.o.timers.clearTimeout(this.waitTimer);
+      this.waitTimer = undefined;
+    }
   }
 
   cancelAll(): void {
@@ -108,6 +131,9 @@ export class BootstrapJobs {
   }
 
   private cancelPurge(): void {
-    if (this.purgeTimer !== undefined) { this.o.timers.clearTimeout(this.purgeTimer); this.purgeTimer = undefined; }
+    if (this.purgeTimer !== undefined) {
+      this.o.timers.clearTimeout(this.purgeTimer);
+      this.purgeTimer = undefined;
+    }
   }
 }

@@ -24,7 +24,11 @@ export function aclEnforced(tree: ObjectTree): boolean {
 /** The Access Control instance id that governs /oid/iid, or undefined. */
 export function findAclInstance(tree: ObjectTree, oid: number, iid: number): number | undefined {
   for (const a of tree.instanceIds(OBJ.ACCESS_CONTROL)) {
-    if (asNumber(tree.value(OBJ.ACCESS_CONTROL, a, ACO.OBJECT_ID)) === oid && asNumber(tree.value(OBJ.ACCESS_CONTROL, a, ACO.INSTANCE_ID)) === iid) return a;
+    if (
+      asNumber(tree.value(OBJ.ACCESS_CONTROL, a, ACO.OBJECT_ID)) === oid &&
+      asNumber(tree.value(OBJ.ACCESS_CONTROL, a, ACO.INSTANCE_ID)) === iid
+    )
+      return a;
   }
   return undefined;
 }

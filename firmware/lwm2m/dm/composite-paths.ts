@@ -11,7 +11,8 @@ export const MAX_COMPOSITE_PATHS = 32;
 
 export type PathListResult = { ok: true; paths: Path[] } | { ok: false; code: 'bad' | 'format'; reason: string };
 
-const BN = -2, N = 0;
+const BN = -2,
+  N = 0;
 
 /** Parse a SenML JSON or CBOR list of paths. 'format' → 4.15, 'bad' → 4.00. Never throws. */
 export function parsePathList(format: number | undefined, payload: Uint8Array, cbor: CborCodec): PathListResult {
@@ -19,12 +20,20 @@ export function parsePathList(format: number | undefined, payload: Uint8Array, c
   if (format === ContentFormat.SENML_JSON) {
     const s = utf8DecodeStrict(payload);
     let j: unknown;
-    try { j = s === undefined ? undefined : JSON.parse(s); } catch { j = undefined; }
+    try {
+      j = s === undefined ? undefined : JSON.parse(s);
+    } catch {
+      j = undefined;
+    }
     if (!Array.isArray(j)) return { ok: false, code: 'bad', reason: 'SenML JSON path list is not an array' };
-    names = j.map((e) => (typeof e === 'object' && e !== null ? e as { bn?: unknown; n?: unknown } : {}));
+    names = j.map((e) => (typeof e === 'object' && e !== null ? (e as { bn?: unknown; n?: unknown }) : {}));
   } else if (format === ContentFormat.SENML_CBOR) {
     let j: unknown;
-    try { j = cbor.decode(payload); } catch { j = undefined; }
+    try {
+      j = cbor.decode(payload);
+    } catch {
+      j = undefined;
+    }
     if (!Array.isArray(j)) return { ok: false, code: 'bad', reason: 'SenML CBOR path list is not an array' };
     names = j.map((e) => (e instanceof Map ? { bn: e.get(BN), n: e.get(N) } : {}));
   } else {

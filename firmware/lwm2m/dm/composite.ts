@@ -25,11 +25,13 @@ export function fetchComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
   const format = req.accept ?? req.contentFormat!;
   if (!COMPOSITE_FORMATS.has(format)) return fail(scope, Code.NOT_ACCEPTABLE, `composite answer in format ${format}`, req);
   for (const p of list.paths) {
-    if (p.objectId !== undefined && scope.ctx.objects.hidden(p.objectId)) return fail(scope, Code.UNAUTHORIZED, `object /${p.objectId} is not accessible`, req);
+    if (p.objectId !== undefined && scope.ctx.objects.hidden(p.objectId))
+      return fail(scope, Code.UNAUTHORIZED, `object /${p.objectId} is not accessible`, req);
     // Observe-Composite: a path that exists must be readable (ETS int-308 note); Read-Composite leaves it out (int-281).
     if (req.observe === 0 && p.resourceId !== undefined) {
       const rdef = scope.ctx.objects.resource(p.objectId!, p.resourceId);
-      if (rdef && !rdef.operations.includes('R') && scope.ctx.objects.supported.has(p.objectId!)) return fail(scope, Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not readable`, req);
+      if (rdef && !rdef.operations.includes('R') && scope.ctx.objects.supported.has(p.objectId!))
+        return fail(scope, Code.METHOD_NOT_ALLOWED, `${formatPath(p)} not readable`, req);
     }
   }
   if (req.observe === 0) {
@@ -83,7 +85,10 @@ export function writeComposite(scope: DmScope, req: IncomingRequest, ssid: numbe
     const p = r.path;
     const k = `${p.objectId}/${p.instanceId}`;
     let e = byInstance.get(k);
-    if (!e) { e = { path: { objectId: p.objectId, instanceId: p.instanceId }, values: new Map() }; byInstance.set(k, e); }
+    if (!e) {
+      e = { path: { objectId: p.objectId, instanceId: p.instanceId }, values: new Map() };
+      byInstance.set(k, e);
+    }
     e.values.set(p.resourceId!, p.resourceInstanceId === undefined ? r.value : multiples.get(`${k}/${p.resourceId}`)!);
   }
   const consumed = new Set<string>();

@@ -42,18 +42,32 @@ export class DeviceManagement implements ReportingHost {
   }
 
   // ReportingHost: what the observations read and how their notifications are encoded.
-  get timers(): Timers { return this.ctx.timers; }
-  get log(): Logger { return this.ctx.log; }
-  tree(): ObjectTree { return this.ctx.tree(); }
-  read(ssid: number, paths: Path[], composite: boolean): ReadResult { return readObserved(this.scope, ssid, paths, composite); }
+  get timers(): Timers {
+    return this.ctx.timers;
+  }
+  get log(): Logger {
+    return this.ctx.log;
+  }
+  tree(): ObjectTree {
+    return this.ctx.tree();
+  }
+  read(ssid: number, paths: Path[], composite: boolean): ReadResult {
+    return readObserved(this.scope, ssid, paths, composite);
+  }
   encode(paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult {
     return encodeObserved(this.scope, paths, composite, records, format);
   }
-  isVolatile(path: Path): boolean { return this.ctx.objects.isVolatile(path); }
-  deferChanges(): boolean { return this.ctx.deferChanges?.() ?? false; }
+  isVolatile(path: Path): boolean {
+    return this.ctx.objects.isVolatile(path);
+  }
+  deferChanges(): boolean {
+    return this.ctx.deferChanges?.() ?? false;
+  }
 
   /** The notification attributes the servers attached (held by the reporting interface). */
-  get attributes(): AttributeStore { return this.reporting.attributes; }
+  get attributes(): AttributeStore {
+    return this.reporting.attributes;
+  }
 
   handle(req: IncomingRequest, ssid: number): ResponseSpec | Promise<ResponseSpec> {
     const scope = this.scope;
@@ -61,7 +75,8 @@ export class DeviceManagement implements ReportingHost {
     if (req.method === Code.FETCH) return fetchComposite(scope, req, ssid);
     if (req.method === Code.IPATCH) return writeComposite(scope, req, ssid);
     const path = parsePath(req.path);
-    if (!path || path.objectId === undefined) return fail(scope, path ? Code.METHOD_NOT_ALLOWED : Code.BAD_REQUEST, path ? 'operation on the root' : 'bad URI', req);
+    if (!path || path.objectId === undefined)
+      return fail(scope, path ? Code.METHOD_NOT_ALLOWED : Code.BAD_REQUEST, path ? 'operation on the root' : 'bad URI', req);
     // The Security object is never accessible to an LwM2M Server (Core §E.1).
     if (scope.ctx.objects.hidden(path.objectId)) return fail(scope, Code.UNAUTHORIZED, `object /${path.objectId} is not accessible`, req);
     if (!scope.ctx.objects.supported.has(path.objectId)) return fail(scope, Code.NOT_FOUND, `object /${path.objectId} not supported`, req);
@@ -73,11 +88,15 @@ export class DeviceManagement implements ReportingHost {
         return read(scope, path, req, ssid);
       case Code.PUT:
         // Write-Attributes: Uri-Query only, no payload (Transport §6.4.4).
-        if (req.payload.length === 0 && req.query.length > 0 && req.contentFormat === undefined) return writeAttributes(scope, path, req, ssid);
+        if (req.payload.length === 0 && req.query.length > 0 && req.contentFormat === undefined)
+          return writeAttributes(scope, path, req, ssid);
         return write(scope, path, req, ssid, true);
-      case Code.POST: return this.post(path, req, ssid);
-      case Code.DELETE: return deleteInstance(scope, path, req, ssid);
-      default: return fail(scope, Code.METHOD_NOT_ALLOWED, 'method not allowed', req);
+      case Code.POST:
+        return this.post(path, req, ssid);
+      case Code.DELETE:
+        return deleteInstance(scope, path, req, ssid);
+      default:
+        return fail(scope, Code.METHOD_NOT_ALLOWED, 'method not allowed', req);
     }
   }
 
@@ -85,8 +104,13 @@ export class DeviceManagement implements ReportingHost {
   private streamedPackage(path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
     const objects = this.ctx.objects;
     const handler = objects.handler(path.objectId!);
-    if (path.instanceId === undefined || path.resourceId === undefined || path.resourceInstanceId !== undefined
-      || !handler?.writeBlock || !objects.streams(path.objectId!, path.instanceId, path.resourceId)) {
+    if (
+      path.instanceId === undefined ||
+      path.resourceId === undefined ||
+      path.resourceInstanceId !== undefined ||
+      !handler?.writeBlock ||
+      !objects.streams(path.objectId!, path.instanceId, path.resourceId)
+    ) {
       return fail(this.scope, Code.BAD_REQUEST, 'streamed body for a resource that takes none', req);
     }
     if (!this.ctx.tree().getInstance(path.objectId!, path.instanceId)) return fail(this.scope, Code.NOT_FOUND, 'instance not found', req);
@@ -98,8 +122,12 @@ export class DeviceManagement implements ReportingHost {
   /** Whether a Block1 body to `path` streams to its object's handler (the CoAP layer asks before reassembling). */
   streamsBody(path: string[]): boolean {
     const p = parsePath(path);
-    return p?.resourceId !== undefined && p.resourceInstanceId === undefined && this.ctx.objects.supported.has(p.objectId!)
-      && this.ctx.objects.streams(p.objectId!, p.instanceId!, p.resourceId);
+    return (
+      p?.resourceId !== undefined &&
+      p.resourceInstanceId === undefined &&
+      this.ctx.objects.supported.has(p.objectId!) &&
+      this.ctx.objects.streams(p.objectId!, p.instanceId!, p.resourceId)
+    );
   }
 
   /**
@@ -113,7 +141,12 @@ export class DeviceManagement implements ReportingHost {
     const rdef = this.ctx.objects.resource(path.objectId!, path.resourceId);
     if (rdef?.operations === 'E') return execute(this.scope, path, req, ssid);
     if (rdef?.multiple) return write(this.scope, path, req, ssid, false);
-    return fail(this.scope, rdef ? Code.METHOD_NOT_ALLOWED : Code.NOT_FOUND, rdef ? 'resource not executable' : 'resource not defined', req);
+    return fail(
+      this.scope,
+      rdef ? Code.METHOD_NOT_ALLOWED : Code.NOT_FOUND,
+      rdef ? 'resource not executable' : 'resource not defined',
+      req,
+    );
   }
 
   /**
@@ -121,7 +154,9 @@ export class DeviceManagement implements ReportingHost {
    * `paths` in SenML. Fails when nothing readable is found.
    */
   sendPayload(ssid: number, paths: Path[], format: number): { ok: true; payload: Uint8Array } | Refused {
-    for (const p of paths) if (p.objectId !== undefined && this.ctx.objects.hidden(p.objectId)) return { ok: false, code: Code.UNAUTHORIZED, reason: `object /${p.objectId} is not sent` };
+    for (const p of paths)
+      if (p.objectId !== undefined && this.ctx.objects.hidden(p.objectId))
+        return { ok: false, code: Code.UNAUTHORIZED, reason: `object /${p.objectId} is not sent` };
     const records = readComposite(this.scope, paths, ssid);
     if (records.length === 0) return { ok: false, code: Code.NOT_FOUND, reason: 'nothing to send' };
     const enc = encodeComposite(this.scope, records, format);

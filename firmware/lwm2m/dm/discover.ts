@@ -58,9 +58,14 @@ export function discover(scope: DmScope, path: Path, req: IncomingRequest, ssid:
     for (const rid of rids.sort((a, b) => a - b)) {
       const v = inst.get(rid);
       const rp: Path = { objectId: oid, instanceId: iid, resourceId: rid };
-      const own = path.resourceId !== undefined
-        ? attributeLinkAttrs({ ...attributes.at(ssid, { objectId: oid }), ...attributes.at(ssid, { objectId: oid, instanceId: iid }), ...attributes.at(ssid, rp) })
-        : at(rp);
+      const own =
+        path.resourceId !== undefined
+          ? attributeLinkAttrs({
+              ...attributes.at(ssid, { objectId: oid }),
+              ...attributes.at(ssid, { objectId: oid, instanceId: iid }),
+              ...attributes.at(ssid, rp),
+            })
+          : at(rp);
       links.push({ target: formatPath(rp), attrs: [...(isMultiple(v) ? [['dim', String(v.size)] as [string, string]] : []), ...own] });
       if (path.resourceId !== undefined && isMultiple(v)) {
         for (const riid of [...v.keys()].sort((a, b) => a - b)) {

@@ -12,7 +12,9 @@ import type { ExecuteArgument, ExecuteResult } from '../objects/object-api';
 
 export function execute(scope: DmScope, path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
   const { ctx } = scope;
-  const oid = path.objectId!, iid = path.instanceId!, rid = path.resourceId!;
+  const oid = path.objectId!,
+    iid = path.instanceId!,
+    rid = path.resourceId!;
   if (!ctx.tree().getInstance(oid, iid)) return fail(scope, Code.NOT_FOUND, 'instance not found', req);
   const d = denied(scope, ssid, oid, iid, ACL.EXECUTE);
   if (d) return fail(scope, d.code, d.reason, req);
@@ -27,7 +29,7 @@ export function execute(scope: DmScope, path: Path, req: IncomingRequest, ssid: 
     ctx.log.error(`objects: execute handler of /${oid}/${iid}/${rid} failed: ${(e as Error).message}`);
     return fail(scope, Code.INTERNAL_SERVER_ERROR, 'execute failed', req);
   }
-  const code = typeof result === 'number' ? result : result?.code ?? Code.CHANGED;
+  const code = typeof result === 'number' ? result : (result?.code ?? Code.CHANGED);
   ctx.log.info(`dm: execute /${req.path.join('/')} by ssid=${ssid} → ${codeString(code)}`);
   if (typeof result === 'number') return { code };
   return { code, sent: result?.afterResponse };

@@ -23,11 +23,14 @@ export function create(scope: DmScope, path: Path, req: IncomingRequest, ssid: n
   const tree = ctx.tree();
   const objects = ctx.objects;
   const def = objects.def(path.objectId!)!;
-  if (objects.fixedInstances(path.objectId!)) return fail(scope, Code.METHOD_NOT_ALLOWED, `Create on /${path.objectId} is not allowed`, req);
+  if (objects.fixedInstances(path.objectId!))
+    return fail(scope, Code.METHOD_NOT_ALLOWED, `Create on /${path.objectId} is not allowed`, req);
   if (!mayCreate(tree, ssid, path.objectId!)) return fail(scope, Code.UNAUTHORIZED, 'no Create right', req);
-  if (!def.multiple && tree.instanceIds(path.objectId!).length > 0) return fail(scope, Code.BAD_REQUEST, 'single-instance object already has an instance', req);
+  if (!def.multiple && tree.instanceIds(path.objectId!).length > 0)
+    return fail(scope, Code.BAD_REQUEST, 'single-instance object already has an instance', req);
   const max = objects.maxInstances(path.objectId!, ctx.limits.maxInstancesPerObject);
-  if (tree.instanceIds(path.objectId!).length >= max) return fail(scope, Code.SERVICE_UNAVAILABLE, `/${path.objectId} holds its ${max} instances`, req);
+  if (tree.instanceIds(path.objectId!).length >= max)
+    return fail(scope, Code.SERVICE_UNAVAILABLE, `/${path.objectId} holds its ${max} instances`, req);
   const format = payloadFormat(req, path);
   if (!format.ok) return fail(scope, format.code, format.reason, req);
   // The payload names the new instance (server-chosen id) or only resources
@@ -82,8 +85,10 @@ export function create(scope: DmScope, path: Path, req: IncomingRequest, ssid: n
 export function deleteInstance(scope: DmScope, path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
   const { ctx } = scope;
   const tree = ctx.tree();
-  if (path.instanceId === undefined || path.resourceId !== undefined) return fail(scope, Code.METHOD_NOT_ALLOWED, 'Delete targets an object instance', req);
-  if (ctx.objects.fixedInstances(path.objectId!)) return fail(scope, Code.METHOD_NOT_ALLOWED, `Delete on /${path.objectId} is not allowed`, req);
+  if (path.instanceId === undefined || path.resourceId !== undefined)
+    return fail(scope, Code.METHOD_NOT_ALLOWED, 'Delete targets an object instance', req);
+  if (ctx.objects.fixedInstances(path.objectId!))
+    return fail(scope, Code.METHOD_NOT_ALLOWED, `Delete on /${path.objectId} is not allowed`, req);
   if (!tree.getInstance(path.objectId!, path.instanceId)) return fail(scope, Code.NOT_FOUND, 'instance not found', req);
   const d = denied(scope, ssid, path.objectId!, path.instanceId, ACL.DELETE);
   if (d) return fail(scope, d.code, d.reason, req);
@@ -111,7 +116,10 @@ function valuesOf(records: ReadonlyArray<{ path: Path; value: Value }>): Map<num
   const out = new Map<number, ResourceValue>();
   for (const r of records) {
     const rid = r.path.resourceId!;
-    if (r.path.resourceInstanceId === undefined) { out.set(rid, r.value); continue; }
+    if (r.path.resourceInstanceId === undefined) {
+      out.set(rid, r.value);
+      continue;
+    }
     const m = out.get(rid);
     const map = m instanceof Map ? m : new Map<number, Value>();
     map.set(r.path.resourceInstanceId, r.value);

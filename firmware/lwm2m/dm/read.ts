@@ -15,13 +15,14 @@ import type { Refused } from '../engine/request-checks';
 import type { EncodeResult, ReadResult } from '../reporting/reporting';
 import { formatErrorCode } from '../engine/refusal';
 
-
 export function read(scope: DmScope, path: Path, req: IncomingRequest, ssid: number): ResponseSpec | Promise<ResponseSpec> {
   // DeviceManagement.handle has checked the object (visible, served): what is left is decided once here.
   const got = readServed(scope, path, ssid, true);
   if (!got.ok) return fail(scope, got.code, got.reason, req);
   if (got.pending.length === 0) return answer(scope, path, req, got.records, got.iids);
-  return awaitLive(scope, got.records, got.pending).then((r) => (r.ok ? answer(scope, path, req, r.records, got.iids) : fail(scope, r.code, r.reason, req)));
+  return awaitLive(scope, got.records, got.pending).then((r) =>
+    r.ok ? answer(scope, path, req, r.records, got.iids) : fail(scope, r.code, r.reason, req),
+  );
 }
 
 function answer(scope: DmScope, path: Path, req: IncomingRequest, records: ResourceRecord[], iids: readonly number[]): ResponseSpec {
@@ -32,7 +33,10 @@ function answer(scope: DmScope, path: Path, req: IncomingRequest, records: Resou
 }
 
 /** A live value a handler is still producing (objects/object-registry.ts). */
-interface PendingRead { path: Path; promise: Promise<ReadValue> }
+interface PendingRead {
+  path: Path;
+  promise: Promise<ReadValue>;
+}
 
 /** The records, the live values still coming, and the instances read (those the server may see). */
 type LiveRecords = { ok: true; records: ResourceRecord[]; pending: readonly PendingRead[]; iids: readonly number[] } | Refused;
@@ -122,25 +126,42 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
   return { ok: true, records: out.records, pending: out.pending, iids };
 }
 
-interface Gather { records: ResourceRecord[]; pending: readonly PendingRead[]; ordered: boolean }
+interface Gather {
+  records: ResourceRecord[];
+  pending: readonly PendingRead[];
+  ordered: boolean;
+}
 
 /** The records of one resource: its live value when the handler gives one, else the stored one. */
 function gather(
-  scope: DmScope, out: Gather, oid: number, iid: number, rid: number, stored: ResourceValue | undefined,
-  live: boolean, ssid: number | undefined, wait: boolean, riid: number | undefined,
+  scope: DmScope,
+  out: Gather,
+  oid: number,
+  iid: number,
+  rid: number,
+  stored: ResourceValue | undefined,
+  live: boolean,
+  ssid: number | undefined,
+  wait: boolean,
+  riid: number | undefined,
 ): Refused | undefined {
   let value = stored;
   let single = true; // a live single value is left out when one resource instance is asked for
   if (live) {
     const got = scope.ctx.objects.read(oid, iid, rid, ssid);
     if (got.kind === 'failed') return { ok: false, code: Code.INTERNAL_SERVER_ERROR, reason: got.reason };
-    if (got.kind === 'value') { value = got.value; single = false; }
-    else if (got.kind === 'pending') {
+    if (got.kind === 'value') {
+      value = got.value;
+      single = false;
+    } else if (got.kind === 'pending') {
       if (wait) {
-        const pending = out.pending === NONE ? [] : out.pending as PendingRead[];
+        const pending = out.pending === NONE ? [] : (out.pending as PendingRead[]);
         pending.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, promise: got.promise });
         out.pending = pending;
-      } else if (got.last !== undefined) { value = got.last; single = false; }
+      } else if (got.last !== undefined) {
+        value = got.last;
+        single = false;
+      }
     }
   }
   if (value === undefined) return undefined;
@@ -172,7 +193,11 @@ function emptyResource(scope: DmScope, path: Path, records: ResourceRecord[]): R
 }
 
 /** Waits for the live values still coming, up to the read bound; 5.03 past it, 5.00 on a failure. */
-function awaitLive(scope: DmScope, records: ResourceRecord[], pending: readonly PendingRead[]): Promise<{ ok: true; records: ResourceRecord[] } | Refused> {
+function awaitLive(
+  scope: DmScope,
+  records: ResourceRecord[],
+  pending: readonly PendingRead[],
+): Promise<{ ok: true; records: ResourceRecord[] } | Refused> {
   const { ctx } = scope;
   const where = pending.map((p) => formatPath(p.path)).join(', ');
   return new Promise((resolve) => {
@@ -184,20 +209,25 @@ function awaitLive(scope: DmScope, records: ResourceRecord[], pending: readonly 
       ctx.log.warn(`dm: read handler of ${where} gave no value within ${ctx.readTimeout} ms`);
       resolve({ ok: false, code: Code.SERVICE_UNAVAILABLE, reason: `no value from ${where} in time` });
     }, ctx.readTimeout);
-    Promise.all(pending.map((p) => p.promise)).then((values) => {
-      if (done) return;
-      done = true;
-      ctx.timers.clearTimeout(timer);
-      values.forEach((v, i) => { if (v !== undefined) overlay(records, pending[i]!.path, v, undefined); });
-      sortRecords(records);
-      resolve({ ok: true, records });
-    }, (e: unknown) => {
-      if (done) return;
-      done = true;
-      ctx.timers.clearTimeout(timer);
-      ctx.log.error(`objects: read handler of ${where} failed: ${e instanceof Error ? e.message : String(e)}`);
-      resolve({ ok: false, code: Code.INTERNAL_SERVER_ERROR, reason: `read handler of ${where} failed` });
-    });
+    Promise.all(pending.map((p) => p.promise)).then(
+      (values) => {
+        if (done) return;
+        done = true;
+        ctx.timers.clearTimeout(timer);
+        values.forEach((v, i) => {
+          if (v !== undefined) overlay(records, pending[i]!.path, v, undefined);
+        });
+        sortRecords(records);
+        resolve({ ok: true, records });
+      },
+      (e: unknown) => {
+        if (done) return;
+        done = true;
+        ctx.timers.clearTimeout(timer);
+        ctx.log.error(`objects: read handler of ${where} failed: ${e instanceof Error ? e.message : String(e)}`);
+        resolve({ ok: false, code: Code.INTERNAL_SERVER_ERROR, reason: `read handler of ${where} failed` });
+      },
+    );
   });
 }
 
@@ -207,22 +237,36 @@ function overlay(records: ResourceRecord[], at: Path, value: ResourceValue, riid
     const p = records[i]!.path;
     if (p.objectId === at.objectId && p.instanceId === at.instanceId && p.resourceId === at.resourceId) records.splice(i, 1);
   }
-  if (!isMultiple(value)) { if (riid === undefined) records.push({ path: at, value }); return; }
+  if (!isMultiple(value)) {
+    if (riid === undefined) records.push({ path: at, value });
+    return;
+  }
   for (const [k, v] of [...value].sort((a, b) => a[0] - b[0])) {
     if (riid === undefined || riid === k) records.push({ path: { ...at, resourceInstanceId: k }, value: v });
   }
 }
 
 function sortRecords(records: ResourceRecord[]): void {
-  records.sort((a, b) => a.path.objectId! - b.path.objectId! || a.path.instanceId! - b.path.instanceId! || a.path.resourceId! - b.path.resourceId!
-    || (a.path.resourceInstanceId ?? -1) - (b.path.resourceInstanceId ?? -1));
+  records.sort(
+    (a, b) =>
+      a.path.objectId! - b.path.objectId! ||
+      a.path.instanceId! - b.path.instanceId! ||
+      a.path.resourceId! - b.path.resourceId! ||
+      (a.path.resourceInstanceId ?? -1) - (b.path.resourceInstanceId ?? -1),
+  );
 }
 
 /**
  * A 2.05 with `records` in `accept`, or the default format for the path; 4.06 for a format the client cannot answer in.
  * `iids`: the instances an object-level answer lists (those the Read gathered; every instance when not given).
  */
-export function encodeRecords(scope: DmScope, path: Path, records: ResourceRecord[], accept: number | undefined, iids?: readonly number[]): EncodeResult {
+export function encodeRecords(
+  scope: DmScope,
+  path: Path,
+  records: ResourceRecord[],
+  accept: number | undefined,
+  iids?: readonly number[],
+): EncodeResult {
   const format = accept ?? defaultFormat(path, records);
   if (!formatEntry(format)) return { ok: false, code: Code.NOT_ACCEPTABLE, reason: `cannot answer in format ${format}` };
   let instances: Array<{ objectId: number; instanceId: number }> | undefined;
@@ -273,13 +317,22 @@ export function readObserved(scope: DmScope, ssid: number, paths: Path[], compos
 }
 
 /** A notification body in the observation's format. */
-export function encodeObserved(scope: DmScope, paths: Path[], composite: boolean, records: ResourceRecord[], format: number | undefined): EncodeResult {
+export function encodeObserved(
+  scope: DmScope,
+  paths: Path[],
+  composite: boolean,
+  records: ResourceRecord[],
+  format: number | undefined,
+): EncodeResult {
   if (!composite) return encodeRecords(scope, paths[0]!, records, format);
   return encodeComposite(scope, records, format ?? PREFERRED_FORMAT.composite);
 }
 
 function defaultFormat(path: Path, records: ResourceRecord[]): number {
-  if (path.resourceId !== undefined && (path.resourceInstanceId !== undefined || (records.length === 1 && records[0].path.resourceInstanceId === undefined)))
+  if (
+    path.resourceId !== undefined &&
+    (path.resourceInstanceId !== undefined || (records.length === 1 && records[0].path.resourceInstanceId === undefined))
+  )
     return records[0]?.value instanceof Uint8Array ? PREFERRED_FORMAT.opaque : PREFERRED_FORMAT.value;
   return PREFERRED_FORMAT.tree;
 }

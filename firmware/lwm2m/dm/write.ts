@@ -48,7 +48,12 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
   if (handler?.write) {
     let outcome;
     try {
-      outcome = handler.write({ instanceId: path.instanceId, values: writtenValues(tree, path, decoded.value.records, replace), replace, ssid });
+      outcome = handler.write({
+        instanceId: path.instanceId,
+        values: writtenValues(tree, path, decoded.value.records, replace),
+        replace,
+        ssid,
+      });
     } catch (e) {
       ctx.log.error(`objects: write handler of /${path.objectId}/${path.instanceId} failed: ${(e as Error).message}`);
       return fail(scope, Code.INTERNAL_SERVER_ERROR, 'write handler failed', req);
@@ -65,7 +70,8 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
     // Resource-instance write updates that one instance of a multiple resource.
     const cur = tree.get(path.objectId!, path.instanceId, path.resourceId!);
     const m = isMultiple(cur) ? cur : new Map();
-    if (!m.has(path.resourceInstanceId) && m.size >= limits.maxResourceInstances) return fail(scope, Code.REQUEST_ENTITY_TOO_LARGE, 'too many resource instances', req);
+    if (!m.has(path.resourceInstanceId) && m.size >= limits.maxResourceInstances)
+      return fail(scope, Code.REQUEST_ENTITY_TOO_LARGE, 'too many resource instances', req);
     for (const r of records) m.set(r.path.resourceInstanceId!, r.value);
     tree.set(path.objectId!, path.instanceId, path.resourceId!, m);
     applied = { ok: true as const };
@@ -76,7 +82,10 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
     const snapshot = new Map(inst);
     for (const rid of [...inst.keys()]) if (def.resources.get(rid)?.operations.includes('W')) inst.delete(rid);
     applied = applyDecoded(tree, { ...decoded.value, records }, limits);
-    if (!applied.ok) { inst.clear(); for (const [k, v] of snapshot) inst.set(k, v); }
+    if (!applied.ok) {
+      inst.clear();
+      for (const [k, v] of snapshot) inst.set(k, v);
+    }
   } else if (!replace && path.resourceId !== undefined) {
     // Partial update of a multiple resource (POST /o/i/r): merge instances.
     const cur = tree.get(path.objectId!, path.instanceId, path.resourceId);
@@ -99,7 +108,10 @@ function writtenValues(tree: ObjectTree, path: Path, records: ResourceRecord[], 
   const out = new Map<number, ResourceValue>();
   for (const r of records) {
     const rid = r.path.resourceId!;
-    if (r.path.resourceInstanceId === undefined) { out.set(rid, r.value); continue; }
+    if (r.path.resourceInstanceId === undefined) {
+      out.set(rid, r.value);
+      continue;
+    }
     let m = out.get(rid);
     if (!isMultiple(m)) {
       // Merged with what is there unless a Replace of the whole resource or instance.

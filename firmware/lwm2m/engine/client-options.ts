@@ -7,7 +7,12 @@ import type { TlvBackend } from '../../codec/backend';
 import type { DatagramTransport, Logger, Random, Timers, WallClock } from '../../platform/ports';
 import type { DtlsCrypto } from '../../dtls/crypto';
 import type { RetransmitPolicy } from '../../dtls/transport';
-import { bootstrapAccountRecords, serverAccountRecords, type BootstrapAccountSpec, type ServerAccountSpec } from '../bootstrap/account-records';
+import {
+  bootstrapAccountRecords,
+  serverAccountRecords,
+  type BootstrapAccountSpec,
+  type ServerAccountSpec,
+} from '../bootstrap/account-records';
 import type { ApplyLimits } from '../objects/apply';
 import type { ClientState } from './client-states';
 import type { DeviceInfo } from '../objects/device-object';

@@ -98,27 +98,54 @@ export class LwM2MClient {
     const params = resolveParams(o.coap?.params);
     this.registerForms = new RegisterForms(o.persistence, o.log);
     this.keeper = o.queueMode?.retained ? new SleepKeeper(o.queueMode.retained, o.endpointName, o.log) : undefined;
-    this.queue = o.queueMode ? new QueueLink(o.transport, o.queueMode.awakeMs ?? maxTransmitWait(params), {
-      timers: o.timers, log: o.log,
-      nextWake: () => minDefined(this.servers.nextUpdateIn(), this.dm.reporting.nextDueIn()),
-      woke: () => { this.keeper?.awake(); this.dm.reporting.flush(); },
-      changed: (on) => this.emit({ type: 'radio', on }),
-      sleeping: (next) => this.retainForSleep(next),
-    }, o.queueMode.power) : undefined;
+    this.queue = o.queueMode
+      ? new QueueLink(
+          o.transport,
+          o.queueMode.awakeMs ?? maxTransmitWait(params),
+          {
+            timers: o.timers,
+            log: o.log,
+            nextWake: () => minDefined(this.servers.nextUpdateIn(), this.dm.reporting.nextDueIn()),
+            woke: () => {
+              this.keeper?.awake();
+              this.dm.reporting.flush();
+            },
+            changed: (on) => this.emit({ type: 'radio', on }),
+            sleeping: (next) => this.retainForSleep(next),
+          },
+          o.queueMode.power,
+        )
+      : undefined;
     const link = this.queue ?? o.transport;
     this.secure = o.dtls ? new DtlsMux({ ...o.dtls, transport: link, timers: o.timers, random: o.random, log: o.log }) : undefined;
     this.endpoint = new CoapEndpoint({ ...o.coap, transport: this.secure ?? link, timers: o.timers, random: o.random, log: o.log });
     this.endpoint.onRequest = (req) => this.route(req);
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
-    this.firmware = o.firmware ? new FirmwareUpdate({
-      tree: () => this.running, changed: (p) => this.dm.notifyChanged(p), log: o.log, timers: o.timers, endpoint: this.endpoint,
-      runningVersion: () => o.device?.firmwareVersion ?? '', dtls: this.secure !== undefined,
-      peerFor: (uri, ssid) => packagePeer(this.running, this.secure, o.resolveHost, uri, ssid),
-    }, o.firmware) : undefined;
+    this.firmware = o.firmware
+      ? new FirmwareUpdate(
+          {
+            tree: () => this.running,
+            changed: (p) => this.dm.notifyChanged(p),
+            log: o.log,
+            timers: o.timers,
+            endpoint: this.endpoint,
+            runningVersion: () => o.device?.firmwareVersion ?? '',
+            dtls: this.secure !== undefined,
+            peerFor: (uri, ssid) => packagePeer(this.running, this.secure, o.resolveHost, uri, ssid),
+          },
+          o.firmware,
+        )
+      : undefined;
     this.servers = new ServerSet({
-      endpoint: this.endpoint, timers: o.timers, log: o.log, endpointName: o.endpointName,
-      updateMargin: maxTransmitWait(params) / 1000, links: this, queueMode: o.queueMode !== undefined,
-      deregisterTimeout: o.deregisterTimeoutMs, forms: this.registerForms,
+      endpoint: this.endpoint,
+      timers: o.timers,
+      log: o.log,
+      endpointName: o.endpointName,
+      updateMargin: maxTransmitWait(params) / 1000,
+      links: this,
+      queueMode: o.queueMode !== undefined,
+      deregisterTimeout: o.deregisterTimeoutMs,
+      forms: this.registerForms,
       report: (r) => this.serverReport(r),
     });
     this.objects = new ObjectRegistry(this.objectSpecs(), { log: o.log, changed: (p) => this.dm?.notifyChanged(p) });
@@ -126,19 +153,33 @@ export class LwM2MClient {
     // A Block1 body its object's handler takes block by block (a firmware Package) is never reassembled in RAM.
     this.endpoint.streamsBody = (path, method) => (method === Code.PUT || method === Code.POST) && this.dm.streamsBody(path);
     this.endpoint.admission = this; // serves(): the stack takes requests from the client's own peers only
-    this.jobs = new BootstrapJobs({
-      endpoint: this.endpoint, timers: o.timers, random: o.random, log: o.log, endpointName: o.endpointName,
-      preferredContentFormat: o.preferredContentFormat, retry: o.bootstrapRetry,
-      sequenceTimeout: o.bootstrapSequenceTimeout !== undefined ? o.bootstrapSequenceTimeout * 1000 : exchangeLifetime(params),
-    }, (job) => {
-      if (job === 'request') void this.dispatch({ type: 'bootstrap-due' });
-      else if (job === 'sequence') this.abortSequence('no Bootstrap-Finish in time');
-      else this.purgeBootstrapAccount();
-    });
+    this.jobs = new BootstrapJobs(
+      {
+        endpoint: this.endpoint,
+        timers: o.timers,
+        random: o.random,
+        log: o.log,
+        endpointName: o.endpointName,
+        preferredContentFormat: o.preferredContentFormat,
+        retry: o.bootstrapRetry,
+        sequenceTimeout: o.bootstrapSequenceTimeout !== undefined ? o.bootstrapSequenceTimeout * 1000 : exchangeLifetime(params),
+      },
+      (job) => {
+        if (job === 'request') void this.dispatch({ type: 'bootstrap-due' });
+        else if (job === 'sequence') this.abortSequence('no Bootstrap-Finish in time');
+        else this.purgeBootstrapAccount();
+      },
+    );
     this.dm = new DeviceManagement({
-      tree: () => this.running, log: o.log, objects: this.objects, formats: this.formats, limits: this.limits,
+      tree: () => this.running,
+      log: o.log,
+      objects: this.objects,
+      formats: this.formats,
+      limits: this.limits,
       changed: (kind, path) => this.dataChanged(kind, path.objectId!, path.instanceId),
-      timers: o.timers, readTimeout: o.readTimeout ?? DEFAULT_READ_TIMEOUT, reporting: o.reporting,
+      timers: o.timers,
+      readTimeout: o.readTimeout ?? DEFAULT_READ_TIMEOUT,
+      reporting: o.reporting,
       deferChanges: () => this.queue !== undefined && !this.queue.awake,
     });
     this.attributeKeeper = new AttributeKeeper(this.dm.reporting.attributes, o.persistence, o.log);
@@ -150,15 +191,23 @@ export class LwM2MClient {
     const own: ObjectSpec[] = [
       { id: OBJ.SECURITY, fixedInstances: true, hidden: true },
       serverObject({
-        tree: () => this.running, servers: this.servers, timers: o.timers, log: o.log,
-        bootstrapTrigger: () => { void this.dispatch({ type: 'bootstrap-trigger' }); },
+        tree: () => this.running,
+        servers: this.servers,
+        timers: o.timers,
+        log: o.log,
+        bootstrapTrigger: () => {
+          void this.dispatch({ type: 'bootstrap-trigger' });
+        },
         hasBootstrapAccount: () => bootstrapAccount(this.running) !== undefined,
       }),
       { id: OBJ.ACCESS_CONTROL, fixedInstances: true },
       deviceObject({
-        tree: () => this.running, clock: o.wallClock ?? { epochSeconds: () => 0 }, info: o.device ?? {},
+        tree: () => this.running,
+        clock: o.wallClock ?? { epochSeconds: () => 0 },
+        info: o.device ?? {},
         changed: (p) => this.dm.notifyChanged(p),
-        reboot: () => this.reboot(false), factoryReset: () => this.reboot(true),
+        reboot: () => this.reboot(false),
+        factoryReset: () => this.reboot(true),
       }),
     ];
     if (this.firmware) own.push(firmwareObject(this.firmware));
@@ -179,10 +228,15 @@ export class LwM2MClient {
         this.emit({ type: 'resumed', ssid: r.reg.ssid, location: '/' + r.reg.location.join('/') });
         void this.dispatch({ type: 'server-registered' });
         return;
-      case 'updated': this.emit({ type: 'updated', ssid: r.reg.ssid }); return;
-      case 'failed': this.emit({ type: 'registration-failed', ssid: r.reg.ssid }); return;
+      case 'updated':
+        this.emit({ type: 'updated', ssid: r.reg.ssid });
+        return;
+      case 'failed':
+        this.emit({ type: 'registration-failed', ssid: r.reg.ssid });
+        return;
       case 'all-failed':
-        if (!r.fallbackAllowed || !bootstrapAccount(this.running)) this.o.log.error('client: no LwM2M Server reachable and no bootstrap fallback');
+        if (!r.fallbackAllowed || !bootstrapAccount(this.running))
+          this.o.log.error('client: no LwM2M Server reachable and no bootstrap fallback');
         void this.dispatch({ type: 'registrations-failed', fallbackAllowed: r.fallbackAllowed, accounts: this.accounts() });
     }
   }
@@ -197,7 +251,9 @@ export class LwM2MClient {
   }
 
   /** The servers that hold a Registration of this client now. */
-  get registeredServers(): Registration[] { return this.servers.registered; }
+  get registeredServers(): Registration[] {
+    return this.servers.registered;
+  }
 
   /** Load stored configuration (or the factory one) and connect. */
   start(): void {
@@ -233,7 +289,11 @@ export class LwM2MClient {
     this.queue?.stop();
     this.endpoint.close();
     this.secure?.detach();
-    try { this.o.onStopped?.(); } catch (e) { this.o.log.error(`client: onStopped threw: ${(e as Error).message}`); }
+    try {
+      this.o.onStopped?.();
+    } catch (e) {
+      this.o.log.error(`client: onStopped threw: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -288,7 +348,10 @@ export class LwM2MClient {
     } else {
       o.log.info('client: Reboot');
     }
-    if (o.device?.reboot) { o.device.reboot(); return; }
+    if (o.device?.reboot) {
+      o.device.reboot();
+      return;
+    }
     const kept = factory ? undefined : this.running;
     this.quiet();
     this.boot(kept);
@@ -345,24 +408,42 @@ export class LwM2MClient {
 
   private perform(action: ClientAction, input: ClientInput, epoch: number): Promise<void> | undefined {
     switch (action) {
-      case 'start-registrations': void this.startRegistrations(epoch); return undefined;
-      case 'abandon-registrations': this.servers.abandon(); return undefined;
-      case 'deregister-all': return this.deregisterAll();
-      case 'update-all': this.servers.updateAll(); return undefined;
-      case 'schedule-bootstrap': this.scheduleBootstrap(reasonOf(input), false); return undefined;
+      case 'start-registrations':
+        void this.startRegistrations(epoch);
+        return undefined;
+      case 'abandon-registrations':
+        this.servers.abandon();
+        return undefined;
+      case 'deregister-all':
+        return this.deregisterAll();
+      case 'update-all':
+        this.servers.updateAll();
+        return undefined;
+      case 'schedule-bootstrap':
+        this.scheduleBootstrap(reasonOf(input), false);
+        return undefined;
       case 'bootstrap-now':
         this.jobs.attempts = 0;
         this.fallbackToRegistration = true;
         this.scheduleBootstrap('Bootstrap-Request Trigger', true);
         return undefined;
-      case 'count-attempt': this.jobs.attempts++; return undefined;
+      case 'count-attempt':
+        this.jobs.attempts++;
+        return undefined;
       case 'end-fallback':
         this.fallbackToRegistration = false;
         this.o.log.warn(`client: triggered bootstrap failed (${reasonOf(input)}); registering with the running configuration`);
         return undefined;
-      case 'request-bootstrap': void this.requestBootstrap(epoch); return undefined;
-      case 'arm-sequence-timeout': this.jobs.cancelWait(); this.jobs.armSequenceTimeout(); return undefined;
-      case 'commit': this.commitBootstrap(); return undefined;
+      case 'request-bootstrap':
+        void this.requestBootstrap(epoch);
+        return undefined;
+      case 'arm-sequence-timeout':
+        this.jobs.cancelWait();
+        this.jobs.armSequenceTimeout();
+        return undefined;
+      case 'commit':
+        this.commitBootstrap();
+        return undefined;
       case 'shut-down':
         this.jobs.cancelAll();
         this.dm.reporting?.cancelAll();
@@ -379,7 +460,9 @@ export class LwM2MClient {
     if (this.sequence) {
       // During bootstrap only the Bootstrap-Server is served (Core §5.2.7).
       if (!fromBs) {
-        this.o.log.debug(`client: ignored ${methodName(req.method)} /${req.path.join('/')} from ${req.peer.address}:${req.peer.port} during bootstrap`);
+        this.o.log.debug(
+          `client: ignored ${methodName(req.method)} /${req.path.join('/')} from ${req.peer.address}:${req.peer.port} during bootstrap`,
+        );
         return null;
       }
       return this.bootstrapRequest(req);
@@ -397,7 +480,9 @@ export class LwM2MClient {
     const reg = req.peer === this.admittedPeer ? this.admittedReg : registeredServer(req.peer, this.servers);
     if (!reg) {
       // Before its Registration is acknowledged a server is ignored (Core §5.4).
-      this.o.log.debug(`client: ignored ${methodName(req.method)} /${req.path.join('/')} from an unregistered peer ${req.peer.address}:${req.peer.port}`);
+      this.o.log.debug(
+        `client: ignored ${methodName(req.method)} /${req.path.join('/')} from an unregistered peer ${req.peer.address}:${req.peer.port}`,
+      );
       return null;
     }
     return this.dm.handle(req, reg.ssid);
@@ -407,10 +492,20 @@ export class LwM2MClient {
     const s = this.sequence!;
     this.jobs.armSequenceTimeout();
     const res = s.handle(req);
-    this.emit({ type: 'bootstrap-operation', method: req.method === Code.POST ? 'FINISH' : methodName(req.method), path: '/' + req.path.join('/'), code: codeString(res.code) });
+    this.emit({
+      type: 'bootstrap-operation',
+      method: req.method === Code.POST ? 'FINISH' : methodName(req.method),
+      path: '/' + req.path.join('/'),
+      code: codeString(res.code),
+    });
     if (s.finished) {
       // Commit once the 2.04 is on its way: the server then knows the configuration is taken.
-      return { ...res, sent: () => { if (this.sequence === s) void this.dispatch({ type: 'finish-sent' }); } };
+      return {
+        ...res,
+        sent: () => {
+          if (this.sequence === s) void this.dispatch({ type: 'finish-sent' });
+        },
+      };
     }
     if (req.method === Code.POST && res.code === Code.NOT_ACCEPTABLE) {
       this.emit({ type: 'bootstrap-finished', ok: false, diagnostic: utf8Decode(res.payload ?? new Uint8Array(0)) });
@@ -425,16 +520,27 @@ export class LwM2MClient {
     if (!acct) return; // the table only schedules with an account
     const delay = this.jobs.scheduleRequest(acct, now);
     const attempt = this.jobs.attempts + 1;
-    this.o.log.info(`client: bootstrap (${reason}) ${delay === 0 ? 'now' : `in ${delay.toFixed(1)} s`}${attempt > 1 ? `, attempt ${attempt}` : ''}`);
+    this.o.log.info(
+      `client: bootstrap (${reason}) ${delay === 0 ? 'now' : `in ${delay.toFixed(1)} s`}${attempt > 1 ? `, attempt ${attempt}` : ''}`,
+    );
   }
 
   private async requestBootstrap(epoch: number): Promise<void> {
     const acct = bootstrapAccount(this.running);
-    if (!acct) { this.bootstrapFailed('the Bootstrap-Server Account is gone', 'client'); return; }
+    if (!acct) {
+      this.bootstrapFailed('the Bootstrap-Server Account is gone', 'client');
+      return;
+    }
     const peer = await this.resolve(acct.uri);
     if (epoch !== this.epoch) return;
-    if (!peer) { this.bootstrapFailed(`cannot resolve ${acct.uri.host}`, 'client'); return; }
-    if (!this.securePeer(peer, acct.securityInstance, acct.uri)) { this.bootstrapFailed('the Bootstrap-Server Account cannot be used', 'client'); return; }
+    if (!peer) {
+      this.bootstrapFailed(`cannot resolve ${acct.uri.host}`, 'client');
+      return;
+    }
+    if (!this.securePeer(peer, acct.securityInstance, acct.uri)) {
+      this.bootstrapFailed('the Bootstrap-Server Account cannot be used', 'client');
+      return;
+    }
     this.bsPeer = peer;
     const sequence = this.openSequence('client');
     const uri = `${acct.uri.scheme}://${acct.uri.host}:${acct.uri.port}`;
@@ -457,7 +563,13 @@ export class LwM2MClient {
 
   private openSequence(origin: 'client' | 'server'): BootstrapSequence {
     this.sequenceOrigin = origin;
-    this.sequence = new BootstrapSequence(this.running, { log: this.o.log, objects: this.objects, formats: this.formats, consistency: this.consistencyOptions(), limits: this.limits });
+    this.sequence = new BootstrapSequence(this.running, {
+      log: this.o.log,
+      objects: this.objects,
+      formats: this.formats,
+      consistency: this.consistencyOptions(),
+      limits: this.limits,
+    });
     void this.dispatch({ type: 'sequence-opened', origin });
     return this.sequence;
   }
@@ -511,7 +623,10 @@ export class LwM2MClient {
 
   private async resolveBootstrapPeer(): Promise<void> {
     const acct = bootstrapAccount(this.running);
-    if (!acct) { this.bsPeer = undefined; return; }
+    if (!acct) {
+      this.bsPeer = undefined;
+      return;
+    }
     const p = await this.resolve(acct.uri);
     if (p && this.securePeer(p, acct.securityInstance, acct.uri)) this.bsPeer = p;
   }
@@ -524,7 +639,10 @@ export class LwM2MClient {
     for (const account of serverAccounts(this.running)) {
       const peer = await this.resolve(account.uri);
       if (epoch !== this.epoch) return;
-      if (!peer) { this.o.log.error(`client: cannot resolve ${account.uri.host} (ssid=${account.ssid})`); continue; }
+      if (!peer) {
+        this.o.log.error(`client: cannot resolve ${account.uri.host} (ssid=${account.ssid})`);
+        continue;
+      }
       if (!this.securePeer(peer, account.securityInstance, account.uri)) continue;
       resolved.push({ account, peer });
     }
@@ -545,8 +663,15 @@ export class LwM2MClient {
 
   private sleepingParts(keeper: SleepKeeper): SleepingParts {
     return {
-      keeper, servers: this.servers, secure: this.secure, endpoint: this.endpoint, reporting: this.dm.reporting,
-      queue: this.queue, running: this.running, endpointName: this.o.endpointName, log: this.o.log,
+      keeper,
+      servers: this.servers,
+      secure: this.secure,
+      endpoint: this.endpoint,
+      reporting: this.dm.reporting,
+      queue: this.queue,
+      running: this.running,
+      endpointName: this.o.endpointName,
+      log: this.o.log,
     };
   }
 
@@ -554,22 +679,28 @@ export class LwM2MClient {
   private async deregisterAll(): Promise<void> {
     const regs = this.servers.takeAll();
     for (const r of regs) this.dm.reporting?.dropServer(r.ssid);
-    await Promise.all(regs.map(async (r) => {
-      const was = r.state === 'registered';
-      await r.deregister();
-      // De-registered: end the DTLS session too (close_notify).
-      this.secure?.closeSession(r.peer.address, r.peer.port);
-      if (was) this.emit({ type: 'deregistered', ssid: r.ssid });
-    }));
+    await Promise.all(
+      regs.map(async (r) => {
+        const was = r.state === 'registered';
+        await r.deregister();
+        // De-registered: end the DTLS session too (close_notify).
+        this.secure?.closeSession(r.peer.address, r.peer.port);
+        if (was) this.emit({ type: 'deregistered', ssid: r.ssid });
+      }),
+    );
   }
 
   /** Registration payload (Core §6.2.1): root link, then objects and instances; never the Security object. */
-  objectLinks(): string { return objectLinks(this.objects, this.running); }
+  objectLinks(): string {
+    return objectLinks(this.objects, this.running);
+  }
 
   // --------------------------------------------------- application data (DM)
 
   /** The Device Management handler (attributes, observations; for tools and tests). */
-  get management(): DeviceManagement { return this.dm; }
+  get management(): DeviceManagement {
+    return this.dm;
+  }
 
   /** Set a resource value from the application (e.g. a sensor reading); observers are notified as their attributes allow. */
   setValue(path: string | Path, value: Value | Map<number, Value>): boolean {
@@ -585,14 +716,24 @@ export class LwM2MClient {
   /** Send (Core §5.5.3): POST /dp to the server `ssid` with the values under `paths`. */
   send(ssid: number, paths: Array<string | Path>, format?: number): Promise<SendResult> {
     const reg = this.servers.registered.find((r) => r.ssid === ssid);
-    return sendTo(this.endpoint, this.running, this.dm, reg ? { peer: reg.peer, ssid, serverInstance: reg.account.serverInstance } : undefined, paths, format);
+    return sendTo(
+      this.endpoint,
+      this.running,
+      this.dm,
+      reg ? { peer: reg.peer, ssid, serverInstance: reg.account.serverInstance } : undefined,
+      paths,
+      format,
+    );
   }
 
   // ---------------------------------------------------------- data changes
 
   private dataChanged(kind: 'write' | 'create' | 'delete', objectId: number, instanceId: number | undefined): void {
     if (objectId === OBJ.SERVER || objectId === OBJ.SECURITY || objectId === OBJ.ACCESS_CONTROL || objectId === OBJ.DEVICE) this.persist();
-    if (kind !== 'write') { for (const r of this.servers.registered) r.triggerUpdate(); return; }
+    if (kind !== 'write') {
+      for (const r of this.servers.registered) r.triggerUpdate();
+      return;
+    }
     // Lifetime or binding changed: tell that server with an Update.
     if (objectId === OBJ.SERVER) this.servers.accountChanged(serverAccounts(this.running), instanceId);
   }
@@ -612,7 +753,9 @@ export class LwM2MClient {
 
   // --------------------------------------------------------------- peers
 
-  private resolve(uri: ServerUri): Promise<Peer | undefined> { return resolvePeer(uri, this.o.resolveHost); }
+  private resolve(uri: ServerUri): Promise<Peer | undefined> {
+    return resolvePeer(uri, this.o.resolveHost);
+  }
 
   private securePeer(peer: Peer, securityInstance: number, uri: ServerUri): boolean {
     return securePeer(this.running, this.secure, this.o.log, peer, securityInstance, uri);
@@ -625,7 +768,11 @@ export class LwM2MClient {
   }
 
   private emit(e: ClientEvent): void {
-    try { this.o.onEvent?.(e); } catch { /* an observer's bug must not break the engine */ }
+    try {
+      this.o.onEvent?.(e);
+    } catch {
+      /* an observer's bug must not break the engine */
+    }
   }
 }
 
@@ -636,9 +783,12 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
 /** Why a bootstrap is scheduled, for the log line. */
 function reasonOf(input: ClientInput): string {
   switch (input.type) {
-    case 'bootstrap-failed': return input.reason;
-    case 'registrations-failed': return 'registration failed';
-    default: return 'no LwM2M Server Account';
+    case 'bootstrap-failed':
+      return input.reason;
+    case 'registrations-failed':
+      return 'registration failed';
+    default:
+      return 'no LwM2M Server Account';
   }
 }
 

@@ -48,8 +48,10 @@ export interface DevicePorts {
 }
 
 /** What the device is: its identity, factory configuration, objects and bounds (the ports excluded). */
-export type DeviceOptions = Omit<ClientOptions, 'transport' | 'timers' | 'random' | 'log' | 'wallClock' | 'persistence'
-  | 'dtls' | 'firmware' | 'resolveHost' | 'tlv' | 'cbor'> & { dtls?: Omit<ClientDtlsOptions, 'crypto'> };
+export type DeviceOptions = Omit<
+  ClientOptions,
+  'transport' | 'timers' | 'random' | 'log' | 'wallClock' | 'persistence' | 'dtls' | 'firmware' | 'resolveHost' | 'tlv' | 'cbor'
+> & { dtls?: Omit<ClientDtlsOptions, 'crypto'> };
 
 export interface Device {
   readonly client: LwM2MClient;
@@ -70,7 +72,8 @@ export function assembleDevice(ports: DevicePorts, options: DeviceOptions): Devi
   let firmware: FirmwareUpdateOptions | undefined;
   if (ports.firmware !== undefined) {
     const { pendingStore, ...fw } = ports.firmware;
-    const pending = fw.store !== undefined ? undefined : store ?? (pendingStore === undefined ? undefined : mountStore(pendingStore, log));
+    const pending =
+      fw.store !== undefined ? undefined : (store ?? (pendingStore === undefined ? undefined : mountStore(pendingStore, log)));
     firmware = pending === undefined ? fw : { ...fw, store: pendingUpdateStore(pending, log) };
   }
   const { dtls, ...rest } = options;

@@ -23,19 +23,40 @@ export async function resolvePeer(uri: ServerUri, resolveHost: ResolveHost | und
  * a coap:// one stays plain. False, with a log line (never the key), when
  * the account cannot be used: a security mode or credentials this client lacks.
  */
-export function securePeer(tree: ObjectTree, secure: DtlsMux | undefined, log: Logger, peer: Peer, securityInstance: number, uri: ServerUri): boolean {
+export function securePeer(
+  tree: ObjectTree,
+  secure: DtlsMux | undefined,
+  log: Logger,
+  peer: Peer,
+  securityInstance: number,
+  uri: ServerUri,
+): boolean {
   const sec = accountSecurity(tree, securityInstance);
-  if (sec.kind === 'nosec') { secure?.release(peer.address, peer.port); return true; }
+  if (sec.kind === 'nosec') {
+    secure?.release(peer.address, peer.port);
+    return true;
+  }
   const what = `${uri.scheme}://${uri.host}:${uri.port} (/0/${securityInstance})`;
-  if (sec.kind === 'unusable') { log.error(`client: ${what}: ${sec.reason}`); return false; }
-  if (!secure) { log.error(`client: ${what} needs DTLS, which this client was built without`); return false; }
+  if (sec.kind === 'unusable') {
+    log.error(`client: ${what}: ${sec.reason}`);
+    return false;
+  }
+  if (!secure) {
+    log.error(`client: ${what} needs DTLS, which this client was built without`);
+    return false;
+  }
   secure.secure(peer.address, peer.port, sec);
   return true;
 }
 
 /** Where a Package URI's file is fetched from (Core E.6): coaps with the PSK of the server that wrote the URI. */
-export async function packagePeer(tree: ObjectTree, secure: DtlsMux | undefined, resolveHost: ResolveHost | undefined,
-  uri: ServerUri, ssid: number): Promise<Peer | string> {
+export async function packagePeer(
+  tree: ObjectTree,
+  secure: DtlsMux | undefined,
+  resolveHost: ResolveHost | undefined,
+  uri: ServerUri,
+  ssid: number,
+): Promise<Peer | string> {
   const peer = await resolvePeer(uri, resolveHost);
   if (!peer) return `cannot resolve ${uri.host}`;
   if (!uri.secure) return secure?.isSecured(peer.address, peer.port) ? `${uri.host}:${uri.port} speaks coaps` : peer;

@@ -26,13 +26,19 @@ export function storePersistence(store: RecordStore, log: Logger): ConfigPersist
       const manifest = store.get(MANIFEST_KEY);
       if (!manifest) return undefined;
       const keys = parseManifest(manifest);
-      if (!keys) { log.error('store: configuration manifest damaged or of an unknown version; ignoring stored configuration'); return undefined; }
+      if (!keys) {
+        log.error('store: configuration manifest damaged or of an unknown version; ignoring stored configuration');
+        return undefined;
+      }
       const tree = new ObjectTree();
       for (const key of keys) {
         const bytes = store.get(key);
         const inst = bytes && decodeInstance(bytes);
         const { objectId, instanceId } = splitInstanceKey(key);
-        if (!inst) { log.error(`store: /${objectId}/${instanceId} missing or damaged; ignoring stored configuration`); return undefined; }
+        if (!inst) {
+          log.error(`store: /${objectId}/${instanceId} missing or damaged; ignoring stored configuration`);
+          return undefined;
+        }
         tree.objects.set(objectId, tree.objects.get(objectId) ?? new Map());
         tree.objects.get(objectId)!.set(instanceId, inst as InstanceData);
       }
@@ -138,12 +144,17 @@ export function pendingUpdateStore(store: RecordStore, log: Logger): PendingUpda
       if (!b) return undefined;
       const parts = utf8Decode(b).split('\n');
       // 'v1': an Update under way; 'd1': a download under way.
-      if (parts.length !== 4 || (parts[0] !== 'v1' && parts[0] !== 'd1')) { log.error('store: pending firmware update record damaged; ignored'); return undefined; }
+      if (parts.length !== 4 || (parts[0] !== 'v1' && parts[0] !== 'd1')) {
+        log.error('store: pending firmware update record damaged; ignored');
+        return undefined;
+      }
       const p: PendingUpdate = { version: parts[1]!, name: parts[2]!, from: parts[3]! };
       return parts[0] === 'd1' ? { ...p, downloading: true } : p;
     },
     save(p: PendingUpdate | undefined): boolean {
-      const value = p ? utf8Encode([p.downloading ? 'd1' : 'v1', p.version, p.name, p.from].map((s) => s.replace(/\n/g, ' ')).join('\n')) : null;
+      const value = p
+        ? utf8Encode([p.downloading ? 'd1' : 'v1', p.version, p.name, p.from].map((s) => s.replace(/\n/g, ' ')).join('\n'))
+        : null;
       return putRecord(store, PENDING_UPDATE_KEY, value, 'pending firmware update', log);
     },
   };

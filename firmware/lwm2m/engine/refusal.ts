@@ -19,11 +19,16 @@ export function refusal(log: Logger, area: string, req: IncomingRequest, code: n
  */
 export function formatErrorCode(kind: FormatErrorKind): number {
   switch (kind) {
-    case 'unsupported': return Code.UNSUPPORTED_CONTENT_FORMAT;
-    case 'not-acceptable': return Code.NOT_ACCEPTABLE;
-    case 'too-large': return Code.REQUEST_ENTITY_TOO_LARGE;
-    case 'internal': return Code.INTERNAL_SERVER_ERROR;
-    default: return Code.BAD_REQUEST;   // 'malformed', 'outside-base', 'type-mismatch'
+    case 'unsupported':
+      return Code.UNSUPPORTED_CONTENT_FORMAT;
+    case 'not-acceptable':
+      return Code.NOT_ACCEPTABLE;
+    case 'too-large':
+      return Code.REQUEST_ENTITY_TOO_LARGE;
+    case 'internal':
+      return Code.INTERNAL_SERVER_ERROR;
+    default:
+      return Code.BAD_REQUEST; // 'malformed', 'outside-base', 'type-mismatch'
   }
 }
 

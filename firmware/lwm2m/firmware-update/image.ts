@@ -15,8 +15,17 @@ import { constantTimeEqual } from '../../util/bytes';
 
 /** Update Result (/5/0/5) values, Core E.6 (Object 5). */
 export const UPDATE_RESULT = Object.freeze({
-  INITIAL: 0, SUCCESS: 1, NOT_ENOUGH_FLASH: 2, OUT_OF_RAM: 3, CONNECTION_LOST: 4, INTEGRITY_FAILURE: 5,
-  UNSUPPORTED_PACKAGE: 6, INVALID_URI: 7, UPDATE_FAILED: 8, UNSUPPORTED_PROTOCOL: 9, CANCELLED: 10,
+  INITIAL: 0,
+  SUCCESS: 1,
+  NOT_ENOUGH_FLASH: 2,
+  OUT_OF_RAM: 3,
+  CONNECTION_LOST: 4,
+  INTEGRITY_FAILURE: 5,
+  UNSUPPORTED_PACKAGE: 6,
+  INVALID_URI: 7,
+  UPDATE_FAILED: 8,
+  UNSUPPORTED_PROTOCOL: 9,
+  CANCELLED: 10,
 } as const);
 
 export const SHA256_LENGTH = 32;
@@ -67,7 +76,8 @@ export function esp32ImageFormat(chipId: number): ImageFormat {
       const chip = v.getUint16(12, true);
       if (chip !== chipId) return { ok: false as const, reason: `image for chip ${chip}, this is chip ${chipId}` };
       if (head[23] !== 1) return { ok: false as const, reason: 'image without an appended SHA-256 (build with hash_appended)' };
-      if (v.getUint32(32, true) !== ESP_APP_DESC_MAGIC) return { ok: false as const, reason: 'no application description (esp_app_desc_t)' };
+      if (v.getUint32(32, true) !== ESP_APP_DESC_MAGIC)
+        return { ok: false as const, reason: 'no application description (esp_app_desc_t)' };
       return { ok: true as const, info: { version: cString(head, 48, 32), name: cString(head, 80, 32) } };
     },
   });
@@ -83,10 +93,13 @@ export const hostImageFormat: ImageFormat = Object.freeze({
   name: 'xs-lwm2m host image',
   headerLength: HOST_FIXED + 2 * HOST_MAX_TEXT,
   inspect(head: Uint8Array) {
-    if (head.length < HOST_FIXED || HOST_MAGIC.some((b, i) => head[i] !== b)) return { ok: false as const, reason: 'not an xs-lwm2m host image (magic)' };
+    if (head.length < HOST_FIXED || HOST_MAGIC.some((b, i) => head[i] !== b))
+      return { ok: false as const, reason: 'not an xs-lwm2m host image (magic)' };
     if (head[4] !== HOST_FORMAT) return { ok: false as const, reason: `host image format ${head[4]} unknown` };
-    const n = head[5]!, ver = head[6]!;
-    if (n > HOST_MAX_TEXT || ver > HOST_MAX_TEXT || head.length < HOST_FIXED + n + ver) return { ok: false as const, reason: 'host image header damaged' };
+    const n = head[5]!,
+      ver = head[6]!;
+    if (n > HOST_MAX_TEXT || ver > HOST_MAX_TEXT || head.length < HOST_FIXED + n + ver)
+      return { ok: false as const, reason: 'host image header damaged' };
     const body = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(8, false);
     const name = cString(head, HOST_FIXED, n);
     const version = cString(head, HOST_FIXED + n, ver);
@@ -97,11 +110,14 @@ export const hostImageFormat: ImageFormat = Object.freeze({
 /** Builds a host image (tools and tests); `sha256` is the platform's. */
 export function makeHostImage(name: string, version: string, body: Uint8Array, sha256: (data: Uint8Array) => Uint8Array): Uint8Array {
   const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0x7f);
-  const n = enc(name).subarray(0, HOST_MAX_TEXT), v = enc(version).subarray(0, HOST_MAX_TEXT);
+  const n = enc(name).subarray(0, HOST_MAX_TEXT),
+    v = enc(version).subarray(0, HOST_MAX_TEXT);
   const total = HOST_FIXED + n.length + v.length + body.length + SHA256_LENGTH;
   const out = new Uint8Array(total);
   out.set(HOST_MAGIC, 0);
-  out[4] = HOST_FORMAT; out[5] = n.length; out[6] = v.length;
+  out[4] = HOST_FORMAT;
+  out[5] = n.length;
+  out[6] = v.length;
   new DataView(out.buffer).setUint32(8, body.length, false);
   out.set(n, HOST_FIXED);
   out.set(v, HOST_FIXED + n.length);
@@ -130,7 +146,11 @@ export class TrailerCheck {
   update(data: Uint8Array): void {
     // Whatever no longer fits in the window of the last 32 bytes is part of the hashed body.
     const total = this.held + data.length;
-    if (total <= SHA256_LENGTH) { this.tail.set(data, this.held); this.held = total; return; }
+    if (total <= SHA256_LENGTH) {
+      this.tail.set(data, this.held);
+      this.held = total;
+      return;
+    }
     const release = total - SHA256_LENGTH;
     if (release <= this.held) {
       this.hash.update(this.tail.slice(0, release));

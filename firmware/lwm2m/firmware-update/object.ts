@@ -38,7 +38,13 @@ class FirmwareHandler implements ObjectHandler {
     return Code.METHOD_NOT_ALLOWED;
   }
 
-  canExecute(instanceId: number, resourceId: number): boolean { return instanceId === 0 && (resourceId === FW.UPDATE || resourceId === FW.CANCEL); }
-  streams(instanceId: number, resourceId: number): boolean { return instanceId === 0 && resourceId === FW.PACKAGE; }
-  writeBlock(req: IncomingRequest): ResponseSpec { return this.fw.packageBlock(req); }
+  canExecute(instanceId: number, resourceId: number): boolean {
+    return instanceId === 0 && (resourceId === FW.UPDATE || resourceId === FW.CANCEL);
+  }
+  streams(instanceId: number, resourceId: number): boolean {
+    return instanceId === 0 && resourceId === FW.PACKAGE;
+  }
+  writeBlock(req: IncomingRequest): ResponseSpec {
+    return this.fw.packageBlock(req);
+  }
 }

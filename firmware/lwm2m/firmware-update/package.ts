@@ -12,7 +12,12 @@ const MAX_URI = 255;
 /** Why a package cannot be had: the Update Result to report, and a reason for the log. */
 export type PackageFail = { result: number; reason: string };
 
-export interface PackageUri { uri: ServerUri; path: string[]; query: string[]; digest?: Uint8Array }
+export interface PackageUri {
+  uri: ServerUri;
+  path: string[];
+  query: string[];
+  digest?: Uint8Array;
+}
 
 /** NULL ('\0') or nothing resets the state machine (object definition, State). */
 export function isEmptyPackage(b: Uint8Array): boolean {
@@ -23,12 +28,12 @@ export function isEmptyPackage(b: Uint8Array): boolean {
 export function tlvValueStart(b: Uint8Array): number {
   if (b.length < 2) return -1;
   const type = b[0]!;
-  if ((type & 0xc0) !== 0xc0) return -1;   // a resource with a value
+  if ((type & 0xc0) !== 0xc0) return -1; // a resource with a value
   let p = 1;
   const id = type & 0x20 ? (b[p]! << 8) | b[p + 1]! : b[p]!;
   p += type & 0x20 ? 2 : 1;
   if (id !== 0) return -1;
-  p += (type >> 3) & 0x03;                  // the length field (the value runs to the end of the stream)
+  p += (type >> 3) & 0x03; // the length field (the value runs to the end of the stream)
   return p <= b.length ? p : -1;
 }
 
@@ -37,7 +42,8 @@ export function parsePackageUri(text: string): PackageUri | PackageFail {
   if (text.length > MAX_URI) return { result: UPDATE_RESULT.INVALID_URI, reason: 'longer than 255 bytes' };
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
   if (!scheme) return { result: UPDATE_RESULT.INVALID_URI, reason: `"${text}" is not a URI` };
-  if (scheme !== 'coap' && scheme !== 'coaps') return { result: UPDATE_RESULT.UNSUPPORTED_PROTOCOL, reason: `${scheme} is not supported (coap, coaps)` };
+  if (scheme !== 'coap' && scheme !== 'coaps')
+    return { result: UPDATE_RESULT.UNSUPPORTED_PROTOCOL, reason: `${scheme} is not supported (coap, coaps)` };
   const hashAt = text.indexOf('#');
   const fragment = hashAt >= 0 ? text.slice(hashAt + 1) : '';
   const noFragment = hashAt >= 0 ? text.slice(0, hashAt) : text;
@@ -54,10 +60,19 @@ export function parsePackageUri(text: string): PackageUri | PackageFail {
   }
   let path: string[];
   try {
-    path = (m[2] ?? '').split('/').filter((s) => s !== '').map(decodeURIComponent);
+    path = (m[2] ?? '')
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
   } catch {
     return { result: UPDATE_RESULT.INVALID_URI, reason: 'bad percent-encoding' };
   }
-  const query = q >= 0 ? noFragment.slice(q + 1).split('&').filter((s) => s !== '') : [];
+  const query =
+    q >= 0
+      ? noFragment
+          .slice(q + 1)
+          .split('&')
+          .filter((s) => s !== '')
+      : [];
   return { uri, path, query, digest };
 }

@@ -41,8 +41,17 @@ export const FW_STATE = Object.freeze({ IDLE: 0, DOWNLOADING: 1, DOWNLOADED: 2, 
 
 /** Resources of /5/0 this client keeps (Core E.6). */
 export const FW = Object.freeze({
-  PACKAGE: 0, PACKAGE_URI: 1, UPDATE: 2, STATE: 3, UPDATE_RESULT: 5, PKG_NAME: 6, PKG_VERSION: 7,
-  PROTOCOL_SUPPORT: 8, DELIVERY_METHOD: 9, CANCEL: 10, AUTOMATIC_UPGRADE: 14,
+  PACKAGE: 0,
+  PACKAGE_URI: 1,
+  UPDATE: 2,
+  STATE: 3,
+  UPDATE_RESULT: 5,
+  PKG_NAME: 6,
+  PKG_VERSION: 7,
+  PROTOCOL_SUPPORT: 8,
+  DELIVERY_METHOD: 9,
+  CANCEL: 10,
+  AUTOMATIC_UPGRADE: 14,
 } as const);
 
 /** Firmware Update Protocol Support values (/5/0/8). */
@@ -113,8 +122,17 @@ export interface FirmwareHost {
 type Fail = { result: number; reason: string; code?: number };
 
 const RESULT_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  0: 'initial', 1: 'updated', 2: 'not enough flash', 3: 'out of RAM', 4: 'connection lost', 5: 'integrity check failure',
-  6: 'unsupported package type', 7: 'invalid URI', 8: 'update failed', 9: 'unsupported protocol', 10: 'cancelled',
+  0: 'initial',
+  1: 'updated',
+  2: 'not enough flash',
+  3: 'out of RAM',
+  4: 'connection lost',
+  5: 'integrity check failure',
+  6: 'unsupported package type',
+  7: 'invalid URI',
+  8: 'update failed',
+  9: 'unsupported protocol',
+  10: 'cancelled',
 });
 
 export class FirmwareUpdate {
@@ -140,7 +158,10 @@ export class FirmwareUpdate {
   /** The store notes a download under way. */
   private marked = false;
 
-  constructor(private readonly host: FirmwareHost, private readonly o: FirmwareUpdateOptions) {}
+  constructor(
+    private readonly host: FirmwareHost,
+    private readonly o: FirmwareUpdateOptions,
+  ) {}
 
   /** Puts /5/0 into a (new) running tree; called whenever the running tree is replaced. */
   install(tree: ObjectTree): void {
@@ -179,7 +200,9 @@ export class FirmwareUpdate {
     const slot = this.o.slot;
     if (slot.boot === 'rolled-back' || running !== pending.version) {
       this.o.store!.save(undefined);
-      this.host.log.error(`firmware: update to ${pending.version} failed: running ${running}${slot.boot === 'rolled-back' ? ' (rolled back)' : ''}`);
+      this.host.log.error(
+        `firmware: update to ${pending.version} failed: running ${running}${slot.boot === 'rolled-back' ? ' (rolled back)' : ''}`,
+      );
       this.set(FW_STATE.IDLE, UPDATE_RESULT.UPDATE_FAILED);
       return;
     }
@@ -211,11 +234,16 @@ export class FirmwareUpdate {
   }
 
   /** Whether a Write of this resource is the firmware update's to carry out (not stored as is). */
-  ownsWrite(resourceId: number): boolean { return resourceId === FW.PACKAGE || resourceId === FW.PACKAGE_URI; }
+  ownsWrite(resourceId: number): boolean {
+    return resourceId === FW.PACKAGE || resourceId === FW.PACKAGE_URI;
+  }
 
   // E.6.1: errors of the package are reported by Update Result only; the Write that brought it is 2.04.
   private wholePackage(bytes: Uint8Array | undefined): Fail | undefined {
-    if (!bytes || isEmptyPackage(bytes)) { this.reset('empty Package'); return undefined; }
+    if (!bytes || isEmptyPackage(bytes)) {
+      this.reset('empty Package');
+      return undefined;
+    }
     const refused = this.startDownload('push');
     if (refused) return refused;
     const f = this.feed(bytes) ?? this.complete();
@@ -234,9 +262,13 @@ export class FirmwareUpdate {
     }
     this.lastBlock = null;
     if (b.num === 0) {
-      if (!b.more && isEmptyPackage(payload)) { this.reset('empty Package'); return { code: Code.CHANGED }; }
+      if (!b.more && isEmptyPackage(payload)) {
+        this.reset('empty Package');
+        return { code: Code.CHANGED };
+      }
       const format = req.contentFormat ?? ContentFormat.OPAQUE;
-      if (format !== ContentFormat.OPAQUE && format !== ContentFormat.TLV) return refuse(Code.UNSUPPORTED_CONTENT_FORMAT, 'Package: octet-stream or TLV');
+      if (format !== ContentFormat.OPAQUE && format !== ContentFormat.TLV)
+        return refuse(Code.UNSUPPORTED_CONTENT_FORMAT, 'Package: octet-stream or TLV');
       const refused = this.startDownload('push');
       if (refused) return refuse(refused.code ?? Code.METHOD_NOT_ALLOWED, refused.reason);
       const size1 = getSize1(req.message);
@@ -248,7 +280,10 @@ export class FirmwareUpdate {
       if (format === ContentFormat.TLV) {
         // A TLV Package is one resource: its header goes, the value streams on.
         const skip = tlvValueStart(payload);
-        if (skip < 0) { this.failSoon({ result: UPDATE_RESULT.UNSUPPORTED_PACKAGE, reason: 'TLV Package without resource 0' }); return refuse(Code.BAD_REQUEST, 'bad TLV Package'); }
+        if (skip < 0) {
+          this.failSoon({ result: UPDATE_RESULT.UNSUPPORTED_PACKAGE, reason: 'TLV Package without resource 0' });
+          return refuse(Code.BAD_REQUEST, 'bad TLV Package');
+        }
         payload = payload.subarray(skip);
       }
       this.pushing = true;
@@ -260,7 +295,8 @@ export class FirmwareUpdate {
     this.pushOffset = b.offset + req.payload.length;
     const f = this.feed(payload) ?? (b.more ? undefined : this.complete());
     if (f) {
-      if (b.num === 0) this.failSoon(f); else this.failed(f);
+      if (b.num === 0) this.failSoon(f);
+      else this.failed(f);
       // The whole package is in: its verdict is Update Result's alone (E.6.1), the Write itself succeeded.
       if (!b.more) return { code: Code.CHANGED };
       // Mid-transfer the refusal ends the transfer (RFC 7959 §2.3); Update Result says why.
@@ -272,17 +308,29 @@ export class FirmwareUpdate {
   }
 
   private packageUri(uri: string, ssid: number): Fail | undefined {
-    if (uri === '') { this.reset('empty Package URI'); this.setUri(''); return undefined; }
+    if (uri === '') {
+      this.reset('empty Package URI');
+      this.setUri('');
+      return undefined;
+    }
     const refused = this.startDownload('pull');
     if (refused) return refused;
     this.setUri(uri);
     const parsed = parsePackageUri(uri);
-    if ('result' in parsed) { this.failSoon(parsed); return undefined; }
-    if (parsed.uri.secure && !this.host.dtls) { this.failSoon({ result: UPDATE_RESULT.UNSUPPORTED_PROTOCOL, reason: 'coaps needs DTLS, which this client was built without' }); return undefined; }
+    if ('result' in parsed) {
+      this.failSoon(parsed);
+      return undefined;
+    }
+    if (parsed.uri.secure && !this.host.dtls) {
+      this.failSoon({ result: UPDATE_RESULT.UNSUPPORTED_PROTOCOL, reason: 'coaps needs DTLS, which this client was built without' });
+      return undefined;
+    }
     if (parsed.digest) this.expected = { digest: parsed.digest, hash: this.o.sha256() };
     const epoch = this.epoch;
     // After the Write's 2.04 has gone: the download is the next practical opportunity.
-    this.host.timers.setTimeout(() => { void this.pull(epoch, parsed.uri, parsed.path, parsed.query, ssid); }, 0);
+    this.host.timers.setTimeout(() => {
+      void this.pull(epoch, parsed.uri, parsed.path, parsed.query, ssid);
+    }, 0);
     return undefined;
   }
 
@@ -335,9 +383,14 @@ export class FirmwareUpdate {
 
   /** A new package may start in Idle only (Downloading and Downloaded need an empty write first). */
   private startDownload(how: 'push' | 'pull'): Fail | undefined {
-    if (this.state === FW_STATE.DOWNLOADING && how === 'push' && this.pushing) this.o.slot.abort(); // a push starting over
+    if (this.state === FW_STATE.DOWNLOADING && how === 'push' && this.pushing)
+      this.o.slot.abort(); // a push starting over
     else if (this.state !== FW_STATE.IDLE) {
-      return { result: this.result, reason: `a new package in state ${stateName(this.state)}: write an empty Package or Package URI first`, code: Code.METHOD_NOT_ALLOWED };
+      return {
+        result: this.result,
+        reason: `a new package in state ${stateName(this.state)}: write an empty Package or Package URI first`,
+        code: Code.METHOD_NOT_ALLOWED,
+      };
     }
     this.stop();
     this.expected = null;
@@ -361,7 +414,8 @@ export class FirmwareUpdate {
   /** The next bytes of the image: checked (header, size) and written to the slot. */
   private feed(data: Uint8Array): Fail | undefined {
     const slot = this.o.slot;
-    if (this.written + data.length > slot.capacity) return { result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `image larger than the slot (${slot.capacity} bytes)` };
+    if (this.written + data.length > slot.capacity)
+      return { result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `image larger than the slot (${slot.capacity} bytes)` };
     if (!this.info) {
       const take = Math.min(data.length, this.head!.length - this.headLength);
       this.head!.set(data.subarray(0, take), this.headLength);
@@ -383,20 +437,27 @@ export class FirmwareUpdate {
     const r = this.o.format.inspect(this.head!.subarray(0, this.headLength));
     this.head = null;
     if (!r.ok) return { result: UPDATE_RESULT.UNSUPPORTED_PACKAGE, reason: `${r.reason} (want: ${this.o.format.name})` };
-    if (r.info.size !== undefined && r.info.size > this.o.slot.capacity) return { result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `${r.info.size}-byte image, the slot holds ${this.o.slot.capacity}` };
+    if (r.info.size !== undefined && r.info.size > this.o.slot.capacity)
+      return { result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `${r.info.size}-byte image, the slot holds ${this.o.slot.capacity}` };
     this.info = r.info;
     return undefined;
   }
 
   /** Every byte is in: the image is checked whole before it may be Downloaded. */
   private complete(): Fail | undefined {
-    if (!this.info) { const f = this.inspect(); if (f) return f; }
+    if (!this.info) {
+      const f = this.inspect();
+      if (f) return f;
+    }
     const info = this.info!;
     this.pushing = false;
     this.cancelPushTimer();
-    if (info.size !== undefined && this.written !== info.size) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: `${this.written} bytes, the header says ${info.size}` };
-    if (this.written < SHA256_LENGTH || !this.trailer!.verify()) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the image\'s SHA-256 does not match it' };
-    if (this.expected && !constantTimeEqual(this.expected.hash.digest(), this.expected.digest)) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the SHA-256 of the Package URI does not match the image' };
+    if (info.size !== undefined && this.written !== info.size)
+      return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: `${this.written} bytes, the header says ${info.size}` };
+    if (this.written < SHA256_LENGTH || !this.trailer!.verify())
+      return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: "the image's SHA-256 does not match it" };
+    if (this.expected && !constantTimeEqual(this.expected.hash.digest(), this.expected.digest))
+      return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the SHA-256 of the Package URI does not match the image' };
     const err = this.o.slot.close();
     if (err) return { result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: `the platform refused the image: ${err}` };
     this.host.log.info(`firmware: downloaded ${info.name} ${info.version} (${this.written} bytes)`);
@@ -416,7 +477,10 @@ export class FirmwareUpdate {
     let flowed = false;
     const peer = await this.host.peerFor(uri, ssid);
     if (epoch !== this.epoch) return;
-    if (typeof peer === 'string') { this.failed({ result: UPDATE_RESULT.INVALID_URI, reason: peer }); return; }
+    if (typeof peer === 'string') {
+      this.failed({ result: UPDATE_RESULT.INVALID_URI, reason: peer });
+      return;
+    }
     let szx = this.o.blockSzx ?? 6;
     let wait = RETRY_FIRST_MS;
     let etag: string | undefined;
@@ -442,8 +506,13 @@ export class FirmwareUpdate {
           this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: `no answer from ${uri.host}:${uri.port} to the first block` });
           return;
         }
-        if (timers.now() + wait > deadline) { this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: `no block at ${this.written} before the download deadline` }); return; }
-        this.host.log.warn(`firmware: block at ${this.written} ${res ? `answered ${codeString(res.code)}` : 'unanswered'}; asking again in ${wait / 1000} s`);
+        if (timers.now() + wait > deadline) {
+          this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: `no block at ${this.written} before the download deadline` });
+          return;
+        }
+        this.host.log.warn(
+          `firmware: block at ${this.written} ${res ? `answered ${codeString(res.code)}` : 'unanswered'}; asking again in ${wait / 1000} s`,
+        );
         await new Promise<void>((r) => timers.setTimeout(r, wait));
         if (epoch !== this.epoch) return;
         wait = Math.min(wait * 2, RETRY_MAX_MS);
@@ -451,33 +520,54 @@ export class FirmwareUpdate {
       }
       wait = RETRY_FIRST_MS;
       flowed = true;
-      if (res!.code !== Code.CONTENT) { this.failed({ result: UPDATE_RESULT.INVALID_URI, reason: `the Package URI answered ${codeString(res!.code)}` }); return; }
+      if (res!.code !== Code.CONTENT) {
+        this.failed({ result: UPDATE_RESULT.INVALID_URI, reason: `the Package URI answered ${codeString(res!.code)}` });
+        return;
+      }
       const msg = { options: res!.options } as Parameters<typeof getBlock>[0];
       const b2 = getBlock(msg, OptionNumber.BLOCK2);
-      if (b2 === null) { this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: 'malformed Block2 option' }); return; }
-      if (b2 && b2.szx < szx) { szx = b2.szx; if (b2.num * b2.size !== this.written) continue; } // the server's blocks are smaller
-      if (b2 && b2.num * b2.size !== this.written) { this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: 'Block2 out of order' }); return; }
+      if (b2 === null) {
+        this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: 'malformed Block2 option' });
+        return;
+      }
+      if (b2 && b2.szx < szx) {
+        szx = b2.szx;
+        if (b2.num * b2.size !== this.written) continue;
+      } // the server's blocks are smaller
+      if (b2 && b2.num * b2.size !== this.written) {
+        this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: 'Block2 out of order' });
+        return;
+      }
       const tag = findOption(msg, OptionNumber.ETAG);
       const tagHex = tag ? toHex(tag.value) : undefined;
       if (this.written === 0) {
         etag = tagHex;
         const size2Option = findOption(msg, OptionNumber.SIZE2);
-        const size2 = size2Option ? decodeUint(size2Option.value) ?? 0 : 0;
+        const size2 = size2Option ? (decodeUint(size2Option.value) ?? 0) : 0;
         if (size2 > this.o.slot.capacity) {
           this.failed({ result: UPDATE_RESULT.NOT_ENOUGH_FLASH, reason: `${size2}-byte package, the slot holds ${this.o.slot.capacity}` });
           return;
         }
       } else if (tagHex !== etag) {
         // The file changed under us: start over once, then give up.
-        if (restarted) { this.failed({ result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the package changed during the download' }); return; }
+        if (restarted) {
+          this.failed({ result: UPDATE_RESULT.INTEGRITY_FAILURE, reason: 'the package changed during the download' });
+          return;
+        }
         restarted = true;
         this.host.log.warn('firmware: the package changed during the download (ETag); starting over');
         const f = this.restartPull();
-        if (f) { this.failed(f); return; }
+        if (f) {
+          this.failed(f);
+          return;
+        }
         continue;
       }
       const f = this.feed(res!.payload) ?? (b2 && b2.more ? undefined : this.complete());
-      if (f) { this.failed(f); return; }
+      if (f) {
+        this.failed(f);
+        return;
+      }
       if (!b2 || !b2.more) return;
     }
   }
@@ -509,7 +599,9 @@ export class FirmwareUpdate {
    */
   private failSoon(f: Fail): void {
     const epoch = this.epoch;
-    this.host.timers.setTimeout(() => { if (epoch === this.epoch) this.failed(f); }, 0);
+    this.host.timers.setTimeout(() => {
+      if (epoch === this.epoch) this.failed(f);
+    }, 0);
   }
 
   private failed(f: Fail): void {
@@ -541,12 +633,16 @@ export class FirmwareUpdate {
     const epoch = this.epoch;
     this.pushTimer = this.host.timers.setTimeout(() => {
       this.pushTimer = null;
-      if (epoch === this.epoch && this.pushing) this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: 'the Package transfer stopped' });
+      if (epoch === this.epoch && this.pushing)
+        this.failed({ result: UPDATE_RESULT.CONNECTION_LOST, reason: 'the Package transfer stopped' });
     }, this.o.pushIdleMs ?? DEFAULT_PUSH_IDLE_MS);
   }
 
   private cancelPushTimer(): void {
-    if (this.pushTimer !== null) { this.host.timers.clearTimeout(this.pushTimer); this.pushTimer = null; }
+    if (this.pushTimer !== null) {
+      this.host.timers.clearTimeout(this.pushTimer);
+      this.pushTimer = null;
+    }
   }
 
   /** Sets State and Update Result (and PkgName/PkgVersion with them); observers hear of each change. */
@@ -562,8 +658,8 @@ export class FirmwareUpdate {
     if (state !== FW_STATE.DOWNLOADING) this.markDownloading(false);
     put(FW.UPDATE_RESULT, result);
     put(FW.STATE, state);
-    put(FW.PKG_NAME, state === FW_STATE.IDLE && result !== UPDATE_RESULT.SUCCESS ? '' : this.info?.name ?? '');
-    put(FW.PKG_VERSION, state === FW_STATE.IDLE && result !== UPDATE_RESULT.SUCCESS ? '' : this.info?.version ?? '');
+    put(FW.PKG_NAME, state === FW_STATE.IDLE && result !== UPDATE_RESULT.SUCCESS ? '' : (this.info?.name ?? ''));
+    put(FW.PKG_VERSION, state === FW_STATE.IDLE && result !== UPDATE_RESULT.SUCCESS ? '' : (this.info?.version ?? ''));
   }
 }
 

@@ -24,14 +24,16 @@ export function applyDecoded(tree: ObjectTree, decoded: DecodedPayload, limits: 
   const note = (oid: number, iid: number) => {
     if (tree.getInstance(oid, iid)) return;
     let s = newPerObject.get(oid);
-    if (!s) { s = new Set(); newPerObject.set(oid, s); }
+    if (!s) {
+      s = new Set();
+      newPerObject.set(oid, s);
+    }
     s.add(iid);
   };
   for (const i of decoded.instances) note(i.objectId, i.instanceId);
   for (const r of decoded.records) note(r.path.objectId!, r.path.instanceId!);
   for (const [oid, s] of newPerObject) {
-    if (tree.instanceIds(oid).length + s.size > limits.maxInstancesPerObject)
-      return { ok: false, reason: `too many instances of /${oid}` };
+    if (tree.instanceIds(oid).length + s.size > limits.maxInstancesPerObject) return { ok: false, reason: `too many instances of /${oid}` };
   }
 
   const multiples = new Map<string, Map<number, Value>>();
@@ -40,7 +42,10 @@ export function applyDecoded(tree: ObjectTree, decoded: DecodedPayload, limits: 
     if (r.path.resourceInstanceId === undefined) continue;
     const k = key(r.path.objectId!, r.path.instanceId!, r.path.resourceId!);
     let m = multiples.get(k);
-    if (!m) { m = new Map(); multiples.set(k, m); }
+    if (!m) {
+      m = new Map();
+      multiples.set(k, m);
+    }
     if (m.size >= limits.maxResourceInstances) return { ok: false, reason: `too many instances of /${k}` };
     m.set(r.path.resourceInstanceId, r.value);
   }
@@ -57,7 +62,9 @@ export function applyDecoded(tree: ObjectTree, decoded: DecodedPayload, limits: 
   return { ok: true };
 }
 
-function key(o: number, i: number, r: number): string { return `${o}/${i}/${r}`; }
+function key(o: number, i: number, r: number): string {
+  return `${o}/${i}/${r}`;
+}
 
 /** Records for everything under `base` (object, instance or resource level). */
 export function collectRecords(tree: ObjectTree, base: Path, include?: (oid: number, rid: number) => boolean): ResourceRecord[] {
@@ -77,7 +84,8 @@ export function collectRecords(tree: ObjectTree, base: Path, include?: (oid: num
           const riids = base.resourceInstanceId !== undefined ? [base.resourceInstanceId] : [...v.keys()].sort((a, b) => a - b);
           for (const riid of riids) {
             const x = v.get(riid);
-            if (x !== undefined) out.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: riid }, value: x });
+            if (x !== undefined)
+              out.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: riid }, value: x });
           }
         } else {
           out.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, value: v });

@@ -6,7 +6,16 @@ import { Code } from '../../coap/message';
 import type { Path, Value } from '../../model/types';
 import type { WallClock } from '../../platform/ports';
 import { DEV, OBJ } from '../engine/ids';
-import type { ExecuteRequest, ExecuteResult, ObjectHandler, ObjectSpec, ReadRequest, ReadValue, WriteOutcome, WriteRequest } from './object-api';
+import type {
+  ExecuteRequest,
+  ExecuteResult,
+  ObjectHandler,
+  ObjectSpec,
+  ReadRequest,
+  ReadValue,
+  WriteOutcome,
+  WriteRequest,
+} from './object-api';
 import type { ObjectTree } from './object-tree';
 
 export interface DeviceInfo {
@@ -32,7 +41,9 @@ export interface DeviceInfo {
 
 /** Seed /3/0 with the static values (called on every start: they are not configuration). */
 export function installDevice(tree: ObjectTree, info: DeviceInfo): void {
-  const set = (rid: number, v: Value | Map<number, Value> | undefined) => { if (v !== undefined) tree.set(OBJ.DEVICE, 0, rid, v); };
+  const set = (rid: number, v: Value | Map<number, Value> | undefined) => {
+    if (v !== undefined) tree.set(OBJ.DEVICE, 0, rid, v);
+  };
   tree.ensureInstance(OBJ.DEVICE, 0);
   set(DEV.MANUFACTURER, info.manufacturer ?? 'xs-lwm2m');
   set(DEV.MODEL_NUMBER, info.modelNumber ?? 'generic');
@@ -81,7 +92,9 @@ class DeviceHandler implements ObjectHandler {
   constructor(private readonly host: DeviceHost) {}
 
   /** Current Time and Memory Free are live; the rest is stored (installDevice). A getter: on the prototype, in flash. */
-  get liveResources(): readonly number[] { return LIVE; }
+  get liveResources(): readonly number[] {
+    return LIVE;
+  }
 
   read({ instanceId, resourceId }: ReadRequest): ReadValue {
     if (instanceId !== 0) return undefined;
@@ -107,13 +120,16 @@ class DeviceHandler implements ObjectHandler {
   execute({ resourceId }: ExecuteRequest): ExecuteResult | number | void {
     const host = this.host;
     switch (resourceId) {
-      case DEV.REBOOT: return { afterResponse: () => host.reboot() };
-      case DEV.FACTORY_RESET: return { afterResponse: () => host.factoryReset() };
+      case DEV.REBOOT:
+        return { afterResponse: () => host.reboot() };
+      case DEV.FACTORY_RESET:
+        return { afterResponse: () => host.factoryReset() };
       case DEV.RESET_ERROR_CODE:
         host.tree().set(OBJ.DEVICE, 0, DEV.ERROR_CODE, new Map([[0, 0]]));
         host.changed({ objectId: OBJ.DEVICE, instanceId: 0, resourceId: DEV.ERROR_CODE });
         return undefined;
-      default: return Code.METHOD_NOT_ALLOWED;
+      default:
+        return Code.METHOD_NOT_ALLOWED;
     }
   }
 

@@ -14,14 +14,32 @@ import { Code } from '../../coap/message';
 import { getObjectDef } from '../../model/objects';
 import type { ObjectDef, Value } from '../../model/types';
 import type { WallClock } from '../../platform/ports';
-import type { ExecuteRequest, ExecuteResult, ObjectHandler, ObjectSpec, ReadRequest, ReadValue, WriteOutcome, WriteRequest } from './object-api';
+import type {
+  ExecuteRequest,
+  ExecuteResult,
+  ObjectHandler,
+  ObjectSpec,
+  ReadRequest,
+  ReadValue,
+  WriteOutcome,
+  WriteRequest,
+} from './object-api';
 import type { ResourceValue } from './object-tree';
 
 /** IPSO resource ids these handlers serve. */
 export const IPSO = Object.freeze({
-  DIGITAL_INPUT_STATE: 5500, DIGITAL_INPUT_COUNTER: 5501, DIGITAL_INPUT_COUNTER_RESET: 5505,
-  TIMESTAMP: 5518, ANALOG_INPUT_VALUE: 5600, MIN_MEASURED: 5601, MAX_MEASURED: 5602,
-  MIN_RANGE: 5603, MAX_RANGE: 5604, RESET_MIN_MAX: 5605, SENSOR_VALUE: 5700, SENSOR_UNITS: 5701,
+  DIGITAL_INPUT_STATE: 5500,
+  DIGITAL_INPUT_COUNTER: 5501,
+  DIGITAL_INPUT_COUNTER_RESET: 5505,
+  TIMESTAMP: 5518,
+  ANALOG_INPUT_VALUE: 5600,
+  MIN_MEASURED: 5601,
+  MAX_MEASURED: 5602,
+  MIN_RANGE: 5603,
+  MAX_RANGE: 5604,
+  RESET_MIN_MAX: 5605,
+  SENSOR_VALUE: 5700,
+  SENSOR_UNITS: 5701,
   APPLICATION_TYPE: 5750,
 } as const);
 
@@ -45,7 +63,12 @@ export interface Sensor {
   value(instanceId?: number): number | undefined;
 }
 
-interface Reading { value?: number; min?: number; max?: number; at?: number }
+interface Reading {
+  value?: number;
+  min?: number;
+  max?: number;
+  at?: number;
+}
 
 export function sensorObject(o: SensorOptions): Sensor {
   return new SensorObject(o);
@@ -71,20 +94,30 @@ class SensorObject implements Sensor, ObjectHandler {
     this.spec = { id: o.id, instances: ids, maxInstances: ids.length, handler: this };
   }
 
-  attach(changed: (iid: number, rid: number) => void): void { this.changed = changed; }
+  attach(changed: (iid: number, rid: number) => void): void {
+    this.changed = changed;
+  }
 
   read({ instanceId, resourceId }: ReadRequest): ReadValue {
     const r = this.readings.get(instanceId);
     if (!r) return undefined;
     switch (resourceId) {
-      case this.valueId: return r.value;
-      case IPSO.MIN_MEASURED: return r.min;
-      case IPSO.MAX_MEASURED: return r.max;
-      case IPSO.MIN_RANGE: return this.o.range?.[0];
-      case IPSO.MAX_RANGE: return this.o.range?.[1];
-      case IPSO.SENSOR_UNITS: return this.o.units;
-      case IPSO.TIMESTAMP: return r.at;
-      default: return undefined;
+      case this.valueId:
+        return r.value;
+      case IPSO.MIN_MEASURED:
+        return r.min;
+      case IPSO.MAX_MEASURED:
+        return r.max;
+      case IPSO.MIN_RANGE:
+        return this.o.range?.[0];
+      case IPSO.MAX_RANGE:
+        return this.o.range?.[1];
+      case IPSO.SENSOR_UNITS:
+        return this.o.units;
+      case IPSO.TIMESTAMP:
+        return r.at;
+      default:
+        return undefined;
     }
   }
 
@@ -97,22 +130,37 @@ class SensorObject implements Sensor, ObjectHandler {
     return undefined;
   }
 
-  canExecute(instanceId: number, resourceId: number): boolean { return this.readings.has(instanceId) && resourceId === IPSO.RESET_MIN_MAX; }
+  canExecute(instanceId: number, resourceId: number): boolean {
+    return this.readings.has(instanceId) && resourceId === IPSO.RESET_MIN_MAX;
+  }
 
   set(value: number, instanceId = this.firstInstance()): void {
     const r = this.readings.get(instanceId);
     if (!r) throw new RangeError(`/${this.o.id}/${instanceId} is not an instance of this sensor`);
     r.value = value;
     const moved: number[] = [this.valueId];
-    if (r.min === undefined || value < r.min) { r.min = value; moved.push(IPSO.MIN_MEASURED); }
-    if (r.max === undefined || value > r.max) { r.max = value; moved.push(IPSO.MAX_MEASURED); }
-    if (this.o.clock && this.def.resources.has(IPSO.TIMESTAMP)) { r.at = Math.floor(this.o.clock.epochSeconds()); moved.push(IPSO.TIMESTAMP); }
+    if (r.min === undefined || value < r.min) {
+      r.min = value;
+      moved.push(IPSO.MIN_MEASURED);
+    }
+    if (r.max === undefined || value > r.max) {
+      r.max = value;
+      moved.push(IPSO.MAX_MEASURED);
+    }
+    if (this.o.clock && this.def.resources.has(IPSO.TIMESTAMP)) {
+      r.at = Math.floor(this.o.clock.epochSeconds());
+      moved.push(IPSO.TIMESTAMP);
+    }
     this.notify(instanceId, ...moved);
   }
 
-  value(instanceId = this.firstInstance()): number | undefined { return this.readings.get(instanceId)?.value; }
+  value(instanceId = this.firstInstance()): number | undefined {
+    return this.readings.get(instanceId)?.value;
+  }
 
-  private firstInstance(): number { return this.readings.keys().next().value ?? 0; }
+  private firstInstance(): number {
+    return this.readings.keys().next().value ?? 0;
+  }
 
   private notify(instanceId: number, ...rids: number[]): void {
     for (const r of rids) if (this.def.resources.has(r)) this.changed?.(instanceId, r);
@@ -133,7 +181,12 @@ export interface OutputOptions {
 export function outputObject(o: OutputOptions): ObjectSpec {
   if (!getObjectDef(o.id)) throw new Error(`no built-in definition of /${o.id}`);
   const ids = o.instances ?? [0];
-  return { id: o.id, instances: ids.map((id) => ({ id, values: o.initial })), maxInstances: ids.length, handler: new OutputHandler(o.onWrite) };
+  return {
+    id: o.id,
+    instances: ids.map((id) => ({ id, values: o.initial })),
+    maxInstances: ids.length,
+    handler: new OutputHandler(o.onWrite),
+  };
 }
 
 class OutputHandler implements ObjectHandler {
@@ -162,7 +215,11 @@ export function pushButtonObject(o: PushButtonOptions = {}): PushButton {
   return new PushButtonObject(o);
 }
 
-interface ButtonState { pressed: boolean; count: number; at: number | undefined }
+interface ButtonState {
+  pressed: boolean;
+  count: number;
+  at: number | undefined;
+}
 
 class PushButtonObject implements PushButton, ObjectHandler {
   readonly spec: ObjectSpec;
@@ -180,7 +237,9 @@ class PushButtonObject implements PushButton, ObjectHandler {
     this.spec = { id, instances: ids, maxInstances: ids.length, handler: this };
   }
 
-  attach(changed: (iid: number, rid: number) => void): void { this.changed = changed; }
+  attach(changed: (iid: number, rid: number) => void): void {
+    this.changed = changed;
+  }
 
   read({ instanceId, resourceId }: ReadRequest): ReadValue {
     const s = this.state.get(instanceId);
@@ -199,7 +258,9 @@ class PushButtonObject implements PushButton, ObjectHandler {
     return undefined;
   }
 
-  canExecute(instanceId: number, resourceId: number): boolean { return this.state.has(instanceId) && resourceId === IPSO.DIGITAL_INPUT_COUNTER_RESET; }
+  canExecute(instanceId: number, resourceId: number): boolean {
+    return this.state.has(instanceId) && resourceId === IPSO.DIGITAL_INPUT_COUNTER_RESET;
+  }
 
   input(pressed: boolean, instanceId = this.firstInstance()): void {
     const s = this.state.get(instanceId);
@@ -207,14 +268,24 @@ class PushButtonObject implements PushButton, ObjectHandler {
     if (s.pressed === pressed) return;
     s.pressed = pressed;
     const moved: number[] = [IPSO.DIGITAL_INPUT_STATE];
-    if (pressed) { s.count++; moved.push(IPSO.DIGITAL_INPUT_COUNTER); }
-    if (this.o.clock) { s.at = Math.floor(this.o.clock.epochSeconds()); moved.push(IPSO.TIMESTAMP); }
+    if (pressed) {
+      s.count++;
+      moved.push(IPSO.DIGITAL_INPUT_COUNTER);
+    }
+    if (this.o.clock) {
+      s.at = Math.floor(this.o.clock.epochSeconds());
+      moved.push(IPSO.TIMESTAMP);
+    }
     this.notify(instanceId, ...moved);
   }
 
-  count(instanceId = this.firstInstance()): number { return this.state.get(instanceId)?.count ?? 0; }
+  count(instanceId = this.firstInstance()): number {
+    return this.state.get(instanceId)?.count ?? 0;
+  }
 
-  private firstInstance(): number { return this.state.keys().next().value ?? 0; }
+  private firstInstance(): number {
+    return this.state.keys().next().value ?? 0;
+  }
 
   private notify(instanceId: number, ...rids: number[]): void {
     for (const r of rids) if (this.def.resources.has(r)) this.changed?.(instanceId, r);

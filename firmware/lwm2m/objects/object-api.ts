@@ -14,7 +14,10 @@ import type { ObjectDef, Value } from '../../model/types';
 import type { ResourceValue } from './object-tree';
 
 /** A handler's "no": the response code (4.00, 4.05, 5.03 …) and a reason the server gets as text. */
-export interface Refusal { code: number; reason: string }
+export interface Refusal {
+  code: number;
+  reason: string;
+}
 
 export interface ReadRequest {
   instanceId: number;
@@ -39,7 +42,10 @@ export interface WriteRequest {
 export type WriteOutcome = Refusal | { consumed: readonly number[] } | void;
 
 /** One Execute argument (Core §5.4.5): a digit and an optional quoted value. */
-export interface ExecuteArgument { digit: number; value?: string }
+export interface ExecuteArgument {
+  digit: number;
+  value?: string;
+}
 
 export interface ExecuteRequest {
   instanceId: number;
@@ -49,7 +55,10 @@ export interface ExecuteRequest {
 }
 
 /** What an Execute did: its code (default 2.04), and what runs once that response is on the wire. */
-export interface ExecuteResult { code?: number; afterResponse?: () => void }
+export interface ExecuteResult {
+  code?: number;
+  afterResponse?: () => void;
+}
 
 export interface CreateRequest {
   instanceId: number;
@@ -57,7 +66,10 @@ export interface CreateRequest {
   ssid: number;
 }
 
-export interface DeleteRequest { instanceId: number; ssid: number }
+export interface DeleteRequest {
+  instanceId: number;
+  ssid: number;
+}
 
 export interface ObjectHandler {
   /**
@@ -99,7 +111,10 @@ export interface ObjectHandler {
 }
 
 /** Initial instance: its id and the values it starts with. */
-export interface InstanceSpec { id: number; values?: Readonly<Record<number, Value | readonly Value[]>> }
+export interface InstanceSpec {
+  id: number;
+  values?: Readonly<Record<number, Value | readonly Value[]>>;
+}
 
 /** An object the client serves (ClientOptions.objects). */
 export interface ObjectSpec {

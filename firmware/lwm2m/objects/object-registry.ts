@@ -37,7 +37,10 @@ export class ObjectRegistry {
   /** Asynchronous reads under way, one per resource (a second Read joins the first). */
   private readonly inFlight = new Map<string, Promise<ReadValue>>();
 
-  constructor(specs: readonly ObjectSpec[], private readonly host: RegistryHost) {
+  constructor(
+    specs: readonly ObjectSpec[],
+    private readonly host: RegistryHost,
+  ) {
     const ids = new Set<number>();
     for (const s of specs) {
       if (!s.definition && !getObjectDef(s.id)) {
@@ -74,21 +77,28 @@ export class ObjectRegistry {
   readonly resolveType: TypeResolver = (objectId, resourceId) => resourceType(this.def(objectId), resourceId);
 
   /** Whether no LwM2M Server may reach this object at all (the Security object). */
-  hidden(objectId: number): boolean { return this.specs.get(objectId)?.hidden === true; }
+  hidden(objectId: number): boolean {
+    return this.specs.get(objectId)?.hidden === true;
+  }
 
   /** Whether a value under `path` moves by itself (ObjectHandler.volatile). */
   isVolatile(path: Path): boolean {
     if (path.objectId === undefined) return false;
     const h = this.handler(path.objectId);
     if (!h?.volatile) return false;
-    if (path.instanceId === undefined) return this.specs.get(path.objectId)?.instances?.some((i) => h.volatile!(typeof i === 'number' ? i : i.id, undefined)) ?? false;
+    if (path.instanceId === undefined)
+      return this.specs.get(path.objectId)?.instances?.some((i) => h.volatile!(typeof i === 'number' ? i : i.id, undefined)) ?? false;
     return h.volatile(path.instanceId, path.resourceId);
   }
 
   /** Whether servers may Create and Delete instances of this object. */
-  fixedInstances(objectId: number): boolean { return this.specs.get(objectId)?.fixedInstances === true; }
+  fixedInstances(objectId: number): boolean {
+    return this.specs.get(objectId)?.fixedInstances === true;
+  }
 
-  maxInstances(objectId: number, fallback: number): number { return this.specs.get(objectId)?.maxInstances ?? fallback; }
+  maxInstances(objectId: number, fallback: number): number {
+    return this.specs.get(objectId)?.maxInstances ?? fallback;
+  }
 
   /** Puts each object's initial instances into a (new) running tree; existing values are kept. */
   install(tree: ObjectTree): void {
@@ -99,7 +109,7 @@ export class ObjectRegistry {
         if (typeof inst === 'number' || !inst.values) continue;
         for (const [rid, v] of Object.entries(inst.values)) {
           if (data.has(Number(rid))) continue;
-          data.set(Number(rid), Array.isArray(v) ? new Map((v as Value[]).map((x, i) => [i, x])) : v as Value);
+          data.set(Number(rid), Array.isArray(v) ? new Map((v as Value[]).map((x, i) => [i, x])) : (v as Value));
         }
       }
     }
@@ -139,17 +149,20 @@ export class ObjectRegistry {
     }
     if (!isPromise(got)) return got === undefined ? STORED : { kind: 'value', value: got };
     const k = key ?? `${objectId}/${instanceId}/${resourceId}`;
-    const promise = got.then((v) => {
-      this.inFlight.delete(k);
-      if (v === undefined) return v;
-      const before = this.lastAsync.get(k);
-      this.lastAsync.set(k, v);
-      if (before !== undefined && !sameValue(before, v)) this.host.changed({ objectId, instanceId, resourceId });
-      return v;
-    }, (e: unknown) => {
-      this.inFlight.delete(k);
-      throw e;
-    });
+    const promise = got.then(
+      (v) => {
+        this.inFlight.delete(k);
+        if (v === undefined) return v;
+        const before = this.lastAsync.get(k);
+        this.lastAsync.set(k, v);
+        if (before !== undefined && !sameValue(before, v)) this.host.changed({ objectId, instanceId, resourceId });
+        return v;
+      },
+      (e: unknown) => {
+        this.inFlight.delete(k);
+        throw e;
+      },
+    );
     this.inFlight.set(k, promise);
     // A rejection nobody waits for (a notification's read) must not surface as unhandled.
     promise.catch(() => undefined);
@@ -195,7 +208,14 @@ function sameValue(a: ResourceValue, b: ResourceValue): boolean {
     return true;
   }
   if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual(a, b);
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && !(a instanceof Uint8Array) && !(b instanceof Uint8Array)) {
+  if (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof b === 'object' &&
+    b !== null &&
+    !(a instanceof Uint8Array) &&
+    !(b instanceof Uint8Array)
+  ) {
     return a.objectId === b.objectId && a.instanceId === b.instanceId;
   }
   return a === b;

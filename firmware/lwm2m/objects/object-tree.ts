@@ -32,9 +32,15 @@ export class ObjectTree {
   /** Get, creating the instance (and the object's map) when missing. */
   ensureInstance(objectId: number, instanceId: number): InstanceData {
     let obj = this.objects.get(objectId);
-    if (!obj) { obj = new Map(); this.objects.set(objectId, obj); }
+    if (!obj) {
+      obj = new Map();
+      this.objects.set(objectId, obj);
+    }
     let inst = obj.get(instanceId);
-    if (!inst) { inst = new Map(); obj.set(instanceId, inst); }
+    if (!inst) {
+      inst = new Map();
+      obj.set(instanceId, inst);
+    }
     return inst;
   }
 

@@ -61,18 +61,24 @@ class ServerHandler implements ObjectHandler {
           afterResponse: () => {
             void reg.deregister().then(() => {
               c.log.info(`client: ssid=${reg.ssid} disabled for ${timeout} s`);
-              c.timers.setTimeout(() => { if (c.servers.all.includes(reg)) reg.start(); }, timeout * 1000);
+              c.timers.setTimeout(() => {
+                if (c.servers.all.includes(reg)) reg.start();
+              }, timeout * 1000);
             });
           },
         };
       }
-      default: return Code.METHOD_NOT_ALLOWED;
+      default:
+        return Code.METHOD_NOT_ALLOWED;
     }
   }
 
   /** Without a Bootstrap-Server Account there is nobody to send the Bootstrap-Request to. */
   canExecute(_instanceId: number, resourceId: number): boolean {
-    return resourceId === SRV.REGISTRATION_UPDATE_TRIGGER || resourceId === SRV.DISABLE
-      || (resourceId === SRV.BOOTSTRAP_REQUEST_TRIGGER && this.c.hasBootstrapAccount());
+    return (
+      resourceId === SRV.REGISTRATION_UPDATE_TRIGGER ||
+      resourceId === SRV.DISABLE ||
+      (resourceId === SRV.BOOTSTRAP_REQUEST_TRIGGER && this.c.hasBootstrapAccount())
+    );
   }
 }

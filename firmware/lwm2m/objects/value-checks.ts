@@ -29,11 +29,15 @@ export function rangeProblem(def: ResourceDef, value: Value): string | undefined
   const what = sized ? `${measured} bytes` : String(value);
   const m = RANGE.exec(range);
   if (m) {
-    const lo = Number(m[1]), hi = Number(m[2]);
+    const lo = Number(m[1]),
+      hi = Number(m[2]);
     return measured < lo || measured > hi ? `${what} outside ${range}` : undefined;
   }
   if (LIST.test(range)) {
-    const allowed = range.replace(/bytes?/i, '').split(',').map((x) => Number(x.trim()));
+    const allowed = range
+      .replace(/bytes?/i, '')
+      .split(',')
+      .map((x) => Number(x.trim()));
     if (sized && allowed.length === 1) return measured > allowed[0]! ? `${what} longer than ${range}` : undefined;
     return allowed.includes(measured) ? undefined : `${what} not one of ${range}`;
   }

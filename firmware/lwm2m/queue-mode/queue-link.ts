@@ -57,15 +57,24 @@ export class QueueLink implements DatagramTransport {
   private timer: TimerHandle | undefined;
   readonly stats = { sleeps: 0, wakes: 0, droppedWhileOff: 0 };
 
-  constructor(private readonly inner: DatagramTransport, private readonly awakeMs: number,
-    private readonly host: QueueLinkHost, private readonly power?: RadioPower) {
+  constructor(
+    private readonly inner: DatagramTransport,
+    private readonly awakeMs: number,
+    private readonly host: QueueLinkHost,
+    private readonly power?: RadioPower,
+  ) {
     inner.onReceive = (data, address, port) => {
-      if (!this.radioOn) { this.stats.droppedWhileOff++; return; }
+      if (!this.radioOn) {
+        this.stats.droppedWhileOff++;
+        return;
+      }
       this.onReceive?.(data, address, port);
     };
   }
 
-  get awake(): boolean { return this.radioOn; }
+  get awake(): boolean {
+    return this.radioOn;
+  }
 
   send(data: Uint8Array, address: string, port: number): void {
     if (!this.radioOn) this.wake('a message to send');
@@ -75,7 +84,10 @@ export class QueueLink implements DatagramTransport {
 
   /** Radio on (the application has something to report, or a wake source fired); the listening window starts. */
   wake(why: string): void {
-    if (this.radioOn) { this.arm(); return; }
+    if (this.radioOn) {
+      this.arm();
+      return;
+    }
     this.radioOn = true;
     this.stats.wakes++;
     this.host.log.info(`queue mode: radio on (${why})`);
@@ -92,17 +104,27 @@ export class QueueLink implements DatagramTransport {
   }
 
   /** The client stops: the radio stays as it is, no window runs. */
-  stop(): void { this.disarm(); }
+  stop(): void {
+    this.disarm();
+  }
 
-  peerUnresponsive(address: string, port: number): void { this.inner.peerUnresponsive?.(address, port); }
+  peerUnresponsive(address: string, port: number): void {
+    this.inner.peerUnresponsive?.(address, port);
+  }
 
   private arm(): void {
     this.disarm();
-    this.timer = this.host.timers.setTimeout(() => { this.timer = undefined; this.sleep(); }, this.awakeMs);
+    this.timer = this.host.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.sleep();
+    }, this.awakeMs);
   }
 
   private disarm(): void {
-    if (this.timer !== undefined) { this.host.timers.clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer !== undefined) {
+      this.host.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private sleep(): void {

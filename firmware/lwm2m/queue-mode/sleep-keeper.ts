@@ -19,7 +19,11 @@ export class SleepKeeper {
   private pending: Resumption | undefined;
   private written = false;
 
-  constructor(private readonly retained: RetainedMemory, private readonly endpointName: string, private readonly log: Logger) {}
+  constructor(
+    private readonly retained: RetainedMemory,
+    private readonly endpointName: string,
+    private readonly log: Logger,
+  ) {}
 
   /** At boot, with the configuration loaded: reads (and so clears) the retained state; claim() gives it if it fits. */
   take(tree: ObjectTree): void {
@@ -53,7 +57,9 @@ export class SleepKeeper {
   retain(state: SleepState): boolean {
     const bytes = encodeSleepState(state, this.retained.capacity);
     if (bytes === undefined) {
-      this.log.warn(`sleep: the sleeping state does not fit the ${this.retained.capacity} bytes of retained memory; the next wake registers again`);
+      this.log.warn(
+        `sleep: the sleeping state does not fit the ${this.retained.capacity} bytes of retained memory; the next wake registers again`,
+      );
       return false;
     }
     const ok = this.retained.write(bytes);

@@ -40,11 +40,19 @@ export function retainForSleep(p: SleepingParts, nextWakeMs: number | undefined)
   }
   const { mid, observeSeq } = p.endpoint.counters;
   const ok = p.keeper.retain({
-    fingerprint: configFingerprint(p.running, p.endpointName), nextWakeMs, mid, observeSeq, registrations,
-    observations: p.reporting.keep((rel) => p.endpoint.keepRelation(rel)), peers,
+    fingerprint: configFingerprint(p.running, p.endpointName),
+    nextWakeMs,
+    mid,
+    observeSeq,
+    registrations,
+    observations: p.reporting.keep((rel) => p.endpoint.keepRelation(rel)),
+    peers,
   });
   // The retained copy is the only one the keys may live in.
-  for (const k of peers) { k.dtls.resumable?.masterSecret.fill(0); k.dtls.session?.keyBlock.fill(0); }
+  for (const k of peers) {
+    k.dtls.resumable?.masterSecret.fill(0);
+    k.dtls.session?.keyBlock.fill(0);
+  }
   return ok;
 }
 
@@ -67,12 +75,18 @@ export function resumeAfterSleep(p: SleepingParts, resolved: Array<{ account: Se
     p.log.info('client: the kept registrations do not match the servers; registering again');
     return false;
   }
-  const observations = p.reporting.resume(state.observations, (ssid, k) => {
-    const reg = p.servers.registered.find((r) => r.ssid === ssid);
-    return reg ? p.endpoint.resumeRelation(reg.peer, k) : null;
-  }, sleptMs);
+  const observations = p.reporting.resume(
+    state.observations,
+    (ssid, k) => {
+      const reg = p.servers.registered.find((r) => r.ssid === ssid);
+      return reg ? p.endpoint.resumeRelation(reg.peer, k) : null;
+    },
+    sleptMs,
+  );
   const planned = state.nextWakeMs === undefined ? '' : ` (planned ${Math.round(state.nextWakeMs / 1000)} s)`;
-  p.log.info(`client: awake after ${Math.round(sleptMs / 1000)} s of deep sleep${planned}: ${state.registrations.length} registration(s) and ${observations} observation(s) kept`);
+  p.log.info(
+    `client: awake after ${Math.round(sleptMs / 1000)} s of deep sleep${planned}: ${state.registrations.length} registration(s) and ${observations} observation(s) kept`,
+  );
   p.queue?.wake('awake after a deep sleep');
   return true;
 }

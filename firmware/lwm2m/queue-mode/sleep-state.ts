@@ -68,7 +68,10 @@ export function configFingerprint(tree: ObjectTree, endpointName: string): numbe
   for (const p of parts) n += p.length;
   const all = new Uint8Array(n);
   n = 0;
-  for (const p of parts) { all.set(p, n); n += p.length; }
+  for (const p of parts) {
+    all.set(p, n);
+    n += p.length;
+  }
   return crc32(all);
 }
 
@@ -97,11 +100,24 @@ function dtls(d: KeptDtls): CborValue {
 /** The state in its retained form; undefined when it is larger than `capacity` bytes. */
 export function encodeSleepState(s: SleepState, capacity: number): Uint8Array | undefined {
   const body: CborValue = [
-    s.fingerprint, opt(s.nextWakeMs), s.mid, s.observeSeq,
+    s.fingerprint,
+    opt(s.nextWakeMs),
+    s.mid,
+    s.observeSeq,
     s.registrations.map((r): CborValue => [r.ssid, r.location, r.lifetime, r.binding, r.linksCrc, r.form, opt(r.updateIn)]),
     s.observations.map((o): CborValue => [
-      o.ssid, o.relation.token, o.relation.szx, o.relation.request, o.paths, o.composite, opt(o.format),
-      o.last.map(([p, v]): CborValue => [p, value(v)]), ms(o.sentAgo), ms(o.conAgo), ms(o.evalAgo), o.dirty,
+      o.ssid,
+      o.relation.token,
+      o.relation.szx,
+      o.relation.request,
+      o.paths,
+      o.composite,
+      opt(o.format),
+      o.last.map(([p, v]): CborValue => [p, value(v)]),
+      ms(o.sentAgo),
+      ms(o.conAgo),
+      ms(o.evalAgo),
+      o.dirty,
     ]),
     s.peers.map((p): CborValue => [p.ssid, p.address, p.port, dtls(p.dtls)]),
   ];
@@ -124,7 +140,9 @@ class Malformed extends Error {
   override readonly name = 'Malformed';
 }
 
-function fail(): never { throw new Malformed(); }
+function fail(): never {
+  throw new Malformed();
+}
 function arr(v: CborValue | undefined, n?: number): CborValue[] {
   if (!Array.isArray(v) || (n !== undefined && v.length !== n)) fail();
   return v;
@@ -133,7 +151,9 @@ function int(v: CborValue | undefined): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail();
   return v;
 }
-function optInt(v: CborValue | undefined): number | undefined { return v === null ? undefined : int(v); }
+function optInt(v: CborValue | undefined): number | undefined {
+  return v === null ? undefined : int(v);
+}
 function text(v: CborValue | undefined): string {
   if (typeof v !== 'string') fail();
   return v;
@@ -146,7 +166,9 @@ function bytes(v: CborValue | undefined): Uint8Array {
   if (!(v instanceof Uint8Array)) fail();
   return v;
 }
-function optBytes(v: CborValue | undefined): Uint8Array | null { return v === null ? null : bytes(v); }
+function optBytes(v: CborValue | undefined): Uint8Array | null {
+  return v === null ? null : bytes(v);
+}
 
 function toValue(v: CborValue | undefined): Value {
   if (Array.isArray(v)) {
@@ -161,8 +183,12 @@ function toSession(v: CborValue | undefined): KeptSession | null {
   if (v === null) return null;
   const a = arr(v, 6);
   return {
-    cipherSuite: int(a[0]), keyBlock: bytes(a[1]), writeSequenceNumber: int(a[2]), readWindow: bytes(a[3]),
-    readCid: optBytes(a[4]), writeCid: optBytes(a[5]),
+    cipherSuite: int(a[0]),
+    keyBlock: bytes(a[1]),
+    writeSequenceNumber: int(a[2]),
+    readWindow: bytes(a[3]),
+    readCid: optBytes(a[4]),
+    writeCid: optBytes(a[5]),
   };
 }
 
@@ -171,7 +197,13 @@ function toDtls(v: CborValue | undefined): KeptDtls {
   let resumable: KeptDtls['resumable'] = null;
   if (a[0] !== null) {
     const r = arr(a[0], 5);
-    resumable = { sessionId: bytes(r[0]), masterSecret: bytes(r[1]), cipherSuite: int(r[2]), extendedMasterSecret: bool(r[3]), age: int(r[4]) };
+    resumable = {
+      sessionId: bytes(r[0]),
+      masterSecret: bytes(r[1]),
+      cipherSuite: int(r[2]),
+      extendedMasterSecret: bool(r[3]),
+      age: int(r[4]),
+    };
   }
   return { resumable, session: toSession(a[1]) };
 }
@@ -190,20 +222,38 @@ export function decodeSleepState(b: Uint8Array): SleepState | undefined {
   try {
     const top = arr(got.value, 7);
     return {
-      fingerprint: int(top[0]), nextWakeMs: optInt(top[1]), mid: int(top[2]), observeSeq: int(top[3]),
+      fingerprint: int(top[0]),
+      nextWakeMs: optInt(top[1]),
+      mid: int(top[2]),
+      observeSeq: int(top[3]),
       registrations: arr(top[4]).map((v): KeptRegistration => {
         const r = arr(v, 7);
         return {
-          ssid: int(r[0]), location: arr(r[1]).map(text), lifetime: int(r[2]), binding: text(r[3]), linksCrc: int(r[4]),
-          form: int(r[5]), updateIn: optInt(r[6]),
+          ssid: int(r[0]),
+          location: arr(r[1]).map(text),
+          lifetime: int(r[2]),
+          binding: text(r[3]),
+          linksCrc: int(r[4]),
+          form: int(r[5]),
+          updateIn: optInt(r[6]),
         };
       }),
       observations: arr(top[5]).map((v): KeptObservation => {
         const o = arr(v, 12);
         return {
-          ssid: int(o[0]), relation: toRelation(o[1], o[2], o[3]), paths: arr(o[4]).map(text), composite: bool(o[5]),
-          format: optInt(o[6]), last: arr(o[7]).map((e): [string, Value] => { const pv = arr(e, 2); return [text(pv[0]), toValue(pv[1])]; }),
-          sentAgo: int(o[8]), conAgo: int(o[9]), evalAgo: int(o[10]), dirty: bool(o[11]),
+          ssid: int(o[0]),
+          relation: toRelation(o[1], o[2], o[3]),
+          paths: arr(o[4]).map(text),
+          composite: bool(o[5]),
+          format: optInt(o[6]),
+          last: arr(o[7]).map((e): [string, Value] => {
+            const pv = arr(e, 2);
+            return [text(pv[0]), toValue(pv[1])];
+          }),
+          sentAgo: int(o[8]),
+          conAgo: int(o[9]),
+          evalAgo: int(o[10]),
+          dirty: bool(o[11]),
         };
       }),
       peers: arr(top[6]).map((v): KeptPeer => {

@@ -8,8 +8,8 @@ import { utf8Encode } from '../../util/utf8';
 
 export interface RetryPolicy {
   communicationRetryCount: number;
-  communicationRetryTimer: number;          // seconds
-  communicationSequenceDelayTimer: number;  // seconds
+  communicationRetryTimer: number; // seconds
+  communicationSequenceDelayTimer: number; // seconds
   communicationSequenceRetryCount: number;
 }
 
@@ -18,11 +18,11 @@ export interface ServerAccount {
   securityInstance: number;
   serverInstance: number;
   uri: ServerUri;
-  lifetime: number;   // seconds
+  lifetime: number; // seconds
   binding: string;
   retry: RetryPolicy;
   bootstrapOnRegistrationFailure: boolean;
-  initialRegistrationDelay: number;  // seconds
+  initialRegistrationDelay: number; // seconds
   /** /1/x/13: lower registers first; undefined = no place in the order (registers at once). */
   registrationPriorityOrder?: number;
   /** /1/x/15: a failed registration to this server blocks the ones after it in the order. */
@@ -32,8 +32,8 @@ export interface ServerAccount {
 export interface BootstrapAccount {
   securityInstance: number;
   uri: ServerUri;
-  clientHoldOffTime: number;           // seconds
-  accountTimeout: number;              // seconds, 0 = never purged
+  clientHoldOffTime: number; // seconds
+  accountTimeout: number; // seconds, 0 = never purged
 }
 
 export function serverAccounts(tree: ObjectTree): ServerAccount[] {
@@ -54,14 +54,20 @@ export function serverAccounts(tree: ObjectTree): ServerAccount[] {
     const bof = tree.value(OBJ.SERVER, srv, SRV.BOOTSTRAP_ON_REGISTRATION_FAILURE);
     const binding = tree.value(OBJ.SERVER, srv, SRV.BINDING);
     out.push({
-      ssid, securityInstance: sec, serverInstance: srv, uri,
+      ssid,
+      securityInstance: sec,
+      serverInstance: srv,
+      uri,
       lifetime: num(SRV.LIFETIME, 86400) || 86400,
       binding: typeof binding === 'string' ? binding : 'U',
       retry: {
         communicationRetryCount: Math.max(1, num(SRV.COMMUNICATION_RETRY_COUNT, REGISTRATION_DEFAULTS.communicationRetryCount)),
         communicationRetryTimer: num(SRV.COMMUNICATION_RETRY_TIMER, REGISTRATION_DEFAULTS.communicationRetryTimer),
         communicationSequenceDelayTimer: num(SRV.COMMUNICATION_SEQUENCE_DELAY_TIMER, REGISTRATION_DEFAULTS.communicationSequenceDelayTimer),
-        communicationSequenceRetryCount: Math.max(1, num(SRV.COMMUNICATION_SEQUENCE_RETRY_COUNT, REGISTRATION_DEFAULTS.communicationSequenceRetryCount)),
+        communicationSequenceRetryCount: Math.max(
+          1,
+          num(SRV.COMMUNICATION_SEQUENCE_RETRY_COUNT, REGISTRATION_DEFAULTS.communicationSequenceRetryCount),
+        ),
       },
       bootstrapOnRegistrationFailure: typeof bof === 'boolean' ? bof : REGISTRATION_DEFAULTS.bootstrapOnRegistrationFailure,
       initialRegistrationDelay: num(SRV.INITIAL_REGISTRATION_DELAY, 0),
@@ -80,7 +86,8 @@ export function bootstrapAccount(tree: ObjectTree): BootstrapAccount | undefined
   const uri = typeof uriText === 'string' ? parseServerUri(uriText) : undefined;
   if (!uri) return undefined;
   return {
-    securityInstance: sec, uri,
+    securityInstance: sec,
+    uri,
     clientHoldOffTime: asNumber(tree.value(OBJ.SECURITY, sec, SEC.CLIENT_HOLD_OFF_TIME)) ?? 0,
     accountTimeout: asNumber(tree.value(OBJ.SECURITY, sec, SEC.BOOTSTRAP_SERVER_ACCOUNT_TIMEOUT)) ?? 0,
   };
@@ -101,20 +108,23 @@ export function bootstrapSecurityInstance(tree: ObjectTree): number | undefined 
  * is handed to the DTLS layer only; callers never log it.
  */
 export type AccountSecurity =
-  | { kind: 'nosec' }
-  | { kind: 'psk'; identity: Uint8Array; key: Uint8Array }
-  | { kind: 'unusable'; reason: string };
+  { kind: 'nosec' } | { kind: 'psk'; identity: Uint8Array; key: Uint8Array } | { kind: 'unusable'; reason: string };
 
 export function accountSecurity(tree: ObjectTree, securityInstance: number): AccountSecurity {
   const uriText = tree.value(OBJ.SECURITY, securityInstance, SEC.URI);
   const uri = typeof uriText === 'string' ? parseServerUri(uriText) : undefined;
   const mode = asNumber(tree.value(OBJ.SECURITY, securityInstance, SEC.SECURITY_MODE));
-  if (!uri?.secure) return mode === undefined || mode === SECURITY_MODE.NOSEC ? { kind: 'nosec' } : { kind: 'unusable', reason: `security mode ${mode} with a coap:// URI` };
-  if (mode !== SECURITY_MODE.PSK) return { kind: 'unusable', reason: `security mode ${mode ?? '(none)'} is not supported over coaps (PSK only)` };
+  if (!uri?.secure)
+    return mode === undefined || mode === SECURITY_MODE.NOSEC
+      ? { kind: 'nosec' }
+      : { kind: 'unusable', reason: `security mode ${mode} with a coap:// URI` };
+  if (mode !== SECURITY_MODE.PSK)
+    return { kind: 'unusable', reason: `security mode ${mode ?? '(none)'} is not supported over coaps (PSK only)` };
   const identity = tree.value(OBJ.SECURITY, securityInstance, SEC.PUBLIC_KEY_OR_ID);
   const key = tree.value(OBJ.SECURITY, securityInstance, SEC.SECRET_KEY);
   const bytes = (v: unknown) => (v instanceof Uint8Array ? v : typeof v === 'string' ? utf8Encode(v) : undefined);
-  const id = bytes(identity), k = bytes(key);
+  const id = bytes(identity),
+    k = bytes(key);
   if (!id || id.length === 0 || !k || k.length === 0) return { kind: 'unusable', reason: 'PSK identity or key missing' };
   return { kind: 'psk', identity: id, key: k };
 }

@@ -11,7 +11,15 @@ import type { ObjectTree } from '../objects/object-tree';
 const SUPPORTED_FORMATS = FORMAT_ENTRIES.map((e) => e.id).join(' ');
 
 export function objectLinks(objects: ObjectRegistry, tree: ObjectTree): string {
-  const links: Link[] = [{ target: '/', attrs: [['rt', 'oma.lwm2m'], ['ct', SUPPORTED_FORMATS]] }];
+  const links: Link[] = [
+    {
+      target: '/',
+      attrs: [
+        ['rt', 'oma.lwm2m'],
+        ['ct', SUPPORTED_FORMATS],
+      ],
+    },
+  ];
   for (const oid of [...objects.supported].sort((a, b) => a - b)) {
     if (oid === OBJ.SECURITY) continue;
     const version = objects.def(oid)?.version ?? '1.0';

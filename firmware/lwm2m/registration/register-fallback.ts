@@ -43,10 +43,14 @@ export function formVersion(form: number): string {
 /** A short description of what a form drops, for the log. */
 export function formName(form: number): string {
   switch (form) {
-    case FORM_FULL: return 'every Content-Format in ct';
-    case FORM_ONE_CT: return 'one Content-Format in ct';
-    case FORM_NO_ROOT: return 'no root link';
-    default: return 'LwM2M 1.0';
+    case FORM_FULL:
+      return 'every Content-Format in ct';
+    case FORM_ONE_CT:
+      return 'one Content-Format in ct';
+    case FORM_NO_ROOT:
+      return 'no root link';
+    default:
+      return 'LwM2M 1.0';
   }
 }
 

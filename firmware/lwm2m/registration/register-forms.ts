@@ -17,7 +17,11 @@ export const MAX_REMEMBERED = 8;
 /** Longest server URI stored (a longer one is not remembered). */
 const MAX_URI_BYTES = 255;
 
-export interface RememberedForm { ssid: number; uri: string; form: number }
+export interface RememberedForm {
+  ssid: number;
+  uri: string;
+  form: number;
+}
 
 export const uriKey = (u: ServerUri): string => `${u.scheme}://${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`;
 
@@ -30,10 +34,12 @@ export function encodeRegisterForms(entries: readonly RememberedForm[]): Uint8Ar
   b[1] = entries.length;
   let o = 2;
   entries.forEach((e, i) => {
-    dv.setUint16(o, e.ssid); o += 2;
+    dv.setUint16(o, e.ssid);
+    o += 2;
     b[o++] = e.form;
     b[o++] = uris[i]!.length;
-    b.set(uris[i]!, o); o += uris[i]!.length;
+    b.set(uris[i]!, o);
+    o += uris[i]!.length;
   });
   return b;
 }
@@ -46,7 +52,8 @@ export function decodeRegisterForms(b: Uint8Array): RememberedForm[] | undefined
   let o = 2;
   for (let i = 0; i < b[1]!; i++) {
     if (o + 4 > b.length) return undefined;
-    const ssid = dv.getUint16(o); o += 2;
+    const ssid = dv.getUint16(o);
+    o += 2;
     const form = b[o++]!;
     const len = b[o++]!;
     if (form > FORM_1_0 || o + len > b.length) return undefined;
@@ -59,7 +66,10 @@ export function decodeRegisterForms(b: Uint8Array): RememberedForm[] | undefined
 export class RegisterForms {
   private entries: RememberedForm[] = [];
 
-  constructor(private readonly persistence: ConfigPersistence | undefined, private readonly log: Logger) {}
+  constructor(
+    private readonly persistence: ConfigPersistence | undefined,
+    private readonly log: Logger,
+  ) {}
 
   /** At start: what was stored (nothing, when the record is damaged). */
   load(): void {
@@ -67,7 +77,10 @@ export class RegisterForms {
     this.entries = [];
     if (!record) return;
     const entries = decodeRegisterForms(record);
-    if (!entries) { this.log.error('store: remembered Register forms damaged; every server starts from the full form'); return; }
+    if (!entries) {
+      this.log.error('store: remembered Register forms damaged; every server starts from the full form');
+      return;
+    }
     this.entries = entries;
   }
 

@@ -31,7 +31,9 @@ export interface KeptRegistration {
 }
 
 /** What the Registration payload is compared by after a sleep (the links themselves are not kept). */
-export function linksCrc(links: string): number { return crc32(utf8Encode(links)); }
+export function linksCrc(links: string): number {
+  return crc32(utf8Encode(links));
+}
 
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'deregistered';
 
@@ -86,11 +88,19 @@ export class Registration {
     this.form = this.acceptedForm = this.toldForm = o.form ?? FORM_FULL;
   }
 
-  get ssid(): number { return this.o.account.ssid; }
-  get peer(): Peer { return this.o.peer; }
-  get account(): ServerAccount { return this.o.account; }
+  get ssid(): number {
+    return this.o.account.ssid;
+  }
+  get peer(): Peer {
+    return this.o.peer;
+  }
+  get account(): ServerAccount {
+    return this.o.account;
+  }
   /** The form of Register (registration/register-fallback.ts) this server took, or the one the next attempt starts with. */
-  get registerForm(): number { return this.acceptedForm; }
+  get registerForm(): number {
+    return this.acceptedForm;
+  }
 
   start(): void {
     this.state = 'registering';
@@ -104,8 +114,12 @@ export class Registration {
     if (this.state !== 'registered') return undefined;
     const now = this.o.timers.now();
     return {
-      ssid: this.ssid, location: [...this.location], lifetime: this.registeredLifetime, binding: this.registeredBinding,
-      linksCrc: linksCrc(this.registeredLinks), form: this.acceptedForm,
+      ssid: this.ssid,
+      location: [...this.location],
+      lifetime: this.registeredLifetime,
+      binding: this.registeredBinding,
+      linksCrc: linksCrc(this.registeredLinks),
+      form: this.acceptedForm,
       updateIn: this.nextTimerAt === undefined ? undefined : Math.max(0, this.nextTimerAt - now),
     };
   }
@@ -125,8 +139,12 @@ export class Registration {
     this.attempt = 0;
     this.sequence = 0;
     const due = k.updateIn === undefined || this.registeredLinks === '' ? 0 : Math.max(0, k.updateIn - sleptMs);
-    this.o.log.info(`registration: ssid=${this.ssid} still registered at /${this.location.join('/')} (kept across the sleep); update in ${Math.round(due / 1000)} s`);
-    this.schedule(due, () => { void this.update(); });
+    this.o.log.info(
+      `registration: ssid=${this.ssid} still registered at /${this.location.join('/')} (kept across the sleep); update in ${Math.round(due / 1000)} s`,
+    );
+    this.schedule(due, () => {
+      void this.update();
+    });
   }
 
   /** Never attempted: an earlier server in the Registration Priority Order failed with Registration Failure Block (/1/x/15). */
@@ -144,7 +162,10 @@ export class Registration {
   /** Registration Update Trigger, or a change of lifetime, binding or objects. */
   triggerUpdate(): void {
     if (this.state !== 'registered') return;
-    if (this.busy) { this.pendingUpdate = true; return; }
+    if (this.busy) {
+      this.pendingUpdate = true;
+      return;
+    }
     this.clearTimer();
     void this.update();
   }
@@ -158,11 +179,17 @@ export class Registration {
     const bound = this.o.deregisterTimeout;
     this.o.log.info(`registration: de-registering from ssid=${a.ssid} ${a.uri.host}:${a.uri.port}`);
     try {
-      const res = await this.o.endpoint.request(this.o.peer, { method: Code.DELETE, path: this.location, ...(bound !== undefined ? { timeout: bound } : {}) });
+      const res = await this.o.endpoint.request(this.o.peer, {
+        method: Code.DELETE,
+        path: this.location,
+        ...(bound !== undefined ? { timeout: bound } : {}),
+      });
       this.o.log.info(`registration: de-register ssid=${this.ssid} → ${codeString(res.code)}`);
     } catch (e) {
       const why = e instanceof CoapTimeoutError && bound !== undefined ? `no answer within ${bound / 1000} s` : (e as Error).message;
-      this.o.log.warn(`registration: de-register ssid=${this.ssid} failed: ${why}; the server drops the registration when its lifetime ends`);
+      this.o.log.warn(
+        `registration: de-register ssid=${this.ssid} failed: ${why}; the server drops the registration when its lifetime ends`,
+      );
     }
   }
 
@@ -171,18 +198,30 @@ export class Registration {
     if (this.state !== 'registering') return;
     const a = this.o.account;
     const links = this.o.links.objectLinks();
-    if (!fallback) { this.attempt++; this.form = this.acceptedForm; }
+    if (!fallback) {
+      this.attempt++;
+      this.form = this.acceptedForm;
+    }
     const form = this.form;
     const sent = formLinks(links, form);
     const query = [`ep=${this.o.endpointName}`, `lt=${a.lifetime}`, `lwm2m=${formVersion(form)}`, ...bindingQuery(form, a.binding)];
     const remembered = !fallback && form !== FORM_FULL && this.attempt === 1;
-    this.o.log.info(`registration: register to ssid=${a.ssid} ${a.uri.host}:${a.uri.port} (attempt ${this.attempt}${form === FORM_FULL ? '' : `, ${formName(form)}${remembered ? ', the form this server took before' : ''}`})`);
+    this.o.log.info(
+      `registration: register to ssid=${a.ssid} ${a.uri.host}:${a.uri.port} (attempt ${this.attempt}${form === FORM_FULL ? '' : `, ${formName(form)}${remembered ? ', the form this server took before' : ''}`})`,
+    );
     this.busy = true;
     let next = -1;
     try {
       const res = await this.o.endpoint.request(this.o.peer, {
-        method: Code.POST, path: ['rd'], query, contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(sent),
-        onRetransmit: (n, max, wait) => this.o.log.info(`registration: no answer from ssid=${a.ssid} yet; Register sent again (${n} of ${max}), waiting ${Math.round(wait / 1000)} s`),
+        method: Code.POST,
+        path: ['rd'],
+        query,
+        contentFormat: ContentFormat.LINK_FORMAT,
+        payload: utf8Encode(sent),
+        onRetransmit: (n, max, wait) =>
+          this.o.log.info(
+            `registration: no answer from ssid=${a.ssid} yet; Register sent again (${n} of ${max}), waiting ${Math.round(wait / 1000)} s`,
+          ),
       });
       if (this.state !== 'registering') return;
       if (res.code === Code.CREATED && res.locationPath.length > 0) {
@@ -204,15 +243,22 @@ export class Registration {
       next = nextForm(form, res.code, links);
       // Refused down to the plainest form, though it started from one this server took before: the
       // next attempt starts from the full form again (the server may have changed).
-      if (next < 0 && this.acceptedForm !== FORM_FULL && (res.code === Code.BAD_REQUEST || res.code === Code.PRECONDITION_FAILED)) this.acceptedForm = FORM_FULL;
-      this.o.log.warn(`registration: ssid=${a.ssid} answered ${codeString(res.code)}${next < 0 ? '' : `; registering again with ${formName(next)}`}`);
+      if (next < 0 && this.acceptedForm !== FORM_FULL && (res.code === Code.BAD_REQUEST || res.code === Code.PRECONDITION_FAILED))
+        this.acceptedForm = FORM_FULL;
+      this.o.log.warn(
+        `registration: ssid=${a.ssid} answered ${codeString(res.code)}${next < 0 ? '' : `; registering again with ${formName(next)}`}`,
+      );
     } catch (e) {
       if (this.state !== 'registering') return;
       this.o.log.warn(`registration: ssid=${a.ssid} ${(e as Error).message}`);
     } finally {
       this.busy = false;
     }
-    if (next >= 0) { this.form = next; void this.register(true); return; }
+    if (next >= 0) {
+      this.form = next;
+      void this.register(true);
+      return;
+    }
     this.retry();
   }
 
@@ -240,7 +286,9 @@ export class Registration {
   private scheduleUpdate(): void {
     const lt = this.registeredLifetime;
     const delay = Math.max(lt / 2, lt - this.o.updateMargin);
-    this.schedule(delay * 1000, () => { void this.update(); });
+    this.schedule(delay * 1000, () => {
+      void this.update();
+    });
   }
 
   private async update(): Promise<void> {
@@ -254,7 +302,9 @@ export class Registration {
     this.busy = true;
     try {
       const res = await this.o.endpoint.request(this.o.peer, {
-        method: Code.POST, path: this.location, query,
+        method: Code.POST,
+        path: this.location,
+        query,
         ...(sendLinks ? { contentFormat: ContentFormat.LINK_FORMAT, payload: utf8Encode(formLinks(links, this.acceptedForm)) } : {}),
       });
       if (this.state !== 'registered') return;
@@ -265,7 +315,10 @@ export class Registration {
         this.o.log.info(`registration: update ssid=${a.ssid} → 2.04`);
         this.o.events.onUpdated?.(this);
         this.scheduleUpdate();
-        if (this.pendingUpdate) { this.pendingUpdate = false; this.triggerUpdate(); }
+        if (this.pendingUpdate) {
+          this.pendingUpdate = false;
+          this.triggerUpdate();
+        }
         return;
       }
       this.o.log.warn(`registration: update ssid=${a.ssid} → ${codeString(res.code)}, registering again`);
@@ -285,11 +338,18 @@ export class Registration {
   private schedule(ms: number, fn: () => void): void {
     this.clearTimer();
     this.nextTimerAt = this.o.timers.now() + ms;
-    this.timer = this.o.timers.setTimeout(() => { this.timer = undefined; this.nextTimerAt = undefined; fn(); }, ms);
+    this.timer = this.o.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.nextTimerAt = undefined;
+      fn();
+    }, ms);
   }
 
   private clearTimer(): void {
-    if (this.timer !== undefined) { this.o.timers.clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer !== undefined) {
+      this.o.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.nextTimerAt = undefined;
   }
 }

@@ -30,7 +30,10 @@ export interface ServerSetOptions {
   /** Bound on each De-register, ms (default: CoAP's own). */
   deregisterTimeout?: number;
   /** The Register form each server took before, kept across restarts (registration/register-forms.ts). */
-  forms?: { formFor(ssid: number, uri: ServerAccount['uri']): number; accepted(ssid: number, uri: ServerAccount['uri'], form: number): void };
+  forms?: {
+    formFor(ssid: number, uri: ServerAccount['uri']): number;
+    accepted(ssid: number, uri: ServerAccount['uri'], form: number): void;
+  };
   /** The Registration payload (the client: Core §6.2.1). */
   links: { objectLinks(): string };
   /** Register in Queue Mode (`Q`, Core §6.2.1) whatever /1/x/7 says (queue-mode/queue-link.ts). */
@@ -52,10 +55,14 @@ export class ServerSet implements RegistrationEvents {
 
   constructor(private readonly o: ServerSetOptions) {}
 
-  get all(): readonly Registration[] { return this.regs; }
+  get all(): readonly Registration[] {
+    return this.regs;
+  }
 
   /** The servers that hold a Registration now. */
-  get registered(): Registration[] { return this.regs.filter((r) => r.state === 'registered'); }
+  get registered(): Registration[] {
+    return this.regs.filter((r) => r.state === 'registered');
+  }
 
   byServerInstance(iid: number | undefined): Registration | undefined {
     return this.regs.find((r) => r.account.serverInstance === iid);
@@ -69,8 +76,12 @@ export class ServerSet implements RegistrationEvents {
    */
   start(servers: Array<{ account: ServerAccount; peer: Peer }>): void {
     this.regs = servers.map((s) => this.newRegistration(s.account, s.peer));
-    if (this.regs.length === 0) { this.o.report({ type: 'all-failed', fallbackAllowed: true }); return; }
-    this.pendingOrder = this.regs.filter((r) => r.account.registrationPriorityOrder !== undefined)
+    if (this.regs.length === 0) {
+      this.o.report({ type: 'all-failed', fallbackAllowed: true });
+      return;
+    }
+    this.pendingOrder = this.regs
+      .filter((r) => r.account.registrationPriorityOrder !== undefined)
       .sort((a, b) => a.account.registrationPriorityOrder! - b.account.registrationPriorityOrder! || a.ssid - b.ssid);
     for (const r of this.regs) if (r.account.registrationPriorityOrder === undefined) r.start();
     this.advanceOrder();
@@ -94,7 +105,7 @@ export class ServerSet implements RegistrationEvents {
   /** What a deep sleep keeps of every registration; undefined unless every server holds one. */
   keep(): KeptRegistration[] | undefined {
     const kept = this.regs.map((r) => r.keep());
-    return kept.length > 0 && kept.every((k) => k !== undefined) ? kept as KeptRegistration[] : undefined;
+    return kept.length > 0 && kept.every((k) => k !== undefined) ? (kept as KeptRegistration[]) : undefined;
   }
 
   /** Stops every server's timers without telling it (a new configuration replaces them). */
@@ -121,7 +132,12 @@ export class ServerSet implements RegistrationEvents {
       if (!found) continue;
       const a = this.effective(found);
       const changed = a.lifetime !== r.account.lifetime || a.binding !== r.account.binding;
-      Object.assign(r.account, { lifetime: a.lifetime, binding: a.binding, retry: a.retry, bootstrapOnRegistrationFailure: a.bootstrapOnRegistrationFailure });
+      Object.assign(r.account, {
+        lifetime: a.lifetime,
+        binding: a.binding,
+        retry: a.retry,
+        bootstrapOnRegistrationFailure: a.bootstrapOnRegistrationFailure,
+      });
       if (changed) r.triggerUpdate();
     }
   }
@@ -155,8 +171,16 @@ export class ServerSet implements RegistrationEvents {
 
   private newRegistration(account: ServerAccount, peer: Peer): Registration {
     return new Registration({
-      endpoint: this.o.endpoint, timers: this.o.timers, log: this.o.log, endpointName: this.o.endpointName,
-      account: this.effective(account), peer, links: this.o.links, updateMargin: this.o.updateMargin, deregisterTimeout: this.o.deregisterTimeout, events: this,
+      endpoint: this.o.endpoint,
+      timers: this.o.timers,
+      log: this.o.log,
+      endpointName: this.o.endpointName,
+      account: this.effective(account),
+      peer,
+      links: this.o.links,
+      updateMargin: this.o.updateMargin,
+      deregisterTimeout: this.o.deregisterTimeout,
+      events: this,
       form: this.o.forms?.formFor(account.ssid, account.uri),
     });
   }
@@ -181,7 +205,10 @@ export class ServerSet implements RegistrationEvents {
     if (r === this.orderHead) {
       // Registration Failure Block (/1/x/15): the rest of the order is not attempted.
       if (r.account.registrationFailureBlock) {
-        for (const b of this.pendingOrder) { b.block(); this.o.report({ type: 'failed', reg: b }); }
+        for (const b of this.pendingOrder) {
+          b.block();
+          this.o.report({ type: 'failed', reg: b });
+        }
         this.pendingOrder = [];
         this.orderHead = undefined;
       } else this.advanceOrder();

@@ -3,7 +3,7 @@
 
 export interface ServerUri {
   scheme: 'coap' | 'coaps';
-  host: string;          // IP literal without brackets, or a host name to resolve
+  host: string; // IP literal without brackets, or a host name to resolve
   port: number;
   secure: boolean;
 }

@@ -19,7 +19,13 @@ export type SendResult = { ok: true; code: string } | { ok: false; code?: string
  * and the resource be defined; the Security object is not the application's
  * to change here. Observations covering the path are re-evaluated.
  */
-export function setValue(tree: ObjectTree, dm: DeviceManagement, objects: ObjectRegistry, path: string | Path, value: Value | Map<number, Value>): boolean {
+export function setValue(
+  tree: ObjectTree,
+  dm: DeviceManagement,
+  objects: ObjectRegistry,
+  path: string | Path,
+  value: Value | Map<number, Value>,
+): boolean {
   const p = typeof path === 'string' ? parsePath(path) : path;
   if (!p || p.resourceId === undefined || p.objectId === OBJ.SECURITY) return false;
   const def = objects.resource(p.objectId!, p.resourceId);
@@ -39,9 +45,14 @@ export function setValue(tree: ObjectTree, dm: DeviceManagement, objects: Object
 }
 
 /** Send the values under `paths` to one registered server. */
-export async function sendTo(endpoint: CoapEndpoint, tree: ObjectTree, dm: DeviceManagement,
-  target: { peer: Peer; ssid: number; serverInstance: number } | undefined, paths: Array<string | Path>,
-  format: number = ContentFormat.SENML_CBOR): Promise<SendResult> {
+export async function sendTo(
+  endpoint: CoapEndpoint,
+  tree: ObjectTree,
+  dm: DeviceManagement,
+  target: { peer: Peer; ssid: number; serverInstance: number } | undefined,
+  paths: Array<string | Path>,
+  format: number = ContentFormat.SENML_CBOR,
+): Promise<SendResult> {
   if (!target) return { ok: false, reason: 'not registered with that server' };
   if (tree.value(OBJ.SERVER, target.serverInstance, SRV.MUTE_SEND) === true) return { ok: false, reason: 'Send is muted by /1/x/23' };
   const parsed: Path[] = [];
@@ -54,10 +65,10 @@ export async function sendTo(endpoint: CoapEndpoint, tree: ObjectTree, dm: Devic
   if (!body.ok) return { ok: false, code: codeString(body.code), reason: body.reason };
   try {
     const res = await endpoint.request(target.peer, { method: Code.POST, path: ['dp'], contentFormat: format, payload: body.payload });
-    return res.code === Code.CHANGED ? { ok: true, code: codeString(res.code) } : { ok: false, code: codeString(res.code), reason: 'server refused the data' };
+    return res.code === Code.CHANGED
+      ? { ok: true, code: codeString(res.code) }
+      : { ok: false, code: codeString(res.code), reason: 'server refused the data' };
   } catch (e) {
     return { ok: false, reason: (e as Error).message };
   }
 }
-
-

@@ -16,9 +16,15 @@ export class AttributeKeeper {
   /** Changes made here are stored by the caller (restore, or with the configuration), not on their own. */
   private quiet = false;
 
-  constructor(private readonly attributes: AttributeStore, private readonly persistence: ConfigPersistence | undefined,
-    private readonly log: Logger) {
-    if (persistence?.saveAttributes) attributes.onChange = () => { if (!this.quiet) this.save(); };
+  constructor(
+    private readonly attributes: AttributeStore,
+    private readonly persistence: ConfigPersistence | undefined,
+    private readonly log: Logger,
+  ) {
+    if (persistence?.saveAttributes)
+      attributes.onChange = () => {
+        if (!this.quiet) this.save();
+      };
   }
 
   /** At start: the stored attributes of the servers this configuration has (the store forgets the others). */
@@ -26,7 +32,10 @@ export class AttributeKeeper {
     const record = this.persistence?.loadAttributes?.();
     if (!record) return;
     const entries = decodeAttributeRecord(record);
-    if (!entries) { this.log.error('store: notification attributes damaged; starting without them'); return; }
+    if (!entries) {
+      this.log.error('store: notification attributes damaged; starting without them');
+      return;
+    }
     let kept: number;
     this.quiet = true;
     try {
@@ -61,7 +70,8 @@ export class AttributeKeeper {
 
   private save(): void {
     const p = this.persistence;
-    if (p?.saveAttributes && !p.saveAttributes(this.record())) this.log.error('client: notification attributes could not be stored; they hold until a restart');
+    if (p?.saveAttributes && !p.saveAttributes(this.record()))
+      this.log.error('client: notification attributes could not be stored; they hold until a restart');
   }
 }
 

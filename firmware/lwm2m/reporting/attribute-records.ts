@@ -19,14 +19,24 @@ export function encodeAttributeRecord(entries: readonly AttributeEntry[]): Uint8
   b[0] = ATTRIBUTE_RECORD_VERSION;
   let o = 1;
   for (const e of entries) {
-    dv.setUint16(o, e.ssid); o += 2;
+    dv.setUint16(o, e.ssid);
+    o += 2;
     const path = ids(e.path);
     b[o++] = path.length;
-    for (const id of path) { dv.setUint16(o, id); o += 2; }
+    for (const id of path) {
+      dv.setUint16(o, id);
+      o += 2;
+    }
     let mask = 0;
-    ATTRIBUTE_NAMES.forEach((n, i) => { if (e.attrs[n] !== undefined) mask |= 1 << i; });
+    ATTRIBUTE_NAMES.forEach((n, i) => {
+      if (e.attrs[n] !== undefined) mask |= 1 << i;
+    });
     b[o++] = mask;
-    for (const n of ATTRIBUTE_NAMES) if (e.attrs[n] !== undefined) { dv.setFloat64(o, e.attrs[n]!); o += 8; }
+    for (const n of ATTRIBUTE_NAMES)
+      if (e.attrs[n] !== undefined) {
+        dv.setFloat64(o, e.attrs[n]!);
+        o += 8;
+      }
   }
   return b;
 }
@@ -39,18 +49,23 @@ export function decodeAttributeRecord(b: Uint8Array): AttributeEntry[] | undefin
   let o = 1;
   while (o < b.length) {
     if (o + 3 > b.length) return undefined;
-    const ssid = dv.getUint16(o); o += 2;
+    const ssid = dv.getUint16(o);
+    o += 2;
     const depth = b[o++]!;
     if (depth < 1 || depth > 4 || o + 2 * depth + 1 > b.length) return undefined;
     const p: number[] = [];
-    for (let i = 0; i < depth; i++) { p.push(dv.getUint16(o)); o += 2; }
+    for (let i = 0; i < depth; i++) {
+      p.push(dv.getUint16(o));
+      o += 2;
+    }
     const mask = b[o++]!;
     if (mask === 0 || mask >> ATTRIBUTE_NAMES.length !== 0) return undefined;
     const attrs: Attributes = {};
     for (let i = 0; i < ATTRIBUTE_NAMES.length; i++) {
       if (!(mask & (1 << i))) continue;
       if (o + 8 > b.length) return undefined;
-      const v = dv.getFloat64(o); o += 8;
+      const v = dv.getFloat64(o);
+      o += 8;
       if (!Number.isFinite(v)) return undefined;
       attrs[ATTRIBUTE_NAMES[i]!] = v;
     }

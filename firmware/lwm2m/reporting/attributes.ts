@@ -8,7 +8,13 @@ import { SRV, OBJ } from '../engine/ids';
 import { asNumber, type ObjectTree } from '../objects/object-tree';
 
 export interface Attributes {
-  pmin?: number; pmax?: number; gt?: number; lt?: number; st?: number; epmin?: number; epmax?: number;
+  pmin?: number;
+  pmax?: number;
+  gt?: number;
+  lt?: number;
+  st?: number;
+  epmin?: number;
+  epmax?: number;
 }
 export type AttributeName = keyof Attributes;
 /** Order in which Discover lists them. */
@@ -18,7 +24,11 @@ const CHANGE: ReadonlySet<string> = new Set(['gt', 'lt', 'st']);
 
 export type AttributeUpdate = { set: Attributes; remove: AttributeName[] };
 /** What one server attached at one path. */
-export interface AttributeEntry { ssid: number; path: Path; attrs: Attributes }
+export interface AttributeEntry {
+  ssid: number;
+  path: Path;
+  attrs: Attributes;
+}
 
 /** Bytes an entry takes in its stored form (reporting/attribute-records.ts): ssid, depth, ids, mask, float64 values. */
 export function entrySize(path: Path, attrs: Attributes): number {
@@ -38,7 +48,10 @@ export function parseAttributeQuery(query: readonly string[]): AttrResult<Attrib
     if (!(ATTRIBUTE_NAMES as readonly string[]).includes(name)) return { ok: false, reason: `unknown or read-only attribute ${name}` };
     const n = name as AttributeName;
     if (n in set || remove.includes(n)) return { ok: false, reason: `attribute ${n} given twice` };
-    if (eq < 0) { remove.push(n); continue; }
+    if (eq < 0) {
+      remove.push(n);
+      continue;
+    }
     const text = q.slice(eq + 1);
     if (!NUMBER_RE.test(text)) return { ok: false, reason: `attribute ${n} is not a number` };
     const v = Number(text);
@@ -78,9 +91,14 @@ export class AttributeStore {
   /** Called after every change (to store them: reporting/attribute-keeping.ts). */
   onChange: (() => void) | null = null;
 
-  constructor(readonly capacity = 64, readonly maxBytes = Number.POSITIVE_INFINITY) {}
+  constructor(
+    readonly capacity = 64,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
-  get size(): number { return this.byKey.size; }
+  get size(): number {
+    return this.byKey.size;
+  }
 
   /** Attributes attached exactly at `path` by `ssid`. */
   at(ssid: number, path: Path): Attributes | undefined {
@@ -91,11 +109,15 @@ export class AttributeStore {
    * Apply a Write-Attributes update at `path`. `resourceType` is the data type
    * of the resource when `path` names one (gt/lt/st need a numeric resource).
    */
-  apply(ssid: number, path: Path, u: AttributeUpdate, resourceType: DataType | undefined): AttrResult<Attributes> | { ok: false; full: true; reason: string } {
+  apply(
+    ssid: number,
+    path: Path,
+    u: AttributeUpdate,
+    resourceType: DataType | undefined,
+  ): AttrResult<Attributes> | { ok: false; full: true; reason: string } {
     const depth = pathDepth(path);
     for (const n of Object.keys(u.set)) {
-      if (CHANGE.has(n) && (depth < 3 || !isNumericType(resourceType)))
-        return { ok: false, reason: `${n} needs a numeric resource` };
+      if (CHANGE.has(n) && (depth < 3 || !isNumericType(resourceType))) return { ok: false, reason: `${n} needs a numeric resource` };
     }
     const k = key(ssid, path);
     const old = this.byKey.get(k);
@@ -104,11 +126,17 @@ export class AttributeStore {
     const bad = checkAttributes(merged);
     if (bad) return { ok: false, reason: bad };
     if (Object.keys(merged).length === 0) {
-      if (old) { this.remove(k, old); this.changed(); }
+      if (old) {
+        this.remove(k, old);
+        this.changed();
+      }
       return { ok: true, value: merged };
     }
     const grow = entrySize(path, merged) - (old ? entrySize(old.path, old.attrs) : 0);
-    if ((!old && this.byKey.size >= this.capacity) || this.bytes + grow > this.maxBytes) { this.full++; return { ok: false, full: true, reason: 'attribute store full' }; }
+    if ((!old && this.byKey.size >= this.capacity) || this.bytes + grow > this.maxBytes) {
+      this.full++;
+      return { ok: false, full: true, reason: 'attribute store full' };
+    }
     this.byKey.set(k, { ssid, path: { ...path }, attrs: merged });
     this.bytes += grow;
     this.changed();
@@ -137,7 +165,9 @@ export class AttributeStore {
   }
 
   /** Every entry, for storing them. */
-  entries(): AttributeEntry[] { return [...this.byKey.values()]; }
+  entries(): AttributeEntry[] {
+    return [...this.byKey.values()];
+  }
 
   /** Replaces what is held with stored entries (as many as the bounds allow); no onChange. */
   restore(entries: readonly AttributeEntry[]): number {
@@ -155,7 +185,11 @@ export class AttributeStore {
   /** Keeps only the attributes of these servers (the others' accounts are gone). */
   retainServers(ssids: ReadonlySet<number>): void {
     let dropped = false;
-    for (const [k, e] of [...this.byKey]) if (!ssids.has(e.ssid)) { this.remove(k, e); dropped = true; }
+    for (const [k, e] of [...this.byKey])
+      if (!ssids.has(e.ssid)) {
+        this.remove(k, e);
+        dropped = true;
+      }
     if (dropped) this.changed();
   }
 
@@ -163,7 +197,10 @@ export class AttributeStore {
   dropInstance(objectId: number, instanceId: number): void {
     let dropped = false;
     for (const [k, e] of [...this.byKey]) {
-      if (e.path.objectId === objectId && e.path.instanceId === instanceId) { this.remove(k, e); dropped = true; }
+      if (e.path.objectId === objectId && e.path.instanceId === instanceId) {
+        this.remove(k, e);
+        dropped = true;
+      }
     }
     if (dropped) this.changed();
   }
@@ -174,11 +211,17 @@ export class AttributeStore {
   }
 
   private changed(): void {
-    try { this.onChange?.(); } catch { /* the keeper logs its own failures */ }
+    try {
+      this.onChange?.();
+    } catch {
+      /* the keeper logs its own failures */
+    }
   }
 }
 
-function key(ssid: number, path: Path): string { return `${ssid}|${formatPath(path)}`; }
+function key(ssid: number, path: Path): string {
+  return `${ssid}|${formatPath(path)}`;
+}
 
 /** Default Minimum/Maximum Period of the server with this Short Server ID. */
 export function serverDefaults(tree: ObjectTree, ssid: number): { pmin?: number; pmax?: number } {

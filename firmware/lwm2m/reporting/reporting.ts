@@ -98,7 +98,9 @@ class Observation {
     return this.paths.some((q) => pathStartsWith(p, q) || pathStartsWith(q, p));
   }
 
-  get label(): string { return this.paths.map(formatPath).join(','); }
+  get label(): string {
+    return this.paths.map(formatPath).join(',');
+  }
 }
 
 /**
@@ -113,7 +115,10 @@ export class InformationReporting {
   private readonly max: number;
   private readonly conInterval: number;
 
-  constructor(private readonly host: ReportingHost, private readonly o: ReportingOptions = {}) {
+  constructor(
+    private readonly host: ReportingHost,
+    private readonly o: ReportingOptions = {},
+  ) {
     this.max = o.maxObservations ?? 16;
     this.conInterval = o.confirmableInterval ?? 86_400_000;
     this.attributes = new AttributeStore(o.maxAttributeSets ?? 64, o.maxAttributeBytes ?? 1024);
@@ -126,14 +131,22 @@ export class InformationReporting {
     return r;
   }
 
-  get count(): number { return this.observations.size; }
+  get count(): number {
+    return this.observations.size;
+  }
 
   /**
    * An Observe (GET Observe=0) or Observe-Composite (FETCH Observe=0): the
    * first 2.05 carries the current value; the relation then lives until
    * cancelled, RST, or a confirmable notification times out.
    */
-  observe(req: { acceptObserve(): ObserveRelation | null }, ssid: number, paths: Path[], composite: boolean, format: number | undefined): ResponseSpec | { code: number; reason: string } {
+  observe(
+    req: { acceptObserve(): ObserveRelation | null },
+    ssid: number,
+    paths: Path[],
+    composite: boolean,
+    format: number | undefined,
+  ): ResponseSpec | { code: number; reason: string } {
     const got = this.host.read(ssid, paths, composite);
     if (!got.ok) return { code: got.code, reason: got.reason };
     const enc = this.host.encode(paths, composite, got.records, format);
@@ -147,7 +160,14 @@ export class InformationReporting {
       this.stats.rejected++;
       return { code: Code.SERVICE_UNAVAILABLE, reason: 'too many observe relations' };
     }
-    const obs = new Observation(ssid, paths, composite, format, relation, paths.some((p) => this.host.isVolatile(p)));
+    const obs = new Observation(
+      ssid,
+      paths,
+      composite,
+      format,
+      relation,
+      paths.some((p) => this.host.isVolatile(p)),
+    );
     const now = this.host.timers.now();
     obs.lastSentAt = obs.lastEvalAt = obs.lastConAt = now;
     remember(obs, got.records);
@@ -175,8 +195,16 @@ export class InformationReporting {
       const r = obs.closed || !obs.relation.active ? null : relation(obs.relation);
       if (!r) continue;
       out.push({
-        ssid: obs.ssid, relation: r, paths: obs.paths.map(formatPath), composite: obs.composite, format: obs.format,
-        last: [...obs.last], sentAgo: now - obs.lastSentAt, conAgo: now - obs.lastConAt, evalAgo: now - obs.lastEvalAt, dirty: obs.dirty,
+        ssid: obs.ssid,
+        relation: r,
+        paths: obs.paths.map(formatPath),
+        composite: obs.composite,
+        format: obs.format,
+        last: [...obs.last],
+        sentAgo: now - obs.lastSentAt,
+        conAgo: now - obs.lastConAt,
+        evalAgo: now - obs.lastEvalAt,
+        dirty: obs.dirty,
       });
     }
     return out;
@@ -197,7 +225,14 @@ export class InformationReporting {
       const rel = relation(k.ssid, k.relation);
       if (!rel) continue;
       const ps = paths as Path[];
-      const obs = new Observation(k.ssid, ps, k.composite, k.format, rel, ps.some((p) => this.host.isVolatile(p)));
+      const obs = new Observation(
+        k.ssid,
+        ps,
+        k.composite,
+        k.format,
+        rel,
+        ps.some((p) => this.host.isVolatile(p)),
+      );
       obs.lastSentAt = now - k.sentAgo - sleptMs;
       obs.lastConAt = now - k.conAgo - sleptMs;
       obs.lastEvalAt = now - k.evalAgo - sleptMs;
@@ -244,16 +279,25 @@ export class InformationReporting {
 
   /** End every observation of a server (it registered anew, or its account is gone). */
   dropServer(ssid: number): void {
-    for (const obs of [...this.observations]) if (obs.ssid === ssid) { obs.relation.cancel(); this.remove(obs); }
+    for (const obs of [...this.observations])
+      if (obs.ssid === ssid) {
+        obs.relation.cancel();
+        this.remove(obs);
+      }
   }
 
   cancelAll(): void {
-    for (const obs of [...this.observations]) { obs.relation.cancel(); this.remove(obs); }
+    for (const obs of [...this.observations]) {
+      obs.relation.cancel();
+      this.remove(obs);
+    }
   }
 
   /** Observations of a server, for diagnostics and tests. */
   list(ssid?: number): Array<{ ssid: number; paths: string[] }> {
-    return [...this.observations].filter((o) => ssid === undefined || o.ssid === ssid).map((o) => ({ ssid: o.ssid, paths: o.paths.map(formatPath) }));
+    return [...this.observations]
+      .filter((o) => ssid === undefined || o.ssid === ssid)
+      .map((o) => ({ ssid: o.ssid, paths: o.paths.map(formatPath) }));
   }
 
   private remove(obs: Observation): void {
@@ -270,7 +314,10 @@ export class InformationReporting {
     let out: Attributes | undefined;
     for (const p of obs.paths) {
       const a = this.attributes.effective(obs.ssid, p, tree);
-      if (!out) { out = { ...a }; continue; }
+      if (!out) {
+        out = { ...a };
+        continue;
+      }
       out.pmin = Math.max(out.pmin ?? 0, a.pmin ?? 0);
       if (a.pmax !== undefined && a.pmax > 0) out.pmax = out.pmax !== undefined && out.pmax > 0 ? Math.min(out.pmax, a.pmax) : a.pmax;
       if (a.epmin !== undefined) out.epmin = Math.max(out.epmin ?? 0, a.epmin);
@@ -282,7 +329,10 @@ export class InformationReporting {
   // One timer per observation, set for its next moment of interest.
   private schedule(obs: Observation): void {
     if (obs.closed) return;
-    if (obs.timer !== undefined) { this.host.timers.clearTimeout(obs.timer); obs.timer = undefined; }
+    if (obs.timer !== undefined) {
+      this.host.timers.clearTimeout(obs.timer);
+      obs.timer = undefined;
+    }
     const a = this.attrs(obs);
     const now = this.host.timers.now();
     const pmin = (a.pmin ?? 0) * 1000;
@@ -297,11 +347,20 @@ export class InformationReporting {
     if (pmax !== undefined) due = Math.min(due, obs.lastSentAt + pmax);
     if (a.epmax !== undefined && a.epmax > 0) due = Math.min(due, obs.lastEvalAt + a.epmax * 1000);
     if (due === Infinity) return;
-    obs.timer = this.host.timers.setTimeout(() => { obs.timer = undefined; this.wake(obs); }, Math.max(0, due - now));
+    obs.timer = this.host.timers.setTimeout(
+      () => {
+        obs.timer = undefined;
+        this.wake(obs);
+      },
+      Math.max(0, due - now),
+    );
   }
 
   private wake(obs: Observation): void {
-    if (obs.closed || !obs.relation.active) { this.remove(obs); return; }
+    if (obs.closed || !obs.relation.active) {
+      this.remove(obs);
+      return;
+    }
     const a = this.attrs(obs);
     const now = this.host.timers.now();
     const pmin = (a.pmin ?? 0) * 1000;
@@ -312,7 +371,9 @@ export class InformationReporting {
     if (!got.ok) {
       // The observed target is gone: an error notification ends the relation (RFC 7641 §4.2).
       this.host.log.info(`reporting: ${obs.label} ${got.reason}; observation ends`);
-      obs.relation.notify({ code: got.code }, { confirmable: true }).catch(() => { /* relation ends either way */ });
+      obs.relation.notify({ code: got.code }, { confirmable: true }).catch(() => {
+        /* relation ends either way */
+      });
       this.remove(obs);
       return;
     }
@@ -331,7 +392,8 @@ export class InformationReporting {
 
   /** Should a change be notified? gt/lt/st apply to numeric values of a resource-level observation. */
   private judge(obs: Observation, records: ResourceRecord[], a: Attributes): { send: boolean; important: boolean } {
-    const numericRule = !obs.composite && obs.paths[0].resourceId !== undefined && (a.gt !== undefined || a.lt !== undefined || a.st !== undefined);
+    const numericRule =
+      !obs.composite && obs.paths[0].resourceId !== undefined && (a.gt !== undefined || a.lt !== undefined || a.st !== undefined);
     let changed = records.length !== obs.last.size;
     let important = false;
     let ruleHit = false;
@@ -340,10 +402,20 @@ export class InformationReporting {
       const old = obs.last.get(k);
       if (!obs.last.has(k) || !sameValue(old!, r.value)) changed = true;
       if (!numericRule) continue;
-      const nv = toNum(r.value), ov = old === undefined ? undefined : toNum(old);
-      if (nv === undefined || ov === undefined) { if (!obs.last.has(k)) ruleHit = true; continue; }
-      if (a.gt !== undefined && (ov > a.gt) !== (nv > a.gt)) { important = true; ruleHit = true; }
-      if (a.lt !== undefined && (ov < a.lt) !== (nv < a.lt)) { important = true; ruleHit = true; }
+      const nv = toNum(r.value),
+        ov = old === undefined ? undefined : toNum(old);
+      if (nv === undefined || ov === undefined) {
+        if (!obs.last.has(k)) ruleHit = true;
+        continue;
+      }
+      if (a.gt !== undefined && ov > a.gt !== nv > a.gt) {
+        important = true;
+        ruleHit = true;
+      }
+      if (a.lt !== undefined && ov < a.lt !== nv < a.lt) {
+        important = true;
+        ruleHit = true;
+      }
       if (a.st !== undefined && Math.abs(nv - ov) >= a.st && nv !== ov) ruleHit = true;
     }
     if (!numericRule) return { send: changed, important: false };
@@ -352,12 +424,18 @@ export class InformationReporting {
 
   private send(obs: Observation, records: ResourceRecord[], important: boolean): void {
     const enc = this.host.encode(obs.paths, obs.composite, records, obs.format);
-    if (!enc.ok) { this.host.log.warn(`reporting: cannot encode ${obs.label}: ${enc.reason}`); return; }
+    if (!enc.ok) {
+      this.host.log.warn(`reporting: cannot encode ${obs.label}: ${enc.reason}`);
+      return;
+    }
     const now = this.host.timers.now();
     // Confirmable when important (crossed gt/lt), when asked to, and at least once per interval (RFC 7641 §4.5).
     const confirmable = important || this.o.alwaysConfirmable === true || now - obs.lastConAt >= this.conInterval;
     obs.lastSentAt = now;
-    if (confirmable) { obs.lastConAt = now; this.stats.confirmable++; }
+    if (confirmable) {
+      obs.lastConAt = now;
+      this.stats.confirmable++;
+    }
     remember(obs, records);
     this.stats.notifications++;
     obs.relation.notify(enc.spec, { confirmable }).catch((e: unknown) => {
@@ -386,7 +464,14 @@ function toNum(v: Value): number | undefined {
 
 function sameValue(a: Value, b: Value): boolean {
   if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual(a, b);
-  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !(a instanceof Uint8Array) && !(b instanceof Uint8Array))
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !(a instanceof Uint8Array) &&
+    !(b instanceof Uint8Array)
+  )
     return a.objectId === b.objectId && a.instanceId === b.instanceId;
   return a === b;
 }

@@ -24,7 +24,9 @@ export const EXIT_DEEP_SLEEP = 76;
 const CAPACITY = 2048;
 const HEADER = 20;
 /** deep-sleep wakeCause() values (as esp32/deep-sleep.c). */
-const POWER_ON = 0, TIMER = 1, GPIO = 2;
+const POWER_ON = 0,
+  TIMER = 1,
+  GPIO = 2;
 
 const dir = String((config as Record<string, unknown>).flashDirectory ?? '/tmp/');
 const rtcPath = `${dir}xs-lwm2m-rtc.bin`;
@@ -74,7 +76,9 @@ function save(r: { bytes: Uint8Array; at: number } | null, slept: boolean): void
   if (!File.rename(tmp, rtcPath)) throw new Error('rtc: rename failed');
 }
 
-export function capacity(): number { return CAPACITY; }
+export function capacity(): number {
+  return CAPACITY;
+}
 
 export function read(): ArrayBuffer | undefined {
   load();

@@ -53,7 +53,9 @@ export default class Digital {
       const f = new File(path);
       try {
         return f.length === 0 ? idle : f.read(String, 1) === '1' ? 1 : 0;
-      } finally { f.close(); }
+      } finally {
+        f.close();
+      }
     };
     this.level = sample();
     const edge = options.edge ?? 0;

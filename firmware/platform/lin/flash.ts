@@ -105,8 +105,13 @@ export default class Flash {
   }
 
   private check(offset: number, byteLength: number): void {
-    if (!Number.isInteger(offset) || !Number.isInteger(byteLength) || offset < 0 || byteLength < 0
-      || offset + byteLength > this.byteLength) {
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(byteLength) ||
+      offset < 0 ||
+      byteLength < 0 ||
+      offset + byteLength > this.byteLength
+    ) {
       throw new RangeError('invalid range');
     }
   }

@@ -29,7 +29,12 @@ export const EXIT_RESTART = 75;
 export const EXIT_CRASH = 70;
 
 /** esp_ota_img_states_t; NONE: never written (ESP_OTA_IMG_UNDEFINED for a flashed image). */
-const NEW = 0, PENDING_VERIFY = 1, VALID = 2, INVALID = 3, ABORTED = 4, NONE = -1;
+const NEW = 0,
+  PENDING_VERIFY = 1,
+  VALID = 2,
+  INVALID = 3,
+  ABORTED = 4,
+  NONE = -1;
 
 type Slot = 0 | 1;
 
@@ -52,13 +57,17 @@ const dir = c.flashDirectory ?? '/tmp/';
 const recordPath = `${dir}xs-lwm2m-otadata.json`;
 
 /** The file of an app partition. */
-export function imagePath(slot: Slot): string { return `${dir}xs-lwm2m-ota_${slot}.bin`; }
+export function imagePath(slot: Slot): string {
+  return `${dir}xs-lwm2m-ota_${slot}.bin`;
+}
 
 // Set at the first call of a run (module-level bindings stay writable when the module is preloaded).
 let data: OtaData | undefined;
 let running: Slot | null = null;
 
-function fresh(): OtaData { return { boot: null, state: [NONE, NONE], length: [0, 0] }; }
+function fresh(): OtaData {
+  return { boot: null, state: [NONE, NONE], length: [0, 0] };
+}
 
 function readRecord(): OtaData {
   if (!File.exists(recordPath)) return fresh();
@@ -110,14 +119,20 @@ function boot(): OtaData {
   let b = d.boot;
   let changed = false;
   if (b !== null && !intact(d, b)) {
-    d.state[b] = INVALID; b = fallback(d, b); changed = true;
+    d.state[b] = INVALID;
+    b = fallback(d, b);
+    changed = true;
   } else if (b !== null && d.state[b] === NEW) {
-    d.state[b] = PENDING_VERIFY; changed = true;
+    d.state[b] = PENDING_VERIFY;
+    changed = true;
   } else if (b !== null && d.state[b] === PENDING_VERIFY) {
     trace(`[lin] bootloader: ota_${b} was not confirmed; rolled back\n`);
-    d.state[b] = ABORTED; b = fallback(d, b); changed = true;
+    d.state[b] = ABORTED;
+    b = fallback(d, b);
+    changed = true;
   } else if (b !== null && (d.state[b] === ABORTED || d.state[b] === INVALID)) {
-    b = fallback(d, b); changed = true;
+    b = fallback(d, b);
+    changed = true;
   }
   d.boot = b;
   if (changed) writeRecord(d);
@@ -146,8 +161,10 @@ function headOf(s: Slot, length: number): ArrayBuffer | undefined {
   const f = new File(imagePath(s));
   try {
     const n = Math.min(length, f.length);
-    return n > 0 ? f.read(ArrayBuffer, n) as ArrayBuffer : undefined;
-  } finally { f.close(); }
+    return n > 0 ? (f.read(ArrayBuffer, n) as ArrayBuffer) : undefined;
+  } finally {
+    f.close();
+  }
 }
 
 // ------------------------------------------------------------ the ota-boot API (as esp32/ota-boot.c)
@@ -201,7 +218,9 @@ export function nextSlot(): Slot {
 }
 
 /** esp_ota_begin refuses while the running image is on trial. */
-export function mayBegin(): boolean { return runningState() !== PENDING_VERIFY; }
+export function mayBegin(): boolean {
+  return runningState() !== PENDING_VERIFY;
+}
 
 /** esp_ota_set_boot_partition(slot): NEW, booted (and made PENDING_VERIFY) at the next start. */
 export function setBoot(slot: Slot, length: number): void {

@@ -23,7 +23,7 @@ export default class OTA {
     if (this.file === undefined) throw new Error('write failed');
     // The SDK's File takes whole ArrayBuffers only.
     const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    const own = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view.buffer as ArrayBuffer : view.slice().buffer;
+    const own = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? (view.buffer as ArrayBuffer) : view.slice().buffer;
     this.file.position = this.written;
     this.file.write(own);
     this.written += view.byteLength;

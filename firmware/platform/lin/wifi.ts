@@ -43,7 +43,9 @@ export default class WiFi {
   constructor(options: WiFiOptions) {
     this.onChanged = options.onChanged;
     this.dropArmed = Number((config as Record<string, unknown>).simLinkDrop) > 0;
-    this.apPoll = Timer.repeat(() => { if (this.state > 200 && apGone()) this.move(200); }, AP_POLL_MS);
+    this.apPoll = Timer.repeat(() => {
+      if (this.state > 200 && apGone()) this.move(200);
+    }, AP_POLL_MS);
   }
 
   get connection(): number {
@@ -73,7 +75,10 @@ export default class WiFi {
     this.ssid = options.SSID;
     this.move(300);
     Timer.set(() => {
-      if (apGone()) { this.move(200); return; } // no access point to associate with
+      if (apGone()) {
+        this.move(200);
+        return;
+      } // no access point to associate with
       this.move(400);
       Timer.set(() => this.gotAddress(), DHCP_MS);
     }, ASSOCIATE_MS);

@@ -37,7 +37,14 @@ import { moddableCrypto, sha256Stream } from './crypto';
 import { openDeviceFirmware, type DeviceFirmware } from './firmware-slot';
 import { platformRestart } from './restart';
 import { openDeviceSleep, type DeviceSleep } from './deep-sleep-port';
-import { DEVICE_COAP_BOUNDS, bootstrapHostName, checkBootstrapSecurity, checkBootstrapUri, describeSettings, readDeviceSettings } from './device-config';
+import {
+  DEVICE_COAP_BOUNDS,
+  bootstrapHostName,
+  checkBootstrapSecurity,
+  checkBootstrapUri,
+  describeSettings,
+  readDeviceSettings,
+} from './device-config';
 import type { BootstrapPsk, DeviceIdentity, DeviceSettings } from './device-config';
 
 /** What the firmware needs from the client engine (firmware/lwm2m/engine/client). */
@@ -99,7 +106,11 @@ export interface DeviceApp {
   client(): DeviceClient | undefined;
 }
 
-export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: DeviceDeps<S>, app: DeviceApplication = {}): DeviceApp | undefined {
+export function startDevice<S>(
+  config: Readonly<Record<string, unknown>>,
+  deps: DeviceDeps<S>,
+  app: DeviceApplication = {},
+): DeviceApp | undefined {
   // The MAC (default endpoint name and serial number) is known once the station is up.
   let settings = readDeviceSettings(config, undefined);
   const log = createTraceLogger(settings.logLevel);
@@ -158,7 +169,9 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         // No endpoint= and no MAC to derive urn:dev:mac:… from (the Linux runtime has none): a name made up
         // at each boot would be a new device to the servers every time.
         refused = true;
-        log.error('boot: no endpoint= and no MAC address to derive urn:dev:mac:<mac> from: build with endpoint=<name>; the LwM2M client is not started');
+        log.error(
+          'boot: no endpoint= and no MAC address to derive urn:dev:mac:<mac> from: build with endpoint=<name>; the LwM2M client is not started',
+        );
         return;
       }
       const endpointName = settings.endpointName;
@@ -195,7 +208,11 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
         coapBounds: DEVICE_COAP_BOUNDS,
         objects: app.objects ?? [],
         reboot: platformRestart(timers, log),
-        queueMode: sleep && { awakeMs: settings.awakeSeconds === undefined ? undefined : settings.awakeSeconds * 1000, power: sleep.power, retained: sleep.retained },
+        queueMode: sleep && {
+          awakeMs: settings.awakeSeconds === undefined ? undefined : settings.awakeSeconds * 1000,
+          power: sleep.power,
+          retained: sleep.retained,
+        },
         onEvent: (e) => {
           if (e.type === 'state') {
             log.info(`client: state ${e.state ?? '?'}`);
@@ -211,7 +228,13 @@ export function startDevice<S>(config: Readonly<Record<string, unknown>>, deps: 
     }
   }
   wifi.start();
-  return { get settings() { return settings; }, wifi, client: () => client };
+  return {
+    get settings() {
+      return settings;
+    },
+    wifi,
+    client: () => client,
+  };
 }
 
 /** The firmware-image port of this build, or undefined (told why) when it takes no updates. */
@@ -226,7 +249,9 @@ function openFirmware<S>(kind: string | undefined, deps: DeviceDeps<S>, timers: 
     log.warn(`firmware: no Firmware Update (/5): ${fw}`);
     return undefined;
   }
-  log.info(`firmware: running ${fw.version ?? '(factory)'}, boot ${fw.slot.boot}, update partition ${fw.slot.capacity} bytes, ${fw.format.name}s`);
+  log.info(
+    `firmware: running ${fw.version ?? '(factory)'}, boot ${fw.slot.boot}, update partition ${fw.slot.capacity} bytes, ${fw.format.name}s`,
+  );
   return fw;
 }
 
@@ -240,7 +265,7 @@ async function resolvable(uri: string, timers: Timers): Promise<string | undefin
   if (host === undefined) return undefined;
   for (let i = 0; i < RESOLVE_TRIES; i++) {
     if (i > 0) await new Promise<void>((r) => timers.setTimeout(r, RESOLVE_PAUSE_MS));
-    if (await resolveHost(host) !== undefined) return undefined;
+    if ((await resolveHost(host)) !== undefined) return undefined;
   }
   return `the host "${host}" cannot be resolved (${RESOLVE_TRIES} look-ups)`;
 }

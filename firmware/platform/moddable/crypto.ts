@@ -119,7 +119,9 @@ export const moddableCrypto: DtlsCrypto = Object.freeze({
 export function sha256Stream(): { update(data: Uint8Array): void; digest(): Uint8Array } {
   const d = new Digest('SHA256');
   return {
-    update: (data: Uint8Array) => { if (data.length > 0) d.write(data); },
+    update: (data: Uint8Array) => {
+      if (data.length > 0) d.write(data);
+    },
     digest: () => new Uint8Array(d.close()),
   };
 }

@@ -15,7 +15,13 @@ import * as DeepSleep from 'deep-sleep';
 import type { Logger, Random, RetainedMemory } from '../ports';
 
 /** Why this boot, by deep-sleep wakeCause(). */
-export const WAKE_CAUSES: readonly string[] = Object.freeze(['power-on or reset', 'the sleep timer', 'the wake GPIO', 'a wake GPIO (ext1, or the GPIO wake of an ESP32-C3)', 'another wake source']);
+export const WAKE_CAUSES: readonly string[] = Object.freeze([
+  'power-on or reset',
+  'the sleep timer',
+  'the wake GPIO',
+  'a wake GPIO (ext1, or the GPIO wake of an ESP32-C3)',
+  'another wake source',
+]);
 /** A shorter sleep is not worth a boot: the device stays up with its radio off. */
 export const MIN_DEEP_SLEEP_MS = 3000;
 /** Where a port is drawn from when the build gives none (localPort=0): the dynamic range (RFC 6335). */
@@ -76,15 +82,21 @@ export function openDeviceSleep(s: SleepSettings, random: Random, log: Logger): 
       out.fill(0);
       return ok;
     },
-    clear() { DeepSleep.clear(); },
+    clear() {
+      DeepSleep.clear();
+    },
   };
   const power = {
     off(nextWakeMs: number | undefined, sessionKept: boolean): void {
       if (!sessionKept || nextWakeMs === undefined || nextWakeMs < MIN_DEEP_SLEEP_MS) {
-        log.info(`sleep: radio off, staying up (${!sessionKept ? 'no session kept' : nextWakeMs === undefined ? 'no wake planned' : 'the next wake is too close'})`);
+        log.info(
+          `sleep: radio off, staying up (${!sessionKept ? 'no session kept' : nextWakeMs === undefined ? 'no wake planned' : 'the next wake is too close'})`,
+        );
         return;
       }
-      log.info(`sleep: deep sleep for ${Math.round(nextWakeMs / 1000)} s${s.wakePin >= 0 ? ` or until GPIO ${s.wakePin} is ${s.wakeLevel}` : ''}`);
+      log.info(
+        `sleep: deep sleep for ${Math.round(nextWakeMs / 1000)} s${s.wakePin >= 0 ? ` or until GPIO ${s.wakePin} is ${s.wakeLevel}` : ''}`,
+      );
       DeepSleep.sleep(nextWakeMs, s.wakePin, s.wakeLevel, 0, 0);
     },
     on(): void {},

@@ -119,12 +119,14 @@ export function readDeviceSettings(config: Readonly<Record<string, unknown>>, ma
 
 /** One line for the boot log. Deliberately omits the Wi-Fi password and the PSK (its identity is shown). */
 export function describeSettings(s: DeviceSettings): string {
-  return `endpoint=${s.endpointName ?? '(from MAC)'} bootstrap=${s.bootstrapUri}`
-    + (s.bootstrapPsk !== undefined ? ` pskIdentity=${JSON.stringify(s.bootstrapPsk.identity)}` : '')
-    + ` ssid=${s.ssid ?? '(none)'}`
-    + ` partition=${s.partition} port=${s.localPort === 0 ? 'ephemeral' : s.localPort} log=${s.logLevel}`
-    + ` model=${s.device.modelNumber}`
-    + (s.queueMode ? ` queueMode awake=${s.awakeSeconds ?? 93}s${s.wakePin >= 0 ? ` wakePin=${s.wakePin}` : ''}` : '');
+  return (
+    `endpoint=${s.endpointName ?? '(from MAC)'} bootstrap=${s.bootstrapUri}` +
+    (s.bootstrapPsk !== undefined ? ` pskIdentity=${JSON.stringify(s.bootstrapPsk.identity)}` : '') +
+    ` ssid=${s.ssid ?? '(none)'}` +
+    ` partition=${s.partition} port=${s.localPort === 0 ? 'ephemeral' : s.localPort} log=${s.logLevel}` +
+    ` model=${s.device.modelNumber}` +
+    (s.queueMode ? ` queueMode awake=${s.awakeSeconds ?? 93}s${s.wakePin >= 0 ? ` wakePin=${s.wakePin}` : ''}` : '')
+  );
 }
 
 /**
@@ -134,7 +136,8 @@ export function describeSettings(s: DeviceSettings): string {
  */
 export function checkBootstrapUri(uri: string): string | undefined {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1];
-  if (scheme !== undefined && scheme !== 'coap' && scheme !== 'coaps') return `unknown scheme "${scheme}": expected coap://<host>[:port] or coaps://<host>[:port]`;
+  if (scheme !== undefined && scheme !== 'coap' && scheme !== 'coaps')
+    return `unknown scheme "${scheme}": expected coap://<host>[:port] or coaps://<host>[:port]`;
   const m = /^(coaps?):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#@\s[\]]+)(?::(\d+))?\/?$/.exec(uri);
   if (m === null) return 'malformed: expected coap://<host>[:port] or coaps://<host>[:port]';
   const host = m[2] ?? '';
@@ -156,12 +159,17 @@ export function bootstrapHostName(uri: string): string | undefined {
  * never bootstrap, and plain CoAP is no fallback for a server that wants DTLS).
  * The message names the build arguments, never the key.
  */
-export function checkBootstrapSecurity(s: Pick<DeviceSettings, 'bootstrapUri' | 'bootstrapPsk' | 'pskProblem'>): { refuse: boolean; message: string } | undefined {
+export function checkBootstrapSecurity(
+  s: Pick<DeviceSettings, 'bootstrapUri' | 'bootstrapPsk' | 'pskProblem'>,
+): { refuse: boolean; message: string } | undefined {
   const coaps = s.bootstrapUri.startsWith('coaps://');
   if (coaps) {
     if (s.pskProblem !== undefined) return { refuse: true, message: `bootstrap=coaps://…: ${s.pskProblem}` };
     if (s.bootstrapPsk === undefined) {
-      return { refuse: true, message: 'bootstrap=coaps://… (DTLS) needs the Bootstrap-Server\'s PSK: build with pskIdentity=<text> pskKey=<hex>' };
+      return {
+        refuse: true,
+        message: "bootstrap=coaps://… (DTLS) needs the Bootstrap-Server's PSK: build with pskIdentity=<text> pskKey=<hex>",
+      };
     }
     return undefined;
   }
@@ -172,7 +180,10 @@ export function checkBootstrapSecurity(s: Pick<DeviceSettings, 'bootstrapUri' | 
 }
 
 /** pskIdentity= (text) and pskKey= (hex) → the PSK, or why not. Messages never contain the key. */
-export function readPsk(identityValue: unknown, keyValue: unknown): { bootstrapPsk: BootstrapPsk | undefined; pskProblem: string | undefined } {
+export function readPsk(
+  identityValue: unknown,
+  keyValue: unknown,
+): { bootstrapPsk: BootstrapPsk | undefined; pskProblem: string | undefined } {
   const identity = text(identityValue);
   const keyGiven = keyValue !== undefined && keyValue !== null && keyValue !== '';
   const fail = (problem: string) => ({ bootstrapPsk: undefined, pskProblem: problem });

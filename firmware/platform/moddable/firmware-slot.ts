@@ -43,7 +43,10 @@ export class OtaSlot implements FirmwareSlot {
   private writer: OTA | undefined;
   private closed = false;
 
-  constructor(private readonly timers: Timers, private readonly log: Logger) {
+  constructor(
+    private readonly timers: Timers,
+    private readonly log: Logger,
+  ) {
     const state = OtaBoot.runningState();
     this.boot = state === OTA_STATE.PENDING_VERIFY ? 'trial' : OtaBoot.rolledBack() ? 'rolled-back' : 'normal';
     this.capacity = OtaBoot.capacity();
@@ -51,7 +54,8 @@ export class OtaSlot implements FirmwareSlot {
 
   open(): string | undefined {
     // esp_ota_begin refuses too (ESP_ERR_OTA_ROLLBACK_INVALID_STATE): the partition it would write is where a rollback goes.
-    if (OtaBoot.runningState() === OTA_STATE.PENDING_VERIFY) return 'the running image is on trial (not confirmed yet); an update cannot start before it is';
+    if (OtaBoot.runningState() === OTA_STATE.PENDING_VERIFY)
+      return 'the running image is on trial (not confirmed yet); an update cannot start before it is';
     this.abort();
     try {
       this.writer = new OTA();
@@ -73,7 +77,11 @@ export class OtaSlot implements FirmwareSlot {
 
   abort(): void {
     if (this.writer !== undefined) {
-      try { this.writer.cancel(); } catch { /* nothing left to end */ }
+      try {
+        this.writer.cancel();
+      } catch {
+        /* nothing left to end */
+      }
     }
     this.writer = undefined;
     this.closed = false;
@@ -94,7 +102,11 @@ export class OtaSlot implements FirmwareSlot {
     try {
       w.complete();
     } catch (e) {
-      try { w.cancel(); } catch { /* already ended */ }
+      try {
+        w.cancel();
+      } catch {
+        /* already ended */
+      }
       return `the platform refused the image: ${errorText(e)}`;
     }
     this.log.info(`firmware: restarting into the new image in ${RESTART_DELAY_MS} ms`);
@@ -104,7 +116,8 @@ export class OtaSlot implements FirmwareSlot {
 
   confirm(): void {
     if (OtaBoot.runningState() !== OTA_STATE.PENDING_VERIFY) return;
-    if (!OtaBoot.markValid()) this.log.error('firmware: the running image could not be confirmed; it will be rolled back at the next reset');
+    if (!OtaBoot.markValid())
+      this.log.error('firmware: the running image could not be confirmed; it will be rolled back at the next reset');
   }
 }
 

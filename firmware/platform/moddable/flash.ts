@@ -49,8 +49,7 @@ export class ModdableFlash implements Flash {
   }
 
   private check(offset: number, length: number): void {
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0
-      || offset + length > this.byteLength) {
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.byteLength) {
       throw new RangeError(`flash: range ${offset}+${length} outside partition of ${this.byteLength}`);
     }
   }

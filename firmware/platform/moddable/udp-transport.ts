@@ -33,7 +33,11 @@ export interface UdpTransportStats {
 export class ModdableUdpTransport implements DatagramTransport {
   onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
   readonly stats: UdpTransportStats = {
-    received: 0, sent: 0, sendErrors: 0, droppedOversize: 0, droppedNoHandler: 0,
+    received: 0,
+    sent: 0,
+    sendErrors: 0,
+    droppedOversize: 0,
+    droppedNoHandler: 0,
   };
   private socket: UdpSocket | undefined;
   private readonly log: Logger;

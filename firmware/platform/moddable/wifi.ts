@@ -52,7 +52,11 @@ export class WifiLink {
 
   start(): void {
     const link = this;
-    this.station = new WiFi({ onChanged() { link.update(); } });
+    this.station = new WiFi({
+      onChanged() {
+        link.update();
+      },
+    });
     this.update();
     if (!this.up) {
       if (this.options.ssid) this.reconnectNow();
@@ -134,8 +138,7 @@ export class WifiLink {
 
 /** An IPv4 dotted quad (the lwIP UDP socket of this build takes IPv4 only), else undefined. */
 export function ipv4(address: string | undefined): string | undefined {
-  return typeof address === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(address) && address !== '0.0.0.0'
-    ? address : undefined;
+  return typeof address === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(address) && address !== '0.0.0.0' ? address : undefined;
 }
 
 /** "aa:bb:cc:dd:ee:ff" → "aabbccddeeff"; undefined unless it is a whole MAC. */

@@ -8,7 +8,11 @@ import type { CborCodec } from '../../formats/cbor-codec';
 export function createCborXCodec(): CborCodec {
   const decoder = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
   const encoder = new Encoder({
-    useRecords: false, mapsAsObjects: false, tagUint8Array: false, useTag259ForMaps: false, variableMapSize: true,
+    useRecords: false,
+    mapsAsObjects: false,
+    tagUint8Array: false,
+    useTag259ForMaps: false,
+    variableMapSize: true,
   } as never);
   return {
     name: 'cbor-x',

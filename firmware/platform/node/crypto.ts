@@ -63,7 +63,9 @@ export const nodeCrypto: DtlsCrypto = {
     const ecb = createCipheriv('aes-128-ecb', key, null);
     ecb.setAutoPadding(false);
     return {
-      encryptBlock(input, output) { output.set(ecb.update(input.subarray(0, 16))); },
+      encryptBlock(input, output) {
+        output.set(ecb.update(input.subarray(0, 16)));
+      },
     };
   },
   aes128CbcEncrypt: (key, iv, data) => cbc(false, key, iv, data),
@@ -78,7 +80,11 @@ export const nodeCryptoBlockOnly: DtlsCrypto = { ...nodeCrypto, ccm8: undefined 
 export function nodeSha256Stream(): HashStream {
   const h = createHash('sha256');
   return {
-    update(data: Uint8Array) { h.update(data); },
-    digest() { return plain(h.digest()); },
+    update(data: Uint8Array) {
+      h.update(data);
+    },
+    digest() {
+      return plain(h.digest());
+    },
   };
 }

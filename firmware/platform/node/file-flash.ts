@@ -20,7 +20,10 @@ export class FileFlash implements Flash {
   private fd: number;
   private readonly sync: boolean;
 
-  constructor(readonly path: string, opts: FileFlashOptions = {}) {
+  constructor(
+    readonly path: string,
+    opts: FileFlashOptions = {},
+  ) {
     this.blockSize = opts.blockSize ?? 4096;
     this.sync = opts.sync ?? false;
     if (existsSync(path)) {

@@ -24,7 +24,20 @@
 //   - otherwise 'normal'.
 // As ESP-IDF's esp_ota_begin, open() refuses while the running image is on
 // trial: the slot being written is where the rollback would go.
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { FirmwareSlot } from '../ports';
 import { utf8Encode } from '../../util/utf8';
@@ -47,7 +60,14 @@ export interface BootRecord {
   length: Partial<Record<SlotName, number>>;
 }
 
-const FACTORY: BootRecord = Object.freeze({ current: null, previous: null, trial: false, trialBoots: 0, rolledBack: false, length: Object.freeze({}) }) as BootRecord;
+const FACTORY: BootRecord = Object.freeze({
+  current: null,
+  previous: null,
+  trial: false,
+  trialBoots: 0,
+  rolledBack: false,
+  length: Object.freeze({}),
+}) as BootRecord;
 
 export interface FileSlotOptions {
   /** Largest image, bytes (default 1 MiB). */
@@ -74,7 +94,10 @@ export class FileSlot implements FirmwareSlot {
   private target: SlotName | null = null;
   private closed = false;
 
-  constructor(readonly dir: string, private readonly o: FileSlotOptions) {
+  constructor(
+    readonly dir: string,
+    private readonly o: FileSlotOptions,
+  ) {
     this.capacity = o.capacity ?? DEFAULT_SLOT_CAPACITY;
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     const r = this.readRecord();
@@ -118,10 +141,14 @@ export class FileSlot implements FirmwareSlot {
         done += k;
       }
       return out.subarray(0, done);
-    } finally { closeSync(fd); }
+    } finally {
+      closeSync(fd);
+    }
   }
 
-  imagePath(slot: SlotName): string { return join(this.dir, `image-${slot}.bin`); }
+  imagePath(slot: SlotName): string {
+    return join(this.dir, `image-${slot}.bin`);
+  }
 
   open(): string | undefined {
     if (this.record.trial) return 'the running image is on trial (not confirmed yet); an update cannot start before it is';
@@ -154,10 +181,21 @@ export class FileSlot implements FirmwareSlot {
   }
 
   abort(): void {
-    if (this.fd >= 0) { try { closeSync(this.fd); } catch { /* gone */ } }
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* gone */
+      }
+    }
     this.fd = -1;
     if (this.target !== null && this.target !== this.record.current) {
-      try { this.step('abort'); rmSync(this.imagePath(this.target), { force: true }); } catch { /* best effort */ }
+      try {
+        this.step('abort');
+        rmSync(this.imagePath(this.target), { force: true });
+      } catch {
+        /* best effort */
+      }
     }
     this.target = null;
     this.written = 0;
@@ -166,7 +204,10 @@ export class FileSlot implements FirmwareSlot {
 
   close(): string | undefined {
     if (this.fd < 0) return 'no image is open';
-    if (this.written === 0) { this.abort(); return 'the image is empty'; }
+    if (this.written === 0) {
+      this.abort();
+      return 'the image is empty';
+    }
     try {
       this.step('fsync image');
       fsyncSync(this.fd);
@@ -185,10 +226,18 @@ export class FileSlot implements FirmwareSlot {
     if (!this.closed || this.target === null) return 'no complete image to activate';
     const r = this.record;
     const next: BootRecord = {
-      current: this.target, previous: r.current, trial: true, trialBoots: 0, rolledBack: false,
+      current: this.target,
+      previous: r.current,
+      trial: true,
+      trialBoots: 0,
+      rolledBack: false,
       length: { ...r.length, [this.target]: this.written },
     };
-    try { this.writeRecord(next); } catch (e) { return `cannot switch to the new image: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`; }
+    try {
+      this.writeRecord(next);
+    } catch (e) {
+      return `cannot switch to the new image: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
     this.record = next;
     this.target = null;
     this.closed = false;
@@ -207,11 +256,17 @@ export class FileSlot implements FirmwareSlot {
 
   // ------------------------------------------------------------ boot record
 
-  private step(name: string): void { this.o.beforeStep?.(name); }
+  private step(name: string): void {
+    this.o.beforeStep?.(name);
+  }
 
   private intact(r: BootRecord, slot: SlotName): boolean {
     const want = r.length[slot];
-    try { return want !== undefined && statSync(this.imagePath(slot)).size === want; } catch { return false; }
+    try {
+      return want !== undefined && statSync(this.imagePath(slot)).size === want;
+    } catch {
+      return false;
+    }
   }
 
   private readRecord(): BootRecord {
@@ -222,10 +277,17 @@ export class FileSlot implements FirmwareSlot {
       const slot = (v: unknown): SlotName | null => (v === 'a' || v === 'b' ? v : null);
       const len = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
       const length: BootRecord['length'] = {};
-      for (const s of ['a', 'b'] as const) { const l = len(j.length?.[s]); if (l !== undefined) length[s] = l; }
+      for (const s of ['a', 'b'] as const) {
+        const l = len(j.length?.[s]);
+        if (l !== undefined) length[s] = l;
+      }
       return {
-        current: slot(j.current), previous: slot(j.previous), trial: j.trial === true,
-        trialBoots: typeof j.trialBoots === 'number' ? j.trialBoots : 0, rolledBack: j.rolledBack === true, length,
+        current: slot(j.current),
+        previous: slot(j.previous),
+        trial: j.trial === true,
+        trialBoots: typeof j.trialBoots === 'number' ? j.trialBoots : 0,
+        rolledBack: j.rolledBack === true,
+        length,
       };
     } catch {
       // Never written half (rename is atomic): a damaged record was edited by hand. Run the factory firmware.
@@ -235,7 +297,8 @@ export class FileSlot implements FirmwareSlot {
 
   /** Replaces boot.json whole: temp file, fsync, rename, fsync of the directory. */
   private writeRecord(r: BootRecord): void {
-    const path = join(this.dir, 'boot.json'), tmp = path + '.tmp';
+    const path = join(this.dir, 'boot.json'),
+      tmp = path + '.tmp';
     this.step('write record');
     const fd = openSync(tmp, 'w');
     try {
@@ -243,13 +306,21 @@ export class FileSlot implements FirmwareSlot {
       writeSync(fd, text, 0, text.length, 0);
       this.step('fsync record');
       fsyncSync(fd);
-    } finally { closeSync(fd); }
+    } finally {
+      closeSync(fd);
+    }
     this.step('rename record');
     renameSync(tmp, path);
     this.step('fsync directory');
     try {
       const d = openSync(this.dir, 'r');
-      try { fsyncSync(d); } finally { closeSync(d); }
-    } catch { /* some file systems cannot fsync a directory */ }
+      try {
+        fsyncSync(d);
+      } finally {
+        closeSync(d);
+      }
+    } catch {
+      /* some file systems cannot fsync a directory */
+    }
   }
 }

@@ -8,7 +8,9 @@ import { createCborXCodec } from './cbor-x';
 
 /** The wasm TLV backend, or undefined (with a warning) when build/out/tlv.wasm is missing. */
 export function nodeTlv(log?: Pick<Logger, 'warn'>): TlvBackend | undefined {
-  try { return loadTlvWasm(); } catch (e) {
+  try {
+    return loadTlvWasm();
+  } catch (e) {
     log?.warn(`TLV: wasm codec not built (${(e as Error).message}); using the TypeScript codec`);
     return undefined;
   }

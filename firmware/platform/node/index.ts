@@ -26,7 +26,10 @@ let poolAt = POOL.length;
 
 function take(n: number): Uint8Array {
   if (n > POOL.length) return randomFillSync(new Uint8Array(n));
-  if (poolAt + n > POOL.length) { randomFillSync(POOL); poolAt = 0; }
+  if (poolAt + n > POOL.length) {
+    randomFillSync(POOL);
+    poolAt = 0;
+  }
   const out = POOL.slice(poolAt, poolAt + n);
   POOL.fill(0, poolAt, poolAt + n);
   poolAt += n;
@@ -35,7 +38,10 @@ function take(n: number): Uint8Array {
 
 export const nodeRandom: Random = {
   bytes: take,
-  float: () => { const b = take(4); return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 4294967296; },
+  float: () => {
+    const b = take(4);
+    return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 4294967296;
+  },
 };
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -53,9 +59,17 @@ export function consoleLogger(level: LogLevel = 'info', prefix = ''): Logger {
   // "12:03:04.567 [prefix] I message": when, the process, the level, then the component's own "layer: …" text.
   const p = prefix ? `[${prefix}] ` : '';
   return {
-    error: (m) => { if (max >= 0) console.error(`${logTime()} ${p}E ${m}`); },
-    warn: (m) => { if (max >= 1) console.warn(`${logTime()} ${p}W ${m}`); },
-    info: (m) => { if (max >= 2) console.log(`${logTime()} ${p}I ${m}`); },
-    debug: (m) => { if (max >= 3) console.log(`${logTime()} ${p}D ${m}`); },
+    error: (m) => {
+      if (max >= 0) console.error(`${logTime()} ${p}E ${m}`);
+    },
+    warn: (m) => {
+      if (max >= 1) console.warn(`${logTime()} ${p}W ${m}`);
+    },
+    info: (m) => {
+      if (max >= 2) console.log(`${logTime()} ${p}I ${m}`);
+    },
+    debug: (m) => {
+      if (max >= 3) console.log(`${logTime()} ${p}D ${m}`);
+    },
   };
 }

@@ -9,9 +9,14 @@ export class MemoryRetainedMemory implements RetainedMemory {
   /** Writes so far (each is a radio-off with the session kept). */
   writes = 0;
 
-  constructor(readonly capacity: number, private readonly clock: Pick<Timers, 'now'>) {}
+  constructor(
+    readonly capacity: number,
+    private readonly clock: Pick<Timers, 'now'>,
+  ) {}
 
-  get holds(): boolean { return this.kept !== undefined; }
+  get holds(): boolean {
+    return this.kept !== undefined;
+  }
 
   take(): { bytes: Uint8Array; elapsedMs: number } | undefined {
     const k = this.kept;
@@ -33,5 +38,7 @@ export class MemoryRetainedMemory implements RetainedMemory {
   }
 
   /** What a power loss does to RTC memory. */
-  powerLoss(): void { this.clear(); }
+  powerLoss(): void {
+    this.clear();
+  }
 }

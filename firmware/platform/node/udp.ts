@@ -24,7 +24,10 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, famil
  */
 function literalLookup(host: string, options: LookupOneOptions | number, cb: LookupCallback): void {
   const family = isIP(host);
-  if (family !== 0) { cb(null, host, family); return; }
+  if (family !== 0) {
+    cb(null, host, family);
+    return;
+  }
   dnsLookup(host, typeof options === 'number' ? { family: options } : options, cb);
 }
 
@@ -32,7 +35,8 @@ export function openUdp(opts: UdpOptions = {}): Promise<UdpTransport> {
   const address = opts.address ?? '0.0.0.0';
   const v6 = isIPv6(address);
   const socket = dgram.createSocket({
-    type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 && address !== '::' ? true : undefined,
+    type: v6 ? 'udp6' : 'udp4',
+    ipv6Only: v6 && address !== '::' ? true : undefined,
     lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
   });
   let closed = false;
@@ -71,10 +75,18 @@ export function openUdp(opts: UdpOptions = {}): Promise<UdpTransport> {
     data.set(msg);
     let from = rinfo.address;
     if (from.startsWith('::ffff:') && from.includes('.')) from = from.slice(7); // IPv4-mapped on a dual-stack socket
-    try { cb(data, from, rinfo.port); } catch (e) { opts.log?.error(`udp: receive handler threw: ${(e as Error).message}`); }
+    try {
+      cb(data, from, rinfo.port);
+    } catch (e) {
+      opts.log?.error(`udp: receive handler threw: ${(e as Error).message}`);
+    }
   });
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => { closed = true; socket.close(); reject(err); };
+    const onError = (err: Error): void => {
+      closed = true;
+      socket.close();
+      reject(err);
+    };
     socket.once('error', onError);
     socket.bind(opts.port ?? 0, address, () => {
       socket.off('error', onError);

@@ -164,9 +164,18 @@ export async function startLeshanServer(opts: StartOptions = {}): Promise<Leshan
     ...JVM_FLAGS,
     '-jar',
     SERVER_JAR,
-    '-lh', host, '-lp', String(coapPort),
-    '-slh', host, '-slp', String(coapsPort),
-    '-wh', host, '-wp', String(webPort),
+    '-lh',
+    host,
+    '-lp',
+    String(coapPort),
+    '-slh',
+    host,
+    '-slp',
+    String(coapsPort),
+    '-wh',
+    host,
+    '-wp',
+    String(webPort),
   ];
   // A working directory of its own: the demo keeps its security store in ./data/security.data
   // (FileSecurityStore), which must not carry PSKs from one run (or one server) to the next.
@@ -177,7 +186,11 @@ export async function startLeshanServer(opts: StartOptions = {}): Promise<Leshan
   const base = webBase(host, webPort);
   const readyMs = await waitReady(proc, `${base}/api/server/endpoint`, opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
   return {
-    proc, host, coapPort, coapsPort, webPort,
+    proc,
+    host,
+    coapPort,
+    coapsPort,
+    webPort,
     coapUri: hostUri(host, coapPort),
     coapsUri: hostUri(host, coapsPort, 'coaps'),
     rest: new LeshanServerRest(base),
@@ -214,17 +227,28 @@ export async function startLeshanBootstrapServer(opts: StartOptions & { coaps?: 
   const webPort = await freeTcpPort(host);
   const args = [
     ...JVM_FLAGS,
-    '-cp', `${LAUNCHERS_JAR}:${join(LESHAN_DIR, 'lib')}/*`,
+    '-cp',
+    `${LAUNCHERS_JAR}:${join(LESHAN_DIR, 'lib')}/*`,
     'xslwm2m.interop.BsServer',
-    '-lh', host, '-lp', String(coapPort),
+    '-lh',
+    host,
+    '-lp',
+    String(coapPort),
     ...(coapsPort !== null ? ['-slh', host, '-slp', String(coapsPort)] : []),
-    '-wh', host, '-wp', String(webPort),
+    '-wh',
+    host,
+    '-wp',
+    String(webPort),
   ];
   const proc = new JavaProcess(`leshan-bsserver(:${coapPort})`, args, LESHAN_DIR);
   const base = webBase(host, webPort);
   const readyMs = await waitReady(proc, `${base}/api/server`, opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
   return {
-    proc, host, coapPort, coapsPort, webPort,
+    proc,
+    host,
+    coapPort,
+    coapsPort,
+    webPort,
     coapUri: hostUri(host, coapPort),
     coapsUri: coapsPort !== null ? hostUri(host, coapsPort, 'coaps') : null,
     rest: new LeshanBootstrapRest(base),
@@ -270,9 +294,17 @@ export async function startLeshanClient(o: LeshanClientOptions): Promise<LeshanC
   const host = o.host ?? '127.0.0.1';
   const args = [
     ...JVM_FLAGS,
-    '-cp', `${LAUNCHERS_JAR}:${join(LESHAN_DIR, 'lib')}/*`,
+    '-cp',
+    `${LAUNCHERS_JAR}:${join(LESHAN_DIR, 'lib')}/*`,
     'xslwm2m.interop.Client',
-    '-n', o.endpoint, '-u', o.uri, '-lh', host, '-lp', '0',
+    '-n',
+    o.endpoint,
+    '-u',
+    o.uri,
+    '-lh',
+    host,
+    '-lp',
+    '0',
     ...(o.bootstrap ? ['-b'] : ['-l', String(o.lifetime ?? 300)]),
     ...(o.psk ? ['-i', o.psk.identity] : []),
   ];

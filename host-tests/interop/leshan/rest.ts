@@ -90,13 +90,7 @@ export interface HttpResult {
 }
 
 /** One bounded HTTP exchange on loopback (no keep-alive; the harness is not a hot path). */
-export function httpCall(
-  method: string,
-  url: string,
-  body?: string,
-  contentType?: string,
-  timeoutMs = 30000,
-): Promise<HttpResult> {
+export function httpCall(method: string, url: string, body?: string, contentType?: string, timeoutMs = 30000): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Connection: 'close' };
     if (body !== undefined) {

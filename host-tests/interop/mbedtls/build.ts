@@ -12,7 +12,11 @@ const HEADER = '/usr/include/mbedtls/ssl.h';
 const FLAGS = ['-std=c99', '-D_POSIX_C_SOURCE=200809L', '-Wall', '-Wextra', '-Werror', '-O1'];
 const LIBS = ['-lmbedtls', '-lmbedx509', '-lmbedcrypto'];
 
-export interface MbedtlsPeers { client: string; server: string; version: string }
+export interface MbedtlsPeers {
+  client: string;
+  server: string;
+  version: string;
+}
 
 function newer(a: string, b: string): boolean {
   return !existsSync(b) || statSync(a).mtimeMs > statSync(b).mtimeMs;

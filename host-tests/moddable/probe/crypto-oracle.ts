@@ -19,7 +19,10 @@ import type { DtlsTransport, DtlsTransportOptions } from '../../../firmware/dtls
 import type { DatagramTransport, Logger, Random, TimerHandle, Timers } from '../../../firmware/platform/ports';
 import { Op, Status, decodeRequest, encodeAnswer, readU16 } from './oracle-wire';
 
-export interface Heap { slots: number; chunk: number }
+export interface Heap {
+  slots: number;
+  chunk: number;
+}
 
 export interface OracleDeps {
   oracle: { address: string; port: number };
@@ -45,7 +48,8 @@ const TAG_LENGTH = 8;
 export function startCryptoOracle(d: OracleDeps): void {
   const { crypto, timers, log } = d;
   const udp = d.openUdp(8192);
-  const answer = (id: number, status: number, payload: Uint8Array) => udp.send(encodeAnswer({ id, status, payload }), d.oracle.address, d.oracle.port);
+  const answer = (id: number, status: number, payload: Uint8Array) =>
+    udp.send(encodeAnswer({ id, status, payload }), d.oracle.address, d.oracle.port);
   let hello: TimerHandle | undefined;
   const sayReady = () => {
     answer(0, Status.OK, d.utf8Encode('ready'));
@@ -53,29 +57,40 @@ export function startCryptoOracle(d: OracleDeps): void {
   };
 
   udp.onReceive = (data: Uint8Array) => {
-    if (hello !== undefined) { timers.clearTimeout(hello); hello = undefined; }
+    if (hello !== undefined) {
+      timers.clearTimeout(hello);
+      hello = undefined;
+    }
     const r = decodeRequest(data);
     if (r === undefined) return;
     const f = r.fields;
     try {
       switch (r.op) {
-        case Op.SHA256: return answer(r.id, Status.OK, crypto.sha256(...f));
-        case Op.HMAC_SHA256: return answer(r.id, Status.OK, crypto.hmacSha256(f[0]!, ...f.slice(1)));
+        case Op.SHA256:
+          return answer(r.id, Status.OK, crypto.sha256(...f));
+        case Op.HMAC_SHA256:
+          return answer(r.id, Status.OK, crypto.hmacSha256(f[0]!, ...f.slice(1)));
         case Op.AES128_BLOCK: {
           const out = new Uint8Array(16);
           crypto.aes128(f[0]!).encryptBlock(f[1]!, out);
           return answer(r.id, Status.OK, out);
         }
-        case Op.AES128_CBC_ENCRYPT: return answer(r.id, Status.OK, crypto.aes128CbcEncrypt(f[0]!, f[1]!, f[2]!));
-        case Op.AES128_CBC_DECRYPT: return answer(r.id, Status.OK, crypto.aes128CbcDecrypt(f[0]!, f[1]!, f[2]!));
-        case Op.CCM8_SEAL: return answer(r.id, Status.OK, d.ccmSeal(crypto.aes128(f[0]!), f[1]!, f[2]!, f[3]!, TAG_LENGTH));
+        case Op.AES128_CBC_ENCRYPT:
+          return answer(r.id, Status.OK, crypto.aes128CbcEncrypt(f[0]!, f[1]!, f[2]!));
+        case Op.AES128_CBC_DECRYPT:
+          return answer(r.id, Status.OK, crypto.aes128CbcDecrypt(f[0]!, f[1]!, f[2]!));
+        case Op.CCM8_SEAL:
+          return answer(r.id, Status.OK, d.ccmSeal(crypto.aes128(f[0]!), f[1]!, f[2]!, f[3]!, TAG_LENGTH));
         case Op.CCM8_OPEN: {
           const plain = d.ccmOpen(crypto.aes128(f[0]!), f[1]!, f[2]!, f[3]!, TAG_LENGTH);
           return plain === null ? answer(r.id, Status.NULL, new Uint8Array(0)) : answer(r.id, Status.OK, plain);
         }
-        case Op.RANDOM: return answer(r.id, Status.OK, d.random.bytes(readU16(f[0]!)));
-        case Op.DTLS_CLIENT: return dtlsClient(r.id, f);
-        default: return answer(r.id, Status.ERROR, d.utf8Encode(`unknown op ${r.op}`));
+        case Op.RANDOM:
+          return answer(r.id, Status.OK, d.random.bytes(readU16(f[0]!)));
+        case Op.DTLS_CLIENT:
+          return dtlsClient(r.id, f);
+        default:
+          return answer(r.id, Status.ERROR, d.utf8Encode(`unknown op ${r.op}`));
       }
     } catch (e) {
       answer(r.id, Status.ERROR, d.utf8Encode(e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
@@ -106,7 +121,9 @@ export function startCryptoOracle(d: OracleDeps): void {
         sends++;
         if (sampleMemory) raise(d.live());
       },
-      close() { socket.close(); },
+      close() {
+        socket.close();
+      },
     };
     // Time spent inside the DTLS code (the answers to the server's datagrams; the first send below), without the
     // wait for the socket: the lin UDP module polls its socket every 20 ms, which dominates the elapsed time.
@@ -117,7 +134,11 @@ export function startCryptoOracle(d: OracleDeps): void {
       busyUs += d.now() - t;
     };
     const dtls = new d.Dtls({
-      transport: wire, timers, random: d.random, crypto, log,
+      transport: wire,
+      timers,
+      random: d.random,
+      crypto,
+      log,
       client: { psk: () => ({ identity, key }), cipherSuites: [suite] },
     });
     let finished = false;
@@ -150,7 +171,8 @@ export function startCryptoOracle(d: OracleDeps): void {
       log.info(`dtls: session with ${info.address}:${info.port}, ${info.cipherSuiteName}, ${Math.round(handshakeUs)} us`);
     };
     dtls.onHandshakeFailed = (e) => finish(Status.NULL, { reason: e.reason, alert: e.alertName ?? null });
-    dtls.onReceive = (data) => finish(Status.OK, { echo: d.toHex(data), handshakeUs, handshakeBusyUs, echoUs: d.now() - established, suite });
+    dtls.onReceive = (data) =>
+      finish(Status.OK, { echo: d.toHex(data), handshakeUs, handshakeBusyUs, echoUs: d.now() - established, suite });
     const t = d.now();
     dtls.send(payload, d.oracle.address, port);
     busyUs += d.now() - t;

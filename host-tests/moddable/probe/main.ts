@@ -37,11 +37,20 @@ import { DtlsTransport } from 'dtls/transport';
 import { toHex } from 'util/hex';
 import type { DatagramTransport } from 'platform/ports';
 
-
-interface Live { samples: number; slotBytes: number; chunkBytes: number; slotPeakAt: string }
+interface Live {
+  samples: number;
+  slotBytes: number;
+  chunkBytes: number;
+  slotPeakAt: string;
+}
 
 /** DTLS record content types (RFC 6347 §4.1), as the probe names what arrived before a memory peak. */
-const DTLS_RECORDS: Readonly<Record<number, string>> = Object.freeze({ 20: 'dtls change_cipher_spec', 21: 'dtls alert', 22: 'dtls handshake', 23: 'dtls application_data' });
+const DTLS_RECORDS: Readonly<Record<number, string>> = Object.freeze({
+  20: 'dtls change_cipher_spec',
+  21: 'dtls alert',
+  22: 'dtls handshake',
+  23: 'dtls application_data',
+});
 
 function uriPath(data: Uint8Array): { code: number; path: string[] } | undefined {
   const d = decodeMessage(data);
@@ -63,7 +72,10 @@ function probed(inner: DatagramTransport): DatagramTransport {
     now: microseconds,
     describe: (data) => {
       const dtls = DTLS_RECORDS[data[0] ?? 0];
-      if (dtls !== undefined) { lastReceived = dtls; return undefined; } // coaps: the CoAP inside is not visible here
+      if (dtls !== undefined) {
+        lastReceived = dtls;
+        return undefined;
+      } // coaps: the CoAP inside is not visible here
       const r = uriPath(data);
       const kind = r === undefined ? undefined : requestKind(r.code, r.path);
       lastReceived = kind ?? (r ? `response ${r.code}` : 'other');
@@ -74,7 +86,10 @@ function probed(inner: DatagramTransport): DatagramTransport {
       Debug.gc();
       live.samples++;
       const slots = Instrumentation.get(slotHeap) ?? 0;
-      if (slots > live.slotBytes) { live.slotBytes = slots; live.slotPeakAt = lastReceived; }
+      if (slots > live.slotBytes) {
+        live.slotBytes = slots;
+        live.slotPeakAt = lastReceived;
+      }
       live.chunkBytes = Math.max(live.chunkBytes, Instrumentation.get(chunkHeap) ?? 0);
     },
     intercept: (data, address, port) => {
@@ -83,13 +98,26 @@ function probed(inner: DatagramTransport): DatagramTransport {
       const d = decodeMessage(data);
       if (!d.ok) return true;
       let payload: Uint8Array = new Uint8Array(0);
-      if (r.path[1] === 'memory') { memory = true; timer.timing = false; }
-      else if (r.path[1] === 'timing') { memory = false; timer.timing = true; timer.samples.clear(); }
-      else if (r.path[1] === 'report') payload = utf8Encode(JSON.stringify({ times: timer.summary(), live }));
-      inner.send(encodeMessage({
-        type: Type.ACK, code: payload.length > 0 ? Code.CONTENT : Code.CHANGED, messageId: d.message.messageId,
-        token: d.message.token, options: [], payload,
-      }), address, port);
+      if (r.path[1] === 'memory') {
+        memory = true;
+        timer.timing = false;
+      } else if (r.path[1] === 'timing') {
+        memory = false;
+        timer.timing = true;
+        timer.samples.clear();
+      } else if (r.path[1] === 'report') payload = utf8Encode(JSON.stringify({ times: timer.summary(), live }));
+      inner.send(
+        encodeMessage({
+          type: Type.ACK,
+          code: payload.length > 0 ? Code.CONTENT : Code.CHANGED,
+          messageId: d.message.messageId,
+          token: d.message.token,
+          options: [],
+          payload,
+        }),
+        address,
+        port,
+      );
       return true;
     },
   });
@@ -104,14 +132,21 @@ function oracle(where: string): void {
   const chunkHeap = Instrumentation.map('XS Chunk Heap Used') ?? 0;
   startCryptoOracle({
     oracle: { address: address ?? '127.0.0.1', port: Number(port) },
-    crypto: moddableCrypto, ccmSeal, ccmOpen, Dtls: DtlsTransport,
+    crypto: moddableCrypto,
+    ccmSeal,
+    ccmOpen,
+    Dtls: DtlsTransport,
     openUdp: (maxDatagramBytes) => new ModdableUdpTransport({ log, maxDatagramBytes }),
-    timers: new ModdableTimers(log), random: hardwareRandom, log, now: microseconds,
+    timers: new ModdableTimers(log),
+    random: hardwareRandom,
+    log,
+    now: microseconds,
     live: () => {
       Debug.gc();
       return { slots: Instrumentation.get(slotHeap) ?? 0, chunk: Instrumentation.get(chunkHeap) ?? 0 };
     },
-    utf8Encode, toHex,
+    utf8Encode,
+    toHex,
   });
 }
 

@@ -27,17 +27,28 @@ export const Op = Object.freeze({
 
 export const Status = Object.freeze({ OK: 0, NULL: 1, ERROR: 2 });
 
-export interface Request { id: number; op: number; fields: Uint8Array[] }
-export interface Answer { id: number; status: number; payload: Uint8Array }
+export interface Request {
+  id: number;
+  op: number;
+  fields: Uint8Array[];
+}
+export interface Answer {
+  id: number;
+  status: number;
+  payload: Uint8Array;
+}
 
 export function encodeRequest(r: Request): Uint8Array {
   let n = 3;
   for (const f of r.fields) n += 2 + f.length;
   const out = new Uint8Array(n);
-  out[0] = r.id >> 8; out[1] = r.id & 0xff; out[2] = r.op;
+  out[0] = r.id >> 8;
+  out[1] = r.id & 0xff;
+  out[2] = r.op;
   let at = 3;
   for (const f of r.fields) {
-    out[at] = f.length >> 8; out[at + 1] = f.length & 0xff;
+    out[at] = f.length >> 8;
+    out[at + 1] = f.length & 0xff;
     out.set(f, at + 2);
     at += 2 + f.length;
   }
@@ -60,7 +71,9 @@ export function decodeRequest(data: Uint8Array): Request | undefined {
 
 export function encodeAnswer(a: Answer): Uint8Array {
   const out = new Uint8Array(3 + a.payload.length);
-  out[0] = a.id >> 8; out[1] = a.id & 0xff; out[2] = a.status;
+  out[0] = a.id >> 8;
+  out[1] = a.id & 0xff;
+  out[2] = a.status;
   out.set(a.payload, 3);
   return out;
 }

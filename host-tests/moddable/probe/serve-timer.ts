@@ -26,7 +26,10 @@ export class ServeTimer implements DatagramTransport {
   private pending: string | undefined;
   private start = 0;
 
-  constructor(private readonly inner: DatagramTransport, private readonly o: ServeTimerOptions) {
+  constructor(
+    private readonly inner: DatagramTransport,
+    private readonly o: ServeTimerOptions,
+  ) {
     inner.onReceive = (data, address, port) => this.receive(data, address, port);
   }
 
@@ -36,7 +39,7 @@ export class ServeTimer implements DatagramTransport {
       const kind = this.pending;
       this.pending = undefined;
       let list = this.samples.get(kind);
-      if (list === undefined) this.samples.set(kind, list = []);
+      if (list === undefined) this.samples.set(kind, (list = []));
       if (list.length < MAX_SAMPLES) list.push(us);
     }
     this.inner.send(data, address, port);

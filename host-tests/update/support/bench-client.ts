@@ -6,9 +6,13 @@ import { startNodeDevice } from '../../../host/runtime';
 
 const [serverUri, endpointName, szx, dir] = process.argv.slice(2);
 await startNodeDevice({
-  endpointName: endpointName!, serverUri, log: silentLogger,
+  endpointName: endpointName!,
+  serverUri,
+  log: silentLogger,
   firmware: { dir: dir!, capacity: 1 << 20, blockSzx: Number(szx) },
-  onEvent: (e) => { if (e.type === 'registered') process.stdout.write('registered\n'); },
+  onEvent: (e) => {
+    if (e.type === 'registered') process.stdout.write('registered\n');
+  },
 });
 // A clean exit on SIGTERM (so --cpu-prof can write its profile).
 process.on('SIGTERM', () => process.exit(0));

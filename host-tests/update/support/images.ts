@@ -10,7 +10,13 @@ export function testBody(version: string, bodyLength: number): Uint8Array {
   let x = 0x9e3779b9;
   for (const c of version) x = Math.imul(x ^ c.charCodeAt(0), 0x85ebca6b) >>> 0;
   const body = new Uint8Array(bodyLength);
-  for (let i = 0; i < bodyLength; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0; body[i] = x & 0xff; }
+  for (let i = 0; i < bodyLength; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    body[i] = x & 0xff;
+  }
   return body;
 }
 

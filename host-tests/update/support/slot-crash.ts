@@ -5,8 +5,11 @@
 import { FileSlot } from '../../../firmware/platform/node/file-slot';
 import { testImage } from './images';
 
-const dir = process.env.SLOT_DIR!, step = process.env.CRASH_STEP!, at = Number(process.env.CRASH_AT ?? '1');
-let seen = 0, live = false;
+const dir = process.env.SLOT_DIR!,
+  step = process.env.CRASH_STEP!,
+  at = Number(process.env.CRASH_AT ?? '1');
+let seen = 0,
+  live = false;
 const beforeStep = (s: string) => {
   if (live && s === step && ++seen === at) process.kill(process.pid, 'SIGKILL');
 };
@@ -14,12 +17,25 @@ const install = (version: string, size: number) => {
   const slot = new FileSlot(dir, { restart: () => {}, beforeStep });
   if (slot.boot === 'trial') slot.confirm();
   const img = testImage(version, size);
-  const fail = slot.open() ?? (() => { for (let i = 0; i < img.length; i += 1024) { const e = slot.write(img.subarray(i, i + 1024)); if (e) return e; } return undefined; })() ?? slot.close() ?? slot.activate();
-  if (fail) { process.stderr.write(fail + '\n'); process.exit(3); }
+  const fail =
+    slot.open() ??
+    (() => {
+      for (let i = 0; i < img.length; i += 1024) {
+        const e = slot.write(img.subarray(i, i + 1024));
+        if (e) return e;
+      }
+      return undefined;
+    })() ??
+    slot.close() ??
+    slot.activate();
+  if (fail) {
+    process.stderr.write(fail + '\n');
+    process.exit(3);
+  }
 };
 install('1.0.0', 8000);
-new FileSlot(dir, { restart: () => {}, beforeStep }).confirm();   // v1 boots on trial and confirms itself
+new FileSlot(dir, { restart: () => {}, beforeStep }).confirm(); // v1 boots on trial and confirms itself
 live = true;
 install('2.0.0', 12000);
-new FileSlot(dir, { restart: () => {}, beforeStep });               // v2's first (trial) boot
+new FileSlot(dir, { restart: () => {}, beforeStep }); // v2's first (trial) boot
 process.exit(0);

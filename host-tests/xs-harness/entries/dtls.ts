@@ -3,7 +3,15 @@
 // as client and as server over the XS host's loopback UDP, plus the crypto
 // known answers computed inside XS.
 import {
-  emitEvent, installXsHost, jsonBytes as json, openXsUdp, parseJsonBytes as parse, registerCall, xsLogger, xsRandom, xsTimers,
+  emitEvent,
+  installXsHost,
+  jsonBytes as json,
+  openXsUdp,
+  parseJsonBytes as parse,
+  registerCall,
+  xsLogger,
+  xsRandom,
+  xsTimers,
 } from '../port/host';
 import { xsHostCrypto } from '../port/crypto';
 import { DtlsTransport, type DtlsSessionEnd, type DtlsSessionInfo } from '../../../firmware/dtls/transport';
@@ -15,7 +23,9 @@ import { utf8Decode, utf8Encode } from '../../../firmware/util/utf8';
 installXsHost();
 
 registerCall('vectors', (p) => {
-  const v = parse<{ prf: { secret: string; label: string; seed: string }; ccm: { key: string; nonce: string; aad: string; pt: string } }>(p);
+  const v = parse<{ prf: { secret: string; label: string; seed: string }; ccm: { key: string; nonce: string; aad: string; pt: string } }>(
+    p,
+  );
   const aes = xsHostCrypto.aes128(fromHex(v.ccm.key));
   return json({
     prf: toHex(prf(xsHostCrypto, fromHex(v.prf.secret), utf8Encode(v.prf.label), fromHex(v.prf.seed), 100)),
@@ -40,12 +50,19 @@ registerCall('server', (p) => {
   const { identity, key, suites } = parse<{ identity: string; key: string; suites?: number[] }>(p);
   const udp = openXsUdp({ address: '127.0.0.1' });
   const t = new DtlsTransport({
-    transport: udp, timers: xsTimers, random: xsRandom, crypto: xsHostCrypto, log: xsLogger,
+    transport: udp,
+    timers: xsTimers,
+    random: xsRandom,
+    crypto: xsHostCrypto,
+    log: xsLogger,
     server: { pskKey: (id) => (utf8Decode(id) === identity ? fromHex(key) : null), cipherSuites: suites },
   });
   wire(t, 'server');
   // Echo, so the peer sees data come back through the same session.
-  t.onReceive = (d, a, port) => { emitEvent('server-data', d); t.send(utf8Encode(`echo:${utf8Decode(d)}`), a, port); };
+  t.onReceive = (d, a, port) => {
+    emitEvent('server-data', d);
+    t.send(utf8Encode(`echo:${utf8Decode(d)}`), a, port);
+  };
   transports.push(t);
   return json({ port: udp.port, id: transports.length - 1 });
 });
@@ -54,7 +71,11 @@ registerCall('client', (p) => {
   const { identity, key, suites, cidLength } = parse<{ identity: string; key: string; suites?: number[]; cidLength?: number }>(p);
   const udp = openXsUdp({ address: '127.0.0.1' });
   const t = new DtlsTransport({
-    transport: udp, timers: xsTimers, random: xsRandom, crypto: xsHostCrypto, log: xsLogger,
+    transport: udp,
+    timers: xsTimers,
+    random: xsRandom,
+    crypto: xsHostCrypto,
+    log: xsLogger,
     client: { psk: () => ({ identity, key: fromHex(key) }), cipherSuites: suites, connectionIdLength: cidLength },
   });
   wire(t, 'client');

@@ -6,10 +6,17 @@ import { installXsHost, jsonBytes as json, registerCall } from '../port/host';
 
 installXsHost();
 
-interface Made { class: string; name?: string; message?: string; text?: string; caught?: boolean; threw?: string }
+interface Made {
+  class: string;
+  name?: string;
+  message?: string;
+  text?: string;
+  caught?: boolean;
+  threw?: string;
+}
 
 registerCall('errorClasses', () => {
-  const preloaded = ((globalThis as { __xsPreloaded?: unknown[] }).__xsPreloaded ?? []);
+  const preloaded = (globalThis as { __xsPreloaded?: unknown[] }).__xsPreloaded ?? [];
   const out: Made[] = [];
   for (const C of preloaded) {
     if (typeof C !== 'function' || !(C.prototype instanceof Error)) continue;
@@ -17,7 +24,11 @@ registerCall('errorClasses', () => {
     try {
       const e = new Ctor('probe');
       let caught = false;
-      try { throw e; } catch (x) { caught = x === e && x instanceof Ctor; }
+      try {
+        throw e;
+      } catch (x) {
+        caught = x === e && x instanceof Ctor;
+      }
       out.push({ class: Ctor.name, name: e.name, message: e.message, text: String(e), caught });
     } catch (x) {
       out.push({ class: Ctor.name, threw: String(x) });

@@ -3,8 +3,15 @@
 // against the host Bootstrap-Server and LwM2M Server in Node.
 import * as tlvJs from 'xs:tlv-wasm2js';
 import {
-  emitEvent, installXsHost, jsonBytes as json, openXsUdp, parseJsonBytes as parse, registerCall,
-  xsLogger, xsRandom, xsTimers,
+  emitEvent,
+  installXsHost,
+  jsonBytes as json,
+  openXsUdp,
+  parseJsonBytes as parse,
+  registerCall,
+  xsLogger,
+  xsRandom,
+  xsTimers,
 } from '../port/host';
 import { createWasm2jsTlv } from '../port/tlv';
 import type { LwM2MClient } from '../../../firmware/lwm2m/engine/client';
@@ -21,8 +28,12 @@ let verbose = false;
 const log: Logger = {
   error: (m) => xsLogger.error(m),
   warn: (m) => xsLogger.warn(m),
-  info: (m) => { if (verbose) xsLogger.info(m); },
-  debug: (m) => { if (verbose) xsLogger.debug(m); },
+  info: (m) => {
+    if (verbose) xsLogger.info(m);
+  },
+  debug: (m) => {
+    if (verbose) xsLogger.debug(m);
+  },
 };
 
 registerCall('start', (p) => {
@@ -30,23 +41,32 @@ registerCall('start', (p) => {
   verbose = !!o.verbose;
   const transport = openXsUdp({ address: '127.0.0.1' });
   const { wallClock, ...options } = flowClientOptions(o.endpointName, o.bsUri);
-  client = assembleDevice({ transport, timers: xsTimers, random: xsRandom, log, wallClock, tlv: createWasm2jsTlv(tlvJs) }, {
-    ...options,
-    onEvent: (e) => emitEvent('client', json(e)),
-  }).client;
+  client = assembleDevice(
+    { transport, timers: xsTimers, random: xsRandom, log, wallClock, tlv: createWasm2jsTlv(tlvJs) },
+    {
+      ...options,
+      onEvent: (e) => emitEvent('client', json(e)),
+    },
+  ).client;
   client.start();
   return json({ port: transport.port });
 });
 
-registerCall('state', () => json({
-  state: client?.state, registered: client?.registeredServers.length ?? 0,
-  tree: client ? snapshotTree(client.running) : null,
-  coap: client?.endpoint.stats,
-}));
+registerCall('state', () =>
+  json({
+    state: client?.state,
+    registered: client?.registeredServers.length ?? 0,
+    tree: client ? snapshotTree(client.running) : null,
+    coap: client?.endpoint.stats,
+  }),
+);
 
 registerCall('stop', () => {
   const c = client;
   if (!c) return json(null);
-  c.stop().then(() => emitEvent('stopped'), (e: Error) => emitEvent('stopped', json({ error: e.message })));
+  c.stop().then(
+    () => emitEvent('stopped'),
+    (e: Error) => emitEvent('stopped', json({ error: e.message })),
+  );
   return json(null);
 });

@@ -18,34 +18,56 @@ const SERVER = '10.0.0.1';
 let sent: Uint8Array | undefined;
 const transport: DatagramTransport = {
   onReceive: null,
-  send(data: Uint8Array) { sent = data; },
+  send(data: Uint8Array) {
+    sent = data;
+  },
   close() {},
 };
 // Timers run only when register() lets them (the Register's start); during the Reads nothing fires.
 let due: Array<{ cb: () => void; h: TimerHandle }> = [];
 const timers: Timers = {
   now: () => 0,
-  setTimeout: (cb: () => void): TimerHandle => { const h = {}; due.push({ cb, h }); return h; },
-  clearTimeout: (h: TimerHandle) => { due = due.filter((d) => d.h !== h); },
+  setTimeout: (cb: () => void): TimerHandle => {
+    const h = {};
+    due.push({ cb, h });
+    return h;
+  },
+  clearTimeout: (h: TimerHandle) => {
+    due = due.filter((d) => d.h !== h);
+  },
 };
 async function settle(until: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !until(); i++) {
     await Promise.resolve();
-    if (i % 50 === 49) { const d = due; due = []; for (const t of d) t.cb(); }
+    if (i % 50 === 49) {
+      const d = due;
+      due = [];
+      for (const t of d) t.cb();
+    }
   }
 }
 let n = 0;
-const { client } = assembleDevice({
-  transport, timers, log: silentLogger, random: {
-    bytes: (k: number) => { const b = new Uint8Array(k); for (let i = 0; i < k; i++) b[i] = (n++ * 31) & 255; return b; },
-    float: () => ((n++ * 7919) % 1000) / 1000,
+const { client } = assembleDevice(
+  {
+    transport,
+    timers,
+    log: silentLogger,
+    random: {
+      bytes: (k: number) => {
+        const b = new Uint8Array(k);
+        for (let i = 0; i < k; i++) b[i] = (n++ * 31) & 255;
+        return b;
+      },
+      float: () => ((n++ * 7919) % 1000) / 1000,
+    },
+    tlv: createWasm2jsTlv(tlvJs),
   },
-  tlv: createWasm2jsTlv(tlvJs),
-}, {
-  endpointName: 'xs-read',
-  device: { manufacturer: 'xs-lwm2m', modelNumber: 'bench', serialNumber: 'S1', firmwareVersion: '1.0' },
-  factory: { servers: [{ uri: `coap://${SERVER}:5683`, ssid: 1, lifetime: 3000 }] },
-});
+  {
+    endpointName: 'xs-read',
+    device: { manufacturer: 'xs-lwm2m', modelNumber: 'bench', serialNumber: 'S1', firmwareVersion: '1.0' },
+    factory: { servers: [{ uri: `coap://${SERVER}:5683`, ssid: 1, lifetime: 3000 }] },
+  },
+);
 
 let mid = 0x2000;
 /** GET /3/0, Accept TLV (11542), CON, token 4 bytes. */
@@ -96,14 +118,25 @@ registerCall('part', (p) => {
   const stub = Object.create(be) as typeof be;
   Object.defineProperty(stub, 'encode', { value: () => new Uint8Array(0) });
   const jsOnly = createFormats({ tlv: stub, resolve: client.formats.resolve });
-  const req = { method: 1, path: ['3', '0'], accept: 11542, peer: { address: SERVER, port: 5683 }, query: [], options: [], payload: new Uint8Array(0), observe: undefined, contentFormat: undefined };
+  const req = {
+    method: 1,
+    path: ['3', '0'],
+    accept: 11542,
+    peer: { address: SERVER, port: 5683 },
+    query: [],
+    options: [],
+    payload: new Uint8Array(0),
+    observe: undefined,
+    contentFormat: undefined,
+  };
   for (let i = 0; i < count; i++) {
     if (name === 'decode') decodeMessage(datagram);
     else if (name === 'gather') readRecords(dm.scope, path, 1);
     else if (name === 'read') dm.handle(req, 1);
     else if (name === 'encode') client.formats.encode(11542, path, records.records);
     else if (name === 'encode-js') jsOnly.encode(11542, path, records.records);
-    else if (name === 'respond') encodeMessage(decoded.ok ? { ...decoded.message, type: 2, code: 0x45, payload: new Uint8Array(67) } : (undefined as never));
+    else if (name === 'respond')
+      encodeMessage(decoded.ok ? { ...decoded.message, type: 2, code: 0x45, payload: new Uint8Array(67) } : (undefined as never));
     else if (name === 'nothing') continue;
   }
   return json({ records: records.records.length });

@@ -29,14 +29,25 @@ registerCall('async', async (payload) => {
   return payload.slice().reverse();
 });
 
-registerCall('throws', () => { throw new RangeError('boom'); });
+registerCall('throws', () => {
+  throw new RangeError('boom');
+});
 
-registerCall('log', () => { xsLogger.info('hello from XS'); return new Uint8Array(0); });
+registerCall('log', () => {
+  xsLogger.info('hello from XS');
+  return new Uint8Array(0);
+});
 
 registerCall('features', () => {
   const g = globalThis as Record<string, unknown>;
-  return utf8Encode(JSON.stringify({
-    WebAssembly: typeof g.WebAssembly, TextEncoder: typeof g.TextEncoder, setTimeout: typeof g.setTimeout,
-    Buffer: typeof g.Buffer, process: typeof g.process, BigInt: typeof BigInt,
-  }));
+  return utf8Encode(
+    JSON.stringify({
+      WebAssembly: typeof g.WebAssembly,
+      TextEncoder: typeof g.TextEncoder,
+      setTimeout: typeof g.setTimeout,
+      Buffer: typeof g.Buffer,
+      process: typeof g.process,
+      BigInt: typeof BigInt,
+    }),
+  );
 });

@@ -6,7 +6,15 @@
 import * as tlvJs from 'xs:tlv-wasm2js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
-  emitEvent, installXsHost, jsonBytes as json, openXsUdp, parseJsonBytes as parse, registerCall, xsLogger, xsRandom, xsTimers,
+  emitEvent,
+  installXsHost,
+  jsonBytes as json,
+  openXsUdp,
+  parseJsonBytes as parse,
+  registerCall,
+  xsLogger,
+  xsRandom,
+  xsTimers,
 } from '../port/host';
 import { createWasm2jsTlv } from '../port/tlv';
 import { LwM2MClient } from '../../../firmware/lwm2m/engine/client';
@@ -21,21 +29,35 @@ class CountingSlot implements FirmwareSlot {
   written = 0;
   largestWrite = 0;
   constructor(readonly capacity: number) {}
-  open(): string | undefined { this.written = 0; return undefined; }
+  open(): string | undefined {
+    this.written = 0;
+    return undefined;
+  }
   write(data: Uint8Array): string | undefined {
     this.written += data.length;
     if (data.length > this.largestWrite) this.largestWrite = data.length;
     return undefined;
   }
-  abort(): void { this.written = 0; }
-  close(): string | undefined { return undefined; }
-  activate(): string | undefined { return 'this slot does not boot'; }
+  abort(): void {
+    this.written = 0;
+  }
+  close(): string | undefined {
+    return undefined;
+  }
+  activate(): string | undefined {
+    return 'this slot does not boot';
+  }
   confirm(): void {}
 }
 
 const nobleSha256 = (): HashStream => {
   const h = sha256.create();
-  return { update: (d) => { h.update(d); }, digest: () => h.digest() };
+  return {
+    update: (d) => {
+      h.update(d);
+    },
+    digest: () => h.digest(),
+  };
 };
 
 const quiet: Logger = { error: (m) => xsLogger.error(m), warn: () => {}, info: () => {}, debug: () => {} };
@@ -48,12 +70,18 @@ registerCall('start', (p) => {
   // A pending update needs a store only for Update; a push up to Downloaded does not.
   const pending = { load: () => undefined, save: () => true };
   client = new LwM2MClient({
-    endpointName: o.endpointName, transport: openXsUdp({ address: '127.0.0.1' }), timers: xsTimers, random: xsRandom, log: quiet,
+    endpointName: o.endpointName,
+    transport: openXsUdp({ address: '127.0.0.1' }),
+    timers: xsTimers,
+    random: xsRandom,
+    log: quiet,
     tlv: createWasm2jsTlv(tlvJs),
     factory: { servers: [{ uri: o.serverUri, ssid: 1, lifetime: 300 }] },
     device: { manufacturer: 'xs-lwm2m', modelNumber: 'xs', serialNumber: 'S1', firmwareVersion: '1.0.0' },
     firmware: { slot, format: hostImageFormat, sha256: nobleSha256, store: pending },
-    onEvent: (e) => { if (e.type === 'registered') emitEvent('registered'); },
+    onEvent: (e) => {
+      if (e.type === 'registered') emitEvent('registered');
+    },
   });
   client.start();
   return json(null);
@@ -63,5 +91,7 @@ registerCall('slot', () => json({ written: slot?.written ?? 0, largestWrite: slo
 
 registerCall('tables', () => {
   const o = client?.endpoint.occupancy;
-  return json(o ? { dedup: o.dedup.size, block1: o.block1.size, block2: o.block2.size, relations: o.relations.size, cons: o.cons.size } : null);
+  return json(
+    o ? { dedup: o.dedup.size, block1: o.block1.size, block2: o.block2.size, relations: o.relations.size, cons: o.cons.size } : null,
+  );
 });

@@ -7,14 +7,16 @@ const perf = (globalThis as unknown as { performance: { now(): number } }).perfo
 
 registerCall('utf8', (p) => {
   const sizes = parse<number[]>(p);
-  return json(sizes.map((n) => {
-    const s = 'a'.repeat(n - 1) + 'é';
-    let t = perf.now();
-    const b = utf8Encode(s);
-    const enc = perf.now() - t;
-    t = perf.now();
-    utf8Decode(b);
-    const dec = perf.now() - t;
-    return { n, enc, dec };
-  }));
+  return json(
+    sizes.map((n) => {
+      const s = 'a'.repeat(n - 1) + 'é';
+      let t = perf.now();
+      const b = utf8Encode(s);
+      const enc = perf.now() - t;
+      t = perf.now();
+      utf8Decode(b);
+      const dec = perf.now() - t;
+      return { n, enc, dec };
+    }),
+  );
 });

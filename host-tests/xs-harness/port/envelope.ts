@@ -44,11 +44,35 @@ export class Writer {
     this.buf = bigger;
     this.view = new DataView(bigger.buffer);
   }
-  u8(v: number): this { this.room(1); this.buf[this.length++] = v; return this; }
-  u16(v: number): this { this.room(2); this.view.setUint16(this.length, v); this.length += 2; return this; }
-  u32(v: number): this { this.room(4); this.view.setUint32(this.length, v); this.length += 4; return this; }
-  f64(v: number): this { this.room(8); this.view.setFloat64(this.length, v); this.length += 8; return this; }
-  bytes(b: Uint8Array): this { this.room(b.length); this.buf.set(b, this.length); this.length += b.length; return this; }
+  u8(v: number): this {
+    this.room(1);
+    this.buf[this.length++] = v;
+    return this;
+  }
+  u16(v: number): this {
+    this.room(2);
+    this.view.setUint16(this.length, v);
+    this.length += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.room(4);
+    this.view.setUint32(this.length, v);
+    this.length += 4;
+    return this;
+  }
+  f64(v: number): this {
+    this.room(8);
+    this.view.setFloat64(this.length, v);
+    this.length += 8;
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.room(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+    return this;
+  }
   /** One-byte length then UTF-8 bytes; throws if the string does not fit (caller's bug, not peer data). */
   short(s: string): this {
     const b = utf8Encode(s);
@@ -67,10 +91,24 @@ export class Reader {
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  u8(): number { return this.view.getUint8(this.offset++); }
-  u16(): number { const v = this.view.getUint16(this.offset); this.offset += 2; return v; }
-  u32(): number { const v = this.view.getUint32(this.offset); this.offset += 4; return v; }
-  f64(): number { const v = this.view.getFloat64(this.offset); this.offset += 8; return v; }
+  u8(): number {
+    return this.view.getUint8(this.offset++);
+  }
+  u16(): number {
+    const v = this.view.getUint16(this.offset);
+    this.offset += 2;
+    return v;
+  }
+  u32(): number {
+    const v = this.view.getUint32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+  f64(): number {
+    const v = this.view.getFloat64(this.offset);
+    this.offset += 8;
+    return v;
+  }
   short(): string {
     const n = this.u8();
     const s = utf8Decode(this.bytes.subarray(this.offset, this.offset + n));
@@ -78,5 +116,9 @@ export class Reader {
     return s;
   }
   /** The remaining bytes (a view, not a copy). */
-  rest(): Uint8Array { const r = this.bytes.subarray(this.offset); this.offset = this.bytes.length; return r; }
+  rest(): Uint8Array {
+    const r = this.bytes.subarray(this.offset);
+    this.offset = this.bytes.length;
+    return r;
+  }
 }

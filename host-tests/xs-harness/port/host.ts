@@ -27,7 +27,9 @@ const timerCallbacks = new Map<number, () => void>();
 let nextTimerId = 1;
 let timerOverflows = 0;
 
-class XsTimerHandle { constructor(readonly id: number) {} }
+class XsTimerHandle {
+  constructor(readonly id: number) {}
+}
 
 export const xsTimers: Timers = {
   now: () => clockNow,
@@ -40,7 +42,12 @@ export const xsTimers: Timers = {
       return new XsTimerHandle(0);
     }
     timerCallbacks.set(id, callback);
-    issue(new Writer(16).u8(FromXs.SET_TIMER).u32(id).f64(ms > 0 ? ms : 0));
+    issue(
+      new Writer(16)
+        .u8(FromXs.SET_TIMER)
+        .u32(id)
+        .f64(ms > 0 ? ms : 0),
+    );
     return new XsTimerHandle(id);
   },
   clearTimeout(handle: TimerHandle): void {
@@ -78,11 +85,14 @@ const sockets = new Map<number, XsUdp>();
 class XsUdp implements DatagramTransport {
   onReceive: ((data: Uint8Array, address: string, port: number) => void) | null = null;
   private open = true;
-  constructor(readonly socket: number, readonly address: string, readonly port: number) {}
+  constructor(
+    readonly socket: number,
+    readonly address: string,
+    readonly port: number,
+  ) {}
   send(data: Uint8Array, address: string, port: number): void {
     if (!this.open) return;
-    issue(new Writer(16 + address.length + data.length)
-      .u8(FromXs.SEND).u8(this.socket).u16(port).short(address).bytes(data));
+    issue(new Writer(16 + address.length + data.length).u8(FromXs.SEND).u8(this.socket).u16(port).short(address).bytes(data));
   }
   close(): void {
     if (!this.open) return;
@@ -96,10 +106,18 @@ class XsUdp implements DatagramTransport {
  * Open a UDP socket on the Node side (bound to loopback by the bridge).
  * Synchronous: XS blocks while Node binds. Throws if Node could not bind.
  */
-export function openXsUdp(opts: { port?: number; address?: string } = {}):
-    DatagramTransport & { readonly port: number; readonly address: string } {
+export function openXsUdp(
+  opts: { port?: number; address?: string } = {},
+): DatagramTransport & { readonly port: number; readonly address: string } {
   if (sockets.size >= MAX_SOCKETS) throw new Error(`xs-host: more than ${MAX_SOCKETS} sockets`);
-  const r = new Reader(issue(new Writer(32).u8(FromXs.OPEN_UDP).u16(opts.port ?? 0).short(opts.address ?? '127.0.0.1')));
+  const r = new Reader(
+    issue(
+      new Writer(32)
+        .u8(FromXs.OPEN_UDP)
+        .u16(opts.port ?? 0)
+        .short(opts.address ?? '127.0.0.1'),
+    ),
+  );
   if (r.bytes.length === 0) throw new Error('xs-host: Node could not bind the UDP socket');
   const socket = r.u8();
   const port = r.u16();
@@ -154,7 +172,9 @@ function callReply(status: number, data: Uint8Array): ArrayBuffer {
 }
 
 /** xsnap reads `.result` of the returned object after the turn's promise jobs ran. */
-interface CallResult { result: ArrayBuffer }
+interface CallResult {
+  result: ArrayBuffer;
+}
 
 function dispatch(command: ArrayBuffer): CallResult | ArrayBuffer {
   const r = new Reader(new Uint8Array(command));
@@ -191,8 +211,14 @@ function dispatch(command: ArrayBuffer): CallResult | ArrayBuffer {
         if (v instanceof Uint8Array) {
           out.result = callReply(CallStatus.OK, v);
         } else {
-          v.then((bytes) => { out.result = callReply(CallStatus.OK, bytes); },
-                 (e: unknown) => { out.result = callReply(CallStatus.ERROR, utf8Encode(errorMessage(e))); });
+          v.then(
+            (bytes) => {
+              out.result = callReply(CallStatus.OK, bytes);
+            },
+            (e: unknown) => {
+              out.result = callReply(CallStatus.ERROR, utf8Encode(errorMessage(e)));
+            },
+          );
         }
       } catch (e) {
         out.result = callReply(CallStatus.ERROR, utf8Encode(errorMessage(e)));
@@ -205,7 +231,12 @@ function dispatch(command: ArrayBuffer): CallResult | ArrayBuffer {
 }
 
 /** Count of callbacks that threw (each one is also logged at error level). */
-export const hostStats = { callbackErrors: 0, get timerOverflows() { return timerOverflows; } };
+export const hostStats = {
+  callbackErrors: 0,
+  get timerOverflows() {
+    return timerOverflows;
+  },
+};
 
 function guarded(what: string, fn: () => void): void {
   try {

@@ -6,8 +6,12 @@ import { TlvLinearBackend } from '../../../firmware/codec/tlv-linear';
 
 export interface Wasm2jsTlvExports {
   memory: { buffer: ArrayBuffer };
-  inPtr(): number; tablePtr(): number; outPtr(): number;
-  maxPayload(): number; maxEntries(): number; errorIndex(): number;
+  inPtr(): number;
+  tablePtr(): number;
+  outPtr(): number;
+  maxPayload(): number;
+  maxEntries(): number;
+  errorIndex(): number;
   decode(len: number, topKinds: number): number;
   decodeValues(count: number): number;
   encode(count: number, dataLimit: number): number;
@@ -17,8 +21,12 @@ export function createWasm2jsTlv(x: Wasm2jsTlvExports): TlvBackend {
   // Memory cannot grow (one fixed page), so its buffer never changes.
   return new TlvLinearBackend('wasm2js', {
     memory: () => x.memory.buffer,
-    inPtr: () => x.inPtr(), tablePtr: () => x.tablePtr(), outPtr: () => x.outPtr(),
-    maxPayload: () => x.maxPayload(), maxEntries: () => x.maxEntries(), errorIndex: () => x.errorIndex(),
+    inPtr: () => x.inPtr(),
+    tablePtr: () => x.tablePtr(),
+    outPtr: () => x.outPtr(),
+    maxPayload: () => x.maxPayload(),
+    maxEntries: () => x.maxEntries(),
+    errorIndex: () => x.errorIndex(),
     decode: (len, top) => x.decode(len, top),
     decodeValues: (count) => x.decodeValues(count),
     encode: (count, limit) => x.encode(count, limit),

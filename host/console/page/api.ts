@@ -2,7 +2,12 @@
 // ApiFailure carrying the server's reason ({ "error": "…" }).
 
 export class ApiFailure extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -38,11 +38,24 @@ function renderList(): void {
   const order = ordering(byId<HTMLSelectElement>('device-sort').value);
   const devices = all.filter((d) => !q || d.endpoint.toLowerCase().includes(q) || `${d.address}:${d.port}`.includes(q)).sort(order);
   const registered = all.filter((d) => d.registered).length;
-  byId('device-count').textContent = all.length ? `${all.length} · ${registered} registered${devices.length !== all.length ? ` · ${devices.length} shown` : ''}` : '';
-  fill(byId('device-list'), ...devices.map((d) => h('li', { class: `device${d.registered ? '' : ' gone'}${d.endpoint === current ? ' selected' : ''}`, 'data-endpoint': d.endpoint },
-    h('a', { href: `#/devices/${encodeURIComponent(d.endpoint)}` },
-      h('strong', {}, d.endpoint),
-      h('span', { class: 'muted' }, d.registered ? `${d.address}:${d.port}${presence(d)}` : d.history.at(-1)?.event ?? 'gone')))));
+  byId('device-count').textContent = all.length
+    ? `${all.length} · ${registered} registered${devices.length !== all.length ? ` · ${devices.length} shown` : ''}`
+    : '';
+  fill(
+    byId('device-list'),
+    ...devices.map((d) =>
+      h(
+        'li',
+        { class: `device${d.registered ? '' : ' gone'}${d.endpoint === current ? ' selected' : ''}`, 'data-endpoint': d.endpoint },
+        h(
+          'a',
+          { href: `#/devices/${encodeURIComponent(d.endpoint)}` },
+          h('strong', {}, d.endpoint),
+          h('span', { class: 'muted' }, d.registered ? `${d.address}:${d.port}${presence(d)}` : (d.history.at(-1)?.event ?? 'gone')),
+        ),
+      ),
+    ),
+  );
   if (all.length === 0) fill(byId('device-list'), h('li', { class: 'muted' }, 'no client has registered yet'));
   else if (devices.length === 0) fill(byId('device-list'), h('li', { class: 'muted' }, `no device matches "${q}"`));
 }
@@ -50,8 +63,21 @@ function renderList(): void {
 const form = (id: string, label: string, placeholder: string, action: string, run: (path: string, values: string) => unknown) => {
   const path = h('input', { name: 'path', placeholder: '/o/i', 'aria-label': `${label} path` });
   const values = h('input', { name: 'values', placeholder, 'aria-label': `${label} values` });
-  return h('form', { id, class: 'op-form', onsubmit: (e: Event) => { e.preventDefault(); void run(path.value, values.value); } },
-    h('label', {}, label), path, values, h('button', { type: 'submit', 'data-op': action }, label));
+  return h(
+    'form',
+    {
+      id,
+      class: 'op-form',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void run(path.value, values.value);
+      },
+    },
+    h('label', {}, label),
+    path,
+    values,
+    h('button', { type: 'submit', 'data-op': action }, label),
+  );
 };
 
 function renderDevice(): void {
@@ -64,34 +90,86 @@ function renderDevice(): void {
   }
   const ep = d.endpoint;
   const formats = state.info?.formats ?? [];
-  fill(panel,
+  fill(
+    panel,
     h('header', { class: 'device-head' }, h('h2', {}, ep), h('span', { id: 'device-state', class: 'badge' })),
     h('dl', { id: 'registration', class: 'facts' }),
-    h('div', { class: 'toolbar' },
-      h('label', {}, 'Read / Observe as ', h('select', { id: 'format' }, h('option', { value: '' }, 'default (TLV)'), ...formats.map((f) => h('option', { value: f }, f)))),
-      h('label', {}, h('input', { type: 'checkbox', id: 'show-all', onchange: (e: Event) => panel.classList.toggle('show-all', (e.target as HTMLInputElement).checked) }),
-        ' resources only a Bootstrap-Server can access')),
-    h('div', { class: 'device-body' },
+    h(
+      'div',
+      { class: 'toolbar' },
+      h(
+        'label',
+        {},
+        'Read / Observe as ',
+        h('select', { id: 'format' }, h('option', { value: '' }, 'default (TLV)'), ...formats.map((f) => h('option', { value: f }, f))),
+      ),
+      h(
+        'label',
+        {},
+        h('input', {
+          type: 'checkbox',
+          id: 'show-all',
+          onchange: (e: Event) => panel.classList.toggle('show-all', (e.target as HTMLInputElement).checked),
+        }),
+        ' resources only a Bootstrap-Server can access',
+      ),
+    ),
+    h(
+      'div',
+      { class: 'device-body' },
       h('div', { id: 'tree-slot' }),
-      h('aside', { class: 'side' },
-        h('section', { class: 'results-pane' },
-          h('h3', {}, 'Results'),
-          h('ol', { id: 'op-log', class: 'op-log' })),
-        h('section', { class: 'ops-pane' },
-        h('h3', {}, 'Operations'),
-        form('form-attributes', 'Write-Attributes', 'pmin=1 pmax=60 gt=5 (a name alone removes it)', 'write-attributes', (p, v) => op.writeAttributes(ep, p, v)),
-        form('form-create', 'Create', 'rid=value … (e.g. 5700=21.5)', 'create-send', (p, v) => op.create(ep, p, v)),
-        form('form-write-instance', 'Write', 'rid=value … (partial update)', 'write-instance-send', (p, v) => op.writeInstance(ep, p, op.parseAssignments(v))),
-        h('form', { id: 'form-composite', class: 'op-form', onsubmit: (e: Event) => e.preventDefault() },
-          h('label', {}, 'Composite'),
-          h('input', { name: 'paths', placeholder: '/3/0/0 /3/0/13 /1/0/1', 'aria-label': 'composite paths' }),
-          h('select', { id: 'composite-format' }, ...(state.info?.compositeFormats ?? []).map((f) => h('option', { value: f }, f))),
-          h('button', { type: 'button', 'data-op': 'read-composite', onclick: () => void op.readComposite(ep, input('form-composite', 'paths')) }, 'Read-Composite'),
-          h('button', { type: 'button', 'data-op': 'observe-composite', onclick: () => void op.observeComposite(ep, input('form-composite', 'paths')) }, 'Observe-Composite'),
-          h('input', { name: 'values', placeholder: '/3/0/14=+01:00 /1/0/1=120', 'aria-label': 'composite values' }),
-          h('button', { type: 'button', 'data-op': 'write-composite', onclick: () => void op.writeComposite(ep, input('form-composite', 'values')) }, 'Write-Composite')),
-        h('h3', {}, 'Registration history'),
-        h('ol', { id: 'history', class: 'history' })))));
+      h(
+        'aside',
+        { class: 'side' },
+        h('section', { class: 'results-pane' }, h('h3', {}, 'Results'), h('ol', { id: 'op-log', class: 'op-log' })),
+        h(
+          'section',
+          { class: 'ops-pane' },
+          h('h3', {}, 'Operations'),
+          form('form-attributes', 'Write-Attributes', 'pmin=1 pmax=60 gt=5 (a name alone removes it)', 'write-attributes', (p, v) =>
+            op.writeAttributes(ep, p, v),
+          ),
+          form('form-create', 'Create', 'rid=value … (e.g. 5700=21.5)', 'create-send', (p, v) => op.create(ep, p, v)),
+          form('form-write-instance', 'Write', 'rid=value … (partial update)', 'write-instance-send', (p, v) =>
+            op.writeInstance(ep, p, op.parseAssignments(v)),
+          ),
+          h(
+            'form',
+            { id: 'form-composite', class: 'op-form', onsubmit: (e: Event) => e.preventDefault() },
+            h('label', {}, 'Composite'),
+            h('input', { name: 'paths', placeholder: '/3/0/0 /3/0/13 /1/0/1', 'aria-label': 'composite paths' }),
+            h('select', { id: 'composite-format' }, ...(state.info?.compositeFormats ?? []).map((f) => h('option', { value: f }, f))),
+            h(
+              'button',
+              { type: 'button', 'data-op': 'read-composite', onclick: () => void op.readComposite(ep, input('form-composite', 'paths')) },
+              'Read-Composite',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                'data-op': 'observe-composite',
+                onclick: () => void op.observeComposite(ep, input('form-composite', 'paths')),
+              },
+              'Observe-Composite',
+            ),
+            h('input', { name: 'values', placeholder: '/3/0/14=+01:00 /1/0/1=120', 'aria-label': 'composite values' }),
+            h(
+              'button',
+              {
+                type: 'button',
+                'data-op': 'write-composite',
+                onclick: () => void op.writeComposite(ep, input('form-composite', 'values')),
+              },
+              'Write-Composite',
+            ),
+          ),
+          h('h3', {}, 'Registration history'),
+          h('ol', { id: 'history', class: 'history' }),
+        ),
+      ),
+    ),
+  );
   opLog.render(ep);
   renderFacts(d);
 }
@@ -107,17 +185,33 @@ const input = (form: string, name: string) => document.querySelector<HTMLInputEl
 
 function renderFacts(d: DeviceJson): void {
   const badge = byId('device-state');
-  badge.textContent = d.registered ? 'registered' : d.history.at(-1)?.event ?? 'gone';
+  badge.textContent = d.registered ? 'registered' : (d.history.at(-1)?.event ?? 'gone');
   badge.className = `badge ${d.registered ? 'ok' : 'gone'}`;
   const fact = (k: string, v: string | number) => [h('dt', {}, k), h('dd', {}, v)];
-  fill(byId('registration'),
-    ...fact('Address', `${d.address}:${d.port}`), ...fact('Location', d.location), ...fact('Lifetime', `${d.lifetime} s`),
-    ...fact('Binding', d.binding), ...fact('LwM2M', d.lwm2mVersion),
-    ...(d.queueMode ? fact('Queue Mode', `${d.awake ? 'awake' : 'asleep'}${d.queued?.length ? `; queued: ${d.queued.map((q) => q.what).join(', ')}` : ''}`) : []),
+  fill(
+    byId('registration'),
+    ...fact('Address', `${d.address}:${d.port}`),
+    ...fact('Location', d.location),
+    ...fact('Lifetime', `${d.lifetime} s`),
+    ...fact('Binding', d.binding),
+    ...fact('LwM2M', d.lwm2mVersion),
+    ...(d.queueMode
+      ? fact(
+          'Queue Mode',
+          `${d.awake ? 'awake' : 'asleep'}${d.queued?.length ? `; queued: ${d.queued.map((q) => q.what).join(', ')}` : ''}`,
+        )
+      : []),
     ...fact('Security', d.security === 'coaps' ? `coaps, PSK identity "${d.pskIdentity ?? ''}"` : 'coap (NoSec)'),
     ...fact('Registered', clock(d.registeredAt)),
-    ...fact('Last update', clock(d.lastUpdate)), ...fact('Updates', d.updates));
-  fill(byId('history'), ...[...d.history].reverse().map((e) => h('li', {}, h('time', {}, clock(e.at)), ' ', h('strong', {}, e.event), e.detail ? ` — ${e.detail}` : '')));
+    ...fact('Last update', clock(d.lastUpdate)),
+    ...fact('Updates', d.updates),
+  );
+  fill(
+    byId('history'),
+    ...[...d.history]
+      .reverse()
+      .map((e) => h('li', {}, h('time', {}, clock(e.at)), ' ', h('strong', {}, e.event), e.detail ? ` — ${e.detail}` : '')),
+  );
   const objects = JSON.stringify(d.objects);
   if (objects !== treeOf) {
     treeOf = objects;
@@ -136,6 +230,10 @@ export function initDevices(): void {
     if (d && document.getElementById('registration')) renderFacts(d);
     else renderDevice();
   });
-  on('values', () => { if (current && document.getElementById('tree-slot')) showValues(current, byId('tree-slot')); });
-  on('observations', () => { if (current && document.getElementById('tree-slot')) showObserveButtons(current, byId('tree-slot')); });
+  on('values', () => {
+    if (current && document.getElementById('tree-slot')) showValues(current, byId('tree-slot'));
+  });
+  on('observations', () => {
+    if (current && document.getElementById('tree-slot')) showObserveButtons(current, byId('tree-slot'));
+  });
 }

@@ -13,7 +13,12 @@ import { addSend, changed, saveValues, state } from './state';
 
 function route(): void {
   const [view = '', arg] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  const available = [state.info?.server && 'devices', state.info?.server && 'live', state.info?.server && 'security', state.info?.bootstrap && 'bootstrap'].filter(Boolean) as string[];
+  const available = [
+    state.info?.server && 'devices',
+    state.info?.server && 'live',
+    state.info?.server && 'security',
+    state.info?.bootstrap && 'bootstrap',
+  ].filter(Boolean) as string[];
   const name = available.includes(view) ? view : available[0];
   for (const v of document.querySelectorAll<HTMLElement>('.view')) v.hidden = v.id !== `view-${name}`;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) a.classList.toggle('active', a.dataset.view === name);
@@ -26,21 +31,54 @@ function route(): void {
 function follow(): void {
   const es = new EventSource('/api/events');
   const conn = byId('conn');
-  es.onopen = () => { conn.textContent = 'live'; conn.className = 'conn ok'; };
-  es.onerror = () => { conn.textContent = 'reconnecting…'; conn.className = 'conn error'; };
+  es.onopen = () => {
+    conn.textContent = 'live';
+    conn.className = 'conn ok';
+  };
+  es.onerror = () => {
+    conn.textContent = 'reconnecting…';
+    conn.className = 'conn error';
+  };
   const json = <T>(e: Event) => JSON.parse((e as MessageEvent<string>).data) as T;
   // Re-inserted: the map's order is the order devices were last heard from (the list's "last heard from").
-  es.addEventListener('device', (e) => { const d = json<DeviceJson>(e); state.devices.delete(d.endpoint); state.devices.set(d.endpoint, d); changed('devices'); });
-  es.addEventListener('send', (e) => { addSend(json<SendJson>(e)); changed('sends'); });
+  es.addEventListener('device', (e) => {
+    const d = json<DeviceJson>(e);
+    state.devices.delete(d.endpoint);
+    state.devices.set(d.endpoint, d);
+    changed('devices');
+  });
+  es.addEventListener('send', (e) => {
+    addSend(json<SendJson>(e));
+    changed('sends');
+  });
   es.addEventListener('notify', (e) => {
     const n = json<NotifyEvent>(e);
-    if (n.result.records) { const m = state.values.get(n.endpoint) ?? new Map(); for (const r of n.result.records) m.set(r.path, r); state.values.set(n.endpoint, m); saveValues(n.endpoint); changed('values'); }
+    if (n.result.records) {
+      const m = state.values.get(n.endpoint) ?? new Map();
+      for (const r of n.result.records) m.set(r.path, r);
+      state.values.set(n.endpoint, m);
+      saveValues(n.endpoint);
+      changed('values');
+    }
     onNotify(n);
   });
-  es.addEventListener('observation', (e) => { const o = json<ObservationJson>(e); state.observations.set(o.id, o); changed('observations'); });
-  es.addEventListener('observation-ended', (e) => { state.observations.delete(json<{ id: string }>(e).id); changed('observations'); });
-  es.addEventListener('security', (e) => { if (document.getElementById('psk-table')) showPsks(json<PskEntryJson[]>(e)); });
-  es.addEventListener('bootstrap', (e) => { const s = json<SessionJson>(e); state.sessions.set(s.id, s); changed('sessions'); });
+  es.addEventListener('observation', (e) => {
+    const o = json<ObservationJson>(e);
+    state.observations.set(o.id, o);
+    changed('observations');
+  });
+  es.addEventListener('observation-ended', (e) => {
+    state.observations.delete(json<{ id: string }>(e).id);
+    changed('observations');
+  });
+  es.addEventListener('security', (e) => {
+    if (document.getElementById('psk-table')) showPsks(json<PskEntryJson[]>(e));
+  });
+  es.addEventListener('bootstrap', (e) => {
+    const s = json<SessionJson>(e);
+    state.sessions.set(s.id, s);
+    changed('sessions');
+  });
 }
 
 async function start(): Promise<void> {
@@ -50,11 +88,15 @@ async function start(): Promise<void> {
   document.title = `xs-lwm2m console ${info.version}`;
   byId('version').textContent = `v${info.version}`;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
-    a.hidden = a.dataset.view === 'bootstrap' ? !info.bootstrap : !info.server;   // devices, live, security: the server's
+    a.hidden = a.dataset.view === 'bootstrap' ? !info.bootstrap : !info.server; // devices, live, security: the server's
   }
   for (const d of await get<ObjectDefJson[]>('objects')) state.defs.set(d.id, d);
   if (info.server) {
-    const [devices, observations, sends] = await Promise.all([get<DeviceJson[]>('devices'), get<ObservationJson[]>('observations'), get<SendJson[]>('sends')]);
+    const [devices, observations, sends] = await Promise.all([
+      get<DeviceJson[]>('devices'),
+      get<ObservationJson[]>('observations'),
+      get<SendJson[]>('sends'),
+    ]);
     for (const d of devices) state.devices.set(d.endpoint, d);
     for (const o of observations) state.observations.set(o.id, o);
     for (const s of sends) addSend(s);
@@ -71,4 +113,6 @@ async function start(): Promise<void> {
   document.body.dataset.ready = 'true';
 }
 
-void start().catch((e: unknown) => { byId('conn').textContent = `cannot load: ${(e as Error).message}`; });
+void start().catch((e: unknown) => {
+  byId('conn').textContent = `cannot load: ${(e as Error).message}`;
+});

@@ -86,7 +86,10 @@ function held(r: { observation?: ObservationJson } | undefined): void {
 
 export async function observe(ep: string, path: string): Promise<void> {
   let r: { observation?: ObservationJson; result: ResultJson } | undefined;
-  await run(ep, `Observe ${path}`, async () => { r = await operate(ep, 'observe', { path, format: format() }); return r!.result; });
+  await run(ep, `Observe ${path}`, async () => {
+    r = await operate(ep, 'observe', { path, format: format() });
+    return r!.result;
+  });
   keep(ep, path, r?.result);
   held(r);
 }
@@ -105,18 +108,29 @@ export async function cancel(ep: string, o: ObservationJson): Promise<void> {
 const pathList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
 export async function readComposite(ep: string, paths: string): Promise<void> {
-  keep(ep, undefined, await run(ep, `Read-Composite ${paths}`, () => operate<ResultJson>(ep, 'read-composite', { paths: pathList(paths), format: compositeFormat() })));
+  keep(
+    ep,
+    undefined,
+    await run(ep, `Read-Composite ${paths}`, () =>
+      operate<ResultJson>(ep, 'read-composite', { paths: pathList(paths), format: compositeFormat() }),
+    ),
+  );
 }
 
 export async function observeComposite(ep: string, paths: string): Promise<void> {
   let r: { observation?: ObservationJson; result: ResultJson } | undefined;
-  await run(ep, `Observe-Composite ${paths}`, async () => { r = await operate(ep, 'observe-composite', { paths: pathList(paths), format: compositeFormat() }); return r!.result; });
+  await run(ep, `Observe-Composite ${paths}`, async () => {
+    r = await operate(ep, 'observe-composite', { paths: pathList(paths), format: compositeFormat() });
+    return r!.result;
+  });
   keep(ep, undefined, r?.result);
   held(r);
 }
 
 export async function writeComposite(ep: string, text: string): Promise<void> {
   const values = parseAssignments(text);
-  const r = await run(ep, `Write-Composite ${text}`, () => operate<ResultJson>(ep, 'write-composite', { values, format: compositeFormat() }));
+  const r = await run(ep, `Write-Composite ${text}`, () =>
+    operate<ResultJson>(ep, 'write-composite', { values, format: compositeFormat() }),
+  );
   if (r?.ok) await readComposite(ep, Object.keys(values).join(' '));
 }

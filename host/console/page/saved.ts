@@ -9,7 +9,7 @@ export const MAX_SAVED_DEVICES = 32;
 export function load<T>(name: string): Array<[string, T]> {
   try {
     const raw = localStorage.getItem(PREFIX + name);
-    const v = raw ? JSON.parse(raw) as unknown : [];
+    const v = raw ? (JSON.parse(raw) as unknown) : [];
     return Array.isArray(v) ? v.filter((e): e is [string, T] => Array.isArray(e) && typeof e[0] === 'string') : [];
   } catch {
     return [];

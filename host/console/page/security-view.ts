@@ -15,10 +15,20 @@ function status(text: string, error = false): void {
 export function showPsks(list: PskEntryJson[]): void {
   entries = list;
   const body = byId('psk-table').querySelector('tbody')!;
-  fill(body, ...entries.map((e) => h('tr', { 'data-endpoint': e.endpoint },
-    h('td', {}, e.endpoint), h('td', {}, e.identity),
-    h('td', {}, h('button', { type: 'button', 'data-op': 'remove-psk', onclick: () => void remove(e.endpoint) }, 'Remove')))));
-  if (entries.length === 0) fill(body, h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No PSK: every endpoint may register over coap.')));
+  fill(
+    body,
+    ...entries.map((e) =>
+      h(
+        'tr',
+        { 'data-endpoint': e.endpoint },
+        h('td', {}, e.endpoint),
+        h('td', {}, e.identity),
+        h('td', {}, h('button', { type: 'button', 'data-op': 'remove-psk', onclick: () => void remove(e.endpoint) }, 'Remove')),
+      ),
+    ),
+  );
+  if (entries.length === 0)
+    fill(body, h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No PSK: every endpoint may register over coap.')));
 }
 
 async function remove(ep: string): Promise<void> {
@@ -26,7 +36,9 @@ async function remove(ep: string): Promise<void> {
     await del(`security/${encodeURIComponent(ep)}`);
     status(`${ep}: PSK removed`);
     showPsks(await get<PskEntryJson[]>('security'));
-  } catch (e) { status((e as Error).message, true); }
+  } catch (e) {
+    status((e as Error).message, true);
+  }
 }
 
 export async function initSecurity(): Promise<void> {
@@ -37,11 +49,16 @@ export async function initSecurity(): Promise<void> {
     const ep = v('endpoint').value.trim();
     void (async () => {
       try {
-        const r = await put<PskEntryJson>(`security/${encodeURIComponent(ep)}`, { identity: v('identity').value, keyHex: v('key').value.trim() });
+        const r = await put<PskEntryJson>(`security/${encodeURIComponent(ep)}`, {
+          identity: v('identity').value,
+          keyHex: v('key').value.trim(),
+        });
         v('key').value = '';
         status(`${r.endpoint}: PSK identity "${r.identity}" set; it must register over coaps`);
         showPsks(await get<PskEntryJson[]>('security'));
-      } catch (err) { status((err as Error).message, true); }
+      } catch (err) {
+        status((err as Error).message, true);
+      }
     })();
   });
   showPsks(await get<PskEntryJson[]>('security'));

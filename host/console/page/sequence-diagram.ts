@@ -4,7 +4,11 @@
 import type { MessageJson, SessionJson } from '../api-types';
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 780, LEFT = 150, RIGHT = 630, TOP = 70, STEP = 64;
+const W = 780,
+  LEFT = 150,
+  RIGHT = 630,
+  TOP = 70,
+  STEP = 64;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
   const el = document.createElementNS(NS, tag);
@@ -23,7 +27,14 @@ const requestText = (m: MessageJson) => `${m.operation} ${m.path}` + (m.method ?
 
 export function sequenceDiagram(s: SessionJson): SVGSVGElement {
   const height = TOP + s.messages.length * STEP + 70;
-  const root = svg('svg', { viewBox: `0 0 ${W} ${height}`, width: W, height, class: 'sequence', role: 'img', 'aria-label': `bootstrap of ${s.endpoint}` });
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${height}`,
+    width: W,
+    height,
+    class: 'sequence',
+    role: 'img',
+    'aria-label': `bootstrap of ${s.endpoint}`,
+  });
   const actor = (x: number, title: string, sub: string) => {
     root.append(svg('rect', { x: x - 110, y: 8, width: 220, height: 44, rx: 6, class: 'actor' }));
     root.append(svg('text', { x, y: 27, class: 'actor-name' }, title));
@@ -39,18 +50,36 @@ export function sequenceDiagram(s: SessionJson): SVGSVGElement {
     root.append(svg('text', { x: (LEFT + RIGHT) / 2, y: y - 7, class: 'message', 'data-index': i }, requestText(m)));
     arrow(root, y, from, to, 'request');
     const ok = m.code.startsWith('2.');
-    const reply = svg('text', { x: (LEFT + RIGHT) / 2, y: y + 26 - 7, class: `reply ${ok ? 'ok' : 'error'}`, 'data-index': i }, `${m.status}${m.reason ? ' — ' + m.reason : ''}`);
+    const reply = svg(
+      'text',
+      { x: (LEFT + RIGHT) / 2, y: y + 26 - 7, class: `reply ${ok ? 'ok' : 'error'}`, 'data-index': i },
+      `${m.status}${m.reason ? ' — ' + m.reason : ''}`,
+    );
     if (m.detail) {
       const g = svg('g', {});
-      g.append(svg('title', {}, m.detail), reply);   // the Discover answer as the reply's tooltip
+      g.append(svg('title', {}, m.detail), reply); // the Discover answer as the reply's tooltip
       root.append(g);
     } else root.append(reply);
     arrow(root, y + 26, to, from, `response ${ok ? 'ok' : 'error'}`);
   });
 
   const y = TOP + s.messages.length * STEP + 6;
-  const outcome = s.ok === undefined ? 'in progress…' : s.ok ? 'Bootstrap finished: configuration accepted' : `Bootstrap failed: ${s.diagnostic ?? 'no reason given'}`;
-  root.append(svg('rect', { x: LEFT - 60, y, width: RIGHT - LEFT + 120, height: 34, rx: 6, class: `outcome ${s.ok === undefined ? '' : s.ok ? 'ok' : 'error'}` }));
+  const outcome =
+    s.ok === undefined
+      ? 'in progress…'
+      : s.ok
+        ? 'Bootstrap finished: configuration accepted'
+        : `Bootstrap failed: ${s.diagnostic ?? 'no reason given'}`;
+  root.append(
+    svg('rect', {
+      x: LEFT - 60,
+      y,
+      width: RIGHT - LEFT + 120,
+      height: 34,
+      rx: 6,
+      class: `outcome ${s.ok === undefined ? '' : s.ok ? 'ok' : 'error'}`,
+    }),
+  );
   root.append(svg('text', { x: (LEFT + RIGHT) / 2, y: y + 22, class: 'outcome-text' }, outcome));
   return root;
 }

@@ -25,7 +25,10 @@ let saving: ReturnType<typeof setTimeout> | undefined;
 /** Saves the known values soon after a change (notifications come often: once per burst); `ep` moves to the most recently used. */
 export function saveValues(ep: string): void {
   const m = state.values.get(ep);
-  if (m) { state.values.delete(ep); state.values.set(ep, m); }
+  if (m) {
+    state.values.delete(ep);
+    state.values.set(ep, m);
+  }
   saving ??= setTimeout(() => {
     saving = undefined;
     save('values', new Map([...state.values].map(([e, v]) => [e, [...v].slice(-MAX_SAVED_VALUES)])));
@@ -40,7 +43,10 @@ export function addSend(s: SendJson): void {
 /** Records that came back for `base`: what was known under it is replaced (a resource that is gone shows as gone). */
 export function storeValues(ep: string, base: string | undefined, records: RecordJson[]): void {
   let m = state.values.get(ep);
-  if (!m) { m = new Map(); state.values.set(ep, m); }
+  if (!m) {
+    m = new Map();
+    state.values.set(ep, m);
+  }
   if (base !== undefined) for (const k of [...m.keys()]) if (k === base || k.startsWith(base === '/' ? '/' : base + '/')) m.delete(k);
   for (const r of records) m.set(r.path, r);
   saveValues(ep);
@@ -51,7 +57,10 @@ const listeners = new Map<Topic, Set<() => void>>();
 
 export function on(topic: Topic, fn: () => void): void {
   let s = listeners.get(topic);
-  if (!s) { s = new Set(); listeners.set(topic, s); }
+  if (!s) {
+    s = new Set();
+    listeners.set(topic, s);
+  }
   s.add(fn);
 }
 

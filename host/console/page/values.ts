@@ -4,7 +4,8 @@ import type { RecordJson } from '../api-types';
 
 export function showValue(r: Pick<RecordJson, 'type' | 'units' | 'value' | 'label'>): string {
   if (r.label !== undefined) return `${r.label} (${String(r.value)})`;
-  if (r.type === 'time' && typeof r.value === 'number') return `${new Date(r.value * 1000).toISOString().replace('.000Z', 'Z')} (${r.value})`;
+  if (r.type === 'time' && typeof r.value === 'number')
+    return `${new Date(r.value * 1000).toISOString().replace('.000Z', 'Z')} (${r.value})`;
   if (r.value === null) return '—';
   return r.units && typeof r.value === 'number' ? `${r.value} ${r.units}` : String(r.value);
 }

@@ -19,6 +19,4 @@ export interface WiFiStation {
   readonly MAC: string | undefined;
 }
 
-export type WiFiConstructor = new (options: {
-  onChanged?: (this: WiFiStation, property: WiFiChangedProperty) => void;
-}) => WiFiStation;
+export type WiFiConstructor = new (options: { onChanged?: (this: WiFiStation, property: WiFiChangedProperty) => void }) => WiFiStation;
