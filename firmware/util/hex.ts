@@ -1,5 +1,5 @@
 // Lower-case hex text of bytes and back: token keys in the CoAP layer, test
-// vectors shared between V8 and XS. Plain ES2022 (no Buffer).
+// vectors shared between engines. Plain ES2022 over Uint8Array.
 
 export function toHex(b: Uint8Array): string {
   let s = '';

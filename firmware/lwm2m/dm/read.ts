@@ -9,7 +9,7 @@ import { formatPath } from '../../model/path';
 import type { Path } from '../../model/types';
 import { ACL } from './access-control';
 import { denied, fail, visibleInstances, type DmScope } from './scope';
-import type { ReadValue } from '../objects/object-api';
+import { readsLive, type ReadValue } from '../objects/object-api';
 import { isMultiple, type ResourceValue } from '../objects/object-tree';
 import type { Refused } from '../engine/request-checks';
 import type { EncodeResult, ReadResult } from '../reporting/reporting';
@@ -95,8 +95,6 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
   const iids = iid !== undefined ? [iid] : ssid !== undefined ? visibleInstances(scope, oid, ssid) : tree.instanceIds(oid);
   const handler = objects.handler(oid);
   const live = handler?.read !== undefined;
-  // Resources the handler does not produce are read from the tree without asking it (ObjectHandler.liveResources).
-  const liveIds = handler?.liveResources;
   const riid = path.resourceInstanceId;
   const out: Gather = { records: [], pending: NONE, ordered: true };
   for (let i = 0; i < iids.length; i++) {
@@ -106,7 +104,7 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
     if (!inst && !live) continue;
     let last = -1;
     if (rid !== undefined) {
-      const asks = live && (liveIds === undefined || liveIds.includes(rid));
+      const asks = readsLive(handler, rid);
       const failed = gather(scope, out, oid, at, rid, inst?.get(rid), asks, ssid, wait, riid);
       if (failed) return failed;
       continue;
@@ -114,7 +112,8 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
     for (const r of def.resources.values()) {
       if (!r.operations.includes('R')) continue;
       const stored = inst?.get(r.id);
-      const asks = live && (liveIds === undefined || liveIds.includes(r.id));
+      // Resources the handler does not produce come from the tree without asking it (ObjectHandler.liveResources).
+      const asks = readsLive(handler, r.id);
       if (stored === undefined && !asks) continue;
       if (r.id < last) out.ordered = false;
       last = r.id;

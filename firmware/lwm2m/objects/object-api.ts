@@ -71,6 +71,13 @@ export interface DeleteRequest {
   ssid: number;
 }
 
+/** Whether a Read of `resourceId` asks `h` for a live value (it has read(), and names the resource or names none). */
+export function readsLive(h: ObjectHandler | undefined, resourceId: number): boolean {
+  if (h?.read === undefined) return false;
+  const live = h.liveResources;
+  return live === undefined || live.includes(resourceId);
+}
+
 export interface ObjectHandler {
   /**
    * A live value. A Promise is waited for up to ClientOptions.readTimeout

@@ -9,7 +9,7 @@ import { resourceType, type TypeResolver } from '../../formats/index';
 import { getObjectDef } from '../../model/objects';
 import type { ObjectDef, Path, ResourceDef, Value } from '../../model/types';
 import type { Logger } from '../../platform/ports';
-import type { ObjectHandler, ObjectSpec, ReadValue, Refusal } from './object-api';
+import { readsLive, type ObjectHandler, type ObjectSpec, type ReadValue, type Refusal } from './object-api';
 import { isMultiple, type ObjectTree, type ResourceValue } from './object-tree';
 import { bytesEqual } from '../../util/bytes';
 
@@ -131,9 +131,7 @@ export class ObjectRegistry {
   /** The handler's value of a readable resource; never throws. */
   read(objectId: number, instanceId: number, resourceId: number, ssid: number | undefined): LiveRead {
     const h = this.handler(objectId);
-    if (!h?.read) return STORED;
-    const live = h.liveResources;
-    if (live !== undefined && !live.includes(resourceId)) return STORED;
+    if (!h?.read || !readsLive(h, resourceId)) return STORED;
     // The key names an asynchronous read only: a synchronous answer (the usual one) builds no string.
     let key: string | undefined;
     if (this.inFlight.size > 0) {
