@@ -12,6 +12,9 @@
 // Connection IDs (RFC 9146) are negotiated by default: a record with a CID
 // finds its session by that CID, and a server session follows its client to
 // a new address once a record from there proves itself (§6).
+//
+// One file: the association table, cookie exchange, CID routing and the
+// handshake bounds all decide what one incoming datagram may cost.
 // No secret (PSK, master secret, key block) is ever logged or put in an error.
 //
 // The one place sessions are looked up, created, bounded and ended, for

@@ -1,4 +1,6 @@
 // LwM2M TLV (11542, Core §7.4.3) on top of the formats instance's TlvBackend (wasm, native or pure TS).
+// Decode and encode share one file: both translate between records and the backend's entry table
+// (codec/tlv-constants.ts), whose layout they must read and write the same way.
 import type { DataType, Path, Value, Objlnk } from '../model/types';
 import { pathDepth } from '../model/path';
 import { coerceValue, isCanonical, normaliseInteger } from '../model/value';

@@ -5,6 +5,8 @@
 // into a FirmwareSlot port; Update (/5/0/2) keeps what it started in the
 // power-safe store and boots the new image, which reports the result once it
 // has registered.
+// One file: push, pull and Update are transitions of the one state machine
+// drawn below, and each must leave State and Update Result consistent.
 //
 //   Idle ──Package / Package URI──▶ Downloading ──complete, checked──▶ Downloaded ──Update──▶ Updating ──restart──▶ Idle (1)
 //     ▲                                  │ failure (2 3 4 5 6 7 9)        │ empty write, Cancel (10)        │ failed (8)

@@ -3,6 +3,8 @@
 // attributes pmin pmax gt lt st epmin epmax (Core §5.1.2). Timing only through
 // the injected Timers. Each observation keeps the values it last sent, so
 // "changed", "st" and "crossed gt/lt" are judged against what the server saw.
+// One file: the pacing timers, the change tests and the notification sending
+// all act on the same observation record.
 import type { KeptRelation, ObserveRelation, ResponseSpec } from '../../coap/api';
 import { Code } from '../../coap/message';
 import type { ResourceRecord } from '../../formats/index';
