@@ -1,12 +1,11 @@
 // The records that travel through the CoAP stack. Plain data, created once per
 // request or message and kept in the bounded tables of the layers; the layers
 // themselves are long-lived objects that act on them.
-import type { CoapMessage, CoapOption } from './message';
-import type { BlockValue } from './options';
+import { OptionNumber, type CoapMessage, type CoapOption } from './message';
+import { blockOption, decodeUint, optionText, type BlockValue } from './options';
 import type { CoapResponse, IncomingRequest, ObserveRelation, Peer, RequestOptions } from './api';
 import type { DedupEntry } from './dedup';
 import type { Due } from './deadlines';
-import { getAccept, getContentFormat, getObserve, getUriPath, getUriQuery } from './options';
 import { EMPTY } from './compose';
 
 /** Who is told what became of a CON message (reliability layer, RFC 7252 §4.2). */
@@ -125,6 +124,11 @@ export class ServerExchange implements IncomingRequest, Due {
   /** Its Block1 option, echoed in the answer to this block. */
   streamedBlock: BlockValue | null = null;
   block2: BlockValue | undefined;
+  /** The request asks for a proxy (Proxy-Uri or Proxy-Scheme, RFC 7252 §5.7). */
+  readonly proxied: boolean;
+  /** Its Block1 and Block2 options as sent: undefined when absent, null when malformed (RFC 7959 §2.2). */
+  readonly block1Option: BlockValue | null | undefined;
+  readonly block2Option: BlockValue | null | undefined;
   /** When the empty ACK goes out if the handler has not answered (separate response, §5.2.2). */
   due = Infinity;
   dueOwner: Due['dueOwner'] = null;
@@ -138,11 +142,51 @@ export class ServerExchange implements IncomingRequest, Due {
     readonly entry: DedupEntry,
   ) {
     this.method = message.code;
-    this.path = getUriPath(message);
-    this.query = getUriQuery(message);
-    this.contentFormat = getContentFormat(message);
-    this.accept = getAccept(message);
-    this.observe = getObserve(message);
+    // One pass over the options for all a request's own (a repeated single option: its first value counts).
+    const path: string[] = [];
+    const query: string[] = [];
+    let contentFormat: number | undefined, accept: number | undefined, observe: number | undefined;
+    let block1: CoapOption | undefined, block2: CoapOption | undefined;
+    let proxied = false;
+    const options = message.options;
+    for (let i = 0; i < options.length; i++) {
+      const o = options[i]!;
+      switch (o.number) {
+        case OptionNumber.URI_PATH:
+          path.push(optionText(o.value));
+          break;
+        case OptionNumber.URI_QUERY:
+          query.push(optionText(o.value));
+          break;
+        case OptionNumber.CONTENT_FORMAT:
+          if (contentFormat === undefined) contentFormat = decodeUint(o.value);
+          break;
+        case OptionNumber.ACCEPT:
+          if (accept === undefined) accept = decodeUint(o.value);
+          break;
+        case OptionNumber.OBSERVE:
+          // RFC 7641: 0-3 bytes; a longer value reads as no Observe.
+          if (observe === undefined && o.value.length <= 3) observe = decodeUint(o.value);
+          break;
+        case OptionNumber.BLOCK1:
+          block1 ??= o;
+          break;
+        case OptionNumber.BLOCK2:
+          block2 ??= o;
+          break;
+        case OptionNumber.PROXY_URI:
+        case OptionNumber.PROXY_SCHEME:
+          proxied = true;
+      }
+    }
+    this.path = path;
+    this.query = query;
+    this.contentFormat = contentFormat;
+    this.accept = accept;
+    this.observe = observe;
+    this.proxied = proxied;
+    this.block1Option = blockOption(block1);
+    this.block2Option = blockOption(block2);
   }
 
   acceptObserve(): ObserveRelation | null {

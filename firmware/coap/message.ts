@@ -126,9 +126,15 @@ function extLength(v: number): number {
 
 /** Encoded size of a message, so callers can size buffers and check MTU bounds. */
 export function encodedLength(m: CoapMessage): number {
+  return messageLength(m, m.options);
+}
+
+/** The length of `m` with `options` (sorted) in place of its own. */
+function messageLength(m: CoapMessage, options: readonly CoapOption[]): number {
   let n = 4 + m.token.length;
   let prev = 0;
-  for (const o of m.options) {
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
     const delta = o.number - prev;
     n += 1 + extLength(delta) + extLength(o.value.length) + o.value.length;
     prev = o.number;
@@ -152,7 +158,7 @@ export function encodeMessage(m: CoapMessage): Uint8Array {
       break;
     }
   }
-  const out = new Uint8Array(encodedLength({ ...m, options }));
+  const out = new Uint8Array(messageLength(m, options));
   out[0] = 0x40 | ((m.type & 3) << 4) | m.token.length;
   out[1] = m.code & 0xff;
   out[2] = (m.messageId >> 8) & 0xff;
@@ -195,6 +201,11 @@ export function sortOptions(options: CoapOption[]): CoapOption[] {
     .map((x) => x.o);
 }
 
+/** A datagram that does not decode, with what of its header could be read (enough to send a RST). */
+function malformed(error: string, type: number, messageId: number, code: number, token: Uint8Array | undefined): DecodeResult {
+  return { ok: false, error, type, messageId, code, token };
+}
+
 /**
  * Decode one datagram. The returned token/option values/payload are views into
  * `bytes`; callers that keep them past the datagram's life should copy.
@@ -207,20 +218,19 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
   const tkl = b0 & 15;
   const code = bytes[1];
   const messageId = (bytes[2] << 8) | bytes[3];
-  const fail = (error: string, token?: Uint8Array): DecodeResult => ({ ok: false, error, type, messageId, code, token });
-  if (tkl > MAX_TOKEN_LENGTH) return fail(`reserved token length ${tkl}`);
-  if (bytes.length < 4 + tkl) return fail('truncated token');
+  if (tkl > MAX_TOKEN_LENGTH) return malformed(`reserved token length ${tkl}`, type, messageId, code, undefined);
+  if (bytes.length < 4 + tkl) return malformed('truncated token', type, messageId, code, undefined);
   const token = bytes.subarray(4, 4 + tkl);
   const cls = code >> 5;
-  if (cls === 1 || cls === 6 || cls === 7) return fail(`reserved code class ${codeString(code)}`, token);
+  if (cls === 1 || cls === 6 || cls === 7) return malformed(`reserved code class ${codeString(code)}`, type, messageId, code, token);
   if (code === Code.EMPTY) {
     // §4.1: an Empty message has TKL 0 and nothing after the header.
-    if (tkl !== 0 || bytes.length !== 4) return fail('Empty message with token, options or payload', token);
-    if (type === Type.NON) return fail('Empty Non-confirmable message', token); // §4.3
+    if (tkl !== 0 || bytes.length !== 4) return malformed('Empty message with token, options or payload', type, messageId, code, token);
+    if (type === Type.NON) return malformed('Empty Non-confirmable message', type, messageId, code, token); // §4.3
     return { ok: true, message: { type, code, messageId, token, options: [], payload: EMPTY } };
   }
-  if (type === Type.RST) return fail('Reset message that is not Empty', token); // §4.2
-  if (type === Type.ACK && isRequestCode(code)) return fail('Acknowledgement carrying a request', token);
+  if (type === Type.RST) return malformed('Reset message that is not Empty', type, messageId, code, token); // §4.2
+  if (type === Type.ACK && isRequestCode(code)) return malformed('Acknowledgement carrying a request', type, messageId, code, token);
   const options: CoapOption[] = [];
   let p = 4 + tkl;
   let number = 0;
@@ -228,33 +238,33 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
   while (p < bytes.length) {
     const h = bytes[p++];
     if (h === 0xff) {
-      if (p === bytes.length) return fail('payload marker followed by an empty payload', token);
+      if (p === bytes.length) return malformed('payload marker followed by an empty payload', type, messageId, code, token);
       payload = bytes.subarray(p);
       break;
     }
     let delta = h >> 4;
     let len = h & 15;
-    if (delta === 15) return fail('option delta nibble 15', token);
-    if (len === 15) return fail('option length nibble 15', token);
+    if (delta === 15) return malformed('option delta nibble 15', type, messageId, code, token);
+    if (len === 15) return malformed('option length nibble 15', type, messageId, code, token);
     if (delta === 13) {
-      if (p >= bytes.length) return fail('truncated option delta', token);
+      if (p >= bytes.length) return malformed('truncated option delta', type, messageId, code, token);
       delta = bytes[p++] + 13;
     } else if (delta === 14) {
-      if (p + 1 >= bytes.length) return fail('truncated option delta', token);
+      if (p + 1 >= bytes.length) return malformed('truncated option delta', type, messageId, code, token);
       delta = ((bytes[p] << 8) | bytes[p + 1]) + 269;
       p += 2;
     }
     if (len === 13) {
-      if (p >= bytes.length) return fail('truncated option length', token);
+      if (p >= bytes.length) return malformed('truncated option length', type, messageId, code, token);
       len = bytes[p++] + 13;
     } else if (len === 14) {
-      if (p + 1 >= bytes.length) return fail('truncated option length', token);
+      if (p + 1 >= bytes.length) return malformed('truncated option length', type, messageId, code, token);
       len = ((bytes[p] << 8) | bytes[p + 1]) + 269;
       p += 2;
     }
     number += delta;
-    if (number > 65535) return fail('option number above 65535', token);
-    if (p + len > bytes.length) return fail('truncated option value', token);
+    if (number > 65535) return malformed('option number above 65535', type, messageId, code, token);
+    if (p + len > bytes.length) return malformed('truncated option value', type, messageId, code, token);
     options.push({ number, value: bytes.subarray(p, p + len) });
     p += len;
   }

@@ -43,7 +43,7 @@ export function getStrings(m: { options: CoapOption[] }, number: number): string
 }
 
 /** An option's text: the usual short ASCII one ("3", "0", "rd") without the general decoder's buffers. */
-function optionText(v: Uint8Array): string {
+export function optionText(v: Uint8Array): string {
   if (v.length > 8) return utf8Decode(v);
   let s = '';
   for (let i = 0; i < v.length; i++) {
@@ -114,7 +114,11 @@ export function encodeBlock(num: number, more: boolean, szx: number): Uint8Array
  * malformed Block option is answered 4.00 (RFC 7959 §2.2).
  */
 export function getBlock(m: CoapMessage, number: 23 | 27): BlockValue | null | undefined {
-  const o = findOption(m, number);
+  return blockOption(findOption(m, number));
+}
+
+/** A Block1/Block2 option's value as getBlock reads it: undefined when absent, null when malformed. */
+export function blockOption(o: CoapOption | undefined): BlockValue | null | undefined {
   if (!o) return undefined;
   const b = decodeBlock(o.value);
   return b && b.szx < 7 ? b : null;

@@ -6,7 +6,7 @@
 // takes longer than separateResponseDelay (§5.2.2), or as a NON to a NON;
 // observe and block-wise options are added on the way out.
 import { Code, OptionNumber, Type, encodeMessage, type CoapMessage, type CoapOption } from './message';
-import { encodeBlock, findOption, firstBadCriticalOption, getBlock } from './options';
+import { encodeBlock, firstBadCriticalOption } from './options';
 import { responseMessage } from './compose';
 import type { DeadlineOwner, Due } from './deadlines';
 import { ServerExchange, type ObservedRelation } from './exchange';
@@ -35,12 +35,12 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
       this.respond(sx, { code: Code.BAD_OPTION });
       return;
     }
-    if (findOption(msg, OptionNumber.PROXY_URI) || findOption(msg, OptionNumber.PROXY_SCHEME)) {
+    if (sx.proxied) {
       this.respond(sx, { code: Code.PROXYING_NOT_SUPPORTED });
       return;
     }
-    const b1 = getBlock(msg, OptionNumber.BLOCK1);
-    const b2 = getBlock(msg, OptionNumber.BLOCK2);
+    const b1 = sx.block1Option;
+    const b2 = sx.block2Option;
     if (b1 === null || b2 === null) {
       this.respond(sx, { code: Code.BAD_REQUEST });
       return;

@@ -55,6 +55,17 @@ export function singleValuePayload(base: Path, value: Value, unknown: boolean): 
   return { ok: true, value: b.out };
 }
 
+/** The type of record `r` of resource `o`/`rid`: the definition it carries (a Read's), else the resolver's; none when unknown. */
+export function recordDef(
+  r: ResourceRecord,
+  resolve: TypeResolver,
+  o: number,
+  rid: number,
+): { type: DataType; multiple: boolean } | undefined {
+  if (r.unknown) return undefined;
+  return r.def ?? safeResolve(resolve, o, rid);
+}
+
 /** Resolve, tolerating resolvers that throw (errors are values at this edge). */
 export function safeResolve(resolve: TypeResolver, o: number, r: number): { type: DataType; multiple: boolean } | undefined {
   try {

@@ -4,7 +4,7 @@ import { parsePath, formatPath, pathDepth, pathIds } from '../model/path';
 import { coerceValue, parseObjlnk, formatObjlnk } from '../model/value';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
 import { fail } from './types';
-import { PayloadBuilder, underBase, safeResolve } from './common';
+import { PayloadBuilder, underBase, recordDef, safeResolve } from './common';
 import { inferType } from './infer';
 
 /** One SenML pack entry with the fields LwM2M uses; number fields may be bigint (CBOR). */
@@ -115,7 +115,7 @@ export function recordsToSenml(base: Path, records: ResourceRecord[], resolve: T
     if (pack.length === 0) s.bn = ids.length > bd ? (bd === 0 ? '/' : formatPath(base) + '/') : formatPath(base);
     if (ids.length > bd) s.n = ids.slice(bd).join('/');
     else if (baseIds.length !== ids.length) return fail('internal', 'record above the request path');
-    const def = r.unknown ? undefined : safeResolve(resolve, ids[0], ids[2]);
+    const def = recordDef(r, resolve, ids[0], ids[2]);
     const type = def ? def.type : inferType(r.value);
     const c = coerceValue(type, r.value);
     if (!c.ok) return fail('internal', c.reason);

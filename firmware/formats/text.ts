@@ -5,7 +5,7 @@ import { coerceValue, formatObjlnk } from '../model/value';
 import { utf8DecodeStrict, utf8Encode } from '../util/utf8';
 import type { DecodedPayload, FormatResult, ResourceRecord, TypeResolver } from './types';
 import { fail } from './types';
-import { safeResolve, singleValuePayload } from './common';
+import { recordDef, safeResolve, singleValuePayload } from './common';
 import { base64Decode, base64Encode } from './base64';
 import { inferType } from './infer';
 
@@ -59,7 +59,7 @@ function single(base: Path, records: ResourceRecord[]): FormatResult<ResourceRec
 export function encodeText(base: Path, records: ResourceRecord[], resolve: TypeResolver): FormatResult<Uint8Array> {
   const r = single(base, records);
   if (!r.ok) return r;
-  const def = r.value.unknown ? undefined : safeResolve(resolve, base.objectId!, base.resourceId!);
+  const def = recordDef(r.value, resolve, base.objectId!, base.resourceId!);
   const c = coerceValue(def ? def.type : inferType(r.value.value), r.value.value);
   if (!c.ok) return fail('internal', c.reason);
   return { ok: true, value: utf8Encode(textOf(c.value)) };

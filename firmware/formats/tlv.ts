@@ -45,9 +45,9 @@ import {
   TLV_TOO_MANY,
   tlvErrorText,
 } from '../codec/tlv-constants';
-import type { DecodedPayload, EncodeOptions, FormatCodecs, FormatResult, ResourceRecord, TypeResolver } from './types';
+import type { DecodedPayload, EncodeOptions, FormatCodecs, InstanceRef, FormatResult, ResourceRecord, TypeResolver } from './types';
 import { fail } from './types';
-import { PayloadBuilder, makePath, safeResolve } from './common';
+import { PayloadBuilder, makePath, recordDef, safeResolve } from './common';
 import { inferType } from './infer';
 import { deepFreeze } from '../util/freeze';
 
@@ -256,6 +256,8 @@ export function encodeTlv(
   const depth = pathDepth(base);
   if (depth === 0) return fail('not-acceptable', 'TLV cannot carry several objects');
   const o = base.objectId!;
+  // One pass: every record inside the request path, and whether they come in path order (a Read's do).
+  let ordered = opts?.multipleResources === undefined || opts.multipleResources.length === 0;
   for (let i = 0; i < records.length; i++) {
     const p = records[i]!.path;
     if (p.objectId !== o || p.instanceId === undefined || p.resourceId === undefined)
@@ -266,44 +268,32 @@ export function encodeTlv(
       (base.resourceInstanceId !== undefined && base.resourceInstanceId !== p.resourceInstanceId)
     )
       return fail('internal', 'record outside the request path');
+    if (ordered && i > 0 && !follows(records[i - 1]!.path, p)) ordered = false;
   }
+  if (ordered && opts?.instances) ordered = listsInstances(records, o, base, opts.instances);
   const w = new TlvWriter(codecs, o, depth, resolve);
-  // A Read's records come in path order (dm/read.ts): written as they come, with no grouping tables.
-  const e = streamable(records, o, base, opts) ? w.stream(records) : w.grouped(groups(records, o, base, opts));
+  // Records in path order are written as they come, with no grouping tables.
+  const e = ordered ? w.stream(records) : w.grouped(groups(records, o, base, opts));
   if (e !== undefined) return fail(e.startsWith('too') || e.startsWith('payload') ? 'too-large' : 'internal', e);
   const out = codecs.tlv.encode(w.n);
   if (typeof out === 'number') return fail(out === TLV_TOO_LARGE ? 'too-large' : 'internal', tlvErrorText(out));
   return { ok: true, value: out };
 }
 
-/**
- * Whether the records can be written in the order they come: by instance, then resource, then resource
- * instance, each path once, a resource either single or multiple, and no empty instance or multiple
- * resource asked for beyond them (EncodeOptions).
- */
-function streamable(records: ResourceRecord[], o: number, base: Path, opts: EncodeOptions | undefined): boolean {
-  if (opts?.multipleResources !== undefined && opts.multipleResources.length > 0) return false;
-  for (let i = 1; i < records.length; i++) {
-    const a = records[i - 1]!.path,
-      b = records[i]!.path;
-    if (a.instanceId! !== b.instanceId!) {
-      if (a.instanceId! > b.instanceId!) return false;
-      continue;
-    }
-    if (a.resourceId! !== b.resourceId!) {
-      if (a.resourceId! > b.resourceId!) return false;
-      continue;
-    }
-    if (a.resourceInstanceId === undefined || b.resourceInstanceId === undefined || a.resourceInstanceId >= b.resourceInstanceId)
-      return false;
-  }
-  if (opts?.instances) {
-    for (const i of opts.instances) {
-      if (i.objectId !== o || (base.instanceId !== undefined && base.instanceId !== i.instanceId)) continue;
-      let found = false;
-      for (let k = 0; k < records.length && !found; k++) found = records[k]!.path.instanceId === i.instanceId;
-      if (!found) return false;
-    }
+/** Whether record path `b` may follow `a` in a stream: a later instance or resource, or a later instance of the same multiple resource. */
+function follows(a: Path, b: Path): boolean {
+  if (a.instanceId! !== b.instanceId!) return a.instanceId! < b.instanceId!;
+  if (a.resourceId! !== b.resourceId!) return a.resourceId! < b.resourceId!;
+  return a.resourceInstanceId !== undefined && b.resourceInstanceId !== undefined && a.resourceInstanceId < b.resourceInstanceId;
+}
+
+/** Whether every instance an object-level answer lists has records (an empty one needs the grouped writer). */
+function listsInstances(records: ResourceRecord[], o: number, base: Path, instances: readonly InstanceRef[]): boolean {
+  for (const i of instances) {
+    if (i.objectId !== o || (base.instanceId !== undefined && base.instanceId !== i.instanceId)) continue;
+    let found = false;
+    for (let k = 0; k < records.length && !found; k++) found = records[k]!.path.instanceId === i.instanceId;
+    if (!found) return false;
   }
   return true;
 }
@@ -453,7 +443,7 @@ class TlvWriter {
   private leaf(kind: number, id: number, rid: number, r: ResourceRecord): string | undefined {
     const c = this.entry(OP_LEAF, kind, id);
     if (c < 0) return 'too many TLV entries';
-    const def = r.unknown ? undefined : safeResolve(this.resolve, this.o, rid);
+    const def = recordDef(r, this.resolve, this.o, rid);
     const type = def ? def.type : inferType(r.value);
     let v = r.value;
     if (!isCanonical(type, v)) {

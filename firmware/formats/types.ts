@@ -1,5 +1,5 @@
 // Content-format types shared by the decoders/encoders (Core §7.4).
-import type { DataType, Path, Value } from '../model/types';
+import type { DataType, Path, ResourceDef, Value } from '../model/types';
 import type { TlvBackend } from '../codec/backend';
 import type { CborCodec } from './cbor-codec';
 
@@ -35,6 +35,8 @@ export interface ResourceRecord {
   value: Value;
   /** Resolver had no definition: value is the raw bytes (TLV) or the raw SenML value. */
   unknown?: boolean;
+  /** The resource's definition, when whoever made the record had it at hand (a Read): encoders then skip the look-up. */
+  def?: ResourceDef;
 }
 
 export interface InstanceRef {

@@ -6,7 +6,7 @@ import type { IncomingRequest, ResponseSpec } from '../../coap/api';
 import { Code } from '../../coap/message';
 import { COMPOSITE_FORMATS, formatEntry, PREFERRED_FORMAT, type ResourceRecord } from '../../formats/index';
 import { formatPath } from '../../model/path';
-import type { Path } from '../../model/types';
+import type { Path, ResourceDef } from '../../model/types';
 import { ACL } from './access-control';
 import { denied, fail, visibleInstances, type DmScope } from './scope';
 import { readsLive, type ReadValue } from '../objects/object-api';
@@ -70,8 +70,9 @@ export function readRecords(scope: DmScope, path: Path, ssid?: number, wait = fa
 /**
  * readRecords for an object known to be served and visible: instance, access
  * control and resource decided once each, then one pass over the instances
- * that gathers stored and live values in order (no sort unless a definition
- * or a multiple resource lists its ids out of order).
+ * that gathers stored and live values in id order (the registry lists each
+ * object's readable resources sorted once; only a multiple resource whose
+ * instances were set out of order makes a sort).
  */
 function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: boolean): LiveRecords {
   const { ctx } = scope;
@@ -87,37 +88,39 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
     if (d) return d;
   }
   const rid = path.resourceId;
+  let one: ResourceDef | undefined;
   if (rid !== undefined) {
-    const rdef = def.resources.get(rid);
-    if (!rdef) return { ok: false, code: Code.NOT_FOUND, reason: 'resource not defined' };
-    if (!rdef.operations.includes('R')) return { ok: false, code: Code.METHOD_NOT_ALLOWED, reason: 'resource not readable' };
+    one = def.resources.get(rid);
+    if (!one) return { ok: false, code: Code.NOT_FOUND, reason: 'resource not defined' };
+    if (!one.operations.includes('R')) return { ok: false, code: Code.METHOD_NOT_ALLOWED, reason: 'resource not readable' };
   }
   const iids = iid !== undefined ? [iid] : ssid !== undefined ? visibleInstances(scope, oid, ssid) : tree.instanceIds(oid);
   const handler = objects.handler(oid);
   const live = handler?.read !== undefined;
-  const riid = path.resourceInstanceId;
-  const out: Gather = { records: [], pending: NONE, ordered: true };
+  const plan = objects.readPlan(oid);
+  const out: Gather = { scope, oid, ssid, wait, riid: path.resourceInstanceId, records: [], pending: NONE, ordered: true };
   for (let i = 0; i < iids.length; i++) {
     const at = iids[i]!;
     const inst = tree.getInstance(oid, at);
     // A handler answers for instances the tree does not hold; the stored values need the instance.
     if (!inst && !live) continue;
-    let last = -1;
-    if (rid !== undefined) {
-      const asks = readsLive(handler, rid);
-      const failed = gather(scope, out, oid, at, rid, inst?.get(rid), asks, ssid, wait, riid);
+    if (one !== undefined) {
+      const failed = gather(out, at, one, inst?.get(one.id), live && readsLive(handler, one.id));
       if (failed) return failed;
       continue;
     }
-    for (const r of def.resources.values()) {
-      if (!r.operations.includes('R')) continue;
+    const resources = plan.resources;
+    for (let k = 0; k < resources.length; k++) {
+      const r = resources[k]!;
       const stored = inst?.get(r.id);
       // Resources the handler does not produce come from the tree without asking it (ObjectHandler.liveResources).
-      const asks = readsLive(handler, r.id);
+      const asks = live && plan.asks[k]!;
       if (stored === undefined && !asks) continue;
-      if (r.id < last) out.ordered = false;
-      last = r.id;
-      const failed = gather(scope, out, oid, at, r.id, stored, asks, ssid, wait, undefined);
+      if (!asks && !isMultiple(stored!)) {
+        out.records.push({ path: { objectId: oid, instanceId: at, resourceId: r.id }, value: stored!, def: r });
+        continue;
+      }
+      const failed = gather(out, at, r, stored, asks);
       if (failed) return failed;
     }
   }
@@ -125,35 +128,33 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
   return { ok: true, records: out.records, pending: out.pending, iids };
 }
 
+/** One Read's gathering: what it reads (object, asking server, waits or not, one resource instance) and what it found. */
 interface Gather {
+  readonly scope: DmScope;
+  readonly oid: number;
+  readonly ssid: number | undefined;
+  readonly wait: boolean;
+  readonly riid: number | undefined;
   records: ResourceRecord[];
   pending: readonly PendingRead[];
   ordered: boolean;
 }
 
 /** The records of one resource: its live value when the handler gives one, else the stored one. */
-function gather(
-  scope: DmScope,
-  out: Gather,
-  oid: number,
-  iid: number,
-  rid: number,
-  stored: ResourceValue | undefined,
-  live: boolean,
-  ssid: number | undefined,
-  wait: boolean,
-  riid: number | undefined,
-): Refused | undefined {
+function gather(out: Gather, iid: number, def: ResourceDef, stored: ResourceValue | undefined, live: boolean): Refused | undefined {
+  const oid = out.oid;
+  const rid = def.id;
+  const riid = out.riid;
   let value = stored;
   let single = true; // a live single value is left out when one resource instance is asked for
   if (live) {
-    const got = scope.ctx.objects.read(oid, iid, rid, ssid);
+    const got = out.scope.ctx.objects.read(oid, iid, rid, out.ssid);
     if (got.kind === 'failed') return { ok: false, code: Code.INTERNAL_SERVER_ERROR, reason: got.reason };
     if (got.kind === 'value') {
       value = got.value;
       single = false;
     } else if (got.kind === 'pending') {
-      if (wait) {
+      if (out.wait) {
         const pending = out.pending === NONE ? [] : (out.pending as PendingRead[]);
         pending.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, promise: got.promise });
         out.pending = pending;
@@ -166,19 +167,20 @@ function gather(
   if (value === undefined) return undefined;
   const records = out.records;
   if (!isMultiple(value)) {
-    if (single || riid === undefined) records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, value });
+    if (single || riid === undefined) records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid }, value, def });
     return undefined;
   }
   if (riid !== undefined) {
     const x = value.get(riid);
-    if (x !== undefined) records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: riid }, value: x });
+    if (x !== undefined)
+      records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: riid }, value: x, def });
     return undefined;
   }
   let last = -1;
   for (const [k, x] of value) {
     if (k < last) out.ordered = false;
     last = k;
-    records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: k }, value: x });
+    records.push({ path: { objectId: oid, instanceId: iid, resourceId: rid, resourceInstanceId: k }, value: x, def });
   }
   return undefined;
 }
