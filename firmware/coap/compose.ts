@@ -23,12 +23,9 @@ export function requestOptions(req: RequestOptions, withObserve = true): CoapOpt
   return options;
 }
 
-/**
- * A response message: `extra` options (Observe, Block1 echo …) plus those the spec names.
- * `extra` becomes the message's option list: callers hand over an array of this message's own.
- */
+/** A response message: `extra` options (Observe, Block1 echo …) plus those the spec names. */
 export function responseMessage(type: number, messageId: number, token: Uint8Array, spec: ResponseSpec, extra: CoapOption[]): CoapMessage {
-  const options = extra;
+  const options: CoapOption[] = extra.slice();
   if (spec.contentFormat !== undefined) options.push(uintOption(OptionNumber.CONTENT_FORMAT, spec.contentFormat));
   for (const s of spec.locationPath ?? []) options.push(stringOption(OptionNumber.LOCATION_PATH, s));
   for (const o of spec.options ?? []) options.push(o);

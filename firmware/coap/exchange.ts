@@ -1,7 +1,7 @@
 // The records that travel through the CoAP stack. Plain data, created once per
 // request or message and kept in the bounded tables of the layers; the layers
 // themselves are long-lived objects that act on them.
-import { OptionNumber, type CoapMessage, type CoapOption } from './message';
+import { Code, OptionNumber, type CoapMessage, type CoapOption } from './message';
 import { blockOption, decodeUint, optionText, type BlockValue } from './options';
 import type { CoapResponse, IncomingRequest, ObserveRelation, Peer, RequestOptions } from './api';
 import type { DedupEntry } from './dedup';
@@ -123,12 +123,13 @@ export class ServerExchange implements IncomingRequest, Due {
   block1?: { num: number; offset: number; size: number; more: boolean };
   /** Its Block1 option, echoed in the answer to this block. */
   streamedBlock: BlockValue | null = null;
+  /** Its Block2 option (RFC 7959 §2.4): the block asked for; undefined when absent or malformed (see refusal). */
   block2: BlockValue | undefined;
-  /** The request asks for a proxy (Proxy-Uri or Proxy-Scheme, RFC 7252 §5.7). */
-  readonly proxied: boolean;
-  /** Its Block1 and Block2 options as sent: undefined when absent, null when malformed (RFC 7959 §2.2). */
-  readonly block1Option: BlockValue | null | undefined;
-  readonly block2Option: BlockValue | null | undefined;
+  /**
+   * The answer the stack gives by itself, before any handler, or 0: 5.05 to a proxy request (Proxy-Uri or
+   * Proxy-Scheme, RFC 7252 §5.7.2), else 4.00 to a malformed Block1 or Block2 option (RFC 7959 §2.2).
+   */
+  readonly refusal: number;
   /** When the empty ACK goes out if the handler has not answered (separate response, §5.2.2). */
   due = Infinity;
   dueOwner: Due['dueOwner'] = null;
@@ -138,7 +139,6 @@ export class ServerExchange implements IncomingRequest, Due {
     private readonly acceptor: ObserveAcceptor,
     readonly message: CoapMessage,
     readonly peer: Peer,
-    readonly peerKey: string,
     readonly entry: DedupEntry,
   ) {
     this.method = message.code;
@@ -184,9 +184,14 @@ export class ServerExchange implements IncomingRequest, Due {
     this.contentFormat = contentFormat;
     this.accept = accept;
     this.observe = observe;
-    this.proxied = proxied;
-    this.block1Option = blockOption(block1);
-    this.block2Option = blockOption(block2);
+    const b2 = blockOption(block2);
+    this.block2 = b2 ?? undefined;
+    this.refusal = proxied ? Code.PROXYING_NOT_SUPPORTED : b2 === null || blockOption(block1) === null ? Code.BAD_REQUEST : 0;
+  }
+
+  /** Key of its peer (transport.ts peerKey): its dedup entry's. */
+  get peerKey(): string {
+    return this.entry.peer;
   }
 
   acceptObserve(): ObserveRelation | null {

@@ -21,7 +21,7 @@ import type { Peer, PeerAdmission } from './api';
 
 /** Where the matcher hands a request that is not a duplicate, with its dedup entry (the server side). */
 export interface RequestReceiver {
-  receiveRequest(msg: CoapMessage, peer: Peer, fromKey: string, entry: DedupEntry): void;
+  receiveRequest(msg: CoapMessage, peer: Peer, entry: DedupEntry): void;
 }
 
 /** Where it hands a CON or NON response to a request or observation of ours, already ACKed if CON (the client side). */
@@ -185,7 +185,7 @@ export class Matcher {
       this.ctx.send(encodeMessage(refusal), peer);
       return;
     }
-    this.serverSide?.receiveRequest(msg, peer, from, entry);
+    this.serverSide?.receiveRequest(msg, peer, entry);
   }
 
   private response(msg: CoapMessage, peer: Peer, from: string): void {

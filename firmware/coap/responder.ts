@@ -6,7 +6,7 @@
 // takes longer than separateResponseDelay (§5.2.2), or as a NON to a NON;
 // observe and block-wise options are added on the way out.
 import { Code, OptionNumber, Type, encodeMessage, type CoapMessage, type CoapOption } from './message';
-import { encodeBlock, firstBadCriticalOption } from './options';
+import { encodeBlock, firstBadCriticalOption, getBlock } from './options';
 import { responseMessage } from './compose';
 import type { DeadlineOwner, Due } from './deadlines';
 import { ServerExchange, type ObservedRelation } from './exchange';
@@ -28,24 +28,18 @@ export class Responder extends RequestResponseLayer implements DeadlineOwner {
     super(ctx, lower);
   }
 
-  receiveRequest(msg: CoapMessage, peer: Peer, fromKey: string, entry: DedupEntry): void {
-    const sx = new ServerExchange(this.observe, msg, peer, fromKey, entry);
+  receiveRequest(msg: CoapMessage, peer: Peer, entry: DedupEntry): void {
+    const sx = new ServerExchange(this.observe, msg, peer, entry);
     if (firstBadCriticalOption(msg) >= 0) {
       this.ctx.stats.badOptions++;
       this.respond(sx, { code: Code.BAD_OPTION });
       return;
     }
-    if (sx.proxied) {
-      this.respond(sx, { code: Code.PROXYING_NOT_SUPPORTED });
+    if (sx.refusal !== 0) {
+      this.respond(sx, { code: sx.refusal });
       return;
     }
-    const b1 = sx.block1Option;
-    const b2 = sx.block2Option;
-    if (b1 === null || b2 === null) {
-      this.respond(sx, { code: Code.BAD_REQUEST });
-      return;
-    }
-    sx.block2 = b2;
+    const b1 = getBlock(msg, OptionNumber.BLOCK1)!;
     const reply = this.blockwise.receiveRequestBody(sx, b1);
     if (reply) {
       if (reply.direct) this.sendDirect(msg, peer, reply.spec, entry);

@@ -223,7 +223,7 @@ describe('CoAP layers, one by one', () => {
       const { wire, matcher } = stack();
       const up: number[] = [];
       matcher.serverSide = {
-        receiveRequest: (msg, _p, _k, entry) => {
+        receiveRequest: (msg, _p, entry) => {
           up.push(msg.messageId);
           entry.reply = new Uint8Array([0x60, 0x45, 0, msg.messageId]);
           entry.acked = true;

@@ -70,9 +70,8 @@ export function readRecords(scope: DmScope, path: Path, ssid?: number, wait = fa
 /**
  * readRecords for an object known to be served and visible: instance, access
  * control and resource decided once each, then one pass over the instances
- * that gathers stored and live values in id order (the registry lists each
- * object's readable resources sorted once; only a multiple resource whose
- * instances were set out of order makes a sort).
+ * that gathers stored and live values in order (no sort unless a definition
+ * or a multiple resource lists its ids out of order).
  */
 function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: boolean): LiveRecords {
   const { ctx } = scope;
@@ -97,7 +96,6 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
   const iids = iid !== undefined ? [iid] : ssid !== undefined ? visibleInstances(scope, oid, ssid) : tree.instanceIds(oid);
   const handler = objects.handler(oid);
   const live = handler?.read !== undefined;
-  const plan = objects.readPlan(oid);
   const out: Gather = { scope, oid, ssid, wait, riid: path.resourceInstanceId, records: [], pending: NONE, ordered: true };
   for (let i = 0; i < iids.length; i++) {
     const at = iids[i]!;
@@ -109,13 +107,17 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
       if (failed) return failed;
       continue;
     }
-    const resources = plan.resources;
-    for (let k = 0; k < resources.length; k++) {
-      const r = resources[k]!;
+    // The definition's own order (id order as generated; a DDF out of order costs a sort). No list of the
+    // readable resources is kept: on the device every object's would stay in RAM.
+    let last = -1;
+    for (const r of def.resources.values()) {
+      if (!r.operations.includes('R')) continue;
       const stored = inst?.get(r.id);
       // Resources the handler does not produce come from the tree without asking it (ObjectHandler.liveResources).
-      const asks = live && plan.asks[k]!;
+      const asks = live && readsLive(handler, r.id);
       if (stored === undefined && !asks) continue;
+      if (r.id < last) out.ordered = false;
+      last = r.id;
       if (!asks && !isMultiple(stored!)) {
         out.records.push({ path: { objectId: oid, instanceId: at, resourceId: r.id }, value: stored!, def: r });
         continue;

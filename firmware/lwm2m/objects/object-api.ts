@@ -88,7 +88,6 @@ export interface ObjectHandler {
   /**
    * The resources `read` gives values of; the others are served from the stored values without asking it
    * (a Read of the whole Device object asks for 2 resources, not 23). Undefined: it is asked for every one.
-   * Read once, the first time the object is read: a fixed list.
    */
   readonly liveResources?: readonly number[];
   /** After every check passed; a Refusal changes nothing. */

@@ -22,13 +22,6 @@ export type LiveRead =
 
 /** The stored value stands (one object for every such answer). */
 const STORED: LiveRead = Object.freeze({ kind: 'stored' });
-/** The readable resources of an object in id order, and whether the handler gives each one's value. */
-export interface ReadPlan {
-  readonly resources: readonly ResourceDef[];
-  readonly asks: readonly boolean[];
-}
-
-const NO_PLAN: ReadPlan = Object.freeze({ resources: Object.freeze([]), asks: Object.freeze([]) });
 
 export interface RegistryHost {
   log: Logger;
@@ -43,8 +36,6 @@ export class ObjectRegistry {
   private readonly lastAsync = new Map<string, ResourceValue>();
   /** Asynchronous reads under way, one per resource (a second Read joins the first). */
   private readonly inFlight = new Map<string, Promise<ReadValue>>();
-  /** Per object served, its ReadPlan, made on first use (bound: the objects served). */
-  private readonly readPlans = new Map<number, ReadPlan>();
 
   constructor(
     specs: readonly ObjectSpec[],
@@ -76,24 +67,6 @@ export class ObjectRegistry {
 
   resource(objectId: number, resourceId: number): ResourceDef | undefined {
     return this.def(objectId)?.resources.get(resourceId);
-  }
-
-  /**
-   * What every Read of `objectId` walks: its readable resources (operations include R) in id order, and
-   * for each whether the handler is asked for its value (readsLive). Made on first use; the handler's
-   * liveResources is read then.
-   */
-  readPlan(objectId: number): ReadPlan {
-    let plan = this.readPlans.get(objectId);
-    if (plan === undefined) {
-      const def = this.def(objectId);
-      if (!def) return NO_PLAN;
-      const resources = [...def.resources.values()].filter((r) => r.operations.includes('R')).sort((a, b) => a.id - b.id);
-      const h = this.handler(objectId);
-      plan = { resources, asks: resources.map((r) => readsLive(h, r.id)) };
-      this.readPlans.set(objectId, plan);
-    }
-    return plan;
   }
 
   handler(objectId: number): ObjectHandler | undefined {
