@@ -275,6 +275,28 @@ for (const [name, make] of backends) {
       assert.deepEqual(d.value.records, []);
     });
 
+    it("writes a record by the definition it carries (a Read's) without asking the resolver, and asks for one that carries none", () => {
+      const asked: string[] = [];
+      const counting: TypeResolver = (o, r) => {
+        asked.push(`${o}/${r}`);
+        return testResolver(o, r);
+      };
+      const base = { objectId: 9999, instanceId: 1 };
+      // Resource 0 is a string to the resolver; the record's own definition says integer, and it wins.
+      const carried: ResourceRecord = {
+        ...rec(9999, 1, 0, undefined, 127),
+        def: { id: 0, name: 'x', operations: 'R', multiple: false, mandatory: false, type: 'integer' },
+      };
+      const e = formats.encode(TLV, base, [carried], counting);
+      assert.ok(e.ok, js(e));
+      assert.equal(toHex(e.value), 'C1007F');
+      assert.deepEqual(asked, []);
+      const plain = formats.encode(TLV, base, [rec(9999, 1, 1, undefined, 127)], counting);
+      assert.ok(plain.ok, js(plain));
+      assert.equal(toHex(plain.value), 'C1017F');
+      assert.deepEqual(asked, ['9999/1']);
+    });
+
     it('returns raw bytes for resources the resolver does not know', () => {
       const d = formats.decode(TLV, hex('C10709'), { objectId: 4242, instanceId: 0 }, () => undefined);
       assert.ok(d.ok);
