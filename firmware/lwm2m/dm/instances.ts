@@ -9,14 +9,12 @@ import { Code } from '../../coap/message';
 import { MAX_ID } from '../../model/path';
 import type { Path } from '../../model/types';
 import { ACL, createAclFor, deleteAclFor, mayCreate } from './access-control';
-import { applyDecoded } from '../objects/apply';
+import { applyDecoded, valuesByResource } from '../objects/apply';
 import { afterChange, denied, fail, type DmScope } from './scope';
 import { isRefusal, refusalCode } from '../objects/object-registry';
 import { payloadFormat } from '../engine/request-checks';
 import { formatErrorCode } from '../engine/refusal';
 import { rangeProblem } from '../objects/value-checks';
-import type { ResourceValue } from '../objects/object-tree';
-import type { Value } from '../../model/types';
 
 export function create(scope: DmScope, path: Path, req: IncomingRequest, ssid: number): ResponseSpec {
   const { ctx } = scope;
@@ -65,7 +63,7 @@ export function create(scope: DmScope, path: Path, req: IncomingRequest, ssid: n
   if (handler?.create) {
     let outcome;
     try {
-      outcome = handler.create({ instanceId: iid, values: valuesOf(decoded.value.records), ssid });
+      outcome = handler.create({ instanceId: iid, values: valuesByResource(decoded.value.records), ssid });
     } catch (e) {
       ctx.log.error(`objects: create handler of /${path.objectId} failed: ${(e as Error).message}`);
       return fail(scope, Code.INTERNAL_SERVER_ERROR, 'create handler failed', req);
@@ -109,21 +107,4 @@ export function deleteInstance(scope: DmScope, path: Path, req: IncomingRequest,
   scope.reporting.attributes.dropInstance(path.objectId!, path.instanceId);
   afterChange(scope, 'delete', path, ssid);
   return { code: Code.DELETED };
-}
-
-/** A new instance's values by resource (multiple resources as Maps), for its handler. */
-function valuesOf(records: ReadonlyArray<{ path: Path; value: Value }>): Map<number, ResourceValue> {
-  const out = new Map<number, ResourceValue>();
-  for (const r of records) {
-    const rid = r.path.resourceId!;
-    if (r.path.resourceInstanceId === undefined) {
-      out.set(rid, r.value);
-      continue;
-    }
-    const m = out.get(rid);
-    const map = m instanceof Map ? m : new Map<number, Value>();
-    map.set(r.path.resourceInstanceId, r.value);
-    out.set(rid, map);
-  }
-  return out;
 }

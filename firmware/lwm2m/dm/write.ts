@@ -5,13 +5,12 @@
 // keep some values itself; so a refused Write changes nothing.
 import type { IncomingRequest, ResponseSpec } from '../../coap/api';
 import { Code } from '../../coap/message';
-import type { Path, Value } from '../../model/types';
-import type { ResourceRecord } from '../../formats/index';
+import type { Path } from '../../model/types';
 import { ACL } from './access-control';
-import { applyDecoded } from '../objects/apply';
+import { applyDecoded, valuesByResource } from '../objects/apply';
 import { afterChange, denied, fail, type DmScope } from './scope';
 import { isRefusal, refusalCode } from '../objects/object-registry';
-import { isMultiple, type ObjectTree, type ResourceValue } from '../objects/object-tree';
+import { isMultiple } from '../objects/object-tree';
 import { payloadFormat } from '../engine/request-checks';
 import { formatErrorCode } from '../engine/refusal';
 import { rangeProblem } from '../objects/value-checks';
@@ -50,7 +49,11 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
     try {
       outcome = handler.write({
         instanceId: path.instanceId,
-        values: writtenValues(tree, path, decoded.value.records, replace),
+        // A multiple resource: its whole new Map, merged with what is there unless a Replace of the whole resource or instance.
+        values: valuesByResource(
+          decoded.value.records,
+          !replace || path.resourceInstanceId !== undefined ? (rid) => tree.get(path.objectId!, path.instanceId!, rid) : undefined,
+        ),
         replace,
         ssid,
       });
@@ -101,26 +104,4 @@ export function write(scope: DmScope, path: Path, req: IncomingRequest, ssid: nu
   if (!applied.ok) return fail(scope, Code.REQUEST_ENTITY_TOO_LARGE, applied.reason, req);
   afterChange(scope, 'write', path, ssid);
   return { code: Code.CHANGED };
-}
-
-/** Resource id → its value once this Write is applied (a multiple resource: its whole new Map), for the handler. */
-function writtenValues(tree: ObjectTree, path: Path, records: ResourceRecord[], replace: boolean): Map<number, ResourceValue> {
-  const out = new Map<number, ResourceValue>();
-  for (const r of records) {
-    const rid = r.path.resourceId!;
-    if (r.path.resourceInstanceId === undefined) {
-      out.set(rid, r.value);
-      continue;
-    }
-    let m = out.get(rid);
-    if (!isMultiple(m)) {
-      // Merged with what is there unless a Replace of the whole resource or instance.
-      const cur = tree.get(path.objectId!, path.instanceId!, rid);
-      const keep = !replace || path.resourceInstanceId !== undefined;
-      m = keep && isMultiple(cur) ? new Map<number, Value>(cur) : new Map<number, Value>();
-      out.set(rid, m);
-    }
-    m.set(r.path.resourceInstanceId, r.value);
-  }
-  return out;
 }

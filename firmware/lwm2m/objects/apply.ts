@@ -1,7 +1,7 @@
 // Turning decoded payload records into tree changes, and back.
 import type { DecodedPayload, ResourceRecord } from '../../formats/index';
 import type { Path, Value } from '../../model/types';
-import { isMultiple, type ObjectTree } from './object-tree';
+import { isMultiple, type ObjectTree, type ResourceValue } from './object-tree';
 
 export interface ApplyLimits {
   /** Bound on instances per object (RAM on a 320 KB device). */
@@ -92,6 +92,33 @@ export function collectRecords(tree: ObjectTree, base: Path, include?: (oid: num
         }
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Resource id → value of `records`, a multiple resource as the Map of its instances: what a handler is
+ * given on a Write or a Create. `current(rid)`, when given, is what a multiple resource holds now; the
+ * instances the records leave out are kept from it (a Write that merges).
+ */
+export function valuesByResource(
+  records: ReadonlyArray<{ path: Path; value: Value }>,
+  current?: (resourceId: number) => ResourceValue | undefined,
+): Map<number, ResourceValue> {
+  const out = new Map<number, ResourceValue>();
+  for (const r of records) {
+    const rid = r.path.resourceId!;
+    if (r.path.resourceInstanceId === undefined) {
+      out.set(rid, r.value);
+      continue;
+    }
+    let m = out.get(rid);
+    if (!isMultiple(m)) {
+      const cur = current?.(rid);
+      m = isMultiple(cur) ? new Map<number, Value>(cur) : new Map<number, Value>();
+      out.set(rid, m);
+    }
+    m.set(r.path.resourceInstanceId, r.value);
   }
   return out;
 }
