@@ -124,12 +124,7 @@ function extLength(v: number): number {
   return v < 13 ? 0 : v < 269 ? 1 : 2;
 }
 
-/** Encoded size of a message, so callers can size buffers and check MTU bounds. */
-export function encodedLength(m: CoapMessage): number {
-  return messageLength(m, m.options);
-}
-
-/** The length of `m` with `options` (sorted) in place of its own. */
+/** Encoded size of `m` with `options` (sorted) in place of its own. */
 function messageLength(m: CoapMessage, options: readonly CoapOption[]): number {
   let n = 4 + m.token.length;
   let prev = 0;

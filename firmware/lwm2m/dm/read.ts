@@ -118,10 +118,6 @@ function readServed(scope: DmScope, path: Path, ssid: number | undefined, wait: 
       if (stored === undefined && !asks) continue;
       if (r.id < last) out.ordered = false;
       last = r.id;
-      if (!asks && !isMultiple(stored!)) {
-        out.records.push({ path: { objectId: oid, instanceId: at, resourceId: r.id }, value: stored!, def: r });
-        continue;
-      }
       const failed = gather(out, at, r, stored, asks);
       if (failed) return failed;
     }
