@@ -25,6 +25,7 @@ import { DtlsTransport } from '../firmware/dtls/transport';
 import { identifyingDtls } from '../firmware/dtls/mux';
 import { identityText, type PskJson } from './psk-store';
 import { configProblems, writeValue } from './bootstrap-config';
+import { tellObservers } from './observers';
 
 /** A server account as the JSON configuration names it (credentials as text). */
 export interface ServerAccountConfig extends Omit<ServerAccountSpec, 'psk'> {
@@ -289,18 +290,7 @@ export class BootstrapServer {
   readonly listeners = new Set<(e: BootstrapEvent) => void>();
 
   private emit(e: BootstrapEvent): void {
-    try {
-      this.o.onEvent?.(e);
-    } catch {
-      /* observer bug */
-    }
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        /* observer bug */
-      }
-    }
+    tellObservers(e, this.o.onEvent, this.listeners);
   }
 
   close(): void {

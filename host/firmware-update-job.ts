@@ -9,6 +9,7 @@ import type { Timers } from '../firmware/platform/ports';
 import { utf8Decode } from '../firmware/util/utf8';
 import { FW_RESULT_NAMES, FW_STATE_NAMES } from './console/enums';
 import type { LwM2MServer, OperationResult, ServerEvent } from './lwm2m-server';
+import { tellObservers } from './observers';
 
 /** State (/5/0/3) and Update Result (/5/0/5) by name and number, for the lines the CLI prints. */
 export const fwStateText = (n: number): string => `${FW_STATE_NAMES[n] ?? 'unknown'} (${n})`;
@@ -62,13 +63,7 @@ export async function updateFirmware(
   o: FirmwareUpdateOptions = {},
 ): Promise<FirmwareUpdateOutcome> {
   const method = o.method ?? 'push';
-  const tell = (e: FirmwareUpdateEvent) => {
-    try {
-      o.onEvent?.(e);
-    } catch {
-      /* observer bug */
-    }
-  };
+  const tell = (e: FirmwareUpdateEvent) => tellObservers(e, o.onEvent);
   const reg = server.clients.get(ep);
   if (!reg) return { ok: false, result: 0, reason: `${ep} is not registered` };
   if (!reg.links.some((l) => /^\/5(\/0)?$/.test(l.target)))

@@ -33,6 +33,7 @@ import { PskStore, identityText } from './psk-store';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { RegistrationStore, SavedRegistration } from './registration-store';
+import { tellObservers } from './observers';
 
 export interface ClientRegistration {
   endpoint: string;
@@ -492,18 +493,7 @@ export class LwM2MServer {
   readonly listeners = new Set<(e: ServerEvent) => void>();
 
   private emit(e: ServerEvent): void {
-    try {
-      this.o.onEvent?.(e);
-    } catch {
-      /* observer bug */
-    }
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        /* observer bug */
-      }
-    }
+    tellObservers(e, this.o.onEvent, this.listeners);
   }
 
   private target(ep: string): Peer {
