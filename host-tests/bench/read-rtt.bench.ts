@@ -256,14 +256,15 @@ function table(rows: string[][]): void {
 /** One table: every answering peer under one placement (undefined: this machine cannot set it). */
 async function rows(peer: RawPeer, pinned: boolean | undefined, first: boolean): Promise<string[][]> {
   const out = [['answering peer', 'warm-up', 'code', 'bytes', 'median ms', 'p99 ms', 'max ms', 'in the client µs median / p99']];
-  // The in-process client shares the bench's V8: only the first table's can be fresh.
-  const mine = await oursInProcess(peer, first ? FRESH : WARMED);
+  // The in-process client shares the bench's V8: only the first table's can be fresh, and it runs first.
+  const fresh = first ? await oursInProcess(peer, FRESH) : undefined;
   out.push(await oursOwnProcess(peer, FRESH, pinned));
   out.push(await oursOwnProcess(peer, WARMED, pinned));
-  if (first) out.push(mine.row);
-  out.push((await oursInProcess(peer, WARMED)).row);
+  const warmed = await oursInProcess(peer, WARMED);
+  if (fresh) out.push(fresh.row);
+  out.push(warmed.row);
   out.push(await nodeEcho(peer, WARMED, pinned));
-  const c = await libcoap(peer, mine.payload, WARMED, pinned);
+  const c = await libcoap(peer, warmed.payload, WARMED, pinned);
   if (typeof c === 'string') console.log(`(no C row: ${c})`);
   else out.push(c);
   return out;
