@@ -13,10 +13,8 @@
 // integers, other numbers (and -0) as float32 when exact else float64. Maps come from Map (integer/text keys) or
 // plain objects (text keys). Two passes (size, then write) so the only allocation is the exact output.
 //
-// Decoder and encoder share one file: they share the head layout, the limits and the value shapes above.
-//
-// One file for both directions on purpose: they share the limits, the head
-// encoding and the module-level cursor state that keeps the codec allocation-free.
+// Decoder and encoder share one file: they share the head layout, the limits, the value shapes above
+// and the module-level cursor state that keeps the codec allocation-free.
 import { utf8DecodeStrict, utf8Length } from '../util/utf8';
 
 export type CborValue = number | bigint | string | boolean | null | Uint8Array | CborValue[] | Map<number | string, CborValue>;
